@@ -1,0 +1,17 @@
+"""Tensors and reverse-mode automatic differentiation.
+
+``ember.autograd`` gives PyTorch's autograd API: ``grad``, ``backward``,
+``Function``, ``gradcheck``, ``detect_anomaly`` and the grad-mode switches.
+"""
+from .tensor import Tensor, Size
+from . import methods as _methods  # noqa: F401  (binds the ops onto Tensor)
+from .engine import grad, run_backward as backward
+from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
+from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
+from . import functional  # noqa: F401
+
+__all__ = ["Tensor", "Size", "grad", "backward", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",
+           "detect_anomaly", "set_detect_anomaly", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode"]

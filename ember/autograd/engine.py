@@ -1,0 +1,270 @@
+"""The backward engine: ``Tensor.backward`` and ``ember.autograd.grad``.
+
+It is iterative, so a chain of 100,000 ops needs no recursion, and deterministic:
+the reachable nodes are visited in descending creation order (a topological order,
+see :mod:`ember.autograd.node`), each exactly once, after every gradient flowing
+into it has been summed.
+
+With ``create_graph=False`` the gradient rules run with recording off, so they
+cost only their arithmetic; with ``create_graph=True`` they record, and the
+gradients can be differentiated again.
+"""
+import numpy as np
+
+from . import grad_mode
+from .tensor import Tensor, make, _TensorHook, _RetainHook
+from . import anomaly
+
+
+def _ones_like(t):
+    return make(np.ones(t._data.shape, t._data.dtype))
+
+
+def _check_root(t, g):
+    if not t._rg:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    if g is None:
+        if t._data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor of "
+                               f"shape {tuple(t._data.shape)}: pass gradient= of the same shape")
+        return _ones_like(t)
+    if not isinstance(g, Tensor):
+        g = make(np.asarray(g, dtype=t._data.dtype))
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output has a shape of {tuple(g._data.shape)} and "
+                           f"output has a shape of {tuple(t._data.shape)}")
+    return g
+
+
+def _add(a, b):
+    return a + b
+
+
+def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True, only=None):
+    """Propagate ``root_grads`` from ``roots``; fill ``.grad`` of leaves and/or return captured grads.
+
+    ``capture`` maps ids of tensors whose gradient is wanted (``autograd.grad``) to a slot index.
+    ``only`` restricts accumulation into ``.grad`` to those leaves (``backward(inputs=...)``).
+    """
+    grads = {}        # node -> gradient of its output (a list for multi-output nodes)
+    leaf = {}         # id(leaf) -> [leaf, summed gradient]
+    captured = {}
+    nonleaf_capture = {}   # node -> [(out_idx, slot)]
+    if capture:
+        for t, slot in capture.values():
+            if t.grad_fn is not None:
+                nonleaf_capture.setdefault(t.grad_fn, []).append((t._out_idx, slot))
+
+    def give(t, g):
+        fn = t.grad_fn
+        if fn is not None:
+            if fn.nout == 1:
+                old = grads.get(fn)
+                grads[fn] = g if old is None else _add(old, g)
+            else:
+                slots = grads.get(fn)
+                if slots is None:
+                    slots = grads[fn] = [None] * fn.nout
+                i = t._out_idx
+                slots[i] = g if slots[i] is None else _add(slots[i], g)
+        elif t._rg:
+            entry = leaf.get(id(t))
+            if entry is None:
+                leaf[id(t)] = [t, g]
+            else:
+                entry[1] = _add(entry[1], g)
+
+    prev = grad_mode.state.enabled
+    grad_mode.state.enabled = bool(create_graph)
+    try:
+        for t, g in zip(roots, root_grads):
+            give(t, g)
+        # Collect every node reachable from the roots, without recursion.
+        nodes, seen = [], set()
+        stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            nodes.append(n)
+            for inp in n.inputs:
+                if inp is not None:
+                    fn = inp.grad_fn
+                    if fn is not None and id(fn) not in seen:
+                        stack.append(fn)
+        nodes.sort(key=_seq, reverse=True)
+        detect = anomaly.state.enabled
+        for n in nodes:
+            g = grads.pop(n, None)
+            if g is None:
+                if not retain_graph:
+                    _release(n)
+                continue
+            if n.fn is None:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access saved tensors "
+                    "after they have already been freed). Saved intermediate values of the graph are freed "
+                    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+                    "backward through the graph a second time.")
+            if n.pre_hooks:
+                g = _run_pre_hooks(n, g)
+            if n in nonleaf_capture:
+                for idx, slot in nonleaf_capture[n]:
+                    captured[slot] = g if n.nout == 1 else g[idx]
+            if n.saved:
+                n.check_versions()
+            if n.nout != 1:
+                g = [gi if gi is not None else None for gi in g]
+            in_grads = n.fn(g)
+            if detect:
+                anomaly.check(n, in_grads)
+            if n.hooks:
+                for h in n.hooks:
+                    h(in_grads, g)
+            if not retain_graph:
+                _release(n)
+            for inp, ig in zip(n.inputs, in_grads):
+                if ig is not None and inp is not None:
+                    if ig._data.dtype != inp._data.dtype:
+                        ig = ig.to(inp.dtype)
+                    give(inp, ig)
+        for t, g in leaf.values():
+            if t._hooks:
+                for h in t._hooks:
+                    r = h(g)
+                    if r is not None:
+                        g = r
+            if capture and id(t) in capture:
+                captured[capture[id(t)][1]] = g
+            if accumulate and (only is None or id(t) in only):
+                _accumulate(t, g, create_graph)
+    finally:
+        grad_mode.state.enabled = prev
+    return captured
+
+
+def _seq(n):
+    return n.seq
+
+
+def _release(n):
+    n.fn = None
+    n.saved = ()
+
+
+def _run_pre_hooks(n, g):
+    for h in n.pre_hooks:
+        if isinstance(h, _TensorHook):
+            gi = g if n.nout == 1 else g[h.idx]
+            if gi is None:
+                continue
+            if isinstance(h, _RetainHook):
+                h.fn(gi.detach() if not grad_mode.state.enabled else gi)
+                continue
+            r = h.fn(gi)
+            if r is not None:
+                if n.nout == 1:
+                    g = r
+                else:
+                    g = list(g)
+                    g[h.idx] = r
+        else:
+            r = h(g if n.nout != 1 else (g,))
+            if r is not None:
+                g = r[0] if n.nout == 1 else list(r)
+    return g
+
+
+def _accumulate(t, g, create_graph):
+    if g._data.dtype != t._data.dtype:
+        g = g.to(t.dtype)
+    if g._data.shape != t._data.shape:
+        g = make(np.broadcast_to(g._data, t._data.shape))
+    old = t._grad
+    if old is None:
+        if create_graph:
+            t._grad = g
+        else:
+            # Own the buffer: a gradient may be a broadcast view or shared with another leaf.
+            t._grad = make(np.array(g._data, copy=True))
+    elif create_graph or old._rg:
+        t._grad = old + g
+    else:
+        arr = old._data
+        if arr.flags.writeable:
+            np.add(arr, g._data, out=arr)
+            old._bump()
+        else:
+            t._grad = make(arr + g._data)
+
+
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    if retain_graph is None:
+        retain_graph = create_graph
+    g = _check_root(tensor, gradient)
+    only = None
+    if inputs is not None:
+        if isinstance(inputs, Tensor):
+            inputs = [inputs]
+        only = {id(t) for t in inputs}
+    _run([tensor], [g], retain_graph, create_graph, only=only)
+
+
+def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``ember.autograd.backward``: several roots at once."""
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    tensors = list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    gs = [_check_root(t, g) for t, g in zip(tensors, grad_tensors)]
+    only = None if inputs is None else {id(t) for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}
+    _run(tensors, gs, retain_graph, create_graph, only=only)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching ``.grad``.
+
+    >>> import ember
+    >>> x = ember.tensor(3.0, requires_grad=True)
+    >>> (dx,) = ember.autograd.grad(x ** 3, x, create_graph=True)
+    >>> (d2x,) = ember.autograd.grad(dx, x)
+    >>> float(dx), float(d2x)
+    (27.0, 18.0)
+    """
+    single = isinstance(inputs, Tensor)
+    if single:
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    if isinstance(outputs, Tensor):
+        outputs = (outputs,)
+    outputs = tuple(outputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not t._rg:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    gs = [_check_root(o, g) for o, g in zip(outputs, grad_outputs)]
+    capture = {id(t): (t, i) for i, t in enumerate(inputs)}
+    got = _run(list(outputs), gs, retain_graph, create_graph, capture=capture, accumulate=False)
+    result = []
+    for i, t in enumerate(inputs):
+        g = got.get(i)
+        if g is None:
+            if materialize_grads:
+                g = make(np.zeros_like(t._data))
+            elif not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,124 @@
+"""User-defined differentiable ops: subclass ``ember.autograd.Function``, as in PyTorch.
+
+>>> import ember
+>>> class Cube(ember.autograd.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, grad):
+...         (x,) = ctx.saved_tensors
+...         return grad * 3 * x ** 2
+>>> x = ember.tensor(2.0, requires_grad=True)
+>>> Cube.apply(x).backward()
+>>> x.grad
+tensor(12.)
+"""
+import numpy as np
+
+from . import grad_mode
+from .node import Node
+from .tensor import Tensor, make
+
+
+class FunctionCtx:
+    def __init__(self):
+        self.saved_tensors = ()
+        self.needs_input_grad = ()
+        self._non_diff = set()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tuple(tensors)
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        cls._backward_name = name + "Backward"
+
+
+class Function(metaclass=_FunctionMeta):
+    """Define ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` as static methods; call ``.apply``."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        tensor_args = [a for a in args if isinstance(a, Tensor)]
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        record = grad_mode.state.enabled and any(a._rg for a in tensor_args)
+        with grad_mode.no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(result, tuple)
+        outs = (result,) if single else result
+        if not record:
+            return result
+        diff = [o for o in outs if isinstance(o, Tensor) and id(o) not in ctx._non_diff
+                and o._data.dtype.kind == "f"]
+        inputs = tuple(a if isinstance(a, Tensor) and a._rg else None for a in args)
+        n = len(outs)
+        shapes = [o._data.shape if isinstance(o, Tensor) else None for o in outs]
+        dtypes = [o._data.dtype if isinstance(o, Tensor) else None for o in outs]
+
+        def fn(g):
+            gs = [g] if n == 1 else list(g)
+            if ctx.materialize_grads:
+                gs = [gi if gi is not None or s is None else make(np.zeros(s, d))
+                      for gi, s, d in zip(gs, shapes, dtypes)]
+            res = cls.backward(ctx, *gs)
+            if not isinstance(res, tuple):
+                res = (res,)
+            if len(res) < len(args):
+                if any(r is not None for r in res[len(args):]):
+                    pass
+                res = tuple(res) + (None,) * (len(args) - len(res))
+            if len(res) > len(args):
+                if any(r is not None for r in res[len(args):]):
+                    raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of "
+                                       f"gradients (expected {len(args)}, got {len(res)})")
+                res = res[:len(args)]
+            checked = []
+            for r, a in zip(res, args):
+                if r is not None and not isinstance(r, Tensor):
+                    r = make(np.asarray(r))
+                if r is not None and isinstance(a, Tensor) and r._data.shape != a._data.shape:
+                    raise RuntimeError(f"Function {cls.__name__}Backward returned an invalid gradient - got "
+                                       f"{list(r._data.shape)} but expected shape compatible with "
+                                       f"{list(a._data.shape)}")
+                checked.append(r)
+            return tuple(checked)
+
+        node = Node(cls._backward_name, fn, inputs, (), nout=n)
+        new_outs = []
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor) and any(o is d for d in diff):
+                if o.grad_fn is not None or any(o is a for a in tensor_args):
+                    o = make(o._data)  # an input returned as is becomes a fresh output
+                o.grad_fn = node
+                o._rg = True
+                o._out_idx = i
+            new_outs.append(o)
+        return new_outs[0] if single else tuple(new_outs)
+
+
+class once_differentiable:
+    def __new__(cls, fn):
+        return fn

@@ -1,0 +1,82 @@
+"""``gradcheck`` and ``gradgradcheck``: compare autograd with float64 central differences.
+
+>>> import ember
+>>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+>>> ember.autograd.gradcheck(lambda t: (t.sin() * t).sum(), (x,))
+True
+"""
+import numpy as np
+
+from .tensor import Tensor, make
+from .engine import grad as _grad
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _numerical(fn, inputs, i, eps, out_grads):
+    """d(sum_k <out_k, v_k>)/d(inputs[i]) by central differences, one element at a time."""
+    x = inputs[i]
+    flat = x._data.reshape(-1)
+    res = np.zeros(flat.shape, np.float64)
+    for j in range(flat.size):
+        old = flat[j]
+        # Run with recording on: a function that itself differentiates (gradgradcheck) needs it.
+        flat[j] = old + eps
+        fp = _as_tuple(fn(*inputs))
+        flat[j] = old - eps
+        fm = _as_tuple(fn(*inputs))
+        flat[j] = old
+        res[j] = sum(float(np.sum((p._data.astype(np.float64) - m._data.astype(np.float64)) * v))
+                     for p, m, v in zip(fp, fm, out_grads)) / (2 * eps)
+    return res.reshape(x._data.shape)
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_):
+    """True when autograd's gradients of ``func`` at ``inputs`` match central differences."""
+    inputs = _as_tuple(inputs)
+    for t in inputs:
+        if isinstance(t, Tensor) and t._rg and t._data.dtype != np.float64:
+            import warnings
+            warnings.warn("gradcheck: inputs are not float64; the check may fail from rounding")
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
+    outs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+    rng = np.random.default_rng(0)
+    out_grads = [rng.standard_normal(o._data.shape) for o in outs]
+    diff_outs = [(o, v) for o, v in zip(outs, out_grads) if o._rg]
+    if diff_outs:
+        analytic = _grad([o for o, _ in diff_outs], [inputs[i] for i in diff],
+                         [make(v.astype(o._data.dtype)) for o, v in diff_outs], allow_unused=True)
+    else:
+        analytic = [None] * len(diff)
+    for k, i in enumerate(diff):
+        num = _numerical(func, inputs, i, eps, out_grads)
+        a = analytic[k]
+        a = np.zeros_like(num) if a is None else a._data.astype(np.float64)
+        if not np.allclose(a, num, atol=atol, rtol=rtol):
+            if raise_exception:
+                err = np.abs(a - num).max()
+                raise GradcheckError(f"Jacobian mismatch for input {i}: max abs difference {err:.3g}\n"
+                                     f"numerical:\n{num}\nanalytical:\n{a}")
+            return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_):
+    """Check second derivatives: gradcheck of the function that returns the first gradients."""
+    inputs = _as_tuple(inputs)
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
+    outs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o._rg]
+    rng = np.random.default_rng(1)
+    vs = [make(rng.standard_normal(o._data.shape).astype(o._data.dtype)) for o in outs]
+
+    def first_grads(*xs):
+        os_ = [o for o in _as_tuple(func(*xs)) if isinstance(o, Tensor) and o._rg]
+        gs = _grad(os_, [xs[i] for i in diff], vs, create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else make(np.zeros_like(xs[i]._data)) for g, i in zip(gs, diff))
+    return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)

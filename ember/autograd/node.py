@@ -1,0 +1,119 @@
+"""A node of the backward graph: one recorded op, its inputs and its gradient rule.
+
+Every differentiable op that runs while recording and has an input that requires
+grad calls :func:`record`, which makes its output a non-leaf whose ``grad_fn`` is a
+``Node``. The node keeps the op's inputs (to route gradients to them), the
+tensors its rule needs (with their version numbers, to catch in-place changes
+before they make a gradient wrong) and ``fn``, the rule itself: given the
+gradient of the output it returns one gradient (or ``None``) per input. Rules are
+written with ember ops, so running them with recording on gives higher-order
+gradients for free.
+
+Nodes get an increasing sequence number when made; an op's inputs always exist
+before it does, so descending sequence order is a topological order of the graph.
+"""
+import itertools
+
+from . import anomaly, grad_mode
+
+_seq = itertools.count()
+
+
+class Node:
+    __slots__ = ("name", "fn", "inputs", "seq", "saved", "versions", "nout", "hooks",
+                 "pre_hooks", "metadata", "__weakref__")
+
+    def __init__(self, name, fn, inputs, saved=(), nout=1):
+        self.name = name
+        self.fn = fn
+        self.inputs = inputs
+        self.seq = next(_seq)
+        self.saved = saved
+        self.versions = tuple(t._version for t in saved) if saved else ()
+        self.nout = nout
+        self.hooks = None
+        self.pre_hooks = None
+        self.metadata = None
+        if anomaly.state.enabled:
+            anomaly.remember_stack(self)
+
+    def __repr__(self):
+        return f"<{self.name} object at {id(self):#x}>"
+
+    def name_(self):
+        return self.name
+
+    @property
+    def next_functions(self):
+        out = []
+        for t in self.inputs:
+            if t is None or not t._rg:
+                out.append((None, 0))
+            elif t.grad_fn is not None:
+                out.append((t.grad_fn, t._out_idx))
+            else:
+                out.append((AccumulateGrad(t), 0))
+        return tuple(out)
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` runs after this node's rule."""
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
+        return _Handle(self.hooks, hook)
+
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` runs before this node's rule and may replace the gradients."""
+        if self.pre_hooks is None:
+            self.pre_hooks = []
+        self.pre_hooks.append(hook)
+        return _Handle(self.pre_hooks, hook)
+
+    def check_versions(self):
+        for t, v in zip(self.saved, self.versions):
+            if t._version != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{t.dtype.name} tensor of shape {tuple(t.shape)}] is at version "
+                    f"{t._version}; expected version {v} instead (it is saved by {self.name}). "
+                    "Hint: use an out-of-place op (x = x * 2) or .clone() before modifying it.")
+
+
+class AccumulateGrad:
+    """Stands for a leaf in ``next_functions``, as PyTorch shows it."""
+
+    name = "AccumulateGrad"
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class _Handle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+
+def record(out, name, fn, inputs, saved=()):
+    """Attach a backward node to ``out`` (already computed) if recording and any input needs grad."""
+    node = Node(name, fn, inputs, saved)
+    out.grad_fn = node
+    out._rg = True
+    return out
+
+
+def needs_grad(*tensors):
+    """True when the current op must be recorded for these tensor inputs."""
+    if not grad_mode.state.enabled:
+        return False
+    for t in tensors:
+        if t is not None and t._rg:
+            return True
+    return False

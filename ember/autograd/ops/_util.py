@@ -1,0 +1,98 @@
+"""Shared helpers of the primitive ops: operand preparation, result wrapping, dims."""
+import numpy as np
+
+from ...backend import dtypes as _dt
+from ..tensor import Tensor, make, _new
+
+ndarray = np.ndarray
+_FROM_NP = _dt._FROM_NP
+
+
+def out(r):
+    """Wrap a NumPy result (ufuncs on 0-d arrays return scalars) as a tensor."""
+    t = _new(Tensor)
+    t._data = r if type(r) is ndarray else np.asarray(r)
+    return t
+
+
+def to_tensor(x, like=None):
+    """Make ``x`` a tensor: Python/NumPy scalars take PyTorch's scalar dtypes."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return make(x)
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, (bool, int, float)):
+        d = _dt.scalar_dtype(x) if like is None else _dt.promote_scalar(like.dtype, x)
+        return make(np.array(x, d.numpy))
+    from ...creation import tensor
+    return tensor(x)
+
+
+def prep(a, b, name):
+    """Return ``(x, y, ta, tb)``: NumPy operands in PyTorch's result dtype and the tensor inputs.
+
+    A Python scalar stays a Python scalar (NumPy treats it as weak, like PyTorch),
+    after the tensor is cast when the scalar's category is higher (int tensor * 1.5).
+    """
+    if isinstance(a, Tensor):
+        x = a._data
+        if isinstance(b, Tensor):
+            y = b._data
+            if x.dtype is not y.dtype and x.dtype != y.dtype:
+                d = _dt.promote(a, b).numpy
+                if x.dtype != d:
+                    x = x.astype(d)
+                if y.dtype != d:
+                    y = y.astype(d)
+            return x, y, a, b
+        if isinstance(b, np.generic):
+            b = b.item()
+        if isinstance(b, (float, int)):
+            if x.dtype.kind not in "fc" and (isinstance(b, float) or x.dtype.kind == "b" and not isinstance(b, bool)):
+                x = x.astype(_dt.promote_scalar(_FROM_NP[x.dtype], b).numpy)
+            return x, b, a, None
+        return prep(a, to_tensor(b), name)
+    if isinstance(b, Tensor):
+        y, x, tb, ta = prep(b, a, name)
+        return x, y, ta, tb
+    raise TypeError(f"{name}(): expected at least one Tensor argument, got {type(a).__name__} and "
+                    f"{type(b).__name__}")
+
+
+def broadcast_error(name, a, b):
+    return RuntimeError(f"{name}: shapes {tuple(np.shape(a))} and {tuple(np.shape(b))} cannot be broadcast "
+                        "together")
+
+
+def wrap_dim(dim, ndim, name="dim"):
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def dims_tuple(dim, ndim):
+    """Normalize ``dim`` (None, int, or a sequence) to a sorted tuple of non-negative axes, or None."""
+    if dim is None:
+        return None
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim),) if ndim > 0 else ()
+    dims = tuple(wrap_dim(int(d), ndim) for d in dim) if ndim > 0 else ()
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    return tuple(sorted(dims))
+
+
+def shape_args(args, name):
+    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(ember.Size)`` for a shape."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        a = args[0]
+        if isinstance(a, Tensor):
+            return tuple(int(v) for v in a.tolist())
+        args = tuple(a)
+    try:
+        return tuple(int(s) for s in args)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}(): expected a shape as ints, got {args!r}") from None

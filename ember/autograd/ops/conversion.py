@@ -1,0 +1,112 @@
+"""dtype conversion: ``to``, ``float``, ``double``, ``half``, ``long``, ``int``, ``bool``, ``type_as``.
+
+A conversion between floating dtypes is differentiable (the gradient is cast
+back); a conversion to an integer or bool dtype ends the graph, as in PyTorch.
+"""
+import numpy as np
+
+from ...backend import dtypes as _dt
+from .. import grad_mode
+from ..node import Node
+from ..tensor import Tensor, device as _device
+from ._util import out
+
+_gm = grad_mode.state
+
+
+def _cast(x, d, copy=False):
+    a = x._data
+    if a.dtype == d.numpy and not copy:
+        return x
+    t = out(a.astype(d.numpy))
+    if _gm.enabled and x._rg and d.is_floating_point:
+        src = x.dtype
+        t.grad_fn = Node("ToCopyBackward0", lambda g: (_cast(g, src),), (x,))
+        t._rg = True
+    return t
+
+
+def to(input, *args, **kwargs):
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; only the CPU exists."""
+    d = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    dev = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a.dtype
+        elif isinstance(a, _dt.dtype) or (a is not None and type(a).__name__ == "dtype") or a in (float, int, bool):
+            d = a
+        elif isinstance(a, (str, _device)):
+            dev = a
+        elif a is None or isinstance(a, bool):
+            pass
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
+    if dev is not None:
+        _device(dev)  # raises for anything but the CPU
+    if d is None:
+        return input.clone() if copy else input
+    return _cast(input, _dt.to_dtype(d), copy)
+
+
+def type(input, dtype=None):
+    if dtype is None:
+        return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                           "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                           "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[input.dtype.name]
+    return _cast(input, _dt.to_dtype(dtype))
+
+
+def float(input, memory_format=None):
+    return _cast(input, _dt.float32)
+
+
+def double(input, memory_format=None):
+    return _cast(input, _dt.float64)
+
+
+def half(input, memory_format=None):
+    return _cast(input, _dt.float16)
+
+
+def long(input, memory_format=None):
+    return _cast(input, _dt.int64)
+
+
+def int(input, memory_format=None):
+    return _cast(input, _dt.int32)
+
+
+def short(input, memory_format=None):
+    return _cast(input, _dt.int16)
+
+
+def char(input, memory_format=None):
+    return _cast(input, _dt.int8)
+
+
+def byte(input, memory_format=None):
+    return _cast(input, _dt.uint8)
+
+
+def bool(input, memory_format=None):
+    return _cast(input, _dt.bool_)
+
+
+def type_as(input, other):
+    return _cast(input, other.dtype)
+
+
+def cpu(input, memory_format=None):
+    return input
+
+
+def cuda(input, device=None, non_blocking=False):
+    raise RuntimeError("ember runs on the CPU only; there is no CUDA device")
+
+
+def view_as_dtype(input, dtype):
+    d = _dt.to_dtype(dtype)
+    return out(input._data.view(d.numpy))

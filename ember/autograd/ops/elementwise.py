@@ -1,0 +1,599 @@
+"""Elementwise primitives with their gradient rules side by side.
+
+Each rule takes ``g`` (the gradient of the output) and returns the gradient of each
+input, written with ember ops so that it can itself be differentiated. Inputs that
+broadcast get their gradient summed back to their shape with :func:`sum_to`.
+"""
+import math
+
+import numpy as np
+
+from ...backend import dtypes as _dt
+from .. import grad_mode
+from ..node import Node
+from ..tensor import Tensor
+from ._util import out, prep, to_tensor
+
+_gm = grad_mode.state
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _float_arr(a):
+    """Ops such as ``exp`` on an integer tensor compute in the default float dtype, as PyTorch does."""
+    if a.dtype.kind != "f":
+        return a.astype(_dt.get_default_dtype().numpy)
+    return a
+
+
+def _rec(t, name, fn, inputs, saved):
+    node = Node(name, fn, inputs, saved)
+    t.grad_fn = node
+    t._rg = True
+    return t
+
+
+# -- broadcasting and its reverse ------------------------------------------------------------------
+
+def sum_to(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    gshape = g._data.shape
+    if gshape == tuple(shape):
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    r = g._data.sum(axis=axes, keepdims=True) if axes else g._data
+    if lead:
+        r = r.reshape(shape)
+    t = out(r)
+    if _gm.enabled and g._rg:
+        _rec(t, "SumToBackward0", lambda gg: (expand_to(gg, gshape),), (g,), ())
+    return t
+
+
+def expand_to(g, shape):
+    shape = tuple(shape)
+    t = out(np.broadcast_to(g._data, shape))
+    if _gm.enabled and g._rg:
+        gs = g._data.shape
+        _rec(t, "ExpandBackward0", lambda gg: (sum_to(gg, gs),), (g,), ())
+    return t
+
+
+# -- binary arithmetic ------------------------------------------------------------------------------
+
+def add(a, b, *, alpha=1, out_=None):
+    x, y, ta, tb = prep(a, b, "add")
+    if alpha != 1:
+        y = y * alpha
+    try:
+        t = out(x + y)
+    except ValueError:
+        raise _bcast("add", x, y) from None
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        sa = ta._data.shape if ta is not None and ta._rg else None
+        sb = tb._data.shape if tb is not None and tb._rg else None
+
+        def backward(g):
+            return (sum_to(g, sa) if sa is not None else None,
+                    (sum_to(g if alpha == 1 else g * alpha, sb)) if sb is not None else None)
+        _rec(t, "AddBackward0", backward, (ta, tb), ())
+    return t
+
+
+def sub(a, b, *, alpha=1):
+    x, y, ta, tb = prep(a, b, "sub")
+    if _is_bool(x) and _is_bool(y):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        y = y * alpha
+    try:
+        t = out(x - y)
+    except ValueError:
+        raise _bcast("sub", x, y) from None
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        sa = ta._data.shape if ta is not None and ta._rg else None
+        sb = tb._data.shape if tb is not None and tb._rg else None
+
+        def backward(g):
+            return (sum_to(g, sa) if sa is not None else None,
+                    sum_to(neg(g) if alpha == 1 else g * (-alpha), sb) if sb is not None else None)
+        _rec(t, "SubBackward0", backward, (ta, tb), ())
+    return t
+
+
+def _is_bool(v):
+    return v.dtype == np.bool_ if isinstance(v, np.ndarray) else isinstance(v, bool)
+
+
+def rsub(a, b, alpha=1):
+    return sub(b, a, alpha=alpha)
+
+
+def mul(a, b):
+    x, y, ta, tb = prep(a, b, "mul")
+    try:
+        t = out(x * y)
+    except ValueError:
+        raise _bcast("mul", x, y) from None
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        ra = ta is not None and ta._rg
+        rb = tb is not None and tb._rg
+        other_b = tb if tb is not None else y
+        other_a = ta if ta is not None else x
+
+        def backward(g):
+            return (sum_to(mul(g, other_b), ta._data.shape) if ra else None,
+                    sum_to(mul(g, other_a), tb._data.shape) if rb else None)
+        saved = tuple(s for s, need in ((ta, rb), (tb, ra)) if need and s is not None)
+        _rec(t, "MulBackward0", backward, (ta, tb), saved)
+    return t
+
+
+def div(a, b, *, rounding_mode=None):
+    x, y, ta, tb = prep(a, b, "div")
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return floor_divide(a, b)
+        if rounding_mode == "trunc":
+            r = np.trunc(np.true_divide(x, y)) if x.dtype.kind == "f" else _int_trunc_div(x, y)
+            return out(r.astype(x.dtype) if x.dtype.kind != "f" else r)
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                         f"'{rounding_mode}'")
+    if x.dtype.kind != "f":
+        x = _float_arr(x)
+        if isinstance(y, np.ndarray):
+            y = _float_arr(y)
+    elif isinstance(y, np.ndarray) and y.dtype != x.dtype:
+        y = y.astype(x.dtype)
+    try:
+        t = out(x / y)
+    except ValueError:
+        raise _bcast("div", x, y) from None
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        ra = ta is not None and ta._rg
+        rb = tb is not None and tb._rg
+        yb = tb if tb is not None else y
+
+        def backward(g):
+            ga = sum_to(div(g, yb), ta._data.shape) if ra else None
+            gb = sum_to(neg(mul(g, div(t, tb))), tb._data.shape) if rb else None
+            return ga, gb
+        _rec(t, "DivBackward0", backward, (ta, tb), (tb,) if tb is not None else ())
+    return t
+
+
+def _int_trunc_div(x, y):
+    q = np.floor_divide(x, y)
+    return q + ((np.remainder(x, y) != 0) & ((x < 0) != (np.asarray(y) < 0)))
+
+
+def floor_divide(a, b):
+    x, y, ta, tb = prep(a, b, "floor_divide")
+    if x.dtype.kind == "f" and isinstance(y, np.ndarray) and y.dtype != x.dtype:
+        y = y.astype(x.dtype)
+    return out(np.floor_divide(x, y))
+
+
+def remainder(a, b):
+    """Python-style modulus: the result has the sign of the divisor (``%``)."""
+    x, y, ta, tb = prep(a, b, "remainder")
+    t = out(np.remainder(x, y))
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        ra = ta is not None and ta._rg
+        rb = tb is not None and tb._rg
+
+        def backward(g):
+            ga = sum_to(g, ta._data.shape) if ra else None
+            gb = sum_to(neg(mul(g, floor(div(ta, tb)))), tb._data.shape) if rb else None
+            return ga, gb
+        _rec(t, "RemainderBackward0", backward, (ta, tb), ())
+    return t
+
+
+def fmod(a, b):
+    """C-style modulus: the result has the sign of the dividend."""
+    x, y, ta, tb = prep(a, b, "fmod")
+    t = out(np.fmod(x, y))
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        ra = ta is not None and ta._rg
+        rb = tb is not None and tb._rg
+
+        def backward(g):
+            ga = sum_to(g, ta._data.shape) if ra else None
+            gb = sum_to(neg(mul(g, trunc(div(ta, tb)))), tb._data.shape) if rb else None
+            return ga, gb
+        _rec(t, "FmodBackward0", backward, (ta, tb), ())
+    return t
+
+
+def pow(a, b):
+    """``a ** b``; d/da = b a^(b-1), d/db = a^b ln(a) (0 where a == 0, as in PyTorch)."""
+    x, y, ta, tb = prep(a, b, "pow")
+    if x.dtype.kind in "iu" and (isinstance(y, int) and y < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if x.dtype.kind in "iub" and isinstance(y, np.ndarray) and y.dtype.kind in "iu" and (y < 0).any():
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    try:
+        if isinstance(y, (int, float)) and not isinstance(y, bool) and y == 2:
+            r = np.square(x)
+        else:
+            r = np.power(x, y)
+    except ValueError:
+        raise _bcast("pow", x, y) from None
+    t = out(r)
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        ra = ta is not None and ta._rg
+        rb = tb is not None and tb._rg
+
+        def backward(g):
+            ga = gb = None
+            if ra:
+                if tb is None:
+                    if y == 0:
+                        ga = mul(g, 0.0)
+                    else:
+                        ga = mul(mul(g, y), pow(ta, y - 1))
+                else:
+                    ga = sum_to(mul(mul(g, tb), pow(ta, sub(tb, 1))), ta._data.shape)
+            if rb:
+                base = ta if ta is not None else to_tensor(x)
+                lg = log(base)
+                lg = where(out((base._data == 0) & (tb._data >= 0)), 0.0, lg)
+                gb = sum_to(mul(mul(g, t), lg), tb._data.shape)
+            return ga, gb
+        saved = tuple(s for s in (ta, tb) if s is not None)
+        _rec(t, "PowBackward0" if tb is None else "PowBackward1", backward, (ta, tb), saved)
+    return t
+
+
+def rpow(a, b):
+    return pow(b, a)
+
+
+def maximum(a, b):
+    return _minmax(a, b, np.maximum, "maximum", True)
+
+
+def minimum(a, b):
+    return _minmax(a, b, np.minimum, "minimum", False)
+
+
+def _minmax(a, b, fn, name, is_max):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(b).__name__}")
+    x, y, ta, tb = prep(a, b, name)
+    try:
+        t = out(fn(x, y))
+    except ValueError:
+        raise _bcast(name, x, y) from None
+    if _gm.enabled and (ta._rg or tb._rg):
+        def backward(g):
+            # Ties split the gradient evenly between the two inputs, as PyTorch does.
+            wa = np.where(x == y, 0.5, (x > y) if is_max else (x < y)).astype(g._data.dtype)
+            ga = sum_to(mul(g, out(wa)), ta._data.shape) if ta._rg else None
+            gb = sum_to(mul(g, out(1 - wa)), tb._data.shape) if tb._rg else None
+            return ga, gb
+        _rec(t, name.capitalize() + "Backward0", backward, (ta, tb), (ta, tb))
+    return t
+
+
+def fmax(a, b):
+    return maximum(a, b)
+
+
+def fmin(a, b):
+    return minimum(a, b)
+
+
+def atan2(a, b):
+    x, y, ta, tb = prep(a, b, "atan2")
+    x, y = _float_arr(x), _float_arr(np.asarray(y))
+    t = out(np.arctan2(x, y))
+    if _gm.enabled and (ta._rg or (tb is not None and tb._rg)):
+        def backward(g):
+            den = add(mul(ta, ta), mul(tb, tb))
+            ga = sum_to(div(mul(g, tb), den), ta._data.shape) if ta._rg else None
+            gb = sum_to(div(mul(neg(g), ta), den), tb._data.shape) if tb._rg else None
+            return ga, gb
+        _rec(t, "Atan2Backward0", backward, (ta, tb), (ta, tb))
+    return t
+
+
+arctan2 = atan2
+
+
+def where(condition, input=None, other=None):
+    """``where(c, a, b)`` picks ``a`` where ``c`` is true, else ``b``; ``where(c)`` is ``nonzero(c, as_tuple=True)``."""
+    if input is None and other is None:
+        from .index import nonzero
+        return nonzero(condition, as_tuple=True)
+    c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if c.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_dt.from_numpy(c.dtype)}")
+    x, y, ta, tb = prep(input, other, "where")
+    try:
+        t = out(np.where(c, x, y))
+    except ValueError:
+        raise RuntimeError(f"where: shapes {c.shape}, {np.shape(x)} and {np.shape(y)} cannot be broadcast "
+                           "together") from None
+    if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
+        def backward(g):
+            z = np.zeros((), g._data.dtype)
+            ga = sum_to(where(out(c), g, out(z)), ta._data.shape) if ta is not None and ta._rg else None
+            gb = sum_to(where(out(c), out(z), g), tb._data.shape) if tb is not None and tb._rg else None
+            return ga, gb
+        _rec(t, "WhereBackward0", backward, (ta, tb), ())
+    return t
+
+
+def lerp(start, end, weight):
+    """``start + weight * (end - start)``."""
+    return add(start, mul(weight, sub(end, start)))
+
+
+def _bcast(name, x, y):
+    return RuntimeError(f"{name}: shapes {tuple(np.shape(x))} and {tuple(np.shape(y))} cannot be broadcast "
+                        "together")
+
+
+# -- unary ops: (name, NumPy function, gradient rule using x (input) and y (output)) ----------------
+
+def _unary(name, npfn, rule, uses, float_only=True, node_name=None):
+    bname = node_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+
+    def op(input):
+        x = input if isinstance(input, Tensor) else to_tensor(input)
+        a = x._data
+        if float_only and a.dtype.kind != "f":
+            a = _float_arr(a)
+        t = out(npfn(a))
+        if rule is not None and _gm.enabled and x._rg:
+            saved = (x,) if uses == "x" else (t,) if uses == "y" else ()
+            _rec(t, bname, lambda g: (rule(g, x, t),), (x,), saved)
+        return t
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}``."
+    return op
+
+
+def _sigmoid_np(a):
+    # exp of -|a| never overflows; the two branches give the same value exactly.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def _erf_np(a):
+    from math import erf as _erf
+    r = np.frompyfunc(_erf, 1, 1)(a.astype(np.float64))
+    return np.asarray(r, dtype=a.dtype)
+
+
+def _zero_rule(g, x, y):
+    return mul(g, 0.0)
+
+
+neg = _unary("neg", np.negative, lambda g, x, y: neg(g), "", float_only=False)
+abs = _unary("abs", np.abs, lambda g, x, y: mul(g, sign(x)), "x", float_only=False)
+exp = _unary("exp", np.exp, lambda g, x, y: mul(g, y), "y")
+exp2 = _unary("exp2", np.exp2, lambda g, x, y: mul(g, mul(y, _LN2)), "y")
+log = _unary("log", np.log, lambda g, x, y: div(g, x), "x")
+log2 = _unary("log2", np.log2, lambda g, x, y: div(g, mul(x, _LN2)), "x")
+log10 = _unary("log10", np.log10, lambda g, x, y: div(g, mul(x, _LN10)), "x")
+log1p = _unary("log1p", np.log1p, lambda g, x, y: div(g, add(x, 1.0)), "x")
+expm1 = _unary("expm1", np.expm1, lambda g, x, y: mul(g, add(y, 1.0)), "y")
+sqrt = _unary("sqrt", np.sqrt, lambda g, x, y: div(g, mul(y, 2.0)), "y")
+rsqrt = _unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, x, y: mul(g, mul(pow(y, 3), -0.5)), "y")
+square = _unary("square", np.square, lambda g, x, y: mul(g, mul(x, 2.0)), "x", float_only=False,
+                node_name="PowBackward0")
+sin = _unary("sin", np.sin, lambda g, x, y: mul(g, cos(x)), "x")
+cos = _unary("cos", np.cos, lambda g, x, y: mul(g, neg(sin(x))), "x")
+tan = _unary("tan", np.tan, lambda g, x, y: mul(g, add(mul(y, y), 1.0)), "y")
+tanh = _unary("tanh", np.tanh, lambda g, x, y: mul(g, rsub(mul(y, y), 1.0)), "y")
+sinh = _unary("sinh", np.sinh, lambda g, x, y: mul(g, cosh(x)), "x")
+cosh = _unary("cosh", np.cosh, lambda g, x, y: mul(g, sinh(x)), "x")
+asin = _unary("asin", np.arcsin, lambda g, x, y: div(g, sqrt(rsub(mul(x, x), 1.0))), "x")
+acos = _unary("acos", np.arccos, lambda g, x, y: neg(div(g, sqrt(rsub(mul(x, x), 1.0)))), "x")
+atan = _unary("atan", np.arctan, lambda g, x, y: div(g, add(mul(x, x), 1.0)), "x")
+asinh = _unary("asinh", np.arcsinh, lambda g, x, y: div(g, sqrt(add(mul(x, x), 1.0))), "x")
+acosh = _unary("acosh", np.arccosh, lambda g, x, y: div(g, sqrt(sub(mul(x, x), 1.0))), "x")
+atanh = _unary("atanh", np.arctanh, lambda g, x, y: div(g, rsub(mul(x, x), 1.0)), "x")
+sigmoid = _unary("sigmoid", _sigmoid_np, lambda g, x, y: mul(g, mul(y, rsub(y, 1.0))), "y")
+erf = _unary("erf", _erf_np, lambda g, x, y: mul(g, mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)), "x")
+reciprocal = _unary("reciprocal", np.reciprocal, lambda g, x, y: mul(g, neg(mul(y, y))), "y")
+sign = _unary("sign", np.sign, _zero_rule, "", float_only=False)
+floor = _unary("floor", np.floor, _zero_rule, "", float_only=False)
+ceil = _unary("ceil", np.ceil, _zero_rule, "", float_only=False)
+trunc = _unary("trunc", np.trunc, _zero_rule, "", float_only=False)
+frac = _unary("frac", lambda a: a - np.trunc(a), lambda g, x, y: g, "")
+arcsin, arccos, arctan, negative, absolute, fix = asin, acos, atan, neg, abs, trunc
+
+
+def erfinv(input):
+    """Inverse error function, by Newton steps on ``erf`` from a close initial guess."""
+    x = input
+    a = _float_arr(x._data).astype(np.float64)
+    w = -np.log((1.0 - a) * (1.0 + a))
+    y = np.sign(a) * np.sqrt(np.sqrt((2 / (math.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (math.pi * 0.147) + w / 2))
+    for _ in range(3):
+        y = y - (_erf_np(y) - a) / (_TWO_OVER_SQRT_PI * np.exp(-y * y))
+    t = out(y.astype(_float_arr(x._data).dtype))
+    if _gm.enabled and x._rg:
+        _rec(t, "ErfinvBackward0",
+             lambda g: (mul(g, mul(exp(mul(t, t)), math.sqrt(math.pi) / 2)),), (x,), (t,))
+    return t
+
+
+def round(input, decimals=0):
+    x = input
+    if decimals:
+        t = out(np.round(x._data, decimals))
+    else:
+        t = out(np.rint(x._data) if x._data.dtype.kind == "f" else x._data.copy())
+    if _gm.enabled and x._rg:
+        _rec(t, "RoundBackward0", lambda g: (mul(g, 0.0),), (x,), ())
+    return t
+
+
+def relu(input):
+    x = input
+    a = x._data
+    t = out(np.maximum(a, 0) if a.dtype.kind != "b" else a.copy())
+    if _gm.enabled and x._rg:
+        _rec(t, "ReluBackward0", lambda g: (mul(g, out(t._data > 0)),), (x,), (t,))
+    return t
+
+
+def clamp(input, min=None, max=None):
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    x = input
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = x
+        if min is not None:
+            r = maximum(r, to_tensor(min, x))
+        if max is not None:
+            r = minimum(r, to_tensor(max, x))
+        return r
+    a = x._data
+    if a.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        a = _float_arr(a)
+    t = out(np.clip(a, min, max))
+    if _gm.enabled and x._rg:
+        def backward(g):
+            m = np.ones(a.shape, np.bool_)
+            if min is not None:
+                m &= a >= min
+            if max is not None:
+                m &= a <= max
+            return (mul(g, out(m)),)
+        _rec(t, "ClampBackward1", backward, (x,), (x,))
+    return t
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def heaviside(input, values):
+    """Step function: 0 where x < 0, ``values`` where x == 0, 1 where x > 0."""
+    x = input._data
+    v = values._data if isinstance(values, Tensor) else values
+    return out(np.heaviside(x, v).astype(np.result_type(x, v)))
+
+
+def xlogy(a, b):
+    x, y, ta, tb = prep(a, b, "xlogy")
+    return where(out(np.asarray(x == 0)), 0.0, mul(a, log(to_tensor(b))))
+
+
+# -- comparison and logic (no gradient) -------------------------------------------------------------
+
+def _compare(name, fn):
+    def op(input, other):
+        x, y, ta, tb = prep(input, other, name)
+        try:
+            return out(fn(x, y))
+        except ValueError:
+            raise _bcast(name, x, y) from None
+    op.__name__ = name
+    return op
+
+
+eq = _compare("eq", np.equal)
+ne = _compare("ne", np.not_equal)
+lt = _compare("lt", np.less)
+le = _compare("le", np.less_equal)
+gt = _compare("gt", np.greater)
+ge = _compare("ge", np.greater_equal)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _bool_arr(x):
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def logical_and(input, other):
+    return out(np.logical_and(_bool_arr(input), _bool_arr(other)))
+
+
+def logical_or(input, other):
+    return out(np.logical_or(_bool_arr(input), _bool_arr(other)))
+
+
+def logical_xor(input, other):
+    return out(np.logical_xor(_bool_arr(input), _bool_arr(other)))
+
+
+def logical_not(input):
+    return out(np.logical_not(_bool_arr(input)))
+
+
+def _bitwise(name, fn):
+    def op(input, other):
+        x, y, ta, tb = prep(input, other, name)
+        if x.dtype.kind == "f" or (isinstance(y, np.ndarray) and y.dtype.kind == "f") or isinstance(y, float):
+            raise TypeError(f"{name}: bitwise operations need integer or bool tensors, got {_dt.from_numpy(x.dtype)}")
+        return out(fn(x, y))
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and)
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or)
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor)
+
+
+def bitwise_not(input):
+    a = input._data
+    if a.dtype.kind == "f":
+        raise TypeError(f"bitwise_not: needs an integer or bool tensor, got {input.dtype}")
+    return out(np.invert(a))
+
+
+def isnan(input):
+    return out(np.isnan(input._data))
+
+
+def isinf(input):
+    return out(np.isinf(input._data))
+
+
+def isfinite(input):
+    return out(np.isfinite(input._data))
+
+
+def isposinf(input):
+    return out(np.isposinf(input._data))
+
+
+def isneginf(input):
+    return out(np.isneginf(input._data))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    a = input._data
+    return out(np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(input._data, _bool_arr(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return out(np.isclose(input._data, _bool_arr(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other):
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))

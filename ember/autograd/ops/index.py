@@ -1,0 +1,427 @@
+"""Indexing: ``x[idx]``, ``x[idx] = v``, gather/scatter, index_select, masked_fill, masked_select, nonzero.
+
+Indexing follows PyTorch (ints, slices with positive steps, None, ..., boolean
+masks, integer tensors and lists). The gradient of an index read adds the output
+gradient into a zero tensor at the read positions with ``np.add.at``, so an
+element read several times gets the sum of its gradients.
+"""
+import numpy as np
+
+from ...backend import dtypes as _dt
+from .. import grad_mode
+from ..node import Node
+from ..tensor import Tensor
+from ._util import out, wrap_dim
+from .elementwise import sum_to, where, mul
+
+_gm = grad_mode.state
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _rec(t, name, fn, inputs, saved=()):
+    t.grad_fn = Node(name, fn, inputs, saved)
+    t._rg = True
+    return t
+
+
+def convert_index(idx):
+    """Turn an ember index into a NumPy one; returns (index, is_basic)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    res, basic = [], True
+    for i in idx:
+        if isinstance(i, Tensor):
+            a = i._data
+            if a.dtype.kind not in "iub":
+                raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {i.dtype}")
+            res.append(a)
+            basic = False
+        elif isinstance(i, slice):
+            if i.step is not None and (i.step.item() if isinstance(i.step, Tensor) else i.step) <= 0:
+                raise ValueError("step must be greater than zero")
+            if any(isinstance(v, Tensor) for v in (i.start, i.stop, i.step)):
+                i = slice(*(int(v) if isinstance(v, Tensor) else v for v in (i.start, i.stop, i.step)))
+            res.append(i)
+        elif isinstance(i, (bool, np.bool_)):
+            res.append(i)
+            basic = False
+        elif isinstance(i, (int, np.integer)):
+            res.append(int(i))
+        elif i is None or i is Ellipsis:
+            res.append(i)
+        elif isinstance(i, (list, tuple, np.ndarray)):
+            a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in i] if isinstance(i, (list, tuple))
+                           else i)
+            if a.dtype.kind not in "iub":
+                raise IndexError(f"index lists must hold ints or bools, got {a.dtype}")
+            res.append(a)
+            basic = False
+        else:
+            raise IndexError(f"only integers, slices, None, ..., lists and integer or boolean tensors are valid "
+                             f"indices (got {type(i).__name__})")
+    return tuple(res), basic
+
+
+def getitem(input, idx):
+    x = input
+    a = x._data
+    ix, basic = convert_index(idx)
+    try:
+        r = a[ix]
+    except IndexError as e:
+        raise IndexError(f"{e} (indexing a tensor of shape {tuple(a.shape)})") from None
+    if basic:
+        t = out(r)
+        vc = x._vc
+        if vc is None:
+            vc = x._vc = [0]
+        t._vc = vc
+    else:
+        t = out(r)
+    if _gm.enabled and x._rg:
+        shape = a.shape
+        _rec(t, "SliceBackward0" if basic else "IndexBackward0",
+             lambda g: (index_into_zeros(g, ix, basic, shape),), (x,))
+    return t
+
+
+def index_into_zeros(g, ix, basic, shape):
+    """Zeros of ``shape`` with ``g`` added at ``ix`` (repeated positions accumulate)."""
+    z = np.zeros(shape, g._data.dtype)
+    if basic:
+        z[ix] = g._data
+    else:
+        np.add.at(z, ix, g._data)
+    t = out(z)
+    if _gm.enabled and g._rg:
+        _rec(t, "IndexPutBackward0", lambda gg: (getitem(gg, ix),), (g,))
+    return t
+
+
+def index_put_new(input, indices, values, accumulate=False):
+    """Out-of-place ``x[indices] = values`` (or ``+=`` with accumulate), differentiable in x and values."""
+    x = input
+    ix, basic = convert_index(indices)
+    v = values if isinstance(values, Tensor) else out(np.asarray(values, x._data.dtype))
+    r = x._data.copy()
+    try:
+        if accumulate:
+            np.add.at(r, ix, v._data)
+        else:
+            r[ix] = v._data
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {tuple(v._data.shape)} cannot be broadcast "
+                           f"to indexing result of shape {tuple(r[ix].shape)}") from None
+    t = out(r)
+    if _gm.enabled and (x._rg or v._rg):
+        def backward(g):
+            gx = gv = None
+            if x._rg:
+                if accumulate:
+                    gx = g
+                else:
+                    m = np.ones(r.shape, np.bool_)
+                    m[ix] = False
+                    gx = mul(g, out(m))
+            if v._rg:
+                gv = sum_to(getitem(g, ix), v._data.shape)
+            return gx, gv
+        _rec(t, "IndexPutBackward0", backward, (x, v))
+    return t
+
+
+def setitem(input, idx, value):
+    """``x[idx] = value`` in place; when recording, ``x`` becomes the output of an index-put node."""
+    x = input
+    vt = isinstance(value, Tensor)
+    if _gm.enabled and (x._rg or (vt and value._rg)):
+        from .inplace import apply_inplace
+        return apply_inplace(x, lambda old: index_put_new(old, idx, value))
+    ix, _ = convert_index(idx)
+    v = value._data if vt else value
+    try:
+        x._data[ix] = v
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {tuple(np.shape(v))} cannot be broadcast to "
+                           f"indexing result of shape {tuple(x._data[ix].shape)}") from None
+    x._bump()
+    return x
+
+
+# -- gather / scatter ----------------------------------------------------------------------------------
+
+def _full_index(idx, dim):
+    """Index arrays that address ``a[..., idx[...], ...]`` position by position along ``dim``."""
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[dim] = idx
+    return tuple(grids)
+
+
+def _check_gather(name, a, dim, idx):
+    if idx.ndim != a.ndim and not (a.ndim == 0 and idx.ndim <= 1):
+        raise RuntimeError(f"{name}(): Index tensor must have the same number of dimensions as input tensor "
+                           f"(input {tuple(a.shape)}, index {tuple(idx.shape)})")
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {_dt.from_numpy(idx.dtype)}")
+    for d in range(idx.ndim):
+        if d != dim and idx.shape[d] > a.shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(idx.shape)} to be "
+                               f"smaller than self {list(a.shape)} apart from dimension {dim}")
+    if idx.size and (idx.max() >= a.shape[dim] or idx.min() < -a.shape[dim]):
+        raise RuntimeError(f"{name}(): index {int(idx.max())} is out of bounds for dimension {dim} with size "
+                           f"{a.shape[dim]}")
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    x = input
+    a = x._data
+    idx = index._data
+    d = wrap_dim(dim, a.ndim)
+    _check_gather("gather", a, d, idx)
+    t = out(a[_full_index(idx, d)])
+    if _gm.enabled and x._rg:
+        shape = a.shape
+        _rec(t, "GatherBackward0", lambda g: (scatter_into_zeros(g, d, idx, shape),), (x,))
+    return t
+
+
+def scatter_into_zeros(g, dim, idx, shape):
+    z = np.zeros(shape, g._data.dtype)
+    np.add.at(z, _full_index(idx, dim), g._data)
+    t = out(z)
+    if _gm.enabled and g._rg:
+        _rec(t, "ScatterAddBackward0", lambda gg: (gather(gg, dim, out(idx)),), (g,))
+    return t
+
+
+def _src_part(src, idx):
+    return src[tuple(slice(0, s) for s in idx.shape)]
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """``out[..., index[i], ...] = src[i]`` along ``dim``; ``reduce='add'`` or ``'multiply'`` combine instead."""
+    x = input
+    a = x._data
+    idx = index._data
+    d = wrap_dim(dim, a.ndim)
+    if src is None:
+        src = value
+    if reduce == "add":
+        return scatter_add(input, dim, index, src if isinstance(src, Tensor) else out(np.full(idx.shape, src, a.dtype)))
+    _check_gather("scatter", a, d, idx)
+    st = isinstance(src, Tensor)
+    s = _src_part(src._data, idx) if st else src
+    r = a.copy()
+    fi = _full_index(idx, d)
+    if reduce == "multiply":
+        np.multiply.at(r, fi, s)
+    else:
+        r[fi] = s
+    t = out(r)
+    if _gm.enabled and (x._rg or (st and src._rg)):
+        def backward(g):
+            gx = gs = None
+            if x._rg:
+                m = np.ones(a.shape, np.bool_)
+                m[fi] = False
+                gx = mul(g, out(m))
+            if st and src._rg:
+                gs = _pad_to(gather(g, d, index), src._data.shape)
+            return gx, gs
+        _rec(t, "ScatterBackward0", backward, (x, src if st else None))
+    return t
+
+
+def _pad_to(g, shape):
+    if g._data.shape == tuple(shape):
+        return g
+    z = np.zeros(shape, g._data.dtype)
+    sl = tuple(slice(0, s) for s in g._data.shape)
+    return index_put_new(out(z), sl, g)
+
+
+def scatter_add(input, dim, index, src):
+    x = input
+    a = x._data
+    idx = index._data
+    d = wrap_dim(dim, a.ndim)
+    _check_gather("scatter_add", a, d, idx)
+    r = a.copy()
+    np.add.at(r, _full_index(idx, d), _src_part(src._data, idx).astype(a.dtype, copy=False))
+    t = out(r)
+    if _gm.enabled and (x._rg or src._rg):
+        def backward(g):
+            gx = g if x._rg else None
+            gs = _pad_to(gather(g, d, index), src._data.shape) if src._rg else None
+            return gx, gs
+        _rec(t, "ScatterAddBackward0", backward, (x, src))
+    return t
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """``reduce`` in 'sum', 'prod', 'mean', 'amax', 'amin' (forward only for prod/amax/amin/mean)."""
+    if reduce == "sum":
+        if include_self:
+            return scatter_add(input, dim, index, src)
+        m = scatter(input, dim, index, value=0.0)
+        return scatter_add(m, dim, index, src)
+    a = input._data.copy()
+    idx = index._data
+    d = wrap_dim(dim, a.ndim)
+    fi = _full_index(idx, d)
+    s = _src_part(src._data, idx)
+    if not include_self:
+        a[fi] = {"prod": 1, "amax": -np.inf, "amin": np.inf, "mean": 0}[reduce]
+    if reduce == "prod":
+        np.multiply.at(a, fi, s)
+    elif reduce == "amax":
+        np.maximum.at(a, fi, s)
+    elif reduce == "amin":
+        np.minimum.at(a, fi, s)
+    elif reduce == "mean":
+        cnt = np.zeros(a.shape, np.int64)
+        np.add.at(cnt, fi, 1)
+        np.add.at(a, fi, s)
+        cnt += 1 if include_self else 0
+        a = np.where(cnt > 0, a / np.maximum(cnt, 1), a).astype(a.dtype)
+    else:
+        raise RuntimeError(f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin; got {reduce}")
+    return out(a)
+
+
+def index_select(input, dim, index):
+    x = input
+    a = x._data
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got shape {tuple(idx.shape)}")
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return getitem(x, ()) if idx.size else x
+    n = a.shape[d]
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(f"index_select(): index out of range in self (index {int(idx.max())}, size {n} at dim {d})")
+    t = out(np.take(a, idx.reshape(-1), axis=d))
+    if _gm.enabled and x._rg:
+        shape = a.shape
+        _rec(t, "IndexSelectBackward0", lambda g: (index_add_zeros(g, d, idx.reshape(-1), shape),), (x,))
+    return t
+
+
+def index_add_zeros(g, d, idx, shape):
+    z = np.zeros(shape, g._data.dtype)
+    np.add.at(np.moveaxis(z, d, 0), idx, np.moveaxis(g._data, d, 0))
+    t = out(z)
+    if _gm.enabled and g._rg:
+        _rec(t, "IndexAddBackward0", lambda gg: (index_select(gg, d, out(idx)),), (g,))
+    return t
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    from .elementwise import add
+    d = wrap_dim(dim, input._data.ndim)
+    src = source if alpha == 1 else mul(source, alpha)
+    return add(input, index_add_zeros(src, d, index._data, input._data.shape))
+
+
+def index_fill(input, dim, index, value):
+    d = wrap_dim(dim, input._data.ndim)
+    m = np.zeros(input._data.shape[d], np.bool_)
+    m[index._data] = True
+    shape = [1] * input._data.ndim
+    shape[d] = -1
+    return masked_fill(input, out(m.reshape(shape)), value)
+
+
+def masked_fill(input, mask, value):
+    x = input
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_dt.from_numpy(m.dtype)}")
+    vt = isinstance(value, Tensor)
+    if vt and value._data.ndim != 0:
+        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value._data.ndim} dimension(s).")
+    v = value._data if vt else value
+    a = x._data
+    try:
+        r = np.where(m, np.asarray(v, dtype=a.dtype), a)
+    except ValueError:
+        raise RuntimeError(f"masked_fill: the mask of shape {tuple(m.shape)} does not broadcast to the tensor of "
+                           f"shape {tuple(a.shape)}") from None
+    if r.shape != a.shape:
+        raise RuntimeError(f"masked_fill: the mask of shape {tuple(m.shape)} does not broadcast to the tensor of "
+                           f"shape {tuple(a.shape)}")
+    t = out(r)
+    if _gm.enabled and (x._rg or (vt and value._rg)):
+        def backward(g):
+            gx = where(out(m), 0.0, g) if x._rg else None
+            gv = None
+            if vt and value._rg:
+                from .reduce import sum as _sum
+                gv = _sum(where(out(np.broadcast_to(m, a.shape)), g, 0.0))
+            return gx, gv
+        _rec(t, "MaskedFillBackward0", backward, (x, value if vt else None))
+    return t
+
+
+def masked_select(input, mask):
+    from .shape import expand
+    m = mask._data
+    shape = np.broadcast_shapes(input._data.shape, m.shape)
+    xb = expand(input, shape) if input._data.shape != shape else input
+    return getitem(xb, out(np.broadcast_to(m, shape)))
+
+
+def masked_scatter(input, mask, source):
+    m = np.broadcast_to(mask._data, input._data.shape)
+    n = int(m.sum())
+    from .shape import reshape
+    src = getitem(reshape(source, (-1,)), slice(0, n))
+    return index_put_new(input, out(m), src)
+
+
+def take_along_dim(input, indices, dim=None):
+    from .shape import reshape, expand
+    if dim is None:
+        return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
+    a, i = input._data, indices._data
+    d = wrap_dim(dim, a.ndim)
+    shape_a = list(np.broadcast_shapes(tuple(s for k, s in enumerate(a.shape) if k != d),
+                                       tuple(s for k, s in enumerate(i.shape) if k != d)))
+    sa = shape_a[:d] + [a.shape[d]] + shape_a[d:]
+    si = shape_a[:d] + [i.shape[d]] + shape_a[d:]
+    return gather(expand(input, sa), d, expand(indices, si))
+
+
+def take(input, index):
+    from .shape import reshape
+    return reshape(index_select(reshape(input, (-1,)), 0, reshape(index, (-1,))), index._data.shape)
+
+
+def nonzero(input, *, as_tuple=False):
+    a = input._data
+    if as_tuple:
+        if a.ndim == 0:
+            return (out(np.zeros(int(bool(a)), np.int64)),)
+        return tuple(out(v.astype(np.int64)) for v in np.nonzero(a))
+    return out(np.argwhere(a).astype(np.int64))
+
+
+def argwhere(input):
+    return nonzero(input)
+
+
+def one_hot(tensor, num_classes=-1):
+    a = tensor._data
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got {tensor.dtype}")
+    if num_classes == -1:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (a.min() < 0 or a.max() >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+                           f"[{int(a.min())}, {int(a.max())}]")
+    r = np.zeros(a.shape + (num_classes,), np.int64)
+    np.put_along_axis(r, a[..., None].astype(np.int64), 1, axis=-1)
+    return out(r)

@@ -1,0 +1,174 @@
+"""In-place ops (``add_``, ``mul_``, ``zero_``, ``copy_``, ``x[i] = v`` ...).
+
+Outside recording (``no_grad``, or no input requires grad) they write into the
+array with NumPy's ``out=`` and bump the version counter: the fast path that
+optimizers and initialisers use. While recording, the result is computed out of
+place from a snapshot of the old tensor and copied back into its memory, and the
+tensor becomes that op's output in the graph. A saved tensor changed this way is
+caught at backward time by its version number.
+"""
+import numpy as np
+
+from .. import grad_mode
+from ..tensor import Tensor, _new
+
+_gm = grad_mode.state
+
+
+def _check_leaf(x):
+    if x._rg and x.grad_fn is None and _gm.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def apply_inplace(x, fn):
+    """Run ``fn(old)`` (an out-of-place op) and store its result into ``x``'s memory."""
+    _check_leaf(x)
+    old = _new(Tensor)
+    old._data = x._data
+    old.__dict__.update(x.__dict__)
+    old._vc = x._share_vc()
+    res = fn(old)
+    r = res._data
+    if r.shape != x._data.shape:
+        raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
+                           f"{list(r.shape)}")
+    if r.dtype != x._data.dtype and not np.can_cast(r.dtype, x._data.dtype, "same_kind"):
+        raise RuntimeError(f"result type {res.dtype.name} can't be cast to the desired output type "
+                           f"{x.dtype.name}")
+    node = res.grad_fn
+    if node is not None and any(s is old for s in node.saved):
+        # The rule needs the old values: keep a private copy of them.
+        old._data = old._data.copy()
+        old._vc = [old._version]
+        node.versions = tuple(t._version for t in node.saved)
+    np.copyto(x._data, r, casting="unsafe")
+    x._bump()
+    if node is not None:
+        x.grad_fn = node
+        x._rg = True
+        x._out_idx = res._out_idx
+    return x
+
+
+def _is_tracked(x, other):
+    return _gm.enabled and (x._rg or (isinstance(other, Tensor) and other._rg))
+
+
+def _fast(x, ufunc, other):
+    o = other._data if isinstance(other, Tensor) else other
+    try:
+        ufunc(x._data, o, out=x._data, casting="same_kind")
+    except TypeError:  # NumPy's casting errors subclass TypeError
+        raise RuntimeError(f"result type of {ufunc.__name__} can't be cast to the desired output type "
+                           f"{x.dtype.name}") from None
+    except ValueError:
+        raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(x._data.shape, np.shape(o)))}") from None
+    x._bump()
+    return x
+
+
+def add_(x, other, *, alpha=1):
+    from .elementwise import add
+    if _is_tracked(x, other):
+        return apply_inplace(x, lambda old: add(old, other, alpha=alpha))
+    if alpha != 1:
+        other = (other._data if isinstance(other, Tensor) else other) * alpha
+    return _fast(x, np.add, other)
+
+
+def sub_(x, other, *, alpha=1):
+    from .elementwise import sub
+    if _is_tracked(x, other):
+        return apply_inplace(x, lambda old: sub(old, other, alpha=alpha))
+    if alpha != 1:
+        other = (other._data if isinstance(other, Tensor) else other) * alpha
+    return _fast(x, np.subtract, other)
+
+
+def mul_(x, other):
+    from .elementwise import mul
+    if _is_tracked(x, other):
+        return apply_inplace(x, lambda old: mul(old, other))
+    return _fast(x, np.multiply, other)
+
+
+def div_(x, other, *, rounding_mode=None):
+    from .elementwise import div
+    if _is_tracked(x, other) or rounding_mode is not None:
+        return apply_inplace(x, lambda old: div(old, other, rounding_mode=rounding_mode))
+    return _fast(x, np.true_divide, other)
+
+
+def addcmul_(x, tensor1, tensor2, *, value=1):
+    from .elementwise import add, mul
+    if _gm.enabled and (x._rg or tensor1._rg or tensor2._rg):
+        return apply_inplace(x, lambda old: add(old, mul(mul(tensor1, tensor2), value)))
+    p = tensor1._data * tensor2._data
+    if value != 1:
+        p *= value
+    return _fast(x, np.add, p)
+
+
+def addcdiv_(x, tensor1, tensor2, *, value=1):
+    from .elementwise import add, mul, div
+    if _gm.enabled and (x._rg or tensor1._rg or tensor2._rg):
+        return apply_inplace(x, lambda old: add(old, mul(div(tensor1, tensor2), value)))
+    p = tensor1._data / tensor2._data
+    if value != 1:
+        p *= value
+    return _fast(x, np.add, p)
+
+
+def zero_(x):
+    _check_leaf(x)
+    if x._rg and _gm.enabled:
+        return fill_(x, 0)
+    x._data.fill(0)
+    x._bump()
+    return x
+
+
+def fill_(x, value):
+    from .elementwise import mul, add
+    v = value._data if isinstance(value, Tensor) else value
+    if _is_tracked(x, value):
+        return apply_inplace(x, lambda old: add(mul(old, 0), value))
+    x._data.fill(v)
+    x._bump()
+    return x
+
+
+def copy_(x, src, non_blocking=False):
+    from .elementwise import add, mul
+    if _is_tracked(x, src):
+        from .shape import expand
+        s = src if isinstance(src, Tensor) else None
+        return apply_inplace(x, lambda old: add(mul(old, 0), expand(s, x._data.shape).to(x.dtype)))
+    s = src._data if isinstance(src, Tensor) else np.asarray(src)
+    try:
+        np.copyto(x._data, np.broadcast_to(s, x._data.shape), casting="unsafe")
+    except ValueError:
+        raise RuntimeError(f"copy_: the source of shape {tuple(np.shape(s))} does not broadcast to the "
+                           f"destination of shape {tuple(x._data.shape)}") from None
+    x._bump()
+    return x
+
+
+def make_inplace(fn, name):
+    """Build ``x.<name>_(...)`` from an out-of-place op ``fn(x, ...)``."""
+    def method(x, *args, **kwargs):
+        if _gm.enabled and (x._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+            return apply_inplace(x, lambda old: fn(old, *args, **kwargs))
+        r = fn(x, *args, **kwargs)._data
+        if r.shape != x._data.shape:
+            raise RuntimeError(f"{name}_: output with shape {list(x._data.shape)} doesn't match the broadcast "
+                               f"shape {list(r.shape)}")
+        if r.dtype != x._data.dtype and not np.can_cast(r.dtype, x._data.dtype, "same_kind"):
+            raise RuntimeError(f"{name}_: result type {r.dtype} can't be cast to the desired output type "
+                               f"{x._data.dtype}")
+        np.copyto(x._data, r, casting="unsafe")
+        x._bump()
+        return x
+    method.__name__ = name + "_"
+    return method

@@ -1,0 +1,464 @@
+"""Reductions and scans: sum, mean, prod, max/min, var/std, norm, logsumexp, cumsum, sort, topk ...
+
+``dim`` is an int, a tuple of ints or None (all dims); ``keepdim`` keeps reduced
+dims as size 1. The gradient of a reduction is the output gradient broadcast back
+over the reduced dims (``_unreduce``), times the local derivative.
+"""
+import collections
+
+import numpy as np
+
+from ...backend import dtypes as _dt
+from .. import grad_mode
+from ..node import Node
+from ..tensor import Tensor
+from ._util import out, dims_tuple, wrap_dim, to_tensor
+from .elementwise import mul, div, sub, exp, log, sqrt, abs as _abs, pow as _pow, sign, where, add, neg, expand_to
+
+_gm = grad_mode.state
+
+values_indices = collections.namedtuple("return_types", ["values", "indices"])
+
+
+def _rec(t, name, fn, inputs, saved=()):
+    t.grad_fn = Node(name, fn, inputs, saved)
+    t._rg = True
+    return t
+
+
+def _axes(dim, x):
+    d = dims_tuple(dim, x._data.ndim)
+    if d is not None and len(d) == 0 and x._data.ndim > 0:
+        return None  # dim=() means every dim, as in PyTorch
+    return d
+
+
+def _unreduce(g, shape, axes, keepdim):
+    """Broadcast the gradient of a reduction back to the input's shape."""
+    if axes is None:
+        axes = tuple(range(len(shape)))
+    if not keepdim and axes:
+        from .shape import reshape
+        kshape = tuple(1 if i in axes else s for i, s in enumerate(shape))
+        g = reshape(g, kshape)
+    return expand_to(g, shape)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    x = input
+    a = x._data
+    axes = _axes(dim, x)
+    if dtype is not None:
+        a = a.astype(_dt.to_dtype(dtype).numpy)
+    elif a.dtype.kind in "bui":
+        a = a.astype(np.int64, copy=False)
+    t = out(a.sum(axis=axes, keepdims=keepdim))
+    if _gm.enabled and x._rg:
+        shape = a.shape
+        _rec(t, "SumBackward1" if dim is not None else "SumBackward0",
+             lambda g: (_unreduce(g, shape, axes, keepdim),), (x,))
+    return t
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    mask = np.isnan(input._data)
+    return sum(where(out(mask), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    x = input
+    a = x._data
+    if dtype is not None:
+        a = a.astype(_dt.to_dtype(dtype).numpy)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+                           f"or complex dtype. Got: {_dt.from_numpy(a.dtype).name.capitalize()}")
+    axes = _axes(dim, x)
+    t = out(a.mean(axis=axes, keepdims=keepdim) if a.size else
+            np.full(np.sum(a, axis=axes, keepdims=keepdim).shape, np.nan, a.dtype))
+    if _gm.enabled and x._rg:
+        shape = a.shape
+        n = a.size if axes is None else int(np.prod([shape[i] for i in axes]))
+
+        def backward(g):
+            return (_unreduce(div(g, float(n)), shape, axes, keepdim),)
+        _rec(t, "MeanBackward1" if dim is not None else "MeanBackward0", backward, (x,))
+    return t
+
+
+def nanmean(input, dim=None, keepdim=False):
+    mask = out(~np.isnan(input._data))
+    return div(nansum(input, dim, keepdim), sum(mask, dim, keepdim))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    x = input
+    a = x._data
+    if dtype is not None:
+        a = a.astype(_dt.to_dtype(dtype).numpy)
+    elif a.dtype.kind in "bui":
+        a = a.astype(np.int64)
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError("prod(): argument 'dim' must be int")
+    axis = None if dim is None else wrap_dim(int(dim), a.ndim)
+    t = out(np.prod(a, axis=axis, keepdims=keepdim if axis is not None else False))
+    if _gm.enabled and x._rg:
+        def backward(g):
+            from .shape import reshape, movedim, flatten
+            # Product of all the other elements: exclusive cumprods from both sides (zeros safe).
+            if axis is None:
+                xs, gg = flatten(x), g
+            else:
+                xs = movedim(x, axis, -1)
+                gg = g if keepdim else _unsq(g, axis)
+                gg = movedim(gg, axis, -1)
+            left = _excl_cumprod(xs)
+            right = _flip_last(_excl_cumprod(_flip_last(xs)))
+            gx = mul(mul(left, right), gg)
+            if axis is None:
+                return (reshape(gx, a.shape),)
+            return (movedim(gx, -1, axis),)
+        _rec(t, "ProdBackward1" if dim is not None else "ProdBackward0", backward, (x,), (x,))
+    return t
+
+
+def _unsq(g, axis):
+    from .shape import unsqueeze
+    return unsqueeze(g, axis)
+
+
+def _flip_last(x):
+    from .shape import flip
+    return flip(x, (-1,))
+
+
+def _excl_cumprod(x):
+    from .shape import cat
+    from .index import getitem
+    ones = out(np.ones(x._data.shape[:-1] + (1,), x._data.dtype))
+    c = cumprod(x, -1)
+    return cat([ones, getitem(c, (Ellipsis, slice(None, -1)))], -1)
+
+
+# -- max / min ----------------------------------------------------------------------------------------
+
+def _evenly(x, t, axes, keepdim, g):
+    """Gradient of amax/amin and full max/min: shared evenly among tied extremes."""
+    if axes is None:
+        ext = t._data.reshape((1,) * x._data.ndim)
+    elif keepdim:
+        ext = t._data
+    else:
+        ext = np.expand_dims(t._data, axes)
+    mask = (x._data == ext)
+    count = mask.sum(axis=axes, keepdims=True)
+    w = out((mask / count).astype(x._data.dtype))
+    return mul(_unreduce(g, x._data.shape, axes, keepdim), w)
+
+
+def amax(input, dim=(), keepdim=False):
+    return _amaxmin(input, dim, keepdim, np.max, "AmaxBackward0")
+
+
+def amin(input, dim=(), keepdim=False):
+    return _amaxmin(input, dim, keepdim, np.min, "AminBackward0")
+
+
+def _amaxmin(x, dim, keepdim, fn, name):
+    axes = _axes(dim, x)
+    if x._data.size == 0 and (axes is None or any(x._data.shape[i] == 0 for i in axes)):
+        raise IndexError(f"{name[:4].lower()}(): Expected reduction dim to be specified for input.numel() == 0. "
+                         f"Specify the reduction dim with the 'dim' argument.")
+    t = out(fn(x._data, axis=axes, keepdims=keepdim))
+    if _gm.enabled and x._rg:
+        _rec(t, name, lambda g: (_evenly(x, t, axes, keepdim, g),), (x,), (x,))
+    return t
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise."""
+    return _max_min(input, dim, keepdim, True, other)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    return _max_min(input, dim, keepdim, False, other)
+
+
+def _max_min(x, dim, keepdim, is_max, other):
+    from .elementwise import maximum, minimum
+    if isinstance(dim, Tensor):
+        return (maximum if is_max else minimum)(x, dim)
+    if other is not None:
+        return (maximum if is_max else minimum)(x, other)
+    name = "max" if is_max else "min"
+    if dim is None:
+        if x._data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        return _amaxmin(x, None, False, np.max if is_max else np.min,
+                        "MaxBackward1" if is_max else "MinBackward1")
+    axis = wrap_dim(dim, x._data.ndim)
+    a = x._data
+    if a.ndim == 0:
+        return values_indices(x.clone() if hasattr(x, "clone") else x, out(np.array(0, np.int64)))
+    idx = (np.argmax if is_max else np.argmin)(a, axis=axis, keepdims=True)
+    vals = np.take_along_axis(a, idx, axis=axis)
+    if not keepdim:
+        vals = np.squeeze(vals, axis)
+        idx_out = np.squeeze(idx, axis)
+    else:
+        idx_out = idx
+    t = out(vals)
+    if _gm.enabled and x._rg:
+        def backward(g):
+            from .index import scatter_into_zeros
+            gg = g if keepdim else _unsq(g, axis)
+            return (scatter_into_zeros(gg, axis, idx, a.shape),)
+        _rec(t, "MaxBackward0" if is_max else "MinBackward0", backward, (x,))
+    return values_indices(t, out(idx_out.astype(np.int64, copy=False)))
+
+
+def argmax(input, dim=None, keepdim=False):
+    a = input._data
+    if dim is None:
+        r = np.argmax(a)
+        return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))
+    return out(np.argmax(a, axis=wrap_dim(dim, a.ndim), keepdims=keepdim).astype(np.int64))
+
+
+def argmin(input, dim=None, keepdim=False):
+    a = input._data
+    if dim is None:
+        r = np.argmin(a)
+        return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))
+    return out(np.argmin(a, axis=wrap_dim(dim, a.ndim), keepdims=keepdim).astype(np.int64))
+
+
+# -- statistics -----------------------------------------------------------------------------------------
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance ``sum((x - mean)^2) / (N - correction)``; ``unbiased=True`` means correction 1 (the default)."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    c = _correction(unbiased, correction)
+    x = input
+    axes = _axes(dim, x)
+    n = x._data.size if axes is None else int(np.prod([x._data.shape[i] for i in axes]))
+    centered = sub(x, mean(x, axes, keepdim=True))
+    return div(sum(mul(centered, centered), axes, keepdim), float(np.maximum(n - c, 0)))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (all elements by default): ``(sum |x|^p)^(1/p)``; 'fro' is p = 2."""
+    x = input
+    if p is None or p == "fro":
+        p = 2
+    if p == "nuc":
+        raise NotImplementedError("norm(p='nuc') is not supported by ember")
+    axes = _axes(dim, x)
+    if p == 2:
+        a = x._data
+        t = out(np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim)))
+        if _gm.enabled and x._rg:
+            def backward(g):
+                # d||x||/dx = x / ||x||, taken as 0 where the norm is 0 (as PyTorch does).
+                nz = out(t._data != 0)
+                safe = where(nz, t, 1.0)
+                scale = where(nz, div(g, safe), 0.0)
+                return (mul(_unreduce(scale, a.shape, axes, keepdim), x),)
+            _rec(t, "NormBackward1", backward, (x,), (x,))
+        return t
+    if p == float("inf"):
+        return amax(_abs(x), axes if axes is not None else (), keepdim)
+    if p == -float("inf"):
+        return amin(_abs(x), axes if axes is not None else (), keepdim)
+    if p == 0:
+        return sum(out((x._data != 0).astype(x._data.dtype)), axes, keepdim)
+    return _pow(sum(_pow(_abs(x), p), axes, keepdim), 1.0 / p)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(x)))`` over ``dim``, computed around the max so large inputs do not overflow."""
+    x = input
+    a = x._data
+    if a.dtype.kind != "f":
+        a = a.astype(_dt.get_default_dtype().numpy)
+    axes = _axes(dim, x)
+    m = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros(())
+    m = np.where(np.isfinite(m), m, 0)
+    s = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
+    t = out(s if keepdim else (np.squeeze(s, axes) if axes is not None else s.reshape(())))
+    if _gm.enabled and x._rg:
+        def backward(g):
+            tk = t if keepdim else _unreduce(t, a.shape, axes, False)
+            return (mul(_unreduce(g, a.shape, axes, keepdim), exp(sub(x, tk))),)
+        _rec(t, "LogsumexpBackward0", backward, (x,), (x,))
+    return t
+
+
+# -- scans ----------------------------------------------------------------------------------------------
+
+def cumsum(input, dim, *, dtype=None):
+    x = input
+    a = x._data
+    if dtype is not None:
+        a = a.astype(_dt.to_dtype(dtype).numpy)
+    elif a.dtype.kind in "bui":
+        a = a.astype(np.int64)
+    axis = wrap_dim(dim, a.ndim)
+    t = out(np.cumsum(a, axis=axis) if a.ndim else a.copy())
+    if _gm.enabled and x._rg:
+        def backward(g):
+            from .shape import flip
+            if a.ndim == 0:
+                return (g,)
+            return (flip(cumsum(flip(g, (axis,)), axis), (axis,)),)
+        _rec(t, "CumsumBackward0", backward, (x,))
+    return t
+
+
+def cumprod(input, dim, *, dtype=None):
+    x = input
+    a = x._data
+    if dtype is not None:
+        a = a.astype(_dt.to_dtype(dtype).numpy)
+    elif a.dtype.kind in "bui":
+        a = a.astype(np.int64)
+    axis = wrap_dim(dim, a.ndim)
+    t = out(np.cumprod(a, axis=axis) if a.ndim else a.copy())
+    if _gm.enabled and x._rg:
+        def backward(g):
+            from .shape import flip
+            if a.ndim == 0:
+                return (g,)
+            if not (a == 0).any():
+                # sum_{j >= i} g_j y_j / x_i
+                return (div(flip(cumsum(flip(mul(g, t), (axis,)), axis), (axis,)), x),)
+            return (out(_cumprod_grad_with_zeros(a, g._data, axis)),)
+        _rec(t, "CumprodBackward0", backward, (x,), (x,))
+    return t
+
+
+def _cumprod_grad_with_zeros(a, g, axis):
+    # grad_i = P_i * S_i with P_i = prod_{k<i} x_k and S_i = g_i + x_{i+1} S_{i+1} (a reverse scan).
+    a = np.moveaxis(a, axis, -1)
+    g = np.moveaxis(g, axis, -1)
+    n = a.shape[-1]
+    prefix = np.concatenate([np.ones(a.shape[:-1] + (1,), a.dtype), np.cumprod(a, -1)[..., :-1]], -1)
+    s = np.empty_like(g)
+    s[..., n - 1] = g[..., n - 1]
+    for i in range(n - 2, -1, -1):
+        s[..., i] = g[..., i] + a[..., i + 1] * s[..., i + 1]
+    return np.moveaxis(prefix * s, -1, axis)
+
+
+def all(input, dim=None, keepdim=False):
+    a = input._data
+    return out(np.all(a, axis=dims_tuple(dim, a.ndim), keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim=False):
+    a = input._data
+    return out(np.any(a, axis=dims_tuple(dim, a.ndim), keepdims=keepdim))
+
+
+def count_nonzero(input, dim=None):
+    a = input._data
+    return out(np.asarray(np.count_nonzero(a, axis=dims_tuple(dim, a.ndim)), np.int64))
+
+
+# -- sorting ----------------------------------------------------------------------------------------------
+
+def sort(input, dim=-1, descending=False, stable=False):
+    x = input
+    a = x._data
+    if a.ndim == 0:
+        return values_indices(x, out(np.array(0, np.int64)))
+    axis = wrap_dim(dim, a.ndim)
+    if descending:
+        # Stable descending order: sort the negation (NaN last in ascending becomes first, as in PyTorch).
+        key = -a if a.dtype.kind in "fi" else ~a if a.dtype.kind == "b" else -a.astype(np.int64)
+        idx = np.argsort(key, axis=axis, kind="stable")
+    else:
+        idx = np.argsort(a, axis=axis, kind="stable")
+    return _take_values(x, idx, axis, "SortBackward0")
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    x = input
+    a = x._data
+    axis = wrap_dim(dim, a.ndim)
+    n = a.shape[axis] if a.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k out of range (k={k}, size of dim {dim} is {n})")
+    if a.ndim == 0:
+        return values_indices(x, out(np.array(0, np.int64)))
+    key = -a if largest else a
+    if k < n and k < n // 4:
+        part = np.argpartition(key, k - 1, axis=axis)
+        part = np.take(part, np.arange(k), axis=axis)
+        sub_key = np.take_along_axis(key, part, axis=axis)
+        order = np.argsort(sub_key, axis=axis, kind="stable")
+        idx = np.take_along_axis(part, order, axis=axis)
+    else:
+        idx = np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    return _take_values(x, idx, axis, "TopkBackward0")
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    v, i = sort(input, dim)
+    from .shape import select
+    axis = wrap_dim(dim, input._data.ndim)
+    vv, ii = select(v, axis, k - 1), select(i, axis, k - 1)
+    if keepdim:
+        from .shape import unsqueeze
+        vv, ii = unsqueeze(vv, axis), unsqueeze(ii, axis)
+    return values_indices(vv, ii)
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (PyTorch's choice for an even count)."""
+    x = input
+    if dim is None:
+        from .shape import reshape
+        flat = reshape(x, (-1,))
+        n = flat._data.shape[0]
+        return kthvalue(flat, (n + 1) // 2, 0).values
+    n = x._data.shape[wrap_dim(dim, x._data.ndim)]
+    return kthvalue(x, (n + 1) // 2, dim, keepdim)
+
+
+def _take_values(x, idx, axis, name):
+    a = x._data
+    t = out(np.take_along_axis(a, idx, axis=axis))
+    if _gm.enabled and x._rg:
+        def backward(g):
+            from .index import scatter_into_zeros
+            return (scatter_into_zeros(g, axis, idx, a.shape),)
+        _rec(t, name, backward, (x,))
+    return values_indices(t, out(idx.astype(np.int64, copy=False)))

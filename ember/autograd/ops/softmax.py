@@ -1,0 +1,61 @@
+"""``softmax`` and ``log_softmax`` along a dim, stable for large logits (computed around the max)."""
+import numpy as np
+
+from ...backend import dtypes as _dt
+from .. import grad_mode
+from ..node import Node
+from ._util import out, wrap_dim
+from .elementwise import mul, sub, exp
+
+_gm = grad_mode.state
+
+
+def _rec(t, name, fn, inputs, saved=()):
+    t.grad_fn = Node(name, fn, inputs, saved)
+    t._rg = True
+    return t
+
+
+def _prep(x, dim, dtype, name):
+    a = x._data
+    if dtype is not None:
+        a = a.astype(_dt.to_dtype(dtype).numpy)
+    elif a.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point tensor, got {x.dtype}")
+    if dim is None:
+        dim = 0 if a.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit dim
+    return a, wrap_dim(dim, a.ndim) if a.ndim else None
+
+
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim``. Gradient: ``y * (g - sum(g * y))``."""
+    x = input
+    a, d = _prep(x, dim, dtype, "softmax")
+    if d is None:
+        return out(np.ones_like(a))
+    e = np.exp(a - a.max(axis=d, keepdims=True))
+    e /= e.sum(axis=d, keepdims=True)
+    t = out(e)
+    if _gm.enabled and x._rg:
+        def backward(g):
+            from .reduce import sum as _sum
+            return (mul(t, sub(g, _sum(mul(g, t), d, keepdim=True))),)
+        _rec(t, "SoftmaxBackward0", backward, (x,), (t,))
+    return t
+
+
+def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+    """``x_i - log(sum_j exp(x_j))`` along ``dim``. Gradient: ``g - softmax(x) * sum(g)``."""
+    x = input
+    a, d = _prep(x, dim, dtype, "log_softmax")
+    if d is None:
+        return out(np.zeros_like(a))
+    s = a - a.max(axis=d, keepdims=True)
+    s -= np.log(np.exp(s).sum(axis=d, keepdims=True))
+    t = out(s)
+    if _gm.enabled and x._rg:
+        def backward(g):
+            from .reduce import sum as _sum
+            return (sub(g, mul(exp(t), _sum(g, d, keepdim=True))),)
+        _rec(t, "LogSoftmaxBackward0", backward, (x,), (t,))
+    return t

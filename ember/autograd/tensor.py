@@ -1,0 +1,392 @@
+"""``ember.Tensor``: an n-dimensional array over NumPy that records a graph for autograd.
+
+A tensor holds a NumPy array (``_data``). When it is made by an op while grad
+recording is on and some input requires grad, it gets a ``grad_fn`` (a
+:class:`~ember.autograd.node.Node`) and ``backward()`` walks those nodes to fill
+``.grad`` of the leaves.
+
+The class keeps the per-op cost low: only ``_data`` is a slot, every other
+attribute (``grad``, ``grad_fn``, the version counter, hooks) has a class-level
+default and lands in the instance dict only when set, so making a plain result
+tensor is one allocation and one attribute store.
+
+Most methods (``exp``, ``sum``, ``view`` ...) are the functions of
+``ember.autograd.ops`` bound onto this class in ``ember/autograd/methods.py``.
+
+>>> import ember
+>>> x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+import numpy as np
+
+from ..backend import dtypes as _dt
+from . import grad_mode
+
+_new = object.__new__
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple, printed as ``ember.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    __slots__ = ("_data", "__dict__", "__weakref__")
+
+    # Defaults for rarely-set attributes; an instance stores its own only when it differs.
+    _rg = False          # requires_grad
+    grad_fn = None
+    _grad = None
+    _vc = None           # version counter: a one-item list shared between a tensor and its views
+    _out_idx = 0         # which output of a multi-output node this is
+    _hooks = None        # gradient hooks of a leaf
+    _retain = False      # retain_grad() on a non-leaf
+    _is_param = False
+    __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
+
+    def __init__(self, data=None, *, dtype=None, requires_grad=False):
+        # ``ember.Tensor(array)`` as a constructor, as old PyTorch code uses it.
+        from .. import creation
+        if data is None:
+            data = []
+        if isinstance(data, (int,)) and not isinstance(data, bool):
+            data = np.zeros(data, np.float32)
+        t = creation.tensor(data, dtype=dtype if dtype is not None else _dt.get_default_dtype()
+                            if not isinstance(data, Tensor) else None)
+        self._data = t._data
+        if requires_grad:
+            self.requires_grad = True
+
+    # -- basic properties ---------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return _dt._FROM_NP[self._data.dtype]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def device(self):
+        return _CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def layout(self):
+        return "strided"
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    # -- autograd attributes ---------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
+                               "use a computed variable in a subgraph that doesn't require differentiation "
+                               "use var_no_grad = var.detach().")
+        self._rg = flag
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: expected "
+                                   f"{tuple(self._data.shape)}, got {tuple(value._data.shape)}")
+        self._grad = value
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self):
+        return self._retain
+
+    @property
+    def _version(self):
+        vc = self._vc
+        return vc[0] if vc is not None else 0
+
+    def _bump(self):
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
+
+    @property
+    def data(self):
+        """A tensor sharing this one's memory, detached from the graph (as PyTorch's ``.data``)."""
+        t = _new(Tensor)
+        t._data = self._data
+        t._vc = self._share_vc()
+        return t
+
+    @data.setter
+    def data(self, value):
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = arr
+
+    def _share_vc(self):
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see :mod:`ember.autograd.engine`)."""
+        from .engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self):
+        t = _new(Tensor)
+        t._data = self._data
+        t._vc = self._share_vc()
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def retain_grad(self):
+        if self.grad_fn is None:
+            return
+        if not self._retain:
+            self._retain = True
+            import weakref
+            ref = weakref.ref(self)
+
+            def _keep(g):
+                t = ref()
+                if t is not None:
+                    t._grad = g if t._grad is None else t._grad + g
+            self.grad_fn.register_prehook(_RetainHook(self._out_idx, _keep))
+
+    def register_hook(self, hook):
+        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            from .node import _Handle
+            return _Handle(self._hooks, hook)
+        return self.grad_fn.register_prehook(_TensorHook(self._out_idx, hook))
+
+    # -- conversion to Python / NumPy ---------------------------------------------------------
+    def numpy(self, force=False):
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._data
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reduce_ex__(self, protocol):
+        # Worker processes of the DataLoader send tensors between processes; this only
+        # rebuilds the array (ember.load never unpickles).
+        return (_rebuild, (self._data, self._rg))
+
+    def __repr__(self):
+        from .printing import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol at the moment")
+        t = _new(type(self))
+        t._data = self._data.copy()
+        if self._rg:
+            t._rg = True
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        if type(self) is not Tensor:
+            for k, v in self.__dict__.items():
+                if k not in ("_vc", "_grad", "_rg", "grad_fn", "_hooks"):
+                    t.__dict__[k] = v
+        memo[id(self)] = t
+        return t
+
+
+def _rebuild(arr, rg):
+    t = _new(Tensor)
+    t._data = arr
+    if rg:
+        t._rg = True
+    return t
+
+
+class _TensorHook:
+    __slots__ = ("idx", "fn")
+
+    def __init__(self, idx, fn):
+        self.idx, self.fn = idx, fn
+
+
+class _RetainHook(_TensorHook):
+    __slots__ = ()
+
+
+class device:
+    """Only the CPU exists in ember; ``ember.device('cpu')`` is accepted for portability."""
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type = type.type
+        type = str(type)
+        if type.split(":")[0] not in ("cpu",):
+            raise RuntimeError(f"ember runs on the CPU only; device {type!r} is not available")
+        self.type = "cpu"
+        self.index = index
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+    def __eq__(self, other):
+        return str(other) == "cpu" or isinstance(other, device)
+
+    def __hash__(self):
+        return hash("cpu")
+
+
+_CPU = device("cpu")
+
+
+def _wrap_dim(dim, ndim):
+    if dim < -max(ndim, 1) or dim >= max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+    return dim + ndim if dim < 0 else dim
+
+
+def make(arr):
+    """Wrap a NumPy array as a tensor with no graph (the fast path every op uses)."""
+    t = _new(Tensor)
+    t._data = arr
+    return t
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+grad_enabled = grad_mode.state

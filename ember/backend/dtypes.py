@@ -1,0 +1,144 @@
+"""Ember's dtypes and PyTorch's type-promotion rules, over NumPy dtypes.
+
+Each ``ember.dtype`` wraps one NumPy dtype. Promotion follows PyTorch, not NumPy:
+categories are ordered bool < integer < floating; a Python scalar or a 0-d tensor
+only changes the result's dtype when its category is higher than every
+dimensioned operand's, and an integer tensor meeting a Python float becomes the
+default float dtype (float32), where NumPy would give float64.
+
+>>> import ember
+>>> (ember.ones(2, dtype=ember.int32) + 1.5).dtype
+ember.float32
+"""
+import numpy as np
+
+
+class dtype:
+    """A tensor element type, e.g. ``ember.float32``; ``.numpy`` is the NumPy dtype."""
+
+    __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_signed", "category")
+
+    def __init__(self, name, np_dtype, category):
+        self.name = name
+        self.numpy = np.dtype(np_dtype)
+        self.itemsize = self.numpy.itemsize
+        self.category = category  # 0 bool, 1 integer, 2 floating
+        self.is_floating_point = category == 2
+        self.is_signed = name not in ("bool", "uint8")
+
+    def __repr__(self):
+        return "ember." + self.name
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def to_real(self):
+        return self
+
+
+def _by_name(name):
+    return _NAMES[name]
+
+
+bool_ = dtype("bool", np.bool_, 0)
+uint8 = dtype("uint8", np.uint8, 1)
+int8 = dtype("int8", np.int8, 1)
+int16 = dtype("int16", np.int16, 1)
+int32 = dtype("int32", np.int32, 1)
+int64 = dtype("int64", np.int64, 1)
+float16 = dtype("float16", np.float16, 2)
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+_NAMES = {d.name: d for d in ALL}
+_ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64,
+            "int": int32, "short": int16, "bool": bool_}
+_FROM_NP = {d.numpy: d for d in ALL}
+
+_default_float = float32
+
+
+def get_default_dtype():
+    return _default_float
+
+
+def set_default_dtype(d):
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"set_default_dtype: expected a floating point dtype, got {d}")
+    _default_float = d
+
+
+def from_numpy(np_dtype):
+    """Map a NumPy dtype to the ember dtype; raise a clear error for unsupported ones."""
+    try:
+        return _FROM_NP[np_dtype]
+    except KeyError:
+        pass
+    nd = np.dtype(np_dtype)
+    if nd in _FROM_NP:
+        return _FROM_NP[nd]
+    raise TypeError(f"ember does not support NumPy dtype {nd}; supported: "
+                    + ", ".join(d.name for d in ALL))
+
+
+def to_dtype(d):
+    """Accept an ember dtype, a NumPy dtype/type, a Python type or a name; return an ember dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is float:
+        return _default_float
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    if isinstance(d, str):
+        key = d.split(".")[-1]
+        if key in _NAMES:
+            return _NAMES[key]
+        if key in _ALIASES:
+            return _ALIASES[key]
+        raise TypeError(f"unknown dtype name {d!r}")
+    if type(d).__module__.startswith("torch"):  # a torch.dtype, e.g. from ported code
+        return to_dtype(str(d))
+    return from_numpy(d)
+
+
+def scalar_dtype(x):
+    """The dtype PyTorch gives a Python scalar: bool, int64 or the default float."""
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    return _default_float
+
+
+def promote(a, b):
+    """PyTorch's result dtype for two tensors ``a`` and ``b`` (0-d tensors weigh less)."""
+    da, db = a.dtype, b.dtype
+    if da is db:
+        return da
+    a0, b0 = a.ndim == 0, b.ndim == 0
+    if a0 != b0:
+        zero, dim = (da, db) if a0 else (db, da)
+        if zero.category > dim.category:
+            return zero
+        return dim
+    if da.category != db.category:
+        return da if da.category > db.category else db
+    return _FROM_NP[np.promote_types(da.numpy, db.numpy)]
+
+
+def promote_scalar(t, x):
+    """Result dtype of tensor dtype ``t`` combined with Python scalar ``x``."""
+    if isinstance(x, bool):
+        cat = 0
+    elif isinstance(x, (int, np.integer)):
+        cat = 1
+    else:
+        cat = 2
+    if cat > t.category:
+        return _default_float if cat == 2 else int64
+    return t

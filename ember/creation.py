@@ -1,0 +1,223 @@
+"""Tensor creation: ``tensor``, ``as_tensor``, ``from_numpy``, ``zeros``, ``ones``, ``full``, ``arange`` ...
+
+Python data takes PyTorch's dtypes: bools -> bool, ints -> int64, floats -> the
+default float (float32). NumPy arrays keep their dtype (float64 stays float64).
+``device=`` is accepted for portability; only 'cpu' exists.
+
+>>> import ember
+>>> ember.tensor([[1, 2], [3, 4]]).dtype
+ember.int64
+>>> ember.arange(0, 1, 0.25)
+tensor([0.0000, 0.2500, 0.5000, 0.7500])
+"""
+import numpy as np
+
+from .backend import dtypes as _dt
+from .autograd.tensor import Tensor, make, device as _device
+from .autograd.ops._util import shape_args
+
+
+def _check_device(device):
+    if device is not None:
+        _device(device)
+
+
+def _infer_dtype(data):
+    """PyTorch's dtype for nested Python data: bool < int64 < default float."""
+    kind = 0
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, Tensor):
+            if v._data.dtype.kind == "f":
+                return _dt.from_numpy(v._data.dtype)
+            kind = max(kind, 1 if v._data.dtype.kind in "iu" else 0)
+        elif isinstance(v, np.ndarray):
+            if v.dtype.kind == "f":
+                return _dt.from_numpy(v.dtype)
+            kind = max(kind, 1 if v.dtype.kind in "iu" else 0)
+        elif isinstance(v, (bool, np.bool_)):
+            pass
+        elif isinstance(v, (int, np.integer)):
+            kind = max(kind, 1)
+        elif isinstance(v, (float, np.floating)):
+            return _dt.get_default_dtype()
+        elif isinstance(v, complex):
+            raise TypeError("ember does not support complex tensors")
+        else:
+            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
+    return (_dt.bool_, _dt.int64)[kind] if (kind or _has_bool(data)) else _dt.get_default_dtype()
+
+
+def _has_bool(data):
+    v = data
+    while isinstance(v, (list, tuple)) and v:
+        v = v[0]
+    return isinstance(v, (bool, np.bool_)) or (isinstance(v, (np.ndarray, Tensor)) and
+                                              np.asarray(v).dtype == np.bool_)
+
+
+def _to_array(data, dtype):
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (list, tuple)):
+        if any(isinstance(v, Tensor) for v in data):
+            data = [v._data if isinstance(v, Tensor) else v for v in data]
+        arr = np.array(data)
+        if arr.dtype == object:
+            raise ValueError("expected a sequence of equal-length rows (a ragged nested sequence cannot be a tensor)")
+    else:
+        arr = np.array(data)
+    if dtype is None:
+        if isinstance(data, (np.ndarray, Tensor)):
+            d = _dt.from_numpy(arr.dtype)
+        elif isinstance(data, np.generic):
+            d = _dt.from_numpy(arr.dtype)
+        else:
+            d = _infer_dtype(data)
+    else:
+        d = _dt.to_dtype(dtype)
+    return arr, d
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
+    _check_device(device)
+    arr, d = _to_array(data, dtype)
+    t = make(np.array(arr, dtype=d.numpy, copy=True))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with a NumPy array or tensor when the dtype already matches."""
+    _check_device(device)
+    if isinstance(data, Tensor) and (dtype is None or _dt.to_dtype(dtype) is data.dtype):
+        return data
+    if isinstance(data, Tensor):
+        return data.to(dtype)
+    arr, d = _to_array(data, dtype)
+    return make(np.asarray(arr, dtype=d.numpy))
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    t = tensor(obj, dtype=dtype) if copy else as_tensor(obj, dtype=dtype)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with ``ndarray`` (changes to one show in the other)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dt.from_numpy(ndarray.dtype)
+    return make(ndarray)
+
+
+def _dtype_or_default(dtype):
+    return _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
+
+
+def _new(arr, requires_grad):
+    t = make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    _check_device(device)
+    return _new(np.zeros(shape_args(size, "zeros"), _dtype_or_default(dtype).numpy), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    _check_device(device)
+    return _new(np.ones(shape_args(size, "ones"), _dtype_or_default(dtype).numpy), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    _check_device(device)
+    return _new(np.empty(shape_args(size, "empty"), _dtype_or_default(dtype).numpy), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
+    _check_device(device)
+    if dtype is None:
+        fv = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+        dtype = _dt.scalar_dtype(fv)
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return _new(np.full(size, fill_value, _dt.to_dtype(dtype).numpy), requires_grad)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    return _new(np.zeros(input._data.shape, d.numpy), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    return _new(np.ones(input._data.shape, d.numpy), requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    return _new(np.empty(input._data.shape, d.numpy), requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    return _new(np.full(input._data.shape, fill_value, d.numpy), requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+    """Values from ``start`` up to (not including) ``end``; int64 unless an argument is a float."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if dtype is None:
+        dtype = _dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dt.int64
+    d = _dt.to_dtype(dtype)
+    s, e, st = vals
+    n = int(np.ceil((e - s) / st))
+    if n < 0:
+        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign (start={s}, end={e}, step={st})")
+    # Compute in float64 as start + i * step, so float ranges match PyTorch's values.
+    arr = (s + np.arange(n, dtype=np.float64) * st) if d.is_floating_point else np.arange(s, e, st)
+    return _new(arr.astype(d.numpy), requires_grad)
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    d = _dtype_or_default(dtype)
+    n = int(np.floor((end - start) / step)) + 1
+    return _new((start + np.arange(n) * step).astype(d.numpy), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+    _check_device(device)
+    d = _dtype_or_default(dtype)
+    return _new(np.linspace(start, end, int(steps)).astype(d.numpy), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    d = _dtype_or_default(dtype)
+    return _new(np.logspace(start, end, int(steps), base=base).astype(d.numpy), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+    _check_device(device)
+    return _new(np.eye(n, m, dtype=_dtype_or_default(dtype).numpy), requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    return _new(np.array(s, _dtype_or_default(dtype).numpy), requires_grad)
