@@ -14,6 +14,7 @@ import numpy as np
 from . import grad_mode
 from .tensor import Tensor, make, _TensorHook, _RetainHook
 from . import anomaly
+from .node import Node
 
 
 def _ones_like(t):
@@ -55,8 +56,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             if t.grad_fn is not None:
                 nonleaf_capture.setdefault(t.grad_fn, []).append((t._out_idx, slot))
 
-    def give(t, g):
-        fn = t.grad_fn
+    def give(t, g, fn):
         if fn is not None:
             if fn.nout == 1:
                 old = grads.get(fn)
@@ -67,7 +67,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                     slots = grads[fn] = [None] * fn.nout
                 i = t._out_idx
                 slots[i] = g if slots[i] is None else _add(slots[i], g)
-        elif t._rg:
+        else:
             entry = leaf.get(id(t))
             if entry is None:
                 leaf[id(t)] = [t, g]
@@ -78,7 +78,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
     grad_mode.state.enabled = bool(create_graph)
     try:
         for t, g in zip(roots, root_grads):
-            give(t, g)
+            give(t, g, t.grad_fn)
         # Collect every node reachable from the roots, without recursion.
         nodes, seen = [], set()
         stack = [t.grad_fn for t in roots if t.grad_fn is not None]
@@ -88,11 +88,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                 continue
             seen.add(id(n))
             nodes.append(n)
-            for inp in n.inputs:
-                if inp is not None:
-                    fn = inp.grad_fn
-                    if fn is not None and id(fn) not in seen:
-                        stack.append(fn)
+            for e in n.next:
+                if e is not None and e.__class__ is Node and id(e) not in seen:
+                    stack.append(e)
         nodes.sort(key=_seq, reverse=True)
         detect = anomaly.state.enabled
         for n in nodes:
@@ -124,11 +122,14 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                     h(in_grads, g)
             if not retain_graph:
                 _release(n)
-            for inp, ig in zip(n.inputs, in_grads):
-                if ig is not None and inp is not None:
+            for inp, e, ig in zip(n.inputs, n.next, in_grads):
+                if ig is not None and e is not None:
                     if ig._data.dtype != inp._data.dtype:
                         ig = ig.to(inp.dtype)
-                    give(inp, ig)
+                    if e.__class__ is Node:
+                        give(inp, ig, e)
+                    else:
+                        give(e, ig, None)
         for t, g in leaf.values():
             if t._hooks:
                 for h in t._hooks:

@@ -19,6 +19,11 @@ def _as_tuple(x):
     return x if isinstance(x, tuple) else (x,)
 
 
+def _values(outs):
+    # Copy now: an output may be a view of the input that is about to be perturbed again.
+    return [o._data.astype(np.float64) for o in _as_tuple(outs) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+
+
 def _numerical(fn, inputs, i, eps, out_grads):
     """d(sum_k <out_k, v_k>)/d(inputs[i]) by central differences, one element at a time."""
     x = inputs[i]
@@ -28,12 +33,11 @@ def _numerical(fn, inputs, i, eps, out_grads):
         old = flat[j]
         # Run with recording on: a function that itself differentiates (gradgradcheck) needs it.
         flat[j] = old + eps
-        fp = _as_tuple(fn(*inputs))
+        fp = _values(fn(*inputs))
         flat[j] = old - eps
-        fm = _as_tuple(fn(*inputs))
+        fm = _values(fn(*inputs))
         flat[j] = old
-        res[j] = sum(float(np.sum((p._data.astype(np.float64) - m._data.astype(np.float64)) * v))
-                     for p, m, v in zip(fp, fm, out_grads)) / (2 * eps)
+        res[j] = sum(float(np.sum((p - m) * v)) for p, m, v in zip(fp, fm, out_grads)) / (2 * eps)
     return res.reshape(x._data.shape)
 
 

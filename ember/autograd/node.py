@@ -20,13 +20,23 @@ _seq = itertools.count()
 
 
 class Node:
-    __slots__ = ("name", "fn", "inputs", "seq", "saved", "versions", "nout", "hooks",
+    __slots__ = ("name", "fn", "inputs", "next", "seq", "saved", "versions", "nout", "hooks",
                  "pre_hooks", "metadata", "__weakref__")
 
     def __init__(self, name, fn, inputs, saved=(), nout=1):
         self.name = name
         self.fn = fn
         self.inputs = inputs
+        # Edges are fixed now: an in-place op may later give an input tensor a new grad_fn,
+        # but this node's gradient must still flow to the producer the input had here.
+        nxt = []
+        for t in inputs:
+            if t is None:
+                nxt.append(None)
+            else:
+                fn_ = t.grad_fn
+                nxt.append(fn_ if fn_ is not None else (t if t._rg else None))
+        self.next = nxt
         self.seq = next(_seq)
         self.saved = saved
         self.versions = tuple(t._version for t in saved) if saved else ()
@@ -46,13 +56,13 @@ class Node:
     @property
     def next_functions(self):
         out = []
-        for t in self.inputs:
-            if t is None or not t._rg:
+        for t, e in zip(self.inputs, self.next):
+            if e is None:
                 out.append((None, 0))
-            elif t.grad_fn is not None:
-                out.append((t.grad_fn, t._out_idx))
+            elif isinstance(e, Node):
+                out.append((e, t._out_idx))
             else:
-                out.append((AccumulateGrad(t), 0))
+                out.append((AccumulateGrad(e), 0))
         return tuple(out)
 
     def register_hook(self, hook):

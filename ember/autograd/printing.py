@@ -50,11 +50,19 @@ def tensor_repr(t):
     kind = a.dtype.kind
     if kind == "f":
         fmt = _float_formatter(a.astype(np.float64))
-        formatter = {"float_kind": lambda v: fmt(float(v))}
     elif kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        def fmt(v):
+            return "True" if v else "False"
     else:
-        formatter = {"int": lambda v: str(v)}
+        fmt = str
+    # Pad every element to the widest, as PyTorch aligns its columns.
+    flat = a.reshape(-1)
+    sample = flat if flat.size <= 2000 else np.concatenate([flat[:1000], flat[-1000:]])
+    width = max((len(fmt(v.item())) for v in sample), default=0)
+
+    def padded(v):
+        return fmt(v.item() if hasattr(v, "item") else v).rjust(width)
+    formatter = {"float_kind": padded, "bool": padded, "int": padded}
     if a.size == 0:
         body = "[]" if a.ndim == 1 else "[]"
     else:

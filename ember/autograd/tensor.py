@@ -55,6 +55,7 @@ class Tensor:
     _hooks = None        # gradient hooks of a leaf
     _retain = False      # retain_grad() on a non-leaf
     _is_param = False
+    _view_of = None      # (base, index) when this tensor is a basic-indexing view of base
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
 
     def __init__(self, data=None, *, dtype=None, requires_grad=False):

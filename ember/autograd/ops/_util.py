@@ -56,6 +56,9 @@ def prep(a, b, name):
         return prep(a, to_tensor(b), name)
     if isinstance(b, Tensor):
         y, x, tb, ta = prep(b, a, name)
+        if not isinstance(x, np.ndarray):
+            # A scalar first operand becomes a 0-d array of the result dtype, so ops may use .dtype.
+            x = np.asarray(x, dtype=y.dtype)
         return x, y, ta, tb
     raise TypeError(f"{name}(): expected at least one Tensor argument, got {type(a).__name__} and "
                     f"{type(b).__name__}")

@@ -76,6 +76,7 @@ def getitem(input, idx):
         if vc is None:
             vc = x._vc = [0]
         t._vc = vc
+        t._view_of = (x, ix)  # lets an in-place change of this view update x's graph too
     else:
         t = out(r)
     if _gm.enabled and x._rg:

@@ -47,7 +47,23 @@ def apply_inplace(x, fn):
         x.grad_fn = node
         x._rg = True
         x._out_idx = res._out_idx
+        view = x._view_of
+        if view is not None:
+            _rebase_base(view[0], view[1], x)
     return x
+
+
+def _rebase_base(base, ix, view):
+    """After an in-place change of ``base[ix]`` (a view), make ``base`` the output of an index-put
+    of the view's new value, so gradients reach both (PyTorch's CopySlices)."""
+    from .index import index_put_new
+    if base._rg and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    snap = _new(Tensor)
+    snap._data = view._data
+    snap.grad_fn = view.grad_fn
+    snap._rg = True
+    apply_inplace(base, lambda old: index_put_new(old, ix, snap))
 
 
 def _is_tracked(x, other):

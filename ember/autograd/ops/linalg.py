@@ -49,6 +49,8 @@ def matmul(input, other):
     if _gm.enabled and (ta._rg or tb._rg):
         def backward(g):
             from .shape import unsqueeze, reshape
+            if a.ndim == 1 and b.ndim == 1:
+                return (mul(g, tb) if ta._rg else None, mul(g, ta) if tb._rg else None)
             A = unsqueeze(ta, 0) if a.ndim == 1 else ta
             B = unsqueeze(tb, -1) if b.ndim == 1 else tb
             G = g

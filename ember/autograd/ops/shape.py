@@ -404,11 +404,11 @@ def unbind(input, dim=0):
     return tuple(select(input, d, i) for i in range(a.shape[d]))
 
 
-def flip(input, dims):
+def flip(input, *dims):
     x = input
     a = x._data
-    if isinstance(dims, int):
-        dims = (dims,)
+    if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)):
+        dims = tuple(dims[0])
     axes = dims_tuple(dims, a.ndim)
     t = out(np.flip(a, axes).copy() if axes else a.copy())
     if _gm.enabled and x._rg:

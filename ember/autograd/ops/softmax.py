@@ -32,7 +32,8 @@ def softmax(input, dim=None, dtype=None, _stacklevel=3):
     x = input
     a, d = _prep(x, dim, dtype, "softmax")
     if d is None:
-        return out(np.ones_like(a))
+        from .shape import reshape
+        return reshape(softmax(reshape(x, (1,)), 0, dtype), ())
     e = np.exp(a - a.max(axis=d, keepdims=True))
     e /= e.sum(axis=d, keepdims=True)
     t = out(e)
@@ -49,7 +50,8 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
     x = input
     a, d = _prep(x, dim, dtype, "log_softmax")
     if d is None:
-        return out(np.zeros_like(a))
+        from .shape import reshape
+        return reshape(log_softmax(reshape(x, (1,)), 0, dtype), ())
     s = a - a.max(axis=d, keepdims=True)
     s -= np.log(np.exp(s).sum(axis=d, keepdims=True))
     t = out(s)

@@ -1,0 +1,18 @@
+import os
+
+import numpy as np
+import pytest
+
+# Oracle tests never skip: a missing PyTorch is an error in CI, not a skip.
+import torch  # noqa: F401
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    import ember
+    ember.manual_seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+    yield
