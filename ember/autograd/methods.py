@@ -69,7 +69,7 @@ def _bind():
     T.where = lambda s, condition, other: E.where(condition, s, other)
 
     for n in """sum nansum mean nanmean prod amax amin max min argmax argmin var std norm logsumexp cumsum
-    cumprod all any count_nonzero sort argsort topk kthvalue median""".split():
+    cumprod all any count_nonzero sort argsort topk kthvalue median unique""".split():
         setattr(T, n, getattr(R, n))
     for n in """reshape view view_as reshape_as flatten unflatten permute transpose swapaxes swapdims t movedim
     moveaxis squeeze unsqueeze expand expand_as broadcast_to contiguous clone narrow select split chunk

@@ -3,6 +3,8 @@
 A conversion between floating dtypes is differentiable (the gradient is cast
 back); a conversion to an integer or bool dtype ends the graph, as in PyTorch.
 """
+import builtins
+
 import numpy as np
 
 from ...backend import dtypes as _dt
@@ -36,11 +38,12 @@ def to(input, *args, **kwargs):
     for a in args:
         if isinstance(a, Tensor):
             d = a.dtype
-        elif isinstance(a, _dt.dtype) or (a is not None and type(a).__name__ == "dtype") or a in (float, int, bool):
+        elif isinstance(a, _dt.dtype) or builtins.type(a).__name__ == "dtype" or a in (builtins.float, builtins.int,
+                                                                                       builtins.bool):
             d = a
         elif isinstance(a, (str, _device)):
             dev = a
-        elif a is None or isinstance(a, bool):
+        elif a is None or isinstance(a, builtins.bool):
             pass
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {a!r}")

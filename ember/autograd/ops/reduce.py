@@ -462,3 +462,16 @@ def _take_values(x, idx, axis, name):
             return (scatter_into_zeros(g, axis, idx, a.shape),)
         _rec(t, name, backward, (x,))
     return values_indices(t, out(idx.astype(np.int64, copy=False)))
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), optionally with inverse indices and counts."""
+    a = input._data
+    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not (return_inverse or return_counts):
+        return out(res)
+    res = list(res)
+    vals = out(res[0])
+    rest = [out(np.asarray(r, np.int64).reshape(a.shape if dim is None and k == 0 and return_inverse else -1))
+            for k, r in enumerate(res[1:])]
+    return (vals, *rest)
