@@ -1,0 +1,7 @@
+"""Computer-vision data: ``from ember.vision import datasets, transforms`` (torchvision's
+names). Pillow is optional; without it images are NumPy arrays (``pip install
+"ember[vision]"`` for PIL Images and ImageFolder).
+"""
+from ember.vision import datasets, transforms
+
+__all__ = ["datasets", "transforms"]

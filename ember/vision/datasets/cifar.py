@@ -1,0 +1,141 @@
+"""CIFAR-10 from its *binary* release (``cifar-10-binary.tar.gz``), never the pickled one.
+
+The archive holds ``cifar-10-batches-bin/data_batch_{1..5}.bin``, ``test_batch.bin`` and
+``batches.meta.txt`` (class names, one per line). Each ``.bin`` file is a run of 3,073-byte
+records: one label byte (0..9), then 1,024 red, 1,024 green and 1,024 blue bytes, each a
+32x32 image in row-major order.
+"""
+import os
+import tarfile
+
+import numpy as np
+
+from ember.io.atomic import write_atomic
+from ember.vision._pil import pil_image_module
+from ember.vision.datasets.download import check_integrity, download_file
+from ember.vision.datasets.vision import VisionDataset
+
+__all__ = ["CIFAR10"]
+
+_RECORD = 1 + 3 * 32 * 32
+
+
+def read_cifar_bin(path):
+    """``(images uint8 (N, 32, 32, 3), labels int64 (N,))`` from one CIFAR binary batch file."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) == 0 or len(raw) % _RECORD:
+        raise ValueError(f"{path}: expected a whole number of {_RECORD}-byte CIFAR records, found "
+                         f"{len(raw)} bytes ({len(raw) // _RECORD} records and {len(raw) % _RECORD}"
+                         f" extra bytes; truncated or not a CIFAR-10 binary file)")
+    records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _RECORD)
+    labels = records[:, 0].astype(np.int64)
+    if labels.max() > 9:
+        raise ValueError(f"{path}: expected labels 0..9, found {int(labels.max())} (not a "
+                         f"CIFAR-10 binary file?)")
+    images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(images), labels
+
+
+class CIFAR10(VisionDataset):
+    """CIFAR-10: 60,000 32x32 colour images in 10 classes (50,000 train, 10,000 test).
+
+    Args:
+        root (str): directory holding ``cifar-10-batches-bin/`` (or to download into).
+        train (bool): the five training batches (True) or the test batch.
+        transform (callable, optional): applied to each image.
+        target_transform (callable, optional): applied to each label.
+        download (bool): fetch and unpack ``cifar-10-binary.tar.gz`` from ``mirrors``,
+            checking its md5 ``tgz_md5``.
+
+    Attributes:
+        data (numpy.ndarray): uint8 ``(N, 32, 32, 3)``, as torchvision.
+        targets (list[int]): labels.
+        classes (list[str]): from ``batches.meta.txt``.
+
+    ``ds[i]`` is ``(image, label)``: a PIL RGB Image when Pillow is installed, else a uint8
+    NumPy array ``(32, 32, 3)``.
+    """
+
+    base_folder = "cifar-10-batches-bin"
+    mirrors = ["https://www.cs.toronto.edu/~kriz/"]
+    filename = "cifar-10-binary.tar.gz"
+    tgz_md5 = "c32a1d4ab5d03f1284b67883e8d87530"
+    train_list = [f"data_batch_{i}.bin" for i in range(1, 6)]
+    test_list = ["test_batch.bin"]
+    meta_file = "batches.meta.txt"
+    default_classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                       "ship", "truck"]
+    timeout = 60.0
+
+    def __init__(self, root, train=True, transform=None, target_transform=None,
+                 download=False):
+        if root is None:
+            raise ValueError("CIFAR10 needs a root directory; there is no bundled sample")
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        if download:
+            self.download()
+        if not self._check_exists():
+            raise RuntimeError(f"Dataset not found or incomplete in {self.folder}: expected "
+                               f"{', '.join(self.train_list + self.test_list)}. "
+                               f"Use download=True to download it")
+        parts = [read_cifar_bin(os.path.join(self.folder, name))
+                 for name in (self.train_list if train else self.test_list)]
+        self.data = np.concatenate([p[0] for p in parts])
+        self.targets = np.concatenate([p[1] for p in parts]).tolist()
+        self.classes = self._load_classes()
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+
+    @property
+    def folder(self):
+        return os.path.join(self.root, self.base_folder)
+
+    def _load_classes(self):
+        path = os.path.join(self.folder, self.meta_file)
+        if not os.path.isfile(path):
+            return list(self.default_classes)
+        with open(path, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+        return names or list(self.default_classes)
+
+    def _check_exists(self):
+        return all(os.path.isfile(os.path.join(self.folder, name))
+                   for name in self.train_list + self.test_list)
+
+    def download(self):
+        """Fetch and unpack the archive unless its batch files are already present."""
+        if self._check_exists():
+            return
+        os.makedirs(self.root, exist_ok=True)
+        archive = os.path.join(self.root, self.filename)
+        if not check_integrity(archive, self.tgz_md5):
+            download_file([mirror + self.filename for mirror in self.mirrors], archive,
+                          self.tgz_md5, timeout=self.timeout,
+                          hint=f"Without network, put {self.filename} in {self.root} by hand.")
+        self._extract(archive)
+
+    def _extract(self, archive):
+        # Only the known member names are written, each by its base name: no path in the
+        # archive can point outside the destination folder.
+        wanted = {f"{self.base_folder}/{name}": name
+                  for name in self.train_list + self.test_list + [self.meta_file]}
+        os.makedirs(self.folder, exist_ok=True)
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                name = wanted.get(member.name.lstrip("./"))
+                if name is not None and member.isfile():
+                    write_atomic(os.path.join(self.folder, name), tar.extractfile(member).read())
+
+    def __getitem__(self, index):
+        img, target = self.data[index], self.targets[index]
+        image_module = pil_image_module()
+        if image_module is not None:
+            img = image_module.fromarray(img)
+        return self._apply(img, target)
+
+    def __len__(self):
+        return len(self.data)
+
+    def extra_repr(self):
+        return f"Split: {'Train' if self.train else 'Test'}"

@@ -1,0 +1,23 @@
+"""Image transforms, as ``torchvision.transforms``: ``from ember.vision import transforms``.
+
+They accept PIL Images (Pillow optional), NumPy arrays ``(H, W)``/``(H, W, C)`` and ember
+Tensors ``(..., C, H, W)``, implemented in pure NumPy; random ones draw from ember's global
+generator (``ember.manual_seed``).
+
+>>> import numpy as np
+>>> from ember.vision import transforms
+>>> t = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+>>> t(np.zeros((28, 28), dtype=np.uint8)).shape
+ember.Size([1, 28, 28])
+"""
+from ember.vision.transforms import functional
+from ember.vision.transforms.functional import InterpolationMode
+from ember.vision.transforms.transforms import (CenterCrop, Compose, Lambda, Normalize, Pad,
+                                                PILToTensor, RandomAffine, RandomCrop,
+                                                RandomHorizontalFlip, RandomRotation,
+                                                RandomVerticalFlip, Resize, ToPILImage,
+                                                ToTensor)
+
+__all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lambda", "Resize",
+           "CenterCrop", "RandomCrop", "Pad", "RandomHorizontalFlip", "RandomVerticalFlip",
+           "RandomRotation", "RandomAffine", "InterpolationMode", "functional"]
