@@ -1,0 +1,119 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay."""
+import numpy as np
+
+from ..autograd.tensor import make
+from .optimizer import Optimizer, check_hyperparameters, reject_differentiable, to_float
+
+__all__ = ["SGD", "sgd_update"]
+
+
+def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """One SGD step on NumPy arrays, in place; returns the momentum buffer (new on the first step).
+
+    With ``g`` the gradient (negated when maximizing)::
+
+        g = g + weight_decay * param
+        buf = g                                      (first step)
+        buf = momentum * buf + (1 - dampening) * g   (later steps)
+        g = g + momentum * buf  if nesterov  else  buf
+        param = param - lr * g
+    """
+    if weight_decay != 0:
+        d = np.multiply(param, weight_decay)
+        if maximize:
+            np.subtract(d, grad, out=d)
+        else:
+            np.add(d, grad, out=d)
+    elif maximize:
+        d = np.negative(grad)
+    else:
+        d = grad
+    if momentum != 0:
+        if buf is None:
+            buf = np.array(d, copy=True)
+        else:
+            np.multiply(buf, momentum, out=buf)
+            if dampening == 0:
+                np.add(buf, d, out=buf)
+            else:
+                buf += np.multiply(d, 1.0 - dampening)
+        if nesterov:
+            step = np.multiply(buf, momentum)
+            np.add(step, d, out=step)
+        else:
+            step = buf
+    else:
+        step = d
+    # lr * step goes into a scratch array, so the update never writes into the caller's gradient.
+    scaled = np.multiply(step, lr)
+    np.subtract(param, scaled, out=param)
+    return buf
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
+
+    .. math::
+        g_t = \nabla f(\theta_{t-1}) + \lambda\theta_{t-1},\quad
+        b_t = \mu b_{t-1} + (1-\tau) g_t,\quad
+        \theta_t = \theta_{t-1} - \gamma\,(g_t + \mu b_t \text{ if nesterov else } b_t)
+
+    with :math:`b_1 = g_1`; ``maximize`` ascends instead.
+
+    Args:
+        params: tensors or parameter groups to optimize.
+        lr (float): learning rate :math:`\gamma` (default 1e-3).
+        momentum (float): momentum factor :math:`\mu` (default 0).
+        dampening (float): dampening :math:`\tau` for momentum (default 0).
+        weight_decay (float): L2 penalty :math:`\lambda` (default 0).
+        nesterov (bool): Nesterov momentum (needs momentum > 0 and dampening 0).
+        maximize (bool): maximize the objective instead of minimizing it.
+        foreach, differentiable, fused: accepted for PyTorch compatibility; ember has one
+            implementation, and ``differentiable=True`` is not supported.
+
+    State per parameter: ``momentum_buffer`` (when momentum is not 0).
+
+    >>> import ember
+    >>> w = ember.tensor([1.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.5, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     opt.step()
+    >>> w
+    tensor([-0.9000], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        reject_differentiable(differentiable)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss when a closure is given."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = to_float(group["lr"])
+            momentum, dampening, weight_decay = group["momentum"], group["dampening"], group["weight_decay"]
+            nesterov, maximize = group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if momentum != 0:
+                    state = self.state[p]
+                    held = state.get("momentum_buffer")
+                    buf = sgd_update(p._data, g._data, None if held is None else held._data, lr, momentum,
+                                     dampening, weight_decay, nesterov, maximize)
+                    if held is None:
+                        state["momentum_buffer"] = make(buf)
+                else:
+                    sgd_update(p._data, g._data, None, lr, 0, dampening, weight_decay, nesterov, maximize)
+                p._bump()
+        return loss
