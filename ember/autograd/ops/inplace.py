@@ -23,10 +23,13 @@ def _check_leaf(x):
 def apply_inplace(x, fn):
     """Run ``fn(old)`` (an out-of-place op) and store its result into ``x``'s memory."""
     _check_leaf(x)
+    # The op reads a private copy of the old values: whatever nodes it records (one, or several
+    # for a composite op) may save it, and writing the result into x cannot change it.
     old = _new(Tensor)
-    old._data = x._data
     old.__dict__.update(x.__dict__)
-    old._vc = x._share_vc()
+    old._data = x._data.copy()
+    old._vc = [0]
+    old._view_of = None
     res = fn(old)
     r = res._data
     if r.shape != x._data.shape:
@@ -36,11 +39,6 @@ def apply_inplace(x, fn):
         raise RuntimeError(f"result type {res.dtype.name} can't be cast to the desired output type "
                            f"{x.dtype.name}")
     node = res.grad_fn
-    if node is not None and any(s is old for s in node.saved):
-        # The rule needs the old values: keep a private copy of them.
-        old._data = old._data.copy()
-        old._vc = [old._version]
-        node.versions = tuple(t._version for t in node.saved)
     np.copyto(x._data, r, casting="unsafe")
     x._bump()
     if node is not None:

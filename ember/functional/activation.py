@@ -1,0 +1,427 @@
+"""Activation functions: ``relu``, ``gelu``, ``silu``, ``softmax`` and the rest of ``torch.nn.functional``'s.
+
+The common ones (``relu``, ``leaky_relu``, ``hardtanh``, ``gelu``, ``silu``) are
+fused nodes with a NumPy backward; the others are compositions of ember ops.
+Every function that PyTorch gives ``inplace=`` accepts it; with ``inplace=True`` the
+input's memory is overwritten (and, when recording, the input becomes the op's output
+in the graph, as in PyTorch).
+
+>>> import ember
+>>> import ember.nn.functional as F
+>>> F.relu(ember.tensor([-1.0, 0.5]))
+tensor([0.0000, 0.5000])
+>>> F.gelu(ember.tensor([1.0]), approximate="tanh")
+tensor([0.8412])
+"""
+import math
+import warnings
+
+import numpy as np
+
+from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as _tanh, sigmoid as _sigmoid,
+                            abs as _abs, where, clamp, erf, softmax as _softmax, log_softmax as _log_softmax,
+                            chunk, reshape, clone)
+from ..autograd.ops.inplace import apply_inplace
+from ._fuse import gm, wrap, record, composite_grad
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _inplace(x, fn):
+    """Write ``fn(x)`` into ``x``'s memory (recorded as in PyTorch when ``x`` is in a graph)."""
+    if gm.enabled and x._rg:
+        # The op's rule may keep the old values (or arrays of them): give it a private copy.
+        return apply_inplace(x, lambda old: fn(clone(old)))
+    r = fn(x)._data
+    np.copyto(x._data, r, casting="unsafe")
+    x._bump()
+    return x
+
+
+def _const(arr):
+    return wrap(arr)
+
+
+# -- the ReLU family (fused) ------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    """``max(x, 0)``. Gradient: ``g`` where ``x > 0``, else 0."""
+    if inplace:
+        return relu_(input)
+    r = np.maximum(input._data, 0)
+    t = wrap(r)
+    if gm.enabled and input._rg:
+        def backward(g):
+            if gm.enabled:
+                return (mul(g, _const(r > 0)),)
+            return (wrap(np.multiply(g._data, r > 0)),)
+        record(t, "ReluBackward0", backward, (input,), (t,))
+    return t
+
+
+def relu_(input):
+    """In-place :func:`relu`."""
+    if gm.enabled and input._rg:
+        return apply_inplace(input, relu)
+    np.maximum(input._data, 0, out=input._data)
+    input._bump()
+    return input
+
+
+def _hardtanh(input, lo, hi):
+    a = input._data
+    r = np.clip(a, lo, hi)
+    t = wrap(r)
+    if gm.enabled and input._rg:
+        def backward(g):
+            m = (a > lo) & (a < hi)
+            if gm.enabled:
+                return (mul(g, _const(m)),)
+            return (wrap(np.multiply(g._data, m)),)
+        record(t, "HardtanhBackward0", backward, (input,), (input,))
+    return t
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``clamp(x, min_val, max_val)``; the gradient is zero outside the open interval."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if inplace:
+        return _inplace(input, lambda x: _hardtanh(x, min_val, max_val))
+    return _hardtanh(input, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _leaky(input, slope):
+    a = input._data
+    pos = a > 0
+    r = np.where(pos, a, a * slope)
+    t = wrap(r)
+    if gm.enabled and input._rg:
+        def backward(g):
+            f = np.where(pos, 1.0, slope).astype(a.dtype)
+            if gm.enabled:
+                return (mul(g, _const(f)),)
+            return (wrap(g._data * f),)
+        record(t, "LeakyReluBackward0", backward, (input,), (input,))
+    return t
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` if ``x > 0`` else ``negative_slope * x``."""
+    if inplace:
+        return _inplace(input, lambda x: _leaky(x, negative_slope))
+    return _leaky(input, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def prelu(input, weight):
+    """``x`` if ``x > 0`` else ``a * x``, with ``a`` (shape ``(C,)`` or ``(1,)``) per channel (dim 1)."""
+    n = weight._data.size
+    a = input._data
+    if n != 1:
+        c = a.shape[1] if a.ndim >= 2 else (a.shape[0] if a.ndim == 1 else 1)
+        if c != n:
+            raise RuntimeError(f"prelu: the weight has {n} parameters but the input of shape {tuple(a.shape)} has "
+                               f"{c} channels (dim 1); they must match, or use a single parameter")
+        shape = (1, n) + (1,) * (a.ndim - 2) if a.ndim >= 2 else (n,)
+        w = reshape(weight, shape)
+    else:
+        w = reshape(weight, ())
+    return where(_const(a > 0), input, mul(w, input))
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: slope ~ U(lower, upper) per element in training, ``(lower+upper)/2`` in eval."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from ..random import _get_rng
+    a = input._data
+    slope = _get_rng(None).uniform(lower, upper, a.shape).astype(a.dtype)
+    f = _const(np.where(a >= 0, 1.0, slope).astype(a.dtype))
+    if inplace:
+        return _inplace(input, lambda x: mul(x, f))
+    return mul(input, f)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x`` if ``x > threshold`` else ``value``."""
+    def f(x):
+        m = x._data > threshold
+        return where(_const(m), x, _const(np.asarray(value, x._data.dtype)))
+    return _inplace(input, f) if inplace else f(input)
+
+
+def threshold_(input, threshold_value, value):
+    return threshold(input, threshold_value, value, inplace=True)
+
+
+# -- exponential family -----------------------------------------------------------------------------
+
+def _elu(x, alpha, scale=1.0, input_scale=1.0):
+    neg_part = mul(expm1(mul(clamp(x, max=0.0), input_scale)), alpha)
+    r = where(_const(x._data > 0), x, neg_part)
+    return mul(r, scale) if scale != 1.0 else r
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    f = lambda x: _elu(x, alpha)  # noqa: E731
+    return _inplace(input, f) if inplace else f(input)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with PyTorch's constants (scale ~ 1.0507, alpha ~ 1.6733)."""
+    f = lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE)  # noqa: E731
+    return _inplace(input, f) if inplace else f(input)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu with alpha=0")
+    f = lambda x: _elu(x, alpha, 1.0, 1.0 / alpha)  # noqa: E731
+    return _inplace(input, f) if inplace else f(input)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+# -- GELU and SiLU (fused) -----------------------------------------------------------------------------
+
+def _erf_fast(a):
+    """erf with relative error below 1.2e-7 (Numerical Recipes' erfc Chebyshev fit), computed in float64."""
+    z = np.abs(a.astype(np.float64))
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+            -0.82215223 + t * 0.17087277))))))))
+    erfc = t * np.exp(poly)
+    return np.where(a >= 0, 1.0 - erfc, erfc - 1.0)
+
+
+def _erf_np(a):
+    if a.dtype == np.float64:
+        from ..autograd.ops.elementwise import _erf_np as exact
+        return exact(a)
+    return _erf_fast(a)
+
+
+def _gelu_composite(x, approximate="none"):
+    if approximate == "tanh":
+        inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), _SQRT_2_OVER_PI)
+        return mul(mul(x, 0.5), add(_tanh(inner), 1.0))
+    return mul(mul(x, 0.5), add(erf(mul(x, _SQRT_HALF)), 1.0))
+
+
+def gelu(input, approximate="none"):
+    """``x * Phi(x)`` with Phi the standard normal CDF: ``0.5 x (1 + erf(x / sqrt 2))``; with
+    ``approximate='tanh'``, ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+    float64 uses the exact erf; float32 an approximation of erf within 1.2e-7 relative error."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    a = input._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"gelu: expected a floating point tensor, got {input.dtype}")
+    if approximate == "tanh":
+        u = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
+        th = np.tanh(u)
+        r = 0.5 * a * (1.0 + th)
+    else:
+        cdf = 0.5 * (1.0 + _erf_np(a * _SQRT_HALF))
+        r = a * cdf
+    t = wrap(r.astype(a.dtype, copy=False))
+    if gm.enabled and input._rg:
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(lambda x: _gelu_composite(x, approximate), (input,), g)
+            if approximate == "tanh":
+                du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * a * a)
+                d = 0.5 * (1.0 + th) + 0.5 * a * (1.0 - th * th) * du
+            else:
+                d = cdf + a * _INV_SQRT_2PI * np.exp(-0.5 * a * a)
+            return (wrap((g._data * d).astype(a.dtype, copy=False)),)
+        record(t, "GeluBackward0", backward, (input,), (input,))
+    return t
+
+
+def _sig(a):
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def _silu(input):
+    a = input._data
+    s = _sig(a)
+    t = wrap(a * s)
+    if gm.enabled and input._rg:
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(lambda x: mul(x, _sigmoid(x)), (input,), g)
+            return (wrap(g._data * (s * (1 + a * (1 - s)))),)
+        record(t, "SiluBackward0", backward, (input,), (input,))
+    return t
+
+
+def silu(input, inplace=False):
+    """``x * sigmoid(x)`` (also called swish)."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"silu: expected a floating point tensor, got {input.dtype}")
+    return _inplace(input, _silu) if inplace else _silu(input)
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))``."""
+    f = lambda x: mul(x, _tanh(softplus(x)))  # noqa: E731
+    return _inplace(input, f) if inplace else f(input)
+
+
+def sigmoid(input):
+    """``1 / (1 + exp(-x))``."""
+    return _sigmoid(input)
+
+
+def tanh(input):
+    return _tanh(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(x + 3) / 6``; zero gradient outside ``(-3, 3)``."""
+    f = lambda x: _hardtanh(add(mul(x, 1.0 / 6), 0.5), 0.0, 1.0)  # noqa: E731
+    return _inplace(input, f) if inplace else f(input)
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6``."""
+    f = lambda x: mul(x, hardsigmoid(x))  # noqa: E731
+    return _inplace(input, f) if inplace else f(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold``."""
+    bx = mul(input, beta) if beta != 1 else input
+    big = bx._data > threshold
+    # log1p(exp(-|z|)) + max(z, 0) never overflows.
+    soft = add(log1p(exp(neg(_abs(bx)))), clamp(bx, min=0.0))
+    if beta != 1:
+        soft = div(soft, beta)
+    return where(_const(big), input, soft) if big.any() else soft
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return div(input, add(_abs(input), 1.0))
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))``, stable for large ``|x|``."""
+    return sub(clamp(input, max=0.0), log1p(exp(neg(_abs(input)))))
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return sub(input, _tanh(input))
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` if ``x > lambd``, ``x + lambd`` if ``x < -lambd``, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    a = input._data
+    shift = _const(np.where(a > lambd, -lambd, np.where(a < -lambd, lambd, 0.0)).astype(a.dtype))
+    keep = _const(np.abs(a) > lambd)
+    return mul(add(input, shift), keep)
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` if ``|x| > lambd`` else 0."""
+    return mul(input, _const(np.abs(input._data) > lambd))
+
+
+def glu(input, dim=-1):
+    """``a * sigmoid(b)`` where ``a, b`` are the two halves of the input along ``dim``."""
+    a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = a.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {n}")
+    first, second = chunk(input, 2, dim)
+    return mul(first, _sigmoid(second))
+
+
+# -- softmax family ----------------------------------------------------------------------------------
+
+def _implicit_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim("softmax", input.ndim, _stacklevel)
+    return _softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x_i - log(sum_j exp(x_j))`` along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim("log_softmax", input.ndim, _stacklevel)
+    return _log_softmax(input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim("softmin", input.ndim, _stacklevel)
+    return _softmax(neg(input), dim, dtype)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution; ``hard=True`` gives one-hot samples with the soft
+    sample's gradient (straight-through)."""
+    from ..random import _get_rng
+    a = logits._data
+    gumbels = -np.log(_get_rng(None).exponential(1.0, a.shape)).astype(a.dtype)
+    y = _softmax(div(add(logits, _const(gumbels)), tau), dim)
+    if not hard:
+        return y
+    idx = np.argmax(y._data, axis=dim)
+    onehot = np.zeros_like(y._data)
+    np.put_along_axis(onehot, np.expand_dims(idx, dim), 1.0, axis=dim)
+    return add(sub(_const(onehot), y.detach()), y)
+
+
+def silu_(input):
+    return silu(input, True)

@@ -1,0 +1,89 @@
+"""``linear`` and ``bilinear``: the affine maps behind ``nn.Linear`` and ``nn.Bilinear``.
+
+``linear`` is one fused node: the forward is one matmul plus the bias, the
+backward ``g @ W``, ``g^T @ x`` and ``g.sum(0)`` in NumPy (higher-order gradients
+go through the composite ``x @ W^T + b``).
+
+>>> import ember
+>>> import ember.nn.functional as F
+>>> x, w, b = ember.ones(2, 3), ember.ones(4, 3), ember.zeros(4)
+>>> F.linear(x, w, b)
+tensor([[3., 3., 3., 3.],
+        [3., 3., 3., 3.]])
+"""
+import numpy as np
+
+from ..autograd.ops import matmul, add, einsum, reshape
+from ._fuse import gm, wrap, record, composite_grad
+
+
+def _linear_composite(x, w, b=None):
+    y = matmul(x, w.mT if w._data.ndim == 2 else w)
+    return y if b is None else add(y, b)
+
+
+def linear(input, weight, bias=None):
+    """``y = x W^T + b``.
+
+    Shapes: input ``(*, in_features)``, weight ``(out_features, in_features)``, bias
+    ``(out_features)``, output ``(*, out_features)``.
+    """
+    x, w = input._data, weight._data
+    if w.ndim != 2:
+        return _linear_composite(input, weight, bias)
+    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):
+        raise RuntimeError(f"linear: input ({input.dtype}) and weight ({weight.dtype}) must have the same dtype"
+                           + (f" as the bias ({bias.dtype})" if bias is not None else "")
+                           + "; convert the input with .to(weight.dtype) or the layer with .to(input.dtype)")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise RuntimeError(f"linear: input of shape {tuple(x.shape)} cannot be multiplied with a weight of shape "
+                           f"{tuple(w.shape)} (the input's last dimension must be {w.shape[1]})")
+    y = np.matmul(x, w.T)
+    if bias is not None:
+        y += bias._data
+    t = wrap(y)
+    rx, rw = input._rg, weight._rg
+    rb = bias is not None and bias._rg
+    if gm.enabled and (rx or rw or rb):
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(_linear_composite, (input, weight, bias), g)
+            gd = g._data
+            gx = wrap(np.matmul(gd, w)) if rx else None
+            gw = gb = None
+            if rw:
+                if x.ndim == 1:
+                    gw = wrap(np.outer(gd, x))
+                elif x.ndim == 2:
+                    gw = wrap(np.matmul(gd.T, x))
+                else:
+                    gw = wrap(np.matmul(gd.reshape(-1, gd.shape[-1]).T, x.reshape(-1, x.shape[-1])))
+            if rb:
+                gb = wrap(gd.sum(axis=tuple(range(gd.ndim - 1))) if gd.ndim > 1 else gd.copy())
+            return gx, gw, gb
+        saved = tuple(s for s, need in ((input, rw), (weight, rx)) if need)
+        record(t, "AddmmBackward0" if bias is not None else "MmBackward0", backward, (input, weight, bias), saved)
+    return t
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y_o = x1^T A_o x2 + b_o``.
+
+    Shapes: input1 ``(*, in1)``, input2 ``(*, in2)``, weight ``(out, in1, in2)``, bias ``(out)``,
+    output ``(*, out)``.
+    """
+    a, b = input1._data, input2._data
+    w = weight._data
+    if a.shape[:-1] != b.shape[:-1]:
+        raise RuntimeError(f"bilinear: input1 of shape {tuple(a.shape)} and input2 of shape {tuple(b.shape)} "
+                           "must have the same leading (batch) dimensions")
+    if a.shape[-1] != w.shape[1] or b.shape[-1] != w.shape[2]:
+        raise RuntimeError(f"bilinear: inputs with last dimensions {a.shape[-1]} and {b.shape[-1]} do not match "
+                           f"a weight of shape {tuple(w.shape)} (out, in1, in2)")
+    lead = a.shape[:-1]
+    x1 = reshape(input1, (-1, a.shape[-1]))
+    x2 = reshape(input2, (-1, b.shape[-1]))
+    y = einsum("ni,oij,nj->no", x1, weight, x2)
+    if bias is not None:
+        y = add(y, bias)
+    return reshape(y, lead + (w.shape[0],))

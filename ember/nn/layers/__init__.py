@@ -1,0 +1,1 @@
+"""Layers, one family per file; each is a thin :class:`~ember.nn.Module` shell over ``ember.functional``."""

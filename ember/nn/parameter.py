@@ -1,0 +1,101 @@
+"""``Parameter``: a tensor that a :class:`~ember.nn.Module` registers as one of its weights.
+
+Assigning a ``Parameter`` to a module attribute adds it to ``module.parameters()``
+and to the ``state_dict``. A parameter requires grad by default and shares memory
+with the tensor it wraps, as in PyTorch. ``Buffer`` marks a tensor to register as a
+buffer (state that is saved but not trained, such as running statistics).
+
+>>> import ember
+>>> from ember.nn import Parameter
+>>> p = Parameter(ember.zeros(2))
+>>> p
+Parameter containing:
+tensor([0., 0.], requires_grad=True)
+"""
+import numpy as np
+
+from ..autograd.tensor import Tensor, _new
+from ..backend import dtypes as _dt
+
+
+def _array_of(data):
+    if data is None:
+        return np.empty((0,), _dt.get_default_dtype().numpy)
+    if isinstance(data, Tensor):
+        return data._data
+    from ..creation import tensor
+    return tensor(data)._data
+
+
+class Parameter(Tensor):
+    """A tensor that is a module parameter.
+
+    Args:
+        data: the tensor to wrap (memory is shared, not copied); an empty tensor if None.
+        requires_grad: whether the parameter is trained (default True).
+    """
+
+    _is_param = True
+
+    def __new__(cls, data=None, requires_grad=True):
+        return _new(cls)
+
+    def __init__(self, data=None, requires_grad=True):
+        self._data = _array_of(data)
+        if isinstance(data, Tensor):
+            self._vc = data._share_vc()
+        if requires_grad:
+            self.requires_grad = True
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self._data, self._rg))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        t = Parameter(self._data.copy(), self._rg)
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+
+def _rebuild_parameter(arr, rg):
+    return Parameter(_wrap(arr), rg)
+
+
+def _wrap(arr):
+    t = _new(Tensor)
+    t._data = arr
+    return t
+
+
+class Buffer(Tensor):
+    """A tensor to register as a module buffer when assigned to a module attribute.
+
+    Args:
+        data: the tensor to wrap (memory is shared).
+        persistent: whether the buffer is part of the ``state_dict`` (default True).
+
+    Registered buffers are stored as plain tensors: ``Buffer`` is only the marker.
+    """
+
+    def __new__(cls, data=None, *, persistent=True):
+        return _new(cls)
+
+    def __init__(self, data=None, *, persistent=True):
+        self._data = _array_of(data)
+        self.persistent = persistent
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is set on the first forward pass (used by ``Lazy*`` layers)."""
+
+    def materialize(self, shape, device=None, dtype=None):
+        d = _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
+        self._data = np.empty(tuple(shape), d.numpy)
+        self.__class__ = Parameter
+
+
+def is_lazy(param):
+    return isinstance(param, UninitializedParameter)

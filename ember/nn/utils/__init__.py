@@ -1,0 +1,16 @@
+"""Utilities over parameters: gradient clipping and flattening parameters to one vector.
+
+The ``rnn`` submodule (``pack_padded_sequence`` and friends) comes with the sequence-model layers;
+it is imported here when present so that ``nn.utils.rnn`` works without an explicit import.
+"""
+from .clip_grad import clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_total_norm, clip_grads_with_norm_
+from .convert_parameters import parameters_to_vector, vector_to_parameters
+
+try:
+    from . import rnn  # noqa: F401
+except ImportError as _e:
+    if getattr(_e, "name", None) != __name__ + ".rnn":
+        raise
+
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
+           "parameters_to_vector", "vector_to_parameters"]
