@@ -1,0 +1,67 @@
+"""Time one workload in one framework, in this process; print a JSON line.
+
+``python -m benchmarks.run_one FRAMEWORK WORKLOAD WEIGHTS.npz STEPS REPEATS``. The
+weights file (written by the torch run) gives both frameworks the same start.
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+from .workloads import WORKLOADS
+
+
+def main():
+    fw, name, weights, steps, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    compiled = len(sys.argv) > 6 and sys.argv[6] == "compile"
+    if fw == "torch":
+        import torch as lib
+        lib.set_num_threads(2)
+    else:
+        import ember as lib
+    lib.manual_seed(0)
+    model, (x, y), make_opt = WORKLOADS[name](lib)
+    if fw == "torch" and weights != "-":
+        np.savez(weights, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
+    elif weights != "-":
+        w = np.load(weights)
+        model.load_state_dict({k: lib.from_numpy(w[k].copy()) for k in w.files})
+    X, Y = lib.from_numpy(x), lib.from_numpy(y)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    if make_opt is None:
+        model.eval()
+
+        def step():
+            with lib.no_grad():
+                return model(X).sum()
+    else:
+        opt = make_opt(model)
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(X), Y)
+            loss.backward()
+            opt.step()
+            return loss
+    if compiled and fw == "ember":
+        step = lib.compile(step)
+    # The first losses show that both frameworks do the same work from the same start.
+    losses = [float(step()) for _ in range(3)]
+    for _ in range(2):
+        step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        times.append((time.perf_counter() - t0) / steps)
+    times.sort()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"framework": fw, "workload": name, "median_s": times[len(times) // 2], "losses": losses,
+                      "peak_rss_mb": rss}))
+
+
+if __name__ == "__main__":
+    main()
