@@ -391,3 +391,7 @@ def is_tensor(x):
 
 
 grad_enabled = grad_mode.state
+
+# Classes that higher layers define and lower layers may need to rebuild (nn's Parameter,
+# for ember.load); a higher layer registers here when it is imported.
+registry = {}

@@ -226,10 +226,9 @@ class _Decoder:
             return arr[()]
         t = self.ember.from_numpy(arr)
         if node.get("parameter"):
-            try:
-                from ember.nn import Parameter
-            except ImportError:
-                Parameter = None
+            # nn registers its Parameter class with the core when imported; io stays below nn.
+            from ember.autograd import tensor as _tensor
+            Parameter = _tensor.registry.get("Parameter")
             if Parameter is not None:
                 return Parameter(t, requires_grad=bool(node.get("requires_grad", False)))
         if node.get("requires_grad"):

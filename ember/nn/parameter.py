@@ -14,6 +14,7 @@ tensor([0., 0.], requires_grad=True)
 """
 import numpy as np
 
+from ..autograd import tensor as _tensor_module
 from ..autograd.tensor import Tensor, _new
 from ..backend import dtypes as _dt
 
@@ -99,3 +100,6 @@ class UninitializedParameter(Parameter):
 
 def is_lazy(param):
     return isinstance(param, UninitializedParameter)
+
+
+_tensor_module.registry["Parameter"] = Parameter

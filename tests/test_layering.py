@@ -1,0 +1,63 @@
+"""Data flows one way: each ember package imports only from the layers below it.
+
+backend -> autograd (with creation, random) -> functional, io -> nn -> optim -> data, vision,
+utils -> compiler (it captures whole training steps) -> keras, plot -> cli. ``ember/__init__.py`` is the facade and may import
+anything (lazily). Imports inside functions count too: a lazy import is still a dependency.
+"""
+import ast
+import os
+
+ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ember")
+
+LAYER = {"backend": 0, "autograd": 1, "creation": 1, "random": 1, "functional": 2, "io": 2, "nn": 3,
+         "optim": 4, "data": 5, "vision": 5, "utils": 5, "compiler": 6, "keras": 7, "plot": 7, "cli": 8,
+         "__main__": 8}
+
+
+def _package(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "ember" else None
+
+
+def _imports(path, module):
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    pkg_parts = module.split(".")[:-1] if not path.endswith("__init__.py") else module.split(".")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                yield a.name, node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg_parts[:len(pkg_parts) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:
+                    for a in node.names:
+                        yield name + "." + a.name, node.lineno
+                    continue
+            else:
+                name = node.module
+            yield name, node.lineno
+
+
+def test_imports_flow_one_way():
+    violations = []
+    for dirpath, _, files in os.walk(ROOT):
+        for f in files:
+            if not f.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, f)
+            rel = os.path.relpath(path, os.path.dirname(ROOT))[:-3].replace(os.sep, ".")
+            module = rel[:-9] if rel.endswith(".__init__") else rel
+            if module == "ember":
+                continue
+            own = _package(module if "." in module else module + ".x")
+            if own not in LAYER:
+                violations.append(f"{module}: package {own!r} has no layer in this test")
+                continue
+            for name, line in _imports(path, module):
+                other = _package(name)
+                if other is None or other == own or other not in LAYER:
+                    continue
+                if LAYER[other] > LAYER[own]:
+                    violations.append(f"{module}:{line} imports {name} (layer {other} is above {own})")
+    assert not violations, "\n".join(violations)
