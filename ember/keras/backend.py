@@ -1,0 +1,137 @@
+"""Keras's global settings and helpers shared by every part of ``ember.keras``.
+
+* ``floatx()`` is ``'float32'`` and ``image_data_format()`` is ``'channels_last'``, as in Keras.
+* Layer names are made unique per session, as Keras does (``dense``, ``dense_1``, ...);
+  ``clear_session()`` starts the counters again.
+* The *training* flag of a call (``Dropout`` drops, ``BatchNormalization`` uses batch
+  statistics) is resolved as in Keras: an explicit ``training=`` argument, else the
+  flag of the enclosing call (``fit`` passes ``training=True`` down), else the
+  module's own ``training`` attribute, which ``ember.keras`` layers start as False
+  (Keras's inference default) and which ``module.train()`` switches on.
+
+>>> from ember.keras import backend
+>>> backend.clear_session()
+>>> backend.unique_name("dense"), backend.unique_name("dense")
+('dense', 'dense_1')
+"""
+import re
+import threading
+
+import numpy as np
+
+from ..autograd.tensor import Tensor, make
+
+_FLOATX = ["float32"]
+_EPSILON = [1e-7]
+_IMAGE_DATA_FORMAT = ["channels_last"]
+_names = {}
+_context = threading.local()
+
+
+def floatx():
+    return _FLOATX[0]
+
+
+def set_floatx(value):
+    if value not in ("float16", "float32", "float64"):
+        raise ValueError(f"Unknown floatx type: {value!r}; expected 'float16', 'float32' or 'float64'")
+    _FLOATX[0] = value
+
+
+def epsilon():
+    """The fuzz factor Keras uses in losses and metrics (1e-7)."""
+    return _EPSILON[0]
+
+
+def set_epsilon(value):
+    _EPSILON[0] = float(value)
+
+
+def image_data_format():
+    return _IMAGE_DATA_FORMAT[0]
+
+
+def set_image_data_format(data_format):
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    _IMAGE_DATA_FORMAT[0] = data_format
+
+
+def standardize_data_format(data_format):
+    if data_format is None:
+        return image_data_format()
+    data_format = str(data_format).lower()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    return data_format
+
+
+def to_snake_case(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+    return s
+
+
+def unique_name(base):
+    """``base`` the first time, then ``base_1``, ``base_2`` ... (Keras's automatic layer names)."""
+    n = _names.get(base, 0)
+    _names[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def clear_session():
+    """Reset the automatic layer names (``keras.backend.clear_session``)."""
+    _names.clear()
+
+
+def learning_phase_stack():
+    stack = getattr(_context, "training", None)
+    if stack is None:
+        stack = _context.training = []
+    return stack
+
+
+class training_scope:
+    """Within this block, layers called with ``training=None`` use ``training`` (None: no change)."""
+
+    def __init__(self, training):
+        self.training = training
+
+    def __enter__(self):
+        learning_phase_stack().append(self.training)
+
+    def __exit__(self, *exc):
+        learning_phase_stack().pop()
+
+
+def resolve_training(training, module):
+    if training is not None:
+        return bool(training)
+    for value in reversed(learning_phase_stack()):
+        if value is not None:
+            return bool(value)
+    return bool(module.training)
+
+
+def convert_to_tensor(x, dtype=None):
+    """An ember tensor over ``x`` (a tensor, a NumPy array or an array-like); floats become ``floatx``."""
+    if isinstance(x, Tensor):
+        if dtype is not None and x._data.dtype != np.dtype(dtype):
+            return make(x._data.astype(dtype))
+        return x
+    a = np.asarray(x)
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)
+    elif a.dtype.kind == "f" and a.dtype != np.dtype(floatx()):
+        a = a.astype(floatx())
+    return make(np.ascontiguousarray(a))
+
+
+def convert_to_numpy(x):
+    if isinstance(x, Tensor):
+        return x._data
+    return np.asarray(x)
+
+
+def count_params(x):
+    return int(np.prod(x.shape))

@@ -1,0 +1,134 @@
+"""Symbolic tensors and nodes: the functional API's record of which layer consumed what.
+
+``keras.Input(shape=(28, 28, 1))`` returns a :class:`KerasTensor` (a shape and dtype,
+no data). Calling a layer on KerasTensors builds the layer, computes its output
+shape and returns new KerasTensors whose ``_keras_history`` points at a
+:class:`Node` (the layer, the call's arguments, its outputs). ``keras.Model(inputs,
+outputs)`` walks these nodes back from the outputs and replays them in order.
+
+>>> from ember import keras
+>>> x = keras.Input(shape=(4,))
+>>> x.shape
+(None, 4)
+"""
+import collections
+
+
+KerasHistory = collections.namedtuple("KerasHistory", ["operation", "node_index", "tensor_index"])
+
+
+class KerasTensor:
+    """A symbolic tensor: ``shape`` (batch dimension None), ``dtype``, and the layer call that made it."""
+
+    def __init__(self, shape, dtype="float32", sparse=False, name=None, record_history=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = str(dtype)
+        self.sparse = sparse
+        self.name = name
+        self._keras_history = record_history
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __bool__(self):
+        raise TypeError("A symbolic KerasTensor has no value: it cannot be used as a Python bool")
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("A symbolic KerasTensor has no value; build a keras.Model(inputs, outputs) and call it "
+                        "on real data")
+
+    def _binary(self, other, layer_name):
+        from .layers import merging
+        return getattr(merging, layer_name)()([self, other])
+
+    def __add__(self, other):
+        return self._binary(other, "Add")
+
+    def __sub__(self, other):
+        return self._binary(other, "Subtract")
+
+    def __mul__(self, other):
+        return self._binary(other, "Multiply")
+
+
+class Node:
+    """One call of ``operation`` (a layer) in a functional graph."""
+
+    def __init__(self, operation, call_args=(), call_kwargs=None, outputs=()):
+        self.operation = operation
+        self.arguments_args = call_args
+        self.arguments_kwargs = call_kwargs or {}
+        self.outputs = list(outputs)
+        self.input_tensors = [t for t in flatten((call_args, self.arguments_kwargs)) if isinstance(t, KerasTensor)]
+        self.node_index = len(operation._inbound_nodes)
+        operation._inbound_nodes.append(self)
+        for i, t in enumerate(self.outputs):
+            t._keras_history = KerasHistory(operation, self.node_index, i)
+
+    @property
+    def parent_nodes(self):
+        out = []
+        for t in self.input_tensors:
+            h = t._keras_history
+            if h is not None:
+                node = h.operation._inbound_nodes[h.node_index]
+                if node not in out:
+                    out.append(node)
+        return out
+
+    @property
+    def output_tensors(self):
+        return self.outputs
+
+
+def flatten(structure):
+    """The leaves of nested lists, tuples and dicts, in order."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for s in structure for leaf in flatten(s)]
+    if isinstance(structure, dict):
+        return [leaf for k in structure for leaf in flatten(structure[k])]
+    return [structure]
+
+
+def map_structure(fn, structure):
+    if isinstance(structure, list):
+        return [map_structure(fn, s) for s in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_structure(fn, s) for s in structure)
+    if isinstance(structure, dict):
+        return {k: map_structure(fn, v) for k, v in structure.items()}
+    return fn(structure)
+
+
+def any_symbolic(structure):
+    return any(isinstance(t, KerasTensor) for t in flatten(structure))
+
+
+def topological_nodes(outputs):
+    """The nodes that produce ``outputs``, each after the nodes it depends on (iterative DFS)."""
+    order, done = [], set()
+    roots = []
+    for t in flatten(outputs):
+        h = t._keras_history
+        if h is None:
+            raise ValueError(f"{t} was not produced by a Keras layer: model outputs must come from keras.Input "
+                             "through layer calls")
+        roots.append(h.operation._inbound_nodes[h.node_index])
+    stack = [(n, False) for n in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for parent in reversed(node.parent_nodes):
+            if id(parent) not in done:
+                stack.append((parent, False))
+    return order

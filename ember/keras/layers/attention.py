@@ -1,0 +1,144 @@
+"""``MultiHeadAttention`` with Keras's weights and call signature.
+
+For query ``(B, T, Dq)`` and value/key ``(B, S, Dv)``::
+
+    q = query @ Wq + bq            Wq (Dq, heads, key_dim)
+    k = key @ Wk + bk              Wk (Dk, heads, key_dim)
+    v = value @ Wv + bv            Wv (Dv, heads, value_dim)
+    scores = softmax(q k^T / sqrt(key_dim))  over S, masked positions at -1e9
+    out = (scores v) @ Wo + bo     Wo (heads, value_dim, Dq)
+
+Weights, in Keras's order: query kernel and bias, key kernel and bias, value kernel and
+bias, output kernel and bias.
+
+>>> import ember
+>>> from ember import keras
+>>> mha = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+>>> mha(ember.ones(3, 5, 8), ember.ones(3, 5, 8)).shape
+ember.Size([3, 5, 8])
+"""
+import math
+
+import numpy as np
+
+from ...autograd import ops
+from ...autograd.tensor import make
+from ...random import rand
+from .. import initializers as _init
+from .. import regularizers as _reg
+from .layer import Layer
+
+
+class MultiHeadAttention(Layer):
+    """Multi-head (scaled dot-product) attention, as ``keras.layers.MultiHeadAttention``.
+
+    Args:
+        num_heads (int): number of heads.
+        key_dim (int): size of each head for query and key.
+        value_dim (int): size of each head for value (default ``key_dim``).
+        dropout (float): dropout on the attention probabilities while training.
+        use_bias (bool): biases in the projections (default True).
+        output_shape (int): output size (default: the query's last dimension).
+
+    ``call(query, value, key=None, attention_mask=None, return_attention_scores=False,
+    training=None, use_causal_mask=False)``; ``attention_mask`` ``(B, T, S)`` is True where
+    attention is allowed.
+    """
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
+                 attention_axes=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, seed=None, flash_attention=None, **kwargs):
+        super().__init__(**kwargs)
+        if attention_axes not in (None, 1, (1,), [1]):
+            raise NotImplementedError("ember.keras MultiHeadAttention attends over axis 1 only "
+                                      f"(attention_axes=None); got attention_axes={attention_axes}")
+        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
+        self.dropout, self.use_bias = float(dropout), use_bias
+        self._output_dim = output_shape
+        self.kernel_initializer = _init.get(kernel_initializer)
+        self.bias_initializer = _init.get(bias_initializer)
+        self.kernel_regularizer = _reg.get(kernel_regularizer)
+        self.bias_regularizer = _reg.get(bias_regularizer)
+        self.seed = seed
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        if isinstance(query_shape, list):
+            shapes = [tuple(s) if s is not None else None for s in query_shape] + [None, None]
+            query_shape, value_shape, key_shape = shapes[0], shapes[1], shapes[2]
+        value_shape = value_shape or query_shape
+        key_shape = key_shape or value_shape
+        H, K, V = self.num_heads, self.key_dim, self.value_dim
+        out_dim = self._output_dim if self._output_dim is not None else query_shape[-1]
+        for name, d, size in (("query", query_shape[-1], K), ("key", key_shape[-1], K), ("value", value_shape[-1], V)):
+            self._add_weight(f"{name}_kernel", (d, H, size), self.kernel_initializer,
+                            regularizer=self.kernel_regularizer)
+            if self.use_bias:
+                self._add_weight(f"{name}_bias", (H, size), self.bias_initializer, regularizer=self.bias_regularizer)
+        self._add_weight("output_kernel", (H, V, out_dim), self.kernel_initializer,
+                        regularizer=self.kernel_regularizer)
+        if self.use_bias:
+            self._add_weight("output_bias", (out_dim,), self.bias_initializer, regularizer=self.bias_regularizer)
+
+    def _build_for_call(self, args, kwargs):
+        names = ("query", "value", "key")
+        found = list(args[:3]) + [kwargs.get(n) for n in names[len(args[:3]):]]
+        shapes = [tuple(t.shape) if t is not None else None for t in found]
+        q = shapes[0]
+        v = shapes[1] or q
+        self._maybe_build([q, v, shapes[2] or v])
+
+    def _project(self, x, name):
+        y = ops.einsum("btd,dhk->bthk", x, getattr(self, f"{name}_kernel"))
+        if self.use_bias:
+            y = ops.add(y, getattr(self, f"{name}_bias"))
+        return y
+
+    def call(self, query, value=None, key=None, query_mask=None, value_mask=None, key_mask=None,
+             attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
+        if value is None:
+            value = query
+        if key is None:
+            key = value
+        q = ops.mul(self._project(query, "query"), 1.0 / math.sqrt(self.key_dim))
+        k = self._project(key, "key")
+        v = self._project(value, "value")
+        scores = ops.einsum("bshk,bthk->bhts", k, q)
+        mask = self._mask(query, value, attention_mask, use_causal_mask)
+        if mask is not None:
+            scores = ops.add(scores, make(np.where(mask[:, None], 0.0, -1e9).astype(scores._data.dtype)))
+        probs = ops.softmax(scores, -1)
+        if training and self.dropout > 0:
+            keep = (rand(*probs.shape, dtype=probs.dtype) >= self.dropout).to(probs.dtype) * (1 / (1 - self.dropout))
+            probs_d = ops.mul(probs, keep)
+        else:
+            probs_d = probs
+        ctx = ops.einsum("bhts,bshv->bthv", probs_d, v)
+        out = ops.einsum("bthv,hvd->btd", ctx, self.output_kernel)
+        if self.use_bias:
+            out = ops.add(out, self.output_bias)
+        if return_attention_scores:
+            return out, probs
+        return out
+
+    def _mask(self, query, value, attention_mask, use_causal_mask):
+        T, S = query.shape[1], value.shape[1]
+        mask = None
+        if attention_mask is not None:
+            a = attention_mask._data if hasattr(attention_mask, "_data") else np.asarray(attention_mask)
+            mask = np.broadcast_to(a.astype(bool), (query.shape[0], T, S))
+        if use_causal_mask:
+            causal = np.tril(np.ones((T, S), bool))[None]
+            mask = causal if mask is None else mask & causal
+        return mask
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim, dropout=self.dropout,
+                      use_bias=self.use_bias, output_shape=self._output_dim, attention_axes=None,
+                      kernel_initializer=_init.serialize(self.kernel_initializer),
+                      bias_initializer=_init.serialize(self.bias_initializer),
+                      kernel_regularizer=_reg.serialize(self.kernel_regularizer),
+                      bias_regularizer=_reg.serialize(self.bias_regularizer), seed=self.seed)
+        return config

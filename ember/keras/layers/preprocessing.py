@@ -1,0 +1,194 @@
+"""Preprocessing layers: ``Rescaling``, ``Normalization`` (with ``adapt``), ``RandomFlip``, ``RandomRotation``.
+
+The random layers act only while training (in ``fit``) and pass inputs through at
+inference, as in Keras; their randomness comes from ember's global generator.
+
+>>> import ember
+>>> from ember import keras
+>>> keras.layers.Rescaling(1 / 255)(ember.tensor([[255.0, 0.0]])).tolist()
+[[1.0, 0.0]]
+"""
+import math
+
+import numpy as np
+
+from ...autograd import ops
+from ...autograd.tensor import make
+from ...random import _get_rng
+from .. import backend
+from ..ops import image as _image
+from .layer import Layer
+
+
+class Rescaling(Layer):
+    """``inputs * scale + offset`` (e.g. ``Rescaling(1./255)`` maps pixels to [0, 1])."""
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = scale, offset
+
+    def call(self, inputs):
+        if inputs._data.dtype.kind != "f":
+            inputs = inputs.to(self.dtype)
+        return ops.add(ops.mul(inputs, self.scale), self.offset)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(scale=self.scale, offset=self.offset)
+        return config
+
+
+class Normalization(Layer):
+    """Standardizes features: ``(x - mean) / max(sqrt(variance), epsilon)``; ``invert=True`` undoes it.
+
+    ``mean`` and ``variance`` are given, or learned from data with ``adapt(data)`` (over all axes
+    but ``axis``, default the last). Weights when adapted: ``mean``, ``variance`` (the kept axes'
+    shape) and ``count``, all non-trainable, as in Keras.
+    """
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = (axis,) if isinstance(axis, int) else tuple(axis) if axis is not None else ()
+        if (mean is None) != (variance is None):
+            raise ValueError("When setting values directly, both `mean` and `variance` must be set. "
+                             f"Received: mean={mean} and variance={variance}")
+        self.input_mean, self.input_variance = mean, variance
+        self.invert = bool(invert)
+
+    def _keep(self, ndim):
+        return sorted(a % ndim for a in self.axis)
+
+    def build(self, input_shape):
+        keep = self._keep(len(input_shape))
+        shape = tuple(input_shape[a] for a in keep)
+        self._broadcast = [input_shape[d] if d in keep else 1 for d in range(len(input_shape))]
+        if self.input_mean is None:
+            self._add_weight("mean", shape, "zeros", trainable=False)
+            self._add_weight("variance", shape, "ones", trainable=False)
+            self._add_weight("count", (), "zeros", dtype="int64", trainable=False)
+
+    def adapt(self, data, batch_size=None, steps=None):
+        """Compute ``mean`` and ``variance`` from ``data`` (an array or an iterable of batches)."""
+        if hasattr(data, "__array__") or isinstance(data, (list, tuple)) and not hasattr(data, "__next__"):
+            arr = np.asarray(backend.convert_to_numpy(data), np.float64)
+        else:
+            arr = np.concatenate([np.asarray(backend.convert_to_numpy(b[0] if isinstance(b, tuple) else b),
+                                             np.float64) for b in data])
+        if not self.built:
+            self._maybe_build((None,) + arr.shape[1:])
+        keep = self._keep(arr.ndim)
+        red = tuple(d for d in range(arr.ndim) if d not in keep)
+        self.mean._data[...] = arr.mean(axis=red)
+        self.variance._data[...] = arr.var(axis=red)
+        self.count._data[...] = arr.size // max(1, int(np.prod([arr.shape[d] for d in keep])))
+
+    def call(self, inputs):
+        if inputs._data.dtype.kind != "f":
+            inputs = inputs.to(self.dtype)
+        if self.input_mean is not None:
+            mean = make(np.broadcast_to(np.asarray(self.input_mean, inputs._data.dtype),
+                                        self._broadcast).copy())
+            var = make(np.broadcast_to(np.asarray(self.input_variance, inputs._data.dtype),
+                                       self._broadcast).copy())
+        else:
+            mean, var = self.mean.reshape(self._broadcast), self.variance.reshape(self._broadcast)
+        std = ops.clamp(ops.sqrt(var), min=backend.epsilon())
+        if self.invert:
+            return ops.add(mean, ops.mul(inputs, std))
+        return ops.div(ops.sub(inputs, mean), std)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(axis=list(self.axis), invert=self.invert,
+                      mean=_listify(self.input_mean), variance=_listify(self.input_variance))
+        return config
+
+
+def _listify(v):
+    return np.asarray(v).tolist() if v is not None else None
+
+
+class RandomFlip(Layer):
+    """Flips each image at random while training: ``mode`` 'horizontal', 'vertical' or 'horizontal_and_vertical'."""
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
+            raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode}")
+        self.mode, self.seed = mode, seed
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        a = inputs._data
+        rng = _get_rng()
+        out = a.copy()
+        n = a.shape[0]
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            sel = rng.random(n) < 0.5
+            out[sel] = out[sel][:, :, ::-1]
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            sel = rng.random(n) < 0.5
+            out[sel] = out[sel][:, ::-1]
+        return make(out)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(mode=self.mode, seed=self.seed)
+        return config
+
+
+class RandomRotation(Layer):
+    """Rotates each image by a random angle while training.
+
+    Args:
+        factor (float or (lower, upper)): the angle range as a fraction of a full turn:
+            ``0.1`` draws from [-36°, 36°]; positive angles turn counter-clockwise.
+        fill_mode (str): 'reflect' (default), 'wrap', 'constant' or 'nearest'.
+        interpolation (str): 'bilinear' (default) or 'nearest'.
+        fill_value (float): the value of 'constant' fill.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+        if isinstance(factor, (tuple, list)):
+            self.lower, self.upper = float(factor[0]), float(factor[1])
+        else:
+            self.lower, self.upper = -float(factor), float(factor)
+        if fill_mode not in ("reflect", "wrap", "constant", "nearest"):
+            raise ValueError(f"Unknown `fill_mode` {fill_mode}. Expected of one 'reflect', 'wrap', 'constant', "
+                             "'nearest'")
+        if interpolation not in ("bilinear", "nearest"):
+            raise ValueError(f"Unknown `interpolation` {interpolation}. Expected 'bilinear' or 'nearest'")
+        self.fill_mode, self.interpolation, self.seed, self.fill_value = fill_mode, interpolation, seed, fill_value
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        a = inputs._data
+        squeeze = a.ndim == 3
+        if squeeze:
+            a = a[None]
+        angles = _get_rng().uniform(self.lower, self.upper, a.shape[0]) * 2 * math.pi
+        out = _image.rotate(a, angles, self.fill_mode, self.interpolation, self.fill_value)
+        return make(out[0] if squeeze else out)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor) if isinstance(self.factor, (list, tuple)) else self.factor,
+                      fill_mode=self.fill_mode, interpolation=self.interpolation, seed=self.seed,
+                      fill_value=self.fill_value)
+        return config

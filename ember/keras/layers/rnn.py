@@ -1,0 +1,356 @@
+"""Recurrent layers in Keras's layout: ``SimpleRNN``, ``LSTM``, ``GRU`` (each a ``RNN`` over its cell).
+
+Inputs are ``(batch, timesteps, features)``. Each cell holds ``kernel`` ``(features, k * units)``,
+``recurrent_kernel`` ``(units, k * units)`` and ``bias``; the input projection of the
+whole sequence is one matrix product before the time loop.
+
+* ``LSTM`` (k = 4, gates in Keras's order i, f, c, o — the same order as PyTorch's i, f, g, o)::
+
+      i = σ(x Wi + h Ui + bi)   f = σ(x Wf + h Uf + bf)   c̃ = tanh(x Wc + h Uc + bc)
+      o = σ(x Wo + h Uo + bo)   c' = f c + i c̃            h' = o tanh(c')
+
+  ``unit_forget_bias=True`` starts ``bf`` at 1.
+* ``GRU`` (k = 3, gates z, r, h; PyTorch's order is r, z, n), ``reset_after=True`` by default with
+  ``bias`` ``(2, 3 * units)`` (input and recurrent biases)::
+
+      z = σ(x Wz + bz + h Uz + b'z)   r = σ(x Wr + br + h Ur + b'r)
+      h̃ = tanh(x Wh + bh + r (h Uh + b'h))   h' = z h + (1 - z) h̃
+
+  With ``reset_after=False``: ``h̃ = tanh(x Wh + (r h) Uh + bh)`` and ``bias`` ``(3 * units,)``.
+* ``SimpleRNN``: ``h' = tanh(x W + h U + b)``.
+
+>>> import ember
+>>> from ember import keras
+>>> keras.layers.LSTM(8)(ember.ones(2, 5, 3)).shape
+ember.Size([2, 8])
+"""
+import numpy as np
+
+from ...autograd import ops
+from ...autograd.tensor import make
+from ...random import rand
+from .. import activations as _act
+from .. import initializers as _init
+from .. import regularizers as _reg
+from .core import _common
+from .layer import Layer
+from ..saving import serialization_lib as saving_registry
+
+
+class _Cell(Layer):
+    gates = 1
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = _act.get(activation)
+        self.recurrent_activation = _act.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = _init.get(kernel_initializer)
+        self.recurrent_initializer = _init.get(recurrent_initializer)
+        self.bias_initializer = _init.get(bias_initializer)
+        self.kernel_regularizer = _reg.get(kernel_regularizer)
+        self.recurrent_regularizer = _reg.get(recurrent_regularizer)
+        self.bias_regularizer = _reg.get(bias_regularizer)
+        self.dropout, self.recurrent_dropout, self.seed = float(dropout), float(recurrent_dropout), seed
+
+    @property
+    def state_size(self):
+        return [self.units]
+
+    def build(self, input_shape):
+        k = self.gates * self.units
+        self._add_weight("kernel", (input_shape[-1], k), self.kernel_initializer, regularizer=self.kernel_regularizer)
+        self._add_weight("recurrent_kernel", (self.units, k), self.recurrent_initializer,
+                        regularizer=self.recurrent_regularizer)
+        if self.use_bias:
+            self._add_weight("bias", self._bias_shape(), self._bias_init(), regularizer=self.bias_regularizer)
+
+    def _bias_shape(self):
+        return (self.gates * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def input_projection(self, x):
+        """``x W (+ b)`` for a whole (N, T, F) sequence."""
+        y = ops.matmul(x, self.kernel)
+        if self.use_bias:
+            b = self.bias if self.bias.ndim == 1 else self.bias[0]
+            y = ops.add(y, b)
+        return y
+
+    def get_config(self):
+        config = super().get_config()
+        config["units"] = self.units
+        config = _common(config, self, "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+                         "recurrent_initializer", "bias_initializer", "kernel_regularizer",
+                         "recurrent_regularizer", "bias_regularizer")
+        config.update(dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, seed=self.seed)
+        return config
+
+
+class SimpleRNNCell(_Cell):
+    gates = 1
+
+    def __init__(self, units, activation="tanh", **kwargs):
+        kwargs.pop("recurrent_activation", None)
+        super().__init__(units, activation=activation, **kwargs)
+
+    def step(self, xw_t, states):
+        h = self.activation(ops.add(xw_t, ops.matmul(states[0], self.recurrent_kernel)))
+        return h, [h]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("recurrent_activation")
+        return config
+
+
+class _UnitForgetBias:
+    def __init__(self, units, base):
+        self.units, self.base = units, base
+
+    def __call__(self, shape, dtype=None):
+        u = self.units
+        b = self.base((u,), dtype)._data
+        return make(np.concatenate([b, np.ones((u,), b.dtype), self.base((2 * u,), dtype)._data]))
+
+
+class LSTMCell(_Cell):
+    gates = 4
+
+    def __init__(self, units, unit_forget_bias=True, **kwargs):
+        kwargs.pop("implementation", None)
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    @property
+    def state_size(self):
+        return [self.units, self.units]
+
+    def _bias_init(self):
+        return _UnitForgetBias(self.units, self.bias_initializer) if self.unit_forget_bias else self.bias_initializer
+
+    def step(self, xw_t, states):
+        h, c = states
+        z = ops.add(xw_t, ops.matmul(h, self.recurrent_kernel))
+        u = self.units
+        i = self.recurrent_activation(z[:, :u])
+        f = self.recurrent_activation(z[:, u:2 * u])
+        g = self.activation(z[:, 2 * u:3 * u])
+        o = self.recurrent_activation(z[:, 3 * u:])
+        c = ops.add(ops.mul(f, c), ops.mul(i, g))
+        h = ops.mul(o, self.activation(c))
+        return h, [h, c]
+
+    def get_config(self):
+        config = super().get_config()
+        config["unit_forget_bias"] = self.unit_forget_bias
+        return config
+
+
+class GRUCell(_Cell):
+    gates = 3
+
+    def __init__(self, units, reset_after=True, **kwargs):
+        kwargs.pop("implementation", None)
+        super().__init__(units, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self):
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def step(self, xw_t, states):
+        h = states[0]
+        u = self.units
+        if self.reset_after:
+            hu = ops.matmul(h, self.recurrent_kernel)
+            if self.use_bias:
+                hu = ops.add(hu, self.bias[1])
+            z = self.recurrent_activation(ops.add(xw_t[:, :u], hu[:, :u]))
+            r = self.recurrent_activation(ops.add(xw_t[:, u:2 * u], hu[:, u:2 * u]))
+            hh = self.activation(ops.add(xw_t[:, 2 * u:], ops.mul(r, hu[:, 2 * u:])))
+        else:
+            U = self.recurrent_kernel
+            hu = ops.matmul(h, U[:, :2 * u])
+            z = self.recurrent_activation(ops.add(xw_t[:, :u], hu[:, :u]))
+            r = self.recurrent_activation(ops.add(xw_t[:, u:2 * u], hu[:, u:]))
+            hh = self.activation(ops.add(xw_t[:, 2 * u:], ops.matmul(ops.mul(r, h), U[:, 2 * u:])))
+        h = ops.add(ops.mul(z, h), ops.mul(ops.rsub(z, 1.0), hh))
+        return h, [h]
+
+    def get_config(self):
+        config = super().get_config()
+        config["reset_after"] = self.reset_after
+        return config
+
+
+class RNN(Layer):
+    """Runs a recurrent ``cell`` over the time axis of ``(batch, timesteps, features)`` inputs.
+
+    Args:
+        return_sequences (bool): return every step's output ``(N, T, units)`` instead of the last ``(N, units)``.
+        return_state (bool): also return the final states (``[output, h]``, LSTM ``[output, h, c]``).
+        go_backwards (bool): process the sequence in reverse (the output sequence is reversed too).
+        stateful, unroll: accepted; ``stateful=True`` is not supported.
+
+    ``call(inputs, initial_state=None, mask=None, training=None)``: an ``Embedding(mask_zero=True)``
+    mask (or ``mask=``) makes padded steps keep the previous output and state.
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 unroll=False, zero_output_for_mask=False, **kwargs):
+        super().__init__(**kwargs)
+        if stateful:
+            raise NotImplementedError("stateful recurrent layers are not supported by ember.keras")
+        self.cell = cell
+        self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
+        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(f"{type(self).__name__} layer {self.name}: the feature dimension of the inputs must be "
+                             f"known, got input shape {input_shape}")
+        self.cell._maybe_build(input_shape)
+
+    def call(self, inputs, initial_state=None, mask=None, training=None):
+        if inputs.ndim != 3:
+            raise ValueError(f"{type(self).__name__} layer {self.name} expects inputs of shape (batch, timesteps, "
+                             f"features), got shape {tuple(inputs.shape)}")
+        cell = self.cell
+        N, T = inputs.shape[0], inputs.shape[1]
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None)
+        if mask is not None:
+            mask = np.asarray(mask._data if hasattr(mask, "_data") else mask, bool)
+        x = inputs
+        if training and 0 < cell.dropout < 1:
+            keep = (rand(N, 1, x.shape[2], dtype=x.dtype) >= cell.dropout).to(x.dtype) * (1 / (1 - cell.dropout))
+            x = ops.mul(x, keep)
+        xw = cell.input_projection(x)
+        if initial_state is None:
+            states = [make(np.zeros((N, s), np.dtype(self.dtype))) for s in cell.state_size]
+        else:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        rec_keep = None
+        if training and 0 < cell.recurrent_dropout < 1:
+            rec_keep = (rand(N, cell.units, dtype=x.dtype) >= cell.recurrent_dropout).to(x.dtype) \
+                * (1 / (1 - cell.recurrent_dropout))
+        steps = range(T - 1, -1, -1) if self.go_backwards else range(T)
+        outputs = []
+        out = make(np.zeros((N, cell.units), np.dtype(self.dtype))) if mask is not None else None
+        for t in steps:
+            prev = states
+            if rec_keep is not None:
+                prev = [ops.mul(prev[0], rec_keep)] + list(prev[1:])
+            h, new_states = cell.step(xw[:, t], prev)
+            if mask is not None:
+                m = make(mask[:, t:t + 1])
+                new_states = [ops.where(m, s_new, s_old) for s_new, s_old in zip(new_states, states)]
+                h = ops.where(m, h, out if not self.zero_output_for_mask else ops.mul(h, 0.0))
+                out = h
+            states = new_states
+            if self.return_sequences:
+                outputs.append(h)
+        if self.return_sequences:
+            output = ops.stack(outputs, 1)
+        else:
+            output = h if T else states[0]
+        if self.return_state:
+            return [output] + list(states)
+        return output
+
+    def compute_output_shape(self, input_shape):
+        N, T = input_shape[0], input_shape[1]
+        units = self.cell.units
+        out = (N, T, units) if self.return_sequences else (N, units)
+        if self.return_state:
+            return [out] + [(N, s) for s in self.cell.state_size]
+        return out
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(return_sequences=self.return_sequences, return_state=self.return_state,
+                      go_backwards=self.go_backwards, stateful=False, unroll=self.unroll,
+                      zero_output_for_mask=self.zero_output_for_mask)
+        if type(self) is RNN:
+            config["cell"] = saving_registry.serialize_keras_object(self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        if cls is RNN:
+            config = dict(config)
+            config["cell"] = saving_registry.deserialize_keras_object(config["cell"])
+        return cls(**config)
+
+    @property
+    def units(self):
+        return self.cell.units
+
+
+_RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask",
+             "name", "trainable", "dtype", "input_shape", "batch_input_shape", "batch_size", "input_dim",
+             "input_length", "weights")
+
+
+def _split(kwargs):
+    rnn = {k: kwargs.pop(k) for k in list(kwargs) if k in _RNN_ARGS}
+    if "input_length" in rnn:
+        length = rnn.pop("input_length")
+        if "input_dim" in rnn:
+            rnn["batch_input_shape"] = (None, length, rnn.pop("input_dim"))
+    return rnn
+
+
+class _Wrapped(RNN):
+    cell_class = None
+
+    def __init__(self, units, **kwargs):
+        rnn_kwargs = _split(kwargs)
+        kwargs.pop("activity_regularizer", None)
+        kwargs.pop("use_cudnn", None)
+        cell = self.cell_class(units, name="cell", **kwargs)
+        super().__init__(cell, **rnn_kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        cell_config = self.cell.get_config()
+        for k in ("name", "trainable", "dtype"):
+            cell_config.pop(k, None)
+        config.update(cell_config)
+        return config
+
+
+class SimpleRNN(_Wrapped):
+    """Fully connected recurrence ``h' = tanh(x W + h U + b)``; weights ``kernel`` ``(F, units)``,
+    ``recurrent_kernel`` ``(units, units)``, ``bias`` ``(units,)``."""
+
+    cell_class = SimpleRNNCell
+
+
+class LSTM(_Wrapped):
+    """Long short-term memory (Hochreiter & Schmidhuber, 1997), Keras's defaults: ``activation='tanh'``,
+    ``recurrent_activation='sigmoid'``, ``recurrent_initializer='orthogonal'``, ``unit_forget_bias=True``.
+
+    Weights: ``kernel`` ``(F, 4 units)``, ``recurrent_kernel`` ``(units, 4 units)``, ``bias`` ``(4 units,)``,
+    gates ordered i, f, c, o.
+    """
+
+    cell_class = LSTMCell
+
+
+class GRU(_Wrapped):
+    """Gated recurrent unit, Keras's defaults (``reset_after=True``).
+
+    Weights: ``kernel`` ``(F, 3 units)``, ``recurrent_kernel`` ``(units, 3 units)``, ``bias`` ``(2, 3 units)``,
+    gates ordered z, r, h.
+    """
+
+    cell_class = GRUCell

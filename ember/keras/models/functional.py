@@ -1,0 +1,240 @@
+"""Functional models: ``keras.Model(inputs, outputs)`` over a graph of layer calls.
+
+>>> from ember import keras
+>>> a = keras.Input(shape=(4,)); b = keras.Input(shape=(3,))
+>>> x = keras.layers.Concatenate()([keras.layers.Dense(5)(a), b])
+>>> model = keras.Model([a, b], keras.layers.Dense(1)(x))
+>>> [layer.__class__.__name__ for layer in model.layers]
+['InputLayer', 'InputLayer', 'Dense', 'Concatenate', 'Dense']
+"""
+import copy
+
+from ..graph import KerasTensor, flatten, map_structure, topological_nodes
+from ..layers.input_layer import InputLayer
+from ..saving import serialization_lib
+from .model import Model
+
+
+class Functional(Model):
+    """A model defined by its input and output :class:`KerasTensor` s (nested lists or dicts allowed)."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        Model.__init__(self, name=name or _functional_name(), trainable=trainable, **kwargs)
+        if isinstance(inputs, dict):
+            self._input_names = list(inputs)
+        else:
+            self._input_names = None
+        self._inputs_struct, self._outputs_struct = inputs, outputs
+        self.__dict__["inputs"] = [t for t in flatten(inputs)]
+        self.__dict__["outputs"] = [t for t in flatten(outputs)]
+        for t in self.inputs + self.outputs:
+            if not isinstance(t, KerasTensor):
+                raise ValueError(f"All `inputs` and `outputs` of a functional model must be KerasTensors (from "
+                                 f"keras.Input and layer calls), got {t!r}")
+        self._nodes = topological_nodes(self.outputs)
+        input_ids = {id(t) for t in self.inputs}
+        for node in self._nodes:
+            if isinstance(node.operation, InputLayer) and id(node.outputs[0]) not in input_ids:
+                raise ValueError(f"Graph disconnected: cannot find the value of the input {node.outputs[0]} "
+                                 f"(layer '{node.operation.name}'); pass it in the model's `inputs`")
+        ordered = []
+        for t in self.inputs:
+            op = t._keras_history.operation
+            if op not in ordered:
+                ordered.append(op)
+        for node in self._nodes:
+            if node.operation not in ordered:
+                ordered.append(node.operation)
+        names = [layer.name for layer in ordered]
+        for n in set(names):
+            if names.count(n) > 1:
+                raise ValueError(f'The name "{n}" is used {names.count(n)} times in the model. All operation names '
+                                 "should be unique.")
+        self.__dict__["_layer_order"] = ordered
+        for layer in ordered:
+            self.add_module(layer.name, layer)
+        self.output_names = [t._keras_history.operation.name for t in self.outputs]
+        self.input_names = [t._keras_history.operation.name for t in self.inputs]
+        self._build_input_shape = [t.shape for t in self.inputs] if len(self.inputs) > 1 else self.inputs[0].shape
+        self.built = True
+
+    @property
+    def layers(self):
+        return list(self._layer_order)
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def input(self):
+        return self.inputs[0] if len(self.inputs) == 1 else self._inputs_struct
+
+    @property
+    def output(self):
+        return self.outputs[0] if len(self.outputs) == 1 else self._outputs_struct
+
+    def _build_for_call(self, args, kwargs):
+        pass
+
+    def _flatten_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            names = self._input_names or self.input_names
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(f"Missing data for input(s) {missing} of model {self.name}; got keys {list(inputs)}")
+            return [inputs[n] for n in names]
+        flat = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model {self.name} expects {len(self.inputs)} input(s), but it received {len(flat)} "
+                             "input tensors")
+        return flat
+
+    def call(self, inputs, training=None, mask=None):
+        from .. import backend
+        values = {}
+        for kt, v in zip(self.inputs, self._flatten_inputs(inputs)):
+            if not hasattr(v, "_data"):
+                v = backend.convert_to_tensor(v)
+            if kt.dtype.startswith("float") and v._data.dtype.kind == "f" and v._data.dtype.name != kt.dtype:
+                v = v.to(kt.dtype)
+            _check_shape(self, kt, v)
+            values[id(kt)] = v
+
+        def get(t):
+            return values[id(t)] if isinstance(t, KerasTensor) else t
+        for node in self._nodes:
+            if isinstance(node.operation, InputLayer):
+                continue
+            args = map_structure(get, node.arguments_args)
+            kwargs = map_structure(get, node.arguments_kwargs)
+            out = node.operation(*args, **kwargs)
+            for kt, v in zip(node.outputs, flatten(out) if isinstance(out, (list, tuple, dict)) else [out]):
+                values[id(kt)] = v
+        return map_structure(get, self._outputs_struct)
+
+    def compute_output_shape(self, input_shape):
+        return self.output_shape
+
+    def get_config(self):
+        node_index = {}
+        for node in self._nodes:
+            node_index.setdefault(node.operation, []).append(node)
+
+        def ref(t):
+            h = t._keras_history
+            layer_nodes = node_index.get(h.operation, [])
+            node = h.operation._inbound_nodes[h.node_index]
+            idx = layer_nodes.index(node) if node in layer_nodes else 0
+            return [h.operation.name, idx, h.tensor_index]
+
+        def encode(x):
+            if isinstance(x, KerasTensor):
+                return {"class_name": "__keras_tensor__",
+                        "config": {"shape": list(x.shape), "dtype": x.dtype, "keras_history": ref(x)}}
+            if isinstance(x, (list, tuple)):
+                return [encode(v) for v in x]
+            if isinstance(x, dict):
+                return {k: encode(v) for k, v in x.items()}
+            if x is None or isinstance(x, (bool, int, float, str)):
+                return x
+            raise ValueError(f"Functional model {self.name}: a layer call argument of type {type(x).__name__} "
+                             "cannot be saved in a config")
+        layers = []
+        for layer in self._layer_order:
+            entry = serialization_lib.serialize_keras_object(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [] if isinstance(layer, InputLayer) else [
+                {"args": encode(list(n.arguments_args)), "kwargs": encode(dict(n.arguments_kwargs))}
+                for n in node_index.get(layer, [])]
+            layers.append(entry)
+
+        def struct(s):
+            return map_structure(ref, s)
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": struct(self._inputs_struct), "output_layers": struct(self._outputs_struct)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = copy.deepcopy(config)
+        created = {}
+        tensors = {}
+        pending = []
+        for entry in config["layers"]:
+            layer = serialization_lib.deserialize_keras_object(
+                {k: v for k, v in entry.items() if k not in ("inbound_nodes", "build_config")}, custom_objects)
+            created[entry["name"]] = layer
+            if isinstance(layer, InputLayer):
+                tensors[(layer.name, 0)] = [layer.output_tensor]
+            for data in entry.get("inbound_nodes", []):
+                pending.append((layer, data))
+        counts = {}
+
+        def decode(x):
+            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+                name, node_idx, tensor_idx = x["config"]["keras_history"]
+                return tensors[(name, node_idx)][tensor_idx]
+            if isinstance(x, list):
+                return [decode(v) for v in x]
+            if isinstance(x, dict):
+                return {k: decode(v) for k, v in x.items()}
+            return x
+
+        def ready(x):
+            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+                name, node_idx, _ = x["config"]["keras_history"]
+                return (name, node_idx) in tensors
+            if isinstance(x, list):
+                return all(ready(v) for v in x)
+            if isinstance(x, dict):
+                return all(ready(v) for v in x.values())
+            return True
+        while pending:
+            progressed = False
+            for item in list(pending):
+                layer, data = item
+                if not (ready(data["args"]) and ready(data["kwargs"])):
+                    continue
+                out = layer(*decode(data["args"]), **decode(data["kwargs"]))
+                k = counts.get(layer.name, 0)
+                counts[layer.name] = k + 1
+                tensors[(layer.name, k)] = flatten(out) if isinstance(out, (list, tuple)) else [out]
+                pending.remove(item)
+                progressed = True
+            if not progressed:
+                raise ValueError("Invalid functional model config: some layer inputs are never produced "
+                                 f"({[layer.name for layer, _ in pending]})")
+
+        def resolve(s):
+            if isinstance(s, list) and len(s) == 3 and isinstance(s[0], str) and isinstance(s[1], int):
+                return tensors[(s[0], s[1])][s[2]]
+            if isinstance(s, list):
+                return [resolve(v) for v in s]
+            if isinstance(s, dict):
+                return {k: resolve(v) for k, v in s.items()}
+            raise ValueError(f"Invalid functional model config: bad input/output reference {s!r}")
+        inputs = resolve(config["input_layers"])
+        outputs = resolve(config["output_layers"])
+        return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
+
+    def get_build_config(self):
+        return None
+
+
+def _check_shape(model, kt, v):
+    shape = tuple(v.shape)
+    if len(shape) != len(kt.shape) or any(d is not None and d != s for d, s in zip(kt.shape[1:], shape[1:])):
+        raise ValueError(f'Input of model "{model.name}" is incompatible with the layer: expected shape={kt.shape}, '
+                         f"found shape={shape}")
+
+
+def _functional_name():
+    from .. import backend
+    return backend.unique_name("functional")
+

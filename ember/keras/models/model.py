@@ -1,0 +1,126 @@
+"""``keras.Model``: a layer with ``compile``/``fit``/``evaluate``/``predict``, ``summary``, saving.
+
+Three ways to make one, as in Keras:
+
+* functional: ``keras.Model(inputs, outputs)`` from ``keras.Input`` and layer calls
+  (a :class:`~ember.keras.models.functional.Functional`);
+* ``keras.Sequential([...])``;
+* subclassing: assign layers in ``__init__`` and write ``call``.
+
+A Model is an ``ember.nn.Module``: ``model.parameters()`` go to any ember optimizer, and
+``state_dict()`` works. Any PyTorch-style ``nn.Module`` trains through the same machinery
+with ``keras.Model.from_module(module)``.
+
+>>> import numpy as np
+>>> from ember import keras
+>>> inputs = keras.Input(shape=(4,))
+>>> outputs = keras.layers.Dense(2, activation="softmax")(inputs)
+>>> model = keras.Model(inputs, outputs)
+>>> model.predict(np.ones((3, 4), "float32"), verbose=0).shape
+(3, 2)
+"""
+import json
+
+from ... import nn
+from ..layers.layer import Layer
+from ..trainers.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A trainable group of layers.
+
+    ``keras.Model(inputs, outputs, name=None)`` builds a functional model; ``keras.Model()`` in a
+    subclass's ``__init__`` starts a subclassed model whose ``call(inputs, training=None)`` you write.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs:
+            raise TypeError("keras.Model(inputs, outputs) builds a functional model; in a subclass call "
+                            "super().__init__() without inputs")
+        kwargs.pop("inputs", None)
+        kwargs.pop("outputs", None)
+        Layer.__init__(self, **kwargs)
+
+    @classmethod
+    def from_module(cls, module, name=None):
+        """A Keras model that runs the ``ember.nn.Module`` ``module`` (in its own layout, e.g. NCHW), so it can
+        be trained with ``compile``/``fit``/``evaluate``; its weights are the module's."""
+        from .sequential import Sequential
+        from ..layers.module_wrapper import TorchModuleWrapper
+        return Sequential([TorchModuleWrapper(module)], name=name)
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"Model {type(self).__name__} has no call() method: subclasses of keras.Model "
+                                  "define call(inputs, training=None)")
+
+    def _build_for_call(self, args, kwargs):
+        # A subclassed model builds its layers on the first call.
+        self._build_input_shape = args[0].shape if args and hasattr(args[0], "shape") else None
+        self.built = True
+
+    @property
+    def layers(self):
+        return [m for m in self._modules.values() if isinstance(m, nn.Module)]
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name`` (or at position ``index``)."""
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if getattr(layer, "name", None) == name:
+                return layer
+        names = [getattr(layer, "name", "?") for layer in self.layers]
+        raise ValueError(f"No such layer: {name}. Existing layers are: {names}.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Print the table of layers, output shapes and parameter counts, as Keras does."""
+        from ..utils.summary_utils import print_summary
+        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range)
+
+    # -- saving --------------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save architecture (JSON config), weights (safetensors) and compile settings to a ``.keras`` file."""
+        from ..saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights to ``filepath`` (safetensors content, whatever the extension)."""
+        from ..saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        from ..saving import saving_api
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (``keras.models.model_from_json`` rebuilds it)."""
+        from ..saving import serialization_lib
+        config = serialization_lib.serialize_keras_object(self)
+        config["keras_version"] = "3"
+        config["backend"] = "ember"
+        return json.dumps(config, **kwargs)
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)
+
+    def export(self, *args, **kwargs):
+        raise NotImplementedError("Model.export is not available in ember.keras")
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+

@@ -1,0 +1,90 @@
+"""Weight penalties added to the training loss: ``kernel_regularizer=keras.regularizers.l2(1e-4)``.
+
+``L1(l1)``: ``l1 * sum(|w|)``; ``L2(l2)``: ``l2 * sum(w^2)`` (no factor 1/2, as in Keras);
+``L1L2(l1, l2)``: both. Names: ``'l1'``, ``'l2'``, ``'l1_l2'`` (default factor 0.01).
+
+>>> import ember
+>>> from ember.keras import regularizers
+>>> float(regularizers.L2(0.5)(ember.tensor([1.0, 2.0])))
+2.5
+"""
+from ..autograd import ops
+
+
+class Regularizer:
+    def __call__(self, x):
+        return 0.0
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class L1L2(Regularizer):
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, x):
+        total = None
+        if self.l1:
+            total = ops.mul(ops.sum(ops.abs(x)), self.l1)
+        if self.l2:
+            p = ops.mul(ops.sum(ops.mul(x, x)), self.l2)
+            total = p if total is None else ops.add(total, p)
+        return total if total is not None else ops.mul(ops.sum(x), 0.0)
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L1(L1L2):
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(L1L2):
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+l1, l2, l1_l2 = L1, L2, L1L2
+_ALL = {"L1": L1, "L2": L2, "L1L2": L1L2}
+
+
+def get(identifier):
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        name = identifier.lower()
+        if name == "l1":
+            return L1()
+        if name == "l2":
+            return L2()
+        if name in ("l1_l2", "l1l2"):
+            return L1L2(l1=0.01, l2=0.01)
+        raise ValueError(f"Unknown regularizer {identifier!r}; expected 'l1', 'l2' or 'l1_l2'")
+    if isinstance(identifier, dict):
+        cls = _ALL.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"Unknown regularizer class {identifier.get('class_name')!r}")
+        return cls.from_config(identifier.get("config", {}))
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+
+
+def serialize(reg):
+    if reg is None:
+        return None
+    if not isinstance(reg, Regularizer):
+        raise ValueError(f"Cannot serialize the regularizer {reg!r}: use keras.regularizers.L1/L2/L1L2")
+    return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config()}

@@ -1,0 +1,20 @@
+"""Saving and loading models: ``save_model``/``load_model`` (``.keras`` archives of JSON config and
+safetensors weights), the class registry (``register_keras_serializable``) and serialization helpers."""
+from .serialization_lib import (register_keras_serializable, get_registered_name, get_registered_object,
+                                custom_object_scope, CustomObjectScope, serialize_keras_object,
+                                deserialize_keras_object)
+
+
+def save_model(model, filepath, overwrite=True, **kwargs):
+    from .saving_api import save_model as _save
+    return _save(model, filepath, overwrite=overwrite, **kwargs)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    from .saving_api import load_model as _load
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+
+
+__all__ = ["save_model", "load_model", "register_keras_serializable", "get_registered_name",
+           "get_registered_object", "custom_object_scope", "CustomObjectScope", "serialize_keras_object",
+           "deserialize_keras_object"]

@@ -1,0 +1,118 @@
+"""What ``compile(loss=..., metrics=..., loss_weights=...)`` turns into: the loss of a (possibly
+multi-output) model and the metrics to track, resolved against the first batch as Keras does."""
+import numpy as np
+
+from ...autograd import ops
+from .. import losses as _losses
+from .. import metrics as _metrics
+
+
+def _per_output(spec, output_names, what):
+    """Map a loss/metric spec to one entry per output (a list, a dict by output name, or one for all)."""
+    n = len(output_names)
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in output_names]
+        if unknown:
+            raise ValueError(f"{what} names unknown output(s) {unknown}; the model's outputs are {output_names}")
+        return [spec.get(name) for name in output_names]
+    if isinstance(spec, (list, tuple)) and n > 1 and len(spec) == n and what == "loss":
+        return list(spec)
+    if isinstance(spec, (list, tuple)) and what == "loss":
+        if len(spec) != 1:
+            raise ValueError(f"The model has {n} output(s) but `loss` is a list of {len(spec)}")
+        return [spec[0]] * n
+    return [spec] * n
+
+
+class CompileLoss:
+    def __init__(self, loss, loss_weights=None, output_names=None):
+        self.spec, self.loss_weights = loss, loss_weights
+        self.output_names = output_names or ["output"]
+        self.losses = None
+
+    def build(self, output_names):
+        self.output_names = output_names
+        specs = _per_output(self.spec, output_names, "loss")
+        self.losses = [_losses.get(s) for s in specs]
+        if self.loss_weights is None:
+            self.weights = [1.0] * len(output_names)
+        elif isinstance(self.loss_weights, dict):
+            self.weights = [float(self.loss_weights.get(n, 1.0)) for n in output_names]
+        else:
+            self.weights = [float(w) for w in self.loss_weights]
+            if len(self.weights) != len(output_names):
+                raise ValueError(f"`loss_weights` has {len(self.weights)} entries for {len(output_names)} outputs")
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The total loss and the per-output losses (a list of tensors, None where an output has no loss)."""
+        preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        if isinstance(y_pred, dict):
+            preds = [y_pred[n] for n in self.output_names]
+        trues = _align(y_true, self.output_names, len(preds))
+        sws = _align(sample_weight, self.output_names, len(preds)) if isinstance(sample_weight, (list, dict)) \
+            else [sample_weight] * len(preds)
+        total, parts = None, []
+        for loss, w, yt, yp, sw in zip(self.losses, self.weights, trues, preds, sws):
+            if loss is None or yt is None:
+                parts.append(None)
+                continue
+            value = loss(yt, yp, sw)
+            parts.append(value)
+            term = value if w == 1.0 else ops.mul(value, w)
+            total = term if total is None else ops.add(total, term)
+        return total, parts
+
+
+def _align(y, output_names, n):
+    if isinstance(y, dict):
+        return [y.get(name) for name in output_names]
+    if isinstance(y, (list, tuple)) and n > 1:
+        return list(y)
+    return [y] * n if n == 1 else [y] + [None] * (n - 1)
+
+
+class CompileMetrics:
+    def __init__(self, metrics, weighted_metrics=None):
+        self.spec = metrics
+        self.metrics = None
+
+    def build(self, y_true, y_pred, output_names):
+        preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        trues = _align(y_true, output_names, len(preds))
+        n = len(preds)
+        spec = self.spec or []
+        if isinstance(spec, dict):
+            per = [spec.get(name) or [] for name in output_names]
+        elif n > 1 and isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
+            per = list(spec)
+        else:
+            per = [spec] * n
+        self.metrics = []
+        for i, (items, yt, yp) in enumerate(zip(per, trues, preds)):
+            items = items if isinstance(items, (list, tuple)) else [items]
+            for item in items:
+                m = _metrics.resolve(item, yt, yp)
+                if n > 1:
+                    m.name = f"{output_names[i]}_{m.name}"
+                self.metrics.append((i, m))
+
+    def update_state(self, y_true, y_pred, sample_weight=None, output_names=None):
+        preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        trues = _align(y_true, output_names, len(preds))
+        for i, m in self.metrics:
+            if trues[i] is not None:
+                m.update_state(trues[i], preds[i], sample_weight if not isinstance(sample_weight, (list, dict))
+                               else None)
+
+    def reset_state(self):
+        for _, m in self.metrics or []:
+            m.reset_state()
+
+    def result(self):
+        return {m.name: _scalar(m.result()) for _, m in self.metrics or []}
+
+
+def _scalar(v):
+    a = np.asarray(v)
+    return float(a) if a.ndim == 0 else a
+

@@ -1,0 +1,420 @@
+"""``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` methods of a Keras model.
+
+One training step is one function, ``step(x, y, sample_weight) -> (loss, y_pred, output_losses)``:
+forward pass with ``training=True``, the compiled loss plus the layers' regularization
+losses, backward pass, optimizer update. ``make_train_function`` builds it once per
+compile, and with ``jit_compile`` True or ``'auto'`` (the default) wraps it with
+``ember.compile`` (graph capture) when ember has it; without it the eager function runs
+(with ``'auto'`` silently, with ``True`` after one warning). Metrics are updated
+outside the step, on the step's outputs.
+
+Logs (``history.history``, callbacks, the progress bar) hold the running mean of the
+loss over the epoch (weighted by batch size) and the metrics' running results, keys
+sorted as Keras sorts them (``accuracy``, ``loss``, ``val_accuracy``, ``val_loss``).
+"""
+import warnings
+
+import numpy as np
+
+from ...autograd import grad_mode, ops
+from ...autograd.tensor import Tensor
+from .. import backend
+from .. import losses as _losses
+from .. import metrics as _metrics
+from .. import optimizers as _optimizers
+from ..graph import flatten, map_structure
+from . import data_adapters
+from .compile_utils import CompileLoss, CompileMetrics
+
+
+def _tensors(x):
+    return map_structure(lambda a: backend.convert_to_tensor(a) if a is not None else None, x)
+
+
+def _numpy(x):
+    return map_structure(lambda t: t._data if isinstance(t, Tensor) else t, x)
+
+
+def _batch_size_of(x):
+    leaves = [leaf for leaf in flatten(x) if leaf is not None]
+    return len(leaves[0]) if leaves else 0
+
+
+class Trainer:
+    """The training API shared by ``keras.Model``, ``Sequential`` and functional models."""
+
+    compiled = False
+    optimizer = None
+    stop_training = False
+    history = None
+    _initial_epoch = None
+    train_function = None
+
+    # -- compile -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Configure training: ``optimizer`` (a name or object), ``loss`` (name, object or function, or one per
+        output), ``metrics`` (names such as ``'accuracy'`` or objects), ``loss_weights`` for multi-output models.
+
+        ``jit_compile``: ``'auto'`` (default) runs the training step through ``ember.compile`` when ember has
+        it and eagerly otherwise; ``False`` always eager.
+        """
+        self.optimizer = _optimizers.get(optimizer)
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = _metrics.Mean(name="loss")
+        self._output_loss_trackers = None
+        self.loss = loss
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+                                "metrics": metrics}
+        self.run_eagerly = run_eagerly
+        self.jit_compile = jit_compile if not run_eagerly else False
+        self.compiled = True
+        self.train_function = None
+        self.stop_training = False
+
+    def _assert_compiled(self):
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before using the model.")
+
+    @property
+    def metrics(self):
+        out = [self._loss_tracker] if self.compiled else []
+        if self.compiled and self._compile_metrics.metrics:
+            out += [m for _, m in self._compile_metrics.metrics]
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+        for m in self._output_loss_trackers or []:
+            m.reset_state()
+
+    # -- the loss --------------------------------------------------------------------------------
+    def _output_names(self):
+        names = getattr(self, "output_names", None)
+        return list(names) if names else ["output"]
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of ``y_pred`` against ``y`` plus the model's ``losses`` (regularization)."""
+        total = None
+        self._last_output_losses = None
+        if self._compile_loss is not None:
+            if self._compile_loss.losses is None:
+                n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
+                names = self._output_names()
+                self._compile_loss.build(names if len(names) == n else [f"output_{i}" for i in range(n)])
+            total, parts = self._compile_loss(y, y_pred, sample_weight)
+            self._last_output_losses = parts
+        extra = self.losses
+        for term in extra:
+            total = term if total is None else ops.add(total, term)
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    # -- one step --------------------------------------------------------------------------------
+    def _train_step_function(self):
+        """The whole training step as one function of tensors (the unit ``ember.compile`` captures)."""
+        model, optimizer = self, self.optimizer
+        trainable = None
+
+        def train_step(x, y, sample_weight):
+            nonlocal trainable
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x, y, y_pred, sample_weight)
+            if trainable is None:
+                trainable = [p for p in model.trainable_weights]
+            for p in trainable:
+                p._grad = None
+            loss.backward()
+            optimizer.step()
+            return loss, y_pred, model._last_output_losses
+        return train_step
+
+    def make_train_function(self, force=False):
+        if self.train_function is not None and not force:
+            return self.train_function
+        fn = self._train_step_function()
+        if self.jit_compile in ("auto", True):
+            try:
+                from ... import compiler
+                fn = compiler.compile(fn)
+            except ImportError:
+                if self.jit_compile is True:
+                    warnings.warn("jit_compile=True: ember.compile is not available in this version of ember; "
+                                  "running the training step eagerly", stacklevel=3)
+        self.train_function = fn
+        return fn
+
+    def _ensure_built(self, x):
+        if not self.built:
+            self._build_from_data(x)
+        if isinstance(self.optimizer, _optimizers.Optimizer) and not self.optimizer.built:
+            weights = self.trainable_weights
+            if not weights:
+                raise ValueError("The model has no trainable weights to train")
+            self.optimizer.build(weights)
+
+    def _build_from_data(self, x):
+        with grad_mode.no_grad():
+            self(_tensors(map_structure(lambda a: a[:1] if a is not None else None, x)), training=False)
+
+    def train_step(self, data):
+        """Train on one batch ``(x, y, sample_weight)``; returns the logs (running metrics)."""
+        x, y, sw = data
+        loss, y_pred, parts = self.make_train_function()(_tensors(x), _tensors(y), _tensors(sw))
+        self._update_metrics(loss, x, y, y_pred, sw, parts)
+        return self.get_metrics_result()
+
+    def test_step(self, data):
+        x, y, sw = data
+        with grad_mode.no_grad():
+            y_pred = self(_tensors(x), training=False)
+            loss = self.compute_loss(_tensors(x), _tensors(y), y_pred, _tensors(sw), training=False)
+        self._update_metrics(loss, x, y, y_pred, sw, self._last_output_losses)
+        return self.get_metrics_result()
+
+    def predict_step(self, data):
+        x, _, _ = data
+        with grad_mode.no_grad():
+            return _numpy(self(_tensors(x), training=False))
+
+    def _update_metrics(self, loss, x, y, y_pred, sw, parts=None):
+        n = _batch_size_of(x)
+        self._loss_tracker.update_state(float(loss._data), sample_weight=n)
+        if parts is not None and len(parts) > 1:
+            if self._output_loss_trackers is None:
+                self._output_loss_trackers = [_metrics.Mean(name=f"{name}_loss")
+                                              for name in self._compile_loss.output_names]
+            for tracker, part in zip(self._output_loss_trackers, parts):
+                if part is not None:
+                    tracker.update_state(float(part._data), sample_weight=n)
+        if y is None:
+            return
+        preds = _numpy(y_pred)
+        if self._compile_metrics.metrics is None:
+            self._compile_metrics.build(y, preds, self._compile_loss.output_names if self._compile_loss
+                                        else self._output_names())
+        names = self._compile_loss.output_names if self._compile_loss else self._output_names()
+        self._compile_metrics.update_state(y, preds, sw, names)
+
+    def get_metrics_result(self):
+        logs = {"loss": float(self._loss_tracker.result())}
+        for m in self._output_loss_trackers or []:
+            logs[m.name] = float(m.result())
+        logs.update(self._compile_metrics.result())
+        return dict(sorted(logs.items()))
+
+    # -- fit -----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns a ``History`` whose ``history`` dict maps each log key
+        (``'loss'``, ``'accuracy'``, ``'val_loss'`` ...) to its value per epoch."""
+        from ..callbacks.callback_list import CallbackList
+        self._assert_compiled()
+        if validation_split and validation_data is None:
+            if not isinstance(x, (np.ndarray, Tensor, list, tuple, dict)):
+                raise ValueError("`validation_split` is only supported for NumPy arrays and tensors; pass "
+                                 "`validation_data` for other kinds of input")
+            (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
+                (data_adapters.to_numpy_structure(x), data_adapters.to_numpy_structure(y),
+                 data_adapters._to_numpy(sample_weight)), validation_split)
+        seed = int(backend_seed())
+        adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
+                                                 class_weight, seed)
+        self._ensure_built(adapter.peek()[0])
+        val_adapter = None
+        if validation_data is not None:
+            vx, vy, vsw = data_adapters.unpack_batch(tuple(validation_data)
+                                                     if isinstance(validation_data, (list, tuple))
+                                                     else validation_data)
+            val_adapter = data_adapters.get_data_adapter(vx, vy, vsw, validation_batch_size or batch_size,
+                                                         validation_steps, False)
+        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                 verbose=verbose, epochs=epochs, steps=adapter.num_batches)
+        self.stop_training = False
+        self._initial_epoch = None
+        self.make_train_function()
+        callbacks.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch
+        training_logs = None
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs = {}
+            for step, batch in enumerate(adapter.batches(epoch)):
+                callbacks.on_train_batch_begin(step)
+                logs = self.train_step(batch)
+                callbacks.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if getattr(adapter, "exhausted", False) and not logs:
+                self.stop_training = True
+                break
+            epoch_logs = dict(self.get_metrics_result())
+            if val_adapter is not None and _should_eval(epoch, validation_freq):
+                val_logs = self._evaluate_adapter(val_adapter, callbacks=None, verbose=0)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                epoch_logs = dict(sorted(epoch_logs.items()))
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        callbacks.on_train_end(logs=training_logs)
+        return self.history
+
+    # -- evaluate / predict --------------------------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """The loss (and metrics) on the given data: a scalar, ``[loss, *metrics]``, or a dict with
+        ``return_dict=True``."""
+        from ..callbacks.callback_list import CallbackList
+        self._assert_compiled()
+        adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, steps, False)
+        self._ensure_built(adapter.peek()[0])
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                                 steps=adapter.num_batches)
+        logs = self._evaluate_adapter(adapter, callbacks, verbose)
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for _, m in (self._compile_metrics.metrics or [])]
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_adapter(self, adapter, callbacks, verbose):
+        saved = [(m, dict(m.__dict__)) for m in self.metrics + list(self._output_loss_trackers or [])]
+        self.reset_metrics()
+        if callbacks is not None:
+            callbacks.on_test_begin()
+        logs = {}
+        for step, batch in enumerate(adapter.batches(0)):
+            if callbacks is not None:
+                callbacks.on_test_batch_begin(step)
+            logs = self.test_step(batch)
+            if callbacks is not None:
+                callbacks.on_test_batch_end(step, logs)
+        logs = self.get_metrics_result()
+        if callbacks is not None:
+            callbacks.on_test_end(logs)
+        for m, state in saved:
+            m.__dict__.update(state)
+        return logs
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for the inputs ``x``, computed in batches (default 32), as NumPy arrays."""
+        from ..callbacks.callback_list import CallbackList
+        adapter = data_adapters.get_data_adapter(x, None, None, batch_size, steps, False)
+        if not self.built:
+            self._build_from_data(adapter.peek()[0])
+        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                                 steps=adapter.num_batches)
+        callbacks.on_predict_begin()
+        outputs = []
+        for step, batch in enumerate(adapter.batches(0)):
+            callbacks.on_predict_batch_begin(step)
+            out = self.predict_step(batch)
+            outputs.append(out)
+            callbacks.on_predict_batch_end(step, {"outputs": out})
+        callbacks.on_predict_end()
+        if not outputs:
+            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use "
+                             "`Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` "
+                             "for more information of where went wrong, or file a issue/bug to `tf.keras`.")
+        return _concat(outputs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns the loss (and metrics) of that batch."""
+        self._assert_compiled()
+        x, y, sw = data_adapters._finish(x, y, sample_weight, class_weight)
+        self._ensure_built(x)
+        self.reset_metrics()
+        logs = self.train_step((x, y, sw))
+        return self._on_batch_result(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled()
+        x, y, sw = data_adapters._finish(x, y, sample_weight, None)
+        self._ensure_built(x)
+        self.reset_metrics()
+        logs = self.test_step((x, y, sw))
+        return self._on_batch_result(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict_step((data_adapters.to_numpy_structure(x), None, None))
+
+    def _on_batch_result(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for _, m in (self._compile_metrics.metrics or [])]
+        return values[0] if len(values) == 1 else values
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        from .. import optimizers
+        cfg = self._compile_config
+        opt = cfg["optimizer"]
+        return {"optimizer": opt if isinstance(opt, str) else optimizers.serialize(self.optimizer),
+                "loss": _serialize_spec(cfg["loss"], _losses.serialize),
+                "loss_weights": cfg["loss_weights"],
+                "metrics": _serialize_spec(cfg["metrics"], _metrics.serialize)}
+
+    def compile_from_config(self, config):
+        from .. import optimizers
+        opt = config.get("optimizer")
+        if isinstance(opt, dict):
+            opt = optimizers.get(opt)
+        self.compile(optimizer=opt or "rmsprop", loss=_deserialize_spec(config.get("loss"), _losses.get),
+                     loss_weights=config.get("loss_weights"),
+                     metrics=_deserialize_spec(config.get("metrics"), _metrics.get))
+
+
+def _serialize_spec(spec, fn):
+    if spec is None or isinstance(spec, str):
+        return spec
+    if isinstance(spec, (list, tuple)):
+        return [_serialize_spec(s, fn) for s in spec]
+    if isinstance(spec, dict):
+        return {k: _serialize_spec(v, fn) for k, v in spec.items()}
+    try:
+        return fn(spec)
+    except ValueError:
+        return None
+
+
+def _deserialize_spec(spec, fn):
+    if spec is None or isinstance(spec, str):
+        return spec
+    if isinstance(spec, list):
+        return [_deserialize_spec(s, fn) for s in spec]
+    if isinstance(spec, dict) and "class_name" in spec:
+        return fn(spec)
+    if isinstance(spec, dict):
+        return {k: _deserialize_spec(v, fn) for k, v in spec.items()}
+    return spec
+
+
+def _concat(outputs):
+    first = outputs[0]
+    if isinstance(first, (list, tuple)):
+        return [np.concatenate([o[i] for o in outputs]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {k: np.concatenate([o[k] for o in outputs]) for k in first}
+    return np.concatenate(outputs)
+
+
+def _should_eval(epoch, freq):
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def backend_seed():
+    from ...random import _get_rng
+    return _get_rng().integers(0, 2 ** 31 - 1)
+
