@@ -85,7 +85,11 @@ def test_cnn_training_tracks_pytorch_from_the_same_start():
 def test_ember_train_command(tmp_path, capsys):
     from ember.cli import main
     out = tmp_path / "cnn.safetensors"
-    assert main(["train", "--out", str(out)]) == 0
+    plots = tmp_path / "plots"
+    assert main(["train", "--out", str(out), "--plots", str(plots)]) == 0
+    for name in ("history", "confusion_matrix", "misclassified", "filters"):
+        png = (plots / (name + ".png")).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, name
     text = capsys.readouterr().out
     line = [ln for ln in text.splitlines() if ln.startswith("test accuracy:")][0]
     acc = float(line.split()[2].rstrip("%"))
