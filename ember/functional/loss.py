@@ -260,7 +260,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         val = per.sum()
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
-            val = np.float64(per.sum()) / denom
+            # In float64 as np.float64(sum) / denom, but without leaving NumPy (ember.compile replays it).
+            val = np.divide(per.sum(), denom, dtype=np.float64)
     out = wrap(np.asarray(val, dtype=x.dtype))
     target_grad = probs and target._rg
     if gm.enabled and (input._rg or target_grad):
@@ -333,7 +334,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         val = per.sum()
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
-            val = np.float64(per.sum()) / denom
+            val = np.divide(per.sum(), denom, dtype=np.float64)
     out = wrap(np.asarray(val, dtype=x.dtype))
     if gm.enabled and input._rg:
         def backward(g):

@@ -35,7 +35,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta
                 decoupled, maximize):
     """One Adam step on NumPy arrays, in place (``max_exp_avg_sq`` is None unless amsgrad).
 
-    With ``t = step`` (already counting this step)::
+    With ``t = step`` (already counting this step; a float, or a 0-d array)::
 
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g**2          (v_max = max(v_max, v) with amsgrad)
@@ -53,12 +53,23 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta
         second = max_exp_avg_sq
     else:
         second = exp_avg_sq
-    bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** step)
+    if isinstance(step, np.ndarray):
+        # The step count as an array (ember.compile traces it): the same float64 arithmetic kept in NumPy, so
+        # that a replay recomputes the bias corrections; each factor rounds to the parameter's dtype as a
+        # Python float would.
+        t = step.astype(np.float64)
+        bias_correction2_sqrt = np.sqrt(1.0 - beta2 ** t)
+        eps_term = (eps * bias_correction2_sqrt).astype(param.dtype)
+        lr_term = (lr / (1.0 - beta1 ** t) * bias_correction2_sqrt).astype(param.dtype)
+    else:
+        bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** step)
+        eps_term = eps * bias_correction2_sqrt
+        lr_term = lr / (1.0 - beta1 ** step) * bias_correction2_sqrt
     # m / (sqrt(v)/c2 + eps) == c2 * m / (sqrt(v) + eps*c2): one pass fewer than the textbook order.
     np.sqrt(second, out=tmp)
-    np.add(tmp, eps * bias_correction2_sqrt, out=tmp)
+    np.add(tmp, eps_term, out=tmp)
     np.divide(exp_avg, tmp, out=tmp)
-    np.multiply(tmp, lr / (1.0 - beta1 ** step) * bias_correction2_sqrt, out=tmp)
+    np.multiply(tmp, lr_term, out=tmp)
     np.subtract(param, tmp, out=param)
 
 
@@ -127,8 +138,11 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = buffer_like(p)
                 step_t = state["step"]._data
                 step_t += 1
+                # A plain array's count is read as a float (fast); any other (ember.compile's traced arrays)
+                # stays an array, so that a replay does not reuse this step's number.
                 adam_update(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                            state["max_exp_avg_sq"]._data if amsgrad else None, float(step_t), lr,
+                            state["max_exp_avg_sq"]._data if amsgrad else None,
+                            float(step_t) if type(step_t) is np.ndarray else step_t, lr,
                             to_float(beta1), to_float(beta2), eps, weight_decay, decoupled, maximize)
                 p._bump()
         return loss
