@@ -111,6 +111,9 @@ def write_report(args, rows, ov, imp, steps, repeats):
               f"`import numpy`: {imp['numpy'] * 1e3:.0f} ms; `import ember` after numpy: "
               f"{imp['ember_on_top_of_numpy'] * 1e3:.0f} ms (budget 100 ms); `import torch`: "
               f"{imp['torch'] * 1e3:.0f} ms.", ""]
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(analysis):
+        lines += ["", open(analysis, encoding="utf-8").read()]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
