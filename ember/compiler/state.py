@@ -40,9 +40,12 @@ def is_scalar(v):
 
 
 def _skip(obj):
-    """Objects never walked: modules, classes, NumPy and builtin objects, autograd nodes."""
+    """Objects never walked: modules, classes, NumPy and builtin objects, autograd nodes, and objects whose
+    class says ``_ember_compile_ignore = True`` (state kept outside compiled steps, such as metrics)."""
     if isinstance(obj, (dict, list, tuple)):
         return False
+    if getattr(type(obj), "_ember_compile_ignore", False):
+        return True
     return isinstance(obj, (types.ModuleType, type, types.BuiltinFunctionType, types.CodeType, np.ufunc)) \
         or type(obj).__module__.startswith(("numpy", "builtins", "ember.autograd.node", "ember.compiler"))
 

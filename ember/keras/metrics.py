@@ -81,6 +81,8 @@ def mean_absolute_error(y_true, y_pred):
 
 class Metric:
     """Base class: ``update_state(y_true, y_pred, sample_weight=None)``, ``result()``, ``reset_state()``."""
+    # Updated outside training steps: ember.compile does not treat it as captured state.
+    _ember_compile_ignore = True
 
     def __init__(self, name=None, dtype=None):
         self.name = name or backend.to_snake_case(type(self).__name__)

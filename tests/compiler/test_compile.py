@@ -364,3 +364,26 @@ def test_a_decorated_module_level_function_replays():
     for _ in range(8):
         ns["step"](x)
     assert ns["step"].fallback_reason is None and ns["step"].replays >= 5
+
+
+def test_keras_fit_is_captured_and_equals_eager():
+    import numpy as np
+    import ember
+    from ember.keras import layers, models
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 12)).astype(np.float32)
+    y = (x[:, :3].sum(1) > 0).astype(np.int64)
+    weights = []
+    for jit in ("auto", False):
+        ember.manual_seed(0)
+        m = models.Sequential([layers.Dense(16, activation="relu", input_shape=(12,)),
+                               layers.Dense(2, activation="softmax")])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=jit)
+        h = m.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
+        weights.append((m.get_weights(), h.history["loss"]))
+        if jit == "auto":
+            assert m.train_function.fallback_reason is None
+            assert m.train_function.replays > 0
+    for a, b in zip(weights[0][0], weights[1][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(weights[0][1], weights[1][1], rtol=1e-5)

@@ -7,6 +7,8 @@ class Callback:
     ``params`` holds ``{'verbose', 'epochs', 'steps'}``. Setting ``self.model.stop_training = True`` ends ``fit``
     after the current batch's epoch loop.
     """
+    # Updated outside training steps: ember.compile does not treat it as captured state.
+    _ember_compile_ignore = True
 
     def __init__(self):
         self.validation_data = None

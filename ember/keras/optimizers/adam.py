@@ -29,7 +29,7 @@ class Adam(Optimizer):
             state["velocity_hat"] = slot(param)
 
     def update_step(self, g, w, lr, state):
-        t = self.iterations + 1
+        t = self._iterations._data + 1  # a 0-d array: read as data, not baked into a captured step
         m, v = state["momentum"]._data, state["velocity"]._data
         m += (g - m) * (1 - self.beta_1)
         v += (np.square(g) - v) * (1 - self.beta_2)
@@ -37,7 +37,7 @@ class Adam(Optimizer):
             vh = state["velocity_hat"]._data
             np.maximum(vh, v, out=vh)
             v = vh
-        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        alpha = (lr * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)).astype(m.dtype)
         w._data -= (alpha * m / (np.sqrt(v) + self.epsilon)).astype(w._data.dtype, copy=False)
 
     def get_config(self):

@@ -37,7 +37,9 @@ class Optimizer(optim.Optimizer):
         if isinstance(learning_rate, dict):
             learning_rate = _schedules.deserialize(learning_rate)
         self._learning_rate = learning_rate
-        self.iterations = 0
+        # The step counter is a 0-d int64 tensor updated in place (not a Python int), so a
+        # training step that reads it can be captured by ember.compile.
+        self._iterations = make(np.zeros((), np.int64))
         self.built = False
         self.defaults = {"lr": self._current_lr()}
         for attr in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
@@ -46,6 +48,15 @@ class Optimizer(optim.Optimizer):
             setattr(self, attr, OrderedDict())
         self.state = defaultdict(dict)
         self.param_groups = []
+
+    @property
+    def iterations(self):
+        """Batches done so far (Keras's ``optimizer.iterations``)."""
+        return int(self._iterations._data)
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations._data[...] = int(value)
 
     # -- learning rate -------------------------------------------------------------------------
     def _current_lr(self):
@@ -134,7 +145,7 @@ class Optimizer(optim.Optimizer):
                 p._data -= (lr * self.weight_decay) * p._data
             self.update_step(gd, p, lr, self._slots(p))
             p._bump()
-        self.iterations += 1
+        np.add(self._iterations._data, 1, out=self._iterations._data)
         return loss
 
     def _slots(self, p):

@@ -72,6 +72,8 @@ def _align(y, output_names, n):
 
 
 class CompileMetrics:
+    # Updated outside training steps: ember.compile does not treat it as captured state.
+    _ember_compile_ignore = True
     def __init__(self, metrics, weighted_metrics=None):
         self.spec = metrics
         self.metrics = None

@@ -40,6 +40,13 @@ def _batch_size_of(x):
     return len(leaves[0]) if leaves else 0
 
 
+def _detach(structure):
+    """Tensors in a (nested) structure, cut from the graph."""
+    if structure is None:
+        return None
+    return map_structure(lambda t: t.detach() if isinstance(t, Tensor) else t, structure)
+
+
 class Trainer:
     """The training API shared by ``keras.Model``, ``Sequential`` and functional models."""
 
@@ -101,21 +108,25 @@ class Trainer:
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of ``y_pred`` against ``y`` plus the model's ``losses`` (regularization)."""
-        total = None
-        self._last_output_losses = None
+        total, self._last_output_losses = self._loss_and_parts(y, y_pred, sample_weight)
+        return total
+
+    def _loss_and_parts(self, y, y_pred, sample_weight):
+        # Returns the per-output losses instead of storing them, so a captured training step has
+        # no Python side effect (ember.compile replays array work only).
+        total = parts = None
         if self._compile_loss is not None:
             if self._compile_loss.losses is None:
                 n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
                 names = self._output_names()
                 self._compile_loss.build(names if len(names) == n else [f"output_{i}" for i in range(n)])
             total, parts = self._compile_loss(y, y_pred, sample_weight)
-            self._last_output_losses = parts
         extra = self.losses
         for term in extra:
             total = term if total is None else ops.add(total, term)
         if total is None:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
-        return total
+        return total, parts
 
     # -- one step --------------------------------------------------------------------------------
     def _train_step_function(self):
@@ -126,14 +137,18 @@ class Trainer:
         def train_step(x, y, sample_weight):
             nonlocal trainable
             y_pred = model(x, training=True)
-            loss = model.compute_loss(x, y, y_pred, sample_weight)
+            if type(model).compute_loss is Trainer.compute_loss:
+                loss, parts = model._loss_and_parts(y, y_pred, sample_weight)
+            else:  # a subclass's own compute_loss
+                loss = model.compute_loss(x, y, y_pred, sample_weight)
+                parts = model._last_output_losses
             if trainable is None:
                 trainable = [p for p in model.trainable_weights]
             for p in trainable:
                 p._grad = None
             loss.backward()
             optimizer.step()
-            return loss, y_pred, model._last_output_losses
+            return loss.detach(), _detach(y_pred), _detach(parts)
         return train_step
 
     def make_train_function(self, force=False):

@@ -52,6 +52,8 @@ class Progbar:
         unit_name (str): 'step' or 'sample'.
         stream: where to write (default ``sys.stdout`` at the time of each write).
     """
+    # Updated outside training steps: ember.compile does not treat it as captured state.
+    _ember_compile_ignore = True
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None, unit_name="step",
                  stream=None):
