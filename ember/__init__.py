@@ -27,8 +27,8 @@ from .random import (Generator, default_generator, manual_seed, seed, initial_se
 half, double, long, short = float16, float64, int64, int16
 __version__ = "0.1.0"
 
-_LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "export", "serve", "cli",
-         "benchmarks_support", "compiler", "plot", "linalg", "jit", "cuda", "backends", "distributions"}
+_LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
+         "cuda", "backends"}
 
 
 def __getattr__(name):

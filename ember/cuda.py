@@ -1,0 +1,33 @@
+"""``ember.cuda``: ember runs on the CPU, so there is no CUDA device.
+
+It exists so the usual device-selection idiom runs unchanged:
+
+>>> import ember as torch
+>>> device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+>>> str(device)
+'cpu'
+"""
+
+
+def is_available():
+    return False
+
+
+def device_count():
+    return 0
+
+
+def manual_seed(seed):
+    """Accepted for portability (there is no CUDA generator)."""
+
+
+def manual_seed_all(seed):
+    """Accepted for portability (there is no CUDA generator)."""
+
+
+def synchronize(device=None):
+    """Nothing to wait for on the CPU."""
+
+
+def empty_cache():
+    """Nothing to free on the CPU."""
