@@ -135,7 +135,21 @@ class _ConvNd(Module):
                                     f"{c} channels instead")
 
 
-class Conv1d(_ConvNd):
+class _Conv(_ConvNd):
+    """Forward of Conv1d and Conv2d: pad per ``padding_mode`` when it is not zeros, then convolve."""
+
+    def _conv_forward(self, input, weight, bias):
+        if self.padding_mode != "zeros":
+            padded = _pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return self._conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return self._conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def forward(self, input):
+        self._check_input(input)
+        return self._conv_forward(input, self.weight, self.bias)
+
+
+class Conv1d(_Conv):
     """1-D convolution over ``(N, C_in, L)`` (or unbatched ``(C_in, L)``): ``weight (C_out, C_in/groups, k)``.
 
     Args:
@@ -155,18 +169,10 @@ class Conv1d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, device, dtype)
 
-    def _conv_forward(self, input, weight, bias):
-        if self.padding_mode != "zeros":
-            return Fc.conv1d(_pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight, bias,
-                             self.stride, 0, self.dilation, self.groups)
-        return Fc.conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input):
-        self._check_input(input)
-        return self._conv_forward(input, self.weight, self.bias)
+    _conv = staticmethod(Fc.conv1d)
 
 
-class Conv2d(_ConvNd):
+class Conv2d(_Conv):
     """2-D convolution over ``(N, C_in, H, W)`` (or unbatched ``(C_in, H, W)``).
 
     ``out[n, o] = bias[o] + sum_c weight[o, c] * input[n, c]`` (cross-correlation, as PyTorch).
@@ -190,15 +196,7 @@ class Conv2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, device, dtype)
 
-    def _conv_forward(self, input, weight, bias):
-        if self.padding_mode != "zeros":
-            return Fc.conv2d(_pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight, bias,
-                             self.stride, 0, self.dilation, self.groups)
-        return Fc.conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, input):
-        self._check_input(input)
-        return self._conv_forward(input, self.weight, self.bias)
+    _conv = staticmethod(Fc.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):
