@@ -79,6 +79,14 @@ def _same_work(t, e):
     return "yes" if ok else f"NO ({e['losses'][-1]:.5f} vs {t['losses'][-1]:.5f})"
 
 
+def blas_kernel():
+    """Which BLAS NumPy runs with in the benchmark's environment (needs threadpoolctl)."""
+    code = ("import numpy, threadpoolctl; print(', '.join(f\"{i['internal_api']} {i.get('architecture')} \"\n"
+            "f\"({i['num_threads']} threads)\" for i in threadpoolctl.threadpool_info()))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
+    return p.stdout.strip() if p.returncode == 0 else "unknown (install threadpoolctl to see it)"
+
+
 def write_report(args, rows, ov, imp, steps, repeats):
     import numpy
     import torch
@@ -88,7 +96,7 @@ def write_report(args, rows, ov, imp, steps, repeats):
              f"{platform.python_version()}, NumPy {numpy.__version__}, PyTorch {torch.__version__}, 2 threads "
              f"each, each framework in its own process; median of {repeats} repeats of {steps} steps. "
              "OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are unset for the run so NumPy's OpenBLAS picks its own kernels, "
-             "as on a user's machine. The first three losses of ember and PyTorch, from the same initial weights "
+             f"as on a user's machine; NumPy's BLAS in this run: {blas_kernel()}. The first three losses of ember and PyTorch, from the same initial weights "
              "and data, are compared (column 'same losses') so both do the same work.", "",
              "## Training and inference steps", "",
              "| workload | PyTorch ms/step | ember eager ms/step | ember compiled ms/step | ratio (best ember / PyTorch) "
