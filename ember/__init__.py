@@ -72,3 +72,22 @@ _threads = [2]
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
     """ember's ops are deterministic; accepted for portability."""
+
+
+def _legacy_constructor(name, d):
+    def make(*data):
+        """A tensor of this dtype from data or sizes (the legacy ``torch.FloatTensor`` style)."""
+        return Tensor(*data).to(d)
+    make.__name__ = name
+    return make
+
+
+FloatTensor = _legacy_constructor("FloatTensor", float32)
+DoubleTensor = _legacy_constructor("DoubleTensor", float64)
+HalfTensor = _legacy_constructor("HalfTensor", float16)
+LongTensor = _legacy_constructor("LongTensor", int64)
+IntTensor = _legacy_constructor("IntTensor", int32)
+ShortTensor = _legacy_constructor("ShortTensor", int16)
+ByteTensor = _legacy_constructor("ByteTensor", uint8)
+CharTensor = _legacy_constructor("CharTensor", int8)
+BoolTensor = _legacy_constructor("BoolTensor", bool)

@@ -15,3 +15,18 @@ def test_device_selection_idiom_picks_the_cpu():
     assert model(x).shape == (4, 2)
     with pytest.raises(RuntimeError, match="CPU"):
         x.to("cuda")
+
+
+@pytest.mark.parametrize("args", [(2, 3), ([1, 2],), ([[1.5, 2.0]],), ()])
+def test_tensor_constructor_and_legacy_typed_constructors_match_torch(args):
+    import torch as real
+    e, t = torch.Tensor(*args), real.Tensor(*args)
+    assert tuple(e.shape) == tuple(t.shape) and str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    for name in ("FloatTensor", "LongTensor", "DoubleTensor", "IntTensor", "BoolTensor"):
+        e2, t2 = getattr(torch, name)(*args), getattr(real, name)(*args)
+        if args != (2, 3):  # (2, 3) is uninitialised memory in PyTorch
+            assert e2.tolist() == t2.tolist()
+        assert tuple(e2.shape) == tuple(t2.shape)
+        assert str(e2.dtype).split(".")[-1] == str(t2.dtype).split(".")[-1]
+    x = torch.ones(2, dtype=torch.int64)
+    assert torch.Tensor(x).dtype == torch.int64

@@ -58,15 +58,22 @@ class Tensor:
     _view_of = None      # (base, index) when this tensor is a basic-indexing view of base
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
 
-    def __init__(self, data=None, *, dtype=None, requires_grad=False):
-        # ``ember.Tensor(array)`` as a constructor, as old PyTorch code uses it.
+    def __init__(self, *data, dtype=None, requires_grad=False):
+        # ``ember.Tensor(data)`` or ``ember.Tensor(3, 4)`` (uninitialised, here zeros), as old PyTorch code
+        # uses the constructor; the result has the default float dtype.
         from .. import creation
-        if data is None:
-            data = []
-        if isinstance(data, (int,)) and not isinstance(data, bool):
-            data = np.zeros(data, np.float32)
-        t = creation.tensor(data, dtype=dtype if dtype is not None else _dt.get_default_dtype()
-                            if not isinstance(data, Tensor) else None)
+        if not data:
+            data = ([],)
+        if len(data) == 1 and isinstance(data[0], Tensor) and dtype is None:
+            self._data = data[0]._data  # an alias, as PyTorch's constructor gives for a tensor
+            return
+        if all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in data):
+            data = (np.zeros(tuple(int(d) for d in data), _dt.get_default_dtype().numpy),)
+        elif len(data) == 1 and isinstance(data[0], Size):
+            data = (np.zeros(tuple(data[0]), _dt.get_default_dtype().numpy),)
+        if len(data) != 1:
+            raise TypeError(f"Tensor(): expected a sequence, an array or sizes as ints, got {data!r}")
+        t = creation.tensor(data[0], dtype=dtype if dtype is not None else _dt.get_default_dtype())
         self._data = t._data
         if requires_grad:
             self.requires_grad = True
