@@ -25,10 +25,17 @@ from .random import (Generator, default_generator, manual_seed, seed, initial_se
                      rand_like, randn_like, randint_like)
 
 half, double, long, short = float16, float64, int64, int16
+
+# The star import above also brought in the op modules and their imports (``linalg`` among them,
+# which must stay free for the lazily imported ``ember.linalg``).
+for _name in ("elementwise", "reduce", "shape", "index", "linalg", "conversion", "inplace", "softmax_ops",
+              "math", "np", "collections", "grad_mode"):
+    globals().pop(_name, None)
+del _name
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
-         "cuda", "backends"}
+         "cuda", "backends", "linalg"}
 
 
 def __getattr__(name):
