@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from .workloads import WORKLOADS
+from .workloads import make_step
 
 
 def main():
@@ -22,29 +22,13 @@ def main():
     else:
         import ember as lib
     lib.manual_seed(0)
-    model, (x, y), make_opt = WORKLOADS[name](lib)
-    if fw == "torch" and weights != "-":
-        np.savez(weights, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
-    elif weights != "-":
-        w = np.load(weights)
-        model.load_state_dict({k: lib.from_numpy(w[k].copy()) for k in w.files})
-    X, Y = lib.from_numpy(x), lib.from_numpy(y)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    if make_opt is None:
-        model.eval()
-
-        def step():
-            with lib.no_grad():
-                return model(X).sum()
-    else:
-        opt = make_opt(model)
-
-        def step():
-            opt.zero_grad()
-            loss = loss_fn(model(X), Y)
-            loss.backward()
-            opt.step()
-            return loss
+    def share_weights(model):
+        if fw == "torch":
+            np.savez(weights, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
+        else:
+            w = np.load(weights)
+            model.load_state_dict({k: lib.from_numpy(w[k].copy()) for k in w.files})
+    _, step = make_step(lib, name, share_weights if weights != "-" else None)
     if compiled and fw == "ember":
         step = lib.compile(step)
     # The first losses show that both frameworks do the same work from the same start.

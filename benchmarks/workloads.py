@@ -75,3 +75,33 @@ def transformer(lib):
 
 
 WORKLOADS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "transformer": transformer, "inference": inference}
+
+
+def make_step(lib, name, prepare=None):
+    """Build workload ``name`` in ``lib`` and return ``(model, step)``.
+
+    ``step()`` is one training step (zero_grad, forward, loss, backward, optimizer update)
+    returning the loss, or for ``inference`` a no-grad forward returning the output's sum.
+    ``prepare(model)`` runs before the optimizer is made (e.g. to load shared weights).
+    """
+    model, (x, y), make_opt = WORKLOADS[name](lib)
+    if prepare is not None:
+        prepare(model)
+    X, Y = lib.from_numpy(x), lib.from_numpy(y)
+    if make_opt is None:
+        model.eval()
+
+        def step():
+            with lib.no_grad():
+                return model(X).sum()
+        return model, step
+    loss_fn = lib.nn.CrossEntropyLoss()
+    opt = make_opt(model)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        opt.step()
+        return loss
+    return model, step

@@ -112,7 +112,10 @@ class _Handle:
 
 
 def record(out, name, fn, inputs, saved=()):
-    """Attach a backward node to ``out`` (already computed) if recording and any input needs grad."""
+    """Make ``out`` (already computed) the output of a new node running ``fn(g) -> grads of inputs``.
+
+    Callers check first that recording is on and an input requires grad (``needs_grad``).
+    """
     node = Node(name, fn, inputs, saved)
     out.grad_fn = node
     out._rg = True

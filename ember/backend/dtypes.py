@@ -126,6 +126,13 @@ def promote(a, b):
         if zero.category > dim.category:
             return zero
         return dim
+    return promote_types(da, db)
+
+
+def promote_types(da, db):
+    """The result dtype of two dimensioned tensors of dtypes ``da`` and ``db`` (PyTorch's rule)."""
+    if da is db:
+        return da
     if da.category != db.category:
         return da if da.category > db.category else db
     return _FROM_NP[np.promote_types(da.numpy, db.numpy)]

@@ -6,36 +6,12 @@ arrays (fast, first order). When the backward pass itself records
 re-runs the op's composite definition (built from differentiable ember ops) and
 differentiates it with graph recording on, so higher-order gradients stay exact.
 """
-import numpy as np
-
 from ..autograd import grad_mode
-from ..autograd.node import Node
-from ..autograd.tensor import Tensor, _new
+from ..autograd.node import needs_grad, record  # noqa: F401  (the fused ops use both)
+from ..autograd.ops._util import out as wrap  # noqa: F401  (a tensor over a NumPy result)
+from ..autograd.tensor import Tensor
 
 gm = grad_mode.state
-
-
-def wrap(arr):
-    """A tensor over ``arr`` (NumPy scalars become 0-d arrays)."""
-    t = _new(Tensor)
-    t._data = arr if type(arr) is np.ndarray else np.asarray(arr)
-    return t
-
-
-def needs_grad(*tensors):
-    if not gm.enabled:
-        return False
-    for t in tensors:
-        if t is not None and t._rg:
-            return True
-    return False
-
-
-def record(t, name, backward, inputs, saved=()):
-    """Make ``t`` the output of a node running ``backward(g) -> tuple of grads``."""
-    t.grad_fn = Node(name, backward, inputs, saved)
-    t._rg = True
-    return t
 
 
 def composite_grad(fn, inputs, g):

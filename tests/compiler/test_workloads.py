@@ -9,34 +9,14 @@ import numpy as np
 import pytest
 
 import ember
-from benchmarks.workloads import WORKLOADS
+from benchmarks.workloads import WORKLOADS, make_step
 
 STEPS = 20
 
 
 def _run(name, compiled):
     ember.manual_seed(0)
-    try:
-        model, (x, y), make_opt = WORKLOADS[name](ember)
-    except (AttributeError, ImportError, NotImplementedError) as e:  # a layer another part of ember adds
-        pytest.skip(f"workload {name} cannot be built yet: {e}")
-    X, Y = ember.from_numpy(x), ember.from_numpy(y)
-    loss_fn = ember.nn.CrossEntropyLoss()
-    if make_opt is None:
-        model.eval()
-
-        def step():
-            with ember.no_grad():
-                return model(X).sum()
-    else:
-        opt = make_opt(model)
-
-        def step():
-            opt.zero_grad()
-            loss = loss_fn(model(X), Y)
-            loss.backward()
-            opt.step()
-            return loss
+    model, step = make_step(ember, name)
     fn = ember.compile(step) if compiled else step
     losses = [float(fn()) for _ in range(STEPS)]
     return losses, model.state_dict(), fn

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...backend import dtypes as _dt
 from .. import grad_mode
-from ..node import Node
+from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, prep, to_tensor
 
@@ -26,12 +26,6 @@ def _float_arr(a):
         return a.astype(_dt.get_default_dtype().numpy)
     return a
 
-
-def _rec(t, name, fn, inputs, saved):
-    node = Node(name, fn, inputs, saved)
-    t.grad_fn = node
-    t._rg = True
-    return t
 
 
 # -- broadcasting and its reverse ------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...backend import dtypes as _dt
 from .. import grad_mode
-from ..node import Node
+from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, wrap_dim
 from .elementwise import sum_to, where, mul
@@ -17,11 +17,6 @@ from .elementwise import sum_to, where, mul
 _gm = grad_mode.state
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
-
-def _rec(t, name, fn, inputs, saved=()):
-    t.grad_fn = Node(name, fn, inputs, saved)
-    t._rg = True
-    return t
 
 
 def convert_index(idx):

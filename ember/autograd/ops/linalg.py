@@ -8,18 +8,13 @@ import numpy as np
 
 from ...backend import dtypes as _dt
 from .. import grad_mode
-from ..node import Node
+from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, prep
 from .elementwise import sum_to, mul, add
 
 _gm = grad_mode.state
 
-
-def _rec(t, name, fn, inputs, saved=()):
-    t.grad_fn = Node(name, fn, inputs, saved)
-    t._rg = True
-    return t
 
 
 def _mT(x):
@@ -153,7 +148,7 @@ def einsum(equation, *operands):
     arrays = [o._data for o in operands]
     dt = operands[0].dtype
     for o in operands[1:]:
-        dt = _dt.promote(_Shape(dt), o) if o.dtype is not dt else dt
+        dt = _dt.promote_types(dt, o.dtype)
     arrays = [x.astype(dt.numpy, copy=False) for x in arrays]
     try:
         r = np.einsum(",".join(ins) + "->" + rhs, *arrays, optimize=len(arrays) > 2)
@@ -187,8 +182,3 @@ def einsum(equation, *operands):
         _rec(t, "EinsumBackward0", backward, tuple(operands), tuple(operands))
     return t
 
-
-class _Shape:
-    def __init__(self, dtype):
-        self.dtype = dtype
-        self.ndim = 1

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...backend import dtypes as _dt
 from .. import grad_mode
-from ..node import Node
+from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, dims_tuple, wrap_dim, to_tensor
 from .elementwise import mul, div, sub, exp, log, sqrt, abs as _abs, pow as _pow, sign, where, add, neg, expand_to
@@ -19,11 +19,6 @@ _gm = grad_mode.state
 
 values_indices = collections.namedtuple("return_types", ["values", "indices"])
 
-
-def _rec(t, name, fn, inputs, saved=()):
-    t.grad_fn = Node(name, fn, inputs, saved)
-    t._rg = True
-    return t
 
 
 def _axes(dim, x):

@@ -7,18 +7,13 @@ inverse rearrangement of the output gradient.
 import numpy as np
 
 from .. import grad_mode
-from ..node import Node
+from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, wrap_dim, shape_args, dims_tuple
 from .elementwise import sum_to, expand_to
 
 _gm = grad_mode.state
 
-
-def _rec(t, name, fn, inputs, saved=()):
-    t.grad_fn = Node(name, fn, inputs, saved)
-    t._rg = True
-    return t
 
 
 def _view_of(x, arr):
@@ -274,7 +269,7 @@ def cat(tensors, dim=0):
     dt = tensors[keep[0]].dtype
     for i in keep[1:]:
         if tensors[i].dtype is not dt:
-            dt = _dt.promote(_FakeT(dt), tensors[i])
+            dt = _dt.promote_types(dt, tensors[i].dtype)
     arrs = [arrays[i] if arrays[i].dtype == dt.numpy else arrays[i].astype(dt.numpy) for i in keep]
     t = out(np.concatenate(arrs, axis=d))
     ins = tuple(tensors[i] for i in keep)
@@ -292,12 +287,6 @@ def cat(tensors, dim=0):
 
 
 concat = concatenate = cat
-
-
-class _FakeT:
-    def __init__(self, dtype):
-        self.dtype = dtype
-        self.ndim = 1
 
 
 def stack(tensors, dim=0):

@@ -3,17 +3,12 @@ import numpy as np
 
 from ...backend import dtypes as _dt
 from .. import grad_mode
-from ..node import Node
+from ..node import record as _rec
 from ._util import out, wrap_dim
 from .elementwise import mul, sub, exp
 
 _gm = grad_mode.state
 
-
-def _rec(t, name, fn, inputs, saved=()):
-    t.grad_fn = Node(name, fn, inputs, saved)
-    t._rg = True
-    return t
 
 
 def _prep(x, dim, dtype, name):
