@@ -128,8 +128,6 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                     captured[slot] = g if n.nout == 1 else g[idx]
             if n.saved:
                 n.check_versions()
-            if n.nout != 1:
-                g = [gi if gi is not None else None for gi in g]
             in_grads = n.fn(g)
             if detect:
                 anomaly.check(n, in_grads)

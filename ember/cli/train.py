@@ -55,15 +55,19 @@ def _shift(batch, rng, max_shift=2):
 
 
 def evaluate(model, x, y, batch_size=500):
+    """Test accuracy, predicted labels and mean cross-entropy of ``model`` on ``x``, in one pass."""
     import ember
+    from ember.nn import functional as F
     model.eval()
-    preds = []
+    preds, loss_sum = [], 0.0
     with ember.no_grad():
         for i in range(0, len(x), batch_size):
-            preds.append(model(ember.from_numpy(x[i:i + batch_size])).argmax(1).numpy())
+            logits = model(ember.from_numpy(x[i:i + batch_size]))
+            loss_sum += float(F.cross_entropy(logits, ember.from_numpy(y[i:i + batch_size]), reduction="sum"))
+            preds.append(logits.argmax(1).numpy())
     model.train()
     pred = np.concatenate(preds)
-    return float((pred == y).mean()), pred
+    return float((pred == y).mean()), pred, loss_sum / len(y)
 
 
 def run(args):
@@ -106,22 +110,20 @@ def run(args):
             idx = order[s * args.batch_size:(s + 1) * args.batch_size]
             xb = xtr[idx] if args.no_augment else _shift(xtr[idx], rng)
             xb, yb = ember.from_numpy(xb), ember.from_numpy(ytr[idx])
-            loss, pred = train_step(xb, yb)
+            loss, batch_pred = train_step(xb, yb)
             total += loss.item() * len(idx)
-            correct += int((pred == yb).sum())
+            correct += int((batch_pred == yb).sum())
             seen += len(idx)
             bar.update(loss=total / seen)
         sched.step()
-        acc, _ = evaluate(model, xte, yte)
+        acc, pred, val_loss = evaluate(model, xte, yte)
         history["loss"].append(total / seen)
         history["accuracy"].append(correct / seen)
-        with ember.no_grad():
-            model.eval()
-            history["val_loss"].append(float(loss_fn(model(ember.from_numpy(xte)), ember.from_numpy(yte))))
-            model.train()
+        history["val_loss"].append(val_loss)
         history["val_accuracy"].append(acc)
         bar.close(loss=total / seen, train_acc=correct / seen, test_acc=acc)
-    acc, pred = evaluate(model, xte, yte)
+    if args.epochs == 0:
+        acc, pred, _ = evaluate(model, xte, yte)
     elapsed = time.perf_counter() - start
     print(f"test accuracy: {acc * 100:.2f}% ({int(round(acc * len(yte)))}/{len(yte)}) after {args.epochs} epochs "
           f"in {elapsed:.1f}s")

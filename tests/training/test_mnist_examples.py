@@ -100,5 +100,5 @@ def test_ember_train_command(tmp_path, capsys):
     model.load_state_dict(ember.load(str(out)))
     from ember.cli.train import _load, evaluate
     xte, yte = _load(None, False)
-    reloaded, _ = evaluate(model, xte[:, None], yte)
+    reloaded, _, _ = evaluate(model, xte[:, None], yte)
     assert abs(reloaded * 100 - acc) < 1e-6
