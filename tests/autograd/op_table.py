@@ -64,6 +64,8 @@ OPS = [
     u("abs", lambda L, x: L.abs(x), domain="nonzero", int_ok=True, gradgrad=False),
     b("maximum", lambda L, x, y: L.maximum(x, y), int_ok=True, gradgrad=False),
     b("minimum", lambda L, x, y: L.minimum(x, y), int_ok=True, gradgrad=False),
+    b("fmax", lambda L, x, y: L.fmax(x, y), int_ok=True, gradgrad=False),
+    b("fmin", lambda L, x, y: L.fmin(x, y), gradgrad=False),
     b("atan2", lambda L, x, y: L.atan2(x, y), domain="nonzero"),
     b("lerp", lambda L, x, y: L.lerp(x, y, 0.3)),
     OpInfo("lerp_tensor_weight", lambda L, x, y, w: L.lerp(x, y, w), [((3, 4), (3, 4), (4,))]),

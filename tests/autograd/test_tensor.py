@@ -203,3 +203,25 @@ def test_setitem_and_indexing_semantics():
     np.testing.assert_array_equal(x.numpy(), t.numpy())
     with pytest.raises(ValueError, match="step must be greater than zero"):
         x[::-1]
+
+
+def test_fmax_fmin_ignore_nan_like_torch():
+    nan = float("nan")
+    a, b = [1.0, nan, 3.0, nan], [nan, 2.0, 1.0, nan]
+    for name in ("fmax", "fmin", "maximum", "minimum"):
+        e = getattr(ember, name)(ember.tensor(a), ember.tensor(b))
+        t = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+def test_fmax_fmin_gradients_with_nan_and_ties_match_torch():
+    nan = float("nan")
+    a, b = [1.0, nan, 3.0, 1.0], [nan, 2.0, 3.0, 2.0]
+    for name in ("fmax", "fmin", "maximum", "minimum"):
+        grads = []
+        for lib in (ember, torch):
+            x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+            getattr(lib, name)(x, y).sum().backward()
+            grads.append((x.grad.numpy(), y.grad.numpy()))
+        np.testing.assert_array_equal(grads[0][0], grads[1][0], err_msg=name)
+        np.testing.assert_array_equal(grads[0][1], grads[1][1], err_msg=name)

@@ -248,14 +248,36 @@ def rpow(a, b):
 
 
 def maximum(a, b):
-    return _minmax(a, b, np.maximum, "maximum", True)
+    return _minmax(a, b, np.maximum, "maximum")
 
 
 def minimum(a, b):
-    return _minmax(a, b, np.minimum, "minimum", False)
+    return _minmax(a, b, np.minimum, "minimum")
 
 
-def _minmax(a, b, fn, name, is_max):
+def fmax(a, b):
+    """Like ``maximum``, but a NaN loses to a number (NumPy's and PyTorch's ``fmax``)."""
+    return _minmax(a, b, np.fmax, "fmax")
+
+
+def fmin(a, b):
+    """Like ``minimum``, but a NaN loses to a number."""
+    return _minmax(a, b, np.fmin, "fmin")
+
+
+def _minmax_weights(name, x, y):
+    """How the output gradient is shared between the inputs, as PyTorch's rules share it:
+    maximum/minimum split ties evenly and pass it to both where a NaN makes the comparison false;
+    fmax/fmin give it to the first input on ties and to the input that is not NaN."""
+    if name in ("fmax", "fmin"):
+        first = ((x >= y) if name == "fmax" else (x <= y)) | np.isnan(y)
+        return first, ~first
+    lose_a, lose_b = (x < y, x > y) if name == "maximum" else (x > y, x < y)
+    tie = x == y
+    return np.where(tie, 0.5, ~lose_a), np.where(tie, 0.5, ~lose_b)
+
+
+def _minmax(a, b, fn, name):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(b).__name__}")
     x, y, ta, tb = prep(a, b, name)
@@ -265,21 +287,13 @@ def _minmax(a, b, fn, name, is_max):
         raise _bcast(name, x, y) from None
     if _gm.enabled and (ta._rg or tb._rg):
         def backward(g):
-            # Ties split the gradient evenly between the two inputs, as PyTorch does.
-            wa = np.where(x == y, 0.5, (x > y) if is_max else (x < y)).astype(g._data.dtype)
-            ga = sum_to(mul(g, out(wa)), ta._data.shape) if ta._rg else None
-            gb = sum_to(mul(g, out(1 - wa)), tb._data.shape) if tb._rg else None
+            wa, wb = _minmax_weights(name, x, y)
+            dt = g._data.dtype
+            ga = sum_to(mul(g, out(wa.astype(dt))), ta._data.shape) if ta._rg else None
+            gb = sum_to(mul(g, out(wb.astype(dt))), tb._data.shape) if tb._rg else None
             return ga, gb
         _rec(t, name.capitalize() + "Backward0", backward, (ta, tb), (ta, tb))
     return t
-
-
-def fmax(a, b):
-    return maximum(a, b)
-
-
-def fmin(a, b):
-    return minimum(a, b)
 
 
 def atan2(a, b):
