@@ -1,5 +1,8 @@
 import os
 
+# Keras 3, the oracle of ember.keras, runs on the PyTorch backend (no TensorFlow here).
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 import numpy as np
 import pytest
 
