@@ -2,8 +2,12 @@
 import numpy as np
 
 # Tensor math follows IEEE 754 silently, as PyTorch's does: log(-1) is nan and 1/0 is inf
-# without a warning on every such element.
-np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+# without a warning on every such element. NumPy's error state is the user's (it is global to
+# the thread), so instead of changing it, ember ignores the floating-point RuntimeWarnings that
+# NumPy attributes to ember's own code; the user's own NumPy calls warn as before.
+import warnings as _warnings
+
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
 from . import dtypes
 from . import platform as _platform
