@@ -18,6 +18,9 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "WeightedRandomSampler", "BatchSampler"]
 
 
+_CHUNK = 1 << 16  # indices drawn per step by the random and sequential samplers
+
+
 def _numpy_rng(generator):
     """The ``numpy.random.Generator`` behind an ``ember.Generator`` (global one for None)."""
     return ember.random._get_rng(generator)
@@ -54,8 +57,9 @@ class SequentialSampler(Sampler):
     def __len__(self):
         return len(self.data_source)
 
-    def _index_array(self):
-        return np.arange(len(self.data_source))
+    def _index_chunks(self):
+        n = len(self.data_source)
+        return (np.arange(start, min(start + _CHUNK, n)) for start in range(0, n, _CHUNK))
 
 
 class RandomSampler(Sampler):
@@ -87,19 +91,26 @@ class RandomSampler(Sampler):
     def num_samples(self):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _index_array(self):
+    def _index_chunks(self):
+        """The epoch's indices as int arrays, drawn as they are consumed: with replacement in
+        chunks of ``_CHUNK`` draws (NumPy gives the same stream as one call of the full size),
+        without replacement one permutation of ``len(data_source)`` at a time. So
+        ``num_samples=10**10`` costs memory for one chunk, not for the whole epoch."""
         n = len(self.data_source)
         rng = _fresh_rng(self.generator)
         if self.replacement:
-            return rng.integers(0, n, size=self.num_samples)
+            for start in range(0, self.num_samples, _CHUNK):
+                yield rng.integers(0, n, size=min(_CHUNK, self.num_samples - start))
+            return
         full, rest = divmod(self.num_samples, n)
-        parts = [rng.permutation(n) for _ in range(full)]
+        for _ in range(full):
+            yield rng.permutation(n)
         if rest:
-            parts.append(rng.permutation(n)[:rest])
-        return np.concatenate(parts)
+            yield rng.permutation(n)[:rest]
 
     def __iter__(self):
-        return iter(self._index_array().tolist())
+        for chunk in self._index_chunks():
+            yield from chunk.tolist()
 
     def __len__(self):
         return self.num_samples
@@ -194,14 +205,21 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def _batches(self):
-        """Batches as int arrays: from the sampler's whole epoch at once when it is one of
-        ours, which saves a Python loop per index."""
-        make = getattr(self.sampler, "_index_array", None)
-        if make is None or type(self.sampler) not in (SequentialSampler, RandomSampler):
+        """Batches as int arrays, cut from the sampler's index chunks when it is one of ours,
+        which saves a Python loop per index; None for any other sampler."""
+        if type(self.sampler) not in (SequentialSampler, RandomSampler):
             return None
-        indices = make()
-        stop = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
-        return (indices[i:i + self.batch_size] for i in range(0, stop, self.batch_size))
+        return self._batches_from(self.sampler._index_chunks())
+
+    def _batches_from(self, chunks):
+        size, pending = self.batch_size, np.empty(0, dtype=np.int64)
+        for chunk in chunks:
+            pending = np.concatenate([pending, chunk]) if len(pending) else chunk
+            stop = len(pending) - len(pending) % size
+            yield from (pending[i:i + size] for i in range(0, stop, size))
+            pending = pending[stop:]
+        if len(pending) and not self.drop_last:
+            yield pending
 
     def __iter__(self):
         arrays = self._batches()
