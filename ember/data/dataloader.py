@@ -8,9 +8,9 @@
 """
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
-import queue
 import time
 
 import ember
@@ -228,24 +228,28 @@ class _MultiProcessIter:
         self._prefetch = loader.prefetch_factor * loader.num_workers
         context = loader.multiprocessing_context or multiprocessing.get_context()
         self._base_seed = _draw_seed(loader.generator)
-        self._result_queue = context.Queue()
         self._done_event = context.Event()
-        self._index_queues, self._workers = [], []
+        self._index_queues, self._workers, self._conns = [], [], []
         self._shutdown = False
         self._epoch = 0
         for worker_id in range(self._num_workers):
             index_queue = context.Queue()
             index_queue.cancel_join_thread()
+            reader, writer = context.Pipe(duplex=False)
             process = context.Process(
                 target=_worker.worker_loop,
-                args=(self._iterable, loader.dataset, index_queue, self._result_queue,
+                args=(self._iterable, loader.dataset, index_queue, writer,
                       self._done_event, loader._auto_collation, loader.collate_fn,
                       loader.drop_last, self._base_seed, loader.worker_init_fn, worker_id,
                       self._num_workers, os.getpid()),
                 daemon=True)
             process.start()
+            # Only the worker may hold its pipe's write end (the next workers fork without it),
+            # so a dead worker's pipe reads as end-of-file instead of blocking.
+            writer.close()
             self._index_queues.append(index_queue)
             self._workers.append(process)
+            self._conns.append(reader)
         self._reset(loader, first=True)
 
     def _reset(self, loader, first=False):
@@ -255,6 +259,7 @@ class _MultiProcessIter:
         self._send_idx = 0
         self._rcvd_idx = 0
         self._tasks = {}  # task id -> [worker id] or [worker id, batch]
+        self._stash = []  # results read from the pipes, not yet handed to __next__
         self._outstanding = 0
         self._active = [True] * self._num_workers
         self._worker_cycle = itertools.cycle(range(self._num_workers))
@@ -291,26 +296,41 @@ class _MultiProcessIter:
             wait = _worker.POLL_SECONDS
             if deadline is not None:
                 wait = min(wait, max(deadline - time.monotonic(), 0.0))
-            try:
-                payload = self._result_queue.get(timeout=wait)
-            except queue.Empty:
+            ready = multiprocessing.connection.wait(self._conns, timeout=wait)
+            for conn in ready:
+                worker_id = self._conns.index(conn)
+                try:
+                    payload = conn.recv_bytes()
+                except (EOFError, OSError):
+                    self._worker_died(worker_id)
+                epoch, task_id, data = pickle.loads(payload)
+                if epoch == self._epoch:
+                    self._stash.append((task_id, data))
+            if self._stash:
+                return self._stash.pop(0)
+            if not ready:
                 self._check_workers_alive()
                 if deadline is not None and time.monotonic() >= deadline:
                     self._shutdown_workers()
                     raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds "
                                        f"waiting for a batch from its workers") from None
-                continue
-            epoch, task_id, data = pickle.loads(payload)
-            if epoch == self._epoch:
-                return task_id, data
+
+    def _worker_died(self, worker_id):
+        process = self._workers[worker_id]
+        process.join(timeout=_worker.POLL_SECONDS)
+        code = process.exitcode
+        self._shutdown_workers()
+        if code is not None and code < 0:
+            import signal
+            how = f": killed by signal {-code} ({signal.Signals(-code).name})"
+        else:
+            how = f" with exit code {code}"
+        raise RuntimeError(f"DataLoader worker {worker_id} (pid {process.pid}) exited unexpectedly{how}") from None
 
     def _check_workers_alive(self):
         for worker_id, process in enumerate(self._workers):
             if not process.is_alive():
-                code = process.exitcode
-                self._shutdown_workers()
-                raise RuntimeError(f"DataLoader worker {worker_id} (pid {process.pid}) exited "
-                                   f"unexpectedly with exit code {code}")
+                self._worker_died(worker_id)
 
     def __next__(self):
         while True:
@@ -361,12 +381,14 @@ class _MultiProcessIter:
                 index_queue.put(None)
             except (OSError, ValueError):
                 pass
+        for conn in self._conns:
+            conn.close()  # a worker blocked sending a batch nobody will read gets an error and ends
         for process in self._workers:
             process.join(timeout=5.0)
             if process.is_alive():
                 process.terminate()
                 process.join(timeout=1.0)
-        for q in self._index_queues + [self._result_queue]:
+        for q in self._index_queues:
             q.cancel_join_thread()
             q.close()
 

@@ -4,14 +4,21 @@ Each worker gets a copy of the dataset and a seed ``base_seed + worker_id`` (``b
 is drawn from the loader's generator, or the global one, each epoch the workers start); it
 seeds Python's ``random``, NumPy's legacy global generator and ember's global generator with
 it, so random transforms differ between workers yet repeat under ``ember.manual_seed``.
-The worker reads ``(epoch, task_id, index)`` tasks from its own queue and puts
-``(epoch, task_id, batch)`` on the shared result queue; ``None`` tells it to exit.
+The worker reads ``(epoch, task_id, index)`` tasks from its own queue and sends
+``(epoch, task_id, batch)`` back on its own pipe; ``None`` tells it to exit.
+
+Each worker has a pipe of its own (not one queue shared by all) so that a worker killed in the
+middle of sending a batch cannot leave a lock held or half a message in a channel the others
+use: the main process sees end-of-file on that worker's pipe and raises at once. A watchdog
+thread ends the worker when its parent process dies, wherever the worker is blocked.
 """
 import os
 import pickle
 import queue
 import random
 import sys
+import threading
+import time
 import traceback
 
 import numpy as np
@@ -123,9 +130,50 @@ def _seed_worker(seed, worker_id, base_seed):
     np.random.seed(state)
 
 
-def worker_loop(iterable, dataset, index_queue, result_queue, done_event, auto_collation,
+def _watch_parent(parent_pid):
+    # The parent is gone when we are re-parented; exit without flushing anything (nobody reads).
+    while True:
+        time.sleep(POLL_SECONDS / 4)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+class _Sender:
+    """Sends encoded batches on the worker's pipe from a thread, so that the worker goes on to
+    the next batch while the main process is busy (the role of a multiprocessing.Queue's
+    feeder thread, over a pipe that only this worker writes)."""
+
+    def __init__(self, conn):
+        self._conn = conn
+        self._pending = queue.Queue()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while True:
+            payload = self._pending.get()
+            if payload is None:
+                return
+            try:
+                self._conn.send_bytes(payload)
+            except OSError:
+                return  # the main process closed its end: it is shutting down
+
+    def put(self, payload):
+        self._pending.put(payload)
+
+    def close(self, flush):
+        self._pending.put(None)
+        if flush:
+            self._thread.join()
+        self._conn.close()
+
+
+def worker_loop(iterable, dataset, index_queue, result_conn, done_event, auto_collation,
                 collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers, parent_pid):
     global _worker_info
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    sender = _Sender(result_conn)
     try:
         seed = (base_seed + worker_id) % (2 ** 63)
         _seed_worker(seed, worker_id, base_seed)
@@ -172,10 +220,8 @@ def worker_loop(iterable, dataset, index_queue, result_queue, done_event, auto_c
                     except Exception:
                         data = ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process "
                                                                 f"{worker_id}")
-            result_queue.put(_encode(epoch, task_id, data, worker_id))
+            sender.put(_encode(epoch, task_id, data, worker_id))
             del data, index, task
     except KeyboardInterrupt:
         pass
-    if done_event.is_set():
-        result_queue.cancel_join_thread()
-        result_queue.close()
+    sender.close(flush=not done_event.is_set())
