@@ -35,7 +35,8 @@ del _name
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
-         "cuda", "backends", "linalg"}
+         "cuda", "backends", "linalg", "compat", "serialization", "accelerator", "version", "hub", "jit",
+         "testing", "multiprocessing"}
 
 
 def __getattr__(name):

@@ -1,0 +1,125 @@
+"""``import torch`` resolves to ember: an import alias for running PyTorch programs unchanged.
+
+:func:`install` puts a finder at the front of ``sys.meta_path`` that maps module names:
+
+============================  ===============================
+imported as                   resolves to
+============================  ===============================
+``torch``                     ``ember``
+``torch.X.Y``                 ``ember.X.Y``
+``torchvision``               ``ember.vision``
+``torchvision.X``             ``ember.vision.X``
+============================  ===============================
+
+The alias is only ever explicit: installing ember does not shadow a real PyTorch, which
+keeps winning ``import torch`` until :func:`install` is called (or the program is run with
+``python -m ember.torch_compat script.py``). A name ember does not have fails with
+``ModuleNotFoundError`` naming both the requested and the mapped module, so
+``try: import torch._dynamo except ImportError:`` fallbacks work.
+
+Processes started with the ``spawn`` or ``forkserver`` method re-import the main script
+without the alias; DataLoader workers use the platform's default (``fork`` on Linux).
+
+>>> import ember.compat
+>>> ember.compat.target_name("torch.nn.functional"), ember.compat.target_name("torchvision.transforms")
+('ember.nn.functional', 'ember.vision.transforms')
+>>> ember.compat.target_name("numpy") is None
+True
+"""
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import types
+
+__all__ = ["install", "uninstall", "is_installed", "target_name", "ALIASES"]
+
+ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
+
+
+def target_name(fullname):
+    """The ember module that ``fullname`` resolves to under the alias, or None if it is not aliased."""
+    head, _, rest = fullname.partition(".")
+    base = ALIASES.get(head)
+    if base is None:
+        return None
+    return base + "." + rest if rest else base
+
+
+def _resolve(fullname, target):
+    try:
+        return importlib.import_module(target)
+    except ModuleNotFoundError as e:
+        # Only a missing ember module is the alias's business; a missing dependency of an
+        # existing one (PIL, say) propagates unchanged.
+        if not e.name or not (target + ".").startswith(e.name + "."):
+            raise
+        parent, _, child = target.rpartition(".")
+        if parent:
+            value = getattr(importlib.import_module(parent), child, None)
+            if isinstance(value, types.ModuleType):
+                return value
+        raise ModuleNotFoundError(f"No module named '{fullname}' (ember.compat maps it to '{target}', "
+                                  f"which ember does not have)", name=fullname) from None
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds ``torch``/``torchvision`` names and loads them as the ember module already imported."""
+
+    def __init__(self):
+        self._pending = {}
+
+    def find_spec(self, fullname, path=None, target=None):
+        real = target_name(fullname)
+        if real is None:
+            return None
+        module = _resolve(fullname, real)
+        self._pending[fullname] = module
+        return importlib.util.spec_from_loader(fullname, self, is_package=hasattr(module, "__path__"))
+
+    def create_module(self, spec):
+        return self._pending.pop(spec.name)
+
+    def exec_module(self, module):
+        """The ember module is already executed; the alias only names it."""
+
+
+_FINDER = _AliasFinder()
+
+
+def _aliased(name):
+    return target_name(name) is not None
+
+
+def install():
+    """Make ``import torch`` and ``import torchvision`` (and their submodules) resolve to ember.
+
+    The finder goes first in ``sys.meta_path`` so it wins over an installed PyTorch. Calling it
+    again moves it back to the front. It refuses when the real PyTorch is already imported
+    (objects from the two could not be mixed).
+
+    Raises:
+        RuntimeError: naming the module if the real ``torch`` or ``torchvision`` is imported.
+    """
+    for name in ALIASES:
+        module = sys.modules.get(name)
+        if module is not None and not getattr(module, "__name__", "").startswith("ember"):
+            raise RuntimeError(f"ember.compat.install(): the real '{name}' is already imported (from "
+                               f"{getattr(module, '__file__', '?')}); install the alias before anything "
+                               f"imports {name}")
+    uninstall(forget=False)
+    sys.meta_path.insert(0, _FINDER)
+
+
+def uninstall(forget=True):
+    """Remove the alias; with ``forget`` also drop the ``torch*`` entries it put in ``sys.modules``."""
+    while _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+    if forget:
+        for name in [n for n, m in sys.modules.items() if _aliased(n)
+                     and getattr(m, "__name__", "").startswith("ember")]:
+            del sys.modules[name]
+
+
+def is_installed():
+    return _FINDER in sys.meta_path
