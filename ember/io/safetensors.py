@@ -160,6 +160,8 @@ def _parse_header(data, source):
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SafetensorsError(f"{source}: header is not valid UTF-8 JSON ({exc})") from None
+    except RecursionError:
+        raise SafetensorsError(f"{source}: header JSON is nested too deeply") from None
     if not isinstance(header, dict):
         raise SafetensorsError(f"{source}: expected the header to be a JSON object, "
                                f"found {type(header).__name__}")
@@ -187,8 +189,9 @@ def _check_entry(source, name, info, buffer_size):
             and all(isinstance(o, int) for o in offsets) and 0 <= offsets[0] <= offsets[1]):
         raise SafetensorsError(f"{source}: tensor {name!r}: data_offsets must be [begin, end] "
                                f"with 0 <= begin <= end, found {offsets!r}")
-    itemsize = 2 if code == "BF16" else _DTYPES[code].itemsize
-    need = int(np.prod(shape, dtype=np.int64)) * itemsize
+    need = 2 if code == "BF16" else _DTYPES[code].itemsize
+    for d in shape:  # Python ints: a hostile shape cannot overflow into a small product
+        need *= d
     if offsets[1] - offsets[0] != need:
         raise SafetensorsError(f"{source}: tensor {name!r} of dtype {code} and shape {shape} "
                                f"needs {need} bytes, but data_offsets {offsets} span "
@@ -243,11 +246,33 @@ def _decode(data, source):
 
 
 def _read_all(filename):
+    """The whole file, read only after its header has been checked against the file's size:
+    a corrupt or hostile length field cannot make ember allocate or read past the file."""
     if hasattr(filename, "read"):
         return bytearray(filename.read()), getattr(filename, "name", "<file>")
     path = os.fspath(filename)
     with open(path, "rb") as f:
-        return bytearray(f.read()), path
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(8)
+        if len(head) == 8:
+            (n,) = struct.unpack("<Q", head)
+            if n <= _MAX_HEADER and 8 + n <= size:
+                head += f.read(n)
+                start, header, _ = _parse_header(head, path)
+                for name, info in header.items():
+                    _check_entry(path, name, info, size - start)
+                _check_coverage(path, header, size - start)
+        data = bytearray(size)
+        data[:len(head)] = head
+        view = memoryview(data)[len(head):]
+        while len(view):
+            got = f.readinto(view)
+            if not got:
+                break
+            view = view[got:]
+        if len(view):  # the file shrank while being read
+            del data[size - len(view):]
+        return data, path
 
 
 def load(data):

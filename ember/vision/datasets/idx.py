@@ -54,15 +54,34 @@ def _type_list():
     return ", ".join(f"0x{code:02X} ({name})" for code, (name, _) in IDX_TYPES.items())
 
 
+MAX_BYTES = 16 * 1024 ** 3  # refuse headers that declare more data than this (a corrupt or hostile file)
+
+
 def _read_bytes(path):
+    """The uncompressed bytes of an IDX file, reading no more than its header declares.
+
+    A gzip stream is decompressed incrementally and never past the declared size plus one
+    byte, so a small file that inflates to gigabytes (a "gzip bomb") costs nothing."""
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise IDXError(f"{path}: gzip stream is truncated or corrupt ({exc})") from None
+        gz = f.read(2) == _GZIP_MAGIC
+        f.seek(0)
+        stream = gzip.GzipFile(fileobj=f) if gz else f
+        try:
+            head = stream.read(4)
+            nd = head[3] if len(head) == 4 else 0
+            head += stream.read(4 * nd)
+            if len(head) == 4 + 4 * nd and head[:2] == b"\0\0" and head[2] in IDX_TYPES:
+                shape = [int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+                need = IDX_TYPES[head[2]][1].itemsize
+                for d in shape:
+                    need *= d
+                if need > MAX_BYTES:
+                    raise IDXError(f"{path}: dimensions {tuple(shape)} declare {need} data bytes, more "
+                                   f"than the {MAX_BYTES}-byte limit (ember.vision.datasets.idx.MAX_BYTES)")
+                return head + stream.read(need + 1)  # parse_idx names truncation or trailing bytes
+            return head + stream.read(1 << 20)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise IDXError(f"{path}: gzip stream is truncated or corrupt ({exc})") from None
 
 
 def parse_idx(raw, name="<bytes>", *, ndim=None, dtype=None):
