@@ -53,39 +53,67 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _apply_mask(input, _mask(a.shape, p, a.dtype), inplace)
 
 
-def _feature_dropout(input, p, training, inplace, batched_ndim, name):
+def _feature_dropout(input, p, training, inplace, unbatched, name):
+    """One draw per channel: per ``(n, c)`` of a batched input, per ``c`` (the first dimension) of an
+    unbatched one, which PyTorch runs as a batch of one."""
     _check_p(p)
     if not training or p == 0.0:
         return input
     a = input._data
-    if a.ndim not in (batched_ndim, batched_ndim - 1):
-        raise RuntimeError(f"{name}: expected a {batched_ndim - 1}-D (unbatched) or {batched_ndim}-D (batched) "
-                           f"input, got shape {tuple(a.shape)}")
-    lead = 2 if a.ndim == batched_ndim else 1
-    shape = a.shape[:lead] + (1,) * (a.ndim - lead)
+    if unbatched:
+        shape = a.shape[:1] + (1,) * (a.ndim - 1)
+    elif a.ndim < 2:
+        raise RuntimeError(f"{name}: feature dropout requires at least 2 dimensions in the input, got shape "
+                           f"{tuple(a.shape)}")
+    else:
+        shape = a.shape[:2] + (1,) * (a.ndim - 2)
     return _apply_mask(input, _mask(shape, p, a.dtype), inplace)
 
 
+def _warn_unusual_ndim(name, ndim, spatial):
+    if ndim not in (spatial + 1, spatial + 2):
+        warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an "
+                      f"error in a future release. To retain the behavior and silence this warning, please use "
+                      f"dropout instead. Note that {name} exists to provide channel-wise dropout on inputs with "
+                      f"{spatial} spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      f"{spatial + 1}D or {spatial + 2}D inputs).", UserWarning, stacklevel=3)
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: input ``(N, C, L)`` or ``(C, L)``, one draw per ``(n, c)``."""
-    return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
+    """Zero whole channels: input ``(N, C, L)`` or ``(C, L)``, one draw per ``(n, c)`` (per ``c`` unbatched)."""
+    _check_p(p)
+    ndim = input._data.ndim
+    if ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that dropout1d "
+                           "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                           "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, ndim == 2, "dropout1d")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: input ``(N, C, H, W)`` or ``(C, H, W)``, one draw per ``(n, c)``."""
-    if input._data.ndim == 3:
+    """Zero whole channels: input ``(N, C, H, W)``, one draw per ``(n, c)``.
+
+    As in PyTorch, a 3-D input is read as ``(N, C, L)`` (with a warning), and inputs that are not 3-D or
+    4-D are deprecated (a ``UserWarning``) and dropped per entry of their first two dimensions."""
+    _check_p(p)
+    ndim = input._data.ndim
+    _warn_unusual_ndim("dropout2d", ndim, 2)
+    if ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
                       "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
                       "dim. This behavior will change in a future release to interpret the input as one without "
                       "a batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
-                      "please switch to using dropout1d instead.", stacklevel=2)
-        return _feature_dropout(input, p, training, inplace, 3, "dropout2d")
-    return _feature_dropout(input, p, training, inplace, 4, "dropout2d")
+                      "please switch to using dropout1d instead.", UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, False, "dropout2d")
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: input ``(N, C, D, H, W)`` or ``(C, D, H, W)``."""
-    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+    """Zero whole channels: input ``(N, C, D, H, W)`` or ``(C, D, H, W)``; other ranks are deprecated
+    (a ``UserWarning``) and, as in PyTorch, read as unbatched."""
+    _check_p(p)
+    ndim = input._data.ndim
+    _warn_unusual_ndim("dropout3d", ndim, 3)
+    return _feature_dropout(input, p, training, inplace, ndim != 5, "dropout3d")
 
 
 def _alpha(input, p, training, inplace, feature):

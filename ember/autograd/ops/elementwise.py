@@ -322,6 +322,10 @@ def where(condition, input=None, other=None):
     if c.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dt.from_numpy(c.dtype)}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor) and not isinstance(input, np.ndarray):
+        # Two Python scalars: the first takes its own scalar dtype and the second promotes as a
+        # weak scalar against it, as in ``torch.where(c, 1, 0.5)`` -> float32.
+        input = to_tensor(input)
     x, y, ta, tb = prep(input, other, "where")
     try:
         t = out(np.where(c, x, y))

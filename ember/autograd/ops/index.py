@@ -5,6 +5,8 @@ masks, integer tensors and lists). The gradient of an index read adds the output
 gradient into a zero tensor at the read positions with ``np.add.at``, so an
 element read several times gets the sum of its gradients.
 """
+import warnings
+
 import numpy as np
 
 from ...backend import dtypes as _dt
@@ -19,10 +21,47 @@ _BASIC = (int, slice, type(None), type(Ellipsis))
 
 
 
+def _is_sequence(obj):
+    """What PyTorch reads as a sequence of indices: lists, tuples, ``range``, ``torch.Size``,
+    deques, ``array.array``... (not strings, mappings, arrays or tensors)."""
+    kind = type(obj)
+    return (hasattr(kind, "__getitem__") and hasattr(kind, "__len__")
+            and not isinstance(obj, (str, bytes, dict, np.ndarray, Tensor)))
+
+
+def _index_tuple(idx):
+    """The index as a tuple of per-dimension entries. A non-tuple sequence of fewer than 32 entries
+    that holds a slice, None, ..., a tensor or another sequence is read as a tuple, with PyTorch's
+    deprecation warning (``x[[0, range(2)]]`` is ``x[0, range(2)]``); any other is one index."""
+    if isinstance(idx, tuple):
+        return idx
+    if _is_sequence(idx) and len(idx) < 32 and any(
+            i is None or i is Ellipsis or isinstance(i, (slice, Tensor, np.ndarray)) or _is_sequence(i)
+            for i in idx):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; use "
+                      "x[tuple(seq)] instead of x[seq]. PyTorch will later read it as a tensor index, "
+                      "x[torch.tensor(seq)], which gives an error or a different result", UserWarning,
+                      stacklevel=3)
+        return tuple(idx)
+    return (idx,)
+
+
+def _sequence_index(seq):
+    """A sequence index as a bool or int64 array; as in PyTorch, floats are truncated (``[0.5]`` is ``[0]``)."""
+    items = [int(v) if isinstance(v, Tensor) else v for v in seq]
+    if not items:
+        return np.zeros(0, np.int64)
+    a = np.asarray([list(v) if _is_sequence(v) else v for v in items])
+    if a.dtype.kind == "f":
+        return a.astype(np.int64)
+    if a.dtype.kind not in "iub":
+        raise TypeError(f"index sequences must hold numbers or bools, got {a.dtype} values")
+    return a
+
+
 def convert_index(idx):
     """Turn an ember index into a NumPy one; returns (index, is_basic)."""
-    if not isinstance(idx, tuple):
-        idx = (idx,)
+    idx = _index_tuple(idx)
     res, basic = [], True
     for i in idx:
         if isinstance(i, Tensor):
@@ -44,12 +83,13 @@ def convert_index(idx):
             res.append(int(i))
         elif i is None or i is Ellipsis:
             res.append(i)
-        elif isinstance(i, (list, tuple, np.ndarray)):
-            a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in i] if isinstance(i, (list, tuple))
-                           else i)
-            if a.dtype.kind not in "iub":
-                raise IndexError(f"index lists must hold ints or bools, got {a.dtype}")
-            res.append(a)
+        elif isinstance(i, np.ndarray):
+            if i.dtype.kind not in "iub":
+                raise IndexError(f"arrays used as indices must hold ints or bools, got {i.dtype}")
+            res.append(i)
+            basic = False
+        elif _is_sequence(i):
+            res.append(_sequence_index(i))
             basic = False
         else:
             raise IndexError(f"only integers, slices, None, ..., lists and integer or boolean tensors are valid "
