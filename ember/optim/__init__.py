@@ -20,7 +20,15 @@ from .adadelta import Adadelta
 from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
-from . import lr_scheduler
+from .rprop import Rprop
+from .asgd import ASGD
+from .sparse_adam import SparseAdam
+from .adafactor import Adafactor
+from .lbfgs import LBFGS
+from .muon import Muon
+from ._stateless import swap_in_optimizer_params_and_state
+from . import lr_scheduler, swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-           "lr_scheduler"]
+           "Rprop", "ASGD", "SparseAdam", "Adafactor", "LBFGS", "Muon", "swap_in_optimizer_params_and_state",
+           "lr_scheduler", "swa_utils"]
