@@ -15,9 +15,10 @@ from ember.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDa
 from ember.data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                                 SubsetRandomSampler, WeightedRandomSampler)
 from ember.data.worker import WorkerInfo, get_worker_info
+from ember.data.distributed import DistributedSampler
 
 __all__ = ["DataLoader", "Dataset", "IterableDataset", "TensorDataset", "StackDataset",
            "ConcatDataset", "ChainDataset", "Subset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler", "default_collate", "default_convert", "collate", "get_worker_info",
-           "WorkerInfo"]
+           "WorkerInfo", "DistributedSampler"]

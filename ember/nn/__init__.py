@@ -61,3 +61,14 @@ def _load_optional():
 
 _load_optional()
 del _load_optional
+
+
+def __getattr__(name):
+    # PyTorch's module paths (nn.modules.linear, nn.parallel) load on first use.
+    if name in ("modules", "parallel"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    if name == "DataParallel":
+        from .parallel import DataParallel
+        return DataParallel
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

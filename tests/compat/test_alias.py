@@ -165,3 +165,21 @@ def test_a_pytorch_training_program_runs_unchanged(tmp_path):
     assert r.returncode == 0, r.stderr
     module, acc = r.stdout.split()
     assert module.startswith("ember.nn") and float(acc) >= 0.9
+
+
+def test_pytorch_module_paths_import_through_the_alias(tmp_path):
+    script = """
+        import torch.backends.cudnn
+        import torch.nn.modules.linear
+        from torch.nn.modules.module import Module
+        from torch.nn.parallel import DataParallel
+        from torch.utils.data.distributed import DistributedSampler
+        from torch.utils.data.dataloader import default_collate
+        import torch.testing, torch.jit, torch.hub, torch.version, torch.accelerator, torch.multiprocessing
+        torch.backends.cudnn.benchmark = True
+        assert torch.nn.modules.linear.Linear is torch.nn.Linear and Module is torch.nn.Module
+        print(torch.backends.cudnn.__name__, DistributedSampler.__module__, torch.version.cuda)
+    """
+    r = run(["-m", "ember.torch_compat", "prog.py"], tmp_path, script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["ember.backends.cudnn", "ember.data.distributed", "None"]

@@ -1,0 +1,89 @@
+"""``DistributedSampler``: the slice of a dataset that one of ``num_replicas`` processes reads.
+
+Each epoch the indices ``0 .. len(dataset)-1`` are (if ``shuffle``) permuted by a stream
+seeded with ``seed + epoch``, padded by repeating from the start to a multiple of
+``num_replicas`` (or, with ``drop_last``, cut to one), and replica ``rank`` takes every
+``num_replicas``-th index starting at ``rank``. The permutation is PyTorch's CPU ``randperm``
+(a Fisher-Yates shuffle over a Mersenne Twister seeded with ``seed + epoch``), so the same
+arguments give the same indices as ``torch.utils.data.DistributedSampler``: processes split a
+dataset the same way whichever framework each runs.
+
+ember has no process group, so ``num_replicas`` and ``rank`` default to 1 and 0 (one process);
+pass them to shard.
+
+>>> sampler = DistributedSampler(range(10), num_replicas=3, rank=1, shuffle=False)
+>>> list(sampler), len(sampler)
+([1, 4, 7, 0], 4)
+"""
+import math
+
+import numpy as np
+
+from ember.data.sampler import Sampler
+
+__all__ = ["DistributedSampler"]
+
+
+def torch_randperm(n, seed):
+    """PyTorch's ``torch.randperm(n, generator=torch.Generator().manual_seed(seed))`` on the CPU."""
+    bits = np.random.MT19937(0)
+    bits._legacy_seeding(int(seed) & 0xFFFFFFFF)
+    draws = bits.random_raw(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)
+    perm = list(range(n))
+    for i, z in enumerate(draws.tolist()):
+        j = i + z
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+class DistributedSampler(Sampler):
+    """Indices of ``dataset`` for replica ``rank`` of ``num_replicas``; call ``set_epoch`` each epoch.
+
+    Args:
+        dataset: anything with ``len()``.
+        num_replicas (int): number of processes; default 1.
+        rank (int): this process, in ``[0, num_replicas)``; default 0.
+        shuffle (bool): permute the indices each epoch (default True).
+        seed (int): base seed; epoch ``e`` uses ``seed + e`` (default 0).
+        drop_last (bool): drop the tail so every replica gets ``len // num_replicas`` indices,
+            instead of padding with repeated indices (default False).
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        num_replicas = 1 if num_replicas is None else int(num_replicas)
+        rank = 0 if rank is None else int(rank)
+        if num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas should be a positive integer, got {num_replicas}")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+        self.drop_last = drop_last
+        n = len(dataset)
+        if drop_last and n % num_replicas != 0:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+        self.shuffle = shuffle
+        self.seed = seed
+
+    def __iter__(self):
+        n = len(self.dataset)
+        indices = torch_randperm(n, self.seed + self.epoch) if self.shuffle else list(range(n))
+        if not self.drop_last:
+            padding = self.total_size - len(indices)
+            if padding and indices:
+                indices += (indices * math.ceil(padding / len(indices)))[:padding]
+        else:
+            indices = indices[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """Set the epoch, so that shuffling differs between epochs (and agrees across replicas)."""
+        self.epoch = epoch
