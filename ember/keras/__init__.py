@@ -24,9 +24,10 @@ from . import (activations, backend, callbacks, datasets, initializers, layers, 
 from .layers import Input, Layer
 from .models import Model, Sequential
 from .saving import register_keras_serializable
+from .variables import Variable
 
 __version__ = "3.0.0-ember"
 
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
-           "utils", "register_keras_serializable"]
+           "utils", "register_keras_serializable", "Variable"]

@@ -135,7 +135,10 @@ class VarianceScaling(Initializer):
 
 
 def _scaling(name, scale, mode, distribution):
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        # Keras 3.15 configs carry input_axes/output_axes (fans of einsum kernels); None is the default layout.
+        if input_axes is not None or output_axes is not None:
+            raise NotImplementedError(f"{name}: input_axes/output_axes are not supported by ember.keras")
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
 
     def get_config(self):

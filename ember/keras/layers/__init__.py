@@ -15,6 +15,19 @@ from .rnn import RNN, SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell
 from .wrappers import Bidirectional, TimeDistributed
 from .attention import MultiHeadAttention
 from .module_wrapper import TorchModuleWrapper
+from .convolutional_nd import Conv3D, Conv1DTranspose, Conv3DTranspose, DepthwiseConv1D, SeparableConv1D
+from .reshaping_more import (UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+                             Cropping1D, Cropping2D, Cropping3D)
+from .pooling3d import MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D, GlobalAveragePooling3D
+from .normalization_more import GroupNormalization, UnitNormalization, SpectralNormalization
+from .attention_layers import Attention, AdditiveAttention
+from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wrapper
+from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
+from .merging_functions import subtract, average, maximum, minimum, dot
+MaxPool3D, AvgPool3D, GlobalMaxPool3D, GlobalAvgPool3D = (MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D,
+                                                          GlobalAveragePooling3D)
+Convolution3D, Convolution3DTranspose, Convolution2DTranspose = Conv3D, Conv3DTranspose, Conv2DTranspose
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 # Keras's aliases.
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D

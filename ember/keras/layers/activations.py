@@ -5,7 +5,10 @@
 >>> keras.layers.LeakyReLU()(ember.tensor([[-1.0, 1.0]])).tolist()
 [[-0.30000001192092896, 1.0]]
 """
+import numpy as np
+
 from ...autograd import ops
+from ...autograd.tensor import make
 from .. import activations as _act
 from .. import initializers as _init
 from .layer import Layer
@@ -76,10 +79,18 @@ class Softmax(_Elementwise):
         self.axis = axis
 
     def call(self, inputs, mask=None):
-        if mask is not None:
-            mask_t = mask if hasattr(mask, "_data") else ops.to_tensor(mask)
-            inputs = ops.where(mask_t, inputs, -1e9)
-        return _act.softmax(inputs, self.axis)
+        if mask is None:
+            return _act.softmax(inputs, self.axis)
+        keep = np.asarray(mask._data if hasattr(mask, "_data") else mask)
+        keep = keep if keep.dtype == bool else keep > 0.5
+        if keep.ndim > inputs.ndim:
+            raise ValueError(f"Softmax layer {self.name}: the `mask` must be broadcastable to `inputs` and must not "
+                             f"have more dimensions. Received: inputs.shape={tuple(inputs.shape)}, "
+                             f"mask.shape={keep.shape}")
+        keep_t = make(np.broadcast_to(keep, inputs.shape))
+        large = -65504.0 if inputs._data.dtype == np.float16 else -1e9
+        out = _act.softmax(ops.where(keep_t, inputs, large), self.axis)
+        return ops.where(keep_t, out, 0.0)  # a fully masked row gives zeros, not a uniform distribution
 
     def get_config(self):
         config = super().get_config()

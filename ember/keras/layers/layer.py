@@ -35,6 +35,7 @@ from .. import backend
 from .. import initializers as _init
 from .. import regularizers as _reg
 from ..graph import KerasTensor, Node, any_symbolic, flatten, map_structure
+from ..variables import Variable
 
 _BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length", "autocast",
                 "weights")
@@ -131,7 +132,8 @@ class Layer(nn.Module):
 
     def add_weight(self, *args, **kwargs):
         """``add_weight(shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
-        constraint=None, aggregation='none', name=None)``: create a weight (an ``nn.Parameter``), register it as
+        constraint=None, aggregation='none', name=None)``: create a weight (a ``keras.Variable``, which is an
+        ``nn.Parameter``), register it as
         ``self.<name>`` and return it.
 
         Keras 3's argument order; Keras 2's (``name, shape, dtype, initializer, regularizer, trainable``) is
@@ -149,23 +151,40 @@ class Layer(nn.Module):
             raise TypeError(f"add_weight() got unexpected keyword arguments {sorted(unknown)}")
         return self._add_weight(kwargs.get("name"), kwargs.get("shape"), kwargs.get("initializer"),
                                 dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                                regularizer=kwargs.get("regularizer"))
+                                regularizer=kwargs.get("regularizer"), constraint=kwargs.get("constraint"),
+                                autocast=kwargs.get("autocast", True))
 
-    def _add_weight(self, name, shape, initializer=None, dtype=None, trainable=True, regularizer=None):
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
+                     constraint=None, name=None):
+        """``add_weight`` with Keras 3's other argument order (``shape`` and ``initializer`` required)."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer, constraint=constraint, name=name)
+
+    def _add_weight(self, name, shape, initializer=None, dtype=None, trainable=True, regularizer=None,
+                    constraint=None, autocast=True):
         shape = tuple(int(s) for s in (shape or ()))
-        init = _init.get(initializer if initializer is not None else "glorot_uniform")
-        value = init(shape, dtype or self._dtype)
-        if not isinstance(value, Tensor):
-            value = make(np.asarray(value, dtype=np.dtype(dtype or self._dtype)))
+        dtype = dtype or self._dtype
+        value = _init.get(initializer if initializer is not None else "glorot_uniform")(shape, dtype)
         attr = name or "variable"
         base, i = attr, 1
         while attr in self.__dict__ or attr in self._parameters or attr in self._modules:
             attr = f"{base}_{i}"
             i += 1
-        p = nn.Parameter(value, requires_grad=bool(trainable) and self._trainable)
-        setattr(self, attr, p)
-        self._own_weights.append((attr, bool(trainable), _reg.get(regularizer)))
-        return p
+        v = Variable(value, dtype=dtype, trainable=bool(trainable), autocast=autocast, name=name or "variable",
+                     regularizer=_reg.get(regularizer), constraint=constraint)
+        setattr(self, attr, v)
+        v._set_path(f"{self.name}/{v.name}")
+        if not self._trainable:
+            v.trainable = False
+        return v
+
+    def __setattr__(self, name, value):
+        nn.Module.__setattr__(self, name, value)
+        # A Variable assigned to a layer (by add_weight or directly) is one of its weights.
+        if isinstance(value, Variable) and "_own_weights" in self.__dict__:
+            own = self.__dict__["_own_weights"]
+            if not any(a == name for a, _, _ in own):
+                own.append((name, bool(value.trainable), value.regularizer))
 
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -200,14 +219,34 @@ class Layer(nn.Module):
             kwargs["training"] = backend.resolve_training(kwargs.get("training"), self)
         else:
             kwargs.pop("training", None)
+        in_mask = _mask_of(args[0]) if args else None
+        if in_mask is not None and kwargs.get("mask") is None and _accepts(type(self), "mask"):
+            kwargs["mask"] = in_mask
         out = self.call(*args, **kwargs)
         if self._output_shape is None and isinstance(out, Tensor):
             self._output_shape = (None,) + tuple(out.shape[1:])
-        if self.supports_masking and args and isinstance(out, Tensor):
-            mask = getattr(args[0], "_keras_mask", None)
-            if mask is not None:
-                out._keras_mask = mask
+        if args and isinstance(out, Tensor) and getattr(out, "_keras_mask", None) is None:
+            mask = kwargs.get("mask", in_mask)
+            out_mask = self.compute_mask(args[0], mask) if mask is not None or type(self).compute_mask \
+                is not Layer.compute_mask else None
+            if out_mask is not None:
+                out._keras_mask = out_mask._data if isinstance(out_mask, Tensor) else np.asarray(out_mask)
         return out
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output (a boolean array, or None): the input's mask for layers that support masking
+        (several inputs' masks are and-ed), None otherwise."""
+        if not self.supports_masking or mask is None:
+            return None
+        if isinstance(mask, (list, tuple)):
+            masks = [np.asarray(m._data if isinstance(m, Tensor) else m, bool) for m in mask if m is not None]
+            if not masks:
+                return None
+            out = masks[0]
+            for m in masks[1:]:
+                out = out & m
+            return out
+        return mask
 
     def call(self, inputs, *args, **kwargs):
         return inputs
@@ -256,7 +295,11 @@ class Layer(nn.Module):
         value = bool(value)
         self._trainable = value
         for attr, weight_trainable, _ in self._own_weights:
-            getattr(self, attr).requires_grad_(value and weight_trainable)
+            w = getattr(self, attr)
+            if isinstance(w, Variable):
+                w.trainable = value and weight_trainable
+            else:
+                w.requires_grad_(value and weight_trainable)
         for child in self._modules.values():
             if isinstance(child, Layer):
                 child.trainable = value
@@ -374,6 +417,14 @@ class Layer(nn.Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _mask_of(x):
+    """The Keras mask carried by a tensor (or the list of masks of a list of tensors; None if there are none)."""
+    if isinstance(x, (list, tuple)):
+        masks = [getattr(v, "_keras_mask", None) for v in x]
+        return masks if any(m is not None for m in masks) else None
+    return getattr(x, "_keras_mask", None)
 
 
 def _module_weights(module):

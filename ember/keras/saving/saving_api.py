@@ -97,7 +97,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             raise ValueError(f"{filepath}: config.json is not valid JSON ({e})") from None
         blob = z.read(_WEIGHTS)
     compile_config = config.pop("compile_config", None) if isinstance(config, dict) else None
-    model = serialization_lib.deserialize_keras_object(config, custom_objects)
+    model = serialization_lib.deserialize_keras_object(config, custom_objects, safe_mode=safe_mode)
     _assign(model, _read_blob(blob), filepath)
     if compile and compile_config:
         model.compile_from_config(compile_config)

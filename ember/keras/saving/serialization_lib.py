@@ -19,6 +19,22 @@ import contextlib
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}
 _scope = []
+_safe_mode = [True]
+
+
+def in_safe_mode():
+    """Whether the deserialization running now refuses configs that carry code (a ``Lambda``'s bytecode)."""
+    return _safe_mode[-1]
+
+
+@contextlib.contextmanager
+def SafeModeScope(safe_mode=True):
+    """Within this block, ``in_safe_mode()`` is ``safe_mode`` (``load_model(safe_mode=False)`` uses it)."""
+    _safe_mode.append(True if safe_mode is None else bool(safe_mode))
+    try:
+        yield
+    finally:
+        _safe_mode.pop()
 
 
 def register_keras_serializable(package="Custom", name=None):
@@ -112,10 +128,14 @@ def resolve_class(config, custom_objects=None):
     return cls
 
 
-def deserialize_keras_object(config, custom_objects=None):
-    """Rebuild a layer (or model) from ``serialize_keras_object``'s output (refusing unknown classes)."""
+def deserialize_keras_object(config, custom_objects=None, safe_mode=None):
+    """Rebuild a layer (or model) from ``serialize_keras_object``'s output (refusing unknown classes, and
+    code in the config unless ``safe_mode=False``)."""
     if config is None:
         return None
+    if safe_mode is not None:
+        with SafeModeScope(safe_mode):
+            return deserialize_keras_object(config, custom_objects)
     cls = resolve_class(config, custom_objects)
     inner = config.get("config", {})
     if not isinstance(inner, dict):
