@@ -1,3 +1,4 @@
+# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """ember: a deep learning framework on NumPy with PyTorch's and Keras's APIs.
 
 >>> import ember
@@ -26,10 +27,18 @@ from .random import (Generator, default_generator, manual_seed, seed, initial_se
 
 half, double, long, short = float16, float64, int64, int16
 
+# Pointwise ops, in-place forms, constants, dtype info and settings (torch.pi, torch.abs_, torch.finfo ...).
+from .autograd import pointwise_api as _pointwise_api  # noqa: E402
+for _name, _value in _pointwise_api.TOP_LEVEL.items():
+    globals().setdefault(_name, _value)
+
 # The star import above also brought in the op modules and their imports (``linalg`` among them,
 # which must stay free for the lazily imported ``ember.linalg``).
 for _name in ("elementwise", "reduce", "shape", "index", "linalg", "conversion", "inplace", "softmax_ops",
-              "math", "np", "collections", "grad_mode"):
+              "math", "np", "collections", "grad_mode",
+              "scan", "stats", "counting", "distance", "shape_more", "index_more", "strided", "products",
+              "torch_linalg", "linalg_decomp", "linalg_more", "inplace_more",
+              "pointwise"):
     globals().pop(_name, None)
 del _name
 __version__ = "0.1.0"
@@ -37,6 +46,12 @@ __version__ = "0.1.0"
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
          "cuda", "backends", "linalg", "compat", "serialization", "accelerator", "version", "hub", "jit",
          "testing", "multiprocessing"}
+_LAZY |= {"amp", "cpu"}
+_AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
+              "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+              "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
+              "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
+              "autocast_increment_nesting", "autocast_decrement_nesting"}
 
 
 def __getattr__(name):
@@ -48,6 +63,19 @@ def __getattr__(name):
         return getattr(serialization, name)
     if name == "autograd":
         return _importlib.import_module(".autograd", __name__)
+    if name in _AMP_NAMES:
+        from .amp import autocast_mode
+        return getattr(autocast_mode, name)
+    if name == "bfloat16":  # needs ml_dtypes (the bfloat16 extra)
+        from .backend.bfloat16 import bfloat16
+        return bfloat16()
+    if name in _pointwise_api.LAZY:  # float, int: not globals, so this file's own code keeps the builtins
+        return _pointwise_api.LAZY[name]
+    if name in _pointwise_api.FUNCTIONAL_ALIASES:
+        from .functional import torch_aliases
+        return getattr(torch_aliases, name)
+    if name == "special":
+        return _importlib.import_module(".special", __name__)
     if name == "compile":
         from .compiler import compile as _compile
         return _compile
@@ -79,7 +107,8 @@ _threads = [2]
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    """ember's ops are deterministic; accepted for portability."""
+    """ember's ops are deterministic; the setting is recorded (``are_deterministic_algorithms_enabled``)."""
+    _pointwise_api._settings.use_deterministic_algorithms(mode, warn_only=warn_only)
 
 
 def _legacy_constructor(name, d):

@@ -1,4 +1,5 @@
-"""``ember.linalg``: norms, inverse, determinant and solve, differentiable.
+# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
+"""``ember.linalg``: norms, inverse, determinant, solve and the decompositions, differentiable.
 
 >>> import ember
 >>> a = ember.tensor([[2.0, 0.0], [0.0, 4.0]])
@@ -12,6 +13,18 @@ from .autograd import grad_mode
 from .autograd.node import Node
 from .autograd.ops import matmul, mul, norm as _norm, transpose, unsqueeze, squeeze
 from .autograd.ops._util import out
+from .autograd.ops.linalg_decomp import (LinAlgError, cholesky, cholesky_ex, qr, svd, svdvals, eigh,  # noqa: F401
+                                         eigvalsh, slogdet, solve_triangular, lu, lu_factor, lu_factor_ex,
+                                         lu_solve, matrix_exp)
+from .autograd.ops.linalg_more import (pinv, matrix_rank, lstsq, matrix_power, cond, vecdot,  # noqa: F401
+                                       multi_dot, householder_product, tensorinv, tensorsolve, vander, diagonal,
+                                       inv_ex, solve_ex)
+from .autograd.ops.shape_more import cross as _cross
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """The 3-D cross product along ``dim`` (default the last); the inputs broadcast."""
+    return _cross(input, other, dim)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -22,10 +35,31 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """The Frobenius norm of the matrices in the last two dims (other orders are not supported)."""
-    if ord != "fro":
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} is not supported by ember (only 'fro')")
-    return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    """A matrix norm over the two dims ``dim``: 'fro' ``sqrt(sum |a|^2)``, 'nuc' (sum of singular values),
+    2 / -2 (largest / smallest singular value), 1 / -1 (max / min column abs-sum), inf / -inf (rows)."""
+    from .autograd.ops import amax, amin, sum as _sum, abs as _abs, movedim
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions, got "
+                           f"{A.ndim}")
+    if ord == "fro":
+        return vector_norm(A, 2, dim, keepdim)
+    d0, d1 = (d % A.ndim for d in dim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(movedim(A, (d0, d1), (-2, -1)))
+        r = _sum(s, -1) if ord == "nuc" else amax(s, -1) if ord == 2 else amin(s, -1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                r = unsqueeze(r, d)
+        return r
+    inf = float("inf")
+    if ord not in (1, -1, inf, -inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+    col = _sum(_abs(A), sum_dim, keepdim=True)
+    r = (amax if ord > 0 else amin)(col, red_dim, keepdim=True)
+    return r if keepdim else squeeze(squeeze(r, max(d0, d1)), min(d0, d1))
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -49,7 +83,7 @@ def inv(A):
     try:
         r = np.linalg.inv(A._data)
     except np.linalg.LinAlgError:
-        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
+        raise LinAlgError("linalg.inv: The diagonal element 1 is zero, the inversion could not be completed "
                            "because the input matrix is singular.") from None
     t = out(r)
     if grad_mode.state.enabled and A._rg:

@@ -1,3 +1,4 @@
+# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """Bind the ops onto ``Tensor`` as methods and operators (``x.exp()``, ``x + y``, ``x[i]`` ...).
 
 Binding the plain functions (rather than wrapping them) keeps method calls as
@@ -125,6 +126,35 @@ def _bind():
                                                                                dtype=dtype or s.dtype, **kw)
 
 
+def _bind_more():
+    """Reductions, scans, shape/index ops, linear algebra and their in-place forms (ops/*_more.py ...)."""
+    from .ops import (scan, stats, counting, distance, shape_more, index_more, strided, products,
+                      inplace_more as IM, torch_linalg as TL)
+    T = Tensor
+    for mod in (scan, stats, counting, distance, shape_more, index_more, products):
+        for n in mod.__all__:
+            if n not in ("tril_indices", "triu_indices", "block_diag", "cartesian_prod", "atleast_3d", "dstack",
+                         "column_stack", "row_stack", "chain_matmul"):
+                setattr(T, n, getattr(mod, n))
+    T.vdot = L.vdot
+    T.as_strided = strided.as_strided
+    T.storage_offset = strided.storage_offset
+    T.narrow_copy = strided.narrow_copy
+    T.unsafe_chunk, T.unsafe_split, T.unsafe_split_with_sizes = S.chunk, S.split, shape_more.split_with_sizes
+    for n in IM.INPLACE_FORMS:
+        src = next(m for m in (R, I, L, index_more, distance, products) if hasattr(m, n))
+        setattr(T, n + "_", IP.make_inplace(getattr(src, n), n))
+    T.swapaxes_ = T.swapdims_ = T.transpose_
+    T.as_strided_ = lambda s, size, stride, storage_offset=None: _rebind_shape(
+        s, strided.as_strided(s, size, stride, storage_offset))
+    for n in ("apply_", "map_", "map2_", "resize_as_", "new_empty_strided", "fill_diagonal_"):
+        setattr(T, n, getattr(IM, n))
+    T.resize = lambda s, *sizes: S.reshape(s, *sizes).clone()
+    T.resize_as = lambda s, other: S.reshape(s, other._data.shape).clone()
+    for n in TL.TENSOR_METHODS:
+        setattr(T, n, getattr(TL, n))
+
+
 def _creation():
     from .. import creation
     return creation
@@ -145,3 +175,8 @@ def _resize(s, size):
 
 
 _bind()
+_bind_more()
+
+from . import pointwise_api as _pointwise_api  # noqa: E402  (pointwise methods, in-place forms, predicates)
+
+_pointwise_api.bind()

@@ -9,3 +9,13 @@ from .index import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .softmax import softmax, log_softmax  # noqa: F401
 from .conversion import to  # noqa: F401
+from .scan import *  # noqa: F401,F403
+from .stats import *  # noqa: F401,F403
+from .counting import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .shape_more import *  # noqa: F401,F403
+from .index_more import *  # noqa: F401,F403
+from .strided import *  # noqa: F401,F403
+from .products import *  # noqa: F401,F403
+from .torch_linalg import *  # noqa: F401,F403
+from .pointwise import *  # noqa: F401,F403
