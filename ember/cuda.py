@@ -31,3 +31,15 @@ def synchronize(device=None):
 
 def empty_cache():
     """Nothing to free on the CPU."""
+
+
+# ``torch.cuda.amp`` (deprecated aliases of ``torch.amp``): registered as a submodule so that
+# ``from ember.cuda.amp import GradScaler`` imports, although this module is not a package.
+def _register_amp():
+    import sys
+    from .amp import cuda_amp
+    sys.modules[__name__ + ".amp"] = cuda_amp
+    return cuda_amp
+
+
+amp = _register_amp()

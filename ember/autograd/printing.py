@@ -47,6 +47,8 @@ def _special(v):
 
 def tensor_repr(t):
     a = t._data
+    if a.dtype.name == "bfloat16":  # ml_dtypes' type has NumPy kind "V": print its values as float32
+        a = a.astype(np.float32)
     kind = a.dtype.kind
     if kind == "f":
         fmt = _float_formatter(a.astype(np.float64))
@@ -70,7 +72,7 @@ def tensor_repr(t):
                                threshold=_opts["threshold"], edgeitems=_opts["edgeitems"],
                                max_line_width=_opts["linewidth"])
     extra = []
-    d = _dt.from_numpy(a.dtype)
+    d = _dt.from_numpy(t._data.dtype)
     if a.size == 0 and a.ndim != 1:
         extra.append(f"size={tuple(a.shape)}")
     if d not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_):

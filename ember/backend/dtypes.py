@@ -80,6 +80,9 @@ def from_numpy(np_dtype):
     nd = np.dtype(np_dtype)
     if nd in _FROM_NP:
         return _FROM_NP[nd]
+    if nd.name == "bfloat16":  # ml_dtypes' type, registered on first sight
+        from .bfloat16 import bfloat16
+        return bfloat16()
     raise TypeError(f"ember does not support NumPy dtype {nd}; supported: "
                     + ", ".join(d.name for d in ALL))
 
@@ -100,6 +103,9 @@ def to_dtype(d):
             return _NAMES[key]
         if key in _ALIASES:
             return _ALIASES[key]
+        if key == "bfloat16":
+            from .bfloat16 import bfloat16
+            return bfloat16()
         raise TypeError(f"unknown dtype name {d!r}")
     if type(d).__module__.startswith("torch"):  # a torch.dtype, e.g. from ported code
         return to_dtype(str(d))
