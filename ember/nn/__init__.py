@@ -42,6 +42,10 @@ _OPTIONAL = {
                    "TransformerDecoderLayer",
     "attention": "MultiheadAttention",
     "channelshuffle": "ChannelShuffle",
+    "volumetric": "Conv3d ConvTranspose3d MaxPool3d AvgPool3d AdaptiveAvgPool3d AdaptiveMaxPool3d LPPool3d "
+                  "MaxUnpool3d InstanceNorm3d ZeroPad3d ReflectionPad3d ReplicationPad3d CircularPad3d",
+    "lazy": "UninitializedBuffer LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d "
+            "LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d",
 }
 
 
