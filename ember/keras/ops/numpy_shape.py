@@ -49,7 +49,7 @@ def empty(shape, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    fill = _T(fill_value, dtype)
+    fill = _T(fill_value, dtype or floatx())
     shape = _shape(shape)
     if fill.ndim:
         return _E.clone(_E.broadcast_to(fill, shape))
@@ -411,7 +411,8 @@ def meshgrid(*x, indexing="xy"):
 
 
 def size(x):
-    return make(np.asarray(int(np.prod(_T(x).shape)), np.int32))
+    """The number of elements (an int64 scalar tensor, as Keras's PyTorch backend gives)."""
+    return make(np.asarray(int(np.prod(_T(x).shape)), np.int64))
 
 
 def ndim(x):
@@ -503,8 +504,27 @@ def tensordot(x1, x2, axes=2):
     return cast(out, res)
 
 
+def _einsum_diagonals(subscripts, ops_):
+    """Take the diagonal of every operand with a repeated index (``'ii->'``), so ember's einsum sees none."""
+    lhs, arrow, rhs = subscripts.replace(" ", "").partition("->")
+    terms = lhs.split(",")
+    for k, (term, op) in enumerate(zip(terms, ops_)):
+        while "." not in term and len(set(term)) < len(term):
+            c = next(c for c in term if term.count(c) > 1)
+            i = term.index(c)
+            j = term.index(c, i + 1)
+            op = _E.diagonal(op, 0, i, j)
+            term = term[:i] + term[i + 1:j] + term[j + 1:] + c
+        terms[k], ops_[k] = term, op
+    if not arrow:
+        letters = sorted(c for c in set(lhs.replace(",", "")) if lhs.replace(",", "").count(c) == 1)
+        rhs = "".join(letters)
+    return ",".join(terms) + "->" + rhs, ops_
+
+
 def einsum(subscripts, *operands, **kwargs):
     ops_ = _tensors(operands)
+    subscripts, ops_ = _einsum_diagonals(subscripts, ops_)
     if all(_name(o) == "int8" for o in ops_):
         return cast(_E.einsum(subscripts, *[cast(o, "int32") for o in ops_]), "int32")
     d = ops_[0].dtype
