@@ -5,7 +5,7 @@
 use_causal_mask=False)`` with query ``(B, Tq, dim)``, value and key ``(B, Tv, dim)``:
 
 * ``Attention``: ``scores = scale * query @ key^T`` (``scale`` a learned scalar when ``use_scale``;
-  ``score_mode='concat'``: ``scores = c * sum(scale * tanh(q_i + k_j))`` with a learned scalar ``c``);
+  ``score_mode='concat'``: ``scores = c * sum(tanh(scale * (q_i + k_j)))`` with a learned scalar ``c``);
 * ``AdditiveAttention``: ``scores[i, j] = sum(scale * tanh(q_i + k_j))``, ``scale`` ``(dim,)``;
 
 then masked positions (value mask False, or j > i with the causal mask) get ``-1e9``,
@@ -119,10 +119,10 @@ class Attention(_BaseAttention):
         if self.score_mode == "dot":
             s = ops.matmul(q, k.transpose(-1, -2))
             return ops.mul(s, self.scale) if self.use_scale else s
-        t = ops.tanh(ops.add(q.unsqueeze(-2), k.unsqueeze(-3)))
+        z = ops.add(q.unsqueeze(-2), k.unsqueeze(-3))
         if self.use_scale:
-            t = ops.mul(t, self.scale)
-        return ops.mul(t.sum(-1), self.concat_score_weight)
+            z = ops.mul(z, self.scale)  # inside the tanh, as Keras does for score_mode='concat'
+        return ops.mul(ops.tanh(z).sum(-1), self.concat_score_weight)
 
     def get_config(self):
         config = super().get_config()

@@ -117,8 +117,17 @@ class EinsumDense(Layer):
         if bias is not None:
             self._add_weight("bias", bias, self.bias_initializer, regularizer=self.bias_regularizer)
 
+    def _explicit_equation(self, ndim):
+        """The equation with ``...`` spelled out in unused letters (ember's einsum gradient needs them)."""
+        if "..." not in self.equation:
+            return self.equation
+        ins = self.equation.split(",")[0]
+        n = ndim - (len(ins) - 3)
+        free = [c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in self.equation][:n]
+        return self.equation.replace("...", "".join(free))
+
     def call(self, inputs):
-        y = ops.einsum(self.equation, inputs, self.kernel)
+        y = ops.einsum(self._explicit_equation(inputs.ndim), inputs, self.kernel)
         if self.bias_axes is not None:
             y = ops.add(y, self.bias)
         y = self.activation(y)

@@ -39,8 +39,10 @@ class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 synchronized=False, **kwargs):
+                 synchronized=False, renorm=False, renorm_clipping=None, renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
+        if renorm:
+            raise NotImplementedError("BatchNormalization(renorm=True) is not supported by ember.keras")
         self.axis = int(axis)
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
@@ -114,7 +116,8 @@ class LayerNormalization(Layer):
         axis (int or list): the normalized axes (default -1).
         epsilon (float): default 1e-3.
         center, scale (bool): learn ``beta`` / ``gamma`` of the normalized axes' shape.
-        rms_scaling (bool): divide by the root mean square only (no centering, no beta).
+        rms_scaling (bool): Keras 3's ``x * gamma / sqrt(var + epsilon)`` (no centering, no beta; Keras
+            deprecates it: it scales by the variance, not the root mean square).
     """
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
@@ -142,8 +145,11 @@ class LayerNormalization(Layer):
         axes = tuple(_axes(self.axis, nd))
         bshape = tuple(inputs.shape[i] if i in axes else 1 for i in range(nd))
         if self.rms_scaling:
-            ms = ops.mul(inputs, inputs).mean(axes, keepdim=True)
-            return ops.mul(ops.mul(inputs, ops.rsqrt(ops.add(ms, self.epsilon))), self.gamma.reshape(bshape))
+            # Keras 3 divides by the standard deviation here (not the root mean square) and does not center.
+            mean = inputs.mean(axes, keepdim=True)
+            d = ops.sub(inputs, mean)
+            var = ops.mul(d, d).mean(axes, keepdim=True)
+            return ops.mul(ops.mul(inputs, ops.rsqrt(ops.add(var, self.epsilon))), self.gamma.reshape(bshape))
         mean = inputs.mean(axes, keepdim=True)
         centered = ops.sub(inputs, mean)
         var = ops.mul(centered, centered).mean(axes, keepdim=True)

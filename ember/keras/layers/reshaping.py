@@ -14,8 +14,8 @@ from .. import backend
 class Flatten(Layer):
     """Flattens each sample: ``(N, d1, d2, ...)`` -> ``(N, d1 * d2 * ...)``.
 
-    With ``data_format='channels_first'`` a channels-last input is first moved to channels-first
-    order, as Keras does.
+    With ``data_format='channels_first'`` a channels-first input is first moved to channels-last
+    order, as Keras does, so the flattened order does not depend on the data format.
     """
 
     def __init__(self, data_format=None, **kwargs):
@@ -24,7 +24,7 @@ class Flatten(Layer):
 
     def call(self, inputs):
         if self.data_format == "channels_first" and inputs.ndim > 2:
-            inputs = inputs.movedim(-1, 1)
+            inputs = inputs.movedim(1, -1)  # flatten in channels-last order, as Keras does
         return inputs.reshape(inputs.shape[0], -1)
 
     def compute_output_shape(self, input_shape):

@@ -1,0 +1,195 @@
+"""ember.keras layers against Keras 3 itself (torch backend) as the oracle.
+
+One row per layer configuration. For each row the shared harness builds the Keras layer and the
+ember layer from the same arguments, checks that the ember layer can also be built from Keras's own
+``get_config()``, copies Keras's weights into ember (same order, same names: ``kernel``, ``bias``,
+``gamma`` ...), runs the same channels-last input, and compares the outputs, the gradients of a
+scalar loss with respect to the inputs and to every weight (Keras's torch tensors carry torch
+autograd), ``compute_output_shape``, and the ember config round trip.
+"""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import ember  # noqa: E402
+from ember import keras as ek  # noqa: E402
+
+# (id, layer class name, constructor kwargs, input shapes, options)
+# options: call (extra call kwargs), training (bool), tol, int_input (vocabulary size), grad (bool)
+ROWS = [
+    ("conv3d", "Conv3D", dict(filters=3, kernel_size=2), [(2, 4, 5, 4, 2)], {}),
+    ("conv3d_same_strided", "Conv3D", dict(filters=4, kernel_size=3, strides=2, padding="same",
+                                           activation="relu"), [(2, 5, 6, 5, 3)], {}),
+    ("conv3d_dilated_groups", "Conv3D", dict(filters=4, kernel_size=(2, 3, 2), dilation_rate=(1, 2, 1), groups=2,
+                                             padding="same"), [(1, 4, 6, 5, 4)], {}),
+    ("conv3d_channels_first", "Conv3D", dict(filters=2, kernel_size=2, data_format="channels_first"),
+     [(2, 3, 4, 4, 4)], {}),
+    ("conv1d_transpose", "Conv1DTranspose", dict(filters=3, kernel_size=3, strides=2), [(2, 5, 4)], {}),
+    ("conv1d_transpose_same", "Conv1DTranspose", dict(filters=2, kernel_size=4, strides=3, padding="same"),
+     [(2, 5, 3)], {}),
+    ("conv3d_transpose", "Conv3DTranspose", dict(filters=2, kernel_size=2, strides=2), [(1, 3, 3, 2, 3)], {}),
+    ("conv3d_transpose_same", "Conv3DTranspose", dict(filters=3, kernel_size=3, strides=(1, 2, 2),
+                                                      padding="same"), [(2, 3, 4, 3, 2)], {}),
+    ("depthwise_conv1d", "DepthwiseConv1D", dict(kernel_size=3, depth_multiplier=2), [(2, 7, 3)], {}),
+    ("depthwise_conv1d_same", "DepthwiseConv1D", dict(kernel_size=4, strides=2, padding="same"), [(2, 9, 3)], {}),
+    ("separable_conv1d", "SeparableConv1D", dict(filters=4, kernel_size=3, depth_multiplier=2, padding="same"),
+     [(2, 8, 3)], {}),
+    ("upsampling1d", "UpSampling1D", dict(size=3), [(2, 4, 3)], {}),
+    ("upsampling2d", "UpSampling2D", dict(size=(2, 3)), [(2, 3, 4, 2)], {}),
+    ("upsampling2d_bilinear", "UpSampling2D", dict(size=(2, 3), interpolation="bilinear"), [(2, 3, 4, 2)], {}),
+    ("upsampling2d_channels_first", "UpSampling2D", dict(size=2, data_format="channels_first"),
+     [(2, 2, 3, 4)], {}),
+    ("upsampling3d", "UpSampling3D", dict(size=(2, 1, 2)), [(1, 2, 3, 2, 2)], {}),
+    ("zeropadding1d", "ZeroPadding1D", dict(padding=(1, 2)), [(2, 4, 3)], {}),
+    ("zeropadding2d", "ZeroPadding2D", dict(padding=((1, 0), (2, 3))), [(2, 3, 4, 2)], {}),
+    ("zeropadding3d", "ZeroPadding3D", dict(padding=1), [(1, 2, 3, 2, 2)], {}),
+    ("cropping1d", "Cropping1D", dict(cropping=(1, 2)), [(2, 6, 3)], {}),
+    ("cropping2d", "Cropping2D", dict(cropping=((1, 0), (1, 2))), [(2, 4, 5, 2)], {}),
+    ("cropping3d", "Cropping3D", dict(cropping=1), [(1, 4, 4, 5, 2)], {}),
+    ("maxpooling3d", "MaxPooling3D", dict(pool_size=2), [(2, 4, 5, 4, 3)], {}),
+    ("maxpooling3d_same", "MaxPooling3D", dict(pool_size=(2, 3, 2), strides=(1, 2, 2), padding="same"),
+     [(2, 3, 5, 4, 2)], {}),
+    ("avgpooling3d", "AveragePooling3D", dict(pool_size=2), [(2, 4, 4, 4, 2)], {}),
+    # 'same' average pooling leaves padded voxels out of the count (TensorFlow's and JAX's rule); Keras's torch
+    # backend counts them when the padding is uneven, so the oracle row uses sizes with even padding.
+    ("avgpooling3d_same", "AveragePooling3D", dict(pool_size=3, strides=2, padding="same"), [(1, 5, 5, 3, 2)], {}),
+    ("global_avg3d", "GlobalAveragePooling3D", dict(), [(2, 3, 4, 2, 3)], {}),
+    ("global_max3d_keepdims", "GlobalMaxPooling3D", dict(keepdims=True), [(2, 3, 4, 2, 3)], {}),
+    ("global_avg2d_keepdims", "GlobalAveragePooling2D", dict(keepdims=True), [(2, 3, 4, 3)], {}),
+    ("group_norm", "GroupNormalization", dict(groups=2), [(2, 5, 4)], {}),
+    ("group_norm_images", "GroupNormalization", dict(groups=3, epsilon=1e-5), [(2, 3, 4, 6)], {}),
+    ("group_norm_channels_first", "GroupNormalization", dict(groups=2, axis=1), [(2, 4, 3, 3)], {}),
+    ("unit_norm", "UnitNormalization", dict(), [(3, 5)], {}),
+    ("unit_norm_axes", "UnitNormalization", dict(axis=[1, 2]), [(2, 3, 4)], {}),
+    ("attention", "Attention", dict(), [(2, 3, 4), (2, 5, 4)], {}),
+    ("attention_scale_key", "Attention", dict(use_scale=True), [(2, 3, 4), (2, 5, 4), (2, 5, 4)], {}),
+    ("attention_concat", "Attention", dict(score_mode="concat", use_scale=True), [(2, 3, 4), (2, 5, 4)], {}),
+    ("attention_causal", "Attention", dict(), [(2, 4, 3), (2, 4, 3)], dict(call=dict(use_causal_mask=True))),
+    ("additive_attention", "AdditiveAttention", dict(), [(2, 3, 4), (2, 5, 4)], {}),
+    ("additive_attention_noscale", "AdditiveAttention", dict(use_scale=False), [(2, 3, 4), (2, 5, 4)], {}),
+    ("einsum_dense", "EinsumDense", dict(equation="ab,bc->ac", output_shape=4, bias_axes="c"), [(3, 5)], {}),
+    ("einsum_dense_3d", "EinsumDense", dict(equation="abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de",
+                                            activation="tanh"), [(2, 4, 5)], {}),
+    ("einsum_dense_ellipsis", "EinsumDense", dict(equation="...b,bc->...c", output_shape=3, bias_axes="c"),
+     [(2, 3, 4)], {}),
+    ("activity_regularization", "ActivityRegularization", dict(l1=0.1, l2=0.2), [(3, 4)], {}),
+    ("alpha_dropout_inference", "AlphaDropout", dict(rate=0.4), [(3, 4)], {}),
+    ("gaussian_dropout_inference", "GaussianDropout", dict(rate=0.4), [(3, 4)], {}),
+    ("spatial_dropout3d_inference", "SpatialDropout3D", dict(rate=0.4), [(1, 2, 2, 2, 3)], {}),
+    ("masking", "Masking", dict(mask_value=0.0), [(2, 4, 3)], dict(zero_steps=True)),
+    ("softmax", "Softmax", dict(axis=-1), [(2, 3, 5)], {}),
+    ("layer_norm_rms", "LayerNormalization", dict(rms_scaling=True), [(2, 3, 5)], {}),
+    ("batch_norm_training", "BatchNormalization", dict(momentum=0.5, epsilon=1e-3), [(6, 4)],
+     dict(training=True)),
+    ("identity", "Identity", dict(), [(2, 3)], {}),
+    ("flatten_channels_first", "Flatten", dict(data_format="channels_first"), [(2, 3, 4, 2)], {}),
+    ("reshape_minus_one", "Reshape", dict(target_shape=(-1, 2)), [(2, 3, 4)], {}),
+]
+
+
+def _np(t):
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+def _flat(y):
+    return list(y) if isinstance(y, (list, tuple)) else [y]
+
+
+def _same_config_value(a, b):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_config_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(_same_config_value(a[k], b[k]) for k in a if k in b and k != "registered_name")
+    return a == b
+
+
+def check_layer_against_keras(name, kwargs, shapes, call=None, training=False, tol=1e-5, zero_steps=False,
+                              grad=True):
+    """The shared harness: one layer configuration, Keras 3 vs ember."""
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    if zero_steps:
+        xs[0][0, 1] = 0.0
+        xs[0][1, 3] = 0.0
+    call = dict(call or {})
+    if training:
+        call["training"] = True
+    kl = getattr(keras.layers, name)(**kwargs)
+    el = getattr(ek.layers, name)(**kwargs)
+
+    # Keras's own config builds the ember layer too.
+    kcfg = kl.get_config()
+    from_keras = getattr(ek.layers, name).from_config(dict(kcfg))
+    ecfg = from_keras.get_config()
+    for key, value in ecfg.items():
+        if key in kcfg and key not in ("name", "dtype", "trainable"):
+            assert _same_config_value(value, kcfg[key]), (key, value, kcfg[key])
+
+    # Build both by an inference call, give ember Keras's weights, then make the call under test.
+    with torch.no_grad():
+        kl([torch.tensor(x) for x in xs] if len(xs) > 1 else torch.tensor(xs[0]))
+    ein = [ember.tensor(x, requires_grad=True) for x in xs]
+    ein_arg = ein if len(ein) > 1 else ein[0]
+    with ember.no_grad():
+        el([ember.tensor(x) for x in xs] if len(xs) > 1 else ember.tensor(xs[0]))
+    kw, ew = kl.weights, el.weights
+    assert [w.name for w in ew] == [w.name for w in kw]
+    for e, k in zip(ew, kw):
+        assert tuple(e.shape) == tuple(k.shape), (k.path, e.shape, k.shape)
+        e.assign(_np(k.value))
+    kin = [torch.tensor(x, requires_grad=True) for x in xs]
+    ky = _flat(kl(kin if len(kin) > 1 else kin[0], **call))
+    ey = _flat(el(ein_arg, **call))
+    assert len(ey) == len(ky)
+    for e, k in zip(ey, ky):
+        assert tuple(e.shape) == tuple(k.shape)
+        np.testing.assert_allclose(e.numpy(force=True), _np(k), rtol=tol, atol=tol)
+    for e, k in zip(ew, kw):
+        np.testing.assert_allclose(e.numpy(), _np(k.value), rtol=tol, atol=tol, err_msg=k.path)
+
+    # Output shapes (batch unknown).
+    in_shapes = [(None,) + tuple(s[1:]) for s in shapes]
+    kshape = kl.compute_output_shape(in_shapes if len(in_shapes) > 1 else in_shapes[0])
+    eshape = el.compute_output_shape(in_shapes if len(in_shapes) > 1 else in_shapes[0])
+    assert _same_config_value(eshape, kshape), (eshape, kshape)
+
+    # Gradients of one scalar loss with respect to the inputs and the weights.
+    if grad:
+        rs = [rng.standard_normal(tuple(k.shape)).astype(np.float32) for k in ky]
+        sum(((k * torch.tensor(r)).sum() for k, r in zip(ky, rs) if k.requires_grad), torch.zeros(())).backward()
+        loss = None
+        for e, r in zip(ey, rs):
+            if e.requires_grad:
+                term = (e * ember.tensor(r)).sum()
+                loss = term if loss is None else loss + term
+        if loss is not None:
+            loss.backward()
+        for e, k in zip(ein, kin):
+            if k.grad is None:
+                assert e.grad is None or not np.any(e.grad.numpy())
+            else:
+                np.testing.assert_allclose(e.grad.numpy(), _np(k.grad), rtol=tol * 10, atol=tol * 10)
+        for e, k in zip(ew, kw):
+            kg = k.value.grad
+            if kg is None:
+                assert e.grad is None or not np.any(e.grad.numpy()), k.path
+            else:
+                np.testing.assert_allclose(e.grad.numpy(), _np(kg), rtol=tol * 10, atol=tol * 10, err_msg=k.path)
+
+    # The ember config round trip.
+    again = type(el).from_config(el.get_config()).get_config()
+    cfg = el.get_config()
+    again.pop("name")
+    cfg.pop("name")
+    assert again == cfg
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+def test_layer_matches_keras(row):
+    _, name, kwargs, shapes, options = row
+    check_layer_against_keras(name, kwargs, shapes, **options)
