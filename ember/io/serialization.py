@@ -20,7 +20,16 @@ tensor and array leaves of the saved object; its ``__metadata__`` holds
                                                 keys are nodes too, so int keys stay int
   ``{"@": "float", "v": "inf"}``                ``inf``, ``-inf`` or ``nan``
   ``{"@": "dtype", "name": "float32"}``         ``ember.float32``
+  ``{"@": "set", "items": [...]}``              set (``"frozen": true`` for frozenset)
+  ``{"@": "object", "id": n, "class": ref,      an ``nn.Module``: ``ref`` is
+  "state": dict}``                              ``{"module": m, "name": qualname}``,
+                                                ``state`` its ``__dict__``
+  ``{"@": "ref", "id": n}``                     the object numbered ``n`` again
+  ``{"@": "global", "module": m, "name": q}``   a module-level class or function
   ============================================  ==================================
+
+Objects and globals are rebuilt only under the policy of :mod:`ember.io.objects`: allow-listed
+names, and (with ``weights_only=False``) ember's own classes; anything else is refused.
 
 Tensor names are the dotted path of dict keys and list positions (``"state.0.exp_avg"``), so
 a flat ``{str: Tensor}`` state dict is stored under its own keys: a plain safetensors file
@@ -39,16 +48,20 @@ import collections
 import json
 import math
 import os
+import types
 
 import numpy as np
 
-from ember.io import safetensors
+from ember.io import objects, safetensors
 
 __all__ = ["save", "load"]
 
 _VERSION = "1"
-_KINDS = ("tensors, NumPy arrays and scalars, int, float, bool, str, None, ember dtypes, and "
-          "dicts, lists and tuples of them")
+_KINDS = ("tensors, NumPy arrays and scalars, int, float, bool, str, None, ember dtypes, nn.Modules, "
+          "module-level classes and functions, and dicts, lists, tuples and sets of them")
+# A module's containers of parameters, buffers and children add no level to tensor names, so a
+# saved model's tensors are named as its state_dict keys ("fc1.weight").
+_FLAT_STATE = ("_parameters", "_buffers", "_modules")
 
 
 def _tensor_type():
@@ -64,6 +77,7 @@ class _Encoder:
     def __init__(self):
         self.tensors = {}
         self.names_by_id = {}
+        self.objects = {}
         self.Tensor = _tensor_type()
 
     def name_for(self, path):
@@ -117,8 +131,36 @@ class _Encoder:
             return [self.encode(v, path + (i,)) for i, v in enumerate(obj)]
         if isinstance(obj, tuple):
             return {"@": "tuple", "items": [self.encode(v, path + (i,)) for i, v in enumerate(obj)]}
+        if isinstance(obj, (set, frozenset)):
+            node = {"@": "set", "items": [self.encode(v, path) for v in obj]}
+            if isinstance(obj, frozenset):
+                node["frozen"] = True
+            return node
+        if objects.is_module(obj):
+            return self.encode_object(obj, path)
+        if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+            ref = objects.reference(obj)
+            if ref is not None:
+                return {"@": "global", **ref}
         raise TypeError(f"ember.save cannot store {type(obj).__name__} at {_describe(path)}; "
                         f"it stores {_KINDS}")
+
+    def encode_object(self, obj, path):
+        known = self.objects.get(id(obj))
+        if known is not None:
+            return {"@": "ref", "id": known}
+        ref = objects.reference(type(obj))
+        if ref is None:
+            raise TypeError(f"ember.save cannot store the {type(obj).__qualname__} at {_describe(path)}: its class "
+                            f"has no importable name (is it defined inside a function?)")
+        number = self.objects[id(obj)] = len(self.objects)
+        state = obj.__getstate__()
+        if not isinstance(state, dict):
+            raise TypeError(f"ember.save cannot store the {type(obj).__qualname__} at {_describe(path)}: its "
+                            f"__getstate__() returned {type(state).__name__}, not a dict")
+        items = [[self.encode_key(k, path), self.encode(v, path if k in _FLAT_STATE else path + (k,))]
+                 for k, v in state.items()]
+        return {"@": "object", "id": number, "class": ref, "state": {"@": "dict", "items": items}}
 
     def encode_key(self, key, path):
         if key is None or isinstance(key, (bool, str, int, float)):
@@ -138,15 +180,18 @@ def _is_dtype(obj):
         return False
 
 
-def save(obj, f):
-    """Save ``obj`` (a state dict, an optimizer state dict, or any nesting of dicts, lists
-    and tuples of tensors, arrays and Python scalars) to ``f``, a path or a writable binary file.
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Save ``obj`` (a state dict, an optimizer state dict, a whole ``nn.Module``, or any nesting
+    of dicts, lists and tuples of tensors, arrays and Python scalars) to ``f``, a path or a
+    writable binary file. A module is stored as data (see :mod:`ember.io.objects`), never pickled.
 
     Paths are written atomically: a crash mid-save leaves the previous file intact.
 
     Args:
         obj: what to save; see the module docstring for what may be inside.
         f (str, os.PathLike or file): destination.
+        pickle_module, pickle_protocol, ...: PyTorch's arguments, accepted and unused (no pickle).
 
     Raises:
         TypeError: naming where in ``obj`` an unsupported value sits.
@@ -169,12 +214,14 @@ def save(obj, f):
 
 
 class _Decoder:
-    def __init__(self, arrays, source):
+    def __init__(self, arrays, source, weights_only=True):
         import ember
         self.ember = ember
         self.arrays = arrays
         self.source = source
+        self.weights_only = weights_only
         self.built = {}
+        self.objects = {}
 
     def fail(self, node, why):
         raise ValueError(f"{self.source}: corrupt ember structure at {node!r}: {why}")
@@ -217,7 +264,27 @@ class _Decoder:
             if not isinstance(value, self.ember.dtype):
                 self.fail(node, "unknown dtype")
             return value
+        if tag == "set":
+            return (frozenset if node.get("frozen") else set)(self.decode(v) for v in node.get("items", []))
+        if tag == "global":
+            return objects.resolve(node, self.weights_only, self.source, "global")
+        if tag == "object":
+            return self.decode_object(node)
+        if tag == "ref":
+            if node.get("id") not in self.objects:
+                self.fail(node, "reference to an object not defined before it")
+            return self.objects[node["id"]]
         self.fail(node, f"unknown tag {tag!r}")
+
+    def decode_object(self, node):
+        cls = objects.resolve(node.get("class"), self.weights_only, self.source, "class")
+        if not isinstance(cls, type):
+            self.fail(node, f"{cls!r} is not a class")
+        obj = cls.__new__(cls)
+        # Registered before its state is decoded, so references to it from inside resolve.
+        self.objects[node.get("id")] = obj
+        objects.set_state(obj, self.decode(node.get("state")), self.source)
+        return obj
 
     def leaf(self, tag, node, arr):
         if tag == "ndarray":
@@ -236,22 +303,43 @@ class _Decoder:
         return t
 
 
-def load(f, map_location=None, *, weights_only=True, mmap=None):
+def _check_map_location(map_location):
+    if map_location is None or callable(map_location):
+        return
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        if str(target).split(":")[0] != "cpu":
+            raise RuntimeError(f"ember.load: map_location={map_location!r} asks for device '{target}', but ember "
+                               f"runs on the CPU only; use map_location='cpu' or leave it out")
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Load an object saved by :func:`save`, or any safetensors file, from ``f`` (a path or a
     readable binary file).
 
     Files without ember's structure metadata (written by other safetensors writers) load as
-    a ``{name: ember.Tensor}`` dict. ``map_location``, ``weights_only`` and ``mmap`` are
-    accepted for PyTorch compatibility and ignored: ember is CPU-only and never unpickles.
+    a ``{name: ember.Tensor}`` dict. Loading never unpickles and never runs code from the file.
+
+    Args:
+        weights_only (bool): True (the default, as in PyTorch) loads tensors, state dicts and
+            plain data, and rebuilds only allow-listed classes
+            (:func:`ember.serialization.add_safe_globals`); False also rebuilds ember's own
+            module classes. Other classes are refused either way.
+        map_location: ``None``, ``"cpu"``, a CPU device, a dict mapping to ``"cpu"`` or a
+            callable; ember runs on the CPU, so any other device is an error.
+        mmap, pickle_module, **pickle_load_args: PyTorch's arguments, accepted and unused.
 
     Raises:
         ValueError: (``SafetensorsError``) naming the file and the problem, for corrupt files.
+        pickle.UnpicklingError: (``RefusedGlobal``) naming a class the file asks for and the call
+            that allows it.
     """
-    del map_location, weights_only, mmap
+    del mmap, pickle_module, pickle_load_args
+    _check_map_location(map_location)
     arrays, metadata = safetensors.load_file_with_metadata(f)
     source = f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file>")
     structure = (metadata or {}).get("ember.structure")
-    decoder = _Decoder(arrays, source)
+    decoder = _Decoder(arrays, source, weights_only=weights_only is not False)
     if structure is None:
         return {name: decoder.leaf("tensor", {}, arr) for name, arr in arrays.items()}
     try:
