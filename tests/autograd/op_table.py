@@ -233,4 +233,7 @@ OPS = [
     u("isfinite", lambda L, x: L.isfinite(L.log(x)), grad=False),
 ]
 
+from .op_table_pointwise import OPS as _POINTWISE  # noqa: E402  (pointwise ops and ember.special)
+
+OPS += _POINTWISE
 OP_NAMES = [op.name for op in OPS]

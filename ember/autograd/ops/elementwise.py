@@ -425,13 +425,20 @@ arcsin, arccos, arctan, negative, absolute, fix = asin, acos, atan, neg, abs, tr
 
 
 def erfinv(input):
-    """Inverse error function, by Newton steps on ``erf`` from a close initial guess."""
+    """Inverse error function: Winitzki's closed-form guess, then Newton steps on erf (on erfc in the tails)."""
+    from ...backend.special_gamma import erf as _erf64, erfc as _erfc64
     x = input
     a = _float_arr(x._data).astype(np.float64)
-    w = -np.log((1.0 - a) * (1.0 + a))
-    y = np.sign(a) * np.sqrt(np.sqrt((2 / (math.pi * 0.147) + w / 2) ** 2 - w / 0.147) - (2 / (math.pi * 0.147) + w / 2))
-    for _ in range(3):
-        y = y - (_erf_np(y) - a) / (_TWO_OVER_SQRT_PI * np.exp(-y * y))
+    with np.errstate(all="ignore"):
+        ln = np.log((1.0 - a) * (1.0 + a))
+        c = 2 / (math.pi * 0.147) + ln / 2
+        y = np.sign(a) * np.sqrt(np.sqrt(c * c - ln / 0.147) - c)
+        tail = np.abs(a) > 0.5
+        for _ in range(4):
+            yy = np.abs(y)
+            resid = np.where(tail, (1.0 - np.abs(a)) - _erfc64(yy), _erf64(yy) - np.abs(a))
+            y = np.sign(a) * (yy - resid / (_TWO_OVER_SQRT_PI * np.exp(-yy * yy)))
+        y = np.where(np.abs(a) == 1, np.sign(a) * np.inf, np.where(np.abs(a) > 1, np.nan, y))
     t = out(y.astype(_float_arr(x._data).dtype))
     if _gm.enabled and x._rg:
         _rec(t, "ErfinvBackward0",
