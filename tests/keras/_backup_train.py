@@ -1,6 +1,8 @@
-"""A training program for the BackupAndRestore test: ``python _backup_train.py BACKUP_DIR OUT.npz [KILL_EPOCH]``.
+"""A training program for the BackupAndRestore test:
+``python _backup_train.py BACKUP_DIR OUT.npz [KILL_EPOCH|-] [SAVE_FREQ]``.
 
-With KILL_EPOCH it SIGKILLs itself in the middle of that epoch (after a few batches), as a crash would."""
+With KILL_EPOCH it SIGKILLs itself in the middle of that epoch (after a few batches), as a crash would;
+SAVE_FREQ (default ``epoch``) is BackupAndRestore's: an integer saves every that many batches."""
 import os
 import signal
 import sys
@@ -14,7 +16,8 @@ from ember.keras import layers
 
 def main():
     backup_dir, out = sys.argv[1], sys.argv[2]
-    kill_epoch = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    kill_epoch = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != "-" else None
+    save_freq = int(sys.argv[4]) if len(sys.argv) > 4 else "epoch"
     keras.utils.set_random_seed(7)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((96, 6)).astype(np.float32)
@@ -36,7 +39,7 @@ def main():
     seen = []
     record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
     model.fit(x, y, epochs=6, batch_size=16, verbose=0,
-              callbacks=[keras.callbacks.BackupAndRestore(backup_dir), Killer(), record])
+              callbacks=[keras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq), Killer(), record])
     np.savez(out, *model.get_weights(), epochs=np.array(seen), rng=ember.rand(3).numpy())
 
 

@@ -84,10 +84,11 @@ def test_model_checkpoint_keeps_the_best(tmp_path):
         keras.callbacks.ModelCheckpoint(str(tmp_path / "x.h5"))
 
 
-def _run_script(backup, out, kill_epoch=None):
+def _run_script(backup, out, kill_epoch=None, save_freq=None):
     args = [sys.executable, os.path.join(HERE, "_backup_train.py"), backup, out]
-    if kill_epoch is not None:
-        args.append(str(kill_epoch))
+    args.append("-" if kill_epoch is None else str(kill_epoch))
+    if save_freq is not None:
+        args.append(str(save_freq))
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)))
     return subprocess.run(args, env=env, capture_output=True, timeout=300)
 
@@ -108,6 +109,26 @@ def test_backup_and_restore_resumes_a_killed_process_to_the_same_weights(tmp_pat
         if key != "epochs":
             np.testing.assert_array_equal(ref[key], got[key])
     assert not os.path.exists(backup)  # deleted after a completed fit
+
+
+def test_backup_and_restore_with_integer_save_freq_resumes_inside_the_epoch(tmp_path):
+    # 6 batches an epoch, a save every 4 batches: the last save before the kill (epoch 3, after its
+    # third batch) is after batch 1 of epoch 3, so the resumed fit starts there, not at batch 0.
+    reference = _run_script(str(tmp_path / "backup_ref"), str(tmp_path / "ref.npz"), save_freq=4)
+    assert reference.returncode == 0, reference.stderr.decode()
+    backup, out = str(tmp_path / "backup"), str(tmp_path / "resumed.npz")
+    killed = _run_script(backup, out, kill_epoch=3, save_freq=4)
+    assert killed.returncode == -signal.SIGKILL
+    import ember
+    saved = ember.load(os.path.join(backup, "latest.safetensors"))
+    assert (saved["epoch"], saved["step"], saved["epoch_done"]) == (3, 1, False)
+    resumed = _run_script(backup, out, save_freq=4)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    ref, got = np.load(str(tmp_path / "ref.npz")), np.load(out)
+    np.testing.assert_array_equal(got["epochs"], [3, 4, 5])
+    for key in ref.files:
+        if key != "epochs":
+            np.testing.assert_array_equal(ref[key], got[key])
 
 
 def test_reduce_lr_on_plateau_and_learning_rate_scheduler():

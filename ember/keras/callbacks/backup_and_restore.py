@@ -4,8 +4,10 @@ At the end of every epoch (or every ``save_freq`` batches) the callback writes, 
 one ember checkpoint (safetensors) to ``backup_dir``: the model's weights, the optimizer's
 state (moments and iteration count), ember's random-generator state and the epoch reached.
 When ``fit`` starts again with the same callback directory, it loads that checkpoint and
-continues from the next epoch; the batches (data order, dropout masks) are the same as in an
-uninterrupted run, so the final weights are too. The backup is deleted when ``fit``
+continues from the next epoch; with an integer ``save_freq`` it continues inside the epoch,
+after the last batch it saved. The batches (data order, dropout masks) are the same as in an
+uninterrupted run, so the final weights are too, bit for bit. (The epoch's running metrics
+restart with the resumed batches.) The backup is deleted when ``fit``
 finishes (``delete_checkpoint=True``).
 """
 import os
@@ -48,10 +50,12 @@ class BackupAndRestore(Callback):
                 optimizer.build(self.model.trainable_weights)
             optimizer.load_state_dict(state["optimizer"])
         ember.set_rng_state(state["rng"])
+        self._batches_seen = int(state.get("batches_seen", 0))
         if state.get("epoch_done", True):
             self.model._initial_epoch = int(state["epoch"]) + 1
         else:
             self.model._initial_epoch = int(state["epoch"])
+            self.model._initial_step = int(state["step"]) + 1
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -60,19 +64,21 @@ class BackupAndRestore(Callback):
         if isinstance(self.save_freq, int) and not isinstance(self.save_freq, bool):
             self._batches_seen += 1
             if self._batches_seen % self.save_freq == 0:
-                self._save(self._current_epoch, epoch_done=False)
+                self._save(self._current_epoch, epoch_done=False, step=batch)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq == "epoch":
             self._save(epoch, epoch_done=True)
 
-    def _save(self, epoch, epoch_done):
+    def _save(self, epoch, epoch_done, step=-1):
         import ember
         os.makedirs(self.backup_dir, exist_ok=True)
         optimizer = self.model.optimizer
         state = {
             "epoch": int(epoch),
             "epoch_done": bool(epoch_done),
+            "step": int(step),
+            "batches_seen": int(self._batches_seen),
             "weights": [np.array(w) for w in self.model.get_weights()],
             "optimizer": optimizer.state_dict() if hasattr(optimizer, "state_dict") else None,
             "rng": ember.get_rng_state(),

@@ -55,6 +55,7 @@ class Trainer:
     stop_training = False
     history = None
     _initial_epoch = None
+    _initial_step = None
     train_function = None
 
     # -- compile -------------------------------------------------------------------------------
@@ -146,7 +147,8 @@ class Trainer:
                 trainable = [p for p in model.trainable_weights]
             for p in trainable:
                 p._grad = None
-            loss.backward()
+            # Keras scales the loss for loss_scale_factor / LossScaleOptimizer; the optimizer unscales.
+            (optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss).backward()
             optimizer.step()
             return loss.detach(), _detach(y_pred), _detach(parts)
         return train_step
@@ -254,16 +256,21 @@ class Trainer:
         callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                  verbose=verbose, epochs=epochs, steps=adapter.num_batches)
         self.stop_training = False
-        self._initial_epoch = None
+        self._initial_epoch = self._initial_step = None
         self.make_train_function()
         callbacks.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
+        skip = self._initial_step or 0  # BackupAndRestore resuming inside an epoch
         training_logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             logs = {}
             for step, batch in enumerate(adapter.batches(epoch)):
+                if skip:
+                    if step < skip:
+                        continue
+                    skip = 0
                 callbacks.on_train_batch_begin(step)
                 logs = self.train_step(batch)
                 callbacks.on_train_batch_end(step, logs)
@@ -281,6 +288,8 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if hasattr(self.optimizer, "finalize_variable_values"):
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
