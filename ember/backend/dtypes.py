@@ -24,7 +24,7 @@ class dtype:
         self.itemsize = self.numpy.itemsize
         self.category = category  # 0 bool, 1 integer, 2 floating
         self.is_floating_point = category == 2
-        self.is_signed = name not in ("bool", "uint8")
+        self.is_signed = name != "bool" and not name.startswith("uint")
 
     def __repr__(self):
         return "ember." + self.name
@@ -49,8 +49,13 @@ int64 = dtype("int64", np.int64, 1)
 float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
+# PyTorch's "limited support" unsigned types: they hold data and convert, but promote with nothing.
+uint16 = dtype("uint16", np.uint16, 1)
+uint32 = dtype("uint32", np.uint32, 1)
+uint64 = dtype("uint64", np.uint64, 1)
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, uint16, uint32, uint64)
+_LIMITED_UINT = (uint16, uint32, uint64)
 _NAMES = {d.name: d for d in ALL}
 _ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64,
             "int": int32, "short": int16, "bool": bool_}
@@ -140,8 +145,17 @@ def promote_types(da, db):
     if da is db:
         return da
     if da.category != db.category:
+        if da.category < 2 and db.category < 2 and (da in _LIMITED_UINT or db in _LIMITED_UINT):
+            raise _no_uint_promotion(da, db)
         return da if da.category > db.category else db
+    if da in _LIMITED_UINT or db in _LIMITED_UINT:
+        raise _no_uint_promotion(da, db)
     return _FROM_NP[np.promote_types(da.numpy, db.numpy)]
+
+
+def _no_uint_promotion(da, db):
+    return RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                        f"{da.name} and {db.name}")
 
 
 def promote_scalar(t, x):
