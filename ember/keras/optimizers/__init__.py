@@ -11,9 +11,13 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .rmsprop import RMSprop
 from .adagrad import Adagrad
+from .adam_family import Nadam, Adamax, Lamb, Lion
+from .adaptive import Adadelta, Adafactor, Ftrl
+from .muon_lso import Muon, LossScaleOptimizer
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
-_CLASSES = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+_CLASSES = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax, Lamb, Lion, Adadelta,
+                                    Adafactor, Ftrl, Muon, LossScaleOptimizer)}
+_BY_NAME = {name.lower(): c for name, c in _CLASSES.items()}
 
 
 def get(identifier):
@@ -23,6 +27,8 @@ def get(identifier):
     """
     from ... import optim
     if isinstance(identifier, optim.Optimizer):
+        return identifier
+    if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
@@ -34,15 +40,24 @@ def get(identifier):
         cls = _CLASSES.get(identifier.get("class_name"))
         if cls is None:
             raise ValueError(f"Unknown optimizer class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return cls.from_config(dict(identifier.get("config", {})))
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+
+def deserialize(config, custom_objects=None):
+    """The optimizer a ``serialize`` config describes."""
+    cls = _CLASSES.get(config.get("class_name")) or (custom_objects or {}).get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown optimizer class {config.get('class_name')!r}")
+    return cls.from_config(dict(config.get("config", {})))
 
 
 def serialize(optimizer):
     if type(optimizer).__name__ in _CLASSES and isinstance(optimizer, Optimizer):
         return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
-                "config": optimizer.get_config()}
+                "config": optimizer.get_config(), "registered_name": None}
     return None
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "schedules", "get", "serialize"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nadam", "Adamax", "Lamb", "Lion", "Adadelta",
+           "Adafactor", "Ftrl", "Muon", "LossScaleOptimizer", "schedules", "get", "serialize", "deserialize"]

@@ -29,7 +29,7 @@ class Adam(Optimizer):
             state["velocity_hat"] = slot(param)
 
     def update_step(self, g, w, lr, state):
-        t = self._iterations._data + 1  # a 0-d array: read as data, not baked into a captured step
+        t = self._local_step()  # a 0-d array: read as data, not baked into a captured step
         m, v = state["momentum"]._data, state["velocity"]._data
         m += (g - m) * (1 - self.beta_1)
         v += (np.square(g) - v) * (1 - self.beta_2)

@@ -7,7 +7,14 @@ so it is an ``ember.optim.Optimizer`` whose parameter groups are filled by ``bui
 gradient clipping (``clipvalue``, ``clipnorm``, ``global_clipnorm``), decoupled weight
 decay (``w -= lr * weight_decay * w``), then the subclass's ``update_step``; the
 learning rate may be a float or a schedule evaluated at ``iterations``.
+
+Also as Keras: ``gradient_accumulation_steps=n`` sums the gradients of ``n`` calls and applies their
+mean on every ``n``-th (``iterations`` counts every call); ``use_ema`` keeps an exponential moving
+average of each variable (``ema_momentum``, copied into the variables every
+``ema_overwrite_frequency`` steps and by ``finalize_variable_values``); ``loss_scale_factor`` is
+exposed as ``scale_loss(loss)`` and divided out of the gradients.
 """
+import re
 import math
 from collections import OrderedDict, defaultdict
 
@@ -30,10 +37,21 @@ class Optimizer(optim.Optimizer):
         if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        if gradient_accumulation_steps is not None and (int(gradient_accumulation_steps) != gradient_accumulation_steps
+                                                        or gradient_accumulation_steps < 2):
+            raise ValueError("`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema and not 0 <= ema_momentum <= 1:
+            raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
         self.name = name or type(self).__name__.lower()
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.use_ema = use_ema
+        self.ema_momentum, self.ema_overwrite_frequency = ema_momentum, ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._exclude_wd_ids, self._exclude_wd_pattern = set(), None
+        self._ema, self._accumulated = {}, {}
         if isinstance(learning_rate, dict):
             learning_rate = _schedules.deserialize(learning_rate)
         self._learning_rate = learning_rate
@@ -51,8 +69,17 @@ class Optimizer(optim.Optimizer):
 
     @property
     def iterations(self):
-        """Batches done so far (Keras's ``optimizer.iterations``)."""
-        return int(self._iterations._data)
+        """Updates done so far (Keras's ``optimizer.iterations``: batches, divided by
+        ``gradient_accumulation_steps`` when gradients are accumulated)."""
+        n = int(self._iterations._data)
+        return n // self.gradient_accumulation_steps if self.gradient_accumulation_steps else n
+
+    def _local_step(self):
+        """``iterations + 1`` as a 0-d array (read as data, so that a captured step sees the current value)."""
+        it = self._iterations._data
+        if self.gradient_accumulation_steps:
+            it = it // self.gradient_accumulation_steps
+        return it + 1
 
     @iterations.setter
     def iterations(self, value):
@@ -62,7 +89,7 @@ class Optimizer(optim.Optimizer):
     def _current_lr(self):
         lr = self._learning_rate
         if isinstance(lr, _schedules.LearningRateSchedule):
-            return float(lr(self.iterations))
+            return float(lr(int(self._iterations._data)))
         if callable(lr):
             return float(lr())
         return float(lr)
@@ -114,8 +141,20 @@ class Optimizer(optim.Optimizer):
         return self.apply([g for g, _ in grads_and_vars], [v for _, v in grads_and_vars])
 
     def apply(self, grads, trainable_variables=None):
+        """Keras's API: update ``trainable_variables`` (default: the variables it was built on) from
+        ``grads``, in the same order."""
+        grads = list(grads)
         if trainable_variables is None:
+            if not self.built:
+                raise ValueError("When passing `grads` without `variables`, the optimizer must already be built "
+                                 "on a list of variables. Call `optimizer.build(trainable_variables)` first.")
             trainable_variables = self._params()
+            if len(grads) != len(trainable_variables):
+                raise ValueError(f"When passing `grads` as a list of gradient tensors, the gradients must match "
+                                 f"the optimizer's variables one-to-one. Received a list of {len(grads)} "
+                                 f"gradients, but the optimizer is tracking {len(trainable_variables)} trainable "
+                                 "variables.")
+        trainable_variables = list(trainable_variables)
         if not self.built:
             self.build(trainable_variables)
         for g, v in zip(grads, trainable_variables):
@@ -128,12 +167,22 @@ class Optimizer(optim.Optimizer):
         loss = self._eval_closure(closure)
         lr = self._current_lr()
         pairs = [(p, p._grad._data) for g in self.param_groups for p in g["params"] if p._grad is not None]
+        if self.loss_scale_factor is not None:
+            pairs = [(p, gd / self.loss_scale_factor) for p, gd in pairs]
+        if self.gradient_accumulation_steps:
+            pairs = self._accumulate(pairs)
+            if pairs is None:
+                if self.use_ema:
+                    self._update_ema(())
+                np.add(self._iterations._data, 1, out=self._iterations._data)
+                return loss
         if self.global_clipnorm is not None:
             norm = math.sqrt(sum(float(np.sum(np.square(gd, dtype=np.float64))) for _, gd in pairs))
             if norm > self.global_clipnorm:
                 pairs = [(p, gd * (self.global_clipnorm / norm)) for p, gd in pairs]
         for group in self.param_groups:
             group["lr"] = lr
+        self._before_update(lr)
         for p, gd in pairs:
             if self.clipnorm is not None:
                 n = float(np.sqrt(np.sum(np.square(gd, dtype=np.float64))))
@@ -141,12 +190,77 @@ class Optimizer(optim.Optimizer):
                     gd = gd * (self.clipnorm / n)
             elif self.clipvalue is not None:
                 gd = np.clip(gd, -self.clipvalue, self.clipvalue)
-            if self.weight_decay:
-                p._data -= (lr * self.weight_decay) * p._data
+            wd = self._weight_decay_for(p)
+            if wd:
+                p._data -= (lr * wd) * p._data
             self.update_step(gd, p, lr, self._slots(p))
             p._bump()
+        if self.use_ema:
+            self._update_ema(pairs)
         np.add(self._iterations._data, 1, out=self._iterations._data)
         return loss
+
+    def _before_update(self, lr):
+        """Once per applied step, before the variables are updated (Nadam's momentum-cache product)."""
+
+    def _accumulate(self, pairs):
+        """Add this call's gradients to the accumulators; on every n-th call return the mean gradients."""
+        n = self.gradient_accumulation_steps
+        for p, gd in pairs:
+            acc = self._accumulated.get(p)
+            if acc is None:
+                acc = self._accumulated[p] = np.zeros_like(p._data)
+            acc += gd
+        if (int(self._iterations._data) + 1) % n != 0:
+            return None
+        out = [(p, self._accumulated[p] / n) for p, _ in pairs]
+        for a in self._accumulated.values():
+            a[...] = 0
+        return out
+
+    def _update_ema(self, pairs):
+        m = self.ema_momentum if self.iterations != 0 else 0.0
+        for p in self._params():
+            avg = self._ema.get(p)
+            if avg is None:
+                avg = self._ema[p] = np.array(p._data, copy=True)
+            avg *= m
+            avg += (1 - m) * p._data
+        if self.ema_overwrite_frequency and (self.iterations + 1) % self.ema_overwrite_frequency == 0:
+            self.finalize_variable_values(self._params())
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``: set each variable to its moving average (Keras calls it at the end of ``fit``)."""
+        if self.use_ema:
+            for p in var_list:
+                if p in self._ema:
+                    p._data[...] = self._ema[p]
+                    p._bump()
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` (the gradients are divided by it again before the update)."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Leave the variables ``var_list``, and those whose name or path matches one of ``var_names``, out
+        of the weight decay. Must be called before the optimizer is built."""
+        if self.built:
+            raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is "
+                             "built.")
+        self._exclude_wd_ids = {id(v) for v in (var_list or [])}
+        self._exclude_wd_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, p):
+        if id(p) in self._exclude_wd_ids:
+            return False
+        if self._exclude_wd_pattern is not None:
+            name = getattr(p, "path", None) or getattr(p, "name", None) or ""
+            if self._exclude_wd_pattern.search(str(name)):
+                return False
+        return True
+
+    def _weight_decay_for(self, p):
+        return self.weight_decay if self.weight_decay and self._use_weight_decay(p) else None
 
     def _slots(self, p):
         state = self.state[p]
@@ -176,7 +290,10 @@ class Optimizer(optim.Optimizer):
         if isinstance(lr, _schedules.LearningRateSchedule):
             lr = _schedules.serialize(lr)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue,
+                "use_ema": self.use_ema, "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency, "loss_scale_factor": self.loss_scale_factor,
+                "gradient_accumulation_steps": self.gradient_accumulation_steps}
 
     @classmethod
     def from_config(cls, config):

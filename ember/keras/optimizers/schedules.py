@@ -123,17 +123,47 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2017): period ``i`` lasts
+    ``first_decay_steps * t_mul^i`` steps and peaks at ``initial_learning_rate * m_mul^i``; within a
+    period ``lr = peak * ((1 - alpha) * 0.5 * (1 + cos(pi * f)) + alpha)``, ``f`` the fraction done."""
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0,
+                 name="SGDRDecay"):
+        if first_decay_steps <= 0:
+            raise ValueError(f"Argument `first_decay_steps` must be > 0. Received: "
+                             f"first_decay_steps={first_decay_steps}")
+        self.initial_learning_rate, self.first_decay_steps = initial_learning_rate, first_decay_steps
+        self.t_mul, self.m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
+
+    def __call__(self, step):
+        frac = step / self.first_decay_steps
+        if self.t_mul == 1.0:
+            i = math.floor(frac)
+            frac -= i
+        else:
+            i = math.floor(math.log(1.0 - frac * (1.0 - self.t_mul)) / math.log(self.t_mul))
+            done = (1.0 - self.t_mul ** i) / (1.0 - self.t_mul)
+            frac = (frac - done) / self.t_mul ** i
+        cosine = 0.5 * self.m_mul ** i * (1.0 + math.cos(math.pi * frac))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
+                "t_mul": self.t_mul, "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
 _ALL = {c.__name__: c for c in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                CosineDecay)}
+                                CosineDecay, CosineDecayRestarts)}
 
 
 def serialize(schedule):
     return {"module": "keras.optimizers.schedules", "class_name": type(schedule).__name__,
-            "config": schedule.get_config()}
+            "config": schedule.get_config(), "registered_name": None}
 
 
-def deserialize(config):
-    cls = _ALL.get(config.get("class_name"))
+def deserialize(config, custom_objects=None):
+    cls = _ALL.get(config.get("class_name")) or (custom_objects or {}).get(config.get("class_name"))
     if cls is None:
         raise ValueError(f"Unknown learning rate schedule {config.get('class_name')!r}")
     return cls.from_config(config["config"])
