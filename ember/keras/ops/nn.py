@@ -477,11 +477,12 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
 
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
                mask_index=0):
-    """Greedy CTC decoding: ``(decoded (1, batch, time) padded with -1, scores (batch, 1))``."""
+    """Greedy CTC decoding: ``(decoded (1, batch, time) padded with -1, scores (batch, 1))``; the score is
+    minus the sum of each step's largest input (Keras's, on the inputs as given)."""
     if strategy != "greedy":
         raise NotImplementedError("ctc_decode: only strategy='greedy' is implemented in ember")
     x = _T(inputs)
-    lp = _E.log_softmax(cast(x, result_type(x.dtype, "float32")), -1)._data
+    lp = cast(x, result_type(x.dtype, "float32"))._data
     lens = _T(sequence_lengths)._data.astype(np.int64).reshape(-1)
     B, T, _ = lp.shape
     best = lp.argmax(-1)
