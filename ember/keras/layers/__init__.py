@@ -19,7 +19,8 @@ from .convolutional_nd import Conv3D, Conv1DTranspose, Conv3DTranspose, Depthwis
 from .reshaping_more import (UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
                              Cropping1D, Cropping2D, Cropping3D)
 from .pooling3d import MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D, GlobalAveragePooling3D
-from .normalization_more import GroupNormalization, UnitNormalization, SpectralNormalization
+from .normalization_more import GroupNormalization, UnitNormalization, SpectralNormalization, RMSNormalization
+from .input_spec import InputSpec, serialize, deserialize
 from .attention_layers import Attention, AdditiveAttention
 from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wrapper
 from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
@@ -28,6 +29,7 @@ MaxPool3D, AvgPool3D, GlobalMaxPool3D, GlobalAvgPool3D = (MaxPooling3D, AverageP
                                                           GlobalAveragePooling3D)
 Convolution3D, Convolution3DTranspose, Convolution2DTranspose = Conv3D, Conv3DTranspose, Conv2DTranspose
 SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+Convolution1DTranspose = Conv1DTranspose
 
 # Keras's aliases.
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D

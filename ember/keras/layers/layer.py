@@ -400,6 +400,26 @@ class Layer(nn.Module):
         outs = self._inbound_nodes[0].outputs
         return outs[0] if len(outs) == 1 else outs
 
+    @property
+    def input_shape(self):
+        """The shape of the layer's input in the functional graph (or the shape it was built for)."""
+        if self._inbound_nodes:
+            shapes = [t.shape for t in self._inbound_nodes[0].input_tensors]
+            return shapes[0] if len(shapes) == 1 else shapes
+        if self._build_input_shape is not None:
+            return self._build_input_shape
+        raise AttributeError(f"The layer {self.name} has never been called and thus has no defined input shape.")
+
+    @property
+    def output_shape(self):
+        """The shape of the layer's output in the functional graph (or of its last output)."""
+        if self._inbound_nodes:
+            shapes = [t.shape for t in self._inbound_nodes[0].outputs]
+            return shapes[0] if len(shapes) == 1 else shapes
+        if self._output_shape is not None:
+            return self._output_shape
+        raise AttributeError(f"The layer {self.name} has never been called and thus has no defined output shape.")
+
     # -- config --------------------------------------------------------------------------------
     def get_config(self):
         """The constructor arguments as plain data (JSON-serializable)."""

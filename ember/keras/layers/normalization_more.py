@@ -163,3 +163,39 @@ class SpectralNormalization(Wrapper):
         config = super().get_config()
         config["power_iterations"] = self.power_iterations
         return config
+
+
+class RMSNormalization(Layer):
+    r"""Root-mean-square normalization (Zhang & Sennrich, 2019):
+    :math:`x / \sqrt{\mathrm{mean}(x^2) + \epsilon} \cdot \mathrm{scale}` over ``axis`` (default -1).
+
+    Weights: ``scale`` of the normalized axes' shape (ones). ``epsilon`` defaults to 1e-6.
+    """
+
+    supports_masking = True
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon = axis, float(epsilon)
+
+    def _axes(self, ndim):
+        axes = [self.axis] if isinstance(self.axis, int) else list(self.axis)
+        return sorted(a % ndim for a in axes)
+
+    def build(self, input_shape):
+        axes = self._axes(len(input_shape))
+        self._add_weight("scale", tuple(input_shape[a] for a in axes), "ones")
+
+    def call(self, inputs):
+        axes = self._axes(inputs.ndim)
+        bshape = tuple(inputs.shape[i] if i in axes else 1 for i in range(inputs.ndim))
+        ms = ops.mul(inputs, inputs).mean(tuple(axes), keepdim=True)
+        return ops.mul(ops.mul(inputs, ops.rsqrt(ops.add(ms, self.epsilon))), self.scale.reshape(bshape))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(axis=self.axis, epsilon=self.epsilon)
+        return config

@@ -6,6 +6,10 @@
 >>> keras.layers.MaxPooling2D((2, 2))(ember.ones(1, 26, 26, 32)).shape
 ember.Size([1, 13, 13, 32])
 """
+import numpy as np
+
+from ...autograd import ops
+from ...autograd.tensor import make
 from .. import backend
 from .. import ops as kops
 from .convolutional import _tuple
@@ -89,10 +93,16 @@ class _GlobalPooling(Layer):
         start = 2 if self.data_format == "channels_first" else 1
         return tuple(range(start, start + self.rank))
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         if inputs.ndim != self.rank + 2:
             raise ValueError(f"{type(self).__name__} layer {self.name} expects inputs of rank {self.rank + 2}, got "
                              f"shape {tuple(inputs.shape)}")
+        if mask is not None and self.rank == 1 and self.reduce == "mean":
+            # Keras averages only the unmasked steps.
+            m = np.asarray(mask._data if hasattr(mask, "_data") else mask, inputs._data.dtype)
+            m = make(m[:, :, None] if self.data_format == "channels_last" else m[:, None, :])
+            axis = self._axes()[0]
+            return ops.div(ops.mul(inputs, m).sum(axis, keepdim=self.keepdims), m.sum(axis, keepdim=self.keepdims))
         if self.reduce == "mean":
             return inputs.mean(self._axes(), keepdim=self.keepdims)
         return inputs.amax(self._axes(), keepdim=self.keepdims)

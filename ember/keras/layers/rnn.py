@@ -197,7 +197,8 @@ class RNN(Layer):
         return_sequences (bool): return every step's output ``(N, T, units)`` instead of the last ``(N, units)``.
         return_state (bool): also return the final states (``[output, h]``, LSTM ``[output, h, c]``).
         go_backwards (bool): process the sequence in reverse (the output sequence is reversed too).
-        stateful, unroll: accepted; ``stateful=True`` is not supported.
+        stateful (bool): the final states of a call start the next call (same batch size) until
+            ``reset_states()``. unroll: accepted (the time loop is always unrolled).
 
     ``call(inputs, initial_state=None, mask=None, training=None)``: an ``Embedding(mask_zero=True)``
     mask (or ``mask=``) makes padded steps keep the previous output and state.
@@ -206,11 +207,10 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
                  unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
-        if stateful:
-            raise NotImplementedError("stateful recurrent layers are not supported by ember.keras")
         self.cell = cell
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
-        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
+        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), bool(stateful), bool(unroll)
+        self.__dict__["_states"] = None
         self.zero_output_for_mask = bool(zero_output_for_mask)
 
     def build(self, input_shape):
@@ -234,7 +234,12 @@ class RNN(Layer):
             keep = (rand(N, 1, x.shape[2], dtype=x.dtype) >= cell.dropout).to(x.dtype) * (1 / (1 - cell.dropout))
             x = ops.mul(x, keep)
         xw = cell.input_projection(x)
-        if initial_state is None:
+        if initial_state is None and self.stateful and self._states is not None:
+            if self._states[0].shape[0] != N:
+                raise ValueError(f"{type(self).__name__} layer {self.name} is stateful with batch size "
+                                 f"{self._states[0].shape[0]}, got a batch of {N}; call reset_states() first")
+            states = list(self._states)
+        elif initial_state is None:
             states = [make(np.zeros((N, s), np.dtype(self.dtype))) for s in cell.state_size]
         else:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
@@ -262,9 +267,33 @@ class RNN(Layer):
             output = ops.stack(outputs, 1)
         else:
             output = h if T else states[0]
+        if self.stateful:
+            # The final states start the next call (values only: no gradient flows across calls).
+            self.__dict__["_states"] = [make(np.array(s._data, copy=True)) for s in states]
         if self.return_state:
             return [output] + list(states)
         return output
+
+    @property
+    def states(self):
+        return self._states
+
+    def reset_states(self, states=None):
+        """Forget the states a stateful layer carries between calls (or set them to ``states``)."""
+        if states is None:
+            self.__dict__["_states"] = None
+        else:
+            states = states if isinstance(states, (list, tuple)) else [states]
+            self.__dict__["_states"] = [make(np.array(getattr(s, "_data", s), dtype=np.dtype(self.dtype)))
+                                        for s in states]
+
+    reset_state = reset_states
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or not self.return_sequences:
+            return None
+        m = mask[0] if isinstance(mask, (list, tuple)) else mask
+        return np.asarray(m._data if hasattr(m, "_data") else m, bool)
 
     def compute_output_shape(self, input_shape):
         N, T = input_shape[0], input_shape[1]
@@ -277,7 +306,7 @@ class RNN(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(return_sequences=self.return_sequences, return_state=self.return_state,
-                      go_backwards=self.go_backwards, stateful=False, unroll=self.unroll,
+                      go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
                       zero_output_for_mask=self.zero_output_for_mask)
         if type(self) is RNN:
             config["cell"] = saving_registry.serialize_keras_object(self.cell)

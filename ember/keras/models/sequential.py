@@ -107,6 +107,21 @@ class Sequential(Model):
             layer._output_shape = tuple(shape) if isinstance(shape, tuple) else shape
         self._build_input_shape = (None,) + tuple(input_shape[1:])
         self.built = True
+        self._trace()
+
+    def _trace(self):
+        """With a known input, call the layers on it symbolically, as Keras does, so that each layer has
+        ``input``/``output`` KerasTensors (``keras.Model(model.inputs, model.layers[2].output)``)."""
+        self.__dict__["_traced_output"] = None
+        if self._input_layer is None:
+            return
+        x = self._input_layer.output_tensor
+        try:
+            for layer in self._layer_list:
+                x = layer(x)
+        except Exception:  # noqa: BLE001 - a wrapped module may not run on placeholders; tracing is optional
+            return
+        self.__dict__["_traced_output"] = x
 
     def _build_for_call(self, args, kwargs):
         if not self.built:
@@ -141,6 +156,24 @@ class Sequential(Model):
     @property
     def inputs(self):
         return [self._input_layer.output_tensor] if self._input_layer is not None else None
+
+    @property
+    def outputs(self):
+        out = self.__dict__.get("_traced_output")
+        return [out] if out is not None else None
+
+    @property
+    def output(self):
+        outs = self.outputs
+        if outs is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined output: give it an Input first")
+        return outs[0]
+
+    @property
+    def input(self):
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined input: give it an Input first")
+        return self._input_layer.output_tensor
 
     @property
     def output_names(self):
