@@ -40,6 +40,9 @@ lu_result = collections.namedtuple("linalg_lu", ["P", "L", "U"])
 
 def _record(outs, name, fn, inputs, saved=()):
     """Make ``outs`` the outputs of one node; ``fn`` gets a list with one gradient (or None) per output."""
+    if len(outs) == 1:
+        rule = fn
+        fn = (lambda g: rule([g]))   # a one-output node gets its gradient bare, not in a list
     node = Node(name, fn, inputs, saved, nout=len(outs))
     for i, t in enumerate(outs):
         t.grad_fn = node
@@ -358,7 +361,7 @@ def svdvals(A, *, driver=None, out=None):
 
 def eigh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric ``A`` (only its ``UPLO`` triangle
-    is read). Gradient ``V (diag(gL) + (V^T gV) / (L_j - L_i)) V^T``."""
+    is read). Gradient ``sym(V (diag(gL) + (V^T gV) / (L_j - L_i)) V^T)``."""
     _check_matrix("eigh", A)
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -378,7 +381,8 @@ def eigh(A, UPLO="L", *, out=None):
             ret = mul(ret, _wrap(keep.astype(w.dtype)))
             if gL is not None:
                 ret = add(ret, _diag_embed(gL))
-            return (_mm(_mm(tv, ret), _mT(tv)),)
+            gA = _mm(_mm(tv, ret), _mT(tv))
+            return (mul(add(gA, _mT(gA)), 0.5),)   # symmetric, as the input is (PyTorch's convention)
         _record([tw, tv], "LinalgEighBackward0", backward, (A,), (tw, tv))
     return eigh_result(tw, tv)
 
