@@ -46,6 +46,7 @@ _OPTIONAL = {
                   "MaxUnpool3d InstanceNorm3d ZeroPad3d ReflectionPad3d ReplicationPad3d CircularPad3d",
     "lazy": "UninitializedBuffer LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d "
             "LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d",
+    "sequence_loss": "CTCLoss AdaptiveLogSoftmaxWithLoss",
 }
 
 
