@@ -14,50 +14,75 @@ they are differentiable (O(n^2) per axis, fine for the frame sizes of audio feat
 import numpy as np
 
 from ...autograd import ops as _E
+from ...autograd.node import needs_grad, record
 from ...autograd.tensor import make
 from .core import cast, convert_to_tensor as _T
 from .dtypes import standardize_dtype
 from .numpy_math import _to_float
 
 
-def _segment(data, segment_ids, num_segments, reduce, fill):
+def _segment(data, segment_ids, num_segments, reduce):
+    """Reduce the rows of ``data`` by segment id; ids outside ``[0, num_segments)`` are dropped.
+
+    Gradients: a sum passes ``g[s]`` to each row; max/min split ``g[s]`` evenly among the rows equal to
+    the result; a product passes ``g[s] * out[s] / x`` (the product of the other rows, for one zero)."""
     data, ids = _T(data), _T(segment_ids)
     seg = ids._data.astype(np.int64).reshape(-1)
     n = int(num_segments) if num_segments is not None else (int(seg.max()) + 1 if seg.size else 0)
-    seg = np.where((seg < 0) | (seg >= n), n, seg)
+    keep = (seg >= 0) & (seg < n)
     rest = tuple(data.shape[1:])
-    idx = make(np.broadcast_to(seg.reshape((-1,) + (1,) * len(rest)), tuple(data.shape)).copy())
-    src = cast(data, "float32") if not data.is_floating_point() else data
-    base = make(np.full((n + 1,) + rest, fill, src._data.dtype))
-    if reduce == "sum":
-        r = _E.scatter_add(base, 0, idx, src)
-    else:
-        r = _E.scatter_reduce(base, 0, idx, src, reduce, include_self=True)
-    return cast(r[:-1], data.dtype)
+    a = data._data.astype(np.float64)
+    fill = {"sum": 0.0, "max": -np.inf, "min": np.inf, "prod": 1.0}[reduce]
+    res = np.full((n,) + rest, fill)
+    ufunc = {"sum": np.add, "max": np.maximum, "min": np.minimum, "prod": np.multiply}[reduce]
+    ufunc.at(res, seg[keep], a[keep])
+    out = make(res.astype(data._data.dtype))
+    if needs_grad(data):
+        def backward(g):
+            gs = g._data[np.where(keep, seg, 0)] * keep.reshape((-1,) + (1,) * len(rest))
+            if reduce == "sum":
+                return (make(gs.astype(a.dtype).astype(data._data.dtype)),)
+            if reduce in ("max", "min"):
+                hit = (a == res[np.where(keep, seg, 0)]) & keep.reshape((-1,) + (1,) * len(rest))
+                cnt = np.zeros((n,) + rest)
+                np.add.at(cnt, seg[keep], hit[keep])
+                share = hit / np.maximum(cnt[np.where(keep, seg, 0)], 1)
+                return (make((gs * share).astype(data._data.dtype)),)
+            zero = a == 0
+            zeros = np.zeros((n,) + rest)
+            np.add.at(zeros, seg[keep], zero[keep])
+            nonzero_prod = np.ones((n,) + rest)
+            np.multiply.at(nonzero_prod, seg[keep], np.where(zero, 1.0, a)[keep])
+            s_ = np.where(keep, seg, 0)
+            others = np.where(zero, np.where(zeros[s_] == 1, nonzero_prod[s_], 0.0),
+                              np.where(zeros[s_] > 0, 0.0, res[s_] / np.where(zero, 1.0, a)))
+            return (make((gs * others).astype(data._data.dtype)),)
+        record(out, "SegmentReduceBackward0", backward, (data,), ())
+    return out
 
 
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
     """``out[s] = sum(data[i] for i with segment_ids[i] == s)``; ids out of range are dropped."""
-    return _segment(data, segment_ids, num_segments, "sum", 0.0)
+    return _segment(data, segment_ids, num_segments, "sum")
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """Per-segment maximum (-inf for an empty segment)."""
-    return _segment(data, segment_ids, num_segments, "amax", -np.inf)
+    return _segment(data, segment_ids, num_segments, "max")
 
 
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
-    return _segment(data, segment_ids, num_segments, "amin", np.inf)
+    return _segment(data, segment_ids, num_segments, "min")
 
 
 def segment_prod(data, segment_ids, num_segments=None, sorted=False):
-    return _segment(data, segment_ids, num_segments, "prod", 1.0)
+    return _segment(data, segment_ids, num_segments, "prod")
 
 
 def top_k(x, k, sorted=True):
     """``(values, indices)`` of the ``k`` largest entries along the last axis."""
     values, indices = _E.topk(_T(x), int(k), -1, True, True)
-    return values, cast(indices, "int32")
+    return values, indices
 
 
 def in_top_k(targets, predictions, k):
