@@ -46,7 +46,7 @@ __version__ = "0.1.0"
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
          "cuda", "backends", "linalg", "compat", "serialization", "accelerator", "version", "hub", "jit",
          "testing", "multiprocessing"}
-_LAZY |= {"amp", "cpu"}
+_LAZY |= {"amp", "cpu", "func"}
 _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
               "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
               "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
@@ -66,6 +66,9 @@ def __getattr__(name):
     if name in _AMP_NAMES:
         from .amp import autocast_mode
         return getattr(autocast_mode, name)
+    if name == "vmap":
+        from .func import vmap
+        return vmap
     if name == "bfloat16":  # needs ml_dtypes (the bfloat16 extra)
         from .backend.bfloat16 import bfloat16
         return bfloat16()
