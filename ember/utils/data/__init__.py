@@ -4,3 +4,4 @@
 """
 from ember.data import *  # noqa: F401,F403
 from ember.data import __all__  # noqa: F401
+from ember.utils.data import dataloader, dataset, distributed, sampler  # noqa: F401,E402  (PyTorch's submodules)
