@@ -138,8 +138,8 @@ def saturate_cast(x, dtype):
     if x.is_floating_point():
         fi = np.finfo(x._data.dtype)
         lo, hi = builtins.max(float(lo), float(fi.min)), builtins.min(float(hi), float(fi.max))
-        if not d.is_floating_point:
-            # The largest float below the int bound, so that the cast cannot overflow.
+        if not d.is_floating_point and float(np.asarray(hi, x._data.dtype)) > hi:
+            # The int bound rounds up in this float type: use the largest float below it, so the cast cannot wrap.
             hi = float(np.nextafter(np.asarray(hi, x._data.dtype), np.asarray(0, x._data.dtype)))
     elif x.dtype.name == "bool":
         return cast(x, d)
