@@ -137,7 +137,7 @@ def _bind_more():
                          "column_stack", "row_stack", "chain_matmul"):
                 setattr(T, n, getattr(mod, n))
     T.vdot = L.vdot
-    T.as_strided = strided.as_strided
+    T.as_strided, T.as_strided_scatter = strided.as_strided, strided.as_strided_scatter
     T.storage_offset = strided.storage_offset
     T.narrow_copy = strided.narrow_copy
     T.unsafe_chunk, T.unsafe_split, T.unsafe_split_with_sizes = S.chunk, S.split, shape_more.split_with_sizes

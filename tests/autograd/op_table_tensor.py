@@ -14,6 +14,10 @@ def _powers(L, x, n):
     return L.stack([L.ones_like(x)] + [x ** k for k in range(1, n)], -1)
 
 
+def _flat_put(L, x, s, positions):
+    return x.reshape(-1).index_put((L.tensor(positions),), s.reshape(-1)).reshape(x.shape)
+
+
 def _nans(L, x, cut):
     return L.where(x > cut, NAN, x)
 
@@ -174,6 +178,19 @@ OPS = [
     OpInfo("as_strided", lambda L, x: x.as_strided((3, 3), (5, 1), 1), [((4, 5),)]),
     OpInfo("as_strided_overlap", lambda L, x: L.as_strided(x, (3, 3), (1, 1)), [((4, 5),)]),
     OpInfo("as_strided_view_offset", lambda L, x: x[1:, 2:].as_strided((2, 2), (1, 5)), [((4, 5),)]),
+    # torch 2.13's as_strided_scatter passes the gradient of input to the overwritten elements (instead of the
+    # others), and refuses non-contiguous inputs: the oracle is the same write as a flat index_put in torch.
+    OpInfo("as_strided_scatter", lambda L, x, s: L.as_strided_scatter(x, s, (3, 3), (5, 1), 1)
+           if L.__name__ == "ember" else _flat_put(L, x, s, [1, 2, 3, 6, 7, 8, 11, 12, 13]), [((4, 5), (3, 3))],
+           noncontig=False),
+    OpInfo("as_strided_scatter_method", lambda L, x, s: x.as_strided_scatter(s, (2, 2), (1, 5))
+           if L.__name__ == "ember" else _flat_put(L, x, s, [0, 5, 1, 6]), [((4, 5), (2, 2))], noncontig=False),
+    OpInfo("as_strided_scatter_torch_forward", lambda L, x, s: L.as_strided_scatter(x, s, (2, 3), (1, 4), 2),
+           [((4, 5), (2, 3))], grad=False, noncontig=False),
+    OpInfo("adjoint", lambda L, x: L.adjoint(x) * 2, [((3, 4),), ((2, 3, 4),)]),
+    OpInfo("nuclear_norm", lambda L, x: L.nuclear_norm(x), [((3, 4),)]),
+    OpInfo("nuclear_norm_dim", lambda L, x: L.nuclear_norm(x, (0, 2), keepdim=True), [((3, 2, 4),)]),
+    OpInfo("frobenius_norm", lambda L, x: L.frobenius_norm(x, (0, 1)), [((3, 4),), ((2, 3, 4),)]),
     # indexed writes
     OpInfo("index_copy", lambda L, x, s: x.index_copy(1, L.tensor([3, 0]), s), [((3, 4), (3, 2))]),
     OpInfo("index_put", lambda L, x, v: x.index_put((L.tensor([0, 2]), L.tensor([1, 1])), v), [((3, 4), (2,))]),
@@ -216,4 +233,8 @@ OPS = [
     OpInfo("scatter_reduce_", lambda L, x, s: (x * 1).scatter_reduce_(1, L.tensor([[0, 1], [2, 2], [0, 0]]), s,
                                                                       "sum"), [((3, 4), (3, 2))]),
     OpInfo("swapaxes_", lambda L, x: (x * 1).swapaxes_(0, 1) * 2, [((3, 4),)]),
+    OpInfo("torch_index_put_", lambda L, x, v: L.index_put_(x * 1, (L.tensor([1, 2]),), v), [((3, 4), (4,))]),
+    OpInfo("torch_addmv_", lambda L, x, a, b: L.addmv_(x * 1, a, b, beta=0.5), [((3,), (3, 5), (5,))]),
+    r("torch_unsafe_split_with_sizes", lambda L, x: L.unsafe_split_with_sizes(x, [2, x.shape[0] - 2], 0)[0]),
+    r("torch_unsafe_chunk", lambda L, x: L.unsafe_chunk(x, 2, 1)[0]),
 ]

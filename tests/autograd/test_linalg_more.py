@@ -150,6 +150,13 @@ CASES = [
     ("inv_ex", lambda L, A, B: L.linalg.inv_ex(A).inverse, "sq", True),
     ("solve_ex", lambda L, A, B: L.linalg.solve_ex(A, B).result, "sq", True),
     ("householder_product", lambda L, A, B: L.linalg.householder_product(A, B[..., :3, 0]), "tall", True),
+    ("geqrf_a", lambda L, A, B: L.geqrf(A.detach())[0], "tall", False),
+    ("geqrf_tau", lambda L, A, B: A.detach().geqrf().tau, "tall", False),
+    ("orgqr", lambda L, A, B: L.orgqr(A, B[..., :2, 0]), "tall", True),
+    ("ormqr", lambda L, A, B: L.ormqr(A, B[..., :3, 0], B), "tall", True),
+    ("ormqr_transpose", lambda L, A, B: A.ormqr(B[..., :3, 0], B, transpose=True), "tall", True),
+    ("ormqr_right", lambda L, A, B: L.ormqr(A, B[..., :3, 0], B.mT, left=False), "tall", True),
+    ("ormqr_geqrf", lambda L, A, B: L.ormqr(*L.geqrf(A.detach()), B.detach(), transpose=True), "tall", False),
 ]
 
 CASE_IDS = [c[0] for c in CASES]

@@ -18,4 +18,5 @@ from .index_more import *  # noqa: F401,F403
 from .strided import *  # noqa: F401,F403
 from .products import *  # noqa: F401,F403
 from .torch_linalg import *  # noqa: F401,F403
+from .inplace_more import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403

@@ -5,6 +5,9 @@ fill_diagonal_, and the list of in-place forms of the reduction, index and produ
 >>> ember.tensor([1.0, 2.0]).apply_(lambda v: v * 10)
 tensor([10., 20.])
 """
+
+__all__ = ["index_put_", "addmv_", "as_strided_", "resize_as_", "unsafe_chunk", "unsafe_split",
+           "unsafe_split_with_sizes", "empty_strided"]
 import numpy as np
 
 from .. import grad_mode
@@ -94,3 +97,40 @@ def fill_diagonal_(input, fill_value, wrap=False):
     a[mask] = fill_value
     input._bump()
     return input
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """``input[indices] = values`` (``+=`` with ``accumulate``) in place."""
+    return input.index_put_(indices, values, accumulate)
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):
+    """``input = beta * input + alpha * mat @ vec`` in place."""
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+def as_strided_(input, size, stride, storage_offset=None):
+    """Make ``input`` the ``as_strided`` view of its own storage."""
+    return input.as_strided_(size, stride, storage_offset)
+
+
+def unsafe_chunk(input, chunks, dim=0):
+    from .shape import chunk
+    return chunk(input, chunks, dim)
+
+
+def unsafe_split(tensor, split_size_or_sections, dim=0):
+    from .shape import split
+    return split(tensor, split_size_or_sections, dim)
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    from .shape import split
+    return split(input, list(split_sizes), dim)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialized (here zero) tensor of ``size`` laid out with ``stride`` (in elements)."""
+    from ...backend import dtypes as _dt
+    base = out(np.zeros((), _dt.get_default_dtype().numpy if dtype is None else _dt.to_dtype(dtype).numpy))
+    return new_empty_strided(base, size, stride, requires_grad=requires_grad)

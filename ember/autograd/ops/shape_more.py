@@ -329,7 +329,7 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"size is {size} but must be >= 0")
     if a.ndim == 0:
         return _view_of(x, a.reshape(1))
-    w = np.lib.stride_tricks.sliding_window_view(a, size, axis=d)
+    w = np.lib.stride_tricks.sliding_window_view(a, size, axis=d, writeable=a.flags.writeable)
     w = w[(slice(None),) * d + (slice(None, None, step),)]
     t = _view_of(x, w)
     if _gm.enabled and x._rg:

@@ -10,7 +10,7 @@ into a zero storage and reads back the input's elements.
 tensor([[0., 2.],
         [1., 3.]])
 """
-__all__ = ["as_strided", "storage_offset"]
+__all__ = ["as_strided", "as_strided_scatter", "storage_offset"]
 
 import numpy as np
 
@@ -86,6 +86,33 @@ def as_strided(input, size, stride, storage_offset=None):
             return (getitem(acc, out(pos_in)),)
         _rec(t, "AsStridedBackward0", backward, (x,))
     return t
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of ``input`` with ``src`` written into the elements ``input.as_strided(size, stride, offset)``
+    addresses (which must all belong to ``input``)."""
+    from .index import index_put_new
+    from .shape import reshape
+    a = input._data
+    size = shape_args((size,), "as_strided_scatter")
+    stride = shape_args((stride,), "as_strided_scatter")
+    if tuple(src._data.shape) != size:
+        raise RuntimeError(f"as_strided_scatter: expected src to have a size equal to the slice of self. src size "
+                           f"= {list(src._data.shape)}, slice size = {list(size)}")
+    root, off0 = _storage(a)
+    if root is None:
+        root, off0 = np.ascontiguousarray(a), 0
+    off = off0 if storage_offset is None else int(storage_offset)
+    pos_in = _positions(a.shape, tuple(s // a.itemsize for s in a.strides), off0).reshape(-1)
+    pos_out = _positions(size, stride, off).reshape(-1)
+    where = np.full(max(root.size, int(pos_out.max(initial=0)) + 1), -1, np.int64)
+    where[pos_in] = np.arange(pos_in.size)
+    flat = where[pos_out]
+    if (flat < 0).any():
+        raise RuntimeError(f"as_strided_scatter: size {list(size)}, stride {list(stride)} and offset {off} address "
+                           f"elements outside the input of shape {tuple(a.shape)}")
+    r = index_put_new(reshape(input, (-1,)), (out(flat),), reshape(src, (-1,)))
+    return reshape(r, a.shape)
 
 
 def _copy_variant(fn, name):

@@ -20,16 +20,18 @@ from ._util import out as _wrap
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve", "cholesky_inverse",
            "qr", "svd", "matrix_power", "matrix_exp", "triangular_solve", "lu", "lu_solve", "lu_unpack", "lstsq",
-           "eig", "symeig", "matrix_rank"]
+           "eig", "symeig", "matrix_rank", "solve", "geqrf", "orgqr", "ormqr", "adjoint", "nuclear_norm",
+           "frobenius_norm"]
 
 svd_result = collections.namedtuple("svd", ["U", "S", "V"])
 qr_result = collections.namedtuple("qr", ["Q", "R"])
 triangular_solve_result = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 slogdet_result = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+geqrf_result = collections.namedtuple("geqrf", ["a", "tau"])
 
 TENSOR_METHODS = ("det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve",
                   "cholesky_inverse", "qr", "svd", "matrix_power", "matrix_exp", "triangular_solve", "lu",
-                  "lu_solve", "lstsq", "eig", "symeig")
+                  "lu_solve", "lstsq", "eig", "symeig", "solve", "geqrf", "orgqr", "ormqr", "adjoint")
 
 
 def _LA():
@@ -145,3 +147,60 @@ eig = _removed("eig", "`torch.linalg.eig` returns complex tensors of dtype `cflo
 symeig = _removed("symeig", "The default behavior has changed from using the upper triangular portion of the "
                             "matrix by default to using the lower triangular portion. Use `torch.linalg.eigh`.")
 matrix_rank = _removed("matrix_rank", "Please use the `torch.linalg.matrix_rank` function instead.")
+solve = _removed("solve", "`torch.linalg.solve` has its arguments reversed and does not return the LU "
+                          "factorization. To get the LU factorization see `torch.lu`, which can be used with "
+                          "`torch.lu_solve` or `torch.lu_unpack`.")
+
+
+def geqrf(input, *, out=None):
+    """LAPACK's ``geqrf``: R in the upper triangle of ``a``, the Householder vectors below it, and ``tau``
+    (not differentiable, as in PyTorch)."""
+    LD._check_matrix("geqrf", input, square=False)
+    a = input._data
+    if a.ndim == 2:
+        h, tau = np.linalg.qr(a, mode="raw")
+        return geqrf_result(_wrap(np.ascontiguousarray(h.T)), _wrap(tau))
+    flat = a.reshape((-1,) + a.shape[-2:])
+    hs, taus = zip(*(np.linalg.qr(m, mode="raw") for m in flat))
+    h = np.stack([x.T for x in hs]).reshape(a.shape)
+    return geqrf_result(_wrap(np.ascontiguousarray(h)), _wrap(np.stack(taus).reshape(a.shape[:-2] + (-1,))))
+
+
+def orgqr(input, tau):
+    """``linalg.householder_product`` under LAPACK's name."""
+    return LM.householder_product(input, tau)
+
+
+def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
+    """``Q @ other`` (``other @ Q`` if not ``left``; ``Q^T`` with ``transpose``) for the full m x m ``Q`` of
+    the Householder vectors in ``input`` (geqrf's output)."""
+    from .shape import cat
+    from .linalg_decomp import _mT, _mm
+    a = input._data
+    m, n = a.shape[-2:]
+    t = tau
+    if n < m:
+        # Extra zero vectors with tau = 0 are identity reflections: they make Q square.
+        input = cat([input, _wrap(np.zeros(a.shape[:-1] + (m - n,), a.dtype))], -1)
+    Q = LM.householder_product(input, t)
+    if transpose:
+        Q = _mT(Q)
+    return _mm(Q, other) if left else _mm(other, Q)
+
+
+def adjoint(input):
+    """The conjugate transpose of the last two dims (the transpose for real tensors), a view."""
+    from .shape import transpose
+    return transpose(input, -2, -1)
+
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """The sum of the singular values of the matrices in ``dim`` (the last two by default)."""
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    return _LA().matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
+def frobenius_norm(input, dim=(-2, -1), keepdim=False, *, out=None):
+    """``sqrt(sum |a|^2)`` over ``dim``."""
+    return _LA().vector_norm(input, 2, dim, keepdim)
