@@ -17,8 +17,9 @@ keeps winning ``import torch`` until :func:`install` is called (or the program i
 ``ModuleNotFoundError`` naming both the requested and the mapped module, so
 ``try: import torch._dynamo except ImportError:`` fallbacks work.
 
-Processes started with the ``spawn`` or ``forkserver`` method re-import the main script
-without the alias; DataLoader workers use the platform's default (``fork`` on Linux).
+Child processes inherit the alias: ``fork`` copies it, and while it is installed ``spawn``
+children (DataLoader workers with ``multiprocessing_context="spawn"``, say) install it before
+they re-import the main script. ``forkserver`` children do not.
 
 >>> import ember.compat
 >>> ember.compat.target_name("torch.nn.functional"), ember.compat.target_name("torchvision.transforms")
@@ -109,6 +110,29 @@ def install():
                                f"imports {name}")
     uninstall(forget=False)
     sys.meta_path.insert(0, _FINDER)
+    _spawned_children_install_it()
+
+
+_CHILD_PRELUDE = "import ember.compat; ember.compat.install(); "
+
+
+def _spawned_children_install_it():
+    # A spawned child runs ``python -c "from multiprocessing.spawn import spawn_main; ..."`` and
+    # then re-imports the main script; it installs the alias first while the parent has it.
+    import multiprocessing.spawn as spawn
+    original = spawn.get_command_line
+    if getattr(original, "_ember_alias", False):
+        return
+
+    def get_command_line(**kwds):
+        command = original(**kwds)
+        if is_installed() and "-c" in command:
+            i = command.index("-c") + 1
+            command[i] = _CHILD_PRELUDE + command[i]
+        return command
+
+    get_command_line._ember_alias = True
+    spawn.get_command_line = get_command_line
 
 
 def uninstall(forget=True):

@@ -183,3 +183,26 @@ def test_pytorch_module_paths_import_through_the_alias(tmp_path):
     r = run(["-m", "ember.torch_compat", "prog.py"], tmp_path, script)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["ember.backends.cudnn", "ember.data.distributed", "None"]
+
+
+def test_spawned_dataloader_workers_get_the_alias_too(tmp_path):
+    script = """
+        import torch
+        from torch.utils.data import DataLoader, Dataset
+
+        class Probe(Dataset):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                import sys
+                return torch.tensor([float(i), float(sys.modules["torch"].__name__ == "ember")])
+
+        if __name__ == "__main__":
+            rows = [r for batch in DataLoader(Probe(), batch_size=2, num_workers=1, multiprocessing_context="spawn")
+                    for r in batch.tolist()]
+            print(type(rows).__name__, rows)
+    """
+    r = run(["-m", "ember.torch_compat", "prog.py"], tmp_path, script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "list [[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [3.0, 1.0]]"
