@@ -1,3 +1,4 @@
+# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """``ember.keras``: Keras's API on ember's engine.
 
 A program written for ``tensorflow.keras`` runs with its imports changed::
@@ -21,6 +22,7 @@ PyTorch-style network).
 """
 from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops,
                optimizers, regularizers, saving, utils)
+from . import random  # noqa: F401
 from .layers import Input, Layer
 from .models import Model, Sequential
 from .saving import register_keras_serializable
@@ -30,4 +32,4 @@ __version__ = "3.0.0-ember"
 
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
-           "utils", "register_keras_serializable", "Variable"]
+           "utils", "register_keras_serializable", "Variable", "random"]
