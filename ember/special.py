@@ -45,6 +45,8 @@ def _polynomial(name, kernel):
         if not isinstance(input, Tensor) and not isinstance(n, Tensor):
             input = _to_tensor(input)
         x, k, tx, tn = _prep(input, n, name)
+        if x.dtype == np.float16:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for \'Half\'')
         x = _float_arr(x)
         k = np.asarray(k)
         try:

@@ -9,7 +9,7 @@ in float64, vectorised.
 - ``j0``, ``j1``, ``y0``, ``y1``: power series below 5; above, the Hankel function
   ``H_v(x) = sqrt(2 / (pi x)) e^(i(x - v pi/2 - pi/4)) / Gamma(v + 1/2) int_0^inf e^-u u^(v-1/2) (1 + iu/2x)^(v-1/2) du``
   with u = s^2, by Gauss-Hermite quadrature (J = Re H, Y = Im H).
-- ``airy_ai``: Maclaurin series for -10 <= x <= 3, K_(1/3) above, the oscillatory expansion below.
+- ``airy_ai``: Maclaurin series for -7 <= x <= 3, K_(1/3) above, the oscillatory expansion below.
 
 >>> import numpy as np
 >>> from ember.backend.special_bessel import j0
@@ -298,7 +298,7 @@ def _airy_series(x):
 
 
 def _airy_neg_asym(z):
-    """Ai(-z) for z >= 10 (DLMF 9.7.9), with u_k = Gamma(3k + 1/2) / (54^k k! Gamma(k + 1/2))."""
+    """Ai(-z) for z >= 7 (DLMF 9.7.9), with u_k = Gamma(3k + 1/2) / (54^k k! Gamma(k + 1/2))."""
     zeta = 2.0 / 3.0 * z ** 1.5
     p = np.zeros_like(z)
     q = np.zeros_like(z)
@@ -320,9 +320,9 @@ def airy_ai(x):
     x = _f64(x)
     r = np.full(x.shape, np.nan)
     with np.errstate(all="ignore"):
-        ser = (x >= -10.0) & (x <= 3.0)
+        ser = (x >= -7.0) & (x <= 3.0)
         pos = x > 3.0
-        neg = x < -10.0
+        neg = x < -7.0
         if ser.any():
             r[ser] = _airy_series(x[ser])
         if pos.any():
@@ -331,8 +331,7 @@ def airy_ai(x):
             r[pos] = np.sqrt(xp / 3.0) / np.pi * _ke(zeta, 1.0 / 3.0, False)
         if neg.any():
             r[neg] = _airy_neg_asym(-x[neg])
-        r = np.where(np.isposinf(x), 0.0, r)
-        r = np.where(np.isneginf(x), 0.0, r)
+        r = np.where(np.isinf(x), np.nan, r)  # PyTorch's convention at both infinities
     return r
 
 

@@ -118,7 +118,7 @@ def digamma(x):
         if refl.any():
             r = np.where(refl, r - np.pi * _cotpi(x), r)
             r = np.where(refl & (x == np.floor(x)), np.nan, r)
-            r = np.where(x == 0, -np.inf, r)
+            r = np.where(x == 0, np.copysign(np.inf, -x), r)  # -inf at +0, +inf at -0
     return r
 
 

@@ -9,8 +9,11 @@ The facade (``ember/__init__.py``) serves these lazily, so ``import ember`` does
 >>> ember.threshold(ember.tensor([-1.0, 2.0]), 0.5, 0.0)
 tensor([0., 2.])
 """
-from . import activation as _act, dropout as _drop, loss as _loss, loss_margin as _lm, distance as _dist
-from . import linear as _lin, embedding as _emb
+import importlib
+
+# By module path: the package re-exports functions under some of these modules' names (dropout, linear ...).
+_act, _drop, _loss, _lm, _dist, _lin, _emb = (importlib.import_module("." + m, __package__) for m in (
+    "activation", "dropout", "loss", "loss_margin", "distance", "linear", "embedding"))
 from ..autograd.ops import reshape as _reshape, transpose as _transpose
 
 _REDUCTION = {0: "none", 1: "mean", 2: "sum"}

@@ -67,6 +67,17 @@ def _need_int(name, *arrays):
             raise RuntimeError(f'"{name}_cpu" not implemented for \'{_name_of(a)}\'')
 
 
+def _no_half(name, a):
+    """PyTorch has no float16 kernel for some special functions; it says so, and so does ember."""
+    if a.dtype == np.float16:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Half\'')
+
+
+def _need_tensor(name, argname, pos, v):
+    if not isinstance(v, Tensor):
+        raise TypeError(f"{name}(): argument '{argname}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 def _tracked(*ts):
     return _gm.enabled and any(t is not None and t._rg for t in ts)
 
@@ -77,12 +88,14 @@ def _kernel(a, fn):
     return fn(a.astype(np.float64, copy=False)).astype(a.dtype, copy=False)
 
 
-def unary_kernel(name, fn, rule=None, uses="x", node_name=None):
+def unary_kernel(name, fn, rule=None, uses="x", node_name=None, half=True):
     """A unary op from a float64 NumPy kernel ``fn`` and a gradient ``rule(g, x, y)`` (None: no gradient)."""
     bname = node_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
 
     def op(input):
         x = input if isinstance(input, Tensor) else to_tensor(input)
+        if not half:
+            _no_half(name, x._data)
         t = out(_kernel(x._data, fn))
         if rule is not None and _gm.enabled and x._rg:
             saved = (x,) if uses == "x" else (t,) if uses == "y" else ()
@@ -104,14 +117,14 @@ digamma = unary_kernel("digamma", _sg.digamma, lambda g, x, y: mul(g, polygamma(
 erfc = unary_kernel("erfc", _sg.erfc, lambda g, x, y: mul(g, mul(exp(neg(mul(x, x))), -2.0 / _SQRT_PI)))
 erfcx = unary_kernel("erfcx", _sg.erfcx,
                      lambda g, x, y: mul(g, sub(mul(mul(x, y), 2.0), 2.0 / _SQRT_PI)), "xy",
-                     node_name="SpecialErfcxBackward0")
+                     node_name="SpecialErfcxBackward0", half=False)
 ndtr = unary_kernel("ndtr", _sg.ndtr, lambda g, x, y: mul(g, mul(exp(mul(mul(x, x), -0.5)), 1 / _SQRT_2PI)),
                     node_name="SpecialNdtrBackward0")
 ndtri = unary_kernel("ndtri", _sg.ndtri, lambda g, x, y: mul(g, mul(exp(mul(mul(y, y), 0.5)), _SQRT_2PI)), "y",
-                     node_name="SpecialNdtriBackward0")
+                     node_name="SpecialNdtriBackward0", half=False)
 log_ndtr = unary_kernel("log_ndtr", _sg.log_ndtr,
                         lambda g, x, y: mul(g, mul(exp(sub(mul(mul(x, x), -0.5), y)), 1 / _SQRT_2PI)), "xy",
-                        node_name="SpecialLogNdtrBackward0")
+                        node_name="SpecialLogNdtrBackward0", half=False)
 i0 = unary_kernel("i0", _sb.i0, lambda g, x, y: mul(g, i1(x)))
 i0e = unary_kernel("i0e", _sb.i0e, lambda g, x, y: mul(g, sub(i1e(x), mul(sign(x), y))), "xy",
                    node_name="SpecialI0EBackward0")
@@ -147,7 +160,8 @@ sinc = unary_kernel("sinc", _sinc_np, _sinc_rule, "x")
 
 def _entr_np(a):
     with np.errstate(all="ignore"):
-        return np.where(a > 0, -a * np.log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, -np.inf))
+        r = np.where(a > 0, -a * np.log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, -np.inf))
+        return np.where(np.isnan(a), np.nan, r)
 
 
 entr = unary_kernel("entr", _entr_np, lambda g, x, y: mul(g, neg(add(log(x), 1.0))), "x",
@@ -171,8 +185,6 @@ def mvlgamma(input, p):
         raise RuntimeError(f"p has to be greater than or equal to 1, got p={p}")
     if x._data.dtype.kind != "f":
         x = x.to(_dt.get_default_dtype())
-    if (x._data <= (p - 1) / 2).any():
-        raise RuntimeError(f"All elements must be greater than (p-1)/2 = {(p - 1) / 2}")
     r = lgamma(x)
     for i in range(1, p):
         r = add(r, lgamma(sub(x, i / 2)))
@@ -205,7 +217,9 @@ def positive(input):
 
 
 def sgn(input):
-    """The sign of each element (``sign`` for real tensors)."""
+    """The sign of each element (``sign`` for real tensors; a bool tensor is its own sign)."""
+    if input._data.dtype == np.bool_:
+        return out(input._data.copy())
     return sign(input)
 
 
@@ -226,12 +240,16 @@ def rad2deg(input):
 
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2``."""
+    _need_tensor("addcmul", "tensor1", 2, tensor1)
+    _need_tensor("addcmul", "tensor2", 3, tensor2)
     p = mul(tensor1, tensor2)
     return add(input, p if value == 1 else mul(p, value))
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``; integer tensors are refused, as in PyTorch."""
+    _need_tensor("addcdiv", "tensor1", 2, tensor1)
+    _need_tensor("addcdiv", "tensor2", 3, tensor2)
     if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
                            "addcdiv will perform a true division of tensor1 and tensor2. Use addcmul(input, "
@@ -248,6 +266,7 @@ def _binary_float(name, a, b):
 
 def hypot(input, other):
     """``sqrt(a^2 + b^2)`` without overflow; gradients ``a / h`` and ``b / h``."""
+    _need_tensor("hypot", "other", 2, other)
     x, y, ta, tb = _binary_float("hypot", input, other)
     try:
         t = out(np.hypot(x, y))
@@ -268,6 +287,7 @@ def _sum(g, like):
 
 def logaddexp(input, other):
     """``log(e^a + e^b)``, computed stably; gradients ``sigmoid(a - b)`` and ``sigmoid(b - a)``."""
+    _need_tensor("logaddexp", "other", 2, other)
     x, y, ta, tb = _binary_float("logaddexp", input, other)
     try:
         t = out(np.logaddexp(x, y))
@@ -284,6 +304,7 @@ def logaddexp(input, other):
 
 def logaddexp2(input, other):
     """``log2(2^a + 2^b)``; gradients ``sigmoid((a - b) ln 2)`` and ``sigmoid((b - a) ln 2)``."""
+    _need_tensor("logaddexp2", "other", 2, other)
     x, y, ta, tb = _binary_float("logaddexp2", input, other)
     try:
         t = out(np.logaddexp2(x, y))
@@ -331,7 +352,7 @@ def float_power(input, exponent):
 
 def ldexp(input, other):
     """``input * 2 ** other``."""
-    other = other if isinstance(other, Tensor) else to_tensor(other)
+    _need_tensor("ldexp", "other", 2, other)
     return mul(input, exp2(other))
 
 
@@ -360,6 +381,7 @@ class _FrexpResult(tuple):
 
 def nextafter(input, other):
     """The next float after ``input`` towards ``other``; the gradient passes to ``input`` unchanged."""
+    _need_tensor("nextafter", "other", 2, other)
     x, y, ta, tb = prep(input, other, "nextafter")
     _need_float("nextafter", x, y)
     t = out(np.nextafter(x, y))
@@ -421,12 +443,14 @@ def _binary_kernel(name, fn, a, b, allow_int=False):
 
 def igamma(input, other):
     """The regularized lower incomplete gamma ``P(a, x)``; differentiable in ``x`` only."""
+    _need_tensor("igamma", "other", 2, other)
     t, ta, tb, a, x = _binary_kernel("igamma", _sg.gammainc, input, other)
     return _gamma_grad(t, ta, tb, 1.0, "IgammaBackward0", "igamma")
 
 
 def igammac(input, other):
     """The regularized upper incomplete gamma ``Q(a, x) = 1 - P(a, x)``; differentiable in ``x`` only."""
+    _need_tensor("igammac", "other", 2, other)
     t, ta, tb, a, x = _binary_kernel("igammac", _sg.gammaincc, input, other)
     return _gamma_grad(t, ta, tb, -1.0, "IgammacBackward0", "igammac")
 
@@ -452,6 +476,7 @@ def _gamma_grad(t, ta, tb, s, node, name):
 def zeta(input, other):
     """The Hurwitz zeta function ``sum_k (other + k) ** -input`` (no gradient in PyTorch)."""
     t, ta, tb, _, _ = _binary_kernel("zeta", _sg.zeta, *_as_tensors(input, other), allow_int=True)
+    _no_half("zeta", t._data)
     if _tracked(ta, tb):
         _rec(t, "SpecialZetaBackward0", _not_implemented("zeta"), (ta, tb), ())
     return t
@@ -488,6 +513,7 @@ def xlog1py(input, other):
 def _nograd_unary(name, fn):
     def op(input):
         x = input if isinstance(input, Tensor) else to_tensor(input)
+        _no_half(name, x._data)
         return out(_kernel(x._data, fn))
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` (no gradient, as in PyTorch)."
