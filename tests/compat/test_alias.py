@@ -91,7 +91,7 @@ def test_missing_module_names_the_requested_and_the_mapped_name(tmp_path):
 def test_traceback_and_exit_status_are_those_of_python_script(tmp_path):
     script = """
         import sys
-        import torch
+        import json
 
         def fail():
             raise ValueError("boom")
