@@ -15,8 +15,21 @@ import collections
 
 import numpy as np
 
-from . import linalg_decomp as LD, linalg_more as LM
 from ._util import out as _wrap
+
+
+class _Lazy:
+    """The decomposition modules, imported on first use so that ``import ember`` does not load them."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        import importlib
+        return getattr(importlib.import_module("." + self._name, __package__), attr)
+
+
+LD, LM = _Lazy("linalg_decomp"), _Lazy("linalg_more")
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve", "cholesky_inverse",
            "qr", "svd", "matrix_power", "matrix_exp", "triangular_solve", "lu", "lu_solve", "lu_unpack", "lstsq",
