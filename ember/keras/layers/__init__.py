@@ -21,6 +21,7 @@ from .reshaping_more import (UpSampling1D, UpSampling2D, UpSampling3D, ZeroPaddi
 from .pooling3d import MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D, GlobalAveragePooling3D
 from .normalization_more import GroupNormalization, UnitNormalization, SpectralNormalization, RMSNormalization
 from .input_spec import InputSpec, serialize, deserialize
+from .rnn_cells import StackedRNNCells
 from .attention_layers import Attention, AdditiveAttention
 from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wrapper
 from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D

@@ -45,8 +45,10 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        _no_quantization(self, lora_rank, quantization_config)
         self.units = int(units)
         if self.units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
@@ -102,8 +104,11 @@ class Embedding(Layer):
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
-                 embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
+                 embeddings_constraint=None, mask_zero=False, input_length=None, activity_regularizer=None,
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        _no_quantization(self, lora_rank, quantization_config)
+        self.activity_regularizer = _reg.get(activity_regularizer)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = _init.get(embeddings_initializer)
         self.embeddings_regularizer = _reg.get(embeddings_regularizer)
@@ -126,6 +131,8 @@ class Embedding(Layer):
                              f"[{int(a.min())}, {int(a.max())}]")
         flat = ops.index_select(self.embeddings, 0, idx.reshape(-1))
         out = flat.reshape(tuple(idx.shape) + (self.output_dim,))
+        if self.activity_regularizer is not None:
+            self.add_loss(ops.div(self.activity_regularizer(out), out.shape[0]))
         if self.mask_zero:
             out._keras_mask = a != 0
         return out
@@ -136,7 +143,7 @@ class Embedding(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero)
-        return _common(config, self, "embeddings_initializer", "embeddings_regularizer")
+        return _common(config, self, "embeddings_initializer", "embeddings_regularizer", "activity_regularizer")
 
 
 class Activation(Layer):
@@ -166,6 +173,12 @@ class Identity(Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+def _no_quantization(layer, lora_rank, quantization_config):
+    if lora_rank is not None or quantization_config is not None:
+        raise NotImplementedError(f"{type(layer).__name__}: LoRA (lora_rank) and quantization (quantization_config) "
+                                  "are not supported by ember.keras")
 
 
 def _np_dtype(layer):

@@ -30,7 +30,7 @@ from .. import activations as _act
 from .. import initializers as _init
 from .. import regularizers as _reg
 from ..saving import serialization_lib
-from .core import _common
+from .core import _common, _no_quantization
 from .layer import Layer
 
 
@@ -97,9 +97,10 @@ class EinsumDense(Layer):
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None, gptq_unpacked_column_size=None,
-                 quantization_config=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        _no_quantization(self, lora_rank, quantization_config)
         self.equation = equation
         self.partial_output_shape = output_shape if isinstance(output_shape, int) else tuple(output_shape)
         self.bias_axes = bias_axes

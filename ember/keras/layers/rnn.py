@@ -76,6 +76,11 @@ class _Cell(Layer):
     def _bias_init(self):
         return self.bias_initializer
 
+    def call(self, inputs, states, training=None):
+        """One step, as a Keras cell: ``(output, new_states)`` for inputs ``(batch, features)``."""
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        return self.step(self.input_projection(inputs), states)
+
     def input_projection(self, x):
         """``x W (+ b)`` for a whole (N, T, F) sequence."""
         y = ops.matmul(x, self.kernel)
@@ -190,6 +195,16 @@ class GRUCell(_Cell):
         return config
 
 
+def _state_sizes(cell):
+    size = cell.state_size
+    return [int(v) for v in size] if isinstance(size, (list, tuple)) else [int(size)]
+
+
+def _output_size(cell):
+    size = getattr(cell, "output_size", None)
+    return int(size) if size is not None else _state_sizes(cell)[0]
+
+
 class RNN(Layer):
     """Runs a recurrent ``cell`` over the time axis of ``(batch, timesteps, features)`` inputs.
 
@@ -207,6 +222,12 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
                  unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(cell, (list, tuple)):
+            from .rnn_cells import StackedRNNCells
+            cell = StackedRNNCells(cell)
+        if not hasattr(cell, "state_size"):
+            raise ValueError(f"RNN: the cell must have a `state_size` attribute and a `call(inputs, states)` method. "
+                             f"Received: cell={cell!r}")
         self.cell = cell
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful, self.unroll = bool(go_backwards), bool(stateful), bool(unroll)
@@ -217,7 +238,10 @@ class RNN(Layer):
         if input_shape[-1] is None:
             raise ValueError(f"{type(self).__name__} layer {self.name}: the feature dimension of the inputs must be "
                              f"known, got input shape {input_shape}")
-        self.cell._maybe_build(input_shape)
+        if isinstance(self.cell, _Cell):
+            self.cell._maybe_build(input_shape)
+        else:
+            self.cell._maybe_build((input_shape[0],) + tuple(input_shape[2:]))  # a cell sees one step
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
         if inputs.ndim != 3:
@@ -230,31 +254,40 @@ class RNN(Layer):
         if mask is not None:
             mask = np.asarray(mask._data if hasattr(mask, "_data") else mask, bool)
         x = inputs
-        if training and 0 < cell.dropout < 1:
+        fast = isinstance(cell, _Cell)
+        if fast and training and 0 < cell.dropout < 1:
             keep = (rand(N, 1, x.shape[2], dtype=x.dtype) >= cell.dropout).to(x.dtype) * (1 / (1 - cell.dropout))
             x = ops.mul(x, keep)
-        xw = cell.input_projection(x)
+        if fast:
+            xw = cell.input_projection(x)
+
+            def step(t, prev):
+                return cell.step(xw[:, t], prev)
+        else:
+            def step(t, prev):
+                out_t, new = cell(x[:, t], prev, training=training)
+                return out_t, list(new) if isinstance(new, (list, tuple)) else [new]
         if initial_state is None and self.stateful and self._states is not None:
             if self._states[0].shape[0] != N:
                 raise ValueError(f"{type(self).__name__} layer {self.name} is stateful with batch size "
                                  f"{self._states[0].shape[0]}, got a batch of {N}; call reset_states() first")
             states = list(self._states)
         elif initial_state is None:
-            states = [make(np.zeros((N, s), np.dtype(self.dtype))) for s in cell.state_size]
+            states = [make(np.zeros((N, s), np.dtype(self.dtype))) for s in _state_sizes(cell)]
         else:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         rec_keep = None
-        if training and 0 < cell.recurrent_dropout < 1:
+        if fast and training and 0 < cell.recurrent_dropout < 1:
             rec_keep = (rand(N, cell.units, dtype=x.dtype) >= cell.recurrent_dropout).to(x.dtype) \
                 * (1 / (1 - cell.recurrent_dropout))
         steps = range(T - 1, -1, -1) if self.go_backwards else range(T)
         outputs = []
-        out = make(np.zeros((N, cell.units), np.dtype(self.dtype))) if mask is not None else None
+        out = make(np.zeros((N, _output_size(cell)), np.dtype(self.dtype))) if mask is not None else None
         for t in steps:
             prev = states
             if rec_keep is not None:
                 prev = [ops.mul(prev[0], rec_keep)] + list(prev[1:])
-            h, new_states = cell.step(xw[:, t], prev)
+            h, new_states = step(t, prev)
             if mask is not None:
                 m = make(mask[:, t:t + 1])
                 new_states = [ops.where(m, s_new, s_old) for s_new, s_old in zip(new_states, states)]
@@ -297,10 +330,10 @@ class RNN(Layer):
 
     def compute_output_shape(self, input_shape):
         N, T = input_shape[0], input_shape[1]
-        units = self.cell.units
+        units = _output_size(self.cell)
         out = (N, T, units) if self.return_sequences else (N, units)
         if self.return_state:
-            return [out] + [(N, s) for s in self.cell.state_size]
+            return [out] + [(N, s) for s in _state_sizes(self.cell)]
         return out
 
     def get_config(self):
@@ -321,7 +354,11 @@ class RNN(Layer):
 
     @property
     def units(self):
-        return self.cell.units
+        return _output_size(self.cell)
+
+    @property
+    def state_size(self):
+        return _state_sizes(self.cell)
 
 
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask",
