@@ -25,6 +25,7 @@ from .layers.loss import (L1Loss, MSELoss, SmoothL1Loss, HuberLoss, CrossEntropy
                           TripletMarginWithDistanceLoss)
 from .layers.distance import CosineSimilarity, PairwiseDistance
 from . import init, functional, utils  # noqa: F401
+from . import grad, attention, common_types  # noqa: F401,E402
 
 # Layer families written separately (convolution, pooling, normalization, upsampling, padding, recurrent,
 # attention); each name is exported when its module is present.
@@ -47,6 +48,8 @@ _OPTIONAL = {
     "lazy": "UninitializedBuffer LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d "
             "LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d",
     "sequence_loss": "CTCLoss AdaptiveLogSoftmaxWithLoss",
+    "fractional_pool": "FractionalMaxPool2d FractionalMaxPool3d",
+    "legacy": "CrossMapLRN2d Container",
 }
 
 

@@ -9,6 +9,8 @@ from .. import functional as _impl
 from ..functional import *  # noqa: F401,F403
 
 globals().update({k: v for k, v in vars(_impl).items() if not k.startswith("__")})
+from .layers.mha_functional import multi_head_attention_forward  # noqa: E402  (needs MultiheadAttention)
+from . import grad  # noqa: E402,F401  (torch.nn.functional.grad is torch.nn.grad)
 
 
 def __getattr__(name):
