@@ -12,7 +12,7 @@ import pytest
 
 from ember import keras
 from ember.keras import layers
-from ember.keras.callbacks import _event_file
+from ember.io import event_file as _event_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -4,13 +4,13 @@
 Training logs go to ``log_dir/train``, validation logs (``val_*`` keys, written without the
 prefix) to ``log_dir/validation``, as tags ``epoch_loss``, ``epoch_accuracy`` ... (and
 ``epoch_learning_rate``), like Keras. With ``histogram_freq > 0`` each weight's histogram is
-written too. The file format is in :mod:`ember.keras.callbacks._event_file`.
+written too. The file format is in :mod:`ember.io.event_file`.
 """
 import os
 
 import numpy as np
 
-from ._event_file import EventFileWriter
+from ...io.event_file import EventFileWriter
 from .callback import Callback
 
 
