@@ -26,7 +26,7 @@ from .ops import elementwise as E, pointwise as P, inplace as IP
 # Out-of-place pointwise methods (x.hypot(y) ...); polygamma and mvlgamma take the tensor first here.
 METHODS = """addcmul addcdiv hypot copysign logaddexp logaddexp2 lgamma digamma erfc i0 sinc deg2rad rad2deg
 float_power frexp ldexp gcd lcm nextafter signbit sgn logit positive igamma igammac bitwise_left_shift
-bitwise_right_shift""".split()
+bitwise_right_shift hardshrink prelu""".split()
 
 # In-place forms made from an out-of-place op of the same name (method x.<name>_ and torch.<name>_).
 INPLACE_FROM_E = """abs absolute acos acosh arccos arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh
@@ -45,7 +45,8 @@ square tan tanh trunc xlogy zero""".split()
 
 # torch.nn.functional ops that PyTorch also exposes at the top level (served lazily by the facade from
 # ember.functional.torch_aliases, with their ATen signatures).
-FUNCTIONAL_ALIASES = frozenset("""conv1d conv2d conv_transpose1d conv_transpose2d dropout
+FUNCTIONAL_ALIASES = frozenset("""conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d max_pool3d
+ctc_loss dropout
 dropout_ alpha_dropout alpha_dropout_ feature_alpha_dropout feature_alpha_dropout_ feature_dropout
 feature_dropout_ layer_norm group_norm batch_norm instance_norm embedding bilinear selu selu_ celu celu_ prelu
 rrelu rrelu_ threshold threshold_ hardshrink pixel_shuffle pixel_unshuffle cosine_similarity pairwise_distance
@@ -78,6 +79,31 @@ def _is_nonzero(self):
     return bool(self._data.reshape(()) != 0)
 
 
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill with samples of the Cauchy distribution ``median + sigma * tan(pi (u - 1/2))``."""
+    from .. import random as _random
+    u = _random._get_rng(generator).random(self._data.shape)
+    self._data[...] = median + sigma * np.tan(np.pi * (u - 0.5))
+    self._bump()
+    return self
+
+
+def geometric_(self, p, *, generator=None):
+    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    from .. import random as _random
+    self._data[...] = _random._get_rng(generator).geometric(p, self._data.shape)
+    self._bump()
+    return self
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill with ``exp(N(mean, std^2))`` samples."""
+    from .. import random as _random
+    self._data[...] = _random._get_rng(generator).lognormal(mean, std, self._data.shape)
+    self._bump()
+    return self
+
+
 def _iop(name):
     def op(self, other):
         return getattr(self, name)(other)
@@ -99,6 +125,7 @@ def bind():
     T.polygamma_ = IP.make_inplace(lambda x, n: P.polygamma(n, x), "polygamma")
     T.mvlgamma_ = IP.make_inplace(P.mvlgamma, "mvlgamma")
     T.float_power_ = _float_power_
+    T.cauchy_, T.geometric_, T.log_normal_ = cauchy_, geometric_, log_normal_
     T.__lshift__ = P.bitwise_left_shift
     T.__rshift__ = P.bitwise_right_shift
     T.__rlshift__ = lambda s, o: P.bitwise_left_shift(o, s)
@@ -163,7 +190,10 @@ def _top_level():
                is_conj=lambda input: input.is_conj(), is_neg=lambda input: input.is_neg(),
                is_inference=lambda input: input.is_inference(),
                resolve_conj=lambda input: input.resolve_conj(), resolve_neg=lambda input: input.resolve_neg(),
-               has_lapack=True, has_mkl=False, has_openmp=False, has_spectral=True)
+               has_lapack=True, has_mkl=False, has_openmp=False, has_spectral=True,
+               get_device=lambda input: input.get_device(), is_storage=lambda obj: False,
+               is_vulkan_available=lambda: False, init_num_threads=lambda: None,
+               compiled_with_cxx11_abi=lambda: True, set_default_tensor_type=set_default_tensor_type)
     for n in ("get_default_device", "set_default_device", "set_float32_matmul_precision",
               "get_float32_matmul_precision", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
               "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
@@ -171,6 +201,17 @@ def _top_level():
               "set_num_interop_threads", "get_num_interop_threads"):
         top[n] = getattr(_settings, n)
     return top
+
+
+def set_default_tensor_type(t):
+    """Deprecated in PyTorch: sets the default float dtype from ``FloatTensor``/``DoubleTensor``/``HalfTensor``
+    (or their names, e.g. ``"torch.DoubleTensor"``)."""
+    name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
+    kinds = {"FloatTensor": _dt.float32, "DoubleTensor": _dt.float64, "HalfTensor": _dt.float16}
+    key = name.split(".")[-1]
+    if key not in kinds:
+        raise TypeError(f"set_default_tensor_type: only floating-point CPU types are supported, got {name}")
+    _dt.set_default_dtype(kinds[key])
 
 
 LAZY = {"float": _dt.float32, "int": _dt.int32}

@@ -13,8 +13,8 @@ beyond Bernoulli numbers), accurate to about 1e-14 relative on the usual domains
 
 >>> import numpy as np
 >>> from ember.backend.special_gamma import lgamma, digamma
->>> float(lgamma(np.array(0.5)))  # log(sqrt(pi))
-0.5723649429247001
+>>> round(float(lgamma(np.array(0.5))), 12)  # log(sqrt(pi))
+0.572364942925
 """
 import math
 

@@ -421,6 +421,13 @@ FUNCTIONAL = {
     "max_pool2d": lambda L, x: L.max_pool2d(x.reshape(1, 1, 3, 4), 2, [], 0, 1, True),
     "constant_pad_nd": lambda L, x: L.constant_pad_nd(x.reshape(3, 4), [1, 2, 0, 1], 0.5),
     "detach": lambda L, x: L.detach(x) * x,
+    "conv3d": lambda L, x: L.conv3d(x.reshape(1, 1, 2, 2, 3), x[:4].reshape(1, 1, 1, 2, 2), None, 1, 1),
+    "conv_transpose3d": lambda L, x: L.conv_transpose3d(x.reshape(1, 2, 1, 2, 3), x[:4].reshape(2, 1, 1, 1, 2)),
+    "max_pool3d": lambda L, x: L.max_pool3d(x.reshape(1, 1, 2, 2, 3), 2, [], 0, 1, True),
+    "ctc_loss": lambda L, x: L.ctc_loss(L.log_softmax(x.reshape(3, 1, 4), 2), L.tensor([[1, 2]]), [3], [2], 0, 1,
+                                        False),
+    "hardshrink_prelu_methods": lambda L, x: x.hardshrink(0.4) + x.reshape(2, 3, 2).prelu(x[:3] * 0.1).reshape(-1)
+    + L.prelu(x, x[:1]) + L.hardshrink(x),
 }
 
 
@@ -450,3 +457,32 @@ def test_detach_inplace_and_dropout_inplace():
     assert not e.requires_grad and e.grad_fn is None
     x = ember.ones(4)
     assert ember.dropout_(x, 0.0, True) is x
+
+
+def test_random_inplace_fills_follow_their_distributions_like_torch():
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+    n = 200000
+    for name, args, stat in [("cauchy_", (1.0, 2.0), np.median), ("geometric_", (0.25,), np.mean),
+                             ("log_normal_", (0.5, 0.3), lambda a: np.mean(np.log(a)))]:
+        e, t = ember.empty(n, dtype=ember.float64), torch.empty(n, dtype=torch.float64)
+        assert getattr(e, name)(*args) is e
+        getattr(t, name)(*args)
+        assert abs(stat(e.numpy()) - stat(t.numpy())) < 0.05, name
+    g = ember.empty(1000).geometric_(0.5).numpy()
+    assert (g >= 1).all() and (g == np.round(g)).all()
+
+
+def test_legacy_and_environment_helpers_match_torch():
+    prev = ember.get_default_dtype()
+    ember.set_default_tensor_type(ember.DoubleTensor)
+    assert ember.get_default_dtype() is ember.float64 and ember.tensor([1.5]).dtype is ember.float64
+    ember.set_default_tensor_type("torch.FloatTensor")
+    assert ember.get_default_dtype() is ember.float32
+    ember.set_default_dtype(prev)
+    with pytest.raises(TypeError):
+        ember.set_default_tensor_type("torch.LongTensor")
+    assert ember.get_device(ember.ones(1)) == torch.get_device(torch.ones(1)) == -1
+    assert ember.is_storage(ember.ones(1)) == torch.is_storage(torch.ones(1))
+    assert ember.is_vulkan_available() == torch.is_vulkan_available()
+    assert ember.set_flush_denormal(False) is False

@@ -24,7 +24,7 @@ from .elementwise import (add, sub, mul, div, neg, exp, log, log1p, sqrt, sign, 
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "erfc", "i0", "sinc", "logit", "positive",
            "sgn", "signbit", "deg2rad", "rad2deg", "addcmul", "addcdiv", "hypot", "logaddexp", "logaddexp2",
            "copysign", "float_power", "ldexp", "frexp", "nextafter", "gcd", "lcm", "bitwise_left_shift",
-           "bitwise_right_shift", "igamma", "igammac"]
+           "bitwise_right_shift", "igamma", "igammac", "hardshrink", "prelu"]
 
 _gm = grad_mode.state
 
@@ -506,6 +506,33 @@ def xlog1py(input, other):
             return ga, gb
         _rec(t, "SpecialXlog1PyBackward0", backward, (ta, tb), ())
     return t
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    x = input
+    return where(out(np.abs(x._data) > lambd), x, out(np.zeros((), x._data.dtype)))
+
+
+def prelu(input, weight):
+    """``x`` where ``x >= 0``, else ``weight * x``; ``weight`` has 1 element or one per channel (dim 1).
+
+    >>> import ember
+    >>> ember.prelu(ember.tensor([-2.0, 3.0]), ember.tensor([0.25]))
+    tensor([-0.5000,  3.0000])
+    """
+    x, w = input, weight
+    n = w._data.size
+    if n != 1:
+        c = x._data.shape[1] if x._data.ndim >= 2 else 1  # no channel dim below 2-D, as in PyTorch
+        if n != c:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{n} and channel size = {c}.")
+        if x._data.ndim >= 2:
+            w = w.reshape((1, n) + (1,) * (x._data.ndim - 2))
+    elif w._data.ndim:
+        w = w.reshape(())
+    return where(out(x._data >= 0), x, mul(w, x))
 
 
 # -- Bessel functions and polynomials without gradients in PyTorch ---------------------------------
