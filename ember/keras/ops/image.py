@@ -1,6 +1,12 @@
-"""Image augmentation kernels for the preprocessing layers (NHWC NumPy, no gradient):
-random flips and rotations with Keras's fill modes and interpolations."""
+"""``keras.ops.image`` (the Keras-named ops come from ``image_ops``), and the image augmentation
+kernels of the preprocessing layers (NHWC NumPy, no gradient): random flips and rotations with
+Keras's fill modes and interpolations."""
 import numpy as np
+
+from .image_ops import (affine_transform, crop_images, elastic_transform, extract_patches,  # noqa: F401
+                        extract_patches_3d, gaussian_blur, hsv_to_rgb, map_coordinates, pad_images,
+                        perspective_transform, resize, rgb_to_grayscale, rgb_to_hsv, scale_and_translate,
+                        sobel_edges, ssim)
 
 
 def _fill_coords(c, size, mode):
