@@ -1,4 +1,3 @@
-# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """ember: a deep learning framework on NumPy with PyTorch's and Keras's APIs.
 
 >>> import ember
@@ -41,11 +40,14 @@ for _name in ("elementwise", "reduce", "shape", "index", "linalg", "conversion",
               "pointwise"):
     globals().pop(_name, None)
 del _name
+# Layout and memory-format constants (after the pops: ``strided`` is also an op module's name).
+from .backend.formats import (layout, strided, memory_format, contiguous_format, channels_last,  # noqa: F401,E402
+                              channels_last_3d, preserve_format, legacy_contiguous_format)
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
          "cuda", "backends", "linalg", "compat", "serialization", "accelerator", "version", "hub", "jit",
-         "testing", "multiprocessing"}
+         "testing", "multiprocessing", "distributed"}
 _LAZY |= {"amp", "cpu", "func"}
 _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
               "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",

@@ -148,3 +148,29 @@ def test_backends_accelerator_and_version_answer_as_a_cpu_build():
         acc.current_device_index()
     assert ember.version.__version__ == ember.__version__ and ember.version.cuda is None
     assert torch.version.cuda is None
+
+
+def test_layout_and_memory_format_constants():
+    x = ember.zeros(2, 3)
+    assert x.layout == ember.strided and torch.zeros(2).layout == torch.strided
+    for name in ["contiguous_format", "channels_last", "channels_last_3d", "preserve_format",
+                 "legacy_contiguous_format"]:
+        assert isinstance(getattr(ember, name), ember.memory_format)
+        assert repr(getattr(ember, name)) == repr(getattr(torch, name)).replace("torch.", "ember.")
+    assert ember.zeros_like(x, memory_format=ember.preserve_format).shape == (2, 3)
+    model = nn.Conv2d(1, 2, 3).to(memory_format=ember.channels_last)
+    assert model(ember.zeros(1, 1, 5, 5)).shape == (1, 2, 3, 3)
+
+
+def test_distributed_reports_no_backend_and_fails_as_torch_before_init():
+    dist = ember.distributed
+    assert dist.is_available() is False and dist.is_initialized() is False
+    assert torch.distributed.is_initialized() is False
+    for fn in (dist.get_rank, dist.get_world_size):
+        with pytest.raises(ValueError) as ours:
+            fn()
+        with pytest.raises(ValueError) as theirs:
+            getattr(torch.distributed, fn.__name__)()
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(RuntimeError, match=r"init_process_group\(backend='gloo'\): ember has no distributed"):
+        dist.init_process_group("gloo")

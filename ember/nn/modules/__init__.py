@@ -41,7 +41,7 @@ _NAMES = {
     "dropout": "Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout _DropoutNd",
     "rnn": "RNNBase RNN LSTM GRU RNNCellBase RNNCell LSTMCell GRUCell",
     "sparse": "Embedding EmbeddingBag",
-    "container": "Sequential ModuleList ModuleDict ParameterList ParameterDict",
+    "container": "Container Sequential ModuleList ModuleDict ParameterList ParameterDict",
     "module": "register_module_forward_pre_hook register_module_forward_hook register_module_full_backward_pre_hook "
               "register_module_backward_hook register_module_full_backward_hook "
               "register_module_buffer_registration_hook register_module_module_registration_hook "

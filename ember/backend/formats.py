@@ -1,0 +1,37 @@
+"""PyTorch's layout and memory-format constants: ``ember.strided``, ``ember.channels_last`` ...
+
+ember's tensors are NumPy arrays, always strided and laid out as NumPy keeps them; functions
+accept a ``memory_format`` and keep the data as it is. The constants exist so that code such as
+``model.to(memory_format=torch.channels_last)`` or ``x.layout == torch.strided`` runs. Each is a
+``str`` subclass, so ``Tensor.layout`` (the string ``"strided"``) compares equal to
+``ember.strided``.
+
+>>> import ember
+>>> ember.zeros(2).layout == ember.strided, ember.channels_last
+(True, ember.channels_last)
+"""
+
+__all__ = ["layout", "strided", "memory_format", "contiguous_format", "channels_last", "channels_last_3d",
+           "preserve_format", "legacy_contiguous_format"]
+
+
+class layout(str):
+    """How a tensor's elements are stored; ember has one layout, ``strided``."""
+
+    def __repr__(self):
+        return f"ember.{str(self)}"
+
+
+class memory_format(str):
+    """A requested memory format; ember accepts it and keeps NumPy's layout."""
+
+    def __repr__(self):
+        return f"ember.{str(self)}"
+
+
+strided = layout("strided")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+legacy_contiguous_format = contiguous_format
