@@ -19,6 +19,7 @@ from .autograd.ops.linalg_decomp import (LinAlgError, cholesky, cholesky_ex, qr,
 from .autograd.ops.linalg_more import (pinv, matrix_rank, lstsq, matrix_power, cond, vecdot,  # noqa: F401
                                        multi_dot, householder_product, tensorinv, tensorsolve, vander, diagonal,
                                        inv_ex, solve_ex)
+from .autograd.ops.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: F401
 from .autograd.ops.shape_more import cross as _cross
 
 

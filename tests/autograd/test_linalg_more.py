@@ -304,3 +304,38 @@ def test_tensorinv_and_tensorsolve_match_torch():
     e3 = ember.linalg.tensorsolve(ember.tensor(a2), ember.tensor(b2), dims=(0,))
     t3 = torch.linalg.tensorsolve(torch.tensor(a2), torch.tensor(b2), dims=(0,))
     np.testing.assert_allclose(e3.numpy(), t3.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12])
+def test_ldl_factor_and_solve_match_torch(n):
+    """Bunch-Kaufman in LAPACK's compact form: the same LD, pivots (1x1 and 2x2 blocks) and solutions."""
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((3, n, n))
+    a = a + np.swapaxes(a, -1, -2)
+    if n > 1:
+        a[1] -= np.diag(np.diag(a[1]))      # a zero diagonal forces 2x2 pivots
+    b = rng.standard_normal((3, n, 2))
+    e = ember.linalg.ldl_factor(ember.tensor(a))
+    t = torch.linalg.ldl_factor(torch.tensor(a))
+    np.testing.assert_allclose(e.LD.numpy(), t.LD.numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_array_equal(e.pivots.numpy(), t.pivots.numpy())
+    if n > 1:
+        assert (e.pivots.numpy()[1] < 0).any()
+    xe = ember.linalg.ldl_solve(e.LD, e.pivots, ember.tensor(b))
+    xt = torch.linalg.ldl_solve(t.LD, t.pivots, torch.tensor(b))
+    np.testing.assert_allclose(xe.numpy(), xt.numpy(), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(a @ xe.numpy(), b, rtol=1e-8, atol=1e-9)
+    ex = ember.linalg.ldl_factor_ex(ember.tensor(a[0].astype(np.float32)))
+    tx = torch.linalg.ldl_factor_ex(torch.tensor(a[0].astype(np.float32)))
+    np.testing.assert_allclose(ex.LD.numpy(), tx.LD.numpy(), rtol=1e-4, atol=1e-5)
+    assert ex.info.item() == tx.info.item() == 0
+
+
+def test_ldl_errors():
+    with pytest.raises(RuntimeError, match="square"):
+        ember.linalg.ldl_factor(ember.zeros(2, 3))
+    LD, piv = ember.linalg.ldl_factor(ember.eye(3))
+    with pytest.raises(RuntimeError, match="Incompatible shapes"):
+        ember.linalg.ldl_solve(LD, piv, ember.ones(2, 1))
+    info = ember.linalg.ldl_factor_ex(ember.zeros(2, 2)).info
+    assert info.item() == torch.linalg.ldl_factor_ex(torch.zeros(2, 2)).info.item()
