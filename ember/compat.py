@@ -67,19 +67,16 @@ def _resolve(fullname, target):
 class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds ``torch``/``torchvision`` names and loads them as the ember module already imported."""
 
-    def __init__(self):
-        self._pending = {}
-
     def find_spec(self, fullname, path=None, target=None):
         real = target_name(fullname)
         if real is None:
             return None
         module = _resolve(fullname, real)
-        self._pending[fullname] = module
         return importlib.util.spec_from_loader(fullname, self, is_package=hasattr(module, "__path__"))
 
     def create_module(self, spec):
-        return self._pending.pop(spec.name)
+        # find_spec imported it; this is a lookup in sys.modules.
+        return _resolve(spec.name, target_name(spec.name))
 
     def exec_module(self, module):
         """The ember module is already executed; the alias only names it."""

@@ -80,12 +80,11 @@ def _attribute(name, a, e):
 
 
 def _compare_leaf(actual, expected, rtol, atol, equal_nan, check_dtype, msg, where):
+    if isinstance(actual, Tensor) != isinstance(expected, Tensor):
+        raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}.")
+    if check_dtype and _is_number(actual) and _is_number(expected) and type(actual) is not type(expected):
+        _fail(f"The (d)types do not match: {type(actual)} != {type(expected)}.", msg, where)
     a_name, e_name = _dtype_name(actual), _dtype_name(expected)
-    if isinstance(actual, Tensor) != isinstance(expected, Tensor) and not (_is_number(actual) and
-                                                                           _is_number(expected)):
-        if not (isinstance(actual, np.ndarray) or isinstance(expected, np.ndarray)):
-            _fail(f"Expected both inputs to be tensors, got {type(actual).__name__} and "
-                  f"{type(expected).__name__}.", msg, where)
     a, e = _array(actual), _array(expected)
     if a.shape != e.shape:
         shape = (lambda s: f"ember.Size({list(s)})") if isinstance(actual, Tensor) else tuple

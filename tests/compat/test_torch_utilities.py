@@ -130,6 +130,13 @@ def test_assert_close_structure_shape_dtype_and_scalars():
     ]
     for ours, theirs, kw in pairs:
         assert message(assert_close, *ours, **kw) == message(torch.testing.assert_close, *theirs, **kw)
+    assert message(assert_close, 1, 1.0) == message(torch.testing.assert_close, 1, 1.0)
+    for ours, theirs in (((ember.ones(2), np.ones(2, np.float32)), (torch.ones(2), np.ones(2, np.float32))),
+                         ((ember.tensor(1.0), 1.0), (torch.tensor(1.0), 1.0))):
+        with pytest.raises(TypeError, match="No comparison pair was able to handle inputs"):
+            assert_close(*ours)
+        with pytest.raises(TypeError, match="No comparison pair was able to handle inputs"):
+            torch.testing.assert_close(*theirs)
     assert_close({"a": ember.ones(2), "b": [1, 2.0]}, {"a": ember.ones(2), "b": [1, 2.0]})
     assert_close(ember.zeros(2), ember.zeros(2, dtype=ember.float64), check_dtype=False)
     with pytest.raises(AssertionError, match="custom"):
