@@ -11,6 +11,10 @@ from .pooling import (MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooli
 from .normalization import BatchNormalization, LayerNormalization
 from .merging import Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot
 from .preprocessing import Rescaling, Normalization, RandomFlip, RandomRotation
+from .preprocessing_categorical import CategoryEncoding, Discretization, Hashing
+from .preprocessing_text import StringLookup, IntegerLookup, TextVectorization
+from .preprocessing_image import (Resizing, CenterCrop, AutoContrast, RandomCrop, RandomZoom, RandomTranslation,
+                                  RandomContrast, RandomBrightness)
 from .rnn import RNN, SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell
 from .wrappers import Bidirectional, TimeDistributed
 from .attention import MultiHeadAttention
@@ -22,6 +26,7 @@ from .pooling3d import MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D, Globa
 from .normalization_more import GroupNormalization, UnitNormalization, SpectralNormalization, RMSNormalization
 from .input_spec import InputSpec, serialize, deserialize
 from .rnn_cells import StackedRNNCells
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .attention_layers import Attention, AdditiveAttention
 from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wrapper
 from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
