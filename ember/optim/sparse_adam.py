@@ -89,6 +89,13 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not support complex "
                              "parameters")
 
+    def load_state_dict(self, state_dict):
+        """As :meth:`Optimizer.load_state_dict`; ``step`` stays a Python int, as PyTorch keeps it."""
+        super().load_state_dict(state_dict)
+        for state in self.state.values():
+            if "step" in state and not isinstance(state["step"], int):
+                state["step"] = int(float(state["step"]))
+
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss when a closure is given."""
         loss = self._eval_closure(closure)

@@ -195,6 +195,29 @@ def test_sparse_adam_matches_torch_on_a_sparse_embedding(kwargs):
     assert_same_state(esd["state"], tsd["state"])
 
 
+def test_sparse_adam_and_muon_resume_exactly():
+    rng = np.random.default_rng(5)
+    w0, steps = rng.normal(size=(6, 4)), [(rng.integers(0, 6, 3), rng.normal(size=(3, 4))) for _ in range(8)]
+
+    def run(make_opt, resume_at=None):
+        emb = nn.Embedding(6, 4, sparse=True, _weight=ember.tensor(w0))
+        opt = make_opt(emb.parameters())
+        for i, (idx, target) in enumerate(steps):
+            if i == resume_at:
+                sd = _roundtrip(opt.state_dict())
+                opt = make_opt(emb.parameters())
+                opt.load_state_dict(sd)
+            opt.zero_grad()
+            ((emb(ember.tensor(idx)) - ember.tensor(target)) ** 2).sum().backward()
+            opt.step()
+        return emb.weight.detach().numpy(), opt
+    for make_opt in (lambda p: optim.SparseAdam(p, lr=0.05), lambda p: optim.Muon(p, lr=0.02)):
+        ref, _ = run(make_opt)
+        resumed, opt = run(make_opt, resume_at=4)
+        np.testing.assert_array_equal(resumed, ref)
+    assert all(type(s["step"]) is int for s in run(lambda p: optim.SparseAdam(p), 4)[1].state.values())
+
+
 def test_sparse_adam_errors_as_torch():
     w = ember.zeros(3, requires_grad=True)
     for kw in (dict(lr=0.0), dict(eps=0.0), dict(betas=(1.0, 0.9))):

@@ -53,6 +53,11 @@ class LazyConv3d(_LazyConvMixin, Conv3d):
 
     cls_to_become = Conv3d
 
+    def _check_input(self, input):
+        if input._data.ndim not in (4, 5):
+            Conv3d._check_input(self, input)  # the 3-D layers' message for a wrong rank
+        _LazyConvMixin._check_input(self, input)
+
 
 class _LazyConvTransposeMixin:
     """``in_channels`` from the first input; the weight ``(C_in, C_out / groups, *k)`` is created then."""
