@@ -145,26 +145,42 @@ def test_a_pytorch_training_program_runs_unchanged(tmp_path):
                 return self.fc2(F.relu(self.fc1(x)))
 
         torch.manual_seed(0)
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.accelerator.is_available():
+            device = torch.accelerator.current_accelerator()
+        elif torch.backends.mps.is_available():
+            device = torch.device("mps")
+        else:
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         x = torch.randn(256, 4)
         y = (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
         loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
         model = Net().to(device)
         opt = optim.Adam(model.parameters(), lr=0.05)
+        scheduler = optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
         for epoch in range(15):
             for xb, yb in loader:
                 opt.zero_grad()
                 loss = F.cross_entropy(model(xb.to(device)), yb.to(device))
                 loss.backward()
                 opt.step()
+            scheduler.step()
+        model.eval()
         with torch.no_grad():
             acc = (model(x).argmax(1) == y).float().mean().item()
-        print(type(model).__mro__[1].__module__, round(acc, 2))
+        torch.save(model.state_dict(), "net.pt")
+        fresh = Net()
+        fresh.load_state_dict(torch.load("net.pt", map_location=device, weights_only=True))
+        torch.save(model, "whole.pt")
+        torch.serialization.add_safe_globals([Net])
+        whole = torch.load("whole.pt", weights_only=False)
+        same = all(torch.equal(m(x), model(x)) for m in (fresh.eval(), whole.eval()))
+        print(type(model).__mro__[1].__module__, round(acc, 2), same, opt.param_groups[0]["lr"])
     """
     r = run(["-m", "ember.torch_compat", "prog.py"], tmp_path, script)
     assert r.returncode == 0, r.stderr
-    module, acc = r.stdout.split()
-    assert module.startswith("ember.nn") and float(acc) >= 0.9
+    module, acc, same, lr = r.stdout.split()
+    assert module.startswith("ember.nn") and float(acc) >= 0.9 and same == "True"
+    assert float(lr) == pytest.approx(0.05 * 0.5 ** 3)
 
 
 def test_pytorch_module_paths_import_through_the_alias(tmp_path):
