@@ -142,7 +142,7 @@ def _bind_more():
     T.narrow_copy = strided.narrow_copy
     T.unsafe_chunk, T.unsafe_split, T.unsafe_split_with_sizes = S.chunk, S.split, shape_more.split_with_sizes
     for n in IM.INPLACE_FORMS:
-        src = next(m for m in (R, I, L, index_more, distance, products) if hasattr(m, n))
+        src = next(m for m in (index_more, R, I, L, distance, products) if hasattr(m, n))
         setattr(T, n + "_", IP.make_inplace(getattr(src, n), n))
     T.swapaxes_ = T.swapdims_ = T.transpose_
     T.as_strided_ = lambda s, size, stride, storage_offset=None: _rebind_shape(

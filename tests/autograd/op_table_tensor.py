@@ -207,6 +207,21 @@ OPS = [
     OpInfo("index_reduce_amax_ties", lambda L, x: L.index_reduce(x, 1, L.tensor([1, 1]),
                                                                  L.cat([x[:, 1:2], x[:, 1:2]], 1), "amax"),
            [((3, 4),)], gradgrad=False),
+    *[OpInfo(f"scatter_reduce_{m}{'' if inc else '_exclude'}",
+             (lambda m, inc: lambda L, x, s: x.scatter_reduce(1, L.tensor([[0, 1, 0, 4], [2, 2, 2, 1], [3, 0, 3, 3]]),
+                                                              s, m, include_self=inc))(m, inc),
+             [((3, 5), (3, 4))], gradgrad=False)
+      for m in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
+    # torch 2.13's backward refuses a src larger than index, so that case is checked forward only.
+    *[OpInfo(f"scatter_reduce_{m}_big_src", (lambda m: lambda L, x, s: x.scatter_reduce(
+        0, L.tensor([[0, 1, 0, 2, 2], [2, 2, 1, 1, 0]]), s, m))(m), [((3, 5), (4, 6))], grad=False)
+      for m in ("prod", "mean", "amax")],
+    OpInfo("scatter_reduce_amax_ties", lambda L, x: L.scatter_reduce(x, 0, L.tensor([[1, 1], [1, 1]]),
+                                                                     L.cat([x[1:2, :2], x[1:2, :2]], 0), "amax"),
+           [((3, 4),)], gradgrad=False),
+    OpInfo("scatter_reduce_prod_zero", lambda L, x, s: L.scatter_reduce(x * L.tensor([1.0, 0.0, 1.0, 1.0]), 1,
+                                                                        L.tensor([[1, 1], [0, 1], [3, 2]]), s, "prod"),
+           [((3, 4), (3, 2))], gradgrad=False),
     OpInfo("select_scatter", lambda L, x, s: L.select_scatter(x, s, 1, 2), [((3, 4), (3,))]),
     OpInfo("slice_scatter", lambda L, x, s: L.slice_scatter(x, s, 1, 0, 4, 2), [((3, 4), (3, 2))]),
     OpInfo("slice_scatter_default", lambda L, x, s: x.slice_scatter(s), [((3, 4), (3, 4))]),

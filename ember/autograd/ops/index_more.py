@@ -8,7 +8,8 @@ gradients reach both the input and the values written into it.
 >>> ember.zeros(3).index_copy(0, ember.tensor([2]), ember.tensor([5.0]))
 tensor([0., 0., 5.])
 """
-__all__ = ["index_copy", "index_put", "put", "select_scatter", "slice_scatter", "diagonal_scatter", "index_reduce"]
+__all__ = ["index_copy", "index_put", "put", "select_scatter", "slice_scatter", "diagonal_scatter", "index_reduce",
+           "scatter_reduce"]
 
 import numpy as np
 
@@ -216,3 +217,34 @@ def _index_reduce_weights(a, sm, r, i, d, hit, cnt_self, reduce, include_self):
         wsrc = others(sm, sm == 0, prod_nz[i], zeros[i])
     return (np.ascontiguousarray(np.moveaxis(np.asarray(ws, a.dtype), 0, d)),
             np.ascontiguousarray(np.moveaxis(np.asarray(wsrc, a.dtype), 0, d)))
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """``out[..., index[i], ...] = reduce(out[..., index[i], ...], src[i])`` along ``dim`` with ``reduce`` one of
+    'sum', 'prod', 'mean', 'amax', 'amin'; differentiable in input and src for every reduction.
+
+    The scatter is an ``index_reduce`` over the flattened input at the flat positions ``index`` addresses,
+    so it shares that op's gradient rules (amax/amin share the gradient evenly among tied values)."""
+    from .index import _check_gather, _full_index, getitem, scatter_add, scatter
+    from .shape import reshape
+    a = input._data
+    idx = index._data
+    d = wrap_dim(dim, a.ndim)
+    if reduce == "sum":
+        if include_self:
+            return scatter_add(input, dim, index, src)
+        return scatter_add(scatter(input, dim, index, value=0.0), dim, index, src)
+    if reduce not in _REDUCE_INIT:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    _check_gather("scatter_reduce", a, d, idx)
+    if a.ndim == 0:
+        return index_reduce(reshape(input, (1,)), 0, out(np.zeros(idx.size, np.int64)), reshape(src, (-1,))[:idx.size],
+                            reduce, include_self=include_self).reshape(())
+    fi = list(np.broadcast_arrays(*_full_index(idx, d)))
+    fi[d] = np.where(fi[d] < 0, fi[d] + a.shape[d], fi[d])
+    flat = np.ravel_multi_index(tuple(fi), a.shape).reshape(-1).astype(np.int64)
+    part = getitem(src, tuple(slice(0, s) for s in idx.shape)) if src._data.shape != idx.shape else src
+    if part._data.dtype != a.dtype:
+        part = part.to(input.dtype)
+    r = index_reduce(reshape(input, (-1,)), 0, out(flat), reshape(part, (-1,)), reduce, include_self=include_self)
+    return reshape(r, a.shape)
