@@ -486,3 +486,30 @@ def test_legacy_and_environment_helpers_match_torch():
     assert ember.is_storage(ember.ones(1)) == torch.is_storage(torch.ones(1))
     assert ember.is_vulkan_available() == torch.is_vulkan_available()
     assert ember.set_flush_denormal(False) is False
+
+
+def test_special_namespace_has_every_torch_special_function():
+    names = [n for n in dir(torch.special) if not n.startswith("_") and callable(getattr(torch.special, n))
+             and n != "Tensor"]
+    assert len(names) > 50
+    assert [n for n in names if not hasattr(ember.special, n)] == []
+
+
+def test_pointwise_names_are_torch_names():
+    from ember.autograd import pointwise_api as api
+    top = set(api.TOP_LEVEL) | set(api.FUNCTIONAL_ALIASES) | set(api.LAZY)
+    assert sorted(n for n in top if not hasattr(torch, n)) == []
+    assert sorted(n for n in top if not hasattr(ember, n)) == []
+    methods = set(api.METHODS) | {n + "_" for n in api.INPLACE_FROM_E + api.INPLACE_FROM_P}
+    assert sorted(n for n in methods if not hasattr(torch.Tensor, n)) == []
+    assert sorted(n for n in methods if not hasattr(ember.Tensor, n)) == []
+
+
+def test_import_ember_stays_lazy():
+    import subprocess
+    import sys
+    code = ("import sys, ember; print([m for m in ('ember.special', 'ember.functional', "
+            "'ember.functional.torch_aliases', 'ember.backend.special_gamma', 'ember.backend.special_bessel') "
+            "if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"
