@@ -111,3 +111,6 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | {n for n in _PUBLIC if _lookup(n) is not None})
+
+
+__all__ = sorted(n for n in _PUBLIC if _lookup(n) is not None)
