@@ -149,6 +149,15 @@ ROWS += [
     ("min-initial", lambda o, x: o.min(x, initial=-0.5), [x23], {}),
 ]
 
+# float16: Keras's PyTorch backend computes several of these in float32 on CPU and casts back.
+x16 = pos(2, 3, dtype=np.float16)
+for n in UNARY_GRAD[:12] + UNARY_POS[:4] + ["sum", "mean", "var", "std", "max", "prod", "cumsum", "cumprod",
+                                             "logsumexp", "median", "sort", "argsort"]:
+    ROWS.append((f"{n}-f16", lambda o, x, n=n: getattr(o, n)(x), [x16], dict(rtol=2e-3, atol=2e-3)))
+for n in BINARY_GRAD + ["matmul", "dot"]:
+    ROWS.append((f"{n}-f16", lambda o, x, n=n: getattr(o, n)(x, o.transpose(x) if n in ("matmul", "dot") else x),
+                 [x16], dict(rtol=2e-3, atol=2e-3)))
+
 
 @pytest.mark.parametrize("fn,args,kw", table_params(ROWS))
 def test_numpy_op_matches_keras(fn, args, kw):
