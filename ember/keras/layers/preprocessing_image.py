@@ -1,0 +1,299 @@
+"""Image preprocessing layers (channels-last ``(batch, height, width, channels)`` or one image):
+``Resizing``, ``CenterCrop``, ``AutoContrast`` and the augmentations ``RandomCrop``, ``RandomZoom``,
+``RandomTranslation``, ``RandomContrast``, ``RandomBrightness``.
+
+The random layers transform only while training (``fit``, or ``training=True``) and draw from ember's
+global generator (``seed`` is accepted for Keras compatibility); at inference they pass images through.
+
+>>> import numpy as np
+>>> from ember import keras
+>>> keras.layers.CenterCrop(2, 2)(np.arange(16.0).reshape(1, 4, 4, 1))[0, ..., 0].tolist()
+[[5.0, 6.0], [9.0, 10.0]]
+"""
+import numpy as np
+
+from ...autograd.tensor import Tensor, make
+from ...random import _get_rng
+from .. import backend
+from ..ops import image as _image
+from .layer import Layer
+
+
+def _arr(x, dtype):
+    a = x._data if isinstance(x, Tensor) else np.asarray(x)
+    return a.astype(dtype) if a.dtype.kind != "f" else a
+
+
+def _batched(a):
+    return (a[None], True) if a.ndim == 3 else (a, False)
+
+
+def _factor_pair(factor, name):
+    if isinstance(factor, (tuple, list)):
+        lo, hi = float(factor[0]), float(factor[1])
+    else:
+        lo, hi = -float(factor), float(factor)
+    if lo > hi:
+        raise ValueError(f"`{name}` lower bound {lo} is larger than its upper bound {hi}")
+    return lo, hi
+
+
+class _ImageLayer(Layer):
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = backend.standardize_data_format(data_format)
+
+    def _nhwc(self, a):
+        return np.moveaxis(a, -3, -1) if self.data_format == "channels_first" else a
+
+    def _back(self, a):
+        return np.moveaxis(a, -1, -3) if self.data_format == "channels_first" else a
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class Resizing(_ImageLayer):
+    """Resize images to ``(height, width)`` with ``interpolation`` (half-pixel centres), optionally cropping
+    (``crop_to_aspect_ratio``) or padding (``pad_to_aspect_ratio``, with ``fill_value``) to the target
+    aspect ratio first."""
+
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+                 pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False,
+                 data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.height, self.width, self.interpolation = height, width, interpolation
+        self.crop_to_aspect_ratio, self.pad_to_aspect_ratio = crop_to_aspect_ratio, pad_to_aspect_ratio
+        self.fill_mode, self.fill_value, self.antialias = fill_mode, fill_value, antialias
+
+    def call(self, inputs):
+        return _image.resize(inputs, (self.height, self.width), interpolation=self.interpolation,
+                             antialias=self.antialias, crop_to_aspect_ratio=self.crop_to_aspect_ratio,
+                             pad_to_aspect_ratio=self.pad_to_aspect_ratio, fill_mode=self.fill_mode,
+                             fill_value=self.fill_value, data_format=self.data_format)
+
+    def compute_output_shape(self, input_shape):
+        s = list(input_shape)
+        h, w = (-2, -1) if self.data_format == "channels_first" else (-3, -2)
+        s[h], s[w] = self.height, self.width
+        return tuple(s)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "antialias": self.antialias, "data_format": self.data_format}
+
+
+class CenterCrop(_ImageLayer):
+    """The central ``(height, width)`` window of each image (offsets ``(H - height) // 2``); an image smaller
+    than that is cropped to the target aspect ratio and resized up, as Keras does."""
+
+    def __init__(self, height, width, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.height, self.width = height, width
+
+    def call(self, inputs):
+        a = self._nhwc(_arr(inputs, self.dtype))
+        H, W = a.shape[-3], a.shape[-2]
+        if H >= self.height and W >= self.width:
+            top, left = (H - self.height) // 2, (W - self.width) // 2
+            out = a[..., top:top + self.height, left:left + self.width, :]
+            return make(np.ascontiguousarray(self._back(out)))
+        out = _image.resize(make(np.ascontiguousarray(a)), (self.height, self.width), crop_to_aspect_ratio=True,
+                            data_format="channels_last")._data
+        return make(self._back(out))
+
+    compute_output_shape = Resizing.compute_output_shape
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width, "data_format": self.data_format}
+
+
+class AutoContrast(_ImageLayer):
+    """Stretch each image's channels to the full ``value_range``: ``(x - min) * 255 / (max - min)`` per image
+    and channel (in the [0, 255] scale), clipped; NaN results keep the input."""
+
+    def __init__(self, value_range=(0, 255), **kwargs):
+        super().__init__(**kwargs)
+        self.value_range = tuple(value_range)
+
+    def call(self, inputs):
+        a = _arr(inputs, self.dtype)
+        lo_r, hi_r = self.value_range
+        x = (a - lo_r) * (255.0 / (hi_r - lo_r))
+        b, squeeze = _batched(x)
+        low = b.min(axis=(1, 2), keepdims=True)
+        high = b.max(axis=(1, 2), keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = 255.0 / (high - low)
+            out = np.clip(b * scale - low * scale, 0.0, 255.0)
+        out = out * ((hi_r - lo_r) / 255.0) + lo_r
+        out = out[0] if squeeze else out
+        out = np.where(np.isnan(out), a, out).astype(a.dtype)
+        return make(out)
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": list(self.value_range)}
+
+
+class RandomCrop(_ImageLayer):
+    """While training, a random ``(height, width)`` window of each batch (one offset for the batch, as
+    Keras); an image not larger than the window, and every image at inference, is returned unchanged, as
+    Keras 3 does."""
+
+    def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
+        super().__init__(data_format=data_format, name=name, **kwargs)
+        self.height, self.width, self.seed = height, width, seed
+
+    def call(self, inputs, training=None):
+        a = self._nhwc(_arr(inputs, self.dtype))
+        H, W = a.shape[-3], a.shape[-2]
+        if training and H > self.height and W > self.width:
+            rng = _get_rng()
+            top = int(rng.integers(0, H - self.height + 1))
+            left = int(rng.integers(0, W - self.width + 1))
+            out = a[..., top:top + self.height, left:left + self.width, :]
+            return make(np.ascontiguousarray(self._back(out)))
+        return inputs if isinstance(inputs, Tensor) else make(self._back(a))
+
+    compute_output_shape = Resizing.compute_output_shape
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width, "seed": self.seed,
+                "data_format": self.data_format}
+
+
+class _AffineAugment(_ImageLayer):
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        if fill_mode not in ("reflect", "wrap", "constant", "nearest"):
+            raise ValueError(f"Unknown `fill_mode` {fill_mode}. Expected of one 'reflect', 'wrap', 'constant', "
+                             "'nearest'")
+        if interpolation not in ("bilinear", "nearest"):
+            raise ValueError(f"Unknown `interpolation` {interpolation}. Expected 'bilinear' or 'nearest'")
+        self.fill_mode, self.interpolation, self.seed, self.fill_value = fill_mode, interpolation, seed, fill_value
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs if isinstance(inputs, Tensor) else make(_arr(inputs, self.dtype))
+        a, squeeze = _batched(self._nhwc(_arr(inputs, self.dtype)))
+        N, H, W, _ = a.shape
+        yy, xx = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
+        out = np.empty_like(a)
+        for n, (zy, zx, dy, dx) in enumerate(self._params(N, H, W)):
+            # The output pixel (y, x) samples the input at a zoom about the centre plus a shift.
+            sy = (yy - (H - 1) / 2) * zy + (H - 1) / 2 - dy
+            sx = (xx - (W - 1) / 2) * zx + (W - 1) / 2 - dx
+            out[n] = _image._sample(a[n], sy, sx, self.fill_mode, self.interpolation, self.fill_value)
+        out = self._back(out)
+        return make(out[0] if squeeze else out)
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode, "interpolation": self.interpolation,
+                "seed": self.seed, "fill_value": self.fill_value, "data_format": self.data_format}
+
+
+class RandomZoom(_AffineAugment):
+    """While training, zoom each image by ``1 + U(lower, upper)`` of ``height_factor`` (and ``width_factor``,
+    default the same zoom): a positive factor zooms out (the image shrinks, filled by ``fill_mode``), a
+    negative one zooms in."""
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self.height_lower, self.height_upper = _factor_pair(height_factor, "height_factor")
+        if self.height_lower < -1.0 or self.height_upper < -1.0:
+            raise ValueError(f"`height_factor` argument must have values larger than -1. Received: "
+                             f"height_factor={height_factor}")
+        self.width_lower, self.width_upper = (_factor_pair(width_factor, "width_factor") if width_factor is not None
+                                              else (None, None))
+
+    def _params(self, n, H, W):
+        rng = _get_rng()
+        zy = 1.0 + rng.uniform(self.height_lower, self.height_upper, n)
+        zx = zy if self.width_factor is None else 1.0 + rng.uniform(self.width_lower, self.width_upper, n)
+        return zip(zy, zx, np.zeros(n), np.zeros(n))
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+
+
+class RandomTranslation(_AffineAugment):
+    """While training, shift each image by ``U(lower, upper) * height`` rows and ``* width`` columns
+    (factors as fractions; positive moves down/right)."""
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self.height_lower, self.height_upper = _factor_pair(height_factor, "height_factor")
+        self.width_lower, self.width_upper = _factor_pair(width_factor, "width_factor")
+        for v in (self.height_lower, self.height_upper, self.width_lower, self.width_upper):
+            if abs(v) > 1.0:
+                raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the "
+                                 f"range [-1.0, 1.0]. Received: factor={v}")
+
+    def _params(self, n, H, W):
+        rng = _get_rng()
+        dy = rng.uniform(self.height_lower, self.height_upper, n) * H
+        dx = rng.uniform(self.width_lower, self.width_upper, n) * W
+        return zip(np.ones(n), np.ones(n), dy, dx)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+
+
+class _ValueAugment(_ImageLayer):
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.factor, self.value_range, self.seed = factor, tuple(value_range), seed
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs if isinstance(inputs, Tensor) else make(_arr(inputs, self.dtype))
+        a, squeeze = _batched(_arr(inputs, self.dtype))
+        out = np.clip(self._apply(a), self.value_range[0], self.value_range[1]).astype(a.dtype)
+        return make(out[0] if squeeze else out)
+
+    def get_config(self):
+        f = list(self.factor) if isinstance(self.factor, (tuple, list)) else self.factor
+        return {**super().get_config(), "factor": f, "value_range": list(self.value_range), "seed": self.seed}
+
+
+class RandomContrast(_ValueAugment):
+    """While training, ``(x - mean) * c + mean`` per image, ``mean`` over height and width per channel,
+    ``c ~ U(1 - lower, 1 + upper)`` (``factor`` a number or a pair), clipped to ``value_range``."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(factor, value_range, seed, **kwargs)
+        lo, hi = (factor if isinstance(factor, (tuple, list)) else (factor, factor))
+        if lo < 0 or hi < 0 or lo > 1:
+            raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the range "
+                             f"[0.0, 1.0]. Received: factor={factor}")
+        self.lower, self.upper = float(lo), float(hi)
+
+    def _apply(self, a):
+        c = _get_rng().uniform(1.0 - self.lower, 1.0 + self.upper, (a.shape[0], 1, 1, 1))
+        mean = a.mean(axis=(1, 2), keepdims=True)
+        return (a - mean) * c + mean
+
+
+class RandomBrightness(_ValueAugment):
+    """While training, add ``U(lower, upper) * (value_range[1] - value_range[0])`` to each image (one delta
+    per image), clipped to ``value_range``; ``factor`` a number in [-1, 1] or a pair."""
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(factor, value_range, seed, **kwargs)
+        lo, hi = _factor_pair(factor, "factor") if not isinstance(factor, (tuple, list)) else (factor[0], factor[1])
+        if abs(lo) > 1 or abs(hi) > 1:
+            raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the range "
+                             f"[-1.0, 1.0]. Received: factor={factor}")
+        self.lower, self.upper = float(lo), float(hi)
+
+    def _apply(self, a):
+        span = self.value_range[1] - self.value_range[0]
+        d = _get_rng().uniform(self.lower, self.upper, (a.shape[0], 1, 1, 1)) * span
+        return a + d
