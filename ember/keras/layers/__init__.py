@@ -1,4 +1,3 @@
-# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """Keras layers (``from ember.keras import layers``), channels-last, with Keras's names and defaults."""
 from .layer import Layer
 from .input_layer import Input, InputLayer
@@ -28,7 +27,7 @@ from .normalization_more import GroupNormalization, UnitNormalization, SpectralN
 from .input_spec import InputSpec, serialize, deserialize
 from .rnn_cells import StackedRNNCells
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
-from .attention_layers import Attention, AdditiveAttention, GroupQueryAttention
+from .attention_layers import Attention, AdditiveAttention
 from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wrapper
 from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
 from .merging_functions import subtract, average, maximum, minimum, dot
