@@ -109,8 +109,6 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         raise ValueError("Only one of `pad_to_aspect_ratio` & `crop_to_aspect_ratio` can be `True`.")
     if len(size) != 2:
         raise ValueError(f"Argument `size` must be a tuple of two elements (height, width). Received: size={size}")
-    if antialias and interpolation in ("bilinear", "bicubic"):
-        raise NotImplementedError("resize: antialias=True is not supported by ember")
     x = _T(images)
     _check_rank(x)
     squeeze = x.ndim == 3
@@ -134,7 +132,16 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         x = _F.pad(x, [ws if ws > 0 else 0, ws if ws > 0 else 0, hs if hs > 0 else 0, hs if hs > 0 else 0],
                    value=float(fill_value))
     mode = _RESIZE[interpolation]
-    y = _F.interpolate(x, size=(th, tw), mode=mode, align_corners=False if mode != "nearest-exact" else None)
+    if antialias and interpolation in ("bilinear", "bicubic"):
+        # PyTorch's antialiased kernels: the triangle (or a=-0.5 cubic) filter stretched by the
+        # downscale factor, normalised over the input pixels it covers: one weight matrix per axis.
+        y = x
+        for ax, n_out in ((2, th), (3, tw)):
+            n_in = y.shape[ax]
+            m = _resample_matrix(n_in, n_out, n_out / n_in, 0.0, "linear" if mode == "bilinear" else "cubic", True)
+            y = _E.movedim(_E.matmul(_E.movedim(y, ax, -1), make(m.astype(y._data.dtype))), -1, ax)
+    else:
+        y = _F.interpolate(x, size=(th, tw), mode=mode, align_corners=False if mode != "nearest-exact" else None)
     if interpolation == "bicubic" and standardize_dtype(out_dtype) == "uint8":
         y = _E.clamp(y, 0, 255)
     if fmt == "channels_last":
