@@ -1,4 +1,5 @@
-"""3-D convolutions: ``conv3d`` and ``conv_transpose3d``, on the 2-D im2col + BLAS kernels.
+"""3-D convolutions: ``conv3d`` and ``conv_transpose3d``, on the 2-D im2col + BLAS kernels (and
+``conv_tbc``, the time-batch-channel layout of ``conv1d``).
 
 A 3-D convolution is a 2-D one over (H, W) whose input channels are the ``kD`` depth taps
 of every channel: the padded volume is cut into ``kD`` strided depth slabs, stacked as
@@ -16,10 +17,10 @@ ember.Size([1, 3, 3, 3, 3])
 ember.Size([1, 2, 6, 7, 7])
 """
 from ..autograd.ops import reshape, permute, squeeze, unsqueeze, add, stack
-from .conv import conv2d, conv_transpose2d, _tuple, _check_float, _same_padding
+from .conv import conv1d, conv2d, conv_transpose2d, _tuple, _check_float, _same_padding
 from .padding import pad as _pad
 
-__all__ = ["conv3d", "conv_transpose3d"]
+__all__ = ["conv3d", "conv_transpose3d", "conv_tbc"]
 
 
 def _batched5(name, x, what="input"):
@@ -141,3 +142,20 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if bias is not None:
         y = add(y, reshape(bias, (groups * Cog, 1, 1, 1)))
     return squeeze(y, 0) if unb else y
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution in the time-batch-channel layout: input ``(T, N, C_in)``, weight ``(k, C_in, C_out)``,
+    bias ``(C_out)``, ``pad`` zeros at both ends of time; output ``(T + 2 * pad - k + 1, N, C_out)``."""
+    if input._data.ndim != 3:
+        raise RuntimeError(f"conv_tbc: Input must have 3 dims: time, batch, in_channel, got {input._data.ndim}")
+    if weight._data.ndim != 3:
+        raise RuntimeError(f"conv_tbc: Weight tensor must have 3 dims: kernel_width, in_channels, out_channels, "
+                           f"got {weight._data.ndim}")
+    if bias is None or bias._data.ndim != 1:
+        raise RuntimeError("conv_tbc: Bias must be 1-D")
+    if input._data.shape[2] != weight._data.shape[1]:
+        raise RuntimeError(f"conv_tbc: Input dim 2 (input channels, {input._data.shape[2]}) is not == dim 1 in the "
+                           f"weight tensor ({weight._data.shape[1]})")
+    y = conv1d(permute(input, (1, 2, 0)), permute(weight, (2, 1, 0)), bias, padding=pad)
+    return permute(y, (2, 0, 1))

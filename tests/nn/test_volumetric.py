@@ -199,3 +199,9 @@ def test_uninitialized_buffer_is_exported():
     b = nn.UninitializedBuffer()
     b.materialize((3,))
     assert type(b) is ember.Tensor and b.shape == (3,)
+
+
+@pytest.mark.parametrize("pad", [0, 2])
+def test_conv_tbc(pad):
+    compare_fn(lambda x, w, b: F.conv_tbc(x, w, b, pad), lambda x, w, b: torch.conv_tbc(x, w, b, pad),
+               [randn(7, 2, 3), randn(3, 3, 4), randn(4)])

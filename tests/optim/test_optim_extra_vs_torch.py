@@ -343,3 +343,32 @@ def test_every_torch_optimizer_name_exists():
     names = {n for n in dir(torch.optim) if not n.startswith("_") and n[0].isupper()}
     assert names <= set(dir(optim)), names - set(dir(optim))
     assert hasattr(optim, "swap_in_optimizer_params_and_state")
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05))])
+def test_swap_in_optimizer_params_and_state_matches_torch(name, kwargs):
+    """Inside the block the step runs on the given parameters and state; outside, the live ones are back."""
+    results = []
+    from .problem import INIT
+    for lib, mod, swap in (("ember", optim, optim.swap_in_optimizer_params_and_state),
+                           ("torch", torch.optim, torch.optim.swap_in_optimizer_params_and_state)):
+        params, loss = make(lib)
+        opt = getattr(mod, name)(list(params.values()), **kwargs)
+        train_step(opt, loss)
+        other, other_loss = make(lib, init={k: v * 0.5 for k, v in INIT.items()})
+        other_loss().backward()
+        saved = opt.state_dict()
+        groups = [dict(g, lr=0.02) for g in saved["param_groups"]]
+        with swap(opt, other, {"state": saved["state"], "param_groups": groups}):
+            assert opt.param_groups[0]["lr"] == 0.02
+            opt.step()
+        assert opt.param_groups[0]["lr"] == kwargs["lr"] and opt.param_groups[0]["params"][0] is params["w1"]
+        train_step(opt, loss)
+        results.append(([numpy_of(other[k]) for k in NAMES], [numpy_of(params[k]) for k in NAMES]))
+    for e, t in zip(results[0], results[1]):
+        for a, b in zip(e, t):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with pytest.raises(RuntimeError, match="requires initialized optimizer state"):
+        w = ember.zeros(2, requires_grad=True)
+        with optim.swap_in_optimizer_params_and_state(optim.SGD([w], lr=0.1), {"w": w}, {}):
+            pass
