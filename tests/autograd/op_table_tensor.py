@@ -32,6 +32,7 @@ OPS = [
     r("logcumsumexp_large", lambda L, x: (x * 300).logcumsumexp(0), gradgrad=False),
     r("diff", lambda L, x: L.diff(x)),
     r("diff_n2_dim0", lambda L, x: x.diff(n=2, dim=0)),
+    r("diff_bool", lambda L, x: L.diff(x > 0, dim=1), grad=False),
     OpInfo("diff_prepend_append", lambda L, x, p, a: L.diff(x, 1, 0, prepend=p, append=a),
            [((3, 4), (2, 4), (1, 4))]),
     r("trapezoid", lambda L, y: L.trapezoid(y)),

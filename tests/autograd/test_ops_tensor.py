@@ -107,6 +107,8 @@ ERRORS = [
     ("searchsorted_leading", lambda L: L.searchsorted(L.ones(2, 3), L.ones(3, 1)), "first N-1 dimensions"),
     ("cdist_cols", lambda L: L.cdist(L.ones(3, 2), L.ones(4, 3)), "same number of columns"),
     ("cdist_1d", lambda L: L.cdist(L.ones(3), L.ones(3)), "at least 2D"),
+    ("cdist_dtypes", lambda L: L.cdist(L.ones(2, 3), L.ones(2, 3, dtype=L.float64)), "same dtype"),
+    ("dist_int", lambda L: L.dist(L.tensor([1, 2]), L.tensor([3, 4])), "floating point"),
     ("pdist_3d", lambda L: L.pdist(L.ones(2, 2, 2)), "2D"),
     ("renorm_1d", lambda L: L.renorm(L.ones(3), 2, 0, 1.0), "at least 2 dimensions"),
     ("cross_size", lambda L: L.cross(L.ones(2, 4), L.ones(2, 4), dim=1), "must have length 3"),

@@ -23,6 +23,9 @@ _gm = grad_mode.state
 def dist(input, other, p=2):
     """The p-norm of ``input - other`` (broadcast)."""
     from .reduce import norm
+    for t in (input, other):
+        if hasattr(t, "_data") and t._data.dtype.kind != "f":
+            raise RuntimeError(f"dist(): expected floating point inputs, got {t.dtype}")
     return norm(sub(input, other), p)
 
 
@@ -84,9 +87,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if b.shape[:-2] != batch:
         x2 = expand(x2, batch + b.shape[-2:])
     if x1._data.dtype != x2._data.dtype:
-        from ...backend import dtypes as _dt
-        dt = _dt.promote_types(x1.dtype, x2.dtype)
-        x1, x2 = x1.to(dt), x2.to(dt)
+        raise RuntimeError(f"cdist: X1 and X2 must have the same dtype, got {x1.dtype} and {x2.dtype}")
     if p == 2:
         use_mm = compute_mode == "use_mm_for_euclid_dist" or (
             compute_mode == modes[0] and (a.shape[-2] > 25 or b.shape[-2] > 25))

@@ -17,7 +17,7 @@ import collections
 
 import numpy as np
 
-from ._util import out
+from ._util import out as _wrap
 from .linalg_decomp import LinAlgError, _check_matrix
 
 ldl_factor_result = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
@@ -109,8 +109,8 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
         raise LinAlgError(f"torch.linalg.ldl_factor_ex: The factorization could not be completed because the "
                           f"block diagonal matrix D is singular (D[{int(info.max())}, {int(info.max())}] is 0).")
     batch = a.shape[:-2]
-    return ldl_factor_ex_result(globals()["out"](np.tril(flat).reshape(a.shape)), globals()["out"](
-        piv.reshape(batch + (n,))), globals()["out"](info.reshape(batch)))
+    return ldl_factor_ex_result(_wrap(np.tril(flat).reshape(a.shape)), _wrap(
+        piv.reshape(batch + (n,))), _wrap(info.reshape(batch)))
 
 
 def ldl_factor(A, *, hermitian=False, out=None):
@@ -183,4 +183,4 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     xb = np.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:]).astype(dt, copy=True)
     for i in range(xb.shape[0]):
         _sytrs_lower(ldb[i], pvb[i], xb[i])
-    return globals()["out"](xb.reshape(batch + b.shape[-2:]))
+    return _wrap(xb.reshape(batch + b.shape[-2:]))

@@ -112,7 +112,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         m = x._data.shape[d]
         if m == 0:
             break
-        x = sub(narrow(x, d, 1, m - 1), narrow(x, d, 0, m - 1))
+        hi, lo = narrow(x, d, 1, m - 1), narrow(x, d, 0, m - 1)
+        x = (hi != lo) if x._data.dtype == np.bool_ else sub(hi, lo)   # bool: logical_xor, as in PyTorch
     return x
 
 

@@ -13,7 +13,7 @@ import collections
 
 import numpy as np
 
-from ._util import out, wrap_dim, to_tensor
+from ._util import out, wrap_dim
 from .elementwise import add, sub, mul, div, sqrt, clamp
 
 aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
@@ -223,15 +223,16 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         w = aweights if w is None else mul(w, aweights)
     if w is None:
         avg = div(_sum(x, 1, keepdim=True), float(nobs))
-        wsum = float(nobs)
-        norm = wsum - correction
+        norm = max(float(nobs) - correction, 0.0)
     else:
         wsum = _sum(w)
         avg = div(_sum(mul(x, w), 1, keepdim=True), wsum)
-        norm = wsum if correction == 0 else (
-            sub(wsum, correction) if aweights is None else sub(wsum, div(mul(_sum(mul(w, aweights)), correction),
-                                                                            wsum)))
-    norm = clamp(to_tensor(norm, x), min=0) if hasattr(norm, "_data") else max(norm, 0.0)
+        if correction == 0:
+            norm = wsum
+        elif aweights is None:
+            norm = clamp(sub(wsum, correction), min=0)
+        else:
+            norm = clamp(sub(wsum, div(mul(_sum(mul(w, aweights)), correction), wsum)), min=0)
     xc = sub(x, avg)
     xw = xc if w is None else mul(xc, w)
     c = div(matmul(xw, transpose(xc, 0, 1)), norm)
