@@ -159,3 +159,13 @@ def test_ctc_decode_greedy_matches_keras():
     ed, es = eops.ctc_decode(logits, lens, strategy="greedy")
     np.testing.assert_array_equal(ed.numpy(), kops.convert_to_numpy(kd))
     np.testing.assert_allclose(es.numpy(), kops.convert_to_numpy(ks), rtol=1e-6)
+
+
+def test_ctc_decode_beam_search_matches_keras():
+    from tests.keras.ops_oracle import eops, kops
+    logits = f64(2, 5, 4, seed=3) * 2
+    lens = np.array([5, 3])
+    kd, ks = kops.ctc_decode(logits, lens, strategy="beam_search", beam_width=30, top_paths=3)
+    ed, es = eops.ctc_decode(logits, lens, strategy="beam_search", beam_width=30, top_paths=3)
+    np.testing.assert_array_equal(ed.numpy(), kops.convert_to_numpy(kd))
+    np.testing.assert_allclose(es.numpy(), kops.convert_to_numpy(ks), rtol=1e-5)

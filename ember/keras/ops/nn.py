@@ -475,16 +475,56 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     return _E.neg(_lse_last(_E.stack([a_last, a_prev], -1)))
 
 
+def _prefix_beam_search(lp, n, beam_width, top_paths, blank):
+    """CTC prefix beam search over ``lp`` ``(time, classes)`` log-probabilities for ``n`` steps: each
+    prefix keeps its log-probability of ending in a blank and in a label; returns the best prefixes."""
+    neg = -np.inf
+    beams = {(): (0.0, neg)}
+    for t in range(n):
+        new = {}
+
+        def add(prefix, pb=neg, pnb=neg):
+            ob, onb = new.get(prefix, (neg, neg))
+            new[prefix] = (np.logaddexp(ob, pb), np.logaddexp(onb, pnb))
+        for prefix, (pb, pnb) in beams.items():
+            total = np.logaddexp(pb, pnb)
+            add(prefix, pb=total + lp[t, blank])
+            for c in range(lp.shape[1]):
+                if c == blank:
+                    continue
+                if prefix and prefix[-1] == c:
+                    add(prefix + (c,), pnb=pb + lp[t, c])
+                    add(prefix, pnb=pnb + lp[t, c])
+                else:
+                    add(prefix + (c,), pnb=total + lp[t, c])
+        ranked = sorted(new.items(), key=lambda kv: -np.logaddexp(*kv[1]))
+        beams = dict(ranked[:beam_width])
+    ranked = sorted(beams.items(), key=lambda kv: -np.logaddexp(*kv[1]))[:top_paths]
+    return [(list(p), float(np.logaddexp(*v))) for p, v in ranked]
+
+
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
                mask_index=0):
-    """Greedy CTC decoding: ``(decoded (1, batch, time) padded with -1, scores (batch, 1))``; the score is
-    minus the sum of each step's largest input (Keras's, on the inputs as given)."""
-    if strategy != "greedy":
-        raise NotImplementedError("ctc_decode: only strategy='greedy' is implemented in ember")
+    """CTC decoding of ``inputs`` ``(batch, time, classes)``: ``(decoded (top_paths, batch, time) padded with -1,
+    scores (batch, top_paths))``. 'greedy' takes each step's best class (score: minus the sum of the step
+    maxima, Keras's, on the inputs as given); 'beam_search' runs a prefix beam search on ``log_softmax(inputs)``
+    (score: the log-probability of the decoded labelling)."""
+    if strategy not in ("greedy", "beam_search"):
+        raise ValueError(f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'.")
     x = _T(inputs)
     lp = cast(x, result_type(x.dtype, "float32"))._data
     lens = _T(sequence_lengths)._data.astype(np.int64).reshape(-1)
     B, T, _ = lp.shape
+    if strategy == "beam_search":
+        logp = _E.log_softmax(make(lp), -1)._data.astype(np.float64)
+        decoded = np.full((top_paths, B, T), -1, np.int32)
+        scores = np.full((B, top_paths), -np.inf, lp.dtype)
+        for b in range(B):
+            for k, (path, score) in enumerate(_prefix_beam_search(logp[b], int(lens[b]), beam_width, top_paths,
+                                                                  mask_index)):
+                decoded[k, b, :len(path)] = path
+                scores[b, k] = score
+        return make(decoded), make(scores)
     best = lp.argmax(-1)
     scores = np.zeros((B, 1), lp.dtype)
     decoded = np.full((B, T), -1, np.int32)
