@@ -339,3 +339,24 @@ def test_ldl_errors():
         ember.linalg.ldl_solve(LD, piv, ember.ones(2, 1))
     info = ember.linalg.ldl_factor_ex(ember.zeros(2, 2)).info
     assert info.item() == torch.linalg.ldl_factor_ex(torch.zeros(2, 2)).info.item()
+
+
+def test_out_arguments_match_torch():
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((3, 3)) + 3 * np.eye(3)
+    spd = a @ a.T
+    e_out, t_out = ember.empty(3, 3, dtype=ember.float64), torch.empty(3, 3, dtype=torch.float64)
+    r = ember.linalg.cholesky(ember.tensor(spd), out=e_out)
+    torch.linalg.cholesky(torch.tensor(spd), out=t_out)
+    assert r is e_out
+    np.testing.assert_allclose(e_out.numpy(), t_out.numpy(), rtol=1e-10)
+    Q, R = ember.empty(0, dtype=ember.float64), ember.empty(0, dtype=ember.float64)
+    res = ember.linalg.qr(ember.tensor(a), out=(Q, R))
+    tq, tr = torch.linalg.qr(torch.tensor(a))
+    assert res.Q is Q and res.R is R
+    np.testing.assert_allclose(Q.numpy(), tq.numpy(), rtol=1e-10, atol=1e-12)
+    inv = ember.empty(3, 3, dtype=ember.float64)
+    ember.inverse(ember.tensor(a), out=inv)
+    np.testing.assert_allclose(inv.numpy(), np.linalg.inv(a), rtol=1e-10)
+    with pytest.raises(RuntimeError, match="automatic differentiation"):
+        ember.linalg.cholesky(ember.tensor(spd, requires_grad=True), out=ember.empty(3, 3, dtype=ember.float64))

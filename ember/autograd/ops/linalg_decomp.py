@@ -51,6 +51,40 @@ def _record(outs, name, fn, inputs, saved=()):
     return outs
 
 
+def _write_out(r, o):
+    if not hasattr(o, "_data"):
+        raise TypeError(f"out= must be a Tensor (or a tuple of Tensors), got {type(o).__name__}")
+    if _gm.enabled and (r._rg or o._rg):
+        raise RuntimeError("functions with out=... arguments don't support automatic differentiation, but one "
+                           "of the arguments requires grad.")
+    if r._data.dtype != o._data.dtype and not np.can_cast(r._data.dtype, o._data.dtype, "same_kind"):
+        raise RuntimeError(f"Expected out tensor to have dtype {r.dtype}, but got {o.dtype} instead")
+    if o._data.shape == r._data.shape:
+        np.copyto(o._data, r._data, casting="unsafe")
+    else:
+        o._data = r._data.astype(o._data.dtype, copy=True)
+    o._bump()
+    return o
+
+
+def supports_out(fn):
+    """Give ``fn`` PyTorch's ``out=`` keyword: the result is written into the given tensor(s), returned."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        r = fn(*args, **kwargs)
+        if out is None:
+            return r
+        if isinstance(r, tuple):
+            if not isinstance(out, (tuple, list)) or len(out) != len(r):
+                raise TypeError(f"{fn.__name__}(): out= must be a tuple of {len(r)} Tensors")
+            written = [_write_out(a, b) for a, b in zip(r, out)]
+            return type(r)(*written) if hasattr(r, "_fields") else tuple(written)
+        return _write_out(r, out)
+    return wrapper
+
+
 def _mT(x):
     from .shape import transpose
     return transpose(x, -1, -2)
@@ -626,3 +660,9 @@ def matrix_exp(A):
             return (narrow(narrow(matrix_exp(big), -2, 0, n), -1, n, n),)
         _record([t], "LinalgMatrixExpBackward0", backward, (A,), (A,))
     return t
+
+
+for _n in ("cholesky", "cholesky_ex", "solve_triangular", "qr", "svd", "svdvals", "eigh", "eigvalsh", "slogdet",
+           "lu_factor_ex", "lu_factor", "lu", "lu_solve"):
+    globals()[_n] = supports_out(globals()[_n])
+del _n

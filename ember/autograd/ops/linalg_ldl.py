@@ -18,7 +18,7 @@ import collections
 import numpy as np
 
 from ._util import out as _wrap
-from .linalg_decomp import LinAlgError, _check_matrix
+from .linalg_decomp import LinAlgError, _check_matrix, supports_out
 
 ldl_factor_result = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
 ldl_factor_ex_result = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
@@ -184,3 +184,8 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     for i in range(xb.shape[0]):
         _sytrs_lower(ldb[i], pvb[i], xb[i])
     return _wrap(xb.reshape(batch + b.shape[-2:]))
+
+
+for _n in ("ldl_factor_ex", "ldl_factor", "ldl_solve"):
+    globals()[_n] = supports_out(globals()[_n])
+del _n

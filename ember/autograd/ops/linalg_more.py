@@ -18,7 +18,8 @@ import numpy as np
 from .. import grad_mode
 from ._util import out as _wrap, wrap_dim
 from .elementwise import add, sub, mul, div
-from .linalg_decomp import (LinAlgError, _record, _mT, _mm, _check_matrix, _float, solve_triangular, svdvals)
+from .linalg_decomp import (LinAlgError, _record, _mT, _mm, _check_matrix, _float, solve_triangular, svdvals,
+                            supports_out)
 
 _gm = grad_mode.state
 
@@ -333,3 +334,9 @@ def cholesky_inverse(L, upper=False, *, out=None):
                            f"{tuple(L._data.shape)}")
     return cholesky_solve(_eye_like(L), L, upper)
 
+
+
+for _n in ("pinv", "matrix_rank", "cond", "vecdot", "multi_dot", "householder_product", "tensorinv", "tensorsolve",
+           "inv_ex", "solve_ex", "cholesky_solve", "cholesky_inverse"):
+    globals()[_n] = supports_out(globals()[_n])
+del _n

@@ -217,3 +217,22 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
 def frobenius_norm(input, dim=(-2, -1), keepdim=False, *, out=None):
     """``sqrt(sum |a|^2)`` over ``dim``."""
     return _LA().vector_norm(input, 2, dim, keepdim)
+
+
+def _with_out(name):
+    import functools
+    fn = globals()[name]
+
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        from .linalg_decomp import supports_out   # loaded on use, as the rest of the decompositions
+        return supports_out(fn)(*args, out=out, **kwargs)
+    return wrapper
+
+
+for _n in ("inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd", "triangular_solve", "lu_solve",
+           "lu_unpack", "geqrf", "ormqr", "nuclear_norm", "frobenius_norm"):
+    globals()[_n] = _with_out(_n)
+del _n
