@@ -7,7 +7,8 @@ beyond Bernoulli numbers), accurate to about 1e-14 relative on the usual domains
 - ``lgamma``: shift to x >= 15 then Stirling's series; reflection below 0.5; Taylor series about 1
   and 2 so the roots keep their relative accuracy.
 - ``digamma``, ``zeta`` (Hurwitz), ``polygamma``: recurrence, then asymptotic / Euler-Maclaurin tails.
-- ``erf``, ``erfc``, ``erfcx``: a positive-term series below 2, Laplace's continued fraction above.
+- ``erf``, ``erfc``, ``erfcx``: a positive-term series below 1, Taylor series of erfcx (from its ODE) on
+  [1, 4), Laplace's continued fraction above.
 - ``gammainc`` / ``gammaincc``: the series below ``x = a + 1``, Lentz's continued fraction above.
 - ``ndtri``: a rational first guess refined by Newton steps on ``log ndtr``.
 
@@ -164,70 +165,113 @@ def polygamma(n, x):
 
 
 def _erf_series(x):
-    """erf(x) = 2/sqrt(pi) e^(-x^2) sum 2^n x^(2n+1) / (2n+1)!!  (positive terms; for |x| < 2.5)."""
+    """erf(x) = 2/sqrt(pi) e^(-x^2) sum 2^n x^(2n+1) / (2n+1)!!  (positive terms; used for |x| < 1)."""
     x2 = x * x
     term = x.copy()
     s = x.copy()
-    for n in range(1, 80):
+    for n in range(1, 30):  # 2^n / (2n+1)!! < 1e-17 by n = 25 for |x| < 1
         term = term * (2.0 * x2 / (2 * n + 1))
         s = s + term
-        if np.all(np.abs(term) <= 1e-17 * np.abs(s)):
-            break
     return s * np.exp(-x2) * (2.0 / math.sqrt(math.pi))
 
 
-def _erfcx_cf(x):
-    """erfcx(x) = e^(x^2) erfc(x) for x >= 1 by Laplace's continued fraction, evaluated backwards
-    (200 levels reach full float64 accuracy from x = 1 on)."""
+def _erfcx_cf(x, depth):
+    """erfcx(x) = e^(x^2) erfc(x) by Laplace's continued fraction, evaluated backwards from ``depth`` levels."""
     f = np.zeros_like(x)
-    for k in range(200, 0, -1):
+    for k in range(depth, 0, -1):
         f = (k / 2.0) / (x + f)
     return 1.0 / (math.sqrt(math.pi) * (x + f))
 
 
-_CUT = 1.0
+# The continued fraction's depth for full float64 accuracy shrinks fast as x grows.
+_CF_BANDS = ((4.0, 6.0, 25), (6.0, 10.0, 12), (10.0, 30.0, 8), (30.0, np.inf, 4))
+_TAYLOR = None  # (centres, coefficients) of erfcx on [1, 4), built on first use
+
+
+def _erfcx_taylor_table():
+    """Taylor coefficients of erfcx about x0 = 1.0625, 1.1875, ... (step 1/8, so |h| <= 1/16), from the ODE
+    y' = 2 x y - 2/sqrt(pi): (k+1) c[k+1] = 2 x0 c[k] + 2 c[k-1] - (2/sqrt(pi)) [k == 0], with c[0] from the
+    continued fraction (deep enough at x >= 1)."""
+    centres = np.arange(1.0, 4.0, 0.125) + 0.0625
+    c = np.zeros((centres.size, 18))
+    c[:, 0] = _erfcx_cf(centres, 300)
+    c[:, 1] = 2 * centres * c[:, 0] - 2 / math.sqrt(math.pi)
+    for k in range(1, 17):
+        c[:, k + 1] = (2 * centres * c[:, k] + 2 * c[:, k - 1]) / (k + 1)
+    return centres, c
+
+
+def _erfcx_pos(a):
+    """erfcx for a >= 0 (or nan), each band on its own elements only."""
+    global _TAYLOR
+    r = np.empty_like(a)
+    small = a < 1.0
+    if small.any():
+        s = a[small]
+        r[small] = np.exp(s * s) * (1.0 - _erf_series(s))
+    mid = (a >= 1.0) & (a < 4.0)
+    if mid.any():
+        if _TAYLOR is None:
+            _TAYLOR = _erfcx_taylor_table()
+        centres, coef = _TAYLOR
+        am = a[mid]
+        idx = np.minimum(((am - 1.0) * 8).astype(np.intp), centres.size - 1)
+        h = am - centres[idx]
+        rows = coef[idx]
+        acc = rows[:, -1].copy()
+        for k in range(coef.shape[1] - 2, -1, -1):
+            acc = acc * h + rows[:, k]
+        r[mid] = acc
+    for lo, hi, depth in _CF_BANDS:
+        m = (a >= lo) & (a < hi)
+        if m.any():
+            r[m] = _erfcx_cf(a[m], depth)
+    r[np.isposinf(a)] = 0.0
+    r[np.isnan(a)] = np.nan
+    return r
 
 
 def erf(x):
     x = _f64(x)
     a = np.abs(x)
-    small = a < 2.5
+    r = np.empty_like(a)
     with np.errstate(all="ignore"):
-        r = np.where(small, _erf_series(np.where(small, x, 0.0)), 0.0)
-        big = ~small & ~np.isnan(x)
+        small = a < 1.0
+        if small.any():
+            r[small] = _erf_series(a[small])
+        big = ~small
         if big.any():
-            ab = np.where(big, a, 2.5)
-            r = np.where(big, np.sign(x) * (1.0 - np.exp(-ab * ab) * _erfcx_cf(ab)), r)
-    return np.where(np.isnan(x), np.nan, r)
+            ab = a[big]
+            r[big] = 1.0 - np.exp(-ab * ab) * _erfcx_pos(ab)
+    return np.copysign(r, x)
 
 
 def erfcx(x):
     """e^(x^2) erfc(x), finite for large positive x (decays like 1 / (x sqrt(pi)))."""
     x = _f64(x)
-    a = np.abs(x)
     with np.errstate(all="ignore"):
-        small = a < _CUT
-        xs = np.where(small, x, 0.0)
-        rs = np.exp(xs * xs) - _erf_series(xs) * np.exp(xs * xs)
-        ab = np.where(small, _CUT, a)
-        rb = _erfcx_cf(np.where(np.isinf(ab), 1e300, ab))
-        rb = np.where(x < 0, 2.0 * np.exp(x * x) - rb, rb)
-        r = np.where(small, rs, rb)
-        r = np.where(np.isposinf(x), 0.0, r)
-    return np.where(np.isnan(x), np.nan, r)
+        r = _erfcx_pos(np.abs(x))
+        neg = x < 0
+        if neg.any():
+            xn = x[neg]
+            r[neg] = 2.0 * np.exp(xn * xn) - r[neg]
+    return r
 
 
 def erfc(x):
     x = _f64(x)
     with np.errstate(all="ignore"):
         a = np.abs(x)
-        small = a < _CUT
-        r_small = 1.0 - erf(np.where(small, x, 0.0))
-        ab = np.where(small, _CUT, np.minimum(a, 1e300))
-        e = np.exp(-ab * ab) * _erfcx_cf(ab)
-        r_big = np.where(x < 0, 2.0 - e, e)
-        r = np.where(small, r_small, r_big)
-    return np.where(np.isnan(x), np.nan, r)
+        r = np.empty_like(a)
+        small = a < 1.0
+        if small.any():
+            r[small] = 1.0 - np.copysign(_erf_series(a[small]), x[small])
+        big = ~small
+        if big.any():
+            ab = np.minimum(a[big], 1e300)
+            e = np.exp(-ab * ab) * _erfcx_pos(ab)
+            r[big] = np.where(x[big] < 0, 2.0 - e, e)
+    return r
 
 
 def ndtr(x):

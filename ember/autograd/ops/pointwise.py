@@ -260,7 +260,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 def _binary_float(name, a, b):
     x, y, ta, tb = prep(a, b, name)
-    _need_float(name, x, np.asarray(y) if not isinstance(y, np.ndarray) and not isinstance(y, float) else y)
+    _need_float(name, x, y)
     return x, y, ta, tb
 
 
@@ -298,7 +298,7 @@ def logaddexp(input, other):
             d = sub(ta, tb)
             return (_sum(mul(g, sigmoid(d)), ta) if ta._rg else None,
                     _sum(mul(g, sigmoid(neg(d))), tb) if tb._rg else None)
-        _rec(t, "LogaddexpBackward0", backward, (ta, to_tensor(tb, ta) if tb is None else tb), (ta,))
+        _rec(t, "LogaddexpBackward0", backward, (ta, tb), (ta,))
     return t
 
 
