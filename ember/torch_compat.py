@@ -6,7 +6,8 @@ program then runs as ``python script.py [args]`` would run it: ``sys.argv`` is
 ``[script.py, args...]``, ``sys.path[0]`` is the script's directory, ``__name__`` is
 ``"__main__"``, an uncaught exception prints its traceback (starting at the script, without
 this runner's frames) and exits with status 1, and ``sys.exit(n)`` exits with ``n``.
-``python -m ember.torch_compat -m package.module [args]`` runs a module as ``python -m`` would.
+``python -m ember.torch_compat -m package.module [args]`` runs a module as ``python -m`` would,
+and ``-c "code"`` runs a string as ``python -c`` would.
 """
 import builtins
 import importlib.machinery
@@ -16,7 +17,7 @@ import runpy
 import sys
 import types
 
-USAGE = "usage: python -m ember.torch_compat (script.py | -m module) [args ...]"
+USAGE = "usage: python -m ember.torch_compat (script.py | -m module | -c code) [args ...]"
 
 
 def _own_frame(tb):
@@ -24,19 +25,25 @@ def _own_frame(tb):
     return frame.f_code.co_filename == __file__ or frame.f_globals.get("__name__") == "runpy"
 
 
+def _run_main(code, filename=None):
+    # As the interpreter runs a script or ``-c``: a fresh ``__main__`` module; for a file,
+    # ``__file__`` is absolute and its loader a SourceFileLoader.
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=builtins, __spec__=None, __package__=None)
+    if filename is not None:
+        main.__dict__.update(__file__=filename, __cached__=None,
+                             __loader__=importlib.machinery.SourceFileLoader("__main__", filename))
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
 def _run_script(path):
-    # As the interpreter runs ``python script.py``: a fresh ``__main__`` module, ``__file__``
-    # absolute, ``sys.argv[0]`` as typed. Directories and zip files go through runpy.
     if not os.path.isfile(path) or path.endswith((".zip", ".pyz")):
-        return runpy.run_path(path, run_name="__main__")
+        return runpy.run_path(path, run_name="__main__")  # a directory or zip with __main__.py
     filename = os.path.abspath(path)
     with io.open_code(filename) as f:
         code = compile(f.read(), filename, "exec")
-    main = types.ModuleType("__main__")
-    main.__dict__.update(__file__=filename, __cached__=None, __builtins__=builtins, __spec__=None,
-                         __package__=None, __loader__=importlib.machinery.SourceFileLoader("__main__", filename))
-    sys.modules["__main__"] = main
-    exec(code, main.__dict__)
+    _run_main(code, filename)
 
 
 def _report(exc):
@@ -47,8 +54,9 @@ def _report(exc):
 
 
 def run(argv):
-    """Run ``argv`` (``[script, args...]`` or ``["-m", module, args...]``) with the alias installed."""
-    if not argv or (argv[0] == "-m" and len(argv) < 2):
+    """Run ``argv`` (``[script, args...]``, ``["-m", module, args...]`` or ``["-c", code, args...]``)
+    with the alias installed."""
+    if not argv or (argv[0] in ("-m", "-c") and len(argv) < 2):
         print(USAGE, file=sys.stderr)
         return 2
     if argv[0] in ("-h", "--help"):
@@ -61,6 +69,10 @@ def run(argv):
             sys.argv = argv[1:]
             sys.path[0] = os.getcwd()
             runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        elif argv[0] == "-c":
+            sys.argv = ["-c", *argv[2:]]
+            sys.path[0] = ""
+            _run_main(compile(argv[1], "<string>", "exec"))
         else:
             if not os.path.exists(argv[0]):
                 print(f"{sys.executable}: can't open file {os.path.abspath(argv[0])!r}: "

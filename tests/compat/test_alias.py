@@ -121,7 +121,17 @@ def test_runs_a_module_with_dash_m(tmp_path):
     assert r.stdout.strip() == "__main__ ['x'] ember"
 
 
-@pytest.mark.parametrize("argv", [[], ["-m"]])
+def test_runs_code_with_dash_c(tmp_path):
+    r = run(["-m", "ember.torch_compat", "-c", "import sys, torch; print(sys.argv, __name__, torch.__name__)", "x"],
+            tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "['-c', 'x'] __main__ ember"
+    failing = run(["-m", "ember.torch_compat", "-c", "1 / 0"], tmp_path)
+    plain = run(["-c", "1 / 0"], tmp_path)
+    assert failing.returncode == plain.returncode == 1 and failing.stderr == plain.stderr
+
+
+@pytest.mark.parametrize("argv", [[], ["-m"], ["-c"]])
 def test_usage(tmp_path, argv):
     r = run(["-m", "ember.torch_compat", *argv], tmp_path)
     assert r.returncode == 2 and r.stderr.startswith("usage: python -m ember.torch_compat")
