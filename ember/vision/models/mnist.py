@@ -5,7 +5,7 @@
 >>> models.MnistCNN()(ember.zeros(2, 1, 28, 28)).shape
 ember.Size([2, 10])
 """
-from .. import nn
+from ... import nn
 
 
 class MnistMLP(nn.Module):
