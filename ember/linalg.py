@@ -1,4 +1,3 @@
-# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """``ember.linalg``: norms, inverse, determinant, solve and the decompositions, differentiable.
 
 >>> import ember

@@ -1,4 +1,3 @@
-# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """Bind the ops onto ``Tensor`` as methods and operators (``x.exp()``, ``x + y``, ``x[i]`` ...).
 
 Binding the plain functions (rather than wrapping them) keeps method calls as

@@ -27,7 +27,7 @@ from .normalization_more import GroupNormalization, UnitNormalization, SpectralN
 from .input_spec import InputSpec, serialize, deserialize
 from .rnn_cells import StackedRNNCells
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
-from .attention_layers import Attention, AdditiveAttention
+from .attention_layers import Attention, AdditiveAttention, GroupQueryAttention
 from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wrapper
 from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
 from .merging_functions import subtract, average, maximum, minimum, dot

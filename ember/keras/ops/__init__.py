@@ -1,4 +1,3 @@
-# HELPERS-NOTICE: every helper must read /work/main/AGENTS.md now (shared-tree rules, commit rules, 10:05 UTC deadline). The lead removes this line.
 """``keras.ops`` on ember: every op of Keras 3's backend-agnostic namespace, taking ember tensors,
 NumPy arrays and Python scalars, returning ember tensors, differentiable through ember's autograd.
 
