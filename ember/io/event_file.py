@@ -21,7 +21,8 @@ protocol buffer, encoded here by hand:
   ``string_val`` (8).
 
 The first record is an Event with ``file_version = "brain.Event:2"``. Files are named
-``events.out.tfevents.<unix time>.<host>.<pid>.<n>.v2`` as TensorFlow names them.
+``events.out.tfevents.<unix time>.<host>.<pid>.<n>.v2`` as TensorFlow names them, with ``n``
+zero-padded so that files written in the same second sort (and load) in the order written.
 
 >>> import tempfile
 >>> d = tempfile.mkdtemp()
@@ -207,7 +208,7 @@ class EventFileWriter:
 
     def __init__(self, log_dir, filename_suffix=""):
         os.makedirs(log_dir, exist_ok=True)
-        name = (f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.{next(_counter)}.v2"
+        name = (f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.{next(_counter):06d}.v2"
                 f"{filename_suffix}")
         self.log_dir = log_dir
         self.path = os.path.join(log_dir, name)
