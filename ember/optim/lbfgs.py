@@ -208,11 +208,13 @@ class LBFGS(Optimizer):
         t = None if state.get("t") is None else float(state["t"])
         old_dirs = [v._data for v in state.get("old_dirs", [])]
         old_stps = [v._data for v in state.get("old_stps", [])]
-        ro = [float(v) for v in state.get("ro", [])]
+        # the history's scalars stay in the parameters' dtype (0-d tensors in PyTorch)
+        dt = flat_grad.dtype.type
+        ro = [dt(v._data) for v in state.get("ro", [])]
         H_diag = state.get("H_diag")
-        H_diag = None if H_diag is None else float(H_diag)
+        H_diag = H_diag if H_diag is None or isinstance(H_diag, int) else dt(H_diag._data)
         prev_loss = state.get("prev_loss")
-        al = [None if v is None else float(v) for v in state.get("al", [])] or None
+        al = [None if v is None else dt(v._data) for v in state.get("al", [])] or None
 
         n_iter = 0
         while n_iter < max_iter:
@@ -225,7 +227,7 @@ class LBFGS(Optimizer):
             else:
                 y = flat_grad - prev_flat_grad
                 s = d * t
-                ys = float(y @ s)
+                ys = dt(y @ s)
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
                         old_dirs.pop(0)
@@ -233,8 +235,8 @@ class LBFGS(Optimizer):
                         ro.pop(0)
                     old_dirs.append(y)
                     old_stps.append(s)
-                    ro.append(1.0 / ys)
-                    H_diag = ys / float(y @ y)
+                    ro.append(dt(1.0) / ys)
+                    H_diag = ys / dt(y @ y)
                 num_old = len(old_dirs)
                 if al is None:
                     al = [None] * history_size
@@ -242,11 +244,11 @@ class LBFGS(Optimizer):
                 # two-loop recursion: q = -g through the history, scaled, and back
                 q = -flat_grad
                 for i in range(num_old - 1, -1, -1):
-                    al[i] = float(old_stps[i] @ q) * ro[i]
+                    al[i] = dt(old_stps[i] @ q) * ro[i]
                     q -= al[i] * old_dirs[i]
                 d = r = q * H_diag
                 for i in range(num_old):
-                    be_i = float(old_dirs[i] @ r) * ro[i]
+                    be_i = dt(old_dirs[i] @ r) * ro[i]
                     r += (al[i] - be_i) * old_stps[i]
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss

@@ -72,6 +72,19 @@ ROWS = [
     ("attention_causal", "Attention", dict(), [(2, 4, 3), (2, 4, 3)], dict(call=dict(use_causal_mask=True))),
     ("additive_attention", "AdditiveAttention", dict(), [(2, 3, 4), (2, 5, 4)], {}),
     ("additive_attention_noscale", "AdditiveAttention", dict(use_scale=False), [(2, 3, 4), (2, 5, 4)], {}),
+    ("group_query_attention", "GroupQueryAttention", dict(head_dim=3, num_query_heads=4, num_key_value_heads=2),
+     [(2, 3, 5), (2, 4, 5)], dict(spread=True)),
+    ("group_query_attention_gate_causal", "GroupQueryAttention",
+     dict(head_dim=2, num_query_heads=2, num_key_value_heads=1, use_gate=True, use_bias=False),
+     [(2, 4, 3), (2, 4, 3)], dict(spread=True, call=dict(use_causal_mask=True))),
+    ("group_query_attention_window_key", "GroupQueryAttention",
+     dict(head_dim=2, num_query_heads=3, num_key_value_heads=3, sliding_window=2),
+     [(1, 4, 3), (1, 4, 3), (1, 4, 3)], dict(spread=True)),
+    ("multi_head_attention_causal", "MultiHeadAttention", dict(num_heads=2, key_dim=3),
+     [(2, 4, 5), (2, 4, 5)], dict(spread=True, call=dict(use_causal_mask=True))),
+    ("multi_head_attention_value_dim", "MultiHeadAttention", dict(num_heads=3, key_dim=2, value_dim=4,
+                                                                  output_shape=6),
+     [(2, 3, 5), (2, 4, 5), (2, 4, 3)], dict(spread=True)),
     ("einsum_dense", "EinsumDense", dict(equation="ab,bc->ac", output_shape=4, bias_axes="c"), [(3, 5)], {}),
     ("einsum_dense_3d", "EinsumDense", dict(equation="abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de",
                                             activation="tanh"), [(2, 4, 5)], {}),
@@ -169,12 +182,13 @@ def _same_config_value(a, b):
 
 
 def check_layer_against_keras(name, kwargs, shapes, call=None, training=False, tol=1e-5, zero_steps=False,
-                              grad=True, int_input=None, config=True):
+                              grad=True, int_input=None, config=True, spread=False):
     """The shared harness: one layer configuration, Keras 3 vs ember.
 
     ``kwargs`` is a dict, or a function of the Keras module (``keras`` or ``ember.keras``) for arguments
     that are layers themselves; ``int_input=n`` feeds integers in [0, n) instead of normal floats;
-    ``config=False`` skips the config checks (custom classes that neither registry knows)."""
+    ``config=False`` skips the config checks (custom classes that neither registry knows); ``spread=True``
+    passes the inputs as separate arguments (``layer(query, value)``) instead of one list."""
     rng = np.random.default_rng(0)
     if int_input:
         xs = [rng.integers(0, int_input, s).astype(np.int64) for s in shapes]
@@ -200,19 +214,25 @@ def check_layer_against_keras(name, kwargs, shapes, call=None, training=False, t
 
     # Build both by an inference call, give ember Keras's weights, then make the call under test.
     with torch.no_grad():
-        kl([torch.tensor(x) for x in xs] if len(xs) > 1 else torch.tensor(xs[0]))
+        if spread:
+            kl(*[torch.tensor(x) for x in xs])
+        else:
+            kl([torch.tensor(x) for x in xs] if len(xs) > 1 else torch.tensor(xs[0]))
     ein = [ember.tensor(x, requires_grad=not int_input) for x in xs]
     ein_arg = ein if len(ein) > 1 else ein[0]
     with ember.no_grad():
-        el([ember.tensor(x) for x in xs] if len(xs) > 1 else ember.tensor(xs[0]))
+        if spread:
+            el(*[ember.tensor(x) for x in xs])
+        else:
+            el([ember.tensor(x) for x in xs] if len(xs) > 1 else ember.tensor(xs[0]))
     kw, ew = kl.weights, el.weights
     assert [w.name for w in ew] == [w.name for w in kw]
     for e, k in zip(ew, kw):
         assert tuple(e.shape) == tuple(k.shape), (k.path, e.shape, k.shape)
         e.assign(_np(k.value))
     kin = [torch.tensor(x, requires_grad=not int_input) for x in xs]
-    ky = _flat(kl(kin if len(kin) > 1 else kin[0], **call))
-    ey = _flat(el(ein_arg, **call))
+    ky = _flat(kl(*kin, **call) if spread else kl(kin if len(kin) > 1 else kin[0], **call))
+    ey = _flat(el(*ein, **call) if spread else el(ein_arg, **call))
     assert len(ey) == len(ky)
     for e, k in zip(ey, ky):
         assert tuple(e.shape) == tuple(k.shape)
@@ -222,8 +242,11 @@ def check_layer_against_keras(name, kwargs, shapes, call=None, training=False, t
 
     # Output shapes (batch unknown).
     in_shapes = [(None,) + tuple(s[1:]) for s in shapes]
-    kshape = kl.compute_output_shape(in_shapes if len(in_shapes) > 1 else in_shapes[0])
-    eshape = el.compute_output_shape(in_shapes if len(in_shapes) > 1 else in_shapes[0])
+    if spread:
+        kshape, eshape = kl.compute_output_shape(*in_shapes), el.compute_output_shape(*in_shapes)
+    else:
+        kshape = kl.compute_output_shape(in_shapes if len(in_shapes) > 1 else in_shapes[0])
+        eshape = el.compute_output_shape(in_shapes if len(in_shapes) > 1 else in_shapes[0])
     assert _same_config_value(eshape, kshape), (eshape, kshape)
 
     # Gradients of one scalar loss with respect to the inputs and the weights.
@@ -279,7 +302,6 @@ NOT_IN_EMBER = {
     "TFSMLayer": "loads a TensorFlow SavedModel: needs TensorFlow",
     "JaxLayer": "wraps a JAX function: needs JAX",
     "FlaxLayer": "wraps a Flax module: needs JAX and Flax",
-    "GroupQueryAttention": "not yet written",
     "ReversibleEmbedding": "not yet written",
     **{f"Adaptive{kind}Pooling{d}D": "not yet written (Keras 3.15's adaptive pooling)"
        for kind in ("Average", "Max") for d in (1, 2, 3)},

@@ -312,3 +312,25 @@ def test_lambda_is_refused_on_load_unless_safe_mode_is_off(tmp_path):
     kmodel.save(kpath)
     with pytest.raises(ValueError, match="safe_mode=False"):
         keras.models.load_model(kpath)
+
+
+def _masked_mha(K, layer, weights=None):
+    tokens = K.Input((4,), dtype="int32")
+    x = K.layers.Embedding(9, 6, mask_zero=True)(tokens)
+    if layer == "mha":
+        y = K.layers.MultiHeadAttention(num_heads=2, key_dim=3)(x, x)
+    else:
+        y = K.layers.GroupQueryAttention(head_dim=3, num_query_heads=2, num_key_value_heads=1)(x, x)
+    model = K.Model(tokens, y)
+    if weights is not None:
+        model.set_weights(weights)
+    return model
+
+
+@pytest.mark.parametrize("layer", ["mha", "gqa"])
+def test_embedding_masks_reach_multi_head_attention_like_keras(layer):
+    tokens = np.array([[1, 2, 0, 0], [3, 4, 5, 0]], "int32")
+    kmodel = _masked_mha(keras, layer)
+    emodel = _masked_mha(ek, layer, [_np(w) for w in kmodel.weights])
+    assert [w.name for w in emodel.weights] == [w.name for w in kmodel.weights]
+    np.testing.assert_allclose(_np(emodel(tokens)), _np(kmodel(tokens)), rtol=1e-5, atol=1e-6)

@@ -372,3 +372,24 @@ def test_swap_in_optimizer_params_and_state_matches_torch(name, kwargs):
         w = ember.zeros(2, requires_grad=True)
         with optim.swap_in_optimizer_params_and_state(optim.SGD([w], lr=0.1), {"w": w}, {}):
             pass
+
+
+@pytest.mark.parametrize("name,kwargs", [("Adafactor", dict(lr=0.05)), ("Rprop", dict(lr=0.05)),
+                                         ("ASGD", dict(lr=0.01, t0=3)), ("Muon", dict(lr=0.02)),
+                                         ("LBFGS", dict(lr=0.5, max_iter=4))])
+def test_float32_parameters_stay_float32_and_match_torch(name, kwargs):
+    w0 = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
+    ew, tw = ember.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    eopt, topt = getattr(optim, name)([ew], **kwargs), getattr(torch.optim, name)([tw], **kwargs)
+    for _ in range(10):
+        for w, opt in ((ew, eopt), (tw, topt)):
+            def closure(w=w, opt=opt):
+                opt.zero_grad()
+                loss = ((w - 1) ** 2).sum() + 0.1 * (w ** 4).sum()
+                loss.backward()
+                return loss
+            opt.step(closure)
+    assert ew.dtype == ember.float32
+    assert all(v.dtype == ember.float32 for v in eopt.state[ew].values() if isinstance(v, ember.Tensor)
+               and v.dtype != ember.int64)
+    np.testing.assert_allclose(ew.detach().numpy(), tw.detach().numpy(), rtol=2e-5, atol=2e-6)

@@ -29,6 +29,47 @@ from .. import regularizers as _reg
 from .layer import Layer
 
 
+def _bool(m):
+    return np.asarray(m._data if hasattr(m, "_data") else m).astype(bool)
+
+
+def attention_keep_mask(query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+                        attention_mask=None, use_causal_mask=False):
+    """Keras's attention mask ``(B, T, S)``, True where query step t may attend to value step s: the and of
+    ``attention_mask``, the query mask ``(B, T, 1)``, the value and key masks ``(B, 1, S)`` (the key's only
+    when the key is not the value) and the causal mask; None when there is none."""
+    B, T, S = query.shape[0], query.shape[1], value.shape[1]
+    keep = None
+
+    def both(a, b):
+        return b if a is None else a & b
+    if query_mask is not None:
+        keep = both(keep, _bool(query_mask)[:, :, None])
+    if value_mask is not None:
+        keep = both(keep, _bool(value_mask)[:, None, :])
+    if key_mask is not None and key is not None and key is not value:
+        keep = both(keep, _bool(key_mask)[:, None, :])
+    if use_causal_mask:
+        keep = both(keep, np.tril(np.ones((T, S), bool))[None])
+    if attention_mask is not None:
+        keep = both(_bool(attention_mask), keep) if keep is not None else _bool(attention_mask)
+    return None if keep is None else np.broadcast_to(keep, (B, T, S))
+
+
+def masked_softmax(scores, keep=None, zero_masked_rows=True):
+    """Softmax over the last axis with ``keep`` False positions left out.
+
+    A fully masked row gives zeros (``keras.layers.Softmax(mask=...)``, which Keras's attention layers use
+    when they return the scores or have dropout) or, with ``zero_masked_rows=False``, the uniform
+    distribution that Keras's fused ``dot_product_attention`` path gives (its other case)."""
+    if keep is None:
+        return ops.softmax(scores, -1)
+    keep_t = make(np.broadcast_to(keep, scores.shape))
+    large = -65504.0 if scores._data.dtype == np.float16 else -1e9
+    probs = ops.softmax(ops.where(keep_t, scores, large), -1)
+    return ops.where(keep_t, probs, 0.0) if zero_masked_rows else probs
+
+
 class MultiHeadAttention(Layer):
     """Multi-head (scaled dot-product) attention, as ``keras.layers.MultiHeadAttention``.
 
@@ -42,14 +83,20 @@ class MultiHeadAttention(Layer):
 
     ``call(query, value, key=None, attention_mask=None, return_attention_scores=False,
     training=None, use_causal_mask=False)``; ``attention_mask`` ``(B, T, S)`` is True where
-    attention is allowed.
+    attention is allowed. The Keras masks of ``query``, ``value`` and ``key`` (from
+    ``Embedding(mask_zero=True)`` or ``Masking``) are and-ed in, as in Keras.
     """
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
                  attention_axes=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, seed=None, flash_attention=None, **kwargs):
+                 bias_constraint=None, seed=None, flash_attention=None, use_gate=False, sliding_window=None,
+                 **kwargs):
         super().__init__(**kwargs)
+        if use_gate:
+            raise NotImplementedError("ember.keras MultiHeadAttention does not support use_gate=True; "
+                                      "GroupQueryAttention(use_gate=True) does")
+        self.sliding_window = sliding_window
         if attention_axes not in (None, 1, (1,), [1]):
             raise NotImplementedError("ember.keras MultiHeadAttention attends over axis 1 only "
                                       f"(attention_axes=None); got attention_axes={attention_axes}")
@@ -80,6 +127,12 @@ class MultiHeadAttention(Layer):
                         regularizer=self.kernel_regularizer)
         if self.use_bias:
             self._add_weight("output_bias", (out_dim,), self.bias_initializer, regularizer=self.bias_regularizer)
+        # Keras keeps these in sublayers query/key/value/attention_output: its names are 'kernel' and 'bias'.
+        for attr, _, _ in self._own_weights:
+            part, kind = attr.rsplit("_", 1)
+            v = getattr(self, attr)
+            v.__dict__["_name"] = kind
+            v._set_path(f"{self.name}/{'attention_output' if part == 'output' else part}/{kind}")
 
     def _build_for_call(self, args, kwargs):
         names = ("query", "value", "key")
@@ -105,10 +158,14 @@ class MultiHeadAttention(Layer):
         k = self._project(key, "key")
         v = self._project(value, "value")
         scores = ops.einsum("bshk,bthk->bhts", k, q)
-        mask = self._mask(query, value, attention_mask, use_causal_mask)
-        if mask is not None:
-            scores = ops.add(scores, make(np.where(mask[:, None], 0.0, -1e9).astype(scores._data.dtype)))
-        probs = ops.softmax(scores, -1)
+        mask = attention_keep_mask(query, value, key, query_mask, value_mask, key_mask, attention_mask,
+                                   use_causal_mask)
+        if self.sliding_window is not None:
+            T, S = query.shape[1], value.shape[1]
+            window = np.abs(np.arange(T)[:, None] - np.arange(S)[None, :]) < self.sliding_window
+            mask = window[None] if mask is None else mask & window[None]
+        probs = masked_softmax(scores, None if mask is None else mask[:, None],
+                               zero_masked_rows=return_attention_scores or self.dropout > 0)
         if training and self.dropout > 0:
             keep = (rand(*probs.shape, dtype=probs.dtype) >= self.dropout).to(probs.dtype) * (1 / (1 - self.dropout))
             probs_d = ops.mul(probs, keep)
@@ -122,16 +179,11 @@ class MultiHeadAttention(Layer):
             return out, probs
         return out
 
-    def _mask(self, query, value, attention_mask, use_causal_mask):
-        T, S = query.shape[1], value.shape[1]
-        mask = None
-        if attention_mask is not None:
-            a = attention_mask._data if hasattr(attention_mask, "_data") else np.asarray(attention_mask)
-            mask = np.broadcast_to(a.astype(bool), (query.shape[0], T, S))
-        if use_causal_mask:
-            causal = np.tril(np.ones((T, S), bool))[None]
-            mask = causal if mask is None else mask & causal
-        return mask
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        if isinstance(query_shape, list):
+            query_shape = query_shape[0]
+        out = self._output_dim if self._output_dim is not None else query_shape[-1]
+        return tuple(query_shape[:-1]) + tuple(out if isinstance(out, (list, tuple)) else (out,))
 
     def get_config(self):
         config = super().get_config()
@@ -140,5 +192,6 @@ class MultiHeadAttention(Layer):
                       kernel_initializer=_init.serialize(self.kernel_initializer),
                       bias_initializer=_init.serialize(self.bias_initializer),
                       kernel_regularizer=_reg.serialize(self.kernel_regularizer),
-                      bias_regularizer=_reg.serialize(self.bias_regularizer), seed=self.seed)
+                      bias_regularizer=_reg.serialize(self.bias_regularizer), seed=self.seed,
+                      use_gate=False, sliding_window=self.sliding_window)
         return config

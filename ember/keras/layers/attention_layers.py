@@ -157,3 +157,116 @@ class AdditiveAttention(_BaseAttention):
         config = super().get_config()
         config["use_scale"] = self.use_scale
         return config
+
+
+class GroupQueryAttention(Layer):
+    """Grouped-query attention (Ainslie et al., 2023): ``num_query_heads`` query heads share
+    ``num_key_value_heads`` key/value heads (each repeated ``num_query_heads / num_key_value_heads`` times).
+
+    Args:
+        head_dim (int): size of each head. num_query_heads, num_key_value_heads (int): head counts.
+        dropout (float): on the attention probabilities while training. use_bias (bool): default True.
+        use_gate (bool): multiply the attended values by ``sigmoid(query @ gate)`` before the output projection.
+        sliding_window (int): attend only to ``|t - s| < sliding_window``.
+
+    Sublayers (``EinsumDense``, weights ``kernel`` and ``bias``) as in Keras: ``query`` ``(dim, Hq, head_dim)``,
+    ``key`` and ``value`` ``(dim, Hkv, head_dim)``, ``gate``, ``attention_output`` ``(Hq, head_dim, dim)``.
+    ``call(query, value, key=None, attention_mask=None, return_attention_scores=False, training=None,
+    use_causal_mask=False)``; scores are ``q k / sqrt(head_dim)``; masks as ``MultiHeadAttention``.
+    """
+
+    supports_masking = True
+
+    def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
+                 sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if num_query_heads % num_key_value_heads:
+            raise ValueError("`num_query_heads` must be divisible by `num_key_value_heads`.")
+        self.head_dim, self.num_query_heads = int(head_dim), int(num_query_heads)
+        self.num_key_value_heads = int(num_key_value_heads)
+        self.num_repeats = self.num_query_heads // self.num_key_value_heads
+        self.dropout, self.use_bias, self.use_gate = float(dropout), bool(use_bias), bool(use_gate)
+        self.sliding_window, self.seed = sliding_window, seed
+        self._sub = dict(kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer)
+
+    def _dense(self, equation, output_shape, bias_axes, name, activation=None):
+        from .core_more import EinsumDense
+        return EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes if self.use_bias else None,
+                           activation=activation, name=name, **self._sub)
+
+    def _build_for_call(self, args, kwargs):
+        names = ("query", "value", "key")
+        found = list(args[:3]) + [kwargs.get(n) for n in names[len(args[:3]):]]
+        shapes = [tuple(t.shape) if t is not None else None for t in found]
+        self._maybe_build([shapes[0], shapes[1] or shapes[0], shapes[2] or shapes[1] or shapes[0]])
+
+    def build(self, input_shape, value_shape=None, key_shape=None):
+        if isinstance(input_shape, list):
+            query_shape, value_shape, key_shape = (list(input_shape) + [None, None])[:3]
+        else:
+            query_shape = input_shape
+        value_shape = value_shape or query_shape
+        key_shape = key_shape or value_shape
+        Hq, Hkv, h, dim = self.num_query_heads, self.num_key_value_heads, self.head_dim, query_shape[-1]
+        self._query_dense = self._dense("bqm,muh->bquh", (None, Hq, h), "uh", "query")
+        self._query_dense._maybe_build(tuple(query_shape))
+        self._key_dense = self._dense("bkm,mvh->bkvh", (None, Hkv, h), "vh", "key")
+        self._key_dense._maybe_build(tuple(key_shape))
+        if self.use_gate:
+            self._gate_dense = self._dense("bqm,muh->bquh", (None, Hq, h), "uh", "gate", activation="sigmoid")
+            self._gate_dense._maybe_build(tuple(query_shape))
+        self._value_dense = self._dense("bkm,mvh->bkvh", (None, Hkv, h), "vh", "value")
+        self._value_dense._maybe_build(tuple(value_shape))
+        self._output_dense = self._dense("bquh,uhm->bqm", (None, dim), "m", "attention_output")
+        self._output_dense._maybe_build((None, None, Hq, h))
+
+    def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
+             return_attention_scores=False, training=None, use_causal_mask=False):
+        from .attention import attention_keep_mask, masked_softmax
+        key_in = key
+        key = value if key is None else key
+        keep = attention_keep_mask(query, value, key_in, query_mask, value_mask, key_mask, attention_mask,
+                                   use_causal_mask)
+        if self.sliding_window is not None:
+            T, S = query.shape[1], value.shape[1]
+            window = np.abs(np.arange(T)[:, None] - np.arange(S)[None, :]) < self.sliding_window
+            keep = window[None] if keep is None else keep & window[None]
+        gate = self._gate_dense(query) if self.use_gate else None
+        q = self._query_dense(query)
+        k = ops.repeat_interleave(self._key_dense(key), self.num_repeats, 2)
+        v = ops.repeat_interleave(self._value_dense(value), self.num_repeats, 2)
+        q = ops.mul(q, 1.0 / np.sqrt(float(self.head_dim)))
+        scores = ops.einsum("bquh,bkuh->buqk", q, k)
+        probs = masked_softmax(scores, None if keep is None else keep[:, None],
+                               zero_masked_rows=return_attention_scores or self.dropout > 0)
+        if training and self.dropout > 0:
+            drop = (rand(*probs.shape, dtype=probs.dtype) >= self.dropout).to(probs.dtype)
+            probs_d = ops.mul(probs, drop * (1.0 / (1.0 - self.dropout)))
+        else:
+            probs_d = probs
+        out = ops.einsum("buqk,bkuh->bquh", probs_d, v)
+        if gate is not None:
+            out = ops.mul(out, gate)
+        out = self._output_dense(out)
+        if return_attention_scores:
+            return out, probs
+        return out
+
+    def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
+        return tuple(query_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        from .. import initializers as _init
+        from .. import regularizers as _reg
+        config.update(head_dim=self.head_dim, num_query_heads=self.num_query_heads,
+                      num_key_value_heads=self.num_key_value_heads, use_bias=self.use_bias, use_gate=self.use_gate,
+                      dropout=self.dropout, sliding_window=self.sliding_window, seed=self.seed,
+                      kernel_initializer=_init.serialize(_init.get(self._sub["kernel_initializer"])),
+                      bias_initializer=_init.serialize(_init.get(self._sub["bias_initializer"])),
+                      kernel_regularizer=_reg.serialize(_reg.get(self._sub["kernel_regularizer"])),
+                      bias_regularizer=_reg.serialize(_reg.get(self._sub["bias_regularizer"])))
+        return config

@@ -222,6 +222,7 @@ class Layer(nn.Module):
         in_mask = _mask_of(args[0]) if args else None
         if in_mask is not None and kwargs.get("mask") is None and _accepts(type(self), "mask"):
             kwargs["mask"] = in_mask
+        _fill_named_masks(type(self), args, kwargs)
         out = self.call(*args, **kwargs)
         if self._output_shape is None and isinstance(out, Tensor):
             self._output_shape = (None,) + tuple(out.shape[1:])
@@ -437,6 +438,28 @@ class Layer(nn.Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_mask_args = {}
+
+
+def _fill_named_masks(cls, args, kwargs):
+    """For a ``call(query, value, ..., query_mask=None, value_mask=None)`` signature, pass each tensor argument's
+    Keras mask as its ``<name>_mask`` argument (as Keras does for attention layers)."""
+    if cls not in _mask_args:
+        try:
+            names = [n for n in inspect.signature(cls.call).parameters if n != "self"]
+        except (TypeError, ValueError):
+            names = []
+        _mask_args[cls] = (names, [n for n in names if f"{n}_mask" in names])
+    names, masked = _mask_args[cls]
+    for i, name in enumerate(names):
+        if name not in masked or kwargs.get(f"{name}_mask") is not None:
+            continue
+        value = args[i] if i < len(args) else kwargs.get(name)
+        m = getattr(value, "_keras_mask", None)
+        if m is not None:
+            kwargs[f"{name}_mask"] = m
 
 
 def _mask_of(x):
