@@ -132,3 +132,41 @@ def topological_nodes(outputs):
             if id(parent) not in done:
                 stack.append((parent, False))
     return order
+
+
+def keras_layer_order(inputs, outputs):
+    """The layers of the graph from ``inputs`` to ``outputs`` in Keras's order (``Model.layers``).
+
+    Keras gives each node a depth (0 at the outputs, one more than its deepest consumer) and lists the
+    layers deepest first; layers of equal depth keep the order in which a depth-first walk from the
+    outputs (first input first) first reached them. Matching it keeps ``model.layers``,
+    ``model.weights`` and ``get_weights()`` in the order of the same model built by Keras.
+    """
+    op_index, post_order, finished = {}, [], set()
+    stack = [(h.operation._inbound_nodes[h.node_index], False)
+             for h in reversed([t._keras_history for t in flatten(outputs)])]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            finished.add(id(node))
+            post_order.append(node)
+            continue
+        if id(node) in finished:
+            continue
+        op_index.setdefault(id(node.operation), len(op_index))
+        stack.append((node, True))
+        for parent in reversed(node.parent_nodes):
+            if id(parent) not in finished:
+                stack.append((parent, False))
+    node_depth, op_depth, ops = {}, {}, {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(id(node), 0), op_depth.get(id(node.operation), 0))
+        op_depth[id(node.operation)] = node_depth[id(node)] = depth
+        ops[id(node.operation)] = node.operation
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for t in flatten(inputs):
+        op = t._keras_history.operation
+        if id(op) not in op_depth:
+            op_depth[id(op)], op_index[id(op)], ops[id(op)] = 0, -1, op
+    return sorted(ops.values(), key=lambda op: (-op_depth[id(op)], op_index[id(op)]))

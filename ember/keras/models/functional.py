@@ -5,11 +5,11 @@
 >>> x = keras.layers.Concatenate()([keras.layers.Dense(5)(a), b])
 >>> model = keras.Model([a, b], keras.layers.Dense(1)(x))
 >>> [layer.__class__.__name__ for layer in model.layers]
-['InputLayer', 'InputLayer', 'Dense', 'Concatenate', 'Dense']
+['InputLayer', 'Dense', 'InputLayer', 'Concatenate', 'Dense']
 """
 import copy
 
-from ..graph import KerasTensor, flatten, map_structure, topological_nodes
+from ..graph import KerasTensor, flatten, keras_layer_order, map_structure, topological_nodes
 from ..layers.input_layer import InputLayer
 from ..saving import serialization_lib
 from .model import Model
@@ -37,14 +37,7 @@ class Functional(Model):
             if isinstance(node.operation, InputLayer) and id(node.outputs[0]) not in input_ids:
                 raise ValueError(f"Graph disconnected: cannot find the value of the input {node.outputs[0]} "
                                  f"(layer '{node.operation.name}'); pass it in the model's `inputs`")
-        ordered = []
-        for t in self.inputs:
-            op = t._keras_history.operation
-            if op not in ordered:
-                ordered.append(op)
-        for node in self._nodes:
-            if node.operation not in ordered:
-                ordered.append(node.operation)
+        ordered = keras_layer_order(self.inputs, self.outputs)
         names = [layer.name for layer in ordered]
         for n in set(names):
             if names.count(n) > 1:
@@ -102,8 +95,7 @@ class Functional(Model):
         for kt, v in zip(self.inputs, self._flatten_inputs(inputs)):
             if not hasattr(v, "_data"):
                 v = backend.convert_to_tensor(v)
-            if kt.dtype.startswith("float") and v._data.dtype.kind == "f" and v._data.dtype.name != kt.dtype:
-                v = v.to(kt.dtype)
+            v = backend.cast_input(v, kt.dtype)
             _check_shape(self, kt, v)
             values[id(kt)] = v
 
