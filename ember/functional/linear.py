@@ -38,7 +38,11 @@ def linear(input, weight, bias=None):
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise RuntimeError(f"linear: input of shape {tuple(x.shape)} cannot be multiplied with a weight of shape "
                            f"{tuple(w.shape)} (the input's last dimension must be {w.shape[1]})")
-    y = np.matmul(x, w.T)
+    if x.ndim > 2 and x.flags.c_contiguous:
+        # One (N, in) x (in, out) product: NumPy would run one small product per leading index.
+        y = np.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    else:
+        y = np.matmul(x, w.T)
     if bias is not None:
         y += bias._data
     t = wrap(y)
@@ -49,7 +53,12 @@ def linear(input, weight, bias=None):
             if gm.enabled:
                 return composite_grad(_linear_composite, (input, weight, bias), g)
             gd = g._data
-            gx = wrap(np.matmul(gd, w)) if rx else None
+            gx = None
+            if rx:
+                if gd.ndim > 2 and gd.flags.c_contiguous:
+                    gx = wrap(np.matmul(gd.reshape(-1, gd.shape[-1]), w).reshape(gd.shape[:-1] + (w.shape[1],)))
+                else:
+                    gx = wrap(np.matmul(gd, w))
             gw = gb = None
             if rw:
                 if x.ndim == 1:
@@ -59,7 +68,14 @@ def linear(input, weight, bias=None):
                 else:
                     gw = wrap(np.matmul(gd.reshape(-1, gd.shape[-1]).T, x.reshape(-1, x.shape[-1])))
             if rb:
-                gb = wrap(gd.sum(axis=tuple(range(gd.ndim - 1))) if gd.ndim > 1 else gd.copy())
+                if gd.ndim == 1:
+                    gb = wrap(gd.copy())
+                elif gd.flags.c_contiguous:
+                    # A product with ones runs in BLAS, several times faster than the pairwise sum here.
+                    g2 = gd.reshape(-1, gd.shape[-1])
+                    gb = wrap(np.matmul(np.ones(g2.shape[0], g2.dtype), g2))
+                else:
+                    gb = wrap(gd.sum(axis=tuple(range(gd.ndim - 1))))
             return gx, gw, gb
         saved = tuple(s for s, need in ((input, rw), (weight, rx)) if need)
         record(t, "AddmmBackward0" if bias is not None else "MmBackward0", backward, (input, weight, bias), saved)
