@@ -68,7 +68,7 @@ def _to_array(data, dtype):
         if any(isinstance(v, Tensor) for v in data):
             data = [v._data if isinstance(v, Tensor) else v for v in data]
         arr = np.array(data)
-        if arr.dtype == object:
+        if arr.dtype == object and not _all_ints(arr):
             raise ValueError("expected a sequence of equal-length rows (a ragged nested sequence cannot be a tensor)")
     else:
         arr = np.array(data)
@@ -84,10 +84,59 @@ def _to_array(data, dtype):
     return arr, d
 
 
+def _check_python_ints(arr, d, data, name="tensor"):
+    """Python numbers must fit the target integer dtype, as in PyTorch (NumPy would wrap them).
+
+    PyTorch refuses a value an integer dtype cannot hold ("value cannot be converted to type
+    uint8 without overflow") and ints beyond 64 bits ("Overflow when unpacking long long"). An
+    unsigned dtype also takes negatives down to -max, which wrap (``tensor(-1, dtype=uint8)`` is
+    255). NumPy arrays are not checked: PyTorch casts them, wrapping, too.
+    """
+    if isinstance(data, (np.ndarray, Tensor, np.generic)) or arr.size == 0:
+        return
+    # NumPy stores a list holding an int beyond int64 as uint64, float64 or object; PyTorch parses
+    # every Python int as int64 and refuses the rest.
+    beyond = arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max
+    if arr.dtype.kind == "f" and d is _dt.int64 and _infer_dtype(data) is _dt.int64:
+        beyond = True
+    if arr.dtype == object or beyond:
+        raise ValueError(f"{name}(): a value does not fit in 64 bits (Overflow when unpacking long long); "
+                         f"got {_extreme(arr)}")
+    if d.numpy.kind not in "iu" or arr.dtype.kind not in "iuf":
+        return
+    info = np.iinfo(d.numpy)
+    lo = -int(info.max) if info.min == 0 else int(info.min)
+    a_min, a_max = arr.min(), arr.max()
+    if a_min < lo or a_max > info.max:
+        bad = a_min if a_min < lo else a_max
+        raise RuntimeError(f"{name}(): value {bad.item()} cannot be converted to type {d.numpy.name} without "
+                           f"overflow (it holds [{lo}, {info.max}])")
+
+
+def _fill_value(v, d, name):
+    """A Python int fill value checked against an integer dtype as ``tensor()`` checks it, then wrapped
+    (NumPy refuses ``np.full(2, -1, np.uint8)``; PyTorch gives 255)."""
+    if type(v) is int and d.numpy.kind in "iu":
+        _check_python_ints(np.array(v), d, v, name)
+        return np.array(v).astype(d.numpy)
+    return v
+
+
+def _extreme(arr):
+    flat = arr.ravel().tolist()
+    return max(flat, key=abs)
+
+
+def _all_ints(arr):
+    # An object array of Python ints holds values beyond 64 bits; the caller reports the overflow.
+    return all(type(v) is int for v in arr.ravel().tolist()) if arr.ndim else type(arr.item()) is int
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
     _check_device(device)
     arr, d = _to_array(data, dtype)
+    _check_python_ints(arr, d, data)
     t = make(np.array(arr, dtype=d.numpy, copy=True))
     if requires_grad:
         t.requires_grad = True
@@ -152,7 +201,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
         fv = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
         dtype = _dt.scalar_dtype(fv)
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return _new(np.full(size, fill_value, _dt.to_dtype(dtype).numpy), requires_grad)
+    d = _dt.to_dtype(dtype)
+    return _new(np.full(size, _fill_value(fill_value, d, "full"), d.numpy), requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -172,7 +222,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d = input.dtype if dtype is None else _dt.to_dtype(dtype)
-    return _new(np.full(input._data.shape, fill_value, d.numpy), requires_grad)
+    return _new(np.full(input._data.shape, _fill_value(fill_value, d, "full_like"), d.numpy), requires_grad)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):

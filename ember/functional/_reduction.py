@@ -44,6 +44,14 @@ def _as_target(target, like):
     return wrap(np.asarray(target, dtype=like._data.dtype))
 
 
+def _need_float(name, input, target):
+    """Regression losses are defined on real numbers: PyTorch refuses two integer tensors (an integer
+    mse_loss would silently truncate)."""
+    if input._data.dtype.kind not in "fc" and target._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"{name}(): not implemented for integer or bool inputs (got {input.dtype} and "
+                                  f"{target.dtype}); convert them with .float()")
+
+
 def _same_shape_or_warn(name, input, target):
     if input._data.shape != target._data.shape:
         try:

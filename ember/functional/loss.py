@@ -19,8 +19,9 @@ import numpy as np
 from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, clamp, sum as _sum, reshape,
                             log_softmax as _log_softmax)
 from ..autograd.tensor import Tensor
+from ..backend import dtypes as _dt
 from ._fuse import gm, wrap, record, composite_grad
-from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn
+from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float
 from .activation import softplus
 
 
@@ -36,12 +37,15 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
+    _need_float("mse_loss", input, target)
     same = _same_shape_or_warn("mse_loss", input, target)
     if weight is not None:
         return _reduce(mul(weight, mul(sub(input, target), sub(input, target))), reduction)
     if not same or reduction == "none":
         return _mse_composite(input, target, reduction)
     x, y = input._data, target._data
+    if x.dtype != y.dtype:  # float32 input, int64 target: the loss is float32, as PyTorch promotes
+        x, y = (v.astype(_dt.promote(input, target).numpy, copy=False) for v in (x, y))
     d = x - y
     n = d.size
     s = np.vdot(d, d) if d.dtype.kind == "f" else np.sum(d * d)
@@ -62,6 +66,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """Mean absolute error ``|x - y|``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _as_target(target, input)
+    _need_float("l1_loss", input, target)
     _same_shape_or_warn("l1_loss", input, target)
     loss = _abs(sub(input, target))
     if weight is not None:
@@ -75,6 +80,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta})")
     target = _as_target(target, input)
+    _need_float("smooth_l1_loss", input, target)
     _same_shape_or_warn("smooth_l1_loss", input, target)
     d = sub(input, target)
     ad = _abs(d)
@@ -89,6 +95,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta})")
     target = _as_target(target, input)
+    _need_float("huber_loss", input, target)
     _same_shape_or_warn("huber_loss", input, target)
     d = sub(input, target)
     ad = _abs(d)

@@ -30,6 +30,10 @@ def to_tensor(x, like=None):
     return tensor(x)
 
 
+_INT_RANGE = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+              for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
 def prep(a, b, name):
     """Return ``(x, y, ta, tb)``: NumPy operands in PyTorch's result dtype and the tensor inputs.
 
@@ -52,6 +56,10 @@ def prep(a, b, name):
         if isinstance(b, (float, int)):
             if x.dtype.kind not in "fc" and (isinstance(b, float) or x.dtype.kind == "b" and not isinstance(b, bool)):
                 x = x.astype(_dt.promote_scalar(_FROM_NP[x.dtype], b).numpy)
+            elif type(b) is int and x.dtype.kind in "iu" and not _INT_RANGE[x.dtype][0] <= b <= _INT_RANGE[x.dtype][1]:
+                # PyTorch converts the scalar to the tensor's dtype, wrapping (uint8 + 300 adds 44);
+                # NumPy would raise OverflowError instead.
+                b = np.array(b).astype(x.dtype)[()]
             return x, b, a, None
         return prep(a, to_tensor(b), name)
     if isinstance(b, Tensor):

@@ -132,6 +132,8 @@ def div(a, b, *, rounding_mode=None):
         if rounding_mode == "floor":
             return floor_divide(a, b)
         if rounding_mode == "trunc":
+            if x.dtype.kind != "f":
+                _no_int_zero(x, y, "div")
             r = np.trunc(np.true_divide(x, y)) if x.dtype.kind == "f" else _int_trunc_div(x, y)
             return out(r.astype(x.dtype) if x.dtype.kind != "f" else r)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -159,6 +161,14 @@ def div(a, b, *, rounding_mode=None):
     return t
 
 
+def _no_int_zero(x, y, name):
+    """Integer division by zero raises, as in PyTorch (NumPy returns 0 with a warning)."""
+    if x.dtype.kind in "iub" and not np.all(y):
+        y_arr = np.asarray(y)
+        if y_arr.dtype.kind in "iub":
+            raise RuntimeError(f"{name}(): integer division by zero (ZeroDivisionError)")
+
+
 def _int_trunc_div(x, y):
     q = np.floor_divide(x, y)
     return q + ((np.remainder(x, y) != 0) & ((x < 0) != (np.asarray(y) < 0)))
@@ -168,12 +178,14 @@ def floor_divide(a, b):
     x, y, ta, tb = prep(a, b, "floor_divide")
     if x.dtype.kind == "f" and isinstance(y, np.ndarray) and y.dtype != x.dtype:
         y = y.astype(x.dtype)
+    _no_int_zero(x, y, "floor_divide")
     return out(np.floor_divide(x, y))
 
 
 def remainder(a, b):
     """Python-style modulus: the result has the sign of the divisor (``%``)."""
     x, y, ta, tb = prep(a, b, "remainder")
+    _no_int_zero(x, y, "remainder")
     t = out(np.remainder(x, y))
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
         ra = ta is not None and ta._rg
@@ -190,6 +202,7 @@ def remainder(a, b):
 def fmod(a, b):
     """C-style modulus: the result has the sign of the dividend."""
     x, y, ta, tb = prep(a, b, "fmod")
+    _no_int_zero(x, y, "fmod")
     t = out(np.fmod(x, y))
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
         ra = ta is not None and ta._rg

@@ -203,8 +203,10 @@ def _check_gather(name, a, dim, idx):
         if d != dim and idx.shape[d] > a.shape[d]:
             raise RuntimeError(f"Size does not match at dimension {d} expected index {list(idx.shape)} to be "
                                f"smaller than self {list(a.shape)} apart from dimension {dim}")
-    if idx.size and (idx.max() >= a.shape[dim] or idx.min() < -a.shape[dim]):
-        raise RuntimeError(f"{name}(): index {int(idx.max())} is out of bounds for dimension {dim} with size "
+    # Negative indices do not wrap here, as in PyTorch: a -1 is a bug in the caller's index arithmetic.
+    if idx.size and (idx.max() >= a.shape[dim] or idx.min() < 0):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise RuntimeError(f"{name}(): index {bad} is out of bounds for dimension {dim} with size "
                            f"{a.shape[dim]}")
 
 
@@ -334,9 +336,7 @@ def index_select(input, dim, index):
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return getitem(x, ()) if idx.size else x
-    n = a.shape[d]
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        raise IndexError(f"index_select(): index out of range in self (index {int(idx.max())}, size {n} at dim {d})")
+    _check_vector_index("index_select", idx, a.shape[d], d)
     t = out(np.take(a, idx.reshape(-1), axis=d))
     if _gm.enabled and x._rg:
         shape = a.shape
@@ -353,9 +353,19 @@ def index_add_zeros(g, d, idx, shape):
     return t
 
 
+def _check_vector_index(name, idx, n, d):
+    """Indices along one dimension must lie in [0, n): PyTorch does not wrap negatives in
+    index_select/index_add."""
+    if idx.size and (idx.max() >= n or idx.min() < 0):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexError(f"{name}(): index out of range in self (index {bad}, size {n} at dim {d})")
+
+
 def index_add(input, dim, index, source, *, alpha=1):
     from .elementwise import add
     d = wrap_dim(dim, input._data.ndim)
+    if input._data.ndim:
+        _check_vector_index("index_add", index._data, input._data.shape[d], d)
     src = source if alpha == 1 else mul(source, alpha)
     return add(input, index_add_zeros(src, d, index._data, input._data.shape))
 
@@ -432,8 +442,16 @@ def take_along_dim(input, indices, dim=None):
 
 
 def take(input, index):
+    """Elements of the flattened ``input`` at ``index``; unlike index_select, negatives count from the end."""
     from .shape import reshape
-    return reshape(index_select(reshape(input, (-1,)), 0, reshape(index, (-1,))), index._data.shape)
+    n = input._data.size
+    i = index._data
+    if i.size and (i.max() >= n or i.min() < -n):
+        bad = int(i.min()) if i.min() < -n else int(i.max())
+        raise IndexError(f"take(): out of range: tried to access index {bad} on a tensor of {n} elements.")
+    if i.size and i.min() < 0:
+        index = out(np.where(i < 0, i + n, i))
+    return reshape(index_select(reshape(input, (-1,)), 0, reshape(index, (-1,))), i.shape)
 
 
 def nonzero(input, *, as_tuple=False):

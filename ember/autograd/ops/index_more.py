@@ -29,7 +29,7 @@ def _index_vector(name, index, n, d):
     if i.dtype.kind not in "iu":
         raise IndexError(f"{name}(): Expected a long tensor for index, but got {index.dtype}")
     i = i.reshape(-1)
-    if i.size and (i.max() >= n or i.min() < -n):
+    if i.size and (i.max() >= n or i.min() < 0):
         raise IndexError(f"{name}(): index {int(i.max() if i.max() >= n else i.min())} is out of bounds for "
                          f"dimension {d} with size {n}")
     return i
@@ -230,18 +230,17 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     a = input._data
     idx = index._data
     d = wrap_dim(dim, a.ndim)
+    _check_gather("scatter_reduce", a, d, idx)
     if reduce == "sum":
         if include_self:
             return scatter_add(input, dim, index, src)
         return scatter_add(scatter(input, dim, index, value=0.0), dim, index, src)
     if reduce not in _REDUCE_INIT:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    _check_gather("scatter_reduce", a, d, idx)
     if a.ndim == 0:
         return index_reduce(reshape(input, (1,)), 0, out(np.zeros(idx.size, np.int64)), reshape(src, (-1,))[:idx.size],
                             reduce, include_self=include_self).reshape(())
     fi = list(np.broadcast_arrays(*_full_index(idx, d)))
-    fi[d] = np.where(fi[d] < 0, fi[d] + a.shape[d], fi[d])
     flat = np.ravel_multi_index(tuple(fi), a.shape).reshape(-1).astype(np.int64)
     part = getitem(src, tuple(slice(0, s) for s in idx.shape)) if src._data.shape != idx.shape else src
     if part._data.dtype != a.dtype:

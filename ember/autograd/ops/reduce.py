@@ -426,9 +426,17 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
+    """The k-th smallest element (1-based ``k``) along ``dim``, with its index."""
+    axis = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[axis] if input._data.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis} (k={k}, size {n}; "
+                           f"k counts from 1)")
+    if input._data.ndim == 0:
+        from .shape import reshape
+        return kthvalue(reshape(input, (1,)), k, 0)
     v, i = sort(input, dim)
     from .shape import select
-    axis = wrap_dim(dim, input._data.ndim)
     vv, ii = select(v, axis, k - 1), select(i, axis, k - 1)
     if keepdim:
         from .shape import unsqueeze
