@@ -31,7 +31,8 @@ def _to_pil(arr):
 
 
 def _to_pil_hwc(arr):
-    return _to_pil(arr.transpose(1, 2, 0))
+    # A one-channel result (grayscale of an RGB image) is a mode "L" image.
+    return _to_pil(arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0))
 
 
 def _to_numpy_hwc(arr):

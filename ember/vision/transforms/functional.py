@@ -20,9 +20,15 @@ import numpy as np
 import ember
 from ember.vision._pil import is_pil_image, require_pil
 from ember.vision.transforms._image import num_channels, unpack
+from ember.vision.transforms._sampling import sample_array
 
 __all__ = ["InterpolationMode", "to_tensor", "pil_to_tensor", "to_pil_image", "normalize",
-           "resize", "pad", "crop", "center_crop", "hflip", "vflip", "affine", "rotate"]
+           "resize", "pad", "crop", "center_crop", "hflip", "vflip", "affine", "rotate",
+           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
+           "adjust_gamma", "adjust_sharpness", "rgb_to_grayscale", "to_grayscale", "invert",
+           "posterize", "solarize", "autocontrast", "equalize", "get_dimensions",
+           "get_image_size", "get_image_num_channels", "resized_crop", "five_crop", "ten_crop",
+           "gaussian_blur", "erase", "perspective", "elastic_transform", "convert_image_dtype"]
 
 
 class InterpolationMode(enum.Enum):
@@ -398,11 +404,12 @@ def affine_matrix(angle, translate, scale, shear):
 
 
 def warp_array(arr, linear, translate, center=None, out_size=None, out_center=None,
-               interpolation=InterpolationMode.NEAREST, fill=0):
+               interpolation=InterpolationMode.NEAREST, fill=None):
     """Sample ``arr (..., H, W)`` under the forward map ``q = c_out + t + linear @ (p - c)``:
     each output pixel centre ``q`` looks up input point ``p`` by the inverse map. Points are
     continuous ``(x, y)`` with pixel ``(i, j)`` centred at ``(j + 0.5, i + 0.5)``; ``center``
-    defaults to the image centre ``(W / 2, H / 2)``. Outside the input is ``fill``."""
+    defaults to the image centre ``(W / 2, H / 2)``. Outside the input is zero, or ``fill`` (see
+    :func:`~ember.vision.transforms._sampling.sample_array`)."""
     mode = _mode(interpolation)
     h, w = arr.shape[-2:]
     oh, ow = out_size or (h, w)
@@ -413,30 +420,16 @@ def warp_array(arr, linear, translate, center=None, out_size=None, out_center=No
     dx, dy = qx - ocx - translate[0], qy - ocy - translate[1]
     px = inverse[0, 0] * dx + inverse[0, 1] * dy + cx
     py = inverse[1, 0] * dx + inverse[1, 1] * dy + cy
-    fill_values = _fill_array(fill, arr)
-    work = arr.astype(np.float64)
-
-    def sample(ix, iy):
-        inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-        values = work[..., np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)]
-        return np.where(inside, values, fill_values)
-
-    if mode is InterpolationMode.BILINEAR:
-        x, y = px - 0.5, py - 0.5
-        x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
-        fx, fy = x - x0, y - y0
-        out = (sample(x0, y0) * (1 - fx) * (1 - fy) + sample(x0 + 1, y0) * fx * (1 - fy)
-               + sample(x0, y0 + 1) * (1 - fx) * fy + sample(x0 + 1, y0 + 1) * fx * fy)
-    elif mode is InterpolationMode.NEAREST:
-        out = sample(np.floor(px).astype(np.int64), np.floor(py).astype(np.int64))
-    else:
+    if mode not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
         raise ValueError(f"affine transforms support NEAREST and BILINEAR interpolation, got "
                          f"{mode}")
+    fill_values = None if fill is None else _fill_array(fill, arr)
+    out = sample_array(arr.astype(np.float64), px, py, mode.value, fill_values)
     return _restore_dtype(out, arr.dtype)
 
 
 def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
-           fill=0, center=None):
+           fill=None, center=None):
     """Rotate ``img`` by ``angle`` degrees *clockwise* about ``center``, scale it, shear it by
     ``shear`` degrees (a number for x, or ``(sx, sy)``) and translate it by ``translate``
     pixels ``(dx, dy)``, as torchvision's ``affine``. The output keeps the input's size."""
@@ -450,7 +443,7 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
 
 
 def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
-           fill=0):
+           fill=None):
     """Rotate ``img`` by ``angle`` degrees *counter-clockwise* about ``center`` (default the
     image centre). With ``expand`` the output grows to hold the whole rotated image.
 
@@ -475,3 +468,16 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     return back(warp_array(arr, linear, t, center=center, out_size=out_size,
                            out_center=out_center, interpolation=interpolation, fill=fill))
 
+
+# The colour and remaining geometric ops live in their own files and are re-exported here, as
+# torchvision's one functional namespace; imported last because they build on the ops above.
+from ember.vision.transforms._color_ops import (adjust_brightness, adjust_contrast,  # noqa: E402
+                                                adjust_gamma, adjust_hue, adjust_saturation,
+                                                adjust_sharpness, autocontrast, equalize,
+                                                invert, posterize, rgb_to_grayscale, solarize,
+                                                to_grayscale)
+from ember.vision.transforms._geometry_ops import (convert_image_dtype,  # noqa: E402
+                                                   elastic_transform, erase, five_crop,
+                                                   gaussian_blur, get_dimensions,
+                                                   get_image_num_channels, get_image_size,
+                                                   perspective, resized_crop, ten_crop)

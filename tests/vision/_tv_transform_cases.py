@@ -1,0 +1,123 @@
+"""The deterministic torchvision calls recorded into torchvision_transforms.npz: the same table
+drives the recording (with real torchvision, see make_torchvision_transforms_fixture.py) and the
+test (with ember.vision). A case is ``(id, namespace, function, input, args, kwargs)``; an input
+names an entry of :func:`inputs`, and an argument that is a NumPy array becomes the framework's
+tensor on each side. Interpolation modes are given by their string values."""
+import numpy as np
+
+
+def inputs():
+    rng = np.random.default_rng(2024)
+    return {
+        "u8": rng.integers(0, 256, (3, 8, 10), dtype=np.uint8),
+        "u8_dark": (rng.integers(0, 256, (3, 8, 10)) // 3 + 40).astype(np.uint8),
+        "g8": rng.integers(0, 256, (1, 8, 10), dtype=np.uint8),
+        "b8": rng.integers(0, 256, (2, 3, 6, 7), dtype=np.uint8),
+        "f32": rng.random((3, 8, 10), dtype=np.float32),
+        "u8_big": np.full((3, 24, 30), 90, dtype=np.uint8),
+        "f32_gray": rng.random((1, 8, 10), dtype=np.float32),
+        "f64": rng.random((2, 9, 11)),
+        "grid": rng.standard_normal((5, 3, 4, 5)).astype(np.float32),
+        "grid1": rng.random((3, 1, 4, 5), dtype=np.float32),
+        "i16": rng.integers(0, 32768, (1, 3, 4), dtype=np.int16),
+        "disp": (rng.standard_normal((1, 9, 11, 2)) * 0.1),
+        "boxes": np.array([[1.0, 1.0, 6.0, 5.0], [3.0, 2.0, 9.0, 7.0], [0.0, 0.0, 2.0, 3.0]]),
+        "masks": rng.random((2, 8, 10)) < 0.4,
+    }
+
+
+SQUARE = [[0, 0], [10, 0], [10, 8], [0, 8]]
+BENT = [[1, 2], [9, 0], [11, 9], [0, 7]]
+
+CASES = [
+    ("brightness_u8_dim", "F", "adjust_brightness", "u8", (0.6,), {}),
+    ("brightness_u8_bright", "F", "adjust_brightness", "u8", (1.7,), {}),
+    ("brightness_f32", "F", "adjust_brightness", "f32", (1.3,), {}),
+    ("contrast_u8_low", "F", "adjust_contrast", "u8", (0.5,), {}),
+    ("contrast_u8_high", "F", "adjust_contrast", "u8", (1.8,), {}),
+    ("contrast_f32", "F", "adjust_contrast", "f32", (0.7,), {}),
+    ("contrast_gray", "F", "adjust_contrast", "g8", (1.5,), {}),
+    ("contrast_batch", "F", "adjust_contrast", "b8", (0.4,), {}),
+    ("saturation_u8_low", "F", "adjust_saturation", "u8", (0.3,), {}),
+    ("saturation_u8_high", "F", "adjust_saturation", "u8", (2.0,), {}),
+    ("saturation_f32", "F", "adjust_saturation", "f32", (1.4,), {}),
+    ("hue_u8_pos", "F", "adjust_hue", "u8", (0.2,), {}),
+    ("hue_u8_neg", "F", "adjust_hue", "u8", (-0.35,), {}),
+    ("hue_f32", "F", "adjust_hue", "f32", (0.1,), {}),
+    ("hue_batch", "F", "adjust_hue", "b8", (0.45,), {}),
+    ("gamma_u8", "F", "adjust_gamma", "u8", (0.5,), {}),
+    ("gamma_u8_gain", "F", "adjust_gamma", "u8", (2.2, 0.9), {}),
+    ("gamma_f32", "F", "adjust_gamma", "f32", (1.5,), {}),
+    ("sharpness_u8_blur", "F", "adjust_sharpness", "u8", (0.0,), {}),
+    ("sharpness_u8", "F", "adjust_sharpness", "u8", (2.5,), {}),
+    ("sharpness_f32", "F", "adjust_sharpness", "f32", (1.7,), {}),
+    ("gray_u8", "F", "rgb_to_grayscale", "u8", (), {}),
+    ("gray_u8_3", "F", "rgb_to_grayscale", "u8", (3,), {}),
+    ("gray_f32", "F", "rgb_to_grayscale", "f32", (), {}),
+    ("invert_u8", "F", "invert", "u8", (), {}),
+    ("invert_f32", "F", "invert", "f32", (), {}),
+    ("posterize_u8", "F", "posterize", "u8", (3,), {}),
+    ("solarize_u8", "F", "solarize", "u8", (128,), {}),
+    ("solarize_f32", "F", "solarize", "f32", (0.5,), {}),
+    ("autocontrast_u8", "F", "autocontrast", "u8_dark", (), {}),
+    ("autocontrast_f32", "F", "autocontrast", "f32", (), {}),
+    ("autocontrast_batch", "F", "autocontrast", "b8", (), {}),
+    ("equalize_u8", "F", "equalize", "u8_dark", (), {}),
+    ("equalize_batch", "F", "equalize", "b8", (), {}),
+    ("blur_u8", "F", "gaussian_blur", "u8", ([3, 5], [1.2, 0.7]), {}),
+    ("blur_f32_default_sigma", "F", "gaussian_blur", "f32", ([5, 3],), {}),
+    ("blur_f64", "F", "gaussian_blur", "f64", (3, 1.0), {}),
+    ("resized_crop_f64", "F", "resized_crop", "f64", (1, 2, 5, 6, [7, 9]), {}),
+    ("resized_crop_u8_nearest", "F", "resized_crop", "u8", (2, 1, 6, 8, [3, 4]),
+     {"interpolation": "nearest"}),
+    ("five_crop_u8", "F", "five_crop", "u8", ([3, 4],), {}),
+    ("ten_crop_u8_vflip", "F", "ten_crop", "u8", ([3, 4], True), {}),
+    ("erase_f32", "F", "erase", "f32", (2, 3, 3, 4, 0.5), {}),
+    ("perspective_f64", "F", "perspective", "f64", (SQUARE, BENT), {}),
+    ("perspective_f64_nearest", "F", "perspective", "f64", (SQUARE, BENT),
+     {"interpolation": "nearest"}),
+    ("perspective_f64_fill", "F", "perspective", "f64", (BENT, SQUARE), {"fill": [0.25, 0.75]}),
+    ("elastic_f64", "F", "elastic_transform", "f64", ("disp",), {}),
+    ("elastic_f64_nearest", "F", "elastic_transform", "f64", ("disp",),
+     {"interpolation": "nearest", "fill": [0.5, 0.5]}),
+    ("rotate_f64_bilinear", "F", "rotate", "f64", (30.0,), {"interpolation": "bilinear"}),
+    ("rotate_f64_expand", "F", "rotate", "f64", (-45.0,), {"expand": True}),
+    ("rotate_f64_center_fill", "F", "rotate", "f64", (17.0,),
+     {"interpolation": "bilinear", "center": [3, 2], "fill": [1.0, 2.0]}),
+    ("affine_f64", "F", "affine", "f64", (20.0, [1, -2], 1.1, [5.0, 3.0]),
+     {"interpolation": "bilinear"}),
+    ("affine_f64_nearest", "F", "affine", "f64", (-33.0, [0, 1], 0.8, [-7.0, 0.0]), {}),
+    ("pad_u8_reflect", "F", "pad", "u8", ([1, 2, 3, 2],), {"padding_mode": "reflect"}),
+    ("crop_u8_outside", "F", "crop", "u8", (-1, 7, 4, 5), {}),
+    ("center_crop_u8_big", "F", "center_crop", "u8", ([11, 9],), {}),
+    ("convert_u8_f32", "F", "convert_image_dtype", "u8", ("float32",), {}),
+    ("convert_f32_u8", "F", "convert_image_dtype", "f32", ("uint8",), {}),
+    ("convert_f32_i16", "F", "convert_image_dtype", "f32", ("int16",), {}),
+    ("convert_i16_u8", "F", "convert_image_dtype", "i16", ("uint8",), {}),
+    ("convert_u8_i16", "F", "convert_image_dtype", "u8", ("int16",), {}),
+    ("grid_default", "utils", "make_grid", "grid", (), {}),
+    ("grid_nrow_pad", "utils", "make_grid", "grid", (), {"nrow": 2, "padding": 1,
+                                                        "pad_value": 0.5}),
+    ("grid_normalize", "utils", "make_grid", "grid", (), {"nrow": 3, "normalize": True}),
+    ("grid_range_each", "utils", "make_grid", "grid", (),
+     {"normalize": True, "value_range": (-0.5, 0.8), "scale_each": True}),
+    ("grid_scale_each", "utils", "make_grid", "grid", (), {"normalize": True,
+                                                          "scale_each": True, "padding": 0}),
+    ("grid_one_channel", "utils", "make_grid", "grid1", (), {"nrow": 2}),
+    ("boxes_palette", "utils", "draw_bounding_boxes", "u8", ("boxes",), {}),
+    ("boxes_colors_fill", "utils", "draw_bounding_boxes", "u8", ("boxes",),
+     {"colors": ["red", (10, 200, 30), "#00FFFF"], "fill": True, "width": 2}),
+    ("boxes_gray_float", "utils", "draw_bounding_boxes", "f32_gray", ("boxes",),
+     {"colors": "yellow"}),
+    ("boxes_labels", "utils", "draw_bounding_boxes", "u8_big", ("boxes",),
+     {"labels": ["cat", "dog", "x"], "fill_labels": True, "label_colors": "white"}),
+    ("masks_palette", "utils", "draw_segmentation_masks", "u8", ("masks",), {}),
+    ("masks_float_alpha", "utils", "draw_segmentation_masks", "f32", ("masks",),
+     {"alpha": 0.35, "colors": ["blue", (250, 10, 10)]}),
+]
+
+DTYPE_ARGS = {"convert_image_dtype"}
+
+# save_image calls: (id, input, make_grid keyword arguments); the PNG's pixels are recorded.
+SAVED = [("save_grid", "grid", {"nrow": 3, "normalize": True}),
+         ("save_one_channel", "f32_gray", {})]
