@@ -45,14 +45,36 @@ class KerasTensor:
         from .layers import merging
         return getattr(merging, layer_name)()([self, other])
 
+    def _scalar(self, op, other, reverse=False):
+        from .layers._scalar_op import ScalarOp
+        return ScalarOp(op, other, reverse=reverse)(self)
+
     def __add__(self, other):
-        return self._binary(other, "Add")
+        return self._binary(other, "Add") if isinstance(other, KerasTensor) else self._scalar("add", other)
 
     def __sub__(self, other):
-        return self._binary(other, "Subtract")
+        return self._binary(other, "Subtract") if isinstance(other, KerasTensor) else self._scalar("subtract", other)
 
     def __mul__(self, other):
-        return self._binary(other, "Multiply")
+        return self._binary(other, "Multiply") if isinstance(other, KerasTensor) else self._scalar("multiply", other)
+
+    def __truediv__(self, other):
+        return self._scalar("divide", other)
+
+    def __radd__(self, other):
+        return self._scalar("add", other, reverse=True)
+
+    def __rsub__(self, other):
+        return self._scalar("subtract", other, reverse=True)
+
+    def __rmul__(self, other):
+        return self._scalar("multiply", other, reverse=True)
+
+    def __rtruediv__(self, other):
+        return self._scalar("divide", other, reverse=True)
+
+    def __neg__(self):
+        return self._scalar("multiply", -1.0)
 
 
 class Node:

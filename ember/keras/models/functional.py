@@ -53,7 +53,8 @@ class Functional(Model):
 
     @property
     def layers(self):
-        return list(self._layer_order)
+        # Arithmetic on symbolic tensors (x + 3.0) is an operation in Keras, not a layer.
+        return [layer for layer in self._layer_order if not getattr(layer, "_is_operation", False)]
 
     @property
     def input_shape(self):
