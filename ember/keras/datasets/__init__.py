@@ -1,4 +1,6 @@
-"""``keras.datasets``: ``mnist.load_data()``."""
-from . import mnist
+"""``keras.datasets``: Keras's small datasets, from Keras's files and cache, read without pickle."""
+from . import (boston_housing, california_housing, cifar10, cifar100, fashion_mnist, imdb, mnist,
+               reuters)
 
-__all__ = ["mnist"]
+__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist", "imdb", "mnist",
+           "reuters"]

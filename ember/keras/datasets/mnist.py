@@ -2,19 +2,21 @@
 
 Returns ``((x_train, y_train), (x_test, y_test))``: uint8 images ``(N, 28, 28)`` with values
 0..255 and uint8 labels ``(N,)``. The full set (60,000 + 10,000 images) is read from
-``~/.keras/datasets/<path>`` (``mnist.npz``, Keras's cache) or ``$EMBER_DATA/mnist.npz`` when
-present, else downloaded from Keras's URL into that cache. When it is neither present nor
+``$KERAS_HOME/datasets/<path>`` (default ``~/.keras``; ``mnist.npz``, Keras's cache) or
+``$EMBER_DATA/mnist.npz`` when present, else downloaded from Keras's URL into that cache (its
+sha256 checked; a bad download is not kept). When it is neither present nor
 downloadable (offline), the 5,000-image sample bundled with ember is returned
 (4,000 train, 1,000 test) and a note says so once on stderr. ``EMBER_OFFLINE=1`` skips the
 download attempt.
 """
 import os
 import sys
-import urllib.request
 
-import numpy as np
+from ..utils.file_utils import keras_home
+from . import _common
 
-ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+ORIGIN = _common.ORIGIN
+HASHES = {"mnist.npz": "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"}
 _warned = [False]
 _download_failed = [False]
 
@@ -23,21 +25,13 @@ def _candidates(path):
     out = []
     if os.environ.get("EMBER_DATA"):
         out.append(os.path.join(os.environ["EMBER_DATA"], os.path.basename(path)))
-    out.append(os.path.join(os.path.expanduser("~"), ".keras", "datasets", path))
+    out.append(os.path.join(keras_home(), "datasets", path))
     return out
 
 
 def _load_npz(fname):
-    with np.load(fname, allow_pickle=False) as f:
-        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-
-
-def _download(target):
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = target + ".part"
-    with urllib.request.urlopen(ORIGIN + "mnist.npz", timeout=20) as response, open(tmp, "wb") as out:
-        out.write(response.read())
-    os.replace(tmp, target)
+    x_train, y_train, x_test, y_test = _common.load_arrays(fname, ("x_train", "y_train", "x_test", "y_test"))
+    return (x_train, y_train), (x_test, y_test)
 
 
 def load_data(path="mnist.npz"):
@@ -46,11 +40,11 @@ def load_data(path="mnist.npz"):
         if os.path.exists(fname):
             return _load_npz(fname)
     if not os.environ.get("EMBER_OFFLINE") and not _download_failed[0]:
-        target = _candidates(path)[-1]
         try:
-            _download(target)
-            return _load_npz(target)
-        except (OSError, ValueError, KeyError):
+            return _load_npz(_common.fetch(path, ORIGIN + "mnist.npz", HASHES["mnist.npz"]))
+        except Exception as e:  # get_file raises a bare Exception for a failed fetch, as Keras
+            if isinstance(e, ValueError) and "hash" in str(e):
+                raise
             _download_failed[0] = True
     from ...vision.datasets import load_mnist_sample
     if not _warned[0]:
@@ -60,5 +54,5 @@ def load_data(path="mnist.npz"):
                          "(4,000 train, 1,000 test).\n")
     x_train, y_train = load_mnist_sample(train=True)
     x_test, y_test = load_mnist_sample(train=False)
-    return ((x_train.astype(np.uint8), y_train.astype(np.uint8)),
-            (x_test.astype(np.uint8), y_test.astype(np.uint8)))
+    return ((x_train.astype("uint8"), y_train.astype("uint8")),
+            (x_test.astype("uint8"), y_test.astype("uint8")))

@@ -68,9 +68,15 @@ def extract_archive(file_path, path=".", archive_format="auto"):
     return False
 
 
+def keras_home():
+    """Keras's cache folder: ``$KERAS_HOME`` when set, else ``~/.keras``."""
+    return os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+
+
 def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None, cache_subdir="datasets",
              hash_algorithm="auto", extract=False, archive_format="auto", cache_dir=None, force_download=False):
-    """Download ``origin`` to ``cache_dir/cache_subdir/fname`` (default ``~/.keras/datasets``) unless a file
+    """Download ``origin`` to ``cache_dir/cache_subdir/fname`` (default ``$KERAS_HOME/datasets``, else
+    ``~/.keras/datasets``) unless a file
     with the right hash is already there; returns its path (with ``extract``, the extracted folder
     ``<fname>_extracted``).
 
@@ -80,7 +86,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
     if cache_dir is None:
-        cache_dir = os.path.join(os.path.expanduser("~"), ".keras")
+        cache_dir = keras_home()
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
     datadir = os.path.join(os.path.expanduser(cache_dir), cache_subdir)
@@ -119,6 +125,11 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         try:
             with urllib.request.urlopen(origin) as response, open(part, "wb") as out:
                 shutil.copyfileobj(response, out)
+                expected = response.headers.get("Content-Length")
+            received = os.path.getsize(part)
+            if expected is not None and expected.isdigit() and int(expected) != received:
+                # the connection closed early: the server announced more bytes than arrived
+                raise OSError(f"incomplete download: received {received} of {expected} bytes")
             if file_hash is not None and not validate_file(part, file_hash, hash_algorithm):
                 hasher = _resolve_hasher(hash_algorithm, file_hash)
                 raise ValueError(f"Incomplete or corrupted file detected. The {hasher} file hash does not match "
