@@ -127,6 +127,18 @@ def convert_to_tensor(x, dtype=None):
     return make(np.ascontiguousarray(a))
 
 
+def cast_input(x, dtype):
+    """``x`` cast to a model input's ``dtype`` as Keras's models do (uint8 images into a float32 model);
+    strings and other non-numeric data pass through. The cast keeps the autograd graph."""
+    if not isinstance(x, Tensor) or dtype is None or x._data.dtype.kind not in "biuf":
+        return x
+    target = np.dtype(dtype) if str(dtype) != "bfloat16" else None
+    if target is None or target.kind not in "biuf" or x._data.dtype == target:
+        return x
+    from .ops.dtypes import to_ember_dtype
+    return x.to(to_ember_dtype(str(dtype)))
+
+
 def convert_to_numpy(x):
     if isinstance(x, Tensor):
         return x._data

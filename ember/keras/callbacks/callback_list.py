@@ -36,8 +36,11 @@ class CallbackList(Callback):
             cb.set_model(model)
 
     def _call(self, name, *args):
+        # Every hook gets a dict of Python floats, as in Keras (``{}`` where there is nothing to log).
+        *head, logs = args
+        logs = _pythonify(logs)
         for cb in self.callbacks:
-            getattr(cb, name)(*args)
+            getattr(cb, name)(*head, logs)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._call("on_epoch_begin", epoch, logs)
@@ -80,3 +83,18 @@ class CallbackList(Callback):
 
     def on_predict_end(self, logs=None):
         self._call("on_predict_end", logs)
+
+
+def _pythonify(logs):
+    """``logs`` flattened (nested dicts of metric results merged in) with scalars as Python floats."""
+    out = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            out.update(_pythonify(value))
+            continue
+        try:
+            value = float(value._data if hasattr(value, "_data") else value)
+        except (TypeError, ValueError):
+            pass
+        out[key] = value
+    return out

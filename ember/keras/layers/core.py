@@ -9,6 +9,7 @@ import numpy as np
 
 from ... import functional as F
 from ...autograd import ops
+from ...backend.dtypes import int64 as ember_int64
 from .. import activations as _act
 from .. import initializers as _init
 from .. import regularizers as _reg
@@ -124,7 +125,7 @@ class Embedding(Layer):
         return self._dtype
 
     def call(self, inputs):
-        idx = inputs if inputs._data.dtype.kind in "iu" else inputs.to("int64") if hasattr(inputs, "to") else inputs
+        idx = inputs if inputs._data.dtype.kind in "iu" else inputs.to(ember_int64) if hasattr(inputs, "to") else inputs
         a = idx._data
         if a.size and (a.min() < 0 or a.max() >= self.input_dim):
             raise ValueError(f"Embedding layer {self.name} (input_dim={self.input_dim}) got an index out of range "

@@ -35,6 +35,7 @@ from .. import backend
 from .. import initializers as _init
 from .. import regularizers as _reg
 from ..graph import KerasTensor, Node, any_symbolic, flatten, map_structure
+from ..ops.dtypes import to_ember_dtype
 from ..variables import Variable
 
 _BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length", "autocast",
@@ -197,7 +198,7 @@ class Layer(nn.Module):
             first = args[0]
             if isinstance(first, Tensor):
                 if first._data.dtype.kind == "f" and first._data.dtype.name != self._dtype and self._autocast:
-                    args = (first.to(self._dtype),) + args[1:]
+                    args = (first.to(to_ember_dtype(self._dtype)),) + args[1:]
             elif not isinstance(first, (list, tuple, dict)):
                 args = (backend.convert_to_tensor(first),) + args[1:]
             elif isinstance(first, (list, tuple)):

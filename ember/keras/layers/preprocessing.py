@@ -17,6 +17,7 @@ from ...autograd.tensor import make
 from ...random import _get_rng
 from .. import backend
 from ..ops import image as _image
+from ..ops.dtypes import to_ember_dtype
 from .layer import Layer
 
 
@@ -29,7 +30,7 @@ class Rescaling(Layer):
 
     def call(self, inputs):
         if inputs._data.dtype.kind != "f":
-            inputs = inputs.to(self.dtype)
+            inputs = inputs.to(to_ember_dtype(self.dtype))
         return ops.add(ops.mul(inputs, self.scale), self.offset)
 
     def compute_output_shape(self, input_shape):
@@ -87,7 +88,7 @@ class Normalization(Layer):
 
     def call(self, inputs):
         if inputs._data.dtype.kind != "f":
-            inputs = inputs.to(self.dtype)
+            inputs = inputs.to(to_ember_dtype(self.dtype))
         if self.input_mean is not None:
             mean = make(np.broadcast_to(np.asarray(self.input_mean, inputs._data.dtype),
                                         self._broadcast).copy())

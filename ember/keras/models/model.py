@@ -37,12 +37,26 @@ class Model(Trainer, Layer):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from .functional import Functional
             return object.__new__(Functional)
+        if _functional_arguments(args, kwargs):
+            from .functional import Functional
+            if cls is Model:
+                return object.__new__(Functional)
+            if not issubclass(cls, Functional):
+                # A subclass called with (inputs, outputs) is a functional model that keeps the subclass's
+                # methods (a custom train_step), as Keras does by giving it Functional as a base.
+                return object.__new__(_functional_subclass(cls))
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs:
-            raise TypeError("keras.Model(inputs, outputs) builds a functional model; in a subclass call "
-                            "super().__init__() without inputs")
+            from .functional import Functional
+            if isinstance(self, Functional) or not _functional_arguments(args, kwargs):
+                raise TypeError("keras.Model(inputs, outputs) builds a functional model; in a subclass call "
+                                "super().__init__() without inputs")
+            # A subclass whose __init__ builds a graph and calls super().__init__(inputs, outputs).
+            self.__class__ = _functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         kwargs.pop("inputs", None)
         kwargs.pop("outputs", None)
         Layer.__init__(self, **kwargs)
@@ -124,3 +138,22 @@ class Model(Trainer, Layer):
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
+
+
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_arguments(args, kwargs):
+    """Whether a model is being made as ``Model(inputs, outputs)`` (Keras's test)."""
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs
+                                                                            and "outputs" in kwargs)
+
+
+def _functional_subclass(cls):
+    """``cls`` with ``Functional`` after it in the method order (made once per class)."""
+    sub = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if sub is None:
+        from .functional import Functional
+        sub = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = sub
+    return sub

@@ -12,6 +12,7 @@
 import copy
 
 from ... import nn
+from .. import backend
 from ..graph import KerasTensor
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, _jsonable_shape, _to_shape
@@ -128,7 +129,13 @@ class Sequential(Model):
             self._maybe_build(tuple(args[0].shape))
 
     def call(self, inputs, training=None, mask=None):
-        x = inputs
+        # Keras casts a Sequential model's input to its InputLayer's dtype (the first layer's without one).
+        if self._input_layer is not None:
+            x = backend.cast_input(inputs, self._input_layer.input_dtype)
+        elif self._layer_list and not isinstance(self._layer_list[0], TorchModuleWrapper):
+            x = backend.cast_input(inputs, self._layer_list[0]._dtype)
+        else:
+            x = inputs
         for layer in self._layer_list:
             x = layer(x)
         return x

@@ -45,9 +45,7 @@ class CompileLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The total loss and the per-output losses (a list of tensors, None where an output has no loss)."""
-        preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
-        if isinstance(y_pred, dict):
-            preds = [y_pred[n] for n in self.output_names]
+        preds = _outputs(y_pred, self.output_names)
         trues = _align(y_true, self.output_names, len(preds))
         sws = _align(sample_weight, self.output_names, len(preds)) if isinstance(sample_weight, (list, dict)) \
             else [sample_weight] * len(preds)
@@ -63,6 +61,20 @@ class CompileLoss:
         return total, parts
 
 
+def _outputs(y_pred, output_names):
+    """The model's outputs as a list in ``output_names`` order (outputs may be a list or a dict by name)."""
+    if isinstance(y_pred, dict):
+        return [y_pred[n] for n in output_names]
+    return list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
+
+
+def _default_names(y_pred):
+    if isinstance(y_pred, dict):
+        return list(y_pred)
+    n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
+    return ["output"] if n == 1 else [f"output_{i}" for i in range(n)]
+
+
 def _align(y, output_names, n):
     if isinstance(y, dict):
         return [y.get(name) for name in output_names]
@@ -74,12 +86,15 @@ def _align(y, output_names, n):
 class CompileMetrics:
     # Updated outside training steps: ember.compile does not treat it as captured state.
     _ember_compile_ignore = True
-    def __init__(self, metrics, weighted_metrics=None):
+    name = "compile_metrics"
+
+    def __init__(self, metrics, weighted_metrics=None, output_names=None):
         self.spec = metrics
         self.metrics = None
+        self.output_names = output_names
 
     def build(self, y_true, y_pred, output_names):
-        preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        preds = _outputs(y_pred, output_names)
         trues = _align(y_true, output_names, len(preds))
         n = len(preds)
         spec = self.spec or []
@@ -99,7 +114,16 @@ class CompileMetrics:
                 self.metrics.append((i, m))
 
     def update_state(self, y_true, y_pred, sample_weight=None, output_names=None):
-        preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        """Update every compiled metric (built on the first batch, as Keras does); a custom ``train_step``
+        calls it as ``metric.update_state(y, y_pred)`` on the model's ``compile_metrics`` entry."""
+        output_names = output_names or self.output_names or _default_names(y_pred)
+        if isinstance(y_pred, dict) and not set(output_names) <= set(y_pred):
+            output_names = list(y_pred)
+        elif not isinstance(y_pred, dict) and len(output_names) != len(_outputs(y_pred, output_names)):
+            output_names = _default_names(y_pred)
+        if self.metrics is None:
+            self.build(y_true, y_pred, output_names)
+        preds = _outputs(y_pred, output_names)
         trues = _align(y_true, output_names, len(preds))
         for i, m in self.metrics:
             if trues[i] is not None:

@@ -69,7 +69,8 @@ class Trainer:
         """
         self.optimizer = _optimizers.get(optimizer)
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
-        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        names = getattr(self, "output_names", None)
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics, list(names) if names else None)
         self._loss_tracker = _metrics.Mean(name="loss")
         self._output_loss_trackers = None
         self.loss = loss
@@ -87,19 +88,30 @@ class Trainer:
 
     @property
     def metrics(self):
-        out = [self._loss_tracker] if self.compiled else []
-        if self.compiled and self._compile_metrics.metrics:
-            out += [m for _, m in self._compile_metrics.metrics]
+        """Keras's order: the loss tracker, the compiled metrics (one ``compile_metrics`` object whose
+        ``result()`` is a dict), the per-output loss trackers, then metrics held as attributes of the model."""
+        out = []
+        if self.compiled:
+            out.append(self._loss_tracker)
+            if self._compile_metrics.spec is not None:
+                out.append(self._compile_metrics)
+            out += list(self._output_loss_trackers or [])
+        out += [v for k, v in self.__dict__.items() if isinstance(v, _metrics.Metric) and k != "_loss_tracker"]
         return out
 
     @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
+    def _metric_objects(self):
+        """Every metric whose state ``evaluate`` saves and restores (the compiled ones one by one)."""
+        out = []
+        for m in self.metrics:
+            out += [inner for _, inner in m.metrics or []] if isinstance(m, CompileMetrics) else [m]
+        return out
+
     def reset_metrics(self):
         for m in self.metrics:
-            m.reset_state()
-        for m in self._output_loss_trackers or []:
             m.reset_state()
 
     # -- the loss --------------------------------------------------------------------------------
@@ -118,9 +130,13 @@ class Trainer:
         total = parts = None
         if self._compile_loss is not None:
             if self._compile_loss.losses is None:
-                n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
-                names = self._output_names()
-                self._compile_loss.build(names if len(names) == n else [f"output_{i}" for i in range(n)])
+                if isinstance(y_pred, dict):  # outputs keyed by name: the keys are the output names
+                    names = list(y_pred)
+                else:
+                    n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
+                    names = self._output_names()
+                    names = names if len(names) == n else [f"output_{i}" for i in range(n)]
+                self._compile_loss.build(names)
             total, parts = self._compile_loss(y, y_pred, sample_weight)
         extra = self.losses
         for term in extra:
@@ -182,14 +198,15 @@ class Trainer:
             self(_tensors(map_structure(lambda a: a[:1] if a is not None else None, x)), training=False)
 
     def train_step(self, data):
-        """Train on one batch ``(x, y, sample_weight)``; returns the logs (running metrics)."""
-        x, y, sw = data
+        """Train on one batch ``(x, y, sample_weight)`` (or ``x``, ``(x,)``, ``(x, y)``); returns the logs
+        (running metrics)."""
+        x, y, sw = data_adapters.unpack_batch(data)
         loss, y_pred, parts = self.make_train_function()(_tensors(x), _tensors(y), _tensors(sw))
         self._update_metrics(loss, x, y, y_pred, sw, parts)
         return self.get_metrics_result()
 
     def test_step(self, data):
-        x, y, sw = data
+        x, y, sw = data_adapters.unpack_batch(data)
         with grad_mode.no_grad():
             y_pred = self(_tensors(x), training=False)
             loss = self.compute_loss(_tensors(x), _tensors(y), y_pred, _tensors(sw), training=False)
@@ -197,7 +214,7 @@ class Trainer:
         return self.get_metrics_result()
 
     def predict_step(self, data):
-        x, _, _ = data
+        x, _, _ = data_adapters.unpack_batch(data)
         with grad_mode.no_grad():
             return _numpy(self(_tensors(x), training=False))
 
@@ -221,11 +238,32 @@ class Trainer:
         self._compile_metrics.update_state(y, preds, sw, names)
 
     def get_metrics_result(self):
-        logs = {"loss": float(self._loss_tracker.result())}
-        for m in self._output_loss_trackers or []:
-            logs[m.name] = float(m.result())
-        logs.update(self._compile_metrics.result())
-        return dict(sorted(logs.items()))
+        """The result of every metric in ``metrics`` (dict results merged in), as Python floats."""
+        logs = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                logs.update(r)
+            else:
+                logs[m.name] = r
+        return _pythonify(logs)
+
+    def _metrics_result_or_logs(self, logs):
+        """Keras's rule: the metrics' results when a step's logs name the same metrics, else the logs."""
+        result = self.get_metrics_result()
+        return result if isinstance(logs, dict) and set(logs) == set(result) else _pythonify(logs)
+
+    def _step_data(self, batch, method):
+        """The batch as the step ``method`` gets it: ember's own steps take NumPy ``(x, y, sw)``; a step a
+        subclass overrides gets what Keras gives it, tensors packed as ``x``-only, ``(x, y)`` or ``(x, y, sw)``."""
+        if getattr(type(self), method) is getattr(Trainer, method):
+            return batch
+        x, y, sw = batch
+        packed = tuple(_tensors(v) for v in (x, y, sw) if v is not None) if sw is not None or y is not None \
+            else (_tensors(x),)
+        if sw is not None and y is None:
+            packed = (_tensors(x), None, _tensors(sw))
+        return packed
 
     # -- fit -----------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -272,16 +310,17 @@ class Trainer:
                         continue
                     skip = 0
                 callbacks.on_train_batch_begin(step)
-                logs = self.train_step(batch)
+                logs = _pythonify(self.train_step(self._step_data(batch, "train_step")))
                 callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             if getattr(adapter, "exhausted", False) and not logs:
                 self.stop_training = True
                 break
-            epoch_logs = dict(self.get_metrics_result())
+            epoch_logs = self._metrics_result_or_logs(logs)
             if val_adapter is not None and _should_eval(epoch, validation_freq):
-                val_logs = self._evaluate_adapter(val_adapter, callbacks=None, verbose=0)
+                # As Keras: validation runs the fit's callbacks' test hooks (the progress bar stays silent).
+                val_logs = self._evaluate_adapter(val_adapter, callbacks=callbacks, verbose=0)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
                 epoch_logs = dict(sorted(epoch_logs.items()))
             callbacks.on_epoch_end(epoch, epoch_logs)
@@ -311,7 +350,9 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def _evaluate_adapter(self, adapter, callbacks, verbose):
-        saved = [(m, dict(m.__dict__)) for m in self.metrics + list(self._output_loss_trackers or [])]
+        # Validation inside fit must not disturb the training metrics' running state.
+        saved = [(m, dict(m.__dict__), [v._data.copy() for v in getattr(m, "variables", [])])
+                 for m in self._metric_objects()]
         self.reset_metrics()
         if callbacks is not None:
             callbacks.on_test_begin()
@@ -319,14 +360,16 @@ class Trainer:
         for step, batch in enumerate(adapter.batches(0)):
             if callbacks is not None:
                 callbacks.on_test_batch_begin(step)
-            logs = self.test_step(batch)
+            logs = _pythonify(self.test_step(self._step_data(batch, "test_step")))
             if callbacks is not None:
                 callbacks.on_test_batch_end(step, logs)
-        logs = self.get_metrics_result()
+        logs = self._metrics_result_or_logs(logs)
         if callbacks is not None:
             callbacks.on_test_end(logs)
-        for m, state in saved:
+        for m, state, values in saved:
             m.__dict__.update(state)
+            for v, a in zip(getattr(m, "variables", []), values):
+                v._data[...] = a
         return logs
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -341,7 +384,7 @@ class Trainer:
         outputs = []
         for step, batch in enumerate(adapter.batches(0)):
             callbacks.on_predict_batch_begin(step)
-            out = self.predict_step(batch)
+            out = self.predict_step(self._step_data(batch, "predict_step"))
             outputs.append(out)
             callbacks.on_predict_batch_end(step, {"outputs": out})
         callbacks.on_predict_end()
@@ -357,7 +400,7 @@ class Trainer:
         x, y, sw = data_adapters._finish(x, y, sample_weight, class_weight)
         self._ensure_built(x)
         self.reset_metrics()
-        logs = self.train_step((x, y, sw))
+        logs = _pythonify(self.train_step(self._step_data((x, y, sw), "train_step")))
         return self._on_batch_result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -365,7 +408,7 @@ class Trainer:
         x, y, sw = data_adapters._finish(x, y, sample_weight, None)
         self._ensure_built(x)
         self.reset_metrics()
-        logs = self.test_step((x, y, sw))
+        logs = _pythonify(self.test_step(self._step_data((x, y, sw), "test_step")))
         return self._on_batch_result(logs, return_dict)
 
     def predict_on_batch(self, x):
@@ -396,6 +439,11 @@ class Trainer:
         self.compile(optimizer=opt or "rmsprop", loss=_deserialize_spec(config.get("loss"), _losses.get),
                      loss_weights=config.get("loss_weights"),
                      metrics=_deserialize_spec(config.get("metrics"), _metrics.get))
+
+
+def _pythonify(logs):
+    from ..callbacks.callback_list import _pythonify as pythonify
+    return pythonify(logs)
 
 
 def _serialize_spec(spec, fn):
