@@ -1,8 +1,8 @@
 """Image transforms, as ``torchvision.transforms``: ``from ember.vision import transforms``.
 
 They accept PIL Images (Pillow optional), NumPy arrays ``(H, W)``/``(H, W, C)`` and ember
-Tensors ``(..., C, H, W)``, implemented in pure NumPy; random ones draw from ember's global
-generator (``ember.manual_seed``).
+Tensors ``(..., C, H, W)``, implemented in pure NumPy (colour ops on PIL Images call Pillow, as
+torchvision does); random ones draw from ember's global generator (``ember.manual_seed``).
 
 >>> import numpy as np
 >>> from ember.vision import transforms
@@ -11,6 +11,14 @@ generator (``ember.manual_seed``).
 ember.Size([1, 28, 28])
 """
 from ember.vision.transforms import functional
+from ember.vision.transforms._geometric import (ConvertImageDtype, ElasticTransform, FiveCrop,
+                                                LinearTransformation, RandomApply,
+                                                RandomChoice, RandomErasing, RandomOrder,
+                                                RandomPerspective, RandomResizedCrop, TenCrop)
+from ember.vision.transforms._photometric import (ColorJitter, GaussianBlur, Grayscale,
+                                                  RandomAdjustSharpness, RandomAutocontrast,
+                                                  RandomEqualize, RandomGrayscale,
+                                                  RandomInvert, RandomPosterize, RandomSolarize)
 from ember.vision.transforms.functional import InterpolationMode
 from ember.vision.transforms.transforms import (CenterCrop, Compose, Lambda, Normalize, Pad,
                                                 PILToTensor, RandomAffine, RandomCrop,
@@ -20,4 +28,9 @@ from ember.vision.transforms.transforms import (CenterCrop, Compose, Lambda, Nor
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lambda", "Resize",
            "CenterCrop", "RandomCrop", "Pad", "RandomHorizontalFlip", "RandomVerticalFlip",
-           "RandomRotation", "RandomAffine", "InterpolationMode", "functional"]
+           "RandomRotation", "RandomAffine", "InterpolationMode", "functional",
+           "ColorJitter", "Grayscale", "RandomGrayscale", "RandomInvert", "RandomPosterize",
+           "RandomSolarize", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
+           "GaussianBlur", "RandomResizedCrop", "RandomPerspective", "ElasticTransform",
+           "RandomErasing", "FiveCrop", "TenCrop", "LinearTransformation", "RandomApply",
+           "RandomChoice", "RandomOrder", "ConvertImageDtype"]
