@@ -1,0 +1,110 @@
+"""``Gamma(concentration, rate)``: ``p(x) = rate^a x^(a-1) exp(-rate x) / Gamma(a)`` for ``x >= 0``.
+
+``rsample`` is differentiable in both parameters. The draw ``x ~ Gamma(a, 1)`` has no closed-form
+reparameterisation, so its derivative in ``a`` is the implicit one (as in PyTorch): holding the CDF level
+``F(x; a)`` fixed gives ``dx/da = -(dF/da) / (dF/dx)``, with ``dF/dx`` the density and ``dF/da`` a central
+difference of the regularised incomplete gamma function (accurate to about 1e-8 relative).
+
+>>> import ember
+>>> from ember.distributions import Gamma
+>>> Gamma(ember.tensor([2.0]), ember.tensor([4.0])).mean
+tensor([0.5000])
+"""
+from numbers import Number
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Size, make
+from ..backend import special_gamma as _sg
+from . import constraints
+from .exp_family import ExponentialFamily
+from .utils import broadcast_all, _get_rng
+
+__all__ = ["Gamma"]
+
+
+def _gamma_sample_grad(x, alpha):
+    """``dx/dalpha`` for ``x ~ Gamma(alpha, 1)`` by implicit differentiation of the CDF."""
+    h = 1e-5 * np.maximum(alpha, 1.0)
+    dcdf_dalpha = (_sg.gammainc(alpha + h, x) - _sg.gammainc(alpha - h, x)) / (2 * h)
+    log_density = (alpha - 1) * np.log(x) - x - _sg.lgamma(alpha)
+    return -dcdf_dalpha / np.exp(log_density)
+
+
+class _StandardGamma(Function):
+    @staticmethod
+    def forward(ctx, alpha):
+        a = np.asarray(alpha._data, dtype=np.float64)
+        x = _get_rng().standard_gamma(a)
+        x = np.maximum(x, np.finfo(alpha.dtype.numpy).tiny)  # a draw can underflow to 0 for tiny alpha
+        ctx.save_for_backward(make(x), alpha)
+        return make(x.astype(alpha.dtype.numpy))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, alpha = ctx.saved_tensors
+        dx = _gamma_sample_grad(x._data, np.asarray(alpha._data, dtype=np.float64))
+        return grad * make(dx.astype(alpha.dtype.numpy))
+
+
+def standard_gamma(concentration):
+    """A ``Gamma(concentration, 1)`` draw of the same shape, differentiable in ``concentration``."""
+    return _StandardGamma.apply(concentration)
+
+
+class Gamma(ExponentialFamily):
+    """Gamma distribution with shape ``concentration`` and inverse scale ``rate``."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _mean_carrier_measure = 0
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
+        super().__init__(Size() if scalar else self.concentration.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return self._expand_params(Gamma, batch_shape, ("concentration", "rate"), _instance)
+
+    @property
+    def mean(self):
+        return self.concentration / self.rate
+
+    @property
+    def mode(self):
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self):
+        return self.concentration / self.rate.pow(2)
+
+    def rsample(self, sample_shape=Size()):
+        shape = self._extended_shape(sample_shape)
+        value = standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        return value.clamp(min=float(np.finfo(value.dtype.numpy).tiny))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        c, r = self.concentration, self.rate
+        return c.xlogy(r) + (c - 1).xlogy(value) - r * value - c.lgamma()
+
+    def entropy(self):
+        c = self.concentration
+        return c - self.rate.log() + c.lgamma() + (1.0 - c) * c.digamma()
+
+    @property
+    def _natural_params(self):
+        return self.concentration - 1, -self.rate
+
+    def _log_normalizer(self, x, y):
+        return (x + 1).lgamma() + (x + 1) * (-y.reciprocal()).log()
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        from ..autograd.ops.pointwise import igamma
+        return igamma(self.concentration, self.rate * value)
