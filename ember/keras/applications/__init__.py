@@ -16,3 +16,12 @@ from .mobilenet import MobileNet
 from .mobilenet_v2 import MobileNetV2
 from . import mobilenet_v3
 from .mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from . import efficientnet
+from .efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4,
+                           EfficientNetB5, EfficientNetB6, EfficientNetB7)
+from . import densenet
+from .densenet import DenseNet121, DenseNet169, DenseNet201
+from . import xception
+from .xception import Xception
+from . import inception_v3
+from .inception_v3 import InceptionV3
