@@ -1,10 +1,13 @@
-"""Utilities over parameters: gradient clipping and flattening parameters to one vector.
+"""Utilities over parameters: gradient clipping, flattening parameters to one vector, and
+parametrizations (weight norm, spectral norm, ``parametrize.register_parametrization``).
 
 The ``rnn`` submodule (``pack_padded_sequence`` and friends) comes with the sequence-model layers;
 it is imported here when present so that ``nn.utils.rnn`` works without an explicit import.
 """
 from .clip_grad import clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_total_norm, clip_grads_with_norm_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from . import parametrize, parametrizations  # noqa: E402
+from .weight_norm import weight_norm, remove_weight_norm, spectral_norm, remove_spectral_norm
 
 try:
     from . import rnn  # noqa: F401
@@ -13,4 +16,5 @@ except ImportError as _e:
         raise
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters"]
+           "parameters_to_vector", "vector_to_parameters", "parametrize", "parametrizations", "weight_norm",
+           "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
