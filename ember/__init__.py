@@ -54,6 +54,7 @@ _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_au
               "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
               "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
               "autocast_increment_nesting", "autocast_decrement_nesting"}
+_LAZY.add("distributions")
 
 
 def __getattr__(name):
