@@ -121,3 +121,60 @@ DTYPE_ARGS = {"convert_image_dtype"}
 # save_image calls: (id, input, make_grid keyword arguments); the PNG's pixels are recorded.
 SAVED = [("save_grid", "grid", {"nrow": 3, "normalize": True}),
          ("save_one_channel", "f32_gray", {})]
+
+
+# transforms.v2.functional on tv_tensors: (id, function, input, args, kwargs). The inputs are
+# built by build_v2 with each side's own tv_tensors module (their constructors agree).
+BOXES = np.array([[1.0, 2.0, 5.0, 6.0], [0.0, 0.0, 10.0, 8.0], [7.0, 1.0, 9.5, 7.0]])
+
+
+def build_v2(name, tv, from_numpy):
+    arrays = inputs()
+    if name.startswith("box_"):
+        fmt = name.split("_")[1].upper()
+        data = BOXES.copy()
+        if fmt == "INT":
+            return tv.BoundingBoxes(from_numpy(np.array([[1, 2, 5, 6], [3, 0, 9, 7]])),
+                                    format="XYXY", canvas_size=(8, 10))
+        if fmt == "XYWH":
+            data[:, 2:] -= data[:, :2]
+        elif fmt == "CXCYWH":
+            data = np.stack([(data[:, 0] + data[:, 2]) / 2, (data[:, 1] + data[:, 3]) / 2,
+                             data[:, 2] - data[:, 0], data[:, 3] - data[:, 1]], axis=1)
+        return tv.BoundingBoxes(from_numpy(data), format=fmt, canvas_size=(8, 10))
+    if name == "mask":
+        return tv.Mask(from_numpy((arrays["u8"][0] // 64).astype(np.int64)))
+    if name == "hwc":
+        return arrays["u8"].transpose(1, 2, 0).copy()
+    return tv.Image(from_numpy(arrays[name].copy()))
+
+
+V2_CASES = [
+    ("hflip_xyxy", "horizontal_flip", "box_xyxy", (), {}),
+    ("hflip_xywh", "horizontal_flip", "box_xywh", (), {}),
+    ("hflip_cxcywh", "horizontal_flip", "box_cxcywh", (), {}),
+    ("hflip_int", "horizontal_flip", "box_int", (), {}),
+    ("vflip_xyxy", "vertical_flip", "box_xyxy", (), {}),
+    ("hflip_mask", "horizontal_flip", "mask", (), {}),
+    ("resize_boxes", "resize", "box_xyxy", ([4, 5],), {}),
+    ("resize_boxes_short_side", "resize", "box_cxcywh", ([16],), {}),
+    ("resize_int_boxes", "resize", "box_int", ([5, 7],), {}),
+    ("resize_mask", "resize", "mask", ([5, 7],), {}),
+    ("resize_image", "resize", "u8", ([5, 7],), {}),
+    ("crop_boxes", "crop", "box_xyxy", (1, 2, 5, 6), {}),
+    ("crop_boxes_outside", "crop", "box_xywh", (-1, -2, 10, 12), {}),
+    ("center_crop_boxes", "center_crop", "box_xyxy", ([5, 6],), {}),
+    ("center_crop_boxes_big", "center_crop", "box_xyxy", ([11, 13],), {}),
+    ("resized_crop_boxes", "resized_crop", "box_xyxy", (1, 2, 5, 6, [10, 12]), {}),
+    ("pad_boxes", "pad", "box_xyxy", ([1, 2, 3, 4],), {}),
+    ("pad_mask", "pad", "mask", ([1, 2],), {}),
+    ("rotate_mask", "rotate", "mask", (30.0,), {}),
+    ("to_dtype_scale", "to_dtype", "u8", ("float32",), {"scale": True}),
+    ("to_dtype_float_to_u8", "to_dtype", "f32", ("uint8",), {"scale": True}),
+    ("to_dtype_no_scale", "to_dtype", "u8", ("float32",), {}),
+    ("to_dtype_mask", "to_dtype", "mask", ("float32",), {"scale": True}),
+    ("convert_cxcywh", "convert_bounding_box_format", "box_xyxy", (),
+     {"new_format": "CXCYWH"}),
+    ("convert_xywh", "convert_bounding_box_format", "box_cxcywh", (), {"new_format": "XYWH"}),
+    ("to_image_hwc", "to_image", "hwc", (), {}),
+]
