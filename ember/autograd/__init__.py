@@ -8,9 +8,11 @@ from . import methods as _methods  # noqa: F401  (binds the ops onto Tensor)
 from .engine import grad, run_backward as backward
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
-from .anomaly import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+from .anomaly import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled,
+                      set_anomaly_enabled)
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
 from . import functional  # noqa: F401
+from . import profiler  # noqa: F401
 
 __all__ = ["Tensor", "Size", "grad", "backward", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",
            "detect_anomaly", "set_detect_anomaly", "no_grad", "enable_grad", "set_grad_enabled",

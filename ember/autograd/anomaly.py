@@ -19,23 +19,41 @@ import numpy as np
 
 
 class _State:
-    enabled = False
+    enabled = False    # nodes remember the stack of their forward call
+    check_nan = True   # and the engine checks each gradient for NaN / inf
 
 
 state = _State()
 
 
+def set_anomaly_enabled(enabled, check_nan=True):
+    """Turn anomaly mode on or off (``torch.set_anomaly_enabled``); ``check_nan=False`` keeps the
+    forward stacks without checking gradients."""
+    state.enabled = bool(enabled)
+    state.check_nan = bool(check_nan)
+
+
+def is_anomaly_enabled():
+    return state.enabled
+
+
+def is_anomaly_check_nan_enabled():
+    return state.check_nan
+
+
 class detect_anomaly:
+    """Context manager and decorator: anomaly mode on inside, the previous setting restored after."""
+
     def __init__(self, check_nan=True):
         self.check_nan = check_nan
 
     def __enter__(self):
-        self._prev = state.enabled
-        state.enabled = self.check_nan
+        self._prev = (state.enabled, state.check_nan)
+        set_anomaly_enabled(True, self.check_nan)
         return self
 
     def __exit__(self, *exc):
-        state.enabled = self._prev
+        set_anomaly_enabled(*self._prev)
         return False
 
     def __call__(self, fn):
@@ -46,14 +64,16 @@ class detect_anomaly:
 
 
 class set_detect_anomaly(detect_anomaly):
+    """Set anomaly mode now (a function call) or for a ``with`` block (restored at its end)."""
+
     def __init__(self, mode, check_nan=True):
-        self._prev = state.enabled
-        state.enabled = bool(mode) and check_nan
-        self.check_nan = bool(mode) and check_nan
+        self._prev = (state.enabled, state.check_nan)
+        self.mode = bool(mode)
+        self.check_nan = check_nan
+        set_anomaly_enabled(self.mode, check_nan)
 
-
-def is_anomaly_enabled():
-    return state.enabled
+    def __enter__(self):
+        return self
 
 
 def remember_stack(node):
@@ -61,6 +81,8 @@ def remember_stack(node):
 
 
 def check(node, grads):
+    if not state.check_nan:
+        return
     for i, g in enumerate(grads):
         if g is not None and g._data.dtype.kind == "f" and not np.isfinite(g._data).all():
             where = node.metadata or "(the forward call was made before anomaly detection was enabled)\n"
