@@ -57,10 +57,20 @@ _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_au
 _LAZY.add("distributions")
 
 
+# torch.* names defined in ember's subpackages, loaded on first use: name -> module.
+_ELSEWHERE = {"profiler": "profiler", "is_inference_mode_enabled": "autograd.grad_mode"}
+_ELSEWHERE.update(dict.fromkeys(("is_anomaly_enabled", "set_anomaly_enabled", "is_anomaly_check_nan_enabled"),
+                                "autograd.anomaly"))
+_ELSEWHERE.update(dict.fromkeys(("norm_except_dim", "_weight_norm"), "functional.weight_norm"))
+
+
 def __getattr__(name):
     # Subpackages load on first use, so ``import ember`` stays fast.
     if name in _LAZY:
         return _importlib.import_module("." + name, __name__)
+    if name in _ELSEWHERE:
+        module = _importlib.import_module("." + _ELSEWHERE[name], __name__)
+        return module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
     if name in ("save", "load"):
         from .io import serialization
         return getattr(serialization, name)
