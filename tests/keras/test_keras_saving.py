@@ -1,4 +1,4 @@
-"""model.save / load_model (JSON config + safetensors weights in a .keras zip), to_json, weights files, and the
+"""model.save / load_model (JSON config + Keras's HDF5 weights in a .keras zip), to_json, weights files, and the
 refusal of configs that name unknown or non-layer classes."""
 import json
 import os
@@ -58,7 +58,7 @@ def test_save_load_round_trip_gives_identical_predictions(tmp_path, factory):
     path = str(tmp_path / "model.keras")
     model.save(path)
     with zipfile.ZipFile(path) as z:
-        assert sorted(z.namelist()) == ["config.json", "metadata.json", "model.weights.safetensors"]
+        assert sorted(z.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
         config = json.loads(z.read("config.json"))
     assert config["class_name"] == type(model).__name__
     assert config["compile_config"]["optimizer"]["class_name"] == "Adam"
@@ -92,8 +92,20 @@ def test_weights_files_round_trip(tmp_path):
     other.load_weights(path)
     for a, b in zip(model.get_weights(), other.get_weights()):
         np.testing.assert_array_equal(a, b)
-    # The weights file is plain safetensors, readable by ember.load.
-    assert len(ember.load(str(path))) == len(model.get_weights())
+    # A .weights.h5 file is Keras's HDF5 layout; any other name gets safetensors (readable by ember.load), under
+    # the same Keras paths.
+    import h5py
+    with h5py.File(path) as f:
+        stored = []
+        f.visititems(lambda name, obj: stored.append(name) if isinstance(obj, h5py.Dataset) else None)
+    assert len(stored) == len(model.get_weights()) and "layers/conv2d/vars/0" in stored
+    other_path = tmp_path / "w.safetensors"
+    model.save_weights(other_path)
+    assert sorted(ember.load(str(other_path))) == sorted(stored)
+    fresh = _cnn()
+    fresh.load_weights(other_path)
+    for a, b in zip(model.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 @keras.saving.register_keras_serializable(package="tests")

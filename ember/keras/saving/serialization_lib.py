@@ -85,6 +85,8 @@ def _builtins():
             table[name] = obj
     for name in ("Model", "Sequential", "Functional"):
         table[name] = getattr(models, name)
+    from ..layers._arithmetic import ArithmeticOp  # x + y on symbolic tensors: an operation, not a public layer
+    table["ArithmeticOp"] = ArithmeticOp
     return table
 
 
@@ -99,7 +101,9 @@ def serialize_keras_object(obj):
     module = "keras.layers" if not registered else None
     from .. import models
     if isinstance(obj, (models.Model,)) and not registered:
-        module = "keras.models" if type(obj).__name__ in ("Sequential", "Functional", "Model") else None
+        # the modules Keras 3 itself writes (and finds the classes in when it loads the file)
+        module = {"Sequential": "keras", "Functional": "keras.src.models.functional",
+                  "Model": "keras.src.models.functional"}.get(type(obj).__name__)
     out = {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
            "registered_name": registered or type(obj).__name__}
     build = obj.get_build_config()

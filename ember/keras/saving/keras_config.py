@@ -1,0 +1,130 @@
+"""Configs written by Keras 3, made into configs ember's classes take.
+
+Keras 3 writes a few things into each layer config that ember's layers have no argument for:
+
+* ``dtype`` as a serialized ``DTypePolicy`` (``{"class_name": "DTypePolicy", "config": {"name":
+  "float32"}}``): becomes its name;
+* ``shared_object_id`` (Keras's marker for an object serialized twice): dropped;
+* arguments of features that are off (``ragged: false``, ``optional: false``,
+  ``quantization_config: null``, ``lora_rank: null``...): an argument ember's class refuses
+  (tried with ``from_config`` on the layer's own config, which builds nothing) is dropped when its value is ``None``, ``False``, ``0`` or empty, the value that turns the
+  feature off. Any other value for such an argument is refused with an error naming the layer,
+  the argument and the value, rather than silently building a different model.
+
+Only the layer configs (those whose ``class_name`` resolves to a layer) are rewritten; nested
+layer configs (a ``Sequential``'s ``layers``, a ``Bidirectional``'s ``layer``) are reached by
+walking the whole tree.
+"""
+import re
+
+from . import serialization_lib
+
+
+
+def _is_off(value):
+    """Whether ``value`` is the one that turns a feature off: None, False, 0 or empty."""
+    if value is None or value is False:
+        return True
+    if type(value) in (int, float):
+        return value == 0
+    return isinstance(value, (str, list, tuple, dict)) and len(value) == 0
+
+
+_UNKNOWN = (re.compile(r"unrecognized keyword argument\(s\) \[(.*)\]"),
+            re.compile(r"unexpected keyword argument '(\w+)'"))
+
+
+def _rejected(cls, config):
+    """The argument names ``cls.from_config(config)`` refuses (empty when it builds)."""
+    try:
+        cls.from_config(dict(config))
+    except TypeError as e:
+        for pattern in _UNKNOWN:
+            match = pattern.search(str(e))
+            if match:
+                return [k.strip().strip("'\"") for k in match.group(1).split(",")]
+    except Exception:  # any other problem is reported by the real deserialization
+        return []
+    return []
+
+
+def _policy_name(value):
+    if isinstance(value, dict) and value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy",
+                                                               "QuantizedDTypePolicy"):
+        inner = value.get("config")
+        if isinstance(inner, dict) and isinstance(inner.get("name"), str):
+            return inner["name"]
+        raise ValueError(f"Invalid dtype policy config: {value!r}")
+    return value
+
+
+def _clean_layer_config(cls, config, where):
+    config.pop("shared_object_id", None)
+    if "dtype" in config:
+        config["dtype"] = _policy_name(config["dtype"])
+    from ..layers import Layer
+    if cls.__dict__.get("from_config", Layer.__dict__["from_config"]) is not Layer.__dict__["from_config"] and \
+            getattr(cls.from_config, "__func__", None) is not Layer.from_config.__func__:
+        return  # a class with its own from_config (models, wrappers) reads its config itself
+    for _ in range(len(config) + 1):
+        unknown = [k for k in _rejected(cls, config) if k in config]
+        if not unknown:
+            return
+        for key in unknown:
+            if _is_off(config[key]):
+                del config[key]
+                continue
+            value = config[key]
+            raise ValueError(f"{where}: ember.keras's {cls.__name__} has no argument {key!r} (the file sets it to "
+                             f"{repr(value)[:80]}); this model cannot be rebuilt faithfully")
+
+
+def adapt(node, custom_objects=None, where="config"):
+    """Rewrite (in place) every layer config inside ``node`` for ember; returns ``node``."""
+    stack = [(node, where, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > 100:
+            raise ValueError(f"{path}: config nested deeper than 100 levels")
+        if isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(item))
+            continue
+        if not isinstance(item, dict):
+            continue
+        item.pop("shared_object_id", None)
+        inner = item.get("config")
+        if isinstance(item.get("class_name"), str) and isinstance(inner, dict):
+            try:
+                cls = serialization_lib.resolve_class(item, custom_objects)
+            except ValueError:
+                cls = None  # not a layer (initializer, regularizer...) or unknown: left for deserialization
+            if cls is not None:
+                name = inner.get("name", item["class_name"])
+                _clean_layer_config(cls, inner, f"{path} (layer {name!r}, {item['class_name']})")
+        stack.extend((v, f"{path}.{k}", depth + 1) for k, v in item.items())
+    return node
+
+
+# Layers whose Keras build() takes several shapes by name: Keras writes their build_config as a shapes_dict.
+_SHAPE_ARGS = {"MultiHeadAttention": ("query_shape", "value_shape", "key_shape"),
+               "GroupedQueryAttention": ("query_shape", "value_shape", "key_shape")}
+
+
+def export(node):
+    """Rewrite (in place) ember's config ``node`` where Keras 3 expects another form; returns ``node``."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        names = _SHAPE_ARGS.get(item.get("class_name"))
+        build = item.get("build_config")
+        if names and isinstance(build, dict) and isinstance(build.get("input_shape"), list) and \
+                build["input_shape"] and all(isinstance(s, list) for s in build["input_shape"]):
+            shapes = build["input_shape"]
+            item["build_config"] = {"shapes_dict": dict(zip(names, shapes[:len(names)]))}
+        stack.extend(item.values())
+    return node

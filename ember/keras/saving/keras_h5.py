@@ -1,0 +1,178 @@
+"""Keras 3's weights file (``model.weights.h5``, also inside a ``.keras`` archive), read and written by path.
+
+Keras stores each layer's variables under a path built from the model's structure, not from the
+layers' names (which are generated and differ between two builds of one model):
+
+* a model's layers are the container ``layers``; each is named by its snake-cased class,
+  numbered within the container in layer order (``layers/dense``, ``layers/dense_1``,
+  ``layers/conv2d``); a nested model continues with its own ``layers``;
+* a sub-layer is named by its attribute (``layers/lstm/cell``,
+  ``layers/bidirectional/forward_layer/cell``, ``layers/multi_head_attention/query_dense``);
+* the variables of one layer are the datasets ``<path>/vars/0``, ``1``... in Keras's order
+  (trainable weights then non-trainable ones, each in creation order), and ``<path>/vars``
+  carries the layer's name as the attribute ``name``.
+
+Loading matches every weight of the model to its path and checks the count and the shapes
+against the file's headers before reading any data; any difference (and any weight in the file
+the model has no place for, the optimizer's aside) raises ``ValueError`` naming the layer, the
+path and both shapes. Nothing is matched by position across layers. h5py is an
+optional dependency (``pip install ember[h5]``).
+"""
+import numpy as np
+
+from ..backend import to_snake_case
+
+MAX_WEIGHT_BYTES = 1 << 34
+
+
+def h5py_module():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("Reading or writing Keras .weights.h5 / .keras weights needs h5py: "
+                          "pip install ember[h5]") from None
+    return h5py
+
+
+# Attribute names Keras gives the sub-layers that ember folds into one layer (prefix of ember's weight name).
+_FOLDED = {"MultiHeadAttention": (("query_", "query_dense"), ("key_", "key_dense"), ("value_", "value_dense"),
+                                  ("output_", "output_dense"))}
+
+
+def _own_weights(layer):
+    """The weights a layer holds itself, in Keras's order: ``[(weight name, tensor)]``."""
+    from ..layers import Layer
+    pairs = []
+    if isinstance(layer, Layer):
+        names = {id(getattr(layer, a)): a for a, _, _ in layer._own_weights}
+        pairs = [(names[id(w)], w) for w in layer._own(True) + layer._own(False)]
+        for attr, child in layer._modules.items():
+            if child is not None and not isinstance(child, Layer):
+                pairs += [(f"{attr}.{n}", p) for n, p in child.named_parameters()]
+    return pairs
+
+
+def _unique(name, used):
+    n = used.get(name, 0)
+    used[name] = n + 1
+    return name if n == 0 else f"{name}_{n}"
+
+
+def _entries(layer, path, seen, out):
+    """Append ``(h5 path, layer, [(weight name, tensor)])`` for ``layer`` and its sub-layers."""
+    from ..layers import Layer
+    from ..models import Model
+    if id(layer) in seen:
+        return
+    seen.add(id(layer))
+    own = _own_weights(layer)
+    folded = _FOLDED.get(type(layer).__name__)
+    if folded:
+        for prefix, attr in folded:
+            part = [(n, w) for n, w in own if n.startswith(prefix)]
+            out.append((f"{path}/{attr}", layer, part))
+            own = [(n, w) for n, w in own if not n.startswith(prefix)]
+    out.append((path, layer, own))
+    if isinstance(layer, Model) and hasattr(layer, "layers"):
+        used = {}
+        for child in layer.layers:
+            _entries(child, f"{path}/layers/{_unique(to_snake_case(type(child).__name__), used)}".lstrip("/"),
+                     seen, out)
+        return
+    for attr, child in sorted(layer._modules.items()) if isinstance(layer, Layer) else ():
+        if isinstance(child, Layer):
+            _entries(child, f"{path}/{attr}", seen, out)
+
+
+def weight_paths(model):
+    """``[(h5 group path, layer, [(weight name, tensor)])]`` for every layer of ``model`` (the model's own
+    weights under ``""``), in Keras's order."""
+    out = []
+    _entries(model, "", set(), out)
+    return out
+
+
+def write(model, fileobj):
+    """Write ``model``'s weights to ``fileobj`` (a path or binary file) in Keras's layout."""
+    h5py = h5py_module()
+    with h5py.File(fileobj, "w") as f:
+        for path, layer, pairs in weight_paths(model):
+            if not pairs:
+                continue
+            group = f.require_group(f"{path}/vars" if path else "vars")
+            group.attrs["name"] = layer.name
+            for i, (_, w) in enumerate(pairs):
+                group.create_dataset(str(i), data=np.ascontiguousarray(w._data))
+
+
+def _describe(layer, path):
+    return f"layer '{layer.name}' ({type(layer).__name__}, path {path or '/'})"
+
+
+def read(model, fileobj, source, skip_mismatch=False):
+    """Assign the weights stored in the Keras weights file ``fileobj`` to ``model``, by path."""
+    h5py = h5py_module()
+    try:
+        f = h5py.File(fileobj, "r")
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{source}: not a Keras weights file (HDF5): {e}") from None
+    try:
+        with f:
+            values = _read_checked(h5py, f, model, source, skip_mismatch)
+    except ValueError:
+        raise
+    except (OSError, RuntimeError, KeyError, TypeError, AttributeError) as e:
+        # a damaged HDF5 structure surfaces from h5py as any of these
+        raise ValueError(f"{source}: the weights file is damaged ({type(e).__name__}: {e})") from None
+    for w, value in values:
+        w._data[...] = value
+        w._bump()
+
+
+def _read_checked(h5py, f, model, source, skip_mismatch):
+    """``[(tensor, array)]`` for the whole model, every count and shape checked before any data is read."""
+    plan = []
+    for path, layer, pairs in weight_paths(model):
+        key = f"{path}/vars" if path else "vars"
+        try:
+            group = f[key] if key in f else None
+        except (KeyError, ValueError, OSError) as e:
+            raise ValueError(f"{source}: cannot read {key} ({e})") from None
+        if group is not None and not isinstance(group, h5py.Group):
+            raise ValueError(f"{source}: {key} should be a group of datasets, found a {type(group).__name__}")
+        stored = sorted(group.keys(), key=lambda k: (len(k), k)) if group is not None else []
+        if len(stored) != len(pairs):
+            if skip_mismatch:
+                continue
+            raise ValueError(f"{source}: {_describe(layer, path)} has {len(pairs)} weights "
+                             f"({[n for n, _ in pairs]}) but the file holds {len(stored)} at {key}")
+        if stored != [str(i) for i in range(len(pairs))]:
+            raise ValueError(f"{source}: {key} should hold the datasets 0..{len(pairs) - 1}, found {stored}")
+        for i, (name, w) in enumerate(pairs):
+            ds = group[str(i)]
+            if not isinstance(ds, h5py.Dataset):
+                raise ValueError(f"{source}: {key}/{i} should be a dataset")
+            shape = tuple(int(d) for d in ds.shape) if ds.shape is not None else None
+            if shape != tuple(w.shape):
+                if skip_mismatch:
+                    continue
+                raise ValueError(f"{source}: {_describe(layer, path)} weight '{name}' has shape "
+                                 f"{tuple(w.shape)} in the model but {shape} in the file ({key}/{i})")
+            if ds.dtype.kind not in "fiub" or ds.size * ds.dtype.itemsize > MAX_WEIGHT_BYTES:
+                raise ValueError(f"{source}: {key}/{i} has dtype {ds.dtype} and {ds.size} elements; expected "
+                                 f"a numeric array of at most {MAX_WEIGHT_BYTES} bytes")
+            plan.append((w, ds, f"{key}/{i}"))
+    used = {where for _, _, where in plan}
+    extra = []
+    f.visititems(lambda name, obj: extra.append(name) if isinstance(obj, h5py.Dataset) and name not in used
+                 and not name.startswith("optimizer/") and len(extra) < 5 else None)
+    if extra and not skip_mismatch:
+        raise ValueError(f"{source}: the file holds weights the model has no place for: {extra} (a different "
+                         "architecture?)")
+    values = []
+    for w, ds, where in plan:
+        try:
+            values.append((w, np.asarray(ds[()])))
+        except (OSError, ValueError, TypeError) as e:
+            raise ValueError(f"{source}: cannot read {where} ({e})") from None
+    return values
