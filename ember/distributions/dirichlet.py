@@ -10,7 +10,7 @@ different implicit formula for the same distribution, so single-draw gradients d
 tensor([0.2500, 0.7500])
 """
 from ..autograd.tensor import Size
-from ..creation import zeros_like
+from ..creation import ones_like, zeros_like
 from ..autograd.ops.index import one_hot as _one_hot
 from ..autograd.ops.elementwise import where as _where
 from . import constraints
@@ -64,10 +64,13 @@ class Dirichlet(ExponentialFamily):
     def mode(self):
         c = self.concentration
         m = (c - 1).clamp(min=0.0)
-        m = m / m.sum(-1, keepdim=True)
-        # with every concentration below one the density peaks at the vertex of the largest one
-        vertex = _one_hot(c.argmax(-1), c.shape[-1]).to(m.dtype)
-        return _where((c < 1).all(-1, keepdim=True), vertex, m)
+        below_one = (c < 1).all(-1, keepdim=True)
+        total = m.sum(-1, keepdim=True)
+        m = m / _where(below_one, ones_like(total), total)  # no 0/0 (and no NaN gradient) in the masked rows
+        # with every concentration below one the density is unbounded at every vertex; PyTorch reports the
+        # first vertex (its argmax over the 0/0 row), and so does ember
+        vertex = _one_hot(zeros_like(c[..., 0]).long(), c.shape[-1]).to(m.dtype)
+        return _where(below_one, vertex, m)
 
     @property
     def variance(self):

@@ -15,9 +15,8 @@ import math
 import numpy as np
 
 from ..autograd.tensor import Size
-from ..autograd.ops.linalg_more import cholesky_inverse
 from ..creation import eye
-from ..linalg import cholesky, solve_triangular
+from ..linalg import cholesky, inv, solve_triangular
 from . import constraints
 from .distribution import Distribution
 from .utils import batch_mv, draw, lazy_property
@@ -100,7 +99,9 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def precision_matrix(self):
-        return cholesky_inverse(self._unbroadcasted_scale_tril).expand(*self._batch_shape, *self._event_shape,
+        # (L L^T)^-1 rather than cholesky_inverse, so that the gradient reaches all of L as PyTorch's does
+        lower = self._unbroadcasted_scale_tril
+        return inv(lower @ lower.mT).expand(*self._batch_shape, *self._event_shape,
                                                                       *self._event_shape)
 
     @property

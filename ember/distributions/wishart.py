@@ -22,8 +22,7 @@ from ..autograd.tensor import Size, Tensor, make
 from ..autograd.ops.pointwise import mvlgamma
 from ..autograd.ops.elementwise import where as _where
 from ..creation import arange, eye, full_like, tensor as _tensor
-from ..linalg import cholesky, slogdet
-from ..autograd.ops.linalg_more import cholesky_solve
+from ..linalg import cholesky, inv, slogdet
 from . import constraints
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
@@ -119,8 +118,11 @@ class Wishart(ExponentialFamily):
 
     @lazy_property
     def precision_matrix(self):
-        identity = eye(self._event_shape[-1], dtype=self._unbroadcasted_scale_tril.dtype)
-        return cholesky_solve(identity, self._unbroadcasted_scale_tril).expand(*self._matrix_shape())
+        return self._precision().expand(*self._matrix_shape())
+
+    def _precision(self):
+        lower = self._unbroadcasted_scale_tril
+        return inv(lower @ lower.mT)
 
     def _df_matrix(self):
         return self.df.reshape(*self._batch_shape, 1, 1)
@@ -174,7 +176,9 @@ class Wishart(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         nu, p = self.df, self._event_shape[-1]
-        trace = cholesky_solve(value, self._unbroadcasted_scale_tril).diagonal(dim1=-2, dim2=-1).sum(-1)
+        # tr(S^-1 W) = sum(S^-1 * W^T), with S^-1 = (L L^T)^-1 so that the gradient reaches all of L as
+        # PyTorch's does
+        trace = (self._precision() * value.mT).sum(-1).sum(-1)
         return (-nu * (p * _LOG_2 / 2 + self._log_det_scale()) - mvlgamma(nu / 2, p)
                 + (nu - p - 1) / 2 * slogdet(value)[1] - trace / 2)
 
