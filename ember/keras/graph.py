@@ -41,40 +41,38 @@ class KerasTensor:
         raise TypeError("A symbolic KerasTensor has no value; build a keras.Model(inputs, outputs) and call it "
                         "on real data")
 
-    def _binary(self, other, layer_name):
-        from .layers import merging
-        return getattr(merging, layer_name)()([self, other])
-
-    def _scalar(self, op, other, reverse=False):
-        from .layers._scalar_op import ScalarOp
-        return ScalarOp(op, other, reverse=reverse)(self)
+    def _arith(self, op, other, reverse=False):
+        from .layers._arithmetic import ArithmeticOp
+        if isinstance(other, KerasTensor):
+            return ArithmeticOp(op)([other, self] if reverse else [self, other])
+        return ArithmeticOp(op, other, reverse=reverse)(self)
 
     def __add__(self, other):
-        return self._binary(other, "Add") if isinstance(other, KerasTensor) else self._scalar("add", other)
+        return self._arith("add", other)
 
     def __sub__(self, other):
-        return self._binary(other, "Subtract") if isinstance(other, KerasTensor) else self._scalar("subtract", other)
+        return self._arith("subtract", other)
 
     def __mul__(self, other):
-        return self._binary(other, "Multiply") if isinstance(other, KerasTensor) else self._scalar("multiply", other)
+        return self._arith("multiply", other)
 
     def __truediv__(self, other):
-        return self._scalar("divide", other)
+        return self._arith("divide", other)
 
     def __radd__(self, other):
-        return self._scalar("add", other, reverse=True)
+        return self._arith("add", other, reverse=True)
 
     def __rsub__(self, other):
-        return self._scalar("subtract", other, reverse=True)
+        return self._arith("subtract", other, reverse=True)
 
     def __rmul__(self, other):
-        return self._scalar("multiply", other, reverse=True)
+        return self._arith("multiply", other, reverse=True)
 
     def __rtruediv__(self, other):
-        return self._scalar("divide", other, reverse=True)
+        return self._arith("divide", other, reverse=True)
 
     def __neg__(self):
-        return self._scalar("multiply", -1.0)
+        return self._arith("multiply", -1.0)
 
 
 class Node:

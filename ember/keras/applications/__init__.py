@@ -25,3 +25,7 @@ from . import xception
 from .xception import Xception
 from . import inception_v3
 from .inception_v3 import InceptionV3
+from . import inception_resnet_v2
+from .inception_resnet_v2 import InceptionResNetV2
+from . import convnext
+from .convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge

@@ -1,0 +1,55 @@
+"""``x + y``, ``x + 3.0``, ``x * (1 / 6)``, ``2 - x``, ``x / 4``, ``-x`` on symbolic tensors: one graph node per
+arithmetic operator.
+
+Keras records these as operations, not layers, so they run in the model but are left out of
+``Model.layers`` (and of the automatic layer names); :class:`ArithmeticOp` marks itself the same way.
+
+>>> from ember import keras
+>>> x = keras.Input(shape=(2,))
+>>> model = keras.Model(x, (x + 3.0) * 0.5 + x)
+>>> [layer.name for layer in model.layers]
+['input_layer']
+"""
+from .layer import Layer
+from .merging import _broadcast
+
+_OPS = ("add", "subtract", "multiply", "divide")
+
+
+def _apply(op, a, b):
+    if op == "add":
+        return a + b
+    if op == "subtract":
+        return a - b
+    if op == "multiply":
+        return a * b
+    return a / b
+
+
+class ArithmeticOp(Layer):
+    """``a <op> b`` for ``op`` in add, subtract, multiply, divide: called on ``[a, b]`` (two tensors), or on
+    one tensor ``x`` with a number ``value`` (``x <op> value``, or ``value <op> x`` when ``reverse``)."""
+
+    _is_operation = True
+
+    def __init__(self, op, value=None, reverse=False, **kwargs):
+        if op not in _OPS:
+            raise ValueError(f"ArithmeticOp: op must be one of {list(_OPS)}, got {op!r}")
+        kwargs.setdefault("name", f"{op}_op_{id(self):x}")
+        super().__init__(**kwargs)
+        self.op, self.reverse = op, bool(reverse)
+        self.value = None if value is None else float(value)
+
+    def call(self, inputs):
+        if self.value is None:
+            return _apply(self.op, inputs[0], inputs[1])
+        a, b = (self.value, inputs) if self.reverse else (inputs, self.value)
+        return _apply(self.op, a, b)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape if self.value is not None else _broadcast(list(input_shape))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"op": self.op, "value": self.value, "reverse": self.reverse})
+        return config
