@@ -71,6 +71,10 @@ def __getattr__(name):
     if name in _ELSEWHERE:
         module = _importlib.import_module("." + _ELSEWHERE[name], __name__)
         return module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+    if name.startswith("_foreach_"):
+        from .functional import foreach
+        if hasattr(foreach, name):
+            return getattr(foreach, name)
     if name in ("save", "load"):
         from .io import serialization
         return getattr(serialization, name)
