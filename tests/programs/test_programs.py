@@ -56,6 +56,9 @@ RUNS = [
     Run("makemore_gru", "makemore.py", ["-i", "{names}", "--type", "gru"]),
     Run("forward_forward", "forward_forward.py", ["--data", MNIST]),
     Run("name_classifier", "name_classifier.py", []),
+    Run("training_tricks", "training_tricks.py", []),
+    Run("reinforce", "reinforce.py", [], shared_init=True),
+    Run("actor_critic", "reinforce.py", ["--actor-critic"], shared_init=True),
 ]
 
 
@@ -218,3 +221,24 @@ def test_name_classifier(results):
     close(e["history"][0][0], t["history"][0][0], rtol=0.4)
     assert e["history"][-1][2] > 0.9 and t["history"][-1][2] > 0.9
     assert e["reloaded"] == pytest.approx([e["history"][-1][1], e["history"][-1][2]])
+
+
+def test_training_tricks(results):
+    t, e = _get(results, "training_tricks")
+    falls_alike(e["losses"], t["losses"], start_rtol=0.1, ratio_rtol=0.2)
+    assert e["state_keys"] == t["state_keys"]
+    for key in ("n_params", "feature_shape", "n_averaged"):
+        assert e[key] == t[key], key
+    assert e["accuracy"] == pytest.approx(t["accuracy"], abs=0.25)
+
+
+@pytest.mark.parametrize("name", ["reinforce", "actor_critic"])
+def test_reinforce(results, name):
+    # The distributions on shared weights agree; the episodes then follow each framework's samples.
+    t, e = _get(results, name)
+    for key in ("log_prob", "entropy", "logits", "normal_log_prob", "normal_entropy"):
+        close(e["check"][key], t["check"][key], rtol=1e-5, atol=1e-6)
+    for key in ("sample_shape", "normal_rsample_shape"):
+        assert e["check"][key] == t["check"][key]
+    assert len(e["lengths"]) == len(t["lengths"]) and np.isfinite(e["losses"]).all()
+    assert 5 < e["running_reward"] < 200
