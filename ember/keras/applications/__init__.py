@@ -29,3 +29,6 @@ from . import inception_resnet_v2
 from .inception_resnet_v2 import InceptionResNetV2
 from . import convnext
 from .convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge
+from . import efficientnet_v2
+from .efficientnet_v2 import (EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2B2, EfficientNetV2B3, EfficientNetV2L,
+                              EfficientNetV2M, EfficientNetV2S)
