@@ -43,3 +43,6 @@ def _register_amp():
 
 
 amp = _register_amp()
+# An empty package path: ``import torch.cuda.amp`` under ember.compat then asks the import
+# finders for the submodule (Python refuses submodules of a module without ``__path__``).
+__path__ = []

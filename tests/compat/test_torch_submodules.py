@@ -1,0 +1,42 @@
+"""``import torch.<submodule>`` lines that PyTorch programs use import under ember.compat, and give
+the names the programs then use (each line and name checked on the real torch too)."""
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+IMPORTS = {
+    "torch.cuda.amp": ["GradScaler", "autocast"],
+    "torch.profiler": ["profile", "record_function", "schedule", "ProfilerActivity", "tensorboard_trace_handler"],
+    "torch.autograd.profiler": ["profile", "record_function", "emit_nvtx"],
+    "torch.nn.utils.parametrize": ["register_parametrization", "remove_parametrizations", "is_parametrized",
+                                   "cached", "type_before_parametrizations"],
+    "torch.nn.utils.parametrizations": ["weight_norm", "spectral_norm"],
+    "torch.nn.utils.stateless": ["functional_call"],
+    "torch.utils.hooks": ["RemovableHandle", "unserializable_hook", "warn_if_has_hooks"],
+    "torch.utils.checkpoint": ["checkpoint", "checkpoint_sequential"],
+    "torch.optim.swa_utils": ["AveragedModel", "SWALR", "update_bn"],
+    "torch.nn.utils": ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm",
+                       "clip_grad_norm_", "parameters_to_vector"],
+    "torch.distributions": ["Categorical", "Normal"],
+}
+
+
+@pytest.mark.parametrize("module", list(IMPORTS))
+def test_real_torch_has_them(module):
+    mod = importlib.import_module(module)
+    for name in IMPORTS[module]:
+        assert hasattr(mod, name), f"{module}.{name}"
+
+
+def test_ember_alias_has_them():
+    code = "\n".join(f"import {m}\nfrom {m} import {', '.join(names)}" for m, names in IMPORTS.items())
+    code += "\nimport torch\nprint(torch.__name__, torch.cuda.amp.__name__)"
+    r = subprocess.run([sys.executable, "-m", "ember.torch_compat", "-c", code], cwd=ROOT, capture_output=True,
+                       text=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["ember", "ember.amp.cuda_amp"]
