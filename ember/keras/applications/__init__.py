@@ -32,3 +32,5 @@ from .convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, 
 from . import efficientnet_v2
 from .efficientnet_v2 import (EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2B2, EfficientNetV2B3, EfficientNetV2L,
                               EfficientNetV2M, EfficientNetV2S)
+from . import nasnet
+from .nasnet import NASNetLarge, NASNetMobile
