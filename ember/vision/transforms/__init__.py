@@ -20,6 +20,7 @@ from ember.vision.transforms._photometric import (ColorJitter, GaussianBlur, Gra
                                                   RandomEqualize, RandomGrayscale,
                                                   RandomInvert, RandomPosterize, RandomSolarize)
 from ember.vision.transforms.functional import InterpolationMode
+from ember.vision.transforms import transforms
 from ember.vision.transforms.transforms import (CenterCrop, Compose, Lambda, Normalize, Pad,
                                                 PILToTensor, RandomAffine, RandomCrop,
                                                 RandomHorizontalFlip, RandomRotation,
@@ -33,4 +34,7 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lam
            "RandomSolarize", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
            "GaussianBlur", "RandomResizedCrop", "RandomPerspective", "ElasticTransform",
            "RandomErasing", "FiveCrop", "TenCrop", "LinearTransformation", "RandomApply",
-           "RandomChoice", "RandomOrder", "ConvertImageDtype"]
+           "RandomChoice", "RandomOrder", "ConvertImageDtype", "transforms", "v2"]
+
+# Last: v2 builds on the transforms above.
+from ember.vision.transforms import v2  # noqa: E402
