@@ -106,12 +106,88 @@ def log_softmax(x, axis=-1):
     return ops.log_softmax(x, axis)
 
 
+def _kops():
+    from . import ops as kops  # keras.ops is built on top of this package's neighbours; import on use
+    return kops
+
+
+def celu(x, alpha=1.0):
+    """``max(x, 0) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return _kops().celu(x, alpha)
+
+
+def glu(x, axis=-1):
+    """``a * sigmoid(b)`` for ``a, b`` the two halves of ``x`` along ``axis``."""
+    return _kops().glu(x, axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    return _kops().hard_shrink(x, threshold)
+
+
+def hard_silu(x):
+    """``x * relu6(x + 3) / 6``."""
+    return _kops().hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return _kops().hard_tanh(x)
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``."""
+    return _kops().log_sigmoid(x)
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` above ``threshold``, ``x + threshold`` below ``-threshold``, else 0."""
+    return _kops().soft_shrink(x, threshold)
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``x`` for ``x >= 1``, ``(x + 1)**2 / 4`` between."""
+    return _kops().sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, 1 for ``x >= 1``, ``(x + 1) / 2`` between."""
+    return _kops().sparse_sigmoid(x)
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis`` (sparse softmax)."""
+    return _kops().sparsemax(x, axis)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``."""
+    return _kops().squareplus(x, b)
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    return _kops().tanh_shrink(x)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return _kops().threshold(x, threshold, default_value)
+
+
 _ACTIVATIONS = {
     "linear": linear, "relu": relu, "relu6": relu6, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,
     "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu,
     "hard_swish": hard_swish, "tanh": tanh, "softplus": softplus,
     "softsign": softsign, "silu": silu, "swish": swish, "mish": mish, "exponential": exponential,
-    "softmax": softmax, "log_softmax": log_softmax,
+    "softmax": softmax, "log_softmax": log_softmax, "celu": celu, "glu": glu, "hard_shrink": hard_shrink,
+    "hard_silu": hard_silu, "hard_swish": hard_swish, "hard_tanh": hard_tanh, "log_sigmoid": log_sigmoid,
+    "soft_shrink": soft_shrink, "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax, "squareplus": squareplus, "tanh_shrink": tanh_shrink, "threshold": threshold,
 }
 
 
@@ -141,3 +217,21 @@ def serialize(activation):
         return name
     raise ValueError(f"Cannot serialize the activation {activation!r}: only Keras's named activations "
                      f"({', '.join(sorted(_ACTIVATIONS))}) can be saved in a model config")
+
+
+def deserialize(config, custom_objects=None):
+    """The activation a saved config names (``'relu'`` or ``{'class_name': 'function', 'config': 'relu'}``)."""
+    if isinstance(config, dict):
+        name = config.get("config")
+        name = name.get("name") if isinstance(name, dict) else name
+        if name is None:
+            name = config.get("class_name")
+    else:
+        name = config
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    fn = _ACTIVATIONS.get(name)
+    if fn is None:
+        raise ValueError(f"Unknown activation function '{name}'. Please ensure you are using a "
+                         "`keras.utils.custom_object_scope` and that this object is included in the scope.")
+    return fn

@@ -108,7 +108,10 @@ class VarianceScaling(Initializer):
     """Samples scaled to the weight's fans: ``mode`` 'fan_in' | 'fan_out' | 'fan_avg',
     ``distribution`` 'truncated_normal' | 'untruncated_normal' | 'uniform'."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
+        if input_axes is not None or output_axes is not None:
+            raise NotImplementedError("VarianceScaling: input_axes/output_axes are not supported by ember.keras")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform", "normal"):
@@ -191,13 +194,69 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+def _window(name, length, periodic):
+    """``scipy.signal.get_window(name, length, fftbins=periodic)``: Hann and Hamming here, other names
+    through SciPy (an optional dependency)."""
+    if length == 1:
+        return np.ones(1)
+    coeffs = {"hann": (0.5, 0.5), "hamming": (0.54, 0.46)}.get(name)
+    if coeffs is None:
+        try:
+            import scipy.signal
+        except ImportError:
+            raise ImportError(f"STFT initializer: the window {name!r} needs SciPy (pip install scipy); 'hann' "
+                              "and 'hamming' work without it") from None
+        return scipy.signal.get_window(name, length, periodic)
+    denom = length if periodic else length - 1
+    return coeffs[0] - coeffs[1] * np.cos(2.0 * np.pi * np.arange(length) / denom)
+
+
+class STFT(Initializer):
+    """Conv1D kernels ``(frame_length, channels, fft_bins)`` computing one side of a short-time Fourier
+    transform: ``cos`` (``side='real'``) or ``sin`` (``'imag'``) of ``-2 pi t f / ((fft_bins - 1) * 2)``,
+    times ``window`` (a name, values, or None) divided by its L2 norm (``scaling='density'``) or L1 norm
+    (``'spectrum'``)."""
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received "
+                             f"scaling={scaling}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        dt = _dtype(dtype)
+        frame_length, _, fft_length = shape
+        freq = np.arange(fft_length, dtype=dt).reshape(1, 1, fft_length) / dt.type((fft_length - 1) * 2)
+        time = np.arange(frame_length, dtype=dt).reshape(frame_length, 1, 1)
+        args = (-2 * time * freq * dt.type(np.pi)).astype(dt)
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if self.window is not None:
+            win = self.window
+            win = _window(win, frame_length, self.periodic) if isinstance(win, str) else np.asarray(win)
+            win = win.astype(dt)
+            if win.ndim != 1 or win.shape[-1] != frame_length:
+                raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window "
+                                 f"shape={win.shape}")
+            win = win.reshape(frame_length, 1, 1)
+            scale = np.sqrt(np.sum(win * win)) if self.scaling == "density" else \
+                np.sum(np.abs(win)) if self.scaling == "spectrum" else dt.type(1)
+            kernel = kernel * win / scale
+        return make(kernel.astype(dt))  # (frame_length, 1, fft_bins), broadcast over channels as in Keras
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
 def _rng(seed):
     return np.random.default_rng(seed) if seed is not None else _get_rng()
 
 
 _ALL = {c.__name__: c for c in (Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal,
                                 VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
-                                LecunNormal, Orthogonal, Identity)}
+                                LecunNormal, Orthogonal, Identity, STFT)}
+_ALL.update({"IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal, "STFTInitializer": STFT})
 _ALIASES = {backend.to_snake_case(k): v for k, v in _ALL.items()}
 _ALIASES.update({"uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones,
                  "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
@@ -233,3 +292,14 @@ def serialize(init):
 
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 zeros, ones, constant, orthogonal = Zeros, Ones, Constant, Orthogonal
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+identity, lecun_normal, lecun_uniform, stft = Identity, LecunNormal, LecunUniform, STFT
+random_normal, random_uniform, truncated_normal, variance_scaling = (RandomNormal, RandomUniform, TruncatedNormal,
+                                                                    VarianceScaling)
+
+
+def deserialize(config, custom_objects=None):
+    """The initializer a ``serialize`` config (or a name) describes."""
+    if custom_objects and isinstance(config, dict) and config.get("class_name") in custom_objects:
+        return custom_objects[config["class_name"]].from_config(config.get("config", {}))
+    return get(config)

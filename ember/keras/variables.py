@@ -122,20 +122,30 @@ class Variable(nn.Parameter):
         return a.astype(self._data.dtype, copy=False)
 
     def assign(self, value):
+        self._stateless_write()
         """Set the variable to ``value`` (of the same shape) in place; returns the variable."""
         self._data[...] = self._as_array(value, "assign")
         self._bump()
         return self
 
     def assign_add(self, value):
+        self._stateless_write()
         self._data[...] += self._as_array(value, "assign_add")
         self._bump()
         return self
 
     def assign_sub(self, value):
+        self._stateless_write()
         self._data[...] -= self._as_array(value, "assign_sub")
         self._bump()
         return self
+
+    def _stateless_write(self):
+        # Inside a keras.StatelessScope an assignment changes the scope's copy, not the variable.
+        from .scopes import get_stateless_scope
+        scope = get_stateless_scope()
+        if scope is not None:
+            scope.add_update(self)
 
     def _set_path(self, path):
         self.__dict__["_path"] = path

@@ -17,6 +17,7 @@ ember.Size([1, 26, 26, 32])
 from ...autograd import ops
 from .. import activations as _act
 from .. import backend
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .. import ops as kops
@@ -58,6 +59,8 @@ class BaseConv(Layer):
         self.kernel_regularizer = _reg.get(kernel_regularizer)
         self.bias_regularizer = _reg.get(bias_regularizer)
         self.activity_regularizer = _reg.get(activity_regularizer)
+        self.kernel_constraint = _con.get(kernel_constraint)
+        self.bias_constraint = _con.get(bias_constraint)
 
     def _channels(self, input_shape):
         c = input_shape[1] if self.data_format == "channels_first" else input_shape[-1]
@@ -112,7 +115,8 @@ class BaseConv(Layer):
                       padding=self.padding, data_format=self.data_format, dilation_rate=list(self.dilation_rate),
                       groups=self.groups)
         return _common(config, self, "activation", "use_bias", "kernel_initializer", "bias_initializer",
-                       "kernel_regularizer", "bias_regularizer", "activity_regularizer")
+                       "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                       "bias_constraint")
 
 
 class Conv2D(BaseConv):

@@ -11,6 +11,7 @@ from ... import functional as F
 from ...autograd import ops
 from ...backend.dtypes import int64 as ember_int64
 from .. import activations as _act
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .layer import Layer
@@ -23,6 +24,8 @@ def _common(config, layer, *names):
             v = _init.serialize(v)
         elif n.endswith("regularizer"):
             v = _reg.serialize(v)
+        elif n.endswith("constraint"):
+            v = _con.serialize(v)
         elif n == "activation" or n == "recurrent_activation":
             v = _act.serialize(v)
         config[n] = v
@@ -61,6 +64,8 @@ class Dense(Layer):
         self.kernel_regularizer = _reg.get(kernel_regularizer)
         self.bias_regularizer = _reg.get(bias_regularizer)
         self.activity_regularizer = _reg.get(activity_regularizer)
+        self.kernel_constraint = _con.get(kernel_constraint)
+        self.bias_constraint = _con.get(bias_constraint)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
@@ -89,7 +94,8 @@ class Dense(Layer):
         config = super().get_config()
         config["units"] = self.units
         return _common(config, self, "activation", "use_bias", "kernel_initializer", "bias_initializer",
-                       "kernel_regularizer", "bias_regularizer", "activity_regularizer")
+                       "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                       "bias_constraint")
 
 
 class Embedding(Layer):
@@ -113,6 +119,7 @@ class Embedding(Layer):
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = _init.get(embeddings_initializer)
         self.embeddings_regularizer = _reg.get(embeddings_regularizer)
+        self.embeddings_constraint = _con.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         if input_length is not None and self._batch_input_shape is None:
             self._batch_input_shape = (None, int(input_length))
@@ -144,7 +151,8 @@ class Embedding(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero)
-        return _common(config, self, "embeddings_initializer", "embeddings_regularizer", "activity_regularizer")
+        return _common(config, self, "embeddings_initializer", "embeddings_regularizer", "activity_regularizer",
+                       "embeddings_constraint")
 
 
 class Activation(Layer):

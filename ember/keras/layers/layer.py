@@ -32,8 +32,11 @@ from ... import nn
 from ...autograd import grad_mode
 from ...autograd.tensor import Tensor, make
 from .. import backend
+from .. import constraints as _con
+from .. import dtype_policies as _policies
 from .. import initializers as _init
 from .. import regularizers as _reg
+from .. import remat as _remat
 from ..graph import KerasTensor, Node, any_symbolic, flatten, map_structure
 from ..ops.dtypes import to_ember_dtype
 from ..variables import Variable
@@ -89,7 +92,8 @@ class Layer(nn.Module):
         d["name"] = name if name else backend.unique_name(backend.to_snake_case(type(self).__name__))
         d["built"] = False
         d["_trainable"] = bool(trainable)
-        d["_dtype"] = str(np.dtype(dtype)) if dtype is not None and not isinstance(dtype, dict) else backend.floatx()
+        d["_dtype"] = _policies.layer_dtype(dtype)
+        d["_remat_scope"] = _remat.get_current_remat_mode()
         d["_own_weights"] = []          # [(attribute name, trainable, regularizer)] in creation order
         d["_added_losses"] = []
         d["_inbound_nodes"] = []
@@ -171,8 +175,11 @@ class Layer(nn.Module):
         while attr in self.__dict__ or attr in self._parameters or attr in self._modules:
             attr = f"{base}_{i}"
             i += 1
+        if constraint is None and name:
+            # Layers keep their `<weight>_constraint` argument (kernel_constraint ...) as an attribute.
+            constraint = self.__dict__.get(f"{name}_constraint")
         v = Variable(value, dtype=dtype, trainable=bool(trainable), autocast=autocast, name=name or "variable",
-                     regularizer=_reg.get(regularizer), constraint=constraint)
+                     regularizer=_reg.get(regularizer), constraint=_con.get(constraint))
         setattr(self, attr, v)
         v._set_path(f"{self.name}/{v.name}")
         if not self._trainable:
@@ -224,7 +231,7 @@ class Layer(nn.Module):
         if in_mask is not None and kwargs.get("mask") is None and _accepts(type(self), "mask"):
             kwargs["mask"] = in_mask
         _fill_named_masks(type(self), args, kwargs)
-        out = self.call(*args, **kwargs)
+        out = self._remat_call(args, kwargs)
         if self._output_shape is None and isinstance(out, Tensor):
             self._output_shape = (None,) + tuple(out.shape[1:])
         if args and isinstance(out, Tensor) and getattr(out, "_keras_mask", None) is None:
@@ -234,6 +241,22 @@ class Layer(nn.Module):
             if out_mask is not None:
                 out._keras_mask = out_mask._data if isinstance(out_mask, Tensor) else np.asarray(out_mask)
         return out
+
+    def _remat_call(self, args, kwargs):
+        """``call``, rematerialized when the layer was created inside a ``keras.RematScope`` that selects it."""
+        scope = self.__dict__.get("_remat_scope")
+        if scope is None or not grad_mode.is_grad_enabled():
+            return self.call(*args, **kwargs)
+        if scope.mode == "activations":
+            act = self.__dict__.get("activation")
+            if callable(act) and not getattr(act, "_keras_remat", False) and getattr(act, "__name__", "") != "linear":
+                wrapped = _remat.remat(act)
+                wrapped._keras_remat = True
+                self.__dict__["activation"] = wrapped
+            return self.call(*args, **kwargs)
+        if _remat.selects(scope, self, self._output_shape):
+            return _remat.remat(self.call)(*args, **kwargs)
+        return self.call(*args, **kwargs)
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the output (a boolean array, or None): the input's mask for layers that support masking
@@ -286,6 +309,19 @@ class Layer(nn.Module):
     # -- weights -------------------------------------------------------------------------------
     @property
     def dtype(self):
+        return self._dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``keras.DTypePolicy`` (ember.keras layers compute in their variables' dtype)."""
+        return _policies.DTypePolicy(self._dtype)
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def variable_dtype(self):
         return self._dtype
 
     @property

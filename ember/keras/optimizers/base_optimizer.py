@@ -194,6 +194,9 @@ class Optimizer(optim.Optimizer):
             if wd:
                 p._data -= (lr * wd) * p._data
             self.update_step(gd, p, lr, self._slots(p))
+            constraint = getattr(p, "constraint", None)
+            if constraint is not None:  # Keras projects a constrained variable after its update
+                p._data[...] = constraint(make(p._data))._data
             p._bump()
         if self.use_ema:
             self._update_ema(pairs)

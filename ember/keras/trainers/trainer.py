@@ -272,7 +272,12 @@ class Trainer:
         """Train for ``epochs`` epochs; returns a ``History`` whose ``history`` dict maps each log key
         (``'loss'``, ``'accuracy'``, ``'val_loss'`` ...) to its value per epoch."""
         from ..callbacks.callback_list import CallbackList
+        from .. import config
         self._assert_compiled()
+        if config.max_epochs() is not None:
+            epochs = min(epochs, config.max_epochs())
+        if config.max_steps_per_epoch() is not None:
+            steps_per_epoch = min(steps_per_epoch or config.max_steps_per_epoch(), config.max_steps_per_epoch())
         if validation_split and validation_data is None:
             if not isinstance(x, (np.ndarray, Tensor, list, tuple, dict)):
                 raise ValueError("`validation_split` is only supported for NumPy arrays and tensors; pass "

@@ -1,0 +1,24 @@
+"""The classes and functions Keras 3 puts at the top level (``keras.Loss``, ``keras.name_scope`` ...),
+collected from the modules that define them; ``ember.keras`` re-exports ``__all__``."""
+from .dtype_policies import DTypePolicy, FloatDTypePolicy
+from .graph import KerasTensor
+from .initializers import Initializer
+from .layers.input_spec import InputSpec
+from .losses import Loss
+from .metrics import Metric
+from .optimizers import Optimizer
+from .regularizers import Regularizer
+from .remat import RematScope, remat
+from .scopes import StatelessScope, SymbolicScope, device, name_scope
+
+VERSION = "3.0.0-ember"
+
+
+def version():
+    """ember.keras's version string (``keras.__version__``)."""
+    return VERSION
+
+
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "KerasTensor", "Initializer", "InputSpec", "Loss", "Metric",
+           "Optimizer", "Regularizer", "RematScope", "remat", "StatelessScope", "SymbolicScope", "device",
+           "name_scope", "version"]
