@@ -22,13 +22,16 @@ PyTorch-style network).
 from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops,
                optimizers, regularizers, saving, utils)
 from . import random  # noqa: F401
+from . import config, constraints, dtype_policies, mixed_precision, preprocessing, tree  # noqa: F401
+from . import _api
+from ._api import *  # noqa: F401,F403
+from ._api import VERSION as __version__
 from .layers import Input, Layer
 from .models import Model, Sequential
 from .saving import register_keras_serializable
 from .variables import Variable
 
-__version__ = "3.0.0-ember"
-
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
-           "utils", "register_keras_serializable", "Variable", "random"]
+           "utils", "register_keras_serializable", "Variable", "random", "config", "constraints", "dtype_policies",
+           "mixed_precision", "preprocessing", "tree", *_api.__all__]
