@@ -178,3 +178,22 @@ V2_CASES = [
     ("convert_xywh", "convert_bounding_box_format", "box_cxcywh", (), {"new_format": "XYWH"}),
     ("to_image_hwc", "to_image", "hwc", (), {}),
 ]
+
+
+# autoaugment._apply_op at fixed magnitudes: (id, op, input, magnitude, interpolation, fill).
+AUG_OPS = [
+    ("shear_x", "ShearX", "u8", 0.25, "nearest", None),
+    ("shear_y_fill", "ShearY", "u8", -0.3, "bilinear", [10.0, 20.0, 30.0]),
+    ("translate_x", "TranslateX", "u8", 3.7, "nearest", None),
+    ("translate_y", "TranslateY", "u8", -2.2, "nearest", [5.0, 5.0, 5.0]),
+    ("rotate_aa", "Rotate", "u8", 14.0, "nearest", None),
+    ("brightness_aa", "Brightness", "u8", -0.3, "nearest", None),
+    ("color_aa", "Color", "u8", 0.6, "nearest", None),
+    ("contrast_aa", "Contrast", "u8", 0.45, "nearest", None),
+    ("sharpness_aa", "Sharpness", "u8", 0.9, "nearest", None),
+    ("posterize_aa", "Posterize", "u8", 4.0, "nearest", None),
+    ("solarize_aa", "Solarize", "u8", 100.0, "nearest", None),
+    ("autocontrast_aa", "AutoContrast", "u8_dark", 0.0, "nearest", None),
+    ("equalize_aa", "Equalize", "u8_dark", 0.0, "nearest", None),
+    ("invert_aa", "Invert", "u8", 0.0, "nearest", None),
+]

@@ -10,7 +10,7 @@ torchvision does); random ones draw from ember's global generator (``ember.manua
 >>> t(np.zeros((28, 28), dtype=np.uint8)).shape
 ember.Size([1, 28, 28])
 """
-from ember.vision.transforms import functional
+from ember.vision.transforms import autoaugment, functional
 from ember.vision.transforms._geometric import (ConvertImageDtype, ElasticTransform, FiveCrop,
                                                 LinearTransformation, RandomApply,
                                                 RandomChoice, RandomErasing, RandomOrder,
@@ -19,6 +19,8 @@ from ember.vision.transforms._photometric import (ColorJitter, GaussianBlur, Gra
                                                   RandomAdjustSharpness, RandomAutocontrast,
                                                   RandomEqualize, RandomGrayscale,
                                                   RandomInvert, RandomPosterize, RandomSolarize)
+from ember.vision.transforms.autoaugment import (AugMix, AutoAugment, AutoAugmentPolicy,
+                                                 RandAugment, TrivialAugmentWide)
 from ember.vision.transforms.functional import InterpolationMode
 from ember.vision.transforms import transforms
 from ember.vision.transforms.transforms import (CenterCrop, Compose, Lambda, Normalize, Pad,
@@ -34,7 +36,9 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Lam
            "RandomSolarize", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
            "GaussianBlur", "RandomResizedCrop", "RandomPerspective", "ElasticTransform",
            "RandomErasing", "FiveCrop", "TenCrop", "LinearTransformation", "RandomApply",
-           "RandomChoice", "RandomOrder", "ConvertImageDtype", "transforms", "v2"]
+           "RandomChoice", "RandomOrder", "ConvertImageDtype", "AutoAugment",
+           "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "AugMix", "autoaugment",
+           "transforms", "v2"]
 
 # Last: v2 builds on the transforms above.
 from ember.vision.transforms import v2  # noqa: E402
