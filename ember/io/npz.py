@@ -14,6 +14,7 @@ array([0, 1, 2])
 """
 import io
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -84,7 +85,7 @@ def load_npz(file, max_member_bytes=1 << 32):
                                  f"the limit of {max_member_bytes}")
             try:
                 data = archive.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as e:
                 raise ValueError(f"{source}: member {info.filename} is corrupted ({e})") from None
             out[info.filename[:-4]] = read_npy(data, f"{source}:{info.filename}")
     return out

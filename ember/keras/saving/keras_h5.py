@@ -114,14 +114,16 @@ def read(model, fileobj, source, skip_mismatch=False):
     h5py = h5py_module()
     try:
         f = h5py.File(fileobj, "r")
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, OverflowError, RuntimeError) as e:  # h5py's errors for a damaged file
         raise ValueError(f"{source}: not a Keras weights file (HDF5): {e}") from None
     try:
         with f:
             values = _read_checked(h5py, f, model, source, skip_mismatch)
-    except ValueError:
-        raise
-    except (OSError, RuntimeError, KeyError, TypeError, AttributeError) as e:
+    except ValueError as e:
+        if str(e).startswith(source):
+            raise
+        raise ValueError(f"{source}: the weights file is damaged ({e})") from None
+    except (OSError, RuntimeError, KeyError, TypeError, AttributeError, OverflowError, IndexError) as e:
         # a damaged HDF5 structure surfaces from h5py as any of these
         raise ValueError(f"{source}: the weights file is damaged ({type(e).__name__}: {e})") from None
     for w, value in values:

@@ -24,6 +24,7 @@ import json
 import os
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def _read_member(z, name, limit, source):
         raise ValueError(f"{source}: {name} is {info.file_size} bytes uncompressed, above the limit of {limit}")
     try:
         return z.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as e:
         raise ValueError(f"{source}: {name} is corrupted ({e})") from None
 
 
