@@ -303,8 +303,6 @@ NOT_IN_EMBER = {
     "JaxLayer": "wraps a JAX function: needs JAX",
     "FlaxLayer": "wraps a Flax module: needs JAX and Flax",
     "ReversibleEmbedding": "not yet written",
-    **{f"Adaptive{kind}Pooling{d}D": "not yet written (Keras 3.15's adaptive pooling)"
-       for kind in ("Average", "Max") for d in (1, 2, 3)},
 }
 
 
