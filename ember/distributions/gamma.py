@@ -2,8 +2,9 @@
 
 ``rsample`` is differentiable in both parameters. The draw ``x ~ Gamma(a, 1)`` has no closed-form
 reparameterisation, so its derivative in ``a`` is the implicit one (as in PyTorch): holding the CDF level
-``F(x; a)`` fixed gives ``dx/da = -(dF/da) / (dF/dx)``, with ``dF/dx`` the density and ``dF/da`` a central
-difference of the regularised incomplete gamma function (accurate to about 1e-8 relative).
+``F(x; a)`` fixed gives ``dx/da = -(dF/da) / (dF/dx)``, with ``dF/dx`` the density and ``dF/da`` summed term by term from the
+series of the regularised incomplete gamma function (about 1e-12 relative; PyTorch's approximation is good to
+about 1e-4).
 
 >>> import ember
 >>> from ember.distributions import Gamma
@@ -25,11 +26,30 @@ __all__ = ["Gamma"]
 
 
 def _gamma_sample_grad(x, alpha):
-    """``dx/dalpha`` for ``x ~ Gamma(alpha, 1)`` by implicit differentiation of the CDF."""
-    h = 1e-5 * np.maximum(alpha, 1.0)
-    dcdf_dalpha = (_sg.gammainc(alpha + h, x) - _sg.gammainc(alpha - h, x)) / (2 * h)
-    log_density = (alpha - 1) * np.log(x) - x - _sg.lgamma(alpha)
-    return -dcdf_dalpha / np.exp(log_density)
+    """``dx/dalpha`` for ``x ~ Gamma(alpha, 1)`` by implicit differentiation of the CDF.
+
+    With ``P(a, x) = x^a e^-x sum_k x^k / Gamma(a + k + 1)``, differentiating term by term gives
+    ``dP/da = x^a e^-x sum_k (log x - digamma(a + k + 1)) x^k / Gamma(a + k + 1)``; the terms follow by
+    recurrence and the sum stops once they fall below 1e-17 of the running total past the peak at
+    ``k ~ x - a``. The result is ``-(dP/da) / density``.
+    """
+    x, alpha = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(alpha, np.float64))
+    log_x = np.log(x)
+    term = np.exp(alpha * log_x - x - _sg.lgamma(alpha + 1))
+    psi = _sg.digamma(alpha + 1)
+    total, dtotal = term.copy(), term * (log_x - psi)
+    peak = float(np.max(x - alpha, initial=0.0))
+    steps = int(peak + 30 * np.sqrt(peak + 1) + 60)
+    for k in range(steps):
+        ak = alpha + k + 1
+        term = term * x / ak
+        psi = psi + 1 / ak
+        total = total + term
+        dtotal = dtotal + term * (log_x - psi)
+        if k > peak and np.all(term <= 1e-17 * total):
+            break
+    log_density = (alpha - 1) * log_x - x - _sg.lgamma(alpha)
+    return -dtotal / np.exp(log_density)
 
 
 class _StandardGamma(Function):

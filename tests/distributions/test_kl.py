@@ -47,7 +47,8 @@ PARAMS = {
     "Laplace": [dict(loc=a(0.3, -1.2), scale=a(0.7, 2.0)), dict(loc=a(1.0, 0.5), scale=a(1.5, 0.4))],
     "LowRankMultivariateNormal": [
         dict(loc=R.standard_normal((2, 3)), cov_factor=R.standard_normal((2, 3, 2)), cov_diag=R.uniform(.5, 2, (2, 3))),
-        dict(loc=R.standard_normal((2, 3)), cov_factor=R.standard_normal((2, 3, 1)), cov_diag=R.uniform(.5, 2, (2, 3)))],
+        dict(loc=R.standard_normal((2, 3)), cov_factor=R.standard_normal((2, 3, 1)), cov_diag=R.uniform(.5, 2, (2, 3))),
+    ],
     "MultivariateNormal": [dict(loc=R.standard_normal((2, 3)), scale_tril=tril(3, (2,))),
                            dict(loc=R.standard_normal((2, 3)), scale_tril=tril(3, (2,)))],
     "Normal": [dict(loc=a(0.3, -1.2), scale=a(0.7, 2.0)), dict(loc=a(1.0, 0.5), scale=a(1.5, 0.4))],
@@ -85,9 +86,9 @@ def test_kl_matches_torch(pair):
     ke = ED.kl_divergence(ep, eq)
     assert_close(ke, kt, f"KL({p_name} || {q_name})", rtol=1e-8, atol=1e-10)
     if kt.requires_grad and torch.isfinite(kt).all():
-        compare_grads([("kl", ke, kt)], {**{"p_" + k: v for k, v in pe.items()}, **{"q_" + k: v for k, v in qe.items()}},
-                      {**{"p_" + k: v for k, v in pt.items()}, **{"q_" + k: v for k, v in qt.items()}},
-                      rtol=1e-7, atol=1e-9, what=f"KL({p_name} || {q_name})")
+        both_e = {**{"p_" + k: v for k, v in pe.items()}, **{"q_" + k: v for k, v in qe.items()}}
+        both_t = {**{"p_" + k: v for k, v in pt.items()}, **{"q_" + k: v for k, v in qt.items()}}
+        compare_grads([("kl", ke, kt)], both_e, both_t, rtol=1e-7, atol=1e-9, what=f"KL({p_name} || {q_name})")
 
 
 def test_every_torch_pair_is_registered_in_ember():
