@@ -62,6 +62,11 @@ _ELSEWHERE = {"profiler": "profiler", "is_inference_mode_enabled": "autograd.gra
 _ELSEWHERE.update(dict.fromkeys(("is_anomaly_enabled", "set_anomaly_enabled", "is_anomaly_check_nan_enabled"),
                                 "autograd.anomaly"))
 _ELSEWHERE.update(dict.fromkeys(("norm_except_dim", "_weight_norm"), "functional.weight_norm"))
+_ELSEWHERE.update(dict.fromkeys(("lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell",
+                                 "rnn_relu_cell"), "functional.rnn_ops"))
+_ELSEWHERE.update(dict.fromkeys(("native_layer_norm", "native_batch_norm", "native_group_norm", "native_dropout",
+                                 "convolution", "embedding_bag", "empty_permuted"), "functional.aten_ops"))
+_ELSEWHERE["conv_tbc"] = "functional.conv_3d"
 
 
 def __getattr__(name):
