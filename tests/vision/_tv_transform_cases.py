@@ -197,3 +197,41 @@ AUG_OPS = [
     ("equalize_aa", "Equalize", "u8_dark", 0.0, "nearest", None),
     ("invert_aa", "Invert", "u8", 0.0, "nearest", None),
 ]
+
+
+# Calls of the v2 per-kind kernels, written once against the names both libraries share:
+# ``fn(F, tv, t)`` with F = transforms.v2.functional, tv = tv_tensors, t = from_numpy.
+def _video():
+    return np.arange(5 * 2 * 2 * 2, dtype=np.uint8).reshape(5, 2, 2, 2)
+
+
+DEGENERATE = np.array([[1.0, 1.0, 4.0, 5.0], [2.0, 2.0, 2.5, 6.0], [-1.0, 0.0, 3.0, 3.0],
+                       [3.0, 3.0, 9.0, 7.0], [0.0, 0.0, 11.0, 4.0], [1.0, 1.0, 1.9, 1.9]])
+
+V2_KERNELS = [
+    ("k_crop_boxes", lambda F, tv, t: F.crop_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYXY, 1, 2, 5, 6)),
+    ("k_resize_boxes", lambda F, tv, t: F.resize_bounding_boxes(t(BOXES.copy()), (8, 10),
+                                                                 [4, 5])),
+    ("k_pad_boxes", lambda F, tv, t: F.pad_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYWH, (8, 10), [1, 2])),
+    ("k_center_crop_boxes", lambda F, tv, t: F.center_crop_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYXY, (8, 10), [5, 6])),
+    ("k_resized_crop_boxes", lambda F, tv, t: F.resized_crop_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYXY, 1, 2, 5, 6, [10, 12])),
+    ("k_hflip_boxes", lambda F, tv, t: F.horizontal_flip_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.CXCYWH, (8, 10))),
+    ("k_sanitize", lambda F, tv, t: F.sanitize_bounding_boxes(
+        t(DEGENERATE.copy()), tv.BoundingBoxFormat.XYXY, (8, 10))),
+    ("k_sanitize_area", lambda F, tv, t: F.sanitize_bounding_boxes(
+        t(DEGENERATE.copy()), tv.BoundingBoxFormat.XYXY, (8, 10), min_size=0.5, min_area=3.0)),
+    ("k_resize_mask", lambda F, tv, t: F.resize_mask(
+        t((inputs()["u8"][:1] // 64).astype(np.int64)), [5, 7])),
+    ("k_rotate_mask", lambda F, tv, t: F.rotate_mask(
+        t((inputs()["u8"][:1] // 64).astype(np.int64)), 30.0, expand=True)),
+    ("k_subsample", lambda F, tv, t: F.uniform_temporal_subsample(t(_video()), 3)),
+    ("k_subsample_4", lambda F, tv, t: F.uniform_temporal_subsample(t(_video()), 4)),
+    ("k_jpeg", lambda F, tv, t: F.jpeg(t(inputs()["u8"].copy()), 75)),
+    ("k_hue_image", lambda F, tv, t: F.adjust_hue_image(t(inputs()["u8"].copy()), 0.2)),
+    ("k_five_crop_video", lambda F, tv, t: F.five_crop_video(t(_video()), [1, 1])),
+]

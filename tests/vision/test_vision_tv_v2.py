@@ -9,7 +9,7 @@ import ember
 from ember.vision import tv_tensors
 from ember.vision.transforms import v2
 from ember.vision.transforms.v2 import functional as F
-from tests.vision._tv_transform_cases import V2_CASES, build_v2
+from tests.vision._tv_transform_cases import V2_CASES, V2_KERNELS, build_v2
 from tests.vision.test_vision_tv_functional import RECORDED
 
 
@@ -170,3 +170,21 @@ def test_tv_tensors_construction_and_wrap():
         tv_tensors.BoundingBoxes([[1, 2, 3]], format="XYXY", canvas_size=(5, 5))
     with pytest.raises(TypeError, match="BoundingBoxes inputs are not supported yet"):
         F.rotate(boxes, 10.0)
+
+
+@pytest.mark.parametrize("case", V2_KERNELS, ids=[c[0] for c in V2_KERNELS])
+def test_v2_kernels_match_torchvision(case):
+    case_id, call = case
+    out = call(F, tv_tensors, ember.from_numpy)
+    if "kcanvas:" + case_id in RECORDED:
+        out, canvas = out
+        assert tuple(canvas) == tuple(RECORDED["kcanvas:" + case_id].tolist())
+    elif "kvalid:" + case_id in RECORDED:
+        out, valid = out
+        np.testing.assert_array_equal(valid.numpy(), RECORDED["kvalid:" + case_id])
+    elif isinstance(out, tuple):
+        out = ember.stack(list(out))
+    want = RECORDED["k:" + case_id]
+    got = out._data
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

@@ -130,10 +130,11 @@ def clamp_bounding_boxes(inpt, format=None, canvas_size=None):
     return _rewrap(ember.from_numpy(out), inpt)
 
 
-def _move_boxes(boxes, fn, canvas):
-    """Apply ``fn(xyxy) -> xyxy`` and give the boxes the new ``canvas``."""
+def _move_boxes(boxes, fn, canvas, clamp=True):
+    """Apply ``fn(xyxy) -> xyxy`` and give the boxes the new ``canvas``; clamped to it (as
+    torchvision, except after flips) unless the boxes' ``clamping_mode`` is None."""
     xyxy = fn(_to_xyxy(boxes._data, boxes.format))
-    if getattr(boxes, "clamping_mode", "soft") is not None:
+    if clamp and getattr(boxes, "clamping_mode", "soft") is not None:
         xyxy = _clamp_xyxy(xyxy, canvas)
     out = _from_xyxy(xyxy, boxes.format, boxes._data.dtype)
     return tv_tensors.wrap(ember.from_numpy(np.ascontiguousarray(out)), like=boxes,
@@ -164,7 +165,7 @@ def horizontal_flip(inpt):
     if _is_boxes(inpt):
         w = inpt.canvas_size[1]
         return _move_boxes(inpt, lambda b: np.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]],
-                                                    axis=-1), inpt.canvas_size)
+                                                    axis=-1), inpt.canvas_size, clamp=False)
     return _image_op(F1.hflip, inpt)
 
 
@@ -173,7 +174,7 @@ def vertical_flip(inpt):
     if _is_boxes(inpt):
         h = inpt.canvas_size[0]
         return _move_boxes(inpt, lambda b: np.stack([b[:, 0], h - b[:, 3], b[:, 2], h - b[:, 1]],
-                                                    axis=-1), inpt.canvas_size)
+                                                    axis=-1), inpt.canvas_size, clamp=False)
     return _image_op(F1.vflip, inpt)
 
 
@@ -293,3 +294,9 @@ for _name in ("adjust_brightness", "adjust_contrast", "adjust_saturation", "adju
               "solarize", "autocontrast", "equalize", "gaussian_blur", "normalize", "erase"):
     globals()[_name] = _photometric(getattr(F1, _name))
 del _name
+
+# The per-kind kernels build on the dispatching ops above.
+from ember.vision.transforms.v2 import _kernels  # noqa: E402
+from ember.vision.transforms.v2._kernels import *  # noqa: E402,F401,F403
+
+__all__ += _kernels.__all__
