@@ -23,31 +23,38 @@ def _check_device(device):
 
 
 def _infer_dtype(data):
-    """PyTorch's dtype for nested Python data: bool < int64 < default float."""
+    """PyTorch's dtype for nested Python data: bool < int64 < default float < default complex."""
     kind = 0
+    found = None  # the dtype of the first floating tensor or array met, which wins over Python floats
     stack = [data]
     while stack:
         v = stack.pop()
         if isinstance(v, (list, tuple)):
             stack.extend(v)
-        elif isinstance(v, Tensor):
-            if v._data.dtype.kind == "f":
-                return _dt.from_numpy(v._data.dtype)
-            kind = max(kind, 1 if v._data.dtype.kind in "iu" else 0)
-        elif isinstance(v, np.ndarray):
-            if v.dtype.kind == "f":
-                return _dt.from_numpy(v.dtype)
-            kind = max(kind, 1 if v.dtype.kind in "iu" else 0)
+        elif isinstance(v, (Tensor, np.ndarray)):
+            dt = v._data.dtype if isinstance(v, Tensor) else v.dtype
+            if dt.kind in "fc":
+                if dt.kind == "c" or found is None:
+                    found = _dt.from_numpy(dt)
+            kind = max(kind, 1 if dt.kind in "iu" else 0)
         elif isinstance(v, (bool, np.bool_)):
             pass
         elif isinstance(v, (int, np.integer)):
             kind = max(kind, 1)
-        elif isinstance(v, (float, np.floating)):
-            return _dt.get_default_dtype()
+        elif isinstance(v, np.complexfloating):
+            found, kind = _dt.from_numpy(v.dtype), 3  # a NumPy complex scalar keeps its precision
         elif isinstance(v, complex):
-            raise TypeError("ember does not support complex tensors")
+            kind = 3
+        elif isinstance(v, (float, np.floating)):
+            kind = max(kind, 2)
         else:
             raise TypeError(f"Could not infer dtype of {type(v).__name__}")
+    if kind == 3:
+        return found.to_complex() if found is not None else _dt.get_default_dtype().to_complex()
+    if found is not None:
+        return found
+    if kind == 2:
+        return _dt.get_default_dtype()
     return (_dt.bool_, _dt.int64)[kind] if (kind or _has_bool(data)) else _dt.get_default_dtype()
 
 

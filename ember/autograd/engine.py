@@ -17,6 +17,11 @@ from . import anomaly
 from .node import Node
 
 
+def _cast_grad(g, d):
+    from .ops.conversion import _cast_grad as cast
+    return cast(g, d)
+
+
 def _ones_like(t):
     return make(np.ones(t._data.shape, t._data.dtype))
 
@@ -25,6 +30,8 @@ def _check_root(t, g):
     if not t._rg:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if g is None:
+        if t._data.dtype.kind == "c":
+            raise RuntimeError("grad can be implicitly created only for real scalar outputs")
         if t._data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor of "
                                f"shape {tuple(t._data.shape)}: pass gradient= of the same shape")
@@ -139,7 +146,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             for inp, e, ig in zip(n.inputs, n.next, in_grads):
                 if ig is not None and e is not None:
                     if ig._data.dtype != inp._data.dtype:
-                        ig = ig.to(inp.dtype)
+                        ig = _cast_grad(ig, inp.dtype)
                     if e.__class__ is Node:
                         give(inp, ig, e)
                     else:
@@ -195,7 +202,7 @@ def _run_pre_hooks(n, g):
 
 def _accumulate(t, g, create_graph):
     if g._data.dtype != t._data.dtype:
-        g = g.to(t.dtype)
+        g = _cast_grad(g, t.dtype)
     if g._data.shape != t._data.shape:
         g = make(np.broadcast_to(g._data, t._data.shape))
     old = t._grad

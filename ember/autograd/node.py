@@ -111,11 +111,18 @@ class _Handle:
             self._container.remove(self._item)
 
 
-def record(out, name, fn, inputs, saved=()):
+def record(out, name, fn, inputs, saved=(), holomorphic=True):
     """Make ``out`` (already computed) the output of a new node running ``fn(g) -> grads of inputs``.
 
     Callers check first that recording is on and an input requires grad (``needs_grad``).
+
+    Rules are written for real numbers, as ``g * f'(x)``. For a complex output PyTorch's convention
+    wants ``g * conj(f'(z))`` for a holomorphic ``f`` (the conjugate Wirtinger derivative of a real
+    loss), which is ``conj(rule(conj(g)))``; so a complex output runs its rule between two conjugations.
+    Non-holomorphic ops (``conj``, ``complex`` ...) pass ``holomorphic=False`` and write the rule in full.
     """
+    if holomorphic and out._data.dtype.kind == "c":
+        fn = _conjugated(fn)
     node = Node(name, fn, inputs, saved)
     out.grad_fn = node
     out._rg = True
@@ -130,3 +137,11 @@ def needs_grad(*tensors):
         if t is not None and t._rg:
             return True
     return False
+
+
+def _conjugated(fn):
+    from .ops.complex_numbers import conj
+
+    def rule(g):
+        return tuple(None if r is None else conj(r) for r in fn(conj(g)))
+    return rule

@@ -37,6 +37,20 @@ def _float_formatter(a):
     return lambda v: _special(v) or f"{v:.{p}f}"
 
 
+def _complex_formatter(a):
+    """PyTorch's complex form ``1.0000+2.j``: real and imaginary parts each get their own float format,
+    the real parts padded to one width."""
+    re, im = a.real.astype(np.float64), a.imag.astype(np.float64)
+    fr, fi = _float_formatter(re), _float_formatter(im)
+    width = max((len(fr(v)) for v in re.reshape(-1)[:2000].tolist()), default=0)
+
+    def fmt(v):
+        v = complex(v)
+        imag = fi(v.imag) + "j"
+        return fr(v.real).rjust(width) + (imag if imag[0] in "+-" else "+" + imag)
+    return fmt
+
+
 def _special(v):
     if np.isnan(v):
         return "nan"
@@ -55,6 +69,8 @@ def tensor_repr(t):
     elif kind == "b":
         def fmt(v):
             return "True" if v else "False"
+    elif kind == "c":
+        fmt = _complex_formatter(a)
     else:
         fmt = str
     # Pad every element to the widest, as PyTorch aligns its columns.
@@ -64,7 +80,7 @@ def tensor_repr(t):
 
     def padded(v):
         return fmt(v.item() if hasattr(v, "item") else v).rjust(width)
-    formatter = {"float_kind": padded, "bool": padded, "int": padded}
+    formatter = {"float_kind": padded, "bool": padded, "int": padded, "complex_kind": fmt}
     if a.size == 0:
         body = "[]" if a.ndim == 1 else "[]"
     else:
@@ -75,7 +91,7 @@ def tensor_repr(t):
     d = _dt.from_numpy(t._data.dtype)
     if a.size == 0 and a.ndim != 1:
         extra.append(f"size={tuple(a.shape)}")
-    if d not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_):
+    if d not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_, _dt.get_default_dtype().to_complex()):
         extra.append(f"dtype={d}")
     if t.grad_fn is not None:
         extra.append(f"grad_fn=<{t.grad_fn.name}>")

@@ -1,7 +1,7 @@
 """Ember's dtypes and PyTorch's type-promotion rules, over NumPy dtypes.
 
 Each ``ember.dtype`` wraps one NumPy dtype. Promotion follows PyTorch, not NumPy:
-categories are ordered bool < integer < floating; a Python scalar or a 0-d tensor
+categories are ordered bool < integer < floating < complex; a Python scalar or a 0-d tensor
 only changes the result's dtype when its category is higher than every
 dimensioned operand's, and an integer tensor meeting a Python float becomes the
 default float dtype (float32), where NumPy would give float64.
@@ -16,14 +16,15 @@ import numpy as np
 class dtype:
     """A tensor element type, e.g. ``ember.float32``; ``.numpy`` is the NumPy dtype."""
 
-    __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_signed", "category")
+    __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_complex", "is_signed", "category")
 
     def __init__(self, name, np_dtype, category):
         self.name = name
         self.numpy = np.dtype(np_dtype)
         self.itemsize = self.numpy.itemsize
-        self.category = category  # 0 bool, 1 integer, 2 floating
+        self.category = category  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = category == 2
+        self.is_complex = category == 3
         self.is_signed = name != "bool" and not name.startswith("uint")
 
     def __repr__(self):
@@ -33,7 +34,16 @@ class dtype:
         return (_by_name, (self.name,))
 
     def to_real(self):
-        return self
+        """The real dtype of a complex one's parts (complex64 -> float32); other dtypes map to themselves."""
+        return _REAL_OF.get(self, self)
+
+    def to_complex(self):
+        """The complex dtype with parts of this floating dtype (float32 -> complex64)."""
+        if self.category == 3:
+            return self
+        if self.category != 2:
+            raise RuntimeError(f"to_complex is only supported for floating point dtypes, got {self}")
+        return complex128 if self is float64 else complex64
 
 
 def _by_name(name):
@@ -53,12 +63,17 @@ float64 = dtype("float64", np.float64, 2)
 uint16 = dtype("uint16", np.uint16, 1)
 uint32 = dtype("uint32", np.uint32, 1)
 uint64 = dtype("uint64", np.uint64, 1)
+complex64 = dtype("complex64", np.complex64, 3)
+complex128 = dtype("complex128", np.complex128, 3)
+_REAL_OF = {complex64: float32, complex128: float64}
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, uint16, uint32, uint64)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, uint16, uint32, uint64,
+       complex64, complex128)
 _LIMITED_UINT = (uint16, uint32, uint64)
 _NAMES = {d.name: d for d in ALL}
 _ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64,
-            "int": int32, "short": int16, "bool": bool_}
+            "int": int32, "short": int16, "bool": bool_,
+            "cfloat": complex64, "cdouble": complex128}
 _FROM_NP = {d.numpy: d for d in ALL}
 
 _default_float = float32
@@ -102,6 +117,8 @@ def to_dtype(d):
         return int64
     if d is bool:
         return bool_
+    if d is complex:
+        return _default_float.to_complex()
     if isinstance(d, str):
         key = d.split(".")[-1]
         if key in _NAMES:
@@ -123,6 +140,8 @@ def scalar_dtype(x):
         return bool_
     if isinstance(x, int):
         return int64
+    if isinstance(x, complex):
+        return _default_float.to_complex()
     return _default_float
 
 
@@ -135,7 +154,8 @@ def promote(a, b):
     if a0 != b0:
         zero, dim = (da, db) if a0 else (db, da)
         if zero.category > dim.category:
-            return zero
+            # A complex 0-d tensor keeps a floating tensor's precision (complex128 0-d + float32 -> complex64).
+            return dim.to_complex() if zero.category == 3 and dim.category == 2 else zero
         return dim
     return promote_types(da, db)
 
@@ -145,6 +165,9 @@ def promote_types(da, db):
     if da is db:
         return da
     if da.category != db.category:
+        if 3 in (da.category, db.category) and 2 in (da.category, db.category):
+            # complex64 with float64 -> complex128: the parts take the promoted floating dtype.
+            return promote_types(da.to_real(), db.to_real()).to_complex()
         if da.category < 2 and db.category < 2 and (da in _LIMITED_UINT or db in _LIMITED_UINT):
             raise _no_uint_promotion(da, db)
         return da if da.category > db.category else db
@@ -164,8 +187,12 @@ def promote_scalar(t, x):
         cat = 0
     elif isinstance(x, (int, np.integer)):
         cat = 1
+    elif isinstance(x, (complex, np.complexfloating)):
+        cat = 3
     else:
         cat = 2
     if cat > t.category:
+        if cat == 3:
+            return t.to_complex() if t.category == 2 else _default_float.to_complex()
         return _default_float if cat == 2 else int64
     return t

@@ -65,7 +65,7 @@ def promote_types(type1, type2):
 
 
 def _is_scalar(x):
-    return isinstance(x, (bool, int, float, np.generic))
+    return isinstance(x, (bool, int, float, complex, np.generic))
 
 
 def result_type(tensor, other):

@@ -20,12 +20,25 @@ def _cast(x, d, copy=False):
     a = x._data
     if a.dtype == d.numpy and not copy:
         return x
+    if a.dtype.kind == "c" and not d.is_complex:
+        # PyTorch warns and keeps the real part; NumPy's ComplexWarning says the same less clearly.
+        import warnings
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3)
+        a = a.real
     t = out(a.astype(d.numpy))
-    if _gm.enabled and x._rg and d.is_floating_point:
+    if _gm.enabled and x._rg and (d.is_floating_point or d.is_complex):
         src = x.dtype
-        t.grad_fn = Node("ToCopyBackward0", lambda g: (_cast(g, src),), (x,))
+        t.grad_fn = Node("ToCopyBackward0", lambda g: (_cast_grad(g, src),), (x,))
         t._rg = True
     return t
+
+
+def _cast_grad(g, d):
+    """A gradient in the input's dtype; a complex gradient of a real input keeps its real part."""
+    if g._data.dtype.kind == "c" and not d.is_complex:
+        from .complex_numbers import real
+        return _cast(real(g), d)
+    return _cast(g, d)
 
 
 def to(input, *args, **kwargs):

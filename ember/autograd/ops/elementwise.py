@@ -13,6 +13,7 @@ from .. import grad_mode
 from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, prep, to_tensor
+from .complex_numbers import no_complex as _no_complex, abs_rule as _complex_abs_rule
 
 _gm = grad_mode.state
 _LN2 = math.log(2.0)
@@ -22,7 +23,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 def _float_arr(a):
     """Ops such as ``exp`` on an integer tensor compute in the default float dtype, as PyTorch does."""
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         return a.astype(_dt.get_default_dtype().numpy)
     return a
 
@@ -138,7 +139,7 @@ def div(a, b, *, rounding_mode=None):
             return out(r.astype(x.dtype) if x.dtype.kind != "f" else r)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                          f"'{rounding_mode}'")
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fc":
         x = _float_arr(x)
         if isinstance(y, np.ndarray):
             y = _float_arr(y)
@@ -176,6 +177,7 @@ def _int_trunc_div(x, y):
 
 def floor_divide(a, b):
     x, y, ta, tb = prep(a, b, "floor_divide")
+    _no_complex("floor_divide", x)
     if x.dtype.kind == "f" and isinstance(y, np.ndarray) and y.dtype != x.dtype:
         y = y.astype(x.dtype)
     _no_int_zero(x, y, "floor_divide")
@@ -185,6 +187,7 @@ def floor_divide(a, b):
 def remainder(a, b):
     """Python-style modulus: the result has the sign of the divisor (``%``)."""
     x, y, ta, tb = prep(a, b, "remainder")
+    _no_complex("remainder", x)
     _no_int_zero(x, y, "remainder")
     t = out(np.remainder(x, y))
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
@@ -202,6 +205,7 @@ def remainder(a, b):
 def fmod(a, b):
     """C-style modulus: the result has the sign of the dividend."""
     x, y, ta, tb = prep(a, b, "fmod")
+    _no_complex("fmod", x)
     _no_int_zero(x, y, "fmod")
     t = out(np.fmod(x, y))
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
@@ -294,6 +298,7 @@ def _minmax(a, b, fn, name):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(b).__name__}")
     x, y, ta, tb = prep(a, b, name)
+    _no_complex(name, x)
     try:
         t = out(fn(x, y))
     except ValueError:
@@ -311,6 +316,7 @@ def _minmax(a, b, fn, name):
 
 def atan2(a, b):
     x, y, ta, tb = prep(a, b, "atan2")
+    _no_complex("atan2", x)
     x, y = _float_arr(x), _float_arr(np.asarray(y))
     t = out(np.arctan2(x, y))
     if _gm.enabled and (ta._rg or (tb is not None and tb._rg)):
@@ -367,14 +373,16 @@ def _bcast(name, x, y):
 
 # -- unary ops: (name, NumPy function, gradient rule using x (input) and y (output)) ----------------
 
-def _unary(name, npfn, rule, uses, float_only=True, node_name=None):
+def _unary(name, npfn, rule, uses, float_only=True, node_name=None, complex_ok=True):
     bname = node_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
 
     def op(input):
         x = input if isinstance(input, Tensor) else to_tensor(input)
         a = x._data
-        if float_only and a.dtype.kind != "f":
+        if float_only and a.dtype.kind not in "fc":
             a = _float_arr(a)
+        if not complex_ok and a.dtype.kind == "c":
+            _no_complex(name, a)
         t = out(npfn(a))
         if rule is not None and _gm.enabled and x._rg:
             saved = (x,) if uses == "x" else (t,) if uses == "y" else ()
@@ -386,9 +394,17 @@ def _unary(name, npfn, rule, uses, float_only=True, node_name=None):
 
 
 def _sigmoid_np(a):
-    # exp of -|a| never overflows; the two branches give the same value exactly.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    if a.dtype.kind == "c":
+        return 1 / (1 + np.exp(-a))
+    # 1 / (1 + exp(-a)) in place: where exp(-a) overflows the value is 0 (below every float's
+    # tiniest), and the relative error stays at a few ulp on both sides (np.where cost twice as much).
+    r = np.array(a, dtype=np.float32 if a.dtype.itemsize < 4 else a.dtype)
+    np.negative(r, out=r)
+    with np.errstate(over="ignore"):
+        np.exp(r, out=r)
+    r += 1.0
+    np.reciprocal(r, out=r)
+    return r.astype(a.dtype, copy=False)
 
 
 def _erf_np(a):
@@ -402,7 +418,8 @@ def _zero_rule(g, x, y):
 
 
 neg = _unary("neg", np.negative, lambda g, x, y: neg(g), "", float_only=False)
-abs = _unary("abs", np.abs, lambda g, x, y: mul(g, sign(x)), "x", float_only=False)
+abs = _unary("abs", np.abs, lambda g, x, y: _complex_abs_rule(g, x) if x._data.dtype.kind == "c" else mul(g, sign(x)),
+             "x", float_only=False)
 exp = _unary("exp", np.exp, lambda g, x, y: mul(g, y), "y")
 exp2 = _unary("exp2", np.exp2, lambda g, x, y: mul(g, mul(y, _LN2)), "y")
 log = _unary("log", np.log, lambda g, x, y: div(g, x), "x")
@@ -427,13 +444,14 @@ asinh = _unary("asinh", np.arcsinh, lambda g, x, y: div(g, sqrt(add(mul(x, x), 1
 acosh = _unary("acosh", np.arccosh, lambda g, x, y: div(g, sqrt(sub(mul(x, x), 1.0))), "x")
 atanh = _unary("atanh", np.arctanh, lambda g, x, y: div(g, rsub(mul(x, x), 1.0)), "x")
 sigmoid = _unary("sigmoid", _sigmoid_np, lambda g, x, y: mul(g, mul(y, rsub(y, 1.0))), "y")
-erf = _unary("erf", _erf_np, lambda g, x, y: mul(g, mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)), "x")
+erf = _unary("erf", _erf_np, lambda g, x, y: mul(g, mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)), "x",
+             complex_ok=False)
 reciprocal = _unary("reciprocal", np.reciprocal, lambda g, x, y: mul(g, neg(mul(y, y))), "y")
-sign = _unary("sign", np.sign, _zero_rule, "", float_only=False)
-floor = _unary("floor", np.floor, _zero_rule, "", float_only=False)
-ceil = _unary("ceil", np.ceil, _zero_rule, "", float_only=False)
-trunc = _unary("trunc", np.trunc, _zero_rule, "", float_only=False)
-frac = _unary("frac", lambda a: a - np.trunc(a), lambda g, x, y: g, "")
+sign = _unary("sign", np.sign, _zero_rule, "", float_only=False, complex_ok=False)
+floor = _unary("floor", np.floor, _zero_rule, "", float_only=False, complex_ok=False)
+ceil = _unary("ceil", np.ceil, _zero_rule, "", float_only=False, complex_ok=False)
+trunc = _unary("trunc", np.trunc, _zero_rule, "", float_only=False, complex_ok=False)
+frac = _unary("frac", lambda a: a - np.trunc(a), lambda g, x, y: g, "", complex_ok=False)
 arcsin, arccos, arctan, negative, absolute, fix = asin, acos, atan, neg, abs, trunc
 
 
@@ -461,6 +479,7 @@ def erfinv(input):
 
 def round(input, decimals=0):
     x = input
+    _no_complex("round", x)
     if decimals:
         t = out(np.round(x._data, decimals))
     else:
@@ -473,6 +492,7 @@ def round(input, decimals=0):
 def relu(input):
     x = input
     a = x._data
+    _no_complex("relu", a)
     t = out(np.maximum(a, 0) if a.dtype.kind != "b" else a.copy())
     if _gm.enabled and x._rg:
         _rec(t, "ReluBackward0", lambda g: (mul(g, out(t._data > 0)),), (x,), (t,))
@@ -482,6 +502,7 @@ def relu(input):
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
     x = input
+    _no_complex("clamp", x)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -532,9 +553,11 @@ def xlogy(a, b):
 
 # -- comparison and logic (no gradient) -------------------------------------------------------------
 
-def _compare(name, fn):
+def _compare(name, fn, ordered=True):
     def op(input, other):
         x, y, ta, tb = prep(input, other, name)
+        if ordered:
+            _no_complex(name, x)
         try:
             return out(fn(x, y))
         except ValueError:
@@ -543,8 +566,8 @@ def _compare(name, fn):
     return op
 
 
-eq = _compare("eq", np.equal)
-ne = _compare("ne", np.not_equal)
+eq = _compare("eq", np.equal, ordered=False)
+ne = _compare("ne", np.not_equal, ordered=False)
 lt = _compare("lt", np.less)
 le = _compare("le", np.less_equal)
 gt = _compare("gt", np.greater)

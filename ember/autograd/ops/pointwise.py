@@ -220,6 +220,9 @@ def sgn(input):
     """The sign of each element (``sign`` for real tensors; a bool tensor is its own sign)."""
     if input._data.dtype == np.bool_:
         return out(input._data.copy())
+    if input._data.dtype.kind == "c":
+        from .complex_numbers import sgn as complex_sgn
+        return complex_sgn(input)
     return sign(input)
 
 

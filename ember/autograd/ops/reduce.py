@@ -12,6 +12,7 @@ from ...backend import dtypes as _dt
 from .. import grad_mode
 from ..node import record as _rec
 from ..tensor import Tensor
+from .complex_numbers import no_complex as _no_complex
 from ._util import out, dims_tuple, wrap_dim, to_tensor
 from .elementwise import mul, div, sub, exp, log, sqrt, abs as _abs, pow as _pow, sign, where, add, neg, expand_to
 
@@ -65,7 +66,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     a = x._data
     if dtype is not None:
         a = a.astype(_dt.to_dtype(dtype).numpy)
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_dt.from_numpy(a.dtype).name.capitalize()}")
     axes = _axes(dim, x)
@@ -152,10 +153,12 @@ def _evenly(x, t, axes, keepdim, g):
 
 
 def amax(input, dim=(), keepdim=False):
+    _no_complex("amax", input)
     return _amaxmin(input, dim, keepdim, np.max, "AmaxBackward0")
 
 
 def amin(input, dim=(), keepdim=False):
+    _no_complex("amin", input)
     return _amaxmin(input, dim, keepdim, np.min, "AminBackward0")
 
 
@@ -172,10 +175,12 @@ def _amaxmin(x, dim, keepdim, fn, name):
 
 def max(input, dim=None, keepdim=False, *, other=None):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise."""
+    _no_complex("max", input)
     return _max_min(input, dim, keepdim, True, other)
 
 
 def min(input, dim=None, keepdim=False, *, other=None):
+    _no_complex("min", input)
     return _max_min(input, dim, keepdim, False, other)
 
 
@@ -213,6 +218,7 @@ def _max_min(x, dim, keepdim, is_max, other):
 
 
 def argmax(input, dim=None, keepdim=False):
+    _no_complex("argmax", input)
     a = input._data
     if dim is None:
         r = np.argmax(a)
@@ -221,6 +227,7 @@ def argmax(input, dim=None, keepdim=False):
 
 
 def argmin(input, dim=None, keepdim=False):
+    _no_complex("argmin", input)
     a = input._data
     if dim is None:
         r = np.argmin(a)
@@ -271,6 +278,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         p = 2
     if p == "nuc":
         raise NotImplementedError("norm(p='nuc') is not supported by ember")
+    if x._data.dtype.kind == "c":
+        return norm(_abs(x), p, dim, keepdim)   # a norm depends on the moduli only
     axes = _axes(dim, x)
     if p == 2:
         a = x._data
@@ -386,6 +395,7 @@ def count_nonzero(input, dim=None):
 # -- sorting ----------------------------------------------------------------------------------------------
 
 def sort(input, dim=-1, descending=False, stable=False):
+    _no_complex("sort", input)
     x = input
     a = x._data
     if a.ndim == 0:
@@ -405,6 +415,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
+    _no_complex("topk", input)
     x = input
     a = x._data
     axis = wrap_dim(dim, a.ndim)
