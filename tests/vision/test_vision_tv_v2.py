@@ -188,3 +188,61 @@ def test_v2_kernels_match_torchvision(case):
     got = out._data
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_detection_resizes_and_zoom_out():
+    img, target = sample()
+    ember.manual_seed(1)
+    out_img, out_target = v2.RandomShortestSize([4, 6], max_size=9)(img, target)
+    assert min(out_img.shape[-2:]) in (4, 5, 6) and max(out_img.shape[-2:]) <= 9
+    assert out_target["boxes"].canvas_size == tuple(out_img.shape[-2:])
+    assert out_target["masks"].shape == out_img.shape[-2:]
+    ember.manual_seed(2)
+    sizes = {min(v2.RandomResize(3, 7)(img).shape[-2:]) for _ in range(60)}
+    assert sizes == {3, 4, 5, 6}
+    ember.manual_seed(3)
+    jittered = v2.ScaleJitter((20, 16), scale_range=(0.5, 0.5))(img)
+    assert tuple(jittered.shape[-2:]) == (8, 10)  # min(16 / 8, 20 / 10) * 0.5 = 1
+    ember.manual_seed(4)
+    z_img, z_target = v2.RandomZoomOut(fill=7, side_range=(2.0, 2.0), p=1.0)(img, target)
+    assert tuple(z_img.shape[-2:]) == (16, 20)
+    left, top = (z_target["boxes"].numpy()[0, :2] - np.array([1.0, 2.0])).astype(int)
+    np.testing.assert_array_equal(z_img.numpy()[:, top:top + 8, left:left + 10], img.numpy())
+    assert (z_img.numpy() == 7).sum() == 3 * (16 * 20 - 8 * 10) + (img.numpy() == 7).sum()
+    assert (z_target["masks"].numpy() == 0).sum() >= 16 * 20 - 8 * 10  # masks filled with 0
+
+
+def test_box_utilities_and_sanitize():
+    boxes = tv_tensors.BoundingBoxes([[-2.0, 1.0, 4.0, 12.0], [1.0, 1.0, 1.5, 6.0],
+                                      [2.0, 2.0, 6.0, 6.0]], format="XYXY", canvas_size=(8, 10))
+    clamped = v2.ClampBoundingBoxes()(boxes)
+    assert clamped.tolist()[0] == [0.0, 1.0, 4.0, 8.0]
+    cxcywh = v2.ConvertBoundingBoxFormat("CXCYWH")(boxes)
+    assert cxcywh.format.name == "CXCYWH" and cxcywh.tolist()[2] == [4.0, 4.0, 4.0, 4.0]
+    masks = tv_tensors.Mask(ember.zeros(3, 8, 10))
+    labels = ember.tensor([5, 6, 7])
+    out = v2.SanitizeBoundingBoxes()({"boxes": boxes, "masks": masks, "labels": labels})
+    # Box 0 leaves the canvas and box 1 is 0.5 wide: only box 2 and its mask and label stay.
+    assert out["boxes"].tolist() == [[2.0, 2.0, 6.0, 6.0]] and out["labels"].tolist() == [7]
+    assert out["masks"].shape == (1, 8, 10) and type(out["masks"]) is tv_tensors.Mask
+
+
+def test_photometric_distort_jpeg_subsample_and_autoaugment():
+    img, target = sample()
+    ember.manual_seed(5)
+    out = v2.RandomPhotometricDistort(p=1.0)(img, target)
+    assert type(out[0]) is tv_tensors.Image and out[1]["masks"] is target["masks"]
+    assert not np.array_equal(out[0].numpy(), img.numpy())
+    ember.manual_seed(6)
+    jpeg = v2.JPEG((50, 60))(img)
+    assert type(jpeg) is tv_tensors.Image and jpeg.shape == img.shape
+    video = tv_tensors.Video(ember.from_numpy(np.arange(6 * 24, dtype=np.uint8).reshape(6, 3, 2, 4)))
+    sub = v2.UniformTemporalSubsample(3)(video)
+    assert type(sub) is tv_tensors.Video and sub.numpy()[:, 0, 0, 0].tolist() == [0, 48, 120]
+    for t in (v2.AutoAugment(), v2.RandAugment(), v2.TrivialAugmentWide(), v2.AugMix()):
+        a, b = t(img, target)
+        assert type(a) is tv_tensors.Image and b["masks"] is target["masks"]
+    assert v2.AutoAugment(v2.AutoAugmentPolicy.SVHN).policy is v2.AutoAugmentPolicy.SVHN
+    assert v2.has_all([img, target["boxes"]], tv_tensors.Image, tv_tensors.BoundingBoxes)
+    assert not v2.has_any([img], tv_tensors.Mask)
+    assert v2.check_type(img, (lambda x: x.ndim == 3,))

@@ -14,9 +14,12 @@ transforming each part by its :mod:`ember.vision.tv_tensors` kind.
 """
 from ember.vision.transforms.functional import InterpolationMode
 from ember.vision.transforms.v2 import functional
-from ember.vision.transforms.v2._transform import Transform, has_any, query_chw, query_size
+from ember.vision.transforms.v2._detection import *  # noqa: F401,F403
+from ember.vision.transforms.v2._detection import __all__ as _more
+from ember.vision.transforms.v2._transform import (Transform, check_type, get_bounding_boxes,
+                                                   has_all, has_any, query_chw, query_size)
 from ember.vision.transforms.v2._transforms import *  # noqa: F401,F403
 from ember.vision.transforms.v2._transforms import __all__ as _names
 
-__all__ = ["InterpolationMode", "functional", "Transform", "has_any", "query_chw",
-           "query_size"] + list(_names)
+__all__ = ["InterpolationMode", "functional", "Transform", "check_type", "has_any", "has_all",
+           "query_chw", "query_size", "get_bounding_boxes"] + list(_names) + list(_more)

@@ -18,7 +18,8 @@ import ember
 from ember.vision import tv_tensors
 from ember.vision._pil import is_pil_image
 
-__all__ = ["Transform", "tree_flatten", "has_any", "query_size", "query_chw"]
+__all__ = ["Transform", "tree_flatten", "check_type", "has_any", "has_all", "query_size",
+           "query_chw", "get_bounding_boxes"]
 
 
 def tree_flatten(tree):
@@ -51,9 +52,28 @@ def _is_image_like(x):
     return is_pil_image(x) or isinstance(x, (tv_tensors.Image, tv_tensors.Video))
 
 
-def has_any(flat_inputs, *types):
-    """Whether any input is an instance of one of ``types`` (PIL's Image class included)."""
-    return any(isinstance(x, types) for x in flat_inputs)
+def check_type(obj, types_or_checks):
+    """Whether ``obj`` is an instance of one of the types or passes one of the checks
+    (callables returning a bool)."""
+    return any(isinstance(obj, t) if isinstance(t, type) else t(obj) for t in types_or_checks)
+
+
+def has_any(flat_inputs, *types_or_checks):
+    """Whether some input passes :func:`check_type`."""
+    return any(check_type(x, types_or_checks) for x in flat_inputs)
+
+
+def has_all(flat_inputs, *types_or_checks):
+    """Whether every type or check is met by some input."""
+    return all(any(check_type(x, (t,)) for x in flat_inputs) for t in types_or_checks)
+
+
+def get_bounding_boxes(flat_inputs):
+    """The (first) ``tv_tensors.BoundingBoxes`` of the sample."""
+    for x in flat_inputs:
+        if isinstance(x, tv_tensors.BoundingBoxes):
+            return x
+    raise ValueError("No bounding boxes were found in the sample")
 
 
 def query_chw(flat_inputs):
