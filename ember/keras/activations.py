@@ -59,14 +59,6 @@ def hard_sigmoid(x):
     return F.hardsigmoid(x)
 
 
-def hard_silu(x):
-    """``x * relu6(x + 3) / 6`` (Keras 3's ``hard_silu``, also named ``hard_swish``)."""
-    return F.hardswish(x)
-
-
-hard_swish = hard_silu
-
-
 def tanh(x):
     return ops.tanh(x)
 
@@ -181,8 +173,7 @@ def threshold(x, threshold, default_value):
 
 _ACTIVATIONS = {
     "linear": linear, "relu": relu, "relu6": relu6, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,
-    "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu,
-    "hard_swish": hard_swish, "tanh": tanh, "softplus": softplus,
+    "gelu": gelu, "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh, "softplus": softplus,
     "softsign": softsign, "silu": silu, "swish": swish, "mish": mish, "exponential": exponential,
     "softmax": softmax, "log_softmax": log_softmax, "celu": celu, "glu": glu, "hard_shrink": hard_shrink,
     "hard_silu": hard_silu, "hard_swish": hard_swish, "hard_tanh": hard_tanh, "log_sigmoid": log_sigmoid,
