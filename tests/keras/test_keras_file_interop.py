@@ -29,13 +29,25 @@ def _build(K, name):
     if name == "recurrent":
         return K.Sequential([K.Input((5,)), L.Embedding(10, 4), L.LSTM(3, return_sequences=True), L.GRU(3),
                              L.Dense(2)])
+    if name == "conv_variants":
+        return K.Sequential([K.Input((6, 6, 2)), L.SeparableConv2D(3, 3), L.DepthwiseConv2D(2),
+                             L.Conv2DTranspose(2, 3, strides=2), L.UpSampling2D(), L.GlobalAveragePooling2D(),
+                             L.Dense(2)])
+    if name == "nested_shared":
+        inner = K.Sequential([K.Input((4,)), L.Dense(3, activation="relu"), L.Dense(3)])
+        i = K.Input((4,))
+        shared = L.Dense(4)
+        return K.Model(i, inner(L.Multiply()([shared(i), shared(L.Dense(4)(i))])))
+    if name == "sequence_misc":
+        return K.Sequential([K.Input((5, 3)), L.SimpleRNN(4, return_sequences=True), L.TimeDistributed(L.Dense(2)),
+                             L.Permute((2, 1)), L.Conv1D(2, 2, padding="same"), L.Reshape((4,)), L.Dense(1)])
     i = K.Input((5, 6))
     a = L.MultiHeadAttention(2, 3)(i, i)
     a = L.LayerNormalization()(L.Add()([a, i]))
     return K.Model(i, L.Bidirectional(L.LSTM(2))(a))
 
 
-NAMES = ["cnn", "functional", "recurrent", "attention"]
+NAMES = ["cnn", "functional", "recurrent", "attention", "conv_variants", "nested_shared", "sequence_misc"]
 
 
 def _input(model, name):

@@ -110,6 +110,11 @@ _SHAPE_ARGS = {"MultiHeadAttention": ("query_shape", "value_shape", "key_shape")
                "GroupedQueryAttention": ("query_shape", "value_shape", "key_shape")}
 
 
+# Arguments ember's layers report that Keras 3's same-named layer calls otherwise.
+_RENAMED = {cls: {"kernel_constraint": "depthwise_constraint"}
+            for cls in ("DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D")}
+
+
 def export(node):
     """Rewrite (in place) ember's config ``node`` where Keras 3 expects another form; returns ``node``."""
     stack = [node]
@@ -126,5 +131,11 @@ def export(node):
                 build["input_shape"] and all(isinstance(s, list) for s in build["input_shape"]):
             shapes = build["input_shape"]
             item["build_config"] = {"shapes_dict": dict(zip(names, shapes[:len(names)]))}
+        inner = item.get("config")
+        for old, new in _RENAMED.get(item.get("class_name"), {}).items():
+            if isinstance(inner, dict) and old in inner:
+                value = inner.pop(old)
+                if value is not None:
+                    inner.setdefault(new, value)
         stack.extend(item.values())
     return node
