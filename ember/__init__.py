@@ -25,6 +25,8 @@ from .random import (Generator, default_generator, manual_seed, seed, initial_se
                      rand_like, randn_like, randint_like)
 
 half, double, long, short = float16, float64, int64, int16
+from .backend.dtypes import complex64, complex128  # noqa: E402
+cfloat, cdouble = complex64, complex128
 
 # Pointwise ops, in-place forms, constants, dtype info and settings (torch.pi, torch.abs_, torch.finfo ...).
 from .autograd import pointwise_api as _pointwise_api  # noqa: E402
@@ -37,7 +39,7 @@ for _name in ("elementwise", "reduce", "shape", "index", "linalg", "conversion",
               "math", "np", "collections", "grad_mode",
               "scan", "stats", "counting", "distance", "shape_more", "index_more", "strided", "products",
               "torch_linalg", "linalg_decomp", "linalg_more", "inplace_more",
-              "pointwise"):
+              "pointwise", "complex_numbers"):
     globals().pop(_name, None)
 del _name
 # Layout and memory-format constants (after the pops: ``strided`` is also an op module's name).
@@ -48,7 +50,9 @@ __version__ = "0.1.0"
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
          "cuda", "backends", "linalg", "compat", "serialization", "accelerator", "version", "hub", "jit",
          "testing", "multiprocessing", "distributed"}
-_LAZY |= {"amp", "cpu", "func"}
+_LAZY |= {"amp", "cpu", "func", "fft"}
+_SPECTRAL = dict.fromkeys(("stft", "istft"), "_stft") | dict.fromkeys(
+    ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"), "_windows")
 _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype",
               "is_autocast_cpu_enabled", "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
               "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
@@ -95,6 +99,8 @@ def __getattr__(name):
     if name == "vmap":
         from .func import vmap
         return vmap
+    if name in _SPECTRAL:  # stft, istft and the window functions live with ember.fft
+        return getattr(_importlib.import_module(".fft." + _SPECTRAL[name], __name__), name)
     if name == "bfloat16":  # needs ml_dtypes (the bfloat16 extra)
         from .backend.bfloat16 import bfloat16
         return bfloat16()

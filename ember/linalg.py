@@ -19,6 +19,7 @@ from .autograd.ops.linalg_more import (pinv, matrix_rank, lstsq, matrix_power, c
                                        multi_dot, householder_product, tensorinv, tensorsolve, vander, diagonal,
                                        inv_ex, solve_ex)
 from .autograd.ops.linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: F401
+from .autograd.ops.linalg_eig import eig, eigvals  # noqa: F401
 from .autograd.ops.shape_more import cross as _cross
 
 

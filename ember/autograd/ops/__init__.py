@@ -20,3 +20,4 @@ from .products import *  # noqa: F401,F403
 from .torch_linalg import *  # noqa: F401,F403
 from .inplace_more import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
+from .complex_numbers import *  # noqa: F401,F403
