@@ -9,14 +9,13 @@ on first use.
 tensor([-1.3863])
 """
 import math
-from numbers import Number
 
 from ..autograd.tensor import Size
 from ..autograd.ops.elementwise import where as _where
 from ..creation import arange, full_like
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import softplus, broadcast_all, draw, lazy_property, logits_to_probs, probs_to_logits, param_array
+from .utils import BinaryProbs, softplus, broadcast_all, draw, param_array
 
 __all__ = ["Bernoulli"]
 
@@ -26,12 +25,7 @@ def bce_with_logits(logits, target):
     return softplus(logits) - logits * target
 
 
-def one_of(cls_name, probs, logits):
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-
-
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryProbs, ExponentialFamily):
     """Bernoulli distribution over ``{0, 1}`` parameterised by ``probs`` or ``logits``."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -40,21 +34,11 @@ class Bernoulli(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        one_of("Bernoulli", probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = Size() if is_scalar else self._param.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_probs_or_logits(probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expand_params(Bernoulli, batch_shape, ("probs", "logits"), _instance)
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
-        return new
+        return self._expand_binary(Bernoulli, batch_shape, (), _instance)
 
     @property
     def mean(self):
@@ -68,18 +52,6 @@ class Bernoulli(ExponentialFamily):
     @property
     def variance(self):
         return self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)

@@ -16,8 +16,7 @@ from ..autograd.tensor import Size, make
 from ..creation import arange, full
 from . import constraints
 from .distribution import Distribution
-from .utils import lazy_property, logits_to_probs, probs_to_logits, _get_rng
-from .bernoulli import one_of
+from .utils import check_probs_or_logits, lazy_property, logits_to_probs, probs_to_logits, _get_rng
 
 __all__ = ["Categorical"]
 
@@ -42,7 +41,7 @@ class Categorical(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        one_of("Categorical", probs, logits)
+        check_probs_or_logits(probs, logits)
         if probs is not None:
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")

@@ -3,10 +3,9 @@
 >>> import ember
 >>> from ember.distributions import Cauchy
 >>> Cauchy(0.0, 1.0).icdf(ember.tensor(0.75))
-tensor(1.0000)
+tensor(1.)
 """
 import math
-from numbers import Number
 
 from ..autograd.tensor import Size
 from ..creation import full
@@ -26,8 +25,7 @@ class Cauchy(Distribution):
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Cauchy, batch_shape, ("loc", "scale"), _instance)

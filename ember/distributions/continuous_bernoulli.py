@@ -11,21 +11,20 @@ Taylor expansions around 1/2 (the same cut PyTorch makes). ``rsample`` inverts t
 tensor(0.5000)
 """
 import math
-from numbers import Number
 
 from ..autograd.tensor import Size
 from ..autograd.grad_mode import no_grad
 from ..autograd.ops.elementwise import where as _where
 from ..creation import ones_like, zeros_like
 from . import constraints
-from .bernoulli import bce_with_logits, one_of
+from .bernoulli import bce_with_logits
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all, clamp_probs, draw, lazy_property, logits_to_probs, probs_to_logits
+from .utils import BinaryProbs, broadcast_all, clamp_probs, draw, lazy_property, logits_to_probs
 
 __all__ = ["ContinuousBernoulli"]
 
 
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(BinaryProbs, ExponentialFamily):
     """Continuous Bernoulli distribution on the unit interval."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -34,25 +33,18 @@ class ContinuousBernoulli(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
-        one_of("ContinuousBernoulli", probs, logits)
+        self._set_probs_or_logits(probs, logits)
         if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
             # checked before clamping, which would hide values outside [0, 1]
             if validate_args is not None and not bool(self.arg_constraints["probs"].check(self.probs).all()):
                 raise ValueError("The parameter probs has invalid values")
-            self.probs = clamp_probs(self.probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
+            self.probs = self._param = clamp_probs(self.probs)
         self._lims = lims
-        super().__init__(Size() if is_scalar else self._param.size(), validate_args=validate_args)
+        super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expand_params(ContinuousBernoulli, batch_shape, ("probs", "logits"), _instance)
+        new = self._expand_binary(ContinuousBernoulli, batch_shape, (), _instance)
         new._lims = self._lims
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
         return new
 
     def _outside_unstable_region(self):
@@ -92,16 +84,8 @@ class ContinuousBernoulli(ExponentialFamily):
         return _where(self._outside_unstable_region(), var, taylor)
 
     @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
     def probs(self):
         return clamp_probs(logits_to_probs(self.logits, is_binary=True))
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     def sample(self, sample_shape=Size()):
         with no_grad():

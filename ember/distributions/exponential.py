@@ -5,7 +5,6 @@
 >>> Exponential(ember.tensor([2.0])).mean
 tensor([0.5000])
 """
-from numbers import Number
 
 from ..autograd.tensor import Size
 from ..creation import zeros_like
@@ -26,8 +25,7 @@ class Exponential(ExponentialFamily):
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
-        batch_shape = Size() if isinstance(rate, Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Exponential, batch_shape, ("rate",), _instance)

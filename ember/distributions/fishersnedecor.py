@@ -7,7 +7,6 @@
 tensor(1.5000)
 """
 import math
-from numbers import Number
 
 import numpy as np
 
@@ -33,8 +32,7 @@ class FisherSnedecor(Distribution):
         self.df1, self.df2 = broadcast_all(df1, df2)
         self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
         self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
-        scalar = isinstance(df1, Number) and isinstance(df2, Number)
-        super().__init__(Size() if scalar else self.df1.size(), validate_args=validate_args)
+        super().__init__(self.df1.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._expand_params(FisherSnedecor, batch_shape, ("df1", "df2"), _instance)

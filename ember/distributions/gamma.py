@@ -2,16 +2,15 @@
 
 ``rsample`` is differentiable in both parameters. The draw ``x ~ Gamma(a, 1)`` has no closed-form
 reparameterisation, so its derivative in ``a`` is the implicit one (as in PyTorch): holding the CDF level
-``F(x; a)`` fixed gives ``dx/da = -(dF/da) / (dF/dx)``, with ``dF/dx`` the density and ``dF/da`` summed term by term from the
-series of the regularised incomplete gamma function (about 1e-12 relative; PyTorch's approximation is good to
-about 1e-4).
+``F(x; a)`` fixed gives ``dx/da = -(dF/da) / (dF/dx)``, with ``dF/dx`` the density and ``dF/da`` summed term by
+term from the series of the regularised incomplete gamma function (about 1e-12 relative; PyTorch's
+approximation is good to about 1e-4).
 
 >>> import ember
 >>> from ember.distributions import Gamma
 >>> Gamma(ember.tensor([2.0]), ember.tensor([4.0])).mean
 tensor([0.5000])
 """
-from numbers import Number
 
 import numpy as np
 
@@ -83,8 +82,7 @@ class Gamma(ExponentialFamily):
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
-        super().__init__(Size() if scalar else self.concentration.size(), validate_args=validate_args)
+        super().__init__(self.concentration.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Gamma, batch_shape, ("concentration", "rate"), _instance)

@@ -10,11 +10,10 @@ the CDF.
 tensor(0.6321)
 """
 import math
-from numbers import Number
 
 from ..autograd.tensor import Size
 from ..autograd.ops.elementwise import where as _where
-from ..creation import full_like, ones_like, zeros_like
+from ..creation import full_like, ones_like
 from . import constraints
 from .distribution import Distribution
 from .utils import broadcast_all, draw
@@ -30,8 +29,7 @@ class GeneralizedPareto(Distribution):
 
     def __init__(self, loc, scale, concentration, validate_args=None):
         self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
-        scalar = all(isinstance(v, Number) for v in (loc, scale, concentration))
-        super().__init__(Size() if scalar else self.loc.size(), validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(GeneralizedPareto, batch_shape, ("loc", "scale", "concentration"), _instance)

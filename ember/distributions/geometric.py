@@ -6,7 +6,6 @@
 >>> Geometric(probs=ember.tensor(0.5)).log_prob(ember.tensor(1.0)).exp()
 tensor(0.2500)
 """
-from numbers import Number
 
 import numpy as np
 
@@ -15,35 +14,29 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.ops.elementwise import where as _where
 from ..creation import zeros_like
 from . import constraints
-from .bernoulli import bce_with_logits, one_of
+from .bernoulli import bce_with_logits
 from .distribution import Distribution
-from .utils import broadcast_all, draw, lazy_property, logits_to_probs, probs_to_logits
+from .utils import BinaryProbs, broadcast_all, draw
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(BinaryProbs, Distribution):
     """Geometric distribution counting failures before the first success (success probability ``probs``)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        one_of("Geometric", probs, logits)
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        param = self.probs if probs is not None else self.logits
-        batch_shape = Size() if isinstance(param if probs is None else probs, Number) else param.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        self._set_probs_or_logits(probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
         if self._validate_args and probs is not None and not bool((self.probs > 0).all()):
             raise ValueError(f"Expected parameter probs ({type(self.probs).__name__} of shape "
                              f"{tuple(self.probs.shape)}) of distribution {self!r} to be positive but found "
                              f"invalid values:\n{self.probs}")
 
     def expand(self, batch_shape, _instance=None):
-        return self._expand_params(Geometric, batch_shape, ("probs", "logits"), _instance)
+        return self._expand_binary(Geometric, batch_shape, (), _instance)
 
     @property
     def mean(self):
@@ -56,14 +49,6 @@ class Geometric(Distribution):
     @property
     def variance(self):
         return (1.0 / self.probs - 1.0) / self.probs
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)

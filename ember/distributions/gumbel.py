@@ -11,7 +11,6 @@ from numbers import Number
 
 import numpy as np
 
-from ..autograd.tensor import Size
 from ..creation import full_like, ones_like
 from . import constraints
 from .transformed_distribution import TransformedDistribution

@@ -5,8 +5,6 @@
 >>> Laplace(0.0, 1.0).cdf(ember.tensor(0.0))
 tensor(0.5000)
 """
-import math
-from numbers import Number
 
 import numpy as np
 
@@ -27,8 +25,7 @@ class Laplace(Distribution):
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Laplace, batch_shape, ("loc", "scale"), _instance)

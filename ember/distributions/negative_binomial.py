@@ -11,10 +11,9 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.ops.elementwise import where as _where
 from ..creation import zeros_like
 from . import constraints
-from .bernoulli import one_of
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import softplus, broadcast_all, draw, lazy_property, logits_to_probs, probs_to_logits, param_array
+from .utils import BinaryProbs, softplus, draw, lazy_property, param_array
 
 __all__ = ["NegativeBinomial"]
 
@@ -23,7 +22,7 @@ def _logsigmoid(x):
     return -softplus(-x)
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(BinaryProbs, Distribution):
     """Negative binomial distribution (the number of successes before ``total_count`` failures)."""
 
     arg_constraints = {"total_count": constraints.greater_than_eq(0),
@@ -31,20 +30,12 @@ class NegativeBinomial(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        one_of("NegativeBinomial", probs, logits)
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.to(self.probs.dtype)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.to(self.logits.dtype)
-        self._param = self.probs if probs is not None else self.logits
+        (total_count,) = self._set_probs_or_logits(probs, logits, total_count)
+        self.total_count = total_count.to(self._param.dtype)
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._expand_params(NegativeBinomial, batch_shape, ("total_count", "probs", "logits"), _instance)
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
-        return new
+        return self._expand_binary(NegativeBinomial, batch_shape, ("total_count",), _instance)
 
     @property
     def mean(self):
@@ -57,18 +48,6 @@ class NegativeBinomial(Distribution):
     @property
     def variance(self):
         return self.mean / (-self.logits).sigmoid()
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.size()
 
     @lazy_property
     def _gamma(self):

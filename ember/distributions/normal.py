@@ -6,7 +6,6 @@
 tensor(-0.9189)
 """
 import math
-from numbers import Number
 
 from ..autograd.tensor import Size
 from . import constraints
@@ -26,8 +25,7 @@ class Normal(ExponentialFamily):
 
     def __init__(self, loc, scale, validate_args=None):
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.loc.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Normal, batch_shape, ("loc", "scale"), _instance)

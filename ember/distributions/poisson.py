@@ -5,7 +5,6 @@
 >>> Poisson(ember.tensor([2.0])).log_prob(ember.tensor([0.0]))
 tensor([-2.])
 """
-from numbers import Number
 
 from ..autograd.tensor import Size
 from ..autograd.grad_mode import no_grad
@@ -24,8 +23,7 @@ class Poisson(ExponentialFamily):
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
-        batch_shape = Size() if isinstance(rate, Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self.rate.size(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         return self._expand_params(Poisson, batch_shape, ("rate",), _instance)

@@ -8,7 +8,6 @@ freedom; ``rsample`` is ``Z / sqrt(V / df)`` with ``Z`` normal and ``V ~ Chi2(df
 tensor(3.)
 """
 import math
-from numbers import Number
 
 from ..autograd.tensor import Size
 from ..autograd.ops.elementwise import where as _where

@@ -9,9 +9,9 @@ sample returns the very tensor it came from.
 >>> import ember
 >>> from ember.distributions.transforms import ExpTransform, AffineTransform, ComposeTransform
 >>> t = ComposeTransform([AffineTransform(1.0, 2.0), ExpTransform()])
->>> y = t(ember.tensor([0.0]))
+>>> y = t(ember.tensor([0.0], dtype=ember.float64))
 >>> y, t.inv(y)
-(tensor([2.7183]), tensor([0.]))
+(tensor([2.7183], dtype=ember.float64), tensor([0.], dtype=ember.float64))
 """
 import math
 import numbers
@@ -45,6 +45,7 @@ class Transform:
     bijective = False
     domain = constraints.real
     codomain = constraints.real
+    _equal_by_type = False
 
     def __init__(self, cache_size=0):
         if cache_size not in (0, 1):
@@ -87,7 +88,8 @@ class Transform:
         raise NotImplementedError(f"{type(self)}.with_cache is not implemented")
 
     def __eq__(self, other):
-        return self is other
+        # a parameter-free transform equals any other of its type
+        return isinstance(other, type(self)) if self._equal_by_type else self is other
 
     def __ne__(self, other):
         return not self.__eq__(other)
@@ -397,11 +399,7 @@ class ExpTransform(Transform):
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         return x.exp()
@@ -470,11 +468,7 @@ class SigmoidTransform(Transform):
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         return _clipped_sigmoid(x)
@@ -495,11 +489,7 @@ class SoftplusTransform(Transform):
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         return _softplus(x)
@@ -519,11 +509,7 @@ class TanhTransform(Transform):
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         return x.tanh()
@@ -540,11 +526,7 @@ class AbsTransform(Transform):
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         return x.abs()
@@ -676,11 +658,7 @@ class SoftmaxTransform(Transform):
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         probs = (x - x.max(-1, keepdim=True)[0]).exp()
@@ -704,11 +682,7 @@ class StickBreakingTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     @staticmethod
     def _offset(n, like):
@@ -748,11 +722,7 @@ class LowerCholeskyTransform(Transform):
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
@@ -766,11 +736,7 @@ class PositiveDefiniteTransform(Transform):
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
-
-    def __eq__(self, other):
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = Transform.__hash__
+    _equal_by_type = True
 
     def _call(self, x):
         lower = LowerCholeskyTransform()(x)

@@ -65,6 +65,11 @@ def probs_to_logits(probs, is_binary=False):
     return ps.log() - (-ps).log1p() if is_binary else ps.log()
 
 
+def check_probs_or_logits(probs, logits):
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
 class lazy_property:
     """A property computed on first access and then stored on the instance (so ``expand`` can copy it)."""
 
@@ -121,6 +126,9 @@ def sum_rightmost(value, dim):
     return value.reshape(*value.shape[:value.dim() - dim], -1).sum(-1)
 
 
+_sum_rightmost = sum_rightmost  # PyTorch's private name, which some code imports
+
+
 def batch_mv(matrix, vec):
     """Matrix-vector product over broadcast batch dimensions."""
     return (matrix @ vec.unsqueeze(-1)).squeeze(-1)
@@ -140,3 +148,35 @@ def param_array(t, shape):
 
 def to_tensor_like(value, like):
     return value if isinstance(value, Tensor) else as_tensor(value, dtype=like.dtype)
+
+
+class BinaryProbs:
+    """Mixin for families parameterised by the probability of one binary outcome, given as ``probs`` or
+    ``logits``; the other one is derived on first use (and stored, so ``expand`` can carry it)."""
+
+    def _set_probs_or_logits(self, probs, logits, *others):
+        """Store the given one of ``probs`` / ``logits`` (as ``_param`` too), broadcast with ``others``, which
+        are returned."""
+        check_probs_or_logits(probs, logits)
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        values = broadcast_all(*others, value)
+        setattr(self, name, values[-1])
+        self._param = values[-1]
+        return values[:-1]
+
+    def _expand_binary(self, cls, batch_shape, names, _instance):
+        new = self._expand_params(cls, batch_shape, (*names, "probs", "logits"), _instance)
+        new._param = new.probs if "probs" in self.__dict__ else new.logits
+        return new
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.size()

@@ -18,10 +18,10 @@ from numbers import Number
 
 import numpy as np
 
-from ..autograd.tensor import Size, Tensor, make
+from ..autograd.tensor import Size, make
 from ..autograd.ops.pointwise import mvlgamma
 from ..autograd.ops.elementwise import where as _where
-from ..creation import arange, eye, full_like, tensor as _tensor
+from ..creation import arange, full_like, tensor as _tensor
 from ..linalg import cholesky, inv, slogdet
 from . import constraints
 from .chi2 import Chi2

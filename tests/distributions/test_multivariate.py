@@ -10,7 +10,7 @@ import ember.distributions as ED
 import torch.distributions as TD
 from ember.autograd import gradcheck
 
-from .helpers import build, check_samples, compare_grads, compare_methods, tensors
+from .helpers import build, compare_grads, compare_methods, tensors
 
 R = np.random.default_rng(7)
 MATRIX_METHODS = ("log_prob", "entropy", "mean", "variance", "mode", "covariance_matrix", "precision_matrix",

@@ -2,9 +2,9 @@
 
 Three checks: (1) location-scale families give exactly ``loc + scale * eps`` for the standard draw made from the
 same seed, with gradients ``1`` and ``eps``; (2) the implicit Gamma gradient equals the exact one (mpmath,
-30 digits) and PyTorch's ``_standard_gamma_grad`` (an approximation) on the same draws; (3) for every family with rsample, the Monte-Carlo gradient of the
-sample mean matches the gradient of the oracle's analytic mean within five standard errors (estimated from
-independent batches)."""
+30 digits) and PyTorch's ``_standard_gamma_grad`` (an approximation) on the same draws; (3) for every family
+with rsample, the Monte-Carlo gradient of the sample mean matches the gradient of the oracle's analytic mean
+within five standard errors (estimated from independent batches)."""
 import numpy as np
 import pytest
 import torch
