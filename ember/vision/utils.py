@@ -17,7 +17,8 @@ import ember
 from ember.vision._pil import require_pil
 from ember.vision.transforms._color_ops import convert_array_dtype
 
-__all__ = ["make_grid", "save_image", "draw_bounding_boxes", "draw_segmentation_masks"]
+__all__ = ["make_grid", "save_image", "draw_bounding_boxes", "draw_segmentation_masks",
+           "draw_keypoints", "flow_to_image"]
 
 
 def _batch(tensor, who):
@@ -220,3 +221,85 @@ def draw_segmentation_masks(image, masks, alpha=0.8, colors=None):
     out = work * ft(1 - alpha) + painted.astype(work.dtype) * ft(alpha)
     out = np.trunc(out).astype(arr.dtype) if arr.dtype.kind != "f" else out
     return ember.from_numpy(out)
+
+
+def draw_keypoints(image, keypoints, connectivity=None, colors=None, radius=2, width=3,
+                   visibility=None):
+    """Draw ``keypoints`` ``(num_instances, K, 2)`` as discs of ``radius`` (in ``colors``) on an
+    RGB image ``(3, H, W)``, joined by lines of ``width`` for each ``(i, j)`` of
+    ``connectivity`` whose ends are both visible (``visibility`` ``(num_instances, K)``)."""
+    pil = require_pil("draw_keypoints")
+    from PIL import ImageDraw
+    arr = _check_image(image, "draw_keypoints", (3,))
+    points = keypoints._data if isinstance(keypoints, ember.Tensor) else np.asarray(keypoints)
+    if points.ndim != 3:
+        raise ValueError(f"keypoints must be of shape (num_instances, K, 2), got "
+                         f"{points.shape}")
+    vis = (np.ones(points.shape[:-1], dtype=bool) if visibility is None else
+           np.asarray(visibility._data if isinstance(visibility, ember.Tensor) else visibility))
+    if vis.ndim == 3:
+        vis = vis[..., 0]
+    if vis.shape != points.shape[:-1]:
+        raise ValueError(f"keypoints and visibility must have the same dimensionality for "
+                         f"num_instances and K. Got visibility.shape={vis.shape} and "
+                         f"keypoints.shape={points.shape}")
+    pixels = convert_array_dtype(arr, np.uint8) if arr.dtype.kind == "f" else arr
+    canvas = pil.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)))
+    draw = ImageDraw.Draw(canvas)
+    for inst, inst_vis in zip(points.astype(np.int64).tolist(), vis.astype(bool).tolist()):
+        for (x, y), shown in zip(inst, inst_vis):
+            if shown:
+                draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=colors,
+                             outline=None, width=0)
+        for i, j in connectivity or ():
+            if inst_vis[i] and inst_vis[j]:
+                draw.line((tuple(inst[i]), tuple(inst[j])), width=width)
+    out = np.asarray(canvas).transpose(2, 0, 1)
+    if arr.dtype.kind == "f":
+        out = convert_array_dtype(out, arr.dtype)
+    return ember.from_numpy(np.ascontiguousarray(out))
+
+
+def _colour_wheel():
+    # Baker et al. (2007): hue segments red-yellow, yellow-green, green-cyan, cyan-blue,
+    # blue-magenta, magenta-red, each ramping one channel by floor(255 * i / n).
+    segments = [(15, 0, 1, True), (6, 1, 0, False), (4, 1, 2, True), (11, 2, 1, False),
+                (13, 2, 0, True), (6, 0, 2, False)]
+    rows = []
+    for n, full, ramp, rising in segments:
+        ramp_values = np.floor(255 * np.arange(n, dtype=np.float32) / np.float32(n))
+        block = np.zeros((n, 3), dtype=np.float32)
+        block[:, full] = 255
+        block[:, ramp] = ramp_values if rising else 255 - ramp_values
+        rows.append(block)
+    return np.concatenate(rows)
+
+
+def flow_to_image(flow):
+    """An optical flow ``(N, 2, H, W)`` or ``(2, H, W)`` (float32) as uint8 RGB images: the hue
+    is the direction (on the Middlebury colour wheel) and the saturation the length, relative
+    to the longest vector."""
+    if not isinstance(flow, ember.Tensor) or flow.dtype != ember.float32:
+        kind = flow.dtype if isinstance(flow, ember.Tensor) else type(flow).__name__
+        raise ValueError(f"Flow should be of dtype float32, got {kind}.")
+    arr = flow._data
+    batch = arr[None] if arr.ndim == 3 else arr
+    if batch.ndim != 4 or batch.shape[1] != 2:
+        raise ValueError(f"Input flow should have shape (2, H, W) or (N, 2, H, W), got "
+                         f"{arr.shape}.")
+    f32 = np.float32
+    max_norm = np.sqrt((batch ** 2).sum(axis=1)).max()
+    flow_n = batch / (max_norm + np.finfo(np.float32).eps)
+    wheel = _colour_wheel()
+    cols = wheel.shape[0]
+    norm = np.sqrt((flow_n ** 2).sum(axis=1))
+    angle = np.arctan2(-flow_n[:, 1], -flow_n[:, 0]) / f32(np.pi)
+    fk = (angle + f32(1)) / f32(2) * f32(cols - 1)
+    k0 = np.floor(fk).astype(np.int64)
+    k1 = np.where(k0 + 1 == cols, 0, k0 + 1)
+    frac = fk - k0
+    out = np.empty((batch.shape[0], 3) + batch.shape[2:], dtype=np.uint8)
+    for c in range(3):
+        col = (f32(1) - frac) * (wheel[k0, c] / f32(255.0)) + frac * (wheel[k1, c] / f32(255.0))
+        out[:, c] = np.floor(f32(255) * (f32(1) - norm * (f32(1) - col)))
+    return ember.from_numpy(out[0] if arr.ndim == 3 else out)

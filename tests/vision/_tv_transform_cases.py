@@ -23,6 +23,12 @@ def inputs():
         "disp": (rng.standard_normal((1, 9, 11, 2)) * 0.1),
         "boxes": np.array([[1.0, 1.0, 6.0, 5.0], [3.0, 2.0, 9.0, 7.0], [0.0, 0.0, 2.0, 3.0]]),
         "masks": rng.random((2, 8, 10)) < 0.4,
+        "points": np.array([[[3.0, 4.0], [20.0, 10.0], [8.6, 20.2]], [[25.0, 2.0], [1.0, 1.0],
+                                                                      [15.0, 15.0]]]),
+        "points_small": np.array([[[2.0, 2.0], [7.0, 5.0]]]),
+        "vis": np.array([[True, False]]),
+        "flow": rng.standard_normal((2, 7, 9)).astype(np.float32),
+        "flow_batch": rng.standard_normal((2, 2, 5, 6)).astype(np.float32),
     }
 
 
@@ -112,6 +118,12 @@ CASES = [
     ("boxes_labels", "utils", "draw_bounding_boxes", "u8_big", ("boxes",),
      {"labels": ["cat", "dog", "x"], "fill_labels": True, "label_colors": "white"}),
     ("masks_palette", "utils", "draw_segmentation_masks", "u8", ("masks",), {}),
+    ("keypoints", "utils", "draw_keypoints", "u8_big", ("points",),
+     {"connectivity": [(0, 1), (1, 2)], "colors": "red", "radius": 1, "width": 1}),
+    ("keypoints_visibility", "utils", "draw_keypoints", "f32", ("points_small",),
+     {"visibility": "vis", "radius": 2}),
+    ("flow", "utils", "flow_to_image", "flow", (), {}),
+    ("flow_batch", "utils", "flow_to_image", "flow_batch", (), {}),
     ("masks_float_alpha", "utils", "draw_segmentation_masks", "f32", ("masks",),
      {"alpha": 0.35, "colors": ["blue", (250, 10, 10)]}),
 ]

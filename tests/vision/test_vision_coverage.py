@@ -5,8 +5,8 @@ names."""
 from tests.vision import vision_coverage
 
 # Percentages at the last raise, rounded down; raise them as coverage grows.
-FLOORS = {"transforms": 84, "transforms.v2": 68, "transforms.functional": 100,
-          "transforms.v2.functional": 30, "utils": 66, "io": 81, "tv_tensors": 90}
+FLOORS = {"transforms": 100, "transforms.v2": 93, "transforms.functional": 100,
+          "transforms.v2.functional": 89, "utils": 100, "io": 81, "tv_tensors": 90}
 
 
 def test_every_namespace_is_counted_and_exclusions_are_real_torchvision_names():

@@ -30,7 +30,8 @@ def _convert(value, fname):
 def _run(namespace, fname, img, args, kwargs):
     fn = getattr(F if namespace == "F" else utils, fname)
     args = [_convert(a, fname) for a in args]
-    kwargs = {k: InterpolationMode(v) if k == "interpolation" else v for k, v in kwargs.items()}
+    kwargs = {k: InterpolationMode(v) if k == "interpolation" else _convert(v, fname)
+              for k, v in kwargs.items()}
     out = fn(img, *args, **kwargs)
     if isinstance(out, tuple):
         return np.stack([F.pil_to_tensor(o).numpy() if not isinstance(o, ember.Tensor)
