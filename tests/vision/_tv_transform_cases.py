@@ -247,3 +247,26 @@ V2_KERNELS = [
     ("k_hue_image", lambda F, tv, t: F.adjust_hue_image(t(inputs()["u8"].copy()), 0.2)),
     ("k_five_crop_video", lambda F, tv, t: F.five_crop_video(t(_video()), [1, 1])),
 ]
+
+POINTS = np.array([[[1.0, 2.0], [9.0, 7.0], [4.5, 0.0]], [[0.0, 0.0], [10.0, 3.0], [-1.0, 5.0]]])
+
+V2_KERNELS += [
+    ("k_hflip_points", lambda F, tv, t: F.horizontal_flip_keypoints(t(POINTS.copy()), (8, 10))),
+    ("k_vflip_points", lambda F, tv, t: F.vertical_flip_keypoints(t(POINTS.copy()), (8, 10))),
+    ("k_crop_points", lambda F, tv, t: F.crop_keypoints(t(POINTS.copy()), 1, 2, 5, 6)),
+    ("k_resize_points", lambda F, tv, t: F.resize_keypoints(t(POINTS.copy()), [4, 5], (8, 10))),
+    ("k_pad_points", lambda F, tv, t: F.pad_keypoints(t(POINTS.copy()), (8, 10), [1, 2, 3, 4])),
+    ("k_center_crop_points", lambda F, tv, t: F.center_crop_keypoints(t(POINTS.copy()), (8, 10),
+                                                                       [5, 6])),
+    ("k_resized_crop_points", lambda F, tv, t: F.resized_crop_keypoints(
+        t(POINTS.copy()), 1, 2, 5, 6, [10, 12])),
+    ("k_clamp_points", lambda F, tv, t: F.clamp_keypoints(t(POINTS.copy()), (8, 10))),
+    ("k_sanitize_points", lambda F, tv, t: F.sanitize_keypoints(t(POINTS.copy()), (8, 10))),
+    ("k_sanitize_single", lambda F, tv, t: F.sanitize_keypoints(t(POINTS[1].copy()), (8, 10))),
+    ("k_dispatch_hflip_points", lambda F, tv, t: F.horizontal_flip(
+        tv.KeyPoints(t(POINTS.copy()), canvas_size=(8, 10)))),
+    ("k_dispatch_crop_points", lambda F, tv, t: F.crop(
+        tv.KeyPoints(t(POINTS.copy()), canvas_size=(8, 10)), 1, 2, 5, 6)),
+    ("k_dispatch_resize_points", lambda F, tv, t: F.resize(
+        tv.KeyPoints(t(POINTS.copy()), canvas_size=(8, 10)), [16, 20])),
+]

@@ -246,3 +246,14 @@ def test_photometric_distort_jpeg_subsample_and_autoaugment():
     assert v2.has_all([img, target["boxes"]], tv_tensors.Image, tv_tensors.BoundingBoxes)
     assert not v2.has_any([img], tv_tensors.Mask)
     assert v2.check_type(img, (lambda x: x.ndim == 3,))
+
+
+def test_keypoint_transforms():
+    points = tv_tensors.KeyPoints([[1.0, 2.0], [12.0, 3.0], [4.0, -1.0]], canvas_size=(8, 10))
+    labels = ember.tensor([1, 2, 3])
+    assert v2.ClampKeyPoints()(points).tolist() == [[1.0, 2.0], [9.0, 3.0], [4.0, 0.0]]
+    out = v2.SanitizeKeyPoints()({"keypoints": points, "labels": labels})
+    assert out["keypoints"].tolist() == [[1.0, 2.0]] and out["labels"].tolist() == [1]
+    flipped = v2.RandomHorizontalFlip(p=1.0)(points)
+    assert type(flipped) is tv_tensors.KeyPoints and flipped.tolist()[0] == [8.0, 2.0]
+    assert v2.get_keypoints([labels, points]) is points

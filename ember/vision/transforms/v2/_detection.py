@@ -17,7 +17,8 @@ from ember.vision.transforms.v2._transforms import _ImageOnly, _MixBase, _Random
 
 __all__ = ["RandomZoomOut", "RandomShortestSize", "RandomResize", "ScaleJitter",
            "RandomPhotometricDistort", "ClampBoundingBoxes", "ConvertBoundingBoxFormat",
-           "SanitizeBoundingBoxes", "JPEG", "UniformTemporalSubsample", "AutoAugment",
+           "SanitizeBoundingBoxes", "ClampKeyPoints", "SanitizeKeyPoints", "get_keypoints",
+           "JPEG", "UniformTemporalSubsample", "AutoAugment",
            "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "AugMix"]
 
 AutoAugmentPolicy = A1.AutoAugmentPolicy
@@ -196,6 +197,54 @@ class SanitizeBoundingBoxes(Transform):
         for x in flat:
             if x is boxes or any(x is e for e in extra if e is not None) or (
                     isinstance(x, tv_tensors.Mask) and x.ndim >= 3 and x.shape[0] == len(keep)):
+                kept = ember.from_numpy(np.ascontiguousarray(x._data[keep]))
+                x = tv_tensors.wrap(kept, like=x) if isinstance(x, tv_tensors.TVTensor) else kept
+            out.append(x)
+        return rebuild(out)
+
+
+def get_keypoints(flat_inputs):
+    """The (first) ``tv_tensors.KeyPoints`` of the sample."""
+    for x in flat_inputs:
+        if isinstance(x, tv_tensors.KeyPoints):
+            return x
+    raise ValueError("No keypoints were found in the sample")
+
+
+class ClampKeyPoints(Transform):
+    """Clip every keypoint to the pixel grid of its canvas."""
+
+    def _transforms_input(self, inpt):
+        return isinstance(inpt, tv_tensors.KeyPoints)
+
+    def _needs_transform_list(self, flat_inputs):
+        return [self._transforms_input(x) for x in flat_inputs]
+
+    def transform(self, inpt, params):
+        return F.clamp_keypoints(inpt)
+
+
+class SanitizeKeyPoints(Transform):
+    """Drop the keypoints (or groups, for ``(N, K, 2)``) outside their canvas, with the
+    matching labels (found as by :class:`SanitizeBoundingBoxes`)."""
+
+    def __init__(self, labels_getter="default"):
+        self.labels_getter = labels_getter
+
+    def __call__(self, *inputs):
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        labels = None
+        if self.labels_getter is not None:
+            labels = (self.labels_getter(sample) if callable(self.labels_getter)
+                      else _MixBase._labels(self, sample))
+        flat, rebuild = tree_flatten(sample)
+        points = get_keypoints(flat)
+        _, valid = F.sanitize_keypoints(points)
+        keep = valid._data
+        extra = labels if isinstance(labels, (tuple, list)) else (labels,)
+        out = []
+        for x in flat:
+            if x is points or any(x is e for e in extra if e is not None):
                 kept = ember.from_numpy(np.ascontiguousarray(x._data[keep]))
                 x = tv_tensors.wrap(kept, like=x) if isinstance(x, tv_tensors.TVTensor) else kept
             out.append(x)

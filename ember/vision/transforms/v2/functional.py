@@ -17,11 +17,13 @@ from ember.vision.transforms import functional as F1
 from ember.vision.transforms._color_ops import convert_array_dtype, max_value
 from ember.vision.transforms.functional import *  # noqa: F401,F403 (v2 keeps the v1 names)
 from ember.vision.transforms.functional import InterpolationMode
+from ember.vision.transforms.v2 import _keypoints as K
+from ember.vision.transforms.v2._keypoints import *  # noqa: F401,F403
 
 __all__ = list(F1.__all__) + [
     "is_pure_tensor", "to_image", "to_dtype", "horizontal_flip", "vertical_flip",
     "get_size", "get_num_channels", "convert_bounding_box_format", "clamp_bounding_boxes",
-    "grayscale_to_rgb", "permute_channels", "gaussian_noise"]
+    "grayscale_to_rgb", "permute_channels", "gaussian_noise"] + K.__all__
 
 BoxFormat = tv_tensors.BoundingBoxFormat
 
@@ -149,6 +151,16 @@ def _is_mask(inpt):
     return isinstance(inpt, tv_tensors.Mask)
 
 
+def _is_points(inpt):
+    return isinstance(inpt, tv_tensors.KeyPoints)
+
+
+def _points(inpt, out):
+    """Wrap a keypoint kernel's result (points, or ``(points, canvas)``) like ``inpt``."""
+    points, canvas = out if isinstance(out, tuple) else (out, inpt.canvas_size)
+    return tv_tensors.wrap(points, like=inpt, canvas_size=tuple(canvas))
+
+
 def _image_op(op, inpt, *args, **kwargs):
     return _rewrap(op(inpt, *args, **kwargs), inpt)
 
@@ -161,7 +173,9 @@ def _unsupported(name, inpt):
 # -- geometry on every kind -----------------------------------------------------------------
 
 def horizontal_flip(inpt):
-    """Mirror left to right (boxes: ``x -> W - x``)."""
+    """Mirror left to right (boxes: ``x -> W - x``; keypoints ``x -> W - 1 - x``)."""
+    if _is_points(inpt):
+        return _points(inpt, K.horizontal_flip_keypoints(inpt, inpt.canvas_size))
     if _is_boxes(inpt):
         w = inpt.canvas_size[1]
         return _move_boxes(inpt, lambda b: np.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]],
@@ -170,7 +184,9 @@ def horizontal_flip(inpt):
 
 
 def vertical_flip(inpt):
-    """Mirror top to bottom (boxes: ``y -> H - y``)."""
+    """Mirror top to bottom (boxes: ``y -> H - y``; keypoints ``y -> H - 1 - y``)."""
+    if _is_points(inpt):
+        return _points(inpt, K.vertical_flip_keypoints(inpt, inpt.canvas_size))
     if _is_boxes(inpt):
         h = inpt.canvas_size[0]
         return _move_boxes(inpt, lambda b: np.stack([b[:, 0], h - b[:, 3], b[:, 2], h - b[:, 1]],
@@ -182,7 +198,9 @@ hflip, vflip = horizontal_flip, vertical_flip
 
 
 def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
-    """Resize an image (masks with NEAREST; boxes scaled to the new canvas)."""
+    """Resize an image (masks with NEAREST; boxes and keypoints scaled to the new canvas)."""
+    if _is_points(inpt):
+        return _points(inpt, K.resize_keypoints(inpt, size, inpt.canvas_size, max_size))
     if _is_boxes(inpt):
         h, w = inpt.canvas_size
         nh, nw = F1.resized_output_size(h, w, size, max_size)
@@ -195,6 +213,8 @@ def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, 
 
 def crop(inpt, top, left, height, width):
     """The ``height`` x ``width`` region at ``(top, left)`` (boxes shifted and clamped)."""
+    if _is_points(inpt):
+        return _points(inpt, K.crop_keypoints(inpt, top, left, height, width))
     if _is_boxes(inpt):
         return _move_boxes(inpt, lambda b: b - np.array([left, top, left, top]),
                            (height, width))
@@ -203,6 +223,8 @@ def crop(inpt, top, left, height, width):
 
 def center_crop(inpt, output_size):
     """The central ``output_size`` region."""
+    if _is_points(inpt):
+        return _points(inpt, K.center_crop_keypoints(inpt, inpt.canvas_size, output_size))
     if _is_boxes(inpt):
         th, tw = F1._pair(output_size, "output_size")
         h, w = inpt.canvas_size
@@ -221,6 +243,8 @@ def resized_crop(inpt, top, left, height, width, size, interpolation=Interpolati
 def pad(inpt, padding, fill=0, padding_mode="constant"):
     """Pad the borders (boxes shifted onto the larger canvas; masks filled with 0 unless
     ``fill`` says otherwise)."""
+    if _is_points(inpt):
+        return _points(inpt, K.pad_keypoints(inpt, inpt.canvas_size, padding, padding_mode))
     if _is_boxes(inpt):
         if padding_mode != "constant":
             raise ValueError(f"Padding mode '{padding_mode}' is not supported with bounding "
