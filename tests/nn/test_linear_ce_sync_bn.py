@@ -6,7 +6,7 @@ import torch
 
 import ember
 from ember import nn
-from ember.functional.linear_cross_entropy import linear_cross_entropy
+from ember.functional.loss_linear import linear_cross_entropy
 from ember.nn.layers.linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from ember.nn.layers.sync_batchnorm import SyncBatchNorm
 from tests.nn.helpers import assert_close, compare_modules

@@ -12,7 +12,7 @@ ember.Size([])
 """
 import math
 
-from ...functional.linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
+from ...functional.loss_linear import LinearCrossEntropyOptions, linear_cross_entropy
 from ..module import Module
 from .linear import Linear
 

@@ -16,7 +16,7 @@ import dataclasses
 from ..autograd.ops import add, movedim, tensordot
 from .loss import cross_entropy
 
-__all__ = ["linear_cross_entropy", "LinearCrossEntropyOptions"]
+__all__ = ["linear_cross_entropy"]  # the options class is exported by ember.nn
 
 
 @dataclasses.dataclass(frozen=True)
