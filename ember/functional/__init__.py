@@ -28,7 +28,7 @@ from .loss_margin import (kl_div, poisson_nll_loss, gaussian_nll_loss, margin_ra
 import importlib as _importlib
 
 for _name in ("conv", "pooling", "normalization", "padding", "vision", "attention", "upsampling", "conv_3d",
-              "pooling3d", "spatial_transform", "ctc", "shuffle", "fractional_pool"):
+              "pooling3d", "spatial_transform", "ctc", "shuffle", "fractional_pool", "loss_linear"):
     try:
         _mod = _importlib.import_module(f".{_name}", __name__)
     except ImportError as _e:

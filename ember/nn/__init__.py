@@ -50,6 +50,8 @@ _OPTIONAL = {
     "sequence_loss": "CTCLoss AdaptiveLogSoftmaxWithLoss",
     "fractional_pool": "FractionalMaxPool2d FractionalMaxPool3d",
     "legacy": "CrossMapLRN2d Container",
+    "sync_batchnorm": "SyncBatchNorm",
+    "linear_cross_entropy": "LinearCrossEntropyLoss LinearCrossEntropyOptions",
 }
 
 
