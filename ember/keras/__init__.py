@@ -22,6 +22,7 @@ PyTorch-style network).
 from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops,
                optimizers, regularizers, saving, utils)
 from . import random  # noqa: F401
+from . import applications  # noqa: F401
 from . import config, constraints, dtype_policies, mixed_precision, preprocessing, tree  # noqa: F401
 from . import _api
 from ._api import *  # noqa: F401,F403
