@@ -22,15 +22,21 @@ __all__ = ["Categorical"]
 
 
 def sample_categorical(probs, sample_shape):
-    """Indices drawn from the (normalised) last dimension of ``probs``, shape ``sample_shape + batch``."""
+    """Indices drawn from the (normalised) last dimension of ``probs``, shape ``sample_shape + batch``.
+
+    Inverse-CDF sampling for every batch row in one ``searchsorted``: row ``r``'s cumulative probabilities are
+    shifted by ``r`` so that all rows form one increasing sequence.
+    """
     p = np.asarray(probs.detach()._data, dtype=np.float64)
     k = p.shape[-1]
     flat = p.reshape(-1, k)
-    n = int(np.prod(sample_shape, dtype=np.int64))
+    rows = np.arange(flat.shape[0])
     cumulative = np.cumsum(flat, -1)
-    cumulative /= cumulative[:, -1:]
-    u = _get_rng().random((n, flat.shape[0], 1))
-    idx = np.minimum((u > cumulative[None]).sum(-1), k - 1)
+    cumulative = cumulative / cumulative[:, -1:] + rows[:, None]
+    n = int(np.prod(sample_shape, dtype=np.int64))
+    u = _get_rng().random((n, flat.shape[0])) + rows
+    idx = np.searchsorted(cumulative.ravel(), u.ravel(), side="right").reshape(n, -1) - rows * k
+    idx = np.clip(idx, 0, k - 1)
     return make(idx.reshape(tuple(sample_shape) + p.shape[:-1]).astype(np.int64))
 
 

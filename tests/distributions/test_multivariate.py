@@ -242,3 +242,29 @@ def test_categorical_enumerate_support_and_mode():
     np.testing.assert_array_equal(e.mode.numpy(), t.mode.numpy())
     o, u = ED.OneHotCategorical(probs=ember.tensor(probs)), TD.OneHotCategorical(probs=torch.tensor(probs))
     np.testing.assert_array_equal(o.enumerate_support().numpy(), u.enumerate_support().numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, L: m.MultivariateNormal(L.zeros(2, dtype=L.float64),
+                                      covariance_matrix=L.tensor([[1.0, 2.0], [2.0, 1.0]], dtype=L.float64)),
+    lambda m, L: m.MultivariateNormal(L.zeros(2), scale_tril=L.tensor([[1.0, 0.0], [0.5, -1.0]])),
+    lambda m, L: m.Dirichlet(L.tensor([[1.0, -2.0], [1.0, 1.0]])),
+    lambda m, L: m.Categorical(probs=L.tensor([0.5, -0.5, 1.0])),
+    lambda m, L: m.Wishart(L.tensor(3.0), covariance_matrix=L.tensor([[1.0, 0.5], [0.4, 1.0]])),
+    lambda m, L: m.LowRankMultivariateNormal(L.zeros(2), L.ones(2, 1), L.tensor([1.0, -1.0])),
+    lambda m, L: m.Multinomial(3, probs=L.tensor([0.5, -0.1, 0.6])),
+    lambda m, L: m.LKJCholesky(3, L.tensor(-1.0)),
+], ids=["mvn-cov", "mvn-tril", "dirichlet", "categorical", "wishart", "lowrank", "multinomial", "lkj"])
+def test_bad_parameters_give_torch_messages(make):
+    from .helpers import assert_same_value_error
+    assert_same_value_error(lambda: make(ED, ember), lambda: make(TD, torch))
+
+
+def test_values_outside_the_support_give_torch_messages():
+    from .helpers import assert_same_value_error
+    value = np.array([[1.0, 0.0], [0.5, 0.8]])
+    assert_same_value_error(lambda: ED.LKJCholesky(2, ember.tensor(1.0)).log_prob(ember.tensor(value)),
+                            lambda: TD.LKJCholesky(2, torch.tensor(1.0)).log_prob(torch.tensor(value)))
+    counts = np.array([2.0, 2.0])
+    assert_same_value_error(lambda: ED.Multinomial(3, probs=ember.ones(2)).log_prob(ember.tensor(counts)),
+                            lambda: TD.Multinomial(3, probs=torch.ones(2)).log_prob(torch.tensor(counts)))
