@@ -270,3 +270,28 @@ V2_KERNELS += [
     ("k_dispatch_resize_points", lambda F, tv, t: F.resize(
         tv.KeyPoints(t(POINTS.copy()), canvas_size=(8, 10)), [16, 20])),
 ]
+
+V2_KERNELS += [
+    ("k_affine_points", lambda F, tv, t: F.affine_keypoints(
+        t(POINTS.copy()), (8, 10), 20.0, [1.0, -2.0], 1.1, [5.0, 3.0])),
+    ("k_rotate_points", lambda F, tv, t: F.rotate_keypoints(t(POINTS.copy()), (8, 10), 30.0)),
+    ("k_rotate_points_expand", lambda F, tv, t: F.rotate_keypoints(
+        t(POINTS.copy()), (8, 10), -45.0, expand=True)),
+    ("k_rotate_points_center", lambda F, tv, t: F.rotate_keypoints(
+        t(POINTS.copy()), (8, 10), 17.0, center=[3.0, 2.0])),
+    ("k_perspective_points", lambda F, tv, t: F.perspective_keypoints(
+        t(POINTS.copy()), (8, 10), SQUARE, BENT)),
+    ("k_affine_boxes", lambda F, tv, t: F.affine_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYXY, (8, 10), 20.0, [1.0, -2.0], 1.1, [5.0, 3.0])),
+    ("k_rotate_boxes", lambda F, tv, t: F.rotate_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYXY, (8, 10), 30.0)),
+    ("k_rotate_boxes_expand", lambda F, tv, t: F.rotate_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYWH, (8, 10), -45.0, expand=True)),
+    ("k_perspective_boxes", lambda F, tv, t: F.perspective_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYXY, (8, 10), SQUARE, BENT)),
+    ("k_dispatch_rotate_boxes", lambda F, tv, t: F.rotate(
+        tv.BoundingBoxes(t(BOXES.copy()), format="XYXY", canvas_size=(8, 10)), 30.0,
+        expand=True)),
+    ("k_dispatch_affine_points", lambda F, tv, t: F.affine(
+        tv.KeyPoints(t(POINTS.copy()), canvas_size=(8, 10)), 10.0, [0, 1], 0.9, [0.0, 0.0])),
+]

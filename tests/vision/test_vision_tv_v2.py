@@ -169,7 +169,7 @@ def test_tv_tensors_construction_and_wrap():
     with pytest.raises(ValueError, match=r"expected data of shape \(N, 4\)"):
         tv_tensors.BoundingBoxes([[1, 2, 3]], format="XYXY", canvas_size=(5, 5))
     with pytest.raises(TypeError, match="BoundingBoxes inputs are not supported yet"):
-        F.rotate(boxes, 10.0)
+        F.elastic_transform(boxes, ember.zeros(1, 5, 5, 2))
 
 
 @pytest.mark.parametrize("case", V2_KERNELS, ids=[c[0] for c in V2_KERNELS])

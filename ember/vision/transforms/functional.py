@@ -442,6 +442,20 @@ def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.
                            fill=fill))
 
 
+def expanded_size(linear, h, w):
+    """``(height, width)`` of the smallest canvas holding an ``h`` x ``w`` image moved by the
+    2x2 ``linear`` map (about its centre)."""
+    corners = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], dtype=np.float64).T * 0.5
+    # Shifted to image coordinates before rounding, so a half-pixel corner of an odd size
+    # does not round outwards.
+    moved = linear @ corners + np.array([[w / 2], [h / 2]])
+    tol = 1e-4
+    hi = np.ceil(np.trunc(moved.max(axis=1) / tol) * tol)
+    lo = np.floor(np.trunc(moved.min(axis=1) / tol) * tol)
+    ow, oh = (int(v) for v in hi - lo)
+    return oh, ow
+
+
 def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
            fill=None):
     """Rotate ``img`` by ``angle`` degrees *counter-clockwise* about ``center`` (default the
@@ -455,14 +469,7 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
     h, w = arr.shape[-2:]
     out_size = out_center = None
     if expand:
-        corners = np.array([[-w, -h], [w, -h], [w, h], [-w, h]], dtype=np.float64).T * 0.5
-        # Shifted to image coordinates before rounding, so a half-pixel corner of an odd
-        # size does not round outwards.
-        moved = linear @ corners + np.array([[w / 2], [h / 2]])
-        tol = 1e-4
-        hi = np.ceil(np.trunc(moved.max(axis=1) / tol) * tol)
-        lo = np.floor(np.trunc(moved.min(axis=1) / tol) * tol)
-        ow, oh = (int(v) for v in hi - lo)
+        oh, ow = expanded_size(linear, h, w)
         out_size, out_center = (oh, ow), (ow / 2, oh / 2)
         center = None
     return back(warp_array(arr, linear, t, center=center, out_size=out_size,

@@ -19,11 +19,13 @@ from ember.vision.transforms.functional import *  # noqa: F401,F403 (v2 keeps th
 from ember.vision.transforms.functional import InterpolationMode
 from ember.vision.transforms.v2 import _keypoints as K
 from ember.vision.transforms.v2._keypoints import *  # noqa: F401,F403
+from ember.vision.transforms.v2 import _warp_points as W
+from ember.vision.transforms.v2._warp_points import *  # noqa: F401,F403
 
 __all__ = list(F1.__all__) + [
     "is_pure_tensor", "to_image", "to_dtype", "horizontal_flip", "vertical_flip",
     "get_size", "get_num_channels", "convert_bounding_box_format", "clamp_bounding_boxes",
-    "grayscale_to_rgb", "permute_channels", "gaussian_noise"] + K.__all__
+    "grayscale_to_rgb", "permute_channels", "gaussian_noise"] + K.__all__ + W.__all__
 
 BoxFormat = tv_tensors.BoundingBoxFormat
 
@@ -268,10 +270,51 @@ def _image_or_mask(name, op):
     return fn
 
 
-rotate = _image_or_mask("rotate", F1.rotate)
-affine = _image_or_mask("affine", F1.affine)
-perspective = _image_or_mask("perspective", F1.perspective)
+_rotate_image = _image_or_mask("rotate", F1.rotate)
+_affine_image = _image_or_mask("affine", F1.affine)
+_perspective_image = _image_or_mask("perspective", F1.perspective)
 elastic = elastic_transform = _image_or_mask("elastic_transform", F1.elastic_transform)
+
+
+def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
+           fill=None):
+    """v1's rotate for images (masks NEAREST); boxes and keypoints are moved with it."""
+    if _is_points(inpt):
+        return _points(inpt, W.rotate_keypoints(inpt, inpt.canvas_size, angle, expand, center))
+    if _is_boxes(inpt):
+        boxes, canvas = W.rotate_bounding_boxes(inpt, inpt.format, inpt.canvas_size, angle,
+                                                expand, center, inpt.clamping_mode)
+        return tv_tensors.wrap(boxes, like=inpt, canvas_size=canvas)
+    return _rotate_image(inpt, angle, interpolation=interpolation, expand=expand,
+                         center=center, fill=fill)
+
+
+def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
+           fill=None, center=None):
+    """v1's affine for images (masks NEAREST); boxes and keypoints are moved with it."""
+    if _is_points(inpt):
+        return _points(inpt, W.affine_keypoints(inpt, inpt.canvas_size, angle, translate, scale,
+                                                shear, center))
+    if _is_boxes(inpt):
+        return tv_tensors.wrap(W.affine_bounding_boxes(
+            inpt, inpt.format, inpt.canvas_size, angle, translate, scale, shear, center,
+            inpt.clamping_mode), like=inpt)
+    return _affine_image(inpt, angle, translate, scale, shear, interpolation=interpolation,
+                         fill=fill, center=center)
+
+
+def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
+                fill=None):
+    """v1's perspective for images (masks NEAREST); boxes and keypoints are moved with it."""
+    if _is_points(inpt):
+        return _points(inpt, W.perspective_keypoints(inpt, inpt.canvas_size, startpoints,
+                                                     endpoints))
+    if _is_boxes(inpt):
+        return tv_tensors.wrap(W.perspective_bounding_boxes(
+            inpt, inpt.format, inpt.canvas_size, startpoints, endpoints,
+            clamping_mode=inpt.clamping_mode), like=inpt)
+    return _perspective_image(inpt, startpoints, endpoints, interpolation=interpolation,
+                              fill=fill)
 
 
 # -- images only ----------------------------------------------------------------------------
