@@ -1,4 +1,4 @@
-"""``HalfNormal(scale)`` and ``HalfCauchy(scale)``: ``|X|`` for ``X`` centred Normal or Cauchy.
+"""``HalfNormal(scale)``: ``|X|`` for ``X ~ Normal(0, scale)``, and the folding shared with ``HalfCauchy``.
 
 The density is twice the base density on ``x >= 0`` (``-inf`` log-density below zero).
 
@@ -12,16 +12,15 @@ import math
 from ..autograd.ops.elementwise import where as _where
 from ..creation import full_like, zeros_like
 from . import constraints
-from .cauchy import Cauchy
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
 from .utils import to_tensor_like
 
-__all__ = ["HalfNormal", "HalfCauchy"]
+__all__ = ["HalfNormal"]
 
 
-class _Folded(TransformedDistribution):
+class Folded(TransformedDistribution):
     """Shared behaviour of the folded (half) distributions."""
 
     arg_constraints = {"scale": constraints.positive}
@@ -58,7 +57,7 @@ class _Folded(TransformedDistribution):
         return self.base_dist.entropy() - math.log(2)
 
 
-class HalfNormal(_Folded):
+class HalfNormal(Folded):
     """Half-normal distribution: ``|X|`` with ``X ~ Normal(0, scale)``."""
 
     def __init__(self, scale, validate_args=None):
@@ -74,21 +73,3 @@ class HalfNormal(_Folded):
     @property
     def variance(self):
         return self.scale.pow(2) * (1 - 2 / math.pi)
-
-
-class HalfCauchy(_Folded):
-    """Half-Cauchy distribution: ``|X|`` with ``X ~ Cauchy(0, scale)``."""
-
-    def __init__(self, scale, validate_args=None):
-        self._fold(Cauchy(0, scale, validate_args=False), validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return super().expand(batch_shape, _instance=self._get_checked_instance(HalfCauchy, _instance))
-
-    @property
-    def mean(self):
-        return full_like(self.scale, math.inf)
-
-    @property
-    def variance(self):
-        return full_like(self.scale, math.inf)

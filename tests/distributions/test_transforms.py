@@ -201,3 +201,13 @@ def test_registries_map_onto_the_constraint_like_torch(registry, case):
 def test_unregistered_constraint_raises():
     with pytest.raises(NotImplementedError, match="Cannot transform"):
         ED.biject_to(EC.boolean)
+
+
+def test_every_torch_distributions_module_exists_in_ember():
+    import importlib
+    import pkgutil
+    for info in pkgutil.iter_modules(TD.__path__):
+        module = importlib.import_module("ember.distributions." + info.name)
+        theirs = importlib.import_module("torch.distributions." + info.name)
+        for name in getattr(theirs, "__all__", []):
+            assert hasattr(module, name), f"ember.distributions.{info.name} lacks {name}"
