@@ -21,8 +21,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, Size
 from ..autograd.ops.shape import cat as _cat, stack as _stack
-from ..creation import eye as _eye, full_like as _full_like, zeros_like as _zeros_like
-from ..functional.padding import pad as _pad
+from ..creation import eye as _eye, full as _full, full_like as _full_like, zeros_like as _zeros_like
 from . import constraints
 from .utils import lazy_property, softplus as _softplus, sum_rightmost, tril_matrix_to_vec, vec_to_tril_matrix
 
@@ -33,6 +32,12 @@ __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform"
            "Transform", "identity_transform"]
 
 
+
+
+def _pad_ones(x, before):
+    """``x`` with a column of ones before (``before=True``) or after its last dimension."""
+    ones = _full((*x.shape[:-1], 1), 1.0, dtype=x.dtype)
+    return _cat([ones, x] if before else [x, ones], -1)
 
 
 def _broadcast_shapes(*shapes):
@@ -618,11 +623,11 @@ class CorrCholeskyTransform(Transform):
         r = vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
         remaining = (1 - r ** 2).sqrt().cumprod(-1)
         r = r + _eye(r.shape[-1], dtype=r.dtype)
-        return r * _pad(remaining[..., :-1], (1, 0), value=1.0)
+        return r * _pad_ones(remaining[..., :-1], before=True)
 
     def _inverse(self, y):
         left = 1 - (y * y).cumsum(-1)
-        left = _pad(left[..., :-1], (1, 0), value=1.0)
+        left = _pad_ones(left[..., :-1], before=True)
         t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(left, diag=-1).sqrt()
         return (t.log1p() - (-t).log1p()) / 2
 
@@ -691,7 +696,7 @@ class StickBreakingTransform(Transform):
     def _call(self, x):
         z = _clipped_sigmoid(x - self._offset(x.shape[-1], x).log())
         left = (1 - z).cumprod(-1)
-        return _pad(z, (0, 1), value=1.0) * _pad(left, (1, 0), value=1.0)
+        return _pad_ones(z, before=False) * _pad_ones(left, before=True)
 
     def _inverse(self, y):
         y_crop = y[..., :-1]
