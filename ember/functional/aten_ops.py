@@ -1,6 +1,7 @@
 """ATen-level ops that PyTorch exposes as ``torch.<name>``: the ``native_*`` normalizations and dropout
 (which also return their saved statistics or mask), ``convolution`` (every conv in one signature),
-``embedding_bag`` with its four outputs, and ``empty_permuted``.
+``embedding_bag`` with its four outputs, ``embedding_renorm_``, ``grid_sampler`` (integer mode codes)
+and ``affine_grid_generator``, and ``empty_permuted``.
 
 * ``native_layer_norm(x, normalized_shape, w, b, eps) -> (y, mean, rstd)``, ``mean`` / ``rstd`` shaped
   ``x.shape[:-k] + (1,) * k``, ``rstd = 1 / sqrt(var + eps)`` (biased variance).
@@ -24,7 +25,8 @@ from .embedding import embedding_bag as _embedding_bag
 from .normalization import batch_norm as _batch_norm, group_norm as _group_norm, layer_norm as _layer_norm
 
 __all__ = ["native_layer_norm", "native_batch_norm", "native_group_norm", "native_dropout", "convolution",
-           "embedding_bag", "empty_permuted"]
+           "embedding_bag", "empty_permuted", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
+           "affine_grid_generator", "embedding_renorm_", "batch_norm_update_stats"]
 
 
 def _stats(x, dims, eps, keepdim):
@@ -149,3 +151,64 @@ def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=Non
     out = base.permute(*[int(i) for i in inverse])
     return out.requires_grad_(requires_grad) if requires_grad else out
 
+
+
+_INTERPOLATION = {0: "bilinear", 1: "nearest", 2: "bicubic"}
+_PADDING = {0: "zeros", 1: "border", 2: "reflection"}
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """:func:`ember.nn.functional.grid_sample` with ATen's integer codes: interpolation 0 bilinear,
+    1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection."""
+    from .spatial_transform import grid_sample
+    try:
+        mode, pad = _INTERPOLATION[int(interpolation_mode)], _PADDING[int(padding_mode)]
+    except KeyError:
+        raise RuntimeError(f"grid_sampler: interpolation_mode must be 0, 1 or 2 and padding_mode 0, 1 or 2, got "
+                           f"{interpolation_mode} and {padding_mode}") from None
+    return grid_sample(input, grid, mode=mode, padding_mode=pad, align_corners=bool(align_corners))
+
+
+def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    if input.ndim != 4:
+        raise RuntimeError(f"grid_sampler_2d: expected a 4-D input, got {input.ndim}-D")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
+def grid_sampler_3d(input, grid, interpolation_mode, padding_mode, align_corners):
+    if input.ndim != 5:
+        raise RuntimeError(f"grid_sampler_3d: expected a 5-D input, got {input.ndim}-D")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+
+
+def affine_grid_generator(theta, size, align_corners):
+    """:func:`ember.nn.functional.affine_grid` (``align_corners`` required, as in ATen)."""
+    from .spatial_transform import affine_grid
+    return affine_grid(theta, list(size), align_corners=bool(align_corners))
+
+
+def embedding_renorm_(input, indices, max_norm, norm_type):
+    """Rescale, in place, each row of ``input`` named in ``indices`` whose ``norm_type``-norm exceeds
+    ``max_norm`` to norm ``max_norm`` (``row * max_norm / (norm + 1e-7)``); returns ``input``."""
+    w = input._data
+    rows = np.unique(indices._data.reshape(-1))
+    norms = np.linalg.norm(w[rows], ord=norm_type, axis=1) if norm_type != np.inf else np.abs(w[rows]).max(1)
+    over = norms > max_norm
+    w[rows[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(w.dtype)
+    input._bump()
+    return input
+
+
+def batch_norm_update_stats(input, running_mean, running_var, momentum):
+    """The per-channel batch mean and (biased) variance of ``input`` ``(N, C, *)``; the running
+    statistics (either may be None) move ``momentum`` of the way to the mean and the unbiased variance."""
+    x = input._data
+    axes = (0,) + tuple(range(2, x.ndim))
+    n = x.size // x.shape[1]
+    mean = x.mean(axis=axes)
+    var = x.var(axis=axes)
+    for buf, value in ((running_mean, mean), (running_var, var * n / max(n - 1, 1))):
+        if buf is not None:
+            buf._data[...] = (1 - momentum) * buf._data + momentum * value
+            buf._bump()
+    return _tensor(mean), _tensor(var)

@@ -118,3 +118,54 @@ def test_embedding_bag_float32_sum_leaves_offset2bag_empty_as_aten():
     theirs = torch.embedding_bag(torch.tensor(w), torch.tensor(idx), torch.tensor(offsets))
     for a, b in zip(ours, theirs):
         assert_close(a, b, dtype=np.float32)
+
+
+@pytest.mark.parametrize("interp,pad,align", [(0, 0, False), (1, 1, True), (2, 2, False), (0, 2, True)])
+def test_grid_sampler_codes_match_torch(interp, pad, align):
+    rng = np.random.default_rng(6)
+    x = _pair(rng.standard_normal((2, 3, 5, 6)))
+    grid = _pair(rng.uniform(-1.2, 1.2, (2, 4, 3, 2)))
+    for name in ("grid_sampler", "grid_sampler_2d"):
+        ours = getattr(aten_ops, name)(x[0], grid[0], interp, pad, align)
+        theirs = getattr(torch, name)(x[1], grid[1], interp, pad, align)
+        assert_close(ours, theirs)
+    if interp != 1:
+        _outputs_and_grads([aten_ops.grid_sampler(x[0], grid[0], interp, pad, align)],
+                           [torch.grid_sampler(x[1], grid[1], interp, pad, align)], [x, grid])
+
+
+def test_grid_sampler_3d_and_affine_grid_generator():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, 2, 3, 4, 5))
+    grid = rng.uniform(-1, 1, (1, 2, 3, 2, 3))
+    assert_close(aten_ops.grid_sampler_3d(ember.tensor(x), ember.tensor(grid), 0, 1, False),
+                 torch.grid_sampler_3d(torch.tensor(x), torch.tensor(grid), 0, 1, False))
+    theta = rng.standard_normal((2, 2, 3))
+    for align in (False, True):
+        assert_close(aten_ops.affine_grid_generator(ember.tensor(theta), [2, 3, 4, 5], align),
+                     torch.affine_grid_generator(torch.tensor(theta), [2, 3, 4, 5], align))
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0])
+def test_embedding_renorm_matches_torch(norm_type):
+    w = np.random.default_rng(8).standard_normal((5, 4))
+    ours, theirs = ember.tensor(w), torch.tensor(w)
+    out = aten_ops.embedding_renorm_(ours, ember.tensor([0, 3, 0]), 1.5, norm_type)
+    torch.embedding_renorm_(theirs, torch.tensor([0, 3, 0]), 1.5, norm_type)
+    assert out is ours
+    assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("with_var", [True, False])
+def test_batch_norm_update_stats_matches_torch(with_var):
+    x = np.random.default_rng(9).standard_normal((4, 3, 5))
+    rm, rv = np.random.default_rng(10).standard_normal(3), np.random.default_rng(11).uniform(0.5, 2, 3)
+    e_rm, t_rm = ember.tensor(rm), torch.tensor(rm)
+    e_rv, t_rv = (ember.tensor(rv), torch.tensor(rv)) if with_var else (None, None)
+    ours = aten_ops.batch_norm_update_stats(ember.tensor(x), e_rm, e_rv, 0.2)
+    theirs = torch.batch_norm_update_stats(torch.tensor(x), t_rm, t_rv, 0.2)
+    for a, b in zip(ours, theirs):
+        assert_close(a, b)
+    assert_close(e_rm, t_rm)
+    if with_var:
+        assert_close(e_rv, t_rv)
