@@ -75,6 +75,10 @@ _ELSEWHERE.update(dict.fromkeys(("gradient", "segment_reduce", "histogramdd", "b
 _ELSEWHERE.update(dict.fromkeys(("svd_lowrank", "pca_lowrank", "lobpcg"), "functional.lowrank"))
 _ELSEWHERE.update(dict.fromkeys(("cond", "while_loop"), "func.control_flow"))
 _ELSEWHERE.update(dict.fromkeys(("frombuffer", "from_dlpack", "to_dlpack"), "io.interop"))
+_ELSEWHERE.update(dict.fromkeys(("grid_sampler", "grid_sampler_2d", "grid_sampler_3d", "affine_grid_generator",
+                                 "embedding_renorm_", "batch_norm_update_stats"), "functional.aten_ops"))
+_ELSEWHERE.update(dict.fromkeys(("nonzero_static", "is_distributed"), "autograd.tensor_extras"))
+_ELSEWHERE["GradScaler"] = "amp.grad_scaler"
 
 
 def __getattr__(name):
