@@ -16,7 +16,7 @@ import ember
 from ember.vision._pil import require_pil
 
 __all__ = ["ImageReadMode", "read_file", "write_file", "decode_image", "decode_png",
-           "decode_jpeg", "decode_webp", "decode_gif", "encode_png", "encode_jpeg",
+           "decode_jpeg", "decode_webp", "decode_avif", "decode_gif", "encode_png", "encode_jpeg",
            "read_image", "write_png", "write_jpeg"]
 
 
@@ -126,6 +126,15 @@ def decode_jpeg(input, mode=ImageReadMode.UNCHANGED, device="cpu", apply_exif_or
 def decode_webp(input, mode=ImageReadMode.UNCHANGED):
     """Decode WEBP bytes."""
     return _decode(input, mode, False, "decode_webp", ["WEBP"])
+
+
+def decode_avif(input, mode=ImageReadMode.UNCHANGED):
+    """Decode AVIF bytes (needs a Pillow built with AVIF support, as the PyPI wheels are)."""
+    from PIL import features
+    require_pil("decode_avif")
+    if not features.check("avif"):
+        raise RuntimeError("decode_avif: this Pillow was built without AVIF support")
+    return _decode(input, mode, False, "decode_avif", ["AVIF"])
 
 
 def decode_gif(input):

@@ -65,3 +65,16 @@ def test_io_errors():
         io.encode_jpeg(ember.zeros(3, 2, 2, dtype=ember.uint8), quality=0)
     with pytest.raises(ValueError, match="1-D uint8 tensor of bytes"):
         io.decode_image(ember.zeros(2, 2, dtype=ember.uint8))
+
+
+def test_decode_avif_and_webp_round_trip(tmp_path):
+    from PIL import Image
+    smooth = np.broadcast_to((np.arange(16) * 12 + 30).astype(np.uint8)[None, :, None],
+                             (16, 16, 3)).copy()
+    for fmt, decoder in (("AVIF", io.decode_avif), ("WEBP", io.decode_webp)):
+        path = tmp_path / f"x.{fmt.lower()}"
+        Image.fromarray(smooth).save(path, format=fmt, quality=95)
+        out = decoder(io.read_file(str(path))).numpy().astype(int)
+        assert out.shape == (3, 16, 16) and np.abs(out - smooth.transpose(2, 0, 1)).max() <= 6
+        np.testing.assert_array_equal(io.decode_image(io.read_file(str(path))).numpy(),
+                                      out)  # decode_image detects the format

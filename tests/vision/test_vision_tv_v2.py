@@ -257,3 +257,36 @@ def test_keypoint_transforms():
     flipped = v2.RandomHorizontalFlip(p=1.0)(points)
     assert type(flipped) is tv_tensors.KeyPoints and flipped.tolist()[0] == [8.0, 2.0]
     assert v2.get_keypoints([labels, points]) is points
+
+
+def test_random_iou_crop_and_set_clamping_mode():
+    img = tv_tensors.Image(ember.zeros(3, 20, 24, dtype=ember.uint8))
+    boxes = tv_tensors.BoundingBoxes([[2.0, 2.0, 10.0, 10.0], [12.0, 8.0, 22.0, 18.0]],
+                                     format="XYXY", canvas_size=(20, 24))
+    t = v2.RandomIoUCrop(sampler_options=[0.3])
+    ember.manual_seed(0)
+    for _ in range(20):
+        params = t.make_params([img, boxes])
+        window = np.array([params["left"], params["top"], params["left"] + params["width"],
+                           params["top"] + params["height"]], dtype=float)
+        xyxy = boxes.numpy()
+        centres = (xyxy[:, :2] + xyxy[:, 2:]) / 2
+        inside = ((centres > window[:2]) & (centres < window[2:])).all(axis=1)
+        np.testing.assert_array_equal(inside, params["inside"])
+        lt, rb = np.maximum(xyxy[:, :2], window[:2]), np.minimum(xyxy[:, 2:], window[2:])
+        inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
+        iou = inter / (64.0 * (np.arange(2) == 0) + 100.0 * (np.arange(2) == 1)
+                       + np.prod(window[2:] - window[:2]) - inter)
+        assert iou[inside].max() >= 0.3
+        ratio = params["width"] / params["height"]
+        assert 0.5 <= ratio <= 2.0 and params["height"] >= 6 and params["width"] >= 7
+    ember.manual_seed(1)
+    out_img, out_boxes = t(img, boxes)
+    assert out_boxes.canvas_size == tuple(out_img.shape[-2:])
+    assert v2.RandomIoUCrop(sampler_options=[1.0])(img, boxes)[1] is boxes
+    with pytest.raises(TypeError, match="requires input sample to contain"):
+        t(img)
+    unclamped = v2.SetClampingMode(None)(boxes)
+    assert unclamped.clamping_mode is None and boxes.clamping_mode == "soft"
+    moved = F.crop(unclamped, 0, 0, 5, 5)
+    assert moved.tolist()[1] == [12.0, 8.0, 22.0, 18.0]  # not clamped

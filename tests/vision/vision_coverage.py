@@ -25,6 +25,10 @@ EXCLUDED = {
         "F_pil": "torchvision's private PIL kernel module, re-exported under a short name",
         "F_t": "torchvision's private tensor kernel module, re-exported under a short name",
     },
+    "io": {
+        "image": "torchvision's implementation submodule torchvision.io.image; its functions "
+                 "are in ember.vision.io itself",
+    },
     "transforms.v2.functional": {
         "register_kernel": "registers a kernel for a torchvision TVTensor subclass in "
                            "torchvision's dispatch table, which ember's per-kind ops do not use",

@@ -7,6 +7,7 @@ import numpy as np
 
 import ember
 from ember.vision import tv_tensors
+from ember.vision._pil import is_pil_image
 from ember.vision.transforms import autoaugment as A1
 from ember.vision.transforms.functional import InterpolationMode
 from ember.vision.transforms.transforms import _rand, _randint
@@ -18,7 +19,7 @@ from ember.vision.transforms.v2._transforms import _ImageOnly, _MixBase, _Random
 __all__ = ["RandomZoomOut", "RandomShortestSize", "RandomResize", "ScaleJitter",
            "RandomPhotometricDistort", "ClampBoundingBoxes", "ConvertBoundingBoxFormat",
            "SanitizeBoundingBoxes", "ClampKeyPoints", "SanitizeKeyPoints", "get_keypoints",
-           "JPEG", "UniformTemporalSubsample", "AutoAugment",
+           "RandomIoUCrop", "SetClampingMode", "JPEG", "UniformTemporalSubsample", "AutoAugment",
            "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "AugMix"]
 
 AutoAugmentPolicy = A1.AutoAugmentPolicy
@@ -201,6 +202,93 @@ class SanitizeBoundingBoxes(Transform):
                 x = tv_tensors.wrap(kept, like=x) if isinstance(x, tv_tensors.TVTensor) else kept
             out.append(x)
         return rebuild(out)
+
+
+def _iou_with(boxes, window):
+    """Intersection over union of each XYXY box with one ``window``."""
+    lt = np.maximum(boxes[:, :2], window[:2])
+    rb = np.minimum(boxes[:, 2:], window[2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
+    area = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
+    return inter / (area + np.prod(window[2:] - window[:2]) - inter)
+
+
+class RandomIoUCrop(Transform):
+    """The SSD crop (Liu et al., 2016): pick a minimum IoU from ``sampler_options`` (1 or more
+    keeps the sample), then up to ``trials`` random windows of scale ``[min_scale, max_scale]``
+    and aspect ratio ``[min_aspect_ratio, max_aspect_ratio]`` until one holds a box centre and
+    overlaps some such box by that IoU; crop to it, zeroing the boxes whose centres fall
+    outside (follow with SanitizeBoundingBoxes to drop them)."""
+
+    def __init__(self, min_scale=0.3, max_scale=1.0, min_aspect_ratio=0.5, max_aspect_ratio=2.0,
+                 sampler_options=None, trials=40):
+        self.min_scale, self.max_scale = min_scale, max_scale
+        self.min_aspect_ratio, self.max_aspect_ratio = min_aspect_ratio, max_aspect_ratio
+        self.options = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0] if sampler_options is None else list(
+            sampler_options)
+        self.trials = trials
+
+    def make_params(self, flat_inputs):
+        if not any(isinstance(x, tv_tensors.BoundingBoxes) for x in flat_inputs) or not any(
+                isinstance(x, tv_tensors.Image) or F.is_pure_tensor(x) or is_pil_image(x)
+                for x in flat_inputs):
+            raise TypeError(f"{type(self).__name__}() requires input sample to contain tensor "
+                            f"or PIL images and bounding boxes. Sample can also contain masks.")
+        orig_h, orig_w = query_size(flat_inputs)
+        boxes = get_bounding_boxes(flat_inputs)
+        xyxy = F._to_xyxy(boxes._data, boxes.format)
+        cx, cy = (xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2
+        while True:
+            min_iou = self.options[_randint(0, len(self.options))]
+            if min_iou >= 1.0:
+                return {}
+            for _ in range(self.trials):
+                span = self.max_scale - self.min_scale
+                new_w = int(orig_w * (self.min_scale + span * _rand()))
+                new_h = int(orig_h * (self.min_scale + span * _rand()))
+                if new_h == 0 or not (self.min_aspect_ratio <= new_w / new_h
+                                      <= self.max_aspect_ratio):
+                    continue
+                left, top = int((orig_w - new_w) * _rand()), int((orig_h - new_h) * _rand())
+                right, bottom = left + new_w, top + new_h
+                if left == right or top == bottom:
+                    continue
+                inside = (left < cx) & (cx < right) & (top < cy) & (cy < bottom)
+                if not inside.any():
+                    continue
+                window = np.array([left, top, right, bottom], dtype=np.float64)
+                if _iou_with(xyxy[inside], window).max() < min_iou:
+                    continue
+                return {"top": top, "left": left, "height": new_h, "width": new_w,
+                        "inside": inside}
+
+    def transform(self, inpt, params):
+        if not params:
+            return inpt
+        out = F.crop(inpt, params["top"], params["left"], params["height"], params["width"])
+        if isinstance(out, tv_tensors.BoundingBoxes):
+            out._data[~params["inside"]] = 0
+        return out
+
+
+class SetClampingMode(Transform):
+    """Set the ``clamping_mode`` (``"soft"``, ``"hard"`` or None) of the sample's boxes."""
+
+    def __init__(self, clamping_mode):
+        if clamping_mode not in (None, "soft", "hard"):
+            raise ValueError(f"clamping_mode must be soft, hard or None, got {clamping_mode}")
+        self.clamping_mode = clamping_mode
+
+    def _transforms_input(self, inpt):
+        return isinstance(inpt, tv_tensors.BoundingBoxes)
+
+    def _needs_transform_list(self, flat_inputs):
+        return [self._transforms_input(x) for x in flat_inputs]
+
+    def transform(self, inpt, params):
+        out = tv_tensors.wrap(ember.from_numpy(inpt._data.copy()), like=inpt)
+        out.clamping_mode = self.clamping_mode
+        return out
 
 
 def get_keypoints(flat_inputs):
