@@ -87,6 +87,10 @@ RULES = [
                          r"runtime_validation|runtime_validation_disabled|non_deterministic|"
                          r"guaranteed_datapipes_determinism)$",
      "DataPipes, deprecated by PyTorch and moved out to torchdata"),
+    ("torch", r"^(batch_norm_(stats|elemt|gather_stats|gather_stats_with_counts|backward_reduce|backward_elemt)|"
+              r"native_norm)$",
+     "kernels PyTorch registers only for CUDA (the pieces of SyncBatchNorm's multi-GPU reduction) or for sparse "
+     "tensors (native_norm): there is no dense CPU implementation to match"),
 ]
 
 _COMPILED = [(spaces, re.compile(pattern), reason) for spaces, pattern, reason in RULES]
