@@ -295,3 +295,14 @@ V2_KERNELS += [
     ("k_dispatch_affine_points", lambda F, tv, t: F.affine(
         tv.KeyPoints(t(POINTS.copy()), canvas_size=(8, 10)), 10.0, [0, 1], 0.9, [0.0, 0.0])),
 ]
+
+V2_KERNELS += [
+    ("k_elastic_points", lambda F, tv, t: F.elastic_keypoints(
+        t(POINTS.copy()), (9, 11), t(inputs()["disp"].astype(np.float64)))),
+    ("k_elastic_boxes", lambda F, tv, t: F.elastic_bounding_boxes(
+        t(BOXES.copy()), tv.BoundingBoxFormat.XYXY, (9, 11),
+        t(inputs()["disp"].astype(np.float64)))),
+    ("k_dispatch_elastic_boxes", lambda F, tv, t: F.elastic(
+        tv.BoundingBoxes(t(BOXES.copy()), format="CXCYWH", canvas_size=(9, 11)),
+        t(inputs()["disp"].astype(np.float64)))),
+]

@@ -168,8 +168,9 @@ def test_tv_tensors_construction_and_wrap():
     assert tv_tensors.is_rotated_bounding_format("XYWHR")
     with pytest.raises(ValueError, match=r"expected data of shape \(N, 4\)"):
         tv_tensors.BoundingBoxes([[1, 2, 3]], format="XYXY", canvas_size=(5, 5))
-    with pytest.raises(TypeError, match="BoundingBoxes inputs are not supported yet"):
-        F.elastic_transform(boxes, ember.zeros(1, 5, 5, 2))
+    rotated = tv_tensors.BoundingBoxes([[1, 2, 3, 4, 30]], format="XYWHR", canvas_size=(5, 5))
+    with pytest.raises(ValueError, match=r"rotated boxes \(XYWHR\) are not supported yet"):
+        F.horizontal_flip(rotated)
 
 
 @pytest.mark.parametrize("case", V2_KERNELS, ids=[c[0] for c in V2_KERNELS])

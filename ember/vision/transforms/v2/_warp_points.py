@@ -12,8 +12,9 @@ import numpy as np
 import ember
 from ember.vision.transforms import functional as F1
 
-__all__ = ["affine_keypoints", "rotate_keypoints", "perspective_keypoints",
-           "affine_bounding_boxes", "rotate_bounding_boxes", "perspective_bounding_boxes"]
+__all__ = ["affine_keypoints", "rotate_keypoints", "perspective_keypoints", "elastic_keypoints",
+           "affine_bounding_boxes", "rotate_bounding_boxes", "perspective_bounding_boxes",
+           "elastic_bounding_boxes"]
 
 
 def _shear(shear):
@@ -139,5 +140,41 @@ def perspective_bounding_boxes(bounding_boxes, format, canvas_size, startpoints,
     format = _format(format)
     moved = _perspective_points(_box_corners(bounding_boxes, format), startpoints, endpoints,
                                 coefficients)
+    return _boxes_around(moved, format, tuple(canvas_size), bounding_boxes._data.dtype,
+                         clamping_mode)
+
+
+def _elastic_points(points, canvas_size, displacement):
+    """Where each point goes under an elastic warp: the identity grid minus the displacement,
+    read at the point's (truncated, clamped) pixel, in pixel units."""
+    h, w = canvas_size
+    disp = displacement._data if isinstance(displacement, ember.Tensor) else np.asarray(
+        displacement)
+    if disp.shape != (1, h, w, 2):
+        raise ValueError(f"Argument displacement shape should be (1, {h}, {w}, 2), but given "
+                         f"{tuple(disp.shape)}")
+    gx = np.linspace((1 - w) / w, (w - 1) / w, w)
+    gy = np.linspace((1 - h) / h, (h - 1) / h, h)
+    ix = np.clip(np.trunc(points[:, 0]).astype(np.int64), 0, w - 1)
+    iy = np.clip(np.trunc(points[:, 1]).astype(np.int64), 0, h - 1)
+    x = gx[ix] - disp[0, iy, ix, 0]
+    y = gy[iy] - disp[0, iy, ix, 1]
+    return np.stack([(x + 1) * 0.5 * w - 0.5, (y + 1) * 0.5 * h - 0.5], axis=1)
+
+
+def elastic_keypoints(keypoints, canvas_size, displacement):
+    """Keypoints after :func:`elastic_transform` with ``displacement`` ``(1, H, W, 2)``."""
+    arr = keypoints._data
+    moved = _elastic_points(arr.reshape(-1, 2).astype(np.float64), canvas_size, displacement)
+    return _restore(moved.reshape(arr.shape), arr.dtype)
+
+
+def elastic_bounding_boxes(bounding_boxes, format, canvas_size, displacement,
+                           clamping_mode="soft"):
+    """Boxes after :func:`elastic_transform`: the box around its moved corners (each corner
+    read at its pixel, rounded up)."""
+    format = _format(format)
+    corners = np.ceil(_box_corners(bounding_boxes, format))
+    moved = _elastic_points(corners, canvas_size, displacement)
     return _boxes_around(moved, format, tuple(canvas_size), bounding_boxes._data.dtype,
                          clamping_mode)

@@ -167,11 +167,6 @@ def _image_op(op, inpt, *args, **kwargs):
     return _rewrap(op(inpt, *args, **kwargs), inpt)
 
 
-def _unsupported(name, inpt):
-    raise TypeError(f"transforms.v2.functional.{name}: {type(inpt).__name__} inputs are not "
-                    f"supported yet")
-
-
 # -- geometry on every kind -----------------------------------------------------------------
 
 def horizontal_flip(inpt):
@@ -260,8 +255,6 @@ def pad(inpt, padding, fill=0, padding_mode="constant"):
 
 def _image_or_mask(name, op):
     def fn(inpt, *args, **kwargs):
-        if _is_boxes(inpt) or isinstance(inpt, tv_tensors.KeyPoints):
-            _unsupported(name, inpt)
         if _is_mask(inpt):
             kwargs["interpolation"] = InterpolationMode.NEAREST
         return _image_op(op, inpt, *args, **kwargs)
@@ -273,7 +266,21 @@ def _image_or_mask(name, op):
 _rotate_image = _image_or_mask("rotate", F1.rotate)
 _affine_image = _image_or_mask("affine", F1.affine)
 _perspective_image = _image_or_mask("perspective", F1.perspective)
-elastic = elastic_transform = _image_or_mask("elastic_transform", F1.elastic_transform)
+_elastic_image = _image_or_mask("elastic_transform", F1.elastic_transform)
+
+
+def elastic(inpt, displacement, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """v1's elastic_transform for images (masks NEAREST); boxes and keypoints are moved with
+    it."""
+    if _is_points(inpt):
+        return _points(inpt, W.elastic_keypoints(inpt, inpt.canvas_size, displacement))
+    if _is_boxes(inpt):
+        return tv_tensors.wrap(W.elastic_bounding_boxes(
+            inpt, inpt.format, inpt.canvas_size, displacement, inpt.clamping_mode), like=inpt)
+    return _elastic_image(inpt, displacement, interpolation=interpolation, fill=fill)
+
+
+elastic_transform = elastic
 
 
 def rotate(inpt, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None,
