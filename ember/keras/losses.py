@@ -277,6 +277,14 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     labels = _t(y_true)
     if labels.ndim == y_pred.ndim and labels.shape[axis] == 1:
         labels = labels.squeeze(axis)
+    if labels.ndim != y_pred.ndim - 1 or tuple(labels.shape) != tuple(np.delete(y_pred.shape, axis % y_pred.ndim)):
+        hint = ""
+        if tuple(labels.shape) == tuple(y_pred.shape):
+            hint = (" The labels have the predictions' shape, so they look one-hot encoded: use "
+                    "`categorical_crossentropy` for one-hot labels, or pass integer class indices "
+                    "(`np.argmax(y, axis=-1)`) to `sparse_categorical_crossentropy`.")
+        raise ValueError(f"Arguments `target` and `output` must have the same shape up until the last dimension: "
+                         f"target.shape={tuple(_t(y_true).shape)}, output.shape={tuple(y_pred.shape)}.{hint}")
     lab = labels._data
     if lab.dtype.kind == "f":
         lab = lab.astype(np.int64)

@@ -78,6 +78,18 @@ def _as_tensor(v):
 
 
 
+def _numpy_input_error(module, args, kwargs):
+    """A TypeError naming the module when ``forward`` failed on a NumPy array where a Tensor belongs."""
+    named = [(f"position {i + 1}", a) for i, a in enumerate(args)] + [(f"'{k}'", v) for k, v in kwargs.items()]
+    for where, value in named:
+        if isinstance(value, np.ndarray):
+            e = TypeError(f"{module._short_repr()}: argument {where} must be Tensor, not numpy.ndarray; convert it "
+                          f"with ember.from_numpy(x) (shares memory) or ember.tensor(x)")
+            e._ember_module, e._ember_detail, e._ember_plain = module, str(e.args[0]), False
+            return e
+    return None
+
+
 class Module:
     """Base class of layers and models: subclass it, assign layers in ``__init__``, write ``forward``."""
 
@@ -117,6 +129,12 @@ class Module:
         except (RuntimeError, ValueError, IndexError, TypeError) as e:
             _locate_error(self, e)
             raise
+        except AttributeError:
+            # Checked only once forward has failed, so a NumPy input costs nothing on the normal path.
+            err = _numpy_input_error(self, args, kwargs)
+            if err is None:
+                raise
+            raise err from None
 
     _call_impl = __call__
 

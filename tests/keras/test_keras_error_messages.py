@@ -1,0 +1,65 @@
+"""Errors a Keras or PyTorch user commonly causes get the oracle's error type and a message that says
+what was expected, what was given and what to do."""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import ember  # noqa: E402
+from ember import keras as ek  # noqa: E402
+
+
+def _error(fn):
+    with pytest.raises(Exception) as info:
+        fn()
+    return info.value
+
+
+def test_one_hot_labels_with_sparse_categorical_crossentropy():
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+    p = np.full((4, 3), 1 / 3, np.float32)
+    k = _error(lambda: keras.losses.SparseCategoricalCrossentropy()(y, p))
+    e = _error(lambda: ek.losses.SparseCategoricalCrossentropy()(y, p))
+    assert type(e) is type(k) is ValueError
+    prefix = "Arguments `target` and `output` must have the same shape up until the last dimension"
+    assert str(k).startswith(prefix) and str(e).startswith(prefix)
+    assert "target.shape=(4, 3), output.shape=(4, 3)" in str(e) and "categorical_crossentropy" in str(e)
+
+    def fit(K):
+        model = K.Sequential([K.Input((4,)), K.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(np.ones((4, 4), np.float32), y, verbose=0)
+    k, e = _error(lambda: fit(keras)), _error(lambda: fit(ek))
+    assert type(e) is type(k) and "one-hot" in str(e)
+    # Integer labels of the right shape still work, with a trailing 1 as in Keras.
+    loss = ek.losses.sparse_categorical_crossentropy(np.array([[0], [2]]), np.full((2, 3), 1 / 3, np.float32))
+    np.testing.assert_allclose(loss.numpy(), np.log(3.0) * np.ones(2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("make", [lambda nn: nn.Linear(3, 2), lambda nn: nn.ReLU(),
+                                  lambda nn: nn.Sequential(nn.Linear(3, 2), nn.Tanh())],
+                         ids=["linear", "relu", "sequential"])
+def test_numpy_array_passed_to_an_nn_module(make):
+    x = np.ones((2, 3), np.float32)
+    k = _error(lambda: make(torch.nn)(x))
+    e = _error(lambda: make(ember.nn)(x))
+    assert type(e) is type(k) is TypeError
+    assert "must be Tensor, not numpy.ndarray" in str(k) and "must be Tensor, not numpy.ndarray" in str(e)
+    assert "ember.from_numpy" in str(e)
+    assert ("Linear" in str(e)) == ("relu" not in str(k).lower())
+
+
+def test_numpy_error_names_the_submodule_path():
+    class Net(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = ember.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc1(x)
+    e = _error(lambda: Net()(np.ones((2, 3), np.float32)))
+    assert isinstance(e, TypeError) and str(e).startswith("Net.fc1 (Linear(in_features=3")
