@@ -112,13 +112,14 @@ class MixtureSameFamily(Distribution):
             sample_shape = Size(sample_shape)
             gather_dim = len(sample_shape) + len(self.batch_shape)
             es = tuple(self.event_shape)
-            mix_sample = self.mixture_distribution.sample(sample_shape)
-            mix_shape = tuple(mix_sample.shape)
+            mixture = self.mixture_distribution
+            if tuple(mixture.batch_shape) != tuple(self.batch_shape):
+                # independent component choices for every batch element (PyTorch raises here)
+                mixture = mixture.expand(self.batch_shape)
+            mix_sample = mixture.sample(sample_shape)
             comp_samples = self.component_distribution.sample(sample_shape)
-            index = mix_sample.reshape(*mix_shape, *([1] * (len(es) + 1)))
-            index = index.repeat(*([1] * len(mix_shape)), 1, *es)
-            if index.shape[:len(mix_shape)] != comp_samples.shape[:len(mix_shape)]:
-                index = index.expand(*comp_samples.shape[:gather_dim], 1, *es)
+            index = mix_sample.reshape(*mix_sample.shape, 1, *([1] * len(es)))
+            index = index.expand(*comp_samples.shape[:gather_dim], 1, *es)
             return comp_samples.gather(gather_dim, index).squeeze(gather_dim)
 
     def __repr__(self):

@@ -268,3 +268,14 @@ def test_values_outside_the_support_give_torch_messages():
     counts = np.array([2.0, 2.0])
     assert_same_value_error(lambda: ED.Multinomial(3, probs=ember.ones(2)).log_prob(ember.tensor(counts)),
                             lambda: TD.Multinomial(3, probs=torch.ones(2)).log_prob(torch.tensor(counts)))
+
+
+def test_mixture_with_a_broadcast_mixing_distribution_draws_each_batch_element_independently():
+    # PyTorch cannot sample this mixture (its gather needs the mixing batch shape); ember expands it
+    mix = ED.MixtureSameFamily(ED.Categorical(probs=ember.ones(3)),
+                               ED.Normal(ember.tensor([[-5.0, 0.0, 5.0], [10.0, 20.0, 30.0]]), ember.ones(2, 3) / 100))
+    x = mix.sample((4000,)).numpy()
+    assert x.shape == (4000, 2)
+    np.testing.assert_array_less(np.abs(x.mean(0) - mix.mean.numpy()), 5 * np.sqrt(mix.variance.numpy() / 4000))
+    assert abs(np.corrcoef(x.T)[0, 1]) < 0.1  # one shared choice would make the two columns move together
+    assert tuple(mix.log_prob(ember.zeros(5, 2)).shape) == (5, 2)
