@@ -34,3 +34,5 @@ from .efficientnet_v2 import (EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2
                               EfficientNetV2M, EfficientNetV2S)
 from . import nasnet
 from .nasnet import NASNetLarge, NASNetMobile
+
+__all__ = [name for name in dir() if not name.startswith("_")]

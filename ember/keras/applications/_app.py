@@ -189,3 +189,24 @@ def make_divisible(v, divisor=8, min_value=None):
     min_value = divisor if min_value is None else min_value
     new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
     return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights, top_pool="avg_pool",
+                      named_pools=False):
+    """The usual end of a network: with the top, global average pooling (named ``top_pool``) and the dense
+    'predictions'; without it, ``pooling`` (the pools named 'avg_pool'/'max_pool' when ``named_pools``)."""
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name=top_pool)(x)
+        return predictions(x, classes, classifier_activation, weights)
+    return pool(x, pooling, *(("avg_pool", "max_pool") if named_pools else ()))
+
+
+def weights_resolution(rows, cols, sizes):
+    """The input side whose ImageNet weights load: ``rows`` when square and one of ``sizes``, else 224 (with
+    Keras's warning)."""
+    if rows != cols or rows not in sizes:
+        import warnings
+        warnings.warn(f"`input_shape` is undefined or non-square, or `rows` is not in {list(sizes)}. Weights for "
+                      "input shape (224, 224) will be loaded as the default.", stacklevel=3)
+        return 224
+    return rows

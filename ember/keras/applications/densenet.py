@@ -68,11 +68,7 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
             x = transition_block(x, 0.5, name=f"pool{i + 2}")
     x = _bn("bn")(x)
     x = layers.Activation("relu", name="relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = _app.predictions(x, classes, classifier_activation, weights)
-    else:
-        x = _app.pool(x, pooling, "avg_pool", "max_pool")
+    x = _app.pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights, named_pools=True)
     origin = file_hash = None
     known = _WEIGHTS.get(tuple(blocks))
     if weights == "imagenet":

@@ -131,21 +131,31 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
     x = layers.BatchNormalization(axis=bn_axis, name=f"{name}bn")(x)
     x = layers.Activation(activation, name=f"{name}activation")(x)
     if 0 < se_ratio <= 1:
-        se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-        se = layers.Reshape((filters, 1, 1) if bn_axis == 1 else (1, 1, filters), name=f"{name}se_reshape")(se)
-        se = layers.Conv2D(max(1, int(filters_in * se_ratio)), 1, padding="same", activation=activation,
-                           kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}se_reduce")(se)
-        se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid",
-                           kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}se_expand")(se)
-        x = layers.multiply([x, se], name=f"{name}se_excite")
+        x = squeeze_excite(x, filters_in, filters, se_ratio, activation, name)
     x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
                       name=f"{name}project_conv")(x)
     x = layers.BatchNormalization(axis=bn_axis, name=f"{name}project_bn")(x)
     if id_skip and strides == 1 and filters_in == filters_out:
-        if drop_rate > 0:
-            x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
-        x = layers.add([x, inputs], name=f"{name}add")
+        x = residual(x, inputs, drop_rate, name)
     return x
+
+
+def squeeze_excite(x, filters_in, filters, se_ratio, activation, name):
+    """``x * sigmoid(conv(act(conv(mean(x)))))`` through ``max(1, int(filters_in * se_ratio))`` channels."""
+    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+    se = layers.Reshape((filters, 1, 1) if _app.channel_axis() == 1 else (1, 1, filters), name=f"{name}se_reshape")(se)
+    se = layers.Conv2D(max(1, int(filters_in * se_ratio)), 1, padding="same", activation=activation,
+                       kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}se_reduce")(se)
+    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", kernel_initializer=CONV_KERNEL_INITIALIZER,
+                       name=f"{name}se_expand")(se)
+    return layers.multiply([x, se], name=f"{name}se_excite")
+
+
+def residual(x, inputs, drop_rate, name):
+    """``inputs + x``, ``x`` dropped per sample at ``drop_rate`` in training (stochastic depth)."""
+    if drop_rate > 0:
+        x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
+    return layers.add([x, inputs], name=f"{name}add")
 
 
 def _variant(key):

@@ -11,7 +11,7 @@ import math
 
 from .. import initializers, layers
 from . import _app
-from .efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER
+from .efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER, residual, squeeze_excite
 from .imagenet_utils import decode_predictions  # noqa: F401
 
 preprocess_input = _app.preprocess_for(None, "EfficientNetV2")
@@ -61,25 +61,13 @@ def round_repeats(repeats, depth_coefficient):
     return int(math.ceil(depth_coefficient * repeats))
 
 
-def _squeeze_excite(x, input_filters, filters, se_ratio, activation, name):
-    se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se = layers.Reshape((filters, 1, 1) if _app.channel_axis() == 1 else (1, 1, filters), name=f"{name}se_reshape")(se)
-    se = layers.Conv2D(max(1, int(input_filters * se_ratio)), 1, padding="same", activation=activation,
-                       kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}se_reduce")(se)
-    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", kernel_initializer=CONV_KERNEL_INITIALIZER,
-                       name=f"{name}se_expand")(se)
-    return layers.multiply([x, se], name=f"{name}se_excite")
-
-
 def _bn(momentum, name):
     return layers.BatchNormalization(axis=_app.channel_axis(), momentum=momentum, name=name)
 
 
 def _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name):
     if strides == 1 and input_filters == output_filters:
-        if survival_probability:
-            x = layers.Dropout(survival_probability, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
-        x = layers.add([x, inputs], name=f"{name}add")
+        x = residual(x, inputs, survival_probability, name)
     return x
 
 
@@ -106,7 +94,7 @@ def MBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, st
         x = _bn(bn_momentum, f"{name}bn")(x)
         x = layers.Activation(activation, name=f"{name}activation")(x)
         if 0 < se_ratio <= 1:
-            x = _squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
+            x = squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
         x = _conv(output_filters, 1, f"{name}project_conv")(x)
         x = _bn(bn_momentum, f"{name}project_bn")(x)
         return _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name)
@@ -127,9 +115,10 @@ def FusedMBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=
             x = _bn(bn_momentum, f"{name}expand_bn")(x)
             x = layers.Activation(activation=activation, name=f"{name}expand_activation")(x)
         if 0 < se_ratio <= 1:
-            x = _squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
+            x = squeeze_excite(x, input_filters, filters, se_ratio, activation, name)
         fused = expand_ratio == 1
-        x = _conv(output_filters, kernel_size if fused else 1, f"{name}project_conv", strides=strides if fused else 1)(x)
+        x = _conv(output_filters, kernel_size if fused else 1, f"{name}project_conv",
+                  strides=strides if fused else 1)(x)
         x = _bn(bn_momentum, f"{name}project_bn")(x)
         if fused:
             x = layers.Activation(activation=activation, name=f"{name}project_activation")(x)
@@ -175,8 +164,8 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
         for j in range(round_repeats(args.pop("num_repeat"), depth_coefficient)):
             if j > 0:
                 args["strides"], args["input_filters"] = 1, args["output_filters"]
-            x = block(activation=activation, bn_momentum=bn_momentum, survival_probability=drop_connect_rate * b / total,
-                      name=f"block{i + 1}{chr(j + 97)}_", **args)(x)
+            x = block(activation=activation, bn_momentum=bn_momentum,
+                      survival_probability=drop_connect_rate * b / total, name=f"block{i + 1}{chr(j + 97)}_", **args)(x)
             b += 1
     x = _conv(widen(1280), 1, "top_conv")(x)
     x = _bn(bn_momentum, "top_bn")(x)

@@ -114,11 +114,7 @@ def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, i
         x = inception_resnet_block(x, scale=0.2, block_type="block8", block_idx=i)
     x = inception_resnet_block(x, scale=1.0, activation=None, block_type="block8", block_idx=10)
     x = conv2d_bn(x, 1536, 1, name="conv_7b")
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = _app.predictions(x, classes, classifier_activation, weights)
-    else:
-        x = _app.pool(x, pooling)
+    x = _app.pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights)
     fname = f"inception_resnet_v2_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     return _app.build_model(inputs, x, name, weights, f"{_app.KERAS_WEIGHTS_BASE}inception_resnet_v2/{fname}",
                             _HASHES[0 if include_top else 1])

@@ -91,11 +91,7 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
                  layers.MaxPooling2D((3, 3), strides=(2, 2))(x)], "mixed8")
     x = _block_8(x, 0)
     x = _block_8(x, 1)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = _app.predictions(x, classes, classifier_activation, weights)
-    else:
-        x = _app.pool(x, pooling)
+    x = _app.pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights)
     fname = f"inception_v3_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     return _app.build_model(inputs, x, name, weights, f"{_app.KERAS_WEIGHTS_BASE}inception_v3/{fname}",
                             _HASHES[0 if include_top else 1])

@@ -6,8 +6,6 @@ batch norm + relu6, 1x1 pointwise + batch norm + relu6), widths scaled by ``alph
 >>> MobileNet(weights=None, input_shape=(32, 32, 3), alpha=0.25, classes=10).output_shape
 (None, 10)
 """
-import warnings
-
 from .. import layers
 from . import _app
 from .imagenet_utils import decode_predictions  # noqa: F401
@@ -57,10 +55,7 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
         if alpha not in _ALPHA_TEXT:
             raise ValueError("If imagenet weights are being loaded, alpha can be one of`0.25`, `0.50`, `0.75` or "
                              f"`1.0` only.  Received alpha={alpha}")
-        if rows != cols or rows not in _SIZES:
-            rows = 224
-            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. "
-                          "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
+        rows = _app.weights_resolution(rows, cols, _SIZES)
     x, inputs = _app.make_input(shape, input_tensor)
     x = _conv_block(x, 32, alpha, strides=(2, 2))
     plan = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]

@@ -7,8 +7,6 @@ multiples of 8; Keras's layer names (``Conv1``, ``expanded_conv_depthwise``, ``b
 >>> MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3), alpha=0.35).output_shape
 (None, 1, 1, 1280)
 """
-import warnings
-
 from .. import layers
 from . import _app
 from .imagenet_utils import correct_pad, decode_predictions  # noqa: F401
@@ -72,10 +70,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
         if alpha not in _ALPHAS:
             raise ValueError("If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
                              f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`")
-        if rows != cols or rows not in _SIZES:
-            rows = 224
-            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [96, 128, 160, 192, 224]. "
-                          "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
+        rows = _app.weights_resolution(rows, cols, _SIZES)
     x, inputs = _app.make_input(shape, input_tensor)
     x = layers.Conv2D(_app.make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same",
                       use_bias=False, name="Conv1")(x)
@@ -88,11 +83,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     x = layers.Conv2D(last, kernel_size=1, use_bias=False, name="Conv_1")(x)
     x = _bn("Conv_1_bn")(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        x = _app.predictions(x, classes, classifier_activation, weights)
-    else:
-        x = _app.pool(x, pooling)
+    x = _app.pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights, top_pool=None)
     name = name or f"mobilenetv2_{alpha:0.2f}_{rows}"
     origin = None
     if weights == "imagenet":

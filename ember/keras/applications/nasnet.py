@@ -67,11 +67,7 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
             block_id = f"{i}" if stack == 0 else f"{stack * num_blocks + i + 1}"
             x, p = _normal_a_cell(x, p, width, block_id=block_id)
     x = layers.Activation("relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D()(x)
-        x = _app.predictions(x, classes, classifier_activation, weights)
-    else:
-        x = _app.pool(x, pooling)
+    x = _app.pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights, top_pool=None)
     origin = file_hash = None
     if weights == "imagenet":
         if default_size not in _WEIGHTS:

@@ -46,11 +46,7 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet", inp
     if preact:
         x = _bn("post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = _app.predictions(x, classes, classifier_activation, weights)
-    else:
-        x = _app.pool(x, pooling, "avg_pool", "max_pool")
+    x = _app.pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights, named_pools=True)
     fname = origin = file_hash = None
     if weights_name in _HASHES:
         fname = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
@@ -112,31 +108,34 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
     return residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
 
 
-def _v1_stacks(blocks):
+def _stacks(blocks, v2):
+    """The residual stages of ``blocks`` blocks (64, 128, 256, 512 bottleneck filters); V1 strides at the start
+    of stages 3-5, V2 at the end of stages 2-4."""
     def stack_fn(x):
         for i, (filters, n) in enumerate(zip((64, 128, 256, 512), blocks)):
-            x = stack_residual_blocks_v1(x, filters, n, stride1=1 if i == 0 else 2, name=f"conv{i + 2}")
+            if v2:
+                x = stack_residual_blocks_v2(x, filters, n, stride1=1 if i == 3 else 2, name=f"conv{i + 2}")
+            else:
+                x = stack_residual_blocks_v1(x, filters, n, stride1=1 if i == 0 else 2, name=f"conv{i + 2}")
         return x
     return stack_fn
 
 
-def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-             classes=1000, classifier_activation="softmax", name="resnet50"):
-    """ResNet50: bottleneck stages of 3, 4, 6, 3 blocks (25.6M parameters with the 1000-class top).
-    Input: [0, 255] images through :func:`preprocess_input` (caffe mode); default 224x224, at least 32x32."""
-    return ResNet(_v1_stacks((3, 4, 6, 3)), False, True, include_top, weights, input_tensor, input_shape,
-                  pooling, classes, classifier_activation, name=name, weights_name="resnet50")
+def constructor(public_name, blocks, v2):
+    """Keras's ``ResNet50``-style constructor ``public_name`` for stages of ``blocks`` blocks."""
+    weights_name = public_name.lower()
+
+    def build(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name=weights_name):
+        return ResNet(_stacks(blocks, v2), v2, True, include_top, weights, input_tensor, input_shape, pooling,
+                      classes, classifier_activation, name=name, weights_name=weights_name)
+    build.__name__ = build.__qualname__ = public_name
+    kind = "pre-activation (V2)" if v2 else "post-activation"
+    build.__doc__ = (f"{public_name}: {kind} bottleneck stages of {', '.join(map(str, blocks))} blocks; default "
+                     f"224x224, at least 32x32. Inputs through :func:`preprocess_input`.")
+    return build
 
 
-def ResNet101(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-              classes=1000, classifier_activation="softmax", name="resnet101"):
-    """ResNet101: bottleneck stages of 3, 4, 23, 3 blocks (see :func:`ResNet50`)."""
-    return ResNet(_v1_stacks((3, 4, 23, 3)), False, True, include_top, weights, input_tensor, input_shape,
-                  pooling, classes, classifier_activation, name=name, weights_name="resnet101")
-
-
-def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
-              classes=1000, classifier_activation="softmax", name="resnet152"):
-    """ResNet152: bottleneck stages of 3, 8, 36, 3 blocks (see :func:`ResNet50`)."""
-    return ResNet(_v1_stacks((3, 8, 36, 3)), False, True, include_top, weights, input_tensor, input_shape,
-                  pooling, classes, classifier_activation, name=name, weights_name="resnet152")
+ResNet50 = constructor("ResNet50", (3, 4, 6, 3), v2=False)
+ResNet101 = constructor("ResNet101", (3, 4, 23, 3), v2=False)
+ResNet152 = constructor("ResNet152", (3, 8, 36, 3), v2=False)

@@ -61,11 +61,7 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
     for j, filters in ((1, 1536), (2, 2048)):
         x = _sep_bn(x, filters, f"block14_sepconv{j}", relu_first=False)
         x = layers.Activation("relu", name=f"block14_sepconv{j}_act")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = _app.predictions(x, classes, classifier_activation, weights)
-    else:
-        x = _app.pool(x, pooling)
+    x = _app.pooled_classifier(x, include_top, pooling, classes, classifier_activation, weights)
     fname = f"xception_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
     return _app.build_model(inputs, x, name, weights, f"{_app.KERAS_WEIGHTS_BASE}xception/{fname}",
                             _HASHES[0 if include_top else 1])
