@@ -31,6 +31,8 @@ from .attention_layers import Attention, AdditiveAttention, GroupQueryAttention
 from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wrapper
 from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
 from .merging_functions import subtract, average, maximum, minimum, dot
+from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, RandomPosterization,
+                                  RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness)
 from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
                                AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 MaxPool3D, AvgPool3D, GlobalMaxPool3D, GlobalAvgPool3D = (MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D,
