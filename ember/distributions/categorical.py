@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..autograd.tensor import Size, make
+from ..autograd.ops.shape import broadcast_tensors
 from ..creation import arange, full
 from . import constraints
 from .distribution import Distribution
@@ -109,7 +110,6 @@ class Categorical(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         value = value.long().unsqueeze(-1)
-        from ..autograd.ops.shape import broadcast_tensors
         value, log_pmf = broadcast_tensors(value, self.logits)
         return log_pmf.gather(-1, value[..., :1]).squeeze(-1)
 

@@ -14,6 +14,7 @@ tensor(True)
 import numpy as np
 
 from ..autograd.tensor import Tensor, make
+from ..autograd.ops.shape import cat as _cat, stack as _stack
 
 __all__ = ["Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "independent", "integer_interval", "interval", "half_open_interval", "is_dependent",
@@ -382,7 +383,6 @@ class _Cat(Constraint):
         return max(c.event_dim for c in self.cseq)
 
     def check(self, value):
-        from ..autograd.ops.shape import cat as _cat
         if not -value.dim() <= self.dim < value.dim():
             raise ValueError(f"cat: dim {self.dim} out of range for a value with {value.dim()} dimensions")
         checks, start = [], 0
@@ -412,7 +412,6 @@ class _Stack(Constraint):
         return dim + 1 if self.dim + dim < 0 else dim
 
     def check(self, value):
-        from ..autograd.ops.shape import stack as _stack
         if not -value.dim() <= self.dim < value.dim():
             raise ValueError(f"stack: dim {self.dim} out of range for a value with {value.dim()} dimensions")
         pieces = [value.select(self.dim, i) for i in range(value.shape[self.dim])]

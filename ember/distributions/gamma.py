@@ -15,6 +15,7 @@ tensor([0.5000])
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.ops.pointwise import igamma
 from ..autograd.tensor import Size, make
 from ..backend import special_gamma as _sg
 from . import constraints
@@ -124,5 +125,4 @@ class Gamma(ExponentialFamily):
     def cdf(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        from ..autograd.ops.pointwise import igamma
         return igamma(self.concentration, self.rate * value)

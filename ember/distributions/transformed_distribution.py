@@ -13,6 +13,7 @@ transform whose domain has more event dimensions than the base reinterprets base
 tensor(-0.9189)
 """
 from ..autograd.tensor import Size
+from ..autograd.grad_mode import no_grad
 from . import constraints
 from .distribution import Distribution
 from .independent import Independent
@@ -83,7 +84,6 @@ class TransformedDistribution(Distribution):
         return self.base_dist.has_rsample
 
     def sample(self, sample_shape=Size()):
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             x = self.base_dist.sample(sample_shape)
             for t in self.transforms:

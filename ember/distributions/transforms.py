@@ -22,6 +22,7 @@ import numpy as np
 from ..autograd.tensor import Tensor, Size
 from ..autograd.ops.shape import cat as _cat, stack as _stack
 from ..creation import eye as _eye, full as _full, full_like as _full_like, zeros_like as _zeros_like
+from ..linalg import cholesky
 from . import constraints
 from .utils import lazy_property, softplus as _softplus, sum_rightmost, tril_matrix_to_vec, vec_to_tril_matrix
 
@@ -748,7 +749,6 @@ class PositiveDefiniteTransform(Transform):
         return lower @ lower.mT
 
     def _inverse(self, y):
-        from ..linalg import cholesky
         return LowerCholeskyTransform().inv(cholesky(y))
 
 
