@@ -16,6 +16,9 @@ ROWS = [
     ("adaptive_max2d_channels_first", "AdaptiveMaxPooling2D", dict(output_size=(2, 2), data_format="channels_first"),
      [(1, 3, 5, 6)], {}),
     ("adaptive_max3d", "AdaptiveMaxPooling3D", dict(output_size=2), [(1, 5, 4, 3, 2)], {}),
+    ("reversible_embedding", "ReversibleEmbedding", dict(input_dim=7, output_dim=3), [(2, 5)], dict(int_input=7)),
+    ("reversible_embedding_untied", "ReversibleEmbedding",
+     dict(input_dim=6, output_dim=4, tie_weights=False, mask_zero=True), [(2, 3)], dict(int_input=6)),
 ]
 
 
@@ -31,3 +34,36 @@ def test_adaptive_pooling_argument_errors():
         ek.layers.AdaptiveMaxPooling2D((2, 2, 2))
     with pytest.raises(ValueError, match="expects inputs of rank 4"):
         ek.layers.AdaptiveAveragePooling2D(2)(ek.ops.ones((2, 3, 4)))
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(tie_weights=False), dict(logit_soft_cap=2.0),
+                                    dict(tie_weights=False, reverse_dtype="float64")])
+def test_reversible_embedding_reverse_matches_keras(kwargs):
+    import keras
+    import numpy as np
+    import torch
+
+    import ember
+    from ember import keras as ek
+    kl = keras.layers.ReversibleEmbedding(7, 3, **kwargs)
+    el = ek.layers.ReversibleEmbedding(7, 3, **kwargs)
+    ids = np.array([[1, 2, 0]])
+    kl(torch.tensor(ids))
+    el(ids)
+    assert [w.name for w in el.weights] == [w.name for w in kl.weights]
+    for e, k in zip(el.weights, kl.weights):
+        e.assign(k.value.detach().numpy())
+    h = np.random.default_rng(0).standard_normal((2, 4, 3)).astype(np.float32)
+    kh, eh = torch.tensor(h, requires_grad=True), ember.tensor(h, requires_grad=True)
+    ky, ey = kl(kh, reverse=True), el(eh, reverse=True)
+    np.testing.assert_allclose(ey.numpy(force=True), ky.detach().numpy(), rtol=1e-5, atol=1e-5)
+    assert el.compute_output_shape((None, 4, 3), reverse=True) == tuple(kl.compute_output_shape((None, 4, 3),
+                                                                                                 reverse=True))
+    ky.sum().backward()
+    ey.sum().backward()
+    np.testing.assert_allclose(eh.grad.numpy(), kh.grad.numpy(), rtol=1e-5, atol=1e-5)
+    for e, k in zip(el.weights, kl.weights):
+        if k.value.grad is None:  # the untied lookup table is not used by the reverse pass
+            assert e.grad is None or not np.any(e.grad.numpy())
+        else:
+            np.testing.assert_allclose(e.grad.numpy(), k.value.grad.numpy(), rtol=1e-5, atol=1e-5)

@@ -302,7 +302,6 @@ NOT_IN_EMBER = {
     "TFSMLayer": "loads a TensorFlow SavedModel: needs TensorFlow",
     "JaxLayer": "wraps a JAX function: needs JAX",
     "FlaxLayer": "wraps a Flax module: needs JAX and Flax",
-    "ReversibleEmbedding": "not yet written",
 }
 
 

@@ -33,6 +33,7 @@ from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
 from .merging_functions import subtract, average, maximum, minimum, dot
 from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, RandomPosterization,
                                   RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness)
+from .reversible_embedding import ReversibleEmbedding
 from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
                                AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 MaxPool3D, AvgPool3D, GlobalMaxPool3D, GlobalAvgPool3D = (MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D,
