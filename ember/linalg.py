@@ -10,7 +10,7 @@ import numpy as np
 
 from .autograd import grad_mode
 from .autograd.node import Node
-from .autograd.ops import matmul, mul, norm as _norm, transpose, unsqueeze, squeeze
+from .autograd.ops import matmul, mul, norm as _norm, transpose, unsqueeze, squeeze, conj
 from .autograd.ops._util import out
 from .autograd.ops.linalg_decomp import (LinAlgError, cholesky, cholesky_ex, qr, svd, svdvals, eigh,  # noqa: F401
                                          eigvalsh, slogdet, solve_triangular, lu, lu_factor, lu_factor_ex,
@@ -71,6 +71,11 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
                        dtype=dtype)
 
 
+def _mH(x):
+    """The conjugate transpose: complex gradients take ``A^-H`` where real ones take ``A^-T``."""
+    return conj(transpose(x, -1, -2))
+
+
 def _check_square(name, A):
     s = A._data.shape
     if A._data.ndim < 2 or s[-1] != s[-2]:
@@ -89,7 +94,7 @@ def inv(A):
     t = out(r)
     if grad_mode.state.enabled and A._rg:
         def backward(g):
-            it = transpose(t, -1, -2)
+            it = _mH(t)
             return (mul(matmul(matmul(it, g), it), -1.0),)
         t.grad_fn = Node("LinalgInvExBackward0", backward, (A,), (t,))
         t._rg = True
@@ -102,8 +107,8 @@ def det(A):
     t = out(np.linalg.det(A._data))
     if grad_mode.state.enabled and A._rg:
         def backward(g):
-            gi = unsqueeze(unsqueeze(mul(g, t), -1), -1)
-            return (mul(gi, transpose(inv(A), -1, -2)),)
+            gi = unsqueeze(unsqueeze(mul(g, conj(t)), -1), -1)
+            return (mul(gi, _mH(inv(A))),)
         t.grad_fn = Node("LinalgDetBackward0", backward, (A,), (A, t))
         t._rg = True
     return t

@@ -109,9 +109,13 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Standard normal samples."""
-    d = _float(dtype)
+    """Standard normal samples; a complex dtype draws real and imaginary parts of variance 1/2 each."""
     shape = shape_args(size, "randn")
+    if dtype is not None and _dt.to_dtype(dtype).is_complex:
+        d = _dt.to_dtype(dtype)
+        parts = _get_rng(generator).standard_normal((2,) + shape) * np.sqrt(0.5)
+        return _finish((parts[0] + 1j * parts[1]).astype(d.numpy), d, requires_grad)
+    d = _float(dtype)
     arr = _get_rng(generator).standard_normal(shape, dtype=np.float32 if d.numpy == np.float32 else np.float64)
     return _finish(arr.astype(d.numpy, copy=False), d, requires_grad)
 

@@ -87,8 +87,8 @@ def _bind():
         setattr(T, n, getattr(C, n))
     T.T = property(lambda s: S.permute(s, tuple(range(s._data.ndim - 1, -1, -1))))
     T.mT = property(lambda s: S.transpose(s, -2, -1))
-    T.H = T.T
-    T.mH = T.mT
+    T.H = property(lambda s: ops.conj(s.T))     # conjugate transposes (plain ones for real tensors)
+    T.mH = property(lambda s: ops.conj(s.mT))
 
     # In-place forms.
     for n in ("add_", "sub_", "mul_", "div_", "addcmul_", "addcdiv_", "zero_", "fill_", "copy_"):
@@ -135,7 +135,7 @@ def _bind_more():
             if n not in ("tril_indices", "triu_indices", "block_diag", "cartesian_prod", "atleast_3d", "dstack",
                          "column_stack", "row_stack", "chain_matmul"):
                 setattr(T, n, getattr(mod, n))
-    T.vdot = L.vdot
+    T.vdot = ops.vdot
     T.as_strided, T.as_strided_scatter = strided.as_strided, strided.as_strided_scatter
     T.storage_offset = strided.storage_offset
     T.narrow_copy = strided.narrow_copy

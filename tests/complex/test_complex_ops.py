@@ -136,7 +136,33 @@ OPS = [
     ("reshape_index", lambda L, a, b: _c(L, a, b).reshape(4, 3).t()[1:, ::2].flip(0), [(3, 4)] * 2),
     ("stack_cat", lambda L, a, b: L.cat([L.stack([_c(L, a, b), _c(L, b, a)]), _c(L, a, a)[None]]), [(3, 4)] * 2),
     ("norm", lambda L, a, b: L.linalg.vector_norm(_c(L, a, b), dim=1), [(3, 4)] * 2),
+    ("matrix_norm", lambda L, a, b: L.linalg.matrix_norm(_c(L, a, b)), [(3, 4)] * 2),
+    ("prod_cumsum", lambda L, a, b: _c(L, a, b).prod(1) + _c(L, a, b).cumsum(1)[:, -1], [(3, 4)] * 2),
+    ("cumprod", lambda L, a, b: _c(L, a, b).cumprod(1), [(3, 4)] * 2),
+    ("var_std", lambda L, a, b: _c(L, a, b).var(1) + _c(L, a, b).std(), [(3, 4)] * 2),
+    ("where_masked_fill", lambda L, a, b: L.where(a > 0, _c(L, a, b), 2j).masked_fill(b > 0, 1 - 1j), [(3, 4)] * 2),
+    ("einsum", lambda L, a, b: L.einsum("ij,kj->ik", _c(L, a, b), _c(L, b, a)), [(3, 4)] * 2),
+    ("vdot_dot_outer", lambda L, a, b: L.vdot(_c(L, a, b)[0], _c(L, b, a)[1]) * L.outer(_c(L, a, b)[0], _c(L, b, a)[1])
+     + L.dot(_c(L, a, b)[2], _c(L, b, a)[0]), [(3, 4)] * 2),
+    ("conjugate_transposes", lambda L, a, b: _c(L, a, b).mH @ _c(L, a, b) + _c(L, b, a).H @ _c(L, a, b)
+     + L.adjoint(_c(L, a, b)) @ _c(L, b, a), [(3, 4)] * 2),
+    ("unary_more", lambda L, a, b: _c(L, a, b).reciprocal() + _c(L, a, b).rsqrt() + _c(L, a, b).log1p()
+     + _c(L, a, b).expm1() + _c(L, a, b).acos(), [(3, 4)] * 2),
+    ("inplace", lambda L, a, b: _c(L, a, b).clone().mul_(2j).add_(1), [(3, 4)] * 2),
+    ("index_setitem", lambda L, a, b: _setitem(_c(L, a, b)[L.tensor([0, 2, 0])]), [(3, 4)] * 2),
+    ("det_inv_solve", lambda L, a, b: L.linalg.det(_c(L, a, b)) * L.linalg.inv(_c(L, a, b))
+     + L.linalg.solve(_c(L, a, b), _c(L, b, a)), [(3, 3)] * 2),
+    ("kron_diag_trace", lambda L, a, b: L.kron(_c(L, a, b), L.diag(_c(L, b, a)[0])) * _c(L, a, b).trace(),
+     [(2, 2)] * 2),
+    ("bmm_tensordot", lambda L, a, b: L.bmm(_c(L, a, b), _c(L, b, a).mT).sum(0)
+     + L.tensordot(_c(L, a, b), _c(L, b, a), dims=([0, 2], [0, 2])), [(2, 3, 4)] * 2),
 ]
+
+
+def _setitem(z):
+    z = z.clone()
+    z[0] = z[1] * 2j
+    return z
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -154,3 +180,11 @@ def test_isreal_matches_torch():
     data = [1 + 0j, 2j, 0j, -3 + 1e-9j]
     assert ember.isreal(ember.tensor(data)).tolist() == torch.isreal(torch.tensor(data)).tolist()
     assert ember.tensor([1.0, 2.0]).isreal().tolist() == [True, True]
+
+
+def test_randn_complex_has_unit_variance():
+    z = ember.randn(20000, dtype=ember.complex64, generator=ember.Generator().manual_seed(0))
+    assert z.dtype is ember.complex64
+    # PyTorch's convention: E|z|^2 = 1, real and imaginary parts each of variance 1/2.
+    assert abs((z.abs() ** 2).mean().item() - 1.0) < 0.05
+    assert abs(z.real.var().item() - 0.5) < 0.03 and abs(z.imag.var().item() - 0.5) < 0.03

@@ -25,9 +25,9 @@ from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out
 
-__all__ = ["real", "imag", "angle", "conj", "conj_physical", "resolve_conj", "complex", "polar",
+__all__ = ["real", "imag", "angle", "conj", "conj_physical", "conj_physical_", "resolve_conj", "complex", "polar",
            "view_as_real", "view_as_complex", "view_as_real_copy", "view_as_complex_copy", "isreal",
-           "is_complex"]
+           "is_complex", "vdot"]
 
 _gm = grad_mode.state
 
@@ -210,6 +210,12 @@ def view_as_complex_copy(input):
     return view_as_complex(input).clone()
 
 
+def vdot(input, other):
+    """``sum(conj(a) * b)`` of two 1-D tensors (the plain dot product for real ones)."""
+    from .linalg import dot
+    return dot(conj(input), other)
+
+
 def isreal(input):
     """True where the imaginary part is 0 (everywhere for a real tensor)."""
     a = input._data
@@ -232,7 +238,8 @@ def _assign(self, part, value):
     self._bump()
 
 
-def _conj_physical_(self):
+def conj_physical_(self):
+    """Conjugate in place (nothing to do for a real tensor)."""
     if _is_c(self):
         np.conj(self._data, out=self._data)
         self._bump()
@@ -246,7 +253,7 @@ def _bind():
     for n in ("angle", "conj", "conj_physical", "isreal"):
         setattr(T, n, globals()[n])
     T.resolve_conj = resolve_conj
-    T.conj_physical_ = _conj_physical_
+    T.conj_physical_ = conj_physical_
     T.cfloat = lambda s, memory_format=None: s.to(_dt.complex64)
     T.cdouble = lambda s, memory_format=None: s.to(_dt.complex128)
     T.stft = lambda s, *args, **kwargs: _spectral().stft(s, *args, **kwargs)

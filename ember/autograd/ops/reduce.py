@@ -249,6 +249,11 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance ``sum((x - mean)^2) / (N - correction)``; ``unbiased=True`` means correction 1 (the default)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    if input._data.dtype.kind == "c":
+        # |z - mean|^2 = (x - mean_x)^2 + (y - mean_y)^2: the parts' variances add up (a real result).
+        from .complex_numbers import real, imag
+        return add(var(real(input), dim, unbiased, keepdim, correction=correction),
+                   var(imag(input), dim, unbiased, keepdim, correction=correction))
     c = _correction(unbiased, correction)
     x = input
     axes = _axes(dim, x)

@@ -204,7 +204,8 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
 def adjoint(input):
     """The conjugate transpose of the last two dims (the transpose for real tensors), a view."""
     from .shape import transpose
-    return transpose(input, -2, -1)
+    from .complex_numbers import conj
+    return conj(transpose(input, -2, -1))
 
 
 def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
