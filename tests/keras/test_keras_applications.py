@@ -367,3 +367,26 @@ def test_input_tensor_is_used():
     model = ea.MobileNetV3Small(weights=None, input_tensor=inp, include_top=False, pooling="avg")
     assert model.inputs[0] is inp
     assert model.output_shape == (None, 576)
+
+
+def _branching(K):
+    L = K.layers
+    x = K.Input(shape=(6, 6, 3))
+    shortcut = L.BatchNormalization(name="s_bn")(L.Conv2D(4, 1, name="s_conv")(x))
+    y = L.BatchNormalization(name="m_bn")(L.Conv2D(4, 1, name="m_conv")(x))
+    y = L.Conv2D(4, 3, padding="same", name="m_conv2")(y)
+    y = L.Activation("relu", name="act")((L.Add(name="merge")([shortcut, y]) + 3.0) * (1.0 / 6.0) - y / 2.0)
+    return K.Model(x, [y, -shortcut + 1.0])
+
+
+def test_functional_layer_order_and_arithmetic_match_keras():
+    # Keras lists layers deepest first (ties in the order a walk from the outputs meets them), and x + 3.0,
+    # x * y, -x are operations, not layers: the order the applications' weights are listed and saved in.
+    keras.backend.clear_session()
+    km, em = _branching(keras), _branching(ek)
+    assert [layer.name for layer in em.layers] == [layer.name for layer in km.layers]
+    assert len(em.weights) == len(km.weights)
+    _copy_weights(km, em)
+    x = np.random.RandomState(5).standard_normal((2, 6, 6, 3)).astype("float32")
+    for got, expected in zip(em(x), km(x, training=False)):
+        _assert_close(got.detach().numpy(), keras.ops.convert_to_numpy(expected))
