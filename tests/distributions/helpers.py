@@ -120,8 +120,9 @@ def is_finite(a):
 
 
 def check_samples(ed, td, value, n=4000, what="", use_mean=True):
-    """Draws agree with the oracle's law: the empirical mean with torch's mean (when the variance is finite) and,
-    for continuous laws, the empirical CDF with the oracle's (its ``cdf`` if it has one, else torch's own draws)
+    """Draws agree with the oracle's law: the empirical mean with torch's mean (when the variance is finite),
+    for discrete laws the frequencies of 0..5 with torch's probabilities, and for continuous laws the empirical
+    CDF with the oracle's (its ``cdf`` if it has one, else torch's own draws)
     at five quantiles, each within five standard errors."""
     x = as_numpy(ed.sample((n,)))
     assert x.shape == (n, *td.batch_shape, *td.event_shape), what
@@ -130,6 +131,15 @@ def check_samples(ed, td, value, n=4000, what="", use_mean=True):
         err = np.abs(x.mean(0) - as_numpy(mean))
         assert np.all(err <= moment_tolerance(as_numpy(var), n) + 1e-12), f"{what}: sample mean off by {err}"
     if td.support.is_discrete:
+        # the frequency of each small value against the oracle's probability mass
+        for k in range(6):
+            value_k = torch.full(tuple(td.batch_shape), float(k), dtype=torch.float64)
+            if not td.support.check(value_k).all():
+                break
+            p = np.exp(as_numpy(td.log_prob(value_k)))
+            frac = (x == k).mean(0)
+            tol = moment_tolerance(p * (1 - p), n) + 1e-3
+            assert np.all(np.abs(frac - p) <= tol), f"{what}: frequency of {k} is {frac}, P = {p}"
         return
     y = as_numpy(td.sample((n,)))
     for q in (0.1, 0.3, 0.5, 0.7, 0.9):
