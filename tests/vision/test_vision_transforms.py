@@ -88,9 +88,10 @@ def test_resize_int_size_keeps_aspect_and_uint8_rounds():
         F.resize(img, 20, max_size=20)
     up = F.resize(np.array([[0, 255]], dtype=np.uint8), [1, 4], antialias=False)
     assert up.dtype == np.uint8 and up.tolist() == [[0, 64, 191, 255]]  # 63.75, 191.25 rounded
+    # PIL Images are resized by Pillow, as torchvision does (values checked against
+    # torchvision in test_vision_tv_functional.py).
     pil = T.Resize([3, 4])(Image.fromarray(IMG_HWC))
     assert isinstance(pil, Image.Image) and pil.size == (4, 3)
-    np.testing.assert_array_equal(np.asarray(pil), T.Resize([3, 4])(IMG_HWC))
 
 
 def test_center_crop_hand_computed_and_padded():
@@ -245,8 +246,9 @@ def test_random_affine_params_ranges_and_reproducibility():
 
 
 def test_same_result_for_numpy_tensor_and_pil():
+    # Resize is left out: PIL Images are resized by Pillow, as torchvision does.
     pipeline = T.Compose([T.Pad(2, padding_mode="reflect"), T.CenterCrop(7),
-                          T.Resize([5, 6]), T.RandomRotation(20)])
+                          T.RandomRotation(20)])
     ember.manual_seed(3)
     a = pipeline(IMG_HWC)
     ember.manual_seed(3)

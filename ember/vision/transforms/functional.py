@@ -40,6 +40,17 @@ class InterpolationMode(enum.Enum):
     NEAREST_EXACT = "nearest-exact"
     BILINEAR = "bilinear"
     BICUBIC = "bicubic"
+    # Pillow's filters, for PIL Images only (as torchvision).
+    BOX = "box"
+    HAMMING = "hamming"
+    LANCZOS = "lanczos"
+
+
+# torchvision resizes PIL Images with Pillow's own filters.
+_PIL_FILTERS = {InterpolationMode.NEAREST: 0, InterpolationMode.NEAREST_EXACT: 0,
+                InterpolationMode.BILINEAR: 2, InterpolationMode.BICUBIC: 3,
+                InterpolationMode.BOX: 4, InterpolationMode.HAMMING: 5,
+                InterpolationMode.LANCZOS: 1}
 
 
 def _mode(interpolation):
@@ -223,6 +234,9 @@ def _nearest_index(n_in, n_out, mode):
 def resize_array(arr, size, interpolation=InterpolationMode.BILINEAR, antialias=True):
     """Resize an array ``(..., H, W)`` to ``size = (h, w)``."""
     mode = _mode(interpolation)
+    if mode in (InterpolationMode.BOX, InterpolationMode.HAMMING, InterpolationMode.LANCZOS):
+        raise ValueError(f"resize: {mode} interpolation is only supported for PIL Images; use "
+                         f"NEAREST, NEAREST_EXACT, BILINEAR or BICUBIC for arrays and tensors")
     (h, w), (oh, ow) = arr.shape[-2:], size
     if (h, w) == (oh, ow):
         return arr.copy()
@@ -262,8 +276,14 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     """Resize ``img`` to ``size`` (see :func:`resized_output_size`).
 
     Bilinear and bicubic match PyTorch's ``interpolate(..., align_corners=False)``, with
-    ``antialias`` as there (PIL's filter when downscaling).
+    ``antialias`` as there (PIL's filter when downscaling). PIL Images are resized by Pillow
+    with its filter for ``interpolation`` (always antialiased), as torchvision does.
     """
+    if is_pil_image(img):
+        oh, ow = resized_output_size(img.size[1], img.size[0], size, max_size)
+        if (oh, ow) == (img.size[1], img.size[0]):
+            return img
+        return img.resize((ow, oh), _PIL_FILTERS[_mode(interpolation)])
     arr, back = unpack(img, "resize")
     out_size = resized_output_size(arr.shape[-2], arr.shape[-1], size, max_size)
     return back(resize_array(arr, out_size, interpolation, antialias))
