@@ -58,6 +58,8 @@ RUNS = [
     Run("name_classifier", "name_classifier.py", []),
     Run("training_tricks", "training_tricks.py", []),
     Run("reinforce", "reinforce.py", [], shared_init=True),
+    Run("seq2seq_attention", "seq2seq_attention.py", ["--dropout", "0"], shared_init=True),
+    Run("func_and_stn", "func_and_stn.py", ["--data", MNIST], shared_init=True),
     Run("actor_critic", "reinforce.py", ["--actor-critic"], shared_init=True),
 ]
 
@@ -242,3 +244,22 @@ def test_reinforce(results, name):
         assert e["check"][key] == t["check"][key]
     assert len(e["lengths"]) == len(t["lengths"]) and np.isfinite(e["losses"]).all()
     assert 5 < e["running_reward"] < 200
+
+
+def test_seq2seq_attention(results):
+    t, e = _get(results, "seq2seq_attention")
+    close(e["losses"], t["losses"], rtol=2e-3)
+    assert e["accuracy"] == pytest.approx(t["accuracy"], abs=0.05)
+    assert e["attention"] == t["attention"] and e["attention_sums"] == pytest.approx(1.0)
+
+
+def test_func_and_stn(results):
+    # The identity-initialized spatial transformer samples exactly at pixel centres, where the
+    # bilinear gradient is one-sided and its side is set by the last bit of each grid point:
+    # the first loss is exact, later ones follow a slightly different (valid) descent.
+    t, e = _get(results, "func_and_stn")
+    assert e["losses"][0] == pytest.approx(t["losses"][0], rel=1e-6)
+    close(e["losses"], t["losses"], rtol=0.03)
+    assert e["per_sample_max_diff"] < 1e-5 and t["per_sample_max_diff"] < 1e-5
+    assert e["grad_shapes"] == t["grad_shapes"]
+    close(e["jvp"], t["jvp"], rtol=1e-5, atol=1e-6)
