@@ -12,7 +12,9 @@ from .terminate_on_nan import TerminateOnNaN
 from .lambda_callback import LambdaCallback
 from .backup_and_restore import BackupAndRestore
 from .tensorboard import TensorBoard
+from .swap_ema_weights import SwapEMAWeights
+from .remote_monitor import RemoteMonitor
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
            "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
-           "BackupAndRestore", "TensorBoard"]
+           "BackupAndRestore", "TensorBoard", "SwapEMAWeights", "RemoteMonitor"]
