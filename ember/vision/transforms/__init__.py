@@ -1,8 +1,9 @@
 """Image transforms, as ``torchvision.transforms``: ``from ember.vision import transforms``.
 
 They accept PIL Images (Pillow optional), NumPy arrays ``(H, W)``/``(H, W, C)`` and ember
-Tensors ``(..., C, H, W)``, implemented in pure NumPy (colour ops on PIL Images call Pillow, as
-torchvision does); random ones draw from ember's global generator (``ember.manual_seed``).
+Tensors ``(..., C, H, W)``, implemented in pure NumPy as torchvision's tensor kernels; on PIL
+Images the colour ops, resize, rotate, affine and perspective call Pillow, as torchvision does.
+Random ones draw from ember's global generator (``ember.manual_seed``).
 
 >>> import numpy as np
 >>> from ember.vision import transforms

@@ -143,7 +143,13 @@ def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BIL
     if len(startpoints) != 4 or len(endpoints) != 4:
         raise ValueError(f"perspective: startpoints and endpoints should be 4 points each, got "
                          f"{len(startpoints)} and {len(endpoints)}")
-    a, b, c, d, e, f, g, h = _perspective_coeffs(startpoints, endpoints)
+    coeffs = _perspective_coeffs(startpoints, endpoints)
+    if is_pil_image(img):
+        # Pillow warps PIL Images, as torchvision does (Image.PERSPECTIVE is 2).
+        from ember.vision.transforms.functional import _pil_fill, _pil_resample
+        return img.transform(img.size, 2, coeffs.tolist(), _pil_resample(interpolation),
+                             fillcolor=_pil_fill(fill, img))
+    a, b, c, d, e, f, g, h = coeffs
     height, width = get_dimensions(img)[1:]
     qy, qx = np.mgrid[0:height, 0:width] + 0.5
     denom = g * qx + h * qy + 1.0

@@ -448,15 +448,55 @@ def warp_array(arr, linear, translate, center=None, out_size=None, out_center=No
     return _restore_dtype(out, arr.dtype)
 
 
+def _pil_fill(fill, img):
+    # Pillow's fillcolor: one int per band (floats for mode "F"), as torchvision passes it.
+    bands = len(img.getbands())
+    fill = 0 if fill is None else fill
+    if isinstance(fill, numbers.Number):
+        fill = [fill] * bands if bands > 1 else fill
+    if isinstance(fill, (list, tuple)):
+        fill = list(fill) * bands if len(fill) == 1 else list(fill)
+        if len(fill) != bands:
+            raise ValueError(f"The number of elements in 'fill' does not match the number of "
+                             f"channels of the image ({len(fill)} != {bands})")
+        return tuple(fill if img.mode == "F" else (int(v) for v in fill))
+    return fill if img.mode == "F" else int(fill)
+
+
+def _pil_resample(interpolation):
+    return _PIL_FILTERS[_mode(interpolation)]
+
+
+def inverse_affine_coefficients(center, angle, translate, scale, shear):
+    """The six numbers ``(a, b, c, d, e, f)`` mapping an output point ``(x, y)`` to its input
+    point ``(a x + b y + c, d x + e y + f)`` for :func:`affine` about ``center``, computed
+    as torchvision does for Pillow's ``Image.transform``."""
+    linear, _ = affine_matrix(angle, (0.0, 0.0), 1.0, shear)
+    (a, b), (c, d) = linear.tolist()
+    m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0]
+    cx, cy = center
+    tx, ty = translate
+    m[2] = m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
+    m[5] = m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    return m
+
+
 def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST,
            fill=None, center=None):
     """Rotate ``img`` by ``angle`` degrees *clockwise* about ``center``, scale it, shear it by
     ``shear`` degrees (a number for x, or ``(sx, sy)``) and translate it by ``translate``
-    pixels ``(dx, dy)``, as torchvision's ``affine``. The output keeps the input's size."""
-    arr, back = unpack(img, "affine")
+    pixels ``(dx, dy)``, as torchvision's ``affine``. The output keeps the input's size. PIL
+    Images are warped by Pillow (``Image.transform``), as torchvision does."""
     if isinstance(shear, numbers.Number):
         shear = (shear, 0.0)
     shear = tuple(shear) + (0.0,) * (2 - len(shear))
+    if is_pil_image(img):
+        w, h = img.size
+        coeffs = inverse_affine_coefficients(center if center is not None else (w * 0.5, h * 0.5),
+                                             angle, translate, scale, shear)
+        return img.transform(img.size, 0, coeffs, _pil_resample(interpolation),
+                             fillcolor=_pil_fill(fill, img))
+    arr, back = unpack(img, "affine")
     linear, t = affine_matrix(angle, translate, scale, shear)
     return back(warp_array(arr, linear, t, center=center, interpolation=interpolation,
                            fill=fill))
@@ -483,7 +523,13 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
 
     >>> rotate(np.array([[1, 2], [3, 4]], dtype=np.uint8), 90).tolist()
     [[2, 4], [1, 3]]
+
+    PIL Images are rotated by Pillow (``Image.rotate``), as torchvision does.
     """
+    if is_pil_image(img):
+        return img.rotate(angle, _pil_resample(interpolation), expand,
+                          None if center is None else tuple(center),
+                          fillcolor=_pil_fill(fill, img))
     arr, back = unpack(img, "rotate")
     linear, t = affine_matrix(-angle, (0.0, 0.0), 1.0, (0.0, 0.0))
     h, w = arr.shape[-2:]
