@@ -6,7 +6,7 @@ it is imported here when present so that ``nn.utils.rnn`` works without an expli
 """
 from .clip_grad import clip_grad_norm_, clip_grad_norm, clip_grad_value_, get_total_norm, clip_grads_with_norm_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
-from . import parametrize, parametrizations  # noqa: E402
+from . import parametrize, parametrizations, prune, stateless  # noqa: E402
 from .weight_norm import weight_norm, remove_weight_norm, spectral_norm, remove_spectral_norm
 
 try:
@@ -16,5 +16,5 @@ except ImportError as _e:
         raise
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
-           "parameters_to_vector", "vector_to_parameters", "parametrize", "parametrizations", "weight_norm",
-           "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
+           "parameters_to_vector", "vector_to_parameters", "parametrize", "parametrizations", "prune", "stateless",
+           "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
