@@ -210,8 +210,8 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Zero ``amount`` entries chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Zero the ``amount`` entries with the lowest ``_rank`` (magnitude, or a random draw)."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -223,30 +223,26 @@ class RandomUnstructured(BasePruningMethod):
         k = _count(self.amount, t.numel())
         mask = default_mask._data.copy()
         if k:
-            prob = rand(*t.shape).numpy().reshape(-1)
-            mask.reshape(-1)[np.argsort(-prob, kind="stable")[:k]] = 0
+            mask.reshape(-1)[np.argsort(self._rank(t).reshape(-1), kind="stable")[:k]] = 0
         return _tensor(mask)
+
+
+class RandomUnstructured(_Unstructured):
+    """Zero ``amount`` entries chosen at random."""
+
+    def _rank(self, t):
+        return -rand(*t.shape).numpy()
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Zero the ``amount`` entries of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _validate_amount(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        k = _count(self.amount, t.numel())
-        mask = default_mask._data.copy()
-        if k:
-            mask.reshape(-1)[np.argsort(np.abs(t._data).reshape(-1), kind="stable")[:k]] = 0
-        return _tensor(mask)
+    def _rank(self, t):
+        return np.abs(t._data)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
