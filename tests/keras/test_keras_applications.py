@@ -383,6 +383,7 @@ def test_functional_layer_order_and_arithmetic_match_keras():
     # Keras lists layers deepest first (ties in the order a walk from the outputs meets them), and x + 3.0,
     # x * y, -x are operations, not layers: the order the applications' weights are listed and saved in.
     keras.backend.clear_session()
+    ek.backend.clear_session()
     km, em = _branching(keras), _branching(ek)
     assert [layer.name for layer in em.layers] == [layer.name for layer in km.layers]
     assert len(em.weights) == len(km.weights)
