@@ -16,7 +16,7 @@ LAYER = {"backend": 0, "autograd": 1, "creation": 1, "random": 1, "functional": 
          "jit": 1, "testing": 1, "multiprocessing": 0, "distributed": 1}
 LAYER.update({"amp": 1, "cpu": 1, "func": 3, "fft": 1})
 LAYER.update({"distributions": 2})
-LAYER.update({"profiler": 1})
+LAYER.update({"profiler": 1, "futures": 0})
 
 
 def _package(module):
