@@ -79,6 +79,7 @@ _ELSEWHERE.update(dict.fromkeys(("grid_sampler", "grid_sampler_2d", "grid_sample
                                  "embedding_renorm_", "batch_norm_update_stats"), "functional.aten_ops"))
 _ELSEWHERE.update(dict.fromkeys(("nonzero_static", "is_distributed"), "autograd.tensor_extras"))
 _ELSEWHERE["GradScaler"] = "amp.grad_scaler"
+_ELSEWHERE["futures"] = "futures"
 
 
 def __getattr__(name):
