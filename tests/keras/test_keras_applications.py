@@ -391,3 +391,28 @@ def test_functional_layer_order_and_arithmetic_match_keras():
     x = np.random.RandomState(5).standard_normal((2, 6, 6, 3)).astype("float32")
     for got, expected in zip(em(x), km(x, training=False)):
         _assert_close(got.detach().numpy(), keras.ops.convert_to_numpy(expected))
+
+
+@pytest.mark.parametrize("input_shape", [None, (224, 224, 3), (64, 48, 3), (None, None, 3), (31, 64, 3),
+                                         (64, 64, 1), (64, 64), (3, 64, 64)])
+@pytest.mark.parametrize("require_flatten", [True, False])
+@pytest.mark.parametrize("weights", [None, "imagenet"])
+def test_obtain_input_shape_matches_keras(input_shape, require_flatten, weights):
+    from keras.src.applications import imagenet_utils as kiu
+    args = dict(default_size=224, min_size=32, data_format="channels_last", require_flatten=require_flatten,
+                weights=weights)
+
+    def outcome(fn):
+        try:
+            return tuple(fn(input_shape, **args))
+        except ValueError:
+            return ValueError
+    assert outcome(eiu.obtain_input_shape) == outcome(kiu.obtain_input_shape)
+
+
+def test_correct_pad_matches_keras():
+    from keras.src.applications import imagenet_utils as kiu
+    for side in (None, 7, 8):
+        for k in (3, 5, (3, 5)):
+            kt, et = keras.Input(shape=(side, side, 2)), ek.Input(shape=(side, side, 2))
+            assert eiu.correct_pad(et, k) == kiu.correct_pad(kt, k)
