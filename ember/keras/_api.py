@@ -1,6 +1,7 @@
 """The classes and functions Keras 3 puts at the top level (``keras.Loss``, ``keras.name_scope`` ...),
 collected from the modules that define them; ``ember.keras`` re-exports ``__all__``."""
 from .dtype_policies import DTypePolicy, FloatDTypePolicy
+from .function import Function, Operation
 from .graph import KerasTensor
 from .initializers import Initializer
 from .layers.input_spec import InputSpec
@@ -19,6 +20,6 @@ def version():
     return VERSION
 
 
-__all__ = ["DTypePolicy", "FloatDTypePolicy", "KerasTensor", "Initializer", "InputSpec", "Loss", "Metric",
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation", "KerasTensor", "Initializer", "InputSpec", "Loss", "Metric",
            "Optimizer", "Regularizer", "RematScope", "remat", "StatelessScope", "SymbolicScope", "device",
            "name_scope", "version"]
