@@ -1,9 +1,12 @@
-"""Zero-copy exchange with other array libraries: ``frombuffer``, ``from_dlpack`` and ``to_dlpack``.
+"""Zero-copy exchange with other array libraries and files: ``frombuffer``, ``from_file``,
+``from_dlpack`` and ``to_dlpack``.
 
 ``frombuffer(buffer, dtype=...)`` views any object with the buffer protocol (``bytes``,
 ``bytearray``, ``array.array``, ``mmap``) as a 1-d tensor. ``from_dlpack(x)`` views an object that
 speaks DLPack (a PyTorch tensor, a NumPy array, a JAX / CuPy CPU array, or a DLPack capsule) and
 ``to_dlpack(t)`` hands a tensor's memory to another library: both share memory, no copy.
+``from_file(path, shared, size)`` maps ``size`` elements of a binary file (``shared=True``: writes go
+to the file, which is created or grown as needed).
 
 >>> import array, ember
 >>> frombuffer(array.array("f", [1.0, 2.0]), dtype=ember.float32)
@@ -17,7 +20,7 @@ from ember.autograd import Tensor
 from ember.backend.dtypes import dtype as _dtype_cls
 from ember.creation import from_numpy
 
-__all__ = ["frombuffer", "from_dlpack", "to_dlpack"]
+__all__ = ["frombuffer", "from_file", "from_dlpack", "to_dlpack"]
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
@@ -49,6 +52,27 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     array = np.frombuffer(buffer, dtype=dtype.numpy, count=count, offset=offset)
     t = from_numpy(array)
     return t.requires_grad_(True) if requires_grad else t
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False):
+    """A 1-d tensor of ``size`` elements of ``dtype`` (default float32) mapped from ``filename``:
+    with ``shared=True`` changes are written to the file, otherwise they stay in memory."""
+    import os
+    from ember.backend.dtypes import get_default_dtype
+    np_dtype = np.dtype((dtype or get_default_dtype()).numpy)
+    nbytes = size * np_dtype.itemsize
+    if shared:
+        if not os.path.exists(filename) or os.path.getsize(filename) < nbytes:
+            with open(filename, "ab") as f:
+                f.truncate(nbytes)
+    else:
+        have = os.path.getsize(filename)
+        if have < nbytes:
+            raise RuntimeError(f"file <{filename}> size <{have}> is smaller than the required mapping size <{nbytes}>")
+    if size == 0:
+        return from_numpy(np.zeros(0, np_dtype))
+    array = np.memmap(filename, dtype=np_dtype, mode="r+" if shared else "c", shape=(size,))
+    return from_numpy(np.asarray(array) if not shared else array)
 
 
 class _Capsule:

@@ -184,3 +184,22 @@ def test_dlpack_round_trips_share_memory():
     assert back.tolist() == [1.0, 2.0, 3.0, 4.0]
     with pytest.raises(RuntimeError, match="require gradient"):
         interop.to_dlpack(ember.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_from_file_matches_torch(tmp_path, shared):
+    data = np.arange(10, dtype=np.float32)
+    paths = {lib: tmp_path / f"{lib}.bin" for lib in ("ours", "theirs")}
+    for p in paths.values():
+        data.tofile(p)
+    ours = interop.from_file(str(paths["ours"]), shared=shared, size=6)
+    theirs = torch.from_file(str(paths["theirs"]), shared=shared, size=6)
+    assert_close(ours, theirs)
+    ours[0], theirs[0] = 42.0, 42.0
+    assert np.array_equal(np.fromfile(paths["ours"], np.float32), np.fromfile(paths["theirs"], np.float32))
+    assert_close(interop.from_file(str(paths["ours"]), size=2, dtype=ember.float64),
+                 torch.from_file(str(paths["theirs"]), size=2, dtype=torch.float64))
+    with pytest.raises(RuntimeError, match="smaller than the required mapping size"):
+        interop.from_file(str(paths["ours"]), size=100)
+    grown = tmp_path / "grown.bin"
+    assert tuple(interop.from_file(str(grown), shared=True, size=5).shape) == (5,) and grown.stat().st_size == 20
