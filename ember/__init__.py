@@ -80,6 +80,7 @@ _ELSEWHERE.update(dict.fromkeys(("grid_sampler", "grid_sampler_2d", "grid_sample
 _ELSEWHERE.update(dict.fromkeys(("nonzero_static", "is_distributed"), "autograd.tensor_extras"))
 _ELSEWHERE["GradScaler"] = "amp.grad_scaler"
 _ELSEWHERE["futures"] = "futures"
+_ELSEWHERE["from_file"] = "io.interop"
 
 
 def __getattr__(name):
