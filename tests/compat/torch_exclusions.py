@@ -30,7 +30,7 @@ RULES = [
     ("*", r"^(pin_memory|is_pinned|record_stream|Stream|Event|AcceleratorError|OutOfMemoryError|"
           r"get_device_module)$",
      "pinned host memory, streams and device management: meaningful only with an accelerator"),
-    ("*", r"sparse|(^|_)(coo|csr|csc|bsr|bsc)(_|$)|^(smm|hspmm|dsmm|spmm|sspaddmm|saddmm)$|"
+    ("*", r"sparse|(^|_)(coo|csr|csc|bsr|bsc)(_|$)|^(smm|hspmm|hsmm|dsmm|spmm|sspaddmm|saddmm)$|"
           r"^(indices|values|crow_indices|col_indices|ccol_indices|row_indices|coalesce|is_coalesced|to_dense|"
           r"dense_dim)(_copy)?$",
      "sparse tensors (COO/CSR/CSC/BSR/BSC layouts and their ops)"),
@@ -57,7 +57,7 @@ RULES = [
      "torch.ModuleDict/ParameterDict here are TorchScript's, not nn's"),
     ("torch", r"^(SymBool|SymFloat|SymInt|sym_\w+)$",
      "symbolic shapes, which exist only while torch.compile traces"),
-    ("*", r"Storage$|^(storage|untyped_storage|storage_type|is_storage|share_memory_|is_shared)$",
+    ("*", r"Storage$|^StorageBase$|^(storage|untyped_storage|storage_type|is_storage|share_memory_|is_shared)$",
      "storages: PyTorch's raw memory blocks beneath tensors (ember's tensors are NumPy arrays)"),
     ("torch", r"^(TYPE_CHECKING|USE_GLOBAL_DEPS|USE_RTLD_GLOBAL_WITH_LIBTORCH|compiled_with_cxx11_abi|has_lapack|"
               r"has_mkl|has_openmp|has_spectral|classproperty|torch_version|types|return_types|"
@@ -100,8 +100,8 @@ def reason(namespace, name, value=None):
     """Why ``namespace.name`` is not counted, or None when it counts."""
     if isinstance(value, types.ModuleType) and not value.__name__.startswith("torch"):
         return f"the Python module {value.__name__!r}, which {namespace} happens to import"
-    if isinstance(value, types.ModuleType) and value.__name__ == "torch" and namespace != "torch":
-        return "the torch package itself, imported by this namespace"
+    if isinstance(value, types.ModuleType) and value.__name__ == "torch":
+        return "the torch package itself, imported by this namespace (torch.torch too)"
     if getattr(value, "__module__", None) in ("typing", "typing_extensions", "collections.abc") \
             and not isinstance(value, types.ModuleType):
         return "a typing construct re-exported by PyTorch"
