@@ -61,6 +61,7 @@ def test_every_namespace_has_a_floor():
     ("torch", "batch_norm_stats", "only for CUDA"),
     ("torch", "native_norm", "sparse"),
     ("torch", "hsmm", "sparse"),
+    ("torch", "torch", "the torch package itself"),
     ("torch", "StorageBase", "storages"),
     ("torch", "from_file", None),
     ("torch", "batch_norm_update_stats", None),
