@@ -23,7 +23,7 @@ from . import (activations, backend, callbacks, datasets, initializers, layers, 
                optimizers, regularizers, saving, utils)
 from . import random  # noqa: F401
 from . import applications  # noqa: F401
-from . import config, constraints, dtype_policies, mixed_precision, preprocessing, tree  # noqa: F401
+from . import config, constraints, dtype_policies, mixed_precision, preprocessing, quantizers, tree  # noqa: F401
 from . import _api
 from ._api import *  # noqa: F401,F403
 from ._api import VERSION as __version__
@@ -35,4 +35,4 @@ from .variables import Variable
 __all__ = ["Input", "Layer", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
            "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
            "utils", "register_keras_serializable", "Variable", "random", "config", "constraints", "dtype_policies",
-           "mixed_precision", "preprocessing", "tree", *_api.__all__]
+           "mixed_precision", "preprocessing", "quantizers", "tree", *_api.__all__]

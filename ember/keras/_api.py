@@ -8,6 +8,7 @@ from .layers.input_spec import InputSpec
 from .losses import Loss
 from .metrics import Metric
 from .optimizers import Optimizer
+from .quantizers import Quantizer
 from .regularizers import Regularizer
 from .remat import RematScope, remat
 from .scopes import StatelessScope, SymbolicScope, device, name_scope
@@ -21,5 +22,5 @@ def version():
 
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Function", "Operation", "KerasTensor", "Initializer", "InputSpec", "Loss", "Metric",
-           "Optimizer", "Regularizer", "RematScope", "remat", "StatelessScope", "SymbolicScope", "device",
+           "Optimizer", "Quantizer", "Regularizer", "RematScope", "remat", "StatelessScope", "SymbolicScope", "device",
            "name_scope", "version"]
