@@ -15,6 +15,7 @@ from . import grad_mode
 from .tensor import Tensor, make, _TensorHook, _RetainHook
 from . import anomaly
 from .node import Node
+from .index_grad import IndexGrad
 
 
 def _cast_grad(g, d):
@@ -48,6 +49,45 @@ def _add(a, b):
     return a + b
 
 
+def _merge(old, g, owned):
+    """``old + g`` for gradients flowing into one place (``old`` may be None; ``g`` may be an IndexGrad).
+
+    Sums into ``old`` in place when the engine made it (its id is in ``owned``: no rule or user holds
+    it) and ``g`` fits it; a sum made here is owned in turn, unless rules record (``create_graph``).
+    So many reads of one tensor (``x[:, t]`` in a loop, ``chunk``) fill one buffer instead of
+    adding full-size arrays.
+    """
+    if g.__class__ is IndexGrad:
+        if old is None:
+            r = make(g.dense())
+        elif id(old) in owned and old._data.dtype == g.dtype and old._data.shape == g.shape:
+            g.add_into(old._data)
+            return old
+        else:
+            shape = np.broadcast_shapes(old._data.shape, g.shape)
+            a = np.array(np.broadcast_to(old._data, shape), np.result_type(old._data.dtype, g.dtype))
+            g.add_into(a)
+            r = make(a)
+            owned.discard(id(old))
+        owned.add(id(r))
+        return r
+    if old is None:
+        return g
+    if id(old) in owned:
+        if old._data.dtype == g._data.dtype and old._data.shape == g._data.shape:
+            np.add(old._data, g._data, out=old._data)
+            return old
+        owned.discard(id(old))
+    r = _add(old, g)
+    if not grad_mode.state.enabled:
+        owned.add(id(r))
+    return r
+
+
+def _dense(grads):
+    return tuple(make(g.dense()) if g.__class__ is IndexGrad else g for g in grads)
+
+
 def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True, only=None):
     """Propagate ``root_grads`` from ``roots``; fill ``.grad`` of leaves and/or return captured grads.
 
@@ -58,6 +98,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
     leaf = {}         # id(leaf) -> [leaf, summed gradient]
     captured = {}
     nonleaf_capture = {}   # node -> [(out_idx, slot)]
+    owned = set()     # ids of gradient buffers the engine made and alone holds (see _merge)
     if capture:
         for t, slot in capture.values():
             if t.grad_fn is not None:
@@ -66,20 +107,19 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
     def give(t, g, fn):
         if fn is not None:
             if fn.nout == 1:
-                old = grads.get(fn)
-                grads[fn] = g if old is None else _add(old, g)
+                grads[fn] = _merge(grads.get(fn), g, owned)
             else:
                 slots = grads.get(fn)
                 if slots is None:
                     slots = grads[fn] = [None] * fn.nout
                 i = t._out_idx
-                slots[i] = g if slots[i] is None else _add(slots[i], g)
+                slots[i] = _merge(slots[i], g, owned)
         else:
             entry = leaf.get(id(t))
             if entry is None:
-                leaf[id(t)] = [t, g]
+                leaf[id(t)] = [t, _merge(None, g, owned)]
             else:
-                entry[1] = _add(entry[1], g)
+                entry[1] = _merge(entry[1], g, owned)
 
     prev = grad_mode.state.enabled
     grad_mode.state.enabled = bool(create_graph)
@@ -113,6 +153,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
         detect = anomaly.state.enabled
         for n in nodes:
             g = grads.pop(n, None)
+            if owned and g is not None:
+                # From here on the rule, hooks and other nodes may hold this gradient.
+                for gi in (g if n.nout != 1 else (g,)):
+                    owned.discard(id(gi))
             if g is None or (run is not None and id(n) not in run):
                 if g is not None and n in nonleaf_capture:
                     if n.pre_hooks:
@@ -136,6 +180,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             if n.saved:
                 n.check_versions()
             in_grads = n.fn(g)
+            if detect or n.hooks:
+                in_grads = _dense(in_grads)
             if detect:
                 anomaly.check(n, in_grads)
             if n.hooks:
@@ -145,7 +191,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                 _release(n)
             for inp, e, ig in zip(n.inputs, n.next, in_grads):
                 if ig is not None and e is not None:
-                    if ig._data.dtype != inp._data.dtype:
+                    if ig.__class__ is not IndexGrad and ig._data.dtype != inp._data.dtype:
                         ig = _cast_grad(ig, inp.dtype)
                     if e.__class__ is Node:
                         give(inp, ig, e)
@@ -154,7 +200,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
         for t, g in leaf.values():
             if not accumulate and id(t) not in capture:
                 continue
+            fresh = id(g) in owned
             if t._hooks:
+                fresh = False
                 for h in t._hooks:
                     r = h(g)
                     if r is not None:
@@ -162,7 +210,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             if capture and id(t) in capture:
                 captured[capture[id(t)][1]] = g
             if accumulate and (only is None or id(t) in only):
-                _accumulate(t, g, create_graph)
+                _accumulate(t, g, create_graph, fresh)
     finally:
         grad_mode.state.enabled = prev
     return captured
@@ -200,14 +248,15 @@ def _run_pre_hooks(n, g):
     return g
 
 
-def _accumulate(t, g, create_graph):
+def _accumulate(t, g, create_graph, fresh=False):
+    """Add ``g`` into ``t.grad``; ``fresh``: the engine made ``g`` and nothing else holds it (no copy needed)."""
     if g._data.dtype != t._data.dtype:
         g = _cast_grad(g, t.dtype)
     if g._data.shape != t._data.shape:
         g = make(np.broadcast_to(g._data, t._data.shape))
     old = t._grad
     if old is None:
-        if create_graph:
+        if create_graph or (fresh and g._data.flags.writeable):
             t._grad = g
         else:
             # Own the buffer: a gradient may be a broadcast view or shared with another leaf.

@@ -12,6 +12,7 @@ import numpy as np
 from ...backend import dtypes as _dt
 from .. import grad_mode
 from ..node import record as _rec
+from ..index_grad import IndexGrad
 from ..tensor import Tensor
 from ._util import out, wrap_dim
 from .elementwise import sum_to, where, mul
@@ -115,9 +116,14 @@ def getitem(input, idx):
     else:
         t = out(r)
     if _gm.enabled and x._rg:
-        shape = a.shape
-        _rec(t, "SliceBackward0" if basic else "IndexBackward0",
-             lambda g: (index_into_zeros(g, ix, basic, shape),), (x,))
+        shape, dtype = a.shape, a.dtype
+
+        def backward(g):
+            if _gm.enabled or g._data.dtype != dtype or dtype.kind == "c":
+                return (index_into_zeros(g, ix, basic, shape),)
+            # The engine writes this into the one gradient buffer it keeps for x (see index_grad).
+            return (IndexGrad(g._data, ix, basic, shape),)
+        _rec(t, "SliceBackward0" if basic else "IndexBackward0", backward, (x,))
     return t
 
 
