@@ -7,8 +7,8 @@ Keras records these as operations, not layers, so they run in the model but are 
 >>> from ember import keras
 >>> x = keras.Input(shape=(2,))
 >>> model = keras.Model(x, (x + 3.0) * 0.5 + x)
->>> [layer.name for layer in model.layers]
-['input_layer']
+>>> [type(layer).__name__ for layer in model.layers]
+['InputLayer']
 """
 from .layer import Layer
 from .merging import _broadcast
