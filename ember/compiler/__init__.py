@@ -19,8 +19,8 @@ share memory. The replay
 
 The first call runs eagerly, the second is traced while it runs, the third is checked:
 it runs eagerly, is undone, replayed and compared (any difference beyond float32
-rounding makes the function run eagerly from then on). The next calls are timed, and a
-replay slower than eager is dropped. Whatever cannot be captured (a Python number read
+rounding makes the function run eagerly from then on); a replay that passes is kept
+(the decisions never depend on timing). Whatever cannot be captured (a Python number read
 from the data, an output shape that depends on values, a Python side effect) makes the
 function run eagerly with a :class:`CompileWarning` saying why; the reason stays in
 ``compiled.fallback_reason``.

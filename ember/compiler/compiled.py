@@ -8,17 +8,20 @@ the other arguments' values, grad mode and default dtype) a compiled function:
    then plans a replay (:mod:`~ember.compiler.program`);
 3. checks the first replay: it runs the call eagerly, undoes it, replays, and compares
    every state array, gradient and output (the safety net);
-4. times the next replays against the eager runs and keeps the faster;
-5. replays from then on while the guard holds (same objects, same flags and
+4. replays from then on while the guard holds (same objects, same flags and
    hyperparameters); when it does not, the call runs eagerly and the next one
    traces again.
 
 Whatever cannot be captured makes the function run eagerly from then on, with the
-reason in a :class:`CompileWarning` and in ``fallback_reason``.
+reason in a :class:`CompileWarning` and in ``fallback_reason``. Every decision depends
+only on what the calls do, never on how long they took, so the same program compiles
+(or falls back, at the same call, for the same reason) on every run and machine. The
+warning starts on a line of its own, so a progress bar drawn with carriage returns
+(Keras's, tqdm's) does not get it glued to its line.
 """
 import functools
+import sys
 import threading
-import time
 import warnings
 
 import numpy as np
@@ -36,7 +39,7 @@ from .tracer import ARG, STATE, GuardFailed, Tracer, root_of
 _MAX_TRACES = 8          # traces before the trace rate is checked
 _CALLS_PER_TRACE = 10    # fewer calls per trace than this (past _MAX_TRACES): tracing costs more than it gives
 _PROGRAMS = 4            # programs kept per input signature (the least recently traced is dropped)
-_TIMED_REPLAYS = 5
+_LINE_BREAKERS = []      # callables that end a progress bar's open line (see _warn)
 
 
 class CompileWarning(UserWarning):
@@ -44,12 +47,11 @@ class CompileWarning(UserWarning):
 
 
 class _Signature:
-    """Programs traced for one input signature, and the eager timings to beat."""
+    """Programs traced for one input signature."""
 
     def __init__(self):
         self.programs = []
         self.misses = 0
-        self.eager_times = []
 
 
 class CompiledFunction:
@@ -105,10 +107,7 @@ class CompiledFunction:
                                  f"({self._why_not(sig)})", args, kwargs)
         if sig.misses == 0:
             sig.misses += 1
-            t0 = time.perf_counter()
-            out = self._fn(*args, **kwargs)
-            sig.eager_times.append(time.perf_counter() - t0)
-            return out
+            return self._fn(*args, **kwargs)
         sig.misses = 0
         return self._trace(sig, leaves, objects, args, kwargs)
 
@@ -125,7 +124,7 @@ class CompiledFunction:
         name = getattr(self._fn, "__qualname__", repr(self._fn))
         if self._fullgraph:
             raise RuntimeError(f"ember.compile(fullgraph=True): cannot capture {name}: {reason}")
-        warnings.warn(f"ember.compile: {name} runs eagerly: {reason}", CompileWarning, stacklevel=3)
+        _warn(f"ember.compile: {name} runs eagerly: {reason}", stacklevel=4)
         return result if have_result else self._fn(*args, **kwargs)
 
     def _roots(self, objects):
@@ -135,7 +134,6 @@ class CompiledFunction:
     def _replay(self, sig, prog, leaves, objects, args, kwargs):
         if prog.state == "new":
             return self._verify(sig, prog, leaves, objects, args, kwargs)
-        t0 = time.perf_counter()
         try:
             out = prog.run(leaves)
         except GuardFailed as e:
@@ -145,26 +143,15 @@ class CompiledFunction:
                                      f"{prog.guard_failures} of {prog.replays + prog.guard_failures} calls",
                                      args, kwargs)
             return self._fn(*args, **kwargs)
-        dt = time.perf_counter() - t0
         prog.replays += 1
         self.replays += 1
-        if prog.state == "timing":
-            prog.times.append(dt)
-            if len(prog.times) >= _TIMED_REPLAYS:
-                prog.state = "ok"
-                replay, eager = min(prog.times), min(sig.eager_times) if sig.eager_times else None
-                if eager is not None and replay > eager:
-                    return self._give_up(f"the replay was measured slower than eager ({replay * 1e3:.3f} ms vs "
-                                         f"{eager * 1e3:.3f} ms per call)", args, kwargs, out, True)
         return out
 
     def _verify(self, sig, prog, leaves, objects, args, kwargs):
         """Run eagerly, undo, replay, compare; keep the eager result if they differ."""
         roots = self._roots(objects)
         before = Snapshot(Walk(roots), [t._data for t in leaves] + prog.external)
-        t0 = time.perf_counter()
         eager_out = self._fn(*args, **kwargs)
-        sig.eager_times.append(time.perf_counter() - t0)
         eager_walk = Walk(roots)
         eager_state = {p: np.array(a, copy=True) for p, a in eager_walk.paths().items()}
         eager_outs = leaves_of(eager_out)
@@ -183,7 +170,7 @@ class CompiledFunction:
         if diff is not None:
             after_eager.restore()
             return self._give_up(f"replay diverged from eager at {diff}", args, kwargs, eager_out, True)
-        prog.state = "timing"
+        prog.state = "ok"
         self.replays += 1
         return out
 
@@ -328,6 +315,20 @@ class CompiledFunction:
                              + (f" ({s['shared_buffers']} sharing memory)" if s.get("shared_buffers") else "")
                              + f", {prog.state}")
         return "\n".join(lines) or "not traced yet"
+
+
+def _warn(message, stacklevel):
+    """Warn on a line of its own: end any progress bar's open line first (Keras's through
+    ``_LINE_BREAKERS``, tqdm's through its ``external_write_mode``)."""
+    for end_line in list(_LINE_BREAKERS):
+        end_line()
+    tqdm = sys.modules.get("tqdm")
+    mode = getattr(getattr(tqdm, "tqdm", None), "external_write_mode", None)
+    if mode is None:
+        warnings.warn(message, CompileWarning, stacklevel=stacklevel)
+        return
+    with mode():
+        warnings.warn(message, CompileWarning, stacklevel=stacklevel)
 
 
 def _eq(a, b):

@@ -21,7 +21,6 @@ class Program:
         self.arg_bufs, self.copy_back, self.rebinds, self.bumps = arg_bufs, copy_back, rebinds, bumps
         self.template, self.external, self.rng_restore = template, external, rng_restore
         self.state = "new"
-        self.times = []
         self.replays = 0
         self.guard_failures = 0
 

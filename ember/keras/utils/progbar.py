@@ -40,6 +40,11 @@ def format_value(v):
     return f" {v:.4f}" if abs(v) > 1e-3 else f" {v:.4e}"
 
 
+def _compile_line_breakers():
+    from ...compiler.compiled import _LINE_BREAKERS
+    return _LINE_BREAKERS
+
+
 class Progbar:
     """Displays a progress bar.
 
@@ -163,6 +168,18 @@ class Progbar:
             message += "\n"
         self._write(message)
         self._prev_total_width = visible
+        _line_breakers = _compile_line_breakers()
+        if finalize:
+            if self._end_line in _line_breakers:
+                _line_breakers.remove(self._end_line)
+        elif self._end_line not in _line_breakers:
+            # An ember.compile warning during the epoch ends this line first (it is not glued to the bar).
+            _line_breakers.append(self._end_line)
+
+    def _end_line(self):
+        self._write("\n")
+        self._prev_total_width = 0
+        _compile_line_breakers().remove(self._end_line)
 
     def _verbose2_line(self, current, now, per_unit):
         return f"{self._count(current)} - {now - self._start:.0f}s -" + format_time(per_unit, self.unit_name) \
