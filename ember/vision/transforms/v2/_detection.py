@@ -169,6 +169,30 @@ class ConvertBoundingBoxFormat(_BoxesOnly):
         return F.convert_bounding_box_format(inpt, new_format=self.format)
 
 
+def _drop_invalid(t, inputs, valid, per_box_masks):
+    """The sample without the rows ``valid(flat) -> (target, keep)`` rejects: of the target,
+    of the labels ``t.labels_getter`` finds and (with ``per_box_masks``) of masks with one
+    row per target row."""
+    sample = inputs if len(inputs) > 1 else inputs[0]
+    labels = None
+    if t.labels_getter is not None:
+        labels = (t.labels_getter(sample) if callable(t.labels_getter)
+                  else _MixBase._labels(t, sample))
+    flat, rebuild = tree_flatten(sample)
+    target, keep = valid(flat)
+    extra = [e for e in (labels if isinstance(labels, (tuple, list)) else (labels,))
+             if e is not None]
+    out = []
+    for x in flat:
+        if x is target or any(x is e for e in extra) or (
+                per_box_masks and isinstance(x, tv_tensors.Mask) and x.ndim >= 3
+                and x.shape[0] == len(keep)):
+            kept = ember.from_numpy(np.ascontiguousarray(x._data[keep]))
+            x = tv_tensors.wrap(kept, like=x) if isinstance(x, tv_tensors.TVTensor) else kept
+        out.append(x)
+    return rebuild(out)
+
+
 class SanitizeBoundingBoxes(Transform):
     """Drop degenerate boxes (side below ``min_size``, area below ``min_area``, or outside the
     canvas), with the matching rows of per-box masks and of the labels (found by
@@ -183,25 +207,12 @@ class SanitizeBoundingBoxes(Transform):
         self.labels_getter = labels_getter
 
     def __call__(self, *inputs):
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        labels = None
-        if self.labels_getter is not None:
-            labels = (self.labels_getter(sample) if callable(self.labels_getter)
-                      else _MixBase._labels(self, sample))
-        flat, rebuild = tree_flatten(sample)
-        boxes = get_bounding_boxes(flat)
-        _, valid = F.sanitize_bounding_boxes(boxes, min_size=self.min_size,
-                                             min_area=self.min_area)
-        keep = valid._data
-        extra = labels if isinstance(labels, (tuple, list)) else (labels,)
-        out = []
-        for x in flat:
-            if x is boxes or any(x is e for e in extra if e is not None) or (
-                    isinstance(x, tv_tensors.Mask) and x.ndim >= 3 and x.shape[0] == len(keep)):
-                kept = ember.from_numpy(np.ascontiguousarray(x._data[keep]))
-                x = tv_tensors.wrap(kept, like=x) if isinstance(x, tv_tensors.TVTensor) else kept
-            out.append(x)
-        return rebuild(out)
+        def valid(flat):
+            boxes = get_bounding_boxes(flat)
+            keep = F.sanitize_bounding_boxes(boxes, min_size=self.min_size,
+                                             min_area=self.min_area)[1]._data
+            return boxes, keep
+        return _drop_invalid(self, inputs, valid, per_box_masks=True)
 
 
 def _iou_with(boxes, window):
@@ -320,23 +331,10 @@ class SanitizeKeyPoints(Transform):
         self.labels_getter = labels_getter
 
     def __call__(self, *inputs):
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        labels = None
-        if self.labels_getter is not None:
-            labels = (self.labels_getter(sample) if callable(self.labels_getter)
-                      else _MixBase._labels(self, sample))
-        flat, rebuild = tree_flatten(sample)
-        points = get_keypoints(flat)
-        _, valid = F.sanitize_keypoints(points)
-        keep = valid._data
-        extra = labels if isinstance(labels, (tuple, list)) else (labels,)
-        out = []
-        for x in flat:
-            if x is points or any(x is e for e in extra if e is not None):
-                kept = ember.from_numpy(np.ascontiguousarray(x._data[keep]))
-                x = tv_tensors.wrap(kept, like=x) if isinstance(x, tv_tensors.TVTensor) else kept
-            out.append(x)
-        return rebuild(out)
+        def valid(flat):
+            points = get_keypoints(flat)
+            return points, F.sanitize_keypoints(points)[1]._data
+        return _drop_invalid(self, inputs, valid, per_box_masks=False)
 
 
 class JPEG(_ImageOnly):
