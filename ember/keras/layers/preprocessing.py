@@ -118,16 +118,22 @@ def _listify(v):
 class RandomFlip(Layer):
     """Flips each image at random while training: ``mode`` 'horizontal', 'vertical' or 'horizontal_and_vertical'."""
 
-    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
             raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode}")
         self.mode, self.seed = mode, seed
+        self.data_format = backend.standardize_data_format(data_format)
 
     def call(self, inputs, training=None):
         if not training:
             return inputs
         a = inputs._data
+        if self.data_format == "channels_first":
+            return make(np.moveaxis(self._flip(np.moveaxis(a, -3, -1)), -1, -3))
+        return make(self._flip(a))
+
+    def _flip(self, a):
         rng = _get_rng()
         out = a.copy()
         n = a.shape[0]
@@ -137,14 +143,14 @@ class RandomFlip(Layer):
         if self.mode in ("vertical", "horizontal_and_vertical"):
             sel = rng.random(n) < 0.5
             out[sel] = out[sel][:, ::-1]
-        return make(out)
+        return out
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
         config = super().get_config()
-        config.update(mode=self.mode, seed=self.seed)
+        config.update(mode=self.mode, seed=self.seed, data_format=self.data_format)
         return config
 
 

@@ -311,3 +311,41 @@ class RandomSharpness(_ColorLayer):
 
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor)}
+
+
+class Equalization(_ColorLayer):
+    """Histogram equalization of each channel over the batch: the ``bins``-bin histogram of the values
+    (on the [0, 255] scale) gives the lookup ``round(255 (cdf - cdf_min) / (cdf[-1] - cdf_min))``; a channel
+    whose values fill at most one bin is left as it is. Deterministic (applied when training)."""
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(value_range, None, data_format, **kwargs)
+        self.bins = bins
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        return {}
+
+    def _draw(self, n, rng):
+        return {}
+
+    def _equalize(self, channel):
+        c = _rescale(channel, self.value_range, (0, 255))
+        idx = np.clip((c.astype(np.float32) * (self.bins - 1) / 255.0).astype(np.int32), 0, self.bins - 1)
+        hist = np.bincount(idx.ravel(), minlength=self.bins)
+        if np.count_nonzero(hist) <= 1:
+            return channel
+        cdf = np.cumsum(hist)
+        cdf_min = cdf[np.nonzero(cdf)[0][0]]
+        denom = cdf[-1] - cdf_min
+        lookup = np.clip(np.round((cdf - cdf_min) * 255 / (denom if denom else 1)), 0, 255)
+        out = lookup[np.clip((c / 255.0) * (self.bins - 1), 0, self.bins - 1).astype(np.int32)]
+        return _rescale(out, (0, 255), self.value_range)
+
+    def _apply(self, a, p):
+        return np.stack([self._equalize(a[..., i]) for i in range(a.shape[-1])], axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("seed")
+        config.update(bins=self.bins)
+        return config
