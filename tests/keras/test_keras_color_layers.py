@@ -84,3 +84,34 @@ def test_color_layer_factor_errors():
         ek.layers.Solarization(addition_factor=2.0)
     with pytest.raises(ValueError, match="rank 3 or 4"):
         ek.layers.RandomHue(0.3)(np.ones((2, 3), np.float32), training=True)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(bins=32), dict(value_range=(0, 1)), dict(data_format="channels_first")])
+def test_equalization_matches_keras(kwargs):
+    hi = kwargs.get("value_range", (0, 255))[1]
+    x = (np.random.default_rng(0).random((2, 6, 5, 3)) ** 2 * hi).astype(np.float32)
+    if kwargs.get("data_format") == "channels_first":
+        x = np.moveaxis(x, -1, 1).copy()
+    got = ek.layers.Equalization(**kwargs)(x, training=True).numpy()
+    want = keras.ops.convert_to_numpy(keras.layers.Equalization(**kwargs)(x, training=True))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
+    flat = np.full((1, 3, 3, 3), 7.0, np.float32)  # one bin: left as it is
+    np.testing.assert_array_equal(ek.layers.Equalization()(flat, training=True).numpy(), flat)
+    cfg = keras.layers.Equalization(**kwargs).get_config()
+    assert ek.layers.Equalization.from_config(cfg).get_config()["bins"] == cfg["bins"]
+
+
+def test_pipeline_matches_keras_and_round_trips_its_config():
+    kp = keras.layers.Pipeline([keras.layers.RandomFlip("horizontal", data_format="channels_first"),
+                                keras.layers.Rescaling(2.0, offset=1.0), keras.layers.Solarization(0.0, 0.5)])
+    ep = ek.layers.Pipeline.from_config(kp.get_config())
+    assert [type(layer).__name__ for layer in ep.layers] == [type(layer).__name__ for layer in kp.layers]
+    assert ep.layers[0].data_format == "channels_first"
+    x = np.random.default_rng(0).uniform(0, 100, (2, 3, 4, 4)).astype(np.float32)
+    # At inference the random layers pass through: both apply only the rescaling.
+    np.testing.assert_allclose(ep(x, training=False).numpy(),
+                               keras.ops.convert_to_numpy(kp(x, training=False)), rtol=1e-6)
+    again = ek.layers.Pipeline.from_config(ep.get_config())
+    assert [type(layer).__name__ for layer in again.layers] == ["RandomFlip", "Rescaling", "Solarization"]
+    out = ep(x, training=True).numpy()
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 255

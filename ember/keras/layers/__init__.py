@@ -32,7 +32,9 @@ from .core_more import EinsumDense, Lambda, Masking, ActivityRegularization, Wra
 from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
 from .merging_functions import subtract, average, maximum, minimum, dot
 from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, RandomPosterization,
-                                  RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness)
+                                  RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness,
+                                  Equalization)
+from .pipeline import Pipeline
 from .reversible_embedding import ReversibleEmbedding
 from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
                                AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
