@@ -1,10 +1,12 @@
 """What every application constructor shares: argument checks, the image input, the classifier head and
 the weights (``None``, ``"imagenet"`` from Keras's storage, or a local file).
 
-The layers carry Keras's names and order, so a file written by Keras (``model.save_weights("m.weights.h5")``
-or the legacy ``.h5`` files Keras publishes for ``weights="imagenet"``) fills the same layers here.
+Weights load by layer name, so a file written by Keras (``model.save_weights("m.weights.h5")`` or the
+legacy ``.h5`` files Keras publishes for ``weights="imagenet"``) fills the same layers here.
 """
 import os
+
+import numpy as np
 
 from .. import backend, layers
 from ..models.functional import Functional
@@ -91,9 +93,56 @@ def build_model(inputs, outputs, name, weights, origin=None, file_hash=None):
 
 
 def load_weights(model, filepath):
-    """Fill ``model`` from a weights file: Keras's ``.weights.h5``, its legacy HDF5 files (the ImageNet
-    downloads, matched by layer name) or ember's own (``Model.load_weights``)."""
-    model.load_weights(os.fspath(filepath))
+    """Fill ``model`` from a Keras HDF5 weights file (by layer name) or an ember weights file."""
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".h5"):
+        model.load_weights(filepath)
+        return
+    by_layer = read_h5_weights(filepath)
+    for layer in model.layers:
+        own = layer.weights
+        if not own:
+            continue
+        if layer.name not in by_layer:
+            raise ValueError(f"{filepath}: no weights for layer '{layer.name}' (the file has "
+                             f"{sorted(by_layer)[:5]}...)")
+        values = by_layer[layer.name]
+        shapes = [tuple(w.shape) for w in own]
+        if [tuple(v.shape) for v in values] != shapes:
+            raise ValueError(f"{filepath}: layer '{layer.name}' holds weights of shapes "
+                             f"{[tuple(v.shape) for v in values]} in the file but {shapes} in the model")
+        layer.set_weights(values)
+
+
+def read_h5_weights(filepath):
+    """``{layer name: [arrays]}`` from Keras 3's ``.weights.h5`` (``layers/<key>/vars/<i>``, the layer name
+    in the ``vars`` group's ``name`` attribute) or the legacy HDF5 layout (``layer_names`` and each layer's
+    ``weight_names``), which Keras's published ImageNet weights use."""
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("Reading Keras .h5 weights needs h5py: pip install ember[h5]") from None
+    out = {}
+    with h5py.File(filepath, "r") as f:
+        root = f["model_weights"] if "model_weights" in f else f
+        if "layer_names" in root.attrs:
+            for name in root.attrs["layer_names"]:
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                group = root[name]
+                names = [n.decode() if isinstance(n, bytes) else str(n) for n in group.attrs["weight_names"]]
+                out[name] = [np.asarray(group[n]) for n in names]
+        elif "layers" in root:
+            for group in root["layers"].values():
+                if "vars" not in group:
+                    continue
+                v = group["vars"]
+                name = v.attrs.get("name", None)
+                name = name.decode() if isinstance(name, bytes) else name
+                out[name] = [np.asarray(v[str(i)]) for i in range(len(v))]
+        else:
+            raise ValueError(f"{filepath} is not a Keras weights file (no 'layer_names' attribute and no 'layers' "
+                             "group)")
+    return out
 
 
 _MODE_DOC = {
