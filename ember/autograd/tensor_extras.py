@@ -11,6 +11,7 @@
   ``x.is_set_to(y)`` tells whether the two do.
 * ``x.dim_order()`` lists the dims from outermost to innermost in memory (by decreasing stride).
 * ``x.nonzero_static(size=n, fill_value=-1)``: ``nonzero()`` cut or padded to ``n`` rows.
+* ``x.hash_tensor(dim=None)``: the xor of the elements' 64-bit patterns, as ``uint64``.
 
 >>> import ember
 >>> ember.ones(2).new([1, 2])
@@ -20,7 +21,7 @@ import numpy as np
 
 from .tensor import Tensor, _new, make
 
-__all__ = ["nonzero_static", "is_distributed"]
+__all__ = ["nonzero_static", "is_distributed", "hash_tensor"]
 
 
 def _legacy_new(self, *args, device=None):
@@ -118,7 +119,28 @@ def _module_load(self, other, assign=False):
     return self.detach()
 
 
+def hash_tensor(input, dim=None, *, keepdim=False, mode=0):
+    """A ``uint64`` hash of ``input`` (over ``dim``, or all dims): the xor of its elements, each
+    upcast to float64 (floating inputs) or int64 and read as 64 bits."""
+    if mode != 0:
+        raise RuntimeError(f"hash_tensor: only mode=0 (xor reduction) is supported, got {mode}")
+    x = input._data
+    if dim is None and x.size == 0:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for input.numel() == 0. Specify "
+                           "the reduction dim with the 'dim' argument.")
+    dims = tuple(range(x.ndim)) if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    dims = tuple(d % max(x.ndim, 1) for d in dims)
+    for d in dims:
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"hash_tensor: Expected reduction dim {d} to have non-zero size.")
+    wide = x.astype(np.float64) if x.dtype.kind == "f" else x.astype(np.int64)
+    bits = np.ascontiguousarray(wide).view(np.uint64)
+    out = np.bitwise_xor.reduce(bits, axis=dims, keepdims=keepdim) if x.ndim else bits
+    return make(np.asarray(out, dtype=np.uint64))
+
+
 Tensor.new = _legacy_new
+Tensor.hash_tensor = hash_tensor
 Tensor.set_ = _set
 Tensor.is_set_to = _is_set_to
 Tensor.const_data_ptr = _const_data_ptr

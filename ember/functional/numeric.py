@@ -12,6 +12,8 @@
 * ``histogramdd(input, bins, range=None, weight=None, density=False)``: counts of the ``D``-dim
   points ``input[..., :]`` in a grid of bins, with the bin edges of each dim.
 * ``binomial(count, prob, generator=None)``: draws of Binomial(count, prob), elementwise.
+* ``hash_tensor(input, dim=None, keepdim=False, mode=0)``: the xor of the elements' 64-bit patterns
+  (floats as float64, integers as int64), a ``uint64`` per reduced row.
 
 >>> import ember
 >>> gradient(ember.tensor([1.0, 4.0, 9.0, 16.0]))
@@ -20,9 +22,10 @@
 import numpy as np
 
 from ..autograd.ops import add, amax, amin, cat, div, mul, narrow, prod, stack, sub, sum as _sum
+from ..autograd.tensor_extras import hash_tensor  # noqa: F401  (a Tensor method too)
 from ..creation import full, tensor as _tensor
 
-__all__ = ["gradient", "segment_reduce", "histogramdd", "binomial"]
+__all__ = ["gradient", "segment_reduce", "histogramdd", "binomial", "hash_tensor"]
 
 
 def _const(values, like):
@@ -183,3 +186,4 @@ def binomial(count, prob, generator=None):
         raise RuntimeError("binomial: prob must be in [0, 1]")
     draws = _get_rng(generator).binomial(count._data.astype(np.int64), p)
     return _tensor(draws.astype(count._data.dtype))
+

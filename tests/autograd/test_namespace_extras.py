@@ -203,3 +203,30 @@ def test_from_file_matches_torch(tmp_path, shared):
         interop.from_file(str(paths["ours"]), size=100)
     grown = tmp_path / "grown.bin"
     assert tuple(interop.from_file(str(grown), shared=True, size=5).shape) == (5,) and grown.stat().st_size == 20
+
+
+@pytest.mark.parametrize("data,kw", [([1.0, 2.0, 3.0], {}), ([[1, 2], [3, 4]], {"dim": 0}),
+                                     ([[1.5, -2.0], [0.0, 7.0]], {"dim": 1, "keepdim": True}),
+                                     ([True, False, True], {}), (np.ones((2, 3, 4)), {"dim": (0, 2)}),
+                                     (np.zeros((0, 3)), {"dim": 1})])
+@pytest.mark.parametrize("dtype", [None, "float16", "int32"])
+def test_hash_tensor_matches_torch(data, kw, dtype):
+    x = np.asarray(data)
+    if dtype is not None and x.dtype != bool:
+        x = x.astype(dtype)
+    ours, theirs = numeric.hash_tensor(ember.tensor(x), **kw), torch.hash_tensor(torch.tensor(x), **kw)
+    assert str(ours.dtype) == "ember.uint64" and tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_hash_tensor_errors_match_torch():
+    for lib, t in ((numeric, ember.zeros(0)), (torch, torch.zeros(0))):
+        with pytest.raises(RuntimeError, match="reduction dim to be specified"):
+            lib.hash_tensor(t)
+    with pytest.raises(IndexError, match="non-zero size"):
+        numeric.hash_tensor(ember.zeros(0, 3), dim=0)
+
+
+def test_hash_tensor_method():
+    x = np.array([[1.5, -2.0], [0.0, 7.0]])
+    assert ember.tensor(x).hash_tensor(1).tolist() == torch.tensor(x).hash_tensor(1).tolist()
