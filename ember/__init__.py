@@ -81,6 +81,7 @@ _ELSEWHERE.update(dict.fromkeys(("nonzero_static", "is_distributed"), "autograd.
 _ELSEWHERE["GradScaler"] = "amp.grad_scaler"
 _ELSEWHERE["futures"] = "futures"
 _ELSEWHERE["from_file"] = "io.interop"
+_ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"
 
 
 def __getattr__(name):
