@@ -17,6 +17,7 @@ class finfo:
 
     def __init__(self, type=None):
         d = _dt.get_default_dtype() if type is None else _dt.to_dtype(type)
+        d = d.to_real()  # a complex dtype has the limits of its parts, as in PyTorch
         if not d.is_floating_point:
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             f"'{d.name}'")

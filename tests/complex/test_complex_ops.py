@@ -188,3 +188,9 @@ def test_randn_complex_has_unit_variance():
     # PyTorch's convention: E|z|^2 = 1, real and imaginary parts each of variance 1/2.
     assert abs((z.abs() ** 2).mean().item() - 1.0) < 0.05
     assert abs(z.real.var().item() - 0.5) < 0.03 and abs(z.imag.var().item() - 0.5) < 0.03
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_finfo_of_complex_matches_torch(dtype):
+    e, t = ember.finfo(getattr(ember, dtype)), torch.finfo(getattr(torch, dtype))
+    assert (e.eps, e.bits, e.max, e.dtype) == (t.eps, t.bits, t.max, t.dtype)

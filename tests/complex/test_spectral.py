@@ -78,6 +78,11 @@ def test_stft_window_gradient_and_method():
     assert ember.allclose(e.stft(8, return_complex=True), ember.stft(e, 8, return_complex=True))
 
 
+def test_stft_of_complex_input_matches_torch():
+    compare(lambda L, re, im: L.stft(L.complex(re, im), 8, hop_length=3, window=L.hann_window(8, dtype=L.float64),
+                                     return_complex=True), arrays([(2, 20)] * 2))
+
+
 def test_stft_gradcheck():
     gradcheck(lambda L, x: _stft(L, x, dict(n_fft=8, hop_length=3, win="hann"))[0], arrays([(2, 20)]))
 
