@@ -5,8 +5,8 @@ from tests.keras import keras_coverage
 
 # Percentages at the last raise, rounded down; raise them as coverage grows.
 FLOORS = {
-    "keras": 40, "layers": 80, "ops": 100, "losses": 100, "metrics": 100, "optimizers": 86,
-    "optimizers.schedules": 100, "utils": 94, "callbacks": 86, "activations": 57, "initializers": 66,
+    "keras": 94, "layers": 91, "ops": 100, "losses": 100, "metrics": 100, "optimizers": 90,
+    "optimizers.schedules": 100, "utils": 94, "callbacks": 100, "activations": 100, "initializers": 100,
     "random": 100, "datasets": 100, "applications": 100,
 }
 
