@@ -209,20 +209,20 @@ def _classic_weights(n_in, n_out, mode):
 
 def _antialias_weights(n_in, n_out, mode):
     # Each output pixel averages the input under a filter stretched by the downscale
-    # factor (as PIL and PyTorch's antialias=True do), normalised to sum to one.
+    # factor (as PIL and PyTorch's antialias=True do), normalised to sum to one; the
+    # filter's support is cut to the taps [lo, hi) those libraries use.
     scale = n_in / n_out
     stretch = max(scale, 1.0)
     radius = (1.0 if mode is InterpolationMode.BILINEAR else 2.0) * stretch
-    w = np.zeros((n_out, n_in))
-    for i in range(n_out):
-        center = scale * (i + 0.5)
-        lo = max(int(center - radius + 0.5), 0)
-        hi = min(int(center + radius + 0.5), n_in)
-        x = (np.arange(lo, hi) - center + 0.5) / stretch
-        k = _linear(x) if mode is InterpolationMode.BILINEAR else _cubic(x, -0.5)
-        if k.sum() != 0:
-            w[i, lo:hi] = k / k.sum()
-    return w
+    center = scale * (np.arange(n_out) + 0.5)[:, None]
+    lo = np.maximum(np.trunc(center - radius + 0.5), 0)
+    hi = np.minimum(np.trunc(center + radius + 0.5), n_in)
+    taps = np.arange(n_in)[None, :]
+    x = (taps - center + 0.5) / stretch
+    k = _linear(x) if mode is InterpolationMode.BILINEAR else _cubic(x, -0.5)
+    k = np.where((taps >= lo) & (taps < hi), k, 0.0)
+    total = k.sum(axis=1, keepdims=True)
+    return np.divide(k, total, out=np.zeros_like(k), where=total != 0)
 
 
 def _nearest_index(n_in, n_out, mode):
