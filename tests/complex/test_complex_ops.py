@@ -194,3 +194,19 @@ def test_randn_complex_has_unit_variance():
 def test_finfo_of_complex_matches_torch(dtype):
     e, t = ember.finfo(getattr(ember, dtype)), torch.finfo(getattr(torch, dtype))
     assert (e.eps, e.bits, e.max, e.dtype) == (t.eps, t.bits, t.max, t.dtype)
+
+
+SECOND_ORDER = [
+    ("mul_exp", lambda L, a, b: (_c(L, a, b) ** 2).exp()),
+    ("abs", lambda L, a, b: (_c(L, a, b) * _c(L, b, a)).abs()),
+    ("angle", lambda L, a, b: _c(L, a, b).angle()),
+    ("fft", lambda L, a, b: L.fft.fft(_c(L, a, b) ** 2)),
+    ("irfft", lambda L, a, b: L.fft.irfft(_c(L, a, b) ** 2)),
+]
+
+
+@pytest.mark.parametrize("name,fn", SECOND_ORDER, ids=[s[0] for s in SECOND_ORDER])
+def test_second_order_gradcheck(name, fn):
+    from .helpers import realify
+    xs = [ember.tensor(a, requires_grad=True) for a in arrays([(3,), (3,)], seed=3)]
+    assert ember.autograd.gradgradcheck(lambda a, b: realify(fn(ember, a, b)), tuple(xs))
