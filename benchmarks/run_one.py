@@ -1,7 +1,9 @@
 """Time one workload in one framework, in this process; print a JSON line.
 
-``python -m benchmarks.run_one FRAMEWORK WORKLOAD WEIGHTS.npz STEPS REPEATS``. The
-weights file (written by the torch run) gives both frameworks the same start.
+``python -m benchmarks.run_one FRAMEWORK WORKLOAD WEIGHTS.npz STEPS REPEATS [compile] [threads=N]``.
+The weights file (written by the torch run) gives both frameworks the same start. Besides the
+wall-clock median it reports the median CPU time per step (``cpu_s``): with one thread, on a
+machine shared with other work, that is the steadier figure.
 """
 import json
 import resource
@@ -15,12 +17,14 @@ from .workloads import make_step
 
 def main():
     fw, name, weights, steps, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-    compiled = len(sys.argv) > 6 and sys.argv[6] == "compile"
+    extra = sys.argv[6:]
+    compiled = "compile" in extra
+    threads = int(next((a.split("=")[1] for a in extra if a.startswith("threads=")), 2))
     if fw == "torch":
         import torch as lib
-        lib.set_num_threads(2)
     else:
         import ember as lib
+    lib.set_num_threads(threads)
     lib.manual_seed(0)
     def share_weights(model):
         if fw == "torch":
@@ -35,15 +39,18 @@ def main():
     losses = [float(step()) for _ in range(3)]
     for _ in range(2):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
         times.append((time.perf_counter() - t0) / steps)
+        cpu.append((time.process_time() - c0) / steps)
     times.sort()
+    cpu.sort()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"framework": fw, "workload": name, "median_s": times[len(times) // 2], "losses": losses,
+    print(json.dumps({"framework": fw, "workload": name, "median_s": times[len(times) // 2],
+                      "cpu_s": cpu[len(cpu) // 2], "losses": losses,
                       "peak_rss_mb": rss}))
 
 

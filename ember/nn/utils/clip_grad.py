@@ -38,6 +38,15 @@ def _norm_of(arrs, norm_type):
     return sum(float((np.abs(a.astype(np.float64)) ** norm_type).sum()) for a in arrs) ** (1.0 / norm_type)
 
 
+def _two_norm(arrs):
+    """The joint 2-norm as a 0-d float64 array: no Python number is read from the data, so a
+    training step that clips stays capturable by ``ember.compile``."""
+    sq = np.zeros((), np.float64)
+    for a in arrs:
+        sq += np.vdot(a, a)
+    return np.sqrt(sq)
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The ``norm_type``-norm of all ``tensors`` together (as if concatenated into one vector)."""
     if isinstance(tensors, Tensor):
@@ -46,6 +55,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return make(np.zeros((), np.float32))
+    if norm_type == 2 and not error_if_nonfinite:
+        return make(_two_norm([t._data for t in tensors]).astype(tensors[0]._data.dtype))
     total = _norm_of([t._data for t in tensors], norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
@@ -59,10 +70,11 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     grads = _grads(parameters)
     if not grads:
         return
-    tn = float(total_norm._data) if isinstance(total_norm, Tensor) else float(total_norm)
-    coef = min(float(max_norm) / (tn + 1e-6), 1.0)
+    tn = total_norm._data if isinstance(total_norm, Tensor) else float(total_norm)
+    # In arrays, not Python floats, so that ember.compile can replay it (see _two_norm).
+    coef = np.minimum(float(max_norm) / (np.asarray(tn, np.float64) + 1e-6), 1.0)
     for g in grads:
-        np.multiply(g._data, g._data.dtype.type(coef), out=g._data)
+        np.multiply(g._data, coef.astype(g._data.dtype), out=g._data)
         g._bump()
 
 
