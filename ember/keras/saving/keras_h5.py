@@ -131,6 +131,23 @@ def read(model, fileobj, source, skip_mismatch=False):
         w._bump()
 
 
+def checked(h5py, ds, w, who, where, source, skip_mismatch):
+    """Whether dataset ``ds`` (at ``where``) can be read into tensor ``w``: False for a shape mismatch that
+    ``skip_mismatch`` lets pass; ValueError naming ``who`` and both shapes otherwise. Only headers are read."""
+    if not isinstance(ds, h5py.Dataset):
+        raise ValueError(f"{source}: {who}: {where} should be a dataset")
+    shape = tuple(int(d) for d in ds.shape) if ds.shape is not None else None
+    if shape != tuple(w.shape):
+        if skip_mismatch:
+            return False
+        raise ValueError(f"{source}: {who} has shape {tuple(w.shape)} in the model but {shape} in the file "
+                         f"({where})")
+    if ds.dtype.kind not in "fiub" or ds.size * ds.dtype.itemsize > MAX_WEIGHT_BYTES:
+        raise ValueError(f"{source}: {where} has dtype {ds.dtype} and {ds.size} elements; expected a numeric "
+                         f"array of at most {MAX_WEIGHT_BYTES} bytes")
+    return True
+
+
 def _read_checked(h5py, f, model, source, skip_mismatch):
     """``[(tensor, array)]`` for the whole model, every count and shape checked before any data is read."""
     plan = []
@@ -152,18 +169,9 @@ def _read_checked(h5py, f, model, source, skip_mismatch):
             raise ValueError(f"{source}: {key} should hold the datasets 0..{len(pairs) - 1}, found {stored}")
         for i, (name, w) in enumerate(pairs):
             ds = group[str(i)]
-            if not isinstance(ds, h5py.Dataset):
-                raise ValueError(f"{source}: {key}/{i} should be a dataset")
-            shape = tuple(int(d) for d in ds.shape) if ds.shape is not None else None
-            if shape != tuple(w.shape):
-                if skip_mismatch:
-                    continue
-                raise ValueError(f"{source}: {_describe(layer, path)} weight '{name}' has shape "
-                                 f"{tuple(w.shape)} in the model but {shape} in the file ({key}/{i})")
-            if ds.dtype.kind not in "fiub" or ds.size * ds.dtype.itemsize > MAX_WEIGHT_BYTES:
-                raise ValueError(f"{source}: {key}/{i} has dtype {ds.dtype} and {ds.size} elements; expected "
-                                 f"a numeric array of at most {MAX_WEIGHT_BYTES} bytes")
-            plan.append((w, ds, f"{key}/{i}"))
+            if checked(h5py, ds, w, f"{_describe(layer, path)} weight '{name}'", f"{key}/{i}", source,
+                       skip_mismatch):
+                plan.append((w, ds, f"{key}/{i}"))
     used = {where for _, _, where in plan}
     extra = []
     f.visititems(lambda name, obj: extra.append(name) if isinstance(obj, h5py.Dataset) and name not in used

@@ -11,6 +11,8 @@
 Files written by Keras 3 load: their layer configs are adapted
 (:mod:`~ember.keras.saving.keras_config`) and their weights matched by path, never by position.
 ``save_weights("x.weights.h5")`` writes Keras's weights file; other names get safetensors.
+Keras's legacy HDF5 files load too (``load_model("model.h5")``, ``load_weights("w.h5")``, see
+:mod:`~ember.keras.saving.legacy_h5`).
 
 Loading parses JSON and copies bytes: classes are looked up in a registry
 (:mod:`~ember.keras.saving.serialization_lib`), never imported by name, nothing is unpickled,
@@ -123,9 +125,12 @@ def _read_weights_member(z, filepath):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".hdf5")):
+        from . import legacy_h5
+        return legacy_h5.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
     if not filepath.endswith(".keras"):
         raise ValueError(f"File format not supported: filepath={filepath}. ember.keras loads `.keras` files "
-                         "(model.save('model.keras')).")
+                         "(model.save('model.keras')) and legacy `.h5` model files.")
     if not zipfile.is_zipfile(filepath):
         raise ValueError(f"{filepath} is not a .keras archive (a zip file)")
     with _open_archive(filepath) as z:
@@ -172,6 +177,12 @@ def _deserialize(config, custom_objects, safe_mode, source):
 
 def _assign_blob(model, name, blob, source, skip_mismatch=False):
     if name == _WEIGHTS_H5 or blob[:8] == _HDF5_MAGIC:
+        if name is None and _is_legacy_h5(blob):
+            from . import legacy_h5
+            h5py = keras_h5.h5py_module()
+            with h5py.File(io.BytesIO(blob), "r") as f:
+                legacy_h5.assign(model, f, source, skip_mismatch)
+            return
         keras_h5.read(model, io.BytesIO(blob), source, skip_mismatch)
         return
     try:
@@ -179,6 +190,16 @@ def _assign_blob(model, name, blob, source, skip_mismatch=False):
     except safetensors.SafetensorsError as e:
         raise ValueError(f"{source}: the weights are not a valid safetensors file ({e})") from None
     _assign(model, arrays, source, skip_mismatch)
+
+
+def _is_legacy_h5(blob):
+    from . import legacy_h5
+    h5py = keras_h5.h5py_module()
+    try:
+        with h5py.File(io.BytesIO(blob), "r") as f:
+            return legacy_h5.is_legacy_weights(f)
+    except (OSError, ValueError, OverflowError, RuntimeError, KeyError):
+        return False  # not readable as the legacy layout: the Keras 3 reader reports what is wrong
 
 
 def _assign(model, arrays, source, skip_mismatch=False):
