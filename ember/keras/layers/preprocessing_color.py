@@ -1,6 +1,7 @@
-"""Colour augmentation layers of Keras 3 (channels-last or channels-first images, one image or a batch):
-``RandomGrayscale``, ``RandomInvert``, ``Solarization``, ``RandomPosterization``,
-``RandomColorDegeneration``, ``RandomSaturation``, ``RandomHue``, ``RandomSharpness``.
+"""Colour and pixel-value augmentation layers of Keras 3 (channels-last or channels-first images, one image
+or a batch): ``RandomGrayscale``, ``RandomInvert``, ``Solarization``, ``RandomPosterization``,
+``RandomColorDegeneration``, ``RandomSaturation``, ``RandomHue``, ``RandomSharpness``,
+``RandomGaussianBlur`` and the deterministic ``Equalization``.
 
 Each layer has Keras's two steps: ``get_random_transformation(images)`` draws the per-image
 parameters (a dict, from the layer's own generator when ``seed`` is given, else ember's global one) and
@@ -349,3 +350,35 @@ class Equalization(_ColorLayer):
         config.pop("seed")
         config.update(bins=self.bins)
         return config
+
+
+class RandomGaussianBlur(_ColorLayer):
+    """Blur images with a Gaussian kernel (``kernel_size``, one ``sigma`` pair ``(sigma_y, sigma_x)`` drawn
+    from ``U(sigma)`` per batch); each image is blurred with a probability drawn from ``U(factor)``."""
+
+    def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None,
+                 **kwargs):
+        super().__init__(value_range, seed, data_format, **kwargs)
+        self.factor = _factor(factor, (0, 1))
+        sizes = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else (kernel_size, kernel_size)
+        if len(sizes) != 2 or any(int(k) % 2 == 0 for k in sizes):
+            raise ValueError(f"kernel_size must be an odd number. Received: kernel_size={kernel_size}")
+        self.kernel_size = tuple(int(k) for k in sizes)
+        self.sigma = _factor(sigma, (0, 1), "sigma")
+
+    def _draw(self, n, rng):
+        probability = rng.uniform(self.factor[0], self.factor[1], n)
+        apply = rng.uniform(0, 1, n) < probability
+        return {"should_apply_blur": apply,
+                "blur_factor": rng.uniform(self.sigma[0], self.sigma[1], 2).astype(self.dtype) + 1e-6}
+
+    def _apply(self, a, p):
+        blurred = _image.gaussian_blur(make(np.ascontiguousarray(a)), kernel_size=self.kernel_size,
+                                       sigma=tuple(float(s) for s in p["blur_factor"]),
+                                       data_format="channels_last")._data
+        out = np.where(p["should_apply_blur"].reshape(-1, 1, 1, 1), blurred, a)
+        return np.clip(out, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor), "kernel_size": list(self.kernel_size),
+                "sigma": list(self.sigma)}
