@@ -27,6 +27,10 @@ ROWS = [
     ("RandomHue", dict(factor=(0.1, 0.9), value_range=(0, 1))),
     ("RandomSharpness", dict(factor=(0.0, 1.0))),
     ("RandomSharpness", dict(factor=0.4, data_format="channels_first")),
+    ("RandomGaussianBlur", dict()),
+    ("RandomGaussianBlur", dict(factor=0.7, kernel_size=5, sigma=(0.5, 2.0))),
+    # (Keras 3.15's torch gaussian_blur mishandles non-square kernels, so the rows use square ones.)
+    ("RandomGaussianBlur", dict(kernel_size=5, data_format="channels_first")),
 ]
 
 

@@ -33,7 +33,7 @@ from .regularization_more import AlphaDropout, GaussianDropout, SpatialDropout3D
 from .merging_functions import subtract, average, maximum, minimum, dot
 from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, RandomPosterization,
                                   RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness,
-                                  Equalization)
+                                  Equalization, RandomGaussianBlur)
 from .pipeline import Pipeline
 from .reversible_embedding import ReversibleEmbedding
 from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
