@@ -103,12 +103,14 @@ class Model(Trainer, Layer):
 
     # -- saving --------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
-        """Save architecture (JSON config), weights (safetensors) and compile settings to a ``.keras`` file."""
+        """Save architecture (JSON config), weights (Keras's ``model.weights.h5``) and compile settings to a
+        ``.keras`` file that Keras 3 loads too (see :mod:`ember.keras.saving.saving_api`)."""
         from ..saving import saving_api
         saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights to ``filepath`` (safetensors content, whatever the extension)."""
+        """Save the weights to ``filepath``: Keras's HDF5 layout for a ``.h5`` name (``x.weights.h5``, needs
+        h5py), else safetensors, both keyed by Keras's structural paths (``layers/dense/vars/0``)."""
         from ..saving import saving_api
         saving_api.save_weights(self, filepath, overwrite=overwrite)
 

@@ -63,8 +63,7 @@ def _clean_layer_config(cls, config, where):
     if "dtype" in config:
         config["dtype"] = _policy_name(config["dtype"])
     from ..layers import Layer
-    if cls.__dict__.get("from_config", Layer.__dict__["from_config"]) is not Layer.__dict__["from_config"] and \
-            getattr(cls.from_config, "__func__", None) is not Layer.from_config.__func__:
+    if getattr(cls.from_config, "__func__", None) is not Layer.from_config.__func__:
         return  # a class with its own from_config (models, wrappers) reads its config itself
     for _ in range(len(config) + 1):
         unknown = [k for k in _rejected(cls, config) if k in config]
