@@ -119,3 +119,23 @@ def test_pipeline_matches_keras_and_round_trips_its_config():
     assert [type(layer).__name__ for layer in again.layers] == ["RandomFlip", "Rescaling", "Solarization"]
     out = ep(x, training=True).numpy()
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 255
+
+
+def test_mix_up_matches_keras_with_the_same_draw():
+    x = np.random.default_rng(0).uniform(0, 255, (5, 3, 4, 2)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0, 1]]
+    el, kl = ek.layers.MixUp(alpha=0.4, seed=2), keras.layers.MixUp(alpha=0.4)
+    params = el.get_random_transformation(x)
+    assert sorted(params["permutation_order"].tolist()) == list(range(5))
+    assert np.all((params["mix_weight"] >= 0) & (params["mix_weight"] <= 1))
+    kparams = {k: torch.tensor(np.asarray(v)) for k, v in params.items()}
+    np.testing.assert_allclose(el.transform_images(x, params).numpy(),
+                               keras.ops.convert_to_numpy(kl.transform_images(torch.tensor(x), kparams)), atol=1e-4)
+    np.testing.assert_allclose(el.transform_labels(y, params).numpy(),
+                               keras.ops.convert_to_numpy(kl.transform_labels(torch.tensor(y), kparams)), atol=1e-6)
+    out = el({"images": x, "labels": y}, training=True)
+    np.testing.assert_allclose(out["labels"].numpy().sum(axis=1), np.ones(5), rtol=1e-6)
+    np.testing.assert_array_equal(el({"images": x, "labels": y})["images"].numpy(), x)
+    again = ek.layers.MixUp(alpha=0.4, seed=2).get_random_transformation(x)
+    np.testing.assert_array_equal(again["mix_weight"], params["mix_weight"])
+    assert ek.layers.MixUp.from_config(kl.get_config()).get_config()["alpha"] == 0.4

@@ -35,6 +35,7 @@ from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, R
                                   RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness,
                                   Equalization, RandomGaussianBlur)
 from .pipeline import Pipeline
+from .preprocessing_mix import MixUp
 from .reversible_embedding import ReversibleEmbedding
 from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
                                AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
