@@ -67,3 +67,22 @@ def test_reversible_embedding_reverse_matches_keras(kwargs):
             assert e.grad is None or not np.any(e.grad.numpy())
         else:
             np.testing.assert_allclose(e.grad.numpy(), k.value.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+STFT_ROWS = [
+    ("stft_log", dict(frame_length=8, frame_step=4), [(2, 20, 1)]),
+    ("stft_magnitude_two_channels", dict(mode="magnitude", frame_length=6, fft_length=8), [(2, 16, 2)]),
+    ("stft_psd_same", dict(mode="psd", frame_length=8, frame_step=3, padding="same"), [(1, 17, 1)]),
+    ("stft_stft_expand", dict(mode="stft", frame_length=4, expand_dims=True), [(2, 12, 2)]),
+    ("stft_real_channels_first", dict(mode="real", frame_length=8, data_format="channels_first"), [(2, 1, 20)]),
+    ("stft_imag_hamming", dict(mode="imag", frame_length=8, window="hamming", periodic=True, scaling="spectrum"),
+     [(1, 16, 1)]),
+    ("stft_angle_no_window", dict(mode="angle", frame_length=8, window=None, scaling=None), [(1, 16, 1)]),
+]
+
+
+@pytest.mark.parametrize("row", STFT_ROWS, ids=[r[0] for r in STFT_ROWS])
+def test_stft_spectrogram_matches_keras(row):
+    _, kwargs, shapes = row
+    # angle is not differentiable where both parts vanish; its gradient row is still compared (no zeros here).
+    check_layer_against_keras("STFTSpectrogram", kwargs, shapes, tol=1e-4)
