@@ -297,3 +297,19 @@ def test_legacy_hdf5_fuzz_gives_only_clean_errors(tmp_path):
             clean += 1
     print(f"legacy .h5 loader fuzz: {N_FUZZ // 3} inputs, {clean} clean errors, {loaded} loaded")
     assert clean > 0
+
+
+@pytest.mark.parametrize("field,value", [("units", 1 << 30), ("units", -5), ("kernel_size", [1 << 25, 1])])
+def test_oversized_layers_are_refused_before_building(tmp_path, field, value):
+    import keras
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    if field == "kernel_size":
+        model = keras.Sequential([keras.Input((6, 2)), keras.layers.Conv1D(3, 2)])
+    path = str(tmp_path / "big.keras")
+    model.save(path)
+    members = _members(path)
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][-1]["config"][field] = value
+    (tmp_path / "big.keras").write_bytes(_archive(dict(members, **{"config.json": json.dumps(config).encode()})))
+    with pytest.raises(ValueError, match="big.keras: .*(outside the accepted range|above the limit)"):
+        ek.saving.load_model(path)

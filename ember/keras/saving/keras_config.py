@@ -78,6 +78,65 @@ def _clean_layer_config(cls, config, where):
                              f"{repr(value)[:80]}); this model cannot be rebuilt faithfully")
 
 
+# Limits checked before any layer is built, so that a config cannot make ember allocate without bound.
+MAX_DIMENSION = 1 << 24
+MAX_LAYER_ELEMENTS = 1 << 31
+_SIZE_KEYS = ("units", "filters", "input_dim", "output_dim", "num_heads", "key_dim", "value_dim",
+              "depth_multiplier", "num_tokens", "max_tokens")
+
+
+def _ints(value, out, depth=0):
+    if depth > 20:
+        return out
+    if isinstance(value, bool):
+        return out
+    if isinstance(value, int):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _ints(v, out, depth + 1)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _ints(v, out, depth + 1)
+    return out
+
+
+def _last_dims(value, out, depth=0):
+    """The last entry of every shape (a list of ints and Nones) inside ``value``."""
+    if depth > 20 or not isinstance(value, (list, tuple, dict)):
+        return out
+    items = list(value.values()) if isinstance(value, dict) else list(value)
+    if items and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in items):
+        if isinstance(items[-1], int) and items[-1] > 0:
+            out.append(items[-1])
+        return out
+    for v in items:
+        _last_dims(v, out, depth + 1)
+    return out
+
+
+def check_sizes(config, build_config, where):
+    """Refuse a layer config whose sizes would allocate more than the limits (checked before it is built)."""
+    sizes = _ints([config.get(k) for k in _SIZE_KEYS] + [config.get("kernel_size"), config.get("batch_shape"),
+                                                         config.get("batch_input_shape"), build_config], [])
+    big = [v for v in sizes if v > MAX_DIMENSION or v < -1]
+    if big:
+        raise ValueError(f"{where}: size {big[0]} is outside the accepted range (-1..{MAX_DIMENSION})")
+    product = 1
+    for key in _SIZE_KEYS:
+        v = config.get(key)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            product *= v
+    # weights grow with the input's channels (its last axis), except where the config gives the input size
+    widest = 1 if "input_dim" in config else max(_last_dims(build_config, []) or [1])
+    kernel = 1
+    for v in _ints(config.get("kernel_size"), []):
+        kernel *= max(v, 1)
+    if product * widest * kernel > MAX_LAYER_ELEMENTS:
+        raise ValueError(f"{where}: the layer's weights would hold about {product * widest * kernel} elements, "
+                         f"above the limit of {MAX_LAYER_ELEMENTS}")
+
+
 def adapt(node, custom_objects=None, where="config"):
     """Rewrite (in place) every layer config inside ``node`` for ember; returns ``node``."""
     stack = [(node, where, 0)]
@@ -99,6 +158,7 @@ def adapt(node, custom_objects=None, where="config"):
                 cls = None  # not a layer (initializer, regularizer...) or unknown: left for deserialization
             if cls is not None:
                 name = inner.get("name", item["class_name"])
+                check_sizes(inner, item.get("build_config"), f"{path} (layer {name!r}, {item['class_name']})")
                 _clean_layer_config(cls, inner, f"{path} (layer {name!r}, {item['class_name']})")
         stack.extend((v, f"{path}.{k}", depth + 1) for k, v in item.items())
     return node

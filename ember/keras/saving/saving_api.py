@@ -169,6 +169,8 @@ def _deserialize(config, custom_objects, safe_mode, source):
         raise ValueError(f"{source}: {e}") from e
     except (KeyError, TypeError, AttributeError, IndexError, RecursionError, OverflowError) as e:
         raise ValueError(f"{source}: invalid model config ({type(e).__name__}: {e})") from e
+    except MemoryError:
+        raise ValueError(f"{source}: the model config asks for more memory than there is") from None
     from ..layers import Layer
     if not isinstance(model, Layer):
         raise ValueError(f"{source}: the config describes a {type(model).__name__}, not a model")
