@@ -86,3 +86,36 @@ def test_stft_spectrogram_matches_keras(row):
     _, kwargs, shapes = row
     # angle is not differentiable where both parts vanish; its gradient row is still compared (no zeros here).
     check_layer_against_keras("STFTSpectrogram", kwargs, shapes, tol=1e-4)
+
+
+MEL_ROWS = [
+    dict(fft_length=64, sequence_stride=16, num_mel_bins=10, sampling_rate=8000),
+    dict(fft_length=32, sequence_stride=8, sequence_length=24, num_mel_bins=6, power_to_db=False, mag_exp=1.0,
+         window="hamming"),
+    dict(fft_length=64, sequence_stride=32, num_mel_bins=8, top_db=20.0, ref_power=2.0, min_freq=100, max_freq=3000,
+         sampling_rate=8000),
+]
+
+
+@pytest.mark.parametrize("kwargs", MEL_ROWS, ids=[str(i) for i in range(len(MEL_ROWS))])
+def test_mel_spectrogram_matches_keras(kwargs):
+    import keras
+    import numpy as np
+    import torch
+
+    import ember
+    from ember import keras as ek
+    x = np.random.default_rng(0).standard_normal((2, 300)).astype(np.float32)
+    kx, ex = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    kl, el = keras.layers.MelSpectrogram(**kwargs), ek.layers.MelSpectrogram(**kwargs)
+    ky, ey = kl(kx), el(ex)
+    np.testing.assert_allclose(ey.numpy(force=True), ky.detach().numpy(), rtol=1e-4, atol=1e-4)
+    assert el.compute_output_shape((None, 300)) == tuple(kl.compute_output_shape((None, 300)))
+    if not kwargs.get("power_to_db", True):  # the dB floor's max is not smooth; compare gradients without it
+        ky.sum().backward()
+        ey.sum().backward()
+        np.testing.assert_allclose(ex.grad.numpy(), kx.grad.numpy(), rtol=1e-3, atol=1e-3)
+    cfg = kl.get_config()
+    rebuilt = ek.layers.MelSpectrogram.from_config(cfg).get_config()
+    assert {k: rebuilt[k] for k in cfg if k not in ("name", "dtype")} == \
+        {k: v for k, v in cfg.items() if k not in ("name", "dtype")}

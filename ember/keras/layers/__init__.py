@@ -37,6 +37,7 @@ from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, R
 from .pipeline import Pipeline
 from .preprocessing_mix import MixUp
 from .stft_spectrogram import STFTSpectrogram
+from .mel_spectrogram import MelSpectrogram
 from .reversible_embedding import ReversibleEmbedding
 from .adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
                                AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
