@@ -12,6 +12,7 @@
 * ``x.dim_order()`` lists the dims from outermost to innermost in memory (by decreasing stride).
 * ``x.nonzero_static(size=n, fill_value=-1)``: ``nonzero()`` cut or padded to ``n`` rows.
 * ``x.hash_tensor(dim=None)``: the xor of the elements' 64-bit patterns, as ``uint64``.
+* ``x.share_memory_()`` returns ``x`` (NumPy memory needs no move to be seen by forked workers).
 
 >>> import ember
 >>> ember.ones(2).new([1, 2])
@@ -139,7 +140,14 @@ def hash_tensor(input, dim=None, *, keepdim=False, mode=0):
     return make(np.asarray(out, dtype=np.uint64))
 
 
+def _share_memory_(self):
+    # NumPy memory is shared with forked workers already (copy-on-write pages, as PyTorch's
+    # shared tensors are under fork); nothing to move.
+    return self
+
+
 Tensor.new = _legacy_new
+Tensor.share_memory_ = _share_memory_
 Tensor.hash_tensor = hash_tensor
 Tensor.set_ = _set
 Tensor.is_set_to = _is_set_to
