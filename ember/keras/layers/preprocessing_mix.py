@@ -15,7 +15,7 @@ one draw.
 import numpy as np
 
 from ...autograd.tensor import Tensor, make
-from .preprocessing_color import _ColorLayer
+from .preprocessing_color import _ColorLayer, _factor
 
 
 class MixUp(_ColorLayer):
@@ -56,4 +56,58 @@ class MixUp(_ColorLayer):
         config = super().get_config()
         config.pop("value_range")
         config.update(alpha=self.alpha)
+        return config
+
+
+class CutMix(MixUp):
+    """CutMix (Yun et al., 2019): paste a random box from another image of the batch into each image; the
+    label mix weight is the share of the image left unchanged. Box side ratio ``sqrt(1 - w)``, with
+    ``w ~ Beta(a, a)`` and ``a ~ U(factor) + 1e-6``; a single image passes through."""
+
+    def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(factor, (0, 1))
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        a = images._data if isinstance(images, Tensor) else np.asarray(images)
+        if a.ndim == 3:
+            return None
+        last = self.data_format == "channels_last"
+        n, h, w = a.shape[0], (a.shape[1] if last else a.shape[2]), (a.shape[2] if last else a.shape[3])
+        rng = self._generator()
+        alpha = rng.uniform(self.factor[0], self.factor[1]) + 1e-6
+        ratio = np.sqrt(1.0 - rng.beta(alpha, alpha, n)).astype(np.float32)
+
+        def bounds(length):
+            crop = (ratio * length).astype(np.float32)
+            start = rng.uniform(0, 1, n).astype(np.float32) * (length - crop)
+            return start, start + crop
+        x0, x1 = bounds(w)
+        y0, y1 = bounds(h)
+        gy, gx = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij")
+        box = [v.reshape(-1, 1, 1) for v in (x0, x1, y0, y1)]
+        mask = (gx >= box[0]) & (gx < box[1]) & (gy >= box[2]) & (gy < box[3])  # (n, h, w)
+        channels = a.shape[-1] if last else a.shape[1]
+        mask = np.repeat(mask[..., None] if last else mask[:, None], channels, axis=-1 if last else 1)
+        weight = 1.0 - (x1 - x0) * (y1 - y0) / (w * h)
+        return {"permutation_order": rng.permutation(n), "batch_masks": mask,
+                "mix_weight": weight.reshape(-1, 1, 1, 1)}
+
+    def _apply(self, a, p):
+        mask = p["batch_masks"]
+        if self.data_format == "channels_first":
+            mask = np.moveaxis(mask, 1, -1)
+        return np.where(mask, a[p["permutation_order"].astype(np.int64)], a)
+
+    def call(self, inputs, training=None):
+        images = inputs["images"] if isinstance(inputs, dict) else inputs
+        a = images._data if isinstance(images, Tensor) else np.asarray(images)
+        if training and a.ndim == 3:  # nothing to mix with
+            training = False
+        return super().call(inputs, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("alpha")
+        config.update(factor=list(self.factor))
         return config
