@@ -139,3 +139,26 @@ def test_mix_up_matches_keras_with_the_same_draw():
     again = ek.layers.MixUp(alpha=0.4, seed=2).get_random_transformation(x)
     np.testing.assert_array_equal(again["mix_weight"], params["mix_weight"])
     assert ek.layers.MixUp.from_config(kl.get_config()).get_config()["alpha"] == 0.4
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_cut_mix_matches_keras_with_the_same_draw(data_format):
+    x = np.random.default_rng(0).uniform(0, 255, (4, 6, 5, 2)).astype(np.float32)
+    if data_format == "channels_first":
+        x = np.moveaxis(x, -1, 1).copy()
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+    el, kl = ek.layers.CutMix(seed=1, data_format=data_format), keras.layers.CutMix(data_format=data_format)
+    params = el.get_random_transformation(x)
+    kshapes = {k: tuple(v.shape) for k, v in kl.get_random_transformation(torch.tensor(x)).items()}
+    assert {k: np.asarray(v).shape for k, v in params.items()} == kshapes
+    kparams = {k: torch.tensor(np.asarray(v)) for k, v in params.items()}
+    got = el.transform_images(x, params).numpy()
+    np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(kl.transform_images(torch.tensor(x), kparams)))
+    np.testing.assert_allclose(el.transform_labels(y, params).numpy(),
+                               keras.ops.convert_to_numpy(kl.transform_labels(torch.tensor(y), kparams)), atol=1e-6)
+    # The label weight is the box's continuous area left out (Keras's formula), a share in [0, 1].
+    assert np.all((params["mix_weight"] >= 0) & (params["mix_weight"] <= 1))
+    out = el({"images": x, "labels": y}, training=True)
+    np.testing.assert_allclose(out["labels"].numpy().sum(axis=1), np.ones(4), rtol=1e-6)
+    np.testing.assert_array_equal(el(x[0], training=True).numpy(), x[0])
+    assert ek.layers.CutMix.from_config(kl.get_config()).get_config()["factor"] == [0, 1.0]
