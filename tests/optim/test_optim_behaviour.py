@@ -125,7 +125,7 @@ def test_nn_parameters_and_a_pytorch_style_loop():
     from ember.nn.parameter import Parameter
 
     rng = np.random.default_rng(0)
-    x = torch_like.tensor(rng.normal(size=(64, 3)))
+    x = torch_like.tensor(rng.normal(size=(64, 3)), dtype=torch_like.float32)  # float32 like the weights
     y = x @ torch_like.tensor([[1.0], [-2.0], [0.5]]) + 0.3
     weight = Parameter(torch_like.zeros(3, 1))
     bias = Parameter(torch_like.zeros(1))

@@ -88,9 +88,13 @@ def dims_tuple(dim, ndim):
     """Normalize ``dim`` (None, int, or a sequence) to a sorted tuple of non-negative axes, or None."""
     if dim is None:
         return None
+    # A 0-d tensor still takes dim 0 or -1 only, as in PyTorch; its reduction axes are ().
     if isinstance(dim, (int, np.integer)):
-        return (wrap_dim(int(dim), ndim),) if ndim > 0 else ()
-    dims = tuple(wrap_dim(int(d), ndim) for d in dim) if ndim > 0 else ()
+        d = wrap_dim(int(dim), ndim)
+        return (d,) if ndim > 0 else ()
+    dims = tuple(wrap_dim(int(d), ndim) for d in dim)
+    if ndim == 0:
+        return ()
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
     return tuple(sorted(dims))

@@ -23,10 +23,11 @@ _gm = grad_mode.state
 def dist(input, other, p=2):
     """The p-norm of ``input - other`` (broadcast)."""
     from .reduce import norm
-    for t in (input, other):
-        if hasattr(t, "_data") and t._data.dtype.kind != "f":
-            raise RuntimeError(f"dist(): expected floating point inputs, got {t.dtype}")
-    return norm(sub(input, other), p)
+    d = sub(input, other)  # promotes: an int64 tensor against a float32 one is a float32 distance
+    if d._data.dtype.kind not in "fc":
+        raise RuntimeError(f"dist(): expected a floating point input, got {input.dtype} and "
+                           f"{getattr(other, 'dtype', type(other).__name__)}")
+    return norm(d, p)
 
 
 def _pnorm_last(d, p):

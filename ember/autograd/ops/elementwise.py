@@ -4,6 +4,7 @@ Each rule takes ``g`` (the gradient of the output) and returns the gradient of e
 input, written with ember ops so that it can itself be differentiated. Inputs that
 broadcast get their gradient summed back to their shape with :func:`sum_to`.
 """
+import builtins
 import math
 
 import numpy as np
@@ -82,6 +83,9 @@ def sub(a, b, *, alpha=1):
     if _is_bool(x) and _is_bool(y):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
+    if _has_bool(a, b):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     if alpha != 1:
         y = y * alpha
     try:
@@ -97,6 +101,19 @@ def sub(a, b, *, alpha=1):
                     sum_to(neg(g) if alpha == 1 else g * (-alpha), sb) if sb is not None else None)
         _rec(t, "SubBackward0", backward, (ta, tb), ())
     return t
+
+
+def _has_bool(*vs):
+    """Whether any operand, before promotion, is a bool tensor or a Python bool."""
+    return builtins.any(v._data.dtype == np.bool_ if isinstance(v, Tensor) else isinstance(v, (bool, np.bool_))
+                        for v in vs)
+
+
+def _refuse_bool(name, *arrays):
+    # PyTorch has no kernel of this op for bool (abs, floor, pow ...): refuse rather than compute in int8.
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+            raise NotImplementedError(f"{name}(): not implemented for bool tensors")
 
 
 def _is_bool(v):
@@ -140,6 +157,11 @@ def div(a, b, *, rounding_mode=None):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                          f"'{rounding_mode}'")
     if x.dtype.kind not in "fc":
+        # A Python number divides as itself: prep wrapped an out-of-range one into the integer dtype.
+        if type(a) is int:
+            x = np.asarray(a, _float_arr(np.asarray(x)).dtype)
+        if type(b) is int:
+            y = b
         x = _float_arr(x)
         if isinstance(y, np.ndarray):
             y = _float_arr(y)
@@ -164,7 +186,7 @@ def div(a, b, *, rounding_mode=None):
 
 def _no_int_zero(x, y, name):
     """Integer division by zero raises, as in PyTorch (NumPy returns 0 with a warning)."""
-    if x.dtype.kind in "iub" and not np.all(y):
+    if x.dtype.kind in "iu" and x.size and not np.all(y):
         y_arr = np.asarray(y)
         if y_arr.dtype.kind in "iub":
             raise RuntimeError(f"{name}(): integer division by zero (ZeroDivisionError)")
@@ -180,6 +202,7 @@ def floor_divide(a, b):
     _no_complex("floor_divide", x)
     if x.dtype.kind == "f" and isinstance(y, np.ndarray) and y.dtype != x.dtype:
         y = y.astype(x.dtype)
+    _refuse_bool("floor_divide", x, y)
     _no_int_zero(x, y, "floor_divide")
     return out(np.floor_divide(x, y))
 
@@ -188,6 +211,7 @@ def remainder(a, b):
     """Python-style modulus: the result has the sign of the divisor (``%``)."""
     x, y, ta, tb = prep(a, b, "remainder")
     _no_complex("remainder", x)
+    _refuse_bool("remainder", x, y)
     _no_int_zero(x, y, "remainder")
     t = out(np.remainder(x, y))
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
@@ -206,6 +230,7 @@ def fmod(a, b):
     """C-style modulus: the result has the sign of the dividend."""
     x, y, ta, tb = prep(a, b, "fmod")
     _no_complex("fmod", x)
+    _refuse_bool("fmod", x, y)
     _no_int_zero(x, y, "fmod")
     t = out(np.fmod(x, y))
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
@@ -220,16 +245,33 @@ def fmod(a, b):
     return t
 
 
+def _int_pow_negative(x, y):
+    """Integer powers with some negative exponents, as PyTorch computes them elementwise: x ** -n is 1 for
+    x == 1, +-1 for x == -1 and 0 (the truncated quotient) otherwise. (A negative Python scalar exponent
+    is an error instead, as in PyTorch.)"""
+    x, y = np.broadcast_arrays(x, y)
+    r = np.array(np.power(x, np.abs(y)))
+    neg = y < 0
+    r[neg] = np.where(x[neg] == 1, 1, np.where(x[neg] == -1, np.where(y[neg] % 2 == 0, 1, -1), 0))
+    return r
+
+
 def pow(a, b):
     """``a ** b``; d/da = b a^(b-1), d/db = a^b ln(a) (0 where a == 0, as in PyTorch)."""
+    if isinstance(a, Tensor) and a._data.dtype.kind in "iu" and type(b) is int and b < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     x, y, ta, tb = prep(a, b, "pow")
     if x.dtype.kind in "iu" and (isinstance(y, int) and y < 0):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if x.dtype.kind in "iub" and isinstance(y, np.ndarray) and y.dtype.kind in "iu" and (y < 0).any():
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if isinstance(y, np.ndarray) and x.dtype == np.bool_ and y.dtype == np.bool_:
+        raise NotImplementedError("pow(): not implemented for two bool tensors")
     try:
         if isinstance(y, (int, float)) and not isinstance(y, bool) and y == 2:
             r = np.square(x)
+        elif isinstance(y, bool) and x.dtype == np.bool_:
+            r = x.copy() if y else np.ones_like(x)  # bool ** bool stays bool in PyTorch
+        elif x.dtype.kind in "iu" and isinstance(y, np.ndarray) and y.dtype.kind in "iu" and (y < 0).any():
+            r = _int_pow_negative(x, y)
         else:
             r = np.power(x, y)
     except ValueError:
@@ -362,8 +404,17 @@ def where(condition, input=None, other=None):
 
 
 def lerp(start, end, weight):
-    """``start + weight * (end - start)``."""
-    return add(start, mul(weight, sub(end, start)))
+    """``start + weight * (end - start)``, for floating tensors of one dtype (as in PyTorch)."""
+    if start._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"lerp(): not implemented for {start.dtype} tensors")
+    for what, v in (("end", end), ("weight", weight)):
+        if isinstance(v, Tensor) and v._data.dtype != start._data.dtype:
+            raise RuntimeError(f"lerp(): expected dtype {start.dtype} for `{what}` but got dtype {v.dtype}")
+    # PyTorch's two-sided form: exact at weight 0 and 1, and the rounding matches where weight >= 0.5.
+    d = sub(end, start)
+    if not isinstance(weight, Tensor):
+        return add(start, mul(weight, d)) if builtins.abs(weight) < 0.5 else sub(end, mul(d, 1 - weight))
+    return where(out(np.abs(weight._data) < 0.5), add(start, mul(weight, d)), sub(end, mul(d, rsub(weight, 1))))
 
 
 def _bcast(name, x, y):
@@ -373,12 +424,15 @@ def _bcast(name, x, y):
 
 # -- unary ops: (name, NumPy function, gradient rule using x (input) and y (output)) ----------------
 
-def _unary(name, npfn, rule, uses, float_only=True, node_name=None, complex_ok=True):
+def _unary(name, npfn, rule, uses, float_only=True, node_name=None, complex_ok=True, refuse=""):
+    """An elementwise op; ``refuse`` lists the NumPy dtype kinds PyTorch has no kernel for ("b", "iub")."""
     bname = node_name or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
 
     def op(input):
         x = input if isinstance(input, Tensor) else to_tensor(input)
         a = x._data
+        if a.dtype.kind in refuse:
+            raise NotImplementedError(f"{name}(): not implemented for {x.dtype} tensors")
         if float_only and a.dtype.kind not in "fc":
             a = _float_arr(a)
         if not complex_ok and a.dtype.kind == "c":
@@ -417,9 +471,25 @@ def _zero_rule(g, x, y):
     return mul(g, 0.0)
 
 
-neg = _unary("neg", np.negative, lambda g, x, y: neg(g), "", float_only=False)
+def _negative(a):
+    if a.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return np.negative(a)
+
+
+def _sign(a):
+    if a.dtype == np.bool_:
+        return a.copy()
+    s = np.asarray(np.sign(a))
+    if a.dtype.kind == "f":
+        s[np.isnan(s)] = 0  # PyTorch: sign(NaN) is 0
+    return s
+
+
+neg = _unary("neg", _negative, lambda g, x, y: neg(g), "", float_only=False)
 abs = _unary("abs", np.abs, lambda g, x, y: _complex_abs_rule(g, x) if x._data.dtype.kind == "c" else mul(g, sign(x)),
-             "x", float_only=False)
+             "x", float_only=False, refuse="b")
 exp = _unary("exp", np.exp, lambda g, x, y: mul(g, y), "y")
 exp2 = _unary("exp2", np.exp2, lambda g, x, y: mul(g, mul(y, _LN2)), "y")
 log = _unary("log", np.log, lambda g, x, y: div(g, x), "x")
@@ -429,7 +499,8 @@ log1p = _unary("log1p", np.log1p, lambda g, x, y: div(g, add(x, 1.0)), "x")
 expm1 = _unary("expm1", np.expm1, lambda g, x, y: mul(g, add(y, 1.0)), "y")
 sqrt = _unary("sqrt", np.sqrt, lambda g, x, y: div(g, mul(y, 2.0)), "y")
 rsqrt = _unary("rsqrt", lambda a: 1 / np.sqrt(a), lambda g, x, y: mul(g, mul(pow(y, 3), -0.5)), "y")
-square = _unary("square", np.square, lambda g, x, y: mul(g, mul(x, 2.0)), "x", float_only=False,
+square = _unary("square", lambda a: np.square(a.astype(np.int64) if a.dtype == np.bool_ else a),
+                lambda g, x, y: mul(g, mul(x, 2.0)), "x", float_only=False,
                 node_name="PowBackward0")
 sin = _unary("sin", np.sin, lambda g, x, y: mul(g, cos(x)), "x")
 cos = _unary("cos", np.cos, lambda g, x, y: mul(g, neg(sin(x))), "x")
@@ -447,11 +518,11 @@ sigmoid = _unary("sigmoid", _sigmoid_np, lambda g, x, y: mul(g, mul(y, rsub(y, 1
 erf = _unary("erf", _erf_np, lambda g, x, y: mul(g, mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)), "x",
              complex_ok=False)
 reciprocal = _unary("reciprocal", np.reciprocal, lambda g, x, y: mul(g, neg(mul(y, y))), "y")
-sign = _unary("sign", np.sign, _zero_rule, "", float_only=False, complex_ok=False)
-floor = _unary("floor", np.floor, _zero_rule, "", float_only=False, complex_ok=False)
-ceil = _unary("ceil", np.ceil, _zero_rule, "", float_only=False, complex_ok=False)
-trunc = _unary("trunc", np.trunc, _zero_rule, "", float_only=False, complex_ok=False)
-frac = _unary("frac", lambda a: a - np.trunc(a), lambda g, x, y: g, "", complex_ok=False)
+sign = _unary("sign", _sign, _zero_rule, "", float_only=False, complex_ok=False)
+floor = _unary("floor", np.floor, _zero_rule, "", float_only=False, complex_ok=False, refuse="b")
+ceil = _unary("ceil", np.ceil, _zero_rule, "", float_only=False, complex_ok=False, refuse="b")
+trunc = _unary("trunc", np.trunc, _zero_rule, "", float_only=False, complex_ok=False, refuse="b")
+frac = _unary("frac", lambda a: a - np.trunc(a), lambda g, x, y: g, "", complex_ok=False, refuse="iub")
 arcsin, arccos, arctan, negative, absolute, fix = asin, acos, atan, neg, abs, trunc
 
 
@@ -480,6 +551,7 @@ def erfinv(input):
 def round(input, decimals=0):
     x = input
     _no_complex("round", x)
+    _refuse_bool("round", x._data)
     if decimals:
         t = out(np.round(x._data, decimals))
     else:
@@ -493,16 +565,30 @@ def relu(input):
     x = input
     a = x._data
     _no_complex("relu", a)
-    t = out(np.maximum(a, 0) if a.dtype.kind != "b" else a.copy())
+    if a.dtype == np.bool_:
+        raise RuntimeError("relu(): Boolean inputs not supported for relu")
+    t = out(np.maximum(a, 0))
     if _gm.enabled and x._rg:
         _rec(t, "ReluBackward0", lambda g: (mul(g, out(t._data > 0)),), (x,), (t,))
     return t
+
+
+def _int_scalar_for(v, dtype, name):
+    if type(v) is not int:
+        return v
+    info = np.iinfo(dtype)
+    lo = -int(info.max) if info.min == 0 else int(info.min)
+    if not lo <= v <= info.max:
+        raise RuntimeError(f"{name}(): value {v} cannot be converted to type {dtype.name} without overflow")
+    return np.array(v).astype(dtype)[()]
 
 
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
     x = input
     _no_complex("clamp", x)
+    if x._data.dtype == np.bool_ and builtins.all(b is None or isinstance(b, (bool, np.bool_)) for b in (min, max)):
+        raise NotImplementedError("clamp(): not implemented for bool tensors with bool bounds")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -515,7 +601,12 @@ def clamp(input, min=None, max=None):
     a = x._data
     if a.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         a = _float_arr(a)
-    t = out(np.clip(a, min, max))
+    lo, hi = min, max
+    if a.dtype.kind in "iu":
+        # Integer bounds convert to the tensor's dtype as PyTorch converts them: -3 wraps into uint8's 253,
+        # 300 is refused.
+        lo, hi = (None if v is None else _int_scalar_for(v, a.dtype, "clamp") for v in (lo, hi))
+    t = out(np.clip(a, lo, hi))
     if _gm.enabled and x._rg:
         def backward(g):
             m = np.ones(a.shape, np.bool_)
@@ -543,12 +634,22 @@ def heaviside(input, values):
     """Step function: 0 where x < 0, ``values`` where x == 0, 1 where x > 0."""
     x = input._data
     v = values._data if isinstance(values, Tensor) else values
-    return out(np.heaviside(x, v).astype(np.result_type(x, v)))
+    if isinstance(values, Tensor) and v.dtype != x.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes ({input.dtype} "
+                           f"and {values.dtype})")
+    # PyTorch's step is (x > 0) where x != 0, which is 0 for NaN (NumPy's heaviside gives NaN).
+    r = np.where(x == 0, v, x > 0)
+    return out(np.asarray(r).astype(np.result_type(x, v)))
 
 
 def xlogy(a, b):
+    """``x * log(y)``, 0 where x == 0; computed in the promoted floating dtype of both operands."""
     x, y, ta, tb = prep(a, b, "xlogy")
-    return where(out(np.asarray(x == 0)), 0.0, mul(a, log(to_tensor(b))))
+    d = _dt.promote_types(_dt.from_numpy(np.asarray(x).dtype), _dt.get_default_dtype()) \
+        if np.asarray(x).dtype.kind not in "fc" else _dt.from_numpy(np.asarray(x).dtype)
+    a = a.to(d) if isinstance(a, Tensor) and a.dtype is not d else a
+    b = to_tensor(b).to(d) if not isinstance(b, Tensor) or b.dtype is not d else b
+    return where(out(np.asarray(x == 0)), 0.0, mul(a, log(b)))
 
 
 # -- comparison and logic (no gradient) -------------------------------------------------------------
@@ -647,6 +748,8 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
+        raise RuntimeError(f"isclose(): {input.dtype} did not match {other.dtype}; compare tensors of one dtype")
     return out(np.isclose(input._data, _bool_arr(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

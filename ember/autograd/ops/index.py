@@ -402,17 +402,16 @@ def masked_fill(input, mask, value):
     except ValueError:
         raise RuntimeError(f"masked_fill: the mask of shape {tuple(m.shape)} does not broadcast to the tensor of "
                            f"shape {tuple(a.shape)}") from None
-    if r.shape != a.shape:
-        raise RuntimeError(f"masked_fill: the mask of shape {tuple(m.shape)} does not broadcast to the tensor of "
-                           f"shape {tuple(a.shape)}")
+    # Out of place, the input and the mask broadcast together, as in PyTorch (masked_fill_ needs the
+    # mask to fit the tensor, which apply_inplace checks).
     t = out(r)
     if _gm.enabled and (x._rg or (vt and value._rg)):
         def backward(g):
-            gx = where(out(m), 0.0, g) if x._rg else None
+            gx = sum_to(where(out(m), 0.0, g), a.shape) if x._rg else None
             gv = None
             if vt and value._rg:
                 from .reduce import sum as _sum
-                gv = _sum(where(out(np.broadcast_to(m, a.shape)), g, 0.0))
+                gv = _sum(where(out(np.broadcast_to(m, r.shape)), g, 0.0))
             return gx, gv
         _rec(t, "MaskedFillBackward0", backward, (x, value if vt else None))
     return t

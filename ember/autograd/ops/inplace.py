@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import grad_mode
 from ..tensor import Tensor, _new
+from ._util import _INT_RANGE
 
 _gm = grad_mode.state
 
@@ -70,8 +71,17 @@ def _is_tracked(x, other):
 
 def _fast(x, ufunc, other):
     o = other._data if isinstance(other, Tensor) else other
+    kind = x._data.dtype.kind
+    # PyTorch writes any integer result into an integer tensor (uint8 *= int64 wraps), and converts an
+    # out-of-range Python int to the tensor's dtype first; only float into int is refused.
+    integral = kind in "iu" and np.asarray(o).dtype.kind in "iub" and ufunc is not np.true_divide
+    casting = "unsafe" if integral else "same_kind"
+    if type(o) is int and kind in "iu":
+        lo, hi = _INT_RANGE[x._data.dtype]
+        if not lo <= o <= hi:
+            o = np.array(o).astype(x._data.dtype)[()]
     try:
-        ufunc(x._data, o, out=x._data, casting="same_kind")
+        ufunc(x._data, o, out=x._data, casting=casting)
     except TypeError:  # NumPy's casting errors subclass TypeError
         raise RuntimeError(f"result type of {ufunc.__name__} can't be cast to the desired output type "
                            f"{x.dtype.name}") from None
@@ -92,8 +102,8 @@ def add_(x, other, *, alpha=1):
 
 
 def sub_(x, other, *, alpha=1):
-    from .elementwise import sub
-    if _is_tracked(x, other):
+    from .elementwise import sub, _has_bool
+    if _has_bool(x, other) or _is_tracked(x, other):
         return apply_inplace(x, lambda old: sub(old, other, alpha=alpha))
     if alpha != 1:
         other = (other._data if isinstance(other, Tensor) else other) * alpha

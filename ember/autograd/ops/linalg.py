@@ -22,9 +22,21 @@ def _mT(x):
     return transpose(x, -1, -2)
 
 
+def _same_dtype_product(name, x, y):
+    """Products do not promote, as in PyTorch: a float32 weight times a float64 input is a bug to report,
+    not a silent float64 computation. Bool has no product kernel."""
+    dx, dy = x._data.dtype, y._data.dtype
+    if dx != dy:
+        raise RuntimeError(f"{name}(): expected both operands to have the same dtype, but got {x.dtype} and "
+                           f"{y.dtype} (shapes {tuple(x._data.shape)} and {tuple(y._data.shape)})")
+    if dx == np.bool_ and (x._data.size and y._data.size or x._data.ndim == 1 and y._data.ndim == 1):
+        raise NotImplementedError(f"{name}(): not implemented for bool tensors")
+
+
 def matmul(input, other):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
+    _same_dtype_product("matmul", input, other)
     a, b, ta, tb = prep(input, other, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -100,11 +112,36 @@ def dot(input, other):
     return matmul(input, other)
 
 
-inner = vdot = dot
+vdot = dot
+
+
+def inner(input, other):
+    """``sum_k input[..., k] * other[..., k]``: the result has shape ``input.shape[:-1] + other.shape[:-1]``;
+    a 0-d operand multiplies the other."""
+    from .shape import reshape
+    from .elementwise import mul as _mul
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        return _mul(input, other)
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(a.shape)} and {list(b.shape)}")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"inner(): both inputs should have same dtype, got {input.dtype} and {other.dtype}")
+    if a.ndim == 1 and b.ndim == 1:
+        return dot(input, other)
+    k = a.shape[-1]
+    rows = lambda s: int(np.prod(s[:-1], dtype=np.int64))  # noqa: E731 - explicit, as -1 is ambiguous when k = 0
+    r = matmul(reshape(input, (rows(a.shape), k)), _mT(reshape(other, (rows(b.shape), k))))
+    return reshape(r, a.shape[:-1] + b.shape[:-1])
 
 
 def outer(input, vec2):
+    """``input[i] * vec2[j]`` for 1-D operands."""
     from .shape import reshape
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v._data.ndim}-D")
     return mul(reshape(input, (-1, 1)), reshape(vec2, (1, -1)))
 
 

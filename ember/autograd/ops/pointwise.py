@@ -327,7 +327,8 @@ def copysign(input, other):
     is ``g * copysign(1, a) * copysign(1, b)`` (0 where a == 0), none flows to ``b``."""
     x, y, ta, tb = prep(input, other, "copysign")
     x = _float_arr(x)
-    y = _float_arr(y) if isinstance(y, np.ndarray) else float(y)
+    # A Python number keeps its own sign (prep would wrap -3 into an integer tensor's dtype).
+    y = _float_arr(y) if isinstance(y, np.ndarray) else float(other if not isinstance(other, Tensor) else y)
     try:
         t = out(np.copysign(x, y))
     except ValueError:
@@ -356,6 +357,12 @@ def float_power(input, exponent):
 def ldexp(input, other):
     """``input * 2 ** other``."""
     _need_tensor("ldexp", "other", 2, other)
+    if other._data.dtype == np.bool_ and input._data.dtype.kind in "fc":
+        raise NotImplementedError("ldexp(): not implemented for a bool exponent of a floating tensor")
+    if input._data.dtype.kind in "fc" and other._data.dtype.kind in "iu":
+        # PyTorch computes 2 ** other in other's own dtype; an integer exponent of a float16 tensor gives
+        # float16, not the default float.
+        other = other.to(input.dtype)
     return mul(input, exp2(other))
 
 
@@ -410,6 +417,8 @@ def lcm(input, other):
 def _shift(name, input, other, left):
     x, y, ta, tb = prep(input, other, name)
     _need_int(name, x, np.asarray(y))
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f"{name}(): not implemented for bool tensors")
     bits = x.dtype.itemsize * 8
     yy = np.asarray(y)
     big = (yy >= bits) | (yy < 0)

@@ -57,6 +57,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """``sum`` with NaN counted as 0; an integer or bool tensor (which holds no NaN) sums as ``sum`` does."""
+    if input._data.dtype.kind not in "fc":
+        return sum(input, dim, keepdim, dtype=dtype)
     mask = np.isnan(input._data)
     return sum(where(out(mask), 0.0, input), dim, keepdim, dtype=dtype)
 
@@ -164,7 +167,7 @@ def amin(input, dim=(), keepdim=False):
 
 def _amaxmin(x, dim, keepdim, fn, name):
     axes = _axes(dim, x)
-    if x._data.size == 0 and (axes is None or any(x._data.shape[i] == 0 for i in axes)):
+    if x._data.size == 0 and (axes is None or 0 in [x._data.shape[i] for i in axes]):
         raise IndexError(f"{name[:4].lower()}(): Expected reduction dim to be specified for input.numel() == 0. "
                          f"Specify the reduction dim with the 'dim' argument.")
     t = out(fn(x._data, axis=axes, keepdims=keepdim))
@@ -217,9 +220,16 @@ def _max_min(x, dim, keepdim, is_max, other):
     return values_indices(t, out(idx_out.astype(np.int64, copy=False)))
 
 
+def _no_bool(name, a):
+    # PyTorch has no ordering kernels for bool (True > False is not an order it offers).
+    if a.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+
+
 def argmax(input, dim=None, keepdim=False):
     _no_complex("argmax", input)
     a = input._data
+    _no_bool("argmax", a)
     if dim is None:
         r = np.argmax(a)
         return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))
@@ -229,6 +239,7 @@ def argmax(input, dim=None, keepdim=False):
 def argmin(input, dim=None, keepdim=False):
     _no_complex("argmin", input)
     a = input._data
+    _no_bool("argmin", a)
     if dim is None:
         r = np.argmin(a)
         return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))
@@ -283,6 +294,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         p = 2
     if p == "nuc":
         raise NotImplementedError("norm(p='nuc') is not supported by ember")
+    if x._data.dtype.kind not in "fc" and dtype is None:
+        raise RuntimeError(f"norm(): expected a floating point or complex tensor as input, got {x.dtype}")
     if x._data.dtype.kind == "c":
         return norm(_abs(x), p, dim, keepdim)   # a norm depends on the moduli only
     axes = _axes(dim, x)
@@ -314,7 +327,7 @@ def logsumexp(input, dim, keepdim=False):
     if a.dtype.kind != "f":
         a = a.astype(_dt.get_default_dtype().numpy)
     axes = _axes(dim, x)
-    m = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros(())
+    m = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros((), a.dtype)
     m = np.where(np.isfinite(m), m, 0)
     s = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
     t = out(s if keepdim else (np.squeeze(s, axes) if axes is not None else s.reshape(())))
@@ -384,12 +397,17 @@ def _cumprod_grad_with_zeros(a, g, axis):
 
 def all(input, dim=None, keepdim=False):
     a = input._data
-    return out(np.all(a, axis=dims_tuple(dim, a.ndim), keepdims=keepdim))
+    return out(_logical_reduce_dtype(np.all(a, axis=dims_tuple(dim, a.ndim), keepdims=keepdim), a))
 
 
 def any(input, dim=None, keepdim=False):
     a = input._data
-    return out(np.any(a, axis=dims_tuple(dim, a.ndim), keepdims=keepdim))
+    return out(_logical_reduce_dtype(np.any(a, axis=dims_tuple(dim, a.ndim), keepdims=keepdim), a))
+
+
+def _logical_reduce_dtype(r, a):
+    # PyTorch keeps uint8 for all/any of a uint8 tensor (its old mask dtype); every other dtype gives bool.
+    return np.asarray(r, np.uint8) if a.dtype == np.uint8 else np.asarray(r)
 
 
 def count_nonzero(input, dim=None):
@@ -403,16 +421,30 @@ def sort(input, dim=-1, descending=False, stable=False):
     _no_complex("sort", input)
     x = input
     a = x._data
+    axis = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return values_indices(x, out(np.array(0, np.int64)))
-    axis = wrap_dim(dim, a.ndim)
     if descending:
-        # Stable descending order: sort the negation (NaN last in ascending becomes first, as in PyTorch).
-        key = -a if a.dtype.kind in "fi" else ~a if a.dtype.kind == "b" else -a.astype(np.int64)
-        idx = np.argsort(key, axis=axis, kind="stable")
+        idx = _descending_order(a, axis)
     else:
         idx = np.argsort(a, axis=axis, kind="stable")
     return _take_values(x, idx, axis, "SortBackward0")
+
+
+def _descending_key(a):
+    """A key whose ascending order is ``a``'s stable descending order. NaN, last in ascending order, comes
+    first, as in PyTorch; unsigned and bool values are widened or inverted, since negating them wraps."""
+    return -a if a.dtype.kind in "fi" else ~a if a.dtype.kind == "b" else -a.astype(np.int64)
+
+
+def _descending_order(a, axis):
+    """Indices of ``a``'s stable descending order along ``axis``, NaN first (PyTorch counts NaN as the
+    largest value; negating it still sorts it last)."""
+    idx = np.argsort(_descending_key(a), axis=axis, kind="stable")
+    if a.dtype.kind == "f" and np.isnan(a).any():
+        nan_last = ~np.isnan(np.take_along_axis(a, idx, axis=axis))
+        idx = np.take_along_axis(idx, np.argsort(nan_last, axis=axis, kind="stable"), axis=axis)
+    return idx
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -423,14 +455,17 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     _no_complex("topk", input)
     x = input
     a = x._data
+    _no_bool("topk", a)
     axis = wrap_dim(dim, a.ndim)
     n = a.shape[axis] if a.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k out of range (k={k}, size of dim {dim} is {n})")
     if a.ndim == 0:
         return values_indices(x, out(np.array(0, np.int64)))
-    key = -a if largest else a
-    if k < n and k < n // 4:
+    key = _descending_key(a) if largest else a
+    if largest and a.dtype.kind == "f" and np.isnan(a).any():
+        idx = np.take(_descending_order(a, axis), np.arange(k), axis=axis)
+    elif k < n and k < n // 4:
         part = np.argpartition(key, k - 1, axis=axis)
         part = np.take(part, np.arange(k), axis=axis)
         sub_key = np.take_along_axis(key, part, axis=axis)
@@ -463,12 +498,17 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 def median(input, dim=None, keepdim=False):
     """The lower median (PyTorch's choice for an even count)."""
     x = input
+    if x._data.dtype == np.bool_ and x._data.size:
+        raise NotImplementedError("median(): not implemented for bool tensors")
     if dim is None:
         from .shape import reshape
         flat = reshape(x, (-1,))
         n = flat._data.shape[0]
+        if n == 0:  # PyTorch: NaN for a float tensor, 0 for an integer one
+            return out(np.array(np.nan if x._data.dtype.kind == "f" else 0, x._data.dtype))
         return kthvalue(flat, (n + 1) // 2, 0).values
-    n = x._data.shape[wrap_dim(dim, x._data.ndim)]
+    d = wrap_dim(dim, x._data.ndim)
+    n = x._data.shape[d] if x._data.ndim else 1
     return kthvalue(x, (n + 1) // 2, dim, keepdim)
 
 

@@ -29,9 +29,9 @@ cummin_result = collections.namedtuple("cummin", ["values", "indices"])
 def _cum_extreme(x, dim, is_max, name):
     from .index import scatter_into_zeros
     a = x._data
+    d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return out(a.copy()), out(np.zeros((), np.int64))
-    d = wrap_dim(dim, a.ndim)
     acc = np.maximum if is_max else np.minimum
     vals = acc.accumulate(a, axis=d) if a.size else a.copy()
     pos = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))

@@ -94,10 +94,10 @@ def reshape_as(input, other):
 
 def flatten(input, start_dim=0, end_dim=-1):
     a = input._data
-    if a.ndim == 0:
-        return reshape(input, (1,))
     s = wrap_dim(start_dim, a.ndim)
     e = wrap_dim(end_dim, a.ndim)
+    if a.ndim == 0:
+        return reshape(input, (1,))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -131,9 +131,9 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     x = input
     a = x._data
+    d0, d1 = wrap_dim(dim0, a.ndim), wrap_dim(dim1, a.ndim)
     if a.ndim == 0:
         return x
-    d0, d1 = wrap_dim(dim0, a.ndim), wrap_dim(dim1, a.ndim)
     t = _view_of(x, np.swapaxes(a, d0, d1))
     if _gm.enabled and x._rg:
         _rec(t, "TransposeBackward0", lambda g: (transpose(g, d0, d1),), (x,))
@@ -156,6 +156,8 @@ def movedim(input, source, destination):
         source, destination = (source,), (destination,)
     src = [wrap_dim(s, a.ndim) for s in source]
     dst = [wrap_dim(d, a.ndim) for d in destination]
+    if a.ndim == 0:
+        return input
     order = [n for n in range(a.ndim) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -416,6 +418,8 @@ def flipud(input):
 def roll(input, shifts, dims=None):
     x = input
     a = x._data
+    if dims is not None:
+        dims = wrap_dim(dims, a.ndim) if isinstance(dims, int) else tuple(wrap_dim(d, a.ndim) for d in dims)
     t = out(np.roll(a, shifts, dims))
     if _gm.enabled and x._rg:
         neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts

@@ -27,6 +27,9 @@ _gm = grad_mode.state
 def cross(input, other, dim=None):
     """The 3-D cross product along ``dim`` (the first dim of size 3 when None); the inputs broadcast."""
     from .shape import broadcast_tensors, select, stack
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"linalg.cross: expected both inputs to have the same dtype, got {input.dtype} and "
+                           f"{other.dtype}")
     if input._data.ndim != other._data.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got "
                            f"{input._data.ndim} and {other._data.ndim}")
@@ -41,7 +44,7 @@ def cross(input, other, dim=None):
         if dim is None:
             raise RuntimeError(f"no dimension of size 3 in input (shape {tuple(shape)})")
     d = wrap_dim(dim, len(shape))
-    if shape[d] != 3:
+    if shape[d] != 3 or input._data.shape[d] != 3 or other._data.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {input._data.shape[d]} "
                            f"and {other._data.shape[d]}")
     a0, a1, a2 = (select(a, d, k) for k in range(3))

@@ -15,11 +15,12 @@ def _prep(x, dim, dtype, name):
     a = x._data
     if dtype is not None:
         a = a.astype(_dt.to_dtype(dtype).numpy)
-    elif a.dtype.kind != "f":
+    elif a.dtype.kind != "f" and a.size:  # PyTorch checks the dtype only when there is something to compute
         raise RuntimeError(f"{name}: expected a floating point tensor, got {x.dtype}")
     if dim is None:
         dim = 0 if a.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit dim
-    return a, wrap_dim(dim, a.ndim) if a.ndim else None
+    d = wrap_dim(dim, a.ndim)  # a 0-d tensor takes dim 0 or -1
+    return a, d if a.ndim else None
 
 
 def softmax(input, dim=None, dtype=None, _stacklevel=3):
@@ -29,8 +30,9 @@ def softmax(input, dim=None, dtype=None, _stacklevel=3):
     if d is None:
         from .shape import reshape
         return reshape(softmax(reshape(x, (1,)), 0, dtype), ())
-    e = np.exp(a - a.max(axis=d, keepdims=True))
-    e /= e.sum(axis=d, keepdims=True)
+    e = np.exp(a - a.max(axis=d, keepdims=True)) if a.size else a.copy()  # an empty max has no identity
+    if a.size:
+        e /= e.sum(axis=d, keepdims=True)
     t = out(e)
     if _gm.enabled and x._rg:
         def backward(g):
@@ -47,8 +49,9 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
     if d is None:
         from .shape import reshape
         return reshape(log_softmax(reshape(x, (1,)), 0, dtype), ())
-    s = a - a.max(axis=d, keepdims=True)
-    s -= np.log(np.exp(s).sum(axis=d, keepdims=True))
+    s = a - a.max(axis=d, keepdims=True) if a.size else a.copy()
+    if a.size:
+        s -= np.log(np.exp(s).sum(axis=d, keepdims=True))
     t = out(s)
     if _gm.enabled and x._rg:
         def backward(g):
