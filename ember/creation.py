@@ -45,6 +45,10 @@ def _infer_dtype(data):
             found, kind = _dt.from_numpy(v.dtype), 3  # a NumPy complex scalar keeps its precision
         elif isinstance(v, complex):
             kind = 3
+        elif isinstance(v, (np.float32, np.float64)):
+            # A NumPy float scalar keeps its precision, as a 0-d array would (PyTorch: float64 stays float64).
+            found = found or _dt.from_numpy(v.dtype)
+            kind = max(kind, 2)
         elif isinstance(v, (float, np.floating)):
             kind = max(kind, 2)
         else:

@@ -119,6 +119,9 @@ def solve(A, B, *, left=True):
     _check_square("solve", A)
     if not left:
         return matmul(B, inv(A))
-    if B._data.ndim == A._data.ndim - 1:
+    # B is a batch of vectors only when it is 1-D or has exactly A's batch shape and n (PyTorch's rule);
+    # a (2, 2) B against a (5, 2, 2) A is one matrix, broadcast over the batch.
+    a, b = A._data.shape, B._data.shape
+    if len(b) == 1 or (len(b) == len(a) - 1 and b == a[:-1]):
         return squeeze(matmul(inv(A), unsqueeze(B, -1)), -1)
     return matmul(inv(A), B)

@@ -27,9 +27,10 @@ def _values(outs):
 def _numerical(fn, inputs, i, eps, out_grads):
     """d(sum_k <out_k, v_k>)/d(inputs[i]) by central differences, one element at a time."""
     x = inputs[i]
-    flat = x._data.reshape(-1)
-    res = np.zeros(flat.shape, np.float64)
-    for j in range(flat.size):
+    # .flat writes through to a non-contiguous input too (reshape(-1) would perturb a copy).
+    flat = x._data.flat
+    res = np.zeros(x._data.size, np.float64)
+    for j in range(x._data.size):
         old = flat[j]
         # Run with recording on: a function that itself differentiates (gradgradcheck) needs it.
         flat[j] = old + eps

@@ -363,15 +363,41 @@ def hardswish(input, inplace=False):
     return _inplace(input, f) if inplace else f(input)
 
 
-def softplus(input, beta=1.0, threshold=20.0):
-    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold``."""
+def _softplus_composite(input, beta, threshold):
     bx = mul(input, beta) if beta != 1 else input
     big = bx._data > threshold
-    # log1p(exp(-|z|)) + max(z, 0) never overflows.
     soft = add(log1p(exp(neg(_abs(bx)))), clamp(bx, min=0.0))
     if beta != 1:
         soft = div(soft, beta)
     return where(_const(big), input, soft) if big.any() else soft
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold``.
+
+    Gradient ``sigmoid(beta x)`` (1 above the threshold), computed directly: summing the gradients of
+    the stable form ``log1p(exp(-|z|)) + max(z, 0)`` would lose the small terms in float32 (and give 1,
+    not 1/2, at z = 0).
+
+    >>> import ember
+    >>> ember.nn.functional.softplus(ember.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.0000])
+    """
+    a = input._data
+    z = a * beta if beta != 1 else a
+    with np.errstate(over="ignore"):
+        soft = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)
+    if beta != 1:
+        soft = soft / beta
+    big = z > threshold
+    t = wrap(np.where(big, a, soft).astype(a.dtype, copy=False))
+    if gm.enabled and input._rg:
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(lambda x: _softplus_composite(x, beta, threshold), (input,), g)
+            return (wrap((g._data * np.where(big, 1, _sig(z))).astype(g._data.dtype, copy=False)),)
+        record(t, "SoftplusBackward0", backward, (input,), (input,))
+    return t
 
 
 def softsign(input):
@@ -380,8 +406,23 @@ def softsign(input):
 
 
 def logsigmoid(input):
-    """``log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))``, stable for large ``|x|``."""
-    return sub(clamp(input, max=0.0), log1p(exp(neg(_abs(input)))))
+    """``log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|))``, stable for large ``|x|``; gradient
+    ``sigmoid(-x)``, computed directly for the same reason as softplus's.
+
+    >>> import ember
+    >>> ember.nn.functional.logsigmoid(ember.tensor([0.0]))
+    tensor([-0.6931])
+    """
+    a = input._data
+    t = wrap((np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False))
+    if gm.enabled and input._rg:
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(
+                    lambda x: sub(clamp(x, max=0.0), log1p(exp(neg(_abs(x))))), (input,), g)
+            return (wrap((g._data * _sig(-a)).astype(g._data.dtype, copy=False)),)
+        record(t, "LogSigmoidBackward0", backward, (input,), (input,))
+    return t
 
 
 def tanhshrink(input):

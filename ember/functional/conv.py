@@ -140,12 +140,20 @@ def _same_padding(k, d):
     return total // 2, total - total // 2
 
 
+def _positive_kernel(name, ks):
+    # A zero-size kernel sums over nothing; PyTorch refuses it rather than return an undefined output.
+    if any(k <= 0 for k in ks):
+        raise RuntimeError(f"{name}: kernel size should be greater than zero, but got kernel size "
+                           f"{tuple(int(k) for k in ks)}")
+
+
 def _conv_geom(name, xs, ws, b, stride, padding, dilation, groups, nd, itemsize):
     """Check a convolution's arguments (PyTorch's messages) and plan it; shapes are 4-D (1-D ops have H == 1)."""
     N, C, H, W = xs
     Cout, Cg, kh, kw = ws
     shown_x = list(xs) if nd == 2 else [N, C, W]
     shown_w = list(ws) if nd == 2 else [Cout, Cg, kw]
+    _positive_kernel(name, ws[2:] if nd == 2 else ws[3:])
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     if any(s <= 0 for s in stride):
@@ -252,6 +260,7 @@ def _transpose_geom(name, xs, ws, b, stride, padding, output_padding, groups, di
     Cin_w, Cog, kh, kw = ws
     shown_x = list(xs) if nd == 2 else [N, Cin, Wi]
     shown_w = list(ws) if nd == 2 else [Cin_w, Cog, kw]
+    _positive_kernel(name, ws[2:] if nd == 2 else ws[3:])
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     if any(s <= 0 for s in stride):

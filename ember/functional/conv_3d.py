@@ -17,7 +17,7 @@ ember.Size([1, 3, 3, 3, 3])
 ember.Size([1, 2, 6, 7, 7])
 """
 from ..autograd.ops import reshape, permute, squeeze, unsqueeze, add, stack
-from .conv import conv1d, conv2d, conv_transpose2d, _tuple, _check_float, _same_padding
+from .conv import conv1d, conv2d, conv_transpose2d, _tuple, _check_float, _same_padding, _positive_kernel
 from .padding import pad as _pad
 
 __all__ = ["conv3d", "conv_transpose3d", "conv_tbc"]
@@ -52,6 +52,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     (sd, sh, sw), (dd, dh, dw) = _tuple(stride, 3, "stride"), _tuple(dilation, 3, "dilation")
     N, C, D, H, W = x._data.shape
     Cout, Cg, kD, kH, kW = weight._data.shape
+    _positive_kernel("conv3d", (kD, kH, kW))
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     if C != Cg * groups:

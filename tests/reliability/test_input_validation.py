@@ -61,6 +61,9 @@ CASES = [
     ("tensor_float16_overflow", lambda L: L.tensor([2.0 ** 40], dtype=L.float16), None),
     ("tensor_bool_from_int", lambda L: L.tensor([-1, 0], dtype=L.bool), None),
     ("tensor_numpy_array_casts", lambda L: L.tensor(np.array([300, -1]), dtype=L.uint8), None),
+    ("tensor_numpy_float64_scalars", lambda L: L.tensor([np.float64(1.5), 2.0]), None),
+    ("tensor_numpy_float32_scalars", lambda L: L.tensor([np.float32(1.5), 2.0]), None),
+    ("tensor_numpy_int_and_float", lambda L: L.tensor([np.int64(3), 2.5]), None),
     ("full_300_uint8", lambda L: L.full((2,), 300, dtype=L.uint8), "full"),
     ("full_minus_1_uint8", lambda L: L.full((2,), -1, dtype=L.uint8), None),
     # A Python scalar operand is converted to the tensor's dtype, wrapping as in PyTorch.
@@ -76,6 +79,12 @@ CASES = [
     ("kthvalue_dim0_too_big", lambda L: L.kthvalue(L.zeros(2, 3), 3, dim=0), "kthvalue"),
     ("kthvalue_0d", lambda L: L.kthvalue(L.tensor(5.), 1), None),
     ("kthvalue_0d_k2", lambda L: L.kthvalue(L.tensor(5.), 2), "kthvalue"),
+    # A zero-size kernel is refused when the convolution runs (construction is allowed, as in PyTorch).
+    ("conv2d_kernel_0", lambda L: L.nn.Conv2d(1, 1, kernel_size=0)(L.zeros(1, 1, 3, 3)), "conv2d"),
+    ("conv1d_kernel_0", lambda L: L.nn.Conv1d(1, 1, kernel_size=0)(L.zeros(1, 1, 5)), "conv1d"),
+    ("conv3d_kernel_0", lambda L: L.nn.Conv3d(1, 1, kernel_size=0)(L.zeros(1, 1, 3, 3, 3)), "conv3d"),
+    ("conv_transpose2d_kernel_0", lambda L: L.nn.ConvTranspose2d(1, 1, kernel_size=0)(L.zeros(1, 1, 3, 3)),
+     "conv_transpose2d"),
     # Regression losses need a floating operand.
     ("mse_loss_ints", lambda L: L.nn.functional.mse_loss(L.tensor([1, 2]), L.tensor([2, 4])), "mse_loss"),
     ("smooth_l1_loss_ints", lambda L: L.nn.functional.smooth_l1_loss(L.tensor([1, 2]), L.tensor([2, 4])),
