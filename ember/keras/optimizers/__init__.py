@@ -15,9 +15,10 @@ from .adam_family import Nadam, Adamax, Lamb, Lion
 from .adaptive import Adadelta, Adafactor, Ftrl
 from .muon_lso import Muon, LossScaleOptimizer
 from .schedule_free import ScheduleFreeAdamW
+from .multi_optimizer import MultiOptimizer, OptimizerMap
 
 _CLASSES = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax, Lamb, Lion, Adadelta,
-                                    Adafactor, Ftrl, Muon, LossScaleOptimizer, ScheduleFreeAdamW)}
+                                    Adafactor, Ftrl, Muon, LossScaleOptimizer, ScheduleFreeAdamW, MultiOptimizer)}
 _BY_NAME = {name.lower(): c for name, c in _CLASSES.items()}
 
 
