@@ -33,6 +33,20 @@ def empty_cache():
     """Nothing to free on the CPU."""
 
 
+def _no_cuda(*args, **kwargs):
+    raise AssertionError("Torch not compiled with CUDA enabled (ember runs on the CPU; check "
+                         "torch.cuda.is_available() first)")
+
+
+def memory_allocated(device=None):
+    """0: no CUDA memory is in use (as PyTorch reports without CUDA)."""
+    return 0
+
+
+memory_reserved = max_memory_allocated = max_memory_reserved = memory_allocated
+current_device = get_device_name = get_device_properties = get_device_capability = set_device = _no_cuda
+
+
 # ``torch.cuda.amp`` (deprecated aliases of ``torch.amp``): registered as a submodule so that
 # ``from ember.cuda.amp import GradScaler`` imports, although this module is not a package.
 def _register_amp():

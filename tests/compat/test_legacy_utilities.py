@@ -65,3 +65,12 @@ def test_pytree_matches_torch(tree):
 def test_model_zoo_load_url_is_the_hub_loader():
     assert model_zoo.load_url is ember.hub.load_state_dict_from_url
     assert torch.utils.model_zoo.load_url is torch.hub.load_state_dict_from_url
+
+
+def test_cuda_memory_queries_and_device_errors_match_cpu_torch():
+    for name in ("memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved"):
+        assert getattr(ember.cuda, name)() == getattr(torch.cuda, name)() == 0
+    for name in ("current_device", "get_device_name"):
+        for lib in (torch, ember):
+            with pytest.raises(AssertionError, match="not compiled with CUDA"):
+                getattr(lib.cuda, name)()
