@@ -162,3 +162,24 @@ def test_cut_mix_matches_keras_with_the_same_draw(data_format):
     np.testing.assert_allclose(out["labels"].numpy().sum(axis=1), np.ones(4), rtol=1e-6)
     np.testing.assert_array_equal(el(x[0], training=True).numpy(), x[0])
     assert ek.layers.CutMix.from_config(kl.get_config()).get_config()["factor"] == [0, 1.0]
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(factor=0.6, scale=(0.1, 0.5), fill_value=7.0),
+                                    dict(fill_value=(1.0, 2.0, 3.0)), dict(data_format="channels_first")])
+def test_random_erasing_matches_keras_with_the_same_draw(kwargs):
+    x = np.random.default_rng(0).uniform(0, 255, (4, 6, 5, 3)).astype(np.float32)
+    if kwargs.get("data_format") == "channels_first":
+        x = np.moveaxis(x, -1, 1).copy()
+    el, kl = ek.layers.RandomErasing(seed=4, **kwargs), keras.layers.RandomErasing(**kwargs)
+    params = el.get_random_transformation(x)
+    kshapes = {k: tuple(v.shape) for k, v in kl.get_random_transformation(torch.tensor(x)).items()}
+    assert {k: np.asarray(v).shape for k, v in params.items()} == kshapes
+    kparams = {k: torch.tensor(np.asarray(v)) for k, v in params.items()}
+    got = el.transform_images(x, params).numpy()
+    np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(kl.transform_images(torch.tensor(x), kparams)))
+    assert got.min() >= 0 and got.max() <= 255
+    np.testing.assert_array_equal(el(x).numpy(), x)
+    again = ek.layers.RandomErasing(seed=4, **kwargs).get_random_transformation(x)
+    np.testing.assert_array_equal(again["batch_masks"], params["batch_masks"])
+    cfg = kl.get_config()
+    assert ek.layers.RandomErasing.from_config(cfg).get_config()["scale"] == list(cfg["scale"])

@@ -35,7 +35,7 @@ from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, R
                                   RandomColorDegeneration, RandomSaturation, RandomHue, RandomSharpness,
                                   Equalization, RandomGaussianBlur)
 from .pipeline import Pipeline
-from .preprocessing_mix import MixUp, CutMix
+from .preprocessing_mix import MixUp, CutMix, RandomErasing
 from .stft_spectrogram import STFTSpectrogram
 from .mel_spectrogram import MelSpectrogram
 from .reversible_embedding import ReversibleEmbedding
