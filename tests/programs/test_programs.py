@@ -263,3 +263,19 @@ def test_func_and_stn(results):
     assert e["per_sample_max_diff"] < 1e-5 and t["per_sample_max_diff"] < 1e-5
     assert e["grad_shapes"] == t["grad_shapes"]
     close(e["jvp"], t["jvp"], rtol=1e-5, atol=1e-6)
+
+
+def test_the_install_entry_point_runs_a_program_too(tmp_path, results):
+    # ember.compat.install() at the top of a launcher, instead of python -m ember.torch_compat.
+    theirs, _ = results
+    script = os.path.join(HERE, "time_sequence_prediction.py")
+    init = os.path.join(str(tmp_path), "init.npz")
+    code = ("import sys, runpy, ember.compat\nember.compat.install()\n"
+            f"sys.argv = [{script!r}, '--steps', '1', '--init-out', {init!r}]\n"
+            f"runpy.run_path({script!r}, run_name='__main__')\nimport torch\nprint('ALIAS', torch.__name__)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads([line for line in proc.stdout.splitlines() if line.startswith("RESULT ")][0][7:])
+    assert "ALIAS ember" in proc.stdout and len(result["losses"]) >= 2 and result["losses"][-1] < result["losses"][0]
+    assert theirs["time_sequence"]["ok"]
