@@ -183,3 +183,22 @@ def test_random_erasing_matches_keras_with_the_same_draw(kwargs):
     np.testing.assert_array_equal(again["batch_masks"], params["batch_masks"])
     cfg = kl.get_config()
     assert ek.layers.RandomErasing.from_config(cfg).get_config()["scale"] == list(cfg["scale"])
+
+
+@pytest.mark.parametrize("max_number", [2, 5])
+def test_max_num_bounding_boxes_matches_keras(max_number):
+    rng = np.random.default_rng(0)
+    data = {"images": rng.uniform(0, 255, (2, 8, 8, 3)).astype(np.float32),
+            "bounding_boxes": {"boxes": rng.uniform(0, 8, (2, 3, 4)).astype(np.float32),
+                               "labels": rng.integers(0, 4, (2, 3)).astype(np.float32)}}
+    kl = keras.layers.MaxNumBoundingBoxes(max_number, fill_value=-2, bounding_box_format="xyxy")
+    el = ek.layers.MaxNumBoundingBoxes(max_number, fill_value=-2, bounding_box_format="xyxy")
+    want = kl({"images": data["images"], "bounding_boxes": dict(data["bounding_boxes"])})
+    got = el({"images": data["images"], "bounding_boxes": dict(data["bounding_boxes"])})
+    for key in ("boxes", "labels"):
+        np.testing.assert_array_equal(got["bounding_boxes"][key].numpy(),
+                                      keras.ops.convert_to_numpy(want["bounding_boxes"][key]))
+    np.testing.assert_array_equal(np.asarray(got["images"]), data["images"])
+    with pytest.raises(ValueError, match="bounding_box_format"):
+        ek.layers.MaxNumBoundingBoxes(2)({"images": data["images"], "bounding_boxes": data["bounding_boxes"]})
+    assert ek.layers.MaxNumBoundingBoxes.from_config(kl.get_config()).max_number == max_number
