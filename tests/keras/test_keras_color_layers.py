@@ -202,3 +202,23 @@ def test_max_num_bounding_boxes_matches_keras(max_number):
     with pytest.raises(ValueError, match="bounding_box_format"):
         ek.layers.MaxNumBoundingBoxes(2)({"images": data["images"], "bounding_boxes": data["bounding_boxes"]})
     assert ek.layers.MaxNumBoundingBoxes.from_config(kl.get_config()).max_number == max_number
+
+
+@pytest.mark.parametrize("kwargs", [dict(x_factor=0.3, y_factor=0.2),
+                                    dict(x_factor=(0.1, 0.5), fill_mode="constant", fill_value=9.0,
+                                         interpolation="nearest"),
+                                    dict(y_factor=0.4, fill_mode="nearest", data_format="channels_first")])
+def test_random_shear_matches_keras_with_the_same_draw(kwargs):
+    x = np.random.default_rng(0).uniform(0, 255, (3, 7, 6, 2)).astype(np.float32)
+    if kwargs.get("data_format") == "channels_first":
+        x = np.moveaxis(x, -1, 1).copy()
+    el, kl = ek.layers.RandomShear(seed=1, **kwargs), keras.layers.RandomShear(**kwargs)
+    params = el.get_random_transformation(x)
+    assert params["shear_factor"].shape == tuple(kl.get_random_transformation(torch.tensor(x))["shear_factor"].shape)
+    want = kl.transform_images(torch.tensor(x), {"shear_factor": torch.tensor(params["shear_factor"]),
+                                                 "input_shape": x.shape})
+    np.testing.assert_allclose(el.transform_images(x, params).numpy(), keras.ops.convert_to_numpy(want), atol=1e-3)
+    np.testing.assert_array_equal(el(x).numpy(), x)
+    cfg = kl.get_config()
+    rebuilt = ek.layers.RandomShear.from_config(cfg).get_config()
+    assert rebuilt["x_factor"] == list(cfg["x_factor"]) and rebuilt["fill_mode"] == cfg["fill_mode"]
