@@ -33,3 +33,14 @@ def test_gradcheck(name):
     f = getattr(ember.nn.functional, name)
     assert gradcheck(f, (x,))
     assert gradgradcheck(f, (x,))
+
+
+def test_nan_to_num_gradient_matches_torch():
+    x = np.array([1.0, np.nan, np.inf, -np.inf, -2.0])
+    w = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    e, t = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ember.nan_to_num(e, posinf=9.0) * ember.tensor(w)).sum().backward()
+    (torch.nan_to_num(t, posinf=9.0) * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+    v = ember.tensor([0.5, -1.0], dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda u: ember.nan_to_num(u).sin(), (v,))

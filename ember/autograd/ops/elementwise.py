@@ -739,8 +739,14 @@ def isneginf(input):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    a = input._data
-    return out(np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf))
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (the dtype's extremes by default);
+    the gradient passes where the input was finite and is 0 where a value was replaced."""
+    x = input
+    a = x._data
+    t = out(np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf))
+    if _gm.enabled and x._rg:
+        _rec(t, "NanToNumBackward0", lambda g: (mul(g, out(np.isfinite(a))),), (x,), ())
+    return t
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
