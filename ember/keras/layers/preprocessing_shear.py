@@ -1,4 +1,6 @@
-"""``RandomShear``: shear each image by ``(sx, sy)`` drawn from ``x_factor`` / ``y_factor`` (a number ``f``
+"""Geometric augmentations through ``keras.ops.image``: ``RandomShear`` and ``RandomPerspective``.
+
+``RandomShear``: shear each image by ``(sx, sy)`` drawn from ``x_factor`` / ``y_factor`` (a number ``f``
 means ``U(-f, f)``; both signs flipped together at random), through ``keras.ops.image.affine_transform``
 with the projective transform ``[1, sx, 0, sy, 1, 0, 0, 0]`` (output pixel ``(x, y)`` samples the input at
 ``(x + sx y, sy x + y)``), ``interpolation`` and ``fill_mode`` / ``fill_value`` for the uncovered area."""
@@ -56,4 +58,46 @@ class RandomShear(_ColorLayer):
         config.pop("value_range")
         config.update(x_factor=list(self.x_factor), y_factor=list(self.y_factor), interpolation=self.interpolation,
                       fill_mode=self.fill_mode, fill_value=self.fill_value)
+        return config
+
+
+class RandomPerspective(_ColorLayer):
+    """With a probability drawn from ``U(factor)`` per image, warp it so that its four corners move by up to
+    ``scale / 2`` of their coordinates (``end = start + start * U(-scale / 2, scale / 2)``), through
+    ``keras.ops.image.perspective_transform``; ``fill_value`` fills the uncovered area."""
+
+    def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        from .preprocessing_color import _factor
+        self.factor = _factor(factor, (0, 1))
+        if scale < 0.0 or scale > 1.0:
+            raise ValueError(f"The `scale` argument should be a number in the range [0,1]. Received: scale={scale}")
+        if interpolation not in ("nearest", "bilinear"):
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one "
+                                      "('nearest', 'bilinear').")
+        self.scale, self.interpolation, self.fill_value = scale, interpolation, fill_value
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        a, _ = self._batch(images)
+        n = a.shape[0]
+        h, w = (a.shape[1], a.shape[2]) if self.data_format == "channels_last" else (a.shape[2], a.shape[3])
+        rng = self._generator()
+        probability = rng.uniform(self.factor[0], self.factor[1], n)
+        apply = rng.uniform(0, 1, n) < probability
+        shift = rng.uniform(-0.5 * self.scale, 0.5 * self.scale, (n, 4, 2)).astype(self.dtype)
+        start = np.repeat(np.array([[[0.0, 0.0], [w - 1, 0.0], [0.0, h - 1], [w - 1, h - 1]]], self.dtype), n, 0)
+        return {"apply_perspective": apply, "start_points": start, "end_points": start + start * shift}
+
+    def _apply(self, a, p):
+        out = _image.perspective_transform(make(np.ascontiguousarray(a)), make(p["start_points"].astype(a.dtype)),
+                                           make(p["end_points"].astype(a.dtype)), interpolation=self.interpolation,
+                                           fill_value=self.fill_value, data_format="channels_last")._data
+        return np.where(p["apply_perspective"].reshape(-1, 1, 1, 1), out, a)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("value_range")
+        config.update(factor=list(self.factor), scale=self.scale, interpolation=self.interpolation,
+                      fill_value=self.fill_value)
         return config
