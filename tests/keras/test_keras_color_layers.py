@@ -222,3 +222,19 @@ def test_random_shear_matches_keras_with_the_same_draw(kwargs):
     cfg = kl.get_config()
     rebuilt = ek.layers.RandomShear.from_config(cfg).get_config()
     assert rebuilt["x_factor"] == list(cfg["x_factor"]) and rebuilt["fill_mode"] == cfg["fill_mode"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(factor=0.7, scale=0.5, fill_value=3.0, interpolation="nearest"),
+                                    dict(data_format="channels_first")])
+def test_random_perspective_matches_keras_with_the_same_draw(kwargs):
+    x = np.random.default_rng(0).uniform(0, 255, (3, 7, 6, 2)).astype(np.float32)
+    if kwargs.get("data_format") == "channels_first":
+        x = np.moveaxis(x, -1, 1).copy()
+    el, kl = ek.layers.RandomPerspective(seed=1, **kwargs), keras.layers.RandomPerspective(**kwargs)
+    params = el.get_random_transformation(x)
+    kparams = {k: torch.tensor(v) for k, v in params.items()}
+    kparams["input_shape"] = x.shape
+    np.testing.assert_allclose(el.transform_images(x, params).numpy(),
+                               keras.ops.convert_to_numpy(kl.transform_images(torch.tensor(x), kparams)), atol=1e-3)
+    np.testing.assert_array_equal(el(x).numpy(), x)
+    assert ek.layers.RandomPerspective.from_config(kl.get_config()).get_config()["scale"] == kl.scale

@@ -37,7 +37,7 @@ from .preprocessing_color import (RandomGrayscale, RandomInvert, Solarization, R
 from .pipeline import Pipeline
 from .preprocessing_mix import MixUp, CutMix, RandomErasing
 from .max_num_bounding_boxes import MaxNumBoundingBoxes
-from .preprocessing_shear import RandomShear
+from .preprocessing_shear import RandomShear, RandomPerspective
 from .stft_spectrogram import STFTSpectrogram
 from .mel_spectrogram import MelSpectrogram
 from .reversible_embedding import ReversibleEmbedding
