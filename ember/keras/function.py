@@ -12,7 +12,7 @@ as ``inputs``.
 >>> from ember import keras
 >>> x = keras.Input((3,))
 >>> fn = keras.Function(x, keras.layers.Dense(2, kernel_initializer="ones")(x) * 2.0)
->>> fn(np.ones((1, 3), "float32")).numpy().tolist()
+>>> fn(np.ones((1, 3), "float32")).tolist()
 [[6.0, 6.0]]
 """
 from .graph import KerasTensor, flatten

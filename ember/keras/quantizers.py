@@ -12,7 +12,7 @@ Float8 dtypes (``'float8_e4m3fn'``, ``'float8_e5m2'``) need the ``ml_dtypes`` pa
 >>> from ember.keras import quantizers
 >>> q, scale = quantizers.abs_max_quantize(np.array([[0.5, -1.0]], "float32"), axis=-1)
 >>> q.numpy().tolist()
-[[64, -127]]
+[[63, -127]]
 """
 import inspect
 
