@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, reject_differentiable, scalar_state,
-                        to_float)
+from .optimizer import (Optimizer, buffer_like, check_hyperparameters, real_view, reject_differentiable,
+                        scalar_state, to_float)
 
 __all__ = ["Adam", "AdamW", "adam_update", "decayed_grad", "lerp_"]
 
@@ -140,8 +140,9 @@ class Adam(Optimizer):
                 step_t += 1
                 # A plain array's count is read as a float (fast); any other (ember.compile's traced arrays)
                 # stays an array, so that a replay does not reuse this step's number.
-                adam_update(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                            state["max_exp_avg_sq"]._data if amsgrad else None,
+                adam_update(real_view(p._data), real_view(g._data), real_view(state["exp_avg"]._data),
+                            real_view(state["exp_avg_sq"]._data),
+                            real_view(state["max_exp_avg_sq"]._data) if amsgrad else None,
                             float(step_t) if type(step_t) is np.ndarray else step_t, lr,
                             to_float(beta1), to_float(beta2), eps, weight_decay, decoupled, maximize)
                 p._bump()

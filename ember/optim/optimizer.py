@@ -84,6 +84,18 @@ def buffer_like(param, fill=0.0):
     return make(np.full(param._data.shape, fill, dtype=param._data.dtype))
 
 
+def real_view(a):
+    """A complex array as its interleaved real and imaginary parts (a view, so updates write through).
+
+    PyTorch's optimizers treat a complex parameter as a pair of real ones (``view_as_real``): Adam's
+    second moment is then ``re(g)^2`` and ``im(g)^2``, not the complex ``g^2``. Anything else is returned
+    unchanged (ember.compile's traced arrays included).
+    """
+    if type(a) is np.ndarray and a.dtype.kind == "c":
+        return a.view(a.real.dtype)
+    return a
+
+
 def to_float(x):
     """A hyperparameter as a Python float (groups may hold 0-d tensors, e.g. a tensor ``lr``)."""
     return x if type(x) is float else float(x)

@@ -2,8 +2,8 @@
 import numpy as np
 
 from .adam import decayed_grad, lerp_
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, reject_differentiable, scalar_state,
-                        to_float)
+from .optimizer import (Optimizer, buffer_like, check_hyperparameters, real_view, reject_differentiable,
+                        scalar_state, to_float)
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -108,9 +108,9 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = buffer_like(p)
                 state["step"]._data += 1
-                rmsprop_update(p._data, g._data, state["square_avg"]._data,
-                               state["grad_avg"]._data if centered else None,
-                               state["momentum_buffer"]._data if momentum > 0 else None,
+                rmsprop_update(real_view(p._data), real_view(g._data), real_view(state["square_avg"]._data),
+                               real_view(state["grad_avg"]._data) if centered else None,
+                               real_view(state["momentum_buffer"]._data) if momentum > 0 else None,
                                lr, alpha, eps, weight_decay, momentum, maximize)
                 p._bump()
         return loss
