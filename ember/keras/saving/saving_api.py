@@ -125,6 +125,9 @@ def _read_weights_member(z, filepath):
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise ValueError(f"File not found: filepath={filepath}. Please ensure the file is an accessible `.keras` "
+                         "zip file.")
     if filepath.endswith((".h5", ".hdf5")):
         from . import legacy_h5
         return legacy_h5.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)

@@ -23,8 +23,12 @@ _safe_mode = [True]
 
 
 def in_safe_mode():
-    """Whether the deserialization running now refuses configs that carry code (a ``Lambda``'s bytecode)."""
-    return _safe_mode[-1]
+    """Whether the deserialization running now refuses configs that carry code (a ``Lambda``'s bytecode).
+
+    ``keras.config.enable_unsafe_deserialization()`` turns safe mode off for the whole process, over the
+    ``safe_mode=True`` default of ``load_model``, as in Keras.
+    """
+    return _safe_mode[-1] and _safe_mode[0]
 
 
 @contextlib.contextmanager
