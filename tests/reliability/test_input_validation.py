@@ -85,6 +85,11 @@ CASES = [
     ("conv3d_kernel_0", lambda L: L.nn.Conv3d(1, 1, kernel_size=0)(L.zeros(1, 1, 3, 3, 3)), "conv3d"),
     ("conv_transpose2d_kernel_0", lambda L: L.nn.ConvTranspose2d(1, 1, kernel_size=0)(L.zeros(1, 1, 3, 3)),
      "conv_transpose2d"),
+    # float16 reductions accumulate in float32, as in PyTorch: the squares overflow, the std does not.
+    ("std_float16", lambda L: L.tensor([300.0, -300.0, 250.0], dtype=L.float16).std(), None),
+    ("var_float16_overflows_as_torch", lambda L: L.tensor([300.0, -300.0, 250.0], dtype=L.float16).var(), None),
+    ("norm_float16", lambda L: L.tensor([300.0, -300.0, 250.0], dtype=L.float16).norm(), None),
+    ("std_float16_dim", lambda L: L.tensor([[300.0, -300.0], [1.0, 2.0]], dtype=L.float16).std(1), None),
     # Regression losses need a floating operand.
     ("mse_loss_ints", lambda L: L.nn.functional.mse_loss(L.tensor([1, 2]), L.tensor([2, 4])), "mse_loss"),
     ("smooth_l1_loss_ints", lambda L: L.nn.functional.smooth_l1_loss(L.tensor([1, 2]), L.tensor([2, 4])),

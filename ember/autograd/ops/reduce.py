@@ -265,6 +265,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         from .complex_numbers import real, imag
         return add(var(real(input), dim, unbiased, keepdim, correction=correction),
                    var(imag(input), dim, unbiased, keepdim, correction=correction))
+    if input._data.dtype == np.float16:
+        return _through_float32(var, input, dim, unbiased, keepdim, correction=correction)
     c = _correction(unbiased, correction)
     x = input
     axes = _axes(dim, x)
@@ -273,9 +275,18 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return div(sum(mul(centered, centered), axes, keepdim), float(np.maximum(n - c, 0)))
 
 
+def _through_float32(fn, input, *args, **kwargs):
+    """``fn`` of a float16 tensor accumulated in float32, the result cast back (PyTorch's accumulate type:
+    the squares inside a float16 std overflow at |x| > 256 while the std itself is representable)."""
+    from ...backend import dtypes as _dtypes
+    return fn(input.to(_dtypes.float32), *args, **kwargs).to(_dtypes.float16)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    if input._data.dtype == np.float16:
+        return _through_float32(std, input, dim, unbiased, keepdim, correction=correction)
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
@@ -298,6 +309,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         raise RuntimeError(f"norm(): expected a floating point or complex tensor as input, got {x.dtype}")
     if x._data.dtype.kind == "c":
         return norm(_abs(x), p, dim, keepdim)   # a norm depends on the moduli only
+    if x._data.dtype == np.float16:
+        return _through_float32(norm, x, p, dim, keepdim)
     axes = _axes(dim, x)
     if p == 2:
         a = x._data
