@@ -38,6 +38,8 @@ from .pipeline import Pipeline
 from .preprocessing_mix import MixUp, CutMix, RandomErasing
 from .max_num_bounding_boxes import MaxNumBoundingBoxes
 from .preprocessing_shear import RandomShear, RandomPerspective
+from .preprocessing_crossing import HashedCrossing
+from .preprocessing_compose import RandomColorJitter
 from .stft_spectrogram import STFTSpectrogram
 from .mel_spectrogram import MelSpectrogram
 from .reversible_embedding import ReversibleEmbedding
