@@ -20,6 +20,7 @@ from ..saving.serialization_lib import (CustomObjectScope, custom_object_scope, 
                                         get_registered_name, get_registered_object, register_keras_serializable,
                                         serialize_keras_object)
 from ..backend import clear_session
+from . import bounding_boxes
 
 
 def to_categorical(x, num_classes=None):
