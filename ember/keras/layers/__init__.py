@@ -40,6 +40,7 @@ from .max_num_bounding_boxes import MaxNumBoundingBoxes
 from .preprocessing_shear import RandomShear, RandomPerspective
 from .preprocessing_crossing import HashedCrossing
 from .preprocessing_compose import RandomColorJitter
+from .preprocessing_spatial_more import RandomElasticTransform, ContrastLimitedAdaptiveHistogramEqualization
 from .stft_spectrogram import STFTSpectrogram
 from .mel_spectrogram import MelSpectrogram
 from .reversible_embedding import ReversibleEmbedding
