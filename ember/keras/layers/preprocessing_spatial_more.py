@@ -18,9 +18,9 @@ Deterministic and applied in training and inference alike, as in Keras.
 
 >>> import numpy as np
 >>> from ember import keras
->>> layer = keras.layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(1, 1))
+>>> layer = keras.layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(1, 1), clip_limit=0)
 >>> layer(np.array([[[[10.0], [20.0]]]], "float32")).numpy().ravel().tolist()
-[0.0, 255.0]
+[127.5, 255.0]
 """
 import numpy as np
 
