@@ -104,12 +104,16 @@ class training_scope:
         learning_phase_stack().pop()
 
 
-def resolve_training(training, module):
+def resolve_training(training, module, default=None):
+    """Keras's order: the ``training`` passed, else the enclosing call's (fit, predict, an outer layer), else
+    the default in the layer's ``call`` signature, else the module's mode."""
     if training is not None:
         return bool(training)
     for value in reversed(learning_phase_stack()):
         if value is not None:
             return bool(value)
+    if default is not None:
+        return bool(default)
     return bool(module.training)
 
 

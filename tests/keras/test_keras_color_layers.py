@@ -60,11 +60,11 @@ def test_color_layer_matches_keras_with_the_same_parameters(name, kwargs):
     if not (name == "RandomSaturation" and hi > 1):
         assert got.min() >= lo - 1e-4 and got.max() <= hi + 1e-4
 
-    # Seeded layers draw the same parameters again; inference is the identity.
+    # Seeded layers draw the same parameters again; inference (training=False) is the identity.
     again = getattr(ek.layers, name)(seed=3, **kwargs).get_random_transformation(images)
     for key in params:
         np.testing.assert_array_equal(np.asarray(params[key]), np.asarray(again[key]))
-    np.testing.assert_array_equal(el(images).numpy(), images)
+    np.testing.assert_array_equal(el(images, training=False).numpy(), images)
     out = el(images, training=True).numpy()
     assert out.shape == images.shape
     single = el(images[0], training=True).numpy()
@@ -135,7 +135,7 @@ def test_mix_up_matches_keras_with_the_same_draw():
                                keras.ops.convert_to_numpy(kl.transform_labels(torch.tensor(y), kparams)), atol=1e-6)
     out = el({"images": x, "labels": y}, training=True)
     np.testing.assert_allclose(out["labels"].numpy().sum(axis=1), np.ones(5), rtol=1e-6)
-    np.testing.assert_array_equal(el({"images": x, "labels": y})["images"].numpy(), x)
+    np.testing.assert_array_equal(el({"images": x, "labels": y}, training=False)["images"].numpy(), x)
     again = ek.layers.MixUp(alpha=0.4, seed=2).get_random_transformation(x)
     np.testing.assert_array_equal(again["mix_weight"], params["mix_weight"])
     assert ek.layers.MixUp.from_config(kl.get_config()).get_config()["alpha"] == 0.4
@@ -178,7 +178,7 @@ def test_random_erasing_matches_keras_with_the_same_draw(kwargs):
     got = el.transform_images(x, params).numpy()
     np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(kl.transform_images(torch.tensor(x), kparams)))
     assert got.min() >= 0 and got.max() <= 255
-    np.testing.assert_array_equal(el(x).numpy(), x)
+    np.testing.assert_array_equal(el(x, training=False).numpy(), x)
     again = ek.layers.RandomErasing(seed=4, **kwargs).get_random_transformation(x)
     np.testing.assert_array_equal(again["batch_masks"], params["batch_masks"])
     cfg = kl.get_config()
@@ -218,7 +218,7 @@ def test_random_shear_matches_keras_with_the_same_draw(kwargs):
     want = kl.transform_images(torch.tensor(x), {"shear_factor": torch.tensor(params["shear_factor"]),
                                                  "input_shape": x.shape})
     np.testing.assert_allclose(el.transform_images(x, params).numpy(), keras.ops.convert_to_numpy(want), atol=1e-3)
-    np.testing.assert_array_equal(el(x).numpy(), x)
+    np.testing.assert_array_equal(el(x, training=False).numpy(), x)
     cfg = kl.get_config()
     rebuilt = ek.layers.RandomShear.from_config(cfg).get_config()
     assert rebuilt["x_factor"] == list(cfg["x_factor"]) and rebuilt["fill_mode"] == cfg["fill_mode"]
@@ -236,5 +236,5 @@ def test_random_perspective_matches_keras_with_the_same_draw(kwargs):
     kparams["input_shape"] = x.shape
     np.testing.assert_allclose(el.transform_images(x, params).numpy(),
                                keras.ops.convert_to_numpy(kl.transform_images(torch.tensor(x), kparams)), atol=1e-3)
-    np.testing.assert_array_equal(el(x).numpy(), x)
+    np.testing.assert_array_equal(el(x, training=False).numpy(), x)
     assert ek.layers.RandomPerspective.from_config(kl.get_config()).get_config()["scale"] == kl.scale

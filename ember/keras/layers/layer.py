@@ -46,6 +46,19 @@ _BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "
 _call_params = {}
 
 
+def _training_default(cls):
+    """The default of ``training`` in ``cls.call``'s signature, or None: Keras's last resort when neither the
+    caller nor an outer call says (random augmentation layers default to True, so a direct call augments)."""
+    key = (cls, "training default")
+    if key not in _call_params:
+        try:
+            p = inspect.signature(cls.call).parameters.get("training")
+            _call_params[key] = None if p is None or p.default is inspect.Parameter.empty else p.default
+        except (TypeError, ValueError):
+            _call_params[key] = None
+    return _call_params[key]
+
+
 def _accepts(cls, name):
     key = (cls, name)
     if key not in _call_params:
@@ -224,7 +237,7 @@ class Layer(nn.Module):
     def forward(self, *args, **kwargs):
         self._added_losses.clear()
         if _accepts(type(self), "training"):
-            kwargs["training"] = backend.resolve_training(kwargs.get("training"), self)
+            kwargs["training"] = backend.resolve_training(kwargs.get("training"), self, _training_default(type(self)))
         else:
             kwargs.pop("training", None)
         in_mask = _mask_of(args[0]) if args else None

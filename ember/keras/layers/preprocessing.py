@@ -1,7 +1,8 @@
 """Preprocessing layers: ``Rescaling``, ``Normalization`` (with ``adapt``), ``RandomFlip``, ``RandomRotation``.
 
-The random layers act only while training (in ``fit``) and pass inputs through at
-inference, as in Keras; their randomness comes from ember's global generator.
+The random layers augment in ``fit`` and on a direct call (their ``call`` defaults to
+``training=True``, as in Keras) and pass inputs through in ``predict``/``evaluate`` or with
+``training=False``; their randomness comes from ember's global generator.
 
 >>> import ember
 >>> from ember import keras
@@ -125,7 +126,7 @@ class RandomFlip(Layer):
         self.mode, self.seed = mode, seed
         self.data_format = backend.standardize_data_format(data_format)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if not training:
             return inputs
         a = inputs._data
@@ -179,7 +180,7 @@ class RandomRotation(Layer):
             raise ValueError(f"Unknown `interpolation` {interpolation}. Expected 'bilinear' or 'nearest'")
         self.fill_mode, self.interpolation, self.seed, self.fill_value = fill_mode, interpolation, seed, fill_value
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if not training:
             return inputs
         a = inputs._data

@@ -97,7 +97,7 @@ class _ColorLayer(Layer):
             a = self._nchw(self._apply(self._nhwc(a), params)).astype(self.dtype)
         return make(np.ascontiguousarray(a[0] if single else a))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if not training:
             return make(_array(inputs, self.dtype))
         return self.transform_images(inputs, self.get_random_transformation(inputs), training=True)

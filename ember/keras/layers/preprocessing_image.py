@@ -146,7 +146,7 @@ class RandomCrop(_ImageLayer):
         super().__init__(data_format=data_format, name=name, **kwargs)
         self.height, self.width, self.seed = height, width, seed
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         a = self._nhwc(_arr(inputs, self.dtype))
         H, W = a.shape[-3], a.shape[-2]
         if training and H > self.height and W > self.width:
@@ -175,7 +175,7 @@ class _AffineAugment(_ImageLayer):
             raise ValueError(f"Unknown `interpolation` {interpolation}. Expected 'bilinear' or 'nearest'")
         self.fill_mode, self.interpolation, self.seed, self.fill_value = fill_mode, interpolation, seed, fill_value
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if not training:
             return inputs if isinstance(inputs, Tensor) else make(_arr(inputs, self.dtype))
         a, squeeze = _batched(self._nhwc(_arr(inputs, self.dtype)))
@@ -251,7 +251,7 @@ class _ValueAugment(_ImageLayer):
         super().__init__(**kwargs)
         self.factor, self.value_range, self.seed = factor, tuple(value_range), seed
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if not training:
             return inputs if isinstance(inputs, Tensor) else make(_arr(inputs, self.dtype))
         a, squeeze = _batched(_arr(inputs, self.dtype))

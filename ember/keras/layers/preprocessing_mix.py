@@ -58,7 +58,7 @@ class MixUp(_ColorLayer):
         order = np.asarray(transformation["permutation_order"]).astype(np.int64)
         return make(w * y + (1.0 - w) * y[order])
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         if not isinstance(inputs, dict):
             return super().call(inputs, training=training)
         out = dict(inputs)
@@ -108,7 +108,7 @@ class CutMix(MixUp):
             mask = np.moveaxis(mask, 1, -1)
         return np.where(mask, a[p["permutation_order"].astype(np.int64)], a)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         images = inputs["images"] if isinstance(inputs, dict) else inputs
         a = images._data if isinstance(images, Tensor) else np.asarray(images)
         if training and a.ndim == 3:  # nothing to mix with
