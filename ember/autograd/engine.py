@@ -211,6 +211,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                 captured[capture[id(t)][1]] = g
             if accumulate and (only is None or id(t) in only):
                 _accumulate(t, g, create_graph, fresh)
+                if t._post_acc_hooks:
+                    for h in list(t._post_acc_hooks):
+                        h(t)
     finally:
         grad_mode.state.enabled = prev
     return captured

@@ -53,6 +53,7 @@ class Tensor:
     _vc = None           # version counter: a one-item list shared between a tensor and its views
     _out_idx = 0         # which output of a multi-output node this is
     _hooks = None        # gradient hooks of a leaf
+    _post_acc_hooks = None  # hooks run after a leaf's .grad has been accumulated
     _retain = False      # retain_grad() on a non-leaf
     _is_param = False
     _view_of = None      # (base, index) when this tensor is a basic-indexing view of base
@@ -249,6 +250,20 @@ class Tensor:
             from .node import _Handle
             return _Handle(self._hooks, hook)
         return self.grad_fn.register_prehook(_TensorHook(self._out_idx, hook))
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs after backward has accumulated into this leaf's ``.grad`` (PyTorch's hook for
+        optimizer-in-backward: the hook may step the parameter and clear ``.grad``). Returns a removable handle.
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        self._post_acc_hooks.append(hook)
+        from .node import _Handle
+        return _Handle(self._post_acc_hooks, hook)
 
     # -- conversion to Python / NumPy ---------------------------------------------------------
     def numpy(self, force=False):
