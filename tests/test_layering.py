@@ -17,6 +17,9 @@ LAYER = {"backend": 0, "autograd": 1, "creation": 1, "random": 1, "functional": 
 LAYER.update({"amp": 1, "cpu": 1, "func": 3, "fft": 1})
 LAYER.update({"distributions": 2})
 LAYER.update({"profiler": 1, "futures": 0})
+# Deployment, applications and distributed training: onnx traces and rebuilds nn modules; the
+# registry and the application packages sit with data; serve sits with the command line.
+LAYER.update({"onnx": 6, "registry": 5, "audio": 5, "text": 5, "recsys": 5, "serve": 8})
 
 
 def _package(module):

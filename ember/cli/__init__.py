@@ -1,6 +1,14 @@
-"""The ``ember`` command line: ``ember train`` (also ``python -m ember train``)."""
+"""The ``ember`` command line: ``ember train`` (also ``python -m ember train``) and its siblings.
+
+Each subcommand is one module of this package with an ``add_parser(subparsers)`` function; the
+modules import their heavy dependencies inside the command, so ``ember --help`` stays quick.
+"""
 import argparse
+import importlib
 import sys
+
+# The subcommand modules, in the order ``ember --help`` lists them.
+COMMANDS = ["train", "export", "serve", "runs", "models", "run"]
 
 
 def build_parser():
@@ -8,8 +16,14 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="ember", description="ember: deep learning on NumPy")
     parser.add_argument("--version", action="version", version=f"ember {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from . import train
-    train.add_parser(sub)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+            continue                      # a command this checkout does not have yet
+        module.add_parser(sub)
     return parser
 
 
