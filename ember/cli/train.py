@@ -30,25 +30,41 @@ import numpy as np
 
 # What a checkpoint must agree on with the command line to be resumed.
 _RECIPE = ("model", "epochs", "batch_size", "lr", "seed", "no_augment", "data_root")
+_MNIST_DEFAULTS = {"epochs": 15, "batch_size": 64, "lr": 2e-3, "out": "ember-mnist-cnn.safetensors"}
+
+
+def fill_defaults(args, defaults):
+    """Give every option the user left out (None) the task's default."""
+    for key, value in defaults.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    return args
 
 
 def add_parser(sub):
     p = sub.add_parser("train", help="train the MNIST CNN on the bundled sample and report test accuracy",
                        description="Train the classic MNIST CNN (or an MLP) on the bundled sample and report "
                                    "its test accuracy.")
+    from .tasks import TASKS
+    p.add_argument("--task", choices=sorted(TASKS), default="mnist",
+                   help="what to train: mnist (the default, below) or one of the application tasks, each with "
+                        "its own data, model and defaults (ember.cli.tasks)")
     p.add_argument("--model", choices=["cnn", "mlp"], default="cnn", help="the network (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=15, help="passes over the training set (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=64, help="images per step (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=2e-3,
-                   help="Adam's learning rate, cosine-annealed to 0 (default: %(default)s)")
+    # epochs, batch size, lr and out default to None so that each task can fill in its own.
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"passes over the training set (default: {_MNIST_DEFAULTS['epochs']})")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"images per step (default: {_MNIST_DEFAULTS['batch_size']})")
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"Adam's learning rate, cosine-annealed to 0 (default: {_MNIST_DEFAULTS['lr']})")
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: %(default)s)")
     p.add_argument("--no-augment", action="store_true", help="train on the images as they are, without shifts")
     p.add_argument("--no-compile", action="store_true",
                    help="run the training step eagerly instead of through ember.compile")
     p.add_argument("--data-root", default=None, metavar="DIR",
                    help="a torchvision-style root with MNIST/raw/ (default: the bundled 5,000-image sample)")
-    p.add_argument("--out", default="ember-mnist-cnn.safetensors", metavar="PATH",
-                   help="where to save the trained weights (default: %(default)s)")
+    p.add_argument("--out", default=None, metavar="PATH",
+                   help=f"where to save the trained weights (default: {_MNIST_DEFAULTS['out']})")
     p.add_argument("--plots", default=None, metavar="DIR",
                    help="write training curves and diagnostics as PNGs into DIR (default: no plots)")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
@@ -167,6 +183,10 @@ def evaluate(model, x, y, batch_size=500):
 
 
 def run(args):
+    if getattr(args, "task", "mnist") != "mnist":
+        from .tasks import run_task
+        return run_task(args)
+    fill_defaults(args, _MNIST_DEFAULTS)
     import ember
     from ember import nn, optim
     from ember.vision.models import MnistCNN, MnistMLP
