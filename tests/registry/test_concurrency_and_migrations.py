@@ -1,0 +1,95 @@
+"""Several processes writing one database at once lose no rows and never see 'database is locked';
+an older schema is upgraded in place and keeps its rows; a newer one is refused."""
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+import ember.registry as registry
+from ember.registry import Client, RegistryError
+from ember.registry.migrations import SCHEMA_VERSION, current_version, migrate
+
+_WRITER = r"""
+import os, sys, time
+import ember.registry as registry
+db, go, tag, model = sys.argv[1:]
+registry.set_tracking_uri("sqlite:///" + db)
+run = registry.start_run(run_name=tag)
+while not os.path.exists(go):
+    time.sleep(0.001)
+for step in range(500):
+    registry.log_metric("loss", step / 500, step=step)      # one transaction per value
+    if step % 100 == 0:
+        registry.register_model(model, "shared")             # read-modify-write of the next version
+registry.end_run()
+print(run.info.run_id)
+"""
+
+
+def test_two_processes_logging_at_once_lose_no_rows(tmp_path):
+    db, go, model = tmp_path / "runs.db", tmp_path / "go", tmp_path / "m.bin"
+    model.write_bytes(b"weights")
+    Client(str(db)).search_experiments()                     # the file exists before the race
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(db), str(go), f"writer{i}", str(model)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    time.sleep(0.2)
+    go.write_text("go")
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0 and "locked" not in err, err
+    con = sqlite3.connect(str(db))
+    assert con.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 1000
+    for out, _ in outs:
+        steps = [s for (s,) in con.execute("SELECT step FROM metrics WHERE run_id = ? ORDER BY step",
+                                           (out.strip(),))]
+        assert steps == list(range(500))
+    # Ten registrations from two processes: versions 1..10, each exactly once.
+    versions = [v for (v,) in con.execute("SELECT version FROM model_versions WHERE name = 'shared' ORDER BY version")]
+    assert versions == list(range(1, 11))
+    assert {s for (s,) in con.execute("SELECT status FROM runs")} == {"FINISHED"}
+    # The writers really overlapped: each one's first value came before the other's last.
+    spans = con.execute("SELECT MIN(metric_id), MAX(metric_id) FROM metrics GROUP BY run_id").fetchall()
+    assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], spans
+
+
+def test_an_old_database_is_migrated_in_place_and_keeps_its_rows(tmp_path):
+    path = str(tmp_path / "old.db")
+    con = sqlite3.connect(path, isolation_level=None)
+    assert migrate(con, target=1) == 1                       # a database as version 1 of ember wrote it
+    con.execute("INSERT INTO runs (run_id, experiment_id, run_name, status, start_time, end_time) "
+                "VALUES ('a' , 0, 'old-run', 'FINISHED', 1000, 2000)")
+    con.execute("INSERT INTO params VALUES ('a', 'lr', '0.1')")
+    con.execute("INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ('a', 'loss', 0.5, 3, 1500)")
+    con.close()
+    assert SCHEMA_VERSION == 3
+
+    client = Client(path)
+    run = client.get_run("a")
+    assert (run.info.run_name, run.info.status, run.data.params, run.data.metrics) == (
+        "old-run", "FINISHED", {"lr": "0.1"}, {"loss": 0.5})
+    con = sqlite3.connect(path)
+    assert current_version(con) == SCHEMA_VERSION
+    assert con.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    # The version 2 and 3 additions are there and usable on the old file.
+    assert "description" in [c[1] for c in con.execute("PRAGMA table_info(runs)")]
+    model = tmp_path / "m.bin"
+    model.write_bytes(b"x")
+    assert client.create_model_version(client.create_registered_model("m").name, str(model)).version == "1"
+
+
+def test_migrations_run_once_and_a_newer_database_is_refused(tmp_path):
+    path = str(tmp_path / "new.db")
+    con = sqlite3.connect(path, isolation_level=None)
+    assert migrate(con) == SCHEMA_VERSION and migrate(con) == SCHEMA_VERSION
+    con.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    con.close()
+    with pytest.raises(RegistryError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this ember's"):
+        Client(path).search_runs()
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    with pytest.raises(RegistryError, match="the folder .* does not exist"):
+        Client(str(tmp_path / "no" / "runs.db")).search_runs()
