@@ -121,6 +121,27 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             else:
                 entry[1] = _merge(entry[1], g, owned)
 
+    def finish(t, g):
+        # The leaf's gradient is complete: its hooks, then capture and/or accumulation into .grad.
+        if not accumulate and id(t) not in capture:
+            return
+        fresh = id(g) in owned
+        owned.discard(id(g))
+        if t._hooks:
+            fresh = False
+            for h in t._hooks:
+                r = h(g)
+                if r is not None:
+                    g = r
+        if capture and id(t) in capture:
+            captured[capture[id(t)][1]] = g
+        if accumulate and (only is None or id(t) in only):
+            _accumulate(t, g, create_graph, fresh)
+            if t._post_acc_hooks:
+                for h in list(t._post_acc_hooks):
+                    h(t)
+
+    done = False
     prev = grad_mode.state.enabled
     grad_mode.state.enabled = bool(create_graph)
     try:
@@ -151,7 +172,24 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                         useful.add(id(n))
                         break
         detect = anomaly.state.enabled
-        for n in nodes:
+        ready = {}
+        if accumulate:
+            # A leaf's gradient is final once the last node feeding it has run: accumulate it then, so
+            # its hooks run while backward goes on, as in PyTorch (DistributedDataParallel starts
+            # all-reducing a bucket of gradients as soon as the bucket is complete).
+            last = {}
+            for i, n in enumerate(nodes):
+                for e in n.next:
+                    if e is not None and e.__class__ is not Node:
+                        last[id(e)] = i
+            for key, i in last.items():
+                ready.setdefault(i + 1, []).append(key)
+        for i, n in enumerate(nodes):
+            if i in ready:
+                for key in ready.pop(i):
+                    entry = leaf.pop(key, None)
+                    if entry is not None:
+                        finish(*entry)
             g = grads.pop(n, None)
             if owned and g is not None:
                 # From here on the rule, hooks and other nodes may hold this gradient.
@@ -198,24 +236,16 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                     else:
                         give(e, ig, None)
         for t, g in leaf.values():
-            if not accumulate and id(t) not in capture:
-                continue
-            fresh = id(g) in owned
-            if t._hooks:
-                fresh = False
-                for h in t._hooks:
-                    r = h(g)
-                    if r is not None:
-                        g = r
-            if capture and id(t) in capture:
-                captured[capture[id(t)][1]] = g
-            if accumulate and (only is None or id(t) in only):
-                _accumulate(t, g, create_graph, fresh)
-                if t._post_acc_hooks:
-                    for h in list(t._post_acc_hooks):
-                        h(t)
+            finish(t, g)
+        done = True
     finally:
         grad_mode.state.enabled = prev
+        callbacks = _callbacks[:] if accumulate else ()
+        if accumulate:
+            del _callbacks[:]
+    if done:
+        for fn in callbacks:
+            fn()
     return captured
 
 
@@ -249,6 +279,16 @@ def _run_pre_hooks(n, g):
             if r is not None:
                 g = r[0] if n.nout == 1 else list(r)
     return g
+
+
+_callbacks = []   # queued during a backward pass by queue_callback; run when it has finished
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``): DistributedDataParallel waits there for the
+    gradient all-reduces its hooks started. Callbacks of a backward that raises are dropped."""
+    _callbacks.append(callback)
 
 
 def _accumulate(t, g, create_graph, fresh=False):

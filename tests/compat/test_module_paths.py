@@ -162,9 +162,9 @@ def test_layout_and_memory_format_constants():
     assert model(ember.zeros(1, 1, 5, 5)).shape == (1, 2, 3, 3)
 
 
-def test_distributed_reports_no_backend_and_fails_as_torch_before_init():
+def test_distributed_is_available_and_fails_as_torch_before_init():
     dist = ember.distributed
-    assert dist.is_available() is False and dist.is_initialized() is False
+    assert dist.is_available() is torch.distributed.is_available() is True and dist.is_initialized() is False
     assert torch.distributed.is_initialized() is False
     for fn in (dist.get_rank, dist.get_world_size):
         with pytest.raises(ValueError) as ours:
@@ -172,5 +172,5 @@ def test_distributed_reports_no_backend_and_fails_as_torch_before_init():
         with pytest.raises(ValueError) as theirs:
             getattr(torch.distributed, fn.__name__)()
         assert str(ours.value) == str(theirs.value)
-    with pytest.raises(RuntimeError, match=r"init_process_group\(backend='gloo'\): ember has no distributed"):
-        dist.init_process_group("gloo")
+    with pytest.raises(ValueError, match=r"init_process_group\(backend='nccl'\): ember's backend is 'mpi'"):
+        dist.init_process_group("nccl")

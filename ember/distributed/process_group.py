@@ -1,0 +1,435 @@
+"""The process group: ``init_process_group``, ranks, groups and the fail-fast watchdog.
+
+ember's one backend is MPI, through mpi4py (``pip install "ember[mpi]"`` installs mpi4py and
+the MPICH wheel; its ``mpiexec`` starts the processes). mpi4py is imported here only, inside
+``init_process_group`` and ``new_group``, so ``import ember`` never pays for it.
+
+``init_process_group("mpi")`` takes the rank and world size from MPI (``mpiexec -n N`` or
+``ember run -n N``); ``"gloo"`` (PyTorch's CPU backend, which CPU programs usually name) is
+accepted as another name for MPI, so those programs run unchanged; ``get_backend()`` says
+``"mpi"`` either way. ``"nccl"`` is refused: ember has no GPUs.
+
+Fail fast, never hang: every collective waits by polling its non-blocking MPI request against
+the group's ``timeout``; past it the job is aborted (``MPI_Abort``) with a message naming the
+rank, the operation and the timeout. A rank that dies ends the whole job: the MPI launcher
+stops the other ranks within about a second, and each one says on stderr which rank died (the
+ranks' pids are exchanged at initialization). An uncaught exception on one rank aborts the job
+at once instead of leaving the others waiting in their next collective.
+
+>>> import ember.distributed as dist
+>>> dist.is_initialized()
+False
+"""
+import datetime
+import importlib.util
+import os
+import signal
+import socket
+import sys
+import time
+
+__all__ = ["ProcessGroup", "GroupMember", "Backend", "is_available", "is_mpi_available", "is_gloo_available",
+           "is_nccl_available", "is_ucc_available", "is_xccl_available", "is_initialized",
+           "is_torchelastic_launched", "init_process_group", "destroy_process_group", "get_rank",
+           "get_world_size", "get_backend", "new_group", "get_process_group_ranks", "get_global_rank",
+           "get_group_rank", "get_node_local_rank", "get_default_group", "default_pg_timeout", "launched_under_mpi"]
+
+default_pg_timeout = datetime.timedelta(minutes=30)   # PyTorch's default_pg_timeout
+
+_MPI_EXTRA = 'pip install "ember[mpi]"'
+
+
+def _mpi():
+    try:
+        from mpi4py import MPI
+    except ImportError as e:
+        raise ImportError(f"ember.distributed needs mpi4py and an MPI library for its 'mpi' backend: "
+                          f"{_MPI_EXTRA} (mpi4py with the MPICH wheel) [{e}]") from e
+    return MPI
+
+
+def is_available():
+    """True when the MPI backend can be used (mpi4py is installed); nothing is imported to answer."""
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+is_mpi_available = is_available
+
+
+def is_gloo_available():
+    """False: there is no gloo here ("gloo" given to ``init_process_group`` means MPI)."""
+    return False
+
+
+def is_nccl_available():
+    return False
+
+
+def is_ucc_available():
+    return False
+
+
+def is_xccl_available():
+    return False
+
+
+def is_torchelastic_launched():
+    """True when launched by torchrun (which sets ``TORCHELASTIC_RUN_ID``), as in PyTorch."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None
+
+
+def launched_under_mpi():
+    """``(rank, world_size)`` from the environment an MPI launcher sets (MPICH/Intel ``PMI_*``, Open MPI
+    ``OMPI_COMM_WORLD_*``, PMIx), or None when not launched by one. Reads the environment only."""
+    env = os.environ
+    for rank_key, size_key in (("PMI_RANK", "PMI_SIZE"), ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+                               ("PMIX_RANK", "PMIX_SIZE")):
+        if rank_key in env and size_key in env:
+            try:
+                return int(env[rank_key]), int(env[size_key])
+            except ValueError:
+                return None
+    return None
+
+
+class Backend(str):
+    """A backend name (``Backend.MPI == "mpi"``); ``Backend("gloo")`` is accepted and means MPI."""
+    UNDEFINED = "undefined"
+    GLOO = "gloo"
+    NCCL = "nccl"
+    UCC = "ucc"
+    MPI = "mpi"
+
+    def __new__(cls, name):
+        if not isinstance(name, str):
+            raise ValueError(f"Backend name must be a string, but got: {name!r}")
+        value = name.lower()
+        if value in ("gloo", "cpu:gloo", "mpi", "cpu:mpi"):
+            value = "mpi"
+        return str.__new__(cls, value)
+
+
+class ProcessGroup:
+    """Ranks that run collectives together: an MPI communicator and the global ranks it holds.
+
+    ``rank()`` and ``size()`` are this process's rank in the group and the group's size, as in PyTorch.
+    """
+
+    def __init__(self, comm, ranks, timeout, name):
+        self.comm = comm
+        self.ranks = list(ranks)
+        self.timeout = timeout
+        self.group_name = name
+        self._rank = comm.Get_rank()
+        self._size = comm.Get_size()
+
+    def rank(self):
+        return self._rank
+
+    def size(self):
+        return self._size
+
+    def name(self):
+        return "mpi"
+
+    def __repr__(self):
+        return f"ProcessGroup(backend='mpi', ranks={self.ranks}, name={self.group_name!r})"
+
+
+class GroupMember:
+    """``GroupMember.WORLD`` (the default group once initialized) and ``NON_GROUP_MEMBER``."""
+    WORLD = None
+    NON_GROUP_MEMBER = -100
+
+
+class _State:
+    world = None              # the default ProcessGroup
+    peers = []                # per global rank: {"host":..., "pid":...}
+    op = None                 # the collective this rank is waiting in, for the failure messages
+    groups = 0
+    previous_sigterm = None
+    previous_excepthook = None
+
+
+_state = _State()
+
+
+def is_initialized():
+    """True between ``init_process_group`` and ``destroy_process_group``."""
+    return _state.world is not None
+
+
+def _not_initialized():
+    raise ValueError("Default process group has not been initialized, please make sure to call "
+                     "init_process_group.")
+
+
+def get_default_group():
+    if _state.world is None:
+        _not_initialized()
+    return _state.world
+
+
+def resolve_group(group):
+    """The ProcessGroup to run on (``None`` or ``GroupMember.WORLD``: the default group)."""
+    if _state.world is None:
+        _not_initialized()
+    if group is None or group is GroupMember.WORLD:
+        return _state.world
+    if group is GroupMember.NON_GROUP_MEMBER:
+        return None
+    if not isinstance(group, ProcessGroup):
+        raise TypeError(f"ember.distributed: group must be a ProcessGroup from new_group() or None, got "
+                        f"{type(group).__name__}")
+    return group
+
+
+def _as_seconds(timeout):
+    if timeout is None:
+        return default_pg_timeout.total_seconds()
+    if isinstance(timeout, datetime.timedelta):
+        return timeout.total_seconds()
+    return float(timeout)
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
+                       group_name="", pg_options=None, device_id=None):
+    """Join the job's default process group: the MPI world of the ranks ``mpiexec`` (``ember run``) started.
+
+    Args:
+        backend (str): ``"mpi"`` (or ``"gloo"``, taken as MPI; None picks MPI). ``"nccl"`` is refused.
+        init_method: ``None`` or ``"env://"``: MPI itself tells each process its rank.
+        timeout (timedelta or seconds): how long a collective may wait before the job is aborted
+            (default 30 minutes, PyTorch's ``default_pg_timeout``).
+        world_size, rank (int): optional; when given they must equal MPI's (a clear error otherwise).
+
+    Example (run with ``ember run -n 2 script.py``)::
+
+        import ember.distributed as dist
+        dist.init_process_group("mpi")
+        print(dist.get_rank(), dist.get_world_size())
+    """
+    if _state.world is not None:
+        raise ValueError("trying to initialize the default process group twice!")
+    name = "mpi" if backend is None else Backend(backend)
+    if name != "mpi":
+        raise ValueError(f"ember.distributed.init_process_group(backend={backend!r}): ember's backend is 'mpi' "
+                         f"(over mpi4py, on the CPU; 'gloo' is accepted as a name for it); {backend!r} needs GPUs")
+    if init_method not in (None, "env://"):
+        raise ValueError(f"ember.distributed.init_process_group: init_method must be None or 'env://' (MPI gives "
+                         f"each process its rank; start them with `ember run -n N` or mpiexec), got {init_method!r}")
+    MPI = _mpi()
+    world = MPI.COMM_WORLD
+    mpi_rank, mpi_size = world.Get_rank(), world.Get_size()
+    env_size = os.environ.get("WORLD_SIZE")
+    if world_size not in (-1, None) and int(world_size) != mpi_size or (
+            world_size in (-1, None) and env_size and int(env_size) != mpi_size):
+        wanted = world_size if world_size not in (-1, None) else f"{env_size} (WORLD_SIZE)"
+        raise ValueError(f"ember.distributed.init_process_group: world_size {wanted} was asked for, but MPI started "
+                         f"{mpi_size} process(es); launch with `ember run -n {wanted if world_size not in (-1, None) else env_size} "
+                         f"script.py` (or mpiexec -n N)")
+    if rank not in (-1, None) and int(rank) != mpi_rank:
+        raise ValueError(f"ember.distributed.init_process_group: rank {rank} was given, but MPI says this process is "
+                         f"rank {mpi_rank}")
+    comm = world.Dup()
+    comm.Set_errhandler(MPI.ERRORS_RETURN)
+    group = ProcessGroup(comm, range(mpi_size), _as_seconds(timeout), group_name or "0")
+    _state.world = group
+    GroupMember.WORLD = group
+    from .objects import allgather_json
+    _state.peers = allgather_json(group, {"host": socket.gethostname(), "pid": os.getpid()})
+    if mpi_size > 1:
+        _install_fail_fast()
+
+
+def destroy_process_group(group=None):
+    """Leave the default group (``group=None``) or free one made by ``new_group``."""
+    pg = resolve_group(group)
+    if pg is None:
+        return
+    if pg is _state.world:
+        _uninstall_fail_fast()
+        _state.world = None
+        GroupMember.WORLD = None
+        _state.peers = []
+    pg.comm.Free()
+
+
+def get_rank(group=None):
+    """This process's rank in ``group`` (the default group: its global rank); -1 if not a member."""
+    pg = resolve_group(group)
+    return -1 if pg is None else pg.rank()
+
+
+def get_world_size(group=None):
+    """The number of processes in ``group``; -1 if this process is not a member."""
+    pg = resolve_group(group)
+    return -1 if pg is None else pg.size()
+
+
+def get_backend(group=None):
+    """``"mpi"``."""
+    resolve_group(group)
+    return Backend.MPI
+
+
+def get_process_group_ranks(group):
+    """The global ranks in ``group``, in group-rank order."""
+    pg = resolve_group(group)
+    return list(pg.ranks) if pg is not None else []
+
+
+def get_global_rank(group, group_rank):
+    pg = resolve_group(group)
+    if not 0 <= group_rank < len(pg.ranks):
+        raise ValueError(f"Group rank {group_rank} is not part of group {pg.ranks}")
+    return pg.ranks[group_rank]
+
+
+def get_group_rank(group, global_rank):
+    pg = resolve_group(group)
+    if global_rank not in pg.ranks:
+        raise ValueError(f"Global rank {global_rank} is not part of group {pg.ranks}")
+    return pg.ranks.index(global_rank)
+
+
+def get_node_local_rank(fallback_rank=None):
+    """``LOCAL_RANK`` (``ember run`` and torchrun set it; MPICH's ``MPI_LOCALRANKID`` too)."""
+    for key in ("LOCAL_RANK", "MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK"):
+        if key in os.environ:
+            return int(os.environ[key])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow "
+                       "`get_node_local_rank` to work, assuming you are not running in a multi-device context "
+                       "and want the code to run locally instead.")
+
+
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
+              group_desc=None, device_id=None):
+    """A group of the global ``ranks`` (all of them by default). Every rank of the default group must
+    call it, in the same order; a process outside ``ranks`` gets ``GroupMember.NON_GROUP_MEMBER``."""
+    world = get_default_group()
+    MPI = _mpi()
+    n = world.size()
+    ranks = list(range(n)) if ranks is None else sorted(int(r) for r in ranks)
+    bad = [r for r in ranks if not 0 <= r < n]
+    if bad or len(set(ranks)) != len(ranks):
+        raise ValueError(f"ember.distributed.new_group: ranks must be distinct global ranks in [0, {n}), got {ranks}")
+    sub = world.comm.Create(world.comm.Get_group().Incl(ranks))   # collective over the default group
+    _state.groups += 1
+    if sub == MPI.COMM_NULL:
+        return GroupMember.NON_GROUP_MEMBER
+    sub.Set_errhandler(MPI.ERRORS_RETURN)
+    seconds = world.timeout if timeout is None else _as_seconds(timeout)
+    return ProcessGroup(sub, ranks, seconds, str(_state.groups))
+
+
+# -- waiting, with the watchdog --------------------------------------------------------------
+
+def wait(request, pg, op, status=None):
+    """Wait for an MPI request by polling it; past ``pg.timeout`` seconds, abort the job with a message.
+
+    Polling (rather than a blocking ``Wait``) is what lets a rank give up: a blocking MPI call
+    never returns if a peer stops calling. The first second spins (MPI makes progress only while
+    called, and small messages finish in microseconds); then it sleeps 1 ms between polls.
+    """
+    try:
+        if request.Test(status):
+            return
+        _state.op = op
+        start = time.monotonic()
+        spin_until = start + 1.0
+        deadline = start + pg.timeout
+        while not request.Test(status):
+            now = time.monotonic()
+            if now > spin_until:
+                if now > deadline:
+                    abort(f"ember.distributed.{op}: rank {_global_rank()} of {_world_size()} waited "
+                          f"{pg.timeout:g} s (the process group's timeout) for the other ranks of "
+                          f"{pg.ranks}; one of them is stuck or gone. Aborting the job.")
+                time.sleep(0.001)
+        _state.op = None
+    except _mpi().Exception as e:
+        abort(f"ember.distributed.{op}: MPI failed on rank {_global_rank()} of {_world_size()}: {e}")
+
+
+def _global_rank():
+    return _state.world.rank() if _state.world is not None else 0
+
+
+def _world_size():
+    return _state.world.size() if _state.world is not None else 1
+
+
+def abort(message, code=1):
+    """Print ``message`` on stderr and end every rank of the job (``MPI_Abort``)."""
+    sys.stderr.write(message.rstrip() + "\n")
+    sys.stderr.flush()
+    _mpi().COMM_WORLD.Abort(code)
+    os._exit(code)   # Abort does not return; this is for an MPI that lets it
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rpartition(")")[2].split()[0]
+        return state not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+
+
+def dead_peers():
+    """Global ranks on this machine whose processes have exited (pids exchanged at initialization)."""
+    host = socket.gethostname()
+    return [r for r, p in enumerate(_state.peers) if p["host"] == host and p["pid"] != os.getpid()
+            and not _alive(p["pid"])]
+
+
+def _on_sigterm(signum, frame):
+    # The MPI launcher stops every rank when one dies: say which, instead of vanishing silently.
+    dead = dead_peers()
+    where = f" while waiting in {_state.op}" if _state.op else ""
+    who = (f"rank {', '.join(map(str, dead))} (pid {', '.join(str(_state.peers[r]['pid']) for r in dead)}) "
+           f"exited" if dead else "another rank exited or the job was cancelled")
+    sys.stderr.write(f"ember.distributed: rank {_global_rank()} of {_world_size()} was stopped by the MPI "
+                     f"launcher{where}: {who}; a rank that dies ends the whole job.\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)
+
+
+def _excepthook(kind, value, tb):
+    previous = _state.previous_excepthook or sys.__excepthook__
+    previous(kind, value, tb)
+    if _state.world is not None and not issubclass(kind, KeyboardInterrupt):
+        abort(f"ember.distributed: rank {_global_rank()} of {_world_size()} raised {kind.__name__}: {value}; "
+              f"aborting the job so that the other ranks do not wait for it.")
+
+
+def _install_fail_fast():
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            _state.previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:          # not the main thread: leave signals alone
+        pass
+    if sys.excepthook is not _excepthook:
+        _state.previous_excepthook = sys.excepthook
+        sys.excepthook = _excepthook
+
+
+def _uninstall_fail_fast():
+    if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        try:
+            signal.signal(signal.SIGTERM, _state.previous_sigterm or signal.SIG_DFL)
+        except ValueError:
+            pass
+    if sys.excepthook is _excepthook:
+        sys.excepthook = _state.previous_excepthook or sys.__excepthook__
