@@ -41,6 +41,7 @@ from .preprocessing_shear import RandomShear, RandomPerspective
 from .preprocessing_crossing import HashedCrossing
 from .preprocessing_compose import RandomColorJitter
 from .preprocessing_spatial_more import RandomElasticTransform, ContrastLimitedAdaptiveHistogramEqualization
+from .preprocessing_policies import RandAugment, AugMix
 from .stft_spectrogram import STFTSpectrogram
 from .mel_spectrogram import MelSpectrogram
 from .reversible_embedding import ReversibleEmbedding

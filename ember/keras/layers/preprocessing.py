@@ -20,6 +20,7 @@ from .. import backend
 from ..ops import image as _image
 from ..ops.dtypes import to_ember_dtype
 from .layer import Layer
+from .preprocessing_color import _ColorLayer, _factor
 
 
 class Rescaling(Layer):
@@ -155,7 +156,7 @@ class RandomFlip(Layer):
         return config
 
 
-class RandomRotation(Layer):
+class RandomRotation(_ColorLayer):
     """Rotates each image by a random angle while training.
 
     Args:
@@ -164,39 +165,47 @@ class RandomRotation(Layer):
         fill_mode (str): 'reflect' (default), 'wrap', 'constant' or 'nearest'.
         interpolation (str): 'bilinear' (default) or 'nearest'.
         fill_value (float): the value of 'constant' fill.
+
+    Keras's two steps: ``get_random_transformation`` draws ``angle`` (degrees) per image and its
+    ``rotation_matrix``, the projective transform ``[cos, -sin, a2, sin, cos, b2, 0, 0]`` about the centre
+    ``((W - 1) / 2, (H - 1) / 2)``; ``transform_images`` applies it with ``keras.ops.image.affine_transform``.
     """
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.factor = factor
-        if isinstance(factor, (tuple, list)):
-            self.lower, self.upper = float(factor[0]), float(factor[1])
-        else:
-            self.lower, self.upper = -float(factor), float(factor)
-        if fill_mode not in ("reflect", "wrap", "constant", "nearest"):
-            raise ValueError(f"Unknown `fill_mode` {fill_mode}. Expected of one 'reflect', 'wrap', 'constant', "
-                             "'nearest'")
-        if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(f"Unknown `interpolation` {interpolation}. Expected 'bilinear' or 'nearest'")
-        self.fill_mode, self.interpolation, self.seed, self.fill_value = fill_mode, interpolation, seed, fill_value
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
+                 data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor(factor, (-1, 1))
+        from .preprocessing_image import _check_fill
+        _check_fill(fill_mode, interpolation)
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
 
-    def call(self, inputs, training=True):
+    @staticmethod
+    def rotation_matrix(angle, height, width):
+        """The ``(batch, 8)`` transform rotating by ``angle`` degrees about the image centre."""
+        theta = np.asarray(angle, np.float64) * (math.pi / 180.0)
+        cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+        cos, sin = np.cos(theta), np.sin(theta)
+        zero = np.zeros_like(theta)
+        return np.stack([cos, -sin, cx - cx * cos + cy * sin, sin, cos, cy - cx * sin - cy * cos, zero, zero],
+                        axis=1).astype(np.float32)
+
+    def get_random_transformation(self, images, training=True, seed=None):
         if not training:
-            return inputs
-        a = inputs._data
-        squeeze = a.ndim == 3
-        if squeeze:
-            a = a[None]
-        angles = _get_rng().uniform(self.lower, self.upper, a.shape[0]) * 2 * math.pi
-        out = _image.rotate(a, angles, self.fill_mode, self.interpolation, self.fill_value)
-        return make(out[0] if squeeze else out)
+            return None
+        a, single = self._batch(images)
+        n, (h, w) = a.shape[0], self._hw(a)
+        angle = self._generator(seed).uniform(self.factor[0] * 360.0, self.factor[1] * 360.0, n).astype(np.float32)
+        matrix = self.rotation_matrix(angle, h, w)
+        return {"angle": angle, "rotation_matrix": matrix[0] if single else matrix, "image_height": h,
+                "image_width": w, "batch_size": n}
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def _apply(self, a, p):
+        from .preprocessing_image import _affine
+        return _affine(a, p["rotation_matrix"].reshape(-1, 8), self)
 
     def get_config(self):
         config = super().get_config()
-        config.update(factor=list(self.factor) if isinstance(self.factor, (list, tuple)) else self.factor,
-                      fill_mode=self.fill_mode, interpolation=self.interpolation, seed=self.seed,
+        config.pop("value_range")
+        config.update(factor=list(self.factor), fill_mode=self.fill_mode, interpolation=self.interpolation,
                       fill_value=self.fill_value)
         return config

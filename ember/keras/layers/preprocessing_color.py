@@ -69,8 +69,16 @@ class _ColorLayer(Layer):
         self.data_format = backend.standardize_data_format(data_format)
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
-    def _generator(self):
+    def _generator(self, seed=None):
+        # A composite layer (RandAugment, AugMix) hands its own generator down as ``seed``, as Keras hands
+        # down its seed generator, so one seed fixes the whole draw.
+        if isinstance(seed, np.random.Generator):
+            return seed
         return self._rng if self._rng is not None else _get_rng()
+
+    def _hw(self, a):
+        """Height and width of the batch ``a`` (in the layer's data format)."""
+        return (a.shape[1], a.shape[2]) if self.data_format == "channels_last" else (a.shape[2], a.shape[3])
 
     def _batch(self, images):
         a = _array(images, self.dtype)
@@ -85,14 +93,18 @@ class _ColorLayer(Layer):
     def _nchw(self, a):
         return np.moveaxis(a, -1, 1) if self.data_format == "channels_first" else a
 
+    # A deterministic layer (Equalization) transforms with no parameters (Keras hands it ``None``).
+    _needs_transformation = True
+
     def get_random_transformation(self, images, training=True, seed=None):
         a, _ = self._batch(images)
-        return self._draw(a.shape[0], self._generator())
+        return self._draw(a.shape[0], self._generator(seed))
 
     def transform_images(self, images, transformation, training=True):
         """``images`` (a batch) transformed with the given parameters; returns an ember tensor."""
         a, single = self._batch(images)
-        if training and transformation is not None:
+        if training and (transformation is not None or not self._needs_transformation):
+            transformation = transformation or {}
             params = {k: np.asarray(v._data if isinstance(v, Tensor) else v) for k, v in transformation.items()}
             a = self._nchw(self._apply(self._nhwc(a), params)).astype(self.dtype)
         return make(np.ascontiguousarray(a[0] if single else a))
@@ -323,8 +335,10 @@ class Equalization(_ColorLayer):
         super().__init__(value_range, None, data_format, **kwargs)
         self.bins = bins
 
+    _needs_transformation = False
+
     def get_random_transformation(self, images, training=True, seed=None):
-        return {}
+        return None
 
     def _draw(self, n, rng):
         return {}

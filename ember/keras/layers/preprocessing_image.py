@@ -17,6 +17,24 @@ from ...random import _get_rng
 from .. import backend
 from ..ops import image as _image
 from .layer import Layer
+from .preprocessing_color import _ColorLayer, _factor
+
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+
+
+def _check_fill(fill_mode, interpolation):
+    if fill_mode not in _FILL_MODES:
+        raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {_FILL_MODES}.")
+    if interpolation not in ("nearest", "bilinear"):
+        raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one "
+                                  "('nearest', 'bilinear').")
+
+
+def _affine(a, matrix, layer):
+    """Channels-last batch ``a`` through ``keras.ops.image.affine_transform`` with the layer's sampling."""
+    return _image.affine_transform(make(np.ascontiguousarray(a)), make(np.asarray(matrix, a.dtype)),
+                                   interpolation=layer.interpolation, fill_mode=layer.fill_mode,
+                                   fill_value=layer.fill_value, data_format="channels_last")._data
 
 
 def _arr(x, dtype):
@@ -133,6 +151,14 @@ class AutoContrast(_ImageLayer):
         out = np.where(np.isnan(out), a, out).astype(a.dtype)
         return make(out)
 
+    def get_random_transformation(self, images, training=True, seed=None):
+        """Deterministic: no parameters (``None``, as Keras)."""
+        return None
+
+    def transform_images(self, images, transformation=None, training=True):
+        """The stretched ``images`` (``transformation`` is ignored, as in Keras)."""
+        return self.call(images)
+
     def get_config(self):
         return {**super().get_config(), "value_range": list(self.value_range)}
 
@@ -221,13 +247,19 @@ class RandomZoom(_AffineAugment):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
 
 
-class RandomTranslation(_AffineAugment):
+class RandomTranslation(_ColorLayer):
     """While training, shift each image by ``U(lower, upper) * height`` rows and ``* width`` columns
-    (factors as fractions; positive moves down/right)."""
+    (factors as fractions; positive moves down/right), through ``keras.ops.image.affine_transform``.
+
+    Keras's two steps: ``get_random_transformation`` gives ``{"translations": (batch, 2) [dx, dy]
+    in pixels, "input_shape"}`` and ``transform_images`` samples output pixel ``(x, y)`` at
+    ``(x - dx, y - dy)``."""
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
-        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        _check_fill(fill_mode, interpolation)
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
         self.height_factor, self.width_factor = height_factor, width_factor
         self.height_lower, self.height_upper = _factor_pair(height_factor, "height_factor")
         self.width_lower, self.width_upper = _factor_pair(width_factor, "width_factor")
@@ -236,64 +268,76 @@ class RandomTranslation(_AffineAugment):
                 raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the "
                                  f"range [-1.0, 1.0]. Received: factor={v}")
 
-    def _params(self, n, H, W):
-        rng = _get_rng()
-        dy = rng.uniform(self.height_lower, self.height_upper, n) * H
-        dx = rng.uniform(self.width_lower, self.width_upper, n) * W
-        return zip(np.ones(n), np.ones(n), dy, dx)
-
-    def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
-
-
-class _ValueAugment(_ImageLayer):
-    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.factor, self.value_range, self.seed = factor, tuple(value_range), seed
-
-    def call(self, inputs, training=True):
+    def get_random_transformation(self, images, training=True, seed=None):
         if not training:
-            return inputs if isinstance(inputs, Tensor) else make(_arr(inputs, self.dtype))
-        a, squeeze = _batched(_arr(inputs, self.dtype))
-        out = np.clip(self._apply(a), self.value_range[0], self.value_range[1]).astype(a.dtype)
-        return make(out[0] if squeeze else out)
+            return None
+        a, _ = self._batch(images)
+        n, (h, w) = a.shape[0], self._hw(a)
+        rng = self._generator(seed)
+        dy = rng.uniform(self.height_lower, self.height_upper, (n, 1)) * h
+        dx = rng.uniform(self.width_lower, self.width_upper, (n, 1)) * w
+        return {"translations": np.concatenate([dx, dy], axis=1).astype(np.float32),
+                "input_shape": tuple(np.shape(images))}
+
+    def _apply(self, a, p):
+        t = p["translations"].astype(np.float64).reshape(-1, 2)
+        one, zero = np.ones(len(t)), np.zeros(len(t))
+        matrix = np.stack([one, zero, -t[:, 0], zero, one, -t[:, 1], zero, zero], axis=1)
+        return _affine(a, matrix, self)
 
     def get_config(self):
-        f = list(self.factor) if isinstance(self.factor, (tuple, list)) else self.factor
-        return {**super().get_config(), "factor": f, "value_range": list(self.value_range), "seed": self.seed}
+        config = super().get_config()
+        config.pop("value_range")
+        config.update(height_factor=self.height_factor, width_factor=self.width_factor, fill_mode=self.fill_mode,
+                      interpolation=self.interpolation, fill_value=self.fill_value)
+        return config
 
 
-class RandomContrast(_ValueAugment):
+class RandomContrast(_ColorLayer):
     """While training, ``(x - mean) * c + mean`` per image, ``mean`` over height and width per channel,
-    ``c ~ U(1 - lower, 1 + upper)`` (``factor`` a number or a pair), clipped to ``value_range``."""
+    ``c ~ U(1 - lower, 1 + upper)``, clipped to ``value_range``. ``factor`` is a pair ``(lower, upper)``
+    in [0, 1], or a number ``f`` meaning ``(0, f)`` (Keras 3's rule: ``c ~ U(1, 1 + f)``).
+    The transformation is ``{"contrast_factor": (batch, 1, 1, 1)}``."""
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
-        super().__init__(factor, value_range, seed, **kwargs)
-        lo, hi = (factor if isinstance(factor, (tuple, list)) else (factor, factor))
-        if lo < 0 or hi < 0 or lo > 1:
-            raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the range "
-                             f"[0.0, 1.0]. Received: factor={factor}")
-        self.lower, self.upper = float(lo), float(hi)
+        super().__init__(value_range, seed, **kwargs)
+        self.factor = _factor(factor, (0, 1))
 
-    def _apply(self, a):
-        c = _get_rng().uniform(1.0 - self.lower, 1.0 + self.upper, (a.shape[0], 1, 1, 1))
-        mean = a.mean(axis=(1, 2), keepdims=True)
-        return (a - mean) * c + mean
+    def _draw(self, n, rng):
+        return {"contrast_factor": rng.uniform(1.0 - self.factor[0], 1.0 + self.factor[1], (n, 1, 1, 1))
+                .astype(np.float32)}
+
+    def _apply(self, a, p):
+        c = p["contrast_factor"].astype(a.dtype).reshape(-1, 1, 1, 1)
+        mean = a.mean(axis=1, keepdims=True).mean(axis=2, keepdims=True)
+        return np.clip((a - mean) * c + mean, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("data_format")
+        config.update(factor=list(self.factor))
+        return config
 
 
-class RandomBrightness(_ValueAugment):
+class RandomBrightness(_ColorLayer):
     """While training, add ``U(lower, upper) * (value_range[1] - value_range[0])`` to each image (one delta
-    per image), clipped to ``value_range``; ``factor`` a number in [-1, 1] or a pair."""
+    per image), clipped to ``value_range``; ``factor`` a number ``f`` in [-1, 1] (meaning ``(-f, f)``) or a
+    pair. The transformation is ``{"rgb_delta": (batch, 1, 1, 1)}``."""
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
-        super().__init__(factor, value_range, seed, **kwargs)
-        lo, hi = _factor_pair(factor, "factor") if not isinstance(factor, (tuple, list)) else (factor[0], factor[1])
-        if abs(lo) > 1 or abs(hi) > 1:
-            raise ValueError(f"The `factor` argument should be a number (or a list of two numbers) in the range "
-                             f"[-1.0, 1.0]. Received: factor={factor}")
-        self.lower, self.upper = float(lo), float(hi)
+        super().__init__(value_range, seed, **kwargs)
+        self.factor = _factor(factor, (-1, 1))
 
-    def _apply(self, a):
+    def _draw(self, n, rng):
         span = self.value_range[1] - self.value_range[0]
-        d = _get_rng().uniform(self.lower, self.upper, (a.shape[0], 1, 1, 1)) * span
-        return a + d
+        return {"rgb_delta": (rng.uniform(self.factor[0], self.factor[1], (n, 1, 1, 1)) * span).astype(np.float32)}
+
+    def _apply(self, a, p):
+        a = a + p["rgb_delta"].astype(a.dtype).reshape(-1, 1, 1, 1)
+        return np.clip(a, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("data_format")
+        config.update(factor=list(self.factor))
+        return config

@@ -94,7 +94,7 @@ class CutMix(MixUp):
             return None
         last = self.data_format == "channels_last"
         n, h, w = a.shape[0], (a.shape[1] if last else a.shape[2]), (a.shape[2] if last else a.shape[3])
-        rng = self._generator()
+        rng = self._generator(seed)
         alpha = rng.uniform(self.factor[0], self.factor[1]) + 1e-6
         ratio = np.sqrt(1.0 - rng.beta(alpha, alpha, n)).astype(np.float32)
         mask, (x0, x1, y0, y1) = _box_masks(a.shape, last, ratio, ratio, rng)
@@ -140,7 +140,7 @@ class RandomErasing(_ColorLayer):
 
     def get_random_transformation(self, images, training=True, seed=None):
         a, _ = self._batch(images)
-        rng = self._generator()
+        rng = self._generator(seed)
         weight = np.sqrt(rng.uniform(self.scale[0], self.scale[1], (a.shape[0], 2))).astype(np.float32)
         mask, _ = _box_masks(a.shape, self.data_format == "channels_last", weight[:, 0], weight[:, 1], rng)
         probability = rng.uniform(self.factor[0], self.factor[1], a.shape[0])

@@ -38,6 +38,10 @@ class RandomShear(_ColorLayer):
                                       "('nearest', 'bilinear').")
         self.interpolation, self.fill_mode, self.fill_value = interpolation, fill_mode, fill_value
 
+    def get_random_transformation(self, images, training=True, seed=None):
+        draw = super().get_random_transformation(images, training, seed)
+        return {**draw, "input_shape": tuple(images.shape)}
+
     def _draw(self, n, rng):
         invert = np.where(rng.uniform(0, 1, (n, 1)) > 0.5, -1.0, 1.0)
         sy = rng.uniform(self.y_factor[0], self.y_factor[1], (n, 1))
@@ -82,7 +86,7 @@ class RandomPerspective(_ColorLayer):
         a, _ = self._batch(images)
         n = a.shape[0]
         h, w = (a.shape[1], a.shape[2]) if self.data_format == "channels_last" else (a.shape[2], a.shape[3])
-        rng = self._generator()
+        rng = self._generator(seed)
         probability = rng.uniform(self.factor[0], self.factor[1], n)
         apply = rng.uniform(0, 1, n) < probability
         shift = rng.uniform(-0.5 * self.scale, 0.5 * self.scale, (n, 4, 2)).astype(self.dtype)

@@ -49,7 +49,7 @@ class RandomElasticTransform(_ColorLayer):
         if not training or self.scale[1] == 0 or self.factor[1] == 0:
             return None
         n, h, w, _ = self._nhwc(self._batch(images)[0]).shape
-        rng = self._generator()
+        rng = self._generator(seed)
         # Keras's order of draws: the per-image probabilities, then the thresholds they are compared with.
         probability = rng.uniform(self.factor[0], self.factor[1], n)
         return {"apply_transform": rng.uniform(0, 1, n) < probability,
