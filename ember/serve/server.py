@@ -8,8 +8,10 @@ that the first line printed names the real port (``port=0`` picks a free one).
 >>> serve("model.onnx", port=8000)                  # doctest: +SKIP
 ember serve: 1 model (model) on http://127.0.0.1:8000
 """
+import signal
 import socket
 import sys
+import threading
 
 from .app import build_app
 from .repository import load_repository
@@ -52,10 +54,18 @@ def serve(source, host="127.0.0.1", port=8000, *, model_name=None, max_batch_siz
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on",
                             timeout_graceful_shutdown=graceful_timeout)
     server = uvicorn.Server(config)
+    # uvicorn re-raises the signal that stopped it once it has shut down; a graceful stop is a
+    # success, so SIGTERM is absorbed here and SIGINT's KeyboardInterrupt caught: the exit code is 0.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None) if main else None
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
         sock.close()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     if not server.started:
         print("ember serve: the server did not start (see the log above)", file=sys.stderr)
         return 1
