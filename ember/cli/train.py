@@ -71,6 +71,8 @@ def add_parser(sub):
                    help="the checkpoint written after every epoch (default: beside --out, as NAME.ckpt.safetensors)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in the checkpoint")
     p.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run")
+    from ._tracking import add_tracking_arguments
+    add_tracking_arguments(p)
     p.set_defaults(func=run)
     return p
 
@@ -183,10 +185,18 @@ def evaluate(model, x, y, batch_size=500):
 
 
 def run(args):
+    from ._tracking import TrainTracker
     if getattr(args, "task", "mnist") != "mnist":
+        if TrainTracker(args, _fail).enabled:
+            _fail(f"tracking (--track, --tracking-uri, --register-as) is for --task mnist, not {args.task!r}, for now")
         from .tasks import run_task
         return run_task(args)
     fill_defaults(args, _MNIST_DEFAULTS)
+    with TrainTracker(args, _fail) as tracker:   # an error ends the tracked run FAILED
+        return _run(args, tracker)
+
+
+def _run(args, tracker):
     import ember
     from ember import nn, optim
     from ember.vision.models import MnistCNN, MnistMLP
@@ -210,6 +220,10 @@ def run(args):
     if args.resume:
         first, history = _resume(ckpt, args, model, opt, sched, rng)
         print(f"resuming {ckpt} after epoch {first}/{args.epochs}")
+    tracker.start({"task": "mnist", "model": args.model, "epochs": args.epochs, "batch_size": args.batch_size,
+                   "lr": args.lr, "seed": args.seed, "augment": not args.no_augment, "compiled": not args.no_compile,
+                   "data": args.data_root or "bundled-sample", "optimizer": "Adam", "lr_schedule": "CosineAnnealingLR",
+                   "train_size": len(xtr), "test_size": len(xte)}, ckpt)
 
     def train_step(xb, yb):
         out = model(xb)
@@ -248,11 +262,13 @@ def run(args):
     try:
         for epoch in range(first, args.epochs):
             one_epoch(epoch)
+            tracker.log_epoch(epoch, history)
             _save_checkpoint(ckpt, args, epoch + 1, model, opt, sched, history, rng)
     except KeyboardInterrupt:
         done = len(history["loss"])
         kept = f"the checkpoint of epoch {done} is kept in {ckpt}" if done else "no epoch had finished"
         print(f"\ninterrupted: {kept}; continue with the same options and --resume")
+        tracker.end("KILLED")
         return 130
     acc, pred, _ = evaluate(model, xte, yte)
     elapsed = time.perf_counter() - start
@@ -261,6 +277,7 @@ def run(args):
     if args.out:
         ember.save(model.state_dict(), args.out)
         print(f"saved the model to {os.path.abspath(args.out)} (checkpoint: {os.path.abspath(ckpt)})")
+    tracker.finish(args.out, {"test_accuracy": acc}, step=args.epochs)
     if args.plots:
         _plots(args.plots, history, model, xte, yte, pred)
     return 0
