@@ -59,6 +59,7 @@ _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_au
               "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
               "autocast_increment_nesting", "autocast_decrement_nesting"}
 _LAZY.add("distributions")
+_LAZY.add("onnx")
 
 
 # torch.* names defined in ember's subpackages, loaded on first use: name -> module.
