@@ -8,8 +8,8 @@ seeded with ``seed + epoch``, padded by repeating from the start to a multiple o
 arguments give the same indices as ``torch.utils.data.DistributedSampler``: processes split a
 dataset the same way whichever framework each runs.
 
-ember has no process group, so ``num_replicas`` and ``rank`` default to 1 and 0 (one process);
-pass them to shard.
+``num_replicas`` and ``rank`` default to the world size and rank of the default process group
+(:mod:`ember.distributed`) when one is initialized, as in PyTorch, and to 1 and 0 (one process) otherwise.
 
 >>> sampler = DistributedSampler(range(10), num_replicas=3, rank=1, shuffle=False)
 >>> list(sampler), len(sampler)
@@ -50,8 +50,14 @@ class DistributedSampler(Sampler):
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
-        num_replicas = 1 if num_replicas is None else int(num_replicas)
-        rank = 0 if rank is None else int(rank)
+        if num_replicas is None or rank is None:
+            from ember import distributed as dist
+            group = dist.is_initialized()
+            if num_replicas is None:
+                num_replicas = dist.get_world_size() if group else 1
+            if rank is None:
+                rank = dist.get_rank() if group else 0
+        num_replicas, rank = int(num_replicas), int(rank)
         if num_replicas < 1:
             raise ValueError(f"DistributedSampler: num_replicas should be a positive integer, got {num_replicas}")
         if rank >= num_replicas or rank < 0:
