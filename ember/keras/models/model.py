@@ -37,14 +37,8 @@ class Model(Trainer, Layer):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from .functional import Functional
             return object.__new__(Functional)
-        if _functional_arguments(args, kwargs):
-            from .functional import Functional
-            if cls is Model:
-                return object.__new__(Functional)
-            if not issubclass(cls, Functional):
-                # A subclass called with (inputs, outputs) is a functional model that keeps the subclass's
-                # methods (a custom train_step), as Keras does by giving it Functional as a base.
-                return object.__new__(_functional_subclass(cls))
+        # A subclass's own arguments mean what its __init__ says (Distiller(teacher, student), MyModel(64, 10)):
+        # it becomes functional only if it passes (inputs, outputs) on to Model.__init__, as in Keras.
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -134,8 +128,11 @@ class Model(Trainer, Layer):
     def from_config(cls, config, custom_objects=None):
         return cls(**config)
 
-    def export(self, *args, **kwargs):
-        raise NotImplementedError("Model.export is not available in ember.keras")
+    def export(self, filepath, format="", verbose=None, input_signature=None, **kwargs):
+        """Export for inference, as Keras 3: ``format="onnx"`` writes an ONNX file (see
+        :func:`ember.onnx._export_keras.export_keras_model`); TensorFlow's formats are not available."""
+        from ...onnx._export_keras import export_keras_model
+        return export_keras_model(self, filepath, format, verbose, input_signature, **kwargs)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

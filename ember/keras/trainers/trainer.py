@@ -56,6 +56,7 @@ class Trainer:
     history = None
     _initial_epoch = None
     _initial_step = None
+    _last_output_losses = None   # the per-output losses of the last compute_loss (a subclass's may set none)
     train_function = None
 
     # -- compile -------------------------------------------------------------------------------
@@ -171,6 +172,11 @@ class Trainer:
 
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
+            return self.train_function
+        # A subclass's own compute_loss may update metrics (Python side effects a captured step would not
+        # replay, e.g. a Distiller's loss trackers): it runs eagerly unless jit_compile=True asks otherwise.
+        if type(self).compute_loss is not Trainer.compute_loss and self.jit_compile == "auto":
+            self.train_function = self._train_step_function()
             return self.train_function
         fn = self._train_step_function()
         if self.jit_compile in ("auto", True):
