@@ -136,6 +136,12 @@ def end_run(status="FINISHED", _run_id=None):
     del stack[index:]
 
 
+def active_client():
+    """(Client, run_id) of the active run, or None: for integrations that log to it (the Keras callback)."""
+    stack = _stack()
+    return (stack[-1][0], stack[-1][1].info.run_id) if stack else None
+
+
 def _current():
     stack = _stack()
     if not stack:

@@ -14,7 +14,8 @@ from .backup_and_restore import BackupAndRestore
 from .tensorboard import TensorBoard
 from .swap_ema_weights import SwapEMAWeights
 from .remote_monitor import RemoteMonitor
+from .registry_logger import RegistryLogger
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
            "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
-           "BackupAndRestore", "TensorBoard", "SwapEMAWeights", "RemoteMonitor"]
+           "BackupAndRestore", "TensorBoard", "SwapEMAWeights", "RemoteMonitor", "RegistryLogger"]
