@@ -84,8 +84,8 @@ _SKIP = {"is_tensor", "is_grad_enabled", "set_grad_enabled", "no_grad", "enable_
 def _registry():
     """``id(function) -> (function, op name)`` for every function the tracer wraps (built once)."""
     global _REGISTRY
-    if _REGISTRY is not None:
-        return _REGISTRY
+    if _REGISTRY is not None and _REGISTRY[0] == ("ember.keras" in sys.modules):
+        return _REGISTRY[1]
     import importlib
     import pkgutil
     reg = {}
@@ -108,7 +108,14 @@ def _registry():
             if k.startswith("_") or not _is_public_function(v) or k in _SKIP:
                 continue
             reg.setdefault(id(v), (v, v.__name__))
-    _REGISTRY = reg
+    # Keras's ops (channels-last pooling ...), when ember.keras is loaded: named "keras.<op>".
+    for name, m in list(sys.modules.items()):
+        if m is None or not name.startswith("ember.keras.ops") and name != "ember.keras.activations":
+            continue
+        for k, v in list(vars(m).items()):
+            if not k.startswith("_") and _is_public_function(v) and v.__module__.startswith("ember.keras"):
+                reg.setdefault(id(v), (v, "keras." + v.__name__))
+    _REGISTRY = ("ember.keras" in sys.modules, reg)
     return reg
 
 
@@ -140,6 +147,8 @@ class Tracer:
         self.g = graph
         self.ops = ops
         self.modules = modules
+        from ._export_keras import MODULES_BY_NAME
+        self.modules_by_name = MODULES_BY_NAME
         self.names = {}               # id(tensor) -> value name
         self._keep = []               # the tensors named above (ids stay unique while alive)
         self.params = {}              # id(tensor) / id(ndarray) -> (qualified name, tensor)
@@ -263,7 +272,7 @@ class Tracer:
         try:
             conv = None
             for cls in type(module).__mro__:
-                conv = self.modules.get(cls)
+                conv = self.modules.get(cls) or self.modules_by_name.get(f"{cls.__module__}.{cls.__qualname__}")
                 if conv is not None:
                     break
             if conv is None or not (self.any_traced(args) or self.any_traced(kwargs)):
