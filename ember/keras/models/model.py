@@ -128,8 +128,11 @@ class Model(Trainer, Layer):
     def from_config(cls, config, custom_objects=None):
         return cls(**config)
 
-    def export(self, *args, **kwargs):
-        raise NotImplementedError("Model.export is not available in ember.keras")
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Export for inference, as Keras 3: ``format="onnx"`` writes an ONNX file (see
+        :func:`ember.onnx._export_keras.export_keras_model`); TensorFlow's formats are not available."""
+        from ...onnx._export_keras import export_keras_model
+        return export_keras_model(self, filepath, format, verbose, input_signature, **kwargs)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
