@@ -60,6 +60,7 @@ _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_au
               "autocast_increment_nesting", "autocast_decrement_nesting"}
 _LAZY.add("distributions")
 _LAZY.add("onnx")
+_LAZY.add("registry")
 
 
 # torch.* names defined in ember's subpackages, loaded on first use: name -> module.
