@@ -44,7 +44,8 @@ for _name in ("elementwise", "reduce", "shape", "index", "linalg", "conversion",
 del _name
 # Layout and memory-format constants (after the pops: ``strided`` is also an op module's name).
 from .backend.formats import (layout, strided, memory_format, contiguous_format, channels_last,  # noqa: F401,E402
-                              channels_last_3d, preserve_format, legacy_contiguous_format)
+                              channels_last_3d, preserve_format, legacy_contiguous_format,
+                              sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
@@ -84,6 +85,9 @@ _ELSEWHERE["GradScaler"] = "amp.grad_scaler"
 _ELSEWHERE["futures"] = "futures"
 _ELSEWHERE["from_file"] = "io.interop"
 _ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"
+_LAZY.add("sparse")
+_ELSEWHERE.update(dict.fromkeys(("sparse_coo_tensor", "sparse_csr_tensor"), "sparse.tensor"))
+_ELSEWHERE.update(dict.fromkeys(("spmm", "smm"), "sparse.ops"))
 
 
 def __getattr__(name):

@@ -152,6 +152,22 @@ def _bind_more():
     T.resize_as = lambda s, other: S.reshape(s, other._data.shape).clone()
     for n in TL.TENSOR_METHODS:
         setattr(T, n, getattr(TL, n))
+    _bind_sparse(T)
+
+
+def _bind_sparse(T):
+    """A dense tensor's ways into ember.sparse (imported on first use)."""
+    def to_sparse(s, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        from ..sparse.tensor import dense_to_sparse
+        return dense_to_sparse(s, sparse_dim, layout)
+
+    def to_sparse_csr(s, dense_dim=None):
+        from ..sparse.tensor import dense_to_sparse
+        from ..backend.formats import sparse_csr
+        return dense_to_sparse(s, 2, sparse_csr)
+    T.to_sparse = T.to_sparse_coo = to_sparse
+    T.to_sparse_csr = to_sparse_csr
+    T.to_dense = lambda s, dtype=None, *, masked_grad=None: s if dtype is None else s.to(dtype)
 
 
 def _creation():

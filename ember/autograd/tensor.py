@@ -57,6 +57,7 @@ class Tensor:
     _retain = False      # retain_grad() on a non-leaf
     _is_param = False
     _view_of = None      # (base, index) when this tensor is a basic-indexing view of base
+    _sparse = False      # True for ember.sparse's COO and CSR tensors
     __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
 
     def __init__(self, *data, dtype=None, requires_grad=False):

@@ -16,7 +16,7 @@ __all__ = ["layout", "strided", "memory_format", "contiguous_format", "channels_
 
 
 class layout(str):
-    """How a tensor's elements are stored; ember has one layout, ``strided``."""
+    """How a tensor's elements are stored: ``strided`` (dense NumPy arrays) or a sparse layout (ember.sparse)."""
 
     def __repr__(self):
         return f"ember.{str(self)}"
@@ -35,3 +35,12 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 legacy_contiguous_format = contiguous_format
+
+# The sparse layouts (ember.sparse): COO and CSR tensors exist; CSC, BSR and BSC are named so that
+# code comparing layouts runs, and constructing them raises.
+sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+sparse_csc = layout("sparse_csc")
+sparse_bsr = layout("sparse_bsr")
+sparse_bsc = layout("sparse_bsc")
+__all__ += ["sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"]

@@ -36,6 +36,9 @@ def _same_dtype_product(name, x, y):
 def matmul(input, other):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if input._sparse or other._sparse:
+        from ...sparse.ops import matmul as sparse_matmul
+        return sparse_matmul(input, other)
     _same_dtype_product("matmul", input, other)
     a, b, ta, tb = prep(input, other, "matmul")
     if a.ndim == 0 or b.ndim == 0:
