@@ -1,0 +1,15 @@
+"""``ember.audio.functional``: the signal-processing functions behind ``ember.audio.transforms``, with
+torchaudio.functional's names, arguments and defaults. Each is made of ember's differentiable ops.
+
+>>> from ember.audio import functional as AF
+>>> sorted(AF.__all__)[:3]
+['DB_to_amplitude', 'amplitude_to_DB', 'create_dct']
+"""
+from ._spectral import spectrogram, amplitude_to_DB, DB_to_amplitude
+from ._filterbanks import melscale_fbanks, create_dct
+from ._resample import resample
+from ._masking import mask_along_axis, mask_along_axis_iid
+from ._mulaw import mu_law_encoding, mu_law_decoding
+
+__all__ = ["spectrogram", "amplitude_to_DB", "DB_to_amplitude", "melscale_fbanks", "create_dct", "resample",
+           "mask_along_axis", "mask_along_axis_iid", "mu_law_encoding", "mu_law_decoding"]

@@ -1,0 +1,12 @@
+"""``ember.audio.transforms``: torchaudio.transforms' feature modules (nn.Modules, differentiable).
+
+>>> from ember.audio import transforms as T
+>>> T.MelSpectrogram(n_mels=64).n_mels
+64
+"""
+from ._spectrogram import Spectrogram, MelScale, MelSpectrogram, AmplitudeToDB, MFCC
+from ._resample import Resample
+from ._masking import FrequencyMasking, TimeMasking
+
+__all__ = ["Spectrogram", "MelScale", "MelSpectrogram", "AmplitudeToDB", "MFCC", "Resample", "FrequencyMasking",
+           "TimeMasking"]
