@@ -164,7 +164,8 @@ def test_the_default_database_is_in_the_working_directory(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize("module", ["ember.registry", "ember.registry.client", "ember.registry.fluent",
                                     "ember.registry._db", "ember.registry.artifacts", "ember.registry.search",
-                                    "ember.registry.migrations", "ember.registry.entities"])
+                                    "ember.registry.migrations", "ember.registry.entities",
+                                    "ember.keras.callbacks.registry_logger"])
 def test_docstring_examples_run(module, monkeypatch):
     monkeypatch.delenv("EMBER_TRACKING_URI", raising=False)
     result = doctest.testmod(importlib.import_module(module))
