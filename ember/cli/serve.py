@@ -38,7 +38,8 @@ def add_parser(sub):
     p.add_argument("--max-request-bytes", type=int, default=64 << 20,
                    help="largest request body accepted; larger ones get 413 (default: %(default)s)")
     p.add_argument("--worker-threads", type=int, default=1,
-                   help="threads running model executions (default: %(default)s)")
+                   help="threads running model executions; 0 runs them on the event loop, the lowest latency for "
+                        "sub-millisecond models (default: %(default)s)")
     p.add_argument("--arch", default=None, metavar="package.module.Class",
                    help="the ember nn.Module class of a state-dict checkpoint (default: matched by parameter names "
                         "and shapes against the bundled MNIST models)")
@@ -58,7 +59,7 @@ def add_parser(sub):
 
 def run(args):
     from ..serve import serve
-    for option, value, low in (("--max-batch-size", args.max_batch_size, 1), ("--worker-threads", args.worker_threads, 1),
+    for option, value, low in (("--max-batch-size", args.max_batch_size, 1), ("--worker-threads", args.worker_threads, 0),
                                ("--max-request-bytes", args.max_request_bytes, 1)):
         if value < low:
             raise SystemExit(f"ember serve: error: {option} must be >= {low}, got {value}")

@@ -82,19 +82,20 @@ def build_app(repository, *, max_batch_size=32, max_delay_ms=2.0, max_request_by
         max_batch_size (int): most rows one model execution runs (dynamic batching; 1 turns it off).
         max_delay_ms (float): how long a batch's first request may wait for others.
         max_request_bytes (int): the largest request body accepted (413 above it).
-        worker_threads (int): threads running model executions (also each model's concurrent batches).
+        worker_threads (int): threads running model executions (also each model's concurrent batches);
+            0 runs them on the event loop thread.
     """
     Starlette, JSONResponse, PlainTextResponse, Response, Route = _starlette()
     import ember
     if not repository:
         raise ValueError("ember.serve.build_app: the repository holds no models")
-    if worker_threads < 1:
-        raise ValueError(f"ember serve: --worker-threads must be >= 1, got {worker_threads}")
+    if worker_threads < 0:
+        raise ValueError(f"ember serve: --worker-threads must be >= 0, got {worker_threads}")
     if max_request_bytes < 1:
         raise ValueError(f"ember serve: --max-request-bytes must be >= 1, got {max_request_bytes}")
     metrics = Metrics()
     state = {"ready": False, "batchers": {}}
-    executor = ThreadPoolExecutor(max_workers=worker_threads, thread_name_prefix="ember-serve")
+    executor = ThreadPoolExecutor(max_workers=worker_threads, thread_name_prefix="ember-serve") if worker_threads else None
 
     def error(message, status):
         return JSONResponse({"error": message}, status_code=status)
@@ -195,7 +196,7 @@ def build_app(repository, *, max_batch_size=32, max_delay_ms=2.0, max_request_by
                 def on_batch(rows, waits, _n=name, _v=version):
                     metrics.observe_batch(_n, _v, rows, waits)
                 batcher = DynamicBatcher(model, executor, max_batch_size=max_batch_size,
-                                         max_delay=max_delay_ms / 1e3, max_concurrency=worker_threads,
+                                         max_delay=max_delay_ms / 1e3, max_concurrency=max(worker_threads, 1),
                                          on_batch=on_batch)
                 batcher.start()
                 state["batchers"][(name, version)] = batcher
@@ -207,7 +208,8 @@ def build_app(repository, *, max_batch_size=32, max_delay_ms=2.0, max_request_by
             state["ready"] = False
             await asyncio.gather(*(b.stop() for b in state["batchers"].values()))
             state["batchers"].clear()
-            executor.shutdown(wait=True)
+            if executor is not None:
+                executor.shutdown(wait=True)
 
     model_paths = ["/v2/models/{name}", "/v2/models/{name}/versions/{version}"]
     routes = [Route("/v2/health/live", live), Route("/v2/health/ready", ready), Route("/v2", server_metadata),

@@ -71,7 +71,10 @@ def load_onnx(path, name, version, backend="auto"):
             import onnxruntime as ort
         except ImportError:
             raise ImportError('ember serve: ONNX models on onnxruntime need it: pip install "ember[onnx]"') from None
-        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        # Idle worker threads that spin take the CPU the event loop needs between requests.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
 
         def spec(arg):
             if arg.type not in _ORT_TYPES:

@@ -99,3 +99,16 @@ def test_options_are_checked():
         DynamicBatcher(_model(), None, max_batch_size=0)
     with pytest.raises(ValueError, match="max_delay must be >= 0 seconds, got -1"):
         DynamicBatcher(_model(), None, max_delay=-1)
+
+
+def test_batches_can_run_on_the_event_loop_itself():
+    async def main():
+        batcher = DynamicBatcher(_model(), None, max_batch_size=4, max_delay=0.05)
+        batcher.start()
+        outs = await asyncio.gather(*[batcher.submit({"x": x}) for x in _rows(6)])
+        await batcher.stop()
+        return outs, batcher.batch_sizes
+    outs, sizes = asyncio.run(main())
+    assert sizes == [4, 2]
+    for x, out in zip(_rows(6), outs):
+        np.testing.assert_array_equal(out["y"], x * 2 + 1)
