@@ -58,6 +58,7 @@ class Trainer:
     _initial_step = None
     _last_output_losses = None   # the per-output losses of the last compute_loss (a subclass's may set none)
     train_function = None
+    _data_parallel = None   # set by fit under MPI (see data_parallel.py)
 
     # -- compile -------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
@@ -166,6 +167,8 @@ class Trainer:
                 p._grad = None
             # Keras scales the loss for loss_scale_factor / LossScaleOptimizer; the optimizer unscales.
             (optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss).backward()
+            if model._data_parallel is not None:
+                loss = model._data_parallel.reduce_gradients(trainable, loss, _batch_size_of(x))
             optimizer.step()
             return loss.detach(), _detach(y_pred), _detach(parts)
         return train_step
@@ -179,7 +182,7 @@ class Trainer:
             self.train_function = self._train_step_function()
             return self.train_function
         fn = self._train_step_function()
-        if self.jit_compile in ("auto", True):
+        if self.jit_compile in ("auto", True) and self._data_parallel is None:
             try:
                 from ... import compiler
                 fn = compiler.compile(fn)
@@ -225,7 +228,7 @@ class Trainer:
             return _numpy(self(_tensors(x), training=False))
 
     def _update_metrics(self, loss, x, y, y_pred, sw, parts=None):
-        n = _batch_size_of(x)
+        n = _batch_size_of(x) if self._data_parallel is None else self._data_parallel.rows_of(x)
         self._loss_tracker.update_state(float(loss._data), sample_weight=n)
         if parts is not None and len(parts) > 1:
             if self._output_loss_trackers is None:
@@ -292,9 +295,17 @@ class Trainer:
                 (data_adapters.to_numpy_structure(x), data_adapters.to_numpy_structure(y),
                  data_adapters._to_numpy(sample_weight)), validation_split)
         seed = int(backend_seed())
+        from . import data_parallel
+        dp = self._data_parallel = data_parallel.setup()
+        if dp is not None:   # one of several MPI ranks: train data-parallel, log and save on rank 0
+            seed = dp.agree(seed)
+            callbacks, verbose = dp.rank0_only(callbacks, verbose)
+            self.train_function = None
         adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                                                  class_weight, seed)
         self._ensure_built(adapter.peek()[0])
+        if dp is not None:
+            dp.sync_weights(self)
         val_adapter = None
         if validation_data is not None:
             vx, vy, vsw = data_adapters.unpack_batch(tuple(validation_data)
@@ -321,8 +332,12 @@ class Trainer:
                         continue
                     skip = 0
                 callbacks.on_train_batch_begin(step)
+                if dp is not None:
+                    batch = dp.shard(batch)
                 logs = _pythonify(self.train_step(self._step_data(batch, "train_step")))
                 callbacks.on_train_batch_end(step, logs)
+                if dp is not None:
+                    self.stop_training = dp.any(self.stop_training)
                 if self.stop_training:
                     break
             if getattr(adapter, "exhausted", False) and not logs:
@@ -336,11 +351,16 @@ class Trainer:
                 epoch_logs = dict(sorted(epoch_logs.items()))
             callbacks.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
+            if dp is not None:
+                self.stop_training = dp.any(self.stop_training)
             if self.stop_training:
                 break
         if hasattr(self.optimizer, "finalize_variable_values"):
             self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(logs=training_logs)
+        if dp is not None:
+            self._data_parallel = None
+            self.train_function = None
         return self.history
 
     # -- evaluate / predict --------------------------------------------------------------------
