@@ -6,10 +6,11 @@ when they are called, so ``import ember`` stays NumPy-only.
 """
 import importlib
 
-__all__ = ["export", "load"]
+__all__ = ["export", "load", "TrainingMode", "is_in_onnx_export", "OnnxExporterError"]
 
 # public name -> the module that defines it (imported on first use)
 _LAZY = {"export": "exporter", "load": "importer"}
+_LAZY.update(dict.fromkeys(("TrainingMode", "is_in_onnx_export", "OnnxExporterError", "ExportError"), "exporter"))
 
 
 def __getattr__(name):
