@@ -49,6 +49,9 @@ def add_parser(sub):
     p.add_argument("--input-datatype", default="FP32", help="a checkpoint's input datatype (default: %(default)s)")
     p.add_argument("--onnx-backend", choices=["auto", "onnxruntime", "ember"], default="auto",
                    help="what runs ONNX models: onnxruntime if installed (auto), or ember.onnx (default: %(default)s)")
+    p.add_argument("--tracking-uri", default=None, metavar="URI",
+                   help="the registry database of models:/ URIs: sqlite:///PATH or a path (default: "
+                        "$EMBER_TRACKING_URI, else sqlite:///ember-runs.db in the working directory)")
     p.add_argument("--graceful-timeout", type=float, default=30.0,
                    help="seconds in-flight requests get to finish after SIGTERM (default: %(default)s)")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"],
@@ -70,7 +73,8 @@ def run(args):
                      max_delay_ms=args.max_delay_ms, max_request_bytes=args.max_request_bytes,
                      worker_threads=args.worker_threads, graceful_timeout=args.graceful_timeout,
                      log_level=args.log_level, arch=args.arch, input_shape=args.input_shape,
-                     input_datatype=args.input_datatype, onnx_backend=args.onnx_backend)
+                     input_datatype=args.input_datatype, onnx_backend=args.onnx_backend,
+                     tracking_uri=args.tracking_uri)
     except (FileNotFoundError, ValueError, OSError, ImportError) as e:
         message = str(e)
         message = message[len("ember serve: "):] if message.startswith("ember serve: ") else message

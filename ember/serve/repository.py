@@ -6,8 +6,9 @@
   model laid out as in Triton, ``NAME/VERSION/model.onnx`` (any of the suffixes; ``VERSION`` a
   positive integer), or with the files directly in ``NAME/`` as version ``1``. Requests that give
   no version get the highest one;
-* ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION``: the file the ember model registry
-  (:func:`ember.registry.resolve_model_uri`) resolves it to, served as ``NAME``.
+* ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` or ``models:/NAME/latest``: the file the ember
+  model registry (:func:`ember.registry.resolve_model_uri`, on the current tracking URI) resolves it
+  to, its sha256 checked, served as ``NAME`` with the registry's version number.
 
 The result maps each name to ``{version: ServedModel}``.
 
@@ -44,28 +45,34 @@ def _one_file(directory, where):
     return os.path.join(directory, files[0])
 
 
-def _from_registry(uri, model_name, options):
+def _from_registry(uri, model_name, tracking_uri, options):
     try:
-        from ..registry import resolve_model_uri
+        from ..registry import Client, RegistryError
     except ImportError as e:
         raise ImportError(f"ember serve {uri}: models:/ URIs need ember.registry ({e})") from None
-    path = resolve_model_uri(uri)
-    body = uri[len("models:/"):]
-    name, version = (body.split("@", 1)[0], "1") if "@" in body else (body.split("/")[0], body.split("/")[-1])
-    version = version if version.isdigit() else "1"
-    return {model_name or name: {version: load_model(path, model_name or name, version, **options)}}
+    try:
+        client = Client(tracking_uri)
+        found = client.get_model_version_by_uri(uri)
+        path = client.resolve_model_uri(uri)
+    except RegistryError as e:
+        # The CLI reports ValueErrors as usage errors, with the registry's own message.
+        raise ValueError(f"ember serve {uri}: {e}") from None
+    name, version = model_name or found.name, str(found.version)
+    return {name: {version: load_model(path, name, version, **options)}}
 
 
-def load_repository(path, model_name=None, **options):
+def load_repository(path, model_name=None, tracking_uri=None, **options):
     """Load every model under ``path`` (see the module docstring); ``options`` go to
     :func:`ember.serve.loaders.load_model` (``arch``, ``input_shape``, ``input_datatype``, ``onnx_backend``).
 
     Args:
         model_name (str, optional): the name to serve a single model file (or URI) under.
+        tracking_uri (str, optional): the registry database of ``models:/`` URIs (default: the
+            registry's current tracking URI, ``$EMBER_TRACKING_URI`` or ``sqlite:///ember-runs.db``).
     """
     path = os.fspath(path)
     if path.startswith("models:/"):
-        return _from_registry(path, model_name, options)
+        return _from_registry(path, model_name, tracking_uri, options)
     if os.path.isfile(path):
         name = model_name or model_name_of(path)
         return {name: {"1": load_model(path, name, "1", **options)}}
