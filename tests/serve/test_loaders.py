@@ -1,0 +1,41 @@
+"""Model files as served models, in-process: the ONNX graph on ember vs onnxruntime, whole-module and
+training checkpoints vs PyTorch on the same weights."""
+import numpy as np
+import onnxruntime as ort
+import torch
+
+import ember
+from ember.serve import load_model
+from ember.vision.models import MnistCNN
+
+from .conftest import torch_mnist_cnn
+from .mnist_onnx import mnist_cnn_onnx
+
+
+def _x(n=3):
+    return np.random.default_rng(4).standard_normal((n, 1, 28, 28)).astype(np.float32)
+
+
+def test_onnx_on_ember_equals_onnxruntime(tmp_path):
+    path = mnist_cnn_onnx(MnistCNN().eval(), str(tmp_path / "m.onnx"))
+    served = load_model(path, onnx_backend="ember")
+    reference = load_model(path, onnx_backend="onnxruntime")
+    assert served.platform == "ember_onnx" and reference.platform == "onnxruntime_onnx"
+    assert [t.metadata() for t in served.inputs + served.outputs] == \
+        [t.metadata() for t in reference.inputs + reference.outputs]
+    x = _x()
+    expected = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(["logits"], {"input": x})[0]
+    np.testing.assert_allclose(served.predict({"input": x})["logits"], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_whole_module_and_training_checkpoints_equal_torch(tmp_path):
+    model = MnistCNN().eval()
+    ember.save(model, str(tmp_path / "whole.safetensors"))
+    # ember train's per-epoch checkpoint keeps the weights under "model", beside the optimizer's state.
+    ember.save({"model": model.state_dict(), "epoch": 3}, str(tmp_path / "run.ckpt.safetensors"))
+    x = _x(2)
+    with torch.no_grad():
+        expected = torch_mnist_cnn(model)(torch.from_numpy(x)).numpy()
+    for name in ("whole.safetensors", "run.ckpt.safetensors"):
+        served = load_model(str(tmp_path / name))
+        np.testing.assert_allclose(served.predict({"input": x})["output"], expected, rtol=1e-4, atol=1e-5)
