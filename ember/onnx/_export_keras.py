@@ -143,8 +143,9 @@ def export_keras_model(model, filepath, format="", verbose=None, input_signature
     """
     fmt = str(format).lower()
     if fmt in ("tf_saved_model", "openvino", ""):
-        raise ValueError(f"Model.export: format={format!r} needs TensorFlow{' and OpenVINO' if fmt == 'openvino' else ''}"
-                         ", which ember does not use; ember exports format='onnx'")
+        extra = " and OpenVINO" if fmt == "openvino" else ""
+        raise ValueError(f"Model.export: format={format!r} needs TensorFlow{extra}, which ember does not use; ember "
+                         "exports format='onnx'")
     if fmt != "onnx":
         raise ValueError(f"Model.export: unknown format {format!r}; expected 'onnx' (or Keras's 'tf_saved_model', "
                          "'openvino', which need TensorFlow)")

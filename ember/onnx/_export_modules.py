@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
 from ._export_nn_ops import additive_mask
 from ._export_ops import operand
 
@@ -209,5 +208,3 @@ def _install():
 
 
 _install()
-# Tensor is referenced by converters that test their arguments' types.
-_ = Tensor

@@ -424,9 +424,6 @@ def _group_norm(t, out, x, num_groups, weight=None, bias=None, eps=1e-5):
     g = t.g
     dims = shape_dims(t, x)
     grouped = g.node("Reshape", [t.name(x), g.shape_vec([dims[0], int(num_groups), -1])], dtype=dt)
-
-    class _V:           # a stand-in tensor for _stats_norm over the grouped value
-        pass
     m = g.reduce("ReduceMean", grouped, [2], True, dtype=dt)
     d = g.node("Sub", [grouped, m], dtype=dt)
     var = g.reduce("ReduceMean", g.node("Mul", [d, d], dtype=dt), [2], True, dtype=dt)
@@ -472,7 +469,6 @@ def _one_hot(t, out, x, num_classes=-1):
 @op("interpolate", "upsample", "upsample_nearest", "upsample_bilinear")
 def _interpolate(t, out, x, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None, antialias=False):
-    name = None
     g = t.g
     dt = out._data.dtype
     nd = x._data.ndim - 2
@@ -488,7 +484,6 @@ def _interpolate(t, out, x, size=None, scale_factor=None, mode="nearest", align_
         if mode == "bicubic":
             kw["cubic_coeff_a"] = -0.75
     if scale_factor is not None and not recompute_scale_factor:
-        sf = _tuple(scale_factor, nd) if not isinstance(scale_factor, float) else [scale_factor] * nd
         sf = [float(s) for s in (scale_factor if isinstance(scale_factor, (tuple, list)) else [scale_factor] * nd)]
         scales = g.const(np.asarray([1.0, 1.0] + sf, np.float32))
         name = g.node("Resize", [t.name(x), "", scales], dtype=dt, **kw)
@@ -548,21 +543,6 @@ def _pad(t, out, x, pad, mode="constant", value=None):
 
 
 # -- attention ---------------------------------------------------------------------------------------------
-def attention_graph(t, q, k, v, mask, scale, dt, causal_sizes=None):
-    """softmax(q k^T * scale + mask) v on graph values; ``mask`` is additive (or None). Returns (out, weights)."""
-    g = t.g
-    kt = g.node("Transpose", [k], perm=None, dtype=dt) if False else None
-    del kt
-    nd_perm = None
-    del nd_perm
-    s = g.node("MatMul", [q, _swap_last(t, k, dt)], dtype=dt)
-    s = g.node("Mul", [s, g.const(np.asarray(scale, dt))], dtype=dt)
-    if mask is not None:
-        s = g.node("Add", [s, mask], dtype=dt)
-    w = g.node("Softmax", [s], axis=-1, dtype=dt)
-    return g.node("MatMul", [w, v], dtype=dt), w
-
-
 def _swap_last(t, v, dt, ndim=4):
     return t.g.node("Transpose", [v], perm=list(range(ndim - 2)) + [ndim - 1, ndim - 2], dtype=dt)
 

@@ -143,8 +143,9 @@ OPS["rfloor_divide"] = lambda t, out, a, b: _floor_divide(t, out, b, a)
 @op("remainder")
 def _remainder(t, out, a, b):
     dt = out._data.dtype
-    emit(t, out, "Mod", [operand(t, a, dt), operand(t, b, dt)], fmod=1 if dt.kind == "f" else 0) \
-        if dt.kind != "f" else _py_mod(t, out, operand(t, a, dt), operand(t, b, dt))
+    if dt.kind == "f":
+        return _py_mod(t, out, operand(t, a, dt), operand(t, b, dt))
+    emit(t, out, "Mod", [operand(t, a, dt), operand(t, b, dt)], fmod=0)
 
 
 def _py_mod(t, out, va, vb):
@@ -458,11 +459,8 @@ def _squeeze(t, out, x, dim=None):
 @op("expand", "broadcast_to")
 def _expand(t, out, x, *sizes):
     sizes = _sizes(sizes)
-    nd = x._data.ndim
-    lead = len(sizes) - nd
     # -1 keeps the input's size; ONNX Expand broadcasts a 1 to the input's size.
     shape = [1 if (not is_dim(s) and s == -1) else s for s in sizes]
-    del lead
     emit(t, out, "Expand", [t.name(x), t.g.shape_vec(shape)])
 
 
@@ -491,8 +489,6 @@ def _stack(t, out, tensors, dim=0):
 def _split_outputs(t, outs, x, dim, squeeze=False):
     d = dim % x._data.ndim
     sizes = [o._data.shape[d] if not squeeze else 1 for o in outs]
-    if sum(sizes) != x._data.shape[d] or (d == 0 and 0 in t.dyn_sizes and x._data.shape[d] in t.dyn_sizes):
-        pass
     names = t.g.split(t.name(x), sizes, d)
     for o, n in zip(outs, names):
         t.set(o, t.g.squeeze(n, [d], dtype=o._data.dtype) if squeeze else n)

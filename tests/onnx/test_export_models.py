@@ -142,7 +142,8 @@ def test_numpy_work_in_forward_is_refused():
         def forward(self, x):
             return ember.tensor(np.tanh(x.numpy())) + 1
 
-    with pytest.raises(RuntimeError, match=r"output 'output' \(shape \(2, 3\)\) was not computed by ops the exporter traced"):
+    with pytest.raises(RuntimeError, match=r"output 'output' \(shape \(2, 3\)\) was not computed by ops the "
+                                           r"exporter traced"):
         ember.onnx.export(Sneaky(), (ember.randn(2, 3),))
 
 
