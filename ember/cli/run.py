@@ -5,7 +5,8 @@ gets torchrun's environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``LOCAL_W
 ``OMP_NUM_THREADS`` (``--threads``, default 1, so N processes do not fight over the cores), then
 runs the script, in which ``ember.distributed.init_process_group("mpi")`` joins the job. A Keras
 ``model.fit`` trains data-parallel by itself. The command exits with mpiexec's exit code; a
-rank that fails ends the whole job.
+rank that fails ends the whole job within seconds, and the others say on stderr which rank died
+(with MPICH, ``-disable-auto-cleanup`` is passed so that they are told rather than killed).
 
 Several machines: list them in a hostfile (one ``host[:slots]`` a line, MPICH's format) and pass
 ``--hostfile hosts.txt``; every machine needs the same Python environment and the script at the
@@ -49,8 +50,21 @@ def find_mpiexec(explicit=None):
     return beside if os.path.isfile(beside) else None
 
 
+def is_hydra(mpiexec):
+    """True for MPICH's launcher (hydra), whose options ``ember run`` adds."""
+    try:
+        out = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "HYDRA" in out
+
+
 def command(args, mpiexec):
     cmd = [mpiexec, "-n", str(args.nproc)]
+    if is_hydra(mpiexec):
+        # When a rank dies, signal the others (they say which rank died, then exit) instead of
+        # killing them silently.
+        cmd.append("-disable-auto-cleanup")
     if args.hostfile:
         cmd += ["-hostfile", args.hostfile]
     cmd += [sys.executable, "-m", "ember.distributed.launch"] + (["-m"] if args.module else [])

@@ -11,10 +11,11 @@ accepted as another name for MPI, so those programs run unchanged; ``get_backend
 
 Fail fast, never hang: every collective waits by polling its non-blocking MPI request against
 the group's ``timeout``; past it the job is aborted (``MPI_Abort``) with a message naming the
-rank, the operation and the timeout. A rank that dies ends the whole job: the MPI launcher
-stops the other ranks within about a second, and each one says on stderr which rank died (the
-ranks' pids are exchanged at initialization). An uncaught exception on one rank aborts the job
-at once instead of leaving the others waiting in their next collective.
+rank, the operation and the timeout. A rank that dies ends the whole job within about a second:
+MPICH's ``mpiexec`` kills the other ranks (silently: SIGKILL); under ``ember run`` (which passes
+``-disable-auto-cleanup``) it signals them instead, and each one says on stderr which rank died
+(the ranks' pids are exchanged at initialization) and exits. An uncaught exception on one rank
+aborts the job at once, with its traceback, instead of leaving the others waiting.
 
 >>> import ember.distributed as dist
 >>> dist.is_initialized()
@@ -147,7 +148,6 @@ class _State:
     peers = []                # per global rank: {"host":..., "pid":...}
     op = None                 # the collective this rank is waiting in, for the failure messages
     groups = 0
-    previous_sigterm = None
     previous_excepthook = None
 
 
@@ -221,13 +221,13 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     MPI = _mpi()
     world = MPI.COMM_WORLD
     mpi_rank, mpi_size = world.Get_rank(), world.Get_size()
-    env_size = os.environ.get("WORLD_SIZE")
-    if world_size not in (-1, None) and int(world_size) != mpi_size or (
-            world_size in (-1, None) and env_size and int(env_size) != mpi_size):
-        wanted = world_size if world_size not in (-1, None) else f"{env_size} (WORLD_SIZE)"
-        raise ValueError(f"ember.distributed.init_process_group: world_size {wanted} was asked for, but MPI started "
-                         f"{mpi_size} process(es); launch with `ember run -n {wanted if world_size not in (-1, None) else env_size} "
-                         f"script.py` (or mpiexec -n N)")
+    # torchrun's WORLD_SIZE (which `ember run` also sets) must agree with MPI: a script started with
+    # plain `python` under such an environment would otherwise train alone, silently.
+    wanted = int(world_size) if world_size not in (-1, None) else int(os.environ.get("WORLD_SIZE", mpi_size))
+    if wanted != mpi_size:
+        raise ValueError(f"ember.distributed.init_process_group: world_size {wanted} was asked for (argument or "
+                         f"WORLD_SIZE), but MPI started {mpi_size} process(es); launch with "
+                         f"`ember run -n {wanted} script.py` (or mpiexec -n {wanted})")
     if rank not in (-1, None) and int(rank) != mpi_rank:
         raise ValueError(f"ember.distributed.init_process_group: rank {rank} was given, but MPI says this process is "
                          f"rank {mpi_rank}")
@@ -244,6 +244,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
 
 def destroy_process_group(group=None):
     """Leave the default group (``group=None``) or free one made by ``new_group``."""
+    if _state.world is None:
+        raise AssertionError("Process group cannot be None")   # PyTorch's error, before any init
     pg = resolve_group(group)
     if pg is None:
         return
@@ -395,13 +397,15 @@ def dead_peers():
 
 
 def _on_sigterm(signum, frame):
-    # The MPI launcher stops every rank when one dies: say which, instead of vanishing silently.
+    # The MPI launcher stops (SIGTERM) or warns (SIGUSR1, MPICH's mpiexec -disable-auto-cleanup, which
+    # `ember run` passes) every rank when one dies: say which died, instead of vanishing silently.
     dead = dead_peers()
     where = f" while waiting in {_state.op}" if _state.op else ""
     who = (f"rank {', '.join(map(str, dead))} (pid {', '.join(str(_state.peers[r]['pid']) for r in dead)}) "
            f"exited" if dead else "another rank exited or the job was cancelled")
-    sys.stderr.write(f"ember.distributed: rank {_global_rank()} of {_world_size()} was stopped by the MPI "
-                     f"launcher{where}: {who}; a rank that dies ends the whole job.\n")
+    sys.stderr.write(f"ember.distributed: rank {_global_rank()} of {_world_size()} stops (signal "
+                     f"{signal.Signals(signum).name} from the MPI launcher{where}): {who}; a rank that dies ends "
+                     f"the whole job.\n")
     sys.stderr.flush()
     os._exit(128 + signum)
 
@@ -414,22 +418,27 @@ def _excepthook(kind, value, tb):
               f"aborting the job so that the other ranks do not wait for it.")
 
 
+_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+
+
 def _install_fail_fast():
-    try:
-        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            _state.previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:          # not the main thread: leave signals alone
-        pass
+    for sig in _SIGNALS:
+        try:
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                signal.signal(sig, _on_sigterm)
+        except ValueError:          # not the main thread: leave signals alone
+            pass
     if sys.excepthook is not _excepthook:
         _state.previous_excepthook = sys.excepthook
         sys.excepthook = _excepthook
 
 
 def _uninstall_fail_fast():
-    if signal.getsignal(signal.SIGTERM) is _on_sigterm:
-        try:
-            signal.signal(signal.SIGTERM, _state.previous_sigterm or signal.SIG_DFL)
-        except ValueError:
-            pass
+    for sig in _SIGNALS:
+        if signal.getsignal(sig) is _on_sigterm:
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+            except ValueError:
+                pass
     if sys.excepthook is _excepthook:
         sys.excepthook = _state.previous_excepthook or sys.__excepthook__

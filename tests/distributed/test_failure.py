@@ -1,0 +1,69 @@
+"""A failing rank never leaves the others hanging: under ``mpiexec -n 2`` (and ``ember run -n 2``) the job
+ends within seconds with a nonzero exit code and, where a process can still speak, says which rank
+failed and how. The four jobs run at once (each waits mostly for its ranks to start)."""
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ._launch import JOBS, ROOT, job_env, mpiexec
+
+
+def _start(cmd):
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=job_env(), cwd=ROOT)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("failure")
+    job = os.path.join(JOBS, "fail_job.py")
+    cmds = {
+        "mpiexec_die": [mpiexec(), "-n", "2", sys.executable, job, "die", "5", str(tmp / "died_mpiexec")],
+        "run_die": [sys.executable, "-m", "ember", "run", "-n", "2", job, "die", "5", str(tmp / "died_run")],
+        "raise": [mpiexec(), "-n", "2", sys.executable, job, "raise", "3"],
+        "hang": [mpiexec(), "-n", "2", sys.executable, job, "hang", "3"],
+    }
+    procs = {name: _start(cmd) for name, cmd in cmds.items()}
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=60)
+        results[name] = (proc.returncode, err, time.time())
+    return tmp, results
+
+
+def _death_to_exit(tmp, name, ended):
+    return ended - float(open(tmp / name).read())
+
+
+def test_a_rank_that_dies_ends_the_job_within_seconds(jobs):
+    tmp, results = jobs
+    code, err, ended = results["mpiexec_die"]
+    assert code != 0
+    assert _death_to_exit(tmp, "died_mpiexec", ended) < 10
+
+
+def test_under_ember_run_the_others_name_the_dead_rank(jobs):
+    tmp, results = jobs
+    code, err, ended = results["run_die"]
+    assert code != 0 and _death_to_exit(tmp, "died_run", ended) < 10
+    assert "ember.distributed: rank 0 of 2 stops (signal SIGUSR1 from the MPI launcher" in err
+    assert "rank 1 (pid " in err and "exited; a rank that dies ends the whole job" in err
+
+
+def test_an_uncaught_exception_aborts_the_job_with_its_traceback(jobs):
+    _, results = jobs
+    code, err, _ = results["raise"]
+    assert code != 0
+    assert "ValueError: bad batch at step 3" in err
+    assert "ember.distributed: rank 1 of 2 raised ValueError: bad batch at step 3; aborting the job" in err
+
+
+def test_a_rank_that_stops_answering_times_the_others_out(jobs):
+    _, results = jobs
+    code, err, _ = results["hang"]
+    assert code != 0
+    assert "ember.distributed.DistributedDataParallel(backward): rank 0 of 2 waited 2 s (the process group's " \
+           "timeout)" in err
