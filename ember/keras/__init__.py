@@ -25,7 +25,7 @@ from . import random  # noqa: F401
 from . import applications  # noqa: F401
 from . import config, constraints, dtype_policies, mixed_precision, preprocessing, quantizers, tree  # noqa: F401
 from . import visualization  # noqa: F401
-from . import distillation  # noqa: F401
+from . import distillation, wrappers  # noqa: F401
 from . import _api
 from ._api import *  # noqa: F401,F403
 from ._api import VERSION as __version__

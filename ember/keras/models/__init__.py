@@ -31,9 +31,13 @@ def model_from_json(json_string, custom_objects=None):
 
 
 def clone_model(model, input_tensors=None, clone_function=None):
-    """A new model with the same architecture and newly initialized weights."""
+    """A new model with the same architecture and newly initialized weights; a compiled model's clone is
+    compiled the same way (its compile config: optimizer, loss, metrics), as in Keras 3."""
     from ..saving import serialization_lib
-    return serialization_lib.deserialize_keras_object(serialization_lib.serialize_keras_object(model))
+    clone = serialization_lib.deserialize_keras_object(serialization_lib.serialize_keras_object(model))
+    if getattr(model, "compiled", False):
+        clone.compile_from_config(model.get_compile_config())
+    return clone
 
 
 __all__ = ["Model", "Functional", "Sequential", "load_model", "save_model", "model_from_json", "clone_model"]
