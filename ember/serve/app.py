@@ -147,9 +147,13 @@ def build_app(repository, *, max_batch_size=32, max_delay_ms=2.0, max_request_by
 
     async def infer(request):
         started = time.perf_counter()
-        model = None
         try:
             model, _ = lookup(request)
+        except ProtocolError as e:
+            return error(str(e), e.status)
+        key = (model.name, model.version)
+        metrics.pending[key] += 1
+        try:
             body = await _read_body(request, max_request_bytes)
             header_length = request.headers.get("inference-header-content-length")
             if header_length is not None:
@@ -166,7 +170,7 @@ def build_app(repository, *, max_batch_size=32, max_delay_ms=2.0, max_request_by
                 if unknown:
                     raise ProtocolError(f"model {model.name!r} has outputs {names}; requested {unknown} it lacks")
                 binary = req.outputs
-            batcher = state["batchers"].get((model.name, model.version))
+            batcher = state["batchers"].get(key)
             if batcher is None:
                 raise ProtocolError(f"model {model.name!r} is not ready (the server is starting or stopping)",
                                     status=503)
@@ -174,12 +178,13 @@ def build_app(repository, *, max_batch_size=32, max_delay_ms=2.0, max_request_by
             outputs = {n: outputs[n] for n in binary}
             content, json_length = encode_infer_response(model.name, model.version, req.id, outputs, binary)
         except ProtocolError as e:
-            if model is not None:
-                metrics.observe_request(model.name, model.version, False, time.perf_counter() - started)
+            metrics.observe_request(model.name, model.version, False, time.perf_counter() - started)
             return error(str(e), e.status)
         except Exception as e:                 # the model failed on valid input
             metrics.observe_request(model.name, model.version, False, time.perf_counter() - started)
             return error(f"model {model.name!r} version {model.version} failed: {type(e).__name__}: {e}", 500)
+        finally:
+            metrics.pending[key] -= 1
         metrics.observe_request(model.name, model.version, True, time.perf_counter() - started)
         if json_length is None:
             return Response(content, media_type="application/json")

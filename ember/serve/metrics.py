@@ -1,6 +1,7 @@
 """Server metrics in the Prometheus text exposition format (version 0.0.4), served at ``GET /metrics``.
 
-Per model and version: requests that succeeded and failed (counters), request latency in seconds
+Per model and version: requests that succeeded and failed (counters), requests received and not
+yet answered (a gauge), request latency in seconds
 and time spent queued before a batch ran (histograms), and the batch size of every model
 execution (a histogram: ``ember_inference_batch_size_count`` is the number of executions,
 ``..._sum`` the rows they ran). Updated from the event loop only, so no locks.
@@ -52,6 +53,7 @@ class Metrics:
 
     def __init__(self):
         self.requests = collections.Counter()            # (model, version, status) -> n
+        self.pending = collections.Counter()             # (model, version) -> requests not yet answered
         self.latency = {}
         self.queue = {}
         self.batch = {}
@@ -74,6 +76,10 @@ class Metrics:
         for (model, version, status), n in sorted(self.requests.items()):
             out.append(f'ember_inference_requests_total{{model="{_escape(model)}",version="{_escape(version)}",'
                        f'status="{status}"}} {n}')
+        out += ["# HELP ember_inference_pending_requests Inference requests received and not yet answered.",
+                "# TYPE ember_inference_pending_requests gauge"]
+        for (model, version), n in sorted(self.pending.items()):
+            out.append(f'ember_inference_pending_requests{{model="{_escape(model)}",version="{_escape(version)}"}} {n}')
         for name, table, help_text in (
                 ("ember_inference_request_duration_seconds", self.latency,
                  "Time from a request's arrival to its response being ready."),

@@ -242,6 +242,7 @@ def test_metrics_count_successes_and_failures(server):
         delta = (_metric(after, "ember_inference_requests_total", status=status, **labels)
                  - _metric(before, "ember_inference_requests_total", status=status, **labels))
         assert delta == n
+    assert 'ember_inference_pending_requests{model="dense",version="1"} 0' in after.splitlines()
     # Text exposition format: every sample line is NAME{labels} VALUE, histogram buckets are cumulative.
     sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? [-+0-9.eEinfINF]+$')
     for line in after.splitlines():

@@ -11,6 +11,13 @@ from .conftest import ServerProcess
 from .slow_model import SlowScale
 
 
+def _pending(server):
+    for line in httpx.get(server.base + "/metrics", timeout=10).text.splitlines():
+        if line.startswith("ember_inference_pending_requests{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
     model = SlowScale()
     with ember.no_grad():
@@ -37,7 +44,11 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
         for t in threads:
             t.start()
-        time.sleep(0.25)                    # the requests have arrived; the first batch is running
+        # SIGTERM once the server holds all six requests (the first batch is running by then).
+        deadline = time.monotonic() + 30
+        while _pending(server) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _pending(server) == n
         stopped_at = time.monotonic()
         server.proc.send_signal(__import__("signal").SIGTERM)
         for t in threads:
