@@ -9,6 +9,7 @@ import importlib
 
 # task name -> module of this package ("mnist" is handled by ember.cli.train)
 TASKS = {"mnist": None}
+TASKS["wakeword"] = "wakeword"
 
 
 def run_task(args):
