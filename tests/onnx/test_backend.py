@@ -35,12 +35,9 @@ UNSUPPORTED = {
     "DFT": _SIGNAL, "STFT": _SIGNAL, "BlackmanWindow": _SIGNAL, "HammingWindow": _SIGNAL,
     "HannWindow": _SIGNAL, "MelWeightMatrix": _SIGNAL,
     "BitCast": _QUANT,
-    "NonMaxSuppression": _VISION, "RoiAlign": _VISION, "GridSample": _VISION, "AffineGrid": _VISION,
-    "DeformConv": _VISION, "ImageDecoder": _VISION, "Col2Im": _VISION, "MaxUnpool": _VISION,
-    "CenterCropPad": _VISION,
+    "NonMaxSuppression": _VISION, "RoiAlign": _VISION, "DeformConv": _VISION, "ImageDecoder": _VISION,
     "RotaryEmbedding": _NEW, "SwiGLU": _NEW, "TensorScatter": _NEW, "LinearAttention": _NEW,
     "FlexAttention": _NEW, "CausalConvWithState": _NEW,
-    "Unique": "not implemented yet", "Det": "not implemented yet",
 }
 
 # ops ember implements except for some attributes or types (the error names what is missing)
@@ -49,6 +46,8 @@ PARTIAL = {
     "Resize": "antialias=1 is not implemented",
     "Attention": "nonpad_kv_seqlen and sliding windows are not implemented",
     "Scan": "Scan-8 (batched, with sequence_lens) is not implemented",
+    "GridSample": "volumetric (5-D) sampling is not implemented",
+    "Col2Im": "3-D images are not implemented",
 }
 
 _BF16 = "bfloat16 arithmetic: ember computes in float32 and rounds once, ONNX's reference rounds each step"

@@ -166,6 +166,11 @@ def matmul_integer(ctx, a, b, a_zero=None, b_zero=None):
     return tensor(np.matmul(x, y).astype(np.int32))
 
 
+@register("Det")
+def det(ctx, x):
+    return ember.det(x)
+
+
 @register("Einsum")
 def einsum(ctx, *xs):
     eq = ctx.attr("equation").replace(" ", "")

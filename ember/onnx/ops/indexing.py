@@ -210,3 +210,20 @@ def reverse_sequence(ctx, x, sequence_lens):
 
 
 
+
+
+@register("Unique")
+def unique(ctx, x):
+    a = arr(x)
+    axis = ctx.attr("axis")
+    ax = None if axis is None else (axis + a.ndim if axis < 0 else axis)
+    y, first, inverse, counts = np.unique(a, return_index=True, return_inverse=True,
+                                          return_counts=True, axis=ax)
+    if not ctx.attr("sorted", 1):  # order of first occurrence instead
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        y = np.take(y, order, axis=0 if ax is None else ax)
+        first, counts, inverse = first[order], counts[order], rank[inverse.reshape(-1)]
+    return (tensor(y), tensor(first.astype(np.int64)), tensor(inverse.reshape(-1).astype(np.int64)),
+            tensor(counts.astype(np.int64)))
