@@ -18,7 +18,10 @@ model's signature, 404 for an unknown model or version, 413 for a body above the
 >>> model = ServedModel("double", "1", "python", [TensorSpec("x", "FP32", (-1, 2))],
 ...                     [TensorSpec("y", "FP32", (-1, 2))], lambda feeds: {"y": feeds["x"] * 2})
 >>> app = build_app({"double": {"1": model}})
->>> from starlette.testclient import TestClient               # doctest: +SKIP
+>>> [route.path for route in app.routes][:3]
+['/v2/health/live', '/v2/health/ready', '/v2']
+>>> import uvicorn                                             # doctest: +SKIP
+>>> uvicorn.run(app, host="127.0.0.1", port=8000)              # doctest: +SKIP
 """
 import asyncio
 import contextlib
