@@ -136,6 +136,42 @@ def _torch_rnn(t, module, out, input, hx=None):
         t.set(out[1], h_n)
 
 
+def _torch_cell(t, module, out, input, hx=None):
+    """``nn.LSTMCell``/``GRUCell``/``RNNCell``: one step of the ONNX recurrent op over a length-1 sequence."""
+    mode = module._mode
+    order, ngates = _ORDER[mode]
+    H = module.hidden_size
+    w_ih, w_hh = module.weight_ih._data, module.weight_hh._data
+    if module.bias:
+        b_ih, b_hh = module.bias_ih._data, module.bias_hh._data
+    else:
+        b_ih = b_hh = np.zeros(ngates * H, w_ih.dtype)
+    layers = [[(_blocks(w_ih, order, ngates), _blocks(w_hh, order, ngates), _blocks(b_ih, order, ngates),
+                _blocks(b_hh, order, ngates))]]
+    g = t.g
+    lstm = mode == "LSTM"
+    first = out[0] if lstm else out
+    dt = first._data.dtype
+    batched = input._data.ndim == 2
+    x = operand(t, input, dt)
+    x = g.unsqueeze(x, [0] if batched else [0, 1], dtype=dt)          # (1, N, in)
+    h0 = c0 = None
+    if hx is not None:
+        h, c = (hx if lstm else (hx, None))
+        h0 = g.unsqueeze(operand(t, h, dt), [0] if batched else [0, 1], dtype=dt)
+        if c is not None:
+            c0 = g.unsqueeze(operand(t, c, dt), [0] if batched else [0, 1], dtype=dt)
+    op = "LSTM" if lstm else "GRU" if mode == "GRU" else "RNN"
+    _, h_n, c_n = recurrent(t, x, layers, H, op, h0, c0, "Relu" if mode == "RNN_RELU" else "Tanh",
+                            _qualified(t, module))
+    axes = [0] if batched else [0, 1]
+    if lstm:
+        t.set(out[0], g.squeeze(h_n, axes, dtype=dt))
+        t.set(out[1], g.squeeze(c_n, axes, dtype=dt))
+    else:
+        t.set(out, g.squeeze(h_n, axes, dtype=dt))
+
+
 def _mha(t, module, out, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
          average_attn_weights=True, is_causal=False):
     if module.bias_k is not None or module.add_zero_attn:
@@ -204,6 +240,8 @@ def _install():
     from ..nn.layers import rnn, attention
     for cls in (rnn.LSTM, rnn.GRU, rnn.RNN):
         register(cls, _torch_rnn)
+    for cls in (rnn.LSTMCell, rnn.GRUCell, rnn.RNNCell):
+        register(cls, _torch_cell)
     register(attention.MultiheadAttention, _mha)
 
 

@@ -242,6 +242,49 @@ OPS["conv_transpose1d"], OPS["conv_transpose2d"], OPS["conv_transpose3d"] = (_co
                                                                             _conv_transpose(3))
 
 
+def _im2col_weight(c, kh, kw, dt):
+    """The (C*kh*kw, C, kh, kw) 0/1 kernel whose convolution is im2col (rows ordered channel, row, column)."""
+    w = np.zeros((c * kh * kw, c, kh, kw), dt)
+    for ch in range(c):
+        for i in range(kh):
+            for j in range(kw):
+                w[(ch * kh + i) * kw + j, ch, i, j] = 1
+    return w
+
+
+@op("unfold")
+def _unfold(t, out, x, kernel_size, dilation=1, padding=0, stride=1):
+    # im2col as a convolution with 0/1 kernels, then (N, C*kh*kw, Ho, Wo) -> (N, C*kh*kw, L).
+    if x._data.ndim != 4:
+        raise NotImplementedError("on an unbatched input")
+    dt = out._data.dtype
+    kh, kw = _tuple(kernel_size, 2)
+    p = _tuple(padding, 2)
+    w = t.g.const(_im2col_weight(x._data.shape[1], kh, kw, dt))
+    y = t.g.node("Conv", [t.name(x), w], kernel_shape=[kh, kw], strides=_tuple(stride, 2), pads=p + p,
+                 dilations=_tuple(dilation, 2), dtype=dt)
+    emit(t, out, "Reshape", [y, t.g.ints([0, 0, -1])])
+
+
+@op("fold")
+def _fold(t, out, x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    # col2im: the transposed convolution of the same 0/1 kernels sums the overlapping blocks.
+    if x._data.ndim != 3:
+        raise NotImplementedError("on an unbatched input")
+    dt = out._data.dtype
+    kh, kw = _tuple(kernel_size, 2)
+    (dh, dw), (ph, pw), (sh, sw) = _tuple(dilation, 2), _tuple(padding, 2), _tuple(stride, 2)
+    H, W = _tuple(output_size, 2)
+    ho = (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    c = out._data.shape[1]
+    y = t.g.node("Reshape", [t.name(x), t.g.ints([0, 0, ho, wo])], dtype=dt)
+    w = t.g.const(_im2col_weight(c, kh, kw, dt))
+    # output_shape pins the size the strided transposed convolution would otherwise round down.
+    emit(t, out, "ConvTranspose", [y, w], kernel_shape=[kh, kw], strides=[sh, sw], pads=[ph, pw, ph, pw],
+         dilations=[dh, dw], output_shape=[H, W])
+
+
 # -- pooling --------------------------------------------------------------------------------------------------
 def _batched(t, x, out, n, build):
     """Run ``build(value)`` on a batched value (adds and removes the batch axis of an unbatched input)."""
@@ -456,6 +499,18 @@ def _embedding(t, out, input, weight, padding_idx=None, max_norm=None, norm_type
     if max_norm is not None:
         raise NotImplementedError("with max_norm (renormalizes the weight in place) is not supported")
     emit(t, out, "Gather", [t.name(weight), operand(t, input, np.int64)], axis=0)
+
+
+@op("embedding_bag")
+def _embedding_bag(t, out, input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                   mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    if input._data.ndim != 2 or offsets is not None or per_sample_weights is not None or max_norm is not None \
+            or padding_idx is not None:
+        raise NotImplementedError("is exported for 2-D bags only (no offsets, per_sample_weights, max_norm, "
+                                  "padding_idx)")
+    rows = t.g.node("Gather", [t.name(weight), operand(t, input, np.int64)], axis=0, dtype=out._data.dtype)
+    op_ = {"mean": "ReduceMean", "sum": "ReduceSum", "max": "ReduceMax"}[mode]
+    t.set(out, t.g.reduce(op_, rows, [1], False, dtype=out._data.dtype))
 
 
 @op("one_hot")

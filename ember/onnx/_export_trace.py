@@ -140,6 +140,10 @@ _DUNDER = {"__add__": "add", "__radd__": "radd", "__sub__": "sub", "__rsub__": "
            "__rmod__": "rremainder"}
 
 
+# Ops without converters that may return constants from traced arguments (a new tensor from data).
+_MAKES_CONSTANTS = {"new_tensor", "tensor", "as_tensor", "asarray", "from_numpy"}
+
+
 class Tracer:
     """The state of one export trace (see the module doc)."""
 
@@ -242,6 +246,15 @@ class Tracer:
             return all(self.all_named(o) for o in obj.values())
         return True
 
+    def _some_graph_value(self, obj):
+        if isinstance(obj, Tensor):
+            return id(obj) in self.names or id(obj) in self.params or id(obj._data) in self.params
+        if isinstance(obj, (tuple, list)):
+            return any(self._some_graph_value(o) for o in obj)
+        if isinstance(obj, dict):
+            return any(self._some_graph_value(o) for o in obj.values())
+        return False
+
     # -- recording ----------------------------------------------------------------------------------
     def call_op(self, key, orig, args, kwargs):
         if self.depth or not (self.any_traced(args) or self.any_traced(kwargs)):
@@ -249,7 +262,8 @@ class Tracer:
         conv = self.ops.get(key)
         if conv is None:
             out = orig(*args, **kwargs)
-            if not _has_tensor(out) or self.all_named(out):
+            if not _has_tensor(out) or (self.all_named(out) and (key in _MAKES_CONSTANTS or
+                                                                  self._some_graph_value(out))):
                 return out
             raise ExportError(f"{self.where()}: the op {key!r} is not supported by the ONNX exporter")
         self.depth += 1
@@ -276,7 +290,13 @@ class Tracer:
                 if conv is not None:
                     break
             if conv is None or not (self.any_traced(args) or self.any_traced(kwargs)):
-                return orig(module, *args, **kwargs)
+                out = orig(module, *args, **kwargs)
+                if conv is None and _has_tensor(out) and self.any_traced((args, kwargs)) and \
+                        not self._some_graph_value(out):
+                    raise ExportError(f"{self.where()}: its output was computed outside the ops the ONNX exporter "
+                                      "traces (NumPy work on Tensor._data, or a private helper), so it would be "
+                                      "frozen into the graph as a constant; this layer is not supported")
+                return out
             self.depth += 1
             try:
                 out = orig(module, *args, **kwargs)

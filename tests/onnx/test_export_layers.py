@@ -197,6 +197,36 @@ LAYERS = {
     "ReplicationPad2d": (lambda: nn.ReplicationPad2d(1), randn(2, 3, 3)),
     "ConstantPad1d": (lambda: nn.ConstantPad1d(2, 0.5), randn(2, 3)),
     "CosineSimilarity": (nn.CosineSimilarity, lambda b: (ember.randn(b, 4), ember.randn(b, 4))),
+    "ConvTranspose3d": (lambda: nn.ConvTranspose3d(2, 2, 2, stride=2), randn(2, 2, 2, 2)),
+    "Conv2d_replicate": (lambda: nn.Conv2d(2, 3, 3, padding=1, padding_mode="replicate"), randn(2, 5, 5)),
+    "Unfold": (lambda: nn.Unfold(2, padding=1, stride=2), randn(2, 4, 4)),
+    "Fold": (lambda: nn.Fold((3, 3), 2), randn(8, 4)),
+    "EmbeddingBag": (lambda: nn.EmbeddingBag(10, 3, mode="mean"), lambda b: (ember.randint(0, 10, (b, 4)),)),
+    "RReLU": (nn.RReLU, randn(5)),
+    "Softmax2d": (nn.Softmax2d, randn(3, 2, 2)),
+    "Upsample_bicubic": (lambda: nn.Upsample(scale_factor=2, mode="bicubic"), randn(2, 3, 3)),
+    "Upsample_nearest_exact": (lambda: nn.Upsample(size=5, mode="nearest-exact"), randn(2, 3, 3)),
+    "Upsample_linear": (lambda: nn.Upsample(scale_factor=2, mode="linear"), randn(2, 3)),
+    "Upsample_trilinear": (lambda: nn.Upsample(scale_factor=2, mode="trilinear"), randn(2, 2, 2, 2)),
+    "UpsamplingBilinear2d": (lambda: nn.UpsamplingBilinear2d(scale_factor=2), randn(2, 3, 3)),
+    "UpsamplingNearest2d": (lambda: nn.UpsamplingNearest2d(size=(4, 6)), randn(2, 3, 3)),
+    "ReflectionPad2d": (lambda: nn.ReflectionPad2d(1), randn(2, 4, 4)),
+    "ReplicationPad3d": (lambda: nn.ReplicationPad3d(1), randn(2, 2, 2, 2)),
+    "LSTMCell": (lambda: nn.LSTMCell(3, 4), randn(3)),
+    "LSTMCell_hx": (lambda: nn.LSTMCell(3, 4), lambda b: (ember.randn(b, 3), (ember.randn(b, 4), ember.randn(b, 4)))),
+    "GRUCell": (lambda: nn.GRUCell(3, 4), lambda b: (ember.randn(b, 3), ember.randn(b, 4))),
+    "RNNCell": (lambda: nn.RNNCell(3, 4, nonlinearity="relu"), randn(3)),
+    "TransformerDecoder": (lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, batch_first=True), 2),
+                           lambda b: (ember.randn(b, 4, 8), ember.randn(b, 3, 8))),
+    "AdaptiveMaxPool1d": (lambda: nn.AdaptiveMaxPool1d(2), randn(2, 6)),
+    "InstanceNorm3d": (lambda: nn.InstanceNorm3d(2), randn(2, 3, 3, 3)),
+    "BatchNorm2d_noaffine": (lambda: nn.BatchNorm2d(3, affine=False), randn(3, 2, 2)),
+    "BatchNorm2d_batch_stats": (lambda: nn.BatchNorm2d(3, track_running_stats=False), randn(3, 2, 2)),
+    "LazyLinear": (lambda: nn.LazyLinear(3), randn(4)),
+    "MultiheadAttention_kdim": (lambda: _CrossAttn(nn.MultiheadAttention(8, 2, kdim=6, vdim=6, batch_first=True)),
+                                lambda b: (ember.randn(b, 3, 8), ember.randn(b, 4, 6))),
+    "PairwiseDistance": (nn.PairwiseDistance, lambda b: (ember.randn(b, 4), ember.randn(b, 4))),
+    "MaxPool1d_dilation": (lambda: nn.MaxPool1d(2, stride=1, dilation=2), randn(2, 7)),
     "Custom": (Custom, randn(2, 4)),
     "Custom2": (Custom2, randn(4, 6)),
 }
@@ -248,6 +278,46 @@ def test_layer_exports_and_matches_onnxruntime(name):
     if name == "LSTM_h0":
         axes = {"in1": 1, "in2": 1, "out1": 1, "out2": 1}
     check_export(model, inputs, batch_axes=axes)
+
+
+# Rows that need a newer opset (circular padding is Pad's mode "wrap" from opset 19).
+NEW_OPSET = {
+    "Conv2d_circular": (lambda: nn.Conv2d(2, 3, 3, padding=1, padding_mode="circular"), randn(2, 5, 5), 19),
+    "CircularPad1d": (lambda: nn.CircularPad1d(1), randn(2, 4), 19),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_OPSET))
+def test_layer_with_newer_opset(name):
+    build, inputs, opset = NEW_OPSET[name]
+    check_export(build(), inputs, opset=opset)
+
+
+# What has no ONNX form: each raises, naming the layer and the reason.
+UNSUPPORTED = {
+    "AvgPool2d_ceil": (lambda: nn.AvgPool2d(2, ceil_mode=True), randn(2, 5, 5), r"model \(AvgPool2d\).*ceil_mode"),
+    "AdaptiveAvgPool2d_uneven": (lambda: nn.AdaptiveAvgPool2d(3), randn(2, 7, 7),
+                                 r"model \(AdaptiveAvgPool2d\).*multiple of the output size"),
+    "MaxPool2d_indices": (lambda: nn.MaxPool2d(2, return_indices=True), randn(2, 4, 4), r"return_indices"),
+    "CrossMapLRN2d": (lambda: nn.Sequential(nn.ReLU(), nn.CrossMapLRN2d(3)), randn(3, 2, 2),
+                      r"model\.1 \(CrossMapLRN2d\): its output was computed outside"),
+    "LSTM_proj": (lambda: nn.LSTM(3, 4, proj_size=2), randn(2, 3), r"model \(LSTM\).*proj_size"),
+    "circular_pad_opset17": (lambda: nn.CircularPad1d(1), randn(2, 4), r"circular.*opset_version >= 19"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_unsupported_layers_raise_naming_the_layer(name):
+    build, inputs, pattern = UNSUPPORTED[name]
+    with pytest.raises(RuntimeError, match=pattern):
+        ember.onnx.export(build(), inputs(2))
+
+
+def test_training_mode_dropout_refused():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    with pytest.raises(RuntimeError, match=r"model\.1 \(Dropout\).*training mode"):
+        ember.onnx.export(model, (ember.randn(2, 2),), training=ember.onnx.TrainingMode.TRAINING)
+    assert model.training
 
 
 @pytest.mark.parametrize("opset", [13, 15, 18, 21])
