@@ -12,7 +12,7 @@ Every command takes ``--tracking-uri`` and ``--json``, as ``ember runs`` does.
 """
 import json
 
-from .runs import add_tracking_options, client, fail, table, when
+from .runs import add_tracking_options, client, fail, no_database, table, when
 
 
 def add_parser(sub):
@@ -66,6 +66,8 @@ def _guard(command, action):
 
 def _ls(args):
     c = client(args, "models ls")
+    if c is None:
+        return no_database(args, "models ls", listing=True)
     models = _guard("models ls", c.search_registered_models)
     if args.json:
         print(json.dumps([{"name": m.name, "latest_version": m.latest_version, "aliases": m.aliases,
@@ -83,6 +85,8 @@ def _ls(args):
 
 def _show(args):
     c = client(args, "models show")
+    if c is None:
+        return no_database(args, "models show", listing=False)
     versions = _guard("models show", lambda: c.search_model_versions(args.name))
     if args.json:
         print(json.dumps([_version_json(v) for v in versions], indent=2))
@@ -98,7 +102,7 @@ def _show(args):
 
 def _register(args):
     from ..registry import register_model
-    c = client(args, "models register")
+    c = client(args, "models register", write=True)
     for alias in args.alias:                     # refuse a bad alias before registering anything
         from ..registry.client import check_alias
         _guard("models register", lambda: check_alias(alias))
@@ -117,6 +121,8 @@ def _register(args):
 
 def _alias(args):
     c = client(args, "models alias")
+    if c is None:
+        return no_database(args, "models alias", listing=False)
     if args.delete:
         if args.version is not None:
             fail("models alias", "--delete takes no VERSION")
@@ -136,6 +142,8 @@ def _alias(args):
 
 def _resolve(args):
     c = client(args, "models resolve")
+    if c is None:
+        return no_database(args, "models resolve", listing=False)
     path = _guard("models resolve", lambda: c.resolve_model_uri(args.uri))
     print(json.dumps({"uri": args.uri, "path": path}) if args.json else path)
     return 0

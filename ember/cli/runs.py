@@ -44,12 +44,28 @@ def fail(command, error):
     raise SystemExit(f"ember {command}: error: {error}")
 
 
-def client(args, command):
+def client(args, command, write=False):
+    """The registry client of ``--tracking-uri``; a read-only command (``write=False``) does not
+    create a database that is not there (None is returned)."""
     from ..registry import Client, RegistryError
     try:
-        return Client(args.tracking_uri)
+        c = Client(args.tracking_uri)
     except RegistryError as e:
         fail(command, e)
+    if not write and not c.exists():
+        return None
+    return c
+
+
+def no_database(args, command, listing):
+    """What a read-only command says when the database does not exist (an empty list for ``ls``)."""
+    from ..registry import Client
+    c = Client(args.tracking_uri)
+    if listing:
+        print("[]" if args.json else f"no tracking database at {c.db_path} (tracking URI {c.tracking_uri})")
+        return 0
+    fail(command, f"no tracking database at {c.db_path} (tracking URI {c.tracking_uri}); pass --tracking-uri "
+                  f"or set EMBER_TRACKING_URI")
 
 
 def when(ms):
@@ -77,6 +93,8 @@ def _duration(info):
 def _ls(args):
     from ..registry import RegistryError
     c = client(args, "runs ls")
+    if c is None:
+        return no_database(args, "runs ls", listing=True)
     clauses = [args.filter] if args.filter.strip() else []
     if args.status:
         clauses.append(f"attributes.status = '{args.status}'")
@@ -136,6 +154,8 @@ def find_run(c, run_id, command):
 
 def _show(args):
     c = client(args, "runs show")
+    if c is None:
+        return no_database(args, "runs show", listing=False)
     run = find_run(c, args.run_id, "runs show")
     artifacts = c.list_artifacts(run.info.run_id)
     if args.json:

@@ -111,6 +111,18 @@ class Client:
     def _con(self):
         return _db.connection(self.db_path)
 
+    def exists(self):
+        """Whether the database file exists yet (any write creates it)."""
+        return os.path.exists(self.db_path)
+
+    def _require_database(self, uri):
+        # Resolving must not create an empty database, and "no such model" would hide the real
+        # mistake: running from another directory, or without EMBER_TRACKING_URI.
+        if not self.exists():
+            raise NotFoundError(f"ember.registry: cannot resolve {uri!r}: there is no tracking database at "
+                                f"{self.db_path!r} (tracking URI {self.tracking_uri!r}); set EMBER_TRACKING_URI "
+                                f"or pass the tracking URI")
+
     def _write(self, action):
         return _db.transaction(self._con(), action)
 
@@ -515,6 +527,8 @@ class Client:
         """The local path of the file that ``uri`` names, its sha256 checked: ``models:/NAME@ALIAS``,
         ``models:/NAME/VERSION``, ``models:/NAME/latest``, ``runs:/RUN_ID/PATH``, or a file path."""
         uri = os.fspath(uri)
+        if uri.startswith(("models:", "runs:")):
+            self._require_database(uri)
         if uri.startswith("models:"):
             mv = self._resolve_version(uri)
             row = self._read("SELECT storage_path FROM model_versions WHERE name = ? AND version = ?",

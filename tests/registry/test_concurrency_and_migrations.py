@@ -18,6 +18,7 @@ import ember.registry as registry
 db, go, tag, model = sys.argv[1:]
 registry.set_tracking_uri("sqlite:///" + db)
 run = registry.start_run(run_name=tag)
+open(go + "." + tag, "w").close()                            # ready: imported and connected
 while not os.path.exists(go):
     time.sleep(0.001)
 for step in range(500):
@@ -35,7 +36,10 @@ def test_two_processes_logging_at_once_lose_no_rows(tmp_path):
     Client(str(db)).search_experiments()                     # the file exists before the race
     procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(db), str(go), f"writer{i}", str(model)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
-    time.sleep(0.2)
+    deadline = time.monotonic() + 60
+    while not all(os.path.exists(f"{go}.writer{i}") for i in range(2)):    # both at the start line
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "a writer did not start"
+        time.sleep(0.01)
     go.write_text("go")
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outs):

@@ -161,3 +161,33 @@ def test_resume_continues_the_interrupted_run(tmp_path, tiny_mnist, tracking, mo
     assert resumed.info.run_id == killed.info.run_id and resumed.info.status == "FINISHED"
     history = registry.get_metric_history(resumed.info.run_id, "val_accuracy")
     assert [m.step for m in history] == [0, 1]
+
+
+def test_reading_commands_never_create_a_database(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EMBER_TRACKING_URI", raising=False)
+    registry.set_tracking_uri(None)
+    assert main(["runs", "ls"]) == 0 and main(["models", "ls", "--json"]) == 0
+    assert "no tracking database at" in capsys.readouterr().out
+    for argv in (["runs", "show", "abc"], ["models", "show", "m"], ["models", "resolve", "models:/m/1"],
+                 ["models", "alias", "m", "prod", "1"]):
+        with pytest.raises(SystemExit, match="no tracking database at"):
+            main(argv)
+    with pytest.raises(registry.NotFoundError, match="there is no tracking database at"):
+        registry.resolve_model_uri("models:/mnist-cnn@production")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_runs_ls_table_filters_by_status_and_experiment(tracking, capsys):
+    for name, fail in [("good", False), ("bad", True)]:
+        try:
+            with registry.start_run(run_name=name, experiment_name="e"):
+                registry.log_metric("loss", 0.5)
+                if fail:
+                    raise ValueError
+        except ValueError:
+            pass
+    assert main(["runs", "ls", "--status", "FAILED", "--experiment", "e", "--tracking-uri", tracking]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["RUN", "ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", "DURATION", "METRICS"]
+    assert len(lines) == 2 and lines[1].split()[1:4] == ["bad", "e", "FAILED"] and "loss=0.5" in lines[1]
