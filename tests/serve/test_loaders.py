@@ -39,3 +39,25 @@ def test_whole_module_and_training_checkpoints_equal_torch(tmp_path):
     for name in ("whole.safetensors", "run.ckpt.safetensors"):
         served = load_model(str(tmp_path / name))
         np.testing.assert_allclose(served.predict({"input": x})["output"], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_keras_model_with_two_inputs_and_two_outputs(tmp_path):
+    from ember import keras
+    a = keras.Input((3,), name="a")
+    b = keras.Input((2,), name="b")
+    joined = keras.layers.Concatenate()([a, b])
+    total = keras.layers.Dense(4, name="total")(joined)
+    gate = keras.layers.Dense(1, activation="sigmoid", name="gate")(b)
+    model = keras.Model([a, b], [total, gate])
+    path = str(tmp_path / "two.keras")
+    model.save(path)
+    served = load_model(path)
+    assert [t.metadata() for t in served.inputs] == [{"name": "a", "datatype": "FP32", "shape": [-1, 3]},
+                                                     {"name": "b", "datatype": "FP32", "shape": [-1, 2]}]
+    assert [t.name for t in served.outputs] == ["total", "gate"]
+    rng = np.random.default_rng(5)
+    xa, xb = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 2)).astype(np.float32)
+    w1, b1, w2, b2 = [w.astype(np.float64) for w in model.get_weights()]
+    got = served.predict({"a": xa, "b": xb})
+    np.testing.assert_allclose(got["total"], np.concatenate([xa, xb], 1) @ w1 + b1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["gate"], 1 / (1 + np.exp(-(xb @ w2 + b2))), rtol=1e-5, atol=1e-6)
