@@ -87,13 +87,21 @@ def _array(tensor, where, name="tensor"):
     return tensor._data
 
 
+_WIRE = {}
+
+
 def _wire_dtype(dtype):
     """The dtype a tensor travels as: half precisions widen to float32, bool to uint8."""
-    if dtype == np.float16 or dtype.name == "bfloat16":
-        return np.dtype(np.float32)
-    if dtype == np.bool_:
-        return np.dtype(np.uint8)
-    return dtype
+    wire = _WIRE.get(dtype)
+    if wire is None:
+        if dtype == np.float16 or dtype.name == "bfloat16":
+            wire = np.dtype(np.float32)
+        elif dtype == np.bool_:
+            wire = np.dtype(np.uint8)
+        else:
+            wire = dtype
+        _WIRE[dtype] = wire
+    return wire
 
 
 def _staged(arr):
@@ -132,8 +140,13 @@ def _mpi_op(op, dtype, where):
                 ReduceOp.MIN: MPI.MIN, ReduceOp.BAND: MPI.MIN, ReduceOp.BXOR: MPI.BXOR}[op]
     if kind == "c" and op in (ReduceOp.MIN, ReduceOp.MAX):
         raise ValueError(f"ember.distributed.{where}: {op.name} is undefined for complex tensors")
-    return {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
-            ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}[op]
+    if not _OPS:
+        _OPS.update({ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
+                     ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR})
+    return _OPS[op]
+
+
+_OPS = {}
 
 
 def _average(buf, n, op):

@@ -40,13 +40,19 @@ default_pg_timeout = datetime.timedelta(minutes=30)   # PyTorch's default_pg_tim
 _MPI_EXTRA = 'pip install "ember[mpi]"'
 
 
+_MPI = None
+
+
 def _mpi():
-    try:
-        from mpi4py import MPI
-    except ImportError as e:
-        raise ImportError(f"ember.distributed needs mpi4py and an MPI library for its 'mpi' backend: "
-                          f"{_MPI_EXTRA} (mpi4py with the MPICH wheel) [{e}]") from e
-    return MPI
+    global _MPI
+    if _MPI is None:
+        try:
+            from mpi4py import MPI
+        except ImportError as e:
+            raise ImportError(f"ember.distributed needs mpi4py and an MPI library for its 'mpi' backend: "
+                              f"{_MPI_EXTRA} (mpi4py with the MPICH wheel) [{e}]") from e
+        _MPI = MPI
+    return _MPI
 
 
 def is_available():
