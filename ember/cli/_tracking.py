@@ -4,8 +4,8 @@
 Tracking is opt-in, as in MLflow (a script logs only when it asks to): a plain ``ember train``
 writes no database. With any of the options it logs one run to the registry: the recipe as
 params, each epoch's ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy`` at step = epoch
-(0-based, as Keras and MLflow's Keras callback count), ``test_accuracy`` at the end, and the saved
-model as the artifact ``model/<file>``; ``--register-as NAME`` then registers that artifact as the
+(0-based, as Keras and MLflow's Keras callback count), ``test_accuracy`` at the end, the saved
+model as the artifact ``model/<file>`` and the last checkpoint as ``checkpoint/<file>``; ``--register-as NAME`` then registers that artifact as the
 next version of NAME (and ``--alias`` points an alias at it). The run ends FINISHED, KILLED on
 Ctrl-C, FAILED on an error. ``--resume`` continues the run that the checkpoint belongs to.
 """
@@ -94,10 +94,12 @@ class TrainTracker:
         if self.run_id:
             self.client.log_batch(self.run_id, metrics={k: v[-1] for k, v in history.items() if v}, step=epoch)
 
-    def finish(self, model_path, metrics, step):
+    def finish(self, model_path, metrics, step, checkpoint=None):
         if not self.run_id:
             return
         self.client.log_batch(self.run_id, metrics=metrics, step=step)
+        if checkpoint and os.path.isfile(checkpoint):
+            self.client.log_artifact(self.run_id, checkpoint, artifact_path="checkpoint")
         if model_path:
             info = self.client.log_artifact(self.run_id, model_path, artifact_path="model")
             if self.args.register_as:

@@ -277,7 +277,7 @@ def _run(args, tracker):
     if args.out:
         ember.save(model.state_dict(), args.out)
         print(f"saved the model to {os.path.abspath(args.out)} (checkpoint: {os.path.abspath(ckpt)})")
-    tracker.finish(args.out, {"test_accuracy": acc}, step=args.epochs)
+    tracker.finish(args.out, {"test_accuracy": acc}, step=args.epochs, checkpoint=ckpt)
     if args.plots:
         _plots(args.plots, history, model, xte, yte, pred)
     return 0

@@ -314,6 +314,25 @@ class Client:
                                             "VALUES (?, ?, ?, ?)", (run_id, relative, digest, size)))
         return FileInfo(relative, size, digest)
 
+    def log_text(self, run_id, text, artifact_file):
+        """Store the string ``text`` as the run's artifact ``artifact_file`` (e.g. ``'notes/summary.txt'``)."""
+        return self._log_bytes(run_id, text.encode("utf-8"), artifact_file)
+
+    def log_dict(self, run_id, dictionary, artifact_file):
+        """Store ``dictionary`` as JSON in the run's artifact ``artifact_file``."""
+        return self._log_bytes(run_id, json.dumps(dictionary, indent=2, sort_keys=True, default=str).encode(),
+                               artifact_file)
+
+    def _log_bytes(self, run_id, data, artifact_file):
+        import tempfile
+        relative = check_relative(artifact_file, "artifact_file")
+        folder, name = os.path.split(relative)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            return self.log_artifact(run_id, path, artifact_path=folder or None)
+
     def list_artifacts(self, run_id):
         self._run_row(self._con(), run_id)
         return [FileInfo(r["path"], r["size"], r["sha256"])

@@ -189,6 +189,18 @@ def log_artifact(local_path, artifact_path=None):
     return client.log_artifact(run_id, local_path, artifact_path)
 
 
+def log_text(text, artifact_file):
+    """Store ``text`` as the active run's artifact ``artifact_file``; returns its FileInfo."""
+    client, run_id = _current()
+    return client.log_text(run_id, text, artifact_file)
+
+
+def log_dict(dictionary, artifact_file):
+    """Store ``dictionary`` as JSON in the active run's artifact ``artifact_file``; returns its FileInfo."""
+    client, run_id = _current()
+    return client.log_dict(run_id, dictionary, artifact_file)
+
+
 def get_run(run_id):
     return Client().get_run(run_id)
 

@@ -107,6 +107,13 @@ def test_artifacts_are_copied_with_their_sha256(tracking, tmp_path):
     assert client.download_artifacts(run.info.run_id, "weights.bin") == str(copy)
     with pytest.raises(RegistryError, match="must be a relative path inside the store"):
         client.log_artifact(run.info.run_id, str(src), artifact_path="../outside")
+    text = client.log_text(run.info.run_id, "héllo\n", "notes/readme.txt")
+    assert text.sha256 == hashlib.sha256("héllo\n".encode()).hexdigest()
+    client.log_dict(run.info.run_id, {"b": [1, 2], "a": None}, "config.json")
+    import json
+    assert json.load(open(client.download_artifacts(run.info.run_id, "config.json"))) == {"a": None, "b": [1, 2]}
+    assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["config.json", "notes/readme.txt",
+                                                                        "weights.bin"]
 
 
 def test_search_runs_with_mlflow_filters(tracking):

@@ -68,8 +68,9 @@ def test_train_logs_params_epochs_model_and_registers_it(tmp_path, tiny_mnist, t
     assert steps == [(k, s) for k in ("accuracy", "loss", "val_accuracy", "val_loss") for s in (0, 1)]
     # The logged and registered file is the saved model, and its logged test accuracy is its own.
     digest = hashlib.sha256(open(out, "rb").read()).hexdigest()
+    checkpoint = hashlib.sha256(open(tmp_path / "m.ckpt.safetensors", "rb").read()).hexdigest()
     assert [(a.path, a.sha256) for a in registry.Client().list_artifacts(run.info.run_id)] == [
-        ("model/m.safetensors", digest)]
+        ("checkpoint/m.ckpt.safetensors", checkpoint), ("model/m.safetensors", digest)]
     served = registry.resolve_model_uri("models:/mnist-mlp@production")
     assert hashlib.sha256(open(served, "rb").read()).hexdigest() == digest
     assert run.data.metrics["test_accuracy"] == pytest.approx(_accuracy(served, tiny_mnist), abs=1e-12)

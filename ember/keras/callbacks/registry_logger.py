@@ -84,11 +84,7 @@ class RegistryLogger(Callback):
         self.client.log_batch(self.run_id, params=params)
         lines = []
         self.model.summary(print_fn=lambda line, *a, **k: lines.append(line))
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "model_summary.txt")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write("\n".join(lines) + "\n")
-            self.client.log_artifact(self.run_id, path)
+        self.client.log_text(self.run_id, "\n".join(lines) + "\n", "model_summary.txt")
 
     def _log(self, logs, step):
         numbers = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
