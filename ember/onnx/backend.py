@@ -20,15 +20,21 @@ from .ops import tensor
 
 
 def _to_numpy(value):
+    if value is None or isinstance(value, list):  # an empty optional, a sequence
+        return value if value is None else [_to_numpy(v) for v in value]
     if isinstance(value, ember.Tensor):
         return value.detach().numpy()
     return np.asarray(value)
 
 
 def _to_tensor(name, value):
-    if isinstance(value, (list, dict)) or value is None:
-        raise NotImplementedError(f"ember.onnx: input {name!r} is a sequence/map/optional; "
-                                  "only tensors are supported")
+    if isinstance(value, dict):
+        raise NotImplementedError(f"ember.onnx: input {name!r} is a sequence/map/optional of maps; "
+                                  "only tensors, sequences and optionals are supported")
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_to_tensor(name, v) for v in value]
     return tensor(np.asarray(value))
 
 

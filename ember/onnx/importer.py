@@ -62,6 +62,15 @@ def _safe_name(name, taken):
     return out
 
 
+def _as_value(v):
+    """A graph value: a Tensor, a list of them (an ONNX sequence) or None (an empty optional)."""
+    if v is None or isinstance(v, ember.Tensor):
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_as_value(x) for x in v]
+    return tensor(np.asarray(v))
+
+
 class _Step:
     """One node, prepared: its op, its context, its input and output names."""
 
@@ -167,7 +176,7 @@ class OnnxModule(nn.Module):
         for onnx_name, attr in self.onnx_parameters.items():
             env[onnx_name] = getattr(self, attr)
         for name, value in list(zip(self.input_names, inputs)) + list(named.items()):
-            env[name] = value if isinstance(value, ember.Tensor) else tensor(np.asarray(value))
+            env[name] = _as_value(value)
         self._run_steps(self._steps, env)
         outs = tuple(env[n] for n in self.output_names)
         return outs[0] if len(outs) == 1 else outs

@@ -1,7 +1,8 @@
 """The ONNX operator table: one function per ONNX op, written with ember ops so autograd flows.
 
 Each entry takes a :class:`NodeContext` and the node's inputs (ember Tensors, ``None`` for an
-omitted optional input) and returns a Tensor or a tuple of Tensors, one per output. Float data
+omitted optional input, a list of Tensors for an ONNX sequence) and returns a Tensor, or a tuple
+or list with one value per output. Float data
 goes through ember's differentiable ops (an imported model fine-tunes); shapes, indices and other
 integer bookkeeping go through NumPy, where no gradient exists anyway. Ops are grouped one family
 per file; each file registers its ops with :func:`register` when this package is imported.
@@ -102,4 +103,4 @@ def axis_of(axis, rank):
 
 
 from . import (elementwise, shape, indexing, reduce, conv, normalization, recurrent, resize,  # noqa: E402,F401
-               control, attention, loss, quantize, vision)
+               control, attention, loss, quantize, vision, sequence)

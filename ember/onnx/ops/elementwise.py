@@ -69,7 +69,6 @@ _UNARY = {
     "Asinh": (ember.asinh, None), "Acosh": (ember.acosh, None), "Atanh": (ember.atanh, None),
     "Sign": (ember.sign, np.sign), "Sigmoid": (ember.sigmoid, None), "Tanh": (ember.tanh, None),
     "Relu": (F.relu, lambda x: np.maximum(x, 0).astype(x.dtype)), "Softsign": (F.softsign, None),
-    "Identity": (lambda x: x, lambda x: x),
 }
 
 
@@ -86,6 +85,11 @@ def _unary(name, em_fn, np_fn):
 
 for _name, (_em, _np) in _UNARY.items():
     register(_name)(_unary(_name, _em, _np))
+
+
+@register("Identity")
+def identity(ctx, x):
+    return [x]  # as a one-output list, so a sequence (a list itself) passes through whole
 
 
 @register("Softplus")
