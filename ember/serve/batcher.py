@@ -70,6 +70,7 @@ class DynamicBatcher:
         self._max_concurrency = max(1, int(max_concurrency))
         self._queue = None
         self._carry = collections.deque()
+        self._assembling = []              # the batch the worker is filling (failed too, should it die)
         self._worker = None
         self._running = set()
 
@@ -78,11 +79,26 @@ class DynamicBatcher:
         self._queue = asyncio.Queue()
         self._slots = asyncio.Semaphore(self._max_concurrency)
         self._worker = asyncio.get_running_loop().create_task(self._work())
+        self._worker.add_done_callback(self._fail_pending)
+
+    def _fail_pending(self, worker):
+        """Should the worker ever die, no request waits forever: each queued one hears why."""
+        if worker.cancelled() or worker.exception() is None:
+            return
+        error = RuntimeError(f"ember.serve: the batcher of model {self.model.name!r} stopped: {worker.exception()!r}")
+        pending = list(self._assembling) + list(self._carry)
+        while not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        for p in pending:
+            if p is not _STOP and not p.future.done():
+                p.future.set_exception(error)
 
     async def submit(self, feeds):
         """Queue one request (validated ``{input name: ndarray}``) and wait for its outputs."""
         if self._worker is None or self._worker.done():
-            raise RuntimeError(f"ember.serve: the batcher of model {self.model.name!r} is not running")
+            died = self._worker is not None and not self._worker.cancelled() and self._worker.exception()
+            raise RuntimeError(f"ember.serve: the batcher of model {self.model.name!r} is not running"
+                               + (f": it stopped: {died!r}" if died else ""))
         rows = next(iter(feeds.values())).shape[0] if self.model.batchable else 1
         key = tuple(sorted((n, a.shape[1:], a.dtype.str) for n, a in feeds.items()))
         future = asyncio.get_running_loop().create_future()
@@ -127,6 +143,7 @@ class DynamicBatcher:
                 self._slots.release()
                 continue
             batch, rows, skipped = [first], first.rows, []
+            self._assembling = batch
             deadline = loop.time() + self.max_delay
             while rows < self.max_batch_size:
                 item = await self._next(0 if stopping else deadline - loop.time())
@@ -142,6 +159,7 @@ class DynamicBatcher:
                     if len(skipped) >= self.max_batch_size:
                         break
             self._carry.extendleft(reversed(skipped))
+            self._assembling = []
             task = loop.create_task(self._run(batch, rows))
             self._running.add(task)
             task.add_done_callback(self._running.discard)

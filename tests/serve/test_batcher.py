@@ -112,3 +112,23 @@ def test_batches_can_run_on_the_event_loop_itself():
     assert sizes == [4, 2]
     for x, out in zip(_rows(6), outs):
         np.testing.assert_array_equal(out["y"], x * 2 + 1)
+
+
+def test_requests_queued_behind_a_dead_worker_fail_instead_of_hanging():
+    async def main():
+        batcher = DynamicBatcher(_model(), ThreadPoolExecutor(1), max_batch_size=4, max_delay=0.05)
+        batcher.start()
+        await asyncio.sleep(0)                 # the worker waits for its first request
+        original = batcher._next
+
+        async def broken(timeout=None):
+            if timeout is None:
+                return await original()
+            raise KeyError("lost")             # a bug while filling the batch, simulated
+        batcher._next = broken
+        first = asyncio.ensure_future(batcher.submit({"x": _rows(1)[0]}))
+        with pytest.raises(RuntimeError, match="stopped: KeyError"):
+            await asyncio.wait_for(first, 5)   # taken by the worker, then orphaned by its death
+        with pytest.raises(RuntimeError, match="is not running: it stopped: KeyError"):
+            await batcher.submit({"x": _rows(1)[0]})
+    asyncio.run(main())
