@@ -1,4 +1,4 @@
-"""Several processes writing one database at once lose no rows and never see 'database is locked';
+"""Several processes creating and writing one database at once lose no rows and never see 'database is locked';
 an older schema is upgraded in place and keeps its rows; a newer one is refused."""
 import os
 import sqlite3
@@ -17,10 +17,10 @@ import os, sys, time
 import ember.registry as registry
 db, go, tag, model = sys.argv[1:]
 registry.set_tracking_uri("sqlite:///" + db)
-run = registry.start_run(run_name=tag)
-open(go + "." + tag, "w").close()                            # ready: imported and connected
+open(go + "." + tag, "w").close()                            # ready: imported
 while not os.path.exists(go):
     time.sleep(0.001)
+run = registry.start_run(run_name=tag)                       # both create and migrate the new file at once
 for step in range(500):
     registry.log_metric("loss", step / 500, step=step)      # one transaction per value
     if step % 100 == 0:
@@ -33,7 +33,6 @@ print(run.info.run_id)
 def test_two_processes_logging_at_once_lose_no_rows(tmp_path):
     db, go, model = tmp_path / "runs.db", tmp_path / "go", tmp_path / "m.bin"
     model.write_bytes(b"weights")
-    Client(str(db)).search_experiments()                     # the file exists before the race
     procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(db), str(go), f"writer{i}", str(model)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     deadline = time.monotonic() + 60
@@ -54,6 +53,8 @@ def test_two_processes_logging_at_once_lose_no_rows(tmp_path):
     versions = [v for (v,) in con.execute("SELECT version FROM model_versions WHERE name = 'shared' ORDER BY version")]
     assert versions == list(range(1, 11))
     assert {s for (s,) in con.execute("SELECT status FROM runs")} == {"FINISHED"}
+    assert con.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    assert con.execute("SELECT COUNT(*) FROM experiments").fetchone()[0] == 1
     # The writers really overlapped: each one's first value came before the other's last.
     spans = con.execute("SELECT MIN(metric_id), MAX(metric_id) FROM metrics GROUP BY run_id").fetchall()
     assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1], spans
