@@ -27,24 +27,22 @@ _LATEST = ("SELECT m.value FROM metrics m WHERE m.run_id = runs.run_id AND m.key
 
 
 def _split_and(text):
-    # AND outside quotes and backticks.
-    parts, current, quote = [], [], None
-    i = 0
+    # Split at AND outside quotes and backticks.
+    parts, start, quote, i = [], 0, None, 0
     while i < len(text):
         c = text[i]
         if quote:
             quote = None if c == quote else quote
         elif c in "'\"`":
             quote = c
-        elif re.match(r"\s+and\s+", text[i:], re.IGNORECASE) and (i == 0 or text[i].isspace()):
+        else:
             m = re.match(r"\s+and\s+", text[i:], re.IGNORECASE)
-            parts.append("".join(current))
-            current = []
-            i += m.end()
-            continue
-        current.append(c)
+            if m:
+                parts.append(text[start:i])
+                i = start = i + m.end()
+                continue
         i += 1
-    parts.append("".join(current))
+    parts.append(text[start:])
     return [p for p in parts if p.strip()]
 
 

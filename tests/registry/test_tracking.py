@@ -117,7 +117,7 @@ def test_artifacts_are_copied_with_their_sha256(tracking, tmp_path):
 
 
 def test_search_runs_with_mlflow_filters(tracking):
-    made = []
+    made, made_ids = [], []
     for i, (lr, acc, status) in enumerate([(0.1, 0.91, "FINISHED"), (0.01, 0.95, "FINISHED"),
                                            (0.001, 0.5, "FAILED"), (0.01, None, "FINISHED")]):
         with registry.start_run(run_name=f"run{i}", experiment_name="sweep" if i < 3 else "other") as run:
@@ -129,6 +129,7 @@ def test_search_runs_with_mlflow_filters(tracking):
         if status == "FAILED":
             Client().set_terminated(run.info.run_id, "FAILED")
         made.append((run.info.run_name, lr, acc, status))
+        made_ids.append(run.info.run_id)
 
     def names(**kw):
         return sorted(r.info.run_name for r in registry.search_runs(**kw))
@@ -143,6 +144,10 @@ def test_search_runs_with_mlflow_filters(tracking):
     best = registry.search_runs(order_by=["metrics.accuracy DESC"])
     assert [r.info.run_name for r in best] == ["run1", "run0", "run2", "run3"]      # no metric: last
     assert [r.info.run_name for r in registry.search_runs(max_results=2)] == ["run3", "run2"]   # newest first
+    # AND inside quotes is part of the value; NOT LIKE; backticked keys.
+    Client().set_tag(made_ids[0], "note", "fast and small")
+    assert names(filter_string="tags.note = 'fast and small' and tags.kind NOT LIKE 'x%'") == ["run0"]
+    assert names(filter_string="tags.`note` LIKE '%and%'") == ["run0"]
     with pytest.raises(RegistryError, match="cannot parse"):
         registry.search_runs(filter_string="accuracy > 0.9")
     with pytest.raises(RegistryError, match="with a number"):

@@ -192,3 +192,14 @@ def test_runs_ls_table_filters_by_status_and_experiment(tracking, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["RUN", "ID", "NAME", "EXPERIMENT", "STATUS", "STARTED", "DURATION", "METRICS"]
     assert len(lines) == 2 and lines[1].split()[1:4] == ["bad", "e", "FAILED"] and "loss=0.5" in lines[1]
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "runs" in out and "models" in out
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert "--track" in out and "--register-as" in out and "--tracking-uri" in out
