@@ -11,11 +11,15 @@ from .conftest import ServerProcess
 from .slow_model import SlowScale
 
 
-def _pending(server):
+def _counts(server):
+    """(requests pending, requests answered) from one scrape of the server's metrics."""
+    pending = answered = 0.0
     for line in httpx.get(server.base + "/metrics", timeout=10).text.splitlines():
         if line.startswith("ember_inference_pending_requests{"):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
+            pending = float(line.rsplit(" ", 1)[1])
+        elif line.startswith("ember_inference_requests_total{"):
+            answered += float(line.rsplit(" ", 1)[1])
+    return pending, answered
 
 
 def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
@@ -33,22 +37,28 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(tmp_path):
         inputs = [np.full((1, 3), i, np.float32) for i in range(n)]
         results, errors = [None] * n, []
 
+        barrier = threading.Barrier(n)
+
         def worker(i):
             try:
                 client = triton.InferenceServerClient(server.url, network_timeout=30)
                 inp = triton.InferInput("input", [1, 3], "FP32")
                 inp.set_data_from_numpy(inputs[i])
+                barrier.wait(30)            # all six go out together
                 results[i] = client.infer("slow", [inp]).as_numpy("output")
             except Exception as e:          # reported below
                 errors.append((i, repr(e)))
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
         for t in threads:
             t.start()
-        # SIGTERM once the server holds all six requests (the first batch is running by then).
+        # SIGTERM once the server has received all six requests (none may be refused), while at least
+        # one batch still waits in the queue behind the running one.
         deadline = time.monotonic() + 30
-        while _pending(server) < n and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert _pending(server) == n
+        pending, answered = _counts(server)
+        while pending + answered < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+            pending, answered = _counts(server)
+        assert pending + answered == n and pending >= 3, (pending, answered)
         stopped_at = time.monotonic()
         server.proc.send_signal(__import__("signal").SIGTERM)
         for t in threads:
