@@ -2,7 +2,7 @@
 
 PATH is a model file (``.onnx``, ``.keras``, ``.h5``, ``.safetensors`` from ``ember.save`` or
 ``ember train``), a directory of them (or Triton-style ``NAME/VERSION/model.onnx``), or a registry URI
-``models:/NAME@ALIAS`` / ``models:/NAME/VERSION``. See docs/serving.md.
+``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` / ``models:/NAME/latest``. See docs/serving.md.
 
     ember serve ember-mnist-cnn.safetensors --port 8000
     ember serve models/ --max-batch-size 64 --max-delay-ms 1
@@ -27,7 +27,8 @@ def add_parser(sub):
                                    "Protocol (KServe v2) REST API, with dynamic batching and Prometheus metrics at "
                                    "/metrics. Stops gracefully on Ctrl-C or SIGTERM.")
     p.add_argument("path", metavar="DIR_OR_MODEL",
-                   help="a model file, a directory of models, or models:/NAME@ALIAS or models:/NAME/VERSION")
+                   help="a model file, a directory of models, or a registry URI: models:/NAME@ALIAS, "
+                        "models:/NAME/VERSION or models:/NAME/latest")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: %(default)s)")
     p.add_argument("--model-name", default=None, help="serve a single model file under this name (default: its stem)")
