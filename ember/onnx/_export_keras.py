@@ -50,6 +50,157 @@ def _keras_pool(onnx_op):
 OPS["keras.max_pool2d"] = _keras_pool("MaxPool")
 OPS["keras.avg_pool2d"] = _keras_pool("AveragePool")
 
+def _const_kernel(kernel, what):
+    from ..autograd.tensor import Tensor
+    if isinstance(kernel, Tensor):
+        return np.asarray(kernel._data).view(np.ndarray)
+    return np.asarray(kernel)
+
+
+def _to_first(t, v, nd, dt):
+    return t.g.node("Transpose", [v], perm=[0, nd + 1] + list(range(1, nd + 1)), dtype=dt)
+
+
+def _to_last(t, v, nd, dt):
+    return t.g.node("Transpose", [v], perm=[0] + list(range(2, nd + 2)) + [1], dtype=dt)
+
+
+def _tf_pads(sizes, kernel, strides, dilations, padding):
+    """Explicit begin/end pads of TensorFlow's 'valid' / 'same' / 'causal' (1-D) padding."""
+    nd = len(sizes)
+    eff = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
+    if padding == "valid":
+        return [0] * (2 * nd)
+    if padding == "causal":
+        return [e - 1 for e in eff] + [0] * nd
+    if padding != "same":
+        raise NotImplementedError(f"with padding={padding!r}")
+    return _same_pads(sizes, eff, strides)
+
+
+def _keras_conv_nd(t, out, x, kernel, bias, strides, padding, dilation_rate, channels_last, groups=None, W=None):
+    dt = out._data.dtype
+    g = t.g
+    nd = x._data.ndim - 2
+    K = _const_kernel(kernel, "kernel")
+    ks = list(K.shape[:nd])
+    strides, dil = _pair(strides, nd), _pair(dilation_rate, nd)
+    sizes = x._data.shape[1:-1] if channels_last else x._data.shape[2:]
+    cin = x._data.shape[-1] if channels_last else x._data.shape[1]
+    if W is None:
+        W = np.transpose(K, [nd + 1, nd] + list(range(nd)))          # (out, in/groups, *k)
+        groups = cin // K.shape[nd]
+    v = t.name(x)
+    if channels_last:
+        v = _to_first(t, v, nd, dt)
+    ins = [v, g.const(W.astype(dt))]
+    if bias is not None:
+        ins.append(operand(t, bias, dt))
+    y = g.node("Conv", ins, kernel_shape=ks, strides=strides, dilations=dil, group=int(groups),
+               pads=_tf_pads(sizes, ks, strides, dil, padding), dtype=dt)
+    emit(t, out, "Transpose", [y], perm=[0] + list(range(2, nd + 2)) + [1]) if channels_last else t.set(out, y)
+
+
+def _keras_conv2d(t, out, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+    _keras_conv_nd(t, out, x, kernel, bias, strides, padding, dilation_rate, True)
+
+
+def _keras_conv(t, out, inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    _keras_conv_nd(t, out, inputs, kernel, None, strides, padding, dilation_rate, data_format != "channels_first")
+
+
+def _keras_depthwise_conv2d(t, out, x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+    K = _const_kernel(kernel, "kernel")
+    kh, kw, C, M = K.shape
+    # Output channel c * M + m (TensorFlow's order) is ONNX group c's m-th filter.
+    W = np.transpose(K, (2, 3, 0, 1)).reshape(C * M, 1, kh, kw)
+    _keras_conv_nd(t, out, x, kernel, bias, strides, padding, dilation_rate, True, groups=C, W=W)
+
+
+def _deconv(t, out, x, K, bias, strides, dil, begin, end, nd, channels_last):
+    """ConvTranspose with kernel ``(*k, out, in)`` cropping ``begin``/``end`` of the full output
+    (a negative end grows the output: ONNX's output_padding)."""
+    dt = out._data.dtype
+    g = t.g
+    ks = list(K.shape[:nd])
+    if any(b < 0 for b in begin):
+        raise NotImplementedError("with this padding/output_padding (the output starts before the full one)")
+    opad = [max(-e, 0) for e in end]
+    end = [max(e, 0) for e in end]
+    W = np.transpose(K, [nd + 1, nd] + list(range(nd)))              # (in, out, *k)
+    v = t.name(x)
+    if channels_last:
+        v = _to_first(t, v, nd, dt)
+    ins = [v, g.const(W.astype(dt))]
+    if bias is not None:
+        ins.append(operand(t, bias, dt))
+    y = g.node("ConvTranspose", ins, kernel_shape=ks, strides=strides, dilations=dil, pads=list(begin) + end,
+               output_padding=opad, dtype=dt)
+    emit(t, out, "Transpose", [y], perm=[0] + list(range(2, nd + 2)) + [1]) if channels_last else t.set(out, y)
+
+
+def _keras_conv2d_transpose(t, out, x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
+                            dilation_rate=1):
+    K = _const_kernel(kernel, "kernel")
+    nd = x._data.ndim - 2
+    strides, dil = _pair(strides, nd), _pair(dilation_rate, nd)
+    ks = K.shape[:nd]
+    sizes = x._data.shape[1:-1]
+    lengths = out._data.shape[1:-1]
+    begin, end = [], []
+    for n, k, s, d, L_ in zip(sizes, ks, strides, dil, lengths):
+        full = (n - 1) * s + (k - 1) * d + 1
+        if padding == "same":
+            b = ((k - 1) * d + 1) // 2 if output_padding is not None else max(full - L_, 0) // 2
+        else:
+            b = 0
+        begin.append(b)
+        end.append(full - b - L_)
+    _deconv(t, out, x, K, bias, strides, dil, begin, end, nd, True)
+
+
+def _keras_nd_conv(t, out, x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1):
+    K = _const_kernel(kernel, "kernel")
+    nd = x._data.ndim - 2
+    W = np.transpose(K, [nd + 1, nd] + list(range(nd)))
+    _keras_conv_nd(t, out, x, kernel, bias, strides, padding, dilation, True, groups=groups, W=W)
+
+
+def _keras_nd_conv_transpose(t, out, x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
+                             dilation=1):
+    _keras_conv2d_transpose(t, out, x, kernel, bias, strides, padding, output_padding, dilation)
+
+
+def _keras_conv_transpose(t, out, inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None,
+                          dilation_rate=1):
+    K = _const_kernel(kernel, "kernel")
+    nd = inputs._data.ndim - 2
+    strides, dil = _pair(strides, nd), _pair(dilation_rate, nd)
+    begin, end = [], []
+    for ax in range(nd):
+        k, s, d = K.shape[ax], strides[ax], dil[ax]
+        o = output_padding if output_padding is None or isinstance(output_padding, int) else output_padding[ax]
+        eff = (k - 1) * d + 1
+        if padding == "valid":
+            op_ = max(eff, s) - eff if o is None else o
+            left, right = eff - 1, eff - 1 + op_
+        else:
+            pad_len = s + eff - 2 if o is None else eff + eff % 2 - 2 + o
+            left = min(pad_len // 2 + pad_len % 2, eff - 1)
+            right = pad_len - left
+        begin.append(eff - 1 - left)
+        end.append(eff - 1 - right)
+    _deconv(t, out, inputs, K, None, strides, dil, begin, end, nd, data_format != "channels_first")
+
+
+OPS["keras.conv2d"] = _keras_conv2d
+OPS["keras.nd.conv"] = _keras_nd_conv
+OPS["keras.nd.conv_transpose"] = _keras_nd_conv_transpose
+OPS["keras.conv"] = _keras_conv
+OPS["keras.depthwise_conv2d"] = _keras_depthwise_conv2d
+OPS["keras.conv2d_transpose"] = _keras_conv2d_transpose
+OPS["keras.conv_transpose"] = _keras_conv_transpose
+
 _ACT = {"tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu"}
 # cell class -> (ONNX op, number of gates, Keras -> ONNX gate order)
 _CELLS = {"LSTMCell": ("LSTM", 4, [0, 3, 1, 2]), "GRUCell": ("GRU", 3, [0, 1, 2]),

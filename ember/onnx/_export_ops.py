@@ -347,6 +347,27 @@ def _einsum(t, out, equation, *operands):
     emit(t, out, "Einsum", [operand(t, o, dt) for o in operands], equation=equation.replace(" ", ""))
 
 
+@op("tensordot")
+def _tensordot(t, out, a, b, dims=2):
+    na, nb = a._data.ndim, b._data.ndim
+    if isinstance(dims, int):
+        da, db = list(range(na - dims, na)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    da, db = [d % na for d in da], [d % nb for d in db]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    la = list(letters[:na])
+    lb = list(letters[na:na + nb])
+    for i, j in zip(da, db):
+        lb[j] = la[i]
+    res = [la[i] for i in range(na) if i not in da] + [lb[j] for j in range(nb) if j not in db]
+    dt = out._data.dtype
+    equation = f"{''.join(la)},{''.join(lb)}->{''.join(res)}"
+    emit(t, out, "Einsum", [operand(t, a, dt), operand(t, b, dt)], equation=equation)
+
+
 # -- shapes -------------------------------------------------------------------------------------------------
 def _sizes(args):
     if len(args) == 1 and isinstance(args[0], (tuple, list)):

@@ -115,6 +115,11 @@ def _registry():
         for k, v in list(vars(m).items()):
             if not k.startswith("_") and _is_public_function(v) and v.__module__.startswith("ember.keras"):
                 reg.setdefault(id(v), (v, "keras." + v.__name__))
+    nd = sys.modules.get("ember.keras.layers._conv_nd")     # the N-d channels-last kernels of Conv1D/3D layers
+    for k in ("conv", "conv_transpose"):
+        v = getattr(nd, k, None)
+        if v is not None:
+            reg.setdefault(id(v), (v, "keras.nd." + k))
     _REGISTRY = ("ember.keras" in sys.modules, reg)
     return reg
 

@@ -68,6 +68,72 @@ KERAS = {
 }
 
 
+# One row per Keras layer: a Sequential model of the layer(s) on inputs of this shape.
+KERAS_LAYERS = {
+    "Conv1D": ([L.Conv1D(3, 3, padding="causal", dilation_rate=2)], (6, 2)),
+    "Conv1D_same": ([L.Conv1D(3, 3, padding="same", strides=2)], (7, 2)),
+    "Conv2D_valid_strides": ([L.Conv2D(3, 3, strides=2)], (7, 7, 2)),
+    "Conv2D_same_strides": ([L.Conv2D(3, 3, strides=2, padding="same")], (7, 7, 2)),
+    "Conv3D": ([L.Conv3D(2, 2)], (4, 4, 4, 1)),
+    "Conv2DTranspose": ([L.Conv2DTranspose(2, 3, strides=2, padding="same")], (4, 4, 3)),
+    "Conv1DTranspose": ([L.Conv1DTranspose(2, 3, strides=2)], (4, 3)),
+    "DepthwiseConv2D": ([L.DepthwiseConv2D(3, padding="same")], (5, 5, 3)),
+    "SeparableConv2D": ([L.SeparableConv2D(4, 3)], (5, 5, 3)),
+    "MaxPooling1D": ([L.MaxPooling1D(2)], (6, 3)),
+    "AveragePooling1D": ([L.AveragePooling1D(2, padding="same")], (5, 3)),
+    "MaxPooling3D": ([L.MaxPooling3D(2)], (4, 4, 4, 2)),
+    "GlobalMaxPooling2D": ([L.GlobalMaxPooling2D()], (4, 4, 3)),
+    "GlobalAveragePooling1D": ([L.GlobalAveragePooling1D()], (4, 3)),
+    "GlobalMaxPooling1D": ([L.GlobalMaxPooling1D()], (4, 3)),
+    "UpSampling2D": ([L.UpSampling2D(2)], (3, 3, 2)),
+    "UpSampling2D_bilinear": ([L.UpSampling2D(2, interpolation="bilinear")], (3, 3, 2)),
+    "UpSampling1D": ([L.UpSampling1D(2)], (3, 2)),
+    "ZeroPadding2D": ([L.ZeroPadding2D(1)], (3, 3, 2)),
+    "Cropping2D": ([L.Cropping2D(1)], (5, 5, 2)),
+    "Reshape": ([L.Reshape((3, 4))], (12,)),
+    "Permute": ([L.Permute((2, 1))], (3, 4)),
+    "Flatten": ([L.Flatten()], (3, 4)),
+    "RepeatVector": ([L.RepeatVector(3)], (4,)),
+    "Activation_gelu": ([L.Activation("gelu")], (4,)),
+    "Activation_swish": ([L.Activation("swish")], (4,)),
+    "Activation_elu": ([L.Activation("elu")], (4,)),
+    "Activation_selu": ([L.Activation("selu")], (4,)),
+    "Activation_softplus": ([L.Activation("softplus")], (4,)),
+    "Activation_hard_sigmoid": ([L.Activation("hard_sigmoid")], (4,)),
+    "Activation_leaky": ([L.Activation("leaky_relu")], (4,)),
+    "Activation_log_softmax": ([L.Activation("log_softmax")], (4,)),
+    "LeakyReLU": ([L.LeakyReLU(0.1)], (4,)),
+    "PReLU": ([L.PReLU()], (4,)),
+    "ReLU": ([L.ReLU(max_value=1.0)], (4,)),
+    "ELU": ([L.ELU()], (4,)),
+    "Softmax": ([L.Softmax()], (4,)),
+    "Dense_3d": ([L.Dense(3, activation="tanh")], (2, 4)),
+    "EinsumDense": ([L.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c")], (4,)),
+    "GroupNormalization": ([L.GroupNormalization(2)], (3, 4)),
+    "UnitNormalization": ([L.UnitNormalization()], (4,)),
+    "Normalization": ([L.Normalization(mean=0.5, variance=2.0)], (4,)),
+    "Rescaling": ([L.Rescaling(0.5, 1.0)], (4,)),
+    "BatchNormalization_3d": ([L.BatchNormalization()], (3, 4)),
+    "LayerNormalization_rms": ([L.LayerNormalization(rms_scaling=True)], (4,)),
+    "Bidirectional_LSTM": ([L.Bidirectional(L.LSTM(3))], (5, 2)),
+    "TimeDistributed": ([L.TimeDistributed(L.Dense(2))], (3, 4)),
+    "LSTM_return_state": ([L.LSTM(3, return_sequences=True, go_backwards=True)], (5, 2)),
+    "GRU_reset_before": ([L.GRU(3, reset_after=False)], (5, 2)),
+    "SpatialDropout1D": ([L.SpatialDropout1D(0.3)], (5, 2)),
+    "GaussianNoise": ([L.GaussianNoise(0.3)], (4,)),
+    "ActivityRegularization": ([L.ActivityRegularization()], (4,)),
+    "Identity": ([L.Identity()], (4,)),
+    "Embedding": ([L.Embedding(10, 3), L.Flatten()], (4,), True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_LAYERS))
+def test_keras_layer_exports(name):
+    layers, shape, *int_input = KERAS_LAYERS[name]
+    model = keras.Sequential([keras.Input(shape, dtype="int64" if int_input else "float32")] + layers)
+    _keras_check(model, shape, int_input=bool(int_input))
+
+
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_models_export(name):
     model, shape = KERAS[name]()
