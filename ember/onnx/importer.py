@@ -188,8 +188,9 @@ class OnnxModule(nn.Module):
 def load(f):
     """Load an ONNX model (a path, bytes, a file object or an ``onnx.ModelProto``) as an ember module.
 
-    The module is in training mode like any new ``nn.Module``; call ``.eval()`` for inference
-    (it matters for Dropout and for BatchNormalization with ``training_mode``).
+    The module comes back in eval mode, since an ONNX graph is an inference graph; ``.train()``
+    turns on the Dropout nodes that have no ``training_mode`` input (for fine-tuning), while
+    BatchNormalization keeps the statistics the graph says (``training_mode`` attribute).
     """
     onnx = _onnx()
     if isinstance(f, onnx.ModelProto):
@@ -201,4 +202,4 @@ def load(f):
     else:
         raise TypeError(f"ember.onnx.load: expected a path, bytes, a file or an onnx.ModelProto, "
                         f"got {type(f).__name__}")
-    return OnnxModule(model)
+    return OnnxModule(model).eval()

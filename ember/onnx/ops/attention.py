@@ -5,7 +5,10 @@ Q (B, Hq, Sq, D), K (B, Hkv, Skv, D), V (B, Hkv, Skv, Dv), or 3-D (B, S, H*D) wi
 returned as the present cache. With H_q a multiple of H_kv each K/V head serves H_q/H_kv queries::
 
     scores = softcap(Q K^T * scale) + bias      bias: attn_mask (bool -> 0/-inf, or added as is)
-                                                      and, if is_causal, -inf where j > i + past
+                                                      and -inf where key j is not allowed for
+                                                      the query at position p = offset + i:
+                                                      is_causal: j > p; windows: p - j > left or
+                                                      j - p > right; nonpad_kv_seqlen: j >= n_b
     Y = softmax(scores) V                       a row with every key masked gives zeros
 
 ``qk_matmul_output_mode`` picks the fourth output: 0 the scaled product, 1 with softcap, 2 with
@@ -25,10 +28,9 @@ def _heads(x, n):
 
 @register("Attention")
 def attention(ctx, q, k, v, mask=None, past_k=None, past_v=None, nonpad=None):
-    if nonpad is not None:
-        raise ctx.unsupported("nonpad_kv_seqlen")
-    if ctx.attr("left_window_size", -1) >= 0 or ctx.attr("right_window_size", -1) >= 0:
-        raise ctx.unsupported("sliding windows")
+    if nonpad is not None and past_k is not None:
+        raise ValueError(f"ember.onnx: Attention node {ctx.name!r}: nonpad_kv_seqlen and past_key "
+                         "cannot be combined")
     three_d = q.dim() == 3
     if three_d:
         q = _heads(q, ctx.attr("q_num_heads"))
@@ -49,10 +51,27 @@ def attention(ctx, q, k, v, mask=None, past_k=None, past_v=None, nonpad=None):
         if m.dtype == bool:
             m = np.where(m, 0, -np.inf).astype(dt)
         bias = bias + m.astype(dt)
+    # the query at row i sits at position offset + i: after the cache, or (external cache given
+    # by nonpad_kv_seqlen) at the end of each batch entry's valid keys
+    if past_k is not None:
+        offset = np.asarray(past_k.shape[2])
+    elif nonpad is not None:
+        offset = arr(nonpad).reshape(-1, 1, 1, 1).astype(np.int64) - sq
+    else:
+        offset = np.asarray(0)
+    pos = np.arange(sq)[:, None] + offset  # (q, 1) or (B, 1, q, 1)
+    j = np.arange(skv)[None, :]
+    allowed = np.ones(np.broadcast_shapes(pos.shape, j.shape), dtype=bool)
     if ctx.attr("is_causal", 0):
-        offset = past_k.shape[2] if past_k is not None else 0
-        allowed = np.arange(skv)[None, :] <= np.arange(sq)[:, None] + offset
-        bias = bias + np.where(allowed, 0, -np.inf).astype(dt)
+        allowed &= j <= pos
+    left, right = ctx.attr("left_window_size", -1), ctx.attr("right_window_size", -1)
+    if left >= 0:
+        allowed &= pos - j <= left
+    if right >= 0:
+        allowed &= j - pos <= right
+    if nonpad is not None:
+        allowed &= j < arr(nonpad).reshape(-1, 1, 1, 1)
+    bias = bias + np.where(allowed, 0, -np.inf).astype(dt)
     hq, hk = q.shape[1], present_k.shape[1]
     kk, vv = present_k, present_v
     if hq != hk:
@@ -86,3 +105,30 @@ def attention(ctx, q, k, v, mask=None, past_k=None, past_v=None, nonpad=None):
     if three_d:
         y = y.permute(0, 2, 1, 3).reshape(y.shape[0], y.shape[2], -1)
     return (y, present_k, present_v, qk_out.to(q.dtype))[:max(ctx.n_outputs, 1)]
+
+
+@register("RotaryEmbedding")
+def rotary_embedding(ctx, x, cos, sin, position_ids=None):
+    """Rotate pairs (x1, x2) of each head's first ``rotary_embedding_dim`` features by the cached
+    angle: (x1 cos - x2 sin, x1 sin + x2 cos); pairs are halves, or neighbours if ``interleaved``."""
+    four_d = x.dim() == 4
+    shape = tuple(x.shape)
+    h = x.permute(0, 2, 1, 3) if four_d else x.reshape(shape[0], shape[1], ctx.attr("num_heads"), -1)
+    dim = ctx.attr("rotary_embedding_dim", 0) or h.shape[3]
+    if position_ids is not None:
+        ids = arr(position_ids).astype(np.int64)
+        cos = ember.index_select(cos, 0, tensor(ids.reshape(-1))).reshape(*ids.shape, -1)
+        sin = ember.index_select(sin, 0, tensor(ids.reshape(-1))).reshape(*ids.shape, -1)
+    cos, sin = cos.unsqueeze(2), sin.unsqueeze(2)
+    rot, rest = h[..., :dim], h[..., dim:]
+    if ctx.attr("interleaved", 0):
+        x1, x2 = rot[..., 0::2], rot[..., 1::2]
+    else:
+        x1, x2 = rot[..., :dim // 2], rot[..., dim // 2:]
+    real, imag = cos * x1 - sin * x2, sin * x1 + cos * x2
+    if ctx.attr("interleaved", 0):
+        rot = ember.stack([real, imag], dim=-1).reshape(*rot.shape)
+    else:
+        rot = ember.cat([real, imag], dim=-1)
+    out = ember.cat([rot, rest], dim=-1)
+    return out.permute(0, 2, 1, 3) if four_d else out.reshape(*shape)

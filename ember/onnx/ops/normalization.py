@@ -17,8 +17,7 @@ def _channel(v, rank):
 def batch_norm(ctx, x, scale, bias, mean, var):
     eps = ctx.attr("epsilon", 1e-5)
     r = x.dim()
-    training = ctx.attr("training_mode", 0) and ctx.n_outputs > 1
-    if training:
+    if ctx.attr("training_mode", 0):  # batch statistics; the running ones are extra outputs
         dims = tuple(i for i in range(r) if i != 1)
         bmean = x.mean(dim=dims)
         bvar = ((x - _channel(bmean, r)) ** 2).mean(dim=dims)
@@ -27,7 +26,7 @@ def batch_norm(ctx, x, scale, bias, mean, var):
         m = ctx.attr("momentum", 0.9)
         run_mean = mean * m + bmean * (1 - m)
         run_var = var * m + bvar * (1 - m)
-        return y, run_mean, run_var
+        return (y, run_mean, run_var)[:max(ctx.n_outputs, 1)]
     y = (x - _channel(mean, r)) / ember.sqrt(_channel(var, r) + eps) * _channel(scale, r) \
         + _channel(bias, r)
     return y

@@ -216,9 +216,8 @@ def pad(ctx, x, pads=None, value=None, axes=None):
 @register("Dropout")
 def dropout(ctx, x, ratio=None, training_mode=None):
     p = ctx.attr("ratio", 0.5) if ratio is None else float(arr(ratio).item())
-    train = bool(arr(training_mode).item()) if training_mode is not None else False
-    if ctx.opset < 12:  # Dropout-7..10 follow the module's mode, as is_test is gone
-        train = ctx.training
+    # without a training_mode input the node follows the module: model.train() turns dropout on
+    train = bool(arr(training_mode).item()) if training_mode is not None else ctx.training
     if train and p > 0:
         seed = ctx.attr("seed")
         # a seeded node draws like ONNX's reference (NumPy's legacy generator), else from ember's
