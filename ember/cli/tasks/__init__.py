@@ -9,6 +9,9 @@ import importlib
 
 # task name -> module of this package ("mnist" is handled by ember.cli.train)
 TASKS = {"mnist": None}
+TASKS["recommend"] = "recommend"
+TASKS["text-classify"] = "text_classify"
+TASKS["char-lm"] = "text_char_lm"
 TASKS["wakeword"] = "wakeword"
 
 
