@@ -52,11 +52,12 @@ def _from_registry(uri, model_name, tracking_uri, options):
         raise ImportError(f"ember serve {uri}: models:/ URIs need ember.registry ({e})") from None
     try:
         client = Client(tracking_uri)
-        found = client.get_model_version_by_uri(uri)
+        # Resolved first: it refuses a missing database instead of creating an empty one.
         path = client.resolve_model_uri(uri)
+        found = client.get_model_version_by_uri(uri)
     except RegistryError as e:
         # The CLI reports ValueErrors as usage errors, with the registry's own message.
-        raise ValueError(f"ember serve {uri}: {e}") from None
+        raise ValueError(f"{uri}: {e}") from None
     name, version = model_name or found.name, str(found.version)
     return {name: {version: load_model(path, name, version, **options)}}
 

@@ -45,3 +45,11 @@ def test_unknown_alias_is_refused_with_the_registry_message(tracked):
     uri, _ = tracked
     with pytest.raises(SystemExit, match="has no alias 'staging' .*production -> 1"):
         main(["serve", "models:/mnist-cnn@staging", "--tracking-uri", uri])
+
+
+def test_a_missing_database_is_named_not_created(tmp_path):
+    db = tmp_path / "elsewhere.db"
+    with pytest.raises(SystemExit, match="there is no tracking database at") as info:
+        main(["serve", "models:/mnist-cnn@production", "--tracking-uri", "sqlite:///" + str(db)])
+    assert str(info.value).startswith("ember serve: error: models:/mnist-cnn@production: ember.registry:")
+    assert not db.exists()
