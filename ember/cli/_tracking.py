@@ -5,8 +5,9 @@ Tracking is opt-in, as in MLflow (a script logs only when it asks to): a plain `
 writes no database. With any of the options it logs one run to the registry: the recipe as
 params, each epoch's ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy`` at step = epoch
 (0-based, as Keras and MLflow's Keras callback count), ``test_accuracy`` at the end, the saved
-model as the artifact ``model/<file>`` and the last checkpoint as ``checkpoint/<file>``; ``--register-as NAME`` then registers that artifact as the
-next version of NAME (and ``--alias`` points an alias at it). The run ends FINISHED, KILLED on
+model as the artifact ``model/<file>`` and the last checkpoint as ``checkpoint/<file>``;
+``--register-as NAME`` then registers that artifact as the next version of NAME (and ``--alias``
+points an alias at it). The run ends FINISHED, KILLED on
 Ctrl-C, FAILED on an error. ``--resume`` continues the run that the checkpoint belongs to.
 """
 import os

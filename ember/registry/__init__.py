@@ -54,7 +54,8 @@ search_model_versions = _client_call("search_model_versions")
 
 __all__ = ["NotFoundError", "RegistryError", "Experiment", "FileInfo", "Metric", "ModelVersion", "RegisteredModel",
            "Run", "RunData", "RunInfo", "Client", "SCHEMA_VERSION", "ActiveRun", "active_run", "end_run", "get_run",
-           "get_tracking_uri", "log_artifact", "log_dict", "log_text", "log_metric", "log_metrics", "log_param", "log_params",
+           "get_tracking_uri", "log_artifact", "log_dict", "log_text", "log_metric", "log_metrics", "log_param",
+           "log_params",
            "register_model", "resolve_model_uri", "search_runs", "set_experiment", "set_tag", "set_tags",
            "set_tracking_uri", "start_run", "set_registered_model_alias", "delete_registered_model_alias",
            "get_model_version_by_alias", "get_model_version", "get_metric_history", "search_registered_models",

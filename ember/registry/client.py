@@ -151,7 +151,8 @@ class Client:
         return self._experiment(rows[0]) if rows else None
 
     def get_experiment(self, experiment_id):
-        rows = self._read("SELECT * FROM experiments WHERE experiment_id = ?", (self._experiment_number(experiment_id),))
+        number = self._experiment_number(experiment_id)
+        rows = self._read("SELECT * FROM experiments WHERE experiment_id = ?", (number,))
         if not rows:
             raise NotFoundError(f"ember.registry: no experiment with id {experiment_id!r}")
         return self._experiment(rows[0])
@@ -559,7 +560,8 @@ class Client:
             raise RegistryError(f"ember.registry.resolve_model_uri: expected models:/NAME@ALIAS, "
                                 f"models:/NAME/VERSION, runs:/RUN_ID/PATH or a file path, got {uri!r}")
         if not os.path.isfile(uri):
-            raise RegistryError(f"ember.registry.resolve_model_uri: {uri!r} is not a file (nor a models:/ or runs:/ URI)")
+            raise RegistryError(f"ember.registry.resolve_model_uri: {uri!r} is not a file (nor a models:/ or "
+                                f"runs:/ URI)")
         return os.path.abspath(uri)
 
 

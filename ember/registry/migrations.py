@@ -22,7 +22,8 @@ CREATE TABLE experiments (
     name TEXT NOT NULL UNIQUE,
     creation_time INTEGER NOT NULL
 );
-INSERT INTO experiments (experiment_id, name, creation_time) VALUES (0, 'Default', CAST(strftime('%s','now') AS INTEGER) * 1000);
+INSERT INTO experiments (experiment_id, name, creation_time)
+    VALUES (0, 'Default', CAST(strftime('%s', 'now') AS INTEGER) * 1000);
 CREATE TABLE runs (
     run_id TEXT PRIMARY KEY,
     experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),

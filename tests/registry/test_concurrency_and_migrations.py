@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-import ember.registry as registry
 from ember.registry import Client, RegistryError
 from ember.registry.migrations import SCHEMA_VERSION, current_version, migrate
 

@@ -4,6 +4,7 @@ values computed here."""
 import doctest
 import hashlib
 import importlib
+import json
 import math
 import os
 import sqlite3
@@ -99,7 +100,8 @@ def test_artifacts_are_copied_with_their_sha256(tracking, tmp_path):
     src.write_bytes(os.urandom(3000))
     with registry.start_run() as run:
         info = registry.log_artifact(str(src))
-    assert (info.path, info.file_size, info.sha256) == ("weights.bin", 3000, hashlib.sha256(src.read_bytes()).hexdigest())
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert (info.path, info.file_size, info.sha256) == ("weights.bin", 3000, digest)
     copy = tmp_path / "ember-artifacts" / run.info.run_id / "weights.bin"
     assert copy.read_bytes() == src.read_bytes() and run.info.artifact_uri == str(copy.parent)
     client = Client()
@@ -110,7 +112,6 @@ def test_artifacts_are_copied_with_their_sha256(tracking, tmp_path):
     text = client.log_text(run.info.run_id, "héllo\n", "notes/readme.txt")
     assert text.sha256 == hashlib.sha256("héllo\n".encode()).hexdigest()
     client.log_dict(run.info.run_id, {"b": [1, 2], "a": None}, "config.json")
-    import json
     assert json.load(open(client.download_artifacts(run.info.run_id, "config.json"))) == {"a": None, "b": [1, 2]}
     assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["config.json", "notes/readme.txt",
                                                                         "weights.bin"]

@@ -54,7 +54,8 @@ class RegistryLogger(Callback):
             from ...registry.client import check_model_name
             check_model_name(register_as)
             if not log_model:
-                raise ValueError("RegistryLogger: register_as needs log_model=True (the model file is what is registered)")
+                raise ValueError("RegistryLogger: register_as needs log_model=True (the model file is what is "
+                                 "registered)")
         self.log_every_epoch, self.log_every_n_steps = log_every_epoch, log_every_n_steps
         self.log_model, self.register_as = log_model, register_as
         self.run_name, self.experiment_name, self.tracking_uri = run_name, experiment_name, tracking_uri
