@@ -82,7 +82,8 @@ def start_run(run_id=None, experiment_id=None, run_name=None, nested=False, tags
 
     Args:
         experiment_id / experiment_name: where the run goes (default: the ``set_experiment`` one,
-            else 'Default'); an unknown ``experiment_name`` is created.
+            else the environment's ``EMBER_EXPERIMENT_NAME`` or ``EMBER_EXPERIMENT_ID``, else
+            'Default'); an unknown ``experiment_name`` is created.
         run_name (str): a display name (default ``run-<first 8 hex digits of the id>``).
         nested (bool): allow starting it while another run is active (it records its parent in
             the tag ``ember.parentRunId``).
@@ -99,6 +100,9 @@ def start_run(run_id=None, experiment_id=None, run_name=None, nested=False, tags
         if tags:
             client.log_batch(run_id, tags=tags)
     else:
+        if experiment_name is None and experiment_id is None and _experiment_id is None:
+            # As MLFLOW_EXPERIMENT_NAME / MLFLOW_EXPERIMENT_ID do for MLflow.
+            experiment_name = os.environ.get("EMBER_EXPERIMENT_NAME") or None
         if experiment_name is not None:
             experiment = client.get_experiment_by_name(experiment_name)
             experiment_id = experiment.experiment_id if experiment else client.create_experiment(experiment_name)

@@ -165,6 +165,20 @@ def test_tracking_uris(tmp_path, monkeypatch, uri, expected):
         database_path("postgresql://host/db")
 
 
+def test_experiment_from_set_experiment_or_the_environment(tracking, monkeypatch):
+    monkeypatch.setenv("EMBER_EXPERIMENT_NAME", "from-env")
+    with registry.start_run() as run:
+        pass
+    assert Client().get_experiment(run.info.experiment_id).name == "from-env"
+    monkeypatch.setattr(registry.fluent, "_experiment_id", None)
+    experiment = registry.set_experiment("chosen")
+    with registry.start_run() as run:
+        pass
+    assert run.info.experiment_id == experiment.experiment_id != "0"
+    with pytest.raises(RegistryError, match="an experiment named 'chosen' exists"):
+        Client().create_experiment("chosen")
+
+
 def test_the_default_database_is_in_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("EMBER_TRACKING_URI", raising=False)
