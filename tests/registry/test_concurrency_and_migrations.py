@@ -97,3 +97,26 @@ def test_migrations_run_once_and_a_newer_database_is_refused(tmp_path):
 def test_a_missing_folder_is_named(tmp_path):
     with pytest.raises(RegistryError, match="the folder .* does not exist"):
         Client(str(tmp_path / "no" / "runs.db")).search_runs()
+
+
+def test_threads_of_one_process_each_get_a_connection_and_lose_nothing(tmp_path):
+    import threading
+    client = Client(str(tmp_path / "runs.db"))
+    run_id = client.create_run().info.run_id
+    errors = []
+
+    def log(k):
+        try:
+            for step in range(100):
+                client.log_metric(run_id, f"m{k}", float(step), step=step)
+        except Exception as e:          # noqa: BLE001 - reported below, with the thread's failure
+            errors.append(e)
+    threads = [threading.Thread(target=log, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    con = sqlite3.connect(str(tmp_path / "runs.db"))
+    assert con.execute("SELECT key, COUNT(DISTINCT step) FROM metrics GROUP BY key ORDER BY key").fetchall() == [
+        (f"m{k}", 100) for k in range(4)]
