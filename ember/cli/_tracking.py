@@ -44,6 +44,8 @@ class TrainTracker:
         self.client = self.run_id = None
         if getattr(args, "alias", None) and not getattr(args, "register_as", None):
             fail("--alias needs --register-as NAME")
+        if getattr(args, "register_as", None) and getattr(args, "out", None) == "":
+            fail("--register-as needs the model saved: give --out PATH")
         if not self.enabled:
             return
         from ..registry import Client, RegistryError

@@ -111,7 +111,8 @@ def test_a_failed_or_interrupted_training_ends_its_run(tmp_path, tiny_mnist, tra
 @pytest.mark.parametrize("argv, message", [(["--alias", "production"], "--alias needs --register-as"),
                                            (["--register-as", "a/b"], "a registered model name is"),
                                            (["--register-as", "m", "--alias", "latest"], "an alias is"),
-                                           (["--tracking-uri", "postgresql://x/y"], "only sqlite tracking URIs")])
+                                           (["--tracking-uri", "postgresql://x/y"], "only sqlite tracking URIs"),
+                                           (["--register-as", "m", "--out", ""], "--register-as needs the model saved")])
 def test_bad_tracking_options_fail_before_training(tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit, match=message):
