@@ -126,6 +126,8 @@ def _module_runner(module, input_names, output_names):
             elif not isinstance(result, (list, tuple)):
                 result = [result]
             arrays = [np.asarray(r.detach().numpy() if hasattr(r, "detach") else r) for r in result]
+        if output_names is None:
+            return arrays
         if len(arrays) != len(output_names):
             raise RuntimeError(f"ember serve: the model returned {len(arrays)} outputs, its signature has "
                                f"{len(output_names)} ({output_names})")
@@ -133,17 +135,18 @@ def _module_runner(module, input_names, output_names):
     return run
 
 
-def _probe_outputs(run, inputs, names):
-    """Output specs from one run on zeros (batch 1): the dtype and the non-batch dimensions."""
+def _probe_outputs(module, inputs):
+    """Output specs from one run on zeros (batch 1): how many, their dtypes and non-batch dimensions."""
     feeds = {t.name: np.zeros([1 if d == -1 else d for d in t.shape], DATATYPES[t.datatype]) for t in inputs}
-    results = run(feeds)
+    arrays = _module_runner(module, [t.name for t in inputs], None)(feeds)
+    names = ["output"] if len(arrays) == 1 else [f"output{i}" for i in range(len(arrays))]
     batched = all(t.shape[:1] == (-1,) for t in inputs)
     specs = []
-    for n in names:
-        shape = tuple(results[n].shape)
+    for n, a in zip(names, arrays):
+        shape = tuple(a.shape)
         if batched and shape:
             shape = (-1,) + shape[1:]
-        specs.append(TensorSpec(n, datatype_of(results[n].dtype), shape))
+        specs.append(TensorSpec(n, datatype_of(a.dtype), shape))
     return specs
 
 
@@ -201,21 +204,9 @@ def load_checkpoint(path, name, version, arch=None, input_shape=None, input_data
         raise ValueError(f"ember serve: --input-datatype must be one of {', '.join(DATATYPES)}, got "
                          f"{input_datatype!r}")
     inputs = [TensorSpec("input", input_datatype, (-1,) + tuple(int(d) for d in input_shape))]
-    count = _count_outputs(module, inputs)
-    names = ["output"] if count == 1 else [f"output{i}" for i in range(count)]
-    run = _module_runner(module, ["input"], names)
-    outputs = _probe_outputs(run, inputs, names)
+    outputs = _probe_outputs(module, inputs)
+    run = _module_runner(module, ["input"], [t.name for t in outputs])
     return ServedModel(name, version, "ember_module", inputs, outputs, run, source=path)
-
-
-def _count_outputs(module, inputs):
-    """How many tensors ``module`` returns for the signature ``inputs``."""
-    import ember
-    args = [ember.zeros(*[1 if d == -1 else d for d in t.shape], dtype=getattr(ember, str(DATATYPES[t.datatype])))
-            for t in inputs]
-    with _EMBER_LOCK, ember.no_grad():
-        result = module(*args)
-    return len(result) if isinstance(result, (list, tuple, dict)) else 1
 
 
 def load_keras(path, name, version):
