@@ -12,6 +12,9 @@ same weights, bit for bit, as a run that was never interrupted. Ctrl-C stops at 
 the last epoch's checkpoint. An earlier run's files are never overwritten without
 ``--overwrite``.
 
+``--track`` (or ``--tracking-uri``, ``--register-as NAME``) logs the run to ember.registry:
+params, per-epoch metrics, the model and checkpoint files (ember.cli._tracking, docs/registry.md).
+
 Load the trained model and predict::
 
     import ember
