@@ -61,3 +61,18 @@ def test_keras_model_with_two_inputs_and_two_outputs(tmp_path):
     got = served.predict({"a": xa, "b": xb})
     np.testing.assert_allclose(got["total"], np.concatenate([xa, xb], 1) @ w1 + b1, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got["gate"], 1 / (1 + np.exp(-(xb @ w2 + b2))), rtol=1e-5, atol=1e-6)
+
+
+def test_a_module_with_two_outputs(tmp_path):
+    from .two_heads import TwoHeads
+    model = TwoHeads()
+    path = str(tmp_path / "heads.safetensors")
+    ember.save(model.state_dict(), path)
+    served = load_model(path, arch="tests.serve.two_heads.TwoHeads", input_shape=(3,))
+    assert [t.metadata() for t in served.outputs] == [{"name": "output0", "datatype": "FP32", "shape": [-1, 2]},
+                                                      {"name": "output1", "datatype": "FP32", "shape": [-1, 1]}]
+    x = np.random.default_rng(6).standard_normal((4, 3)).astype(np.float32)
+    w, b = model.linear.weight.detach().numpy().astype(np.float64), model.linear.bias.detach().numpy()
+    got = served.predict({"input": x})
+    np.testing.assert_allclose(got["output0"], x @ w.T + b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["output1"], x.astype(np.float64).sum(1, keepdims=True), rtol=1e-6)
