@@ -341,11 +341,25 @@ def _adaptive(n, kind):
         if all(o == 1 for o in outs):
             return _batched(t, x, out, n, lambda v: t.g.node("Global" + kind + "Pool", [v], dtype=dt))
         if any(i % o for i, o in zip(ins, outs)):
-            raise NotImplementedError(f"from {ins} to {outs}: ONNX pools need the input size to be a multiple of "
-                                      "the output size")
+            return _batched(t, x, out, n, lambda v: _adaptive_bins(t, v, ins, outs, kind, dt))
         k = [i // o for i, o in zip(ins, outs)]
         _batched(t, x, out, n, lambda v: t.g.node(kind + "Pool", [v], kernel_shape=k, strides=k, dtype=dt))
     return convert
+
+
+def _adaptive_bins(t, v, ins, outs, kind, dt):
+    """Adaptive pooling of uneven bins (``[floor(i * n / m), ceil((i + 1) * n / m))``), one spatial axis at a time:
+    the mean (or max) over a box is the mean (max) along one axis of the means (maxima) along the others."""
+    g = t.g
+    op_ = "ReduceMean" if kind == "Average" else "ReduceMax"
+    for a, (n_in, n_out) in enumerate(zip(ins, outs)):
+        axis = 2 + a
+        parts = []
+        for i in range(n_out):
+            lo, hi = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+            parts.append(g.reduce(op_, g.slice(v, [lo], [hi], [axis]), [axis], True, dtype=dt))
+        v = parts[0] if len(parts) == 1 else g.node("Concat", parts, axis=axis, dtype=dt)
+    return v
 
 
 for _n in (1, 2, 3):

@@ -219,6 +219,9 @@ LAYERS = {
     "TransformerDecoder": (lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, batch_first=True), 2),
                            lambda b: (ember.randn(b, 4, 8), ember.randn(b, 3, 8))),
     "AdaptiveMaxPool1d": (lambda: nn.AdaptiveMaxPool1d(2), randn(2, 6)),
+    "AdaptiveAvgPool2d_uneven": (lambda: nn.AdaptiveAvgPool2d((3, 4)), randn(2, 7, 5)),
+    "AdaptiveMaxPool2d_uneven": (lambda: nn.AdaptiveMaxPool2d(3), randn(2, 5, 7)),
+    "AdaptiveAvgPool2d_up": (lambda: nn.AdaptiveAvgPool2d(3), randn(2, 2, 2)),
     "InstanceNorm3d": (lambda: nn.InstanceNorm3d(2), randn(2, 3, 3, 3)),
     "BatchNorm2d_noaffine": (lambda: nn.BatchNorm2d(3, affine=False), randn(3, 2, 2)),
     "BatchNorm2d_batch_stats": (lambda: nn.BatchNorm2d(3, track_running_stats=False), randn(3, 2, 2)),
@@ -296,8 +299,6 @@ def test_layer_with_newer_opset(name):
 # What has no ONNX form: each raises, naming the layer and the reason.
 UNSUPPORTED = {
     "AvgPool2d_ceil": (lambda: nn.AvgPool2d(2, ceil_mode=True), randn(2, 5, 5), r"model \(AvgPool2d\).*ceil_mode"),
-    "AdaptiveAvgPool2d_uneven": (lambda: nn.AdaptiveAvgPool2d(3), randn(2, 7, 7),
-                                 r"model \(AdaptiveAvgPool2d\).*multiple of the output size"),
     "MaxPool2d_indices": (lambda: nn.MaxPool2d(2, return_indices=True), randn(2, 4, 4), r"return_indices"),
     "CrossMapLRN2d": (lambda: nn.Sequential(nn.ReLU(), nn.CrossMapLRN2d(3)), randn(3, 2, 2),
                       r"model\.1 \(CrossMapLRN2d\): its output was computed outside"),

@@ -35,6 +35,17 @@ def test_resnet_basic_blocks():
     check_export(model, randn(3, 8, 8))
 
 
+def test_vision_models_resnet18_and_vit():
+    from ember.vision import models
+    from ember.vision.models.vision_transformer import VisionTransformer
+    check_export(models.resnet18(num_classes=5), randn(3, 16, 16), batches=(1, 2), atol=1e-4)
+    vit = VisionTransformer(image_size=16, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32,
+                            num_classes=5)
+    with ember.no_grad():
+        vit.heads.head.weight.copy_(ember.randn(5, 16))     # torchvision's init is zeros: make the output informative
+    check_export(vit, randn(3, 16, 16), batches=(1, 3))
+
+
 def _keras_check(model, shape, int_input=False):
     buf = io.BytesIO()
     model.export(buf, format="onnx")
