@@ -178,3 +178,13 @@ def test_unsupported_op_names_the_op_and_node():
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [])])
     with pytest.raises(NotImplementedError, match=r"DeformConv.*my_deform"):
         ember.onnx.load(helper.make_model(g))
+
+
+def test_docstring_examples_run():
+    import doctest
+    import ember.onnx.backend
+    import ember.onnx.importer
+    import ember.onnx.ops
+    for mod in (ember.onnx.importer, ember.onnx.backend, ember.onnx.ops):
+        result = doctest.testmod(mod)
+        assert result.attempted and not result.failed, mod.__name__

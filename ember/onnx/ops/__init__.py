@@ -103,4 +103,4 @@ def axis_of(axis, rank):
 
 
 from . import (elementwise, shape, indexing, reduce, conv, normalization, recurrent, resize,  # noqa: E402,F401
-               control, attention, loss, quantize, vision, sequence)
+               control, attention, loss, quantize, vision, sequence, signal)

@@ -293,3 +293,13 @@ def cast(ctx, x):
 def cast_like(ctx, x, like):
     return cast_to(ctx, x, np_dtype(like))
 
+
+
+@register("BitCast")
+def bit_cast(ctx, x):
+    """Reinterpret the bits as another type of the same width (float32 <-> int32 ...)."""
+    dt = onnx_np_dtype(ctx, ctx.attr("to"))
+    a = arr(x)
+    if dt.itemsize != a.dtype.itemsize:
+        raise ctx.unsupported(f"casting {a.dtype} to {dt}, of another width")
+    return tensor(np.ascontiguousarray(a).view(dt).reshape(a.shape))
