@@ -127,3 +127,22 @@ def test_an_unused_parameter_is_reported_at_the_next_forward(job):
     for rank, info in enumerate(infos):
         assert info["unused_error"].startswith("Expected to have finished reduction in the prior iteration")
         assert info["unused_error"].endswith(f"Parameters which did not receive grad for rank {rank}: c.bias, c.weight")
+
+
+def test_sync_batch_norm_uses_the_global_batch_statistics(job):
+    load, _ = job
+    init = load("syncbn_init")
+    model = torch.nn.Sequential(torch.nn.Linear(IN, HIDDEN), torch.nn.BatchNorm1d(HIDDEN), torch.nn.Tanh(),
+                                torch.nn.Linear(HIDDEN, OUT))
+    model.load_state_dict({k: torch.tensor(v) for k, v in init.items()})
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    x, y = data(5 * B * WORLD, seed=4)
+    for step in range(5):
+        rows = _rows(step * B * WORLD)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(torch.tensor(x[rows])), torch.tensor(y[rows])).backward()
+        opt.step()
+    finals = [load(f"syncbn_final{r}") for r in range(WORLD)]
+    for k in finals[0]:
+        assert np.array_equal(finals[0][k], finals[1][k]), k
+    _assert_same(finals[0], model)     # weights and running_mean / running_var / num_batches_tracked

@@ -3,7 +3,8 @@
 Modes, run one after the other: ``ddp`` (20 SGD steps of B rows per rank through DistributedSampler
 and DataLoader), ``nosync`` (10 steps of two micro-batches, the first under no_sync), ``unused``
 (find_unused_parameters with a head rank 1 does not use and one nobody uses), ``unused_error``
-(an unused parameter without find_unused_parameters is reported at the next forward)."""
+(an unused parameter without find_unused_parameters is reported at the next forward), ``syncbn``
+(SyncBatchNorm in a DDP model, 5 steps)."""
 import json
 import os
 import sys
@@ -116,6 +117,22 @@ try:
     info["unused_error"] = None
 except RuntimeError as e:
     info["unused_error"] = str(e)
+
+# -- syncbn: SyncBatchNorm's statistics span the global batch -------------------------------------
+ember.manual_seed(400 + rank)
+model = nn.Sequential(nn.Linear(IN, HIDDEN), nn.SyncBatchNorm(HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, OUT))
+ddp = DDP(model)
+if rank == 0:
+    save("syncbn_init", model)
+x, y = data(5 * B * world, seed=4)
+opt = ember.optim.SGD(ddp.parameters(), lr=LR, momentum=MOMENTUM)
+for step in range(5):
+    lo = step * B * world
+    rows = list(range(lo + rank, lo + B * world, world))
+    opt.zero_grad()
+    nn.functional.mse_loss(ddp(ember.tensor(x[rows])), ember.tensor(y[rows])).backward()
+    opt.step()
+save(f"syncbn_final{rank}", model)
 
 with open(os.path.join(out_dir, f"info{rank}.json"), "w") as f:
     json.dump(info, f)
