@@ -256,3 +256,50 @@ def test_cli_exports_the_trained_mnist_model(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ember", "export", str(tmp_path / "nope.safetensors")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_keras_two_inputs_and_cli_on_a_keras_file(tmp_path):
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    out = L.Dense(2)(L.Concatenate()([L.Dense(5, activation="relu")(a), b]))
+    model = keras.Model([a, b], out)
+    path = tmp_path / "two.keras"
+    model.save(str(path))
+    r = subprocess.run([sys.executable, "-m", "ember", "export", str(path), "--out", str(tmp_path / "two.onnx")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    sess = ort.InferenceSession(str(tmp_path / "two.onnx"))
+    assert [(i.name, i.shape) for i in sess.get_inputs()] == [("a", ["batch", 4]), ("b", ["batch", 3])]
+    rng = np.random.default_rng(0)
+    xa, xb = rng.standard_normal((3, 4)).astype("float32"), rng.standard_normal((3, 3)).astype("float32")
+    np.testing.assert_allclose(sess.run(None, {"a": xa, "b": xb})[0], np.asarray(model.predict([xa, xb], verbose=0)),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_text_transformer_with_padding_mask_dynamic_batch_and_length():
+    class TextClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(20, 8)
+            self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2)
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, ids, pad):
+            return self.fc(self.enc(self.emb(ids), src_key_padding_mask=pad).mean(1))
+
+    model = TextClassifier().eval()
+
+    def inputs(b, t):
+        pad = ember.zeros(b, t, dtype=ember.bool)
+        pad[:, -2:] = True
+        return ember.randint(0, 20, (b, t)), pad
+    buf = io.BytesIO()
+    axes = {0: "batch", 1: "length"}
+    ember.onnx.export(model, inputs(2, 5), buf, input_names=["ids", "pad"], dynamic_axes={"ids": axes, "pad": axes})
+    onnx.checker.check_model(onnx.load_from_string(buf.getvalue()), full_check=True)
+    sess = ort.InferenceSession(buf.getvalue())
+    for b, t in ((2, 5), (3, 7)):
+        ids, pad = inputs(b, t)
+        with ember.no_grad():
+            ref = model(ids, pad).numpy()
+        np.testing.assert_allclose(sess.run(None, {"ids": ids.numpy(), "pad": pad.numpy()})[0], ref, rtol=1e-5,
+                                   atol=1e-5)
