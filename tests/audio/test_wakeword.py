@@ -14,10 +14,10 @@ import ember.audio
 from ember.audio.wakeword import data, detect, posteriors, score
 from ember.audio.wakeword.train import train
 
-# Stated metrics (measured: see docs/audio.md): 8 epochs, seed 0. False alarms are counted on common
+# Stated metrics (measured: see docs/audio.md): 12 epochs, seed 0. False alarms are counted on common
 # words and sentences; near rhymes of "ember" (amber, member, timber ...) cost more (docs/audio.md).
 MIN_TEST_ACCURACY = 0.90
-MIN_STREAM_RECALL = 0.60
+MIN_STREAM_RECALL = 0.75
 MAX_FALSE_ALARMS_PER_HOUR = 36.0
 
 
@@ -31,7 +31,7 @@ def trained(sample):
     return train(epochs=EPOCHS, lr=5e-3, seed=0, verbose=False, stream_seconds=0, sample=sample)
 
 
-EPOCHS = 8
+EPOCHS = 12
 
 
 def test_sample_is_what_its_readme_says(sample):
@@ -61,10 +61,11 @@ def test_damaged_sample_is_refused(tmp_path):
 def test_clips_have_their_labels(sample):
     x, y = data.make_clips(sample, "test", np.random.default_rng(0))
     assert x.shape[1] == 16000 and x.dtype == np.float32 and np.abs(x).max() <= 1
-    assert np.bincount(y).tolist()[0] == 60
-    # background clips are much quieter than speech clips
-    rms = np.sqrt((x.astype(np.float64) ** 2).mean(1))
-    assert np.median(rms[y == 2]) < np.median(rms[y == 0])
+    sentence_clips = sum(max(2, 2 * len(a) // 16000) for a, k, s in zip(sample["audio"], sample["kind"],
+                                                                         sample["split"]) if k == 2 and s == 1)
+    assert np.bincount(y).tolist() == [60, 75 + sentence_clips, (135 + sentence_clips) // 4]
+    # every clip has sound in it (speech over noise, or noise alone)
+    assert (np.abs(x).max(1) > 0).all()
 
 
 def test_spotter_reaches_the_stated_accuracy_on_new_speakers(trained):

@@ -99,6 +99,18 @@ class _NoiseBank:
         return wave[start:start + n]
 
 
+def _perturb_speed(utt, rng):
+    """Speed perturbation: the utterance resampled to a rate 0.85-1.15 times 16 kHz and played at 16 kHz,
+    which scales its duration, pitch and formants together (a new speaker, roughly). Rates are multiples of
+    400 Hz, so that the resampling kernels stay small."""
+    import ember
+    from ..functional import resample
+    new = int(400 * rng.integers(34, 47))                     # 13.6 to 18.4 kHz
+    if new == SAMPLE_RATE:
+        return utt
+    return resample(ember.from_numpy(utt[None]), SAMPLE_RATE, new)[0].numpy()
+
+
 def _place(utt, rng, length=SAMPLE_RATE):
     """The utterance somewhere in a ``length`` canvas (a random stretch of it if it is longer)."""
     canvas = np.zeros(length, np.float32)
@@ -129,7 +141,7 @@ def _with_context(canvas, utt_len, others, rng):
     return out
 
 
-def _mix(speech, rng, bank, snr_db=(5.0, 30.0), level_db=(-30.0, -6.0)):
+def _mix(speech, rng, bank, snr_db=(0.0, 30.0), level_db=(-30.0, -6.0)):
     """Speech at a random peak level plus noise of a random kind at a random SNR (or, for a silent clip,
     noise alone at a random level)."""
     n = len(speech)
@@ -144,22 +156,25 @@ def _mix(speech, rng, bank, snr_db=(5.0, 30.0), level_db=(-30.0, -6.0)):
     return np.clip(speech + noise_wave, -1.0, 1.0).astype(np.float32)
 
 
-def make_clips(sample, split, rng, background=None, context=0.5):
+def make_clips(sample, split, rng, background=None, context=0.5, near_repeats=1, speed_perturb=0.0):
     """One-second clips of ``split`` ('train' or 'test'): ``(waveforms (N, 16000) float32, labels (N,))``.
 
     Every wake word and every other word of the split gives one clip, each sentence two per second of
     it (random stretches), and ``background`` clips (default: a quarter of the speech clips) are noise alone.
     With probability ``context`` a word clip also holds the cut-off end of a word before it or the start of
-    one after it, as in running speech."""
+    one after it, as in running speech. Near rhymes of "ember" give ``near_repeats`` clips each (training
+    uses 2: they are the words a detector confuses). With probability ``speed_perturb`` (training: 0.5)
+    an utterance is first sped up or slowed down by up to 15%, pitch and formants with it."""
     want = {"train": 0, "test": 1}[split]
     bank = _NoiseBank(rng)
     others = [u for u, k, s in zip(sample["audio"], sample["kind"], sample["split"]) if s == want and k != 0]
     clips, labels = [], []
-    for utt, kind, s in zip(sample["audio"], sample["kind"], sample["split"]):
+    for utt, kind, s, text in zip(sample["audio"], sample["kind"], sample["split"], sample["text"]):
         if s != want:
             continue
-        for _ in range(max(2, 2 * len(utt) // SAMPLE_RATE) if kind == 2 else 1):
-            canvas = _place(utt, rng)
+        repeats = max(2, 2 * len(utt) // SAMPLE_RATE) if kind == 2 else (near_repeats if text in NEAR_WORDS else 1)
+        for _ in range(repeats):
+            canvas = _place(_perturb_speed(utt, rng) if rng.random() < speed_perturb else utt, rng)
             if kind != 2 and rng.random() < context:
                 canvas = _with_context(canvas, len(utt), others, rng)
             clips.append(_mix(canvas, rng, bank))
@@ -184,7 +199,7 @@ def _stream(sample, seconds, rng, wake_every, split, near_rhymes=True):
     pos = 0
     while pos < total:
         n = min(int(rng.uniform(2, 8) * SAMPLE_RATE), total - pos)
-        out[pos:pos + n] += bank.draw(n, rng) * 10 ** (rng.uniform(-55.0, -30.0) / 20)
+        out[pos:pos + n] += bank.draw(n, rng) * 10 ** (rng.uniform(-60.0, -40.0) / 20)
         pos += n
     events = []
     pos = int(rng.uniform(0.5, 1.5) * SAMPLE_RATE)
@@ -206,7 +221,8 @@ def make_stream(sample, seconds, rng, wake_every=None, split="test", near_rhymes
     """A long recording: ``(waveform float32 (seconds * 16000,), wake word centre times in seconds)``.
 
     The split's other words and sentences follow each other in random order with gaps of 0.3-2 s, at
-    random levels, over continuous background noise (a new kind and level every 2-8 s); with
+    random peak levels (-24 to -6 dB), over continuous background noise (a new kind and level, -60 to -40 dB
+    RMS, every 2-8 s: the words are about 4 to 40 dB above the noise); with
     ``wake_every``, a wake word of the split is put in about every ``wake_every`` seconds instead of the
     next negative, and its centre time is recorded. About half of the other words are near rhymes of
     "ember" ("amber", "member", "timber" ...): ``near_rhymes=False`` leaves them out (common words and

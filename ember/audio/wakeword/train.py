@@ -2,11 +2,12 @@
 streaming detection (hits within 0.5 s and false alarms per hour) over long synthesized recordings.
 
 Recipe: ``copies`` (4) sets of one-second training clips are drawn once (each utterance at a random
-offset, level, noise kind and SNR every time: ``data.make_clips``), with ``stream_windows`` (300) windows
-cut from long training-split recordings (``data.stream_clips``), and their log-mel features computed;
-epoch ``e`` trains on set ``e % copies``, masking one stretch of time and one of frequency per clip (SpecAugment: ``TimeMasking(10, iid_masks=True)``,
-``FrequencyMasking(6, iid_masks=True)``) and takes Adam steps (lr cosine-annealed to 0) on the
-cross-entropy. The test clips are drawn once, with their own seed, from the test split's speakers.
+offset, level, noise kind and SNR every time, near rhymes twice, half the utterances sped up or slowed
+down by up to 15%: ``data.make_clips``), with ``stream_windows`` (300) windows cut from long
+training-split recordings (``data.stream_clips``), and their log-mel features computed; epoch ``e``
+trains on set ``e % copies``, masking one stretch of time and one of frequency per clip (SpecAugment:
+``TimeMasking(10, iid_masks=True)``, ``FrequencyMasking(6, iid_masks=True)``), with Adam (lr
+cosine-annealed to 0) on the cross-entropy. The test clips are drawn once, with their own seed, from the test split's speakers.
 
 >>> from ember.audio.wakeword.train import train
 >>> model, report = train(epochs=0, verbose=False, stream_seconds=0)
@@ -58,7 +59,7 @@ def evaluate_stream(model, sample, seconds, seed, wake_every=None, threshold=0.8
 
 
 def train(epochs=12, batch_size=64, lr=3e-3, seed=0, verbose=True, stream_seconds=600, sample=None, copies=4,
-          stream_windows=300):
+          stream_windows=300, near_repeats=2, speed_perturb=0.5):
     """Train a KeywordSpotter; returns ``(model, report)`` with the test metrics.
 
     ``stream_seconds``: length of the two recordings without the wake word for false alarms per hour (one
@@ -80,7 +81,7 @@ def train(epochs=12, batch_size=64, lr=3e-3, seed=0, verbose=True, stream_second
     start = time.perf_counter()
     pool = []
     for _ in range(min(copies, epochs)):
-        x, y = data.make_clips(sample, "train", rng)
+        x, y = data.make_clips(sample, "train", rng, near_repeats=near_repeats, speed_perturb=speed_perturb)
         sx, sy = data.stream_clips(sample, stream_windows, rng)
         x, y = np.concatenate([x, sx]), np.concatenate([y, sy])
         pool.append((_features(model, x), y))
