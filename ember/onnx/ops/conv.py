@@ -71,6 +71,7 @@ def _pad_spatial(x, begin, end, value=0.0):
 
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
@@ -212,6 +213,12 @@ def max_pool(ctx, x):
                            constant_values=lo))
     else:
         xp = _pad_spatial(x, begin, [e + ex for e, ex in zip(end, extra)], value=-np.inf)
+    want_indices = ctx.n_outputs > 1 and ctx.node.output[1]
+    if is_float(x) and not want_indices and len(kernel) in _MAX_POOL:
+        # the padding is explicit already, so ember's pooling runs unpadded in floor mode
+        y = _MAX_POOL[len(kernel)](xp, kernel, stride=strides, padding=0, dilation=dil)
+        key = (slice(None), slice(None)) + tuple(slice(0, o) for o in out)
+        return y[key]
     views = list(_windows(xp, kernel, strides, dil, out))
     if not is_float(x):
         y = tensor(np.max(np.stack([arr(v) for _, v in views]), axis=0))
@@ -219,7 +226,7 @@ def max_pool(ctx, x):
         y = views[0][1]
         for _, v in views[1:]:
             y = ember.maximum(y, v)
-    if ctx.n_outputs < 2 or not ctx.node.output[1]:
+    if not want_indices:
         return y
     # Indices: flat positions in the unpadded input (row-major, or column-major spatially)
     stack = np.stack([arr(v) for _, v in views])
