@@ -320,10 +320,15 @@ def _avg_pool(n):
         k = _tuple(kernel_size, n)
         s = _tuple(stride, n) if stride not in (None, [], ()) else k
         p = _tuple(padding, n)
+        include = int(bool(count_include_pad))
         if ceil_mode:
-            raise NotImplementedError("with ceil_mode=True is not supported (ONNX counts the padding differently)")
+            if any(p):
+                raise NotImplementedError("with ceil_mode=True and padding is not supported (ONNX counts the "
+                                          "padding of the last windows differently)")
+            # Without padding torch divides a window running past the end by its elements inside the input.
+            include = 0
         _batched(t, x, out, n, lambda v: t.g.node("AveragePool", [v], kernel_shape=k, strides=s, pads=p + p,
-                                                  count_include_pad=int(bool(count_include_pad)),
+                                                  count_include_pad=include, ceil_mode=int(bool(ceil_mode)),
                                                   dtype=out._data.dtype))
     return convert
 

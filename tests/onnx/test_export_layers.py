@@ -116,6 +116,8 @@ LAYERS = {
     "AvgPool2d": (lambda: nn.AvgPool2d(2), randn(2, 6, 6)),
     "AvgPool2d_nopad": (lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), randn(2, 6, 6)),
     "AvgPool3d": (lambda: nn.AvgPool3d(2), randn(2, 4, 4, 4)),
+    "AvgPool2d_ceil": (lambda: nn.AvgPool2d(2, ceil_mode=True), randn(2, 5, 5)),
+    "AvgPool1d_ceil_stride": (lambda: nn.AvgPool1d(3, stride=2, ceil_mode=True), randn(2, 8)),
     "AdaptiveAvgPool1d": (lambda: nn.AdaptiveAvgPool1d(4), randn(2, 8)),
     "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((1, 1)), randn(3, 5, 5)),
     "AdaptiveAvgPool2d_2": (lambda: nn.AdaptiveAvgPool2d(2), randn(3, 6, 6)),
@@ -298,7 +300,8 @@ def test_layer_with_newer_opset(name):
 
 # What has no ONNX form: each raises, naming the layer and the reason.
 UNSUPPORTED = {
-    "AvgPool2d_ceil": (lambda: nn.AvgPool2d(2, ceil_mode=True), randn(2, 5, 5), r"model \(AvgPool2d\).*ceil_mode"),
+    "AvgPool2d_ceil_padded": (lambda: nn.AvgPool2d(3, 2, padding=1, ceil_mode=True), randn(2, 6, 6),
+                              r"model \(AvgPool2d\).*ceil_mode"),
     "MaxPool2d_indices": (lambda: nn.MaxPool2d(2, return_indices=True), randn(2, 4, 4), r"return_indices"),
     "CrossMapLRN2d": (lambda: nn.Sequential(nn.ReLU(), nn.CrossMapLRN2d(3)), randn(3, 2, 2),
                       r"model\.1 \(CrossMapLRN2d\): its output was computed outside"),
