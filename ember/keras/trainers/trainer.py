@@ -372,6 +372,7 @@ class Trainer:
         self._assert_compiled()
         adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, steps, False)
         self._ensure_built(adapter.peek()[0])
+        verbose = data_parallel_quiet(verbose)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                                  steps=adapter.num_batches)
         logs = self._evaluate_adapter(adapter, callbacks, verbose)
@@ -409,6 +410,7 @@ class Trainer:
         adapter = data_adapters.get_data_adapter(x, None, None, batch_size, steps, False)
         if not self.built:
             self._build_from_data(adapter.peek()[0])
+        verbose = data_parallel_quiet(verbose)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                                  steps=adapter.num_batches)
         callbacks.on_predict_begin()
@@ -515,6 +517,11 @@ def _should_eval(epoch, freq):
     if isinstance(freq, int):
         return (epoch + 1) % freq == 0
     return (epoch + 1) in freq
+
+
+def data_parallel_quiet(verbose):
+    from .data_parallel import quiet
+    return quiet(verbose)
 
 
 def backend_seed():
