@@ -51,6 +51,9 @@ def test_two_ranks_fit_as_keras_in_one_process(job):
 def test_only_rank_0_prints_and_writes(job):
     out, proc = job
     assert proc.stdout.count("Epoch 1/2") == 1 and proc.stdout.count("Epoch 2/2") == 1
+    assert proc.stdout.count("4/4") == 1                     # evaluate's progress bar, from rank 0 only
+    results = [json.load(open(os.path.join(out, f"history{r}.json")))["evaluate"] for r in range(2)]
+    assert results[0] == results[1]
     files = set(os.listdir(out))
     assert {"log0.csv", "ckpt0.weights.safetensors"} <= files
     assert not {"log1.csv", "ckpt1.weights.safetensors"} & files

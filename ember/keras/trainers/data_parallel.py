@@ -22,12 +22,20 @@ unless the program already did) and trains data-parallel:
   callback on any rank stops every rank (so ``EarlyStopping`` cannot leave one rank waiting).
 
 The training step runs eagerly under data parallelism (the all-reduce is not graph-captured).
+``evaluate`` and ``predict`` run whole on every rank (the weights agree) and print on rank 0 only.
 """
 import numpy as np
 
-__all__ = ["DataParallelFit", "setup"]
+__all__ = ["DataParallelFit", "setup", "quiet"]
 
 _WRITERS = ("ModelCheckpoint", "CSVLogger", "TensorBoard", "BackupAndRestore", "RemoteMonitor", "ProgbarLogger")
+
+
+def quiet(verbose):
+    """``verbose``, or 0 on the ranks other than 0 of an MPI job (evaluate and predict print on rank 0 only)."""
+    from ember.distributed.process_group import launched_under_mpi
+    env = launched_under_mpi()
+    return 0 if env is not None and env[1] > 1 and env[0] != 0 else verbose
 
 
 def setup():

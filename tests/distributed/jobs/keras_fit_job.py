@@ -26,5 +26,6 @@ callbacks = [keras.callbacks.CSVLogger(os.path.join(out_dir, f"log{rank}.csv")),
                                              save_weights_only=True, monitor="loss")]
 history = model.fit(x, y, batch_size=2 * B, epochs=2, shuffle=False, verbose=2, callbacks=callbacks)
 np.savez(os.path.join(out_dir, f"keras_final{rank}.npz"), *[w.numpy() for w in model.weights])
+evaluated = model.evaluate(x, y, batch_size=16, verbose=1)       # whole on every rank, printed by rank 0
 with open(os.path.join(out_dir, f"history{rank}.json"), "w") as f:
-    json.dump(history.history, f)
+    json.dump(history.history | {"evaluate": evaluated}, f)
