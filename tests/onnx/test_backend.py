@@ -32,7 +32,7 @@ UNSUPPORTED = {
     "Bernoulli": _RANDOM, "RandomUniformLike": _RANDOM,
     "MelWeightMatrix": _SIGNAL,
     "NonMaxSuppression": _VISION, "RoiAlign": _VISION, "DeformConv": _VISION, "ImageDecoder": _VISION,
-    "SwiGLU": _NEW, "TensorScatter": _NEW, "LinearAttention": _NEW,
+    "LinearAttention": _NEW,
     "FlexAttention": _NEW, "CausalConvWithState": _NEW,
 }
 

@@ -132,3 +132,31 @@ def rotary_embedding(ctx, x, cos, sin, position_ids=None):
         rot = ember.cat([real, imag], dim=-1)
     out = ember.cat([rot, rest], dim=-1)
     return out.permute(0, 2, 1, 3) if four_d else out.reshape(*shape)
+
+
+@register("SwiGLU")
+def swiglu(ctx, a, b):
+    """a * sigmoid(alpha * a) * b: the gated unit of LLaMA-style feed-forward blocks."""
+    return a * ember.sigmoid(ctx.attr("alpha", 1.0) * a) * b
+
+
+@register("TensorScatter")
+def tensor_scatter(ctx, cache, update, write_indices=None):
+    """Write ``update`` into the KV cache along ``axis`` at each batch entry's write index
+    (modulo the cache length in ``circular`` mode)."""
+    axis = ctx.attr("axis", -2) % cache.dim()
+    mode = ctx.attr("mode", "linear")
+    starts = np.zeros(cache.shape[0], np.int64) if write_indices is None else \
+        arr(write_indices).astype(np.int64).reshape(-1)
+    shape = [1] * cache.dim()
+    shape[0], shape[axis] = cache.shape[0], update.shape[axis]
+    seq = np.arange(update.shape[axis]).reshape([-1 if i == axis else 1 for i in range(cache.dim())])
+    idx = starts.reshape([-1] + [1] * (cache.dim() - 1)) + seq
+    if mode == "circular":
+        idx = idx % cache.shape[axis]
+    idx = np.ascontiguousarray(np.broadcast_to(idx, tuple(update.shape)))
+    if cache.dtype.is_floating_point:
+        return ember.scatter(cache, axis, tensor(idx), update)
+    out = arr(cache).copy()
+    np.put_along_axis(out, idx, arr(update), axis=axis)
+    return tensor(out)
