@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ._export_nn_ops import additive_mask
+from ._export_nn_ops import additive_mask, lrn_sums
 from ._export_ops import operand
 
 MODULES = {}
@@ -236,8 +236,23 @@ def _mha(t, module, out, query, key, value, key_padding_mask=None, need_weights=
         t.set(weights, w)
 
 
+def _cross_map_lrn(t, module, out, input):
+    """``nn.CrossMapLRN2d``: ``x * (k + alpha / n * windowed sum of squares) ** -beta``, with the channel
+    window PyTorch's running-sum loop builds (its quirk included: see ``legacy._window_matrix``)."""
+    from ..nn.layers.legacy import _window_matrix
+    g = t.g
+    dt = out._data.dtype
+    window = _window_matrix(input._data.shape[1], module.size)
+    s = lrn_sums(t, input, window, dt)
+    scale = g.node("Add", [g.node("Mul", [s, g.const(np.asarray(module.alpha / module.size, dt))], dtype=dt),
+                           g.const(np.asarray(module.k, dt))], dtype=dt)
+    t.set(out, g.node("Mul", [g.node("Pow", [scale, g.const(np.asarray(-module.beta, dt))], dtype=dt),
+                              t.name(input)], dtype=dt))
+
+
 def _install():
-    from ..nn.layers import rnn, attention
+    from ..nn.layers import rnn, attention, legacy
+    register(legacy.CrossMapLRN2d, _cross_map_lrn)
     for cls in (rnn.LSTM, rnn.GRU, rnn.RNN):
         register(cls, _torch_rnn)
     for cls in (rnn.LSTMCell, rnn.GRUCell, rnn.RNNCell):

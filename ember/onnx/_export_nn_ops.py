@@ -495,9 +495,27 @@ def _group_norm(t, out, x, num_groups, weight=None, bias=None, eps=1e-5):
     t.set(out, _channel_affine(t, y, weight, bias, x._data.ndim, dt))
 
 
+def lrn_sums(t, x, window, dt):
+    """The windowed sums of squares ``sum_{c' in window(c)} x_c'^2`` for the 0/1 ``window`` matrix (C, C)."""
+    g = t.g
+    v = t.name(x)
+    sq = g.node("Mul", [v, v], dtype=dt)
+    s = g.node("Einsum", [g.const(window.astype(dt)), sq], equation="dc,nc...->nd...", dtype=dt)
+    return s
+
+
 @op("local_response_norm")
 def _lrn(t, out, x, size, alpha=1e-4, beta=0.75, k=1.0):
-    emit(t, out, "LRN", [t.name(x)], size=int(size), alpha=float(alpha), beta=float(beta), bias=float(k))
+    # torch's window for channel c: [c - size // 2, c + (size - 1) // 2], averaged over size channels.
+    dt = out._data.dtype
+    g = t.g
+    C = x._data.shape[1]
+    c = np.arange(C)
+    window = ((c[None, :] >= c[:, None] - size // 2) & (c[None, :] <= c[:, None] + (size - 1) // 2)).astype(dt)
+    s = lrn_sums(t, x, window, dt)
+    scale = g.node("Add", [g.node("Mul", [s, g.const(np.asarray(alpha / size, dt))], dtype=dt),
+                           g.const(np.asarray(k, dt))], dtype=dt)
+    emit(t, out, "Div", [t.name(x), g.node("Pow", [scale, g.const(np.asarray(beta, dt))], dtype=dt)])
 
 
 @op("normalize")

@@ -134,6 +134,9 @@ LAYERS = {
     "InstanceNorm1d": (lambda: nn.InstanceNorm1d(3, affine=True), randn(3, 6)),
     "InstanceNorm2d": (lambda: nn.InstanceNorm2d(3), randn(3, 4, 4)),
     "LocalResponseNorm": (lambda: nn.LocalResponseNorm(3), randn(4, 3, 3)),
+    "LocalResponseNorm_even": (lambda: nn.LocalResponseNorm(4, alpha=0.1), randn(6, 2, 2)),
+    "CrossMapLRN2d": (lambda: nn.CrossMapLRN2d(3, alpha=0.1, beta=0.5, k=2), randn(4, 3, 3)),
+    "CrossMapLRN2d_even": (lambda: nn.CrossMapLRN2d(4, alpha=0.1), randn(6, 2, 2)),
     "RMSNorm": (lambda: nn.RMSNorm(6), randn(3, 6)),
     "Embedding": (lambda: nn.Embedding(10, 4), lambda b: (ember.randint(0, 10, (b, 5)),)),
     "LSTM": (lambda: nn.LSTM(4, 5), randn(3, 4)),
@@ -303,8 +306,6 @@ UNSUPPORTED = {
     "AvgPool2d_ceil_padded": (lambda: nn.AvgPool2d(3, 2, padding=1, ceil_mode=True), randn(2, 6, 6),
                               r"model \(AvgPool2d\).*ceil_mode"),
     "MaxPool2d_indices": (lambda: nn.MaxPool2d(2, return_indices=True), randn(2, 4, 4), r"return_indices"),
-    "CrossMapLRN2d": (lambda: nn.Sequential(nn.ReLU(), nn.CrossMapLRN2d(3)), randn(3, 2, 2),
-                      r"model\.1 \(CrossMapLRN2d\): its output was computed outside"),
     "LSTM_proj": (lambda: nn.LSTM(3, 4, proj_size=2), randn(2, 3), r"model \(LSTM\).*proj_size"),
     "circular_pad_opset17": (lambda: nn.CircularPad1d(1), randn(2, 4), r"circular.*opset_version >= 19"),
 }
