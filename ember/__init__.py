@@ -144,15 +144,17 @@ def typename(obj):
 
 
 def set_num_threads(n):
-    """Accepted for portability; NumPy's BLAS threads are set by the environment."""
-    _threads[0] = int(n)
+    """Set the threads of NumPy's BLAS (OpenBLAS) and of ember's own parallel kernels, as
+    ``torch.set_num_threads`` sets PyTorch's intra-op threads (ember.backend.threads)."""
+    from .backend import threads
+    threads.set_num_threads(n)
 
 
 def get_num_threads():
-    return _threads[0]
-
-
-_threads = [2]
+    """The thread count ``set_num_threads`` set; at first, OpenBLAS's own (its environment variables
+    decide it) or the CPU count."""
+    from .backend import threads
+    return threads.get_num_threads()
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

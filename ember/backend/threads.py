@@ -1,0 +1,69 @@
+"""The BLAS thread count behind ``ember.set_num_threads`` / ``ember.get_num_threads``.
+
+NumPy's matrix products run in OpenBLAS, which starts its own worker threads. PyTorch's
+``set_num_threads`` sets its intra-op pool; the counterpart here is OpenBLAS's
+``openblas_set_num_threads``, found in the library NumPy has loaded (its symbol names differ
+between OpenBLAS builds: NumPy's wheels ship ``scipy_openblas`` with a ``64_`` suffix). Setting
+it matters more than it seems: on a machine busy with other work, idle OpenBLAS threads spin
+while they wait for their partner, and a step of small products can take ten times the CPU time
+it takes on one thread. Where no OpenBLAS is found (another BLAS), the count is only recorded and
+ember's own kernels (ember.functional._parallel) use it.
+"""
+import ctypes
+import os
+
+_SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+            "openblas_set_num_threads")
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+            "openblas_get_num_threads")
+_state = {"lib": False, "threads": None}
+
+
+def openblas():
+    """``(setter, getter)`` of the OpenBLAS that NumPy loaded, or ``(None, None)``."""
+    if _state["lib"] is not False:
+        return _state["lib"]
+    import numpy  # noqa: F401  (its BLAS must be loaded to be found)
+    found = (None, None)
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and ".so" in line})
+    except OSError:
+        paths = []
+    if not paths:   # not Linux: NumPy's wheels keep their libraries beside the package
+        import glob
+        here = os.path.dirname(os.path.dirname(numpy.__file__))
+        paths = sorted(glob.glob(os.path.join(here, "numpy*libs", "*openblas*")) +
+                       glob.glob(os.path.join(here, "scipy_openblas*", "lib", "*openblas*")))
+    for p in paths:
+        try:
+            lib = ctypes.CDLL(p)
+        except OSError:
+            continue
+        setter = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
+        getter = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
+        if setter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            if getter is not None:
+                getter.argtypes, getter.restype = [], ctypes.c_int
+            found = (setter, getter)
+            break
+    _state["lib"] = found
+    return found
+
+
+def set_num_threads(n):
+    n = int(n)
+    if n < 1:
+        raise RuntimeError(f"set_num_threads expects a positive integer, got {n}")  # PyTorch's words
+    setter, _ = openblas()
+    if setter is not None:
+        setter(n)
+    _state["threads"] = n
+
+
+def get_num_threads():
+    if _state["threads"] is None:
+        _, getter = openblas()
+        _state["threads"] = int(getter()) if getter is not None else (os.cpu_count() or 1)
+    return _state["threads"]
