@@ -14,6 +14,7 @@ import numpy as np
 DEFAULTS = {"epochs": 10, "batch_size": 32, "lr": 5e-3, "out": "ember-char-lm.safetensors"}
 SEQ_LEN, EMBED_DIM, HIDDEN = 64, 32, 128
 PROMPT = "Shall I compare thee"
+SAMPLE_LENGTH = 160
 
 
 def _fail(message):
@@ -42,16 +43,17 @@ def run(args):
     model = text.CharRNN(len(tok), EMBED_DIM, HIDDEN)
     start = time.perf_counter()
 
+    history = []
+
     def report(step, loss):
-        epoch = (step + 1) // steps_per_epoch
-        print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}, held-out perplexity "
-              f"{text.perplexity(model, val, seq_len=256):.3f}")
+        history.append(text.perplexity(model, val, seq_len=256))
+        print(f"epoch {len(history)}/{args.epochs}: train loss {loss:.4f}, held-out perplexity {history[-1]:.3f}")
     text.fit_char_lm(model, train, steps=args.epochs * steps_per_epoch, seq_len=SEQ_LEN, batch_size=args.batch_size,
                      lr=args.lr, seed=args.seed, on_step=report, every=steps_per_epoch)
-    ppl = text.perplexity(model, val, seq_len=256)
+    ppl = history[-1] if history else text.perplexity(model, val, seq_len=256)
     print(f"held-out perplexity: {ppl:.3f} (unigram {unigram:.2f}, uniform {len(tok)}) after {args.epochs} epochs "
           f"in {time.perf_counter() - start:.1f}s")
-    sample = model.generate(tok.encode(PROMPT), 200, temperature=0.8, generator=np.random.default_rng(args.seed))
+    sample = model.generate(tok.encode(PROMPT), SAMPLE_LENGTH, temperature=0.8, generator=np.random.default_rng(args.seed))
     print("sample:\n" + tok.decode(sample))
     if args.out:
         ember.save(model.state_dict(), args.out)
