@@ -122,7 +122,7 @@ def _place(utt, rng, length=SAMPLE_RATE):
     return canvas
 
 
-def _with_context(canvas, utt_len, others, rng):
+def _with_context(canvas, others, rng):
     """Add a stretch of another utterance before or after the one in ``canvas`` (where there is room), cut
     at the edge of the second, as a neighbouring word in running speech would be."""
     nz = np.nonzero(canvas)[0]
@@ -176,7 +176,7 @@ def make_clips(sample, split, rng, background=None, context=0.5, near_repeats=1,
         for _ in range(repeats):
             canvas = _place(_perturb_speed(utt, rng) if rng.random() < speed_perturb else utt, rng)
             if kind != 2 and rng.random() < context:
-                canvas = _with_context(canvas, len(utt), others, rng)
+                canvas = _with_context(canvas, others, rng)
             clips.append(_mix(canvas, rng, bank))
             labels.append(0 if kind == 0 else 1)
     n_bg = len(clips) // 4 if background is None else background
