@@ -1,11 +1,11 @@
 """Launch a job of ``tests/distributed/jobs`` under ``mpiexec -n N`` (the real MPI launcher), with a timeout."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 
-import pytest
 
 JOBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jobs")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,10 +25,34 @@ def job_env():
     return env
 
 
+def start(cmd):
+    """Start ``cmd`` in a session of its own, so that :func:`finish` can stop every rank it started."""
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=job_env(), cwd=ROOT,
+                            start_new_session=True)
+
+
+def finish(proc, timeout=60):
+    """Wait for ``proc``; past ``timeout`` kill its whole session (mpiexec and the ranks) and fail."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(proc)
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def stop(proc):
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+
+
 def mpirun(job, *args, n=2, timeout=60):
     """``mpiexec -n n python jobs/<job> args...``: the finished process, with ``.elapsed`` seconds."""
-    cmd = [mpiexec(), "-n", str(n), sys.executable, os.path.join(JOBS, job), *map(str, args)]
-    start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=job_env(), cwd=ROOT)
-    proc.elapsed = time.monotonic() - start
+    start_time = time.monotonic()
+    proc = finish(start([mpiexec(), "-n", str(n), sys.executable, os.path.join(JOBS, job), *map(str, args)]), timeout)
+    proc.elapsed = time.monotonic() - start_time
     return proc

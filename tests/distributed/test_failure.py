@@ -2,18 +2,12 @@
 ends within seconds with a nonzero exit code and, where a process can still speak, says which rank
 failed and how. The four jobs run at once (each waits mostly for its ranks to start)."""
 import os
-import subprocess
 import sys
 import time
 
 import pytest
 
-from ._launch import JOBS, ROOT, job_env, mpiexec
-
-
-def _start(cmd):
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=job_env(), cwd=ROOT)
-    return proc
+from ._launch import JOBS, finish, mpiexec, start, stop
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +20,15 @@ def jobs(tmp_path_factory):
         "raise": [mpiexec(), "-n", "2", sys.executable, job, "raise", "3"],
         "hang": [mpiexec(), "-n", "2", sys.executable, job, "hang", "3"],
     }
-    procs = {name: _start(cmd) for name, cmd in cmds.items()}
+    procs = {name: start(cmd) for name, cmd in cmds.items()}
     results = {}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=60)
-        results[name] = (proc.returncode, err, time.time())
+    try:
+        for name, proc in procs.items():
+            done = finish(proc, timeout=60)
+            results[name] = (done.returncode, done.stderr, time.time())
+    finally:
+        for proc in procs.values():
+            stop(proc)
     return tmp, results
 
 
