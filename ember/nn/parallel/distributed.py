@@ -6,7 +6,8 @@ packed, in reverse order of ``module.parameters()`` (roughly the order backward 
 gradients), into buckets of at most ``bucket_cap_mb`` MiB (the first one 1 MiB, as PyTorch).
 A hook on each parameter marks its gradient ready; when a bucket is complete its gradients,
 divided by the world size, are copied into one flat buffer and summed over the ranks with a
-non-blocking MPI all-reduce, while backward goes on computing the rest. Buckets start in index
+non-blocking MPI all-reduce, while backward goes on computing the rest (MPI progresses it inside
+MPI calls, so each later gradient's hook polls the buckets in flight). Buckets start in index
 order on every rank (so the ranks' collectives match). At the end of backward (an engine
 callback) the all-reduces are waited for and each ``.grad`` receives
 
@@ -215,6 +216,11 @@ class DistributedDataParallel(Module):
         if not self._callback_queued:
             self._callback_queued = True
             queue_callback(self._finish_backward)
+        # MPI moves a non-blocking collective along only inside MPI calls: poll the buckets in flight
+        # as each gradient arrives (a microsecond each), so that they progress during backward.
+        for launched in self._buckets[:self._next_bucket]:
+            if launched.request is not None:
+                launched.request.Test()
         b, i = self._where[id(p)]
         bucket = self._buckets[b]
         if not bucket.ready[i]:
