@@ -99,7 +99,7 @@ def test_mel_spectrogram_equals_librosa_and_gradient_equals_torch():
     g = _wave(tuple(mel_t.shape), seed=4)
     (out * ember.tensor(g)).sum().backward()
     (mel_t * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(ours.grad.numpy(), xt.grad.numpy(), rtol=2e-5, atol=1e-6 * np.abs(xt.grad).max())
+    np.testing.assert_allclose(ours.grad.numpy(), xt.grad.numpy(), rtol=2e-5, atol=1e-6 * xt.grad.abs().max().item())
 
 
 @pytest.mark.parametrize("top_db", [None, 60.0])
@@ -163,7 +163,7 @@ def test_mfcc_gradient_equals_torch():
     g = _wave(tuple(ref.shape), seed=10)
     (out * ember.tensor(g)).sum().backward()
     (ref * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(ours.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-5 * np.abs(xt.grad).max())
+    np.testing.assert_allclose(ours.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-5 * xt.grad.abs().max().item())
 
 
 def test_module_defaults_are_torchaudios():
@@ -183,7 +183,7 @@ def test_module_defaults_are_torchaudios():
 
 def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="MelScale.*201"):
-        T.MelScale()(ember.zeros(1, 100, 5))
+        T.MelScale(n_mels=40)(ember.zeros(1, 100, 5))
     with pytest.raises(ValueError, match="n_mfcc.*n_mels"):
         T.MFCC(n_mfcc=50, melkwargs={"n_mels": 40})
     with pytest.raises(ValueError, match="mel_scale"):
