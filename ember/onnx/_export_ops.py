@@ -627,6 +627,53 @@ def _getitem(t, out, x, idx):
     t.set(out, v)
 
 
+@op("setitem")
+def _setitem(t, out, x, idx, value):
+    """``x[idx] = value`` for a scalar value and basic indices: Where(mask, value, x), the mask built in the graph
+    from Range over each indexed axis (so it follows dynamic sizes)."""
+    if isinstance(value, Tensor) and value._data.size != 1:
+        raise NotImplementedError("with a tensor value is not supported (only scalars)")
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    nd = x._data.ndim
+    if any(i is None or isinstance(i, (Tensor, list, np.ndarray)) for i in idx):
+        raise NotImplementedError("with None or tensor indices is not supported")
+    n_real = sum(1 for i in idx if i is not Ellipsis)
+    full = []
+    for i in idx:
+        full.extend([slice(None)] * (nd - n_real) if i is Ellipsis else [i])
+    g = t.g
+    dt = x._data.dtype
+    v = t.g.node("Identity", [t.name(x)], dtype=dt)
+    dims = shape_dims(t, x)
+    mask = None
+    for ax, i in enumerate(full):
+        if isinstance(i, slice) and i == slice(None):
+            continue
+        size = g.squeeze(g.shape_vec([dims[ax]]) if is_dim(dims[ax]) else g.ints([dims[ax]]), [0], dtype=np.int64)
+        r = g.node("Range", [g.const(np.asarray(0, np.int64)), size, g.const(np.asarray(1, np.int64))],
+                   dtype=np.int64)
+        n = x._data.shape[ax]
+        if isinstance(i, slice):
+            start, stop, step = i.indices(n)
+            if step != 1 or is_dim(dims[ax]):
+                raise NotImplementedError("with a stepped slice or a slice of a dynamic axis is not supported")
+            m = g.node("And", [g.node("GreaterOrEqual", [r, g.const(np.asarray(start, np.int64))], dtype=np.bool_),
+                               g.node("Less", [r, g.const(np.asarray(stop, np.int64))], dtype=np.bool_)],
+                       dtype=np.bool_)
+        elif is_dim(i):
+            m = g.node("Equal", [r, t.name(i, dtype=np.int64)], dtype=np.bool_)
+        else:
+            if is_dim(dims[ax]) and int(i) < 0:
+                raise NotImplementedError("with a negative index on a dynamic axis is not supported")
+            m = g.node("Equal", [r, g.const(np.asarray(int(i) % n, np.int64))], dtype=np.bool_)
+        m = g.unsqueeze(m, [a for a in range(nd) if a != ax], dtype=np.bool_) if nd > 1 else m
+        mask = m if mask is None else g.node("And", [mask, m], dtype=np.bool_)
+    if mask is None:
+        t.set(x, g.node("Expand", [operand(t, value, dt), g.node("Shape", [v], dtype=np.int64)], dtype=dt))
+        return
+    t.set(x, g.node("Where", [mask, operand(t, value, dt), v], dtype=dt))
+
+
 @op("index_select")
 def _index_select(t, out, x, dim, index):
     emit(t, out, "Gather", [t.name(x), operand(t, index, np.int64)], axis=dim % x._data.ndim)

@@ -265,6 +265,9 @@ class Tracer:
         if self.depth or not (self.any_traced(args) or self.any_traced(kwargs)):
             return orig(*args, **kwargs)
         conv = self.ops.get(key)
+        if conv is None and (key.endswith("_") or key == "setitem") and args and self.any_traced(args[0]):
+            raise ExportError(f"{self.where()}: the in-place op {key!r} on a traced tensor is not supported by the "
+                              "ONNX exporter (the graph would miss the write); use an out-of-place op")
         if conv is None:
             out = orig(*args, **kwargs)
             if not _has_tensor(out) or (self.all_named(out) and (key in _MAKES_CONSTANTS or

@@ -97,6 +97,36 @@ class Custom2(nn.Module):
         return ember.cat([s, z, last.squeeze(1)[:, None, :].repeat(1, t, 1)], -1), x.amax(1), x.argmax(-1)
 
 
+class Custom3(nn.Module):
+    """In-place ops with ONNX forms: +=, *=, relu_, F.relu(inplace=True), scalar assignment into slices."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = self.fc(x)
+        y += 1
+        y.relu_()
+        y = F.relu(y * 2 - 1, inplace=True)
+        y *= x
+        y[:, 0] = 0
+        y[..., 1:3] = -1.0
+        y[y.shape[0] - 1, -1] = 5
+        return y.double().float()
+
+
+class _InPlace(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        x = x.clone()
+        self.fn(x)
+        return x
+
+
 LAYERS = {
     "Linear": (lambda: nn.Linear(5, 4), randn(5)),
     "Linear3d": (lambda: nn.Linear(5, 4, bias=False), randn(3, 5)),
@@ -237,6 +267,7 @@ LAYERS = {
     "MaxPool1d_dilation": (lambda: nn.MaxPool1d(2, stride=1, dilation=2), randn(2, 7)),
     "Custom": (Custom, randn(2, 4)),
     "Custom2": (Custom2, randn(4, 6)),
+    "Custom3_inplace": (Custom3, randn(4)),
 }
 
 
@@ -307,6 +338,10 @@ UNSUPPORTED = {
                               r"model \(AvgPool2d\).*ceil_mode"),
     "MaxPool2d_indices": (lambda: nn.MaxPool2d(2, return_indices=True), randn(2, 4, 4), r"return_indices"),
     "LSTM_proj": (lambda: nn.LSTM(3, 4, proj_size=2), randn(2, 3), r"model \(LSTM\).*proj_size"),
+    "setitem_tensor_value": (lambda: _InPlace(lambda x: x.__setitem__((slice(None), 0), x[:, 1])), randn(4),
+                             r"model \(_InPlace\): the op 'setitem' with a tensor value"),
+    "fill_": (lambda: _InPlace(lambda x: x.fill_(2.0)), randn(4),
+              r"model \(_InPlace\): the in-place op 'fill_' on a traced tensor"),
     "circular_pad_opset17": (lambda: nn.CircularPad1d(1), randn(2, 4), r"circular.*opset_version >= 19"),
 }
 
