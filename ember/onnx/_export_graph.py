@@ -79,9 +79,6 @@ def is_dim(v):
     return isinstance(v, Dim)
 
 
-_DTYPES = None
-
-
 def onnx_dtype(np_dtype):
     """The ``onnx.TensorProto`` type code of a NumPy dtype."""
     from onnx import helper

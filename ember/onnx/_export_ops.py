@@ -220,8 +220,7 @@ for _names, _op in ((("neg", "negative", "neg_"), "Neg"), (("abs", "absolute", "
 
 
 @op("positive", "contiguous", "clone", "detach", "cpu", "cuda", "to", "type", "float", "double", "half", "long",
-    "int", "short", "bool", "byte", "char", "type_as", "requires_grad_", "contiguous_", "resolve_conj",
-    "resolve_neg", "alias", "view_as_real_copy")
+    "int", "short", "bool", "byte", "char", "type_as", "requires_grad_", "resolve_conj", "resolve_neg")
 def _cast_like_out(t, out, x, *args, **kwargs):
     if not isinstance(out, Tensor):
         raise NotImplementedError("returned a non-tensor")
@@ -386,9 +385,8 @@ def shape_dims(t, x):
 @op("reshape", "view")
 def _reshape(t, out, x, *shape):
     shape = _sizes(shape)
-    if len(shape) == 1 and isinstance(shape[0], np.dtype) or (shape and not isinstance(shape[0], (int, np.integer))):
-        if out._data.dtype != x._data.dtype:
-            raise NotImplementedError("view(dtype) reinterprets memory, which ONNX cannot express")
+    if out._data.dtype != x._data.dtype:
+        raise NotImplementedError("view(dtype) reinterprets memory, which ONNX cannot express")
     emit(t, out, "Reshape", [t.name(x), t.g.shape_vec([int(s) if not is_dim(s) else s for s in shape])])
 
 
