@@ -12,7 +12,8 @@ modes back afterwards.
 ``{"input": [0]}``): sizes the model reads from those axes (``x.shape[0]``, ``x.size(0)``)
 are computed in the graph, so a reshape to ``(B, -1)`` holds for every batch size.
 
-Needs the ``onnx`` extra: ``pip install "ember[onnx]"``.
+Needs the ``onnx`` extra: ``pip install "ember[onnx]"``. While it traces, the exporter swaps ember's
+functions process-wide (and puts them back), so other threads should not run ember code meanwhile.
 
 >>> import ember, io
 >>> from ember import nn
