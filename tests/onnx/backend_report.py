@@ -139,7 +139,6 @@ _OP_RE = re.compile(r"op (\w+) \(node|: (\w+) node ")
 def run_case(case):
     """Run one case: returns ("passed" | "unsupported" | "failed", message)."""
     from onnx.backend.test.runner import Runner
-    from onnx.backend.test.case.test_case import TestCase  # noqa: F401  (the suite's own types)
     import onnx
 
     from ember.onnx.backend import EmberBackend

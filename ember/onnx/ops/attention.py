@@ -104,7 +104,7 @@ def attention(ctx, q, k, v, mask=None, past_k=None, past_v=None, nonpad=None):
     y = ember.matmul(probs, vv)
     if three_d:
         y = y.permute(0, 2, 1, 3).reshape(y.shape[0], y.shape[2], -1)
-    return (y, present_k, present_v, qk_out.to(q.dtype))[:max(ctx.n_outputs, 1)]
+    return (y.to(q.dtype), present_k, present_v, qk_out.to(q.dtype))[:max(ctx.n_outputs, 1)]
 
 
 @register("RotaryEmbedding")

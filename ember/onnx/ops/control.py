@@ -1,7 +1,8 @@
 """ONNX control flow: If, Loop and Scan, running their body graphs with the enclosing scope visible.
 
 ``Loop`` body: inputs (iteration, condition, carried...), outputs (condition, carried..., scan
-outputs...); the scan outputs of all iterations are stacked along a new first axis.
+outputs...); the scan outputs of all iterations are stacked along a new first axis. ``Scan``
+feeds the body one slice of each scan input per step (Scan-8: per batch entry, along axis 1).
 """
 import numpy as np
 
@@ -55,7 +56,7 @@ def scan(ctx, *inputs):
     body = ctx.attr("body")
     n_scan = ctx.attr("num_scan_inputs")
     if ctx.opset < 9:
-        raise ctx.unsupported("Scan-8 (with sequence_lens)")
+        return _scan8(ctx, body, n_scan, *inputs)
     n_state = len(inputs) - n_scan
     state = list(inputs[:n_state])
     xs = list(inputs[n_state:])
@@ -79,3 +80,29 @@ def scan(ctx, *inputs):
         ax = ax if ax >= 0 else ax + y.dim()
         results.append(y.movedim(0, ax) if ax else y)
     return tuple(state) + tuple(results)
+
+
+def _scan8(ctx, body, n_scan, lens, *inputs):
+    """Scan-8: every input has a leading batch axis and the scan runs along axis 1, per batch entry."""
+    n_state = len(inputs) - n_scan
+    batch = inputs[0].shape[0]
+    steps = inputs[n_state].shape[1]
+    if lens is not None and np.any(arr(lens) != steps):
+        raise ctx.unsupported("sequence_lens shorter than the sequence")
+    dirs = ctx.attr("directions") or [0] * n_scan
+    finals, scans = [], []
+    for b in range(batch):
+        state = [x[b] for x in inputs[:n_state]]
+        acc = None
+        for t in range(steps):
+            feeds = [x[b, steps - 1 - t] if d else x[b, t] for x, d in zip(inputs[n_state:], dirs)]
+            outs = ctx.run_graph(body, ctx.env, state + feeds)
+            state = list(outs[:n_state])
+            acc = [[] for _ in outs[n_state:]] if acc is None else acc
+            for a, v in zip(acc, outs[n_state:]):
+                a.append(v)
+        finals.append(state)
+        scans.append([_stack(a) for a in (acc or [])])
+    out = [_stack([f[i] for f in finals]) for i in range(n_state)]
+    out += [_stack([s[i] for s in scans]) for i in range(len(scans[0]))]
+    return tuple(out)

@@ -176,6 +176,8 @@ def det(ctx, x):
 def einsum(ctx, *xs):
     eq = ctx.attr("equation").replace(" ", "")
     if all(is_float(x) for x in xs):
+        if xs[0].dtype.name == "bfloat16":  # NumPy's einsum refuses ml_dtypes' bfloat16
+            return ember.einsum(eq, *[x.to(ember.float32) for x in xs]).to(xs[0].dtype)
         return ember.einsum(eq, *xs)
     return tensor(np.einsum(eq, *[arr(x) for x in xs]))
 

@@ -19,7 +19,7 @@ def _float_all(*xs):
 def _binary(np_fn, em_fn):
     def op(ctx, a, b):
         if _float_all(a, b):
-            return em_fn(a, b)
+            return em_fn(a, b).to(a.dtype)  # ONNX keeps the type; ember's bfloat16 may widen
         x, y = arr(a), arr(b)
         return tensor(np.asarray(np_fn(x, y)).astype(np.result_type(x, y), copy=False))
     return op
@@ -100,17 +100,17 @@ def softplus(ctx, x):
 
 @register("LeakyRelu")
 def leaky_relu(ctx, x):
-    return F.leaky_relu(x, ctx.attr("alpha", 0.01))
+    return F.leaky_relu(x, ctx.attr("alpha", 0.01)).to(x.dtype)
 
 
 @register("Elu")
 def elu(ctx, x):
-    return F.elu(x, ctx.attr("alpha", 1.0))
+    return F.elu(x, ctx.attr("alpha", 1.0)).to(x.dtype)
 
 
 @register("Celu")
 def celu(ctx, x):
-    return F.celu(x, ctx.attr("alpha", 1.0))
+    return F.celu(x, ctx.attr("alpha", 1.0)).to(x.dtype)  # ember's celu answers bfloat16 in float32
 
 
 @register("Selu")
@@ -132,7 +132,7 @@ def hard_swish(ctx, x):
 
 @register("Gelu")
 def gelu(ctx, x):
-    return F.gelu(x, approximate=ctx.attr("approximate", "none"))
+    return F.gelu(x, approximate=ctx.attr("approximate", "none")).to(x.dtype)
 
 
 @register("Mish")

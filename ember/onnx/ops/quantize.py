@@ -116,7 +116,8 @@ def qlinear_conv(ctx, x, x_s, x_z, w, w_s, w_z, y_s, y_z, b=None):
     y = _conv_float64(ctx, xa, wa)
     if b is not None:
         ws = _expand_param(arr(w_s).astype(np.float64), (arr(w).shape[0],), 0, 0)
-        y = y + (arr(b).astype(np.float64) * float(arr(x_s)) * np.asarray(ws)).reshape(1, -1, *([1] * (y.ndim - 2)))
+        bias = arr(b).astype(np.float64) * float(arr(x_s)) * np.asarray(ws)
+        y = y + bias.reshape(1, -1, *([1] * (y.ndim - 2)))
     return tensor(_quantize(y, arr(y_s).astype(np.float64), arr(y_z).astype(np.float64),
                             np.dtype(y_z.dtype.numpy)))
 

@@ -29,7 +29,8 @@ def _activation(name, alpha, beta):
         "leakyrelu": lambda x: F.leaky_relu(x, 0.01 if alpha is None else alpha),
         "thresholdedrelu": lambda x: ember.where(x > (1.0 if alpha is None else alpha), x,
                                                  ember.zeros_like(x)),
-        "scaledtanh": lambda x: (1.0 if alpha is None else alpha) * ember.tanh((1.0 if beta is None else beta) * x),
+        "scaledtanh": lambda x: ((1.0 if alpha is None else alpha)
+                                 * ember.tanh((1.0 if beta is None else beta) * x)),
         "hardsigmoid": lambda x: ember.clamp((0.2 if alpha is None else alpha) * x
                                              + (0.5 if beta is None else beta), 0.0, 1.0),
         "elu": lambda x: F.elu(x, 1.0 if alpha is None else alpha),

@@ -111,4 +111,5 @@ def lp_normalization(ctx, x):
     p = ctx.attr("p", 2)
     norm = ember.abs(x).sum(dim=axis, keepdim=True) if p == 1 else \
         ember.sqrt((x * x).sum(dim=axis, keepdim=True))
-    return ember.where(norm == 0, ember.zeros_like(x), x / ember.where(norm == 0, ember.ones_like(norm), norm))
+    safe = ember.where(norm == 0, ember.ones_like(norm), norm)
+    return ember.where(norm == 0, ember.zeros_like(x), x / safe)

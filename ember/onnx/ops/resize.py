@@ -122,7 +122,8 @@ def _resize(ctx, x, roi, scales, sizes, mode):
     y = x
     for k, a in enumerate(axes):
         r = (roi_v[k], roi_v[k + len(axes)]) if roi_v is not None else (0.0, 1.0)
-        if out[k] == in_shape[k] and sc[k] == 1.0 and ctx.attr("coordinate_transformation_mode") != "tf_crop_and_resize":
+        crop = ctx.attr("coordinate_transformation_mode") == "tf_crop_and_resize"
+        if out[k] == in_shape[k] and sc[k] == 1.0 and not crop:
             continue
         y = _resize_axis(y, a, out[k], sc[k], r, ctx, mode)
     return y
