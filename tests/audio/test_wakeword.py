@@ -120,3 +120,11 @@ def test_detect_and_score_semantics():
     np.testing.assert_allclose(found, [2.1, 8.1])
     assert score(found, [2.0, 5.0]) == {"hits": 1, "misses": 1, "false_alarms": 1}
     assert score([2.3, 2.4], [2.3]) == {"hits": 1, "misses": 0, "false_alarms": 1}   # one truth, one hit
+
+
+def test_builder_without_espeak_says_how_to_get_it(tmp_path, monkeypatch):
+    from ember.audio import build_wakeword
+    monkeypatch.setattr(build_wakeword.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="apt-get install espeak-ng"):
+        build_wakeword.build(str(tmp_path))
+    assert not os.listdir(tmp_path)
