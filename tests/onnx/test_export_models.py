@@ -306,3 +306,19 @@ def test_text_transformer_with_padding_mask_dynamic_batch_and_length():
             ref = model(ids, pad).numpy()
         np.testing.assert_allclose(sess.run(None, {"ids": ids.numpy(), "pad": pad.numpy()})[0], ref, rtol=1e-5,
                                    atol=1e-5)
+
+
+def _example(name):
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_models_char_gru_and_row_lstm():
+    char_gru = _example("char_lm").CharGRU(vocab=12, embed=8, hidden=16)
+    check_export(char_gru, lambda b: (ember.randint(0, 12, (b, 7)),), batch_axes={"out1": 1})
+    check_export(_example("sequential_mnist_lstm").RowLSTM(hidden=8), randn(1, 28, 28))
