@@ -105,12 +105,21 @@ class Node:
         return self.outputs
 
 
+def _dict_keys(d):
+    # Keras's tree (optree) visits a dict in sorted-key order: a model with outputs {"priority", "department"}
+    # has "department" first (its layer order, weights and losses follow).
+    try:
+        return sorted(d)
+    except TypeError:
+        return list(d)
+
+
 def flatten(structure):
-    """The leaves of nested lists, tuples and dicts, in order."""
+    """The leaves of nested lists, tuples and dicts (in sorted-key order, as Keras), in order."""
     if isinstance(structure, (list, tuple)):
         return [leaf for s in structure for leaf in flatten(s)]
     if isinstance(structure, dict):
-        return [leaf for k in structure for leaf in flatten(structure[k])]
+        return [leaf for k in _dict_keys(structure) for leaf in flatten(structure[k])]
     return [structure]
 
 

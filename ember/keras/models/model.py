@@ -67,6 +67,29 @@ class Model(Trainer, Layer):
         raise NotImplementedError(f"Model {type(self).__name__} has no call() method: subclasses of keras.Model "
                                   "define call(inputs, training=None)")
 
+    def build(self, input_shape=None):
+        """A subclassed model creates its weights by running ``call`` once on zeros of ``input_shape`` (unknown
+        dimensions taken as 1), as Keras builds one (e.g. from a saved ``build_config`` when loading)."""
+        from .functional import Functional
+        if input_shape is None or isinstance(self, Functional) or getattr(self, "_building", False):
+            self.built = True
+            return
+        import numpy as np
+        from ...autograd import grad_mode
+
+        def zeros(shape):
+            if shape and isinstance(shape[0], (list, tuple)):
+                return [zeros(s) for s in shape]
+            return np.zeros(tuple(1 if d is None else int(d) for d in shape), np.float32)
+        self._building = True
+        try:
+            with grad_mode.no_grad():
+                self(zeros(tuple(input_shape)), training=False)
+        finally:
+            self._building = False
+        self._build_input_shape = input_shape
+        self.built = True
+
     def _build_for_call(self, args, kwargs):
         # A subclassed model builds its layers on the first call.
         self._build_input_shape = args[0].shape if args and hasattr(args[0], "shape") else None

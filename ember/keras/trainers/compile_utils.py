@@ -89,29 +89,45 @@ class CompileMetrics:
     name = "compile_metrics"
 
     def __init__(self, metrics, weighted_metrics=None, output_names=None):
-        self.spec = metrics
+        # ``metrics`` ignore sample weights (and class weights); ``weighted_metrics`` apply them, as in Keras.
+        self.spec = metrics if metrics is not None or weighted_metrics is None else []
+        self.weighted_spec = weighted_metrics
         self.metrics = None
+        self._weighted = set()
         self.output_names = output_names
+
+    @staticmethod
+    def _per_output(spec, n, output_names):
+        spec = spec or []
+        if isinstance(spec, dict):
+            return [spec.get(name) or [] for name in output_names]
+        if n > 1 and isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
+            return list(spec)
+        return [spec] * n
 
     def build(self, y_true, y_pred, output_names):
         preds = _outputs(y_pred, output_names)
         trues = _align(y_true, output_names, len(preds))
         n = len(preds)
-        spec = self.spec or []
-        if isinstance(spec, dict):
-            per = [spec.get(name) or [] for name in output_names]
-        elif n > 1 and isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
-            per = list(spec)
-        else:
-            per = [spec] * n
-        self.metrics = []
-        for i, (items, yt, yp) in enumerate(zip(per, trues, preds)):
-            items = items if isinstance(items, (list, tuple)) else [items]
-            for item in items:
-                m = _metrics.resolve(item, yt, yp)
-                if n > 1:
-                    m.name = f"{output_names[i]}_{m.name}"
-                self.metrics.append((i, m))
+        self.metrics, self._weighted, taken = [], set(), set()
+        for weighted, spec in ((False, self.spec), (True, self.weighted_spec)):
+            for i, (items, yt, yp) in enumerate(zip(self._per_output(spec, n, output_names), trues, preds)):
+                items = items if isinstance(items, (list, tuple)) else [items]
+                for item in items:
+                    m = _metrics.resolve(item, yt, yp)
+                    prefix = f"{output_names[i]}_" if n > 1 else ""
+                    name = prefix + m.name
+                    if name in taken:
+                        # Keras's names for repeats: "weighted_<name>" for a weighted metric, then "_1", "_2".
+                        base = prefix + (f"weighted_{m.name}" if weighted else m.name)
+                        name, k = base, 1
+                        while name in taken:
+                            name, k = f"{base}_{k}", k + 1
+                    m.name = name
+                    taken.add(name)
+                    if weighted:
+                        self._weighted.add(id(m))
+                    self.metrics.append((i, m))
 
     def update_state(self, y_true, y_pred, sample_weight=None, output_names=None):
         """Update every compiled metric (built on the first batch, as Keras does); a custom ``train_step``
@@ -127,8 +143,9 @@ class CompileMetrics:
         trues = _align(y_true, output_names, len(preds))
         for i, m in self.metrics:
             if trues[i] is not None:
-                m.update_state(trues[i], preds[i], sample_weight if not isinstance(sample_weight, (list, dict))
-                               else None)
+                weight = sample_weight if id(m) in self._weighted and not isinstance(sample_weight, (list, dict)) \
+                    else None
+                m.update_state(trues[i], preds[i], weight)
 
     def reset_state(self):
         for _, m in self.metrics or []:

@@ -269,7 +269,7 @@ class Trainer:
             return batch
         x, y, sw = batch
         packed = tuple(_tensors(v) for v in (x, y, sw) if v is not None) if sw is not None or y is not None \
-            else (_tensors(x),)
+            else _tensors(x)   # x alone, as Keras hands it over (not a 1-tuple)
         if sw is not None and y is None:
             packed = (_tensors(x), None, _tensors(sw))
         return packed
