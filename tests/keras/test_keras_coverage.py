@@ -5,7 +5,7 @@ from tests.keras import keras_coverage
 
 # Percentages at the last raise, rounded down; raise them as coverage grows.
 FLOORS = {
-    "keras": 96, "layers": 97, "ops": 100, "losses": 100, "metrics": 100, "optimizers": 100,
+    "keras": 100, "layers": 100, "ops": 100, "losses": 100, "metrics": 100, "optimizers": 100,
     "optimizers.schedules": 100, "utils": 97, "callbacks": 100, "activations": 100, "initializers": 100,
     "random": 100, "datasets": 100, "applications": 100,
 }

@@ -22,6 +22,8 @@ class Adam(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, bool(amsgrad)
 
+    _slot_groups = (("momentum", "velocity"), ("velocity_hat",))
+
     def build_slots(self, param, state):
         state["momentum"] = slot(param)
         state["velocity"] = slot(param)

@@ -127,9 +127,20 @@ class Optimizer(optim.Optimizer):
         out = [make(np.array(self.iterations, np.int64))]
         if not isinstance(self._learning_rate, _schedules.LearningRateSchedule):
             out.append(make(np.array(self._current_lr(), np.float32)))
-        for p in self._params():
-            out += list(v for v in self.state.get(p, {}).values() if isinstance(v, Tensor))
+        params = self._params()
+        groups = self._slot_groups or (None,)
+        for group in groups:
+            # Keras creates the slots a group at a time (each group interleaved per variable), and that
+            # order is the order of optimizer/vars in its files.
+            for p in params:
+                state = self.state.get(p, {})
+                keys = group if group is not None else list(state)
+                out += [state[k] for k in keys if isinstance(state.get(k), Tensor)]
         return out
+
+    # Keras's slot-creation groups, e.g. (("momentum", "velocity"), ("velocity_hat",)); None: one group of
+    # every slot in build_slots order.
+    _slot_groups = None
 
     def _params(self):
         return [p for g in self.param_groups for p in g["params"]]

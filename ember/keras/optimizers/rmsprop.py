@@ -18,6 +18,8 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, bool(centered)
 
+    _slot_groups = (("velocity",), ("momentum",), ("average_gradient",))
+
     def build_slots(self, param, state):
         state["velocity"] = slot(param)
         if self.momentum > 0:

@@ -92,8 +92,15 @@ def weight_paths(model):
     return out
 
 
-def write(model, fileobj):
-    """Write ``model``'s weights to ``fileobj`` (a path or binary file) in Keras's layout."""
+def _built_optimizer(model):
+    optimizer = getattr(model, "optimizer", None)
+    return optimizer if getattr(optimizer, "built", False) and hasattr(optimizer, "variables") else None
+
+
+def write(model, fileobj, include_optimizer=False):
+    """Write ``model``'s weights to ``fileobj`` (a path or binary file) in Keras's layout; with
+    ``include_optimizer`` (a whole-model ``.keras`` save) also a built optimizer's variables under
+    ``optimizer/vars`` (``iterations``, the learning rate unless scheduled, then each variable's slots)."""
     h5py = h5py_module()
     with h5py.File(fileobj, "w") as f:
         for path, layer, pairs in weight_paths(model):
@@ -103,6 +110,54 @@ def write(model, fileobj):
             group.attrs["name"] = layer.name
             for i, (_, w) in enumerate(pairs):
                 group.create_dataset(str(i), data=np.ascontiguousarray(w._data))
+        optimizer = _built_optimizer(model) if include_optimizer else None
+        if optimizer is not None:
+            group = f.require_group("optimizer/vars")
+            group.attrs["name"] = optimizer.name
+            for i, v in enumerate(optimizer.variables):
+                # np.array, not ascontiguousarray: that makes 0-d iterations/learning rate 1-d.
+                group.create_dataset(str(i), data=np.array(v._data, order="C"))
+
+
+def read_optimizer(model, fileobj, source):
+    """Restore the optimizer variables stored under ``optimizer/vars`` (a ``.keras`` file from Keras or ember)
+    into ``model.optimizer``, building it on the model's trainable weights first; Keras's order is
+    ``iterations``, the learning rate (unless scheduled), then each variable's slots. Returns whether it did;
+    a file without optimizer variables, or a compiled optimizer of another layout, is left alone with a
+    warning for the latter (as Keras skips it)."""
+    h5py = h5py_module()
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not hasattr(optimizer, "variables"):
+        return False
+    with h5py.File(fileobj, "r") as f:
+        group = f.get("optimizer/vars")
+        if not isinstance(group, h5py.Group) or not len(group):
+            return False
+        stored = [np.asarray(group[k][()]) for k in sorted(group.keys(), key=lambda k: (len(k), k))]
+    if not optimizer.built:
+        weights = list(model.trainable_weights)
+        if not weights:
+            return False
+        optimizer.build(weights)
+    current = optimizer.variables
+    if len(current) != len(stored) or any(tuple(c.shape) != a.shape for c, a in zip(current[2:], stored[2:])):
+        import warnings
+        warnings.warn(f"{source}: skipping the optimizer's saved state: the file holds {len(stored)} variables, "
+                      f"{type(optimizer).__name__} here has {len(current)} (a different optimizer or model?)",
+                      stacklevel=3)
+        return False
+    optimizer.iterations = int(stored[0])
+    rest = stored[1:]
+    from ..optimizers import schedules
+    if not isinstance(optimizer._learning_rate, schedules.LearningRateSchedule):
+        # Stored as float32: keep the compiled value when it rounds to the same (0.01 stays 0.01).
+        if np.float32(optimizer._current_lr()) != np.float32(rest[0]):
+            optimizer.learning_rate = float(rest[0])
+        rest = rest[1:]
+    for v, value in zip(current[len(current) - len(rest):], rest):
+        v._data[...] = value
+        v._bump()
+    return True
 
 
 def _describe(layer, path):

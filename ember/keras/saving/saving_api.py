@@ -64,9 +64,9 @@ def _has_h5py():
     return True
 
 
-def _h5_blob(model):
+def _h5_blob(model, include_optimizer=False):
     buffer = io.BytesIO()
-    keras_h5.write(model, buffer)
+    keras_h5.write(model, buffer, include_optimizer)
     return buffer.getvalue()
 
 
@@ -84,7 +84,7 @@ def save_model(model, filepath, overwrite=True, **kwargs):
     metadata = {"keras_version": "3", "format": "ember.keras", "date_saved": datetime.datetime.now().strftime(
         "%Y-%m-%d@%H:%M:%S")}
     if _has_h5py():
-        weights_name, blob = _WEIGHTS_H5, _h5_blob(model)
+        weights_name, blob = _WEIGHTS_H5, _h5_blob(model, include_optimizer=True)
     else:
         warnings.warn(f"{filepath}: h5py is not installed, so the weights are stored as safetensors, which ember "
                       "reads but Keras does not; pip install ember[h5] for Keras's format", stacklevel=3)
@@ -157,6 +157,10 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             warnings.warn(f"{filepath}: the model loaded but its compile settings could not be restored ({e}); "
                           "call model.compile() before training", stacklevel=3)
+        else:
+            # Keras's .keras files keep the optimizer's variables: training resumes where it stopped.
+            if weights_name == _WEIGHTS_H5 or blob[:8] == _HDF5_MAGIC:
+                keras_h5.read_optimizer(model, io.BytesIO(blob), filepath)
     return model
 
 
