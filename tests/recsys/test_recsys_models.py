@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from ember.recsys import GMF, NCFMLP, MatrixFactorization, NeuMF
+from ember.recsys import GMF, NCFMLP, MatrixFactorization, NeuMF, TwoTower
 
 
 def copy_into_torch(module, tmod):
@@ -71,15 +71,32 @@ class TorchMLP(torch.nn.Module):
         return self.predict(self.tower(torch.cat([self.user_embedding(u), self.item_embedding(i)], -1)))[:, 0]
 
 
+class TorchTwoTower(torch.nn.Module):
+    def __init__(self, nu, ni, d, layers):
+        super().__init__()
+        self.user_embedding, self.item_embedding = torch.nn.Embedding(nu, d), torch.nn.Embedding(ni, d)
+
+        def tower():
+            sizes, mods = [d] + list(layers), []
+            for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+                mods += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if k < len(sizes) - 2 else [])
+            return torch.nn.Sequential(*mods)
+        self.user_tower, self.item_tower = tower(), tower()
+
+    def forward(self, u, i):
+        return (self.user_tower(self.user_embedding(u)) * self.item_tower(self.item_embedding(i))).sum(-1)
+
+
 CASES = [
     (lambda: MatrixFactorization(6, 5, 3, mean=3.2), lambda: TorchMF(6, 5, 3)),
     (lambda: GMF(6, 5, 4), lambda: TorchGMF(6, 5, 4)),
     (lambda: NCFMLP(6, 5, (8, 4, 2)), lambda: TorchMLP(6, 5, (8, 4, 2))),
     (lambda: NeuMF(6, 5, 4, (8, 4)), lambda: TorchNeuMF(6, 5, 4, (8, 4))),
+    (lambda: TwoTower(6, 5, 4, (8, 3)), lambda: TorchTwoTower(6, 5, 4, (8, 3))),
 ]
 
 
-@pytest.mark.parametrize("make, make_torch", CASES, ids=["mf", "gmf", "mlp", "neumf"])
+@pytest.mark.parametrize("make, make_torch", CASES, ids=["mf", "gmf", "mlp", "neumf", "two_tower"])
 def test_forward_and_gradients_match_torch(make, make_torch):
     ember.manual_seed(0)
     model, tmodel = make(), make_torch()
@@ -115,3 +132,13 @@ def test_shape_mismatch_is_refused():
         MatrixFactorization(3, 4)(ember.tensor([0, 1]), ember.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="even"):
         NeuMF(3, 4, mlp_layers=(7, 4))
+
+
+def test_two_tower_item_vectors_score_every_item_at_once():
+    ember.manual_seed(0)
+    model = TwoTower(4, 6, 5, (7, 3))
+    items = model.item_vectors()
+    users = model.user_vectors(ember.tensor([2]))
+    all_scores = (users @ items.T)[0]
+    pairs = model(ember.tensor([2] * 6), ember.arange(6))
+    np.testing.assert_allclose(all_scores.detach().numpy(), pairs.detach().numpy(), rtol=1e-5, atol=1e-6)
