@@ -114,5 +114,6 @@ def compile_order_by(order_by):
         terms.append(f"({expr}) IS NULL, {expr} {direction}")
         if kind != "attributes":
             args.append(key)
-    terms.append("runs.start_time DESC, runs.run_id")
+    # Newest first; runs started in the same millisecond in the order they were created.
+    terms.append("runs.start_time DESC, runs.rowid DESC")
     return ", ".join(terms), args

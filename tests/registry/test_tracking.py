@@ -155,6 +155,12 @@ def test_search_runs_with_mlflow_filters(tracking):
         registry.search_runs(filter_string="metrics.accuracy > '0.9'")
 
 
+def test_runs_started_in_the_same_millisecond_list_newest_created_first(tracking):
+    client = Client()
+    ids = [client.create_run(start_time=1000).info.run_id for _ in range(10)]
+    assert [r.info.run_id for r in client.search_runs()] == ids[::-1]
+
+
 @pytest.mark.parametrize("uri, expected", [("sqlite:///rel/runs.db", "rel/runs.db"),
                                            ("sqlite:////abs/runs.db", "/abs/runs.db"), ("plain.db", "plain.db")])
 def test_tracking_uris(tmp_path, monkeypatch, uri, expected):
