@@ -31,7 +31,7 @@ UNSUPPORTED = {
     "ArrayFeatureExtractor": _ML, "Binarizer": _ML,
     "Bernoulli": _RANDOM, "RandomUniformLike": _RANDOM,
     "MelWeightMatrix": _SIGNAL,
-    "NonMaxSuppression": _VISION, "RoiAlign": _VISION, "DeformConv": _VISION, "ImageDecoder": _VISION,
+    "RoiAlign": _VISION, "DeformConv": _VISION, "ImageDecoder": _VISION,
     "LinearAttention": _NEW,
     "FlexAttention": _NEW, "CausalConvWithState": _NEW,
 }

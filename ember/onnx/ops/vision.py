@@ -1,4 +1,5 @@
-"""ONNX image-geometry ops: GridSample, AffineGrid, Col2Im, MaxUnpool and CenterCropPad.
+"""ONNX image-geometry ops: GridSample, AffineGrid, Col2Im, MaxUnpool, CenterCropPad and
+NonMaxSuppression.
 
 GridSample and AffineGrid map to ember's ``grid_sample``/``affine_grid`` (ONNX's
 linear/cubic are PyTorch's bilinear/bicubic); Col2Im is ``fold`` on the padded image, then
@@ -86,3 +87,52 @@ def center_crop_pad(ctx, x, shape):
                 width[a] = (before, t - n - before)
                 out = tensor(np.pad(arr(out), width))
     return out
+
+
+def _corners(b, center):
+    if center:  # (x_center, y_center, width, height)
+        x, y, w, h = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+        return np.stack([y - h / 2, x - w / 2, y + h / 2, x + w / 2], axis=-1)
+    # (y1, x1, y2, x2), either corner order
+    return np.stack([np.minimum(b[..., 0], b[..., 2]), np.minimum(b[..., 1], b[..., 3]),
+                     np.maximum(b[..., 0], b[..., 2]), np.maximum(b[..., 1], b[..., 3])], axis=-1)
+
+
+def _area(b):
+    return (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+
+
+def _iou(box, others):
+    ih = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
+    iw = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
+    inter = ih * iw
+    union = _area(box) + _area(others) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+@register("NonMaxSuppression")
+def non_max_suppression(ctx, boxes, scores, max_per_class=None, iou_threshold=None,
+                        score_threshold=None):
+    """Greedy per batch and class: take boxes by falling score (above ``score_threshold``),
+    dropping those whose IoU with a kept box exceeds ``iou_threshold``; at most
+    ``max_output_boxes_per_class`` each. Output rows: (batch, class, box)."""
+    b = _corners(arr(boxes).astype(np.float64), ctx.attr("center_point_box", 0))
+    s = arr(scores).astype(np.float64)
+    k = 0 if max_per_class is None else int(arr(max_per_class).reshape(-1)[0])
+    iou_t = 0.0 if iou_threshold is None else float(arr(iou_threshold).reshape(-1)[0])
+    score_t = None if score_threshold is None else float(arr(score_threshold).reshape(-1)[0])
+    rows = []
+    for n in range(s.shape[0]):
+        for c in range(s.shape[1]):
+            order = np.argsort(-s[n, c], kind="stable")
+            if score_t is not None:
+                order = order[s[n, c, order] > score_t]
+            kept = []
+            for i in order:
+                if len(kept) >= k:
+                    break
+                if kept and np.any(_iou(b[n, i], b[n, kept]) > iou_t):
+                    continue
+                kept.append(i)
+            rows += [(n, c, i) for i in kept]
+    return tensor(np.asarray(rows, dtype=np.int64).reshape(-1, 3))
