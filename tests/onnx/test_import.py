@@ -188,3 +188,18 @@ def test_docstring_examples_run():
     for mod in (ember.onnx.importer, ember.onnx.backend, ember.onnx.ops):
         result = doctest.testmod(mod)
         assert result.attempted and not result.failed, mod.__name__
+
+
+def test_dropout_nodes_follow_train_and_eval():
+    from onnx import helper, TensorProto
+    g = helper.make_graph([helper.make_node("Dropout", ["x"], ["y"], ratio=0.5)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [200])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [200])])
+    m = ember.onnx.load(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]))
+    x = np.random.default_rng(0).uniform(1, 2, 200).astype(np.float32)
+    assert not m.training
+    np.testing.assert_array_equal(m(x).numpy(), x)  # load() gives eval mode: identity
+    y = m.train()(x).numpy()
+    dropped = y == 0
+    assert 40 < dropped.sum() < 160  # about half, as ratio=0.5
+    np.testing.assert_allclose(y[~dropped], 2 * x[~dropped], rtol=1e-6)  # kept ones scaled by 1/(1-p)
