@@ -32,7 +32,7 @@ UNSUPPORTED = {
     "Bernoulli": _RANDOM, "RandomUniformLike": _RANDOM,
     "MelWeightMatrix": _SIGNAL,
     "RoiAlign": _VISION, "DeformConv": _VISION, "ImageDecoder": _VISION,
-    "LinearAttention": _NEW,
+
     "FlexAttention": _NEW, "CausalConvWithState": _NEW,
 }
 

@@ -160,3 +160,41 @@ def tensor_scatter(ctx, cache, update, write_indices=None):
     out = arr(cache).copy()
     np.put_along_axis(out, idx, arr(update), axis=axis)
     return tensor(out)
+
+
+@register("LinearAttention")
+def linear_attention(ctx, q, k, v, past_state=None, decay=None, beta=None):
+    """Recurrent linear attention over a state S (B, H_kv, d_k, d_v), in float32; per step t::
+
+        S = S * exp(g_t)                       gated rules: g_t per head or per key feature
+        v_t = beta_t * (v_t - k_t S)           delta rules: write only what S does not recall
+        S = S + k_t v_t^T                      y_t = scale * q_t S  (S shared by H_q/H_kv heads)
+
+    ``update_rule`` is linear, gated, delta or gated_delta; outputs y (B, T, H_q*d_v) and S."""
+    rule = ctx.attr("update_rule", "gated_delta")
+    hq, hkv = ctx.attr("q_num_heads"), ctx.attr("kv_num_heads")
+    f32 = ember.float32
+    b, t, _ = q.shape
+    q4, k4, v4 = (_heads(x, n).to(f32) for x, n in ((q, hq), (k, hkv), (v, hkv)))
+    dk, dv = q4.shape[-1], v4.shape[-1]
+    g4 = None
+    if rule in ("gated", "gated_delta"):
+        g4 = decay.reshape(b, t, hkv, -1).permute(0, 2, 1, 3).to(f32)  # (B, H, T, 1 or d_k)
+    beta4 = None
+    if rule in ("delta", "gated_delta"):
+        beta4 = beta.reshape(b, t, -1, 1).permute(0, 2, 1, 3).to(f32)  # (B, H or 1, T, 1)
+    state = past_state.to(f32) if past_state is not None else ember.zeros(b, hkv, dk, dv, dtype=f32)
+    scale = ctx.attr("scale") or 1.0 / np.sqrt(dk)
+    outs = []
+    for i in range(t):
+        kt, vt = k4[:, :, i], v4[:, :, i]
+        if g4 is not None:
+            state = state * ember.exp(g4[:, :, i]).unsqueeze(-1)
+        if beta4 is not None:
+            recalled = ember.matmul(kt.unsqueeze(-2), state).squeeze(-2)
+            vt = beta4[:, :, i] * (vt - recalled)
+        state = state + kt.unsqueeze(-1) * vt.unsqueeze(-2)
+        read = ember.repeat_interleave(state, hq // hkv, dim=1) if hq != hkv else state
+        outs.append(ember.matmul(q4[:, :, i].unsqueeze(-2), read).squeeze(-2) * float(scale))
+    y = ember.stack(outs, dim=2).permute(0, 2, 1, 3).reshape(b, t, hq * dv).to(q.dtype)
+    return y, state.to(past_state.dtype if past_state is not None else q.dtype)
