@@ -213,14 +213,44 @@ def randint_like(input, low=0, high=None, *, dtype=None, **_):
 
 # -- in-place samplers used by nn.init --------------------------------------------------------------
 
+def _fills_in_place(arr):
+    """NumPy's generators write float32/float64 samples straight into a contiguous array: no float64
+    temporary and no conversion, which is most of the time of initialising a large layer."""
+    return arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous and arr.flags.writeable
+
+
+def uniform_into(arr, a, b, rng):
+    """Fill ``arr`` with samples of U(a, b) from ``rng`` (a NumPy Generator)."""
+    if _fills_in_place(arr):
+        rng.random(out=arr, dtype=arr.dtype)
+        if b - a != 1:
+            arr *= b - a
+        if a:
+            arr += a
+    else:
+        arr[...] = rng.uniform(a, b, arr.shape)
+
+
+def normal_into(arr, mean, std, rng):
+    """Fill ``arr`` with samples of N(mean, std^2) from ``rng``."""
+    if _fills_in_place(arr):
+        rng.standard_normal(out=arr, dtype=arr.dtype)
+        if std != 1:
+            arr *= std
+        if mean:
+            arr += mean
+    else:
+        arr[...] = mean + std * rng.standard_normal(arr.shape)
+
+
 def uniform_(x, a=0.0, b=1.0, *, generator=None):
-    x._data[...] = _get_rng(generator).uniform(a, b, x._data.shape)
+    uniform_into(x._data, a, b, _get_rng(generator))
     x._bump()
     return x
 
 
 def normal_(x, mean=0.0, std=1.0, *, generator=None):
-    x._data[...] = mean + std * _get_rng(generator).standard_normal(x._data.shape)
+    normal_into(x._data, mean, std, _get_rng(generator))
     x._bump()
     return x
 

@@ -3,67 +3,34 @@
 NumPy's copies and ufunc loops and BLAS all release the GIL, so the chunks of a
 convolution (or the slices of a pooling pass) run truly in parallel on Python
 threads. Each piece then calls BLAS single-threaded, as otherwise OpenBLAS would
-start its own threads inside each of ours; OpenBLAS's per-thread setting
-(``openblas_set_num_threads_local``) does that without touching other threads.
-Without that function (another BLAS), the pieces run one after the other.
+start its own threads inside each of ours: ``run`` sets OpenBLAS to one thread for
+the whole parallel section and puts the count back when every piece has finished.
+(Setting it per piece with ``openblas_set_num_threads_local`` raced: that setting is
+not private to the calling thread in NumPy's OpenBLAS, so a piece could restore the
+other's count and leave the process on one BLAS thread, or run a product on two,
+which rounds differently. Same seed, different weights in one run out of three.)
+Without OpenBLAS (another BLAS), the pieces run one after the other.
 
 The thread count is ``ember.get_num_threads()`` capped at the CPU count.
 """
-import ctypes
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-_state = {"pool": None, "size": 0, "setter": False}
+from ..backend import threads as _threads
+
+_state = {"pool": None, "size": 0}
 _local = threading.local()
-
-
-def _blas_local_threads():
-    """OpenBLAS's ``openblas_set_num_threads_local`` as loaded by NumPy, or None."""
-    if _state["setter"] is not False:
-        return _state["setter"]
-    fn = None
-    try:
-        # NumPy (imported at the top) has loaded its BLAS.
-        with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "openblas" in line and ".so" in line}
-        for p in sorted(paths):
-            lib = ctypes.CDLL(p)
-            if hasattr(lib, "openblas_set_num_threads_local"):
-                fn = lib.openblas_set_num_threads_local
-                fn.argtypes = [ctypes.c_int]
-                fn.restype = ctypes.c_int
-                break
-    except (OSError, ValueError, AttributeError):
-        fn = None
-    _state["setter"] = fn
-    return fn
 
 
 def workers():
     """How many threads a kernel may use (1 when threads cannot keep BLAS single-threaded)."""
-    try:
-        from .. import get_num_threads
-        n = get_num_threads()
-    except ImportError:
-        n = 1
-    n = max(1, min(int(n), os.cpu_count() or 1))
-    if n > 1 and _blas_local_threads() is None:
+    n = max(1, min(int(_threads.get_num_threads()), os.cpu_count() or 1))
+    if n > 1 and _threads.openblas()[0] is None:
         return 1
     return n
-
-
-def _single_blas(fn, args):
-    setter = _blas_local_threads()
-    if setter is None:
-        return fn(*args)
-    prev = setter(1)
-    try:
-        return fn(*args)
-    finally:
-        setter(prev if prev > 0 else 0)
 
 
 def _pool(n):
@@ -79,14 +46,24 @@ def _pool(n):
 
 def run(fn, pieces):
     """``[fn(*p) for p in pieces]``, the pieces spread over threads (the caller's thread runs the first)."""
-    if len(pieces) <= 1:
-        return [fn(*p) for p in pieces]
+    if len(pieces) <= 1 or _state.get("active"):
+        return [fn(*p) for p in pieces]     # one piece, or inside another parallel section
+    setter = _threads.openblas()[0]
+    blas_threads = _threads.get_num_threads()
     pool = _pool(len(pieces) - 1)
-    futures = [pool.submit(_single_blas, fn, p) for p in pieces[1:]]
+    if setter is not None:
+        setter(1)
+    _state["active"] = True
     try:
-        first = _single_blas(fn, pieces[0])
+        futures = [pool.submit(fn, *p) for p in pieces[1:]]
+        try:
+            first = fn(*pieces[0])
+        finally:
+            rest = [f.result() for f in futures]
     finally:
-        rest = [f.result() for f in futures]
+        _state["active"] = False
+        if setter is not None:
+            setter(blas_threads)
     return [first] + rest
 
 

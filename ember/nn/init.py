@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from ..random import _get_rng
+from ..random import _get_rng, uniform_into, normal_into
 
 
 def _fill(tensor, values):
@@ -71,12 +71,16 @@ def _calculate_correct_fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with samples of U(a, b)."""
-    return _fill(tensor, _get_rng(generator).uniform(a, b, tensor._data.shape))
+    uniform_into(tensor._data, a, b, _get_rng(generator))
+    tensor._bump()
+    return tensor
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std^2)."""
-    return _fill(tensor, mean + std * _get_rng(generator).standard_normal(tensor._data.shape))
+    normal_into(tensor._data, mean, std, _get_rng(generator))
+    tensor._bump()
+    return tensor
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):

@@ -292,7 +292,9 @@ def test_lbfgs_matches_torch(kwargs):
     w = ep["w1"]
     assert eopt.state[w]["func_evals"] == topt.state[tp["w1"]]["func_evals"]
     assert eopt.state[w]["n_iter"] == topt.state[tp["w1"]]["n_iter"]
-    assert_same_state(eopt.state_dict()["state"], topt.state_dict()["state"], rtol=1e-6, atol=1e-9)
+    # The two-loop coefficients (al, ro) are ratios of small differences: after 80 iterations they
+    # carry the BLAS's last-bit summation order, which differs between CPUs (1.7e-6 seen on AMD EPYC).
+    assert_same_state(eopt.state_dict()["state"], topt.state_dict()["state"], rtol=1e-5, atol=1e-9)
     assert eopt.state_dict()["param_groups"] == topt.state_dict()["param_groups"]
 
 
