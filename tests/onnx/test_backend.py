@@ -33,7 +33,7 @@ UNSUPPORTED = {
     "MelWeightMatrix": _SIGNAL,
     "RoiAlign": _VISION, "DeformConv": _VISION, "ImageDecoder": _VISION,
 
-    "FlexAttention": _NEW, "CausalConvWithState": _NEW,
+    "FlexAttention": _NEW,
 }
 
 # ops ember implements except for some attributes or types (the error names what is missing)

@@ -299,3 +299,17 @@ def global_max_pool(ctx, x):
 def global_lp_pool(ctx, x):
     p = ctx.attr("p", 2)
     return (ember.abs(x) ** p).sum(dim=tuple(range(2, x.dim())), keepdim=True) ** (1.0 / p)
+
+
+@register("CausalConvWithState")
+def causal_conv_with_state(ctx, x, w, b=None, past_state=None):
+    """Depthwise causal 1-D convolution (x: B, C, L; w: C, 1, k) that carries its last k-1 inputs:
+    the input is prefixed with ``past_state`` (zeros if absent), and those trailing k-1 columns of
+    the prefixed input are the new state; ``activation`` silu/swish multiplies by sigmoid."""
+    c, k = x.shape[1], w.shape[2]
+    prefix = past_state if past_state is not None else ember.zeros(x.shape[0], c, k - 1, dtype=x.dtype)
+    padded = ember.cat([prefix, x], dim=2)
+    y = F.conv1d(padded, w, b, groups=c)
+    if ctx.attr("activation", "none") in ("silu", "swish"):
+        y = y * ember.sigmoid(y)
+    return y, padded[:, :, padded.shape[2] - (k - 1):]
