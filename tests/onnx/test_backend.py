@@ -22,7 +22,7 @@ _RANDOM = "random outputs cannot match the suite's stored values"
 _SIGNAL = "not implemented yet (DFT, STFT and the windows are)"
 _QUANT = "float8, float4, int4 and int2 tensors: no ember dtype holds them"
 _VISION = "detection / sampling ops not implemented yet"
-_NEW = "new in opset 26, not implemented yet"
+_NEW = "a preview-domain op (ai.onnx.preview, version 1), not implemented yet"
 
 UNSUPPORTED = {
     "StringNormalizer": _STRINGS, "StringConcat": _STRINGS, "StringSplit": _STRINGS,
@@ -33,7 +33,7 @@ UNSUPPORTED = {
     "Bernoulli": _RANDOM, "RandomUniformLike": _RANDOM,
     "MelWeightMatrix": _SIGNAL,
     "RoiAlign": _VISION, "DeformConv": _VISION, "ImageDecoder": _VISION,
-    "FlexAttention": _NEW + " (and in the ai.onnx.preview domain)",
+    "FlexAttention": _NEW,
 }
 
 # ops ember implements except for some attributes or types (the error names what is missing)
