@@ -339,7 +339,78 @@ def subclassed_saved_and_reloaded(K, tmp):
             "iterations": int(K.ops.convert_to_numpy(reloaded.optimizer.iterations))}
 
 
-EXACT = [text_classifier, timeseries_forecasting, siamese_contrastive, gan_custom_loop]
+def transformer_classifier(K):
+    """keras.io "Text classification with Transformer", small: custom TransformerBlock (MultiHeadAttention,
+    a Sequential feed-forward, LayerNormalization, Dropout) and TokenAndPositionEmbedding layers."""
+    class TransformerBlock(K.layers.Layer):
+        def __init__(self, embed_dim, num_heads, ff_dim, rate=0.0):
+            super().__init__()
+            self.att = K.layers.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+            self.ffn = K.Sequential([K.layers.Dense(ff_dim, activation="relu"), K.layers.Dense(embed_dim)])
+            self.layernorm1 = K.layers.LayerNormalization(epsilon=1e-6)
+            self.layernorm2 = K.layers.LayerNormalization(epsilon=1e-6)
+            self.dropout1 = K.layers.Dropout(rate)
+            self.dropout2 = K.layers.Dropout(rate)
+        def call(self, inputs):
+            attn_output = self.att(inputs, inputs)
+            out1 = self.layernorm1(inputs + self.dropout1(attn_output))
+            ffn_output = self.ffn(out1)
+            return self.layernorm2(out1 + self.dropout2(ffn_output))
+    class TokenAndPositionEmbedding(K.layers.Layer):
+        def __init__(self, maxlen, vocab_size, embed_dim):
+            super().__init__()
+            self.token_emb = K.layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+            self.pos_emb = K.layers.Embedding(input_dim=maxlen, output_dim=embed_dim)
+        def call(self, x):
+            maxlen = K.ops.shape(x)[-1]
+            positions = K.ops.arange(start=0, stop=maxlen, step=1)
+            return self.token_emb(x) + self.pos_emb(positions)
+    maxlen, vocab, dim = 6, 20, 8
+    inputs = K.layers.Input(shape=(maxlen,))
+    x = TokenAndPositionEmbedding(maxlen, vocab, dim)(inputs)
+    x = TransformerBlock(dim, 2, 16)(x)
+    x = K.layers.GlobalAveragePooling1D()(x)
+    outputs = K.layers.Dense(2, activation="softmax")(x)
+    model = K.Model(inputs=inputs, outputs=outputs)
+    _same_weights(model)
+    model.compile(optimizer=K.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, vocab, (16, maxlen)); y = rng.integers(0, 2, 16)
+    h = model.fit(x_train, y, batch_size=8, epochs=2, shuffle=False, verbose=0, validation_data=(x_train[:8], y[:8]))
+    return {"h": h.history, "p": model.predict(x_train[:3], verbose=0), "n": [list(w.shape) for w in model.get_weights()]}
+
+def add_loss_layers(K):
+    """keras.io "Making new layers and models via subclassing": an ActivityRegularizationLayer calling
+    add_loss, and an endpoint layer computing the loss from a targets Input (named "inputs"/"targets"),
+    the model compiled without a loss."""
+    class ActivityRegularizationLayer(K.layers.Layer):
+        def __init__(self, rate=1e-2):
+            super().__init__(); self.rate = rate
+        def call(self, inputs):
+            self.add_loss(self.rate * K.ops.mean(inputs))
+            return inputs
+    class LogisticEndpoint(K.layers.Layer):
+        def __init__(self, name=None):
+            super().__init__(name=name)
+            self.loss_fn = K.losses.BinaryCrossentropy(from_logits=True)
+        def call(self, targets, logits, sample_weights=None):
+            loss = self.loss_fn(targets, logits, sample_weights)
+            self.add_loss(loss)
+            return K.ops.softmax(logits)
+    inputs = K.Input(shape=(3,), name="inputs")
+    targets = K.Input(shape=(2,), name="targets")
+    h = ActivityRegularizationLayer()(K.layers.Dense(4, activation="relu")(inputs))
+    logits = K.layers.Dense(2)(h)
+    predictions = LogisticEndpoint(name="predictions")(targets, logits)
+    model = K.Model(inputs=[inputs, targets], outputs=predictions)
+    _same_weights(model)
+    model.compile(optimizer=K.optimizers.SGD(0.1))
+    rng = np.random.default_rng(1)
+    data = {"inputs": rng.random((12, 3)).astype("float32"), "targets": rng.random((12, 2)).astype("float32")}
+    h = model.fit(data, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    return {"h": h.history, "p": model.predict(data, verbose=0)[:3], "losses": len(model.losses)}
+
+EXACT = [transformer_classifier, add_loss_layers, text_classifier, timeseries_forecasting, siamese_contrastive, gan_custom_loop]
 WITH_FILES = [multi_io_callbacks, subclassed_saved_and_reloaded]
 
 

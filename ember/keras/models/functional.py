@@ -45,7 +45,11 @@ class Functional(Model):
                                  "should be unique.")
         self.__dict__["_layer_order"] = ordered
         for layer in ordered:
-            self.add_module(layer.name, layer)
+            key = layer.name
+            # A layer named like a model attribute (an Input called "inputs") is registered under another key.
+            while key in self.__dict__ or hasattr(type(self), key):
+                key += "_"
+            self.add_module(key, layer)
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
         self.input_names = [t._keras_history.operation.name for t in self.inputs]
         self._build_input_shape = [t.shape for t in self.inputs] if len(self.inputs) > 1 else self.inputs[0].shape
