@@ -49,8 +49,13 @@ def abs_max_quantize(inputs, axis, value_range=(-127, 127), dtype="int8", epsilo
 def quantize_and_dequantize(inputs, scale, quantized_dtype, compute_dtype):
     """``inputs / scale`` clipped to ``quantized_dtype``'s range, cast to it and back, times ``scale``."""
     qdt, cdt = _np_dtype(quantized_dtype), _np_dtype(compute_dtype)
-    limit = float(np.finfo(qdt).max) if qdt.kind == "f" or str(qdt).startswith("float8") else \
-        float(np.iinfo(qdt).max)
+    if str(qdt).startswith("float8"):     # ml_dtypes' own finfo: NumPy's knows them only in newer ml_dtypes
+        import ml_dtypes
+        limit = float(ml_dtypes.finfo(qdt).max)
+    elif qdt.kind == "f":
+        limit = float(np.finfo(qdt).max)
+    else:
+        limit = float(np.iinfo(qdt).max)
     s = _np(scale).astype(cdt)
     x = np.clip(_np(inputs).astype(cdt) / s, -limit, limit).astype(qdt)
     return make(x.astype(cdt) * s)
