@@ -52,19 +52,24 @@ def fit_ratings(model, user, item, rating, epochs=10, batch_size=256, lr=1e-2, w
     losses = []
     model.train()
     for epoch in range(epochs):
-        order = rng.permutation(len(user))
-        total = 0.0
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            loss = loss_fn(model(_long(user[idx]), _long(item[idx])), ember.from_numpy(rating[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(order))
+        losses.append(_epoch(model, opt, loss_fn, user, item, rating, batch_size, rng))
         if on_epoch is not None:
             on_epoch(epoch, losses[-1])
     return losses
+
+
+def _epoch(model, opt, loss_fn, user, item, target, batch_size, rng):
+    """One pass over ``(user, item, target)`` in shuffled minibatches; returns the mean loss."""
+    order = rng.permutation(len(user))
+    total = 0.0
+    for s in range(0, len(order), batch_size):
+        idx = order[s:s + batch_size]
+        loss = loss_fn(model(_long(user[idx]), _long(item[idx])), ember.from_numpy(target[idx]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total / len(order)
 
 
 def fit_implicit(model, user, item, n_items, observed, epochs=10, batch_size=256, lr=1e-3, num_negatives=4,
@@ -90,16 +95,7 @@ def fit_implicit(model, user, item, n_items, observed, epochs=10, batch_size=256
         all_user = np.concatenate([user, np.repeat(user, num_negatives)])
         all_item = np.concatenate([item, neg])
         label = np.concatenate([np.ones(len(user)), np.zeros(len(neg))]).astype(np.float32)
-        order = rng.permutation(len(all_user))
-        total = 0.0
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            loss = loss_fn(model(_long(all_user[idx]), _long(all_item[idx])), ember.from_numpy(label[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(order))
+        losses.append(_epoch(model, opt, loss_fn, all_user, all_item, label, batch_size, rng))
         if on_epoch is not None:
             on_epoch(epoch, losses[-1])
     return losses
