@@ -39,11 +39,16 @@ def test_same_keys_shapes_and_logits_as_torchvision(name):
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "densenet121"])
 def test_trains_a_step_in_float32(name):
+    ember.manual_seed(0)                # the same weights and batch whatever ran before
     model = models.get_model(name, num_classes=5)
     opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x, y = ember.randn(4, 3, 32, 32), ember.tensor([0, 1, 2, 3])
+    # EfficientNet's last stages see 1x1 maps at 32x32, where batch norm over 4 values makes the
+    # loss jump from step to step; at 64x64 it falls as the others do.
+    size = 64 if name.startswith("efficientnet") else 32
+    x, y = ember.randn(4, 3, size, size), ember.tensor([0, 1, 2, 3])
     losses = []
     for _ in range(3):
+        ember.manual_seed(1)            # the same dropout / stochastic-depth draws every step
         loss = ember.nn.functional.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
