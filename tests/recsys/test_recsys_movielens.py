@@ -2,9 +2,7 @@
 archive with the real layout: md5 verified, bad checksums refused (nothing is kept), an intact
 archive is not fetched again, and the files parse as the real ones (tabs, '|' and Latin-1)."""
 import hashlib
-import http.server
 import io
-import threading
 import zipfile
 
 import numpy as np
@@ -12,6 +10,7 @@ import pytest
 
 from ember.recsys.datasets import MovieLens100K
 from ember.vision.datasets import DownloadError
+from tests._http import FileServer
 
 
 def fake_archive():
@@ -34,38 +33,8 @@ def fake_archive():
     return buf.getvalue(), rows
 
 
-class Server:
-    def __init__(self, files):
-        self.files, self.requests = files, []
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.requests.append(self.path)
-                body = owner.files.get(self.path)
-                if body is None or len(owner.requests) > 20:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+def Server(files):
+    return FileServer(files, max_requests=20)
 
 
 def local(url, md5):

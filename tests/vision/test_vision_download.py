@@ -2,12 +2,10 @@
 checksum mismatches, mirror fallback, and the no-network error."""
 import gzip
 import hashlib
-import http.server
 import io
 import os
 import socket
 import tarfile
-import threading
 
 import numpy as np
 import pytest
@@ -15,47 +13,11 @@ import pytest
 from ember.vision import datasets
 from ember.vision.datasets import DownloadError
 from ember.vision.datasets.idx import encode_idx
+from tests._http import FileServer
 
-MAX_REQUESTS = 50
-
-
-class Server:
-    """Serves ``files`` (path -> bytes) on 127.0.0.1; at most MAX_REQUESTS requests, each
-    logged; 404 for anything else."""
-
-    def __init__(self, files):
-        self.files, self.requests = files, []
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.requests.append(self.path)
-                body = owner.files.get(self.path)
-                if body is None or len(owner.requests) > MAX_REQUESTS:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.timeout = 5
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+def Server(files):
+    """Serves ``files`` (path -> bytes) on 127.0.0.1; at most 50 requests, each logged; 404 for anything else."""
+    return FileServer(files, max_requests=50)
 
 
 def closed_port_url():
