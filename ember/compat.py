@@ -9,6 +9,8 @@ imported as                   resolves to
 ``torch.X.Y``                 ``ember.X.Y``
 ``torchvision``               ``ember.vision``
 ``torchvision.X``             ``ember.vision.X``
+``torchaudio(.X)``            ``ember.audio(.X)``
+``torchtext(.X)``             ``ember.text(.X)``
 ============================  ===============================
 
 The alias is only ever explicit: installing ember does not shadow a real PyTorch, which
@@ -35,7 +37,8 @@ import types
 
 __all__ = ["install", "uninstall", "is_installed", "target_name", "ALIASES"]
 
-ALIASES = {"torch": "ember", "torchvision": "ember.vision"}
+ALIASES = {"torch": "ember", "torchvision": "ember.vision", "torchaudio": "ember.audio",
+           "torchtext": "ember.text"}
 
 
 def target_name(fullname):
@@ -65,7 +68,8 @@ def _resolve(fullname, target):
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds ``torch``/``torchvision`` names and loads them as the ember module already imported."""
+    """Finds the aliased names (``torch``, ``torchvision``, ``torchaudio``, ``torchtext``) and loads
+    them as the ember module already imported."""
 
     def find_spec(self, fullname, path=None, target=None):
         real = target_name(fullname)
@@ -90,14 +94,15 @@ def _aliased(name):
 
 
 def install():
-    """Make ``import torch`` and ``import torchvision`` (and their submodules) resolve to ember.
+    """Make ``import torch``, ``torchvision``, ``torchaudio`` and ``torchtext`` (and their submodules)
+    resolve to ember.
 
     The finder goes first in ``sys.meta_path`` so it wins over an installed PyTorch. Calling it
     again moves it back to the front. It refuses when the real PyTorch is already imported
     (objects from the two could not be mixed).
 
     Raises:
-        RuntimeError: naming the module if the real ``torch`` or ``torchvision`` is imported.
+        RuntimeError: naming the module if the real ``torch`` (or another aliased package) is imported.
     """
     for name in ALIASES:
         module = sys.modules.get(name)

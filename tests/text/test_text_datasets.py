@@ -5,6 +5,7 @@ import gzip
 import pytest
 
 from ember.text import datasets
+from ember.text.datasets import shakespeare
 from ember.text.datasets import PLAYS, WORKS, ShakespearePlays, load_shakespeare, shakespeare_speeches
 
 
@@ -17,7 +18,7 @@ def test_every_work_loads_and_matches_its_readme():
 
 def test_damaged_file_is_refused(tmp_path, monkeypatch):
     (tmp_path / "macbeth.txt.gz").write_bytes(gzip.compress(b"Fair is foul", mtime=0))
-    monkeypatch.setattr(datasets, "_DIR", str(tmp_path))
+    monkeypatch.setattr(shakespeare, "_DIR", str(tmp_path))
     with pytest.raises(RuntimeError, match="macbeth.txt.gz is damaged .*expected 54e1d805"):
         load_shakespeare("macbeth")
     with pytest.raises(ValueError, match="work must be one of hamlet"):

@@ -25,7 +25,7 @@ from ember.data.dataset import Dataset
 
 __all__ = ["WORKS", "PLAYS", "load_shakespeare", "shakespeare_speeches", "ShakespearePlays"]
 
-_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_data", "shakespeare")
+_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_data", "shakespeare")
 
 # sha256 of each work's uncompressed text (as in _data/README.md)
 WORKS = {
