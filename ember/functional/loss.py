@@ -20,6 +20,7 @@ from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, cl
                             log_softmax as _log_softmax)
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
+from ._blocks import row_blocks
 from ._fuse import gm, wrap, record, composite_grad
 from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float
 from .activation import softplus
@@ -206,6 +207,24 @@ def _ce_composite(input, target, weight, ignore_index, reduction, label_smoothin
     return add(mul(nll, 1 - label_smoothing), mul(smooth, label_smoothing / C))
 
 
+def _exp_shifted(z, C):
+    """``m = max_c z``, ``e = exp(z - m)`` and ``se = sum_c e`` per row of ``z`` (n, C), in cache-sized row blocks."""
+    if not C or not z.size:
+        e = np.exp(z - z)
+        return z, e, e.sum(axis=1, keepdims=True)
+    n = z.shape[0]
+    m = np.empty((n, 1), z.dtype)
+    e = np.empty(z.shape, z.dtype)
+    se = np.empty((n, 1), z.dtype)
+    for b in row_blocks(n, C):
+        zb, eb, mb = z[b], e[b], m[b]
+        np.max(zb, axis=1, keepdims=True, out=mb)
+        np.subtract(zb, mb, out=eb)
+        np.exp(eb, out=eb)
+        np.sum(eb, axis=1, keepdims=True, out=se[b])
+    return m, e, se
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits and class targets: ``log_softmax`` then ``nll_loss`` in one node.
@@ -232,13 +251,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     z, tt, C = _class_layout("cross_entropy", x, t_, probs)
     w = _weight_arr(weight, C, x.dtype, "cross_entropy")
     n = z.shape[0]
-    m = z.max(axis=1, keepdims=True) if C else z
-    s = z - m
-    e = np.exp(s)
-    se = e.sum(axis=1, keepdims=True)
     eps = float(label_smoothing)
+    m, e, se = _exp_shifted(z, C)
     # log p for every class is only needed with probabilities or smoothing; else only the picked ones.
-    logp = s - np.log(se) if (probs or eps) else None
+    logp = (z - m) - np.log(se) if (probs or eps) else None
     if probs:
         tq = tt.astype(x.dtype, copy=False)
         q = tq * (1 - eps) + eps / C if eps else tq
@@ -249,7 +265,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     else:
         valid, all_valid, ti = _check_targets("cross_entropy", tt, C, ignore_index, x.shape)
         rows = np.arange(n)
-        picked = logp[rows, ti] if logp is not None else s[rows, ti] - np.log(se[:, 0])
+        picked = logp[rows, ti] if logp is not None else (z[rows, ti] - m[:, 0]) - np.log(se[:, 0])
         if w is not None:
             wt = w[ti] * valid if not all_valid else w[ti]
         else:
@@ -272,6 +288,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     out = wrap(np.asarray(val, dtype=x.dtype))
     target_grad = probs and target._rg
     if gm.enabled and (input._rg or target_grad):
+        spare = [] if (probs or eps) else [e]
+
         def backward(g):
             if gm.enabled:
                 return composite_grad(lambda a_, b_, w_: _ce_composite(a_, b_, w_, ignore_index, reduction, eps),
@@ -283,8 +301,19 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                 sc = gd
             else:
                 sc = gd / denom
-            p = e / se
+            sc1 = sc[:, 0] if reduction == "none" else sc
             gx = gt = None
+            if input._rg and not (probs or eps):
+                # One pass over the logits: e * (w[t] sc / se), then -w[t] sc at the targets.
+                coef = wt * sc1 if wt is not None else sc1
+                # The first backward scales the forward's exp buffer in place (no fresh 4 n C bytes to
+                # fault in); a second one (retain_graph) recomputes the same exp first.
+                G = spare.pop() if spare else _exp_shifted(z, C)[1]
+                G *= coef[:, None] / se if isinstance(coef, np.ndarray) and coef.ndim else coef / se
+                G[rows, ti] -= coef
+                gx = wrap(_unlayout(G.astype(x.dtype, copy=False), x.shape))
+                return gx, None, None
+            p = e / se
             if input._rg:
                 if probs:
                     G = p * a.sum(axis=1, keepdims=True) - a

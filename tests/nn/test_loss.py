@@ -90,6 +90,28 @@ def test_cross_entropy_float32_large_batch_and_all_ignored():
     assert np.isnan(out.item())
 
 
+@pytest.mark.parametrize("kwargs", [{"reduction": "none"}, {"weight": WEIGHT, "ignore_index": 0}])
+def test_cross_entropy_backward_twice_with_retain_graph(kwargs):
+    # The first backward reuses the forward's exp buffer; the second must give the same gradient.
+    x = randn(70, 4).astype(np.float32)
+    x[:35, 1] += 30.0    # rows of one cache block and of the next, logits far apart
+    y = rng.integers(0, 4, 70)
+    g = np.linspace(0.5, 1.5, 70).astype(np.float32)
+    grads = []
+    for lib in (ember, torch):
+        kw = {k: lib.tensor(v.numpy().astype(np.float32)) if isinstance(v, ember.Tensor) else v
+              for k, v in kwargs.items()}
+        a = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(a, lib.tensor(y), **kw)
+        go = lib.tensor(g) if loss.dim() else None
+        loss.backward(go, retain_graph=True)
+        first = a.grad.numpy().copy()
+        loss.backward(go)
+        grads.append((first, a.grad.numpy() - first))
+    for e, t in zip(grads[0], grads[1]):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("kwargs", [{}, {"weight": WEIGHT}, {"ignore_index": 1},
                                     {"weight": WEIGHT, "ignore_index": 0}])
