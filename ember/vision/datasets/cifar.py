@@ -1,9 +1,14 @@
-"""CIFAR-10 from its *binary* release (``cifar-10-binary.tar.gz``), never the pickled one.
+"""CIFAR-10 and CIFAR-100 from their *binary* releases (``cifar-10-binary.tar.gz``,
+``cifar-100-binary.tar.gz``), never the pickled ones (no pickle on a load path).
 
-The archive holds ``cifar-10-batches-bin/data_batch_{1..5}.bin``, ``test_batch.bin`` and
-``batches.meta.txt`` (class names, one per line). Each ``.bin`` file is a run of 3,073-byte
+The CIFAR-10 archive holds ``cifar-10-batches-bin/data_batch_{1..5}.bin``, ``test_batch.bin``
+and ``batches.meta.txt`` (class names, one per line). Each ``.bin`` file is a run of 3,073-byte
 records: one label byte (0..9), then 1,024 red, 1,024 green and 1,024 blue bytes, each a
 32x32 image in row-major order.
+
+The CIFAR-100 archive holds ``cifar-100-binary/train.bin``, ``test.bin``,
+``fine_label_names.txt`` and ``coarse_label_names.txt``; its records are 3,074 bytes: the
+coarse label (0..19), the fine label (0..99), then the image as above.
 """
 import os
 import tarfile
@@ -15,7 +20,7 @@ from ember.vision._pil import pil_image_module
 from ember.vision.datasets.download import check_integrity, download_file
 from ember.vision.datasets.vision import VisionDataset
 
-__all__ = ["CIFAR10"]
+__all__ = ["CIFAR10", "CIFAR100"]
 
 _RECORD = 1 + 3 * 32 * 32
 
@@ -35,6 +40,25 @@ def read_cifar_bin(path):
                          f"CIFAR-10 binary file?)")
     images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
+
+
+def read_cifar100_bin(path):
+    """``(images uint8 (N, 32, 32, 3), coarse int64 (N,), fine int64 (N,))`` from one
+    CIFAR-100 binary file."""
+    record = 2 + 3 * 32 * 32
+    with open(path, "rb") as f:
+        raw = f.read()
+    if len(raw) == 0 or len(raw) % record:
+        raise ValueError(f"{path}: expected a whole number of {record}-byte CIFAR-100 records, found "
+                         f"{len(raw)} bytes ({len(raw) // record} records and {len(raw) % record} extra "
+                         f"bytes; truncated or not a CIFAR-100 binary file)")
+    records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, record)
+    coarse, fine = records[:, 0].astype(np.int64), records[:, 1].astype(np.int64)
+    if coarse.max() > 19 or fine.max() > 99:
+        raise ValueError(f"{path}: expected coarse labels 0..19 and fine labels 0..99, found maxima "
+                         f"{int(coarse.max())} and {int(fine.max())} (not a CIFAR-100 binary file?)")
+    images = records[:, 2:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(images), coarse, fine
 
 
 class CIFAR10(VisionDataset):
@@ -80,19 +104,22 @@ class CIFAR10(VisionDataset):
             raise RuntimeError(f"Dataset not found or incomplete in {self.folder}: expected "
                                f"{', '.join(self.train_list + self.test_list)}. "
                                f"Use download=True to download it")
-        parts = [read_cifar_bin(os.path.join(self.folder, name))
-                 for name in (self.train_list if train else self.test_list)]
-        self.data = np.concatenate([p[0] for p in parts])
-        self.targets = np.concatenate([p[1] for p in parts]).tolist()
+        self._load_split()
         self.classes = self._load_classes()
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+
+    def _load_split(self):
+        parts = [read_cifar_bin(os.path.join(self.folder, name))
+                 for name in (self.train_list if self.train else self.test_list)]
+        self.data = np.concatenate([p[0] for p in parts])
+        self.targets = np.concatenate([p[1] for p in parts]).tolist()
 
     @property
     def folder(self):
         return os.path.join(self.root, self.base_folder)
 
-    def _load_classes(self):
-        path = os.path.join(self.folder, self.meta_file)
+    def _load_classes(self, meta_file=None):
+        path = os.path.join(self.folder, meta_file or self.meta_file)
         if not os.path.isfile(path):
             return list(self.default_classes)
         with open(path, encoding="utf-8") as f:
@@ -119,13 +146,17 @@ class CIFAR10(VisionDataset):
         # Only the known member names are written, each by its base name: no path in the
         # archive can point outside the destination folder.
         wanted = {f"{self.base_folder}/{name}": name
-                  for name in self.train_list + self.test_list + [self.meta_file]}
+                  for name in self.train_list + self.test_list + self.meta_files}
         os.makedirs(self.folder, exist_ok=True)
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar:
                 name = wanted.get(member.name.lstrip("./"))
                 if name is not None and member.isfile():
                     write_atomic(os.path.join(self.folder, name), tar.extractfile(member).read())
+
+    @property
+    def meta_files(self):
+        return [self.meta_file]
 
     def __getitem__(self, index):
         img, target = self.data[index], self.targets[index]
@@ -139,3 +170,37 @@ class CIFAR10(VisionDataset):
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train else 'Test'}"
+
+
+class CIFAR100(CIFAR10):
+    """CIFAR-100: 60,000 32x32 colour images in 100 fine classes grouped into 20 coarse ones.
+
+    The interface is :class:`CIFAR10`'s (``root``, ``train``, ``transform``,
+    ``target_transform``, ``download``); files live in ``root/cifar-100-binary/``.
+
+    Attributes:
+        data (numpy.ndarray): uint8 ``(N, 32, 32, 3)``.
+        targets (list[int]): fine labels 0..99, as torchvision.
+        classes (list[str]): the 100 fine class names (``fine_label_names.txt``).
+        coarse_targets (list[int]): coarse labels 0..19 (torchvision reads only the fine ones).
+        coarse_classes (list[str]): the 20 superclass names (``coarse_label_names.txt``).
+    """
+
+    base_folder = "cifar-100-binary"
+    filename = "cifar-100-binary.tar.gz"
+    tgz_md5 = "03b5dce01913d631647c71ecec9e9cb8"
+    train_list = ["train.bin"]
+    test_list = ["test.bin"]
+    meta_file = "fine_label_names.txt"
+    coarse_meta_file = "coarse_label_names.txt"
+    default_classes = []
+
+    @property
+    def meta_files(self):
+        return [self.meta_file, self.coarse_meta_file]
+
+    def _load_split(self):
+        images, coarse, fine = read_cifar100_bin(
+            os.path.join(self.folder, self.train_list[0] if self.train else self.test_list[0]))
+        self.data, self.targets, self.coarse_targets = images, fine.tolist(), coarse.tolist()
+        self.coarse_classes = self._load_classes(self.coarse_meta_file)

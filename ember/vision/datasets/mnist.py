@@ -129,11 +129,11 @@ class MNIST(VisionDataset):
                 self.download()
             if not self._check_exists():
                 raise RuntimeError(f"Dataset not found in {self.raw_folder}: expected "
-                                   f"{', '.join(n for n, _ in self.resources)} (gzipped or not). "
+                                   f"{', '.join(self._expected_files())} (gzipped or not). "
                                    f"Use download=True to download it"
                                    + (", or root=None for the bundled sample"
                                       if self.has_bundled_sample else ""))
-            images, labels = read_mnist_split(self.raw_folder, train)
+            images, labels = self._load_data()
         self.data = ember.from_numpy(images)
         self.targets = ember.from_numpy(labels)
 
@@ -146,6 +146,12 @@ class MNIST(VisionDataset):
     @property
     def class_to_idx(self):
         return {name: i for i, name in enumerate(self.classes)}
+
+    def _expected_files(self):
+        return [n for n, _ in self.resources]
+
+    def _load_data(self):
+        return read_mnist_split(self.raw_folder, self.train)
 
     def _check_exists(self):
         return all(_find(self.raw_folder, os.path.splitext(name)[0]) is not None
