@@ -14,7 +14,10 @@ gradients are exact.
 Mask conventions (as PyTorch): in :func:`scaled_dot_product_attention` a boolean
 ``attn_mask`` is True where a query **may** attend; ``nn.MultiheadAttention``'s
 boolean masks are True where attention is **not** allowed. Float masks are added
-to the scores in both.
+to the scores in both. A query whose every score is masked (``-inf``) gets zero
+weights, a zero output and zero gradients in :func:`scaled_dot_product_attention`
+(PyTorch's "safe softmax", so that left-padded rows do not poison a batch with NaN);
+``nn.MultiheadAttention`` keeps the plain softmax's NaN there, as PyTorch's does.
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -26,7 +29,7 @@ import math
 
 import numpy as np
 
-from ..autograd.ops import matmul, add, mul, softmax, transpose, sum_to
+from ..autograd.ops import matmul, add, mul, softmax, transpose, sum_to, where
 from ..autograd.tensor import Tensor
 from ..random import _get_rng
 from ._fuse import gm, wrap, composite_grad
@@ -45,18 +48,25 @@ def _bool_to_additive(mask, dtype, true_means_keep):
     return np.where(keep, dtype.type(0), dtype.type(-np.inf)).astype(dtype, copy=False)
 
 
-def _composite(q, k, v, mask, keep, scale):
+def _composite(q, k, v, mask, keep, scale, dead=None):
     s = matmul(mul(q, scale), transpose(k, -1, -2))
     if mask is not None:
         s = add(s, mask)
+    if dead is not None:
+        # Fully masked rows: a finite stand-in for the softmax, then zero weights.
+        s = where(wrap(np.broadcast_to(dead, s.shape)), wrap(np.zeros((), s._data.dtype)), s)
     p = softmax(s, -1)
+    if dead is not None:
+        p = mul(p, wrap((~dead).astype(p._data.dtype)))
     if keep is not None:
         p = mul(p, wrap(keep))
     return matmul(p, v), p
 
 
-def _softmax_scores(S, mask_a, scale, dropout_p):
-    """In place on the raw scores ``S``: scale, add the mask, softmax; then dropout. Returns (P, keep, Pd)."""
+def _softmax_scores(S, mask_a, scale, dropout_p, safe=False):
+    """In place on the raw scores ``S``: scale, add the mask, softmax; then dropout. Returns (P, keep, Pd),
+    and with ``safe`` also the ``(..., L, 1)`` boolean of fully masked rows (None if there are none),
+    whose weights are zero instead of NaN."""
     dt = S.dtype
     if scale != 1.0:
         S *= dt.type(scale)
@@ -65,9 +75,20 @@ def _softmax_scores(S, mask_a, scale, dropout_p):
             S += mask_a
         except ValueError:
             S = S + mask_a
-    S -= S.max(axis=-1, keepdims=True)
+    m = S.max(axis=-1, keepdims=True)
+    dead = None
+    if safe and mask_a is not None:
+        dead = np.isneginf(m)
+        if dead.any():
+            m[dead] = 0
+        else:
+            dead = None
+    S -= m
     np.exp(S, out=S)
-    S /= S.sum(axis=-1, keepdims=True)
+    total = S.sum(axis=-1, keepdims=True)
+    if dead is not None:
+        total[dead] = 1  # the row is all zeros already: keep it so
+    S /= total
     keep = None
     Pd = S
     if dropout_p > 0.0:
@@ -77,6 +98,8 @@ def _softmax_scores(S, mask_a, scale, dropout_p):
             keep = (_get_rng(None).random(S.shape, dtype=np.float32) >= dropout_p).astype(dt)
             keep *= dt.type(1.0 / (1.0 - dropout_p))
         Pd = S * keep
+    if safe:
+        return S, keep, Pd, dead
     return S, keep, Pd
 
 
@@ -134,7 +157,7 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None, need_weights=False)
     dt = qa.dtype
     scale = 1.0 / math.sqrt(qa.shape[-1]) if scale is None else float(scale)
     mask_t, mask_a = _as_mask(mask, dt)
-    P, keep, Pd = _softmax_scores(np.matmul(qa, np.swapaxes(ka, -1, -2)), mask_a, scale, dropout_p)
+    P, keep, Pd, dead = _softmax_scores(np.matmul(qa, np.swapaxes(ka, -1, -2)), mask_a, scale, dropout_p, safe=True)
     out = wrap(np.matmul(Pd, va))
     wt = wrap(Pd) if need_weights else None
     inputs = (q, k, v, mask_t)
@@ -146,7 +169,7 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None, need_weights=False)
             go, gw = grads if need_weights else (grads, None)
             if gm.enabled:
                 def fn(q_, k_, v_, m_):
-                    o, p = _composite(q_, k_, v_, m_ if m_ is not None else mask_a, keep, scale)
+                    o, p = _composite(q_, k_, v_, m_ if m_ is not None else mask_a, keep, scale, dead)
                     return (o, p) if need_weights else o
                 gs = [g if g is not None else wrap(np.zeros(s, dt))
                       for g, s in ((go, out._data.shape), (gw, Pd.shape))][:2 if need_weights else 1]

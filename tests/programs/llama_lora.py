@@ -113,12 +113,16 @@ class Transformer(nn.Module):
         self.output = nn.Linear(dim, vocab_size, bias=False)
         self.register_buffer("freqs_cis", precompute_freqs_cis(dim // n_heads, max_seq * 2), persistent=False)
 
-    def forward(self, tokens, start_pos=0, use_cache=False):
+    def forward(self, tokens, start_pos=0, use_cache=False, keep=None):
         _bsz, seqlen = tokens.shape
         h = self.tok_embeddings(tokens)
         freqs_cis = self.freqs_cis[start_pos: start_pos + seqlen]
         mask = None
-        if use_cache and start_pos > 0:
+        if keep is not None:
+            # Left padding: no query attends to a pad key (so a pad query attends to nothing).
+            causal = torch.ones(seqlen, start_pos + seqlen, dtype=torch.bool).tril(diagonal=start_pos)
+            mask = causal[None, None] & keep[:, None, None, :]
+        elif use_cache and start_pos > 0:
             # Query i (at position start_pos + i) sees every cached key up to its own position.
             mask = torch.ones(seqlen, start_pos + seqlen, dtype=torch.bool).tril(diagonal=start_pos)
         for layer in self.layers:
@@ -153,17 +157,20 @@ def get_batch(data, rng, batch_size, block_size):
 
 
 @torch.no_grad()
-def generate(model, prompt_tokens, max_gen_len, use_cache, pad_id=0):
+def generate(model, prompt_tokens, max_gen_len, use_cache, pad_id=0, pad_mask=False):
     bsz = len(prompt_tokens)
     max_prompt = max(len(t) for t in prompt_tokens)
     tokens = torch.stack([F.pad(torch.tensor(t), (max_prompt - len(t), 0), value=pad_id) for t in prompt_tokens])
+    prompt_mask = torch.stack([F.pad(torch.ones(len(t), dtype=torch.bool), (max_prompt - len(t), 0), value=False)
+                               for t in prompt_tokens])
     prev_pos = 0
     for cur_pos in range(max_prompt, max_prompt + max_gen_len):
+        keep = F.pad(prompt_mask, (0, cur_pos - max_prompt), value=True) if pad_mask else None
         if use_cache:
-            logits = model(tokens[:, prev_pos:cur_pos], start_pos=prev_pos, use_cache=True)
+            logits = model(tokens[:, prev_pos:cur_pos], start_pos=prev_pos, use_cache=True, keep=keep)
             prev_pos = cur_pos
         else:
-            logits = model(tokens[:, :cur_pos])
+            logits = model(tokens[:, :cur_pos], keep=keep)
         next_token = torch.argmax(logits[:, -1], dim=-1)
         tokens = torch.cat([tokens, next_token.unsqueeze(1)], dim=1)
     return tokens
@@ -206,6 +213,10 @@ def main():
     prompts = [[1, 4, 7], [2, 5], [0, 3, 6, 9]]
     no_cache = generate(model, prompts, 6, use_cache=False)
     with_cache = generate(model, prompts, 6, use_cache=True)
+    masked_no_cache = generate(model, prompts, 6, use_cache=False, pad_mask=True)
+    masked_cache = generate(model, prompts, 6, use_cache=True, pad_mask=True)
+    with torch.no_grad():
+        prefill = model(torch.tensor([[0, 0, 2, 5]]), keep=torch.tensor([[False, False, True, True]]))
 
     # LoRA: freeze everything, adapt wq/wv through parametrizations.
     for p in model.parameters():
@@ -245,7 +256,10 @@ def main():
     merged_same = bool(torch.allclose(model.layers[0].attention.wq.weight, merged_before))
     keys = sorted(k for k in model.state_dict() if "layers.0." in k)
     print("RESULT " + json.dumps({"losses": losses, "lora_losses": lora_losses, "no_cache": no_cache.tolist(),
-                                  "with_cache": with_cache.tolist(), "n_params": n_params,
+                                  "with_cache": with_cache.tolist(),
+                                  "masked_no_cache": masked_no_cache.tolist(), "masked_cache": masked_cache.tolist(),
+                                  "prefill_finite": bool(torch.isfinite(prefill).all()), "prefill_last": prefill[0, -1].tolist(),
+                                  "n_params": n_params,
                                   "n_lora": sum(p.numel() for p in lora_params), "is_param": is_param,
                                   "frozen_same": frozen_same, "merged_same": merged_same, "keys": keys,
                                   "parametrized_keys": parametrized_keys}))

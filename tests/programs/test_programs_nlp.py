@@ -113,6 +113,10 @@ def test_llama_lora(results):
     close(e["losses"], t["losses"], rtol=2e-4)
     close(e["lora_losses"], t["lora_losses"], rtol=2e-4)
     assert e["no_cache"] == e["with_cache"] == t["with_cache"] == t["no_cache"]
+    # Left-padded prompts: the pad queries attend to nothing (zero rows in SDPA, not NaN).
+    assert e["masked_no_cache"] == e["masked_cache"] == t["masked_cache"] == t["masked_no_cache"]
+    assert e["prefill_finite"] and t["prefill_finite"]
+    close(e["prefill_last"], t["prefill_last"], rtol=1e-4, atol=1e-5)
     for key in ("n_params", "n_lora", "is_param", "frozen_same", "merged_same", "keys", "parametrized_keys"):
         assert e[key] == t[key], key
 
