@@ -10,5 +10,6 @@ device (``torch.backends.mps.is_available()`` is False).
 (False, False)
 """
 from ember.backends import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp  # noqa: F401
+from ember.backends import mha  # noqa: F401
 
-__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp"]
+__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "mha"]

@@ -99,6 +99,11 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _get_activation(activation)
+        # As PyTorch's: 1 for relu, 2 for gelu, 0 otherwise (the nested-tensor path needs 1 or 2).
+        from .activation import ReLU, GELU
+        act = self.activation
+        self.activation_relu_or_gelu = (1 if act is _act.relu or isinstance(act, ReLU) else
+                                        2 if act is _act.gelu or isinstance(act, GELU) else 0)
         self.batch_first = batch_first
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
@@ -176,11 +181,50 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
+def _why_not_nested(layer):
+    """Why PyTorch would not run a TransformerEncoder of ``layer`` through nested tensors ("" if it would)."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return "encoder_layer was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return "encoder_layer.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return ("encoder_layer.self_attn.batch_first was not True"
+                "(use batch_first for better inference performance)")
+    if not layer.self_attn._qkv_same_embed_dim:
+        return "encoder_layer.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return "encoder_layer.self_attn was passed bias=False"
+    if not getattr(layer, "activation_relu_or_gelu", 0):
+        return "encoder_layer.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return "encoder_layer.norm1.eps was not equal to encoder_layer.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return "encoder_layer.self_attn.num_heads is odd"
+    return ""
+
+
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of ``encoder_layer`` (deep copies), then an optional ``norm``.
 
     forward(src, mask=None, src_key_padding_mask=None, is_causal=None).
-    ``enable_nested_tensor`` and ``mask_check`` are accepted for portability.
+
+    Padded positions in inference (as PyTorch's nested-tensor path): when ``enable_nested_tensor``
+    holds and the layer qualifies (post-norm, ``batch_first``, relu/gelu, an even number of heads,
+    biases; otherwise a warning says why not, and ``use_nested_tensor`` is False), the input is
+    batched ``(N, S, E)`` with a ``src_key_padding_mask`` whose padding is at the end of each row,
+    no ``mask`` is given, the layers are in eval mode and no gradient is being recorded, PyTorch
+    computes only the real positions and returns **zeros at the padded ones** (then ``norm``, so
+    ``norm(0)`` there). ember gives the same output; ``torch.backends.mha.set_fastpath_enabled(False)``
+    turns it off in both.
+
+    >>> import ember
+    >>> from ember import nn
+    >>> enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1).eval()
+    >>> pad = ember.tensor([[False, False, True]])
+    >>> with ember.no_grad():
+    ...     out = enc(ember.randn(1, 3, 8), src_key_padding_mask=pad)
+    >>> out[0, 2].abs().sum().item()
+    0.0
     """
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
@@ -189,15 +233,51 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            import warnings
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          stacklevel=2)
+            self.use_nested_tensor = False
+
+    def _padded_positions(self, src, mask, src_key_padding_mask):
+        """The ``(N, S)`` boolean of padded positions PyTorch's nested-tensor path zeros, or None."""
+        from ...autograd.grad_mode import is_grad_enabled
+        from ...amp.autocast_mode import is_autocast_enabled
+        from ...backends import mha
+        if (not mha.get_fastpath_enabled() or not getattr(self, "use_nested_tensor", False) or not len(self.layers)
+                or self.layers[0].training or src._data.ndim != 3 or src_key_padding_mask is None
+                or mask is not None or is_autocast_enabled()):
+            return None
+        first = self.layers[0]
+        attn = first.self_attn
+        args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
+                first.norm1.weight, first.norm1.bias, first.norm2.weight, first.norm2.bias,
+                first.linear1.weight, first.linear1.bias, first.linear2.weight, first.linear2.bias)
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in args):
+            return None
+        m = np.asarray(src_key_padding_mask._data if isinstance(src_key_padding_mask, Tensor)
+                       else src_key_padding_mask)
+        keep = ~m if m.dtype == np.bool_ else (m == 0)
+        if keep.shape != src._data.shape[:2]:
+            return None
+        # mask_check: only right padding (every row keeps a prefix) takes the nested path.
+        if getattr(self, "mask_check", True) and (np.diff(keep.astype(np.int8), axis=1) > 0).any():
+            return None
+        return ~keep
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         first = self.layers[0] if len(self.layers) else None
         seq_dim = 1 if (first is not None and first.batch_first and src._data.ndim == 3) else 0
         is_causal = _detect_causal(mask, is_causal, src._data.shape[seq_dim])
+        padded = self._padded_positions(src, mask, src_key_padding_mask)
         out = src
         for mod in self.layers:
             out = mod(out, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if padded is not None and padded.any():
+            out = wrap(np.where(padded[:, :, None], out._data.dtype.type(0), out._data))
         if self.norm is not None:
             out = self.norm(out)
         return out
