@@ -10,6 +10,7 @@ import math
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch.optim.lr_scheduler import LambdaLR
 
 PAD, CLS, SEP, MASK = 0, 1, 2, 3
@@ -24,7 +25,7 @@ class BertForMaskedLM(nn.Module):
         self.dropout = nn.Dropout(dropout)
         layer = nn.TransformerEncoderLayer(d_model=hidden, nhead=heads, dim_feedforward=4 * hidden,
                                            dropout=dropout, activation="gelu", batch_first=True)
-        self.encoder = nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=layers)
         self.transform = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.LayerNorm(hidden, eps=1e-12))
         self.decoder = nn.Linear(hidden, vocab_size)
         self.decoder.weight = self.tok_emb.weight  # weight tying
@@ -43,11 +44,13 @@ class BertForMaskedLM(nn.Module):
             module.bias.data.zero_()
             module.weight.data.fill_(1.0)
 
-    def forward(self, input_ids, attention_mask):
+    def encode(self, input_ids, attention_mask):
         positions = torch.arange(input_ids.size(1), device=input_ids.device).unsqueeze(0).expand_as(input_ids)
         x = self.dropout(self.emb_norm(self.tok_emb(input_ids) + self.pos_emb(positions)))
-        x = self.encoder(x, src_key_padding_mask=attention_mask == 0)
-        return self.decoder(self.transform(x))
+        return self.encoder(x, src_key_padding_mask=attention_mask == 0)
+
+    def forward(self, input_ids, attention_mask):
+        return self.decoder(self.transform(self.encode(input_ids, attention_mask)))
 
 
 def mask_tokens(inputs, attention_mask, vocab_size, mlm_probability=0.15):
@@ -132,6 +135,12 @@ def main():
     with torch.no_grad():
         logits = model(fixed_inputs, attention_mask[:32])
         eval_before = loss_fct(logits.view(-1, args.vocab), fixed_labels.view(-1)).item()
+        # Sentence embeddings on the shared weights by mean pooling, the naive way (over every position) and masked.
+        hidden = model.encode(input_ids[:8], attention_mask[:8])
+        naive_pooled = hidden.mean(dim=1)
+        m = attention_mask[:8].unsqueeze(-1).float()
+        masked_pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        sims = F.cosine_similarity(masked_pooled.unsqueeze(1), masked_pooled.unsqueeze(0), dim=-1)
     model.train()
 
     losses, lrs = [], []
@@ -160,7 +169,9 @@ def main():
         accuracy = (logits.argmax(-1)[pick] == input_ids[:32][pick]).float().mean().item()
     print("RESULT " + json.dumps({"losses": losses, "lrs": lrs, "eval_before": eval_before,
                                   "eval_after": eval_after, "accuracy": accuracy, "tied": tied,
-                                  "group_sizes": group_sizes, "ppl": math.exp(eval_after)}))
+                                  "group_sizes": group_sizes, "ppl": math.exp(eval_after),
+                                  "naive_pooled": naive_pooled.tolist(), "masked_pooled": masked_pooled.tolist(),
+                                  "sims": sims.tolist()}))
 
 
 if __name__ == "__main__":
