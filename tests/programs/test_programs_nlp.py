@@ -22,6 +22,7 @@ RUNS = [
     Run("ctc_speech", "ctc_speech.py", [], shared_init=True),
     Run("llama_lora", "llama_lora.py", [], shared_init=True),
     Run("timeseries_forecast", "timeseries_forecast.py", [], shared_init=True),
+    Run("word2vec_sgns", "word2vec_sgns.py", [], shared_init=True),
 ]
 
 
@@ -130,3 +131,11 @@ def test_timeseries_forecast(results):
     assert e["lrs"] == t["lrs"] and e["stopped"] == t["stopped"] and e["n_windows"] == t["n_windows"]
     close([e["best_val"], e["mse"], e["mae"]], [t["best_val"], t["mse"], t["mae"]], rtol=2e-4)
     close(e["rollout"], t["rollout"], rtol=1e-4)
+
+
+def test_word2vec_sgns(results):
+    t, e = _get(results, "word2vec_sgns")
+    close(e["losses"], t["losses"], rtol=2e-4)
+    assert e["grad"] == pytest.approx(t["grad"]) and e["grad"]["is_sparse"]
+    assert e["neighbours"] == t["neighbours"] and e["same_group"] == t["same_group"] == 1.0
+    close(e["final_emb"], t["final_emb"], rtol=1e-3, atol=1e-5)
