@@ -2,8 +2,8 @@
 
 * ``load_state_dict_from_url(url)`` returns the checkpoint cached under
   ``get_dir()/checkpoints`` (named after the URL's file name) and downloads it first when it is
-  missing. ember reads safetensors checkpoints only (never pickle), so a PyTorch ``.pth`` file
-  is refused with a message saying so.
+  missing: a safetensors file, or a PyTorch ``.pth``/``.pt`` state dict, read without unpickling
+  (:mod:`ember.io.torch_pickle`).
 * ``download_url_to_file(url, dst, hash_prefix)`` downloads atomically and checks the SHA-256
   prefix.
 * ``load(repo_or_dir, model, source="local")`` imports ``hubconf.py`` from a local directory
@@ -77,10 +77,12 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
 
     Raises:
         HubError: when the file cannot be downloaded (naming the URL and the cache path), or
-            when it is not a safetensors checkpoint.
+            when it is neither a safetensors file nor a PyTorch checkpoint of tensors and plain
+            data.
     """
     from ember.io.serialization import load as _load
     from ember.io.safetensors import SafetensorsError
+    from ember.io.torch_pickle import RestrictedPickleError
     model_dir = os.path.join(get_dir(), "checkpoints") if model_dir is None else os.fspath(model_dir)
     filename = file_name or os.path.basename(urllib.parse.urlparse(url).path)
     cached = os.path.join(model_dir, filename)
@@ -89,10 +91,9 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
         download_url_to_file(url, cached, match.group(1) if match else None, progress=progress)
     try:
         return _load(cached, map_location=map_location, weights_only=weights_only)
-    except SafetensorsError as e:
-        raise HubError(f"ember.hub: {cached} (from {url}) is not a safetensors checkpoint ({e}). ember never "
-                       f"unpickles, so PyTorch .pth/.pt files cannot be read; convert the checkpoint to "
-                       f"safetensors with PyTorch and the safetensors package.") from None
+    except (SafetensorsError, RestrictedPickleError) as e:
+        raise HubError(f"ember.hub: {cached} (from {url}) is neither a safetensors file nor a PyTorch "
+                       f"checkpoint of tensors and plain data ({e}). ember never unpickles objects.") from None
 
 
 def _repo_dir(repo_or_dir, source, force_reload):

@@ -28,7 +28,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["loads", "RestrictedPickleError"]
+__all__ = ["loads", "load_at", "RestrictedPickleError"]
 
 _MAX_DEPTH = 200
 _DTYPE_KINDS = set("biufcO?")
@@ -62,6 +62,21 @@ _GLOBALS = {("numpy", "ndarray"): "ndarray", ("numpy", "dtype"): "dtype",
             ("_codecs", "encode"): "encode",
             # ... and empty bytes as bytes()
             ("__builtin__", "bytes"): "bytes", ("builtins", "bytes"): "bytes"}
+
+
+class _PolicyGlobal:
+    """A name the reader's policy accepted; only REDUCE (through the policy) can use it."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _persistent(r):
+    pid = r.pop()
+    if r.policy is None:
+        raise RestrictedPickleError("refusing a persistent id: only plain data and NumPy arrays are read "
+                                    "from this file")
+    r.stack.append(r.policy.persistent(pid))
 
 
 class _DtypeStub:
@@ -144,17 +159,19 @@ def _resolve(x, depth=0):
         return x.dtype
     if isinstance(x, _Global):
         raise RestrictedPickleError("a bare NumPy name in the data")
+    if isinstance(x, _PolicyGlobal):
+        return x  # the policy's to judge (a dtype is a value; a function is not)
     if isinstance(x, list):
         return [_resolve(v, depth + 1) for v in x]
     if isinstance(x, tuple):
         return tuple(_resolve(v, depth + 1) for v in x)
     if isinstance(x, dict):
-        return {_resolve(k, depth + 1): _resolve(v, depth + 1) for k, v in x.items()}
+        return type(x)((_resolve(k, depth + 1), _resolve(v, depth + 1)) for k, v in x.items())
     return x
 
 
 def _hashable(key):
-    if isinstance(key, (list, dict, _ArrayStub, _DtypeStub, _Global)):
+    if isinstance(key, (list, dict, _ArrayStub, _DtypeStub, _Global, _PolicyGlobal)):
         raise RestrictedPickleError(f"a dict key of type {type(key).__name__}")
     if isinstance(key, tuple):
         for k in key:
@@ -163,9 +180,15 @@ def _hashable(key):
 
 
 class _Reader:
-    def __init__(self, data):
-        self.data = bytes(data)
-        self.pos = 0
+    """The opcode interpreter. ``policy`` (see :mod:`ember.io.torch_pickle`) may accept more
+    globals than NumPy's: ``policy.accepts(module, name)``, ``policy.call(name, args)`` for
+    their REDUCE, ``policy.build(target, state)`` for BUILD on what it made, and
+    ``policy.persistent(pid)`` for persistent ids; without one they are refused."""
+
+    def __init__(self, data, policy=None, pos=0):
+        self.data = data if isinstance(data, bytes) else bytes(data)
+        self.policy = policy
+        self.pos = pos
         self.stack = []
         self.marks = []
         self.memo = {}
@@ -219,6 +242,9 @@ class _Reader:
         self.memo[key] = self.stack[-1]
 
     def global_(self, module, name):
+        if self.policy is not None and self.policy.accepts(module, name):
+            self.stack.append(_PolicyGlobal(f"{module}.{name}"))
+            return
         kind = _GLOBALS.get((module, name))
         if kind is None:
             raise RestrictedPickleError(f"refusing the global {module}.{name}: only NumPy arrays and plain data "
@@ -228,6 +254,9 @@ class _Reader:
     def reduce(self):
         args = self.pop()
         func = self.pop()
+        if isinstance(func, _PolicyGlobal) and isinstance(args, tuple):
+            self.stack.append(self.policy.call(func.name, args))
+            return
         if not isinstance(func, _Global) or not isinstance(args, tuple):
             raise RestrictedPickleError("malformed pickle: REDUCE of something that is not a NumPy name")
         if func.kind == "reconstruct":
@@ -265,6 +294,8 @@ class _Reader:
             _build_dtype(target, state)
         elif isinstance(target, _ArrayStub):
             _build_array(target, state, depth)
+        elif self.policy is not None and self.policy.build(target, state):
+            pass
         else:
             raise RestrictedPickleError("malformed pickle: BUILD of something that is not a NumPy array or dtype")
 
@@ -468,13 +499,21 @@ _OPS = {
     b"h": lambda r: r.get(r.u("<B")), b"j": lambda r: r.get(r.u("<I")), b"g": lambda r: r.get(_text_key(r)),
     b"\x94": _memoize,
     b"c": _global_text, b"\x93": _stack_global, b"R": lambda r: r.reduce(), b"b": lambda r: r.build(),
+    b"Q": _persistent,
 }
 
 
 def loads(data):
     """The value pickled in ``data`` (bytes), if it is plain data and NumPy arrays; else
     :class:`RestrictedPickleError`. See the module docstring for what is accepted."""
+    return load_at(data)[0]
+
+
+def load_at(data, pos=0, policy=None):
+    """``(value, end)``: the pickle that starts at byte ``pos`` of ``data`` and where it ends
+    (files such as PyTorch's legacy checkpoints hold several pickles in a row)."""
+    reader = _Reader(data, policy, pos)
     try:
-        return _Reader(data).run()
+        return reader.run(), reader.pos
     except RecursionError:
         raise RestrictedPickleError("data nested too deeply") from None

@@ -303,6 +303,26 @@ class _Decoder:
         return t
 
 
+def _from_torch(value, decoder):
+    """Ember values for what :mod:`ember.io.torch_pickle` read from a PyTorch file."""
+    from ember.io import torch_pickle
+    if isinstance(value, torch_pickle.TorchTensor):
+        # A private, writable copy: the file's views of one storage are read-only windows.
+        node = {"parameter": value.parameter, "requires_grad": value.requires_grad}
+        return decoder.leaf("tensor", node, np.array(value.array))
+    if isinstance(value, torch_pickle.TorchDtype):
+        return getattr(decoder.ember, value.name)
+    if isinstance(value, torch_pickle.TorchDevice):
+        return decoder.ember.device(str(value))
+    if isinstance(value, collections.OrderedDict):
+        return collections.OrderedDict((k, _from_torch(v, decoder)) for k, v in value.items())
+    if isinstance(value, dict):
+        return {k: _from_torch(v, decoder) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return type(value)(_from_torch(v, decoder) for v in value)
+    return value
+
+
 def _check_map_location(map_location):
     if map_location is None or callable(map_location):
         return
@@ -314,7 +334,9 @@ def _check_map_location(map_location):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Load an object saved by :func:`save`, or any safetensors file, from ``f`` (a path or a
+    """Load an object saved by :func:`save`, any safetensors file, or a file PyTorch's
+    ``torch.save`` wrote (state dicts, optimizer states, checkpoint dicts of tensors and plain
+    data; read by :mod:`ember.io.torch_pickle` without unpickling), from ``f`` (a path or a
     readable binary file).
 
     Files without ember's structure metadata (written by other safetensors writers) load as
@@ -336,8 +358,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """
     del mmap, pickle_module, pickle_load_args
     _check_map_location(map_location)
-    arrays, metadata = safetensors.load_file_with_metadata(f)
     source = f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file>")
+    from ember.io import torch_pickle
+    if torch_pickle.is_torch_file(f):
+        return _from_torch(torch_pickle.load_torch_file(f), _Decoder({}, source))
+    arrays, metadata = safetensors.load_file_with_metadata(f)
     structure = (metadata or {}).get("ember.structure")
     decoder = _Decoder(arrays, source, weights_only=weights_only is not False)
     if structure is None:

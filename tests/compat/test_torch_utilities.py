@@ -31,15 +31,40 @@ def test_hub_downloads_fail_offline_naming_the_url(tmp_path):
     assert not os.path.exists(tmp_path / "x.bin")
 
 
-def test_hub_cached_checkpoints_load_and_pickles_are_refused(tmp_path):
+def test_hub_cached_checkpoints_load_and_pickled_objects_are_refused(tmp_path):
     state = nn.Linear(3, 2).state_dict()
     ember.save(state, tmp_path / "lin.safetensors")
     back = hub.load_state_dict_from_url("https://example.invalid/models/lin.safetensors", model_dir=tmp_path)
     assert list(back) == list(state)
     np.testing.assert_array_equal(back["weight"].numpy(), state["weight"].numpy())
-    torch.save(torch.nn.Linear(3, 2).state_dict(), tmp_path / "lin.pth")
-    with pytest.raises(hub.HubError, match="lin.pth .* is not a safetensors checkpoint"):
-        hub.load_state_dict_from_url("https://example.invalid/lin.pth", model_dir=tmp_path)
+    torch_state = torch.nn.Linear(3, 2).state_dict()
+    torch.save(torch_state, tmp_path / "lin.pth")  # PyTorch's own format: read without unpickling
+    back = hub.load_state_dict_from_url("https://example.invalid/lin.pth", model_dir=tmp_path)
+    np.testing.assert_array_equal(back["weight"].numpy(), torch_state["weight"].numpy())
+    torch.save(torch.nn.Linear(3, 2), tmp_path / "whole.pth")  # a pickled module: refused, never built
+    with pytest.raises(hub.HubError, match="whole.pth .* is neither a safetensors file nor a PyTorch checkpoint"):
+        hub.load_state_dict_from_url("https://example.invalid/whole.pth", model_dir=tmp_path)
+
+
+def test_hub_downloads_a_pytorch_checkpoint_and_checks_its_hash_prefix(tmp_path):
+    import hashlib
+    from tests._http import FileServer
+    torch_state = torch.nn.Linear(3, 2).state_dict()
+    buf = io.BytesIO()
+    torch.save(torch_state, buf)
+    body = buf.getvalue()
+    name = f"lin-{hashlib.sha256(body).hexdigest()[:8]}.pth"  # torchvision's naming: the sha256 prefix
+    with FileServer({f"/models/{name}": body, "/models/bad-0123abcd.pth": body}) as server:
+        back = hub.load_state_dict_from_url(f"{server.url}/models/{name}", model_dir=tmp_path, check_hash=True)
+        assert server.requests == [f"/models/{name}"]
+        hub.load_state_dict_from_url(f"{server.url}/models/{name}", model_dir=tmp_path, check_hash=True)
+        assert len(server.requests) == 1  # cached
+        with pytest.raises(hub.HubError, match="invalid hash value .*expected a SHA-256 starting with '0123abcd'"):
+            hub.load_state_dict_from_url(f"{server.url}/models/bad-0123abcd.pth", model_dir=tmp_path,
+                                         check_hash=True)
+        assert not os.path.exists(tmp_path / "bad-0123abcd.pth")
+    for k in torch_state:
+        np.testing.assert_array_equal(back[k].numpy(), torch_state[k].numpy())
 
 
 def test_hub_load_from_a_local_repository(tmp_path):

@@ -65,12 +65,12 @@ def test_every_torchvision_classification_builder_of_the_issue_exists():
     assert models.list_models(include="resnet*")[:2] == ["resnet101", "resnet152"]
 
 
-@pytest.mark.parametrize("call", [lambda: models.resnet18(weights="DEFAULT"),
-                                  lambda: models.resnet50(weights=models.ResNet50_Weights.IMAGENET1K_V2),
-                                  lambda: models.vgg16(pretrained=True)])
-def test_pretrained_weights_give_a_clear_offline_error(call):
-    with pytest.raises(RuntimeError, match="pretrained weights are not available.*load_state_dict"):
-        call()
+def test_pretrained_weights_without_network_name_the_url_and_the_cache(tmp_path, monkeypatch):
+    from ember import hub
+    monkeypatch.setattr(hub, "_hub_dir", [str(tmp_path)])
+    with pytest.raises(hub.HubError, match=r"could not download https://download\.pytorch\.org/models/"
+                                           r"resnet18-f37072fd\.pth.*Put the file at .*checkpoints"):
+        models.resnet18(weights="DEFAULT")
 
 
 def test_weights_enums_and_lookups():

@@ -1,7 +1,8 @@
 """Model architectures with torchvision's names, constructors and ``state_dict`` keys (so a
-torchvision checkpoint converted to safetensors loads with ``load_state_dict``), plus the
-classic MNIST networks. Every builder takes ``weights=None`` (pretrained weights are not
-downloaded: see ``_api.check_offline``) and keyword options such as ``num_classes``.
+torchvision checkpoint, ``.pth`` or safetensors, loads with ``load_state_dict``), plus the
+classic MNIST networks. Every builder takes ``weights=`` (None by default; torchvision's
+pretrained checkpoints are downloaded into the hub cache: see ``_api.pretrained_weights``) and
+keyword options such as ``num_classes``.
 
 >>> import ember
 >>> from ember.vision import models

@@ -1,25 +1,79 @@
-"""torchvision's model API: weights enums, ``get_model``/``list_models``, and the offline rule.
+"""torchvision's model API: weights enums, ``get_model``/``list_models``, and pretrained weights.
 
-ember builds every architecture with ``weights=None``. Pretrained weights would be downloaded
-from the internet as pickled ``.pth`` files, and ember neither downloads at model construction
-nor unpickles, so a ``weights=`` (or ``pretrained=True``) argument raises an error saying how
-to load a converted state_dict instead.
+``resnet18(weights=ResNet18_Weights.DEFAULT)`` (or ``weights="DEFAULT"``, or the old
+``pretrained=True``) downloads torchvision's own checkpoint from ``download.pytorch.org`` into
+the hub cache (``ember.hub.get_dir()/checkpoints``, as torchvision does), checks the SHA-256
+prefix in its file name, reads it without unpickling (:mod:`ember.io.torch_pickle`) and loads it:
+ember's state_dict keys are torchvision's. Entries whose URL ember does not list raise an error
+saying how to load a state dict by hand. Without a network the download fails naming the URL
+and the cache path to put the file in.
 """
 import enum
+import re
+
+_BASE = "https://download.pytorch.org/models/"
+# torchvision's checkpoint file per weights entry, and the resize its eval transform uses
+# (the "V2" recipes resize to 232 before the 224 crop).
+_FILES = {
+    ("ResNet18_Weights", "IMAGENET1K_V1"): ("resnet18-f37072fd.pth", 256),
+    ("ResNet34_Weights", "IMAGENET1K_V1"): ("resnet34-b627a593.pth", 256),
+    ("ResNet50_Weights", "IMAGENET1K_V1"): ("resnet50-0676ba61.pth", 256),
+    ("ResNet50_Weights", "IMAGENET1K_V2"): ("resnet50-11ad3fa6.pth", 232),
+    ("ResNet101_Weights", "IMAGENET1K_V1"): ("resnet101-63fe2227.pth", 256),
+    ("ResNet101_Weights", "IMAGENET1K_V2"): ("resnet101-cd907fc2.pth", 232),
+    ("ResNet152_Weights", "IMAGENET1K_V1"): ("resnet152-394f9c45.pth", 256),
+    ("ResNet152_Weights", "IMAGENET1K_V2"): ("resnet152-f82ba261.pth", 232),
+    ("ResNeXt50_32X4D_Weights", "IMAGENET1K_V1"): ("resnext50_32x4d-7cdf4587.pth", 256),
+    ("ResNeXt50_32X4D_Weights", "IMAGENET1K_V2"): ("resnext50_32x4d-1a0047aa.pth", 232),
+    ("ResNeXt101_32X8D_Weights", "IMAGENET1K_V1"): ("resnext101_32x8d-8ba56ff5.pth", 256),
+    ("ResNeXt101_32X8D_Weights", "IMAGENET1K_V2"): ("resnext101_32x8d-110c445d.pth", 232),
+    ("Wide_ResNet50_2_Weights", "IMAGENET1K_V1"): ("wide_resnet50_2-95faca4d.pth", 256),
+    ("Wide_ResNet50_2_Weights", "IMAGENET1K_V2"): ("wide_resnet50_2-9ba9bcbe.pth", 232),
+    ("Wide_ResNet101_2_Weights", "IMAGENET1K_V1"): ("wide_resnet101_2-32ee1156.pth", 256),
+    ("Wide_ResNet101_2_Weights", "IMAGENET1K_V2"): ("wide_resnet101_2-d733dc28.pth", 232),
+    ("VGG11_Weights", "IMAGENET1K_V1"): ("vgg11-8a719046.pth", 256),
+    ("VGG11_BN_Weights", "IMAGENET1K_V1"): ("vgg11_bn-6002323d.pth", 256),
+    ("VGG13_Weights", "IMAGENET1K_V1"): ("vgg13-19584684.pth", 256),
+    ("VGG13_BN_Weights", "IMAGENET1K_V1"): ("vgg13_bn-abd245e5.pth", 256),
+    ("VGG16_Weights", "IMAGENET1K_V1"): ("vgg16-397923af.pth", 256),
+    ("VGG16_BN_Weights", "IMAGENET1K_V1"): ("vgg16_bn-6c64b313.pth", 256),
+    ("VGG19_Weights", "IMAGENET1K_V1"): ("vgg19-dcbb9e9d.pth", 256),
+    ("VGG19_BN_Weights", "IMAGENET1K_V1"): ("vgg19_bn-c79401a0.pth", 256),
+    ("AlexNet_Weights", "IMAGENET1K_V1"): ("alexnet-owt-7be5be79.pth", 256),
+    ("SqueezeNet1_0_Weights", "IMAGENET1K_V1"): ("squeezenet1_0-b66bff10.pth", 256),
+    ("SqueezeNet1_1_Weights", "IMAGENET1K_V1"): ("squeezenet1_1-b8a52dc0.pth", 256),
+    ("MobileNet_V2_Weights", "IMAGENET1K_V1"): ("mobilenet_v2-b0353104.pth", 256),
+    ("MobileNet_V2_Weights", "IMAGENET1K_V2"): ("mobilenet_v2-7ebf99e0.pth", 232),
+    ("MobileNet_V3_Large_Weights", "IMAGENET1K_V1"): ("mobilenet_v3_large-8738ca79.pth", 256),
+    ("MobileNet_V3_Large_Weights", "IMAGENET1K_V2"): ("mobilenet_v3_large-5c1a4163.pth", 232),
+    ("MobileNet_V3_Small_Weights", "IMAGENET1K_V1"): ("mobilenet_v3_small-047dcff4.pth", 256),
+    ("DenseNet121_Weights", "IMAGENET1K_V1"): ("densenet121-a639ec97.pth", 256),
+}
+# DenseNet checkpoints predate the module names: "denselayer1.norm.1.weight" is "denselayer1.norm1.weight".
+_DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 _MODELS = {}
 
 
 class Weights:
-    """A pretrained-weights entry: its name and the preprocessing its model expects."""
+    """A pretrained-weights entry: its name, torchvision's URL (None where ember lists none)
+    and the preprocessing its model expects."""
 
-    def __init__(self, name, meta=None):
-        self.name, self.url, self.meta = name, None, dict(meta or {})
+    def __init__(self, name, meta=None, url=None, resize_size=256):
+        self.name, self.url, self.meta, self.resize_size = name, url, dict(meta or {}), resize_size
 
-    def transforms(self, crop_size=224, resize_size=256):
+    def transforms(self, crop_size=224, resize_size=None):
         from ..transforms import Compose, Resize, CenterCrop, ToTensor, Normalize
-        return Compose([Resize(resize_size), CenterCrop(crop_size), ToTensor(),
-                        Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+        return Compose([Resize(self.resize_size if resize_size is None else resize_size), CenterCrop(crop_size),
+                        ToTensor(), Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+
+    def get_state_dict(self, progress=True, check_hash=True):
+        """torchvision's checkpoint for this entry, from the hub cache or downloaded into it."""
+        from ember import hub
+        state = hub.load_state_dict_from_url(self.url, progress=progress, check_hash=check_hash)
+        if self.url.rsplit("/", 1)[-1].startswith("densenet"):
+            state = {(_DENSENET_KEY.sub(r"\1\2", k)): v for k, v in state.items()}
+        return state
 
 
 class WeightsEnum(enum.Enum):
@@ -44,24 +98,58 @@ class WeightsEnum(enum.Enum):
 
 def weights_enum(class_name, *names):
     """A ``WeightsEnum`` subclass with the given members, the first one also as ``DEFAULT``."""
-    members = {n: Weights(n) for n in names}
+    members = {}
+    for n in names:
+        file, resize = _FILES.get((class_name, n), (None, 256))
+        members[n] = Weights(n, url=_BASE + file if file else None, resize_size=resize)
     cls = WeightsEnum(class_name, members)
     cls.DEFAULT = cls[names[0]]
     return cls
 
 
-def check_offline(builder, weights, kwargs):
-    """Refuse pretrained weights (``weights=...`` or the old ``pretrained=True``) with a clear error."""
+def pretrained_weights(builder, weights, kwargs):
+    """The weights entry a builder was asked for (``weights=`` as an entry, its name or
+    ``"DEFAULT"``; or the old ``pretrained=True``, torchvision's IMAGENET1K_V1), or None.
+
+    Raises:
+        RuntimeError: when ember lists no URL for the entry.
+        ValueError: when ``num_classes`` differs from the checkpoint's 1000 classes.
+    """
     pretrained = kwargs.pop("pretrained", False)
     kwargs.pop("progress", None)
     if weights is None and not pretrained:
-        return
-    what = f"weights={weights}" if weights is not None else "pretrained=True"
-    raise RuntimeError(
-        f"ember.vision.models.{builder}({what}): pretrained weights are not available: they are downloaded from "
-        f"the internet as pickled .pth files, and ember neither downloads at model construction nor unpickles. "
-        f"Build the model with weights=None and load a state_dict converted to safetensors: "
-        f"model.load_state_dict(ember.load('{builder}.safetensors')). The state_dict keys are torchvision's.")
+        return None
+    from ember.vision.models import get_model_weights
+    try:
+        enum_cls = get_model_weights(builder)
+    except ValueError:
+        enum_cls = None
+    if enum_cls is not None:
+        if weights is None:
+            weights = enum_cls.__members__.get("IMAGENET1K_V1", enum_cls.DEFAULT)
+        elif isinstance(weights, str):
+            weights = enum_cls.DEFAULT if weights in ("DEFAULT", f"{enum_cls.__name__}.DEFAULT") else \
+                enum_cls.verify(weights)
+    url = getattr(weights, "url", None)
+    if url is None:
+        raise RuntimeError(
+            f"ember.vision.models.{builder}(weights={weights}): ember does not list a download URL for these "
+            f"weights. Build the model with weights=None and load a state dict yourself: "
+            f"model.load_state_dict(ember.load('checkpoint.pth')) reads torchvision's .pth files (without "
+            f"unpickling) and safetensors files; the state_dict keys are torchvision's.")
+    num_classes = kwargs.get("num_classes", 1000)
+    if num_classes != 1000:
+        raise ValueError(f"ember.vision.models.{builder}: the parameter 'num_classes' expected value 1000 but got "
+                         f"{num_classes} instead (pretrained weights have 1000 classes; replace the last layer "
+                         f"after loading)")
+    return weights
+
+
+def with_weights(model, weights, progress=True):
+    """``model`` with ``weights``'s state dict loaded (when ``weights`` is not None)."""
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict(progress=progress))
+    return model
 
 
 def register_model(fn):

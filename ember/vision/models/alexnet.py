@@ -10,7 +10,7 @@ Dropout Linear(9216, 4096) ReLU Dropout Linear(4096, 4096) ReLU Linear(4096, num
 ember.Size([1, 10])
 """
 from ... import nn
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 
 __all__ = ["AlexNet", "alexnet", "AlexNet_Weights"]
 
@@ -43,5 +43,5 @@ AlexNet_Weights = weights_enum("AlexNet_Weights", "IMAGENET1K_V1")
 @register_model
 def alexnet(*, weights=None, progress=True, **kwargs):
     """AlexNet, 61.1M parameters."""
-    check_offline("alexnet", weights, kwargs)
-    return AlexNet(**kwargs)
+    weights = pretrained_weights("alexnet", weights, kwargs)
+    return with_weights(AlexNet(**kwargs), weights)

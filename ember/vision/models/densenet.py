@@ -15,7 +15,7 @@ import collections
 import ember
 from ... import nn
 from ...nn import functional as F
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201"]
 
@@ -103,8 +103,8 @@ DenseNet201_Weights = weights_enum("DenseNet201_Weights", "IMAGENET1K_V1")
 
 
 def _densenet(name, growth_rate, block_config, num_init_features, weights, kwargs):
-    check_offline(name, weights, kwargs)
-    return DenseNet(growth_rate, block_config, num_init_features, **kwargs)
+    weights = pretrained_weights(name, weights, kwargs)
+    return with_weights(DenseNet(growth_rate, block_config, num_init_features, **kwargs), weights)
 
 
 @register_model

@@ -12,7 +12,7 @@ import math
 
 from ... import nn
 from ..ops import Conv2dNormActivation, SqueezeExcitation, StochasticDepth
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 from ._utils import make_divisible
 
 __all__ = ["EfficientNet", "MBConv", "MBConvConfig"] + [f"efficientnet_b{i}" for i in range(8)]
@@ -112,12 +112,12 @@ _SCALES = [(1.0, 1.0, 0.2), (1.0, 1.1, 0.2), (1.1, 1.2, 0.3), (1.2, 1.4, 0.3), (
 
 def _efficientnet(i, weights, kwargs):
     name = f"efficientnet_b{i}"
-    check_offline(name, weights, kwargs)
+    weights = pretrained_weights(name, weights, kwargs)
     width, depth, dropout = _SCALES[i]
     setting = [MBConvConfig(*row, width_mult=width, depth_mult=depth) for row in _BASE]
     if i >= 5:  # torchvision's B5-B7 use BatchNorm eps 0.001 and momentum 0.01
         kwargs.setdefault("norm_layer", functools.partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))
-    return EfficientNet(setting, kwargs.pop("dropout", dropout), **kwargs)
+    return with_weights(EfficientNet(setting, kwargs.pop("dropout", dropout), **kwargs), weights)
 
 
 def _builder(i):

@@ -12,7 +12,7 @@ ember.Size([1, 10])
 from ... import nn
 from ...nn import functional as F
 from ..ops import Conv2dNormActivation
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 from ._utils import make_divisible
 
 __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2", "MobileNet_V2_Weights"]
@@ -90,5 +90,5 @@ MobileNet_V2_Weights = weights_enum("MobileNet_V2_Weights", "IMAGENET1K_V2", "IM
 @register_model
 def mobilenet_v2(*, weights=None, progress=True, **kwargs):
     """MobileNetV2 (width 1.0), 3.5M parameters."""
-    check_offline("mobilenet_v2", weights, kwargs)
-    return MobileNetV2(**kwargs)
+    weights = pretrained_weights("mobilenet_v2", weights, kwargs)
+    return with_weights(MobileNetV2(**kwargs), weights)

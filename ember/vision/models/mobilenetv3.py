@@ -10,7 +10,7 @@ import functools
 
 from ... import nn
 from ..ops import Conv2dNormActivation, SqueezeExcitation
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 from ._utils import make_divisible
 
 __all__ = ["MobileNetV3", "InvertedResidualConfig", "mobilenet_v3_large", "mobilenet_v3_small",
@@ -131,12 +131,12 @@ MobileNet_V3_Small_Weights = weights_enum("MobileNet_V3_Small_Weights", "IMAGENE
 
 
 def _build(arch, weights, kwargs):
-    check_offline(arch, weights, kwargs)
+    weights = pretrained_weights(arch, weights, kwargs)
     width = kwargs.pop("width_mult", 1.0)
     reduced_tail = kwargs.pop("reduced_tail", False)
     dilated = kwargs.pop("dilated", False)
     setting, last = _config(arch, width, reduced_tail, dilated)
-    return MobileNetV3(setting, last, **kwargs)
+    return with_weights(MobileNetV3(setting, last, **kwargs), weights)
 
 
 @register_model

@@ -9,7 +9,7 @@ Convolutions are initialised Kaiming-normal (fan_out, ReLU), norms to weight 1 a
 ember.Size([1, 10])
 """
 from ... import nn
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2"]
@@ -135,8 +135,8 @@ class ResNet(nn.Module):
 
 
 def _resnet(name, block, layers, weights, kwargs):
-    check_offline(name, weights, kwargs)
-    return ResNet(block, layers, **kwargs)
+    weights = pretrained_weights(name, weights, kwargs)
+    return with_weights(ResNet(block, layers, **kwargs), weights)
 
 
 ResNet18_Weights = weights_enum("ResNet18_Weights", "IMAGENET1K_V1")

@@ -10,7 +10,7 @@ ember.Size([1, 10])
 """
 import ember
 from ... import nn
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 
 __all__ = ["SqueezeNet", "Fire", "squeezenet1_0", "squeezenet1_1", "SqueezeNet1_0_Weights",
            "SqueezeNet1_1_Weights"]
@@ -75,12 +75,12 @@ SqueezeNet1_1_Weights = weights_enum("SqueezeNet1_1_Weights", "IMAGENET1K_V1")
 @register_model
 def squeezenet1_0(*, weights=None, progress=True, **kwargs):
     """SqueezeNet 1.0, 1.25M parameters."""
-    check_offline("squeezenet1_0", weights, kwargs)
-    return SqueezeNet("1_0", **kwargs)
+    weights = pretrained_weights("squeezenet1_0", weights, kwargs)
+    return with_weights(SqueezeNet("1_0", **kwargs), weights)
 
 
 @register_model
 def squeezenet1_1(*, weights=None, progress=True, **kwargs):
     """SqueezeNet 1.1: 2.4x less computation than 1.0 at the same accuracy."""
-    check_offline("squeezenet1_1", weights, kwargs)
-    return SqueezeNet("1_1", **kwargs)
+    weights = pretrained_weights("squeezenet1_1", weights, kwargs)
+    return with_weights(SqueezeNet("1_1", **kwargs), weights)

@@ -11,7 +11,7 @@ Convolutions are Kaiming-normal (fan_out), linears normal(0, 0.01), biases zero.
 ember.Size([1, 10])
 """
 from ... import nn
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 
 __all__ = ["VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"]
 
@@ -64,8 +64,8 @@ class VGG(nn.Module):
 
 
 def _vgg(name, cfg, batch_norm, weights, kwargs):
-    check_offline(name, weights, kwargs)
-    return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
+    weights = pretrained_weights(name, weights, kwargs)
+    return with_weights(VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs), weights)
 
 
 def _builder(name, cfg, batch_norm, doc):

@@ -20,7 +20,7 @@ import math
 import ember
 from ... import nn
 from ..ops import MLP
-from ._api import check_offline, register_model, weights_enum
+from ._api import pretrained_weights, register_model, weights_enum, with_weights
 
 __all__ = ["VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"]
 
@@ -123,9 +123,10 @@ class VisionTransformer(nn.Module):
 
 
 def _vit(name, patch_size, num_layers, num_heads, hidden_dim, mlp_dim, weights, kwargs):
-    check_offline(name, weights, kwargs)
-    return VisionTransformer(kwargs.pop("image_size", 224), patch_size, num_layers, num_heads, hidden_dim, mlp_dim,
-                             **kwargs)
+    weights = pretrained_weights(name, weights, kwargs)
+    model = VisionTransformer(kwargs.pop("image_size", 224), patch_size, num_layers, num_heads, hidden_dim, mlp_dim,
+                              **kwargs)
+    return with_weights(model, weights)
 
 
 ViT_B_16_Weights = weights_enum("ViT_B_16_Weights", "IMAGENET1K_V1", "IMAGENET1K_SWAG_E2E_V1",
