@@ -1,0 +1,100 @@
+"""torchvision.ops' detection ops in ember.vision.ops against torchvision 0.29 itself: float64
+outputs and gradients recorded by fixtures/make_torchvision_ops_fixture.py (torchvision cannot be
+installed beside the torch oracle) on the NumPy inputs of _ops_cases.py; plus float64
+finite-difference gradient checks, the module forms and the errors users can cause."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import ember
+from ember.vision import ops
+from tests.vision._ops_cases import INT_ARGS, cases
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "torchvision_ops.json")) as f:
+    RECORDED = json.load(f)
+CASES = cases()
+
+
+def _call(fn, kwargs, diff):
+    args = {}
+    for k, v in kwargs.items():
+        if isinstance(v, np.ndarray):
+            v = ember.from_numpy(v.astype(np.int64) if k in INT_ARGS else v.copy())
+            if k in diff:
+                v.requires_grad_(True)
+        args[k] = v
+    return getattr(ops, fn)(**args), args
+
+
+@pytest.mark.parametrize("name,fn,kwargs,diff", CASES, ids=[c[0] for c in CASES])
+def test_matches_torchvision(name, fn, kwargs, diff):
+    want = RECORDED[name]
+    result, args = _call(fn, kwargs, diff)
+    assert str(result.dtype).replace("ember.", "torch.") == want["dtype"]
+    np.testing.assert_allclose(result.detach().numpy(), np.asarray(want["output"]), rtol=1e-10, atol=1e-12)
+    if diff:
+        weight = ember.from_numpy(np.cos(np.arange(result.numel())).reshape(tuple(result.shape)))
+        (result * weight).sum().backward()
+        for k in diff:
+            np.testing.assert_allclose(args[k].grad.numpy(), np.asarray(want["grads"][k]), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{name}: gradient of {k}")
+
+
+@pytest.mark.parametrize("fn,kwargs", [
+    ("generalized_box_iou", {"boxes2": np.array([[1.0, 2.0, 4.0, 7.0], [0.5, 0.0, 9.0, 3.0]])}),
+    ("generalized_box_iou_loss", {"boxes2": np.array([[1.0, 2.0, 4.0, 7.0], [0.5, 0.0, 9.0, 3.0]]),
+                                  "reduction": "sum"}),
+    ("box_convert", {"in_fmt": "cxcywh", "out_fmt": "xywh"}),
+])
+def test_box_gradients_match_finite_differences(fn, kwargs):
+    first = ember.tensor([[0.0, 1.0, 3.0, 5.0], [2.0, 0.5, 6.0, 4.0]], dtype=ember.float64, requires_grad=True)
+    extra = {k: ember.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    name = "boxes1" if fn != "box_convert" else "boxes"
+    assert ember.autograd.gradcheck(lambda x: getattr(ops, fn)(**{name: x}, **extra), (first,))
+
+
+def test_roi_align_gradient_matches_finite_differences():
+    x = ember.from_numpy(np.random.RandomState(1).normal(size=(1, 2, 6, 7))).requires_grad_()
+    rois = ember.tensor([[0, 0.3, 0.7, 5.1, 4.4], [0, -1.0, 2.0, 3.0, 8.0]], dtype=ember.float64)
+    assert ember.autograd.gradcheck(lambda t: ops.roi_align(t, rois, (2, 3), 1.0, -1, True), (x,))
+
+
+def test_roi_align_list_of_boxes_and_module_form():
+    x = ember.from_numpy(np.random.RandomState(2).normal(size=(2, 3, 8, 8)).astype(np.float32))
+    per_image = [ember.tensor([[0.0, 0.0, 4.0, 4.0]]), ember.tensor([[1.0, 2.0, 7.0, 6.0], [0.0, 0.0, 8.0, 8.0]])]
+    flat = ember.tensor([[0, 0.0, 0.0, 4.0, 4.0], [1, 1.0, 2.0, 7.0, 6.0], [1, 0.0, 0.0, 8.0, 8.0]])
+    layer = ops.RoIAlign((2, 2), spatial_scale=1.0, sampling_ratio=2, aligned=False)
+    assert ember.equal(layer(x, per_image), ops.roi_align(x, flat, 2, 1.0, 2))
+    assert layer(x, per_image).shape == (3, 3, 2, 2)
+    assert repr(layer) == "RoIAlign(output_size=(2, 2), spatial_scale=1.0, sampling_ratio=2, aligned=False)"
+
+
+def test_empty_inputs():
+    none = ember.zeros((0, 4))
+    assert ops.nms(none, ember.zeros(0), 0.5).shape == (0,)
+    assert ops.batched_nms(none, ember.zeros(0), ember.zeros(0, dtype=ember.int64), 0.5).dtype == ember.int64
+    assert ops.generalized_box_iou_loss(none, none, reduction="mean").item() == 0.0
+    assert ops.roi_align(ember.zeros(1, 2, 4, 4), ember.zeros((0, 5)), 2).shape == (0, 2, 2, 2)
+
+
+def test_errors_name_the_function_and_the_value():
+    boxes = ember.tensor([[0.0, 0.0, 1.0, 1.0]])
+    with pytest.raises(ValueError, match="generalized_box_iou_loss.*'avg'"):
+        ops.generalized_box_iou_loss(boxes, boxes, reduction="avg")
+    with pytest.raises(ValueError, match="sigmoid_focal_loss.*'avg'"):
+        ops.sigmoid_focal_loss(boxes, boxes, reduction="avg")
+    with pytest.raises(ValueError, match="box_convert.*'xyz'"):
+        ops.box_convert(boxes, "xyz", "xyxy")
+    with pytest.raises(RuntimeError, match=r"nms: scores should have shape \(1,\), got \(2,\)"):
+        ops.nms(boxes, ember.zeros(2), 0.5)
+    with pytest.raises(ValueError, match=r"roi_align: boxes must be .* got shape \(1, 4\)"):
+        ops.roi_align(ember.zeros(1, 1, 4, 4), boxes, 2)
+
+
+def test_models_and_ops_are_attributes_of_the_package():
+    # ``import torchvision`` then ``torchvision.models.resnet18(...)`` / ``torchvision.ops.nms(...)``
+    import ember.vision
+    assert ember.vision.models.resnet18 is not None and ember.vision.ops.nms is ops.nms
+    assert {"models", "ops"} <= set(ember.vision.__all__)
