@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["melscale_fbanks", "create_dct"]
+__all__ = ["melscale_fbanks", "linear_fbanks", "create_dct"]
 
 
 def _check_scale(mel_scale):
@@ -82,6 +82,16 @@ def melscale_fbanks(n_freqs, f_min, f_max, n_mels, sample_rate, norm=None, mel_s
         warnings.warn(f"At least one mel filterbank has all zero values: n_mels={n_mels} is too high for "
                       f"n_freqs={n_freqs}; fewer mels or a larger n_fft give every filter a bin")
     return ember.from_numpy(fb.astype(np.float32))
+
+
+def linear_fbanks(n_freqs, f_min, f_max, n_filter, sample_rate):
+    """The ``(n_freqs, n_filter)`` bank of triangular filters evenly spaced in Hz (float32): filter ``m``
+    rises from ``f[m]`` to ``f[m + 1]`` and falls to ``f[m + 2]``, ``f = linspace(f_min, f_max, n_filter + 2)``,
+    over the bins ``linspace(0, sample_rate // 2, n_freqs)``. :class:`LFCC` uses it."""
+    import ember
+    all_freqs = np.linspace(0, sample_rate // 2, n_freqs)
+    f_pts = np.linspace(f_min, f_max, n_filter + 2)
+    return ember.from_numpy(_triangular(all_freqs, f_pts).astype(np.float32))
 
 
 def create_dct(n_mfcc, n_mels, norm):

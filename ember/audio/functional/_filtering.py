@@ -1,0 +1,160 @@
+"""IIR filtering as torchaudio.functional: ``lfilter`` and the RBJ-cookbook ``biquad`` filters.
+
+``lfilter(x, a, b)`` runs the difference equation (coefficients normalised by ``a[0]``, zero initial
+state)
+
+    a0 y[n] = b0 x[n] + b1 x[n-1] + ... + bK x[n-K] - a1 y[n-1] - ... - aK y[n-K],
+
+then, with ``clamp=True`` (the default), clips ``y`` to [-1, 1]. Gradients reach the waveform and both
+coefficient vectors: with ``u`` the gradient run backwards in time through ``1 / A``,
+``dL/dx[m] = sum_k b_k u[m+k]``, ``dL/db_k = sum_n u[n] x[n-k]``, ``dL/da_k = -sum_n u[n] y[n-k]``.
+
+``biquad`` is ``lfilter`` with 3 + 3 coefficients; ``lowpass_biquad`` / ``highpass_biquad`` take them
+from the Audio EQ Cookbook: ``w0 = 2 pi f_c / sr``, ``alpha = sin(w0) / (2 Q)``,
+``a = (1 + alpha, -2 cos w0, 1 - alpha)`` and ``b = ((1 -+ cos w0) / 2, +-(1 -+ cos w0), (1 -+ cos w0) / 2)``
+(upper signs low-pass).
+
+>>> import math, ember
+>>> from ember.audio import functional as AF
+>>> t = ember.arange(4000.0) / 8000
+>>> hum, hiss = 0.5 * ember.sin(2 * math.pi * 100 * t), 0.5 * ember.sin(2 * math.pi * 3000 * t)
+>>> round(float(AF.lowpass_biquad(hum, 8000, 500.0)[2000:].abs().max()), 2)
+0.5
+>>> bool(AF.lowpass_biquad(hiss, 8000, 500.0)[2000:].abs().max() < 0.02)
+True
+"""
+import math
+
+import numpy as np
+
+import ember
+from ember.autograd.function import Function
+
+__all__ = ["lfilter", "biquad", "lowpass_biquad", "highpass_biquad"]
+
+
+def _fir(x, b):
+    """``sum_k b[:, k] x[..., n - k]`` over the last axis, x ``(N, F, T)``, b ``(F, K)``."""
+    out = np.zeros_like(x)
+    length = x.shape[-1]
+    for k in range(b.shape[1]):
+        if k < length:
+            out[..., k:] += b[None, :, k, None] * x[..., :length - k]
+    return out
+
+
+def _allpole(v, a):
+    """``y[n] = v[n] - sum_{k>=1} a[:, k] y[n - k]``, v ``(N, F, T)``, a ``(F, K)`` with a[:, 0] == 1.
+    One NumPy step per sample, vectorised over batch and filters (an IIR recursion is sequential)."""
+    y = np.array(v, copy=True)
+    order, length = a.shape[1] - 1, v.shape[-1]
+    taps = [a[None, :, k] for k in range(1, order + 1)]
+    for n in range(1, length):
+        acc = y[..., n]
+        for k in range(1, min(order, n) + 1):
+            acc -= taps[k - 1] * y[..., n - k]
+    return y
+
+
+def _lagged_dot(u, x, order):
+    """``sum_{batch, n} u[..., n] x[..., n - k]`` for k = 0..order: ``(F, order + 1)``."""
+    length = x.shape[-1]
+    cols = [np.einsum("nft,nft->f", u[..., k:], x[..., :length - k]) if k < length else np.zeros(x.shape[1])
+            for k in range(order + 1)]
+    return np.stack(cols, axis=1)
+
+
+class _LFilter(Function):
+    """The normalised (``a[:, 0] == 1``) filter of ``(N, F, T)`` by ``(F, K)`` coefficients, unclamped."""
+
+    @staticmethod
+    def forward(ctx, x, a, b):
+        xd, ad, bd = (t.detach().numpy().astype(np.float64) for t in (x, a, b))
+        y = _allpole(_fir(xd, bd), ad)
+        ctx.arrays = (xd, ad, bd, y)
+        return ember.from_numpy(y.astype(x.detach().numpy().dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        xd, ad, bd, y = ctx.arrays
+        g = grad.numpy().astype(np.float64)
+        u = _allpole(g[..., ::-1], ad)[..., ::-1]  # A^-T g: the recursion run backwards in time
+        grad_x = _fir(u[..., ::-1], bd)[..., ::-1]  # B^T u
+        order = ad.shape[1] - 1
+        dtype = grad.numpy().dtype
+        grad_a = -_lagged_dot(u, y, order)
+        grad_b = _lagged_dot(u, xd, bd.shape[1] - 1)
+        return (ember.from_numpy(np.ascontiguousarray(grad_x).astype(dtype)),
+                ember.from_numpy(grad_a.astype(dtype)), ember.from_numpy(grad_b.astype(dtype)))
+
+
+def lfilter(waveform, a_coeffs, b_coeffs, clamp=True, batching=True):
+    """IIR-filter ``waveform`` ``(..., time)`` by denominator ``a_coeffs`` and numerator ``b_coeffs``.
+
+    Args:
+        waveform (Tensor): ``(..., time)``; with 2-D coefficients and ``batching=True``,
+            ``(..., num_filters, time)`` (filter ``i`` runs on channel ``i``).
+        a_coeffs, b_coeffs (Tensor): ``(order + 1,)`` or ``(num_filters, order + 1)``, the same shape;
+            ``a_coeffs[..., 0]`` must be non-zero.
+        clamp (bool): clip the output to [-1, 1].
+        batching (bool): with 2-D coefficients, False runs every filter on the whole waveform, giving
+            ``(..., num_filters, time)``.
+
+    Returns:
+        Tensor: ``(..., time)`` for 1-D coefficients, else ``(..., num_filters, time)``.
+    """
+    if tuple(a_coeffs.shape) != tuple(b_coeffs.shape) or a_coeffs.ndim not in (1, 2):
+        raise ValueError(f"ember.audio.functional.lfilter: a_coeffs and b_coeffs must have the same shape, "
+                         f"(order + 1,) or (num_filters, order + 1); got {tuple(a_coeffs.shape)} and "
+                         f"{tuple(b_coeffs.shape)}")
+    shape = tuple(waveform.shape)
+    if not shape:
+        raise ValueError("ember.audio.functional.lfilter: expected a waveform (..., time), got a scalar")
+    a2 = a_coeffs.reshape(1, -1) if a_coeffs.ndim == 1 else a_coeffs
+    b2 = b_coeffs.reshape(1, -1) if b_coeffs.ndim == 1 else b_coeffs
+    filters = a2.shape[0]
+    if a_coeffs.ndim == 1:
+        x = waveform.reshape(-1, 1, shape[-1])
+        out_shape = shape
+    elif batching:
+        if len(shape) < 2 or shape[-2] != filters:
+            raise ValueError(f"ember.audio.functional.lfilter: with {filters} filters and batching=True the "
+                             f"waveform must be (..., {filters}, time), got {shape}")
+        x = waveform.reshape(-1, filters, shape[-1])
+        out_shape = shape
+    else:
+        x = waveform.reshape(-1, 1, shape[-1]).expand(-1, filters, shape[-1])
+        out_shape = shape[:-1] + (filters, shape[-1])
+    if bool((a2[:, 0] == 0).any()):
+        raise ValueError("ember.audio.functional.lfilter: a_coeffs[..., 0] must be non-zero")
+    a0 = a2[:, :1]
+    y = _LFilter.apply(x, (a2 / a0).to(waveform.dtype), (b2 / a0).to(waveform.dtype))
+    if clamp:
+        y = ember.clamp(y, -1.0, 1.0)
+    return y.reshape(out_shape)
+
+
+def biquad(waveform, b0, b1, b2, a0, a1, a2):
+    """The second-order IIR filter with these six coefficients (``lfilter``, clamped)."""
+    a = ember.tensor([a0, a1, a2], dtype=waveform.dtype)
+    b = ember.tensor([b0, b1, b2], dtype=waveform.dtype)
+    return lfilter(waveform, a, b)
+
+
+def _cookbook(sample_rate, cutoff_freq, Q):
+    w0 = 2 * math.pi * cutoff_freq / sample_rate
+    return math.cos(w0), math.sin(w0) / 2.0 / Q
+
+
+def lowpass_biquad(waveform, sample_rate, cutoff_freq, Q=0.707):
+    """A two-pole low-pass filter at ``cutoff_freq`` Hz with quality factor ``Q``."""
+    cos_w0, alpha = _cookbook(sample_rate, cutoff_freq, Q)
+    b0 = (1 - cos_w0) / 2
+    return biquad(waveform, b0, 1 - cos_w0, b0, 1 + alpha, -2 * cos_w0, 1 - alpha)
+
+
+def highpass_biquad(waveform, sample_rate, cutoff_freq, Q=0.707):
+    """A two-pole high-pass filter at ``cutoff_freq`` Hz with quality factor ``Q``."""
+    cos_w0, alpha = _cookbook(sample_rate, cutoff_freq, Q)
+    b0 = (1 + cos_w0) / 2
+    return biquad(waveform, b0, -1 - cos_w0, b0, 1 + alpha, -2 * cos_w0, 1 - alpha)
