@@ -5,6 +5,7 @@
   ``resample``, ``mask_along_axis``...
 - ``ember.audio.transforms``: ``Spectrogram``, ``MelSpectrogram``, ``MFCC``, ``AmplitudeToDB``,
   ``Resample``, ``FrequencyMasking``, ``TimeMasking``.
+- ``ember.audio.datasets``: ``SPEECHCOMMANDS``, ``YESNO`` (torchaudio's layouts and URLs).
 - ``ember.audio.wakeword``: the bundled wake-word sample ("ember", synthesized with espeak-ng), the
   keyword-spotting CNN and streaming detection over long recordings (``python -m ember.audio.detect``).
 
@@ -16,4 +17,12 @@ ember.Size([1, 13, 81])
 from ._wav import AudioMetaData, info, load, save
 from . import functional, transforms
 
-__all__ = ["AudioMetaData", "info", "load", "save", "functional", "transforms"]
+__all__ = ["AudioMetaData", "info", "load", "save", "functional", "transforms", "datasets"]
+
+
+def __getattr__(name):
+    # torchaudio.datasets on first use: the downloaders stay out of ``import ember.audio``
+    if name == "datasets":
+        import importlib
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module 'ember.audio' has no attribute {name!r}")
