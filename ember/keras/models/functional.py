@@ -45,9 +45,10 @@ class Functional(Model):
                                  "should be unique.")
         self.__dict__["_layer_order"] = ordered
         for layer in ordered:
-            key = layer.name
-            # A layer named like a model attribute (an Input called "inputs") is registered under another key.
-            while key in self.__dict__ or hasattr(type(self), key):
+            # A module key cannot hold "." (Keras names applications like "mobilenetv2_0.35_32"), and a layer
+            # named like a model attribute (an Input called "inputs") is registered under another key.
+            key = layer.name.replace(".", "_")
+            while key in self.__dict__ or hasattr(type(self), key) or key in self._modules:
                 key += "_"
             self.add_module(key, layer)
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
@@ -106,11 +107,16 @@ class Functional(Model):
 
         def get(t):
             return values[id(t)] if isinstance(t, KerasTensor) else t
+        # As in Keras, a training value from this call or an enclosing one (fit, predict) replaces one recorded
+        # on a node: base_model(x, training=False) in the graph still trains a trainable base_model in fit.
+        context = next((v for v in reversed(backend.learning_phase_stack()) if v is not None), None)
         for node in self._nodes:
             if isinstance(node.operation, InputLayer):
                 continue
             args = map_structure(get, node.arguments_args)
             kwargs = map_structure(get, node.arguments_kwargs)
+            if context is not None and "training" in kwargs:
+                kwargs["training"] = context
             out = node.operation(*args, **kwargs)
             for kt, v in zip(node.outputs, flatten(out) if isinstance(out, (list, tuple, dict)) else [out]):
                 values[id(kt)] = v

@@ -1,0 +1,89 @@
+"""Functional-graph details that keras.io vision programs rely on, against Keras 3 (torch backend):
+
+* a ``training`` value from the enclosing call (fit's True, predict's False) replaces the one recorded on a
+  node (``base_model(x, training=False)``), while a direct call without ``training`` keeps the recorded one;
+* sub-models and weightless layers whose names hold "." (``mobilenetv2_0.35_32``) build, run and are found
+  by name (Keras's torch backend refuses a "." in the name of a layer that owns weights);
+* sparse_categorical_crossentropy over per-pixel targets ``(N, H, W, 1)`` (value and gradient).
+"""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from ember import keras as ek  # noqa: E402
+
+
+def _nested_batchnorm_program(K):
+    base_in = K.Input((3,))
+    base = K.Model(base_in, K.layers.BatchNormalization(name="bn")(K.layers.Dense(3)(base_in)), name="base")
+    inputs = K.Input((3,))
+    h = base(inputs, training=False)
+    dropped = K.layers.Dropout(0.5)(h, training=True)
+    model = K.Model(inputs, [K.layers.Dense(1)(h), dropped])
+    rng = np.random.default_rng(0)
+    model.set_weights([np.abs(rng.standard_normal(w.shape)).astype("float32") for w in model.get_weights()])
+    x, y = rng.random((8, 3)).astype("float32"), rng.random((8, 1)).astype("float32")
+    out = {"direct_call_drops": bool((K.ops.convert_to_numpy(model(x)[1]) == 0).any()),
+           "predict_drops": bool((model.predict(x, verbose=0)[1] == 0).any())}
+    for trainable in [False, True]:
+        base.trainable = trainable
+        model.compile(optimizer="sgd", loss=["mse", None])
+        model.fit(x, [y, np.zeros((8, 3), "float32")], batch_size=4, shuffle=False, verbose=0)
+        out[f"moving_mean_trainable_{trainable}"] = base.get_layer("bn").moving_mean.numpy()
+    return out
+
+
+def test_enclosing_training_value_replaces_the_nodes_as_in_keras():
+    expected, got = _nested_batchnorm_program(keras), _nested_batchnorm_program(ek)
+    assert got["direct_call_drops"] is expected["direct_call_drops"] is True
+    assert got["predict_drops"] is expected["predict_drops"] is False
+    for key in ("moving_mean_trainable_False", "moving_mean_trainable_True"):
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6)
+    # Frozen: batch norm in inference, its statistics untouched after the initial value; trainable: fit's
+    # training=True wins over the node's training=False, so they move.
+    assert not np.allclose(got["moving_mean_trainable_True"], got["moving_mean_trainable_False"])
+
+
+def _dotted_names(K):
+    inner_in = K.Input((4,))
+    inner = K.Model(inner_in, K.layers.Dense(3)(inner_in), name="net_0.35_32")
+    inputs = K.Input((4,))
+    x = inner(inputs)
+    x = K.layers.Activation("relu", name="relu.1")(x)
+    model = K.Model(inputs, K.layers.Dense(2, name="head_logits")(x))
+    rng = np.random.default_rng(1)
+    model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    data = rng.random((3, 4)).astype("float32")
+    return {"names": [layer.name for layer in model.layers],
+            "found": model.get_layer("relu.1").name + " " + model.get_layer("net_0.35_32").name,
+            "out": model.predict(data, verbose=0), "weights": len(model.trainable_weights)}
+
+
+def test_layers_named_with_dots_build_and_run_as_in_keras():
+    expected, got = _dotted_names(keras), _dotted_names(ek)
+    assert got["names"] == expected["names"] and got["found"] == expected["found"]
+    assert got["weights"] == expected["weights"]
+    np.testing.assert_allclose(got["out"], expected["out"], rtol=1e-5, atol=1e-6)
+
+
+def test_per_pixel_sparse_categorical_crossentropy_matches_keras_value_and_gradient():
+    rng = np.random.default_rng(2)
+    probs = rng.random((2, 3, 4, 5)).astype("float32") + 0.1
+    probs /= probs.sum(-1, keepdims=True)
+    targets = rng.integers(0, 5, (2, 3, 4, 1))
+    expected = keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(targets, probs))
+    p = ek.ops.convert_to_tensor(probs)
+    p.requires_grad_(True)
+    got = ek.losses.sparse_categorical_crossentropy(targets, p)
+    assert tuple(got.shape) == expected.shape == (2, 3, 4)
+    np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-6, atol=1e-6)
+    # Keras's torch backend cannot differentiate the (N, H, W) form (nll_loss_nd backward: "grad_input must
+    # be contiguous"); the flattened pixels give the same loss and the reference gradient.
+    tp = torch.tensor(probs, requires_grad=True)
+    keras.losses.sparse_categorical_crossentropy(targets.reshape(-1), tp.reshape(-1, 5)).sum().backward()
+    got.sum().backward()
+    np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-6)
