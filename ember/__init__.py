@@ -162,12 +162,24 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     _pointwise_api._settings.use_deterministic_algorithms(mode, warn_only=warn_only)
 
 
+class _LegacyTensorType(type):
+    """The legacy typed tensor classes (``torch.FloatTensor`` ...): calling one makes a tensor of
+    its dtype from data or sizes; ``isinstance(t, torch.FloatTensor)`` is a dtype check, as in
+    PyTorch; ``t.type(torch.FloatTensor)`` casts."""
+
+    def __call__(cls, *data):
+        return Tensor(*data).to(cls.dtype)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
 def _legacy_constructor(name, d):
-    def make(*data):
-        """A tensor of this dtype from data or sizes (the legacy ``torch.FloatTensor`` style)."""
-        return Tensor(*data).to(d)
-    make.__name__ = name
-    return make
+    return _LegacyTensorType(name, (), {"dtype": d, "__module__": "torch",
+                                        "__doc__": f"Tensors of dtype {d} (legacy ``torch.{name}``)."})
 
 
 FloatTensor = _legacy_constructor("FloatTensor", float32)

@@ -30,3 +30,15 @@ def test_tensor_constructor_and_legacy_typed_constructors_match_torch(args):
         assert str(e2.dtype).split(".")[-1] == str(t2.dtype).split(".")[-1]
     x = torch.ones(2, dtype=torch.int64)
     assert torch.Tensor(x).dtype == torch.int64
+
+
+def test_legacy_tensor_types_check_and_cast_like_torch():
+    import torch as real
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor", "BoolTensor", "HalfTensor"):
+        e_cls, t_cls = getattr(torch, name), getattr(real, name)
+        for dtype in ("float32", "float64", "int64", "uint8", "bool"):
+            e, t = torch.zeros(2, dtype=getattr(torch, dtype)), real.zeros(2, dtype=getattr(real, dtype))
+            assert isinstance(e, e_cls) == isinstance(t, t_cls), (name, dtype)
+            assert e.type() == t.type()
+            assert str(e.type(e_cls).dtype).split(".")[-1] == str(t.type(t_cls).dtype).split(".")[-1]
+            assert str(e.type(f"torch.{name}").dtype).split(".")[-1] == str(t.type(f"torch.{name}").dtype).split(".")[-1]

@@ -61,8 +61,7 @@ def _addindent(s, n):
 
 def _typename(v):
     if isinstance(v, Tensor):
-        return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                           "int64": "LongTensor", "int32": "IntTensor"}.get(v.dtype.name, "Tensor")
+        return v.type()  # PyTorch's own words: 'torch.FloatTensor'
     return type(v).__name__
 
 

@@ -137,7 +137,7 @@ def test_registration_rules():
     m.plain = 3
     assert [n for n, _ in m.named_parameters()] == ["w", "sub.weight", "sub.bias"]
     assert "plain" not in m._parameters and m.plain == 3
-    with pytest.raises(TypeError, match="cannot assign 'ember.FloatTensor' as parameter 'w'"):
+    with pytest.raises(TypeError, match="cannot assign 'torch.FloatTensor' as parameter 'w'"):
         m.w = ember.zeros(2)
     m.w = None
     assert "w" in m._parameters and m.w is None and len(list(m.parameters())) == 2

@@ -67,12 +67,20 @@ def to(input, *args, **kwargs):
     return _cast(input, _dt.to_dtype(d), copy)
 
 
-def type(input, dtype=None):
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "bfloat16": "BFloat16Tensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+               "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+               "complex128": "ComplexDoubleTensor"}
+
+
+def type(input, dtype=None, non_blocking=False):
+    """``t.type()`` is PyTorch's type string (``"torch.FloatTensor"``: programs compare it);
+    ``t.type(dtype)`` casts, ``dtype`` a dtype, a legacy class (``torch.LongTensor``) or its name."""
     if dtype is None:
-        return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                           "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                           "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[input.dtype.name]
-    return _cast(input, _dt.to_dtype(dtype))
+        return "torch." + _TYPE_NAMES.get(input.dtype.name, "Tensor")
+    if isinstance(dtype, str) and dtype.rpartition(".")[2] in _TYPE_NAMES.values():
+        dtype = next(k for k, v in _TYPE_NAMES.items() if v == dtype.rpartition(".")[2])
+    return _cast(input, _dt.to_dtype(getattr(dtype, "dtype", dtype)))
 
 
 def float(input, memory_format=None):
