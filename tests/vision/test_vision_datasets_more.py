@@ -250,3 +250,99 @@ def test_fakedata_is_the_seeded_recipe_and_leaves_the_rng_alone():
     assert len(ds) == 5 and ds[-3][1] == target
     with pytest.raises(IndexError, match="index 5 out of range"):
         ds[5]
+
+
+# OxfordIIITPet, VOCSegmentation ------------------------------------------------------------
+
+def _png(array, palette=False):
+    """A PNG of uint8 ``array``: grayscale, or a palette image (class index per pixel, as VOC's masks)."""
+    from PIL import Image
+    if palette:
+        image = Image.frombytes("P", array.shape[::-1], np.ascontiguousarray(array).tobytes())
+        image.putpalette(list(range(256)) * 3)
+    else:
+        image = Image.fromarray(array)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _jpeg(array):
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def _decoded(data):
+    """Pillow's own decoding of the bytes (JPEG is lossy: the oracle is the decoder, not the array)."""
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def test_oxford_iiit_pet_archives_targets_and_classes(tmp_path):
+    pytest.importorskip("PIL")  # in the test extra
+    ids = [("Abyssinian_1", 1, 1), ("american_bulldog_3", 2, 2), ("Abyssinian_7", 1, 1), ("yorkshire_terrier_2", 37, 2)]
+    images = {i: _jpeg(RNG.integers(0, 256, (6, 5, 3), dtype=np.uint8)) for i, _, _ in ids}
+    trimaps = {i: RNG.integers(1, 4, (6, 5), dtype=np.uint8) for i, _, _ in ids}
+    images_tar = tar_gz({f"images/{i}.jpg": data for i, data in images.items()})
+    lines = "".join(f"{i} {c} {s} 1\n" for i, c, s in ids[:3])
+    annotations_tar = tar_gz({"annotations/trainval.txt": ("#Image CLASS-ID SPECIES BREED ID\n" + lines).encode(),
+                              "annotations/test.txt": f"{ids[3][0]} 37 2 12\n".encode(),
+                              **{f"annotations/trimaps/{i}.png": _png(t) for i, t in trimaps.items()}})
+    with FileServer({"/pets/images.tar.gz": images_tar, "/pets/annotations.tar.gz": annotations_tar}) as server:
+        cls = type("OxfordIIITPet", (datasets.OxfordIIITPet,), {"_RESOURCES": (
+            (server.url + "/pets/images.tar.gz", md5(images_tar)),
+            (server.url + "/pets/annotations.tar.gz", md5(annotations_tar)))})
+        ds = cls(tmp_path, download=True, target_types=["category", "binary-category", "segmentation"])
+        test = cls(tmp_path, split="test", download=True)
+        assert len(server.requests) == 2
+    assert (tmp_path / "oxford-iiit-pet" / "annotations" / "trimaps" / "Abyssinian_7.png").is_file()
+    assert ds.classes == ["Abyssinian", "American Bulldog"] and ds.class_to_idx["American Bulldog"] == 1
+    assert ds.bin_classes == ["Cat", "Dog"] and len(ds) == 3
+    image, (category, species, trimap) = ds[1]
+    assert (category, species) == (1, 1) and image.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(image), _decoded(images["american_bulldog_3"]))
+    np.testing.assert_array_equal(np.asarray(trimap), trimaps["american_bulldog_3"])
+    assert test[0][1] == 36 and test.classes == ["Yorkshire Terrier"]
+    joint = cls(tmp_path, target_types=[], transforms=lambda img, target: (img.size, target))
+    assert joint[0] == ((5, 6), None)
+    with pytest.raises(ValueError, match="unknown target type 'bbox'"):
+        cls(tmp_path, target_types="bbox")
+
+
+def test_voc_segmentation_tar_layout_and_masks(tmp_path, monkeypatch):
+    pytest.importorskip("PIL")
+    ids = ["2007_000032", "2007_000039"]
+    photos = {i: _jpeg(RNG.integers(0, 256, (4, 7, 3), dtype=np.uint8)) for i in ids}
+    masks = {i: np.where(RNG.random((4, 7)) < 0.2, 255, RNG.integers(0, 21, (4, 7))).astype(np.uint8) for i in ids}
+    base = "VOCdevkit/VOC2012"
+    members = {f"{base}/ImageSets/Segmentation/train.txt": (ids[1] + "\n").encode(),
+               f"{base}/ImageSets/Segmentation/val.txt": (ids[0] + "\n").encode(),
+               **{f"{base}/JPEGImages/{i}.jpg": d for i, d in photos.items()},
+               **{f"{base}/SegmentationClass/{i}.png": _png(m, palette=True) for i, m in masks.items()}}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:  # the VOC archives are plain tar
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive = buffer.getvalue()
+    from ember.vision.datasets import voc
+    entry = dict(voc.DATASET_YEAR_DICT["2012"])
+    assert entry["url"].endswith("/voc2012/VOCtrainval_11-May-2012.tar")
+    with FileServer({"/voc/VOCtrainval_11-May-2012.tar": archive}) as server:
+        entry.update(url=server.url + "/voc/VOCtrainval_11-May-2012.tar", md5=md5(archive))
+        monkeypatch.setitem(voc.DATASET_YEAR_DICT, "2012", entry)
+        train = datasets.VOCSegmentation(tmp_path, download=True)
+        val = datasets.VOCSegmentation(tmp_path, image_set="val", download=True)
+        assert server.requests == ["/voc/VOCtrainval_11-May-2012.tar"]
+    assert (tmp_path / "VOCtrainval_11-May-2012.tar").read_bytes() == archive
+    img, mask = train[0]
+    assert img.mode == "RGB" and mask.mode == "P" and len(val) == 1
+    np.testing.assert_array_equal(np.asarray(img), _decoded(photos[ids[1]]))
+    np.testing.assert_array_equal(np.asarray(mask), masks[ids[1]])
+    np.testing.assert_array_equal(np.asarray(val[0][1]), masks[ids[0]])
+    assert train.masks == train.targets and train.targets[0].endswith(f"SegmentationClass{os.sep}{ids[1]}.png")
+    with pytest.raises(ValueError, match="image_set must be one of train, trainval, val for 2012, got 'test'"):
+        datasets.VOCSegmentation(tmp_path, image_set="test")

@@ -6,6 +6,7 @@
 * :class:`CIFAR10`, :class:`CIFAR100`: from the binary releases.
 * :class:`EMNIST`, :class:`QMNIST`: MNIST's relatives (IDX files, torchvision's folders).
 * :class:`SVHN` (``.mat`` files, needs SciPy), :class:`STL10` (binary), :class:`FakeData`.
+* :class:`OxfordIIITPet`, :class:`VOCSegmentation`: photos with labels / masks (Pillow).
 * :class:`ImageFolder`: ``root/<class>/<image>`` (Pillow).
 * :func:`read_idx` / :func:`write_idx`: the IDX format.
 
@@ -21,12 +22,14 @@ from ember.vision.datasets.download import DownloadError
 from ember.vision.datasets.folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder
 from ember.vision.datasets.idx import IDXError, read_idx, write_idx
 from ember.vision.datasets.mnist import KMNIST, MNIST, FashionMNIST, load_mnist_sample
+from ember.vision.datasets.oxford_pet import OxfordIIITPet
 from ember.vision.datasets.qmnist import QMNIST
 from ember.vision.datasets.stl10 import STL10
 from ember.vision.datasets.svhn import SVHN
 from ember.vision.datasets.vision import VisionDataset
+from ember.vision.datasets.voc import VOCSegmentation
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "EMNIST", "QMNIST", "SVHN",
-           "STL10", "FakeData", "ImageFolder", "DatasetFolder",
+           "STL10", "FakeData", "OxfordIIITPet", "VOCSegmentation", "ImageFolder", "DatasetFolder",
            "VisionDataset", "load_mnist_sample", "read_idx", "write_idx", "IDXError",
            "DownloadError", "IMG_EXTENSIONS"]
