@@ -12,10 +12,14 @@ strict about which names it will look up:
 * names allow-listed with :func:`add_safe_globals` or inside :func:`safe_globals` are found by
   comparing names with the allow-list, without importing anything;
 * with ``weights_only=False``, ember's own module classes (subclasses of ``ember.nn.Module``
-  defined in ``ember``) and ember's own functions are looked up too;
-* anything else (``__main__.Net``, ``os.system``) is refused with an error naming it and the
-  call that allows it. With ``weights_only=True`` (PyTorch's default) every class must be
-  allow-listed, ember's own too, as in PyTorch.
+  defined in ``ember``) and ember's own functions are looked up too, and so are ``nn.Module``
+  subclasses of modules the program has already imported (``__main__.Net`` of the running
+  script: PyTorch's "save the entire model" idiom). Such a lookup reads ``sys.modules``; it never
+  imports a module the file names, so no code the program has not already run is reached;
+* anything else (a module not yet imported, a class that is not an ``nn.Module``, a function
+  such as ``os.system``) is refused with an error naming it and the call that allows it. With
+  ``weights_only=True`` (PyTorch's default) every class must be allow-listed, ember's own too,
+  as in PyTorch.
 
 A rebuilt object is made with ``cls.__new__(cls)`` and given its state with ``__setstate__``
 (ember's ``Module`` defines one) or by updating ``__dict__``; no ``__init__`` runs.
@@ -34,6 +38,7 @@ Sequential(
 import contextlib
 import importlib
 import pickle
+import sys
 import types
 
 __all__ = ["add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals", "RefusedGlobal"]
@@ -135,6 +140,24 @@ def _ember_own(module, name, want_class):
     return value if isinstance(value, types.FunctionType) else None
 
 
+def _already_loaded_module_class(module, name):
+    """``module.name`` if ``module`` is already imported and the value is an nn.Module subclass
+    defined there; never imports anything."""
+    if any(not p.isidentifier() for p in name.split(".")) or "<locals>" in name:
+        return None
+    value = sys.modules.get(module)
+    try:
+        for part in name.split("."):
+            value = getattr(value, part)
+    except AttributeError:
+        return None
+    if not (isinstance(value, type) and is_module(value)):
+        return None
+    if getattr(value, "__module__", None) != module or getattr(value, "__qualname__", None) != name:
+        return None
+    return value
+
+
 def resolve(ref, weights_only, source, what):
     """The class or function that ``ref`` names, if the policy allows looking it up."""
     if not (isinstance(ref, dict) and isinstance(ref.get("module"), str) and isinstance(ref.get("name"), str)):
@@ -145,6 +168,8 @@ def resolve(ref, weights_only, source, what):
     value = _allow_listed(full)
     if value is None and not weights_only:
         value = _ember_own(module, name, want_class=what == "class")
+        if value is None and what == "class":
+            value = _already_loaded_module_class(module, name)
     if value is not None:
         return value
     short = name.rpartition(".")[2]
@@ -154,6 +179,8 @@ def resolve(ref, weights_only, source, what):
     if weights_only:
         own = "; ember's own classes also load with weights_only=False" if module.split(".")[0] == "ember" else ""
         raise RefusedGlobal(f"ember.load: refusing to rebuild {what} '{full}' with weights_only=True; {hint}{own}")
+    if what == "class" and module not in sys.modules:
+        hint = f"its module '{module}' is not imported (ember never imports what a file names): import it first, or " + hint
     raise RefusedGlobal(f"ember.load: refusing to rebuild {what} '{full}'; {hint}")
 
 

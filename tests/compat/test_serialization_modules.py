@@ -143,21 +143,35 @@ def test_torch_behaves_the_same_way_for_whole_modules(tmp_path):
     assert isinstance(ember.load(buffer, weights_only=False), nn.Linear)
 
 
-def test_user_classes_are_refused_unless_allow_listed_even_with_weights_only_false():
+def test_user_classes_need_weights_only_false_or_the_allow_list_as_in_torch():
     buffer = _saved(Net())
     name = f"{__name__}.Net"
-    for weights_only in (False, True):
-        buffer.seek(0)
-        with pytest.raises(RefusedGlobal, match=rf"ember.load: refusing to rebuild class '{name}'"):
-            ember.load(buffer, weights_only=weights_only)
-    add_safe_globals([Net])
+    with pytest.raises(RefusedGlobal, match=rf"ember.load: refusing to rebuild class '{name}' with weights_only=True"):
+        ember.load(buffer)
     buffer.seek(0)
-    with pytest.raises(RefusedGlobal, match=rf"refusing to rebuild class '{__name__}.Block'; allow it with "
-                                            rf"ember.serialization.add_safe_globals\(\[Block\]\)"):
-        ember.load(buffer, weights_only=False)
+    assert type(ember.load(buffer, weights_only=False)) is Net  # this module is imported: looked up, not imported
+    # weights_only=True: every class must be allow-listed, the children's too
+    add_safe_globals([Net, nn.Linear, nn.ModuleList, nn.Sequential, nn.BatchNorm1d, nn.GELU, nn.functional.relu])
+    buffer.seek(0)
+    with pytest.raises(RefusedGlobal, match=rf"refusing to rebuild class '{__name__}.Block' with weights_only=True; "
+                                            rf"allow it with ember.serialization.add_safe_globals\(\[Block\]\)"):
+        ember.load(buffer)
     add_safe_globals([(Block, f"{__name__}.Block")])
     buffer.seek(0)
-    assert type(ember.load(buffer, weights_only=False)) is Net
+    assert type(ember.load(buffer)) is Net
+
+
+def test_a_class_of_a_module_not_yet_imported_is_refused_and_never_imported(tmp_path, monkeypatch):
+    marker = tmp_path / "imported"
+    (tmp_path / "ember_never_imported_mod.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nfrom ember import nn\nclass Net(nn.Module):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "crafted.safetensors"
+    _crafted({"@": "object", "id": 0, "class": {"module": "ember_never_imported_mod", "name": "Net"},
+              "state": {"@": "dict", "items": []}}, path)
+    with pytest.raises(RefusedGlobal, match="its module 'ember_never_imported_mod' is not imported"):
+        ember.load(str(path), weights_only=False)
+    assert not marker.exists()
 
 
 def test_the_refusal_message_names_main_classes(tmp_path):
@@ -172,10 +186,9 @@ def test_the_refusal_message_names_main_classes(tmp_path):
 
         ember.save(Net(), "net.safetensors")
         try:
-            ember.load("net.safetensors", weights_only=False)
+            ember.load("net.safetensors")
         except Exception as e:
             print(type(e).__name__, e)
-        ember.serialization.add_safe_globals([Net])
         print(type(ember.load("net.safetensors", weights_only=False)).__name__)
     """)
     (tmp_path / "prog.py").write_text(script)
@@ -184,8 +197,8 @@ def test_the_refusal_message_names_main_classes(tmp_path):
                        env=dict(os.environ, PYTHONPATH=root))
     assert r.returncode == 0, r.stderr
     refused, loaded = r.stdout.splitlines()
-    assert refused.startswith("RefusedGlobal ember.load: refusing to rebuild class '__main__.Net'; allow it with "
-                              "ember.serialization.add_safe_globals([Net])")
+    assert refused.startswith("RefusedGlobal ember.load: refusing to rebuild class '__main__.Net' with "
+                              "weights_only=True; allow it with ember.serialization.add_safe_globals([Net])")
     assert loaded == "Net"
 
 
