@@ -43,17 +43,46 @@ def _fir(x, b):
     return out
 
 
+_BLOCK = 128
+
+
 def _allpole(v, a):
     """``y[n] = v[n] - sum_{k>=1} a[:, k] y[n - k]``, v ``(N, F, T)``, a ``(F, K)`` with a[:, 0] == 1.
-    One NumPy step per sample, vectorised over batch and filters (an IIR recursion is sequential)."""
-    y = np.array(v, copy=True)
-    order, length = a.shape[1] - 1, v.shape[-1]
-    taps = [a[None, :, k] for k in range(1, order + 1)]
-    for n in range(1, length):
-        acc = y[..., n]
-        for k in range(1, min(order, n) + 1):
-            acc -= taps[k - 1] * y[..., n - k]
-    return y
+
+    Exact, in blocks of ``L`` samples: inside a block the output is the zero-state response (``v``'s block
+    times the ``L x L`` lower-triangular Toeplitz matrix of the impulse response, all blocks in one product)
+    plus the zero-input response of the ``K - 1`` outputs before the block (``K - 1`` basis responses), so
+    only the carry between blocks is sequential: T / L small products instead of T NumPy steps."""
+    n_batch, filters, length = v.shape
+    order = a.shape[1] - 1
+    if order == 0 or length == 0:
+        return np.array(v, copy=True)
+    block = min(max(_BLOCK, order), length)
+    # impulse responses h (F, L) and zero-input responses Z (F, L, order) by the recursion, once
+    h = np.zeros((filters, block + order))
+    z = np.zeros((filters, block + order, order))
+    h[:, order] = 1.0
+    for j in range(order):
+        z[:, order - 1 - j, j] = 1.0  # basis j: y[-1 - j] = 1
+    for n in range(order, block + order):
+        for k in range(1, order + 1):
+            h[:, n] -= a[:, k] * h[:, n - k]
+            z[:, n] -= a[:, k, None] * z[:, n - k]
+    h, z = h[:, order:], z[:, order:]
+    idx = np.arange(block)
+    lag = idx[:, None] - idx[None, :]
+    toeplitz = np.where(lag >= 0, h[:, np.clip(lag, 0, None)], 0.0)  # (F, L, L): row n, column m
+    n_blocks = -(-length // block)
+    padded = np.zeros((n_batch, filters, n_blocks * block))
+    padded[..., :length] = v
+    blocks = padded.reshape(n_batch, filters, n_blocks, block)
+    y = np.einsum("fnm,bfkm->bfkn", toeplitz, blocks)  # zero-state part of every block
+    state = None                                       # (y[-1], y[-2], ...) before the block
+    for k in range(n_blocks):
+        if k:
+            y[:, :, k] += np.einsum("fnj,bfj->bfn", z, state)
+        state = y[:, :, k, ::-1][..., :order]  # a block holds at least `order` samples when there are several
+    return y.reshape(n_batch, filters, -1)[..., :length]
 
 
 def _lagged_dot(u, x, order):
