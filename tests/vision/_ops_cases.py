@@ -19,6 +19,9 @@ def cases():
         ("box_area", "box_area", {"boxes": a}, ["boxes"]),
         ("box_iou", "box_iou", {"boxes1": a, "boxes2": b}, ["boxes1", "boxes2"]),
         ("generalized_box_iou", "generalized_box_iou", {"boxes1": a, "boxes2": b}, ["boxes1", "boxes2"]),
+        ("distance_box_iou", "distance_box_iou", {"boxes1": a, "boxes2": b}, ["boxes1", "boxes2"]),
+        ("complete_box_iou", "complete_box_iou", {"boxes1": a, "boxes2": b}, ["boxes1", "boxes2"]),
+        ("masks_to_boxes", "masks_to_boxes", {"masks": (rng.uniform(size=(3, 7, 9)) > 0.8).astype(np.float64)}, []),
         ("clip_boxes", "clip_boxes_to_image", {"boxes": a - 3.0, "size": (12, 15)}, ["boxes"]),
         ("remove_small", "remove_small_boxes", {"boxes": a, "min_size": 4.0}, []),
     ]
@@ -30,6 +33,11 @@ def cases():
         out.append((f"giou_loss_{reduction}", "generalized_box_iou_loss",
                     {"boxes1": np.concatenate([a[:3], far]), "boxes2": np.concatenate([b[:3], far_b]),
                      "reduction": reduction}, ["boxes1", "boxes2"]))
+    for reduction in ("none", "mean", "sum"):
+        for fn in ("distance_box_iou_loss", "complete_box_iou_loss"):
+            out.append((f"{fn}_{reduction}", fn, {"boxes1": np.concatenate([a[:3], far]),
+                                                  "boxes2": np.concatenate([b[:3], far_b]), "reduction": reduction},
+                        ["boxes1", "boxes2"]))
     logits = rng.normal(0, 2, (4, 6))
     hard = (rng.uniform(size=(4, 6)) < 0.4).astype(np.float64)
     soft = rng.uniform(size=(4, 6))
@@ -54,7 +62,24 @@ def cases():
         out.append((f"roi_align_{out_size}_{scale}_{ratio}_{aligned}", "roi_align",
                     {"input": feats, "boxes": rois, "output_size": out_size, "spatial_scale": scale,
                      "sampling_ratio": ratio, "aligned": aligned}, ["input"]))
+    for out_size, scale in (((2, 2), 1.0), ((3, 2), 0.5), (4, 0.3)):
+        out.append((f"roi_pool_{out_size}_{scale}", "roi_pool",
+                    {"input": feats, "boxes": rois, "output_size": out_size, "spatial_scale": scale}, ["input"]))
     return out
+
+
+def module_inputs():
+    """Inputs, buffers and weights of the module cases (FrozenBatchNorm2d, FeaturePyramidNetwork)."""
+    rng = np.random.RandomState(1)
+    bn = {"x": rng.normal(size=(2, 3, 4, 5)), "weight": rng.uniform(0.5, 2, 3), "bias": rng.normal(size=3),
+          "running_mean": rng.normal(size=3), "running_var": rng.uniform(0.5, 2, 3)}
+    fpn = {"c2": rng.normal(size=(1, 3, 12, 10)), "c3": rng.normal(size=(1, 5, 6, 5)),
+           "c4": rng.normal(size=(1, 4, 3, 3))}
+    return bn, fpn
+
+
+def fpn_weight(key, shape):
+    return np.cos(np.arange(int(np.prod(shape))) * 0.37 + len(key)).reshape(shape) * 0.3
 
 
 INT_ARGS = ("idxs",)

@@ -10,7 +10,7 @@ import pytest
 
 import ember
 from ember.vision import ops
-from tests.vision._ops_cases import INT_ARGS, cases
+from tests.vision._ops_cases import INT_ARGS, cases, fpn_weight, module_inputs
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "torchvision_ops.json")) as f:
     RECORDED = json.load(f)
@@ -98,3 +98,68 @@ def test_models_and_ops_are_attributes_of_the_package():
     import ember.vision
     assert ember.vision.models.resnet18 is not None and ember.vision.ops.nms is ops.nms
     assert {"models", "ops"} <= set(ember.vision.__all__)
+
+
+def _cos_weight(t):
+    return ember.from_numpy(np.cos(np.arange(t.numel())).reshape(tuple(t.shape)))
+
+
+def test_frozen_batch_norm_matches_torchvision():
+    want = RECORDED["frozen_bn"]
+    bn, _ = module_inputs()
+    frozen = ops.FrozenBatchNorm2d(3).double()
+    frozen.load_state_dict({**{k: ember.from_numpy(bn[k]) for k in ("weight", "bias", "running_mean",
+                                                                     "running_var")},
+                            "num_batches_tracked": ember.tensor(3)})   # a BatchNorm2d's state_dict loads
+    x = ember.from_numpy(bn["x"]).requires_grad_()
+    frozen.train()
+    y = frozen(x)
+    (y * _cos_weight(y)).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), np.asarray(want["output"]), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), np.asarray(want["grad"]), rtol=1e-12)
+    assert repr(frozen) == want["repr"] and not list(frozen.parameters())
+
+
+@pytest.mark.parametrize("extra", ["pool", "p6p7"])
+def test_feature_pyramid_network_matches_torchvision(extra):
+    want = RECORDED[f"fpn_{extra}"]
+    _, fpn_in = module_inputs()
+    blocks = ops.feature_pyramid_network.LastLevelMaxPool() if extra == "pool" else \
+        ops.feature_pyramid_network.LastLevelP6P7(4, 6)
+    fpn = ops.FeaturePyramidNetwork([3, 5, 4], 6, extra_blocks=blocks).double()
+    assert [[k, list(v.shape)] for k, v in fpn.state_dict().items()] == want["keys"]
+    fpn.load_state_dict({k: ember.from_numpy(fpn_weight(k, tuple(v.shape))) for k, v in fpn.state_dict().items()})
+    inputs = {k: ember.from_numpy(v).requires_grad_() for k, v in fpn_in.items()}
+    result = fpn(inputs)
+    assert list(result) == list(want["output"])
+    sum((v * _cos_weight(v)).sum() for v in result.values()).backward()
+    for k, v in result.items():
+        np.testing.assert_allclose(v.detach().numpy(), np.asarray(want["output"][k]), rtol=1e-10, atol=1e-12)
+    for k, v in inputs.items():
+        np.testing.assert_allclose(v.grad.numpy(), np.asarray(want["grads"][k]), rtol=1e-10, atol=1e-12)
+
+
+def test_roi_pool_module_and_list_boxes():
+    x = ember.from_numpy(np.random.RandomState(3).normal(size=(2, 2, 6, 6)).astype(np.float32))
+    per_image = [ember.tensor([[0.0, 0.0, 3.0, 3.0]]), ember.tensor([[1.0, 1.0, 5.0, 4.0]])]
+    flat = ember.tensor([[0, 0.0, 0.0, 3.0, 3.0], [1, 1.0, 1.0, 5.0, 4.0]])
+    layer = ops.RoIPool((2, 3), spatial_scale=1.0)
+    assert ember.equal(layer(x, per_image), ops.roi_pool(x, flat, (2, 3)))
+    assert repr(layer) == "RoIPool(output_size=(2, 3), spatial_scale=1.0)"
+
+
+def test_intermediate_layer_getter_returns_the_named_children():
+    from ember import nn
+    from ember.vision.models import resnet18
+    from ember.vision.models._utils import IntermediateLayerGetter
+    net = resnet18().eval()
+    getter = IntermediateLayerGetter(net, {"layer1": "c2", "layer3": "c4"})
+    assert list(getter.keys())[-1] == "layer3"   # the children after the last one asked for are dropped
+    x = ember.from_numpy(np.random.RandomState(4).normal(size=(1, 3, 32, 32)).astype(np.float32))
+    out = getter(x)
+    with ember.no_grad():
+        c2 = net.layer1(net.maxpool(net.relu(net.bn1(net.conv1(x)))))
+        expected = net.layer3(net.layer2(c2))
+    assert list(out) == ["c2", "c4"] and ember.allclose(out["c2"], c2) and ember.allclose(out["c4"], expected)
+    with pytest.raises(ValueError, match=r"return_layers \['layer9'\] are not children"):
+        IntermediateLayerGetter(nn.Sequential(), {"layer9": "x"})

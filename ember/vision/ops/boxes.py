@@ -1,5 +1,5 @@
-"""Box utilities under torchvision.ops' names: areas, pairwise IoU and generalized IoU, format
-conversion, clipping, small-box removal, and greedy non-maximum suppression (plain and per class).
+"""Box utilities under torchvision.ops' names: areas, pairwise IoU, generalized, distance and
+complete IoU, boxes around masks, format conversion, clipping, small-box removal, and greedy non-maximum suppression (plain and per class).
 
 Boxes are ``(N, 4)`` tensors in ``(x1, y1, x2, y2)`` form with ``0 <= x1 < x2`` and
 ``0 <= y1 < y2`` unless a function says otherwise. The IoU functions are built from tensor ops,
@@ -12,6 +12,8 @@ so they carry gradients to both box sets; ``nms`` and ``batched_nms`` return int
 >>> nms(a, ember.tensor([0.9, 0.8]), iou_threshold=0.1).tolist()
 [0]
 """
+import math
+
 import numpy as np
 
 import ember
@@ -58,6 +60,53 @@ def generalized_box_iou(boxes1, boxes2):
     whi = _upcast(rbi - lti).clamp(min=0)
     areai = whi[:, :, 0] * whi[:, :, 1]
     return iou - (areai - union) / areai
+
+
+def _box_diou_iou(boxes1, boxes2, eps):
+    iou = box_iou(boxes1, boxes2)
+    lti = ember.minimum(boxes1[:, None, :2], boxes2[:, :2])
+    rbi = ember.maximum(boxes1[:, None, 2:], boxes2[:, 2:])
+    whi = _upcast(rbi - lti).clamp(min=0)
+    diagonal_squared = whi[:, :, 0] ** 2 + whi[:, :, 1] ** 2 + eps
+    x_p, y_p = (boxes1[:, 0] + boxes1[:, 2]) / 2, (boxes1[:, 1] + boxes1[:, 3]) / 2
+    x_g, y_g = (boxes2[:, 0] + boxes2[:, 2]) / 2, (boxes2[:, 1] + boxes2[:, 3]) / 2
+    centers_squared = _upcast(x_p[:, None] - x_g[None, :]) ** 2 + _upcast(y_p[:, None] - y_g[None, :]) ** 2
+    return iou - centers_squared / diagonal_squared, iou
+
+
+def distance_box_iou(boxes1, boxes2, eps=1e-7):
+    """Pairwise distance IoU (Zheng et al., 2020), ``(N, M)``: ``IoU - d^2 / c^2`` with ``d`` the
+    distance between the box centres and ``c`` the diagonal of the smallest enclosing box."""
+    boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
+    return _box_diou_iou(boxes1, boxes2, eps)[0]
+
+
+def complete_box_iou(boxes1, boxes2, eps=1e-7):
+    """Pairwise complete IoU (Zheng et al., 2020), ``(N, M)``: ``DIoU - alpha v`` with the aspect
+    term ``v = 4 / pi^2 (atan(w1 / h1) - atan(w2 / h2))^2`` and ``alpha = v / (1 - IoU + v)``
+    taken as a constant (no gradient), as the paper and torchvision do."""
+    boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
+    diou, iou = _box_diou_iou(boxes1, boxes2, eps)
+    w_pred, h_pred = boxes1[:, None, 2] - boxes1[:, None, 0], boxes1[:, None, 3] - boxes1[:, None, 1]
+    w_gt, h_gt = boxes2[:, 2] - boxes2[:, 0], boxes2[:, 3] - boxes2[:, 1]
+    v = (4 / math.pi ** 2) * (ember.atan(w_pred / h_pred) - ember.atan(w_gt / h_gt)) ** 2
+    with ember.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return diou - alpha * v
+
+
+def masks_to_boxes(masks):
+    """The ``(N, 4)`` float xyxy box around the nonzero pixels of each of the ``(N, H, W)`` masks
+    (corners are pixel indices, both inclusive)."""
+    if masks.numel() == 0:
+        return ember.zeros((0, 4), dtype=ember.float32)
+    out = np.zeros((masks.shape[0], 4), np.float32)
+    for i, mask in enumerate(masks.detach().numpy()):
+        y, x = np.nonzero(mask)
+        if len(x) == 0:
+            raise RuntimeError(f"masks_to_boxes: mask {i} has no nonzero pixel, so it has no box")
+        out[i] = [x.min(), y.min(), x.max(), y.max()]
+    return ember.from_numpy(out)
 
 
 def box_convert(boxes, in_fmt, out_fmt):

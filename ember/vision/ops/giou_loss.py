@@ -40,11 +40,8 @@ def _reduce(name, loss, reduction):
 
 
 def generalized_box_iou_loss(boxes1, boxes2, reduction="none", eps=1e-7):
-    """``1 - GIoU`` of each pair of boxes in ``boxes1`` and ``boxes2`` (same shape ``(..., 4)``),
+    """``1 - GIoU`` of each pair of boxes in ``boxes1`` and ``boxes2`` (``(..., 4)``, broadcast),
     reduced by ``reduction`` (``"none"``, ``"mean"`` or ``"sum"``)."""
-    if boxes1.shape != boxes2.shape:
-        raise ValueError(f"generalized_box_iou_loss: boxes1 and boxes2 must have the same shape, "
-                         f"got {tuple(boxes1.shape)} and {tuple(boxes2.shape)}")
     boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
     intsct, union = _loss_inter_union(boxes1, boxes2)
     iou = intsct / (union + eps)
