@@ -9,6 +9,8 @@ With ``create_graph=False`` the gradient rules run with recording off, so they
 cost only their arithmetic; with ``create_graph=True`` they record, and the
 gradients can be differentiated again.
 """
+from sys import getrefcount
+
 import numpy as np
 
 from . import grad_mode
@@ -229,8 +231,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                 _release(n)
             for inp, e, ig in zip(n.inputs, n.next, in_grads):
                 if ig is not None and e is not None:
-                    if ig.__class__ is not IndexGrad and ig._data.dtype != inp._data.dtype:
-                        ig = _cast_grad(ig, inp.dtype)
+                    if ig.__class__ is not IndexGrad:
+                        if ig._data.dtype != inp._data.dtype:
+                            ig = _cast_grad(ig, inp.dtype)
+                        if not create_graph and getrefcount(ig) <= _SOLE_REFS and _owns_memory(ig._data):
+                            owned.add(id(ig))
                     if e.__class__ is Node:
                         give(inp, ig, e)
                     else:
@@ -251,6 +256,37 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
 
 def _seq(n):
     return n.seq
+
+
+def _owns_memory(a):
+    """Whether only one tensor holds array ``a`` and nothing else holds its memory, so writing into it is safe."""
+    if not a.flags.writeable or getrefcount(a) > _ARRAY_REFS:
+        return False
+    b = a.base
+    # A reshape of a fresh product is a view whose base only the view holds.
+    return b is None or (b.__class__ is np.ndarray and b.base is None and getrefcount(b) <= _ARRAY_REFS)
+
+
+def _sole_refs():
+    """References to a rule's fresh result in the engine's loop over the rule's results: the rule's tuple,
+    zip's result tuple, the loop variable and getrefcount's argument."""
+    for inp, e, ig in zip((None,), (None,), (make(np.zeros(1)),)):
+        return getrefcount(ig)
+
+
+def _array_refs():
+    """References to the array of a tensor that alone holds it, as ``_owns_memory`` sees them."""
+    t = make(np.zeros(1))
+    return (lambda a: getrefcount(a))(t._data)
+
+
+# A rule's result that only the engine holds may become a leaf's .grad, or take later gradients summed in
+# place, without a copy (PyTorch's AccumulateGrad steals such a gradient the same way, by its use count).
+# The counts are measured here, not assumed (they depend on the interpreter). A result that a rule also keeps
+# (a custom Function's ctx), returns twice, or that is the rule's incoming gradient has more references, and
+# is copied as before.
+_SOLE_REFS = _sole_refs()
+_ARRAY_REFS = _array_refs()
 
 
 def _release(n):
