@@ -293,3 +293,44 @@ def test_lfilter_coefficient_gradients_match_finite_differences_and_shapes():
     np.testing.assert_allclose(wide.numpy()[:, 1], scipy.signal.lfilter(b[1], a[1], x[:, 0]), rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match=r"waveform must be \(\.\.\., 2, time\), got \(40,\)"):
         AF.lfilter(ember.tensor(x[0, 0]), ember.tensor(a), ember.tensor(b))
+
+
+def _analog_prototype(kind, Q, A=1.0):
+    """The cookbook's analog sections H(s) at unit centre frequency: (numerator, denominator) in s."""
+    den = [1.0, 1.0 / Q, 1.0]
+    return {"low": ([1.0], den), "high": ([1.0, 0.0, 0.0], den), "allpass": ([1.0, -1.0 / Q, 1.0], den),
+            "bandpass": ([1.0 / Q, 0.0], den), "bandpass_skirt": ([1.0, 0.0], den), "notch": ([1.0, 0.0, 1.0], den),
+            "eq": ([1.0, A / Q, 1.0], [1.0, 1.0 / (A * Q), 1.0])}[kind]
+
+
+@pytest.mark.parametrize("kind, call", [
+    ("low", lambda x, sr, f, q: AF.lowpass_biquad(x, sr, f, q)),
+    ("high", lambda x, sr, f, q: AF.highpass_biquad(x, sr, f, q)),
+    ("allpass", lambda x, sr, f, q: AF.allpass_biquad(x, sr, f, q)),
+    ("bandpass", lambda x, sr, f, q: AF.bandpass_biquad(x, sr, f, q)),
+    ("bandpass_skirt", lambda x, sr, f, q: AF.bandpass_biquad(x, sr, f, q, const_skirt_gain=True)),
+    ("notch", lambda x, sr, f, q: AF.bandreject_biquad(x, sr, f, q)),
+    ("eq", lambda x, sr, f, q: AF.equalizer_biquad(x, sr, f, 6.0, q))])
+def test_biquads_are_the_bilinear_transform_of_the_analog_sections(kind, call):
+    sr, fc, q = 16000, 1200.0, 1.3
+    x = _wave((2, 200)) * 0.3
+    num, den = _analog_prototype(kind, q, A=10 ** (6.0 / 40))
+    # s -> (1 - z^-1) / (tan(w0 / 2) (1 + z^-1)): scipy's bilinear with 2 fs = 1 / tan(w0 / 2)
+    bz, az = scipy.signal.bilinear(num, den, fs=1 / (2 * math.tan(math.pi * fc / sr)))
+    ref = np.clip(scipy.signal.lfilter(bz, az, x), -1, 1)
+    np.testing.assert_allclose(call(ember.tensor(x), sr, fc, q).numpy(), ref, rtol=1e-9, atol=1e-11)
+
+
+def test_filtfilt_is_forward_then_backward_with_gradient():
+    x = _wave((2, 90)) * 0.3
+    b, a = np.array([0.2, 0.3, 0.1]), np.array([1.0, -0.6, 0.25])
+    ref = scipy.signal.lfilter(b, a, scipy.signal.lfilter(b, a, x)[..., ::-1])[..., ::-1]
+    xe = ember.tensor(x, requires_grad=True)
+    y = AF.filtfilt(xe, ember.tensor(a), ember.tensor(b), clamp=False)
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-10, atol=1e-12)
+    g = _wave(x.shape, 4)
+    (y * ember.tensor(g)).sum().backward()
+    H = scipy.signal.lfilter(b, a, np.eye(90), axis=0)
+    R = np.eye(90)[::-1]
+    total = R @ H @ R @ H  # y = R H R H x
+    np.testing.assert_allclose(xe.grad.numpy(), g @ total, rtol=1e-9, atol=1e-11)

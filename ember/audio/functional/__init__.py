@@ -3,7 +3,7 @@ torchaudio.functional's names, arguments and defaults. Each is made of ember's d
 
 >>> from ember.audio import functional as AF
 >>> sorted(AF.__all__)[:3]
-['DB_to_amplitude', 'amplitude_to_DB', 'biquad']
+['DB_to_amplitude', 'allpass_biquad', 'amplitude_to_DB']
 """
 from ._spectral import spectrogram, amplitude_to_DB, DB_to_amplitude
 from ._filterbanks import melscale_fbanks, linear_fbanks, create_dct
@@ -11,7 +11,8 @@ from ._deltas import compute_deltas
 from ._gain import gain
 from ._spectral_features import spectral_centroid
 from ._griffinlim import griffinlim
-from ._filtering import lfilter, biquad, lowpass_biquad, highpass_biquad
+from ._filtering import (lfilter, filtfilt, biquad, lowpass_biquad, highpass_biquad, allpass_biquad, bandpass_biquad,
+                         bandreject_biquad, equalizer_biquad)
 from ._resample import resample
 from ._masking import mask_along_axis, mask_along_axis_iid
 from ._mulaw import mu_law_encoding, mu_law_decoding
@@ -19,4 +20,4 @@ from ._mulaw import mu_law_encoding, mu_law_decoding
 __all__ = ["spectrogram", "amplitude_to_DB", "DB_to_amplitude", "melscale_fbanks", "create_dct", "resample",
            "mask_along_axis", "mask_along_axis_iid", "mu_law_encoding", "mu_law_decoding", "linear_fbanks",
            "compute_deltas", "gain", "spectral_centroid", "griffinlim", "lfilter", "biquad", "lowpass_biquad",
-           "highpass_biquad"]
+           "highpass_biquad", "filtfilt", "allpass_biquad", "bandpass_biquad", "bandreject_biquad", "equalizer_biquad"]

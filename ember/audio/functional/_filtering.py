@@ -9,10 +9,22 @@ then, with ``clamp=True`` (the default), clips ``y`` to [-1, 1]. Gradients reach
 coefficient vectors: with ``u`` the gradient run backwards in time through ``1 / A``,
 ``dL/dx[m] = sum_k b_k u[m+k]``, ``dL/db_k = sum_n u[n] x[n-k]``, ``dL/da_k = -sum_n u[n] y[n-k]``.
 
-``biquad`` is ``lfilter`` with 3 + 3 coefficients; ``lowpass_biquad`` / ``highpass_biquad`` take them
-from the Audio EQ Cookbook: ``w0 = 2 pi f_c / sr``, ``alpha = sin(w0) / (2 Q)``,
-``a = (1 + alpha, -2 cos w0, 1 - alpha)`` and ``b = ((1 -+ cos w0) / 2, +-(1 -+ cos w0), (1 -+ cos w0) / 2)``
-(upper signs low-pass).
+``filtfilt`` runs ``lfilter`` forwards, then backwards over the result (zero phase, squared magnitude),
+clamping only at the end.
+
+``biquad`` is ``lfilter`` with 3 + 3 coefficients; the ``*_biquad`` filters take them from the Audio EQ
+Cookbook (R. Bristow-Johnson): ``w0 = 2 pi f_c / sr``, ``alpha = sin(w0) / (2 Q)``, and, except for the
+equalizer, ``a = (1 + alpha, -2 cos w0, 1 - alpha)`` with
+
+- low-pass ``b = ((1 - cos w0) / 2, 1 - cos w0, (1 - cos w0) / 2)``, high-pass
+  ``b = ((1 + cos w0) / 2, -(1 + cos w0), (1 + cos w0) / 2)``;
+- all-pass ``b = (1 - alpha, -2 cos w0, 1 + alpha)``; band-reject (notch) ``b = (1, -2 cos w0, 1)``;
+- band-pass ``b = (alpha, 0, -alpha)`` (0 dB peak), or ``(sin(w0) / 2, 0, -sin(w0) / 2)`` with
+  ``const_skirt_gain=True``;
+- equalizer (peaking, ``gain`` dB, ``A = 10 ** (gain / 40)``): ``b = (1 + alpha A, -2 cos w0, 1 - alpha A)``,
+  ``a = (1 + alpha / A, -2 cos w0, 1 - alpha / A)``.
+
+Each is the bilinear transform (frequency prewarped to ``w0``) of an analog second-order section.
 
 >>> import math, ember
 >>> from ember.audio import functional as AF
@@ -30,7 +42,8 @@ import numpy as np
 import ember
 from ember.autograd.function import Function
 
-__all__ = ["lfilter", "biquad", "lowpass_biquad", "highpass_biquad"]
+__all__ = ["lfilter", "filtfilt", "biquad", "lowpass_biquad", "highpass_biquad", "allpass_biquad", "bandpass_biquad",
+           "bandreject_biquad", "equalizer_biquad"]
 
 
 def _fir(x, b):
@@ -163,6 +176,12 @@ def lfilter(waveform, a_coeffs, b_coeffs, clamp=True, batching=True):
     return y.reshape(out_shape)
 
 
+def filtfilt(waveform, a_coeffs, b_coeffs, clamp=True):
+    """``lfilter`` forwards and then backwards in time (zero phase), clamped (optionally) at the end only."""
+    forward = lfilter(waveform, a_coeffs, b_coeffs, clamp=False, batching=True)
+    return lfilter(forward.flip(-1), a_coeffs, b_coeffs, clamp=clamp, batching=True).flip(-1)
+
+
 def biquad(waveform, b0, b1, b2, a0, a1, a2):
     """The second-order IIR filter with these six coefficients (``lfilter``, clamped)."""
     a = ember.tensor([a0, a1, a2], dtype=waveform.dtype)
@@ -187,3 +206,29 @@ def highpass_biquad(waveform, sample_rate, cutoff_freq, Q=0.707):
     cos_w0, alpha = _cookbook(sample_rate, cutoff_freq, Q)
     b0 = (1 + cos_w0) / 2
     return biquad(waveform, b0, -1 - cos_w0, b0, 1 + alpha, -2 * cos_w0, 1 - alpha)
+
+
+def allpass_biquad(waveform, sample_rate, central_freq, Q=0.707):
+    """A two-pole all-pass filter: unit gain, phase turning through -180 degrees at ``central_freq``."""
+    cos_w0, alpha = _cookbook(sample_rate, central_freq, Q)
+    return biquad(waveform, 1 - alpha, -2 * cos_w0, 1 + alpha, 1 + alpha, -2 * cos_w0, 1 - alpha)
+
+
+def bandpass_biquad(waveform, sample_rate, central_freq, Q=0.707, const_skirt_gain=False):
+    """A two-pole band-pass filter around ``central_freq`` (0 dB peak, or constant skirt gain ``Q``)."""
+    cos_w0, alpha = _cookbook(sample_rate, central_freq, Q)
+    temp = math.sin(2 * math.pi * central_freq / sample_rate) / 2 if const_skirt_gain else alpha
+    return biquad(waveform, temp, 0.0, -temp, 1 + alpha, -2 * cos_w0, 1 - alpha)
+
+
+def bandreject_biquad(waveform, sample_rate, central_freq, Q=0.707):
+    """A two-pole band-reject (notch) filter at ``central_freq``."""
+    cos_w0, alpha = _cookbook(sample_rate, central_freq, Q)
+    return biquad(waveform, 1.0, -2 * cos_w0, 1.0, 1 + alpha, -2 * cos_w0, 1 - alpha)
+
+
+def equalizer_biquad(waveform, sample_rate, center_freq, gain, Q=0.707):
+    """A peaking equalizer: ``gain`` dB at ``center_freq``, 0 dB far from it."""
+    cos_w0, alpha = _cookbook(sample_rate, center_freq, Q)
+    A = math.exp(gain / 40.0 * math.log(10))
+    return biquad(waveform, 1 + alpha * A, -2 * cos_w0, 1 - alpha * A, 1 + alpha / A, -2 * cos_w0, 1 - alpha / A)
