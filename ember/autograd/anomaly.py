@@ -84,7 +84,8 @@ def check(node, grads):
     if not state.check_nan:
         return
     for i, g in enumerate(grads):
-        if g is not None and g._data.dtype.kind == "f" and not np.isfinite(g._data).all():
+        data = None if g is None else g._v._data if g._sparse else g._data
+        if data is not None and data.dtype.kind == "f" and not np.isfinite(data).all():
             where = node.metadata or "(the forward call was made before anomaly detection was enabled)\n"
             raise RuntimeError(f"Function '{node.name}' returned nan or inf values in its {i}th output.\n"
                                f"The forward call that made it:\n{where}")

@@ -51,6 +51,34 @@ def _add(a, b):
     return a + b
 
 
+def _merge_sparse(old, g, owned):
+    """Sums with a sparse gradient (``Embedding(sparse=True)``): sparse + sparse stays sparse (the entries
+    concatenated), anything + dense is dense, as PyTorch's accumulation."""
+    if old is None:
+        return g
+    if old._sparse and g._sparse:
+        return _concat_sparse(old, g)
+    owned.discard(id(old))
+    if old._sparse:
+        old, g = g, old
+    a = np.array(old.dense() if old.__class__ is IndexGrad else old._data, copy=True)
+    _add_sparse_into(a, g)
+    r = make(a)
+    owned.add(id(r))
+    return r
+
+
+def _concat_sparse(a, b):
+    """``a + b`` of two sparse COO gradients as PyTorch accumulates them: the entries side by side, uncoalesced."""
+    values = np.concatenate([a._v._data, b._v._data.astype(a._v._data.dtype, copy=False)])
+    return type(a)._make(np.concatenate([a._indices_np, b._indices_np], 1), make(values), a._data.shape)
+
+
+def _add_sparse_into(a, s):
+    """``a += s`` for a dense array ``a`` and a sparse COO tensor ``s`` of its shape."""
+    np.add.at(a, tuple(s._indices_np), s._v._data.astype(a.dtype, copy=False))
+
+
 def _merge(old, g, owned):
     """``old + g`` for gradients flowing into one place (``old`` may be None; ``g`` may be an IndexGrad).
 
@@ -59,6 +87,8 @@ def _merge(old, g, owned):
     So many reads of one tensor (``x[:, t]`` in a loop, ``chunk``) fill one buffer instead of
     adding full-size arrays.
     """
+    if g._sparse or (old is not None and old._sparse):
+        return _merge_sparse(old, g, owned)
     if g.__class__ is IndexGrad:
         if old is None:
             r = make(g.dense())
@@ -231,7 +261,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                 _release(n)
             for inp, e, ig in zip(n.inputs, n.next, in_grads):
                 if ig is not None and e is not None:
-                    if ig.__class__ is not IndexGrad:
+                    if ig._sparse:
+                        if e.__class__ is Node:  # rules take dense gradients
+                            ig = make(ig.to_dense()._data)
+                    elif ig.__class__ is not IndexGrad:
                         if ig._data.dtype != inp._data.dtype:
                             ig = _cast_grad(ig, inp.dtype)
                         if not create_graph and getrefcount(ig) <= _SOLE_REFS and _owns_memory(ig._data):
@@ -327,8 +360,26 @@ def queue_callback(callback):
     _callbacks.append(callback)
 
 
+sparse_grads_seen = False   # set once a sparse gradient reached a leaf's .grad (optimizers check only then)
+
+
 def _accumulate(t, g, create_graph, fresh=False):
     """Add ``g`` into ``t.grad``; ``fresh``: the engine made ``g`` and nothing else holds it (no copy needed)."""
+    old = t._grad
+    if g._sparse or (old is not None and old._sparse):
+        global sparse_grads_seen
+        sparse_grads_seen = True
+        if old is None or (old._sparse and g._sparse):
+            t._grad = g if old is None else _concat_sparse(old, g)
+        elif g._sparse and not create_graph and not old._rg and old._data.flags.writeable:
+            _add_sparse_into(old._data, g)
+            old._bump()
+        else:
+            dense, sp = (old, g) if g._sparse else (g, old)
+            a = np.array(dense._data, copy=True)
+            _add_sparse_into(a, sp)
+            t._grad = make(a)
+        return
     if g._data.dtype != t._data.dtype:
         g = _cast_grad(g, t.dtype)
     if g._data.shape != t._data.shape:

@@ -14,7 +14,16 @@
 >>> Cube.apply(x).backward()
 >>> x.grad
 tensor(12.)
+
+The torch 2.x style splits ``forward`` (no ``ctx``) from ``setup_context(ctx, inputs, output)``,
+where ``inputs`` holds every argument of ``forward`` with its defaults filled in.
+``ctx.mark_dirty(t)`` says ``forward`` changed the input ``t`` in place and returned it: the
+same tensor comes back, its history now ending in this Function. ``@once_differentiable`` on
+``backward`` runs it without recording; a second differentiation through it raises.
 """
+import functools
+import inspect
+
 import numpy as np
 
 from . import grad_mode
@@ -27,6 +36,7 @@ class FunctionCtx:
         self.saved_tensors = ()
         self.needs_input_grad = ()
         self._non_diff = set()
+        self._dirty = set()
         self.materialize_grads = True
 
     def save_for_backward(self, *tensors):
@@ -36,7 +46,7 @@ class FunctionCtx:
         self._non_diff.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors):
-        pass
+        self._dirty.update(id(t) for t in tensors)
 
     def set_materialize_grads(self, value):
         self.materialize_grads = bool(value)
@@ -59,14 +69,30 @@ class Function(metaclass=_FunctionMeta):
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Save what ``backward`` needs when ``forward`` takes no ``ctx`` (the torch 2.x style)."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    generate_vmap_rule = False  # ember's vmap runs the function per element: any Function maps
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = FunctionCtx()
+        split = cls.setup_context is not Function.setup_context
+        if split:
+            bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args, kwargs = bound.args, bound.kwargs
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
         record = grad_mode.state.enabled and any(a._rg for a in tensor_args)
         with grad_mode.no_grad():
-            result = cls.forward(ctx, *args, **kwargs)
+            if split:
+                result = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, result)
+            else:
+                result = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(result, tuple)
         outs = (result,) if single else result
         if not record:
@@ -110,7 +136,11 @@ class Function(metaclass=_FunctionMeta):
         new_outs = []
         for i, o in enumerate(outs):
             if isinstance(o, Tensor) and any(o is d for d in diff):
-                if o.grad_fn is not None or any(o is a for a in tensor_args):
+                if id(o) in ctx._dirty:
+                    if o.grad_fn is None and o._rg:
+                        raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad is being used in "
+                                           "an in-place operation (marked dirty).")
+                elif o.grad_fn is not None or any(o is a for a in tensor_args):
                     o = make(o._data)  # an input returned as is becomes a fresh output
                 o.grad_fn = node
                 o._rg = True
@@ -119,6 +149,30 @@ class Function(metaclass=_FunctionMeta):
         return new_outs[0] if single else tuple(new_outs)
 
 
-class once_differentiable:
-    def __new__(cls, fn):
-        return fn
+def _delayed_error(out):
+    # A stand-in whose gradient rule raises: reached only by differentiating ``backward`` again.
+    def fail(grad):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+    stand_in = make(out._data)
+    stand_in._rg = True
+    result = make(out._data)
+    result.grad_fn = Node("DelayedError", fail, (stand_in,))
+    result._rg = True
+    return result
+
+
+def once_differentiable(fn):
+    """Decorate a ``backward`` that is not itself differentiable: it runs with recording off, and
+    when the gradients it received require grad (``create_graph=True`` with a differentiable
+    upstream), its results carry a rule that raises if a higher-order gradient reaches them."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            outputs = fn(ctx, *args)
+        if not grad_mode.state.enabled or not any(isinstance(a, Tensor) and a._rg for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(_delayed_error(o) if isinstance(o, Tensor) else o
+                        for o in ((outputs,) if single else outputs))
+        return wrapped[0] if single else wrapped
+    return wrapper

@@ -19,6 +19,7 @@ class IndexGrad:
     """Zeros of ``shape`` with ``g`` (an array) added at ``ix`` (a NumPy index; ``basic`` = no arrays in it)."""
 
     __slots__ = ("g", "ix", "basic", "shape", "dtype")
+    _sparse = False
 
     def __init__(self, g, ix, basic, shape):
         self.g = g

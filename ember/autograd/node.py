@@ -19,12 +19,21 @@ from . import anomaly, grad_mode
 _seq = itertools.count()
 
 
+class _NodeName(str):
+    """The rule's name, e.g. ``"MulBackward0"``: a string (``node.name``) that PyTorch code can also
+    call, as ``grad_fn.name()``."""
+    __slots__ = ()
+
+    def __call__(self):
+        return str(self)
+
+
 class Node:
     __slots__ = ("name", "fn", "inputs", "next", "seq", "saved", "versions", "nout", "hooks",
                  "pre_hooks", "metadata", "__weakref__")
 
     def __init__(self, name, fn, inputs, saved=(), nout=1):
-        self.name = name
+        self.name = _NodeName(name)
         self.fn = fn
         self.inputs = inputs
         # Edges are fixed now: an in-place op may later give an input tensor a new grad_fn,

@@ -4,6 +4,9 @@ One fused node: the forward is a NumPy take, the backward adds each output row's
 gradient into the row it was read from. The ``padding_idx`` row gets no gradient;
 ``scale_grad_by_freq`` divides each row's gradient by how often it occurs in the
 batch; ``max_norm`` renormalises, in place, the looked-up rows whose norm exceeds it.
+With ``sparse=True`` the weight's gradient is a sparse COO tensor, as PyTorch's: one entry per
+looked-up index (uncoalesced: repeats are separate entries), the ``padding_idx`` lookups left out.
+Only first-order gradients are sparse; with ``create_graph=True`` the gradient is dense.
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -34,6 +37,16 @@ def _indices(input, num, name):
     return idx
 
 
+def _sparse_rows(flat, g2, shape, padding_idx):
+    """The sparse COO gradient of a lookup: row ``flat[k]`` gets ``g2[k]`` (a copy: the engine may keep it)."""
+    from ..sparse.tensor import SparseTensor
+    if padding_idx is not None:
+        keep = flat != padding_idx
+        flat, g2 = flat[keep], g2[keep]
+    values = wrap(np.array(g2, copy=True))
+    return SparseTensor._make(flat.astype(np.int64).reshape(1, -1), values, shape)
+
+
 def _renorm_(weight, idx, max_norm, norm_type):
     w = weight._data
     rows = np.unique(idx)
@@ -54,7 +67,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """Rows ``weight[input]``.
 
     Shapes: input any integer shape ``(*)``; weight ``(num_embeddings, embedding_dim)``; output
-    ``(*, embedding_dim)``. ``sparse`` is accepted; gradients are always dense.
+    ``(*, embedding_dim)``. ``sparse=True``: the weight's gradient is a sparse COO tensor of
+    ``weight``'s shape with indices ``input.reshape(1, -1)`` and values ``grad.reshape(-1, embedding_dim)``.
     """
     w = weight._data
     if w.ndim != 2:
@@ -93,6 +107,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             g2 = g._data.reshape(flat.size, w.shape[1])
             if f is not None:
                 g2 = g2 * f[:, None]
+            if sparse:
+                return (_sparse_rows(flat, g2, w.shape, padding_idx),)
             gw = np.zeros(w.shape, w.dtype)
             np.add.at(gw, flat, g2)
             return (wrap(gw),)

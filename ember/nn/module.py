@@ -745,6 +745,9 @@ def _zero(p, set_to_none):
     if set_to_none:
         p._grad = None
         return
+    if g._sparse:  # Embedding(sparse=True): no entries left
+        g.zero_()
+        return
     if g.grad_fn is not None:
         g.detach_()
     else:

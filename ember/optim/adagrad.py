@@ -1,9 +1,10 @@
 """Adagrad: per-coordinate learning rates from the sum of squared past gradients."""
 import numpy as np
 
+from ..autograd.tensor import make
 from .adam import decayed_grad
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, reject_differentiable, scalar_state,
-                        to_float)
+from .optimizer import (Optimizer, buffer_like, check_hyperparameters, dense_grad, reject_differentiable,
+                        scalar_state, to_float)
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -76,6 +77,8 @@ class Adagrad(Optimizer):
         state["step"] = scalar_state(0.0)
         state["sum"] = buffer_like(p, group["initial_accumulator_value"])
 
+    _supports_sparse_grads = True
+
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss when a closure is given."""
         loss = self._eval_closure(closure)
@@ -87,6 +90,10 @@ class Adagrad(Optimizer):
                 g = p._grad
                 if g is None:
                     continue
+                if g._sparse:
+                    if weight_decay != 0:
+                        raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+                    g = make(dense_grad(g))  # zero rows: their sums and values stay as they are
                 state = self.state[p]
                 if not state:  # a parameter added later with add_param_group
                     self._init_state(p, group)

@@ -3,7 +3,7 @@ strong-Wolfe line search."""
 import numpy as np
 
 from ..autograd.tensor import make
-from .optimizer import Optimizer, to_float
+from .optimizer import Optimizer, dense_grad, to_float
 
 __all__ = ["LBFGS"]
 
@@ -158,8 +158,10 @@ class LBFGS(Optimizer):
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]
 
+    _supports_sparse_grads = True   # PyTorch's LBFGS reads a sparse gradient densely
+
     def _gather_flat_grad(self):
-        return np.concatenate([np.zeros(p._data.size, p._data.dtype) if p._grad is None else p._grad._data.ravel()
+        return np.concatenate([np.zeros(p._data.size, p._data.dtype) if p._grad is None else dense_grad(p._grad).ravel()
                                for p in self._params])
 
     def _add_grad(self, step_size, update):

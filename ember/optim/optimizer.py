@@ -29,7 +29,7 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 
 from ..autograd.tensor import Tensor, make
-from ..autograd import grad_mode
+from ..autograd import engine, grad_mode
 from ..backend import dtypes as _dt
 
 __all__ = ["Optimizer", "required"]
@@ -96,6 +96,32 @@ def real_view(a):
     return a
 
 
+def dense_grad(g):
+    """A gradient's values as a dense NumPy array (a sparse COO gradient, from ``Embedding(sparse=True)``,
+    scattered into zeros)."""
+    if not g._sparse:
+        return g._data
+    a = np.zeros(g._data.shape, g._data.dtype)
+    np.add.at(a, tuple(g._indices_np), g._v._data)
+    return a
+
+
+def _check_sparse_grads(opt):
+    # PyTorch's dense-only optimizers refuse a sparse gradient instead of misreading it.
+    for group in opt.param_groups:
+        for p in group["params"]:
+            g = p._grad
+            if g is not None and g._sparse:
+                name = "Adam" if isinstance(opt, _adam_family()) else type(opt).__name__
+                hint = ", please consider SparseAdam instead" if name == "Adam" else ""
+                raise RuntimeError(f"{name} does not support sparse gradients{hint}")
+
+
+def _adam_family():
+    from .adam import Adam
+    return Adam
+
+
 def to_float(x):
     """A hyperparameter as a Python float (groups may hold 0-d tensors, e.g. a tensor ``lr``)."""
     return x if type(x) is float else float(x)
@@ -116,6 +142,8 @@ def _with_hooks(step):
                         raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), "
                                            f"but got {result}.")
                     args, kwargs = result
+        if engine.sparse_grads_seen and not self._supports_sparse_grads and step.__module__.startswith("ember."):
+            _check_sparse_grads(self)
         # Updates are NumPy in-place writes, but a user's custom step may use tensor ops.
         prev = grad_mode.state.enabled
         grad_mode.state.enabled = False
@@ -148,6 +176,8 @@ class Optimizer:
 
     _stepping = False
     _opt_called = False
+
+    _supports_sparse_grads = False   # ember's optimizers that take Embedding(sparse=True)'s gradients say True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -255,6 +285,9 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p._grad = None
+                    continue
+                if g._sparse:
+                    g.zero_()
                     continue
                 if g.grad_fn is not None:
                     g.detach_()

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.tensor import make
-from .optimizer import Optimizer, check_hyperparameters, reject_differentiable, to_float
+from .optimizer import Optimizer, check_hyperparameters, dense_grad, reject_differentiable, to_float
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -95,6 +95,8 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
+    _supports_sparse_grads = True
+
     def step(self, closure=None):
         """Perform one optimization step; returns the closure's loss when a closure is given."""
         loss = self._eval_closure(closure)
@@ -106,6 +108,9 @@ class SGD(Optimizer):
                 g = p._grad
                 if g is None:
                     continue
+                if g._sparse and weight_decay != 0:
+                    raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+                g = make(dense_grad(g)) if g._sparse else g  # the zero rows change nothing, momentum included
                 if momentum != 0:
                     state = self.state[p]
                     held = state.get("momentum_buffer")

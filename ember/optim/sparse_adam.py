@@ -15,15 +15,36 @@ def touched_rows(grad):
     return np.nonzero(np.any(grad.reshape(grad.shape[0], -1) != 0, axis=1))[0]
 
 
-def sparse_adam_update(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, maximize):
-    """One lazy Adam step on the touched rows of NumPy arrays, in place; other rows keep their moments."""
+def coalesced_rows(grad):
+    """``(rows, values)`` of a sparse COO gradient: its unique dim-0 indices, sorted, with the values of
+    repeated indices summed (the gradient's ``coalesce()``)."""
+    idx = grad._indices_np
+    values = grad._v._data
+    if idx.shape[0] != 1:  # every dim sparse: rows of a flattened index over the leading dim
+        raise RuntimeError(f"SparseAdam: expected a gradient sparse in dim 0 only (as Embedding's), got "
+                           f"sparse_dim={idx.shape[0]}")
+    rows, inverse = np.unique(idx[0], return_inverse=True)
+    summed = np.zeros((rows.size,) + values.shape[1:], values.dtype)
+    np.add.at(summed, inverse, values)
+    return rows, summed
+
+
+def sparse_adam_update(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, maximize, rows=None):
+    """One lazy Adam step on the touched rows of NumPy arrays, in place; other rows keep their moments.
+
+    ``rows`` given: ``grad`` holds just those rows' gradients (a coalesced sparse gradient); otherwise
+    ``grad`` is dense and the touched rows are those with a nonzero entry.
+    """
     flat = param.ndim == 0
     if flat:
         param, grad, exp_avg, exp_avg_sq = (a.reshape(1) for a in (param, grad, exp_avg, exp_avg_sq))
-    rows = touched_rows(grad)
+    if rows is None:
+        rows = touched_rows(grad)
+        g = grad[rows]
+    else:
+        g = grad
     if rows.size == 0:
         return
-    g = grad[rows]
     if maximize:
         g = -g
     m_old, v_old = exp_avg[rows], exp_avg_sq[rows]
@@ -48,11 +69,10 @@ class SparseAdam(Optimizer):
         m_r \leftarrow \beta_1 m_r + (1-\beta_1) g_r,\quad v_r \leftarrow \beta_2 v_r + (1-\beta_2) g_r^2,\quad
         \theta_r \leftarrow \theta_r - \gamma\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\frac{m_r}{\sqrt{v_r}+\epsilon}
 
-    ember has no sparse tensors: ``Embedding(sparse=True)`` gives a dense gradient whose
-    untouched rows are zero, and the touched rows are the rows with a nonzero entry. PyTorch
-    needs a sparse gradient and raises on a dense one; ember accepts any dense gradient. The
-    one difference: a row that was looked up but whose gradient is exactly zero counts as
-    touched in PyTorch (its moments decay) and as untouched here.
+    ``Embedding(sparse=True)`` gives a sparse COO gradient: its rows (repeats summed, as
+    ``coalesce()``) are the touched rows, whether or not their gradient is zero, as in PyTorch.
+    PyTorch raises on a dense gradient; ember also accepts one, and then the touched rows are
+    the rows with a nonzero entry.
 
     Args:
         params: tensors or parameter groups to optimize.
@@ -89,6 +109,8 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not support complex "
                              "parameters")
 
+    _supports_sparse_grads = True
+
     def load_state_dict(self, state_dict):
         """As :meth:`Optimizer.load_state_dict`; ``step`` stays a Python int, as PyTorch keeps it."""
         super().load_state_dict(state_dict)
@@ -112,7 +134,8 @@ class SparseAdam(Optimizer):
                     state["exp_avg"] = buffer_like(p)
                     state["exp_avg_sq"] = buffer_like(p)
                 state["step"] += 1
-                sparse_adam_update(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                                   state["step"], lr, beta1, beta2, group["eps"], group.get("maximize", False))
+                rows, values = coalesced_rows(g) if g._sparse else (None, g._data)
+                sparse_adam_update(p._data, values, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                                   state["step"], lr, beta1, beta2, group["eps"], group.get("maximize", False), rows)
                 p._bump()
         return loss

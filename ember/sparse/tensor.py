@@ -274,6 +274,14 @@ class SparseTensor(Tensor):
     def coalesce_(self):
         return self.coalesce()
 
+    def zero_(self):
+        """Make this tensor all zeros in place: no stored entries (``nnz == 0``), as PyTorch's sparse ``zero_``."""
+        from ..autograd.tensor import make
+        self._indices_np = np.zeros((self.sparse_dim(), 0), np.int64)
+        self._v = make(np.zeros((0,) + self._v._data.shape[1:], self._v._data.dtype))
+        self._coalesced = True
+        return self
+
     # -- arithmetic ----------------------------------------------------------------------------------
     def _with_values(self, v, coalesced=None):
         return SparseTensor._make(self._indices_np, v, self._data.shape,

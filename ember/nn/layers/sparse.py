@@ -25,7 +25,7 @@ class Embedding(Module):
         max_norm: rows looked up with a larger ``norm_type``-norm are rescaled, in place, to ``max_norm``.
         norm_type: the p of that norm (default 2).
         scale_grad_by_freq: divide each row's gradient by its frequency in the batch.
-        sparse: accepted; gradients are dense.
+        sparse: if True, the gradient of ``weight`` is a sparse COO tensor (see ``optim.SparseAdam``).
         _weight: use this tensor as the table.
         _freeze: do not train the table.
 
