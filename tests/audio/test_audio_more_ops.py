@@ -334,3 +334,76 @@ def test_filtfilt_is_forward_then_backward_with_gradient():
     R = np.eye(90)[::-1]
     total = R @ H @ R @ H  # y = R H R H x
     np.testing.assert_allclose(xe.grad.numpy(), g @ total, rtol=1e-9, atol=1e-11)
+
+
+# convolve, fftconvolve, pre/deemphasis, add_noise ------------------------------------------
+
+def _torch_convolve(x, y, mode):
+    """torchaudio's recipe in torch: a grouped conv1d of the broadcast rows, then the mode's slice."""
+    nx, ny = x.shape[-1], y.shape[-1]
+    if nx < ny:
+        x, y = y, x
+    lead = torch.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+    x, y = x.expand(lead + x.shape[-1:]), y.expand(lead + y.shape[-1:])
+    n = int(np.prod(lead))
+    out = torch.nn.functional.conv1d(x.reshape(1, n, -1), y.reshape(n, 1, -1).flip(-1), groups=n,
+                                     padding=y.shape[-1] - 1).reshape(lead + (-1,))
+    target = {"full": out.shape[-1], "valid": max(nx, ny) - min(nx, ny) + 1, "same": nx}[mode]
+    start = (out.shape[-1] - target) // 2
+    return out[..., start:start + target]
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+@pytest.mark.parametrize("fn", [T.Convolve, T.FFTConvolve])
+@pytest.mark.parametrize("nx, ny", [(30, 7), (6, 11)])
+def test_convolve_and_fftconvolve_equal_scipy_and_torch_gradients(mode, fn, nx, ny):
+    x, y = _wave((2, 1, nx)), _wave((1, 3, ny), 1)
+    module = fn(mode)
+    xe, ye = ember.tensor(x, requires_grad=True), ember.tensor(y, requires_grad=True)
+    out = module(xe, ye)
+    ref = np.stack([np.stack([scipy.signal.convolve(x[i, 0], y[0, j], mode=mode) for j in range(3)])
+                    for i in range(2)])
+    if mode == "same":  # scipy centres "same" on its first input, as torchaudio does
+        assert ref.shape[-1] == nx
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-9, atol=1e-11)
+    xt, yt = torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)
+    out_t = _torch_convolve(xt, yt, mode)
+    g = _wave(tuple(out_t.shape), 2)
+    (out * ember.tensor(g)).sum().backward()
+    (out_t * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(ye.grad.numpy(), yt.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+def test_preemphasis_and_deemphasis_are_the_first_order_filters():
+    x = _wave((2, 50)) * 0.1
+    c = 0.9
+    out_e, out_t, g_e, g_t = _grads(T.Preemphasis(c), lambda t: torch.cat([t[..., :1], t[..., 1:] - c * t[..., :-1]],
+                                                                           -1), x)
+    np.testing.assert_allclose(out_e, scipy.signal.lfilter([1, -c], [1], x), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(g_e, g_t, rtol=1e-12)
+    de = T.Deemphasis(c)(ember.tensor(x)).numpy()
+    np.testing.assert_allclose(de, np.clip(scipy.signal.lfilter([1], [1, -c], x), -1, 1), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(AF.deemphasis(ember.tensor(out_e), c).numpy(), x, rtol=1e-9, atol=1e-12)
+
+
+def test_add_noise_reaches_the_snr_with_lengths_and_gradient():
+    x, noise = _wave((3, 40)), _wave((3, 40), 1) * 0.3
+    snr, lengths = np.array([10.0, 0.0, -5.0]), np.array([40, 25, 10])
+    out_e = T.AddNoise()(ember.tensor(x), ember.tensor(noise), ember.tensor(snr), ember.tensor(lengths)).numpy()
+    for i in range(3):
+        k = lengths[i]
+        scale = 10 ** ((10 * np.log10((x[i, :k] ** 2).sum() / (noise[i, :k] ** 2).sum()) - snr[i]) / 20)
+        np.testing.assert_allclose(out_e[i], x[i] + scale * noise[i], rtol=1e-12)
+        mixed_noise = out_e[i, :k] - x[i, :k]
+        assert abs(10 * np.log10((x[i, :k] ** 2).sum() / (mixed_noise ** 2).sum()) - snr[i]) < 1e-9
+
+    def torch_add(t):
+        e_s, e_n = (t ** 2).sum(-1), (torch.tensor(noise) ** 2).sum(-1)
+        scale = 10 ** ((10 * (torch.log10(e_s) - torch.log10(e_n)) - torch.tensor(snr)) / 20)
+        return t + scale[:, None] * torch.tensor(noise)
+
+    _, _, g_e, g_t = _grads(lambda t: AF.add_noise(t, ember.tensor(noise), ember.tensor(snr)), torch_add, x)
+    np.testing.assert_allclose(g_e, g_t, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="waveform has 40 samples but noise has 39"):
+        AF.add_noise(ember.tensor(x), ember.tensor(noise[:, :39]), ember.tensor(snr))

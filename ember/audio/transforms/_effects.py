@@ -1,4 +1,5 @@
-"""``Vol`` and ``Fade``: torchaudio.transforms' amplitude effects.
+"""``Vol``, ``Fade``, ``Preemphasis``, ``Deemphasis``, ``AddNoise``, ``Convolve`` and ``FFTConvolve``:
+torchaudio.transforms' effects (the last five are modules over the functions of the same names).
 
 - ``Vol(gain, gain_type='amplitude')``: ``x * gain`` (``'amplitude'``), ``gain(x, gain)`` dB (``'db'``) or
   ``gain(x, 10 log10(gain))`` (``'power'``), then clipped to [-1, 1].
@@ -25,7 +26,7 @@ from ember import nn
 
 from .. import functional as AF
 
-__all__ = ["Vol", "Fade"]
+__all__ = ["Vol", "Fade", "Preemphasis", "Deemphasis", "AddNoise", "Convolve", "FFTConvolve"]
 
 _SHAPES = ("linear", "exponential", "logarithmic", "quarter_sine", "half_sine")
 
@@ -102,3 +103,52 @@ class Fade(nn.Module):
 
     def extra_repr(self):
         return f"fade_in_len={self.fade_in_len}, fade_out_len={self.fade_out_len}, fade_shape={self.fade_shape!r}"
+
+
+class Preemphasis(nn.Module):
+    """``y[n] = x[n] - coeff * x[n - 1]`` over the last dimension."""
+
+    def __init__(self, coeff=0.97):
+        super().__init__()
+        self.coeff = coeff
+
+    def forward(self, waveform):
+        return AF.preemphasis(waveform, coeff=self.coeff)
+
+
+class Deemphasis(nn.Module):
+    """``y[n] = x[n] + coeff * y[n - 1]``, the inverse of :class:`Preemphasis` (clamped to [-1, 1])."""
+
+    def __init__(self, coeff=0.97):
+        super().__init__()
+        self.coeff = coeff
+
+    def forward(self, waveform):
+        return AF.deemphasis(waveform, coeff=self.coeff)
+
+
+class AddNoise(nn.Module):
+    """``forward(waveform, noise, snr, lengths=None)``: :func:`ember.audio.functional.add_noise`."""
+
+    def forward(self, waveform, noise, snr, lengths=None):
+        return AF.add_noise(waveform, noise, snr, lengths)
+
+
+class Convolve(nn.Module):
+    """``forward(x, y)``: :func:`ember.audio.functional.convolve` with this ``mode``."""
+
+    def __init__(self, mode="full"):
+        super().__init__()
+        if mode not in ("full", "valid", "same"):
+            raise ValueError(f"Convolve: mode must be 'full', 'valid' or 'same', got {mode!r}")
+        self.mode = mode
+
+    def forward(self, x, y):
+        return AF.convolve(x, y, mode=self.mode)
+
+
+class FFTConvolve(Convolve):
+    """``forward(x, y)``: :func:`ember.audio.functional.fftconvolve` with this ``mode``."""
+
+    def forward(self, x, y):
+        return AF.fftconvolve(x, y, mode=self.mode)
