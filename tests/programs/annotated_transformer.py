@@ -296,7 +296,7 @@ def greedy_decode(model, src, src_mask, max_len, start_symbol):
 
 def main():
     parser = argparse.ArgumentParser(description="Annotated Transformer copy task")
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--nbatches", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--dropout", type=float, default=0.0)

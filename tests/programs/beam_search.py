@@ -103,7 +103,7 @@ def beam_search(model, src, beam_size, max_len, alpha=0.7):
 
 def main():
     parser = argparse.ArgumentParser(description="LSTM seq2seq with beam search")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--beam", type=int, default=3)
     parser.add_argument("--init-out", default=None)

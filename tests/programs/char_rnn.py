@@ -76,8 +76,8 @@ def generate(model, char2idx, idx2char, prime_str="th", predict_len=40, temperat
 
 def main():
     parser = argparse.ArgumentParser(description="char-rnn")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--chunk-len", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--chunk-len", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--init-out", default=None)
     parser.add_argument("--init-in", default=None)

@@ -94,7 +94,7 @@ def edit_distance(a, b):
 
 def main():
     parser = argparse.ArgumentParser(description="CTC speech recognition on synthetic tones")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--init-out", default=None)

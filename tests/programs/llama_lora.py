@@ -178,8 +178,8 @@ def generate(model, prompt_tokens, max_gen_len, use_cache, pad_id=0, pad_mask=Fa
 
 def main():
     parser = argparse.ArgumentParser(description="LLaMA-style model with LoRA fine-tuning")
-    parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--lora-steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--lora-steps", type=int, default=15)
     parser.add_argument("--block-size", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--init-out", default=None)

@@ -78,7 +78,7 @@ def binary_accuracy(preds, y):
 
 def main():
     parser = argparse.ArgumentParser(description="Packed bidirectional LSTM sentiment classifier")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--init-out", default=None)

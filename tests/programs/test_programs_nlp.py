@@ -23,6 +23,7 @@ RUNS = [
     Run("llama_lora", "llama_lora.py", [], shared_init=True),
     Run("timeseries_forecast", "timeseries_forecast.py", [], shared_init=True),
     Run("word2vec_sgns", "word2vec_sgns.py", [], shared_init=True),
+    Run("transformer_translation", "transformer_translation.py", [], shared_init=True),
 ]
 
 
@@ -139,3 +140,11 @@ def test_word2vec_sgns(results):
     assert e["grad"] == pytest.approx(t["grad"]) and e["grad"]["is_sparse"]
     assert e["neighbours"] == t["neighbours"] and e["same_group"] == t["same_group"] == 1.0
     close(e["final_emb"], t["final_emb"], rtol=1e-3, atol=1e-5)
+
+
+def test_transformer_translation(results):
+    # Sequence-first nn.Transformer: no nested-tensor path (and the same warning) in both.
+    t, e = _get(results, "transformer_translation")
+    close(e["history"], t["history"], rtol=2e-4)
+    assert e["translations"] == t["translations"] and e["correct"] == t["correct"]
+    assert e["mask"] == t["mask"] and e["nested"] is t["nested"] is False

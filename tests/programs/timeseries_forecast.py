@@ -52,11 +52,11 @@ class ConvLSTMForecaster(nn.Module):
 
 def main():
     parser = argparse.ArgumentParser(description="Conv1d + LSTM forecaster")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--window", type=int, default=24)
     parser.add_argument("--horizon", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--patience", type=int, default=1)
     parser.add_argument("--init-out", default=None)
     parser.add_argument("--init-in", default=None)
     args = parser.parse_args()
@@ -81,7 +81,7 @@ def main():
             model.load_state_dict({k: torch.from_numpy(f[k]) for k in f.files})
     criterion = nn.HuberLoss(delta=0.1)
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=1)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=0)
 
     best_val, best_state, bad_epochs = float("inf"), None, 0
     history, lrs, stopped = [], [], None

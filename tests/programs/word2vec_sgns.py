@@ -44,7 +44,7 @@ class SkipGramModel(nn.Module):
 
 def main():
     parser = argparse.ArgumentParser(description="word2vec SGNS")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--window", type=int, default=2)
     parser.add_argument("--negatives", type=int, default=5)
