@@ -79,9 +79,50 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
+_uids = {}
+
+
+def get_uid(prefix=""):
+    """1, 2, 3 ... on successive calls with the same ``prefix`` (``keras.backend.get_uid``)."""
+    _uids[prefix] = _uids.get(prefix, 0) + 1
+    return _uids[prefix]
+
+
 def clear_session():
-    """Reset the automatic layer names (``keras.backend.clear_session``)."""
+    """Reset the automatic layer names and uids (``keras.backend.clear_session``)."""
     _names.clear()
+    _uids.clear()
+
+
+def backend():
+    """The backend whose idioms ember.keras follows: ``'torch'`` (as ``keras.config.backend``)."""
+    return "torch"
+
+
+def standardize_dtype(dtype):
+    """Keras's dtype name: ``'float32'`` for None, ``'int32'`` for Python ``int`` ..."""
+    from .ops.dtypes import standardize_dtype as standardize
+    return standardize(dtype)
+
+
+def result_type(*dtypes):
+    """The dtype Keras's promotion rules give an op over ``dtypes`` (``floatx()`` for none)."""
+    from .ops.dtypes import result_type as promote
+    return promote(*dtypes)
+
+
+def is_float_dtype(dtype):
+    return "float" in standardize_dtype(dtype)
+
+
+def is_int_dtype(dtype):
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def is_keras_tensor(x):
+    """Whether ``x`` is a symbolic tensor of a functional graph."""
+    from .graph import KerasTensor
+    return isinstance(x, KerasTensor)
 
 
 def learning_phase_stack():

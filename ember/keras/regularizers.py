@@ -2,6 +2,8 @@
 
 ``L1(l1)``: ``l1 * sum(|w|)``; ``L2(l2)``: ``l2 * sum(w^2)`` (no factor 1/2, as in Keras);
 ``L1L2(l1, l2)``: both. Names: ``'l1'``, ``'l2'``, ``'l1_l2'`` (default factor 0.01).
+``OrthogonalRegularizer(factor, mode)``: with the rows (or columns) of a 2-D weight L2-normalized
+to ``u_i``, ``factor / 2 * sum_{i != j} |u_i . u_j| / (n (n - 1) / 2)``: zero for orthogonal rows.
 
 >>> import ember
 >>> from ember.keras import regularizers
@@ -56,8 +58,36 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-l1, l2, l1_l2 = L1, L2, L1L2
-_ALL = {"L1": L1, "L2": L2, "L1L2": L1L2}
+class OrthogonalRegularizer(Regularizer):
+    def __init__(self, factor=0.01, mode="rows"):
+        if mode not in ("rows", "columns"):
+            raise ValueError(f'Invalid value for argument `mode`. Expected one of {{"rows", "columns"}}. '
+                             f"Received: mode={mode}")
+        self.factor, self.mode = float(factor), mode
+
+    def __call__(self, x):
+        from . import ops as kops
+        if len(x.shape) != 2:
+            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={tuple(x.shape)}")
+        u = kops.normalize(x, axis=1 if self.mode == "rows" else 0)
+        product = kops.matmul(u, kops.transpose(u)) if self.mode == "rows" else kops.matmul(kops.transpose(u), u)
+        n = product.shape[0]
+        off_diagonal = kops.multiply(product, 1.0 - kops.eye(n, dtype=x.dtype))
+        return self.factor * 0.5 * kops.sum(kops.absolute(off_diagonal)) / (n * (n - 1.0) / 2.0)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+_ALL = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
+
+
+def deserialize(config, custom_objects=None):
+    """The regularizer a ``serialize`` config (``{"class_name", "config"}``) describes."""
+    if isinstance(config, dict) and custom_objects and config.get("class_name") in custom_objects:
+        return custom_objects[config["class_name"]].from_config(config.get("config", {}))
+    return get(config)
 
 
 def get(identifier):
@@ -71,7 +101,10 @@ def get(identifier):
             return L2()
         if name in ("l1_l2", "l1l2"):
             return L1L2(l1=0.01, l2=0.01)
-        raise ValueError(f"Unknown regularizer {identifier!r}; expected 'l1', 'l2' or 'l1_l2'")
+        if name in ("orthogonal_regularizer", "orthogonalregularizer"):
+            return OrthogonalRegularizer()
+        raise ValueError(f"Unknown regularizer {identifier!r}; expected 'l1', 'l2', 'l1_l2' or "
+                         f"'orthogonal_regularizer'")
     if isinstance(identifier, dict):
         cls = _ALL.get(identifier.get("class_name"))
         if cls is None:

@@ -14,7 +14,9 @@ import sys
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 NAMESPACES = ["", "layers", "ops", "losses", "metrics", "optimizers", "optimizers.schedules", "utils", "callbacks",
-              "activations", "initializers", "random", "datasets", "applications"]
+              "activations", "initializers", "random", "datasets", "applications", "backend", "config", "regularizers",
+              "constraints", "saving", "models", "mixed_precision", "dtype_policies", "tree", "quantizers",
+              "visualization"]
 
 # Names left out of the count, each with the reason it does not apply to ember.
 EXCLUDED = {

@@ -15,6 +15,22 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
-__all__ = ["save_model", "load_model", "register_keras_serializable", "get_registered_name",
+def save_weights(model, filepath, overwrite=True, **kwargs):
+    """``model.save_weights(filepath)`` as a function (``keras.saving.save_weights``)."""
+    return model.save_weights(filepath, overwrite=overwrite, **kwargs)
+
+
+def load_weights(model, filepath, skip_mismatch=False, **kwargs):
+    """``model.load_weights(filepath)`` as a function (``keras.saving.load_weights``)."""
+    return model.load_weights(filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+
+def get_custom_objects():
+    """The global registry of custom objects (name -> class) that ``register_keras_serializable`` fills."""
+    from .serialization_lib import _GLOBAL_CUSTOM_OBJECTS
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+__all__ = ["save_weights", "load_weights", "get_custom_objects", "save_model", "load_model", "register_keras_serializable", "get_registered_name",
            "get_registered_object", "custom_object_scope", "CustomObjectScope", "serialize_keras_object",
            "deserialize_keras_object"]
