@@ -407,3 +407,56 @@ def test_add_noise_reaches_the_snr_with_lengths_and_gradient():
     np.testing.assert_allclose(g_e, g_t, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="waveform has 40 samples but noise has 39"):
         AF.add_noise(ember.tensor(x), ember.tensor(noise[:, :39]), ember.tensor(snr))
+
+
+# phase vocoder -----------------------------------------------------------------------------
+
+def _vocoder_loop(D, rate, hop):
+    """The phase vocoder frame by frame in float64 (librosa.phase_vocoder's loop; librosa itself agrees to
+    1.5e-13 but costs an ~18 s numba compile per process)."""
+    advance = np.linspace(0, np.pi * hop, D.shape[-2])
+    steps = np.arange(0, D.shape[-1], rate)
+    padded = np.concatenate([D, np.zeros(D.shape[:-1] + (2,))], -1)
+    out = np.zeros(D.shape[:-1] + (len(steps),), complex)
+    acc = np.angle(D[..., 0])
+    for t, s in enumerate(steps):
+        c0, c1, alpha = padded[..., int(s)], padded[..., int(s) + 1], s % 1.0
+        out[..., t] = ((1 - alpha) * np.abs(c0) + alpha * np.abs(c1)) * np.exp(1j * acc)
+        d = np.angle(c1) - np.angle(c0) - advance
+        acc = acc + advance + d - 2 * np.pi * np.round(d / (2 * np.pi))
+    return out
+
+
+@pytest.mark.parametrize("rate", [1.3, 0.8])
+def test_time_stretch_equals_the_frame_loop_and_torch_gradient(rate):
+    n_fft, hop = 64, 16
+    x = _wave((2, 400))
+    w64 = torch.hann_window(n_fft, dtype=torch.float64)
+    ts = T.TimeStretch(hop_length=hop, n_freq=n_fft // 2 + 1, fixed_rate=rate)
+    advance = torch.tensor(ts.phase_advance.numpy(), dtype=torch.float64)  # float32 buffer, as torchaudio's
+    D = torch.stft(torch.tensor(x), n_fft, hop, window=w64, return_complex=True).numpy()
+    ours = ts(ember.tensor(D)).numpy()
+    np.testing.assert_allclose(ours, _vocoder_loop(D, rate, hop), rtol=1e-6, atol=1e-6)
+
+    def ember_fn(t):
+        out = ts(ember.stft(t, n_fft, hop, window=ember.hann_window(n_fft, dtype=ember.float64),
+                            return_complex=True))
+        return ember.stack([out.real, out.imag], -1)
+
+    def torch_fn(t):
+        spec = torch.stft(t, n_fft, hop, window=w64, return_complex=True)
+        steps = torch.arange(0, spec.shape[-1], rate, dtype=torch.float64)
+        padded = torch.nn.functional.pad(spec, [0, 2])
+        s0, s1 = padded.index_select(-1, steps.long()), padded.index_select(-1, steps.long() + 1)
+        phase = s1.angle() - s0.angle() - advance
+        phase = phase - 2 * math.pi * torch.round(phase / (2 * math.pi)) + advance
+        phase = torch.cat([spec[..., :1].angle(), phase[..., :-1]], -1)
+        alphas = steps % 1.0
+        out = torch.polar(alphas * s1.abs() + (1 - alphas) * s0.abs(), torch.cumsum(phase, -1))
+        return torch.view_as_real(out)
+
+    out_e, out_t, g_e, g_t = _grads(ember_fn, torch_fn, x)
+    np.testing.assert_allclose(out_e, out_t, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(g_e, g_t, rtol=1e-7, atol=1e-8)
+    with pytest.raises(ValueError, match="no rate"):
+        T.TimeStretch(n_freq=33)(ember.tensor(D))

@@ -8,9 +8,10 @@ from ._spectrogram import Spectrogram, MelScale, MelSpectrogram, AmplitudeToDB, 
 from ._resample import Resample
 from ._masking import FrequencyMasking, TimeMasking
 from ._effects import Vol, Fade, Preemphasis, Deemphasis, AddNoise, Convolve, FFTConvolve
-from ._inverse import GriffinLim, InverseMelScale
+from ._inverse import GriffinLim, InverseMelScale, TimeStretch
 from ._features import LFCC, SpectralCentroid, ComputeDeltas, MuLawEncoding, MuLawDecoding
 
 __all__ = ["Spectrogram", "MelScale", "MelSpectrogram", "AmplitudeToDB", "MFCC", "Resample", "FrequencyMasking",
            "TimeMasking", "Vol", "Fade", "GriffinLim", "InverseMelScale", "LFCC", "SpectralCentroid", "ComputeDeltas",
-           "MuLawEncoding", "MuLawDecoding", "Preemphasis", "Deemphasis", "AddNoise", "Convolve", "FFTConvolve"]
+           "MuLawEncoding", "MuLawDecoding", "Preemphasis", "Deemphasis", "AddNoise", "Convolve", "FFTConvolve",
+           "TimeStretch"]

@@ -1,10 +1,14 @@
-"""``GriffinLim`` and ``InverseMelScale``: torchaudio.transforms' way back from features to audio.
+"""``GriffinLim``, ``InverseMelScale`` and ``TimeStretch``: torchaudio.transforms' way back from features to
+audio, and the phase vocoder.
 
 - ``GriffinLim(n_fft=400, n_iter=32, ...)``: :func:`ember.audio.functional.griffinlim` with a Hann window
   buffer, hop ``win_length // 2``, ``momentum=0.99``, random initial phases.
 - ``InverseMelScale(n_stft, n_mels=128, ...)``: the linear spectrogram whose mel projection is closest to
   ``melspec``: the minimum-norm least-squares solution of ``fb^T X = melspec`` (``fb`` the
   :class:`MelScale` filter bank), negative values set to 0, as torchaudio >= 2.1.
+- ``TimeStretch(hop_length=None, n_freq=201, fixed_rate=None)``: :func:`~ember.audio.functional.phase_vocoder`
+  of a complex spectrogram with ``phase_advance = linspace(0, pi * hop_length, n_freq)`` (a buffer), hop
+  ``n_fft // 2`` for ``n_fft = 2 (n_freq - 1)`` by default; ``forward(spec, overriding_rate=None)``.
 
 >>> import ember
 >>> from ember.audio import transforms as T
@@ -12,12 +16,14 @@
 >>> T.InverseMelScale(n_stft=33, n_mels=16, sample_rate=8000)(mel).shape
 ember.Size([1, 33, 5])
 """
+import math
+
 import ember
 from ember import nn
 
 from .. import functional as AF
 
-__all__ = ["GriffinLim", "InverseMelScale"]
+__all__ = ["GriffinLim", "InverseMelScale", "TimeStretch"]
 
 
 class GriffinLim(nn.Module):
@@ -65,3 +71,26 @@ class InverseMelScale(nn.Module):
         fb_t = self.fb.to(melspec.dtype).transpose(-1, -2)[None].expand(flat.shape[0], -1, -1)
         specgram = ember.relu(ember.linalg.lstsq(fb_t, flat, driver=self.driver).solution)
         return specgram.reshape(shape[:-2] + (self.fb.shape[0], shape[-1]))
+
+
+class TimeStretch(nn.Module):
+    """Speed a complex spectrogram ``(..., n_freq, frames)`` up by ``rate`` (``fixed_rate`` or the forward's
+    ``overriding_rate``), keeping its pitch."""
+
+    def __init__(self, hop_length=None, n_freq=201, fixed_rate=None):
+        super().__init__()
+        self.fixed_rate = fixed_rate
+        n_fft = (n_freq - 1) * 2
+        hop_length = hop_length if hop_length is not None else n_fft // 2
+        self.register_buffer("phase_advance", ember.linspace(0, math.pi * hop_length, n_freq)[..., None])
+
+    def forward(self, complex_specgrams, overriding_rate=None):
+        rate = self.fixed_rate if overriding_rate is None else overriding_rate
+        if rate is None:
+            raise ValueError("TimeStretch: no rate; pass fixed_rate to the constructor or overriding_rate to forward")
+        if not complex_specgrams.is_complex():
+            raise ValueError(f"TimeStretch expects a complex spectrogram (power=None), got dtype "
+                             f"{complex_specgrams.dtype}")
+        if rate == 1.0:
+            return complex_specgrams
+        return AF.phase_vocoder(complex_specgrams, rate, self.phase_advance.to(complex_specgrams.real.dtype))
