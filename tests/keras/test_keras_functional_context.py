@@ -49,9 +49,9 @@ def test_enclosing_training_value_replaces_the_nodes_as_in_keras():
 
 
 def _dotted_names(K):
-    inner_in = K.Input((4,))
+    inner_in = K.Input((4,), name="inner_features")
     inner = K.Model(inner_in, K.layers.Dense(3)(inner_in), name="net_0.35_32")
-    inputs = K.Input((4,))
+    inputs = K.Input((4,), name="features")
     x = inner(inputs)
     x = K.layers.Activation("relu", name="relu.1")(x)
     model = K.Model(inputs, K.layers.Dense(2, name="head_logits")(x))
