@@ -346,3 +346,27 @@ def test_voc_segmentation_tar_layout_and_masks(tmp_path, monkeypatch):
     assert train.masks == train.targets and train.targets[0].endswith(f"SegmentationClass{os.sep}{ids[1]}.png")
     with pytest.raises(ValueError, match="image_set must be one of train, trainval, val for 2012, got 'test'"):
         datasets.VOCSegmentation(tmp_path, image_set="test")
+
+
+# USPS --------------------------------------------------------------------------------------
+
+def test_usps_libsvm_bz2(tmp_path):
+    import bz2
+    values = np.round(RNG.uniform(-1, 1, (3, 256)), 6)
+    labels = [10, 1, 7]
+    text = "".join(f"{lab} " + " ".join(f"{i + 1}:{v:.6f}" for i, v in enumerate(row)) + "\n"
+                   for lab, row in zip(labels, values))
+    data = bz2.compress(text.encode())
+    with FileServer({"/u/usps.t.bz2": data}) as server:
+        url, name, _ = datasets.USPS.split_list["test"]
+        cls = type("USPS", (datasets.USPS,), {"split_list": {"test": [server.url + "/u/" + name, name, md5(data)]}})
+        ds = cls(tmp_path, train=False, download=True)
+        cls(tmp_path, train=False, download=True)
+        assert server.requests == ["/u/usps.t.bz2"]
+    assert url.endswith("/multiclass/usps.t.bz2")
+    assert ds.targets == [9, 0, 6]
+    expected = ((values.astype(np.float32) + 1) / 2 * 255).astype(np.uint8).reshape(3, 16, 16)
+    np.testing.assert_array_equal(ds.data, expected)
+    img, label = ds[2]
+    assert label == 6
+    np.testing.assert_array_equal(np.asarray(img), expected[2])

@@ -7,6 +7,7 @@
 * :class:`EMNIST`, :class:`QMNIST`: MNIST's relatives (IDX files, torchvision's folders).
 * :class:`SVHN` (``.mat`` files, needs SciPy), :class:`STL10` (binary), :class:`FakeData`.
 * :class:`OxfordIIITPet`, :class:`VOCSegmentation`: photos with labels / masks (Pillow).
+* :class:`USPS`: 16x16 digits from LIBSVM's bzip2'd text files.
 * :class:`ImageFolder`: ``root/<class>/<image>`` (Pillow).
 * :func:`read_idx` / :func:`write_idx`: the IDX format.
 
@@ -26,10 +27,12 @@ from ember.vision.datasets.oxford_pet import OxfordIIITPet
 from ember.vision.datasets.qmnist import QMNIST
 from ember.vision.datasets.stl10 import STL10
 from ember.vision.datasets.svhn import SVHN
+from ember.vision.datasets.usps import USPS
 from ember.vision.datasets.vision import VisionDataset
 from ember.vision.datasets.voc import VOCSegmentation
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "EMNIST", "QMNIST", "SVHN",
-           "STL10", "FakeData", "OxfordIIITPet", "VOCSegmentation", "ImageFolder", "DatasetFolder",
+           "STL10", "FakeData", "OxfordIIITPet", "VOCSegmentation", "USPS",
+           "ImageFolder", "DatasetFolder",
            "VisionDataset", "load_mnist_sample", "read_idx", "write_idx", "IDXError",
            "DownloadError", "IMG_EXTENSIONS"]
