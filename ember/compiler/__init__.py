@@ -42,9 +42,13 @@ function run eagerly with a :class:`CompileWarning` saying why; the reason stays
 >>> losses[4] < losses[0], step.fallback_reason
 (True, None)
 """
+from .api import (allow_in_graph, assume_constant_result, cudagraph_mark_step_begin, disable, is_compiling,
+                  is_dynamo_compiling, is_exporting, list_backends, reset, set_stance)
 from .compiled import CompiledFunction, CompileWarning
 
-__all__ = ["compile", "CompiledFunction", "CompiledModule", "CompileWarning"]
+__all__ = ["compile", "CompiledFunction", "CompiledModule", "CompileWarning", "allow_in_graph",
+           "assume_constant_result", "cudagraph_mark_step_begin", "disable", "is_compiling", "is_dynamo_compiling",
+           "is_exporting", "list_backends", "reset", "set_stance"]
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
@@ -70,7 +74,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                                  options=options, disable=disable)
-    if disable or backend == "eager":
+    from .api import stance
+    if disable or backend == "eager" or stance() == "force_eager":
         return model
     from ..nn.module import Module
     if isinstance(model, Module):
