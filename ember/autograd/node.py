@@ -17,6 +17,7 @@ import itertools
 from . import anomaly, grad_mode
 
 _seq = itertools.count()
+_anomaly = anomaly.state
 
 
 class _NodeName(str):
@@ -48,12 +49,21 @@ class Node:
         self.next = nxt
         self.seq = next(_seq)
         self.saved = saved
-        self.versions = tuple(t._version for t in saved) if saved else ()
+        if saved:
+            # A tensor's version is 0 until an in-place op gives it a counter (Tensor._vc); a loop, not the
+            # _version property in a generator, as this runs for every recorded op.
+            versions = []
+            for t in saved:
+                vc = t._vc
+                versions.append(0 if vc is None else vc[0])
+            self.versions = versions
+        else:
+            self.versions = ()
         self.nout = nout
         self.hooks = None
         self.pre_hooks = None
         self.metadata = None
-        if anomaly.state.enabled:
+        if _anomaly.enabled:
             anomaly.remember_stack(self)
 
     def __repr__(self):
