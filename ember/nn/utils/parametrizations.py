@@ -2,6 +2,7 @@
 
 * ``weight_norm(module, name, dim)``: ``w = g v / ||v||`` with ``g`` (``original0``, the norm over all
   dimensions but ``dim``) and ``v`` (``original1``) trained in its place.
+* ``orthogonal(module, name, orthogonal_map)``: an orthogonal ``w`` (see :mod:`ember.nn.utils.orthogonal`).
 * ``spectral_norm(module, name, n_power_iterations, eps, dim)``: ``w / sigma(w)``, ``sigma`` the
   largest singular value of ``w`` seen as a ``(w.shape[dim], -1)`` matrix, estimated by power
   iteration on the buffers ``_u`` and ``_v`` (one more iteration per forward in training mode).
@@ -18,8 +19,9 @@ from ember.functional.distance import normalize
 from ember.functional.weight_norm import _weight_norm, norm_except_dim
 from ember.nn.module import Module
 from ember.nn.utils import parametrize
+from ember.nn.utils.orthogonal import orthogonal
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 
 class _WeightNorm(Module):
