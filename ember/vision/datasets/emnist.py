@@ -11,11 +11,9 @@ stored transposed in the files and, as in torchvision, returned as stored.
 >>> len(EMNIST.classes_split_dict["balanced"]), EMNIST.classes_split_dict["letters"][:3]
 (47, ['N/A', 'a', 'b'])
 """
-import gzip
 import os
 import re
 import string
-import zipfile
 
 from ember.io.atomic import atomic_write
 from ember.vision.datasets.download import check_integrity, download_file
@@ -99,6 +97,8 @@ class EMNIST(MNIST):
         split's files are there already."""
         if self._check_exists():
             return
+        import gzip
+        import zipfile
         os.makedirs(self.raw_folder, exist_ok=True)
         archive = os.path.join(self.raw_folder, self.filename)
         if not check_integrity(archive, self.md5):
