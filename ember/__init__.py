@@ -118,6 +118,9 @@ def __getattr__(name):
     if name == "bfloat16":  # needs ml_dtypes (the bfloat16 extra)
         from .backend.bfloat16 import bfloat16
         return bfloat16()
+    if name == "BFloat16Tensor":
+        from .backend.bfloat16 import bfloat16
+        return _legacy_constructor("BFloat16Tensor", bfloat16())
     if name in _pointwise_api.LAZY:  # float, int: not globals, so this file's own code keeps the builtins
         return _pointwise_api.LAZY[name]
     if name in _pointwise_api.FUNCTIONAL_ALIASES:

@@ -95,6 +95,11 @@ def half(input, memory_format=None):
     return _cast(input, _dt.float16)
 
 
+def bfloat16(input, memory_format=None):
+    """A bfloat16 copy (needs ml_dtypes, the ``bfloat16`` extra)."""
+    return _cast(input, _dt.to_dtype("bfloat16"))
+
+
 def long(input, memory_format=None):
     return _cast(input, _dt.int64)
 
