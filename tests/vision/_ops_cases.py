@@ -79,7 +79,9 @@ def module_inputs():
 
 
 def fpn_weight(key, shape):
-    return np.cos(np.arange(int(np.prod(shape))) * 0.37 + len(key)).reshape(shape) * 0.3
+    w = np.cos(np.arange(int(np.prod(shape))) * 0.37 + len(key)).reshape(shape) * 0.3
+    return np.abs(w) + 0.5 if key.endswith("running_var") else w
 
 
 INT_ARGS = ("idxs",)
+FEATURE_NODES = {"layer1": "c2", "layer2.0.relu_1": "relu", "layer3.1.bn2": "bn", "layer4": "c5"}

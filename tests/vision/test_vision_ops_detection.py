@@ -3,6 +3,7 @@ outputs and gradients recorded by fixtures/make_torchvision_ops_fixture.py (torc
 installed beside the torch oracle) on the NumPy inputs of _ops_cases.py; plus float64
 finite-difference gradient checks, the module forms and the errors users can cause."""
 import json
+import re
 import os
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import ember
 from ember.vision import ops
-from tests.vision._ops_cases import INT_ARGS, cases, fpn_weight, module_inputs
+from tests.vision._ops_cases import FEATURE_NODES, INT_ARGS, cases, fpn_weight, module_inputs
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "torchvision_ops.json")) as f:
     RECORDED = json.load(f)
@@ -163,3 +164,34 @@ def test_intermediate_layer_getter_returns_the_named_children():
     assert list(out) == ["c2", "c4"] and ember.allclose(out["c2"], c2) and ember.allclose(out["c4"], expected)
     with pytest.raises(ValueError, match=r"return_layers \['layer9'\] are not children"):
         IntermediateLayerGetter(nn.Sequential(), {"layer9": "x"})
+
+
+def test_feature_extraction_matches_torchvision_for_module_nodes():
+    from ember.vision.models import resnet18
+    from ember.vision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+    want = RECORDED["feature_extraction"]
+    net = resnet18(num_classes=4).double()
+    net.load_state_dict({k: ember.from_numpy(fpn_weight(k, tuple(v.shape))) if v.is_floating_point() else v
+                         for k, v in net.state_dict().items()})
+    net.eval()
+    modules = dict(net.named_modules())
+    train_nodes, eval_nodes = get_graph_node_names(net)
+    # torchvision's fx graph also has the functional nodes (layer1.0.add, flatten); ember lists the module
+    # calls. ember's BasicBlock runs its downsample branch before conv1, so the order differs within a block.
+    for ours, theirs in ((train_nodes, want["train_nodes"]), (eval_nodes, want["eval_nodes"])):
+        assert sorted(ours) == sorted(n for n in theirs if n == "x" or re.sub(r"_\d+$", "", n) in modules)
+    body = create_feature_extractor(net, return_nodes=FEATURE_NODES)
+    assert list(body.state_dict()) == want["state_keys"]
+    image = ember.from_numpy(np.sin(np.arange(2 * 3 * 32 * 32) * 0.01).reshape(2, 3, 32, 32))
+    feats = body(image)
+    assert list(feats) == list(want["outputs"])
+    for k, (total, head) in want["outputs"].items():
+        assert feats[k].abs().sum().item() == pytest.approx(total, rel=1e-10)
+        np.testing.assert_allclose(feats[k].flatten()[:40].detach().numpy(), head, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="node 'flatten' is not a submodule call of ResNet"):
+        create_feature_extractor(net, return_nodes=["flatten"])
+
+
+def test_feature_extraction_is_an_attribute_of_models():
+    import ember.vision
+    assert ember.vision.models.feature_extraction.create_feature_extractor is not None

@@ -32,6 +32,7 @@ from .vision_transformer import (ViT_B_16_Weights, ViT_B_32_Weights, ViT_L_16_We
                                  ViT_L_32_Weights, ViT_H_14_Weights)
 from . import resnet, vgg, alexnet, squeezenet, mobilenetv2, mobilenetv3, densenet, efficientnet  # noqa: F401
 from . import vision_transformer  # noqa: F401
+from . import feature_extraction  # noqa: F401
 
 # torchvision's module aliases (``torchvision.models.mobilenet`` holds both MobileNets).
 mobilenet = mobilenetv3
