@@ -460,3 +460,41 @@ def test_time_stretch_equals_the_frame_loop_and_torch_gradient(rate):
     np.testing.assert_allclose(g_e, g_t, rtol=1e-7, atol=1e-8)
     with pytest.raises(ValueError, match="no rate"):
         T.TimeStretch(n_freq=33)(ember.tensor(D))
+
+
+# pitch shift -------------------------------------------------------------------------------
+
+def _torch_vocoder(spec, rate, advance):
+    steps = torch.arange(0, spec.shape[-1], rate, dtype=torch.float64)
+    padded = torch.nn.functional.pad(spec, [0, 2])
+    s0, s1 = padded.index_select(-1, steps.long()), padded.index_select(-1, steps.long() + 1)
+    phase = s1.angle() - s0.angle() - advance
+    phase = torch.cat([spec[..., :1].angle(), (phase - 2 * math.pi * torch.round(phase / (2 * math.pi)) + advance)[..., :-1]], -1)
+    alphas = steps % 1.0
+    return torch.polar(alphas * s1.abs() + (1 - alphas) * s0.abs(), torch.cumsum(phase, -1))
+
+
+@pytest.mark.parametrize("n_steps", [12, -12])
+def test_pitch_shift_is_stretch_then_resample(n_steps):
+    from tests.audio.test_resample_masking import _reference_resample
+    sr, n_fft, length = 8000, 128, 700
+    x = _wave((2, length)) * 0.3
+    module = T.PitchShift(sr, n_steps, n_fft=n_fft, window_fn=lambda n: ember.hann_window(n, dtype=ember.float64))
+    ours = module(ember.tensor(x)).numpy()
+    rate = 2.0 ** (-n_steps / 12)
+    w = torch.hann_window(n_fft, dtype=torch.float64)
+    spec = torch.stft(torch.tensor(x), n_fft, n_fft // 4, window=w, return_complex=True)
+    advance = torch.linspace(0, math.pi * (n_fft // 4), spec.shape[-2], dtype=torch.float64)[..., None]
+    stretched = torch.istft(_torch_vocoder(spec, rate, advance), n_fft, n_fft // 4, window=w,
+                            length=int(round(length / rate))).numpy()
+    shifted = _reference_resample(stretched, int(sr / rate), sr)[..., :length]
+    ref = np.concatenate([shifted, np.zeros(shifted.shape[:-1] + (length - shifted.shape[-1],))], -1)
+    assert ours.shape == (2, length)
+    np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=1e-9)
+    # gradient: the derivative along a random direction against float64 central differences
+    xe = ember.tensor(x, requires_grad=True)
+    g, v = _wave((2, length), 1), _wave((2, length), 2)
+    (module(xe) * ember.tensor(g)).sum().backward()
+    eps = 1e-6
+    f = [float((module(ember.tensor(x + s * eps * v)) * ember.tensor(g)).sum()) for s in (1, -1)]
+    np.testing.assert_allclose((xe.grad.numpy() * v).sum(), (f[0] - f[1]) / (2 * eps), rtol=1e-5)

@@ -7,11 +7,11 @@
 from ._spectrogram import Spectrogram, MelScale, MelSpectrogram, AmplitudeToDB, MFCC
 from ._resample import Resample
 from ._masking import FrequencyMasking, TimeMasking
-from ._effects import Vol, Fade, Preemphasis, Deemphasis, AddNoise, Convolve, FFTConvolve
+from ._effects import Vol, Fade, Preemphasis, Deemphasis, AddNoise, Convolve, FFTConvolve, PitchShift
 from ._inverse import GriffinLim, InverseMelScale, TimeStretch
 from ._features import LFCC, SpectralCentroid, ComputeDeltas, MuLawEncoding, MuLawDecoding
 
 __all__ = ["Spectrogram", "MelScale", "MelSpectrogram", "AmplitudeToDB", "MFCC", "Resample", "FrequencyMasking",
            "TimeMasking", "Vol", "Fade", "GriffinLim", "InverseMelScale", "LFCC", "SpectralCentroid", "ComputeDeltas",
            "MuLawEncoding", "MuLawDecoding", "Preemphasis", "Deemphasis", "AddNoise", "Convolve", "FFTConvolve",
-           "TimeStretch"]
+           "TimeStretch", "PitchShift"]

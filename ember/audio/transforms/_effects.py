@@ -1,5 +1,6 @@
-"""``Vol``, ``Fade``, ``Preemphasis``, ``Deemphasis``, ``AddNoise``, ``Convolve`` and ``FFTConvolve``:
-torchaudio.transforms' effects (the last five are modules over the functions of the same names).
+"""``Vol``, ``Fade``, ``Preemphasis``, ``Deemphasis``, ``AddNoise``, ``Convolve``, ``FFTConvolve`` and
+``PitchShift``: torchaudio.transforms' effects (all but the first two are modules over the functions of the
+same names).
 
 - ``Vol(gain, gain_type='amplitude')``: ``x * gain`` (``'amplitude'``), ``gain(x, gain)`` dB (``'db'``) or
   ``gain(x, 10 log10(gain))`` (``'power'``), then clipped to [-1, 1].
@@ -26,7 +27,7 @@ from ember import nn
 
 from .. import functional as AF
 
-__all__ = ["Vol", "Fade", "Preemphasis", "Deemphasis", "AddNoise", "Convolve", "FFTConvolve"]
+__all__ = ["Vol", "Fade", "Preemphasis", "Deemphasis", "AddNoise", "Convolve", "FFTConvolve", "PitchShift"]
 
 _SHAPES = ("linear", "exponential", "logarithmic", "quarter_sine", "half_sine")
 
@@ -152,3 +153,22 @@ class FFTConvolve(Convolve):
 
     def forward(self, x, y):
         return AF.fftconvolve(x, y, mode=self.mode)
+
+
+class PitchShift(nn.Module):
+    """Shift a waveform ``(..., time)`` by ``n_steps`` (:func:`ember.audio.functional.pitch_shift`), the
+    window ``window_fn(win_length)`` a buffer."""
+
+    def __init__(self, sample_rate, n_steps, bins_per_octave=12, n_fft=512, win_length=None, hop_length=None,
+                 window_fn=ember.hann_window, wkwargs=None):
+        super().__init__()
+        self.sample_rate, self.n_steps, self.bins_per_octave = sample_rate, n_steps, bins_per_octave
+        self.n_fft = n_fft
+        self.win_length = win_length if win_length is not None else n_fft
+        self.hop_length = hop_length if hop_length is not None else self.win_length // 4
+        window = window_fn(self.win_length) if wkwargs is None else window_fn(self.win_length, **wkwargs)
+        self.register_buffer("window", window)
+
+    def forward(self, waveform):
+        return AF.pitch_shift(waveform, self.sample_rate, self.n_steps, self.bins_per_octave, self.n_fft,
+                              self.hop_length, self.win_length, self.window.to(waveform.dtype))
