@@ -1,7 +1,7 @@
 """``keras.visualization``: overlay segmentation masks on images (``draw_segmentation_masks``, NumPy only) and
 lay images out in a matplotlib grid (``plot_image_gallery``, ``plot_segmentation_mask_gallery``; matplotlib
-is imported only when plotting). ``draw_bounding_boxes`` / ``plot_bounding_box_gallery`` draw text with OpenCV
-in Keras and are not provided.
+is imported only when plotting). ``draw_bounding_boxes`` / ``plot_bounding_box_gallery`` draw boxes and labels
+with OpenCV, as Keras does (``pip install "ember[opencv]"``), so the pixels are Keras's.
 
 >>> import numpy as np
 >>> from ember import keras
@@ -154,3 +154,112 @@ def plot_segmentation_mask_gallery(images, num_classes, value_range=(0, 255), y_
     gallery = [img for i in range(images.shape[0]) for img in [images[i]] + [d[i] for d in drawn]]
     return plot_image_gallery(np.stack(gallery, axis=0), value_range=value_range, rows=images.shape[0],
                               cols=1 + len(drawn), **kwargs)
+
+
+def _cv2(fn):
+    try:
+        import cv2
+    except ImportError as e:
+        raise ImportError(f"keras.visualization.{fn} draws with OpenCV, which is not installed: "
+                          'pip install "ember[opencv]" (or opencv-python)') from e
+    return cv2
+
+
+def _label_origin(x, y, font_scale, thickness):
+    """Where a box's label starts: 8 pixels above its top edge, or inside the box below the top edge when two
+    text lines would not fit above it (Keras's rule)."""
+    line_height = int(font_scale * 12)
+    if y - 8 - 2 * line_height > 0:
+        return x, y - 8
+    return x + 3, y + 2 * line_height + thickness + 3
+
+
+def draw_bounding_boxes(images, bounding_boxes, bounding_box_format, class_mapping=None, color=(128, 128, 128),
+                        line_thickness=2, text_thickness=1, font_scale=1.0, data_format=None):
+    """Draw ``bounding_boxes`` (a dict: ``"boxes"`` ``(batch, num_boxes, 4)`` in ``bounding_box_format``,
+    ``"labels"`` ``(batch, num_boxes)``, optional ``"confidences"``) on a batch of images; returns uint8
+    NumPy images in the layout given. Float images with a maximum <= 1 are scaled by 255, others clipped to
+    [0, 255]. A box with label -1 is padding and skipped; a label found in ``class_mapping`` is written above
+    the box (``"name | 0.93"`` with a confidence) in OpenCV's Hershey simplex font.
+
+    >>> import numpy as np
+    >>> from ember import keras
+    >>> boxes = {"boxes": np.array([[[1, 1, 6, 5]]]), "labels": np.array([[0]])}
+    >>> out = keras.visualization.draw_bounding_boxes(np.zeros((1, 8, 8, 3)), boxes, "xyxy", color=(255, 0, 0),
+    ...                                               line_thickness=1)
+    >>> out[0, 1, 1:7, 0].tolist()
+    [255, 255, 255, 255, 255, 255]
+    """
+    from .utils.bounding_boxes import convert_format
+    cv2 = _cv2("draw_bounding_boxes")
+    class_mapping = class_mapping or {}
+    text_thickness = text_thickness or line_thickness
+    data_format = data_format or image_data_format()
+    images = _numpy(images)
+    if images.ndim != 4:
+        raise ValueError(f"`images` must be batched 4D tensor. Received: images.shape={tuple(images.shape)}")
+    if not isinstance(bounding_boxes, dict):
+        raise TypeError(f"`bounding_boxes` should be a dict. Received: bounding_boxes={bounding_boxes} of type "
+                        f"{type(bounding_boxes)}")
+    if "boxes" not in bounding_boxes or "labels" not in bounding_boxes:
+        raise ValueError("`bounding_boxes` should be a dict containing 'boxes' and 'labels' keys. Received: "
+                         f"bounding_boxes={bounding_boxes}")
+    if data_format == "channels_first":
+        # Drawn channels-last (OpenCV's layout) and returned in the layout given.
+        images = images.transpose(0, 2, 3, 1)
+    height, width = images.shape[1:3]
+    boxes = _numpy(convert_format(_numpy(bounding_boxes["boxes"]), bounding_box_format, "xyxy", height, width))
+    labels = _numpy(bounding_boxes["labels"])
+    confidences = _numpy(bounding_boxes["confidences"]) if "confidences" in bounding_boxes else None
+    if images.dtype.kind == "f" and images.size:
+        images = np.clip(images, 0, 1) * 255 if images.max() <= 1.0 else np.clip(images, 0, 255)
+    images = np.ascontiguousarray(images.astype(np.uint8))
+    for i in range(images.shape[0]):
+        for j in range(boxes.shape[1]):
+            label = int(np.asarray(labels[i][j]).astype(np.int32))
+            if label == -1:
+                continue
+            x1, y1, x2, y2 = (int(v) for v in np.asarray(boxes[i][j]).astype(np.int32))
+            cv2.rectangle(images[i], (x1, y1), (x2, y2), color, line_thickness)
+            if label in class_mapping:
+                text = class_mapping[label]
+                if confidences is not None:
+                    text = f"{text} | {confidences[i][j]:.2f}"
+                cv2.putText(img=images[i], text=text, org=_label_origin(x1, y1, font_scale, text_thickness),
+                            fontFace=cv2.FONT_HERSHEY_SIMPLEX, fontScale=font_scale, color=color,
+                            thickness=text_thickness)
+    return images.transpose(0, 3, 1, 2) if data_format == "channels_first" else images
+
+
+def plot_bounding_box_gallery(images, bounding_box_format, y_true=None, y_pred=None, value_range=(0, 255),
+                              true_color=(0, 188, 212), pred_color=(255, 235, 59), line_thickness=2,
+                              font_scale=1.0, text_thickness=None, class_mapping=None, ground_truth_mapping=None,
+                              prediction_mapping=None, legend=False, legend_handles=None, rows=None, cols=None,
+                              data_format=None, **kwargs):
+    """``plot_image_gallery`` of the images with ``y_true`` boxes drawn in ``true_color`` and then ``y_pred``
+    boxes in ``pred_color`` (``draw_bounding_boxes``); ``legend=True`` adds "Ground Truth" / "Prediction"
+    patches. ``class_mapping`` names the classes of both unless ``ground_truth_mapping`` /
+    ``prediction_mapping`` are given."""
+    _pyplot("plot_bounding_box_gallery")
+    data_format = data_format or image_data_format()
+    images = _numpy(images)
+    if images.ndim != 4:
+        raise ValueError(f"`images` must be batched 4D tensor. Received: images.shape={tuple(images.shape)}")
+    if data_format == "channels_first":
+        images = images.transpose(0, 2, 3, 1)
+    draw = functools.partial(draw_bounding_boxes, bounding_box_format=bounding_box_format,
+                             line_thickness=line_thickness, text_thickness=text_thickness, font_scale=font_scale,
+                             data_format="channels_last")
+    if y_true is not None:
+        images = draw(images, y_true, color=true_color, class_mapping=ground_truth_mapping or class_mapping)
+    if y_pred is not None:
+        images = draw(images, y_pred, color=pred_color, class_mapping=prediction_mapping or class_mapping)
+    if legend:
+        if legend_handles:
+            raise ValueError("Only pass `legend` OR `legend_handles` to "
+                             "`keras.visualization.plot_bounding_box_gallery()`.")
+        from matplotlib import patches
+        legend_handles = [patches.Patch(color=np.array(true_color) / 255.0, label="Ground Truth"),
+                          patches.Patch(color=np.array(pred_color) / 255.0, label="Prediction")]
+    return plot_image_gallery(images, value_range=value_range, legend_handles=legend_handles, rows=rows,
+                              cols=cols, **kwargs)
