@@ -87,6 +87,7 @@ _ELSEWHERE["from_file"] = "io.interop"
 _ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"
 _LAZY.add("sparse")
 _LAZY.add("signal")
+_LAZY.add("quasirandom")
 _ELSEWHERE.update(dict.fromkeys(("sparse_coo_tensor", "sparse_csr_tensor"), "sparse.tensor"))
 _ELSEWHERE.update(dict.fromkeys(("spmm", "smm"), "sparse.ops"))
 

@@ -20,6 +20,7 @@ LAYER.update({"profiler": 1, "futures": 0})
 # Deployment, applications and distributed training: onnx traces and rebuilds nn modules; the
 # registry and the application packages sit with data; serve sits with the command line.
 LAYER.update({"sparse": 1, "signal": 1})
+LAYER.update({"quasirandom": 1})
 LAYER.update({"onnx": 6, "registry": 5, "audio": 5, "text": 5, "recsys": 5, "serve": 8})
 
 
