@@ -63,9 +63,17 @@ class FeatureExtractor(nn.Module):
             for node in nodes:
                 name, call = _split(node)
                 if node not in modules and (name not in modules or call == 0):
-                    raise ValueError(f"create_feature_extractor: node {node!r} is not a submodule call of "
+                    available = ", ".join(n for n in modules if n)
+                    raise ValueError(f"create_feature_extractor: node {node!r} is not a submodule of "
                                      f"{type(model).__name__}; ember extracts module outputs only (no fx graph), "
-                                     f"so functional nodes such as 'add' or 'flatten' are not available")
+                                     f"so functional nodes such as 'add' or 'flatten' are not available; "
+                                     f"available: {available}")
+
+    def train(self, mode=True):
+        # The model's own flag too: its forward (run here) may branch on self.training.
+        super().train(mode)
+        self._model.training = mode
+        return self
 
     def forward(self, *args, **kwargs):
         nodes = self.train_return_nodes if self.training else self.eval_return_nodes
@@ -111,8 +119,8 @@ def create_feature_extractor(model, return_nodes=None, train_return_nodes=None, 
         raise ValueError("create_feature_extractor: give return_nodes, or both train_return_nodes and "
                          "eval_return_nodes")
     if return_nodes is not None and (train_return_nodes is not None or eval_return_nodes is not None):
-        raise ValueError("create_feature_extractor: give either return_nodes or train_return_nodes and "
-                         "eval_return_nodes, not both")
+        raise ValueError("create_feature_extractor: give either return_nodes or both train_return_nodes and "
+                         "eval_return_nodes, not all three")
     train = _as_dict(return_nodes if return_nodes is not None else train_return_nodes)
     evaluation = _as_dict(return_nodes if return_nodes is not None else eval_return_nodes)
     extractor = FeatureExtractor(model, train, evaluation)
