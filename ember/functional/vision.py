@@ -48,6 +48,38 @@ def _source_scale(in_size, out_size, align_corners, scale_factor):
     return in_size / out_size
 
 
+def _antialias_axis(x, axis, out_size, align_corners, scale_factor, cubic):
+    # PyTorch's antialias=True: output pixel i averages the input under the triangle (bilinear)
+    # or Keys cubic with a = -0.5 (bicubic) filter, centred at scale * (i + 0.5) and stretched
+    # by the downscale factor, over the taps [trunc(c - support + 0.5), trunc(c + support + 0.5))
+    # kept inside the input, its weights normalised to sum to one. One (out, in) weight matrix
+    # per axis, so the gradient is its transpose.
+    in_size = x._data.shape[axis]
+    scale = _source_scale(in_size, out_size, align_corners, scale_factor)
+    stretch = max(scale, 1.0)
+    support = (2.0 if cubic else 1.0) * stretch
+    center = scale * (np.arange(out_size, dtype=np.float64) + 0.5)[:, None]
+    lo = np.maximum(np.trunc(center - support + 0.5), 0)
+    hi = np.minimum(np.trunc(center + support + 0.5), in_size)
+    taps = np.arange(in_size, dtype=np.float64)[None, :]
+    d = np.abs((taps - center + 0.5) / stretch)
+    if cubic:
+        a = -0.5
+        k = np.where(d < 1, ((a + 2) * d - (a + 3)) * d * d + 1,
+                     np.where(d < 2, ((a * d - 5 * a) * d + 8 * a) * d - 4 * a, 0.0))
+    else:
+        k = np.maximum(1.0 - d, 0.0)
+    k = np.where((taps >= lo) & (taps < hi), k, 0.0)
+    total = k.sum(axis=1, keepdims=True)
+    w = np.divide(k, total, out=np.zeros_like(k), where=total != 0).astype(x._data.dtype)
+    from ..autograd.ops.linalg import matmul
+    moved = permute(x, [i for i in range(x._data.ndim) if i != axis] + [axis])
+    y = matmul(moved, _const(np.ascontiguousarray(w.T)))
+    back = list(range(x._data.ndim - 1))
+    back.insert(axis, x._data.ndim - 1)
+    return permute(y, back)
+
+
 def _nearest_index(in_size, out_size, scale_factor, exact):
     if out_size == in_size:
         return np.arange(out_size)
@@ -132,6 +164,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         align_corners: for the linear and cubic modes, map the corner pixels' centers onto each other
             (default False).
         recompute_scale_factor: compute the coordinate scale from the sizes instead of ``scale_factor``.
+        antialias: for ``'bilinear'`` and ``'bicubic'``, average the input under the interpolation
+            filter stretched by the downscale factor (PIL's and PyTorch's anti-aliasing; bicubic then
+            uses Keys' a = -0.5); when upscaling the filter is not stretched.
     """
     x = input
     a = x._data
@@ -139,8 +174,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {a.ndim}D) for the "
                                   f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
                                   f"(got {mode})")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by ember")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise NotImplementedError(f"interpolate: anti-alias option is restricted to bilinear and bicubic modes and "
+                                  f"requires a 4-D tensor as input, got mode={mode!r}")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -173,7 +209,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     for k in range(nd):
         axis = 2 + k
         in_size = a.shape[axis]
-        if mode in ("nearest", "nearest-exact"):
+        if antialias:
+            y = _antialias_axis(y, axis, out[k], align_corners, sf[k], mode == "bicubic")
+        elif mode in ("nearest", "nearest-exact"):
             if out[k] != in_size:
                 y = _take(y, axis, _nearest_index(in_size, out[k], sf[k], mode == "nearest-exact"), in_size)
         elif mode == "bicubic":
