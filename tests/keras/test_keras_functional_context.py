@@ -4,7 +4,8 @@
   node (``base_model(x, training=False)``), while a direct call without ``training`` keeps the recorded one;
 * sub-models and weightless layers whose names hold "." (``mobilenetv2_0.35_32``) build, run and are found
   by name (Keras's torch backend refuses a "." in the name of a layer that owns weights);
-* sparse_categorical_crossentropy over per-pixel targets ``(N, H, W, 1)`` (value and gradient).
+* sparse_categorical_crossentropy over per-pixel targets ``(N, H, W, 1)`` (value and gradient);
+* keras.ops.image.elastic_transform's fields (normal * sigma, kernel int(6 sigma) | 1) and warp.
 """
 import os
 
@@ -87,3 +88,34 @@ def test_per_pixel_sparse_categorical_crossentropy_matches_keras_value_and_gradi
     keras.losses.sparse_categorical_crossentropy(targets.reshape(-1), tp.reshape(-1, 5)).sum().backward()
     got.sum().backward()
     np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_elastic_transform_matches_keras_with_kerass_draws(monkeypatch):
+    """keras.ops.image.elastic_transform: Keras's torch backend draws dx then dy with torch.normal from torch's
+    global generator (its seed is not used on CPU); ember draws them with keras.random.normal. Reseeding torch
+    gives Keras's fields, which ember's keras.random.normal is made to return in the same order, so the
+    smoothing, scaling and sampling are compared exactly."""
+    import ember
+    rng = np.random.default_rng(3)
+    for shape, kwargs in [((2, 9, 11, 3), {}), ((1, 3, 8, 10), {"data_format": "channels_first", "sigma": 1.5,
+                                                                 "alpha": 4.0, "fill_mode": "constant",
+                                                                 "fill_value": 0.5}),
+                          ((7, 6, 2), {"interpolation": "nearest", "sigma": 1.0, "alpha": 3.0})]:
+        images = rng.random(shape).astype("float32")
+        torch.manual_seed(11)
+        expected = keras.ops.convert_to_numpy(keras.ops.image.elastic_transform(images, seed=1, **kwargs))
+        batched = images if images.ndim == 4 else images[None]
+        n, h, w = (batched.shape[0],) + ((batched.shape[2:4]) if kwargs.get("data_format") else batched.shape[1:3])
+        torch.manual_seed(11)
+        fields = [torch.normal(0.0, 1.0, size=(n, h, w)).numpy() for _ in range(2)]
+        calls = []
+
+        def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+            calls.append(tuple(shape))
+            return ember.tensor(fields[len(calls) - 1])
+        monkeypatch.setattr(ek.random, "normal", normal)
+        got = ek.ops.image.elastic_transform(images, seed=1, **kwargs).numpy()
+        monkeypatch.undo()
+        assert calls == [(n, h, w), (n, h, w)]
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(got, images)

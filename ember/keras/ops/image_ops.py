@@ -483,21 +483,30 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
 
 def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect",
                       fill_value=0.0, seed=None, data_format=None):
-    """Random elastic deformation: Gaussian-smoothed uniform displacement fields scaled by ``alpha``."""
+    """Random elastic deformation, as in Keras: per image two fields ``dx, dy ~ sigma * N(0, 1)`` of shape
+    ``(H, W)``, each smoothed by ``gaussian_blur`` with a ``k x k`` kernel, ``k = int(6 sigma) | 1``, and
+    std ``sigma``; output pixel ``(y, x)`` samples the input at ``(y + alpha * dy, x + alpha * dx)``
+    (``interpolation``, ``fill_mode``). ``dx`` is drawn first, then ``dy``, both from ``keras.random.normal``."""
     from .. import random as kr
     fmt = _data_format(data_format)
+    if interpolation not in _AFFINE:
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected of one {set(_AFFINE)}. Received: "
+                         f"interpolation={interpolation}")
     x = _T(images)
+    _check_rank(x)
     squeeze = x.ndim == 3
     if squeeze:
         x = x.unsqueeze(0)
     if fmt == "channels_first":
         x = _E.permute(x, (0, 2, 3, 1))
     N, H, W, C = x.shape
-    ks = 2 * int(2 * sigma) + 1
-    dx = kr.uniform((N, H, W, 1), -1.0, 1.0, dtype=standardize_dtype(x.dtype), seed=seed)
-    dy = kr.uniform((N, H, W, 1), -1.0, 1.0, dtype=standardize_dtype(x.dtype), seed=seed)
-    dx = _E.mul(gaussian_blur(dx, (ks, ks), (sigma, sigma)), alpha)
-    dy = _E.mul(gaussian_blur(dy, (ks, ks), (sigma, sigma)), alpha)
+    dtype = standardize_dtype(x.dtype)
+    alpha, sigma = float(alpha), float(sigma)
+    ks = int(6 * sigma) | 1
+    dx = _E.mul(kr.normal((N, H, W), 0.0, 1.0, dtype=dtype, seed=seed), sigma)
+    dy = _E.mul(kr.normal((N, H, W), 0.0, 1.0, dtype=dtype, seed=seed), sigma)
+    dx = _E.mul(gaussian_blur(dx.unsqueeze(-1), (ks, ks), (sigma, sigma), data_format="channels_last"), alpha)
+    dy = _E.mul(gaussian_blur(dy.unsqueeze(-1), (ks, ks), (sigma, sigma), data_format="channels_last"), alpha)
     yy, xx = np.meshgrid(np.arange(H, dtype=x._data.dtype), np.arange(W, dtype=x._data.dtype), indexing="ij")
     outs = []
     for i in range(N):
