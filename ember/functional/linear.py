@@ -11,6 +11,8 @@ go through the composite ``x @ W^T + b``).
 tensor([[3., 3., 3., 3.],
         [3., 3., 3., 3.]])
 """
+import math
+
 import numpy as np
 
 from ..autograd.ops import matmul, add, einsum, reshape
@@ -38,9 +40,12 @@ def linear(input, weight, bias=None):
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise RuntimeError(f"linear: input of shape {tuple(x.shape)} cannot be multiplied with a weight of shape "
                            f"{tuple(w.shape)} (the input's last dimension must be {w.shape[1]})")
-    if x.ndim > 2 and x.flags.c_contiguous:
-        # One (N, in) x (in, out) product: NumPy would run one small product per leading index.
-        y = np.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    if x.ndim > 2:
+        # One (N, in) x (in, out) product: NumPy would run one small product per leading index (an LSTM's
+        # (B, T, H) output, a strided view, into a 10,000-word decoder: 5x slower). Copying a strided
+        # input costs N in, the product N in out.
+        x = np.ascontiguousarray(x).reshape(math.prod(x.shape[:-1]), x.shape[-1])
+        y = np.matmul(x, w.T).reshape(input._data.shape[:-1] + (w.shape[0],))
     else:
         y = np.matmul(x, w.T)
     if bias is not None:
@@ -54,19 +59,15 @@ def linear(input, weight, bias=None):
                 return composite_grad(_linear_composite, (input, weight, bias), g)
             gd = g._data
             gx = None
+            if gd.ndim > 2:
+                shape = gd.shape
+                gd = np.ascontiguousarray(gd).reshape(math.prod(shape[:-1]), shape[-1])
             if rx:
-                if gd.ndim > 2 and gd.flags.c_contiguous:
-                    gx = wrap(np.matmul(gd.reshape(-1, gd.shape[-1]), w).reshape(gd.shape[:-1] + (w.shape[1],)))
-                else:
-                    gx = wrap(np.matmul(gd, w))
+                gx = np.matmul(gd, w)
+                gx = wrap(gx.reshape(shape[:-1] + (w.shape[1],)) if g._data.ndim > 2 else gx)
             gw = gb = None
             if rw:
-                if x.ndim == 1:
-                    gw = wrap(np.outer(gd, x))
-                elif x.ndim == 2:
-                    gw = wrap(np.matmul(gd.T, x))
-                else:
-                    gw = wrap(np.matmul(gd.reshape(-1, gd.shape[-1]).T, x.reshape(-1, x.shape[-1])))
+                gw = wrap(np.outer(gd, x) if x.ndim == 1 else np.matmul(gd.T, x))
             if rb:
                 if gd.ndim == 1:
                     gb = wrap(gd.copy())
