@@ -370,3 +370,36 @@ def test_usps_libsvm_bz2(tmp_path):
     img, label = ds[2]
     assert label == 6
     np.testing.assert_array_equal(np.asarray(img), expected[2])
+
+
+# Flowers102 --------------------------------------------------------------------------------
+
+def test_flowers102_tgz_and_mat_files(tmp_path):
+    scipy_io = pytest.importorskip("scipy.io")
+    pytest.importorskip("PIL")
+    photos = {i: _jpeg(RNG.integers(0, 256, (5, 4, 3), dtype=np.uint8)) for i in range(1, 6)}
+    archive = tar_gz({f"jpg/image_{i:05d}.jpg": d for i, d in photos.items()})
+    mats = {}
+    for name, content in (("imagelabels.mat", {"labels": np.array([[77, 1, 102, 5, 77]], np.uint8)}),
+                          ("setid.mat", {"trnid": np.array([[5, 1]], np.uint16), "valid": np.array([[2, 4]], np.uint16),
+                                         "tstid": np.array([[3]], np.uint16)})):
+        buffer = io.BytesIO()
+        scipy_io.savemat(buffer, content)  # MATLAB row vectors (1, N), as the real files
+        mats[name] = buffer.getvalue()
+    served = {"/f/102flowers.tgz": archive, **{f"/f/{k}": v for k, v in mats.items()}}
+    with FileServer(served) as server:
+        files = {"image": ("102flowers.tgz", md5(archive)), "label": ("imagelabels.mat", md5(mats["imagelabels.mat"])),
+                 "setid": ("setid.mat", md5(mats["setid.mat"]))}
+        cls = type("Flowers102", (datasets.Flowers102,), {"_download_url_prefix": server.url + "/f/",
+                                                          "_file_dict": files})
+        train = cls(tmp_path, download=True)
+        val = cls(tmp_path, split="val", download=True)
+        test = cls(tmp_path, split="test")
+        assert len(server.requests) == 3
+    assert train._labels == [76, 76] and val._labels == [0, 4] and test._labels == [101]
+    img, label = train[1]  # image id 1
+    assert label == 76
+    np.testing.assert_array_equal(np.asarray(img), _decoded(photos[1]))
+    assert len(datasets.Flowers102.classes) == 102
+    with pytest.raises(ValueError, match="split must be 'train', 'val' or 'test', got 'dev'"):
+        cls(tmp_path, split="dev")

@@ -7,7 +7,7 @@
 * :class:`EMNIST`, :class:`QMNIST`: MNIST's relatives (IDX files, torchvision's folders).
 * :class:`SVHN` (``.mat`` files, needs SciPy), :class:`STL10` (binary), :class:`FakeData`.
 * :class:`OxfordIIITPet`, :class:`VOCSegmentation`: photos with labels / masks (Pillow).
-* :class:`USPS`: 16x16 digits from LIBSVM's bzip2'd text files.
+* :class:`USPS`: 16x16 digits from LIBSVM's bzip2'd text files; :class:`Flowers102` (needs SciPy).
 * :class:`ImageFolder`: ``root/<class>/<image>`` (Pillow).
 * :func:`read_idx` / :func:`write_idx`: the IDX format.
 
@@ -20,6 +20,7 @@ from ember.vision.datasets.cifar import CIFAR10, CIFAR100
 from ember.vision.datasets.emnist import EMNIST
 from ember.vision.datasets.fakedata import FakeData
 from ember.vision.datasets.download import DownloadError
+from ember.vision.datasets.flowers102 import Flowers102
 from ember.vision.datasets.folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder
 from ember.vision.datasets.idx import IDXError, read_idx, write_idx
 from ember.vision.datasets.mnist import KMNIST, MNIST, FashionMNIST, load_mnist_sample
@@ -32,7 +33,7 @@ from ember.vision.datasets.vision import VisionDataset
 from ember.vision.datasets.voc import VOCSegmentation
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "CIFAR10", "CIFAR100", "EMNIST", "QMNIST", "SVHN",
-           "STL10", "FakeData", "OxfordIIITPet", "VOCSegmentation", "USPS",
+           "STL10", "FakeData", "OxfordIIITPet", "VOCSegmentation", "USPS", "Flowers102",
            "ImageFolder", "DatasetFolder",
            "VisionDataset", "load_mnist_sample", "read_idx", "write_idx", "IDXError",
            "DownloadError", "IMG_EXTENSIONS"]

@@ -17,11 +17,11 @@ __all__ = ["SVHN"]
 SCIPY_HINT = 'pip install "ember[scipy]" (or pip install scipy)'
 
 
-def _loadmat(path):
+def _loadmat(path, what="ember.vision.datasets.SVHN"):
     try:
         import scipy.io
     except ImportError:
-        raise ImportError(f"ember.vision.datasets.SVHN reads MATLAB .mat files with SciPy, which is not installed; "
+        raise ImportError(f"{what} reads MATLAB .mat files with SciPy, which is not installed; "
                           f"install it with {SCIPY_HINT}") from None
     return scipy.io.loadmat(path)
 
