@@ -498,3 +498,28 @@ def test_pitch_shift_is_stretch_then_resample(n_steps):
     eps = 1e-6
     f = [float((module(ember.tensor(x + s * eps * v)) * ember.tensor(g)).sum()) for s in (1, -1)]
     np.testing.assert_allclose((xe.grad.numpy() * v).sum(), (f[0] - f[1]) / (2 * eps), rtol=1e-5)
+
+
+# speed -------------------------------------------------------------------------------------
+
+def test_speed_is_resampling_from_factor_times_the_rate_and_perturbation_draws():
+    from tests.audio.test_resample_masking import _reference_resample
+    x = _wave((2, 300))
+    lengths = ember.tensor([300, 170])
+    out, new_lengths = AF.speed(ember.tensor(x), 8000, 1.25, lengths)
+    np.testing.assert_allclose(out.numpy(), _reference_resample(x, 10000, 8000), rtol=1e-9, atol=1e-11)
+    assert new_lengths.tolist() == [math.ceil(300 * 4 / 5), math.ceil(170 * 4 / 5)] and new_lengths.dtype == ember.int64
+    slow, none = T.Speed(8000, 0.5)(ember.tensor(x))
+    assert none is None
+    np.testing.assert_allclose(slow.numpy(), _reference_resample(x, 4000, 8000), rtol=1e-6, atol=1e-6)
+    factors = [0.9, 1.0, 1.1]
+    perturb = T.SpeedPerturbation(8000, factors)
+    seen = set()
+    for seed in range(6):
+        ember.manual_seed(seed)
+        index = int(ember.randint(3, ()))
+        ember.manual_seed(seed)
+        y, _ = perturb(ember.tensor(x))
+        assert y.shape[-1] == math.ceil(300 / factors[index] - 1e-9)
+        seen.add(index)
+    assert len(seen) > 1

@@ -13,6 +13,7 @@ from ._convolve import convolve, fftconvolve
 from ._emphasis import preemphasis, deemphasis
 from ._phase_vocoder import phase_vocoder
 from ._pitch_shift import pitch_shift
+from ._speed import speed
 from ._spectral_features import spectral_centroid
 from ._griffinlim import griffinlim
 from ._filtering import (lfilter, filtfilt, biquad, lowpass_biquad, highpass_biquad, allpass_biquad, bandpass_biquad,
@@ -26,4 +27,4 @@ __all__ = ["spectrogram", "amplitude_to_DB", "DB_to_amplitude", "melscale_fbanks
            "compute_deltas", "gain", "spectral_centroid", "griffinlim", "lfilter", "biquad", "lowpass_biquad",
            "highpass_biquad", "filtfilt", "allpass_biquad", "bandpass_biquad", "bandreject_biquad", "equalizer_biquad",
            "add_noise", "convolve", "fftconvolve", "preemphasis", "deemphasis",
-           "phase_vocoder", "pitch_shift"]
+           "phase_vocoder", "pitch_shift", "speed"]

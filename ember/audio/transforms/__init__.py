@@ -5,7 +5,7 @@
 64
 """
 from ._spectrogram import Spectrogram, MelScale, MelSpectrogram, AmplitudeToDB, MFCC
-from ._resample import Resample
+from ._resample import Resample, Speed, SpeedPerturbation
 from ._masking import FrequencyMasking, TimeMasking
 from ._effects import Vol, Fade, Preemphasis, Deemphasis, AddNoise, Convolve, FFTConvolve, PitchShift
 from ._inverse import GriffinLim, InverseMelScale, TimeStretch
@@ -14,4 +14,4 @@ from ._features import LFCC, SpectralCentroid, ComputeDeltas, MuLawEncoding, MuL
 __all__ = ["Spectrogram", "MelScale", "MelSpectrogram", "AmplitudeToDB", "MFCC", "Resample", "FrequencyMasking",
            "TimeMasking", "Vol", "Fade", "GriffinLim", "InverseMelScale", "LFCC", "SpectralCentroid", "ComputeDeltas",
            "MuLawEncoding", "MuLawDecoding", "Preemphasis", "Deemphasis", "AddNoise", "Convolve", "FFTConvolve",
-           "TimeStretch", "PitchShift"]
+           "TimeStretch", "PitchShift", "Speed", "SpeedPerturbation"]

@@ -1,4 +1,5 @@
-"""``Resample``: torchaudio's module over :func:`ember.audio.functional.resample`, its kernels computed once.
+"""``Resample``: torchaudio's module over :func:`ember.audio.functional.resample`, its kernels computed once;
+``Speed`` and ``SpeedPerturbation`` (a random one of several speeds) built on it.
 
 >>> import ember
 >>> from ember.audio import transforms as T
@@ -12,7 +13,7 @@ from ember import nn
 
 from ..functional._resample import _sinc_resample_kernel, _apply_kernel
 
-__all__ = ["Resample"]
+__all__ = ["Resample", "Speed", "SpeedPerturbation"]
 
 
 class Resample(nn.Module):
@@ -37,3 +38,33 @@ class Resample(nn.Module):
         kernel = self.kernel.to(waveform.dtype).numpy()
         return _apply_kernel(waveform, int(self.orig_freq) // self.gcd, int(self.new_freq) // self.gcd, kernel,
                              self.width)
+
+
+class Speed(nn.Module):
+    """``forward(waveform, lengths=None)``: :func:`ember.audio.functional.speed` by ``factor``."""
+
+    def __init__(self, orig_freq, factor):
+        super().__init__()
+        self.orig_freq, self.factor = orig_freq, factor
+        source, target = int(factor * orig_freq), int(orig_freq)
+        gcd = math.gcd(source, target)
+        self.source_sample_rate, self.target_sample_rate = source // gcd, target // gcd
+        self.resampler = Resample(orig_freq=self.source_sample_rate, new_freq=self.target_sample_rate)
+
+    def forward(self, waveform, lengths=None):
+        out_lengths = None
+        if lengths is not None:
+            out_lengths = ember.ceil(lengths * self.target_sample_rate / self.source_sample_rate).to(lengths.dtype)
+        return self.resampler(waveform), out_lengths
+
+
+class SpeedPerturbation(nn.Module):
+    """Speed a waveform up by one of ``factors``, drawn uniformly (from ember's generator) on each call."""
+
+    def __init__(self, orig_freq, factors):
+        super().__init__()
+        self.speeders = nn.ModuleList([Speed(orig_freq=orig_freq, factor=f) for f in factors])
+
+    def forward(self, waveform, lengths=None):
+        index = int(ember.randint(len(self.speeders), ()))
+        return self.speeders[index](waveform, lengths)
