@@ -7,6 +7,10 @@ ember.Size([2, 8])
 >>> keras.layers.TimeDistributed(keras.layers.Dense(6))(ember.ones(2, 5, 3)).shape
 ember.Size([2, 5, 6])
 """
+import inspect
+
+import numpy as np
+
 from ...autograd import ops
 from ..saving import serialization_lib
 from .layer import Layer
@@ -24,6 +28,8 @@ class Bidirectional(Layer):
     Weights: the forward layer's, then the backward layer's.
     """
 
+    supports_masking = True
+
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         super().__init__(**kwargs)
         if merge_mode not in ("concat", "sum", "mul", "ave", None):
@@ -38,6 +44,11 @@ class Bidirectional(Layer):
             config["go_backwards"] = not config.get("go_backwards", False)
             backward_layer = type(layer).from_config(config)
         self.backward_layer = backward_layer
+        # As in Keras: a masked step of a returned sequence is 0 in both directions (not the carried-over
+        # output), so the merged features of padding do not depend on the neighbouring real tokens.
+        for direction in (self.forward_layer, self.backward_layer):
+            if getattr(direction, "zero_output_for_mask", None) is not None:
+                direction.zero_output_for_mask = direction.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences = getattr(layer, "return_sequences", False)
         self.return_state = getattr(layer, "return_state", False)
@@ -77,6 +88,13 @@ class Bidirectional(Layer):
         if self.return_state:
             return (out if isinstance(out, list) else [out]) + states
         return out
+
+    def compute_mask(self, inputs, mask=None):
+        # A returned sequence keeps the input's time-step mask (Keras); a final output or a list has none.
+        if mask is None or not self.return_sequences or self.merge_mode is None:
+            return None
+        m = mask[0] if isinstance(mask, (list, tuple)) else mask
+        return np.asarray(m._data if hasattr(m, "_data") else m, bool)
 
     def compute_output_shape(self, input_shape):
         f = self.forward_layer.compute_output_shape(input_shape)
@@ -122,9 +140,20 @@ class TimeDistributed(Layer):
                              f"received: {input_shape}")
         self.layer._maybe_build((None,) + tuple(input_shape[2:]))
 
-    def call(self, inputs, training=None):
+    supports_masking = True
+
+    def call(self, inputs, training=None, mask=None):
         N, T = inputs.shape[0], inputs.shape[1]
-        y = self.layer(inputs.reshape((N * T,) + tuple(inputs.shape[2:])), training=training)
+        kwargs = {"training": training}
+        if mask is not None:
+            m = np.asarray(mask._data if hasattr(mask, "_data") else mask, bool)
+            if m.ndim < 2 or m.shape[:2] != (N, T):
+                raise ValueError(f"TimeDistributed: the mask must be at least 2-D with leading dimensions "
+                                 f"(batch, timesteps) = ({N}, {T}) like the input; got mask shape {m.shape}")
+            if "mask" in inspect.signature(self.layer.call).parameters:
+                # Each time step's slice of the mask goes to the wrapped layer, folded like the input.
+                kwargs["mask"] = m.reshape((N * T,) + m.shape[2:])
+        y = self.layer(inputs.reshape((N * T,) + tuple(inputs.shape[2:])), **kwargs)
         return y.reshape((N, T) + tuple(y.shape[1:]))
 
     def compute_output_shape(self, input_shape):

@@ -11,6 +11,7 @@ Array shuffling is deterministic: the order of epoch ``e`` is a permutation draw
 resumed at epoch ``e`` (``BackupAndRestore``) sees the same batches as an uninterrupted one.
 """
 import math
+import random
 import types
 import warnings
 
@@ -142,23 +143,47 @@ class LoaderDataAdapter(DataAdapter):
 
 
 class PyDatasetAdapter(DataAdapter):
+    """A ``keras.utils.PyDataset``, one ``__getitem__`` per batch, with Keras's order of events.
+
+    Every epoch calls ``on_epoch_begin``, fetches the batches and calls ``on_epoch_end``. With ``shuffle``
+    the batch order is ``random.shuffle`` of ``range(len(dataset))`` from Python's global generator (which
+    ``keras.utils.set_random_seed`` seeds), drawn at the epoch's first batch, as Keras does. Before the
+    first epoch ``fit``/``evaluate`` reset Keras's epoch iterator (one more ``on_epoch_end``); when the model
+    or its compiled loss/metrics are not built yet, Keras first takes one batch to build them symbolically,
+    which is one more ``on_epoch_begin`` and, when shuffling, one more draw. ``peek`` does the reset and,
+    with ``symbolic_build=True``, that build batch, so the epochs that follow see Keras's batch orders.
+    """
+
     def __init__(self, dataset, steps=None, shuffle=False, class_weight=None, seed=0):
-        self.dataset, self.shuffle, self.class_weight, self.seed = dataset, shuffle, class_weight, seed
+        self.dataset, self.shuffle, self.class_weight = dataset, bool(shuffle), class_weight
         n = len(dataset)
         self.num_batches = min(n, steps) if steps else n
 
-    def batches(self, epoch):
-        order = np.arange(len(self.dataset))
+    def _order(self):
+        order = list(range(len(self.dataset)))
         if self.shuffle:
-            order = np.random.default_rng([self.seed, epoch]).permutation(len(order))
-        for i in order[:self.num_batches]:
+            random.shuffle(order)
+        return order
+
+    def _event(self, name):
+        hook = getattr(self.dataset, name, None)
+        if callable(hook):
+            hook()
+
+    def batches(self, epoch):
+        self._event("on_epoch_begin")
+        for i in self._order()[:self.num_batches]:
             x, y, sw = unpack_batch(self.dataset[int(i)])
             yield _finish(x, y, sw, self.class_weight)
-        if hasattr(self.dataset, "on_epoch_end"):
-            self.dataset.on_epoch_end()
+        self._event("on_epoch_end")
 
-    def peek(self):
-        x, y, _ = unpack_batch(self.dataset[0])
+    def peek(self, symbolic_build=True):
+        """The build batch (``symbolic_build``) or, for a built model, nothing: ``(None, None, None)``."""
+        x = y = None
+        if symbolic_build:
+            self._event("on_epoch_begin")
+            x, y, _ = unpack_batch(self.dataset[self._order()[0]])
+        self._event("on_epoch_end")
         return to_numpy_structure(x), to_numpy_structure(y), None
 
 

@@ -35,6 +35,21 @@ def _numpy(x):
     return map_structure(lambda t: t._data if isinstance(t, Tensor) else t, x)
 
 
+def _metric_inputs(y_pred):
+    """Predictions for the compiled metrics: NumPy arrays, except that an output carrying a Keras mask stays
+    a (detached) tensor with that mask, which the metrics apply as Keras does (masked steps weigh 0)."""
+    def leaf(t):
+        if not isinstance(t, Tensor):
+            return t
+        mask = getattr(t, "_keras_mask", None)
+        if mask is None:
+            return t._data
+        out = t.detach()
+        out._keras_mask = mask
+        return out
+    return map_structure(leaf, y_pred)
+
+
 def _batch_size_of(x):
     leaves = [leaf for leaf in flatten(x) if leaf is not None]
     return len(leaves[0]) if leaves else 0
@@ -44,7 +59,15 @@ def _detach(structure):
     """Tensors in a (nested) structure, cut from the graph."""
     if structure is None:
         return None
-    return map_structure(lambda t: t.detach() if isinstance(t, Tensor) else t, structure)
+    def leaf(t):
+        if not isinstance(t, Tensor):
+            return t
+        out = t.detach()
+        mask = getattr(t, "_keras_mask", None)
+        if mask is not None:   # an output's Keras mask still weighs the compiled metrics
+            out._keras_mask = mask
+        return out
+    return map_structure(leaf, structure)
 
 
 class Trainer:
@@ -71,6 +94,7 @@ class Trainer:
         """
         self.optimizer = _optimizers.get(optimizer)
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self.__dict__["_compiled_state_built"] = False   # Keras builds a new compile's loss/metrics on data
         names = getattr(self, "output_names", None)
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics, list(names) if names else None)
         self._loss_tracker = _metrics.Mean(name="loss")
@@ -152,6 +176,7 @@ class Trainer:
         """The whole training step as one function of tensors (the unit ``ember.compile`` captures)."""
         model, optimizer = self, self.optimizer
         trainable = None
+        masked = self.__dict__["_outputs_masked"] = [False]
 
         def train_step(x, y, sample_weight):
             nonlocal trainable
@@ -170,6 +195,9 @@ class Trainer:
             if model._data_parallel is not None:
                 loss = model._data_parallel.reduce_gradients(trainable, loss, _batch_size_of(x))
             optimizer.step()
+            # Read by train_step: a Keras mask is computed from the batch outside the traced ops.
+            masked[0] = any(getattr(t, "_keras_mask", None) is not None
+                            for t in flatten(y_pred) if isinstance(t, Tensor))
             return loss.detach(), _detach(y_pred), _detach(parts)
         return train_step
 
@@ -193,6 +221,15 @@ class Trainer:
         self.train_function = fn
         return fn
 
+    def _peek_first_batch(self, adapter):
+        """The batch that builds the model. A PyDataset sees Keras's events before the first epoch (see
+        PyDatasetAdapter): the symbolic-build batch only while the model or this compile's state is unbuilt."""
+        if not isinstance(adapter, data_adapters.PyDatasetAdapter):
+            return adapter.peek()
+        unbuilt = not self.built or not self.__dict__.get("_compiled_state_built", False)
+        self.__dict__["_compiled_state_built"] = True
+        return adapter.peek(symbolic_build=unbuilt)
+
     def _ensure_built(self, x):
         if not self.built:
             self._build_from_data(x)
@@ -210,7 +247,14 @@ class Trainer:
         """Train on one batch ``(x, y, sample_weight)`` (or ``x``, ``(x,)``, ``(x, y)``); returns the logs
         (running metrics)."""
         x, y, sw = data_adapters.unpack_batch(data)
-        loss, y_pred, parts = self.make_train_function()(_tensors(x), _tensors(y), _tensors(sw))
+        fn = self.make_train_function()
+        masked = self.__dict__.get("_outputs_masked") or [False]
+        masked[0] = False
+        loss, y_pred, parts = fn(_tensors(x), _tensors(y), _tensors(sw))
+        if masked[0] and fn is not self.__dict__.get("_eager_train_function"):
+            # The outputs carry a mask that depends on each batch's data (padding), which a replayed
+            # capture would not recompute: the metrics need it, so the remaining steps run eagerly.
+            self.train_function = self.__dict__["_eager_train_function"] = self._train_step_function()
         self._update_metrics(loss, x, y, y_pred, sw, parts)
         return self.get_metrics_result()
 
@@ -239,7 +283,7 @@ class Trainer:
                     tracker.update_state(float(part._data), sample_weight=n)
         if y is None:
             return
-        preds = _numpy(y_pred)
+        preds = _metric_inputs(y_pred)
         if self._compile_metrics.metrics is None:
             self._compile_metrics.build(y, preds, self._compile_loss.output_names if self._compile_loss
                                         else self._output_names())
@@ -303,7 +347,7 @@ class Trainer:
             self.train_function = None
         adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle,
                                                  class_weight, seed)
-        self._ensure_built(adapter.peek()[0])
+        self._ensure_built(self._peek_first_batch(adapter)[0])
         if dp is not None:
             dp.sync_weights(self)
         val_adapter = None
@@ -371,7 +415,7 @@ class Trainer:
         from ..callbacks.callback_list import CallbackList
         self._assert_compiled()
         adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size, steps, False)
-        self._ensure_built(adapter.peek()[0])
+        self._ensure_built(self._peek_first_batch(adapter)[0])
         verbose = data_parallel_quiet(verbose)
         callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                                  steps=adapter.num_batches)

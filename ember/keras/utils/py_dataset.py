@@ -1,7 +1,8 @@
 """``keras.utils.PyDataset`` (and its old name ``Sequence``): a dataset of whole batches.
 
 Subclass it with ``__len__`` (number of batches) and ``__getitem__(index)`` returning a
-batch ``(x, y)`` or ``(x, y, sample_weight)``; ``on_epoch_end`` runs after each epoch.
+batch ``(x, y)`` or ``(x, y, sample_weight)``; ``on_epoch_begin`` runs before and ``on_epoch_end`` after
+each epoch (``fit(shuffle=True)``, the default, fetches the batches in a new random order every epoch).
 """
 
 
@@ -18,6 +19,9 @@ class PyDataset:
     @property
     def num_batches(self):
         return len(self)
+
+    def on_epoch_begin(self):
+        pass
 
     def on_epoch_end(self):
         pass

@@ -1,0 +1,227 @@
+"""Oracle tests (Keras 3, torch backend) for two things the text programs found.
+
+Masks through wrappers: ``Bidirectional(return_sequences=True)`` keeps the input's time-step mask and forces
+``zero_output_for_mask`` on both directions (a padded step is 0, not the carried-over output);
+``TimeDistributed`` keeps the mask and hands each step's slice to a wrapped layer that takes one. So a masked
+sequence tagger's loss averages over the unmasked steps only, as in Keras; a ``Conv1D`` (no masking) drops it.
+
+PyDataset order of events: batches shuffled with Python's ``random.shuffle`` (seeded by ``set_random_seed``),
+``on_epoch_begin``/``on_epoch_end`` around every epoch, and Keras's extra symbolic-build batch and reset before
+the first epoch, so a shuffled PyDataset trains on the same batches in ember as in Keras.
+"""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from ember import keras as ek  # noqa: E402
+
+from .test_keras_programs import _compare, _same_weights  # noqa: E402
+
+
+def _padded_tokens(rng, n=8, length=7, vocab=12):
+    x = rng.integers(1, vocab, (n, length)).astype("int32")
+    for i in range(n):
+        x[i, length - (i % 3) - (i // 4):] = 0   # batches of 4 differ in their padding
+    return x
+
+
+def _mask_of(K, t):
+    m = getattr(t, "_keras_mask", None)
+    return None if m is None else np.asarray(K.ops.convert_to_numpy(m), bool)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum"])
+def test_bidirectional_sequences_are_zero_at_masked_steps_and_keep_the_mask(merge_mode):
+    x = _padded_tokens(np.random.default_rng(1))
+    got = {}
+    for K in (keras, ek):
+        inputs = K.Input(shape=(7,), dtype="int32")
+        h = K.layers.Embedding(12, 4, mask_zero=True)(inputs)
+        out = K.layers.Bidirectional(K.layers.GRU(3, return_sequences=True), merge_mode=merge_mode)(h)
+        model = K.Model(inputs, out)
+        _same_weights(model)
+        y = model(K.ops.convert_to_tensor(x))
+        got[K.__name__] = (np.asarray(K.ops.convert_to_numpy(y)), _mask_of(K, y))
+    (ey, em), (ky, km) = got["ember.keras"], got["keras"]
+    np.testing.assert_allclose(ey, ky, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(em, km)
+    assert np.all(ey[x == 0] == 0)
+
+
+def test_time_distributed_keeps_the_mask_and_passes_each_step_slice():
+    x = _padded_tokens(np.random.default_rng(2))
+    seen = {}
+    for K in (keras, ek):
+        class StepMaskRecorder(K.layers.Layer):
+            def call(self, inputs, mask=None):
+                seen.setdefault(K.__name__, []).append(
+                    None if mask is None else np.asarray(K.ops.convert_to_numpy(mask), bool))
+                return inputs * 2.0
+
+            def compute_output_shape(self, input_shape):
+                return input_shape
+
+        inputs = K.Input(shape=(7,), dtype="int32")
+        h = K.layers.Embedding(12, 3, mask_zero=True)(inputs)
+        out = K.layers.TimeDistributed(StepMaskRecorder())(h)
+        model = K.Model(inputs, out)
+        seen.pop(K.__name__, None)
+        y = model(K.ops.convert_to_tensor(x))
+        np.testing.assert_array_equal(_mask_of(K, y), x != 0)
+    # Keras loops over steps (a (batch,) mask each), ember folds steps into the batch (one (batch*steps,)).
+    keras_steps = np.stack(seen["keras"], 1)
+    np.testing.assert_array_equal(keras_steps, x != 0)
+    np.testing.assert_array_equal(np.concatenate(seen["ember.keras"]).reshape(x.shape), x != 0)
+
+
+def masked_tagger(K, conv, weighted):
+    """A token tagger: Embedding(mask_zero) -> Bidirectional LSTM sequences -> [Conv1D] -> TimeDistributed
+    softmax, 2-D sample weights and weighted_metrics."""
+    inputs = K.Input(shape=(7,), dtype="int32")
+    h = K.layers.Embedding(12, 4, mask_zero=True)(inputs)
+    h = K.layers.Bidirectional(K.layers.LSTM(3, return_sequences=True))(h)
+    if conv:
+        h = K.layers.Conv1D(4, 3, padding="same", activation="relu")(h)
+    out = K.layers.TimeDistributed(K.layers.Dense(3, activation="softmax"))(h)
+    model = K.Model(inputs, out)
+    _same_weights(model)
+    model.compile(optimizer=K.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  weighted_metrics=["accuracy"])
+    rng = np.random.default_rng(1)
+    x = _padded_tokens(rng)
+    y = rng.integers(0, 3, (8, 7))
+    w = (x > 0).astype("float32") * rng.uniform(0.5, 2, (8, 7)).astype("float32") if weighted else None
+    before = model.predict(x, verbose=0)
+    history = model.fit(x, y, sample_weight=w, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    return {"before": before, "history": history.history,
+            "evaluated": model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)}
+
+
+@pytest.mark.filterwarnings("ignore:Layer 'conv1d")
+@pytest.mark.parametrize("conv,weighted", [(False, True), (True, True), (False, False)])
+def test_masked_sequence_tagger_trains_like_keras(conv, weighted):
+    got, expected = masked_tagger(ek, conv, weighted), masked_tagger(keras, conv, weighted)
+    if weighted and not conv:
+        # Keras's training-time weighted metrics see sample weights its loss scaled in place by
+        # steps/unmasked steps of each batch (see the next test); ember's see the given weights. The losses,
+        # the predictions and evaluate (one batch: the factor cancels) agree.
+        del got["history"]["accuracy"], expected["history"]["accuracy"]
+    _compare(got, expected, "tagger")
+
+
+def test_masked_loss_leaves_the_callers_sample_weight_unchanged():
+    """Why the weighted training metric of a masked tagger differs: Keras 3's loss merges the mask into the
+    caller's float32 sample_weight tensor in place (``sample_weight *= mask * total / valid``), so the
+    metrics that run after the loss in ``train_step`` see those scaled weights. ember's loss gives the same
+    value and leaves the weights as given."""
+    import torch
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, (2, 4))
+    probs = rng.dirichlet(np.ones(3), (2, 4)).astype("float32")
+    mask = np.array([[1, 1, 0, 0], [1, 1, 1, 0]], bool)
+    weights = rng.uniform(0.5, 2, (2, 4)).astype("float32")
+    scale = mask.size / mask.sum()
+    keras_pred = torch.tensor(probs)
+    keras_pred._keras_mask = torch.tensor(mask)
+    keras_weights = torch.tensor(weights)
+    keras_loss = keras.losses.SparseCategoricalCrossentropy()(torch.tensor(y), keras_pred, keras_weights)
+    np.testing.assert_allclose(keras_weights.numpy(), weights * mask * scale, rtol=1e-6)
+    ember_pred = ek.ops.convert_to_tensor(probs)
+    ember_pred._keras_mask = mask
+    ember_weights = ek.ops.convert_to_tensor(weights)
+    ember_loss = ek.losses.SparseCategoricalCrossentropy()(y, ember_pred, ember_weights)
+    np.testing.assert_array_equal(ek.ops.convert_to_numpy(ember_weights), weights)
+    expected = -(np.log(np.take_along_axis(probs, y[..., None], -1)[..., 0]) * weights * mask).sum() / mask.sum()
+    np.testing.assert_allclose(float(ek.ops.convert_to_numpy(ember_loss)), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(keras_loss), expected, rtol=1e-5)
+
+
+def _events_program(K, shuffle):
+    seen = []
+
+    class Batches(K.utils.PyDataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            seen.append(i)
+            return np.full((2, 3), i, "float32"), np.zeros((2, 1), "float32")
+
+        def on_epoch_begin(self):
+            seen.append("begin")
+
+        def on_epoch_end(self):
+            seen.append("end")
+
+    K.utils.set_random_seed(0)
+    model = K.Sequential([K.Input((3,)), K.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(Batches(), epochs=2, shuffle=shuffle, verbose=0)
+    seen.append("second fit")
+    model.fit(Batches(), epochs=1, shuffle=shuffle, verbose=0)
+    seen.append("evaluate")
+    model.evaluate(Batches(), verbose=0)
+    return seen
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_pydataset_batch_order_and_epoch_hooks_follow_keras(shuffle):
+    expected = _events_program(keras, shuffle)
+    assert _events_program(ek, shuffle) == expected
+
+
+def stateful_metric_on_shuffled_pydataset(K, live_result):
+    """A custom Metric (add_variable, update_state, result, reset_state) counting true positives, fed by a
+    shuffled PyDataset whose on_epoch_end is counted."""
+    class TruePositives(K.metrics.Metric):
+        def __init__(self, name="tp", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.tp = self.add_variable(shape=(), initializer="zeros", name="tp")
+            self.positives = self.add_variable(shape=(), initializer="zeros", name="positives")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hit = K.ops.cast(y_pred > 0.5, "float32")
+            self.tp.assign_add(K.ops.sum(hit * K.ops.cast(y_true, "float32")))
+            self.positives.assign_add(K.ops.sum(K.ops.cast(y_true, "float32")))
+
+        def result(self):
+            return self.tp if live_result else K.ops.divide_no_nan(self.tp, self.positives)
+
+        def reset_state(self):
+            self.tp.assign(0.0)
+            self.positives.assign(0.0)
+
+    class Batches(K.utils.PyDataset):
+        def __init__(self, x, y, **kwargs):
+            super().__init__(**kwargs)
+            self.x, self.y, self.ends = x, y, 0
+
+        def __len__(self):
+            return len(self.x) // 4
+
+        def __getitem__(self, i):
+            return self.x[4 * i:4 * i + 4], self.y[4 * i:4 * i + 4]
+
+        def on_epoch_end(self):
+            self.ends += 1
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 3)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    K.utils.set_random_seed(0)
+    model = K.Sequential([K.Input((3,)), K.layers.Dense(1, activation="sigmoid")])
+    _same_weights(model)
+    model.compile(optimizer=K.optimizers.SGD(0.5), loss="binary_crossentropy", metrics=[TruePositives()])
+    data = Batches(x, y)
+    history = model.fit(data, epochs=3, verbose=0)
+    return {"history": history.history, "ends": data.ends, "weights": model.get_weights()}
+
+
+@pytest.mark.parametrize("live_result", [False, True])
+def test_custom_metric_on_shuffled_pydataset_matches_keras(live_result):
+    _compare(stateful_metric_on_shuffled_pydataset(ek, live_result),
+             stateful_metric_on_shuffled_pydataset(keras, live_result), "tp")
