@@ -695,3 +695,46 @@ def test_ember_image_dataset_from_directory_gives_the_programs_arrays(tmp_path):
     batches = list(dataset)
     np.testing.assert_allclose(np.concatenate([np.asarray(b[0]) for b in batches]), arrays, atol=1e-3)
     np.testing.assert_array_equal(np.concatenate([np.asarray(b[1]) for b in batches]), labels)
+
+
+def detection_preprocessing(K):
+    """Object-detection input pipeline in the style of keras.io's RetinaNet example: images resized with
+    Resizing and boxes moved with them through relative coordinates (convert_format to and from "rel_xyxy"),
+    CenterCrop, box-format conversion, clipping, IoU between ground truth and anchors, box deltas encoded and
+    decoded against anchors, and the boxes drawn with keras.visualization.draw_bounding_boxes. (The layers'
+    own bounding_box_format= path on {"images", "bounding_boxes"} dicts is not in ember yet.)"""
+    rng = np.random.default_rng(13)
+    images = rng.uniform(0, 255, (2, 12, 20, 3)).astype("float32")
+    boxes = np.array([[[1, 2, 9, 10], [4, 0, 19, 7], [0, 0, 0, 0]],
+                      [[2, 3, 6, 11], [10, 5, 18, 9], [3, 3, 8, 8]]], "float32")
+    labels = np.array([[1, 2, -1], [0, 1, 2]], "int32")
+    bb = K.utils.bounding_boxes
+    resized_images = K.layers.Resizing(16, 16)(images)
+    relative = bb.convert_format(boxes, "xyxy", "rel_xyxy", height=12, width=20)
+    resized_boxes = _np(K, bb.convert_format(relative, "rel_xyxy", "xyxy", height=16, width=16))
+    cropped_images = K.layers.CenterCrop(12, 10)(resized_images)
+    yxhw = bb.convert_format(resized_boxes, "xyxy", "center_yxhw")
+    clipped = bb.clip_to_image_size({"boxes": resized_boxes, "labels": labels}, height=10, width=10,
+                                    bounding_box_format="xyxy")
+    anchors = np.array([[0, 0, 8, 8], [4, 4, 12, 12], [8, 0, 16, 6], [2, 6, 10, 16]], "float32")
+    gt = resized_boxes[0]
+    iou = bb.compute_iou(gt, anchors, bounding_box_format="xyxy")
+    deltas = bb.encode_box_to_deltas(anchors, gt[[0, 1, 0, 1]], anchor_format="xyxy", box_format="xyxy",
+                                     variance=[0.1, 0.1, 0.2, 0.2])
+    decoded = bb.decode_deltas_to_boxes(anchors, deltas, anchor_format="xyxy", box_format="xyxy",
+                                        variance=[0.1, 0.1, 0.2, 0.2])
+    # (np.ascontiguousarray: Keras passes its torch-strided array to OpenCV, which refuses that layout.)
+    drawn = K.visualization.draw_bounding_boxes(np.ascontiguousarray(_np(K, resized_images)), {
+        "boxes": resized_boxes, "labels": labels}, "xyxy", class_mapping={0: "cat", 1: "dog"}, line_thickness=1,
+        font_scale=0.3)
+    return {"resized_images": _np(K, resized_images), "resized_boxes": resized_boxes,
+            "cropped_images": _np(K, cropped_images), "center_yxhw": _np(K, yxhw),
+            "clipped": _np(K, clipped["boxes"]), "clipped_labels": _np(K, clipped["labels"]),
+            "iou": _np(K, iou), "deltas": _np(K, deltas), "decoded": _np(K, decoded),
+            "drawn": drawn.astype("float32")}
+
+
+def test_detection_preprocessing_runs_the_same_under_ember():
+    expected = detection_preprocessing(keras)
+    got = detection_preprocessing(ek)
+    _compare(got, expected, "detection_preprocessing")
