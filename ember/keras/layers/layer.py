@@ -226,8 +226,8 @@ class Layer(nn.Module):
                                     else v for v in first),) + args[1:]
             if not self.built:
                 self._build_for_call(args, kwargs)
-        elif not self.built:
-            self._maybe_build(None)
+        elif not self.built:   # every input passed by keyword (attention(query=q, value=v))
+            self._build_for_call(args, kwargs)
         training = kwargs.get("training")
         if training is not None:
             with backend.training_scope(bool(training)):
@@ -272,18 +272,15 @@ class Layer(nn.Module):
         return self.call(*args, **kwargs)
 
     def compute_mask(self, inputs, mask=None):
-        """The mask of the output (a boolean array, or None): the input's mask for layers that support masking
-        (several inputs' masks are and-ed), None otherwise."""
+        """The mask of the output (a boolean array, or None): the input's mask for layers that support masking,
+        None otherwise. With several inputs (a list), the first input's mask: Keras pairs the list of masks
+        with the outputs, so a single output takes the first (an encoder-decoder block called on
+        ``[decoder_tokens, encoder_states]`` keeps the decoder's padding mask). Merge layers combine them."""
         if not self.supports_masking or mask is None:
             return None
         if isinstance(mask, (list, tuple)):
-            masks = [np.asarray(m._data if isinstance(m, Tensor) else m, bool) for m in mask if m is not None]
-            if not masks:
-                return None
-            out = masks[0]
-            for m in masks[1:]:
-                out = out & m
-            return out
+            return None if not mask or mask[0] is None else np.asarray(
+                mask[0]._data if isinstance(mask[0], Tensor) else mask[0], bool)
         return mask
 
     def call(self, inputs, *args, **kwargs):

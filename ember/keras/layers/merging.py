@@ -6,6 +6,8 @@
 >>> keras.layers.Concatenate()([ember.ones(2, 3), ember.ones(2, 4)]).shape
 ember.Size([2, 7])
 """
+import numpy as np
+
 from ...autograd import ops
 from .layer import Layer
 
@@ -24,6 +26,20 @@ def _broadcast(shapes):
 
 class _Merge(Layer):
     supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        # The inputs' masks and-ed (those given).
+        if mask is None:
+            return None
+        if not isinstance(mask, (list, tuple)):
+            return mask
+        masks = [np.asarray(m._data if hasattr(m, "_data") else m, bool) for m in mask if m is not None]
+        if not masks:
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = out & m
+        return out
 
     def _check(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:

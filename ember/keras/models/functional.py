@@ -21,7 +21,8 @@ class Functional(Model):
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         Model.__init__(self, name=name or _functional_name(), trainable=trainable, **kwargs)
         if isinstance(inputs, dict):
-            self._input_names = list(inputs)
+            # In the order flatten() gives self.inputs (sorted keys, as Keras's tree): data keys map by name.
+            self._input_names = [k for k in sorted(inputs)]
         else:
             self._input_names = None
         self._inputs_struct, self._outputs_struct = inputs, outputs
