@@ -85,3 +85,13 @@ def fpn_weight(key, shape):
 
 INT_ARGS = ("idxs",)
 FEATURE_NODES = {"layer1": "c2", "layer2.0.relu_1": "relu", "layer3.1.bn2": "bn", "layer4": "c5"}
+
+
+def multiscale_inputs():
+    """A 3-level pyramid for two images of different sizes, and boxes of all sizes."""
+    rng = np.random.RandomState(5)
+    pyramid = {"p2": rng.normal(size=(2, 2, 16, 16)), "p3": rng.normal(size=(2, 2, 8, 8)),
+               "p4": rng.normal(size=(2, 2, 4, 4))}
+    boxes = [np.array([[0.0, 0.0, 5.0, 6.0], [2.0, 3.0, 60.0, 62.0], [10.0, 4.0, 40.0, 30.0]]),
+             np.array([[1.0, 1.0, 200.0, 180.0], [3.0, 5.0, 9.0, 8.0], [0.0, 2.0, 470.0, 480.0]])]
+    return pyramid, boxes, [(64, 60), (50, 64)]

@@ -11,7 +11,7 @@ import pytest
 
 import ember
 from ember.vision import ops
-from tests.vision._ops_cases import FEATURE_NODES, INT_ARGS, cases, fpn_weight, module_inputs
+from tests.vision._ops_cases import FEATURE_NODES, INT_ARGS, cases, fpn_weight, module_inputs, multiscale_inputs
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "torchvision_ops.json")) as f:
     RECORDED = json.load(f)
@@ -195,3 +195,18 @@ def test_feature_extraction_matches_torchvision_for_module_nodes():
 def test_feature_extraction_is_an_attribute_of_models():
     import ember.vision
     assert ember.vision.models.feature_extraction.create_feature_extractor is not None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_multiscale_roi_align_matches_torchvision(dtype):
+    want = RECORDED[f"multiscale_{dtype}"]
+    pyramid, boxes, shapes = multiscale_inputs()
+    feats = {k: ember.from_numpy(v.astype(dtype)).requires_grad_() for k, v in pyramid.items()}
+    pooler = ops.MultiScaleRoIAlign(["p2", "p3", "p4"], output_size=(2, 3), sampling_ratio=2)
+    pooled = pooler(feats, [ember.from_numpy(b.astype(dtype)) for b in boxes], shapes)
+    (pooled * _cos_weight(pooled).to(pooled.dtype)).sum().backward()
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    assert pooler.scales == want["scales"] and repr(pooler) == want["repr"]
+    np.testing.assert_allclose(pooled.detach().numpy(), np.asarray(want["output"]), rtol=tol, atol=tol)
+    for k, v in feats.items():
+        np.testing.assert_allclose(v.grad.numpy(), np.asarray(want["grads"][k]), rtol=tol, atol=tol)
