@@ -1,5 +1,6 @@
 """Box utilities under torchvision.ops' names: areas, pairwise IoU, generalized, distance and
-complete IoU, boxes around masks, format conversion, clipping, small-box removal, and greedy non-maximum suppression (plain and per class).
+complete IoU, boxes around masks, format conversion, clipping, small-box removal, and greedy
+non-maximum suppression (plain and per class).
 
 Boxes are ``(N, 4)`` tensors in ``(x1, y1, x2, y2)`` form with ``0 <= x1 < x2`` and
 ``0 <= y1 < y2`` unless a function says otherwise. The IoU functions are built from tensor ops,
