@@ -22,6 +22,8 @@ from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as 
                             abs as _abs, where, clamp, erf, softmax as _softmax, log_softmax as _log_softmax,
                             chunk, reshape, clone)
 from ..autograd.ops.inplace import apply_inplace
+from . import _softmax_rows
+from ._blocks import row_blocks
 from ._fuse import gm, wrap, record, composite_grad
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -246,17 +248,46 @@ def _erf_fast(a):
     return np.copysign(h, a, out=h)
 
 
-def _normal_cdf_fast(a):
+def _normal_cdf_fast(a, out=None):
     """``Phi(a) = (1 + erf(a / sqrt 2)) / 2`` in float32 arithmetic: ``1 - erfc/2`` above zero, ``erfc/2`` below."""
     work = np.float32 if a.dtype.itemsize <= 4 else a.dtype
     z = np.abs(a, dtype=work)
     z *= _SQRT_HALF
     h = _erfc_half(z)
     # 0.5 + sign(a) (0.5 - h): a sign copy, as np.where over a mask costs six times as much here.
-    np.subtract(0.5, h, out=h)
+    h = np.subtract(0.5, h, out=h if out is None else out)
     np.copysign(h, a, out=h)
     h += 0.5
     return h
+
+
+def _gelu_erf_blocked(a):
+    """``(x Phi(x), Phi(x))`` for float32 ``a``, in cache-sized blocks of the flat array
+    (the dozen-odd passes of the erfc fit then run in cache: 1M elements 12 -> 8 ms)."""
+    flat = np.ascontiguousarray(a).reshape(-1)
+    cdf = np.empty(flat.shape, np.float32)
+    r = np.empty(flat.shape, a.dtype)
+    for b in row_blocks(flat.size, 1):
+        ab = flat[b]
+        np.multiply(ab, _normal_cdf_fast(ab, out=cdf[b]), out=r[b])
+    return r.reshape(a.shape), cdf.reshape(a.shape)
+
+
+def _gelu_erf_grad_blocked(a, cdf, g):
+    """``g (Phi(x) + x exp(-x^2 / 2) / sqrt(2 pi))`` in blocks, in ``cdf``'s dtype."""
+    fa, fc = np.ascontiguousarray(a).reshape(-1), cdf.reshape(-1)
+    fg = np.ascontiguousarray(g).reshape(-1)
+    d = np.empty(fa.shape, cdf.dtype)
+    for b in row_blocks(fa.size, 1):
+        ab, db = fa[b], d[b]
+        np.multiply(ab, ab, out=db)
+        db *= -0.5
+        np.exp(db, out=db)
+        db *= ab
+        db *= _INV_SQRT_2PI
+        db += fc[b]
+        db *= fg[b]
+    return d.reshape(a.shape)
 
 
 def _erf_np(a):
@@ -287,6 +318,8 @@ def gelu(input, approximate="none"):
         u = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
         th = np.tanh(u)
         r = 0.5 * a * (1.0 + th)
+    elif a.dtype == np.float32:
+        r, cdf = _gelu_erf_blocked(a)
     else:
         cdf = 0.5 * (1.0 + _erf_np(a * _SQRT_HALF)) if a.dtype == np.float64 else _normal_cdf_fast(a)
         r = a * cdf
@@ -298,6 +331,9 @@ def gelu(input, approximate="none"):
             if approximate == "tanh":
                 du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * a * a)
                 d = 0.5 * (1.0 + th) + 0.5 * a * (1.0 - th * th) * du
+            elif a.dtype == np.float32:
+                d = _gelu_erf_grad_blocked(a, cdf, g._data)
+                return (wrap(d.astype(a.dtype, copy=False)),)
             else:
                 d = np.multiply(a, a, dtype=cdf.dtype)
                 d *= -0.5
@@ -469,6 +505,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``."""
     if dim is None:
         dim = _implicit_dim("softmax", input.ndim, _stacklevel)
+    if _softmax_rows.applies(input, dim, dtype):
+        return _softmax_rows.softmax_last(input)
     return _softmax(input, dim, dtype)
 
 

@@ -1,0 +1,53 @@
+"""``softmax`` over the last dim of a contiguous float array as one node, forward and backward in cache-sized blocks.
+
+Forward ``y = exp(x - max x) / sum exp(x - max x)`` per row; backward ``y * (g - sum(g * y))``,
+the same ufuncs in the same order as the composite rule in :mod:`ember.autograd.ops.softmax`
+(so the same values bit for bit), but over blocks of rows (:mod:`._blocks`) so that the
+temporaries stay in cache and the backward records no graph nodes. Higher-order gradients
+go through the composite definition.
+
+>>> import ember
+>>> from ember.functional._softmax_rows import softmax_last
+>>> softmax_last(ember.tensor([[0.0, 0.0], [0.0, 1e9]]))
+tensor([[0.5000, 0.5000],
+        [0.0000, 1.0000]])
+"""
+import numpy as np
+
+from ..autograd.ops import softmax as _softmax
+from ._blocks import row_blocks
+from ._fuse import gm, wrap, record, composite_grad
+
+
+def applies(input, dim, dtype):
+    """Whether :func:`softmax_last` computes ``softmax(input, dim, dtype)``: last dim, contiguous, float, not empty."""
+    a = input._data
+    return (dtype is None and a.ndim >= 1 and dim in (-1, a.ndim - 1) and a.dtype.kind == "f" and a.size > 0
+            and a.flags.c_contiguous)
+
+
+def softmax_last(input):
+    a = input._data
+    C = a.shape[-1]
+    rows = a.reshape(-1, C)
+    y = np.empty_like(rows)
+    for b in row_blocks(rows.shape[0], C):
+        yb = y[b]
+        np.subtract(rows[b], rows[b].max(axis=1, keepdims=True), out=yb)
+        np.exp(yb, out=yb)
+        yb /= yb.sum(axis=1, keepdims=True)
+    t = wrap(y.reshape(a.shape))
+    if gm.enabled and input._rg:
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(lambda x: _softmax(x, -1), (input,), g)
+            gr = np.ascontiguousarray(g._data, dtype=y.dtype).reshape(-1, C)
+            gx = np.empty_like(y)
+            for b in row_blocks(y.shape[0], C):
+                yb, gb, ob = y[b], gr[b], gx[b]
+                s = np.multiply(gb, yb).sum(axis=1, keepdims=True)
+                np.subtract(gb, s, out=ob)
+                ob *= yb
+            return (wrap(gx.reshape(a.shape)),)
+        record(t, "SoftmaxBackward0", backward, (input,), (t,))
+    return t
