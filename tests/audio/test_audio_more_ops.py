@@ -300,7 +300,9 @@ def _analog_prototype(kind, Q, A=1.0):
     den = [1.0, 1.0 / Q, 1.0]
     return {"low": ([1.0], den), "high": ([1.0, 0.0, 0.0], den), "allpass": ([1.0, -1.0 / Q, 1.0], den),
             "bandpass": ([1.0 / Q, 0.0], den), "bandpass_skirt": ([1.0, 0.0], den), "notch": ([1.0, 0.0, 1.0], den),
-            "eq": ([1.0, A / Q, 1.0], [1.0, 1.0 / (A * Q), 1.0])}[kind]
+            "eq": ([1.0, A / Q, 1.0], [1.0, 1.0 / (A * Q), 1.0]),
+            "bass": ([A, A * math.sqrt(A) / Q, A * A], [A, math.sqrt(A) / Q, 1.0]),
+            "treble": ([A * A, A * math.sqrt(A) / Q, A], [1.0, math.sqrt(A) / Q, A])}[kind]
 
 
 @pytest.mark.parametrize("kind, call", [
@@ -310,7 +312,9 @@ def _analog_prototype(kind, Q, A=1.0):
     ("bandpass", lambda x, sr, f, q: AF.bandpass_biquad(x, sr, f, q)),
     ("bandpass_skirt", lambda x, sr, f, q: AF.bandpass_biquad(x, sr, f, q, const_skirt_gain=True)),
     ("notch", lambda x, sr, f, q: AF.bandreject_biquad(x, sr, f, q)),
-    ("eq", lambda x, sr, f, q: AF.equalizer_biquad(x, sr, f, 6.0, q))])
+    ("eq", lambda x, sr, f, q: AF.equalizer_biquad(x, sr, f, 6.0, q)),
+    ("bass", lambda x, sr, f, q: AF.bass_biquad(x, sr, 6.0, f, q)),
+    ("treble", lambda x, sr, f, q: AF.treble_biquad(x, sr, 6.0, f, q))])
 def test_biquads_are_the_bilinear_transform_of_the_analog_sections(kind, call):
     sr, fc, q = 16000, 1200.0, 1.3
     x = _wave((2, 200)) * 0.3

@@ -17,7 +17,7 @@ from ._speed import speed
 from ._spectral_features import spectral_centroid
 from ._griffinlim import griffinlim
 from ._filtering import (lfilter, filtfilt, biquad, lowpass_biquad, highpass_biquad, allpass_biquad, bandpass_biquad,
-                         bandreject_biquad, equalizer_biquad)
+                         bandreject_biquad, equalizer_biquad, bass_biquad, treble_biquad)
 from ._resample import resample
 from ._masking import mask_along_axis, mask_along_axis_iid
 from ._mulaw import mu_law_encoding, mu_law_decoding
@@ -27,4 +27,5 @@ __all__ = ["spectrogram", "amplitude_to_DB", "DB_to_amplitude", "melscale_fbanks
            "compute_deltas", "gain", "spectral_centroid", "griffinlim", "lfilter", "biquad", "lowpass_biquad",
            "highpass_biquad", "filtfilt", "allpass_biquad", "bandpass_biquad", "bandreject_biquad", "equalizer_biquad",
            "add_noise", "convolve", "fftconvolve", "preemphasis", "deemphasis",
-           "phase_vocoder", "pitch_shift", "speed"]
+           "phase_vocoder", "pitch_shift", "speed", "bass_biquad",
+           "treble_biquad"]

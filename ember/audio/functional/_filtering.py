@@ -22,7 +22,9 @@ equalizer, ``a = (1 + alpha, -2 cos w0, 1 - alpha)`` with
 - band-pass ``b = (alpha, 0, -alpha)`` (0 dB peak), or ``(sin(w0) / 2, 0, -sin(w0) / 2)`` with
   ``const_skirt_gain=True``;
 - equalizer (peaking, ``gain`` dB, ``A = 10 ** (gain / 40)``): ``b = (1 + alpha A, -2 cos w0, 1 - alpha A)``,
-  ``a = (1 + alpha / A, -2 cos w0, 1 - alpha / A)``.
+  ``a = (1 + alpha / A, -2 cos w0, 1 - alpha / A)``;
+- bass / treble (low / high shelf, ``gain`` dB below / above ``central_freq``): the cookbook's shelving
+  sections with ``2 sqrt(A) alpha`` and ``(A -+ 1) cos w0`` terms.
 
 Each is the bilinear transform (frequency prewarped to ``w0``) of an analog second-order section.
 
@@ -43,7 +45,7 @@ import ember
 from ember.autograd.function import Function
 
 __all__ = ["lfilter", "filtfilt", "biquad", "lowpass_biquad", "highpass_biquad", "allpass_biquad", "bandpass_biquad",
-           "bandreject_biquad", "equalizer_biquad"]
+           "bandreject_biquad", "equalizer_biquad", "bass_biquad", "treble_biquad"]
 
 
 def _fir(x, b):
@@ -232,3 +234,24 @@ def equalizer_biquad(waveform, sample_rate, center_freq, gain, Q=0.707):
     cos_w0, alpha = _cookbook(sample_rate, center_freq, Q)
     A = math.exp(gain / 40.0 * math.log(10))
     return biquad(waveform, 1 + alpha * A, -2 * cos_w0, 1 - alpha * A, 1 + alpha / A, -2 * cos_w0, 1 - alpha / A)
+
+
+def _shelf(sample_rate, gain, central_freq, Q):
+    w0 = 2 * math.pi * central_freq / sample_rate
+    alpha = math.sin(w0) / 2 / Q
+    A = math.exp(gain / 40 * math.log(10))
+    return A, 2 * math.sqrt(A) * alpha, (A - 1) * math.cos(w0), (A + 1) * math.cos(w0)
+
+
+def bass_biquad(waveform, sample_rate, gain, central_freq=100, Q=0.707):
+    """A low-shelf filter: ``gain`` dB below ``central_freq``, 0 dB above."""
+    A, t1, t2, t3 = _shelf(sample_rate, gain, central_freq, Q)
+    return biquad(waveform, A * ((A + 1) - t2 + t1), 2 * A * ((A - 1) - t3), A * ((A + 1) - t2 - t1),
+                  (A + 1) + t2 + t1, -2 * ((A - 1) + t3), (A + 1) + t2 - t1)
+
+
+def treble_biquad(waveform, sample_rate, gain, central_freq=3000, Q=0.707):
+    """A high-shelf filter: ``gain`` dB above ``central_freq``, 0 dB below."""
+    A, t1, t2, t3 = _shelf(sample_rate, gain, central_freq, Q)
+    return biquad(waveform, A * ((A + 1) + t2 + t1), -2 * A * ((A - 1) + t3), A * ((A + 1) + t2 - t1),
+                  (A + 1) - t2 + t1, 2 * ((A - 1) - t3), (A + 1) - t2 - t1)
