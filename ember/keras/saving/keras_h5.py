@@ -81,7 +81,7 @@ def _entries(layer, path, seen, out):
         return
     for attr, child in sorted(layer._modules.items()) if isinstance(layer, Layer) else ():
         if isinstance(child, Layer):
-            _entries(child, f"{path}/{attr}", seen, out)
+            _entries(child, f"{path}/{attr}".lstrip("/"), seen, out)   # a root layer's children: "attr"
 
 
 def weight_paths(model):
@@ -109,7 +109,7 @@ def write(model, fileobj, include_optimizer=False):
             group = f.require_group(f"{path}/vars" if path else "vars")
             group.attrs["name"] = layer.name
             for i, (_, w) in enumerate(pairs):
-                group.create_dataset(str(i), data=np.ascontiguousarray(w._data))
+                group.create_dataset(str(i), data=np.array(w._data, order="C"))   # 0-d stays 0-d (a count)
         optimizer = _built_optimizer(model) if include_optimizer else None
         if optimizer is not None:
             group = f.require_group("optimizer/vars")

@@ -91,6 +91,8 @@ def _builtins():
         table[name] = getattr(models, name)
     from ..layers._arithmetic import ArithmeticOp  # x + y on symbolic tensors: an operation, not a public layer
     table["ArithmeticOp"] = ArithmeticOp
+    from ..utils.feature_space import FeatureSpace, TFDIdentity
+    table.update(FeatureSpace=FeatureSpace, TFDIdentity=TFDIdentity)
     return table
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from .progbar import Progbar
 from .py_dataset import PyDataset, Sequence
+from .feature_space import FeatureSpace
 from .sequence_utils import pad_sequences
 from .file_utils import get_file
 from .image_utils import array_to_img, img_to_array, load_img, save_img
