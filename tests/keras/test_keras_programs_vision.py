@@ -570,6 +570,62 @@ def affine_augmentation(K):
     return out
 
 
+def cutmix_classifier(K):
+    """keras.io "CutMix data augmentation for image classification": lambda from keras.random.beta, a box
+    centred at keras.random.uniform draws, the patch pasted with ops.image.crop_images/pad_images and ops
+    arithmetic, labels mixed by the patch's area, then a small classifier trained on the mixed batch. Keras
+    replays ember's draws (see the module docstring)."""
+    rng = np.random.default_rng(14)
+    size = 8
+    x = rng.random((6, size, size, 3)).astype("float32")
+    y = K.utils.to_categorical(rng.integers(0, 3, 6), 3)
+    seed = K.random.SeedGenerator(42)
+
+    def get_box(lambda_value):
+        cut_rat = K.ops.sqrt(1.0 - lambda_value)
+        cut_w = K.ops.cast(size * cut_rat, "int32")
+        cut_h = K.ops.cast(size * cut_rat, "int32")
+        cut_x = K.ops.cast(K.random.uniform((1,), minval=0, maxval=size, seed=seed)[0], "int32")
+        cut_y = K.ops.cast(K.random.uniform((1,), minval=0, maxval=size, seed=seed)[0], "int32")
+        boundaryx1 = K.ops.clip(cut_x - cut_w // 2, 0, size)
+        boundaryy1 = K.ops.clip(cut_y - cut_h // 2, 0, size)
+        bbx2 = K.ops.clip(cut_x + cut_w // 2, 0, size)
+        bby2 = K.ops.clip(cut_y + cut_h // 2, 0, size)
+        target_h = bby2 - boundaryy1
+        target_w = bbx2 - boundaryx1
+        target_h = K.ops.where(target_h == 0, 1, target_h)
+        target_w = K.ops.where(target_w == 0, 1, target_w)
+        return int(boundaryx1), int(boundaryy1), int(target_h), int(target_w)
+
+    def cutmix(train_ds_one, train_ds_two):
+        (image1, label1), (image2, label2) = train_ds_one, train_ds_two
+        image1, image2 = K.ops.convert_to_tensor(image1), K.ops.convert_to_tensor(image2)
+        lambda_value = K.random.beta((1,), 0.25, 0.25, seed=seed)[0]
+        boundaryx1, boundaryy1, target_h, target_w = get_box(lambda_value)
+        window = dict(top_cropping=boundaryy1, left_cropping=boundaryx1, target_height=target_h,
+                      target_width=target_w)
+        placed = dict(top_padding=boundaryy1, left_padding=boundaryx1, target_height=size, target_width=size)
+        crop2 = K.ops.image.crop_images(image2, **window)
+        image2 = K.ops.image.pad_images(crop2, **placed)
+        crop1 = K.ops.image.crop_images(image1, **window)
+        img1 = K.ops.image.pad_images(crop1, **placed)
+        image1 = image1 - img1
+        image = image1 + image2
+        lambda_value = 1 - (target_w * target_h) / (size * size)
+        label = lambda_value * label1 + (1 - lambda_value) * label2
+        return image, label
+
+    mixed = [cutmix((x[i], y[i]), (x[-1 - i], y[-1 - i])) for i in range(6)]
+    mixed_x = np.stack([_np(K, m[0]) for m in mixed])
+    mixed_y = np.stack([_np(K, m[1]) for m in mixed]).astype("float32")
+    model = K.Sequential([K.layers.Input(shape=(size, size, 3)), K.layers.Conv2D(4, 3, activation="relu"),
+                          K.layers.GlobalAveragePooling2D(), K.layers.Dense(3, activation="softmax")])
+    _init(model)
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"], jit_compile=False)
+    history = model.fit(mixed_x, mixed_y, epochs=2, batch_size=3, shuffle=False, verbose=0)
+    return {"history": history.history, "mixed_x": mixed_x, "mixed_y": mixed_y}
+
+
 # ------------------------------------------------------------------------------------------------------- tests
 
 @contextlib.contextmanager
@@ -626,7 +682,8 @@ def _args_of(args, kwargs):
 
 
 EXACT = [mnist_convnet, unet_segmentation, denoising_autoencoder, next_frame_convlstm, vision_transformer, supervised_contrastive, affine_augmentation]
-REPLAYED = [(conditional_gan, ["normal", "uniform"]), (mixup_classifier, ["gamma"])]
+REPLAYED = [(conditional_gan, ["normal", "uniform"]), (mixup_classifier, ["gamma"]),
+            (cutmix_classifier, ["beta", "uniform"])]
 
 
 @pytest.mark.parametrize("program", EXACT, ids=[p.__name__ for p in EXACT])
@@ -738,3 +795,4 @@ def test_detection_preprocessing_runs_the_same_under_ember():
     expected = detection_preprocessing(keras)
     got = detection_preprocessing(ek)
     _compare(got, expected, "detection_preprocessing")
+
