@@ -236,7 +236,60 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     D = int(np.prod(ns))
     M = a.size // D if D else 0
     lead = tuple(range(a.ndim - k))
+    if M and D and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
+        return _layer_norm_rows(x, weight, bias, M, D, ns, eps, lead)
     return _normalize("NativeLayerNormBackward0", x, weight, bias, (M, 1, D), (2,), ns, eps, gw_axes=lead)[0]
+
+
+def _layer_norm_rows(x, w, b, M, D, ns, eps, lead):
+    """Layer norm of a contiguous float input viewed as (M, D) rows: the same closed forms as :func:`_normalize`,
+    with every sum over a row or over the rows a BLAS product with ones (NumPy's reduction over 128-long rows
+    costs about as much as three elementwise passes) and the backward in 7 elementwise passes instead of 12."""
+    a = x._data
+    x2 = a.reshape(M, D)
+    ones_d = np.ones(D, a.dtype)
+    inv_d = 1.0 / D
+    xc = x2 - (x2 @ ones_d)[:, None] * inv_d
+    sq = np.multiply(xc, xc)
+    invstd = (1.0 / np.sqrt((sq @ ones_d) * inv_d + eps)).astype(a.dtype, copy=False)
+    xhat = np.multiply(xc, invstd[:, None], out=xc)
+    wv = w._data.reshape(D) if w is not None else None
+    if wv is not None:
+        y = np.multiply(xhat, wv, out=sq)
+        if b is not None:
+            y += b._data.reshape(D)
+    elif b is not None:
+        y = np.add(xhat, b._data.reshape(D), out=sq)
+    else:
+        y = xhat.copy() if _needs(x) else xhat
+    t = _wrap(y.reshape(a.shape))
+    if _needs(x, w, b):
+        rx, rw, rb = x._rg, w is not None and w._rg, b is not None and b._rg
+
+        def backward(g):
+            if _gm.enabled:
+                return _norm_backward_composite(g, x, w, b, (M, 1, D), (2,), ns, eps, None, lead, rx, rw, rb)
+            gd = np.ascontiguousarray(g._data, dtype=a.dtype).reshape(M, D)
+            ones_m = np.ones(M, a.dtype)
+            tmp = np.empty_like(gd)
+            dw = _wrap((ones_m @ np.multiply(gd, xhat, out=tmp)).reshape(ns)) if rw else None
+            db = _wrap((ones_m @ gd).reshape(ns)) if rb else None
+            dx = None
+            if rx:
+                # invstd (gw - mean(gw) - xhat mean(gw xhat)), gw = g w, as gw invstd - (xhat c2 + c1).
+                gw = gd * wv if wv is not None else gd
+                c1 = (gw @ ones_d) * inv_d
+                c2 = (np.multiply(gw, xhat, out=tmp) @ ones_d) * inv_d
+                c1 *= invstd
+                c2 *= invstd
+                np.multiply(xhat, c2[:, None], out=tmp)
+                tmp += c1[:, None]
+                d = np.multiply(gw, invstd[:, None])
+                d -= tmp
+                dx = _wrap(d.reshape(a.shape))
+            return dx, dw, db
+        _record(t, "NativeLayerNormBackward0", backward, (x, w, b), (x,) + tuple(p for p in (w,) if p is not None))
+    return t
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
