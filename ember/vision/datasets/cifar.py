@@ -1,5 +1,7 @@
 """CIFAR-10 and CIFAR-100 from their *binary* releases (``cifar-10-binary.tar.gz``,
-``cifar-100-binary.tar.gz``), never the pickled ones (no pickle on a load path).
+``cifar-100-binary.tar.gz``; what ``download=True`` fetches), or from the folder torchvision
+downloads (the "python version": ``cifar-10-batches-py/``, ``cifar-100-python/``), whose pickled
+batches are read by ember's restricted reader without unpickling (:mod:`.cifar_python`).
 
 The CIFAR-10 archive holds ``cifar-10-batches-bin/data_batch_{1..5}.bin``, ``test_batch.bin``
 and ``batches.meta.txt`` (class names, one per line). Each ``.bin`` file is a run of 3,073-byte
@@ -82,6 +84,8 @@ class CIFAR10(VisionDataset):
     """
 
     base_folder = "cifar-10-batches-bin"
+    python_folder, python_train, python_test = "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], ["test_batch"]
+    python_meta, python_label_key = ("batches.meta", "label_names"), "labels"
     mirrors = ["https://www.cs.toronto.edu/~kriz/"]
     filename = "cifar-10-binary.tar.gz"
     tgz_md5 = "c32a1d4ab5d03f1284b67883e8d87530"
@@ -98,6 +102,9 @@ class CIFAR10(VisionDataset):
             raise ValueError("CIFAR10 needs a root directory; there is no bundled sample")
         super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
+        if self._python_exists():  # torchvision's folder is there: read it
+            self._load_python()
+            return
         if download:
             self.download()
         if not self._check_exists():
@@ -106,6 +113,21 @@ class CIFAR10(VisionDataset):
                                f"Use download=True to download it")
         self._load_split()
         self.classes = self._load_classes()
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+
+    def _python_exists(self):
+        folder = os.path.join(self.root, self.python_folder)
+        return all(os.path.isfile(os.path.join(folder, n)) for n in self.python_train + self.python_test)
+
+    def _load_python(self):
+        from ember.vision.datasets.cifar_python import load_batch, load_meta
+        folder = os.path.join(self.root, self.python_folder)
+        parts = [load_batch(os.path.join(folder, n), self.python_label_key)
+                 for n in (self.python_train if self.train else self.python_test)]
+        self.data = np.ascontiguousarray(np.concatenate([p[0] for p in parts]).transpose(0, 2, 3, 1))
+        self.targets = [v for p in parts for v in p[1]]
+        meta = os.path.join(folder, self.python_meta[0])
+        self.classes = load_meta(meta, self.python_meta[1]) if os.path.isfile(meta) else list(self.default_classes)
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
     def _load_split(self):
@@ -187,6 +209,8 @@ class CIFAR100(CIFAR10):
     """
 
     base_folder = "cifar-100-binary"
+    python_folder, python_train, python_test = "cifar-100-python", ["train"], ["test"]
+    python_meta, python_label_key = ("meta", "fine_label_names"), "fine_labels"
     filename = "cifar-100-binary.tar.gz"
     tgz_md5 = "03b5dce01913d631647c71ecec9e9cb8"
     train_list = ["train.bin"]
@@ -198,6 +222,14 @@ class CIFAR100(CIFAR10):
     @property
     def meta_files(self):
         return [self.meta_file, self.coarse_meta_file]
+
+    def _load_python(self):
+        super()._load_python()
+        from ember.vision.datasets.cifar_python import load_batch, load_meta
+        folder = os.path.join(self.root, self.python_folder)
+        _, self.coarse_targets = load_batch(os.path.join(folder, "train" if self.train else "test"), "coarse_labels")
+        meta = os.path.join(folder, "meta")
+        self.coarse_classes = load_meta(meta, "coarse_label_names") if os.path.isfile(meta) else []
 
     def _load_split(self):
         images, coarse, fine = read_cifar100_bin(
