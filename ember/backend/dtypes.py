@@ -111,14 +111,16 @@ def to_dtype(d):
     """Accept an ember dtype, a NumPy dtype/type, a Python type or a name; return an ember dtype."""
     if isinstance(d, dtype):
         return d
+    # PyTorch maps the Python types to fixed dtypes (float is double whatever the default
+    # float dtype is); a Python *scalar* still takes the default (see scalar_dtype).
     if d is float:
-        return _default_float
+        return float64
     if d is int:
         return int64
     if d is bool:
         return bool_
     if d is complex:
-        return _default_float.to_complex()
+        return complex128
     if isinstance(d, str):
         key = d.split(".")[-1]
         if key in _NAMES:

@@ -52,7 +52,7 @@ def to(input, *args, **kwargs):
         if isinstance(a, Tensor):
             d = a.dtype
         elif isinstance(a, _dt.dtype) or builtins.type(a).__name__ == "dtype" or a in (builtins.float, builtins.int,
-                                                                                       builtins.bool):
+                                                                                       builtins.bool, builtins.complex):
             d = a
         elif isinstance(a, (str, _device)):
             dev = a
