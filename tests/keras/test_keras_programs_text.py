@@ -463,3 +463,57 @@ def test_keras_io_text_program_runs_the_same_under_ember(program):
     keras.utils.set_random_seed(0)
     got = program(ek)
     _compare(got, expected, program.__name__)
+
+
+def _reference_vectorize(train, texts, max_tokens, output_mode, sequence_length=None):
+    """TextVectorization in NumPy from Keras's documented rules: lower-case, strip ASCII punctuation, split on
+    whitespace, unigrams then bigrams; the vocabulary is the most frequent tokens (ties: the larger token
+    first), after '' (int mode) and '[UNK]'; tf_idf weighs counts by log(1 + docs / (1 + doc_freq)), the
+    OOV slot by the mean idf."""
+    import re
+    import string
+
+    def tokens(text):
+        words = re.sub("[%s]" % re.escape(string.punctuation), "", text.lower()).split()
+        return words + [" ".join(p) for p in zip(words, words[1:])]
+    counts, docs = {}, {}
+    for text in train:
+        toks = tokens(text)
+        for t in toks:
+            counts[t] = counts.get(t, 0) + 1
+        for t in set(toks):
+            docs[t] = docs.get(t, 0) + 1
+    special = ["", "[UNK]"] if output_mode == "int" else ["[UNK]"]
+    learned = sorted(counts, key=lambda t: (counts[t], t), reverse=True)[:max_tokens - len(special)]
+    index = {t: i + len(special) for i, t in enumerate(learned)}
+    oov = special.index("[UNK]")
+    if output_mode == "int":
+        rows = [[index.get(t, oov) for t in tokens(text)][:sequence_length] for text in texts]
+        return np.array([r + [0] * (sequence_length - len(r)) for r in rows], "int64")
+    out = np.zeros((len(texts), len(special) + len(learned)), "float32")
+    for i, text in enumerate(texts):
+        for t in tokens(text):
+            out[i, index.get(t, oov)] += 1
+    if output_mode == "multi_hot":
+        return (out > 0).astype("float32")
+    idf = np.array([np.log(1 + len(train) / (1 + docs[t])) for t in learned], "float32")
+    return out * np.concatenate([[idf.mean()], idf]).astype("float32")
+
+
+@pytest.mark.parametrize("output_mode", ["int", "multi_hot", "tf_idf"])
+def test_ember_text_vectorization_matches_the_reference(output_mode):
+    kwargs = {"output_sequence_length": 7} if output_mode == "int" else {}
+    layer = ek.layers.TextVectorization(max_tokens=20, ngrams=2, output_mode=output_mode, **kwargs)
+    layer.adapt(np.array(TEXTS))
+    new = TEXTS[:3] + ["unseen words, GREAT"]
+    np.testing.assert_allclose(np.asarray(layer(np.array(new))),
+                               _reference_vectorize(TEXTS, new, 20, output_mode, 7), rtol=1e-6, atol=1e-6)
+
+
+def test_text_vectorization_classifier_trains_the_same_under_ember():
+    layer = ek.layers.TextVectorization(max_tokens=20, ngrams=2, output_mode="tf_idf")
+    layer.adapt(np.array(TEXTS))
+    features = np.asarray(layer(np.array(TEXTS)))
+    keras.utils.set_random_seed(0)
+    expected = text_vectorization_classifier(keras, features)
+    _compare(text_vectorization_classifier(ek, features), expected, "text_vectorization_classifier")
