@@ -18,7 +18,6 @@ import tarfile
 import numpy as np
 
 from ember.io.atomic import write_atomic
-from ember.vision._pil import pil_image_module
 from ember.vision.datasets.download import check_integrity, download_file
 from ember.vision.datasets.vision import VisionDataset
 
@@ -182,10 +181,7 @@ class CIFAR10(VisionDataset):
 
     def __getitem__(self, index):
         img, target = self.data[index], self.targets[index]
-        image_module = pil_image_module()
-        if image_module is not None:
-            img = image_module.fromarray(img)
-        return self._apply(img, target)
+        return self._image_item(img, target)
 
     def __len__(self):
         return len(self.data)

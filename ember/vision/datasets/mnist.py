@@ -18,7 +18,6 @@ import os
 import numpy as np
 
 import ember
-from ember.vision._pil import pil_image_module
 from ember.vision.datasets.download import download_file
 from ember.vision.datasets.idx import IDXError, read_idx
 from ember.vision.datasets.vision import VisionDataset
@@ -175,10 +174,7 @@ class MNIST(VisionDataset):
     def __getitem__(self, index):
         img = self.data._data[index]
         target = int(self.targets._data[index])
-        image_module = pil_image_module()
-        if image_module is not None:
-            img = image_module.fromarray(img)
-        return self._apply(img, target)
+        return self._image_item(img, target)
 
     def __len__(self):
         return len(self.data)

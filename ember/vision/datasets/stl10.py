@@ -10,7 +10,6 @@ import os
 
 import numpy as np
 
-from ember.vision._pil import pil_image_module
 from ember.vision.datasets.download import check_integrity, download_file, extract_tar
 from ember.vision.datasets.vision import VisionDataset
 
@@ -122,10 +121,7 @@ class STL10(VisionDataset):
     def __getitem__(self, index):
         img = np.transpose(self.data[index], (1, 2, 0))
         target = int(self.labels[index]) if self.labels is not None else None
-        image_module = pil_image_module()
-        if image_module is not None:
-            img = image_module.fromarray(img)
-        return self._apply(img, target)
+        return self._image_item(img, target)
 
     def __len__(self):
         return len(self.data)

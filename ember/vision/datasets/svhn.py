@@ -8,7 +8,6 @@ import os
 
 import numpy as np
 
-from ember.vision._pil import pil_image_module
 from ember.vision.datasets.download import check_integrity, download_file
 from ember.vision.datasets.vision import VisionDataset
 
@@ -87,10 +86,7 @@ class SVHN(VisionDataset):
 
     def __getitem__(self, index):
         img, target = np.transpose(self.data[index], (1, 2, 0)), int(self.labels[index])
-        image_module = pil_image_module()
-        if image_module is not None:
-            img = image_module.fromarray(img)
-        return self._apply(img, target)
+        return self._image_item(img, target)
 
     def __len__(self):
         return len(self.data)

@@ -9,7 +9,6 @@ import os
 
 import numpy as np
 
-from ember.vision._pil import pil_image_module
 from ember.vision.datasets.download import check_integrity, download_file
 from ember.vision.datasets.vision import VisionDataset
 
@@ -74,10 +73,7 @@ class USPS(VisionDataset):
 
     def __getitem__(self, index):
         img, target = self.data[index], int(self.targets[index])
-        image_module = pil_image_module()
-        if image_module is not None:
-            img = image_module.fromarray(img)
-        return self._apply(img, target)
+        return self._image_item(img, target)
 
     def __len__(self):
         return len(self.data)

@@ -15,6 +15,15 @@ class VisionDataset(Dataset):
         self.transform = transform
         self.target_transform = target_transform
 
+    def _image_item(self, img, target):
+        """``(image, target)`` for a uint8 image array: a PIL Image when Pillow is installed (as
+        torchvision gives), else the array; then the transforms."""
+        from ember.vision._pil import pil_image_module
+        image_module = pil_image_module()
+        if image_module is not None:
+            img = image_module.fromarray(img)
+        return self._apply(img, target)
+
     def _apply(self, img, target):
         if self.transform is not None:
             img = self.transform(img)
