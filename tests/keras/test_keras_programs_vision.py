@@ -225,7 +225,8 @@ def conditional_gan(K):
     that draws latent vectors with keras.random.normal from a SeedGenerator, one-hot labels concatenated
     to the latent vectors, label noise with keras.random.uniform, and Mean
     metric trackers; the data are images with their one-hot labels as extra channels (call() runs the
-    discriminator on them, which Keras 3 needs to build the model in fit). Keras replays ember's draws (see the module docstring)."""
+    discriminator on them, which Keras 3 needs to build the model in fit). Keras replays ember's draws (see
+    the module docstring)."""
     latent_dim, num_classes = 3, 2
     rng = np.random.default_rng(4)
     images = rng.random((8, 4, 4, 1)).astype("float32")
@@ -681,7 +682,8 @@ def _args_of(args, kwargs):
                         isinstance(v, (int, float, str))))
 
 
-EXACT = [mnist_convnet, unet_segmentation, denoising_autoencoder, next_frame_convlstm, vision_transformer, supervised_contrastive, affine_augmentation]
+EXACT = [mnist_convnet, unet_segmentation, denoising_autoencoder, next_frame_convlstm, vision_transformer,
+         supervised_contrastive, affine_augmentation]
 REPLAYED = [(conditional_gan, ["normal", "uniform"]), (mixup_classifier, ["gamma"]),
             (cutmix_classifier, ["beta", "uniform"])]
 
