@@ -37,7 +37,7 @@ LIVE_RUNS = [
 TORCHVISION_RUNS = [
     VisionRun("cifar_resnet", "cifar_resnet.py", ["--size", "16", "--epochs", "2", "--lr", "0.002", "--augment", "0",
                                                   "--no-shuffle"], init="formula", classes=10),
-    VisionRun("cifar_resnet_augment", "cifar_resnet.py", ["--size", "16", "--epochs", "3", "--lr", "0.01"]),
+    VisionRun("cifar_resnet_augment", "cifar_resnet.py", ["--size", "16", "--epochs", "2", "--lr", "0.01"]),
     VisionRun("transfer_learning", "transfer_learning.py", ["--augment", "0", "--no-shuffle"], init="formula",
               classes=2),
     VisionRun("detection_ops", "detection_ops.py", [], init="fixture"),
