@@ -4,7 +4,7 @@ hand, a MultivariateNormal base, trained by maximum likelihood with Adam; then t
 density through torch.distributions (TransformedDistribution with AffineTransform,
 SigmoidTransform, ExpTransform, ComposeTransform, Independent(Normal)) checked against the
 change-of-variables formula. (2) Gaussian-process regression: an RBF kernel from torch.cdist,
-the log marginal likelihood through torch.linalg.cholesky, cholesky_solve and
+the log marginal likelihood (jitter added in place on k.diagonal()) through torch.linalg.cholesky, cholesky_solve and
 solve_triangular, its hyperparameters fitted with Adam, and the predictive mean and variance."""
 import argparse
 import json
@@ -75,6 +75,7 @@ class RealNVP(nn.Module):
 def gp_nll(log_ls, log_sf, log_sn, x, y):
     k = torch.exp(2 * log_sf) * torch.exp(-0.5 * torch.cdist(x, x).pow(2) / torch.exp(2 * log_ls))
     k = k + torch.exp(2 * log_sn) * torch.eye(x.shape[0], dtype=x.dtype)
+    k.diagonal().add_(1e-6)  # jitter, in place on the diagonal view
     chol = torch.linalg.cholesky(k)
     alpha = torch.cholesky_solve(y, chol)
     n = x.shape[0]

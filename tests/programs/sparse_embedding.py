@@ -3,8 +3,9 @@ way recommendation and embedding code trains large tables: the tables' gradients
 tensors (one entry per looked-up row), optim.SparseAdam updates only those rows, a dense
 Linear head trains with Adam in a second optimizer, and plain SGD takes a sparse gradient too.
 Checks the gradient's layout, indices and values, zero_grad(set_to_none=False) on a sparse
-gradient, accumulation over two backward passes, that Adam refuses a sparse gradient, and
-EmbeddingBag-free pooling by hand."""
+gradient, accumulation over two backward passes, and that Adam refuses a sparse gradient.
+Then torch.quasirandom.SobolEngine: quasi-random negative-sampling draws and initial points, plain
+and scrambled with a seed (the same points on both frameworks)."""
 import argparse
 import json
 
@@ -107,6 +108,20 @@ def main():
     (emb(torch.tensor([3])).sum() + emb.weight.sum()).backward()
     out["mixed_is_sparse"] = emb.weight.grad.is_sparse
     out["mixed_grad"] = emb.weight.grad.tolist()
+    # Sobol' points: plain, seeded-scrambled (fast_forward, reset, draw_base2) and as a sampler.
+    sobol = torch.quasirandom.SobolEngine(dimension=3)
+    out["sobol_plain"] = sobol.draw(6).tolist()
+    scrambled = torch.quasirandom.SobolEngine(dimension=4, scramble=True, seed=13)
+    first = scrambled.draw(3, dtype=torch.float64)
+    scrambled.fast_forward(5)
+    out["sobol_scrambled"] = first.tolist() + scrambled.draw(2, dtype=torch.float64).tolist()
+    out["sobol_num_generated"] = scrambled.num_generated
+    out["sobol_reset"] = scrambled.reset().draw_base2(2).tolist()
+    quasi_negatives = (torch.quasirandom.SobolEngine(3, scramble=True, seed=0).draw(16) * vocab).long()
+    out["sobol_negatives"] = quasi_negatives.tolist()
+    with torch.no_grad():
+        out["sobol_loss"] = model(batches[0][0], batches[0][1], quasi_negatives).item()
+    out["sobol_repr"] = repr(scrambled)
     print("RESULT " + json.dumps(out))
 
 

@@ -147,6 +147,10 @@ def test_sparse_embedding(results):
     _same(e, t, ["layout", "is_sparse", "nnz", "indices", "coalesced_rows", "bias_grad_sparse", "state_keys", "step",
                  "zeroed_nnz", "zeroed_sparse", "accumulated_sparse", "adam_refuses", "mixed_is_sparse"])
     assert e["is_sparse"] and e["adam_refuses"] and not e["mixed_is_sparse"]
+    for key in ("sobol_plain", "sobol_scrambled", "sobol_reset", "sobol_negatives", "sobol_num_generated",
+                "sobol_repr"):
+        assert e[key] == t[key], key   # the same points, exactly
+    assert e["sobol_loss"] == pytest.approx(t["sobol_loss"], rel=1e-5)
 
 
 def test_prune_and_parametrize(results):

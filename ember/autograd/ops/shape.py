@@ -506,10 +506,20 @@ def _diag_positions(n1, n2, offset):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The (dim1, dim2) diagonal at ``offset``, in the last dim. Over the last two dims (a matrix's
+    diagonal, the common case) it is a view, as PyTorch's: ``x.diagonal().add_(eps)`` changes ``x``
+    (and, while recording, ``x``'s graph); other dim pairs give a copy."""
     x = input
     a = x._data
     d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
-    t = out(np.diagonal(a, offset, d1, d2).copy())
+    v = np.diagonal(a, offset, d1, d2)
+    if d2 == d1 + 1 == a.ndim - 1 and a.flags.writeable:
+        v.flags.writeable = True   # NumPy hands out the view read-only; its memory is a's
+        t = _view_of(x, v)
+        rows, cols = _diag_positions(a.shape[d1], a.shape[d2], offset)
+        t._view_of = (x, (Ellipsis, rows, cols))
+    else:
+        t = out(v.copy())
     if _gm.enabled and x._rg:
         def backward(g):
             return (diag_embed(g, offset, d1, d2, a.shape),)
