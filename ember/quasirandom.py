@@ -38,7 +38,7 @@ def _joe_kuo(dimension):
         import scipy.stats
     except ImportError:
         raise ImportError(f"SobolEngine: dimension={dimension} needs the Joe-Kuo direction numbers that SciPy ships "
-                          "(pip install scipy); dimension=1 works without it") from None
+                          "(pip install \"ember[scipy]\"); dimension=1 works without it") from None
     path = os.path.join(os.path.dirname(scipy.stats.__file__), "_sobol_direction_numbers.npz")
     with np.load(path) as f:
         return f["poly"][:dimension], f["vinit"][:dimension]
