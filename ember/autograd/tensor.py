@@ -212,8 +212,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (see :mod:`ember.autograd.engine`)."""
-        from .engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
         t = _new(Tensor)
@@ -419,3 +418,7 @@ grad_enabled = grad_mode.state
 # Classes that higher layers define and lower layers may need to rebuild (nn's Parameter,
 # for ember.load); a higher layer registers here when it is imported.
 registry = {}
+
+# The engine imports this module; imported last here, it finds every name it needs defined (an import
+# inside ``backward`` cost ~1-2 us per call).
+from . import engine as _engine  # noqa: E402
