@@ -83,10 +83,13 @@ def _write_data(root):
     return {"text": text, "names": names}
 
 
-def _spec(root, paths, framework):
+def spec_for(runs, root, framework, paths=None):
+    """The runner's ``[name, script, args]`` rows for ``runs``: arguments formatted with ``paths``,
+    the framework's own extra arguments, and the shared-initial-weights file (torch writes it,
+    ember reads it)."""
     spec = []
-    for run in RUNS:
-        args = [a.format(**paths) for a in run.args]
+    for run in runs:
+        args = [a.format(**(paths or {})) for a in run.args]
         args += run.torch_args if framework == "torch" else run.ember_args
         if run.shared_init:
             init = os.path.join(root, f"{run.name}-init.npz")
@@ -95,12 +98,14 @@ def _spec(root, paths, framework):
     return spec
 
 
-def _run_all(root, paths, framework):
+def run_spec(root, spec, framework):
+    """Run the ``spec`` rows in one subprocess of ``framework`` (real torch, or ember through
+    ``python -m ember.torch_compat``) under ``root/framework``; ``{name: report}``."""
     work = os.path.join(root, framework)
     os.makedirs(work, exist_ok=True)
     spec_path, out_path = os.path.join(work, "spec.json"), os.path.join(work, "out.json")
     with open(spec_path, "w") as f:
-        json.dump(_spec(root, paths, framework), f)
+        json.dump(spec, f)
     runner = [os.path.join(HERE, "_runner.py"), spec_path, out_path]
     command = [sys.executable, *runner] if framework == "torch" else [sys.executable, "-m", "ember.torch_compat",
                                                                       *runner]
@@ -109,6 +114,10 @@ def _run_all(root, paths, framework):
     assert proc.returncode == 0, f"{framework} runner failed:\n{proc.stderr[-4000:]}"
     with open(out_path) as f:
         return json.load(f)
+
+
+def _run_all(root, paths, framework, runs=None):
+    return run_spec(root, spec_for(RUNS if runs is None else runs, root, framework, paths), framework)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +129,8 @@ def results(tmp_path_factory):
     return theirs, ours
 
 
-def _get(results, name):
+def get(results, name):
+    """The torch and ember results of program ``name``, after checking both runs succeeded."""
     theirs, ours = results
     t, e = theirs[name], ours[name]
     assert t["ok"], f"the torch run of {name} failed (the oracle itself):\n{t['error']}\n{t['stdout'][-2000:]}"
@@ -142,7 +152,7 @@ def falls_alike(ours, theirs, start_rtol, ratio_rtol, tail=5):
 
 
 def test_mnist_cnn(results):
-    t, e = _get(results, "mnist_cnn")
+    t, e = get(results, "mnist_cnn")
     close(e["losses"], t["losses"], rtol=2e-3)
     close([x[0] for x in e["test"]], [x[0] for x in t["test"]], rtol=2e-3)
     assert [x[1] for x in e["test"]] == pytest.approx([x[1] for x in t["test"]], abs=2)
@@ -151,14 +161,14 @@ def test_mnist_cnn(results):
 
 @pytest.mark.parametrize("name", ["wlm_lstm", "wlm_transformer", "wlm_gru"])
 def test_word_language_model(results, name):
-    t, e = _get(results, name)
+    t, e = get(results, name)
     close(e["losses"], t["losses"], rtol=2e-3)
     close(e["val"] + [e["best"]], t["val"] + [t["best"]], rtol=2e-3)
     assert e["tied"] == t["tied"]
 
 
 def test_time_sequence_prediction(results):
-    t, e = _get(results, "time_sequence")
+    t, e = get(results, "time_sequence")
     close(e["losses"], t["losses"], rtol=1e-7, atol=1e-12)
     close(e["test"], t["test"], rtol=1e-7, atol=1e-12)
     close(e["future_tail"], t["future_tail"], rtol=1e-6, atol=1e-9)
@@ -166,7 +176,7 @@ def test_time_sequence_prediction(results):
 
 
 def test_super_resolution(results):
-    t, e = _get(results, "super_resolution")
+    t, e = get(results, "super_resolution")
     close(e["losses"], t["losses"], rtol=1e-3)
     close(e["psnr"], t["psnr"], rtol=1e-4)
     assert e["gain"] == pytest.approx(t["gain"])
@@ -174,14 +184,14 @@ def test_super_resolution(results):
 
 @pytest.mark.parametrize("name", ["dcgan", "wgan_gp"])
 def test_dcgan(results, name):
-    t, e = _get(results, name)
+    t, e = get(results, name)
     close(e["history"], t["history"], rtol=2e-3, atol=1e-5)
     close(e["fake_range"], t["fake_range"], rtol=2e-3)
 
 
 def test_vae(results):
     # Shared weights, but the reparameterization noise comes from each framework's own stream.
-    t, e = _get(results, "vae")
+    t, e = get(results, "vae")
     close(e["train"], t["train"], rtol=0.03)
     close(e["test"], t["test"], rtol=0.03)
     assert e["comparison"] == t["comparison"] and e["sample"] == t["sample"]
@@ -189,7 +199,7 @@ def test_vae(results):
 
 def test_nanogpt(results):
     # Batches come from torch.randint: each framework draws its own.
-    t, e = _get(results, "nanogpt")
+    t, e = get(results, "nanogpt")
     falls_alike(e["train"], t["train"], start_rtol=0.02, ratio_rtol=0.06)
     close(e["evals"][0], t["evals"][0], rtol=0.02)
     close(e["evals"][-1], t["evals"][-1], rtol=0.06)
@@ -198,27 +208,27 @@ def test_nanogpt(results):
 
 
 def test_mingpt_sort(results):
-    t, e = _get(results, "mingpt_sort")
+    t, e = get(results, "mingpt_sort")
     falls_alike(e["losses"], t["losses"], start_rtol=0.05, ratio_rtol=0.25)
     assert e["accuracy"] > 0.2 and t["accuracy"] > 0.2
 
 
 @pytest.mark.parametrize("name", ["makemore_transformer", "makemore_gru"])
 def test_makemore(results, name):
-    t, e = _get(results, name)
+    t, e = get(results, name)
     falls_alike(e["losses"], t["losses"], start_rtol=0.1, ratio_rtol=0.1)
     assert e["best"] == pytest.approx(t["best"], rel=0.15)
     assert e["samples"] == t["samples"] == 4
 
 
 def test_forward_forward(results):
-    t, e = _get(results, "forward_forward")
+    t, e = get(results, "forward_forward")
     for ours, theirs in zip(e["losses"], t["losses"]):
         falls_alike(ours, theirs, start_rtol=0.02, ratio_rtol=0.05)
 
 
 def test_name_classifier(results):
-    t, e = _get(results, "name_classifier")
+    t, e = get(results, "name_classifier")
     assert e["sizes"] == t["sizes"] == [360, 120]
     close(e["history"][0][0], t["history"][0][0], rtol=0.4)
     assert e["history"][-1][2] > 0.9 and t["history"][-1][2] > 0.9
@@ -226,7 +236,7 @@ def test_name_classifier(results):
 
 
 def test_training_tricks(results):
-    t, e = _get(results, "training_tricks")
+    t, e = get(results, "training_tricks")
     falls_alike(e["losses"], t["losses"], start_rtol=0.1, ratio_rtol=0.2)
     assert e["state_keys"] == t["state_keys"]
     for key in ("n_params", "feature_shape", "n_averaged"):
@@ -237,7 +247,7 @@ def test_training_tricks(results):
 @pytest.mark.parametrize("name", ["reinforce", "actor_critic"])
 def test_reinforce(results, name):
     # The distributions on shared weights agree; the episodes then follow each framework's samples.
-    t, e = _get(results, name)
+    t, e = get(results, name)
     for key in ("log_prob", "entropy", "logits", "normal_log_prob", "normal_entropy"):
         close(e["check"][key], t["check"][key], rtol=1e-5, atol=1e-6)
     for key in ("sample_shape", "normal_rsample_shape"):
@@ -247,7 +257,7 @@ def test_reinforce(results, name):
 
 
 def test_seq2seq_attention(results):
-    t, e = _get(results, "seq2seq_attention")
+    t, e = get(results, "seq2seq_attention")
     close(e["losses"], t["losses"], rtol=2e-3)
     assert e["accuracy"] == pytest.approx(t["accuracy"], abs=0.05)
     assert e["attention"] == t["attention"] and e["attention_sums"] == pytest.approx(1.0)
@@ -257,7 +267,7 @@ def test_func_and_stn(results):
     # The identity-initialized spatial transformer samples exactly at pixel centres, where the
     # bilinear gradient is one-sided and its side is set by the last bit of each grid point:
     # the first loss is exact, later ones follow a slightly different (valid) descent.
-    t, e = _get(results, "func_and_stn")
+    t, e = get(results, "func_and_stn")
     assert e["losses"][0] == pytest.approx(t["losses"][0], rel=1e-6)
     close(e["losses"], t["losses"], rtol=0.03)
     assert e["per_sample_max_diff"] < 1e-5 and t["per_sample_max_diff"] < 1e-5

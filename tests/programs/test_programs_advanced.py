@@ -4,15 +4,10 @@ sparse embeddings, pruning and parametrizations, message passing), run on real t
 through ``python -m ember.torch_compat`` with the harness of :mod:`tests.programs.test_programs`.
 Where a program loads shared initial weights (``--init-in``) its losses must agree to float32
 (or float64) round-off."""
-import json
-import os
-import subprocess
-import sys
 
-import numpy as np
 import pytest
 
-from tests.programs.test_programs import HERE, ROOT, Run, close
+from tests.programs.test_programs import Run, close, get, run_spec, spec_for
 
 RUNS = [
     Run("pinn", "pinn.py", [], shared_init=True),
@@ -28,25 +23,7 @@ RUNS = [
 
 
 def _run_all(root, framework):
-    work = os.path.join(root, framework)
-    os.makedirs(work, exist_ok=True)
-    spec = []
-    for run in RUNS:
-        args = list(run.args) + (run.torch_args if framework == "torch" else run.ember_args)
-        if run.shared_init:
-            args += ["--init-out" if framework == "torch" else "--init-in", os.path.join(root, f"{run.name}-init.npz")]
-        spec.append([run.name, os.path.join(HERE, run.script), args])
-    spec_path, out_path = os.path.join(work, "spec.json"), os.path.join(work, "out.json")
-    with open(spec_path, "w") as f:
-        json.dump(spec, f)
-    runner = [os.path.join(HERE, "_runner.py"), spec_path, out_path]
-    command = [sys.executable, *runner] if framework == "torch" else [sys.executable, "-m", "ember.torch_compat",
-                                                                      *runner]
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT, PYTHONWARNINGS="ignore")
-    proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"{framework} runner failed:\n{proc.stderr[-4000:]}"
-    with open(out_path) as f:
-        return json.load(f)
+    return run_spec(root, spec_for(RUNS, root, framework), framework)
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +32,7 @@ def results(tmp_path_factory):
     return _run_all(root, "torch"), _run_all(root, "ember")
 
 
-def _get(results, name):
-    theirs, ours = results
-    t, e = theirs[name], ours[name]
-    assert t["ok"], f"the torch run of {name} failed (the oracle itself):\n{t['error']}\n{t['stdout'][-2000:]}"
-    assert e["ok"], f"the ember run of {name} failed:\n{e['error']}\n{e['stdout'][-2000:]}"
-    return t["result"], e["result"]
+_get = get
 
 
 def _same(e, t, keys):

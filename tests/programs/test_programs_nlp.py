@@ -28,22 +28,15 @@ RUNS = [
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, monkeypatch_module):
+def results(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("programs_nlp"))
-    monkeypatch_module.setattr(harness, "RUNS", RUNS)
-    theirs = harness._run_all(root, {}, "torch")
-    ours = harness._run_all(root, {}, "ember")
+    theirs = harness.run_spec(root, harness.spec_for(RUNS, root, "torch"), "torch")
+    ours = harness.run_spec(root, harness.spec_for(RUNS, root, "ember"), "ember")
     return theirs, ours
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
 def _get(results, name):
-    return harness._get(results, name)
+    return harness.get(results, name)
 
 
 def test_annotated_transformer(results):

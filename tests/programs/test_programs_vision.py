@@ -12,39 +12,21 @@ round-off; elsewhere the check is on what does not depend on the random streams.
 """
 import json
 import os
-import subprocess
-import sys
 
-import numpy as np
 import pytest
 
 from tests.programs._vision_runs import FIXTURES, LIVE_RUNS, TORCHVISION_RUNS, init_args
-from tests.programs.test_programs import HERE, ROOT, close, falls_alike
+from tests.programs.test_programs import HERE, close, falls_alike, get, run_spec
 
 
 def _spec(root, runs, framework):
     from ember.vision import models
-    spec = []
-    for run in runs:
-        args = run.args + init_args(run, root, framework, models)
-        spec.append([run.name, os.path.join(HERE, run.script), args])
-    return spec
+    return [[run.name, os.path.join(HERE, run.script), run.args + init_args(run, root, framework, models)]
+            for run in runs]
 
 
 def _run_all(root, runs, framework):
-    work = os.path.join(root, framework)
-    os.makedirs(work, exist_ok=True)
-    spec_path, out_path = os.path.join(work, "spec.json"), os.path.join(work, "out.json")
-    with open(spec_path, "w") as f:
-        json.dump(_spec(root, runs, framework), f)
-    runner = [os.path.join(HERE, "_runner.py"), spec_path, out_path]
-    command = [sys.executable, *runner] if framework == "torch" else [sys.executable, "-m", "ember.torch_compat",
-                                                                      *runner]
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT, PYTHONWARNINGS="ignore")
-    proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"{framework} runner failed:\n{proc.stderr[-4000:]}"
-    with open(out_path) as f:
-        return json.load(f)
+    return run_spec(root, _spec(root, runs, framework), framework)
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +39,7 @@ def results(tmp_path_factory):
     return theirs, ours
 
 
-def _get(results, name):
-    theirs, ours = results
-    t, e = theirs[name], ours[name]
-    assert t["ok"], f"the torch run of {name} failed (the oracle itself):\n{t['error']}\n{t['stdout'][-2000:]}"
-    assert e["ok"], f"the ember run of {name} failed:\n{e['error']}\n{e['stdout'][-2000:]}"
-    return t["result"], e["result"]
+_get = get
 
 
 @pytest.mark.parametrize("name", ["unet", "unet_bilinear"])
