@@ -6,7 +6,7 @@ from tests.keras import keras_coverage
 # Percentages at the last raise, rounded down; raise them as coverage grows.
 FLOORS = {
     "keras": 100, "layers": 100, "ops": 100, "losses": 100, "metrics": 100, "optimizers": 100,
-    "optimizers.schedules": 100, "utils": 97, "callbacks": 100, "activations": 100, "initializers": 100,
+    "optimizers.schedules": 100, "utils": 100, "callbacks": 100, "activations": 100, "initializers": 100,
     "random": 100, "datasets": 100, "applications": 100, "backend": 100, "config": 100, "regularizers": 100,
     "constraints": 100, "saving": 92, "models": 100, "mixed_precision": 100, "dtype_policies": 54, "tree": 100,
     "quantizers": 57, "visualization": 100,
