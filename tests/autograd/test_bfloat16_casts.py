@@ -17,3 +17,14 @@ def test_bfloat16_cast_rounds_as_torch_and_passes_gradients():
     (tb.float() * torch.arange(7.0)).sum().backward()
     np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
     assert ember.BFloat16Tensor([1.0, 2.0]).dtype == ember.bfloat16
+
+
+def test_pin_memory_and_is_pinned_as_torch_without_an_accelerator():
+    import pytest
+    t, e = torch.ones(2), ember.ones(2)
+    assert e.is_pinned() == t.is_pinned() is False
+    with pytest.raises(RuntimeError) as theirs:
+        t.pin_memory()
+    with pytest.raises(RuntimeError) as ours:
+        e.pin_memory()
+    assert str(ours.value) == str(theirs.value)

@@ -136,6 +136,16 @@ def cuda(input, device=None, non_blocking=False):
     raise RuntimeError("ember runs on the CPU only; there is no CUDA device")
 
 
+def pin_memory(input, device=None):
+    """As PyTorch without an accelerator: pinned memory needs one, so this raises."""
+    raise RuntimeError("Cannot access accelerator device when none is available.")
+
+
+def is_pinned(input, device=None):
+    """False: CPU tensors are never pinned without an accelerator."""
+    return False
+
+
 def view_as_dtype(input, dtype):
     d = _dt.to_dtype(dtype)
     return out(input._data.view(d.numpy))
