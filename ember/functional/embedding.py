@@ -47,6 +47,23 @@ def _sparse_rows(flat, g2, shape, padding_idx):
     return SparseTensor._make(flat.astype(np.int64).reshape(1, -1), values, shape)
 
 
+def _row_sums(flat, g2, shape, dtype):
+    """``gw[i] = sum of g2[k] over flat[k] == i`` as a dense ``shape`` array.
+
+    ``np.add.at`` adds one row at a time; for a small table read many times (a character
+    model's vocabulary) a one-hot product does the same sums in one BLAS call (2048 lookups of
+    65 rows x 128: 2.8 -> 0.46 ms). Its shapes do not depend on the index values, so
+    ``ember.compile`` replays it.
+    """
+    rows = shape[0]
+    if rows <= 256 and flat.size >= rows and rows * flat.size <= 1 << 22:
+        one_hot = (flat[None, :] == np.arange(rows)[:, None]).astype(dtype)
+        return one_hot @ g2
+    gw = np.zeros(shape, dtype)
+    np.add.at(gw, flat, g2)
+    return gw
+
+
 def _renorm_(weight, idx, max_norm, norm_type):
     w = weight._data
     rows = np.unique(idx)
@@ -109,9 +126,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                 g2 = g2 * f[:, None]
             if sparse:
                 return (_sparse_rows(flat, g2, w.shape, padding_idx),)
-            gw = np.zeros(w.shape, w.dtype)
-            np.add.at(gw, flat, g2)
-            return (wrap(gw),)
+            return (wrap(_row_sums(flat, g2, w.shape, w.dtype)),)
         record(t, "EmbeddingBackward0", backward, (weight,))
     return t
 
