@@ -59,6 +59,7 @@ def _merge_sparse(old, g, owned):
     if old._sparse and g._sparse:
         return _concat_sparse(old, g)
     owned.discard(id(old))
+    owned.discard(id(g))
     if old._sparse:
         old, g = g, old
     a = np.array(old.dense() if old.__class__ is IndexGrad else old._data, copy=True)
@@ -105,6 +106,8 @@ def _merge(old, g, owned):
         return r
     if old is None:
         return g
+    # ``g`` is summed away here: forget its id, or a later tensor given the same id would pass for owned.
+    owned.discard(id(g))
     if id(old) in owned:
         if old._data.dtype == g._data.dtype and old._data.shape == g._data.shape:
             np.add(old._data, g._data, out=old._data)

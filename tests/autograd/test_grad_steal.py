@@ -156,3 +156,19 @@ def test_a_fresh_gradient_becomes_grad_without_a_copy():
     Fresh.apply(x).sum().backward()
     assert x.grad._data.__array_interface__["data"][0] == made[0]
     np.testing.assert_array_equal(x.grad.numpy(), np.full_like(A, 2.0))
+
+
+def test_a_gradient_summed_away_leaves_no_stale_id_behind():
+    """Summing a fresh gradient into another drops it; its id must leave the engine's owned set, or a later
+    tensor that CPython places at the same address would pass for engine-made and be written in place
+    (seen once in CI: a leaf's .grad shared memory with a retained gradient)."""
+    from ember.autograd import engine
+    from ember.autograd.tensor import make
+    old, g = make(np.ones(3, np.float32)), make(np.ones(3, np.float32))
+    owned = {id(old), id(g)}
+    assert engine._merge(old, g, owned) is old
+    assert owned == {id(old)}
+    other = make(np.ones((2, 3), np.float32))  # shapes differ: a new sum is made, both inputs are gone
+    owned = {id(old), id(other)}
+    r = engine._merge(old, other, owned)
+    assert r is not old and id(other) not in owned and id(old) not in owned
