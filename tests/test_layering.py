@@ -22,6 +22,10 @@ LAYER.update({"profiler": 1, "futures": 0})
 LAYER.update({"sparse": 1, "signal": 1})
 LAYER.update({"quasirandom": 1})
 LAYER.update({"onnx": 6, "registry": 5, "audio": 5, "text": 5, "recsys": 5, "serve": 8})
+# torch's submodules of their own: _dynamo/_inductor sit with the compiler, the op-level ones with autograd
+# or functional.
+LAYER.update({"_dynamo": 6, "_inductor": 6, "overrides": 1, "library": 1, "nested": 2, "masked": 2, "mps": 1,
+              "xpu": 1, "types": 0, "storage": 1, "_ops": 1})
 
 
 def _package(module):
