@@ -87,6 +87,8 @@ class MultiHeadAttention(Layer):
     ``Embedding(mask_zero=True)`` or ``Masking``) are and-ed in, as in Keras.
     """
 
+    supports_masking = True  # as Keras: the output keeps the query's mask
+
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
                  attention_axes=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,

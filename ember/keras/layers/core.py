@@ -47,6 +47,8 @@ class Dense(Layer):
     ``(units,)``. Shape: ``(*, in)`` -> ``(*, units)``.
     """
 
+    supports_masking = True  # as Keras: a per-step layer keeps its input's mask
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,

@@ -36,6 +36,8 @@ class BatchNormalization(Layer):
     Weights: ``gamma``, ``beta`` (trainable), ``moving_mean``, ``moving_variance`` (non-trainable).
     """
 
+    supports_masking = True  # as Keras: the input's mask passes through
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
@@ -119,6 +121,8 @@ class LayerNormalization(Layer):
         rms_scaling (bool): Keras 3's ``x * gamma / sqrt(var + epsilon)`` (no centering, no beta; Keras
             deprecates it: it scales by the variance, not the root mean square).
     """
+
+    supports_masking = True  # as Keras: the input's mask passes through
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,

@@ -172,7 +172,7 @@ class RMSNormalization(Layer):
     Weights: ``scale`` of the normalized axes' shape (ones). ``epsilon`` defaults to 1e-6.
     """
 
-    supports_masking = True
+    supports_masking = False  # as Keras 3.15: a mask stops here
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)

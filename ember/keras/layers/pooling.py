@@ -133,6 +133,10 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 class GlobalAveragePooling1D(_GlobalPooling):
     rank, reduce = 1, "mean"
+    supports_masking = True  # as Keras: it averages the kept steps only, and its output has no mask
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

@@ -26,6 +26,8 @@ from .preprocessing_color import _ColorLayer, _factor
 class Rescaling(Layer):
     """``inputs * scale + offset`` (e.g. ``Rescaling(1./255)`` maps pixels to [0, 1])."""
 
+    supports_masking = True  # as Keras: the input's mask passes through
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         self.scale, self.offset = scale, offset
@@ -51,6 +53,8 @@ class Normalization(Layer):
     but ``axis``, default the last). Weights when adapted: ``mean``, ``variance`` (the kept axes'
     shape) and ``count``, all non-trainable, as in Keras.
     """
+
+    supports_masking = True  # as Keras: the input's mask passes through
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)

@@ -219,6 +219,8 @@ class RNN(Layer):
     mask (or ``mask=``) makes padded steps keep the previous output and state.
     """
 
+    supports_masking = True  # as Keras; the output keeps the mask only with return_sequences (compute_mask)
+
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
                  unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
