@@ -2,7 +2,7 @@
 import numpy as np
 
 from ...backend import dtypes as _dt
-from ..tensor import Tensor, make, _new
+from ..tensor import Size, Tensor, make, _new
 
 ndarray = np.ndarray
 _FROM_NP = _dt._FROM_NP
@@ -100,8 +100,18 @@ def dims_tuple(dim, ndim):
     return tuple(sorted(dims))
 
 
+_SHAPE_TUPLES = (tuple, list, Size)
+
+
 def shape_args(args, name):
     """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(ember.Size)`` for a shape."""
+    # The common forms, Python ints only, need no conversion (a generator of int() costs ~1 us a call).
+    ints = args[0] if len(args) == 1 and type(args[0]) in _SHAPE_TUPLES else args
+    for s in ints:
+        if type(s) is not int:
+            break
+    else:
+        return tuple(ints)
     if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
         a = args[0]
         if isinstance(a, Tensor):

@@ -27,6 +27,15 @@ def _view_of(x, arr):
 
 
 def _infer(shape, numel, name, src):
+    # The common case: no -1 and the sizes already multiply to numel (one loop, no list copy).
+    known = 1
+    for s in shape:
+        if s < 0:
+            break
+        known *= s
+    else:
+        if known == numel:
+            return tuple(shape)
     shape = list(shape)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
