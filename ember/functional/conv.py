@@ -23,6 +23,7 @@ ember.Size([1, 2, 4, 4])
 import numpy as np
 
 from ..autograd import grad_mode
+from ..autograd import op_hooks as _hooks
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
 from ..autograd.ops import squeeze, unsqueeze, sum as _sum
@@ -74,6 +75,8 @@ def _conv(x, w, b, geo):
             return (_conv_t(g, w, None, geo) if rx else None, _conv_w(x, g, geo) if rw else None,
                     _bias_grad(g) if rb else None)
         _record(y, "ConvolutionBackward0", backward, (x, w, b), (x, w))
+    if _hooks.observers:
+        _hooks.convolution(x._data.shape, w._data.shape, y, False, (_gm.enabled and x._rg, _gm.enabled and w._rg))
     return y
 
 
@@ -92,6 +95,8 @@ def _conv_t(x, w, b, geo):
             return (_conv(g, w, None, geo) if rx else None, _conv_w(g, x, geo) if rw else None,
                     _bias_grad(g) if rb else None)
         _record(y, "ConvolutionBackward0", backward, (x, w, b), (x, w))
+    if _hooks.observers:
+        _hooks.convolution(x._data.shape, w._data.shape, y, True, (_gm.enabled and x._rg, _gm.enabled and w._rg))
     return y
 
 

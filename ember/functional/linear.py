@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd.ops import matmul, add, einsum, reshape
 from ._fuse import gm, wrap, record, composite_grad
+from ..autograd import op_hooks as _hooks
 
 
 def _linear_composite(x, w, b=None):
@@ -80,6 +81,11 @@ def linear(input, weight, bias=None):
             return gx, gw, gb
         saved = tuple(s for s, need in ((input, rw), (weight, rx)) if need)
         record(t, "AddmmBackward0" if bias is not None else "MmBackward0", backward, (input, weight, bias), saved)
+    if _hooks.observers:
+        # at::linear runs addmm with a bias on a 1-D/2-D or contiguous input, else matmul (an mm)
+        fused = bias is not None and (input._data.ndim <= 2 or input._data.flags.c_contiguous)
+        _hooks.product("linear+bias" if fused else "linear", input._data.shape, w.shape[::-1], t,
+                       (gm.enabled and rx, gm.enabled and rw))
     return t
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ...backend import dtypes as _dt
 from .. import grad_mode
+from .. import op_hooks as _hooks
 from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, prep
@@ -77,6 +78,8 @@ def matmul(input, other):
             return ga, gb
         _rec(t, "MmBackward0" if a.ndim == 2 and b.ndim == 2 else "MatmulBackward0", backward, (ta, tb),
              tuple(x for x, need in ((ta, tb._rg), (tb, ta._rg)) if need))
+    if _hooks.observers:
+        _hooks.product("matmul", a.shape, b.shape, t, (_gm.enabled and ta._rg, _gm.enabled and tb._rg))
     return t
 
 
@@ -151,11 +154,15 @@ ger = outer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    if _hooks.observers:
+        _hooks.rename("addmm")
     p = mm(mat1, mat2)
     return add(mul(input, beta) if beta != 1 else input, mul(p, alpha) if alpha != 1 else p)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if _hooks.observers:
+        _hooks.rename("baddbmm")
     p = bmm(batch1, batch2)
     return add(mul(input, beta) if beta != 1 else input, mul(p, alpha) if alpha != 1 else p)
 
