@@ -62,6 +62,7 @@ _AMP_NAMES = {"autocast", "is_autocast_enabled", "set_autocast_enabled", "get_au
 _LAZY.add("distributions")
 _LAZY.add("onnx")
 _LAZY.add("registry")
+_LAZY |= {"fx", "export"}
 _LAZY |= {"_dynamo", "_inductor", "overrides", "nested", "masked", "library", "mps", "xpu", "types", "storage"}
 
 
