@@ -14,12 +14,13 @@ import math
 import numpy as np
 
 from ...autograd import ops
-from ...autograd.tensor import make
+from ...autograd.tensor import Tensor, make
 from ...random import _get_rng
 from .. import backend
 from ..ops import image as _image
 from ..ops.dtypes import to_ember_dtype
 from .layer import Layer
+from .preprocessing_boxes import BoundingBoxMixin, flip_boxes, rotate_boxes
 from .preprocessing_color import _ColorLayer, _factor
 
 
@@ -121,35 +122,55 @@ def _listify(v):
     return np.asarray(v).tolist() if v is not None else None
 
 
-class RandomFlip(Layer):
-    """Flips each image at random while training: ``mode`` 'horizontal', 'vertical' or 'horizontal_and_vertical'."""
+class RandomFlip(BoundingBoxMixin, Layer):
+    """Flips each image at random while training: ``mode`` 'horizontal', 'vertical' or 'horizontal_and_vertical'
+    (one draw per image, as Keras: with both, an image is flipped both ways or not at all).
 
-    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
+    Keras's two steps: ``get_random_transformation`` gives ``{"flips": (batch, 1, 1, 1) bool (uniform <= 0.5),
+    "input_shape"}`` and ``transform_images`` applies it; with ``bounding_box_format`` a dict
+    ``{"images", "bounding_boxes", ...}`` has its boxes flipped by the same draw."""
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, bounding_box_format=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
             raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode}")
-        self.mode, self.seed = mode, seed
+        self.mode, self.seed, self.bounding_box_format = mode, seed, bounding_box_format
         self.data_format = backend.standardize_data_format(data_format)
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        if not training:
+            return None
+        shape = tuple(np.shape(images._data if isinstance(images, Tensor) else images))
+        rng = seed if isinstance(seed, np.random.Generator) else self._rng if self._rng is not None else _get_rng()
+        flips = rng.random((1, 1, 1) if len(shape) == 3 else (shape[0], 1, 1, 1)) <= 0.5
+        return {"flips": flips, "input_shape": shape}
+
+    def transform_images(self, images, transformation, training=True):
+        a = images._data if isinstance(images, Tensor) else np.asarray(images)
+        if not training or transformation is None:
+            return images if isinstance(images, Tensor) else make(a)
+        flips = np.asarray(transformation["flips"]._data if isinstance(transformation["flips"], Tensor)
+                           else transformation["flips"], bool)
+        single = a.ndim == 3
+        out = a[None] if single else a
+        w_axis, h_axis = (-1, -2) if self.data_format == "channels_first" else (-2, -3)
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            out = np.where(flips, np.flip(out, w_axis), out)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            out = np.where(flips, np.flip(out, h_axis), out)
+        return make(np.ascontiguousarray(out[0] if single else out))
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return flip_boxes(self, bounding_boxes, transformation, training)
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
         if not training:
             return inputs
-        a = inputs._data
-        if self.data_format == "channels_first":
-            return make(np.moveaxis(self._flip(np.moveaxis(a, -3, -1)), -1, -3))
-        return make(self._flip(a))
-
-    def _flip(self, a):
-        rng = _get_rng()
-        out = a.copy()
-        n = a.shape[0]
-        if self.mode in ("horizontal", "horizontal_and_vertical"):
-            sel = rng.random(n) < 0.5
-            out[sel] = out[sel][:, :, ::-1]
-        if self.mode in ("vertical", "horizontal_and_vertical"):
-            sel = rng.random(n) < 0.5
-            out[sel] = out[sel][:, ::-1]
-        return out
+        return self.transform_images(inputs, self.get_random_transformation(inputs), training=True)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -160,7 +181,7 @@ class RandomFlip(Layer):
         return config
 
 
-class RandomRotation(_ColorLayer):
+class RandomRotation(BoundingBoxMixin, _ColorLayer):
     """Rotates each image by a random angle while training.
 
     Args:
@@ -176,8 +197,9 @@ class RandomRotation(_ColorLayer):
     """
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
-                 data_format=None, **kwargs):
+                 data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.bounding_box_format = bounding_box_format
         self.factor = _factor(factor, (-1, 1))
         from .preprocessing_image import _check_fill
         _check_fill(fill_mode, interpolation)
@@ -206,6 +228,14 @@ class RandomRotation(_ColorLayer):
     def _apply(self, a, p):
         from .preprocessing_image import _affine
         return _affine(a, p["rotation_matrix"].reshape(-1, 8), self)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return rotate_boxes(self, bounding_boxes, transformation, training)
+
+    def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
+        return super().call(inputs, training=training)
 
     def get_config(self):
         config = super().get_config()

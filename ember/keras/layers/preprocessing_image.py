@@ -17,9 +17,15 @@ from ...random import _get_rng
 from .. import backend
 from ..ops import image as _image
 from .layer import Layer
+from .preprocessing_boxes import (BoundingBoxMixin, center_crop_boxes, resize_boxes, translate_boxes,
+                                  zoom_boxes)
 from .preprocessing_color import _ColorLayer, _factor
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+
+
+def _height_width(layer, shape):
+    return (shape[-2], shape[-1]) if layer.data_format == "channels_first" else (shape[-3], shape[-2])
 
 
 def _check_fill(fill_mode, interpolation):
@@ -71,20 +77,33 @@ class _ImageLayer(Layer):
         return input_shape
 
 
-class Resizing(_ImageLayer):
+class Resizing(BoundingBoxMixin, _ImageLayer):
     """Resize images to ``(height, width)`` with ``interpolation`` (half-pixel centres), optionally cropping
     (``crop_to_aspect_ratio``) or padding (``pad_to_aspect_ratio``, with ``fill_value``) to the target
     aspect ratio first."""
 
     def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
                  pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False,
-                 data_format=None, **kwargs):
+                 data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
+        self.bounding_box_format = bounding_box_format
         self.height, self.width, self.interpolation = height, width, interpolation
         self.crop_to_aspect_ratio, self.pad_to_aspect_ratio = crop_to_aspect_ratio, pad_to_aspect_ratio
         self.fill_mode, self.fill_value, self.antialias = fill_mode, fill_value, antialias
 
+    def get_random_transformation(self, images, training=True, seed=None):
+        """The input's ``(height, width)``: what the boxes are rescaled from."""
+        return _height_width(self, np.shape(_arr(images, None)))
+
+    def transform_images(self, images, transformation=None, training=True):
+        return self.call(images)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return resize_boxes(self, bounding_boxes, *transformation)
+
     def call(self, inputs):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs)
         return _image.resize(inputs, (self.height, self.width), interpolation=self.interpolation,
                              antialias=self.antialias, crop_to_aspect_ratio=self.crop_to_aspect_ratio,
                              pad_to_aspect_ratio=self.pad_to_aspect_ratio, fill_mode=self.fill_mode,
@@ -103,15 +122,26 @@ class Resizing(_ImageLayer):
                 "fill_value": self.fill_value, "antialias": self.antialias, "data_format": self.data_format}
 
 
-class CenterCrop(_ImageLayer):
+class CenterCrop(BoundingBoxMixin, _ImageLayer):
     """The central ``(height, width)`` window of each image (offsets ``(H - height) // 2``); an image smaller
     than that is cropped to the target aspect ratio and resized up, as Keras does."""
 
-    def __init__(self, height, width, data_format=None, **kwargs):
+    def __init__(self, height, width, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.height, self.width = height, width
+        self.height, self.width, self.bounding_box_format = height, width, bounding_box_format
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        return {"input_shape": tuple(np.shape(_arr(images, None)))}
+
+    def transform_images(self, images, transformation=None, training=True):
+        return self.call(images)
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return center_crop_boxes(self, bounding_boxes, transformation["input_shape"])
 
     def call(self, inputs):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs)
         a = self._nhwc(_arr(inputs, self.dtype))
         H, W = a.shape[-3], a.shape[-2]
         if H >= self.height and W >= self.width:
@@ -190,10 +220,12 @@ class RandomCrop(_ImageLayer):
                 "data_format": self.data_format}
 
 
-class _AffineAugment(_ImageLayer):
+class _AffineAugment(BoundingBoxMixin, _ImageLayer):
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
-                 **kwargs):
+                 bounding_box_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
+        self.bounding_box_format = bounding_box_format
+        self._rng = np.random.default_rng(seed) if seed is not None else None
         if fill_mode not in ("reflect", "wrap", "constant", "nearest"):
             raise ValueError(f"Unknown `fill_mode` {fill_mode}. Expected of one 'reflect', 'wrap', 'constant', "
                              "'nearest'")
@@ -202,13 +234,20 @@ class _AffineAugment(_ImageLayer):
         self.fill_mode, self.interpolation, self.seed, self.fill_value = fill_mode, interpolation, seed, fill_value
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
         if not training:
             return inputs if isinstance(inputs, Tensor) else make(_arr(inputs, self.dtype))
-        a, squeeze = _batched(self._nhwc(_arr(inputs, self.dtype)))
+        return self.transform_images(inputs, self.get_random_transformation(inputs), training=True)
+
+    def transform_images(self, images, transformation, training=True):
+        if not training or transformation is None:
+            return images if isinstance(images, Tensor) else make(_arr(images, self.dtype))
+        a, squeeze = _batched(self._nhwc(_arr(images, self.dtype)))
         N, H, W, _ = a.shape
         yy, xx = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
         out = np.empty_like(a)
-        for n, (zy, zx, dy, dx) in enumerate(self._params(N, H, W)):
+        for n, (zy, zx, dy, dx) in enumerate(self._params(transformation, N)):
             # The output pixel (y, x) samples the input at a zoom about the centre plus a shift.
             sy = (yy - (H - 1) / 2) * zy + (H - 1) / 2 - dy
             sx = (xx - (W - 1) / 2) * zx + (W - 1) / 2 - dx
@@ -237,17 +276,32 @@ class RandomZoom(_AffineAugment):
         self.width_lower, self.width_upper = (_factor_pair(width_factor, "width_factor") if width_factor is not None
                                               else (None, None))
 
-    def _params(self, n, H, W):
-        rng = _get_rng()
-        zy = 1.0 + rng.uniform(self.height_lower, self.height_upper, n)
-        zx = zy if self.width_factor is None else 1.0 + rng.uniform(self.width_lower, self.width_upper, n)
+    def get_random_transformation(self, images, training=True, seed=None):
+        """Keras's draw: ``{"height_zoom", "width_zoom"}`` of shape ``(batch, 1)`` (``width_zoom`` is
+        ``height_zoom`` without a ``width_factor``) and the ``input_shape``."""
+        if not training:
+            return None
+        shape = tuple(np.shape(_arr(images, None)))
+        n = shape[0] if len(shape) == 4 else 1
+        rng = seed if isinstance(seed, np.random.Generator) else self._rng if self._rng is not None else _get_rng()
+        zy = (1.0 + rng.uniform(self.height_lower, self.height_upper, (n, 1))).astype(np.float32)
+        zx = zy if self.width_factor is None else \
+            (1.0 + rng.uniform(self.width_lower, self.width_upper, (n, 1))).astype(np.float32)
+        return {"height_zoom": zy, "width_zoom": zx, "input_shape": shape}
+
+    def _params(self, transformation, n):
+        zy = np.asarray(_arr(transformation["height_zoom"], np.float64)).reshape(-1)
+        zx = np.asarray(_arr(transformation["width_zoom"], np.float64)).reshape(-1)
         return zip(zy, zx, np.zeros(n), np.zeros(n))
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return zoom_boxes(self, bounding_boxes, transformation, training)
 
     def get_config(self):
         return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
 
 
-class RandomTranslation(_ColorLayer):
+class RandomTranslation(BoundingBoxMixin, _ColorLayer):
     """While training, shift each image by ``U(lower, upper) * height`` rows and ``* width`` columns
     (factors as fractions; positive moves down/right), through ``keras.ops.image.affine_transform``.
 
@@ -256,8 +310,9 @@ class RandomTranslation(_ColorLayer):
     ``(x - dx, y - dy)``."""
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+                 fill_value=0.0, data_format=None, bounding_box_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.bounding_box_format = bounding_box_format
         _check_fill(fill_mode, interpolation)
         self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
         self.height_factor, self.width_factor = height_factor, width_factor
@@ -278,6 +333,14 @@ class RandomTranslation(_ColorLayer):
         dx = rng.uniform(self.width_lower, self.width_upper, (n, 1)) * w
         return {"translations": np.concatenate([dx, dy], axis=1).astype(np.float32),
                 "input_shape": tuple(np.shape(images))}
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return translate_boxes(self, bounding_boxes, transformation, training)
+
+    def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
+        return super().call(inputs, training=training)
 
     def _apply(self, a, p):
         t = p["translations"].astype(np.float64).reshape(-1, 2)
