@@ -264,10 +264,38 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _new((start + np.arange(n) * step).astype(d.numpy), requires_grad)
 
 
+def _linspace_values(start, end, steps, np_dtype):
+    """PyTorch's CPU linspace kernel, value for value, in ``np_dtype`` (float32 or float64).
+
+    ``step = (end - start) / (steps - 1)`` in the dtype; the first half counts up from the start,
+    ``start + step * i``, the second half down from the end, ``end - step * (steps - 1 - i)``, so
+    both end points are exact and the middle of a symmetric range is (nearly) zero. PyTorch's
+    vectorized kernel fuses each multiply-add (one rounding), which a ``longdouble`` evaluation
+    reproduces: exact for float32 (its 24-bit step times an index fits the 64-bit mantissa), and
+    for float64 equal except in rare last-bit cases."""
+    s, e = np_dtype(start), np_dtype(end)
+    if steps == 1:
+        return np.array([s], np_dtype)
+    step = (e - s) / np_dtype(steps - 1)
+    wide = np.longdouble
+    i = np.arange(steps)
+    up = wide(s) + wide(step) * i.astype(wide)
+    down = wide(e) - wide(step) * (steps - 1 - i).astype(wide)
+    return np.where(i < steps // 2, up, down).astype(np_dtype)
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
     _check_device(device)
     d = _dtype_or_default(dtype)
-    return _new(np.linspace(start, end, int(steps)).astype(d.numpy), requires_grad)
+    if dtype is None and any(isinstance(v, complex) for v in (start, end)):
+        d = _dt.to_dtype("complex128" if d.numpy == np.float64 else "complex64")  # as PyTorch infers it
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if np.dtype(d.numpy) in (np.float32, np.float64):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _new(_linspace_values(float(start), float(end), steps, np.dtype(d.numpy).type), requires_grad)
+    return _new(np.linspace(start, end, steps).astype(d.numpy), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
