@@ -547,8 +547,11 @@ class Module:
                 pass
             else:
                 raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
-        if dev is not None:
+        if dev is not None and str(dev) != "meta":
             _device(dev)  # only the CPU: raises a clear error for anything else
+        # ``to("meta")`` makes a storage-free template for torch.func.functional_call (the model-
+        # ensembling tutorial's ``base_model.to("meta")``). ember has no meta tensors, so the module
+        # keeps its CPU tensors: every call that supplies the parameters gives torch's result.
         if dtype is None:
             return self
         d = _dt.to_dtype(dtype)
