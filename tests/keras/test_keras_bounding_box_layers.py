@@ -33,6 +33,10 @@ LAYERS = {
     "Resizing_pad": lambda K, f: K.layers.Resizing(8, 8, pad_to_aspect_ratio=True, bounding_box_format=f),
     "CenterCrop": lambda K, f: K.layers.CenterCrop(8, 10, bounding_box_format=f),
     "CenterCrop_upscale": lambda K, f: K.layers.CenterCrop(14, 10, bounding_box_format=f),
+    "RandomCrop": lambda K, f: K.layers.RandomCrop(7, 9, bounding_box_format=f, seed=1),
+    "RandomCrop_upscale": lambda K, f: K.layers.RandomCrop(14, 10, bounding_box_format=f, seed=1),
+    "RandomShear": lambda K, f: K.layers.RandomShear(0.3, 0.2, bounding_box_format=f, seed=1),
+    "RandomShear_x": lambda K, f: K.layers.RandomShear(x_factor=(0.1, 0.4), bounding_box_format=f, seed=2),
 }
 
 
@@ -76,6 +80,7 @@ FIXED = {
     "RandomZoom": lambda K: K.layers.RandomZoom((0.5, 0.5), (-0.25, -0.25), bounding_box_format="rel_xyxy"),
     "Resizing": lambda K: K.layers.Resizing(6, 20, bounding_box_format="center_xywh"),
     "CenterCrop": lambda K: K.layers.CenterCrop(10, 10, bounding_box_format="xyxy"),
+    "RandomCrop": lambda K: K.layers.RandomCrop(13, 18, bounding_box_format="xywh"),
 }
 
 
@@ -97,7 +102,8 @@ def test_dict_call_with_a_fixed_draw_equals_keras(name, batched):
     np.testing.assert_array_equal(got["labels"], expected["labels"])
 
 
-@pytest.mark.parametrize("name", ["RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom"])
+@pytest.mark.parametrize("name", ["RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomCrop",
+                                  "RandomShear"])
 def test_random_layers_pass_boxes_through_at_inference_as_keras(name):
     outs = []
     for K in (keras, ek):

@@ -226,3 +226,40 @@ def center_crop_boxes(layer, bounding_boxes, input_shape):
     bounding_boxes = clip_to_image_size(bounding_boxes, height=layer.height, width=layer.width,
                                         bounding_box_format="xyxy")
     return convert_format(bounding_boxes, "xyxy", layer.bounding_box_format, height=layer.height, width=layer.width)
+
+
+def random_crop_boxes(layer, bounding_boxes, transformation, training=True):
+    """RandomCrop, exactly as Keras 3.15 computes it: the boxes are read in the crop's own size, and each
+    coordinate loses the window's offset (x coordinates the top offset, y ones the left, as Keras pairs them)
+    and is floored at 0; no clipping on the far side, labels unchanged."""
+    if not training:
+        return bounding_boxes
+    top, left = (np.float32(v) for v in transformation)
+    boxes = _np(convert_format(bounding_boxes["boxes"], layer.bounding_box_format, "xyxy", height=layer.height,
+                               width=layer.width))
+    boxes = np.maximum(boxes - np.array([top, left, top, left], np.float32), 0)
+    boxes = convert_format(boxes, "xyxy", layer.bounding_box_format, height=layer.height, width=layer.width)
+    return {"boxes": boxes, "labels": bounding_boxes["labels"]}
+
+
+def shear_boxes(layer, bounding_boxes, transformation, training=True):
+    """RandomShear: in ``rel_xyxy``, each box edge moves by the shear of the corner that leads in its
+    direction (``x - sx y`` at the top or bottom edge, ``y - sy x`` at the left or right one, as Keras
+    chooses them by the shear's sign), then the boxes are clipped to the unit square."""
+    if not training:
+        return bounding_boxes
+    h, w = _height_width(layer, transformation["input_shape"])
+    bounding_boxes = convert_format(bounding_boxes, layer.bounding_box_format, "rel_xyxy", height=h, width=w,
+                                    dtype=layer.dtype)
+    shear = _np(transformation["shear_factor"]).astype(np.float32)
+    sx, sy = shear[:, 0:1], shear[:, 1:2]
+    b = _np(bounding_boxes["boxes"])
+    if b.ndim == 2:
+        sx, sy = sx[:, 0], sy[:, 0]
+    x1, y1, x2, y2 = (b[..., i] for i in range(4))
+    x1, x2 = np.where(sx < 0, x1 - sx * y1, x1 - sx * y2), np.where(sx < 0, x2 - sx * y2, x2 - sx * y1)
+    y1, y2 = np.where(sy > 0, y1 - sy * x2, y1 - sy * x1), np.where(sy > 0, y2 - sy * x1, y2 - sy * x2)
+    bounding_boxes["boxes"] = make(np.stack([x1, y1, x2, y2], -1).astype(np.float32))
+    bounding_boxes = clip_to_image_size(bounding_boxes, height=h, width=w, bounding_box_format="rel_xyxy")
+    return convert_format(bounding_boxes, "rel_xyxy", layer.bounding_box_format, height=h, width=w,
+                          dtype=layer.dtype)

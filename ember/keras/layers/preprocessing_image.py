@@ -17,8 +17,8 @@ from ...random import _get_rng
 from .. import backend
 from ..ops import image as _image
 from .layer import Layer
-from .preprocessing_boxes import (BoundingBoxMixin, center_crop_boxes, resize_boxes, translate_boxes,
-                                  zoom_boxes)
+from .preprocessing_boxes import (BoundingBoxMixin, center_crop_boxes, random_crop_boxes, resize_boxes,
+                                  translate_boxes, zoom_boxes)
 from .preprocessing_color import _ColorLayer, _factor
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -193,25 +193,51 @@ class AutoContrast(_ImageLayer):
         return {**super().get_config(), "value_range": list(self.value_range)}
 
 
-class RandomCrop(_ImageLayer):
+class RandomCrop(BoundingBoxMixin, _ImageLayer):
     """While training, a random ``(height, width)`` window of each batch (one offset for the batch, as
-    Keras); an image not larger than the window, and every image at inference, is returned unchanged, as
-    Keras 3 does."""
+    Keras); at inference images pass through unchanged, as Keras 3 does.
 
-    def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
+    Keras's two steps: ``get_random_transformation`` gives the window's ``(top, left)``: drawn uniformly when
+    training on an image larger than the window, else the centre of the largest window of the target aspect
+    ratio; ``transform_images`` slices ``height x width`` from there and, when the image was too small for
+    that, resizes the slice to ``(height, width)``."""
+
+    def __init__(self, height, width, seed=None, data_format=None, name=None, bounding_box_format=None, **kwargs):
         super().__init__(data_format=data_format, name=name, **kwargs)
         self.height, self.width, self.seed = height, width, seed
+        self.bounding_box_format = bounding_box_format
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def get_random_transformation(self, images, training=True, seed=None):
+        H, W = _height_width(self, np.shape(_arr(images, None)))
+        if training and H > self.height and W > self.width:
+            rng = seed if isinstance(seed, np.random.Generator) else self._rng if self._rng is not None \
+                else _get_rng()
+            # Keras casts a uniform draw in [0, H - height + 1) to int32: each offset equally likely.
+            return int(rng.uniform(0, H - self.height + 1)), int(rng.uniform(0, W - self.width + 1))
+        crop_h = max(min(H, int(float(W * self.height) / self.width)), 1)
+        crop_w = max(min(W, int(float(H * self.width) / self.height)), 1)
+        return int(float(H - crop_h) / 2), int(float(W - crop_w) / 2)
+
+    def transform_images(self, images, transformation, training=True):
+        if not training:
+            return images if isinstance(images, Tensor) else make(_arr(images, self.dtype))
+        a = self._nhwc(_arr(images, self.dtype))
+        top, left = (int(v) for v in transformation)
+        out = a[..., top:top + self.height, left:left + self.width, :]
+        if out.shape[-3:-1] != (self.height, self.width):
+            out = _image.resize(make(np.ascontiguousarray(out)), (self.height, self.width),
+                                data_format="channels_last")._data.astype(self.dtype)
+        return make(np.ascontiguousarray(self._back(out)))
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return random_crop_boxes(self, bounding_boxes, transformation, training)
 
     def call(self, inputs, training=True):
-        a = self._nhwc(_arr(inputs, self.dtype))
-        H, W = a.shape[-3], a.shape[-2]
-        if training and H > self.height and W > self.width:
-            rng = _get_rng()
-            top = int(rng.integers(0, H - self.height + 1))
-            left = int(rng.integers(0, W - self.width + 1))
-            out = a[..., top:top + self.height, left:left + self.width, :]
-            return make(np.ascontiguousarray(self._back(out)))
-        return inputs if isinstance(inputs, Tensor) else make(self._back(a))
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
+        return self.transform_images(inputs, self.get_random_transformation(inputs, training=training),
+                                     training=training)
 
     compute_output_shape = Resizing.compute_output_shape
 

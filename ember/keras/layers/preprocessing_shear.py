@@ -8,6 +8,7 @@ import numpy as np
 
 from ...autograd.tensor import make
 from ..ops import image as _image
+from .preprocessing_boxes import BoundingBoxMixin, shear_boxes
 from .preprocessing_color import _ColorLayer
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -25,10 +26,11 @@ def _shear_factor(factor, name):
     return (-abs(factor), abs(factor))
 
 
-class RandomShear(_ColorLayer):
+class RandomShear(BoundingBoxMixin, _ColorLayer):
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
-                 data_format=None, seed=None, **kwargs):
+                 data_format=None, seed=None, bounding_box_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.bounding_box_format = bounding_box_format
         self.x_factor = _shear_factor(x_factor, "x_factor")
         self.y_factor = _shear_factor(y_factor, "y_factor")
         if fill_mode not in _FILL_MODES:
@@ -40,7 +42,15 @@ class RandomShear(_ColorLayer):
 
     def get_random_transformation(self, images, training=True, seed=None):
         draw = super().get_random_transformation(images, training, seed)
-        return {**draw, "input_shape": tuple(images.shape)}
+        return {**draw, "input_shape": tuple(np.shape(images))}
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return shear_boxes(self, bounding_boxes, transformation, training)
+
+    def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
+        return super().call(inputs, training=training)
 
     def _draw(self, n, rng):
         invert = np.where(rng.uniform(0, 1, (n, 1)) > 0.5, -1.0, 1.0)
