@@ -82,18 +82,133 @@ class DTypePolicy:
         return cls(**config)
 
     def __eq__(self, other):
-        return isinstance(other, DTypePolicy) and type(other) in (DTypePolicy, FloatDTypePolicy) \
-            and self._name == other._name
+        if type(self) in (DTypePolicy, FloatDTypePolicy):
+            if type(other) not in (DTypePolicy, FloatDTypePolicy):
+                return False
+        elif type(other) is not type(self):
+            return False
+        return self._name == other._name
 
     def __hash__(self):
         return hash(self._name)
 
     def __repr__(self):
-        return f'<DTypePolicy "{self._name}">'
+        name = "DTypePolicy" if type(self) is FloatDTypePolicy else type(self).__name__
+        return f'<{name} "{self._name}">'
 
 
 class FloatDTypePolicy(DTypePolicy):
     """The same as :class:`DTypePolicy` (Keras keeps the name for older code)."""
+
+
+QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
+
+
+class QuantizedDTypePolicy(DTypePolicy):
+    """``QuantizedDTypePolicy(mode, source_name=None)``: the policy of a layer quantized with ``mode``
+    (``'int8'``, ``'int4'``...) from the float policy ``source_name`` (default: the global one); its name is
+    ``'<mode>_from_<source_name>'`` and its dtypes are ``source_name``'s."""
+
+    def __init__(self, mode, source_name=None):
+        if source_name is None:
+            source_name = dtype_policy().name
+        source = DTypePolicy(source_name)
+        self._compute_dtype, self._variable_dtype = source.compute_dtype, source.variable_dtype
+        if mode not in QUANTIZATION_MODES:
+            raise ValueError(f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. Received: "
+                             f"mode={mode}")
+        if self._compute_dtype == "float16" and mode == "int8":
+            raise ValueError(f"Quantization mode='{mode}' doesn't work well with compute_dtype='float16'.")
+        self._name = f"{mode}_from_{source_name}"
+        self._source_name = source_name
+        self._quantization_mode = mode
+
+    @property
+    def quantization_mode(self):
+        return self._quantization_mode
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self._quantization_mode == other._quantization_mode \
+            and self._source_name == other._source_name
+
+    def __hash__(self):
+        return hash(self._name)
+
+    def get_config(self):
+        return {"mode": self._quantization_mode, "source_name": self._source_name}
+
+
+class QuantizedFloat8DTypePolicy(QuantizedDTypePolicy):
+    """The ``'float8'`` policy; ``amax_history_length`` (default 1024) is the length of the windows of
+    recent abs-max values the delayed float8 scales are computed from."""
+
+    default_amax_history_length = 1024
+
+    def __init__(self, mode, source_name=None, amax_history_length=1024):
+        super().__init__(mode=mode, source_name=source_name)
+        if not isinstance(amax_history_length, int):
+            raise TypeError(f"`amax_history_length` must be an integer. Received: "
+                            f"amax_history_length={amax_history_length}")
+        self._amax_history_length = amax_history_length
+
+    @property
+    def amax_history_length(self):
+        return self._amax_history_length
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self._amax_history_length == other._amax_history_length
+
+    __hash__ = QuantizedDTypePolicy.__hash__
+
+    def get_config(self):
+        return {**super().get_config(), "amax_history_length": self._amax_history_length}
+
+
+class Int4DTypePolicy(QuantizedDTypePolicy):
+    """``Int4DTypePolicy('int4/<block_size>', source_name)``: int4 with ``block_size`` input rows per scale
+    (-1: one scale per output channel)."""
+
+    def __init__(self, mode, source_name=None):
+        parts = mode.split("/")
+        if len(parts) != 2 or parts[0] != "int4":
+            raise ValueError(f"Invalid mode for Int4DTypePolicy. Expected format 'int4/<block_size>', but got "
+                             f"'{mode}'.")
+        try:
+            block_size = int(parts[1])
+        except ValueError:
+            raise ValueError("Invalid mode for Int4DTypePolicy. <block_size> must be an integer. Expected format "
+                             f"'int4/<block_size>', but got '{mode}'.") from None
+        if block_size < -1 or block_size == 0:
+            raise ValueError("Invalid block_size in mode. Supported values are -1 (per-channel) or a positive "
+                             f"integer (sub-channel), but got {block_size} from '{mode}'.")
+        super().__init__(mode="int4", source_name=source_name)
+        self._name = f"{mode}_from_{source_name}"
+        self.mode = "int4"
+        self.block_size = block_size
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self.block_size == other.block_size
+
+    __hash__ = QuantizedDTypePolicy.__hash__
+
+    def get_config(self):
+        return {**super().get_config(), "mode": f"int4/{self.block_size}"}
+
+
+def _quantized_policy_by_name(name):
+    """``'int8_from_float32'`` -> ``QuantizedDTypePolicy('int8', 'float32')`` (float8 and int4 likewise)."""
+    parts = name.split("_from_")
+    if len(parts) != 2:
+        raise ValueError("Cannot convert `policy` into a valid pair (`mode`, `source_name`) to instantiate "
+                         f"`QuantizedDTypePolicy`. Received: policy={name}")
+    mode, source = parts
+    if mode.startswith("float8"):
+        return QuantizedFloat8DTypePolicy(mode, source)
+    if mode.startswith("int4") and "/" in mode:
+        return Int4DTypePolicy(mode, source)
+    if mode.startswith(("gptq", "awq")):
+        raise NotImplementedError(f"dtype policy {name!r}: ember.keras has no GPTQ/AWQ layers")
+    return QuantizedDTypePolicy(mode, source)
 
 
 class DTypePolicyMap(dict):
@@ -112,7 +227,26 @@ class DTypePolicyMap(dict):
         super().__setitem__(key, get(policy))
 
     def __missing__(self, key):
-        return self.default_policy
+        # Keras: an exact path first, then every key as a regular expression that must match the whole path.
+        import re
+        matches = [k for k in self if re.fullmatch(k, key)]
+        if len(matches) > 1:
+            raise ValueError(f"Path '{key}' matches multiple dtype policy specification keys: {matches}. Please "
+                             "make sure each path only matches at most one dtype policy specification key in the "
+                             "DTypePolicyMap.")
+        return dict.__getitem__(self, matches[0]) if matches else self.default_policy
+
+    @property
+    def compute_dtype(self):
+        return self.default_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return self.default_policy.variable_dtype
+
+    @property
+    def quantization_mode(self):
+        return self.default_policy.quantization_mode
 
     @property
     def name(self):
@@ -130,13 +264,14 @@ class DTypePolicyMap(dict):
         return cls(**config)
 
 
-_ALL = {c.__name__: c for c in (DTypePolicy, FloatDTypePolicy, DTypePolicyMap)}
+_ALL = {c.__name__: c for c in (DTypePolicy, FloatDTypePolicy, DTypePolicyMap, QuantizedDTypePolicy,
+                                 QuantizedFloat8DTypePolicy, Int4DTypePolicy)}
 
 
 def set_dtype_policy(policy):
     """Set the global policy (a name such as ``'float64'`` or a :class:`DTypePolicy`)."""
     if isinstance(policy, str):
-        policy = DTypePolicy(policy)
+        policy = get(policy)
     if not isinstance(policy, DTypePolicy):
         raise ValueError("Invalid `policy` argument. Expected the string name of a policy (such as "
                          f"'mixed_float16') or a `DTypePolicy` instance. Received: policy={policy} "
@@ -150,7 +285,8 @@ def dtype_policy():
 
 
 def serialize(policy):
-    return {"module": "keras", "class_name": type(policy).__name__, "config": policy.get_config(),
+    module = "keras" if type(policy) in (DTypePolicy, FloatDTypePolicy) else "keras.dtype_policies"
+    return {"module": module, "class_name": type(policy).__name__, "config": policy.get_config(),
             "registered_name": None}
 
 
@@ -170,9 +306,19 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier.startswith(QUANTIZATION_MODES):
+            return _quantized_policy_by_name(identifier)
         return DTypePolicy(identifier)
     dtype = getattr(identifier, "name", None) or str(np.dtype(identifier))
     return DTypePolicy(str(dtype))
+
+
+def quantized_policy(dtype):
+    """The quantized policy ``dtype`` names (``'int8_from_float32'``, a config, a policy), else None."""
+    if isinstance(dtype, (str, dict, DTypePolicy)) and not isinstance(dtype, DTypePolicyMap):
+        policy = get(dtype)
+        return policy if policy.quantization_mode is not None else None
+    return None
 
 
 def layer_dtype(dtype):

@@ -156,11 +156,146 @@ class AbsMaxQuantizer(Quantizer):
         return config
 
 
+class QuantizationConfig:
+    """What ``layer.quantize`` uses: ``weight_quantizer`` (None: the layer's default abs-max one) and
+    ``activation_quantizer`` (None: inputs stay float, weight-only quantization)."""
+
+    def __init__(self, weight_quantizer=None, activation_quantizer=None):
+        self.weight_quantizer = weight_quantizer
+        self.activation_quantizer = activation_quantizer
+
+    @property
+    def mode(self):
+        raise NotImplementedError("Subclasses must implement this property. Do not instantiate "
+                                  "QuantizationConfig directly.")
+
+    def get_config(self):
+        return {"weight_quantizer": _maybe_serialize(self.weight_quantizer),
+                "activation_quantizer": _maybe_serialize(self.activation_quantizer)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(weight_quantizer=_maybe_deserialize(config.get("weight_quantizer")),
+                   activation_quantizer=_maybe_deserialize(config.get("activation_quantizer")))
+
+    @staticmethod
+    def weight_quantizer_or_default(config, default):
+        return config.weight_quantizer if config is not None and config.weight_quantizer is not None else default
+
+    @staticmethod
+    def activation_quantizer_or_default(config, default):
+        return config.activation_quantizer if config is not None else default
+
+
+class Int8QuantizationConfig(QuantizationConfig):
+    """int8 weights; inputs quantized on the fly by ``AbsMaxQuantizer()`` unless ``activation_quantizer``
+    says otherwise (None: weight-only)."""
+
+    def __init__(self, weight_quantizer=None, activation_quantizer="default"):
+        if activation_quantizer == "default":
+            activation_quantizer = AbsMaxQuantizer()
+        super().__init__(weight_quantizer, activation_quantizer)
+        if weight_quantizer is not None and weight_quantizer.output_dtype != "int8":
+            raise ValueError("Int8QuantizationConfig requires a weight_quantizer with output_dtype='int8'. "
+                             f"Received: output_dtype={weight_quantizer.output_dtype}")
+
+    @property
+    def mode(self):
+        return "int8"
+
+
+class Int4QuantizationConfig(QuantizationConfig):
+    """int4 weights (values in [-8, 7], two per byte); ``block_size`` input rows share a scale and a zero
+    point (None or -1: one symmetric scale per output channel). Inputs stay float by default."""
+
+    def __init__(self, weight_quantizer=None, activation_quantizer="default", block_size=128):
+        if activation_quantizer == "default":
+            activation_quantizer = None
+        super().__init__(weight_quantizer, activation_quantizer)
+        if block_size is not None and block_size != -1 and block_size <= 0:
+            raise ValueError(f"block_size must be None, -1, or a positive integer. Received: block_size={block_size}")
+        self.block_size = block_size
+        if block_size is not None and block_size > 0 and (weight_quantizer is not None
+                                                         or activation_quantizer is not None):
+            raise ValueError("Int4 sub-channel quantization (block_size > 0) does not support custom quantizers. "
+                             "Either set block_size to None or -1 for per-channel quantization, or remove the "
+                             f"custom quantizer arguments. Received: block_size={block_size}")
+        if weight_quantizer is not None and tuple(weight_quantizer.value_range) != (-8, 7):
+            raise ValueError("Int4QuantizationConfig requires a weight_quantizer with value_range=(-8, 7). "
+                             f"Received: value_range={weight_quantizer.value_range}")
+
+    @property
+    def mode(self):
+        return "int4"
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(weight_quantizer=_maybe_deserialize(config.get("weight_quantizer")),
+                   activation_quantizer=_maybe_deserialize(config.get("activation_quantizer")),
+                   block_size=config.get("block_size"))
+
+
+class Float8QuantizationConfig(QuantizationConfig):
+    """Float8 training (delayed scaling); takes no quantizers."""
+
+    def __init__(self):
+        super().__init__(None, None)
+
+    @property
+    def mode(self):
+        return "float8"
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls()
+
+
+def validate_and_resolve_config(mode, config):
+    """The config ``quantize(mode, config)`` runs with: the mode's default config when ``config`` is None;
+    ``ValueError`` for an unknown mode, a config that is not a ``QuantizationConfig`` or one whose mode is
+    not ``mode``."""
+    from .dtype_policies import QUANTIZATION_MODES
+    if isinstance(config, str):
+        mode, config = config, None
+    if mode is not None and mode not in QUANTIZATION_MODES:
+        raise ValueError(f"Invalid quantization mode. Expected one of {QUANTIZATION_MODES}. Received: mode={mode}")
+    if config is None:
+        if mode in ("gptq", "awq"):
+            raise ValueError(f"For {mode.upper()}, you must pass a `{mode.upper()}Config` object in the `config` "
+                             "argument.")
+        if mode is None:
+            raise ValueError("You must provide either `mode` or `config` to `quantize`.")
+        config = {"int8": Int8QuantizationConfig, "int4": Int4QuantizationConfig,
+                  "float8": Float8QuantizationConfig}[mode]()
+    elif not isinstance(config, QuantizationConfig):
+        raise ValueError(f"Argument `config` must be an instance of `QuantizationConfig`. Received: config={config} "
+                         f"(of type {type(config)})")
+    if mode is not None and config.mode != mode:
+        raise ValueError(f"Contradictory arguments: mode='{mode}' but config.mode='{config.mode}'")
+    return config
+
+
+def _maybe_serialize(obj):
+    return None if obj is None else serialize(obj)
+
+
+def _maybe_deserialize(config):
+    return None if config is None else deserialize(config)
+
+
 _ALL = {"Quantizer": Quantizer, "AbsMaxQuantizer": AbsMaxQuantizer, "quantizer": Quantizer,
-        "abs_max_quantizer": AbsMaxQuantizer}
+        "abs_max_quantizer": AbsMaxQuantizer, "Int8QuantizationConfig": Int8QuantizationConfig,
+        "Int4QuantizationConfig": Int4QuantizationConfig, "Float8QuantizationConfig": Float8QuantizationConfig}
 
 
 def serialize(quantizer):
+    """Keras's form of a quantizer or a quantization config (``module``, ``class_name``, ``config``)."""
     return {"module": "keras.quantizers", "class_name": type(quantizer).__name__,
             "config": quantizer.get_config(), "registered_name": None}
 

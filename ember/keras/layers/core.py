@@ -15,6 +15,7 @@ from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .layer import Layer
+from .quantized_layers import QuantizedDense, QuantizedEmbedding
 
 
 def _common(config, layer, *names):
@@ -32,7 +33,7 @@ def _common(config, layer, *names):
     return config
 
 
-class Dense(Layer):
+class Dense(QuantizedDense, Layer):
     """A fully connected layer: ``output = activation(inputs @ kernel + bias)`` on the last axis.
 
     Args:
@@ -44,7 +45,8 @@ class Dense(Layer):
         kernel_regularizer, bias_regularizer, activity_regularizer: penalties added to the loss.
 
     Weights: ``kernel`` ``(in, units)`` (Keras's layout, the transpose of ``nn.Linear.weight``), ``bias``
-    ``(units,)``. Shape: ``(*, in)`` -> ``(*, units)``.
+    ``(units,)``. Shape: ``(*, in)`` -> ``(*, units)``. ``quantize('int8' | 'int4' | 'float8')``: see
+    ``layers/quantized.py``.
     """
 
     supports_masking = True  # as Keras: a per-step layer keeps its input's mask
@@ -54,7 +56,8 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        _no_quantization(self, lora_rank, quantization_config)
+        _no_quantization(self, lora_rank, None)
+        self.quantization_config = _quantization_config(quantization_config)
         self.units = int(units)
         if self.units <= 0:
             raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
@@ -74,12 +77,21 @@ class Dense(Layer):
         if in_dim is None:
             raise ValueError(f"Dense layer {self.name}: the last dimension of the inputs must be known, got "
                              f"input shape {input_shape}")
-        self._add_weight("kernel", (in_dim, self.units), self.kernel_initializer, regularizer=self.kernel_regularizer)
+        if self.quantization_mode is not None:   # a quantized layer being loaded
+            self._build_quantized((in_dim, self.units))
+        else:
+            self._add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
+                             regularizer=self.kernel_regularizer)
         if self.use_bias:
             self._add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer)
         self.input_dim = in_dim
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
+        if self.quantization_mode is not None:
+            if inputs.shape[-1] != self.input_dim:
+                raise ValueError(f"Dense layer {self.name} (units={self.units}) expects inputs with last "
+                                 f"dimension {self.input_dim}, got inputs of shape {tuple(inputs.shape)}")
+            return self._quantized_call(inputs, training)
         if inputs.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"Dense layer {self.name} (units={self.units}) expects inputs with last dimension "
                              f"{self.kernel.shape[0]}, got inputs of shape {tuple(inputs.shape)}")
@@ -95,12 +107,13 @@ class Dense(Layer):
     def get_config(self):
         config = super().get_config()
         config["units"] = self.units
-        return _common(config, self, "activation", "use_bias", "kernel_initializer", "bias_initializer",
-                       "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                       "bias_constraint")
+        config = _common(config, self, "activation", "use_bias", "kernel_initializer", "bias_initializer",
+                         "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+                         "bias_constraint")
+        return _with_quantization_config(config, self)
 
 
-class Embedding(Layer):
+class Embedding(QuantizedEmbedding, Layer):
     """Turns integer indices into dense vectors: ``output = embeddings[inputs]``.
 
     Args:
@@ -116,7 +129,8 @@ class Embedding(Layer):
                  embeddings_constraint=None, mask_zero=False, input_length=None, activity_regularizer=None,
                  lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        _no_quantization(self, lora_rank, quantization_config)
+        _no_quantization(self, lora_rank, None)
+        self.quantization_config = _quantization_config(quantization_config)
         self.activity_regularizer = _reg.get(activity_regularizer)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = _init.get(embeddings_initializer)
@@ -127,6 +141,9 @@ class Embedding(Layer):
             self._batch_input_shape = (None, int(input_length))
 
     def build(self, input_shape=None):
+        if self.quantization_mode is not None:   # a quantized layer being loaded
+            self._build_quantized((self.input_dim, self.output_dim))
+            return
         self._add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
                         regularizer=self.embeddings_regularizer)
 
@@ -139,8 +156,11 @@ class Embedding(Layer):
         if a.size and (a.min() < 0 or a.max() >= self.input_dim):
             raise ValueError(f"Embedding layer {self.name} (input_dim={self.input_dim}) got an index out of range "
                              f"[{int(a.min())}, {int(a.max())}]")
-        flat = ops.index_select(self.embeddings, 0, idx.reshape(-1))
-        out = flat.reshape(tuple(idx.shape) + (self.output_dim,))
+        if self.quantization_mode is not None:
+            out = self._quantized_call(idx)
+        else:
+            flat = ops.index_select(self.embeddings, 0, idx.reshape(-1))
+            out = flat.reshape(tuple(idx.shape) + (self.output_dim,))
         if self.activity_regularizer is not None:
             self.add_loss(ops.div(self.activity_regularizer(out), out.shape[0]))
         if self.mask_zero:
@@ -153,8 +173,9 @@ class Embedding(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(input_dim=self.input_dim, output_dim=self.output_dim, mask_zero=self.mask_zero)
-        return _common(config, self, "embeddings_initializer", "embeddings_regularizer", "activity_regularizer",
-                       "embeddings_constraint")
+        config = _common(config, self, "embeddings_initializer", "embeddings_regularizer", "activity_regularizer",
+                         "embeddings_constraint")
+        return _with_quantization_config(config, self)
 
 
 class Activation(Layer):
@@ -190,6 +211,21 @@ def _no_quantization(layer, lora_rank, quantization_config):
     if lora_rank is not None or quantization_config is not None:
         raise NotImplementedError(f"{type(layer).__name__}: LoRA (lora_rank) and quantization (quantization_config) "
                                   "are not supported by ember.keras")
+
+
+def _quantization_config(config):
+    """A ``quantization_config`` argument: None, a ``QuantizationConfig`` or its serialized form."""
+    from .. import quantizers
+    return quantizers.deserialize(config) if isinstance(config, dict) else config
+
+
+def _with_quantization_config(config, layer):
+    """Keras writes ``quantization_config`` into the config of a quantizable layer (null until quantized)."""
+    from .. import quantizers
+    qc = layer.quantization_config
+    if qc is not None or layer.quantization_mode is not None:
+        config["quantization_config"] = quantizers.serialize(qc) if qc is not None else None
+    return config
 
 
 def _np_dtype(layer):

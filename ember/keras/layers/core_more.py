@@ -30,8 +30,9 @@ from .. import activations as _act
 from .. import initializers as _init
 from .. import regularizers as _reg
 from ..saving import serialization_lib
-from .core import _common, _no_quantization
+from .core import _common, _no_quantization, _quantization_config, _with_quantization_config
 from .layer import Layer
+from .quantized_layers import QuantizedEinsumDense
 
 
 def _einsum_shapes(equation, bias_axes, input_shape, output_shape):
@@ -85,7 +86,7 @@ def _einsum_shapes(equation, bias_axes, input_shape, output_shape):
     return tuple(kernel), None if bias is None else tuple(bias), tuple(out)
 
 
-class EinsumDense(Layer):
+class EinsumDense(QuantizedEinsumDense, Layer):
     """A dense layer of any rank, given by an einsum equation.
 
     Args:
@@ -100,7 +101,8 @@ class EinsumDense(Layer):
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        _no_quantization(self, lora_rank, quantization_config)
+        _no_quantization(self, lora_rank, None)
+        self.quantization_config = _quantization_config(quantization_config)
         self.equation = equation
         self.partial_output_shape = output_shape if isinstance(output_shape, int) else tuple(output_shape)
         self.bias_axes = bias_axes
@@ -114,7 +116,11 @@ class EinsumDense(Layer):
     def build(self, input_shape):
         kernel, bias, full = _einsum_shapes(self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         self.full_output_shape = full
-        self._add_weight("kernel", kernel, self.kernel_initializer, regularizer=self.kernel_regularizer)
+        if self.quantization_mode is not None:   # a quantized layer being loaded
+            self._build_input_shape = tuple(input_shape)
+            self._build_quantized(tuple(kernel))
+        else:
+            self._add_weight("kernel", kernel, self.kernel_initializer, regularizer=self.kernel_regularizer)
         if bias is not None:
             self._add_weight("bias", bias, self.bias_initializer, regularizer=self.bias_regularizer)
 
@@ -127,7 +133,9 @@ class EinsumDense(Layer):
         free = [c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in self.equation][:n]
         return self.equation.replace("...", "".join(free))
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
+        if self.quantization_mode is not None:
+            return self._quantized_call(inputs, training)
         y = ops.einsum(self._explicit_equation(inputs.ndim), inputs, self.kernel)
         if self.bias_axes is not None:
             y = ops.add(y, self.bias)
@@ -144,8 +152,9 @@ class EinsumDense(Layer):
         out = self.partial_output_shape
         config.update(equation=self.equation, output_shape=out if isinstance(out, int) else list(out),
                       bias_axes=self.bias_axes)
-        return _common(config, self, "activation", "kernel_initializer", "bias_initializer", "kernel_regularizer",
-                       "bias_regularizer", "activity_regularizer")
+        config = _common(config, self, "activation", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+                         "bias_regularizer", "activity_regularizer")
+        return _with_quantization_config(config, self)
 
 
 def _dump_function(fn):

@@ -106,6 +106,7 @@ class Layer(nn.Module):
         d["built"] = False
         d["_trainable"] = bool(trainable)
         d["_dtype"] = _policies.layer_dtype(dtype)
+        d["_quant_policy"] = _policies.quantized_policy(dtype)   # set by quantize(); see layers/quantized.py
         d["_remat_scope"] = _remat.get_current_remat_mode()
         d["_own_weights"] = []          # [(attribute name, trainable, regularizer)] in creation order
         d["_added_losses"] = []
@@ -323,8 +324,24 @@ class Layer(nn.Module):
 
     @property
     def dtype_policy(self):
-        """The layer's ``keras.DTypePolicy`` (ember.keras layers compute in their variables' dtype)."""
-        return _policies.DTypePolicy(self._dtype)
+        """The layer's ``keras.DTypePolicy`` (ember.keras layers compute in their variables' dtype); a
+        ``QuantizedDTypePolicy`` once quantized. Setting a quantized one quantizes the built layer."""
+        return self.__dict__.get("_quant_policy") or _policies.DTypePolicy(self._dtype)
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        from .quantized import set_dtype_policy
+        set_dtype_policy(self, value)
+
+    @property
+    def quantization_mode(self):
+        """``'int8'``, ``'int4'``, ``'float8'`` once quantized, else None."""
+        policy = self.__dict__.get("_quant_policy")
+        return policy.quantization_mode if policy is not None else None
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize the layer's weights (``Dense``, ``EinsumDense``, ``Embedding``; see layers/quantized.py)."""
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `quantize` method implemented.")
 
     @property
     def compute_dtype(self):
@@ -471,7 +488,9 @@ class Layer(nn.Module):
     # -- config --------------------------------------------------------------------------------
     def get_config(self):
         """The constructor arguments as plain data (JSON-serializable)."""
-        config = {"name": self.name, "trainable": self._trainable, "dtype": self._dtype}
+        policy = self.__dict__.get("_quant_policy")
+        config = {"name": self.name, "trainable": self._trainable,
+                  "dtype": _policies.serialize(policy) if policy is not None else self._dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = _jsonable_shape(self._batch_input_shape)
         return config

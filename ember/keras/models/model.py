@@ -119,6 +119,12 @@ class Model(Trainer, Layer):
         print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable, layer_range)
 
     # -- saving --------------------------------------------------------------------------------
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize every ``Dense`` / ``EinsumDense`` / ``Embedding`` (that ``filters`` admits) to ``mode``
+        (``'int8'``, ``'int4'``, ``'float8'``) or by ``config``; see ``ember.keras.layers.quantized``."""
+        from ..layers.quantized import quantize_model
+        quantize_model(self, mode, config=config, filters=filters, **kwargs)
+
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save architecture (JSON config), weights (Keras's ``model.weights.h5``) and compile settings to a
         ``.keras`` file that Keras 3 loads too (see :mod:`ember.keras.saving.saving_api`)."""

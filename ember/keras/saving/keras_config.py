@@ -49,6 +49,9 @@ def _rejected(cls, config):
 
 
 def _policy_name(value):
+    if isinstance(value, dict) and value.get("class_name") in ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy",
+                                                               "Int4DTypePolicy"):
+        return value   # the layer reads the whole policy (see keras/layers/quantized.py)
     if isinstance(value, dict) and value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy",
                                                                "QuantizedDTypePolicy"):
         inner = value.get("config")

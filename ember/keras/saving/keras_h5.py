@@ -43,6 +43,8 @@ def _own_weights(layer):
     """The weights a layer holds itself, in Keras's order: ``[(weight name, tensor)]``."""
     from ..layers import Layer
     pairs = []
+    if isinstance(layer, Layer) and getattr(layer, "quantization_mode", None) is not None:
+        return layer._serialized_weights()   # Keras's order for a quantized layer (kernel, bias, kernel_scale...)
     if isinstance(layer, Layer):
         names = {id(getattr(layer, a)): a for a, _, _ in layer._own_weights}
         pairs = [(names[id(w)], w) for w in layer._own(True) + layer._own(False)]
