@@ -14,6 +14,7 @@ from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, i
 from . import functional  # noqa: F401
 from . import profiler  # noqa: F401
 from . import tensor_extras  # noqa: F401  (binds Tensor.new, as_subclass, output_nr, name)
+from . import torch_function  # noqa: F401  (binds Tensor.__torch_function__)
 from .variable import Variable
 
 __all__ = ["Tensor", "Size", "grad", "backward", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import tensor as _tensor_module
 from ..autograd.tensor import Tensor, _new
+from ..autograd.torch_function import _disabled_torch_function_impl
 from ..backend import dtypes as _dt
 
 
@@ -37,6 +38,7 @@ class Parameter(Tensor):
     """
 
     _is_param = True
+    __torch_function__ = _disabled_torch_function_impl  # as in PyTorch: a parameter is not a tensor-like override
 
     def __new__(cls, data=None, requires_grad=True):
         return _new(cls)
