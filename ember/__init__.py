@@ -92,6 +92,13 @@ _LAZY.add("signal")
 _LAZY.add("quasirandom")
 _ELSEWHERE.update(dict.fromkeys(("sparse_coo_tensor", "sparse_csr_tensor"), "sparse.tensor"))
 _ELSEWHERE.update(dict.fromkeys(("spmm", "smm"), "sparse.ops"))
+_ELSEWHERE.update(dict.fromkeys(("quint8", "qint8", "qint32", "quint4x2", "qscheme", "per_tensor_affine",
+                                 "per_channel_affine", "per_tensor_symmetric", "per_channel_symmetric",
+                                 "per_channel_affine_float_qparams"), "backend.qdtypes"))
+_ELSEWHERE.update(dict.fromkeys(("quantize_per_tensor", "quantize_per_channel", "dequantize",
+                                 "fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"),
+                                "autograd.quantized"))
+_LAZY |= {"ao", "quantization"}
 
 
 def __getattr__(name):

@@ -22,6 +22,8 @@ LAYER.update({"profiler": 1, "futures": 0})
 LAYER.update({"sparse": 1, "signal": 1})
 LAYER.update({"quasirandom": 1})
 LAYER.update({"onnx": 6, "registry": 5, "audio": 5, "text": 5, "recsys": 5, "serve": 8})
+# Quantization sits with nn: ember.nn.quantized re-exports ember.ao.nn.quantized.
+LAYER.update({"ao": 3, "quantization": 3})
 # fx traces nn modules into graphs; export lifts those graphs into saved programs.
 LAYER.update({"fx": 4, "export": 6})
 # torch's submodules of their own: _dynamo/_inductor sit with the compiler, the op-level ones with autograd

@@ -11,5 +11,6 @@ device (``torch.backends.mps.is_available()`` is False).
 """
 from ember.backends import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp  # noqa: F401
 from ember.backends import mha  # noqa: F401
+from ember.backends import quantized  # noqa: F401
 
-__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "mha"]
+__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp", "mha", "quantized"]

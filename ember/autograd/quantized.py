@@ -1,0 +1,281 @@
+"""Quantized tensors: integers ``q`` with a scale and zero point, read as ``x = (q - zero_point) * scale``.
+
+``quantize_per_tensor(x, scale, zero_point, dtype)`` rounds as PyTorch's CPU kernels (fbgemm) do,
+in float32: ``q = clamp(nearbyint(zero_point + x * (1 / scale)), qmin, qmax)`` with ties to even;
+``dequantize`` gives ``(q - zero_point) * scale`` in float32. ``quantize_per_channel`` does the same
+with one scale and zero point per slice along ``axis``.
+
+The fake-quantize ops (used by quantization-aware training) round-trip in float:
+``fake_quantize_per_tensor_affine(x, s, z, qmin, qmax) = (clamp(nearbyint(x / s) + z) - z) * s``; their
+gradient is the straight-through estimator: 1 where ``nearbyint(x / s) + z`` lies in ``[qmin, qmax]``,
+0 where it was clamped.
+
+>>> import ember
+>>> q = ember.quantize_per_tensor(ember.tensor([0.1, -0.5, 2.0]), 0.1, 3, ember.quint8)
+>>> q.int_repr()
+tensor([ 4,  0, 23], dtype=ember.uint8)
+>>> q.dequantize()
+tensor([ 0.1000, -0.3000,  2.0000])
+"""
+import numpy as np
+
+from ..backend import dtypes as _dt
+from ..backend import qdtypes as _qd
+from .function import Function
+from .tensor import Tensor, make
+
+_new = object.__new__
+
+
+def _round_q(x, inv_scale, zero_point):
+    """fbgemm's Quantize in float32: nearbyint(zero_point + x * inv_scale), before clamping."""
+    return np.rint(np.float32(zero_point) + x * inv_scale)
+
+
+def quantize_array(x, scale, zero_point, qmin, qmax, axis=None):
+    """Float array -> integer grid values (as float32, unclamped and clamped), per tensor or along ``axis``."""
+    x = np.asarray(x, np.float32)
+    scale = np.asarray(scale, np.float32)
+    zero_point = np.asarray(zero_point)
+    if axis is not None:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
+    inv = (np.float32(1.0) / scale).astype(np.float32)
+    return np.clip(_round_q(x, inv, zero_point.astype(np.float32)), qmin, qmax).astype(np.float32)
+
+
+class QuantizedTensor(Tensor):
+    """A quantized tensor: ``_data`` holds the integers; the qparams say how to read them.
+
+    Built by :func:`quantize_per_tensor` / :func:`quantize_per_channel` (and by quantized modules);
+    shape methods (``reshape``, ``view``, ``flatten``, ``permute``, indexing ...) keep the qparams.
+    """
+
+    is_quantized = property(lambda s: True)
+
+    @property
+    def dtype(self):
+        return self._qdtype
+
+    def qscheme(self):
+        return self._qscheme
+
+    def q_scale(self):
+        self._per_tensor("q_scale")
+        return float(self._scale)
+
+    def q_zero_point(self):
+        self._per_tensor("q_zero_point")
+        return int(self._zp)
+
+    def q_per_channel_scales(self):
+        self._per_channel("q_per_channel_scales")
+        return make(self._scales.copy())
+
+    def q_per_channel_zero_points(self):
+        self._per_channel("q_per_channel_zero_points")
+        return make(self._zps.copy())
+
+    def q_per_channel_axis(self):
+        self._per_channel("q_per_channel_axis")
+        return self._axis
+
+    def _per_tensor(self, what):
+        if self._axis is not None:
+            raise RuntimeError(f"Expected quantizer->qscheme() == kPerTensorAffine to be true, but got false.  "
+                               f"({what} needs a per-tensor quantized tensor, got {self._qscheme})")
+
+    def _per_channel(self, what):
+        if self._axis is None:
+            raise RuntimeError(f"Expected quantizer->qscheme() == kPerChannelAffine to be true, but got false.  "
+                               f"({what} needs a per-channel quantized tensor, got {self._qscheme})")
+
+    def int_repr(self):
+        return make(self._data.copy())
+
+    def dequantize(self):
+        q = self._data.astype(np.float32)
+        if self._axis is None:
+            return make((q - np.float32(self._zp)) * np.float32(self._scale))
+        shape = [1] * q.ndim
+        shape[self._axis] = -1
+        return make((q - self._zps.astype(np.float32).reshape(shape)) * self._scales.astype(np.float32).reshape(shape))
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def _like(self, data):
+        """A quantized tensor with this one's qparams over new integers of a shape op's result."""
+        return _wrap(np.ascontiguousarray(data), self._qdtype, self._qscheme, self._scale, self._zp,
+                     self._scales, self._zps, self._axis)
+
+    def _shape_op(self, name, *args, **kwargs):
+        if self._axis is not None and name not in ("clone", "detach", "contiguous"):
+            raise RuntimeError(f"{name} of a per-channel quantized tensor is not supported in ember")
+        return self._like(getattr(Tensor, name)(make(self._data), *args, **kwargs)._data)
+
+    def __getitem__(self, index):
+        return self._shape_op("__getitem__", index)
+
+    def relu(self):
+        self._per_tensor("relu")
+        return self._like(np.maximum(self._data, np.asarray(self._zp).astype(self._data.dtype)))
+
+    def __repr__(self):
+        from .printing import tensor_repr
+        body = tensor_repr(self.dequantize())
+        body = body[:-1] if body.endswith(")") else body
+        pad = " " * len("tensor(")
+        extra = f", size={tuple(self._data.shape)}, dtype={self._qdtype},\n{pad}quantization_scheme={self._qscheme}"
+        if self._axis is None:
+            extra += f", scale={float(self._scale)}, zero_point={int(self._zp)})"
+        else:
+            from .printing import tensor_repr as r
+            extra += (f",\n{pad}scale={r(make(self._scales))},\n{pad}zero_point={r(make(self._zps))}, "
+                      f"axis={self._axis})")
+        return body + extra
+
+    __str__ = __repr__
+
+    def numpy(self, *args, **kwargs):
+        raise TypeError("Got unsupported ScalarType " + self._qdtype.name.capitalize()
+                        + " (call .dequantize() or .int_repr() first)")
+
+
+for _name in ("reshape", "view", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "clone",
+              "detach", "view_as", "reshape_as", "expand", "t", "narrow", "select", "unflatten"):
+    setattr(QuantizedTensor, _name, (lambda n: lambda s, *a, **k: s._shape_op(n, *a, **k))(_name))
+del _name
+
+
+def _wrap(q, qdtype, qscheme, scale=None, zero_point=None, scales=None, zero_points=None, axis=None):
+    t = _new(QuantizedTensor)
+    t._data = q
+    t._qdtype, t._qscheme = qdtype, qscheme
+    t._scale, t._zp = scale, zero_point
+    t._scales, t._zps, t._axis = scales, zero_points, axis
+    return t
+
+
+def _check_qdtype(dtype, fn):
+    d = _dt.to_dtype(dtype)
+    if not _qd.is_quantized_dtype(d) or d is _qd.quint4x2:
+        raise RuntimeError(f"{fn}: expected dtype ember.quint8, ember.qint8 or ember.qint32, got {d}")
+    return d
+
+
+def _as_float32(x, fn):
+    if isinstance(x, QuantizedTensor):
+        raise RuntimeError(f"{fn}: expected a float tensor, got a quantized tensor of dtype {x.dtype}")
+    a = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: expected a float tensor, got dtype {a.dtype}")
+    return a.astype(np.float32, copy=False)
+
+
+def from_qparams(q, dtype, scale, zero_point):
+    """A per-tensor quantized tensor over already-quantized integers ``q`` (no rounding)."""
+    d = _dt.to_dtype(dtype)
+    return _wrap(np.asarray(q).astype(d.numpy), d, _qd.per_tensor_affine, float(np.float32(scale)), int(zero_point))
+
+
+def quantize_per_tensor(input, scale, zero_point, dtype):
+    """Quantize a float tensor with one ``scale`` and ``zero_point``; a list of tensors gives a list."""
+    if isinstance(input, (list, tuple)):
+        return [quantize_per_tensor(t, s, z, dtype) for t, s, z in
+                zip(input, _items(scale, len(input)), _items(zero_point, len(input)))]
+    d = _check_qdtype(dtype, "quantize_per_tensor")
+    x = _as_float32(input, "quantize_per_tensor")
+    scale = float(scale.item() if isinstance(scale, Tensor) else scale)
+    zero_point = int(zero_point.item() if isinstance(zero_point, Tensor) else zero_point)
+    qmin, qmax = _qd.RANGE[d]
+    if d is _qd.qint32:  # ATen's own path: double math, x / scale rounded, then the zero point added
+        q = np.clip(np.rint(x.astype(np.float64) / scale) + zero_point, qmin, qmax)
+    else:
+        q = quantize_array(x, scale, zero_point, qmin, qmax)
+    # torch keeps scale as a double but quantizes with its float32 value, as done above.
+    return _wrap(q.astype(d.numpy), d, _qd.per_tensor_affine, scale, zero_point)
+
+
+def _items(v, n):
+    if isinstance(v, Tensor):
+        return list(v._data.reshape(-1)) if v._data.size > 1 else [v.item()] * n
+    return list(v) if isinstance(v, (list, tuple)) else [v] * n
+
+
+def quantize_per_channel(input, scales, zero_points, axis, dtype):
+    """Quantize with ``scales[c]`` and ``zero_points[c]`` for slice ``c`` along ``axis``."""
+    d = _check_qdtype(dtype, "quantize_per_channel")
+    x = _as_float32(input, "quantize_per_channel")
+    s = np.asarray(scales._data if isinstance(scales, Tensor) else scales, np.float64).reshape(-1)
+    z = np.asarray(zero_points._data if isinstance(zero_points, Tensor) else zero_points).reshape(-1).astype(np.int64)
+    axis = axis + x.ndim if axis < 0 else axis
+    if not 0 <= axis < x.ndim or s.size != x.shape[axis] or z.size != x.shape[axis]:
+        raise RuntimeError(f"quantize_per_channel: expected {x.shape[axis] if 0 <= axis < x.ndim else '?'} scales "
+                           f"and zero points along axis {axis} of a tensor of shape {tuple(x.shape)}, got "
+                           f"{s.size} and {z.size}")
+    qmin, qmax = _qd.RANGE[d]
+    q = quantize_array(x, s, z, qmin, qmax, axis=axis)
+    return _wrap(q.astype(d.numpy), d, _qd.per_channel_affine, scales=s, zero_points=z, axis=axis)
+
+
+def dequantize(input):
+    """``torch.dequantize``: a quantized tensor's float values (a float tensor is returned as it is)."""
+    if isinstance(input, (list, tuple)):
+        return [dequantize(t) for t in input]
+    return input.dequantize() if isinstance(input, QuantizedTensor) else input
+
+
+def _fake_quant(x, scale, zero_point, qmin, qmax, axis=None):
+    """Forward of the fake-quantize ops (ATen's cachemask kernels): values and the gradient mask."""
+    s = np.asarray(scale, np.float32)
+    z = np.asarray(zero_point).astype(np.int64)
+    if axis is not None:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        s, z = s.reshape(shape), z.reshape(shape)
+    inv = (np.float32(1.0) / s).astype(np.float32)
+    q = np.rint(x * inv) + z.astype(np.float32)  # round first, then add the zero point (not fbgemm's order)
+    mask = (q >= qmin) & (q <= qmax)
+    out = ((np.clip(q, qmin, qmax) - z.astype(np.float32)) * s).astype(x.dtype)
+    return out, mask
+
+
+class _FakeQuantize(Function):
+    @staticmethod
+    def forward(ctx, x, scale, zero_point, qmin, qmax, axis):
+        out, mask = _fake_quant(x._data, scale, zero_point, qmin, qmax, axis)
+        ctx.mask = mask
+        return make(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * make(ctx.mask.astype(grad._data.dtype)), None, None, None, None, None
+
+
+def _qparam(v, kind):
+    a = v._data if isinstance(v, Tensor) else np.asarray(v)
+    return a.astype(kind)
+
+
+def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max):
+    """Quantize and dequantize in one float op; gradient: straight-through inside ``[quant_min, quant_max]``."""
+    if quant_min > quant_max:
+        raise RuntimeError("`quant_min` should be less than or equal to `quant_max`.")
+    s = _qparam(scale, np.float32).reshape(())
+    z = _qparam(zero_point, np.int64).reshape(())
+    return _FakeQuantize.apply(input, s, z, quant_min, quant_max, None)
+
+
+def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, quant_max):
+    """Per-channel fake quantization along ``axis``; gradient as :func:`fake_quantize_per_tensor_affine`."""
+    if quant_min > quant_max:
+        raise RuntimeError("`quant_min` should be less than or equal to `quant_max`.")
+    axis = axis + input.ndim if axis < 0 else axis
+    s = _qparam(scale, np.float32).reshape(-1)
+    z = _qparam(zero_point, np.int64).reshape(-1)
+    if s.size != input.shape[axis]:
+        raise RuntimeError(f"fake_quantize_per_channel_affine: dimensions of scale ({s.size}) and input along "
+                           f"axis {axis} ({input.shape[axis]}) must match")
+    return _FakeQuantize.apply(input, s, z, quant_min, quant_max, axis)
