@@ -16,6 +16,7 @@ import inspect
 import ember
 from ember.autograd.tensor import Tensor
 from ember.fx import GraphModule, Tracer
+from ember.fx.graph import _CUSTOM_BUILTINS
 from ember.fx.node import Node
 from ember.nn import Module
 
@@ -204,6 +205,11 @@ def export(mod, args=(), kwargs=None, *, dynamic_shapes=None, strict=False, pres
     graph = tracer.trace(mod)
     root = tracer.root
     _decompose_layers(graph, root)
+    for n in graph.find_nodes(op="placeholder"):
+        # torch.export names an input after its argument even when that is a builtin's name (input).
+        if n.name != n.target and n.target not in _CUSTOM_BUILTINS and all(m.name != n.target for m in graph.nodes):
+            graph._namespace._used.add(n.target)
+            n.name = n.target
     user_specs = [InputSpec(InputKind.USER_INPUT, TensorArgument(n.name), None) for n in graph.find_nodes(
         op="placeholder")]
     output = graph.find_nodes(op="output")[0]

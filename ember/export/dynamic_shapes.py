@@ -6,9 +6,8 @@ the sizes that may vary: a dict from argument name (or a tuple in argument order
 program's ``module()`` checks every call against these rules before it runs the graph and raises
 ``AssertionError("Guard failed: x.size()[1] == 4")`` as PyTorch's guards do.
 
->>> batch = Dim("batch", max=64)
->>> batch
-Dim('batch', max=64)
+>>> Dim("batch", max=64)
+Dim('batch', min=0, max=64)
 >>> check_input_shape(ember.zeros(8, 4), "x", ((2, 64), 4))
 >>> check_input_shape(ember.zeros(8, 5), "x", ((2, 64), 4))
 Traceback (most recent call last):
@@ -40,7 +39,7 @@ class Dim:
 
     def __repr__(self):
         parts = [repr(self.__name__)]
-        if self.min > 2:
+        if self.min != 2:   # torch's repr leaves out min only when it is 2
             parts.append(f"min={self.min}")
         if self.max is not None:
             parts.append(f"max={self.max}")

@@ -96,7 +96,9 @@ class ExportedProgram:
         g = Graph()
         env, root = {}, {}
         lifted = {s.arg.name: s for s in self.graph_signature.input_specs if s.kind != InputKind.USER_INPUT}
-        old_placeholders = {n.name: n for n in self.graph.find_nodes(op="placeholder")}
+        placeholders = self.graph.find_nodes(op="placeholder")
+        by_name = {n.name: n for n in placeholders}
+        by_input = {n.target: n for n in placeholders}    # a user input's node may be renamed (input -> input_1)
         # The original arguments, then the tensors inside them, checked against the allowed shapes.
         for arg_name, tree in self._in_spec:
             # An argument fixed at export (a number, None) keeps its value as the default.
@@ -107,11 +109,11 @@ class ExportedProgram:
                     node = g.call_function(_getitem, (node, key))
                 g.create_node("call_function", check_input_shape, (node, flat_name, self._input_dims[flat_name]),
                               name="_guards_fn")
-                env[old_placeholders[flat_name]] = node
+                env[by_input[flat_name]] = node
         for name, spec in lifted.items():
             value = self._state_dict.get(spec.target, self._constants.get(spec.target))
             root[spec.target] = value
-            env[old_placeholders[name]] = g.get_attr(spec.target)
+            env[by_name[name]] = g.get_attr(spec.target)
         out = None
         for node in self.graph.nodes:
             if node.op == "placeholder":

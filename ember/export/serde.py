@@ -35,7 +35,7 @@ import zipfile
 import numpy as np
 
 from ember.fx import Graph, GraphModule
-from ember.fx.graph import _torch_name, namespace_functions
+from ember.fx.graph import _CUSTOM_BUILTINS, _torch_name, namespace_functions
 from ember.fx.node import Node
 from ember.io import safetensors
 
@@ -287,6 +287,10 @@ def _build_graph(nodes_json):
                 raise ValueError(f"export.load: node {name}: getattr takes (value, name)")
             _check_getattr_name(args[1])
         node = g.create_node(op, target, args, kwargs, name=None if op == "output" else name)
+        if op == "placeholder" and node.name != name and name not in nodes and name not in _CUSTOM_BUILTINS:
+            # An input named after a builtin (input), as export names it.
+            g._namespace._used.add(name)
+            node.name = name
         if op != "output" and node.name != name:
             raise ValueError(f"export.load: node name {name!r} is repeated or reserved")
         nodes[name] = node

@@ -20,8 +20,8 @@ While it runs, the tracer patches (and afterwards restores):
 ...     def forward(self, x):
 ...         return ember.relu(self.linear(x)) + 1
 >>> gm = fx.symbolic_trace(M())
->>> [(n.op, str(n.target)) for n in gm.graph.nodes][1:3]
-[('call_module', 'linear'), ('call_function', 'torch.relu')]
+>>> [(n.op, getattr(n.target, "__name__", n.target)) for n in gm.graph.nodes][1:3]
+[('call_module', 'linear'), ('call_function', 'relu')]
 """
 import builtins
 import functools
@@ -80,18 +80,42 @@ def _find_proxy(a):
     return None
 
 
-def _recording(fn):
-    """``fn`` that records ``call_function[fn]`` when any argument holds a proxy, else just calls it."""
-    @functools.wraps(fn)
-    def wrapped(*args, **kwargs):
+class _Recording:
+    """``fn`` that records ``call_function[fn]`` when any argument holds a proxy, else just calls it.
+
+    It compares (``==``, ``in``, dict keys) equal to ``fn``, so code that looks a function up while
+    it is patched (``target == torch.relu`` in a Transformer) still finds the original."""
+
+    def __init__(self, fn):
+        self._fx_original = fn
+        for k in ("__name__", "__qualname__", "__module__", "__doc__"):
+            setattr(self, k, getattr(fn, k, None))
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
         proxy = _find_proxy(args)
         if proxy is None:
             proxy = _find_proxy(kwargs)
         if proxy is not None:
-            return proxy.tracer.create_proxy("call_function", fn, args, kwargs)
-        return fn(*args, **kwargs)
-    wrapped._fx_original = fn
-    return wrapped
+            return proxy.tracer.create_proxy("call_function", self._fx_original, args, kwargs)
+        return self._fx_original(*args, **kwargs)
+
+    def __eq__(self, other):
+        return other is self or other is self._fx_original or (
+            isinstance(other, _Recording) and other._fx_original is self._fx_original)
+
+    def __hash__(self):
+        return hash(self._fx_original)
+
+    def __repr__(self):
+        return repr(self._fx_original)
+
+    def __get__(self, obj, objtype=None):
+        # Stored on a class (a patched method), bind like the function it stands for.
+        return self if obj is None else functools.partial(self, obj)
+
+
+_recording = _Recording
 
 
 def wrap(fn_or_name):

@@ -13,7 +13,8 @@ never changes another's ``forward``.
 >>> gm = fx.symbolic_trace(ember.nn.Sequential(ember.nn.Linear(2, 2), ember.nn.ReLU()))
 >>> print(gm.code.strip())
 def forward(self, input):
-    _0 = getattr(self, "0")(input);  input = None
+    input_1 = input
+    _0 = getattr(self, "0")(input_1);  input_1 = None
     _1 = getattr(self, "1")(_0);  _0 = None
     return _1
 """

@@ -14,7 +14,7 @@ the program. ``transform()`` returns the new :class:`~ember.fx.GraphModule`.
 ...     return ember.relu(x) + 1
 >>> class Swap(fx.Transformer):
 ...     def call_function(self, target, args, kwargs):
-...         return super().call_function(ember.sigmoid if target is ember.relu else target, args, kwargs)
+...         return super().call_function(ember.sigmoid if target == ember.relu else target, args, kwargs)
 >>> gm = Swap(fx.symbolic_trace(f)).transform()
 >>> float(gm(ember.zeros(1))[0])
 1.5
