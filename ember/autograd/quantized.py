@@ -100,7 +100,9 @@ class QuantizedTensor(Tensor):
             return make((q - np.float32(self._zp)) * np.float32(self._scale))
         shape = [1] * q.ndim
         shape[self._axis] = -1
-        return make((q - self._zps.astype(np.float32).reshape(shape)) * self._scales.astype(np.float32).reshape(shape))
+        # Per channel, ATen multiplies by the double scales and rounds once to float32.
+        q = self._data.astype(np.float64) - self._zps.reshape(shape)
+        return make((q * self._scales.astype(np.float64).reshape(shape)).astype(np.float32))
 
     def element_size(self):
         return self._data.itemsize
@@ -138,6 +140,16 @@ class QuantizedTensor(Tensor):
 
     __str__ = __repr__
 
+    def _qparams_state(self):
+        """The qparams as plain data (for ``ember.save``); :func:`from_state` rebuilds the tensor."""
+        state = {"dtype": self._qdtype.name, "qscheme": self._qscheme.name}
+        if self._axis is None:
+            state.update(scale=float(self._scale), zero_point=int(self._zp))
+        else:
+            state.update(scales=[float(v) for v in self._scales], zero_points=[int(v) for v in self._zps],
+                         axis=int(self._axis))
+        return state
+
     def numpy(self, *args, **kwargs):
         raise TypeError("Got unsupported ScalarType " + self._qdtype.name.capitalize()
                         + " (call .dequantize() or .int_repr() first)")
@@ -172,6 +184,19 @@ def _as_float32(x, fn):
     if a.dtype.kind != "f":
         raise RuntimeError(f"{fn}: expected a float tensor, got dtype {a.dtype}")
     return a.astype(np.float32, copy=False)
+
+
+def from_state(q, state):
+    """A quantized tensor from its integers and :meth:`QuantizedTensor._qparams_state` (checked)."""
+    d = _dt.to_dtype(state.get("dtype"))
+    if not _qd.is_quantized_dtype(d) or np.asarray(q).dtype != d.numpy:
+        raise ValueError(f"a stored quantized tensor has dtype {state.get('dtype')!r} over {np.asarray(q).dtype} "
+                         "integers")
+    scheme = _qd._SCHEMES[state["qscheme"]]
+    if "axis" in state:
+        return _wrap(np.array(q), d, scheme, scales=np.asarray(state["scales"], np.float64),
+                     zero_points=np.asarray(state["zero_points"], np.int64), axis=int(state["axis"]))
+    return _wrap(np.array(q), d, scheme, float(state["scale"]), int(state["zero_point"]))
 
 
 def from_qparams(q, dtype, scale, zero_point):

@@ -113,6 +113,8 @@ class _Encoder:
                 node["requires_grad"] = True
             if type(obj).__name__ == "Parameter":
                 node["parameter"] = True
+            if getattr(obj, "is_quantized", False):  # the integers above, plus how to read them
+                node["quantized"] = obj._qparams_state()
             return node
         if isinstance(obj, np.ndarray):
             return self.leaf("ndarray", obj, obj, path)
@@ -291,6 +293,9 @@ class _Decoder:
             return arr
         if tag == "npscalar":
             return arr[()]
+        if node.get("quantized"):
+            from ember.autograd import quantized
+            return quantized.from_state(arr, node["quantized"])
         t = self.ember.from_numpy(arr)
         if node.get("parameter"):
             # nn registers its Parameter class with the core when imported; io stays below nn.

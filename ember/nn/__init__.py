@@ -75,7 +75,7 @@ del _load_optional
 
 def __getattr__(name):
     # PyTorch's module paths (nn.modules.linear, nn.parallel) load on first use.
-    if name in ("modules", "parallel"):
+    if name in ("modules", "parallel", "quantized", "intrinsic", "qat"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     if name == "DataParallel":

@@ -93,6 +93,11 @@ def _set(buf, value):
     buf._data = np.asarray(value, buf._data.dtype).copy()
 
 
+def _fmt(t):
+    """A buffer as PyTorch's f-strings show it: a 0-d tensor as its number."""
+    return float(t._data) if t._data.ndim == 0 else t
+
+
 def _is_per_tensor(qscheme):
     return qscheme in (_qd.per_tensor_affine, _qd.per_tensor_symmetric)
 
@@ -206,7 +211,7 @@ class MinMaxObserver(UniformQuantizationObserverBase):
         return self._calculate_qparams(self.min_val, self.max_val)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={_fmt(self.min_val)}, max_val={_fmt(self.max_val)}"
 
     def reset_min_max_vals(self):
         _set(self.min_val, np.float32(np.inf))
@@ -278,7 +283,7 @@ class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
         return self._calculate_qparams(self.min_val, self.max_val)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={_fmt(self.min_val)}, max_val={_fmt(self.max_val)}"
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
@@ -484,7 +489,7 @@ class HistogramObserver(UniformQuantizationObserverBase):
         return self._calculate_qparams(new_min, new_max)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={_fmt(self.min_val)}, max_val={_fmt(self.max_val)}"
 
 
 class PlaceholderObserver(ObserverBase):

@@ -45,13 +45,19 @@ class PackedParameter(nn.Module):
         self.param = param
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
+        # PyTorch stores a TorchScript object here; ember stores its state tuple, which ember.save keeps as data.
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "param"] = self.param
+        destination[prefix + "param"] = self.param.__getstate__()
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         if prefix + "param" in state_dict:
-            self.param = state_dict.pop(prefix + "param")
+            value = state_dict.pop(prefix + "param")
+            if not isinstance(value, CellParams):
+                cell = CellParams.__new__(CellParams)
+                cell.__setstate__(value)
+                value = cell
+            self.param = value
         elif strict:
             missing_keys.append(prefix + "param")
         super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
