@@ -137,9 +137,17 @@ def any_symbolic(structure):
     return any(isinstance(t, KerasTensor) for t in flatten(structure))
 
 
-def topological_nodes(outputs):
-    """The nodes that produce ``outputs``, each after the nodes it depends on (iterative DFS)."""
-    order, done = [], set()
+def _cut_at(inputs):
+    """The nodes that made ``inputs``: a model given intermediate tensors as inputs (Keras allows it, e.g.
+    ``keras.Model(feature_space.get_encoded_features(), outputs)``) starts from them, not from what made them."""
+    return {id(t._keras_history.operation._inbound_nodes[t._keras_history.node_index]) for t in flatten(inputs)
+            if t._keras_history is not None and t._keras_history.operation.__class__.__name__ != "InputLayer"}
+
+
+def topological_nodes(outputs, inputs=()):
+    """The nodes that produce ``outputs``, each after the nodes it depends on (iterative DFS), stopping at the
+    nodes that made intermediate ``inputs``."""
+    order, done = [], set(_cut_at(inputs))
     roots = []
     for t in flatten(outputs):
         h = t._keras_history
@@ -171,7 +179,7 @@ def keras_layer_order(inputs, outputs):
     outputs (first input first) first reached them. Matching it keeps ``model.layers``,
     ``model.weights`` and ``get_weights()`` in the order of the same model built by Keras.
     """
-    op_index, post_order, finished = {}, [], set()
+    op_index, post_order, finished = {}, [], set(_cut_at(inputs))
     stack = [(h.operation._inbound_nodes[h.node_index], False)
              for h in reversed([t._keras_history for t in flatten(outputs)])]
     while stack:
@@ -196,6 +204,6 @@ def keras_layer_order(inputs, outputs):
             node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
     for t in flatten(inputs):
         op = t._keras_history.operation
-        if id(op) not in op_depth:
+        if id(op) not in op_depth and op.__class__.__name__ == "InputLayer":
             op_depth[id(op)], op_index[id(op)], ops[id(op)] = 0, -1, op
     return sorted(ops.values(), key=lambda op: (-op_depth[id(op)], op_index[id(op)]))

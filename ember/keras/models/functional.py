@@ -32,7 +32,7 @@ class Functional(Model):
             if not isinstance(t, KerasTensor):
                 raise ValueError(f"All `inputs` and `outputs` of a functional model must be KerasTensors (from "
                                  f"keras.Input and layer calls), got {t!r}")
-        self._nodes = topological_nodes(self.outputs)
+        self._nodes = topological_nodes(self.outputs, self.inputs)
         input_ids = {id(t) for t in self.inputs}
         for node in self._nodes:
             if isinstance(node.operation, InputLayer) and id(node.outputs[0]) not in input_ids:

@@ -349,7 +349,39 @@ class FeatureSpace(Layer):
         return self.__call__(data)
 
     def compute_output_shape(self, input_shape):
+        if self.output_mode == "dict":
+            return {n: shape for n, (shape, _) in self._encoded_specs().items()}
         return (None, self._encoded_size())
+
+    def _output_spec(self, args, kwargs):
+        # Known without running the preprocessors (string columns have no placeholder values).
+        specs = self._encoded_specs()
+        if self.output_mode == "dict":
+            return specs
+        for n, (_, dtype) in specs.items():
+            if dtype.startswith("int"):
+                raise ValueError(f"Cannot concatenate features because feature '{n}' has not been encoded (it has "
+                                 f"dtype {dtype}). Consider using `output_mode='dict'`.")
+        return ((None, self._encoded_size()), "float32")
+
+    def _encoded_specs(self):
+        """``{name: ((None, width), dtype)}`` of each encoded feature and cross, in Keras's order: a one-hot
+        encoding is float32 over its cardinality, an ``int`` one the preprocessor's integer index, a float
+        feature its float column."""
+        self._check_if_adapted()
+        specs = {}
+        for n in sorted(self.features):
+            f = self.features[n]
+            if f.output_mode == "one_hot":
+                specs[n] = ((None, self._cardinality(n, f.preprocessor)), "float32")
+            elif f.output_mode == "int":
+                specs[n] = ((None, 1), "int64")
+            else:
+                specs[n] = ((None, 1), f.dtype if f.dtype.startswith("float") else "float32")
+        for c in sorted(self.crosses, key=lambda c: c.name):
+            specs[c.name] = ((None, c.crossing_dim), "float32") if c.output_mode == "one_hot" else \
+                ((None, 1), "int64")
+        return specs
 
     def _encoded_size(self):
         self._check_if_adapted()
@@ -369,17 +401,13 @@ class FeatureSpace(Layer):
         return self.inputs
 
     def get_encoded_features(self):
-        """The encoded features of ``get_inputs()`` (a symbolic tensor, or a dict with ``output_mode='dict'``)
-        for building a functional model that takes the raw feature dict."""
+        """The encoded features of ``get_inputs()``: one symbolic ``(None, size)`` float32 tensor, or with
+        ``output_mode='dict'`` a dict of them by name (one-hot float32, ``int`` indices int64, floats), as Keras.
+        ``keras.Model(get_inputs(), f(encoded))`` takes the raw feature dict; ``keras.Model(encoded,
+        f(encoded))`` takes already encoded features (what calling the FeatureSpace gives)."""
         self._check_if_adapted()
         if self.encoded_features is None:
-            from ..layers.input_layer import Input
-            if self.output_mode == "dict":
-                raise NotImplementedError("FeatureSpace.get_encoded_features(): output_mode='dict' is not "
-                                          "supported by ember; use output_mode='concat'")
-            inputs = self.get_inputs()
-            self.__dict__["encoded_features"] = Layer.__call__(self, inputs) if all(
-                f.dtype != "string" for f in self.features.values()) else Input(shape=(self._encoded_size(),))
+            self.__dict__["encoded_features"] = Layer.__call__(self, self.get_inputs())
         return self.encoded_features
 
     # -- saving ------------------------------------------------------------------------------
