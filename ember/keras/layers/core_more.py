@@ -116,8 +116,8 @@ class EinsumDense(QuantizedEinsumDense, Layer):
     def build(self, input_shape):
         kernel, bias, full = _einsum_shapes(self.equation, self.bias_axes, input_shape, self.partial_output_shape)
         self.full_output_shape = full
+        self._input_ndim = len(input_shape)     # the quantized form's scale layout depends on it
         if self.quantization_mode is not None:   # a quantized layer being loaded
-            self._build_input_shape = tuple(input_shape)
             self._build_quantized(tuple(kernel))
         else:
             self._add_weight("kernel", kernel, self.kernel_initializer, regularizer=self.kernel_regularizer)

@@ -82,6 +82,8 @@ def set_dtype_policy(layer, value):
 
 
 def check_quantize_args(layer, mode):
+    if not layer.built and layer._own_weights:   # build() called directly (Keras's wrapper marks it built)
+        layer.built = True
     if not layer.built:
         raise ValueError(f"Cannot quantize a layer that isn't yet built. Layer '{layer.name}' (of type "
                          f"'{type(layer).__name__}') is not built yet.")

@@ -72,8 +72,10 @@ class Quantizable:
         length = getattr(Q.policy_of(self), "amax_history_length",
                          _policies.QuantizedFloat8DTypePolicy.default_amax_history_length)
         for name in ("inputs", "kernel", "outputs_grad"):
-            Q.add_fixed(self, f"{name}_scale", np.ones((), "float32"), trainable=True)
-            Q.add_fixed(self, f"{name}_amax_history", np.zeros((length,), "float32"), trainable=True)
+            # Trainable, as in Keras: their "gradients" are their next values (overwrite_with_gradient).
+            for var in (Q.add_fixed(self, f"{name}_scale", np.ones((), "float32"), trainable=True),
+                        Q.add_fixed(self, f"{name}_amax_history", np.zeros((length,), "float32"), trainable=True)):
+                var.overwrite_with_gradient = True
 
 
 def _weights_of(layer, name, placeholder, shape_if_placeholder):
@@ -140,7 +142,7 @@ class QuantizedDense(Quantizable):
             bias = self.bias if self.use_bias else None
             if bias is not None and self.compute_dtype == "float32":
                 # Keras rounds a float32 bias through bfloat16 here (for XLA's bias-add fusion).
-                bias = make(_bfloat16_round(bias._data))
+                bias = _BFloat16Cast.apply(bias)
             return self.activation(ops.add(y, bias) if bias is not None else y)
         if mode == "int8":
             q, dense = self.kernel._data, None
@@ -184,46 +186,55 @@ def _bfloat16_round(a):
     return np.where(np.isnan(a), a, rounded.view("float32")).astype("float32")
 
 
+class _BFloat16Cast(Function):
+    """float32 -> bfloat16 -> float32, as Keras's ``cast(cast(bias, 'bfloat16'), 'float32')``: the value and
+    (as torch differentiates a cast) the gradient are both rounded to bfloat16."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return make(_bfloat16_round(x._data))
+
+    @staticmethod
+    def backward(ctx, upstream):
+        return make(_bfloat16_round(upstream._data))
+
+
 class _QDQStraightThrough(Function):
-    """Forward: ``x`` quantized-dequantized to float8 e4m3fn; backward: the upstream gradient unchanged, and in
-    training the delayed-scaling update of ``scale`` and ``history``."""
+    """Forward: ``x`` quantized-dequantized to float8 e4m3fn with ``scale``; backward: the upstream gradient
+    unchanged for ``x`` and, in training, the delayed-scaling values as the "gradients" of ``scale`` and
+    ``history`` (variables with ``overwrite_with_gradient``: the Keras optimizer writes them, as Keras)."""
 
     @staticmethod
     def forward(ctx, x, scale, history, training, compute_dtype):
         ctx.update = None
         if training:
             s, h = scale._data, history._data
-            new_scale = _q.compute_float8_scale(np.max(h, axis=0), s, np.float32(_E4M3_MAX))._data
-            new_history = _q.compute_float8_amax_history(x._data, h)._data
-            ctx.update = (scale, history, new_scale, new_history)
+            ctx.update = (_q.compute_float8_scale(np.max(h, axis=0), s, np.float32(_E4M3_MAX)),
+                          _q.compute_float8_amax_history(x._data, h))
         return make(_q.quantize_and_dequantize(x._data, scale._data, "float8_e4m3fn", compute_dtype)._data)
 
     @staticmethod
     def backward(ctx, upstream):
-        if ctx.update is not None:
-            scale, history, new_scale, new_history = ctx.update
-            scale.assign(new_scale)
-            history.assign(new_history)
-        return upstream, None, None, None, None
+        new_scale, new_history = ctx.update if ctx.update is not None else (None, None)
+        return upstream, new_scale, new_history, None, None
 
 
 class _OutputsGradQDQ(Function):
     """Forward: identity; backward: the upstream gradient quantized-dequantized to float8 e5m2 with
-    ``scale``, which (with ``history``) is then updated from that gradient."""
+    ``scale``, and the scale and history updated from it as the "gradients" of ``scale`` and ``history``."""
 
     @staticmethod
     def forward(ctx, x, scale, history, compute_dtype):
-        ctx.vars = (scale, history, compute_dtype)
+        ctx.vars = (scale._data.copy(), history._data.copy(), compute_dtype)
         return make(x._data.copy())
 
     @staticmethod
     def backward(ctx, upstream):
-        scale, history, compute_dtype = ctx.vars
-        u, s, h = upstream._data, scale._data.copy(), history._data.copy()
+        s, h, compute_dtype = ctx.vars
+        u = upstream._data
         qdq = _q.quantize_and_dequantize(u, s, "float8_e5m2", compute_dtype)._data
-        scale.assign(_q.compute_float8_scale(np.max(h, axis=0), s, np.float32(_E5M2_MAX))._data)
-        history.assign(_q.compute_float8_amax_history(u, h)._data)
-        return make(qdq), None, None, None
+        return (make(qdq), _q.compute_float8_scale(np.max(h, axis=0), s, np.float32(_E5M2_MAX)),
+                _q.compute_float8_amax_history(u, h), None)
 
 
 def _float8_matmul(layer, inputs, training, product):
@@ -295,10 +306,12 @@ class QuantizedEmbedding(Quantizable):
 
 
 class QuantizedEinsumDense(Quantizable):
-    """``EinsumDense`` in int8 / float8: scales per kernel column (over the contracted axes), laid out as
-    Keras lays them out so that they broadcast against the output."""
+    """``EinsumDense`` in int8 / int4 / float8. int8: scales per kernel column (over the contracted axes),
+    laid out as Keras lays them out so that they broadcast against the output. int4: the kernel reshaped
+    (as stored, not transposed: Keras's layout) to ``(contracted size, other size)`` and quantized as a
+    ``Dense`` kernel."""
 
-    _quantize_modes = ("int8", "float8")
+    _quantize_modes = ("int8", "int4", "float8")
 
     def _quantizable_class(self):
         from .core_more import EinsumDense
@@ -306,8 +319,7 @@ class QuantizedEinsumDense(Quantizable):
 
     def _quantization_info(self):
         if "_qinfo" not in self.__dict__:
-            ndim = len(self._build_input_shape)
-            self.__dict__["_qinfo"] = einsum_quantization_info(self._explicit_equation(ndim))
+            self.__dict__["_qinfo"] = einsum_quantization_info(self._explicit_equation(self._input_ndim))
         return self.__dict__["_qinfo"]
 
     def _quantize_weights(self, mode, config, placeholder=None):
@@ -320,6 +332,9 @@ class QuantizedEinsumDense(Quantizable):
             return
         if placeholder is None:
             Q.replace_weight(self, "kernel")
+        if mode == "int4":
+            self._int4_weights(w, config, info)
+            return
         quantizer = _q.QuantizationConfig.weight_quantizer_or_default(
             config, _q.AbsMaxQuantizer(axis=tuple(info["kernel_reduced"])))
         q, scale = Q.quantize_inputs(quantizer, w, None)
@@ -327,13 +342,53 @@ class QuantizedEinsumDense(Quantizable):
         Q.add_fixed(self, "kernel", q)
         Q.add_fixed(self, "kernel_scale", _adjust_for_quant(scale, info, "kernel"))
 
+    def _int4_weights(self, w, config, info):
+        self.inputs_quantizer = _q.QuantizationConfig.activation_quantizer_or_default(config, None)
+        self._original_kernel_shape = w.shape
+        rows = int(np.prod([d for i, d in enumerate(w.shape) if i in info["kernel_reduced"]]))
+        flat = w.reshape(rows, -1)
+        block = Q.block_size_of(self, config)
+        self._int4_block_size = block if block not in (None, -1) else None
+        if self._int4_block_size is None:
+            q, scale = Q.abs_max(flat, 0, (-8, 7))
+            scale, zero = np.squeeze(scale, axis=0), None
+        else:
+            q, scale, zero = Q.grouped_with_zero(flat, block)
+        Q.add_fixed(self, "kernel", _q.pack_int4(q, axis=-1)[0]._data)
+        Q.add_fixed(self, "kernel_scale", scale)
+        if zero is not None:
+            Q.add_fixed(self, "kernel_zero", zero)
+            Q.add_fixed(self, "g_idx", (np.arange(rows) // block).astype("float32"))
+        self._int4_columns = flat.shape[1]
+
+    def _int4_float_kernel(self):
+        q = _q.unpack_int4(self.kernel._data, self._int4_columns, axis=-1)._data
+        if self._int4_block_size is None:
+            fk = np.divide(q.astype(self.compute_dtype), self.kernel_scale._data)
+        else:
+            fk = Q.dequantize_grouped(q, self.kernel_scale._data, self.kernel_zero._data, self.g_idx._data, 0)
+        return fk.astype(self.compute_dtype).reshape(self._original_kernel_shape)
+
     def _quantized_call(self, inputs, training=None):
         info = self._quantization_info()
         eq = self._explicit_equation(inputs.ndim)
+        if self.quantization_mode == "int4":
+            fk = self._int4_float_kernel()
+            if self.inputs_quantizer and self._int4_block_size is None:
+                qx, sx = Q.quantize_inputs(self.inputs_quantizer, inputs._data, tuple(info["input_reduced"]))
+                out = np.divide(np.einsum(eq, qx.astype(self.compute_dtype), fk), _adjust_for_quant(sx, info, "input"))
+            else:
+                out = np.einsum(eq, inputs._data, fk)
+            fkt = make(fk)
+            y = Q.with_input_gradient(inputs, out.astype(self.compute_dtype),
+                                      lambda up: ops.einsum(info["grad_equation"], up, fkt))
+            if self.bias_axes is not None:
+                y = ops.add(y, self.bias)
+            return self.activation(y)
         if self.quantization_mode == "float8":
             y = _float8_matmul(self, inputs, training, lambda a, b: ops.einsum(eq, a, b))
             if self.bias_axes is not None:
-                bias = make(_bfloat16_round(self.bias._data)) if self.compute_dtype == "float32" else self.bias
+                bias = _BFloat16Cast.apply(self.bias) if self.compute_dtype == "float32" else self.bias
                 y = ops.add(y, bias)
             return self.activation(y)
         x, q, scale = inputs._data, self.kernel._data, self.kernel_scale._data

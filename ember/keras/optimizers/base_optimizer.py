@@ -178,6 +178,12 @@ class Optimizer(optim.Optimizer):
         loss = self._eval_closure(closure)
         lr = self._current_lr()
         pairs = [(p, p._grad._data) for g in self.param_groups for p in g["params"] if p._grad is not None]
+        # Keras: a variable with `overwrite_with_gradient` (float8 scales) takes its gradient as its new value.
+        for p, gd in pairs:
+            if getattr(p, "overwrite_with_gradient", False):
+                p._data[...] = gd
+                p._bump()
+        pairs = [(p, gd) for p, gd in pairs if not getattr(p, "overwrite_with_gradient", False)]
         if self.loss_scale_factor is not None:
             pairs = [(p, gd / self.loss_scale_factor) for p, gd in pairs]
         if self.gradient_accumulation_steps:
