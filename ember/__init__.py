@@ -87,6 +87,7 @@ _ELSEWHERE["GradScaler"] = "amp.grad_scaler"
 _ELSEWHERE["futures"] = "futures"
 _ELSEWHERE["from_file"] = "io.interop"
 _ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"
+_ELSEWHERE["ops"] = "_ops"
 _LAZY.add("sparse")
 _LAZY.add("signal")
 _LAZY.add("quasirandom")
