@@ -128,6 +128,11 @@ class ExportedProgram:
             if name and any(n.op == "call_module" and n.target.split(".")[0] == name.split(".")[0] for n in g.nodes):
                 root.setdefault(name, m)
         gm = GraphModule(root, g)
+        for spec in lifted.values():
+            if spec.kind == InputKind.BUFFER and not spec.persistent:
+                # Back on the module, a non-persistent buffer stays out of its state_dict, as it was.
+                prefix, _, field = spec.target.rpartition(".")
+                gm.get_submodule(prefix)._non_persistent_buffers_set.add(field)
         gm.meta["in_spec"], gm.meta["out_spec"] = self._in_spec, self._out_spec
         return gm
 

@@ -238,7 +238,7 @@ def save(ep, f, *, extra_files=None, opset_version=None, pickle_protocol=None):
                "input_dims": {k: [d if isinstance(d, int) else list(d) for d in dims]
                               for k, dims in ep._input_dims.items()},
                "range_constraints": {k: list(v) for k, v in ep.range_constraints.items()},
-               "requires_grad": params}
+               "requires_grad": params, "state_names": list(ep.state_dict), "constant_names": list(ep.constants)}
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("program.json", json.dumps(program))
         z.writestr("weights.safetensors", safetensors.save(tensors))
@@ -312,18 +312,24 @@ def load(f, *, extra_files=None, expected_opset_version=None):
                 extra_files[name] = _read(z, "extra/" + name).decode("utf-8")
     if not isinstance(program, dict) or program.get("format") != FORMAT or program.get("version") != VERSION:
         raise ValueError(f"export.load: not an {FORMAT} version {VERSION} file")
+    try:
+        return _program(program, weights)
+    except (KeyError, TypeError, IndexError, AttributeError) as e:
+        raise ValueError(f"export.load: malformed program file ({type(e).__name__}: {e})") from None
+
+
+def _program(program, weights):
+    import ember
+    from ember.nn import Parameter
     graph, nodes = _build_graph(program["nodes"])
-    requires_grad = set(program.get("requires_grad", []))
-    state, constants = {}, {}
-    for key, array in weights.items():
-        kind, _, name = key.partition("/")
-        t = ember.tensor(array)
-        if kind == "state":
-            state[name] = Parameter(t, requires_grad=True) if name in requires_grad else t
-        elif kind == "const":
-            constants[name] = t
-        else:
-            raise ValueError(f"export.load: unexpected tensor {key!r}")
+    requires_grad = set(program["requires_grad"])
+    expected = {"state/" + n for n in program["state_names"]} | {"const/" + n for n in program["constant_names"]}
+    if set(weights) != expected:
+        raise ValueError(f"export.load: the weights hold {sorted(weights)}, the program names {sorted(expected)}")
+    # In the program's order (safetensors stores tensors by size).
+    state = {n: ember.tensor(weights["state/" + n]) for n in program["state_names"]}
+    state = {n: Parameter(t, requires_grad=True) if n in requires_grad else t for n, t in state.items()}
+    constants = {n: ember.tensor(weights["const/" + n]) for n in program["constant_names"]}
     input_specs = []
     for s in program["inputs"]:
         kind = InputKind[s["kind"]]
