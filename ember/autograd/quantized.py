@@ -202,7 +202,7 @@ def from_state(q, state):
 def from_qparams(q, dtype, scale, zero_point):
     """A per-tensor quantized tensor over already-quantized integers ``q`` (no rounding)."""
     d = _dt.to_dtype(dtype)
-    return _wrap(np.asarray(q).astype(d.numpy), d, _qd.per_tensor_affine, float(np.float32(scale)), int(zero_point))
+    return _wrap(np.asarray(q).astype(d.numpy), d, _qd.per_tensor_affine, float(scale), int(zero_point))
 
 
 def quantize_per_tensor(input, scale, zero_point, dtype):

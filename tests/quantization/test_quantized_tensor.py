@@ -7,7 +7,7 @@ import torch
 
 import ember
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 RNG = np.random.RandomState(0)
 X = (RNG.randn(6, 5) * 3).astype(np.float32)
 # Exact ties of x / scale, where rounding order (ties to even, zero point before or after) shows.

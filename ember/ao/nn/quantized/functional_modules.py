@@ -119,11 +119,21 @@ class QFunctional(nn.Module):
         return _requant(a * b, self.scale, self.zero_point)
 
     def add_scalar(self, x, y):
+        """As ATen's quantized add of a scalar: the integers stay and the zero point moves by
+        ``round(y / scale)`` while it stays in range; otherwise (ember) requantized in place."""
         x = K.as_quantized(x, "QFunctional.add_scalar")
-        return _requant(x.dequantize()._data + np.float32(y), x.q_scale(), x.q_zero_point())
+        scale, zp = x.q_scale(), x.q_zero_point()
+        shift = int(np.rint(float(y) / scale))
+        qmin, qmax = _qd.RANGE[x.dtype]
+        if qmin <= zp - shift <= qmax:
+            return _q.from_qparams(x._data, x.dtype, scale, zp - shift)
+        return _requant(x.dequantize()._data + np.float32(y), scale, zp)
 
     def mul_scalar(self, x, y):
+        """As ATen's for ``y > 0``: the integers stay and the scale is multiplied by ``y``."""
         x = K.as_quantized(x, "QFunctional.mul_scalar")
+        if float(y) > 0:
+            return _q.from_qparams(x._data, x.dtype, x.q_scale() * float(y), x.q_zero_point())
         return _requant(x.dequantize()._data * np.float32(y), x.q_scale(), x.q_zero_point())
 
     def cat(self, x, dim=0):
