@@ -3,6 +3,7 @@ safetensors weights), the class registry (``register_keras_serializable``) and s
 from .serialization_lib import (register_keras_serializable, get_registered_name, get_registered_object,
                                 custom_object_scope, CustomObjectScope, serialize_keras_object,
                                 deserialize_keras_object)
+from .file_editor import KerasFileEditor
 
 
 def save_model(model, filepath, overwrite=True, **kwargs):
@@ -31,6 +32,6 @@ def get_custom_objects():
     return _GLOBAL_CUSTOM_OBJECTS
 
 
-__all__ = ["save_weights", "load_weights", "get_custom_objects", "save_model", "load_model", "register_keras_serializable", "get_registered_name",
+__all__ = ["KerasFileEditor", "save_weights", "load_weights", "get_custom_objects", "save_model", "load_model", "register_keras_serializable", "get_registered_name",
            "get_registered_object", "custom_object_scope", "CustomObjectScope", "serialize_keras_object",
            "deserialize_keras_object"]
