@@ -80,8 +80,14 @@ def _check_getattr_name(attr):
         raise ValueError(f"export.load: getattr of {attr!r} is not a public Tensor attribute")
 
 
+# The operator methods a trace records for ``tensor <op> proxy`` (see ember.fx._symbolic_trace).
+_OPERATOR_METHODS = {"__floordiv__", "__and__", "__or__", "__xor__", "__lshift__", "__rshift__"}
+
+
 def _check_method(name):
     from ember.autograd.tensor import Tensor
+    if name in _OPERATOR_METHODS:
+        return
     if not isinstance(name, str) or name.startswith("_") or not name.isidentifier() or name in _DENIED_METHODS \
             or not callable(getattr(Tensor, name, None)):
         raise ValueError(f"export.load: call_method {name!r} is not an allowed Tensor method")
@@ -194,6 +200,8 @@ def _tree_from_json(j):
 
 # -- save ------------------------------------------------------------------------------------------------
 def _target_name(node):
+    if node.op == "call_method":
+        _check_method(node.target)
     if node.op in ("placeholder", "call_method", "output"):
         return node.target
     if node.op == "call_function":

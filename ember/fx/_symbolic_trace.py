@@ -10,7 +10,7 @@ While it runs, the tracer patches (and afterwards restores):
   same functions bound by name in the traced code's globals: called with a proxy, they record
   ``call_function`` (PyTorch gets this from ``__torch_function__``; ember has no such hook);
 * functions registered with :func:`wrap`, and ``math`` functions bound in the traced globals;
-* Tensor operators, so that ``tensor + proxy`` falls through to the proxy's reflected operator.
+* Tensor operators: ``tensor + proxy`` records ``call_method[add]`` on the tensor, as torch does.
 
 >>> import ember, ember.fx as fx
 >>> class M(ember.nn.Module):
@@ -166,15 +166,19 @@ class _Patcher:
 
 
 _MISSING = object()
-_TENSOR_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift",
-                  "rshift", "eq", "ne", "lt", "gt", "le", "ge")
+# A tensor operator given a proxy records the Tensor method torch's __torch_function__ reports for it.
+_TENSOR_BINARY = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__matmul__": "matmul",
+                  "__pow__": "pow", "__mod__": "remainder", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt",
+                  "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__floordiv__": "__floordiv__",
+                  "__and__": "__and__", "__or__": "__or__", "__xor__": "__xor__", "__lshift__": "__lshift__",
+                  "__rshift__": "__rshift__"}
 
 
-def _defer_to_proxy(method):
+def _defer_to_proxy(method, method_name):
     @functools.wraps(method)
     def wrapped(self, other):
         if isinstance(other, Proxy):
-            return NotImplemented
+            return other.tracer.create_proxy("call_method", method_name, (self, other), {})
         return method(self, other)
     return wrapped
 
@@ -198,11 +202,10 @@ def patch_ember_functions(patcher, extra_globals=()):
                 patcher.setitem(g, name, originals[id(v)])
             elif id(v) in math_ids and math_ids[id(v)] is v and not isinstance(v, type):
                 patcher.setitem(g, name, _recording(v))
-    for name in _TENSOR_BINARY:
-        for dunder in (f"__{name}__", f"__r{name}__"):
-            method = Tensor.__dict__.get(dunder)
-            if method is not None:
-                patcher.setattr(Tensor, dunder, _defer_to_proxy(method))
+    for dunder, method_name in _TENSOR_BINARY.items():
+        method = Tensor.__dict__.get(dunder)
+        if method is not None:
+            patcher.setattr(Tensor, dunder, _defer_to_proxy(method, method_name))
     for g, name in _WRAPPED:
         orig = g.get(name, getattr(builtins, name, None))
         if orig is not None:

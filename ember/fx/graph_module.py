@@ -128,7 +128,10 @@ class GraphModule(Module):
 
     def print_readable(self, print_output=True):
         """The module as a class definition with its generated ``forward``."""
-        body = "\n".join("    " + line for line in self.code.strip("\n").splitlines())
+        lines = self.code.strip("\n").splitlines()
+        # ember records no stack traces; torch prints this line when it has none.
+        lines.insert(1, "    # No stacktrace found for following nodes")
+        body = "\n".join("    " + line for line in lines)
         out = f"class {type(self).__name__}(torch.nn.Module):\n{body}\n"
         if print_output:
             print(out)

@@ -294,3 +294,17 @@ def test_deepcopy_and_print_tabular(models, x_np, capsys):
     ember_gm = ember.fx.symbolic_trace(models[1])
     assert re.search(r"^def forward\(self, x\):$", ember_gm.code, re.M)
     assert str(ember_gm).endswith("# To see more debug info, please use `graph_module.print_readable()`")
+
+
+def test_tensor_operand_and_proxy_records_the_tensor_method():
+    recorded = []
+    for lib, fx in LIBS.values():
+        c = lib.ones(3)
+        fns = [lambda x: c + x, lambda x: c - x, lambda x: c * x, lambda x: c / x, lambda x: c ** x,
+               lambda x: c < x, lambda x: c == x, lambda x: c // x, lambda x: c % x, lambda x: c @ x]
+        graphs = [fx.symbolic_trace(f) for f in fns]
+        recorded.append([[(n.op, _name(n.target)) for n in gm.graph.nodes] for gm in graphs])
+        x = lib.tensor([0.5, 2.0, 3.0])
+        assert all(bool((gm(x) == f(x)).all()) for gm, f in zip(graphs, fns))
+        assert list(graphs[0].state_dict()) == ["_tensor_constant0"]
+    assert recorded[1] == recorded[0]
