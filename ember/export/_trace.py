@@ -220,6 +220,7 @@ def export(mod, args=(), kwargs=None, *, dynamic_shapes=None, strict=False, pres
             # forward returned a tensor it did not compute (a parameter ...): read it from the module.
             leaves[i] = tracer.create_arg(leaf)
     output.args = (tuple(leaves),)
+    output.type = None   # forward's return annotation is not the flat tuple's
     specs, state, constants = _lift(graph, root)
     out_specs = [OutputSpec(OutputKind.USER_OUTPUT, TensorArgument(v.name) if isinstance(v, Node) else
                             ConstantArgument("", v), None) for v in leaves]

@@ -356,7 +356,8 @@ class Tracer(TracerBase):
             if p.name in concrete_args:
                 args.append(self._concrete(p.name, concrete_args[p.name], default))
             else:
-                args.append(self.create_proxy("placeholder", p.name, default, {}))
+                args.append(self.create_proxy("placeholder", p.name, default, {},
+                                              type_expr=getattr(fn, "__annotations__", {}).get(p.name)))
         return args
 
     def _concrete(self, name, value, default):

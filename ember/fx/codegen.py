@@ -104,6 +104,18 @@ def _format(a, g):
     return g.add(a, getattr(a, "__name__", type(a).__name__))
 
 
+def _annotation(t, g):
+    """``": float"`` for a class annotation (torch.Tensor for ember's Tensor); other annotations are left out."""
+    from ember.autograd.tensor import Tensor
+    if t is None or not isinstance(t, type):
+        return ""
+    if t is Tensor:
+        return " : torch.Tensor"
+    if t.__module__ == "builtins" and getattr(builtins, t.__name__, None) is t:
+        return f" : {t.__name__}"
+    return f" : {g.add(t, t.__name__)}"
+
+
 def _format_target(base, target):
     r = base
     for e in target.split("."):
@@ -162,16 +174,18 @@ def python_code(graph, root_module="self"):
                 last_uses.setdefault(user, []).append(n)
         map_arg(node.args, register)
         map_arg(node.kwargs, register)
-    free_vars, body = [root_module], []
+    free_vars, body, returns = [root_module], [], ""
     for node in nodes:
         if node.op == "placeholder":
-            free_vars.append(node.target + (f" = {_format(node.args[0], g)}" if node.args else ""))
+            free_vars.append(node.target + _annotation(node.type, g) +
+                             (f" = {_format(node.args[0], g)}" if node.args else ""))
             raw = node.target.lstrip("*")
             if raw != node.name:
                 body.append(f"{node.name} = {raw}")
             continue
         if node.op == "output":
             body.append(f"return {_format(node.args[0], g)}")
+            returns = _annotation(node.type, g).replace(" : ", " -> ")
             continue
         line = f"{node.name} = {_expression(node, g, root_module)}"
         dead = list(last_uses.get(node, []))
@@ -182,7 +196,7 @@ def python_code(graph, root_module="self"):
         body.append(line)
     if not body:
         body.append("pass")
-    src = f"\n\n\ndef forward({', '.join(free_vars)}):\n" + "".join(f"    {line}\n" for line in body) + "    "
+    src = f"\n\n\ndef forward({', '.join(free_vars)}){returns}:\n" + "".join(f"    {line}\n" for line in body) + "    "
     return PythonCode(src, g.values)
 
 

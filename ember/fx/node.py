@@ -64,6 +64,16 @@ def _qualified_name(target):
     return f"{module}.{getattr(target, '__qualname__', getattr(target, '__name__', repr(target)))}"
 
 
+def type_repr(t):
+    """A type annotation as torch.fx prints it: ``int``, ``torch.Tensor``, ``typing.Optional[torch.Tensor]``."""
+    from ember.autograd.tensor import Tensor
+    if t is Tensor:
+        return "torch.Tensor"
+    if isinstance(t, type):
+        return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+    return str(t).replace("ember.autograd.tensor.Tensor", "torch.Tensor")
+
+
 def _format_arg(a):
     """An argument as ``Graph.__str__`` prints it: nodes as ``%name``."""
     if isinstance(a, Node):
@@ -135,6 +145,11 @@ class Node:
         self._update_args_kwargs(self._args, k)
 
     @property
+    def stack_trace(self):
+        """Where in the traced source the node came from; ember does not record it (None)."""
+        return self.meta.get("stack_trace")
+
+    @property
     def all_input_nodes(self):
         """The nodes this one reads, in order of first appearance in ``args`` then ``kwargs``."""
         return list(self._input_nodes)
@@ -202,7 +217,8 @@ class Node:
         """The node as one line of ``print(graph)``."""
         if self.op == "output":
             return f"return {self.args[0]!r}"
-        head = f"%{self.name} : [num_users={len(self.users)}] = {self.op}[target={self._pretty_target()}]"
+        annotation = f"{type_repr(self.type)} " if self.type is not None else ""
+        head = f"%{self.name} : {annotation}[num_users={len(self.users)}] = {self.op}[target={self._pretty_target()}]"
         if self.op == "placeholder":
             return head + (f"(default={self.args[0]!r})" if self.args else "")
         if self.op == "get_attr":

@@ -308,3 +308,14 @@ def test_tensor_operand_and_proxy_records_the_tensor_method():
         assert all(bool((gm(x) == f(x)).all()) for gm, f in zip(graphs, fns))
         assert list(graphs[0].state_dict()) == ["_tensor_constant0"]
     assert recorded[1] == recorded[0]
+
+
+def test_annotations_appear_in_code_and_graph():
+    texts = []
+    for lib, fx in LIBS.values():
+        class Annotated(lib.nn.Module):
+            def forward(self, x: lib.Tensor, n: int, s: float = 2.0) -> lib.Tensor:
+                return x * s + n
+        gm = fx.symbolic_trace(Annotated())
+        texts.append((gm.code, str(gm.graph), gm(lib.ones(2), 3).tolist()))
+    assert texts[1] == texts[0]
