@@ -25,6 +25,7 @@ import copy
 import inspect
 import keyword
 import re
+import warnings
 
 from .node import Node, map_arg
 
@@ -113,9 +114,6 @@ class _Namespace:
     @staticmethod
     def _illegal(name):
         return keyword.iskeyword(name) or name in builtins.__dict__ or name in _CUSTOM_BUILTINS
-
-    def free(self, name):
-        self._used.discard(name)
 
 
 class _NodeList:
@@ -261,12 +259,13 @@ class Graph:
         if to_erase.graph is not self:
             raise RuntimeError(f"Attempting to remove {to_erase} from wrong graph!")
         if to_erase._erased:
+            warnings.warn(f"erase_node({to_erase}) on an already erased node")
             return
         to_erase._remove_from_list()
         to_erase._erased = True
         self._len -= 1
-        self._namespace.free(to_erase.name)
-        to_erase._update_args_kwargs((), {})
+        # Its name stays taken (as in torch.fx); its inputs lose it as a user.
+        to_erase._update_args_kwargs(map_arg(to_erase.args, lambda n: None), map_arg(to_erase.kwargs, lambda n: None))
 
     def eliminate_dead_code(self):
         """Erase, last to first, every node without users that has no side effect; True if any was."""

@@ -202,9 +202,9 @@ class Node:
         self._next.prepend(x)
 
     def _remove_from_list(self):
+        # The node keeps its own links, so an iteration standing on it (just erased) can go on.
         p, n = self._prev, self._next
         p._next, n._prev = n, p
-        self._prev = self._next = self
 
     # -- printing ---------------------------------------------------------------------------------------
     def __repr__(self):

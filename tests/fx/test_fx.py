@@ -319,3 +319,23 @@ def test_annotations_appear_in_code_and_graph():
         gm = fx.symbolic_trace(Annotated())
         texts.append((gm.code, str(gm.graph), gm(lib.ones(2), 3).tolist()))
     assert texts[1] == texts[0]
+
+
+def test_erasing_while_iterating_and_names_stay_taken():
+    runs = []
+    for lib, fx in LIBS.values():
+        g = fx.Graph()
+        x = g.placeholder("x")
+        a = g.call_function(lib.relu, (x,))
+        b = g.call_function(lib.relu, (x,))
+        g.output(g.call_function(operator.add, (x, 1)))
+        seen = []
+        for n in g.nodes:
+            seen.append(n.name)
+            if n is a:
+                g.erase_node(b)
+                g.erase_node(a)
+        with g.inserting_after(x):
+            c = g.call_function(lib.relu, (x,))
+        runs.append((seen, [n.name for n in g.nodes], c.name, len(g.nodes), list(x.users)))
+    assert repr(runs[1]) == repr(runs[0])
