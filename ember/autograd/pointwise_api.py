@@ -152,6 +152,8 @@ def bind():
               "is_ipu", "is_maia", "is_mtia", "is_xla", "is_sparse_csr"):
         if not hasattr(T, n):
             setattr(T, n, property(lambda s: False))
+    if not hasattr(T, "dequantize"):  # a float tensor is its own dequantization (integers become float32)
+        T.dequantize = lambda s: s if s._data.dtype.kind in "fc" or s._data.dtype.name == "bfloat16" else s.float()
     for n in ("is_conj", "is_neg", "is_inference"):
         if not hasattr(T, n):
             setattr(T, n, lambda s: False)

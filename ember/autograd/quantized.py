@@ -109,7 +109,7 @@ class QuantizedTensor(Tensor):
 
     def _like(self, data):
         """A quantized tensor with this one's qparams over new integers of a shape op's result."""
-        return _wrap(np.ascontiguousarray(data), self._qdtype, self._qscheme, self._scale, self._zp,
+        return _wrap(np.asarray(data).copy(order="C"), self._qdtype, self._qscheme, self._scale, self._zp,
                      self._scales, self._zps, self._axis)
 
     def _shape_op(self, name, *args, **kwargs):
@@ -119,6 +119,15 @@ class QuantizedTensor(Tensor):
 
     def __getitem__(self, index):
         return self._shape_op("__getitem__", index)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        """Mean with the same qparams, rounded to the nearest integer (as PyTorch's quantized mean)."""
+        self._per_tensor("mean")
+        q = self._data.astype(np.float64)
+        axis = None if dim is None else tuple(np.atleast_1d(dim).tolist()) if not isinstance(dim, int) else dim
+        m = np.rint(q.mean(axis=axis, keepdims=keepdim))
+        lo, hi = _qd.RANGE[self._qdtype]
+        return self._like(np.clip(m, lo, hi).astype(self._data.dtype))
 
     def relu(self):
         self._per_tensor("relu")

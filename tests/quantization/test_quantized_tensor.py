@@ -60,11 +60,19 @@ def test_printing_and_shape_methods_match_torch():
     t4 = torch.quantize_per_tensor(torch.from_numpy(X), 0.05, 10, torch.quint8)
     e4 = ember.quantize_per_tensor(ember.tensor(X), 0.05, 10, ember.quint8)
     for fn in (lambda a: a.reshape(5, 6), lambda a: a.view(-1), lambda a: a.flatten(), lambda a: a.permute(1, 0),
-               lambda a: a[1:3], lambda a: a.relu(), lambda a: a.unsqueeze(0).transpose(0, 1)):
+               lambda a: a[1:3], lambda a: a.relu(), lambda a: a.unsqueeze(0).transpose(0, 1),
+               lambda a: a.mean(), lambda a: a.mean(1), lambda a: a.mean([0, 1], keepdim=True)):
         r, s = fn(t4), fn(e4)
         assert s.is_quantized and (s.q_scale(), s.q_zero_point()) == (r.q_scale(), r.q_zero_point())
+        assert tuple(s.shape) == tuple(r.shape)
         np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())
+    r, s = torch.flatten(t4.reshape(2, 3, 5), 1), ember.flatten(e4.reshape(2, 3, 5), 1)
+    assert s.is_quantized and tuple(s.shape) == tuple(r.shape)
+    np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())
     assert not ember.tensor([1.0]).is_quantized
+    for x in (ember.tensor([1.5]), ember.tensor([3], dtype=ember.uint8)):  # plain tensors dequantize to float
+        y = torch.tensor(x.numpy()).dequantize()
+        assert x.dequantize().dtype.name == str(y.dtype).split(".")[1] and x.dequantize().tolist() == y.tolist()
     with pytest.raises(RuntimeError, match="per-tensor"):
         ec.q_scale()
 

@@ -102,6 +102,8 @@ def reshape_as(input, other):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    if getattr(input, "is_quantized", False):  # torch.flatten(x_q, 1) between quantized modules keeps the qparams
+        return input.flatten(start_dim, end_dim)
     a = input._data
     s = wrap_dim(start_dim, a.ndim)
     e = wrap_dim(end_dim, a.ndim)
