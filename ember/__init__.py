@@ -88,6 +88,7 @@ _ELSEWHERE["futures"] = "futures"
 _ELSEWHERE["from_file"] = "io.interop"
 _ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"
 _ELSEWHERE["ops"] = "_ops"
+_ELSEWHERE.update(dict.fromkeys(("UntypedStorage", "TypedStorage"), "storage"))
 _LAZY.add("sparse")
 _LAZY.add("signal")
 _LAZY.add("quasirandom")

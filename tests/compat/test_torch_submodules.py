@@ -33,6 +33,23 @@ IMPORTS = {
     "torch.nn.utils": ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm",
                        "clip_grad_norm_", "parameters_to_vector"],
     "torch.distributions": ["Categorical", "Normal"],
+    "torch._dynamo": ["reset", "config", "disable", "allow_in_graph", "mark_dynamic", "is_compiling",
+                      "OptimizedModule"],
+    "torch._inductor.config": ["coordinate_descent_tuning", "triton", "fx_graph_cache"],
+    "torch.utils.flop_counter": ["FlopCounterMode"],
+    "torch.overrides": ["has_torch_function", "handle_torch_function", "TorchFunctionMode",
+                        "get_ignored_functions", "is_tensor_like", "wrap_torch_function"],
+    "torch.nested": ["nested_tensor", "as_nested_tensor", "to_padded_tensor"],
+    "torch.masked": ["sum", "mean", "amax", "softmax", "masked_tensor", "MaskedTensor"],
+    "torch.library": ["custom_op", "Library", "define", "impl", "register_fake", "register_autograd"],
+    "torch.nn.attention.flex_attention": ["flex_attention", "create_block_mask", "and_masks", "or_masks",
+                                          "noop_mask", "BlockMask"],
+    "torch.mps": ["is_available", "device_count"],
+    "torch.xpu": ["is_available", "device_count"],
+    "torch.types": ["Number", "Device"],
+    "torch.storage": ["UntypedStorage", "TypedStorage"],
+    "torch.utils.cpp_extension": ["load", "load_inline", "CppExtension", "BuildExtension"],
+    "torch.utils.mobile_optimizer": ["optimize_for_mobile"],
 }
 
 
