@@ -75,16 +75,20 @@ def set_dtype_policy(layer, value):
     if policy.quantization_mode in ("gptq", "awq"):
         raise ValueError(f"Implicitly enabling {policy.quantization_mode.upper()} quantization by setting "
                          f"`dtype_policy` to '{value}' is not supported.")
-    if layer.built and not layer.__dict__.get("_is_quantized", False):
+    if _is_built(layer) and not layer.__dict__.get("_is_quantized", False):
         layer.quantize(policy.quantization_mode)
     else:
         layer.__dict__["_quant_policy"] = policy
 
 
-def check_quantize_args(layer, mode):
+def _is_built(layer):
     if not layer.built and layer._own_weights:   # build() called directly (Keras's wrapper marks it built)
         layer.built = True
-    if not layer.built:
+    return layer.built
+
+
+def check_quantize_args(layer, mode):
+    if not _is_built(layer):
         raise ValueError(f"Cannot quantize a layer that isn't yet built. Layer '{layer.name}' (of type "
                          f"'{type(layer).__name__}') is not built yet.")
     if layer.__dict__.get("_is_quantized", False):

@@ -103,11 +103,10 @@ class QuantizedDense(Quantizable):
             Q.add_fixed(self, "kernel_scale", np.squeeze(scale, axis=0))
         elif mode == "int4":
             self._int4_weights(w, config)
-        elif placeholder is not None:   # float8 from a config: the float kernel as Dense builds it
-            self._add_weight("kernel", w.shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
-            self._float8_variables()
         else:
             self._float8_variables()
+            if placeholder is not None:   # float8 from a config: then the float kernel, as Keras builds it
+                self._add_weight("kernel", w.shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
 
     def _int4_weights(self, w, config):
         block = Q.block_size_of(self, config)
@@ -326,9 +325,9 @@ class QuantizedEinsumDense(Quantizable):
         info = self._quantization_info()
         w = _weights_of(self, "kernel", placeholder, placeholder)
         if mode == "float8":
+            self._float8_variables()
             if placeholder is not None:
                 self._add_weight("kernel", w.shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
-            self._float8_variables()
             return
         if placeholder is None:
             Q.replace_weight(self, "kernel")
