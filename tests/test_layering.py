@@ -29,7 +29,7 @@ LAYER.update({"fx": 4, "export": 6})
 # torch's submodules of their own: _dynamo/_inductor sit with the compiler, the op-level ones with autograd
 # or functional.
 LAYER.update({"_dynamo": 6, "_inductor": 6, "overrides": 3, "library": 1, "nested": 2, "masked": 2, "mps": 1,
-              "xpu": 1, "types": 0, "storage": 1, "_ops": 1})
+              "xpu": 1, "types": 1, "storage": 1, "_ops": 1})
 
 
 def _package(module):
