@@ -45,6 +45,43 @@ def quantize_array(x, scale, zero_point, qmin, qmax, axis=None):
     return np.clip(_round_q(x, inv, zero_point.astype(np.float32)), qmin, qmax).astype(np.float32)
 
 
+_SMALL_SCALE_THRESHOLD = np.float32(6.1e-5)
+
+
+def choose_quantization_params(min_val, max_val, qmin, qmax, preserve_sparsity=False):
+    """ATen/fbgemm ``ChooseQuantizationParams``: (float32 scale, int zero point) for ``[min_val, max_val]``."""
+    f = np.float32
+    lo, hi = f(min_val), f(max_val)
+    if lo < 0 and hi > 0 and preserve_sparsity:
+        sym_qmin = -((qmax - qmin) // 2 + 1)
+        sym_qmax = (qmax - qmin) // 2
+        max_scale = max(abs(float(lo) / sym_qmin), abs(float(hi) / sym_qmax))
+        lo, hi = f(max_scale * sym_qmin), f(max_scale * sym_qmax)
+    lo, hi = min(lo, f(0)), max(hi, f(0))
+    scale = (float(hi) - float(lo)) / (qmax - qmin)
+    if f(scale) == 0 or np.isinf(f(1) / f(scale)):
+        scale = 0.1
+    if scale < _SMALL_SCALE_THRESHOLD:
+        org = f(scale)
+        scale = float(_SMALL_SCALE_THRESHOLD)
+        if lo == 0:
+            hi = f(_SMALL_SCALE_THRESHOLD * (qmax - qmin))
+        elif hi == 0:
+            lo = f(-_SMALL_SCALE_THRESHOLD * (qmax - qmin))
+        else:
+            amp = f(_SMALL_SCALE_THRESHOLD / org)
+            lo, hi = lo * amp, hi * amp
+    zp_min = qmin - float(lo) / scale
+    zp_max = qmax - float(hi) / scale
+    err_min = abs(qmin) - abs(float(lo) / scale)
+    err_max = abs(qmax) - abs(float(hi) / scale)
+    zp = zp_min if err_min < err_max else zp_max
+    if lo < 0 and hi > 0 and preserve_sparsity:
+        zp = (qmin + qmax) / 2
+    zp = qmin if zp < qmin else qmax if zp > qmax else int(np.rint(zp))
+    return f(scale), zp
+
+
 class QuantizedTensor(Tensor):
     """A quantized tensor: ``_data`` holds the integers; the qparams say how to read them.
 

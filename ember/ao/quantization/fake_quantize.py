@@ -15,53 +15,17 @@ symmetric ranges made ``[-128, 127] * s``), not from the observer's Python formu
 >>> from ember.ao.quantization import FakeQuantize
 >>> fq = FakeQuantize()
 >>> fq(ember.tensor([0.0, 0.26, 1.0]))
-tensor([0.0000, 0.2627, 1.0039])
+tensor([0.0000, 0.2588, 1.0000])
 """
 import numpy as np
 
 from ... import nn
 from ...autograd import quantized as _q
+from ...autograd.quantized import choose_quantization_params  # noqa: F401 (PyTorch's name lives here too)
 from ...autograd.tensor import make
 from ...backend import qdtypes as _qd
 from .observer import (MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, HistogramObserver,
                        _with_args, _is_per_channel, _is_per_tensor, _set, _f32)
-
-_SMALL_SCALE_THRESHOLD = np.float32(6.1e-5)
-
-
-def choose_quantization_params(min_val, max_val, qmin, qmax, preserve_sparsity=False):
-    """ATen/fbgemm ``ChooseQuantizationParams``: (float32 scale, int zero point) for ``[min_val, max_val]``."""
-    f = np.float32
-    lo, hi = f(min_val), f(max_val)
-    if lo < 0 and hi > 0 and preserve_sparsity:
-        sym_qmin = -((qmax - qmin) // 2 + 1)
-        sym_qmax = (qmax - qmin) // 2
-        max_scale = max(abs(float(lo) / sym_qmin), abs(float(hi) / sym_qmax))
-        lo, hi = f(max_scale * sym_qmin), f(max_scale * sym_qmax)
-    lo, hi = min(lo, f(0)), max(hi, f(0))
-    scale = (float(hi) - float(lo)) / (qmax - qmin)
-    if f(scale) == 0 or np.isinf(f(1) / f(scale)):
-        scale = 0.1
-    if scale < _SMALL_SCALE_THRESHOLD:
-        org = f(scale)
-        scale = float(_SMALL_SCALE_THRESHOLD)
-        if lo == 0:
-            hi = f(_SMALL_SCALE_THRESHOLD * (qmax - qmin))
-        elif hi == 0:
-            lo = f(-_SMALL_SCALE_THRESHOLD * (qmax - qmin))
-        else:
-            amp = f(_SMALL_SCALE_THRESHOLD / org)
-            lo, hi = lo * amp, hi * amp
-    zp_min = qmin - float(lo) / scale
-    zp_max = qmax - float(hi) / scale
-    err_min = abs(qmin) - abs(float(lo) / scale)
-    err_max = abs(qmax) - abs(float(hi) / scale)
-    zp = zp_min if err_min < err_max else zp_max
-    if lo < 0 and hi > 0 and preserve_sparsity:
-        zp = (qmin + qmax) / 2
-    zp = qmin if zp < qmin else qmax if zp > qmax else int(np.rint(zp))
-    return f(scale), zp
-
 
 class FakeQuantizeBase(nn.Module):
     """The switches every fake-quantize module has (buffers ``fake_quant_enabled``, ``observer_enabled``)."""

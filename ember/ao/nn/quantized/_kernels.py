@@ -16,7 +16,6 @@ import numpy as np
 from ....autograd import quantized as _q
 from ....autograd.tensor import Tensor, make
 from ....backend import qdtypes as _qd
-from ...quantization.fake_quantize import choose_quantization_params
 
 f32 = np.float32
 
@@ -96,7 +95,7 @@ def dynamic_input(x, reduce_range):
     lo = float(a.min()) if a.size else 0.0
     hi = float(a.max()) if a.size else 0.0
     qmax = 127 if reduce_range else 255
-    scale, zp = choose_quantization_params(lo, hi, 0, qmax)
+    scale, zp = _q.choose_quantization_params(lo, hi, 0, qmax)
     q = _q.quantize_array(a, scale, zp, 0, 255)
     return q.astype(np.float64) - zp, scale
 
