@@ -192,7 +192,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             seen.add(id(n))
             nodes.append(n)
             for e in n.next:
-                if e is not None and e.__class__ is Node and id(e) not in seen:
+                if e is not None and isinstance(e, Node) and id(e) not in seen:
                     stack.append(e)
         nodes.sort(key=_seq, reverse=True)
         run = None
@@ -265,14 +265,14 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             for inp, e, ig in zip(n.inputs, n.next, in_grads):
                 if ig is not None and e is not None:
                     if ig._sparse:
-                        if e.__class__ is Node:  # rules take dense gradients
+                        if isinstance(e, Node):  # rules take dense gradients
                             ig = make(ig.to_dense()._data)
                     elif ig.__class__ is not IndexGrad:
                         if ig._data.dtype != inp._data.dtype:
                             ig = _cast_grad(ig, inp.dtype)
                         if not create_graph and getrefcount(ig) <= _SOLE_REFS and _owns_memory(ig._data):
                             owned.add(id(ig))
-                    if e.__class__ is Node:
+                    if isinstance(e, Node):
                         give(inp, ig, e)
                     else:
                         give(e, ig, None)

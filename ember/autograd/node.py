@@ -29,9 +29,18 @@ class _NodeName(str):
         return str(self)
 
 
+_CLASSES = {}
+
+
 class Node:
     __slots__ = ("name", "fn", "inputs", "next", "seq", "saved", "versions", "nout", "hooks",
                  "pre_hooks", "metadata", "__weakref__")
+
+    def __new__(cls, name, *args, **kwargs):
+        # Each rule's node is an instance of a subclass named after it, as PyTorch's grad_fn classes
+        # are: ``type(y.grad_fn).__name__ == "MulBackward0"`` (torchviz labels its graph with it).
+        # record(), the hot path, makes its nodes without this call.
+        return object.__new__(_node_class(name) if cls is Node else cls)
 
     def __init__(self, name, fn, inputs, saved=(), nout=1):
         self.name = _NodeName(name)
@@ -108,6 +117,18 @@ class Node:
                     "Hint: use an out-of-place op (x = x * 2) or .clone() before modifying it.")
 
 
+def _node_class(name):
+    """The subclass of Node named ``name`` (made once per rule name)."""
+    cls = _CLASSES.get(name)
+    if cls is None:
+        cls = _CLASSES[name] = type(str(name), (Node,), {"__slots__": (), "__module__": "ember.autograd"})
+    return cls
+
+
+_new = object.__new__
+_init = Node.__init__
+
+
 class AccumulateGrad:
     """Stands for a leaf in ``next_functions``, as PyTorch shows it."""
 
@@ -142,7 +163,8 @@ def record(out, name, fn, inputs, saved=(), holomorphic=True):
     """
     if holomorphic and out._data.dtype.kind == "c":
         fn = _conjugated(fn)
-    node = Node(name, fn, inputs, saved)
+    node = _new(_CLASSES.get(name) or _node_class(name))   # Node(name, ...) without the __new__ call
+    _init(node, name, fn, inputs, saved)
     out.grad_fn = node
     out._rg = True
     return out
