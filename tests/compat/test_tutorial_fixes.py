@@ -75,3 +75,104 @@ def test_module_to_meta_as_functional_call_template():
     np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-5, atol=1e-6)
     with pytest.raises(RuntimeError, match="CPU only"):
         _mlp(ember).to("cuda")
+
+
+class _Double:
+    """The same custom autograd.Function written against either framework."""
+
+    @staticmethod
+    def make(lib):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        return Double
+
+
+def _grad_fn_names(lib):
+    """type(...).__name__ of grad_fns along a small graph, walked the way torchviz's make_dot walks it."""
+    x = lib.ones(1, 1, 4, 4, requires_grad=True)
+    w = lib.ones(2, 1, 3, 3, requires_grad=True)
+    y = lib.nn.functional.conv2d(x, w, padding=1)
+    y = lib.nn.functional.max_pool2d(lib.relu(y), 2)
+    z = (_Double.make(lib).apply(y).exp() * 3 + 1).mean()
+    names, stack, seen = [], [z.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        names.append((type(fn).__name__, fn.name() if hasattr(fn, "name") and callable(fn.name) else None))
+        stack.extend(f for f, _ in fn.next_functions)
+    return names
+
+
+def test_grad_fn_class_names_as_torch():
+    # type(y.grad_fn).__name__ was "Node" for every op; torchviz and tutorials print it.
+    ours, theirs = _grad_fn_names(ember), _grad_fn_names(torch)
+    assert [n for n, _ in ours] == [n for n, _ in theirs]
+    assert [n for n, m in ours if m is not None] == [m for n, m in ours if m is not None]
+    x = ember.ones(2, requires_grad=True)
+    for lib, t in ((ember, x), (torch, torch.ones(2, requires_grad=True))):
+        y = t * 2
+        node = lib.autograd.graph.Node
+        assert isinstance(y.grad_fn, node) and isinstance(y.grad_fn.next_functions[0][0], node)
+        assert isinstance(_Double.make(lib).apply(t).grad_fn, node) and not isinstance(3, node)
+        edge = lib.autograd.graph.get_gradient_edge(y)
+        assert edge.node is y.grad_fn and edge.output_nr == 0
+        with pytest.raises(RuntimeError, match="not possible to get the gradient edge"):
+            lib.autograd.graph.get_gradient_edge(lib.ones(1))
+        v = t._version
+        lib.autograd.graph.increment_version(t)
+        assert t._version == v + 1
+    assert type((x * 2).grad_fn) is type((x * 3).grad_fn)   # one class per rule name
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+EINSUM_CASES = [("ii->i", [(4, 4)]), ("ii", [(4, 4)]), ("bii->b", [(2, 3, 3)]), ("iij->j", [(3, 3, 2)]),
+                ("ij,jj->i", [(2, 3), (3, 3)]), ("iii->", [(3, 3, 3)]), ("...ii->...i", [(2, 3, 3)]),
+                ("NMKK->NM", [(2, 3, 4, 4)]), ("ii,i->i", [(3, 3), (3,)]), ("iji->j", [(3, 2, 3)]),
+                ("...ij,...jk", [(2, 2, 3), (3, 2)]), ("ij->", [(2, 3)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)])]
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUM_CASES)
+def test_einsum_gradients_with_repeated_and_broadcast_subscripts(equation, shapes):
+    # The NTK tutorial's einsum("NMKK->NM", ...) (a trace) had no backward ("repeated index within one
+    # operand is not supported"); '...' broadcast against a smaller operand gave a wrongly shaped gradient.
+    rng = np.random.RandomState(0)
+    arrays = [rng.randn(*s) for s in shapes]
+    res = []
+    for lib in (torch, ember):
+        ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+        y = lib.einsum(equation, *ts)
+        w = lib.tensor(np.cos(np.arange(max(y.numel(), 1))).reshape(tuple(y.shape)))
+        (y * w).sum().backward()
+        res.append([y.detach().numpy()] + [t.grad.numpy() for t in ts])
+    for ours, theirs in zip(res[1], res[0]):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("equation,shapes", [("ii->i", [(3, 3)]), ("bii->b", [(2, 3, 3)]), ("ij,jj->i", [(2, 3), (3, 3)])])
+def test_einsum_repeated_subscripts_gradcheck(equation, shapes):
+    rng = np.random.RandomState(1)
+    ts = [ember.tensor(rng.randn(*s), requires_grad=True) for s in shapes]
+    f = lambda *xs: ember.einsum(equation, *xs)  # noqa: E731
+    assert ember.autograd.gradcheck(f, ts) and ember.autograd.gradgradcheck(f, ts)
+
+
+def test_einsum_sublist_form():
+    rng = np.random.RandomState(2)
+    a, b = rng.randn(2, 3), rng.randn(3, 4)
+    for args in (lambda A, B: (A, [0, 1], B, [1, 2], [0, 2]), lambda A, B: (A, [0, 1], B, [1, 2]),
+                 lambda A, B: (A, [Ellipsis, 1], [Ellipsis]), lambda A, B: (A, [0, 0 + 1], [1, 0])):
+        ours = ember.einsum(*args(ember.tensor(a), ember.tensor(b)))
+        theirs = torch.einsum(*args(torch.tensor(a), torch.tensor(b)))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"within the valid range \[0, 52\)"):
+        ember.einsum(ember.tensor(a), [0, 60])

@@ -186,8 +186,90 @@ def _parse_einsum(equation, n):
     return ins, rhs
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _sublist_equation(args):
+    """``einsum(op0, [0, 1], op1, [1, 2], [0, 2])``, PyTorch's sublist form, as an equation and operands:
+    integers 0..51 name the dimensions and ``...`` (Ellipsis) the broadcast ones."""
+    def spec(sub):
+        out = []
+        for v in sub:
+            if v is Ellipsis:
+                out.append("...")
+            elif isinstance(v, int) and 0 <= v < len(_LETTERS):
+                out.append(_LETTERS[v])
+            else:
+                raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), "
+                                 f"got {v!r}")
+        return "".join(out)
+    n = len(args) // 2
+    operands, specs = list(args[0:2 * n:2]), [spec(sub) for sub in args[1:2 * n:2]]
+    eq = ",".join(specs)
+    if len(args) % 2:
+        eq += "->" + spec(args[-1])
+    return eq, operands
+
+
+def _letter_sizes(spec, shape):
+    """``{letter: size}`` for an operand's subscripts (``...`` skipped over)."""
+    if "..." in spec:
+        head, tail = spec.split("...")
+        return {**dict(zip(head, shape)), **dict(zip(tail, shape[len(shape) - len(tail):] if tail else ()))}
+    return dict(zip(spec, shape))
+
+
+def _operand_grad(g, rhs, ins, operands, i):
+    """The gradient of operand ``i``: ``g`` contracted with the other operands onto the operand's own
+    distinct subscripts, broadcast over those summed inside it alone, and put on the diagonal of any
+    repeated subscript (``'ii->i'``: the gradient lives on the diagonal, zero elsewhere)."""
+    from .shape import reshape, expand
+    o, spec = operands[i], ins[i]
+    others = [ins[j] for j in range(len(operands)) if j != i]
+    avail = set("".join(others) + rhs)
+    uniq = "".join(dict.fromkeys(spec.replace("...", "\0")).keys()).replace("\0", "...")
+    target = "".join(c for c in uniq if c in avail or c == ".")
+    gi = einsum(",".join([rhs] + others) + "->" + target, g, *[operands[j] for j in range(len(operands)) if j != i])
+    sizes = _letter_sizes(spec, o._data.shape)
+    if target != uniq:
+        # Subscripts summed inside this operand alone: the gradient is the same along them.
+        head, _, tail = uniq.partition("...")
+        ell = list(o._data.shape[len(head):o._data.ndim - len(tail)]) if "..." in uniq else []
+        view, full = [], []
+        for part in (head, None, tail):
+            if part is None:
+                view += ell
+                full += ell
+                continue
+            for c in part:
+                view.append(sizes[c] if c in avail else 1)
+                full.append(sizes[c])
+        gi = expand(reshape(gi, tuple(view)), tuple(full))
+    if len(uniq.replace("...", "")) != len(spec.replace("...", "")):
+        used = set(",".join(ins) + rhs)
+        fresh = iter(c for c in _LETTERS if c not in used)
+        seen, renamed, eyes = set(), [], []
+        for c in spec.replace("...", "\0"):
+            if c in seen:
+                new = next(fresh)
+                eyes.append((c + new, sizes[c]))
+                renamed.append(new)
+            else:
+                seen.add(c)
+                renamed.append(c)
+        renamed = "".join(renamed).replace("\0", "...")
+        eye_tensors = [out(np.eye(n, dtype=g._data.dtype)) for _, n in eyes]
+        gi = einsum(",".join([uniq] + [e for e, _ in eyes]) + "->" + renamed, gi, *eye_tensors)
+    if tuple(gi._data.shape) != o._data.shape:   # '...' broadcast this operand against a larger one
+        gi = sum_to(gi, o._data.shape)
+    return gi
+
+
 def einsum(equation, *operands):
-    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)``; gradients by einsum of the other operands."""
+    """Einstein summation, e.g. ``einsum('bij,bjk->bik', a, b)`` or the sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``; gradients by einsum of the other operands."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ins, rhs = _parse_einsum(equation, len(operands))
@@ -204,27 +286,7 @@ def einsum(equation, *operands):
     t = out(r)
     if _gm.enabled and any(o._rg for o in operands):
         def backward(g):
-            grads = []
-            for i, o in enumerate(operands):
-                if not o._rg:
-                    grads.append(None)
-                    continue
-                spec = ins[i]
-                if len(set(spec.replace("...", ""))) != len(spec.replace("...", "")):
-                    raise RuntimeError("einsum backward with a repeated index within one operand is not supported")
-                others = [ins[j] for j in range(len(operands)) if j != i]
-                avail = set("".join(others) + rhs)
-                target = "".join(c for c in spec if c in avail or c == ".")
-                eq = ",".join([rhs] + others) + "->" + target
-                gi = einsum(eq, g, *[operands[j] for j in range(len(operands)) if j != i])
-                if target != spec:
-                    from .shape import reshape, expand
-                    kept = [c for c in spec if c in avail]
-                    shape = [o._data.shape[k] if c not in avail else -1 for k, c in enumerate(spec)]
-                    view = [gi._data.shape[kept.index(c)] if c in avail else 1 for c in spec]
-                    gi = expand(reshape(gi, tuple(view)), tuple(o._data.shape))
-                grads.append(gi)
-            return tuple(grads)
+            return tuple(_operand_grad(g, rhs, ins, operands, i) if o._rg else None for i, o in enumerate(operands))
         _rec(t, "EinsumBackward0", backward, tuple(operands), tuple(operands))
     return t
 
