@@ -8,7 +8,7 @@ import importlib
 import sys
 
 # The subcommand modules, in the order ``ember --help`` lists them.
-COMMANDS = ["train", "export", "serve", "runs", "models", "run"]
+COMMANDS = ["train", "export", "serve", "runs", "models", "run", "torchrun"]
 
 
 def build_parser():
@@ -29,6 +29,9 @@ def build_parser():
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "torchrun":     # torchrun's own options follow: its parser takes them all
+        from .torchrun import main as torchrun_main
+        return torchrun_main(argv[1:])
     parser = build_parser()
     if not argv:
         parser.print_help()

@@ -1,6 +1,8 @@
-"""``ember.distributed``: data-parallel training over MPI, with ``torch.distributed``'s API.
+"""``ember.distributed``: data-parallel training over MPI or TCP, with ``torch.distributed``'s API.
 
-Start N processes with ``ember run -n N script.py`` (it wraps ``mpiexec``); in the script::
+Start N processes with ``ember run -n N script.py`` (it wraps ``mpiexec``), with
+``python -m ember.distributed.run --nproc_per_node N script.py`` (torchrun's launcher; no MPI needed),
+or from the script with ``ember.multiprocessing.spawn``; in the script::
 
     import ember.distributed as dist
     dist.init_process_group("mpi")           # "gloo" is accepted as a name for it
@@ -10,8 +12,10 @@ Start N processes with ``ember run -n N script.py`` (it wraps ``mpiexec``); in t
     ...
     dist.destroy_process_group()
 
-The backend is MPI through mpi4py (``pip install "ember[mpi]"`` brings mpi4py and the MPICH
-wheel, whose ``mpiexec`` ``ember run`` calls). mpi4py is imported only by
+Under an MPI launcher the transport is MPI through mpi4py (``pip install "ember[mpi]"`` brings mpi4py
+and the MPICH wheel, whose ``mpiexec`` ``ember run`` calls); otherwise ``"gloo"`` is ember's own TCP
+transport (:mod:`ember.distributed.tcp`, standard library only), meeting at ``MASTER_ADDR:MASTER_PORT``
+through a :class:`TCPStore` (or ``tcp://``/``file://`` init methods). mpi4py is imported only by
 ``init_process_group`` (and the calls that need an initialized group), never by
 ``import ember`` or ``import ember.distributed``. See ``docs/distributed.md``.
 
@@ -39,6 +43,8 @@ from .collectives import (Work, all_reduce, broadcast, all_gather, all_gather_in
                           reduce_scatter_tensor, reduce, gather, scatter, barrier, monitored_barrier, all_to_all,
                           all_to_all_single, send, recv, isend, irecv)
 from .objects import all_gather_object, broadcast_object_list, gather_object, scatter_object_list
+from .store import (DistError, DistStoreError, DistNetworkError, Store, HashStore, TCPStore, FileStore,
+                    PrefixStore)
 
 group = GroupMember   # torch.distributed.group.WORLD
 
@@ -49,4 +55,5 @@ __all__ = ["ReduceOp", "ProcessGroup", "GroupMember", "Backend", "Work", "group"
            "get_node_local_rank", "default_pg_timeout", "all_reduce", "broadcast", "all_gather",
            "all_gather_into_tensor", "reduce_scatter", "reduce_scatter_tensor", "reduce", "gather", "scatter",
            "barrier", "monitored_barrier", "all_to_all", "all_to_all_single", "send", "recv", "isend", "irecv",
-           "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"]
+           "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list", "DistError",
+           "DistStoreError", "DistNetworkError", "Store", "HashStore", "TCPStore", "FileStore", "PrefixStore"]

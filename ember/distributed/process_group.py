@@ -1,13 +1,18 @@
 """The process group: ``init_process_group``, ranks, groups and the fail-fast watchdog.
 
-ember's one backend is MPI, through mpi4py (``pip install "ember[mpi]"`` installs mpi4py and
-the MPICH wheel; its ``mpiexec`` starts the processes). mpi4py is imported here only, inside
-``init_process_group`` and ``new_group``, so ``import ember`` never pays for it.
+Two transports carry the collectives:
 
-``init_process_group("mpi")`` takes the rank and world size from MPI (``mpiexec -n N`` or
-``ember run -n N``); ``"gloo"`` (PyTorch's CPU backend, which CPU programs usually name) is
-accepted as another name for MPI, so those programs run unchanged; ``get_backend()`` says
-``"mpi"`` either way. ``"nccl"`` is refused: ember has no GPUs.
+- MPI, through mpi4py (``pip install "ember[mpi]"`` installs mpi4py and the MPICH wheel; its
+  ``mpiexec`` starts the processes). mpi4py is imported here only, inside ``init_process_group``
+  and ``new_group``, so ``import ember`` never pays for it. ``init_process_group("mpi")`` takes the
+  rank and world size from MPI (``mpiexec -n N`` or ``ember run -n N``); so does ``"gloo"`` (PyTorch's
+  CPU backend, which CPU programs usually name) in processes an MPI launcher started.
+- ``"gloo"`` in processes that no MPI launcher started (``torch.multiprocessing.spawn`` with
+  ``MASTER_ADDR``/``MASTER_PORT``, ``python -m ember.distributed.run``, torchrun's environment, an
+  explicit ``store=``): ember's own TCP transport (:mod:`ember.distributed.tcp`), standard library
+  only, with the rendezvous at ``init_method`` (``env://``, ``tcp://host:port``, ``file://path``).
+
+``"nccl"`` is refused: ember has no GPUs.
 
 Fail fast, never hang: every collective waits by polling its non-blocking MPI request against
 the group's ``timeout``; past it the job is aborted (``MPI_Abort``) with a message naming the
@@ -44,7 +49,10 @@ _MPI = None
 
 
 def _mpi():
+    """The transport's names (mpi4py's ``MPI`` module, or the TCP transport's stand-in for it)."""
     global _MPI
+    if _state.transport is not None:
+        return _state.transport
     if _MPI is None:
         try:
             from mpi4py import MPI
@@ -64,8 +72,8 @@ is_mpi_available = is_available
 
 
 def is_gloo_available():
-    """False: there is no gloo here ("gloo" given to ``init_process_group`` means MPI)."""
-    return False
+    """True: "gloo" runs over ember's TCP transport (or over MPI under an MPI launcher)."""
+    return True
 
 
 def is_nccl_available():
@@ -100,7 +108,7 @@ def launched_under_mpi():
 
 
 class Backend(str):
-    """A backend name (``Backend.MPI == "mpi"``); ``Backend("gloo")`` is accepted and means MPI."""
+    """A backend name, lower-cased (``Backend("GLOO") == Backend.GLOO == "gloo"``)."""
     UNDEFINED = "undefined"
     GLOO = "gloo"
     NCCL = "nccl"
@@ -111,8 +119,8 @@ class Backend(str):
         if not isinstance(name, str):
             raise ValueError(f"Backend name must be a string, but got: {name!r}")
         value = name.lower()
-        if value in ("gloo", "cpu:gloo", "mpi", "cpu:mpi"):
-            value = "mpi"
+        if value.startswith("cpu:"):
+            value = value[4:]
         return str.__new__(cls, value)
 
 
@@ -122,7 +130,8 @@ class ProcessGroup:
     ``rank()`` and ``size()`` are this process's rank in the group and the group's size, as in PyTorch.
     """
 
-    def __init__(self, comm, ranks, timeout, name):
+    def __init__(self, comm, ranks, timeout, name, backend="mpi"):
+        self.backend = backend
         self.comm = comm
         self.ranks = list(ranks)
         self.timeout = timeout
@@ -137,10 +146,10 @@ class ProcessGroup:
         return self._size
 
     def name(self):
-        return "mpi"
+        return self.backend
 
     def __repr__(self):
-        return f"ProcessGroup(backend='mpi', ranks={self.ranks}, name={self.group_name!r})"
+        return f"ProcessGroup(backend={self.backend!r}, ranks={self.ranks}, name={self.group_name!r})"
 
 
 class GroupMember:
@@ -154,6 +163,8 @@ class _State:
     peers = []                # per global rank: {"host":..., "pid":...}
     op = None                 # the collective this rank is waiting in, for the failure messages
     groups = 0
+    transport = None          # the TCP transport's namespace while a "gloo" group over TCP is up
+    store = None
     previous_excepthook = None
 
 
@@ -200,27 +211,35 @@ def _as_seconds(timeout):
 
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
                        group_name="", pg_options=None, device_id=None):
-    """Join the job's default process group: the MPI world of the ranks ``mpiexec`` (``ember run``) started.
+    """Join the job's default process group.
 
     Args:
-        backend (str): ``"mpi"`` (or ``"gloo"``, taken as MPI; None picks MPI). ``"nccl"`` is refused.
-        init_method: ``None`` or ``"env://"``: MPI itself tells each process its rank.
-        timeout (timedelta or seconds): how long a collective may wait before the job is aborted
-            (default 30 minutes, PyTorch's ``default_pg_timeout``).
-        world_size, rank (int): optional; when given they must equal MPI's (a clear error otherwise).
+        backend (str): ``"gloo"`` (the default): under an MPI launcher, the MPI world; otherwise ember's
+            TCP transport, the ranks meeting at ``init_method``. ``"mpi"``: the MPI world always.
+            ``"nccl"`` is refused (no GPUs).
+        init_method (str): for gloo over TCP, ``"env://"`` (the default: ``MASTER_ADDR``,
+            ``MASTER_PORT``, ``RANK``, ``WORLD_SIZE`` from the environment), ``"tcp://host:port"`` or
+            ``"file:///path"``; for MPI, ``None`` or ``"env://"`` (MPI itself tells each process its rank).
+        timeout (timedelta or seconds): how long the rendezvous and each collective may wait before the
+            job is aborted (default 30 minutes, PyTorch's ``default_pg_timeout``).
+        world_size, rank (int): this job's size and this process's rank; under MPI they must equal MPI's.
+        store (Store): a rendezvous store to use instead of ``init_method`` (needs rank and world_size).
 
-    Example (run with ``ember run -n 2 script.py``)::
+    Example (the PyTorch tutorial's setup, in each process ``torch.multiprocessing.spawn`` starts)::
 
-        import ember.distributed as dist
-        dist.init_process_group("mpi")
+        import os, ember.distributed as dist
+        os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", "29500"
+        dist.init_process_group("gloo", rank=rank, world_size=2)
         print(dist.get_rank(), dist.get_world_size())
     """
     if _state.world is not None:
         raise ValueError("trying to initialize the default process group twice!")
-    name = "mpi" if backend is None else Backend(backend)
-    if name != "mpi":
-        raise ValueError(f"ember.distributed.init_process_group(backend={backend!r}): ember's backend is 'mpi' "
-                         f"(over mpi4py, on the CPU; 'gloo' is accepted as a name for it); {backend!r} needs GPUs")
+    name = Backend("gloo" if backend is None else backend)
+    if name not in ("mpi", "gloo"):
+        raise ValueError(f"ember.distributed.init_process_group(backend={backend!r}): ember's backends are 'gloo' "
+                         f"(TCP, or MPI under an MPI launcher) and 'mpi', on the CPU; {backend!r} needs GPUs")
+    if name == "gloo" and launched_under_mpi() is None:
+        return _init_tcp(init_method, timeout, world_size, rank, store, group_name)
     if init_method not in (None, "env://"):
         raise ValueError(f"ember.distributed.init_process_group: init_method must be None or 'env://' (MPI gives "
                          f"each process its rank; start them with `ember run -n N` or mpiexec), got {init_method!r}")
@@ -239,13 +258,100 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                          f"rank {mpi_rank}")
     comm = world.Dup()
     comm.Set_errhandler(MPI.ERRORS_RETURN)
-    group = ProcessGroup(comm, range(mpi_size), _as_seconds(timeout), group_name or "0")
+    _join(ProcessGroup(comm, range(mpi_size), _as_seconds(timeout), group_name or "0"))
+
+
+def _join(group):
     _state.world = group
     GroupMember.WORLD = group
     from .objects import allgather_json
     _state.peers = allgather_json(group, {"host": socket.gethostname(), "pid": os.getpid()})
-    if mpi_size > 1:
+    if group.size() > 1:
         _install_fail_fast()
+
+
+def _env_int(key, where):
+    value = os.environ.get(key)
+    if value is None:
+        raise ValueError(f"Error initializing torch.distributed using {where} rendezvous: environment variable "
+                         f"{key} expected, but not set")
+    return int(value)
+
+
+def _rendezvous(init_method, world_size, rank, seconds):
+    """``(store, world_size, rank)`` for gloo over TCP from ``init_method`` and the environment."""
+    from urllib.parse import urlparse, parse_qs
+    from .store import FileStore, TCPStore
+    method = init_method or "env://"
+    url = urlparse(method)
+    query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    if rank is None and "rank" in query:
+        rank = int(query["rank"])
+    if world_size is None and "world_size" in query:
+        world_size = int(query["world_size"])
+    if url.scheme == "env":
+        if world_size is None and rank is None and "WORLD_SIZE" not in os.environ and "RANK" not in os.environ:
+            return None, 1, 0            # a lone process: no peers to meet
+        world_size = _env_int("WORLD_SIZE", "env://") if world_size is None else world_size
+        rank = _env_int("RANK", "env://") if rank is None else rank
+        if world_size == 1:
+            return None, 1, rank
+        host, port = os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT")
+        if host is None:
+            _env_int("MASTER_ADDR", "env://")
+        if port is None:
+            _env_int("MASTER_PORT", "env://")
+        port = int(port)
+    elif url.scheme == "tcp":
+        if world_size is None or rank is None:
+            raise ValueError(f"ember.distributed.init_process_group: init_method {method!r} needs rank and "
+                             f"world_size (arguments or ?rank=&world_size= in the URL)")
+        host, port = url.hostname, url.port
+        if host is None or port is None:
+            raise ValueError(f"ember.distributed.init_process_group: init_method {method!r} must be tcp://host:port")
+        if world_size == 1:
+            return None, 1, rank
+    elif url.scheme == "file":
+        if world_size is None or rank is None:
+            raise ValueError(f"ember.distributed.init_process_group: init_method {method!r} needs rank and "
+                             f"world_size")
+        store = FileStore(url.path, world_size)
+        store.set_timeout(seconds)
+        return store, world_size, rank
+    else:
+        raise ValueError(f"ember.distributed.init_process_group: init_method must be env://, tcp://host:port or "
+                         f"file:///path, got {method!r}")
+    store = TCPStore(host, port, world_size, rank == 0, timeout=seconds, wait_for_workers=False)
+    return store, world_size, rank
+
+
+def _init_tcp(init_method, timeout, world_size, rank, store, group_name):
+    """gloo over ember's TCP transport: meet at the store, connect every pair of ranks, join."""
+    from . import tcp
+    from .store import PrefixStore
+    seconds = _as_seconds(timeout)
+    world_size = None if world_size in (-1, None) else int(world_size)
+    rank = None if rank in (-1, None) else int(rank)
+    if store is not None:
+        if world_size is None or rank is None:
+            raise ValueError("ember.distributed.init_process_group: world_size and rank must be given with store=")
+    else:
+        store, world_size, rank = _rendezvous(init_method, world_size, rank, seconds)
+    if not 0 <= rank < world_size:
+        raise ValueError(f"ember.distributed.init_process_group: rank {rank} is outside [0, {world_size}) "
+                         f"(world_size {world_size})")
+    if world_size == 1:
+        comm = tcp.single_process_comm()
+    else:
+        try:
+            mesh = tcp.connect_mesh(PrefixStore(f"ember/gloo/{group_name or 0}", store), rank, world_size, seconds)
+        except tcp.TransportError as e:
+            raise RuntimeError(f"ember.distributed.init_process_group: rank {rank} of {world_size}: {e}") from None
+        comm = tcp.Comm(mesh, range(world_size), 1)
+    tcp.namespace.mesh = comm.mesh
+    _state.transport = tcp.namespace
+    _state.store = store
+    _join(ProcessGroup(comm, range(world_size), seconds, group_name or "0", backend="gloo"))
 
 
 def destroy_process_group(group=None):
@@ -255,12 +361,17 @@ def destroy_process_group(group=None):
     pg = resolve_group(group)
     if pg is None:
         return
+    pg.comm.Free()
     if pg is _state.world:
         _uninstall_fail_fast()
         _state.world = None
         GroupMember.WORLD = None
         _state.peers = []
-    pg.comm.Free()
+        if _state.transport is not None:
+            pg.comm.mesh.close()
+            _state.transport.mesh = None
+            _state.transport = None
+            _state.store = None
 
 
 def get_rank(group=None):
@@ -276,9 +387,8 @@ def get_world_size(group=None):
 
 
 def get_backend(group=None):
-    """``"mpi"``."""
-    resolve_group(group)
-    return Backend.MPI
+    """``"gloo"`` over ember's TCP transport, ``"mpi"`` over MPI."""
+    return Backend(resolve_group(group).backend)
 
 
 def get_process_group_ranks(group):
@@ -330,7 +440,7 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
         return GroupMember.NON_GROUP_MEMBER
     sub.Set_errhandler(MPI.ERRORS_RETURN)
     seconds = world.timeout if timeout is None else _as_seconds(timeout)
-    return ProcessGroup(sub, ranks, seconds, str(_state.groups))
+    return ProcessGroup(sub, ranks, seconds, str(_state.groups), backend=world.backend)
 
 
 # -- waiting, with the watchdog --------------------------------------------------------------
@@ -346,6 +456,13 @@ def wait(request, pg, op, status=None):
         if request.Test(status):
             return
         _state.op = op
+        if hasattr(request, "wait_for"):       # the TCP transport's requests block on an event: no polling
+            if not request.wait_for(pg.timeout, status):
+                abort(f"ember.distributed.{op}: rank {_global_rank()} of {_world_size()} waited "
+                      f"{pg.timeout:g} s (the process group's timeout) for the other ranks of "
+                      f"{pg.ranks}; one of them is stuck or gone. Aborting the job.")
+            _state.op = None
+            return
         start = time.monotonic()
         spin_until = start + 1.0
         deadline = start + pg.timeout
@@ -359,7 +476,10 @@ def wait(request, pg, op, status=None):
                 time.sleep(0.001)
         _state.op = None
     except _mpi().Exception as e:
-        abort(f"ember.distributed.{op}: MPI failed on rank {_global_rank()} of {_world_size()}: {e}")
+        transport = "MPI" if _state.transport is None else "the TCP transport"
+        if _state.transport is not None:
+            time.sleep(0.25)     # a peer's connection closed: let the rank that failed end first
+        abort(f"ember.distributed.{op}: {transport} failed on rank {_global_rank()} of {_world_size()}: {e}")
 
 
 def _global_rank():
@@ -409,8 +529,9 @@ def _on_sigterm(signum, frame):
     where = f" while waiting in {_state.op}" if _state.op else ""
     who = (f"rank {', '.join(map(str, dead))} (pid {', '.join(str(_state.peers[r]['pid']) for r in dead)}) "
            f"exited" if dead else "another rank exited or the job was cancelled")
+    launcher = "the MPI launcher" if _state.transport is None else "the launcher"
     sys.stderr.write(f"ember.distributed: rank {_global_rank()} of {_world_size()} stops (signal "
-                     f"{signal.Signals(signum).name} from the MPI launcher{where}): {who}; a rank that dies ends "
+                     f"{signal.Signals(signum).name} from {launcher}{where}): {who}; a rank that dies ends "
                      f"the whole job.\n")
     sys.stderr.flush()
     os._exit(128 + signum)

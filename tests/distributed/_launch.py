@@ -25,10 +25,10 @@ def job_env():
     return env
 
 
-def start(cmd):
+def start(cmd, **env):
     """Start ``cmd`` in a session of its own, so that :func:`finish` can stop every rank it started."""
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=job_env(), cwd=ROOT,
-                            start_new_session=True)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(job_env(), **env),
+                            cwd=ROOT, start_new_session=True)
 
 
 def finish(proc, timeout=60):
@@ -56,3 +56,19 @@ def mpirun(job, *args, n=2, timeout=60):
     proc = finish(start([mpiexec(), "-n", str(n), sys.executable, os.path.join(JOBS, job), *map(str, args)]), timeout)
     proc.elapsed = time.monotonic() - start_time
     return proc
+
+
+def torchrun(job, *args, n=2, timeout=60):
+    """``python -m ember.distributed.run --nproc_per_node n jobs/<job> args...`` with the gloo backend over TCP
+    (``JOB_BACKEND=gloo``; no MPI launcher): the finished process, with ``.elapsed`` seconds."""
+    start_time = time.monotonic()
+    cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc_per_node", str(n), "--standalone",
+           os.path.join(JOBS, job), *map(str, args)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            env=dict(job_env(), JOB_BACKEND="gloo"), start_new_session=True)
+    proc = finish(proc, timeout)
+    proc.elapsed = time.monotonic() - start_time
+    return proc
+
+
+LAUNCHERS = {"mpiexec": mpirun, "gloo": torchrun}

@@ -1,11 +1,11 @@
-"""Every collective under ``mpiexec -n 2``, each result against NumPy applied to the ranks' inputs."""
+"""Every collective under ``mpiexec -n 2`` (MPI) and ``ember.distributed.run`` (gloo over TCP), each result against NumPy applied to the ranks' inputs."""
 import json
 import os
 
 import numpy as np
 import pytest
 
-from ._launch import mpirun
+from ._launch import LAUNCHERS
 
 N = 2
 
@@ -18,12 +18,13 @@ def ints(rank):
     return np.array([5, 3, 12, 7], np.int64) + 3 * rank
 
 
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
+@pytest.fixture(scope="module", params=list(LAUNCHERS))
+def ranks(tmp_path_factory, request):
     tmp = str(tmp_path_factory.mktemp("collectives"))
-    proc = mpirun("collectives_job.py", tmp, n=N)
+    proc = LAUNCHERS[request.param]("collectives_job.py", tmp, n=N)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return [json.load(open(os.path.join(tmp, f"rank{r}.json"))) for r in range(N)]
+    backend = {"mpiexec": "mpi", "gloo": "gloo"}[request.param]
+    return [dict(json.load(open(os.path.join(tmp, f"rank{r}.json"))), expected_backend=backend) for r in range(N)]
 
 
 X = [base(r) for r in range(N)]
@@ -59,7 +60,7 @@ def test_all_reduce_bool_half_view_and_async(ranks):
 
 def test_broadcast_gather_scatter_family(ranks):
     for r, res in enumerate(ranks):
-        assert (res["rank"], res["world"], res["backend"], res["initialized"]) == (r, N, "mpi", True)
+        assert (res["rank"], res["world"], res["backend"], res["initialized"]) == (r, N, res["expected_backend"], True)
         np.testing.assert_allclose(res["broadcast"], X[1])
         np.testing.assert_allclose(res["all_gather"], np.stack(X))
         np.testing.assert_allclose(res["all_gather_into_tensor"], np.concatenate(X))

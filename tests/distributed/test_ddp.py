@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from ._launch import mpirun
+from ._launch import LAUNCHERS
 from .jobs._data import B, HIDDEN, IN, LR, MOMENTUM, OUT, STEPS, data, rank_rows
 
 WORLD = 2
 
 
-@pytest.fixture(scope="module")
-def job(tmp_path_factory):
+@pytest.fixture(scope="module", params=list(LAUNCHERS))
+def job(tmp_path_factory, request):
     out = str(tmp_path_factory.mktemp("ddp"))
-    proc = mpirun("train_job.py", out, n=WORLD)
+    proc = LAUNCHERS[request.param]("train_job.py", out, n=WORLD)
     assert proc.returncode == 0, proc.stderr[-3000:]
     load = lambda name: dict(np.load(os.path.join(out, f"{name}.npz")))  # noqa: E731
     infos = [json.load(open(os.path.join(out, f"info{r}.json"))) for r in range(WORLD)]

@@ -1,4 +1,5 @@
-"""A failing rank never leaves the others hanging: under ``mpiexec -n 2`` (and ``ember run -n 2``) the job
+"""A failing rank never leaves the others hanging: under ``mpiexec -n 2`` (and ``ember run -n 2``), and with gloo
+over TCP under ``python -m ember.distributed.run`` (torchrun's launcher), the job
 ends within seconds with a nonzero exit code and, where a process can still speak, says which rank
 failed and how. The four jobs run at once (each waits mostly for its ranks to start)."""
 import os
@@ -20,7 +21,11 @@ def jobs(tmp_path_factory):
         "raise": [mpiexec(), "-n", "2", sys.executable, job, "raise", "3"],
         "hang": [mpiexec(), "-n", "2", sys.executable, job, "hang", "3"],
     }
+    torchrun = [sys.executable, "-m", "ember.distributed.run", "--nproc_per_node", "2", "--standalone", job]
+    gloo = {"gloo_die": torchrun + ["die", "5", str(tmp / "died_gloo")], "gloo_raise": torchrun + ["raise", "3"],
+            "gloo_hang": torchrun + ["hang", "3"]}
     procs = {name: start(cmd) for name, cmd in cmds.items()}
+    procs.update({name: start(cmd, JOB_BACKEND="gloo") for name, cmd in gloo.items()})
     results = {}
     try:
         for name, proc in procs.items():
@@ -63,5 +68,28 @@ def test_a_rank_that_stops_answering_times_the_others_out(jobs):
     _, results = jobs
     code, err, _ = results["hang"]
     assert code != 0
+    assert "ember.distributed.DistributedDataParallel(backward): rank 0 of 2 waited 2 s (the process group's " \
+           "timeout)" in err
+
+
+def test_gloo_a_rank_that_dies_ends_the_job_and_the_launcher_names_it(jobs):
+    tmp, results = jobs
+    code, err, ended = results["gloo_die"]
+    assert code == 1 and _death_to_exit(tmp, "died_gloo", ended) < 10
+    assert "torchrun (ember): worker with rank 1 failed first (exit code 1)" in err
+
+
+def test_gloo_an_uncaught_exception_aborts_the_job_with_its_traceback(jobs):
+    _, results = jobs
+    code, err, _ = results["gloo_raise"]
+    assert code == 1
+    assert "ValueError: bad batch at step 3" in err
+    assert "ember.distributed: rank 1 of 2 raised ValueError: bad batch at step 3; aborting the job" in err
+
+
+def test_gloo_a_rank_that_stops_answering_times_the_others_out(jobs):
+    _, results = jobs
+    code, err, _ = results["gloo_hang"]
+    assert code == 1
     assert "ember.distributed.DistributedDataParallel(backward): rank 0 of 2 waited 2 s (the process group's " \
            "timeout)" in err

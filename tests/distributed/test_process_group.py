@@ -41,8 +41,9 @@ def test_before_init_every_call_fails_as_torch(fn):
 
 
 def test_backend_names():
-    assert dist.Backend("gloo") == dist.Backend("MPI") == dist.Backend.MPI == "mpi"
-    assert dist.is_nccl_available() is False and dist.is_mpi_available() is True
+    assert dist.Backend("MPI") == dist.Backend.MPI == "mpi" and dist.Backend("GLOO") == dist.Backend.GLOO == "gloo"
+    assert dist.Backend("gloo") == tdist.Backend("gloo") and dist.Backend("cpu:gloo") == "gloo"
+    assert dist.is_nccl_available() is False and dist.is_mpi_available() is True and dist.is_gloo_available() is True
     with pytest.raises(ValueError, match=r"backend='nccl'.*needs GPUs"):
         dist.init_process_group("nccl")
     with pytest.raises(ValueError, match="init_method must be None or 'env://'"):

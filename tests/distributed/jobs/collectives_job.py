@@ -9,7 +9,7 @@ import ember
 import ember.distributed as dist
 
 out_dir = sys.argv[1]
-dist.init_process_group("mpi")
+dist.init_process_group(os.environ.get("JOB_BACKEND", "mpi"))  # gloo under ember.distributed.run
 r, n = dist.get_rank(), dist.get_world_size()
 res = {"rank": r, "world": n, "backend": dist.get_backend(), "initialized": dist.is_initialized()}
 

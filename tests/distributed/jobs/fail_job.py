@@ -10,7 +10,7 @@ from ember import nn
 from ember.nn.parallel import DistributedDataParallel as DDP
 
 mode, fail_step = sys.argv[1], int(sys.argv[2])   # die: argv[3] is where to write the time of death
-dist.init_process_group("mpi", timeout=2.0 if mode == "hang" else None)
+dist.init_process_group(os.environ.get("JOB_BACKEND", "mpi"), timeout=2.0 if mode == "hang" else None)
 rank = dist.get_rank()
 model = DDP(nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)))
 opt = ember.optim.SGD(model.parameters(), lr=0.1)

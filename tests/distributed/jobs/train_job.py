@@ -21,7 +21,7 @@ from ember.nn.parallel import DistributedDataParallel as DDP  # noqa: E402
 from ember.utils.data import DataLoader, DistributedSampler, TensorDataset  # noqa: E402
 
 out_dir = sys.argv[1]
-dist.init_process_group("mpi")
+dist.init_process_group(os.environ.get("JOB_BACKEND", "mpi"))  # gloo under ember.distributed.run
 rank, world = dist.get_rank(), dist.get_world_size()
 
 

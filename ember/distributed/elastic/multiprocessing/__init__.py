@@ -1,0 +1,2 @@
+"""``ember.distributed.elastic.multiprocessing``: see :mod:`.errors`."""
+from . import errors  # noqa: F401
