@@ -339,3 +339,28 @@ def test_erasing_while_iterating_and_names_stay_taken():
             c = g.call_function(lib.relu, (x,))
         runs.append((seen, [n.name for n in g.nodes], c.name, len(g.nodes), list(x.users)))
     assert repr(runs[1]) == repr(runs[0])
+
+
+def test_experimental_fuse_like_torch():
+    import torch.fx.experimental.optimization as t_opt
+    import ember.fx.experimental.optimization as e_opt
+    torch.manual_seed(1)
+
+    def make(lib):
+        nn = lib.nn
+        return nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 4),
+                             nn.BatchNorm1d(4))
+    t = make(torch)
+    with torch.no_grad():
+        for m in (t[1], t[5]):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.uniform_(0.5, 1.5)
+    t.eval()
+    e = _sync(make(ember), t).eval()
+    x = np.random.RandomState(2).randn(2, 2, 4, 4).astype(np.float32)
+    tf, ef = t_opt.fuse(t), e_opt.fuse(e)
+    assert _ops(ef) == _ops(tf)
+    assert list(ef.state_dict()) == list(tf.state_dict())
+    _close(ef(ember.tensor(x)), tf(torch.tensor(x)), 1e-4)
+    _close(ef(ember.tensor(x)), e(ember.tensor(x)), 1e-4)
