@@ -125,3 +125,22 @@ def test_dynamic_linear_per_channel_qconfig():
     np.testing.assert_allclose(eq_m(ember.tensor(x)).numpy(), tq_m(torch.from_numpy(x)).detach().numpy(),
                                rtol=0, atol=ATOL)
     assert normalized(repr(eq_m)) == repr(tq_m)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gru_matches_torch(bidirectional):
+    torch.manual_seed(4)
+    t = torch.nn.GRU(5, 6, num_layers=2, bidirectional=bidirectional)
+    e = ember.nn.GRU(5, 6, num_layers=2, bidirectional=bidirectional)
+    copy_weights(t, e)
+    tq_m = tq.quantize_dynamic(torch.nn.Sequential(t), {torch.nn.GRU}, dtype=torch.qint8)[0]
+    eq_m = eq.quantize_dynamic(ember.nn.Sequential(e), {ember.nn.GRU}, dtype=ember.qint8)[0]
+    rng = np.random.RandomState(7)
+    x = rng.randn(4, 3, 5).astype(np.float32)
+    h = rng.randn(2 * (1 + bidirectional), 3, 6).astype(np.float32)
+    to, th = tq_m(torch.from_numpy(x), torch.from_numpy(h))
+    eo, eh = eq_m(ember.tensor(x), ember.tensor(h))
+    np.testing.assert_allclose(eo.numpy(), to.detach().numpy(), rtol=0, atol=ATOL)
+    np.testing.assert_allclose(eh.numpy(), th.detach().numpy(), rtol=0, atol=ATOL)
+    assert normalized(repr(eq_m)) == repr(tq_m)
+    assert list(eq_m.state_dict()) == list(tq_m.state_dict())

@@ -163,3 +163,24 @@ def test_fuse_modules_matches_torch_numerics():
     assert normalized(repr(fe)) == repr(ft)
     with pytest.raises(AssertionError, match="did not find fuser method"):
         eq.fuse_modules(e, [["conv1", "fc1"]])
+
+
+def test_dropout_and_relu6_convert_as_torch():
+    def build(lib, q):
+        nn = lib.nn
+        return nn.Sequential(q.QuantStub(), nn.Linear(6, 5), nn.Dropout(0.2), nn.ReLU6(), q.DeQuantStub()).eval()
+    torch.manual_seed(5)
+    t, e = build(torch, tq), build(ember, eq)
+    copy_weights(t, e)
+    t.qconfig, e.qconfig = tq.get_default_qconfig("x86"), eq.get_default_qconfig("x86")
+    tp, ep = tq.prepare(t), eq.prepare(e)
+    strip = lambda s: [line.split("(min_val")[0] for line in normalized(s).splitlines()]  # noqa: E731
+    assert strip(repr(ep)) == strip(repr(tp))
+    x = (RNG.randn(10, 6) * 4).astype(np.float32)
+    tp(torch.from_numpy(x))
+    ep(ember.tensor(x))
+    tc, ec = tq.convert(tp), eq.convert(ep)
+    import re
+    layout = lambda s: re.sub(r"scale=[0-9.e-]+|scale=tensor\(\[[0-9.e-]+\]\)", "scale=S", normalized(s))  # noqa: E731
+    assert layout(repr(ec)) == layout(repr(tc))
+    np.testing.assert_allclose(ec(ember.tensor(x)).numpy(), tc(torch.from_numpy(x)).numpy(), rtol=0, atol=1e-6)

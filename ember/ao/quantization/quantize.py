@@ -35,6 +35,7 @@ from ..nn import quantized as nnq
 from ..nn.intrinsic import qat as nniqat
 from ..nn.intrinsic import quantized as nniq
 from ..nn.quantized import dynamic as nnqd
+from ..nn.quantized.activation import clamp_values
 from .fake_quantize import FakeQuantizeBase
 from .observer import ObserverBase
 from .qconfig import default_dynamic_qconfig
@@ -46,6 +47,8 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     DeQuantStub: nnq.DeQuantize,
     nn.Linear: nnq.Linear,
     nn.Conv2d: nnq.Conv2d,
+    nn.Dropout: nnq.Dropout,
+    nn.ReLU6: nnq.ReLU6,
     nnq.FloatFunctional: nnq.QFunctional,
     nni.ConvReLU2d: nniq.ConvReLU2d,
     nni.LinearReLU: nniq.LinearReLU,
@@ -67,6 +70,7 @@ DEFAULT_QAT_MODULE_MAPPINGS = {
 DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
     nn.Linear: nnqd.Linear,
     nn.LSTM: nnqd.LSTM,
+    nn.GRU: nnqd.GRU,
 }
 
 
@@ -113,12 +117,18 @@ def _needs_observation(m):
 
 # -- prepare -------------------------------------------------------------------------------------
 
+def _hook_fn(entry):
+    """The function of a ``_forward_hooks`` entry (a bare function, or ``(function, with_kwargs)``)."""
+    return entry[0] if isinstance(entry, tuple) else entry
+
+
 def _observer_forward_hook(self, input, output):
     return self.activation_post_process(output)
 
 
 def _insert_activation_post_process(m):
-    if _needs_observation(m) and not isinstance(m, DeQuantStub):
+    # PyTorch observes neither a DeQuantStub's output nor a Dropout's (it is the identity once quantized).
+    if _needs_observation(m) and not isinstance(m, (DeQuantStub, nn.Dropout)):
         m.add_module("activation_post_process", m.qconfig.activation())
         m.register_forward_hook(_observer_forward_hook, prepend=True)
 
@@ -188,8 +198,7 @@ def _quantized_forward(float_forward):
         zp, scale = x.q_zero_point(), x.q_scale()
         if isinstance(self, (nn.Hardtanh, nn.ReLU6)):  # the bounds are values: clamp at their quantized ints
             lo, hi = (0.0, 6.0) if isinstance(self, nn.ReLU6) else (self.min_val, self.max_val)
-            qmin, qmax = (int(np.clip(np.rint(v / scale), -2 ** 31, 2 ** 31)) for v in (lo, hi))
-            out = np.clip(x._data.astype(np.float64) - zp, qmin, qmax)
+            return clamp_values(x, lo, hi)
         else:
             centred = make(x._data.astype(np.float32) - np.float32(zp))
             out = np.rint(float_forward(self, centred, *args, **kwargs)._data)
@@ -213,7 +222,7 @@ def swap_module(mod, mapping, custom_module_class_mapping=None, use_precomputed_
         for hook_id, hook in mod._forward_pre_hooks.items():
             new_mod._forward_pre_hooks[hook_id] = hook
         for hook_id, hook in mod._forward_hooks.items():
-            if hook[0] is not _observer_forward_hook:
+            if _hook_fn(hook) is not _observer_forward_hook:
                 new_mod._forward_hooks[hook_id] = hook
         new_mod.train(mod.training)
     return new_mod
@@ -234,7 +243,7 @@ def _remove_activation_post_process(module):
     if _is_activation_post_process(getattr(module, "activation_post_process", None)):
         delattr(module, "activation_post_process")
     for hook_id, hook in list(module._forward_hooks.items()):
-        if hook[0] is _observer_forward_hook:
+        if _hook_fn(hook) is _observer_forward_hook:
             del module._forward_hooks[hook_id]
 
 
@@ -293,7 +302,8 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=None, mapping=None, inplace
     if dtype is not _qd.qint8:
         raise NotImplementedError(f"ember's quantize_dynamic supports dtype=qint8 only, got {dtype}")
     if qconfig_spec is None:
-        qconfig_spec = {nn.Linear: default_dynamic_qconfig, nn.LSTM: default_dynamic_qconfig}
+        qconfig_spec = dict.fromkeys((nn.Linear, nn.LSTM, nn.GRU, nn.LSTMCell, nn.RNNCell, nn.GRUCell),
+                                     default_dynamic_qconfig)
     elif isinstance(qconfig_spec, set):
         qconfig_spec = dict(zip(qconfig_spec, itertools.repeat(default_dynamic_qconfig)))
     if mapping is None:

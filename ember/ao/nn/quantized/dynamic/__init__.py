@@ -1,7 +1,7 @@
 """Dynamically quantized modules (``torch.ao.nn.quantized.dynamic``): int8 weights, float activations
 quantized on the fly."""
 from .linear import Linear
-from .rnn import LSTM, PackedParameter
+from .rnn import GRU, LSTM, PackedParameter
 
-__all__ = ["Linear", "LSTM"]
+__all__ = ["GRU", "Linear", "LSTM"]
 _ = PackedParameter

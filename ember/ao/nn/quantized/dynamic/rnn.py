@@ -79,11 +79,12 @@ class LSTM(nn.Module):
 
     _FLOAT_MODULE = nn.LSTM
     _version = 2
+    _gates = 4
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, dtype=None):
         super().__init__()
-        self.mode = "LSTM"
+        self.mode = type(self).__name__
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
@@ -96,9 +97,10 @@ class LSTM(nn.Module):
         for layer in range(num_layers):
             for _ in range(dirs):
                 n_in = input_size if layer == 0 else hidden_size * dirs
-                w_ih = np.random.uniform(-1, 1, (4 * hidden_size, n_in)).astype(np.float32)
-                w_hh = np.random.uniform(-1, 1, (4 * hidden_size, hidden_size)).astype(np.float32)
-                b = make(np.zeros(4 * hidden_size, np.float32)) if bias else None
+                n = self._gates * hidden_size
+                w_ih = np.random.uniform(-1, 1, (n, n_in)).astype(np.float32)
+                w_hh = np.random.uniform(-1, 1, (n, hidden_size)).astype(np.float32)
+                b = make(np.zeros(n, np.float32)) if bias else None
                 from .....autograd import quantized as _q
                 params.append(PackedParameter(CellParams(
                     _q.quantize_per_tensor(make(w_ih), 0.1, 0, _qd.qint8),
@@ -106,7 +108,7 @@ class LSTM(nn.Module):
         self._all_weight_values = nn.ModuleList(params)
 
     def _get_name(self):
-        return "DynamicQuantizedLSTM"
+        return "DynamicQuantized" + self.mode
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -126,19 +128,26 @@ class LSTM(nn.Module):
         return repr_hiding(self, ("_all_weight_values",))
 
     def _run_direction(self, seq, h, c, cell, reverse):
-        hs = self.hidden_size
+        hs, n_gates = self.hidden_size, self._gates
         t_len, batch = seq.shape[0], seq.shape[1]
-        gates_x = _dyn_linear(seq.reshape(t_len * batch, -1), cell.w_ih, cell.b_ih).reshape(t_len, batch, 4 * hs)
+        gates_x = _dyn_linear(seq.reshape(t_len * batch, -1), cell.w_ih, cell.b_ih).reshape(t_len, batch,
+                                                                                          n_gates * hs)
         out = np.empty((t_len, batch, hs), np.float32)
         steps = range(t_len - 1, -1, -1) if reverse else range(t_len)
         for t in steps:
-            g = gates_x[t] + _dyn_linear(h, cell.w_hh, cell.b_hh)
-            i, f, gg, o = _sigmoid(g[:, :hs]), _sigmoid(g[:, hs:2 * hs]), np.tanh(g[:, 2 * hs:3 * hs]), \
-                _sigmoid(g[:, 3 * hs:])
-            c = (f * c + i * gg).astype(np.float32)
-            h = (o * np.tanh(c)).astype(np.float32)
+            gh = _dyn_linear(h, cell.w_hh, cell.b_hh)
+            h, c = self._cell(gates_x[t], gh, h, c)
             out[t] = h
         return out, h, c
+
+    def _cell(self, gx, gh, h, c):
+        """ATen's LSTMCell on precomputed gates: i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of gx + gh."""
+        hs = self.hidden_size
+        g = gh + gx
+        i, f, gg, o = _sigmoid(g[:, :hs]), _sigmoid(g[:, hs:2 * hs]), np.tanh(g[:, 2 * hs:3 * hs]), \
+            _sigmoid(g[:, 3 * hs:])
+        c = (f * c + i * gg).astype(np.float32)
+        return (o * np.tanh(c)).astype(np.float32), c
 
     def forward(self, input, hx=None):
         x = input._data.astype(np.float32)
@@ -156,7 +165,8 @@ class LSTM(nn.Module):
             h0 = np.zeros((self.num_layers * dirs, batch, self.hidden_size), np.float32)
             c0 = h0.copy()
         else:
-            h0, c0 = (t._data.astype(np.float32) for t in hx)
+            h0, c0 = (t._data.astype(np.float32) for t in hx) if self._gates == 4 else \
+                (hx._data.astype(np.float32),) * 2
             if unbatched:
                 h0, c0 = h0[:, None], c0[:, None]
         hn, cn = [], []
@@ -175,6 +185,8 @@ class LSTM(nn.Module):
             out, hn, cn = out[:, 0], hn[:, 0], cn[:, 0]
         elif self.batch_first:
             out = out.transpose(1, 0, 2)
+        if self._gates == 3:
+            return make(np.ascontiguousarray(out)), make(hn)
         return make(np.ascontiguousarray(out)), (make(hn), make(cn))
 
     @classmethod
@@ -202,3 +214,19 @@ class LSTM(nn.Module):
                 params.append(PackedParameter(CellParams(ws[0], ws[1], b_ih, b_hh)))
         q._all_weight_values = nn.ModuleList(params)
         return q
+
+
+class GRU(LSTM):
+    """A GRU with int8 weights (``torch.ao.nn.quantized.dynamic.GRU``); ``forward(input, hx)`` returns
+    ``(output, h_n)``. The cell is ATen's: ``r = sigmoid(x_r + h_r)``, ``z = sigmoid(x_z + h_z)``,
+    ``n = tanh(x_n + r * h_n)``, ``h' = (h - n) * z + n``."""
+
+    _FLOAT_MODULE = nn.GRU
+    _gates = 3
+
+    def _cell(self, gx, gh, h, c):
+        hs = self.hidden_size
+        r = _sigmoid(gh[:, :hs] + gx[:, :hs])
+        z = _sigmoid(gh[:, hs:2 * hs] + gx[:, hs:2 * hs])
+        n = np.tanh(gx[:, 2 * hs:] + gh[:, 2 * hs:] * r).astype(np.float32)
+        return ((h - n) * z + n).astype(np.float32), c
