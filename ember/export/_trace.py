@@ -12,12 +12,13 @@ The example inputs are run through the program once and compared with the eager 
 trace that does not reproduce ``forward`` fails at export time, not later.
 """
 import inspect
+import operator
 
 import ember
 from ember.autograd.tensor import Tensor
 from ember.fx import GraphModule, Tracer
 from ember.fx.graph import _CUSTOM_BUILTINS
-from ember.fx.node import Node
+from ember.fx.node import Node, map_arg
 from ember.nn import Module
 
 from ._modules import builder_for
@@ -29,32 +30,110 @@ from .graph_signature import (ConstantArgument, ExportGraphSignature, InputKind,
 __all__ = ["export"]
 
 
-class _ExportTracer(Tracer):
-    """Leaves are the layers :mod:`._modules` can rewrite (and ember's others); inputs come from the examples."""
+# What a tensor's metadata gives without reading its values: a branch on these is on sizes, not data.
+_META_ATTRS = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad", "layout", "is_sparse"}
+_META_METHODS = {"size", "dim", "numel", "ndimension", "nelement", "get_device", "is_floating_point", "is_complex",
+                 "is_contiguous"}
 
-    def __init__(self, example_values):
+
+def assert_specialized(value, expected, message):
+    """A guard ``export`` records where ``forward`` branched on a size: the value must be what it was."""
+    if type(expected)(value) != expected:
+        raise AssertionError(message)
+
+
+assert_specialized._fx_impure = True
+assert_specialized._fx_global_name = "_assert_specialized"
+
+
+class _ExportTracer(Tracer):
+    """Leaves are the layers :mod:`._modules` can rewrite (and ember's others); inputs come from the examples.
+
+    Python control flow on sizes (``if x.size(1) != 4``, ``int(x.shape[0])``) takes the example's value,
+    as torch.export specializes, and records :func:`assert_specialized` so that ``module()`` refuses
+    inputs that would have branched differently. Control flow on tensor values is refused."""
+
+    def __init__(self, example_values, flat_inputs):
         super().__init__()
         self._examples = example_values
+        self._flat_inputs = flat_inputs
+        self._values = {}
+        self._data = {}
 
     def is_leaf_module(self, m, module_qualified_name):
         return builder_for(m) is not None or super().is_leaf_module(m, module_qualified_name)
 
     def _args_for_root(self, fn, is_module, concrete_args):
-        args = []
-        for name, tree in self._examples:
-            args.append(self._build(tree))
-        return args
+        return [self._build(tree) for _, tree in self._examples]
 
     def _build(self, tree):
         kind, value = tree
         if kind == "tensor":
-            return self.create_proxy("placeholder", value, (), {})
+            proxy = self.create_proxy("placeholder", value, (), {})
+            self._values[proxy.node] = self._flat_inputs[value]
+            return proxy
         if kind == "const":
             return value
         if kind == "dict":
             return {k: self._build(v) for k, v in value}
         items = [self._build(v) for v in value]
         return items if kind == "list" else tuple(items)
+
+    # -- specialization ----------------------------------------------------------------------------------
+    def to_bool(self, obj):
+        return self._specialize(obj, bool)
+
+    def to_python(self, obj, kind):
+        return self._specialize(obj, int if kind is operator.index else kind)
+
+    def _specialize(self, proxy, kind):
+        node = proxy.node
+        if self._reads_data(node):
+            raise UserError(f"export: forward uses the value of a tensor ({node.format_node()}) in Python control "
+                            "flow or as a number (data-dependent control flow); export cannot trace that "
+                            "(torch.export raises GuardOnDataDependentSymNode here). Use torch.cond, or move it out "
+                            "of forward.")
+        value = kind(self._evaluate(node))
+        message = f"Guard failed: {node.name} was {value!r} when the program was exported"
+        self.create_proxy("call_function", assert_specialized, (proxy, value, message), {})
+        return value
+
+    def _reads_data(self, node):
+        if node not in self._data:
+            if node.op in ("placeholder", "get_attr"):
+                self._data[node] = True
+            elif node.op == "call_function" and node.target is getattr and node.args[1] in _META_ATTRS:
+                self._data[node] = False
+            elif node.op == "call_method" and node.target in _META_METHODS:
+                self._data[node] = False
+            else:
+                self._data[node] = any(self._reads_data(n) for n in node.all_input_nodes)
+        return self._data[node]
+
+    def _evaluate(self, node):
+        """The example value of ``node``: its ancestors run on the example inputs (once each)."""
+        needed, stack = set(), [node]
+        while stack:
+            n = stack.pop()
+            if n not in needed and n not in self._values:
+                needed.add(n)
+                stack.extend(n.all_input_nodes)
+        load = lambda n: self._values[n]  # noqa: E731
+        with ember.no_grad():
+            for n in self.graph.nodes:
+                if n not in needed:
+                    continue
+                args, kwargs = map_arg(n.args, load), map_arg(n.kwargs, load)
+                if n.op == "get_attr":
+                    value = _fetch(self.root, n.target)
+                elif n.op == "call_function":
+                    value = n.target(*args, **kwargs)
+                elif n.op == "call_method":
+                    value = getattr(args[0], n.target)(*args[1:], **kwargs)
+                else:   # call_module: its forward, past the trace's patched Module.__call__
+                    value = self.root.get_submodule(n.target).forward(*args, **kwargs)
+                self._values[n] = value
+        return self._values[node]
 
 
 def _input_tree(value, name, flat, dynamic, where):
@@ -201,7 +280,7 @@ def export(mod, args=(), kwargs=None, *, dynamic_shapes=None, strict=False, pres
         raise UserError(f"Expecting `args` to be a tuple of example positional inputs, got {type(args)}")
     kwargs = {} if kwargs is None else kwargs
     examples, flat = _bind(mod, args, kwargs, dynamic_shapes)
-    tracer = _ExportTracer(examples)
+    tracer = _ExportTracer(examples, {name: value for name, value, _ in flat})
     graph = tracer.trace(mod)
     root = tracer.root
     _decompose_layers(graph, root)

@@ -71,6 +71,8 @@ def _allowed_functions():
         for name in _OPERATORS:
             _allowed["operator." + name] = getattr(operator, name)
         _allowed["builtins.getattr"] = builtins.getattr
+        from ._trace import assert_specialized
+        _allowed["ember.export.assert_specialized"] = assert_specialized
     return _allowed
 
 
@@ -211,6 +213,9 @@ def _target_name(node):
             name = "operator." + fn.__name__
         if fn is builtins.getattr:
             name = "builtins.getattr"
+        if getattr(fn, "__name__", None) == "assert_specialized" and fn is _allowed_functions().get(
+                "ember.export.assert_specialized"):
+            name = "ember.export.assert_specialized"
         if name is None or name not in _allowed_functions():
             raise ValueError(f"export.save: node {node.name} calls {fn!r}, which is not one of the ember ops an "
                              "exported program file may hold")

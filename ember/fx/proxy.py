@@ -68,6 +68,13 @@ class TracerBase:
     def to_bool(self, obj):
         raise TraceError("symbolically traced variables cannot be used as inputs to control flow")
 
+    def to_python(self, obj, kind):
+        """``int(proxy)`` / ``float(proxy)`` / ``proxy.__index__()``: not a value a symbolic trace has."""
+        if kind is operator.index:
+            raise TypeError("'Proxy' object cannot be interpreted as an integer")
+        raise TypeError(f"{kind.__name__}() argument must be a string, a bytes-like object or a real number, "
+                        "not 'Proxy'")
+
     def iter(self, obj):
         raise TraceError("Proxy object cannot be iterated. This can be attempted when the Proxy is used in a loop "
                          "or as a *args or **kwargs function argument. See the torch.fx docs on pytorch.org for a "
@@ -114,6 +121,15 @@ class Proxy:
 
     def __bool__(self):
         return self.tracer.to_bool(self)
+
+    def __int__(self):
+        return self.tracer.to_python(self, int)
+
+    def __float__(self):
+        return self.tracer.to_python(self, float)
+
+    def __index__(self):
+        return self.tracer.to_python(self, operator.index)
 
     def __len__(self):
         raise RuntimeError("'len' is not supported in symbolic tracing by default. If you want this call to be "

@@ -239,3 +239,42 @@ def test_save_refuses_what_it_cannot_store(tmp_path):
     _close(ep.module()(ember.ones(3, 1, 2)), model(ember.ones(3, 1, 2)))   # kept as a call of the GRU
     with pytest.raises(ValueError, match="export.save: node rnn is call_module"):
         ember.export.save(ep, str(tmp_path / "x.pt2"))
+
+
+def _shape_branching(lib):
+    class M(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lib.nn.Linear(4, 2)
+
+        def forward(self, x):
+            b, t = x.size()
+            if t != 4:
+                raise ValueError("expected 4 features")
+            if x.dim() == 2:
+                x = x * 2
+            return self.fc(x).view(b, -1) + int(x.shape[1]) // 2
+
+    class DataBranch(lib.nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x
+    return M().eval(), DataBranch()
+
+
+def test_branches_on_sizes_specialize_and_on_values_fail_like_torch():
+    torch.manual_seed(3)
+    (t_model, t_data), (e_model, e_data) = _shape_branching(torch), _shape_branching(ember)
+    e_model.load_state_dict(
+        {k: ember.tensor(v.detach().numpy()) for k, v in t_model.state_dict().items()})
+    x = np.random.RandomState(4).randn(3, 4).astype(np.float32)
+    outs = []
+    for lib, model in ((torch, t_model), (ember, e_model)):
+        ep = lib.export.export(model, (lib.tensor(x),), dynamic_shapes={"x": {0: lib.export.Dim("b")}})
+        outs.append(ep.module()(lib.tensor(np.concatenate([x, x]))))
+        with pytest.raises(AssertionError, match=r"Guard failed: x.size\(\)\[1\] == 4"):
+            ep.module()(lib.zeros(3, 5))
+    _close(outs[1], outs[0])
+    with pytest.raises(Exception, match="data-dependent"):
+        torch.export.export(t_data, (torch.tensor(x),))
+    with pytest.raises(ember.export.UserError, match="GuardOnDataDependentSymNode"):
+        ember.export.export(e_data, (ember.tensor(x),))
