@@ -507,8 +507,20 @@ class Comm:
         return request
 
 
+_BUFFER = 4 << 20     # socket buffers: a gradient bucket goes out in few system calls
+
+
+def _sized(s):
+    for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        try:
+            s.setsockopt(socket.SOL_SOCKET, opt, _BUFFER)
+        except OSError:
+            pass
+    return s
+
+
 def _listen(host):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = _sized(socket.socket(socket.AF_INET, socket.SOCK_STREAM))   # accepted sockets inherit the sizes
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host, 0))
     s.listen(128)
@@ -525,7 +537,9 @@ def connect_mesh(store, rank, size, timeout, prefix="ember/gloo"):
     try:
         for peer in range(rank):
             addr, port = store.get(f"{prefix}/addr/{peer}").decode().rsplit(":", 1)
-            s = socket.create_connection((addr, int(port)), timeout=timeout)
+            s = _sized(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            s.settimeout(timeout)
+            s.connect((addr, int(port)))
             s.sendall(struct.pack("<q", rank))
             sockets[peer] = s
         for _ in range(size - 1 - rank):
