@@ -216,6 +216,18 @@ def _wrap(q, qdtype, qscheme, scale=None, zero_point=None, scales=None, zero_poi
     return t
 
 
+def on_integers(x, fn, who="this op"):
+    """Apply a float op that commutes with ``q -> (q - zero_point) * scale`` up to rounding (pooling, ReLU,
+    reshapes) to a per-tensor quantized ``x``, as PyTorch's quantized kernels do: ``fn`` runs on
+    ``q - zero_point`` (exact in float), the result is rounded (ties to even) and keeps ``x``'s qparams."""
+    if x._axis is not None:
+        raise RuntimeError(f"{who} on a quantized tensor needs per-tensor qparams, got {x._qscheme}")
+    zp = x._zp
+    out = fn(make(x._data.astype(np.float32) - np.float32(zp)))
+    lo, hi = _qd.RANGE[x._qdtype]
+    return from_qparams(np.clip(np.rint(out._data) + zp, lo, hi), x._qdtype, x._scale, zp)
+
+
 def _check_qdtype(dtype, fn):
     d = _dt.to_dtype(dtype)
     if not _qd.is_quantized_dtype(d) or d is _qd.quint4x2:

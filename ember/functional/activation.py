@@ -52,6 +52,8 @@ def _const(arr):
 
 def relu(input, inplace=False):
     """``max(x, 0)``. Gradient: ``g`` where ``x > 0``, else 0."""
+    if getattr(input, "is_quantized", False):  # a quantized tensor clamps at its zero point, keeping its qparams
+        return input.relu()
     if inplace:
         return relu_(input)
     r = np.maximum(input._data, 0)

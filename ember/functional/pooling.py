@@ -368,6 +368,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
     Output ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1`` (ceil with ``ceil_mode``).
     """
+    if getattr(input, "is_quantized", False):  # pooling commutes with the affine map: run it on the integers
+        from ..autograd.quantized import on_integers
+        return on_integers(input, lambda t: max_pool2d(t, kernel_size, stride, padding, dilation, ceil_mode),
+                           "max_pool2d")
     return _max_pool_nd("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
 
 
@@ -476,6 +480,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     size including zero padding (``count_include_pad=True``) or the number of real inputs in it.
     Other arguments as :func:`max_pool2d` (no dilation).
     """
+    if getattr(input, "is_quantized", False):  # pooling commutes with the affine map: run it on the integers
+        from ..autograd.quantized import on_integers
+        return on_integers(input, lambda t: avg_pool2d(t, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                       divisor_override), "avg_pool2d")
     return _avg_pool_nd("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                         divisor_override, 2)
 
@@ -539,6 +547,9 @@ def _average_matrix(size, out, dtype):
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size: output ``(i, j)`` averages rows ``[floor(i*H/Ho), ceil((i+1)*H/Ho))``
     and the columns likewise. ``None`` in ``output_size`` keeps that input size."""
+    if getattr(input, "is_quantized", False):  # pooling commutes with the affine map: run it on the integers
+        from ..autograd.quantized import on_integers
+        return on_integers(input, lambda t: adaptive_avg_pool2d(t, output_size), "adaptive_avg_pool2d")
     _adaptive_check("adaptive_avg_pool2d", input, 2)
     H, W = input._data.shape[-2:]
     Ho, Wo = _adaptive_out("adaptive_avg_pool2d", output_size, (H, W), 2)

@@ -127,3 +127,16 @@ def test_quantized_tensor_save_load_round_trip(tmp_path):
         assert a.is_quantized and a.dtype is b.dtype and a.qscheme() is b.qscheme()
         np.testing.assert_array_equal(a.int_repr().numpy(), b.int_repr().numpy())
         np.testing.assert_array_equal(a.dequantize().numpy(), b.dequantize().numpy())
+
+
+def test_functional_ops_on_quantized_tensors_match_torch():
+    x = RNG.randn(2, 3, 7, 7).astype(np.float32)
+    t = torch.quantize_per_tensor(torch.from_numpy(x), 0.04, 70, torch.quint8)
+    e = ember.quantize_per_tensor(ember.tensor(x), 0.04, 70, ember.quint8)
+    for fn in (lambda m, a: m.relu(a), lambda m, a: m.nn.functional.relu(a),
+               lambda m, a: m.nn.functional.max_pool2d(a, 2), lambda m, a: m.nn.functional.max_pool2d(a, 3, 2, 1),
+               lambda m, a: m.nn.functional.avg_pool2d(a, 2), lambda m, a: m.nn.functional.avg_pool2d(a, 3, 2, 1),
+               lambda m, a: m.nn.functional.adaptive_avg_pool2d(a, (3, 2)), lambda m, a: m.flatten(a, 1)):
+        r, s = fn(torch, t), fn(ember, e)
+        assert s.is_quantized and (s.q_scale(), s.q_zero_point()) == (r.q_scale(), r.q_zero_point())
+        np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())

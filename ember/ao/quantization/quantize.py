@@ -192,18 +192,10 @@ def _quantized_forward(float_forward):
     def forward(self, x, *args, **kwargs):
         if not isinstance(x, _q.QuantizedTensor):
             return float_forward(self, x, *args, **kwargs)
-        if x.qscheme() is not _qd.per_tensor_affine:
-            raise RuntimeError(f"{type(self).__name__} on a quantized tensor needs per-tensor qparams, "
-                               f"got {x.qscheme()}")
-        zp, scale = x.q_zero_point(), x.q_scale()
         if isinstance(self, (nn.Hardtanh, nn.ReLU6)):  # the bounds are values: clamp at their quantized ints
             lo, hi = (0.0, 6.0) if isinstance(self, nn.ReLU6) else (self.min_val, self.max_val)
             return clamp_values(x, lo, hi)
-        else:
-            centred = make(x._data.astype(np.float32) - np.float32(zp))
-            out = np.rint(float_forward(self, centred, *args, **kwargs)._data)
-        lo, hi = _qd.RANGE[x.dtype]
-        return _q.from_qparams(np.clip(out + zp, lo, hi), x.dtype, scale, zp)
+        return _q.on_integers(x, lambda t: float_forward(self, t, *args, **kwargs), type(self).__name__)
 
     return forward
 

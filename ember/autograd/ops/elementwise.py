@@ -562,6 +562,8 @@ def round(input, decimals=0):
 
 
 def relu(input):
+    if getattr(input, "is_quantized", False):  # torch.relu(x_q) clamps at the zero point, keeping the qparams
+        return input.relu()
     x = input
     a = x._data
     _no_complex("relu", a)
@@ -643,13 +645,34 @@ def heaviside(input, values):
 
 
 def xlogy(a, b):
-    """``x * log(y)``, 0 where x == 0; computed in the promoted floating dtype of both operands."""
+    """``x * log(y)`` as PyTorch computes it: 0 where x == 0 unless y is NaN; computed in the
+    promoted floating dtype of both operands. Gradients ``log(y)`` for x (0 where x == 0 and y <= 0,
+    where log(y) is not finite) and ``x / y`` for y."""
     x, y, ta, tb = prep(a, b, "xlogy")
     d = _dt.promote_types(_dt.from_numpy(np.asarray(x).dtype), _dt.get_default_dtype()) \
         if np.asarray(x).dtype.kind not in "fc" else _dt.from_numpy(np.asarray(x).dtype)
+    # PyTorch's rule names: Backward1 for a scalar x, Backward2 for a scalar y.
+    name = "XlogyBackward0" if isinstance(b, Tensor) else "XlogyBackward2"
+    if not isinstance(a, Tensor):
+        name = "XlogyBackward1"
     a = a.to(d) if isinstance(a, Tensor) and a.dtype is not d else a
     b = to_tensor(b).to(d) if not isinstance(b, Tensor) or b.dtype is not d else b
-    return where(out(np.asarray(x == 0)), 0.0, mul(a, log(b)))
+    xa = a._data if isinstance(a, Tensor) else np.asarray(a, d.numpy)
+    yb = b._data
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(np.isnan(yb), np.nan, np.where(xa == 0, 0.0, xa * np.log(yb))).astype(d.numpy)
+    t = out(r)
+    ta = a if isinstance(a, Tensor) else None
+    if grad_mode.state.enabled and (ta is not None and ta._rg or b._rg):
+        def backward(g):
+            ga = gb = None
+            if ta is not None and ta._rg:
+                ga = sum_to(where(out((xa == 0) & (yb <= 0)), 0.0, mul(g, log(b))), ta._data.shape)
+            if b._rg:
+                gb = sum_to(div(mul(g, a), b), b._data.shape)
+            return ga, gb
+        _rec(t, name, backward, (ta, b), ())
+    return t
 
 
 # -- comparison and logic (no gradient) -------------------------------------------------------------
