@@ -12,6 +12,7 @@ Logs (``history.history``, callbacks, the progress bar) hold the running mean of
 loss over the epoch (weighted by batch size) and the metrics' running results, keys
 sorted as Keras sorts them (``accuracy``, ``loss``, ``val_accuracy``, ``val_loss``).
 """
+import inspect
 import warnings
 
 import numpy as np
@@ -145,6 +146,14 @@ class Trainer:
         names = getattr(self, "output_names", None)
         return list(names) if names else ["output"]
 
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """``compute_loss``, given ``training`` only if it takes it: Keras's shim for overrides written before
+        Keras 3.3 added the argument (keras.io's Distiller overrides ``compute_loss(x, y, y_pred,
+        sample_weight, allow_empty=False)``)."""
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of ``y_pred`` against ``y`` plus the model's ``losses`` (regularization)."""
         total, self._last_output_losses = self._loss_and_parts(y, y_pred, sample_weight)
@@ -184,7 +193,7 @@ class Trainer:
             if type(model).compute_loss is Trainer.compute_loss:
                 loss, parts = model._loss_and_parts(y, y_pred, sample_weight)
             else:  # a subclass's own compute_loss
-                loss = model.compute_loss(x, y, y_pred, sample_weight)
+                loss = model._compute_loss(x, y, y_pred, sample_weight, training=True)
                 parts = model._last_output_losses
             if trainable is None:
                 trainable = [p for p in model.trainable_weights]
@@ -262,7 +271,7 @@ class Trainer:
         x, y, sw = data_adapters.unpack_batch(data)
         with grad_mode.no_grad():
             y_pred = self(_tensors(x), training=False)
-            loss = self.compute_loss(_tensors(x), _tensors(y), y_pred, _tensors(sw), training=False)
+            loss = self._compute_loss(_tensors(x), _tensors(y), y_pred, _tensors(sw), training=False)
         self._update_metrics(loss, x, y, y_pred, sw, self._last_output_losses)
         return self.get_metrics_result()
 
@@ -422,7 +431,22 @@ class Trainer:
         logs = self._evaluate_adapter(adapter, callbacks, verbose)
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[m.name] for _, m in (self._compile_metrics.metrics or [])]
+        return self._flatten_metrics_in_order(logs)
+
+    def _flatten_metrics_in_order(self, logs):
+        """Keras's order for the lists of ``evaluate`` and ``*_on_batch``: the names of ``metrics`` that are
+        log keys (for the compiled metrics their own names, which with several outputs are not the prefixed
+        keys: those come later), then every other key sorted. Two outputs: ``[loss, a_loss, b_loss, a_mae,
+        b_mae]``."""
+        outputs = self._compile_loss.output_names if self._compile_loss else self._output_names()
+        names = []
+        for metric in self.metrics:
+            if metric is self._compile_metrics:
+                if len(outputs) == 1:
+                    names += [m.name for _, m in (metric.metrics or [])]
+            else:
+                names.append(metric.name)
+        values = [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
     def _evaluate_adapter(self, adapter, callbacks, verbose):
@@ -494,8 +518,7 @@ class Trainer:
     def _on_batch_result(self, logs, return_dict):
         if return_dict:
             return logs
-        values = [logs["loss"]] + [logs[m.name] for _, m in (self._compile_metrics.metrics or [])]
-        return values[0] if len(values) == 1 else values
+        return self._flatten_metrics_in_order(logs)
 
     def get_compile_config(self):
         if not self.compiled:
