@@ -107,3 +107,20 @@ def test_qat_linear_module_matches_torch():
     assert qe.weight is le.weight
     with pytest.raises(AssertionError, match="training"):
         eq.prepare_qat(ember.nn.Sequential(ember.nn.Linear(2, 2)).eval())
+
+
+def test_freeze_bn_stats_matches_torch():
+    t, e = small_cnn(torch, tq), small_cnn(ember, eq)
+    randomize_bn(t, seed=2)
+    copy_weights(t, e)
+    for model, q, lib in ((t, tq, torch), (e, eq, ember)):
+        model.train()
+        model.qconfig = q.get_default_qat_qconfig("x86")
+        q.fuse_modules_qat(model, FUSE, inplace=True)
+        q.prepare_qat(model, inplace=True)
+        model.apply(lib.nn.intrinsic.qat.freeze_bn_stats)
+    x = BATCHES[0][0]
+    yt, ye = t(torch.from_numpy(x)), e(ember.tensor(x))
+    np.testing.assert_allclose(ye.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert t.conv1.freeze_bn and e.conv1.freeze_bn
+    np.testing.assert_array_equal(e.conv1.bn.running_mean.numpy(), t.conv1.bn.running_mean.numpy())

@@ -102,3 +102,15 @@ class ConvBn2d(nn.Conv2d):
 class ConvBnReLU2d(ConvBn2d):
     _FLOAT_MODULE = nni.ConvBnReLU2d
     _with_relu = True
+
+
+def freeze_bn_stats(mod):
+    """``model.apply(freeze_bn_stats)``: stop updating the QAT conv-bn modules' batch-norm statistics."""
+    if isinstance(mod, ConvBn2d):
+        mod.freeze_bn_stats()
+
+
+def update_bn_stats(mod):
+    """``model.apply(update_bn_stats)``: resume updating the QAT conv-bn modules' batch-norm statistics."""
+    if isinstance(mod, ConvBn2d):
+        mod.update_bn_stats()
