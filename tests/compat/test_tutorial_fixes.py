@@ -176,3 +176,41 @@ def test_einsum_sublist_form():
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match=r"within the valid range \[0, 52\)"):
         ember.einsum(ember.tensor(a), [0, 60])
+
+
+XLOGY_POINTS = [(0.0, 0.5), (0.0, 0.0), (1.0, 0.0), (2.0, 3.0), (0.0, float("nan")), (1.5, float("nan")), (0.0, -1.0),
+                (2.0, -1.0), (0.0, -2.0), (0.5, 4.0)]
+
+
+@pytest.mark.parametrize("op", ["xlogy", "xlog1py"])
+def test_xlogy_values_and_gradients_as_torch(op):
+    # Chi2(df=2).log_prob's gradient in df was wrong (ember's xlogy had a zero x-gradient where x == 0,
+    # torch gives log(y)); x == 0 with y NaN is NaN in torch, not 0.
+    xs, ys = (np.array(v, np.float64) for v in zip(*XLOGY_POINTS))
+    res = []
+    for lib in (torch, ember):
+        fn = lib.xlogy if op == "xlogy" else lib.special.xlog1py
+        x, y = lib.tensor(xs, requires_grad=True), lib.tensor(ys, requires_grad=True)
+        z = fn(x, y)
+        z.backward(lib.ones_like(z))
+        res.append((z.detach().numpy(), x.grad.numpy(), y.grad.numpy(), z.grad_fn.name()))
+    for ours, theirs in zip(res[1][:3], res[0][:3]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-14, equal_nan=True)
+    assert res[1][3] == res[0][3]
+    for lib in (torch, ember):   # scalar operands name the rule as PyTorch does
+        fn = lib.xlogy if op == "xlogy" else lib.special.xlog1py
+        t = lib.tensor(2.0, requires_grad=True)
+        assert [fn(t, 3.0).grad_fn.name(), fn(3.0, t).grad_fn.name()] == \
+            [f"{'Xlogy' if op == 'xlogy' else 'SpecialXlog1Py'}Backward{i}" for i in (2, 1)]
+
+
+def test_xlogy_double_backward_and_chi2_gradient():
+    x = ember.tensor([0.3, 1.2, 2.0], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([0.5, 2.0, 3.5], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(ember.xlogy, (x, y)) and ember.autograd.gradgradcheck(ember.special.xlog1py, (x, y))
+    grads = []
+    for lib in (torch, ember):
+        df = lib.tensor([0.5, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        lp = lib.distributions.Chi2(df).log_prob(lib.tensor([0.2, 0.5, 0.9], dtype=lib.float64)).sum()
+        grads.append(lib.autograd.grad(lp, df)[0].numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)

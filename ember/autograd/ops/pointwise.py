@@ -501,22 +501,26 @@ def _as_tensors(a, b):
 
 
 def xlog1py(input, other):
-    """``x * log1p(y)``, 0 where x == 0 (even when y is nan)."""
+    """``x * log1p(y)`` as PyTorch computes it: 0 where x == 0 unless y is NaN. Gradients
+    ``log1p(y)`` for x (0 where x == 0 and y <= -1) and ``x / (1 + y)`` for y."""
+    name = "SpecialXlog1PyBackward" + ("0" if isinstance(input, Tensor) and isinstance(other, Tensor)
+                                       else "1" if not isinstance(input, Tensor) else "2")
     a, b = _as_tensors(input, other)
     x, y, ta, tb = prep(a, b, "xlog1py")
     x, y = _float_arr(x), np.asarray(y, dtype=_float_arr(x).dtype) if not isinstance(y, np.ndarray) else _float_arr(y)
     with np.errstate(all="ignore"):
-        r = np.where(x == 0, 0.0, x * np.log1p(y)).astype(np.result_type(x, y))
+        r = np.where(np.isnan(y), np.nan, np.where(x == 0, 0.0, x * np.log1p(y))).astype(np.result_type(x, y))
     t = out(r)
     if _tracked(ta, tb):
         ya = tb if tb is not None else out(y)
         xa = ta if ta is not None else out(x)
 
         def backward(g):
-            ga = _sum(mul(g, where(out(x == 0), 0.0, log1p(ya))), ta) if ta is not None and ta._rg else None
+            ga = _sum(where(out((x == 0) & (y <= -1)), 0.0, mul(g, log1p(ya))), ta) if ta is not None and ta._rg \
+                else None
             gb = _sum(mul(g, div(xa, add(ya, 1.0))), tb) if tb is not None and tb._rg else None
             return ga, gb
-        _rec(t, "SpecialXlog1PyBackward0", backward, (ta, tb), ())
+        _rec(t, name, backward, (ta, tb), ())
     return t
 
 
