@@ -256,3 +256,58 @@ def test_model_quantize_filters_match_keras(keras):
         m.quantize("int8", filters=lambda layer: isinstance(layer, ek.layers.Dense))
     assert [lay.quantization_mode for lay in m.layers] == ["int8", None]
     assert os.environ.get("KERAS_BACKEND", "torch") == "torch"
+
+
+def _lora_model(K, tokens):
+    if tokens:
+        return K.Sequential([K.Input((3,), dtype="int32"), K.layers.Embedding(9, 4),
+                             K.layers.EinsumDense("abc,cd->abd", (3, 5), bias_axes="d", activation="relu"),
+                             K.layers.Flatten(), K.layers.Dense(2)])
+    return K.Sequential([K.Input((6,)), K.layers.Dense(5, activation="tanh"),
+                         K.layers.EinsumDense("ab,bc->ac", 4, bias_axes="c"), K.layers.Dense(3)])
+
+
+@pytest.mark.parametrize("mode", [None, "int8", "int4"])
+@pytest.mark.parametrize("tokens", [False, True], ids=["dense", "embedding"])
+def test_lora_on_quantized_layers_matches_keras(keras, mode, tokens, tmp_path):
+    """``enable_lora`` (float, int8 and int4 layers): the same variables, three SGD steps (only A, B and the
+    biases learn), and saved files with the delta merged (and re-quantized) that load alike in both."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 9, (4, 3)).astype("int32") if tokens else rng.standard_normal((4, 6)).astype("float32")
+    y = rng.standard_normal((4, 2 if tokens else 3)).astype("float32")
+    km, em = _lora_model(keras, tokens), _lora_model(ek, tokens)
+    em.set_weights(km.get_weights())
+    if mode:
+        km.quantize(mode)
+        em.quantize(mode)
+    for kl, el in zip(km.layers, em.layers):
+        if hasattr(kl, "enable_lora"):
+            kl.enable_lora(2, lora_alpha=3)
+            el.enable_lora(2, lora_alpha=3)
+    assert [(w.name, w.trainable) for w in em.weights] == [(w.name, w.trainable) for w in km.weights]
+    em.set_weights(km.get_weights())   # the same random A
+    km.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    em.compile(optimizer=ek.optimizers.SGD(0.1), loss="mse")
+    for _ in range(3):
+        np.testing.assert_allclose(em.train_on_batch(x, y), km.train_on_batch(x, y), rtol=1e-5)
+    for kw, ew in zip(km.weights, em.weights):
+        np.testing.assert_allclose(ew.numpy(), keras.ops.convert_to_numpy(kw), rtol=1e-5, atol=1e-6, err_msg=kw.path)
+    em.save(tmp_path / "e.keras")
+    km.save(tmp_path / "k.keras")
+    from_ember, from_keras = keras.saving.load_model(tmp_path / "e.keras"), ek.saving.load_model(tmp_path / "k.keras")
+    assert [(w.name, w.shape) for w in from_keras.weights] == [(w.name, tuple(w.shape)) for w in from_ember.weights]
+    np.testing.assert_allclose(from_keras.predict(x, verbose=0), from_ember.predict(x, verbose=0), rtol=1e-5,
+                               atol=1e-6)
+    assert from_keras.layers[0].get_config()["lora_rank"] == 2
+
+
+def test_lora_errors_match_keras(keras):
+    def calls(K):
+        unbuilt, built = K.layers.Dense(2), K.layers.Dense(2, kernel_constraint="non_neg")
+        built.build((None, 3))
+        twice = K.layers.Embedding(4, 2)
+        twice.build()
+        twice.enable_lora(1)
+        return [_raised(lambda: unbuilt.enable_lora(2)), _raised(lambda: built.enable_lora(2)),
+                _raised(lambda: twice.enable_lora(1))]
+    assert calls(ek) == calls(keras)

@@ -56,7 +56,7 @@ class Dense(QuantizedDense, Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        _no_quantization(self, lora_rank, None)
+        self._init_lora(lora_rank, lora_alpha)
         self.quantization_config = _quantization_config(quantization_config)
         self.units = int(units)
         if self.units <= 0:
@@ -85,6 +85,8 @@ class Dense(QuantizedDense, Layer):
         if self.use_bias:
             self._add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer)
         self.input_dim = in_dim
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank)   # as Keras: the constructor's lora_alpha gives way to the rank
 
     def call(self, inputs, training=None):
         if self.quantization_mode is not None:
@@ -95,7 +97,8 @@ class Dense(QuantizedDense, Layer):
         if inputs.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"Dense layer {self.name} (units={self.units}) expects inputs with last dimension "
                              f"{self.kernel.shape[0]}, got inputs of shape {tuple(inputs.shape)}")
-        y = F.linear(inputs, self.kernel.mT, self.bias if self.use_bias else None)
+        kernel = self._lora_kernel() if self.lora_enabled else self.kernel
+        y = F.linear(inputs, kernel.mT, self.bias if self.use_bias else None)
         y = self.activation(y)
         if self.activity_regularizer is not None:
             self.add_loss(ops.div(self.activity_regularizer(y), y.shape[0]))
@@ -129,7 +132,7 @@ class Embedding(QuantizedEmbedding, Layer):
                  embeddings_constraint=None, mask_zero=False, input_length=None, activity_regularizer=None,
                  lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        _no_quantization(self, lora_rank, None)
+        self._init_lora(lora_rank, lora_alpha)
         self.quantization_config = _quantization_config(quantization_config)
         self.activity_regularizer = _reg.get(activity_regularizer)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
@@ -143,9 +146,11 @@ class Embedding(QuantizedEmbedding, Layer):
     def build(self, input_shape=None):
         if self.quantization_mode is not None:   # a quantized layer being loaded
             self._build_quantized((self.input_dim, self.output_dim))
-            return
-        self._add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
-                        regularizer=self.embeddings_regularizer)
+        else:
+            self._add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
+                             regularizer=self.embeddings_regularizer)
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank)
 
     def compute_dtype_for(self, inputs):
         return self._dtype
@@ -159,7 +164,8 @@ class Embedding(QuantizedEmbedding, Layer):
         if self.quantization_mode is not None:
             out = self._quantized_call(idx)
         else:
-            flat = ops.index_select(self.embeddings, 0, idx.reshape(-1))
+            table = self._lora_kernel() if self.lora_enabled else self.embeddings
+            flat = ops.index_select(table, 0, idx.reshape(-1))
             out = flat.reshape(tuple(idx.shape) + (self.output_dim,))
         if self.activity_regularizer is not None:
             self.add_loss(ops.div(self.activity_regularizer(out), out.shape[0]))
@@ -225,6 +231,8 @@ def _with_quantization_config(config, layer):
     qc = layer.quantization_config
     if qc is not None or layer.quantization_mode is not None:
         config["quantization_config"] = quantizers.serialize(qc) if qc is not None else None
+    if layer.lora_rank:
+        config.update(lora_rank=layer.lora_rank, lora_alpha=layer.lora_alpha)
     return config
 
 

@@ -30,7 +30,7 @@ from .. import activations as _act
 from .. import initializers as _init
 from .. import regularizers as _reg
 from ..saving import serialization_lib
-from .core import _common, _no_quantization, _quantization_config, _with_quantization_config
+from .core import _common, _quantization_config, _with_quantization_config
 from .layer import Layer
 from .quantized_layers import QuantizedEinsumDense
 
@@ -101,7 +101,7 @@ class EinsumDense(QuantizedEinsumDense, Layer):
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
                  gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        _no_quantization(self, lora_rank, None)
+        self._init_lora(lora_rank, lora_alpha)
         self.quantization_config = _quantization_config(quantization_config)
         self.equation = equation
         self.partial_output_shape = output_shape if isinstance(output_shape, int) else tuple(output_shape)
@@ -123,6 +123,8 @@ class EinsumDense(QuantizedEinsumDense, Layer):
             self._add_weight("kernel", kernel, self.kernel_initializer, regularizer=self.kernel_regularizer)
         if bias is not None:
             self._add_weight("bias", bias, self.bias_initializer, regularizer=self.bias_regularizer)
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank)
 
     def _explicit_equation(self, ndim):
         """The equation with ``...`` spelled out in unused letters (ember's einsum gradient needs them)."""
@@ -136,7 +138,8 @@ class EinsumDense(QuantizedEinsumDense, Layer):
     def call(self, inputs, training=None):
         if self.quantization_mode is not None:
             return self._quantized_call(inputs, training)
-        y = ops.einsum(self._explicit_equation(inputs.ndim), inputs, self.kernel)
+        kernel = self._lora_kernel() if self.lora_enabled else self.kernel
+        y = ops.einsum(self._explicit_equation(inputs.ndim), inputs, kernel)
         if self.bias_axes is not None:
             y = ops.add(y, self.bias)
         y = self.activation(y)

@@ -21,7 +21,8 @@ and ``model.quantize(mode)``, with the variables, policies and outputs Keras has
 After ``quantize`` the layer's ``dtype_policy`` is ``'<mode>_from_<name>'`` (``QuantizedDTypePolicy``) and
 its ``.keras`` variables are in Keras's order (``variable_serialization_spec``), so quantized files move
 between ember and Keras. A layer made with a quantized policy (as when loading) builds the quantized
-variables directly. GPTQ and AWQ (calibrated, in Keras 3.15) are not implemented.
+variables directly. ``enable_lora`` trains a quantized layer as Keras does (see ``quantized_layers.py``).
+GPTQ and AWQ (calibrated, in Keras 3.15) are not implemented.
 
 >>> import numpy as np
 >>> from ember import keras

@@ -1,5 +1,7 @@
-"""The quantized forms of ``Dense``, ``EinsumDense`` and ``Embedding`` (mixins those classes inherit); the
-rules and the shared arithmetic are in ``quantized.py``.
+"""The quantized forms of ``Dense``, ``EinsumDense`` and ``Embedding`` (mixins those classes inherit), and
+their LoRA (``enable_lora(rank)`` / ``lora_rank=``: a frozen kernel, float or quantized, plus a trainable
+``(lora_alpha / rank) * A @ B``; saved merged into the kernel and re-quantized, as Keras saves it); the rules
+and the shared arithmetic are in ``quantized.py``.
 
 >>> import numpy as np
 >>> from ember import keras
@@ -68,6 +70,94 @@ class Quantizable:
         self._quantize_weights(mode, self.quantization_config, placeholder=shape)
         self.__dict__["_is_quantized"] = True
 
+    def _emit(self, name, value):
+        """A quantized variable: created, or (while re-quantizing a LoRA merge for saving) collected."""
+        collected = self.__dict__.get("_collected")
+        if collected is not None:
+            collected[name] = np.asarray(value)
+            return None
+        return Q.add_fixed(self, name, value)
+
+    def _drop(self, name):
+        if self.__dict__.get("_collected") is None:
+            Q.replace_weight(self, name)
+
+    # -- LoRA (Keras's enable_lora: a trainable low-rank delta over a frozen, possibly quantized kernel) --
+    lora_enabled = False
+
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
+        """Freeze the kernel and learn ``(lora_alpha / rank) * A @ B`` on top of it (``A`` from
+        ``a_initializer``, ``B`` from zeros, both float32); saving merges the delta into the kernel (and
+        re-quantizes a quantized one), as Keras does."""
+        base = self._lora_base
+        if getattr(self, f"{base}_constraint", None):
+            raise ValueError(f"Lora is incompatible with {'embedding' if base == 'embeddings' else 'kernel'} "
+                             f"constraints. In order to enable lora on this layer, remove the `{base}_constraint` "
+                             "argument.")
+        if not Q._is_built(self):
+            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError("lora is already enabled. This can only be done once per layer.")
+        from .. import initializers as _init
+        a_shape, b_shape = self._lora_shapes(rank)
+        regularizer = getattr(self, f"{base}_regularizer", None)
+        for suffix, shape, init in (("a", a_shape, a_initializer), ("b", b_shape, b_initializer)):
+            self._add_weight(f"lora_{base}_{suffix}", shape, _init.get(init), dtype="float32",
+                             regularizer=regularizer)
+        getattr(self, base).trainable = False
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    def _init_lora(self, lora_rank, lora_alpha):
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+
+    def _lora_pair(self):
+        base = self._lora_base
+        return getattr(self, f"lora_{base}_a"), getattr(self, f"lora_{base}_b")
+
+    def _lora_kernel(self):
+        """The float kernel plus the LoRA delta (differentiable in A and B)."""
+        a, b = self._lora_pair()
+        delta = ops.mul(ops.matmul(a, b), self.lora_alpha / self.lora_rank)
+        return ops.add(getattr(self, self._lora_base), delta).to(getattr(self, self._lora_base).dtype)
+
+    def _lora_saved(self):
+        """The arrays saved in place of the kernel (and its scales) with LoRA on: the merged kernel,
+        re-quantized in the layer's mode."""
+        a, b = self._lora_pair()
+        delta = (self.lora_alpha / self.lora_rank) * np.matmul(a._data, b._data)
+        mode = self.quantization_mode
+        if mode is None:
+            return {self._lora_base: (getattr(self, self._lora_base)._data + delta).astype(self.compute_dtype)}
+        self.__dict__["_merge_source"] = (self._dequantized() + delta).astype(self.compute_dtype)
+        self.__dict__["_collected"] = {}
+        try:
+            self._quantize_weights(mode, self.quantization_config)
+            return self.__dict__["_collected"]
+        finally:
+            self.__dict__["_merge_source"] = self.__dict__["_collected"] = None
+
+    def _saved_array(self, name, weight):
+        """What the ``.keras`` file holds for ``weight`` (Keras's ``save_own_variables``)."""
+        if self.lora_enabled:
+            return self._lora_saved().get(name, weight._data)
+        return weight._data
+
+    def _after_weights_loaded(self):
+        """Keras's ``load_own_variables`` with LoRA on: the file's kernel is merged, so A and B restart at 0."""
+        if self.lora_enabled:
+            for w in self._lora_pair():
+                w._data[...] = 0
+                w._bump()
+
+    def _with_lora(self, y, lora_out):
+        """``y + (lora_alpha / lora_rank) * lora_out`` when LoRA is on (the quantized calls)."""
+        if not self.lora_enabled:
+            return y
+        return ops.add(y, ops.mul(lora_out(), self.lora_alpha / self.lora_rank)).to(y.dtype)
+
     def _float8_variables(self):
         length = getattr(Q.policy_of(self), "amax_history_length",
                          _policies.QuantizedFloat8DTypePolicy.default_amax_history_length)
@@ -79,12 +169,26 @@ class Quantizable:
 
 
 def _weights_of(layer, name, placeholder, shape_if_placeholder):
+    source = layer.__dict__.get("_merge_source")
+    if source is not None:       # re-quantizing a LoRA-merged kernel for saving
+        return source
     return np.zeros(shape_if_placeholder, "float32") if placeholder is not None else \
         np.asarray(getattr(layer, name)._data)
 
 
 class QuantizedDense(Quantizable):
-    """``Dense`` in int8 / int4 / float8."""
+    """``Dense`` in int8 / int4 / float8, with or without LoRA."""
+
+    _lora_base = "kernel"
+
+    def _lora_shapes(self, rank):
+        return (self.input_dim, rank), (rank, self.units)
+
+    def _dequantized(self):
+        if self.quantization_mode == "int8":
+            return np.divide(self.kernel._data.astype(self.compute_dtype), self.kernel_scale._data)
+        q, dense = self._int4_float_kernel()
+        return dense if dense is not None else np.divide(q.astype(self.compute_dtype), self.kernel_scale._data)
 
     def _quantizable_class(self):
         from .core import Dense
@@ -93,14 +197,14 @@ class QuantizedDense(Quantizable):
     def _quantize_weights(self, mode, config, placeholder=None):
         w = _weights_of(self, "kernel", placeholder, placeholder)
         if placeholder is None and mode != "float8":
-            Q.replace_weight(self, "kernel")
+            self._drop("kernel")
         if mode == "int8":
             quantizer = _q.QuantizationConfig.weight_quantizer_or_default(config, _q.AbsMaxQuantizer(axis=0))
             q, scale = Q.quantize_inputs(quantizer, w, None)
             self.inputs_quantizer = _q.QuantizationConfig.activation_quantizer_or_default(config,
                                                                                            _q.AbsMaxQuantizer())
-            Q.add_fixed(self, "kernel", q)
-            Q.add_fixed(self, "kernel_scale", np.squeeze(scale, axis=0))
+            self._emit("kernel", q)
+            self._emit("kernel_scale", np.squeeze(scale, axis=0))
         elif mode == "int4":
             self._int4_weights(w, config)
         else:
@@ -120,11 +224,11 @@ class QuantizedDense(Quantizable):
         else:
             q, scale, zero = Q.grouped_with_zero(w, block)
         packed = _q.pack_int4(q, axis=-1)[0]._data
-        Q.add_fixed(self, "kernel", packed)
-        Q.add_fixed(self, "kernel_scale", scale)
+        self._emit("kernel", packed)
+        self._emit("kernel_scale", scale)
         if zero is not None:
-            Q.add_fixed(self, "kernel_zero", zero)
-            Q.add_fixed(self, "g_idx", (np.arange(w.shape[0]) // block).astype("float32"))
+            self._emit("kernel_zero", zero)
+            self._emit("g_idx", (np.arange(w.shape[0]) // block).astype("float32"))
         self._orig_output_dim = w.shape[1]
 
     def _int4_float_kernel(self):
@@ -137,6 +241,8 @@ class QuantizedDense(Quantizable):
     def _quantized_call(self, inputs, training=None):
         mode = self.quantization_mode
         if mode == "float8":
+            if self.lora_enabled:
+                raise NotImplementedError("Currently, `_float8_call` doesn't support LoRA")
             y = _float8_matmul(self, inputs, training, lambda a, b: ops.matmul(a, b))
             bias = self.bias if self.use_bias else None
             if bias is not None and self.compute_dtype == "float32":
@@ -160,6 +266,7 @@ class QuantizedDense(Quantizable):
                                  lambda a, b: np.matmul(a, b))
         kt = make(np.ascontiguousarray(float_kernel.T))
         y = Q.with_input_gradient(inputs, out.astype(self.compute_dtype), lambda up: ops.matmul(up, kt))
+        y = self._with_lora(y, lambda: ops.matmul(ops.matmul(inputs, self.lora_kernel_a), self.lora_kernel_b))
         if self.use_bias:
             y = ops.add(y, self.bias)
         return self.activation(y)
@@ -253,10 +360,17 @@ class QuantizedEmbedding(Quantizable):
     """``Embedding`` in int8 / int4: each row quantized over its ``output_dim`` values."""
 
     _quantize_modes = ("int8", "int4")
+    _lora_base = "embeddings"
 
     @property
     def variable_serialization_spec(self):
         return _EMBEDDING_SPEC
+
+    def _lora_shapes(self, rank):
+        return (self.input_dim, rank), (rank, self.output_dim)
+
+    def _dequantized(self):
+        return self._lookup(np.arange(self.input_dim))
 
     def _quantizable_class(self):
         from .core import Embedding
@@ -265,12 +379,12 @@ class QuantizedEmbedding(Quantizable):
     def _quantize_weights(self, mode, config, placeholder=None):
         w = _weights_of(self, "embeddings", placeholder, (self.input_dim, self.output_dim))
         if placeholder is None:
-            Q.replace_weight(self, "embeddings")
+            self._drop("embeddings")
         if mode == "int8":
             quantizer = _q.QuantizationConfig.weight_quantizer_or_default(config, _q.AbsMaxQuantizer(axis=-1))
             q, scale = Q.quantize_inputs(quantizer, w, None)
-            Q.add_fixed(self, "embeddings", q)
-            Q.add_fixed(self, "embeddings_scale", np.squeeze(scale, axis=-1))
+            self._emit("embeddings", q)
+            self._emit("embeddings_scale", np.squeeze(scale, axis=-1))
             return
         block = Q.block_size_of(self, config)
         self._int4_block_size = block
@@ -282,15 +396,21 @@ class QuantizedEmbedding(Quantizable):
         else:
             qt, st, zt = Q.grouped_with_zero(np.ascontiguousarray(w.T), block)
             q, scale, zero = qt.T, np.ascontiguousarray(st.T), np.ascontiguousarray(zt.T)
-        Q.add_fixed(self, "embeddings", _q.pack_int4(np.ascontiguousarray(q), axis=-1)[0]._data)
-        Q.add_fixed(self, "embeddings_scale", scale)
+        self._emit("embeddings", _q.pack_int4(np.ascontiguousarray(q), axis=-1)[0]._data)
+        self._emit("embeddings_scale", scale)
         if zero is not None:
-            Q.add_fixed(self, "embeddings_zero", zero)
-            Q.add_fixed(self, "g_idx", (np.arange(self.output_dim) // block).astype("float32"))
+            self._emit("embeddings_zero", zero)
+            self._emit("g_idx", (np.arange(self.output_dim) // block).astype("float32"))
 
     def _quantized_call(self, idx):
+        out = make(self._lookup(idx._data.astype("int64")))
+        flat = idx.reshape(-1)
+        return self._with_lora(out, lambda: ops.matmul(ops.index_select(self.lora_embeddings_a, 0, flat),
+                                                       self.lora_embeddings_b).reshape(tuple(out.shape)))
+
+    def _lookup(self, i):
+        """The dequantized rows ``i`` of the table."""
         mode = self.quantization_mode
-        i = idx._data.astype("int64")
         table = self.embeddings._data
         if mode == "int4":
             table = _q.unpack_int4(table, self.output_dim, axis=-1)._data
@@ -301,7 +421,7 @@ class QuantizedEmbedding(Quantizable):
             out = Q.dequantize_grouped(rows, scale, zero, self.g_idx._data, group_axis=-1)
         else:
             out = np.divide(rows, np.expand_dims(scale, -1))
-        return make(out.astype(self.compute_dtype))
+        return out.astype(self.compute_dtype)
 
 
 class QuantizedEinsumDense(Quantizable):
@@ -311,10 +431,22 @@ class QuantizedEinsumDense(Quantizable):
     ``Dense`` kernel."""
 
     _quantize_modes = ("int8", "int4", "float8")
+    _lora_base = "kernel"
 
     def _quantizable_class(self):
         from .core_more import EinsumDense
         return EinsumDense
+
+    def _lora_shapes(self, rank):
+        shape = tuple(self.__dict__.get("_original_kernel_shape") or self.kernel.shape) \
+            if self.quantization_mode == "int4" else tuple(self.kernel.shape)
+        return shape[:-1] + (rank,), (rank, shape[-1])
+
+    def _dequantized(self):
+        if self.quantization_mode == "int4":
+            return self._int4_float_kernel()
+        return np.divide(self.kernel._data.astype(self.compute_dtype),
+                         _adjust_for_dequant(self.kernel_scale._data, self._quantization_info()))
 
     def _quantization_info(self):
         if "_qinfo" not in self.__dict__:
@@ -330,7 +462,7 @@ class QuantizedEinsumDense(Quantizable):
                 self._add_weight("kernel", w.shape, self.kernel_initializer, regularizer=self.kernel_regularizer)
             return
         if placeholder is None:
-            Q.replace_weight(self, "kernel")
+            self._drop("kernel")
         if mode == "int4":
             self._int4_weights(w, config, info)
             return
@@ -338,8 +470,8 @@ class QuantizedEinsumDense(Quantizable):
             config, _q.AbsMaxQuantizer(axis=tuple(info["kernel_reduced"])))
         q, scale = Q.quantize_inputs(quantizer, w, None)
         self.inputs_quantizer = _q.QuantizationConfig.activation_quantizer_or_default(config, _q.AbsMaxQuantizer())
-        Q.add_fixed(self, "kernel", q)
-        Q.add_fixed(self, "kernel_scale", _adjust_for_quant(scale, info, "kernel"))
+        self._emit("kernel", q)
+        self._emit("kernel_scale", _adjust_for_quant(scale, info, "kernel"))
 
     def _int4_weights(self, w, config, info):
         self.inputs_quantizer = _q.QuantizationConfig.activation_quantizer_or_default(config, None)
@@ -353,11 +485,11 @@ class QuantizedEinsumDense(Quantizable):
             scale, zero = np.squeeze(scale, axis=0), None
         else:
             q, scale, zero = Q.grouped_with_zero(flat, block)
-        Q.add_fixed(self, "kernel", _q.pack_int4(q, axis=-1)[0]._data)
-        Q.add_fixed(self, "kernel_scale", scale)
+        self._emit("kernel", _q.pack_int4(q, axis=-1)[0]._data)
+        self._emit("kernel_scale", scale)
         if zero is not None:
-            Q.add_fixed(self, "kernel_zero", zero)
-            Q.add_fixed(self, "g_idx", (np.arange(rows) // block).astype("float32"))
+            self._emit("kernel_zero", zero)
+            self._emit("g_idx", (np.arange(rows) // block).astype("float32"))
         self._int4_columns = flat.shape[1]
 
     def _int4_float_kernel(self):
@@ -371,6 +503,10 @@ class QuantizedEinsumDense(Quantizable):
     def _quantized_call(self, inputs, training=None):
         info = self._quantization_info()
         eq = self._explicit_equation(inputs.ndim)
+
+        def lora():
+            return ops.matmul(ops.einsum(eq, inputs, self.lora_kernel_a), self.lora_kernel_b)
+
         if self.quantization_mode == "int4":
             fk = self._int4_float_kernel()
             if self.inputs_quantizer and self._int4_block_size is None:
@@ -381,10 +517,13 @@ class QuantizedEinsumDense(Quantizable):
             fkt = make(fk)
             y = Q.with_input_gradient(inputs, out.astype(self.compute_dtype),
                                       lambda up: ops.einsum(info["grad_equation"], up, fkt))
+            y = self._with_lora(y, lora)
             if self.bias_axes is not None:
                 y = ops.add(y, self.bias)
             return self.activation(y)
         if self.quantization_mode == "float8":
+            if self.lora_enabled:
+                raise NotImplementedError("Currently, `_float8_call` doesn't support LoRA")
             y = _float8_matmul(self, inputs, training, lambda a, b: ops.einsum(eq, a, b))
             if self.bias_axes is not None:
                 bias = _BFloat16Cast.apply(self.bias) if self.compute_dtype == "float32" else self.bias
@@ -401,6 +540,7 @@ class QuantizedEinsumDense(Quantizable):
         fk = make(float_kernel)
         y = Q.with_input_gradient(inputs, out.astype(self.compute_dtype),
                                   lambda up: ops.einsum(info["grad_equation"], up, fk))
+        y = self._with_lora(y, lora)
         if self.bias_axes is not None:
             y = ops.add(y, self.bias)
         return self.activation(y)

@@ -43,8 +43,10 @@ def _own_weights(layer):
     """The weights a layer holds itself, in Keras's order: ``[(weight name, tensor)]``."""
     from ..layers import Layer
     pairs = []
-    if isinstance(layer, Layer) and getattr(layer, "quantization_mode", None) is not None:
-        return layer._serialized_weights()   # Keras's order for a quantized layer (kernel, bias, kernel_scale...)
+    if isinstance(layer, Layer) and (getattr(layer, "quantization_mode", None) is not None
+                                     or getattr(layer, "lora_enabled", False)):
+        # Keras's order for a quantized layer (kernel, bias, kernel_scale...); LoRA's A and B are not saved
+        return layer._serialized_weights()
     if isinstance(layer, Layer):
         names = {id(getattr(layer, a)): a for a, _, _ in layer._own_weights}
         pairs = [(names[id(w)], w) for w in layer._own(True) + layer._own(False)]
@@ -110,8 +112,10 @@ def write(model, fileobj, include_optimizer=False):
                 continue
             group = f.require_group(f"{path}/vars" if path else "vars")
             group.attrs["name"] = layer.name
-            for i, (_, w) in enumerate(pairs):
-                group.create_dataset(str(i), data=np.array(w._data, order="C"))   # 0-d stays 0-d (a count)
+            for i, (name, w) in enumerate(pairs):
+                # A LoRA layer saves its kernel with the low-rank delta merged in (Keras's save_own_variables).
+                data = layer._saved_array(name, w) if hasattr(layer, "_saved_array") else w._data
+                group.create_dataset(str(i), data=np.array(data, order="C"))   # 0-d stays 0-d (a count)
         optimizer = _built_optimizer(model) if include_optimizer else None
         if optimizer is not None:
             group = f.require_group("optimizer/vars")
@@ -186,6 +190,9 @@ def read(model, fileobj, source, skip_mismatch=False):
     for w, value in values:
         w._data[...] = value
         w._bump()
+    for _, layer, _ in weight_paths(model):
+        if hasattr(layer, "_after_weights_loaded"):
+            layer._after_weights_loaded()
 
 
 def checked(h5py, ds, w, who, where, source, skip_mismatch):
