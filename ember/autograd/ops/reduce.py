@@ -33,9 +33,15 @@ def _axes(dim, x):
 def _unreduce(g, shape, axes, keepdim):
     """Broadcast the gradient of a reduction back to the input's shape."""
     if axes is None:
+        if not _gm.enabled:
+            # Not recording (a first-order backward): one NumPy broadcast of the full reduction's gradient,
+            # without the reshape and expand ops' own graph bookkeeping.
+            return out(np.broadcast_to(g._data.reshape((1,) * len(shape)), shape))
         axes = tuple(range(len(shape)))
     if not keepdim and axes:
         kshape = tuple(1 if i in axes else s for i, s in enumerate(shape))
+        if not _gm.enabled:
+            return out(np.broadcast_to(g._data.reshape(kshape), shape))
         g = _reshape(g, kshape)
     return expand_to(g, shape)
 
