@@ -27,6 +27,7 @@ import builtins
 import functools
 import inspect
 import math
+import sys
 
 from .graph import Graph, namespace_functions
 from .graph_module import GraphModule
@@ -147,6 +148,10 @@ class _Patcher:
                            getattr(obj, name, _MISSING), True))
         setattr(obj, name, value)
 
+    def setcell(self, cell, value):
+        self._undo.append((cell, "cell_contents", cell.cell_contents, True))
+        cell.cell_contents = value
+
     def setitem(self, d, name, value):
         self._undo.append((d, name, d.get(name, _MISSING), False))
         d[name] = value
@@ -183,9 +188,10 @@ def _defer_to_proxy(method, method_name):
     return wrapped
 
 
-def patch_ember_functions(patcher, extra_globals=()):
-    """Make ember's namespace functions (and the same functions bound in ``extra_globals``) record
-    calls with proxies; make Tensor operators defer to a proxy operand."""
+def patch_ember_functions(patcher, namespaces=(), closures=()):
+    """Make ember's namespace functions record calls with proxies, and the same functions wherever
+    ``namespaces`` (module globals, module instance dicts) or the cells of ``closures`` (functions)
+    hold them by another name; make Tensor operators record a call_method with a proxy operand."""
     from ember.autograd.tensor import Tensor
     originals = {}
     for mod, _, name, fn in namespace_functions():
@@ -193,15 +199,26 @@ def patch_ember_functions(patcher, extra_globals=()):
         if wrapped is None:
             wrapped = originals[id(fn)] = _recording(fn)
         patcher.setattr(mod, name, wrapped)
-    math_ids = {id(v): v for v in vars(math).values() if callable(v)}
-    for g in extra_globals:
-        for name, v in list(g.items()):
-            if name.startswith("__"):
+    for v in vars(math).values():
+        if callable(v) and not isinstance(v, type):
+            originals.setdefault(id(v), _recording(v))
+
+    def stand_in(v):
+        w = originals.get(id(v))
+        return w if w is not None and w._fx_original is v else None
+    for d in namespaces:
+        for name, v in list(d.items()):
+            w = None if name.startswith("__") else stand_in(v)
+            if w is not None:
+                patcher.setitem(d, name, w)
+    for f in closures:
+        for cell in getattr(f, "__closure__", None) or ():
+            try:
+                w = stand_in(cell.cell_contents)
+            except ValueError:      # an empty cell
                 continue
-            if id(v) in originals and getattr(v, "__name__", None):
-                patcher.setitem(g, name, originals[id(v)])
-            elif id(v) in math_ids and math_ids[id(v)] is v and not isinstance(v, type):
-                patcher.setitem(g, name, _recording(v))
+            if w is not None:
+                patcher.setcell(cell, w)
     for dunder, method_name in _TENSOR_BINARY.items():
         method = Tensor.__dict__.get(dunder)
         if method is not None:
@@ -306,16 +323,14 @@ class Tracer(TracerBase):
         patcher = _Patcher()
         try:
             self._patch_modules(patcher, Module)
-            globals_ = [getattr(inspect.unwrap(fn), "__globals__", {})]
-            for m in self.root.modules():
-                f = getattr(type(m), "forward", None)
-                g = getattr(f, "__globals__", None)
-                if g is not None and not (g.get("__name__") or "").startswith("ember.") and all(g is not x for x in
-                                                                                                  globals_):
-                    globals_.append(g)
-            patch_ember_functions(patcher, globals_)
+            patch_ember_functions(patcher, *_user_namespaces(self.root, fn))
+            for mod in self.autowrap_modules:
+                # math.sqrt(x.size(-1)) records call_function[math.sqrt], as torch.fx does.
+                for name, v in list(vars(mod).items()):
+                    if not name.startswith("_") and callable(v) and not isinstance(v, type):
+                        patcher.setattr(mod, name, _recording(v))
             for f in self.autowrap_functions:
-                for g in globals_:
+                for g in _user_namespaces(self.root, fn)[0]:
                     for k, v in list(g.items()):
                         if v is f:
                             patcher.setitem(g, k, _recording(f))
@@ -382,6 +397,25 @@ class Tracer(TracerBase):
         if isinstance(value, dict):
             return {k: replace(v) for k, v in value.items()}
         return replace(value)
+
+
+def _user_namespaces(root, fn=None):
+    """Where a traced program may hold ember functions by other names: the globals of every loaded
+    module outside ember, the instance dicts of the root's modules (``self.act = F.gelu``), and the
+    closure cells of ``forward`` functions."""
+    namespaces = [vars(m) for name, m in list(sys.modules.items())
+                  if m is not None and not name.startswith(("ember", "torch")) and hasattr(m, "__dict__")]
+    fn = inspect.unwrap(fn) if fn is not None else None
+    fn_globals = getattr(fn, "__globals__", None)
+    if fn_globals is not None and all(fn_globals is not d for d in namespaces):
+        namespaces.append(fn_globals)
+    closures = [fn] if fn is not None else []
+    for m in root.modules():
+        namespaces.append(m.__dict__)
+        forward = getattr(type(m), "forward", None)
+        if forward is not None:
+            closures.append(forward)
+    return namespaces, closures
 
 
 def _module_class():

@@ -182,11 +182,11 @@ class Transformer(Interpreter):
 
     def transform(self):
         """The new GraphModule: the graph the overridden methods recorded, over the same module."""
-        from ._symbolic_trace import _Patcher, patch_ember_functions
+        from ._symbolic_trace import _Patcher, _user_namespaces, patch_ember_functions
         patcher = _Patcher()
         try:
             # Overrides call ember functions on proxies (torch.sigmoid(*args)): record them.
-            patch_ember_functions(patcher)
+            patch_ember_functions(patcher, *_user_namespaces(self.module))
             result = super().run(enable_io_processing=False)
         finally:
             patcher.restore()

@@ -364,3 +364,25 @@ def test_experimental_fuse_like_torch():
     assert list(ef.state_dict()) == list(tf.state_dict())
     _close(ef(ember.tensor(x)), tf(torch.tensor(x)), 1e-4)
     _close(ef(ember.tensor(x)), e(ember.tensor(x)), 1e-4)
+
+
+def test_math_functions_and_imported_names_are_recorded():
+    import math
+    recorded = []
+    for lib, fx in LIBS.values():
+        relu = lib.nn.functional.relu
+
+        def by_module(x):
+            return x / math.sqrt(x.size(-1))
+
+        class Activation(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.act_fn = lib.nn.functional.gelu    # a function held by the module (HF's ACT2FN style)
+
+            def forward(self, x):
+                return self.act_fn(relu(x)) * 2       # and one from a closure
+        graphs = [fx.symbolic_trace(by_module), fx.symbolic_trace(Activation())]
+        recorded.append([[(n.op, _name(n.target)) for n in gm.graph.nodes if n.op != "placeholder"]
+                         for gm in graphs] + [graphs[0](lib.ones(2, 4)).tolist()])
+    assert recorded[1] == recorded[0]
