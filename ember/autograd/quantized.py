@@ -228,6 +228,21 @@ def on_integers(x, fn, who="this op"):
     return from_qparams(np.clip(np.rint(out._data) + zp, lo, hi), x._qdtype, x._scale, zp)
 
 
+def cat_quantized(tensors, dim=0):
+    """``torch.cat`` of per-tensor quantized tensors: the result has the first one's qparams; the others
+    are dequantized and quantized again with them."""
+    first = tensors[0]
+    if first._axis is not None or any(not isinstance(t, QuantizedTensor) or t._axis is not None for t in tensors):
+        raise RuntimeError("cat of quantized tensors needs all of them quantized per tensor")
+    lo, hi = _qd.RANGE[first._qdtype]
+    parts = []
+    for t in tensors:
+        same = t._qdtype is first._qdtype and t._scale == first._scale and t._zp == first._zp
+        parts.append(t._data if same else
+                     quantize_array(t.dequantize()._data, first._scale, first._zp, lo, hi).astype(first._data.dtype))
+    return first._like(np.concatenate(parts, axis=dim))
+
+
 def _check_qdtype(dtype, fn):
     d = _dt.to_dtype(dtype)
     if not _qd.is_quantized_dtype(d) or d is _qd.quint4x2:

@@ -140,3 +140,15 @@ def test_functional_ops_on_quantized_tensors_match_torch():
         r, s = fn(torch, t), fn(ember, e)
         assert s.is_quantized and (s.q_scale(), s.q_zero_point()) == (r.q_scale(), r.q_zero_point())
         np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())
+
+
+def test_cat_of_quantized_tensors_matches_torch():
+    a, b = RNG.randn(2, 3).astype(np.float32), (RNG.randn(2, 3) * 3).astype(np.float32)
+    ta, tb = torch.quantize_per_tensor(torch.from_numpy(a), 0.05, 60, torch.quint8), \
+        torch.quantize_per_tensor(torch.from_numpy(b), 0.1, 10, torch.quint8)
+    ea, eb = ember.quantize_per_tensor(ember.tensor(a), 0.05, 60, ember.quint8), \
+        ember.quantize_per_tensor(ember.tensor(b), 0.1, 10, ember.quint8)
+    for dim in (0, 1):
+        r, s = torch.cat([ta, tb, ta], dim), ember.cat([ea, eb, ea], dim)
+        assert s.is_quantized and (s.q_scale(), s.q_zero_point()) == (r.q_scale(), r.q_zero_point())
+        np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())

@@ -263,6 +263,9 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    if getattr(tensors[0], "is_quantized", False):  # as torch: the first tensor's qparams, the others requantized
+        from ..quantized import cat_quantized
+        return cat_quantized(tensors, dim)
     # Legacy behaviour kept by PyTorch: 1-D empty tensors are skipped.
     arrays = [t._data for t in tensors]
     ref = next((a for a in arrays if not (a.ndim == 1 and a.size == 0)), arrays[0])
