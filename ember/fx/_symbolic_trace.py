@@ -116,9 +116,6 @@ class _Recording:
         return self if obj is None else functools.partial(self, obj)
 
 
-_recording = _Recording
-
-
 def wrap(fn_or_name):
     """Record calls of this module-level function as one ``call_function`` node instead of tracing into it.
 
@@ -197,11 +194,11 @@ def patch_ember_functions(patcher, namespaces=(), closures=()):
     for mod, _, name, fn in namespace_functions():
         wrapped = originals.get(id(fn))
         if wrapped is None:
-            wrapped = originals[id(fn)] = _recording(fn)
+            wrapped = originals[id(fn)] = _Recording(fn)
         patcher.setattr(mod, name, wrapped)
     for v in vars(math).values():
         if callable(v) and not isinstance(v, type):
-            originals.setdefault(id(v), _recording(v))
+            originals.setdefault(id(v), _Recording(v))
 
     def stand_in(v):
         w = originals.get(id(v))
@@ -226,7 +223,7 @@ def patch_ember_functions(patcher, namespaces=(), closures=()):
     for g, name in _WRAPPED:
         orig = g.get(name, getattr(builtins, name, None))
         if orig is not None:
-            patcher.setitem(g, name, _recording(orig))
+            patcher.setitem(g, name, _Recording(orig))
 
 
 class Tracer(TracerBase):
@@ -328,12 +325,12 @@ class Tracer(TracerBase):
                 # math.sqrt(x.size(-1)) records call_function[math.sqrt], as torch.fx does.
                 for name, v in list(vars(mod).items()):
                     if not name.startswith("_") and callable(v) and not isinstance(v, type):
-                        patcher.setattr(mod, name, _recording(v))
+                        patcher.setattr(mod, name, _Recording(v))
             for f in self.autowrap_functions:
                 for g in _user_namespaces(self.root, fn)[0]:
                     for k, v in list(g.items()):
                         if v is f:
-                            patcher.setitem(g, k, _recording(f))
+                            patcher.setitem(g, k, _Recording(f))
             result = fn(root, *args) if isinstance(root, Module) else fn(*args)
         finally:
             patcher.restore()
