@@ -134,6 +134,9 @@ class ExportedProgram:
                 prefix, _, field = spec.target.rpartition(".")
                 gm.get_submodule(prefix)._non_persistent_buffers_set.add(field)
         gm.meta["in_spec"], gm.meta["out_spec"] = self._in_spec, self._out_spec
+        # The training flags of the layers are baked into the graph: torch refuses to change them.
+        gm.train = _unsupported("train")
+        gm.eval = _unsupported("eval")
         return gm
 
     def run_decompositions(self, decomp_table=None, decompose_custom_triton_ops=False):
@@ -151,6 +154,12 @@ class ExportedProgram:
                 + f"\nRange constraints: {self.range_constraints}\n")
 
     __repr__ = __str__
+
+
+def _unsupported(name):
+    def method(*args, **kwargs):
+        raise NotImplementedError(f"Calling {name}() is not supported yet.")
+    return method
 
 
 def _getitem(container, key):

@@ -122,6 +122,9 @@ def test_shape_guards_and_dims_like_torch(models, x_np, programs):
             static.module()(lib.zeros(3, 2, 4, 4))
         with pytest.raises(RuntimeError, match="Unable to call ExportedProgram directly"):
             static(lib.tensor(x_np))
+        for method in ("train", "eval"):
+            with pytest.raises(NotImplementedError, match=rf"Calling {method}\(\) is not supported yet."):
+                getattr(static.module(), method)()
         with pytest.raises(Exception, match="top-level keys must be the arg names"):
             lib.export.export(models[list(LIBS).index(name)], (lib.tensor(x_np),), dynamic_shapes={"y": None})
     assert repr(ember.export.Dim("b", min=3, max=10)) == repr(torch.export.Dim("b", min=3, max=10))
