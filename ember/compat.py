@@ -41,8 +41,15 @@ ALIASES = {"torch": "ember", "torchvision": "ember.vision", "torchaudio": "ember
            "torchtext": "ember.text"}
 
 
+# torch submodules that live elsewhere in ember's layering (an optimizer sits above ember.distributed).
+MOVED = {"torch.distributed.optim": "ember.optim.zero_redundancy_optimizer"}
+
+
 def target_name(fullname):
     """The ember module that ``fullname`` resolves to under the alias, or None if it is not aliased."""
+    for moved, target in MOVED.items():
+        if fullname == moved or fullname.startswith(moved + "."):
+            return target + fullname[len(moved):]
     head, _, rest = fullname.partition(".")
     base = ALIASES.get(head)
     if base is None:
