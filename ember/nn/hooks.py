@@ -13,9 +13,13 @@ from ..autograd.tensor import Tensor, _new
 
 _hook_ids = itertools.count()
 
-# Hooks registered for every module (``register_module_forward_hook`` ...).
+# Hooks registered for every module (``register_module_forward_hook`` ...). As in PyTorch, the hook
+# dicts map handle ids to the hook functions themselves; with_kwargs / always_call are the ids in
+# the side dicts.
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
+_global_forward_hooks_always_called = OrderedDict()
 _global_backward_hooks = OrderedDict()
 _global_backward_pre_hooks = OrderedDict()
 _global = [False]  # any global hook registered: one list read on the fast path
@@ -44,15 +48,19 @@ class RemovableHandle:
 def register_module_forward_pre_hook(hook):
     """Run ``hook(module, args)`` before the forward of every module."""
     h = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[h.id] = (hook, False)
+    _global_forward_pre_hooks[h.id] = hook
     _global[0] = True
     return h
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
     """Run ``hook(module, args, output)`` after the forward of every module."""
-    h = RemovableHandle(_global_forward_hooks)
-    _global_forward_hooks[h.id] = (hook, with_kwargs)
+    h = RemovableHandle(_global_forward_hooks, _global_forward_hooks_with_kwargs, _global_forward_hooks_always_called)
+    _global_forward_hooks[h.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[h.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[h.id] = True
     _global[0] = True
     return h
 
@@ -65,11 +73,16 @@ def register_module_full_backward_hook(hook):
     return h
 
 
-def _add_hook(d, entry, prepend):
-    h = RemovableHandle(d)
+def _add_hook(d, entry, prepend, flags=()):
+    """Register ``entry`` in ``d``; ``flags`` are (side dict, bool) pairs: the id goes in each side dict whose
+    bool is true (``_forward_hooks_with_kwargs`` ...), and the handle removes it from all of them."""
+    h = RemovableHandle(d, *(side for side, _ in flags))
     d[h.id] = entry
     if prepend:
         d.move_to_end(h.id, last=False)
+    for side, on in flags:
+        if on:
+            side[h.id] = True
     return h
 
 

@@ -35,7 +35,8 @@ from ..autograd.tensor import Tensor, _new
 from ..backend import dtypes as _dt
 from .parameter import Parameter, Buffer
 from .hooks import (RemovableHandle, _BackwardHooks, _add_hook, _global, _global_forward_pre_hooks,  # noqa: F401
-                    _global_forward_hooks, _global_backward_hooks, register_module_forward_pre_hook,
+                    _global_forward_hooks, _global_forward_hooks_with_kwargs, _global_forward_hooks_always_called,
+                    _global_backward_hooks, register_module_forward_pre_hook,
                     register_module_forward_hook, register_module_full_backward_hook)
 from .errors import ModuleInputError, input_error, _locate_error  # noqa: F401  (re-exported)
 
@@ -107,7 +108,10 @@ class Module:
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = OrderedDict()
+        d["_forward_hooks_always_called"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
@@ -138,10 +142,11 @@ class Module:
     _call_impl = __call__
 
     def _call_with_hooks(self, args, kwargs):
+        result, called_always = None, set()
+        pre_kw = self._forward_pre_hooks_with_kwargs
         try:
-            for hook, with_kwargs in itertools.chain(_global_forward_pre_hooks.values(),
-                                                     self._forward_pre_hooks.values()):
-                if with_kwargs:
+            for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
+                if hook_id in pre_kw:
                     r = hook(self, args, kwargs)
                     if r is not None:
                         if not (isinstance(r, tuple) and len(r) == 2):
@@ -158,27 +163,64 @@ class Module:
                 bw = _BackwardHooks(self)
                 args = bw.wrap_inputs(args)
             result = self.forward(*args, **kwargs)
-            for hook, with_kwargs in itertools.chain(_global_forward_hooks.values(), self._forward_hooks.values()):
-                r = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
+            post_kw, always = self._forward_hooks_with_kwargs, self._forward_hooks_always_called
+            for hook_id, hook in _global_forward_hooks.items():
+                if hook_id in _global_forward_hooks_always_called:
+                    called_always.add(hook_id)
+                r = hook(self, args, kwargs, result) if hook_id in _global_forward_hooks_with_kwargs \
+                    else hook(self, args, result)
+                if r is not None:
+                    result = r
+            for hook_id, hook in self._forward_hooks.items():
+                if hook_id in always:
+                    called_always.add(hook_id)
+                r = hook(self, args, kwargs, result) if hook_id in post_kw else hook(self, args, result)
                 if r is not None:
                     result = r
             if bw is not None:
                 result = bw.wrap_outputs(result)
             return result
-        except (RuntimeError, ValueError, IndexError, TypeError) as e:
-            _locate_error(self, e)
+        except Exception as e:
+            if _global_forward_hooks_always_called or self._forward_hooks_always_called:
+                self._run_always_called_hooks(args, kwargs, result, called_always)
+            if isinstance(e, (RuntimeError, ValueError, IndexError, TypeError)):
+                _locate_error(self, e)
             raise
+
+    def _run_always_called_hooks(self, args, kwargs, result, called):
+        """PyTorch's ``always_call=True``: forward hooks that still run when forward (or a hook) raised,
+        their own errors turned into warnings so that the first error propagates."""
+        import warnings
+        for hook_id, hook in _global_forward_hooks.items():
+            if hook_id in _global_forward_hooks_always_called and hook_id not in called:
+                try:
+                    r = hook(self, args, kwargs, result) if hook_id in _global_forward_hooks_with_kwargs \
+                        else hook(self, args, result)
+                    result = result if r is None else r
+                except Exception as e:
+                    warnings.warn("global module forward hook with ``always_call=True`` raised an exception that "
+                                  f"was silenced as another error was raised in forward: {e}")
+        for hook_id, hook in self._forward_hooks.items():
+            if hook_id in self._forward_hooks_always_called and hook_id not in called:
+                try:
+                    r = hook(self, args, kwargs, result) if hook_id in self._forward_hooks_with_kwargs \
+                        else hook(self, args, result)
+                    result = result if r is None else r
+                except Exception as e:
+                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                                  f"silenced as another error was raised in forward: {e}")
 
     # -- hooks ---------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` (or ``hook(module, args, kwargs)``) runs before ``forward``; it may
         return new args (or ``(args, kwargs)``)."""
-        return _add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+        return _add_hook(self._forward_pre_hooks, hook, prepend, ((self._forward_pre_hooks_with_kwargs, with_kwargs),))
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """``hook(module, args, output)`` (or ``hook(module, args, kwargs, output)``) runs after
         ``forward``; it may return a new output."""
-        return _add_hook(self._forward_hooks, (hook, with_kwargs), prepend)
+        return _add_hook(self._forward_hooks, hook, prepend, ((self._forward_hooks_with_kwargs, with_kwargs),
+                                                              (self._forward_hooks_always_called, always_call)))
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's tensor inputs
@@ -292,7 +334,8 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        for key in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
+        for key in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+                    "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks", "_backward_pre_hooks",
                     "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                     "_load_state_dict_post_hooks"):
             self.__dict__.setdefault(key, OrderedDict())

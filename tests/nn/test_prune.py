@@ -58,7 +58,7 @@ def test_iterative_pruning_combines_masks_like_torch():
         lib.ln_structured(mod, "weight", amount=1, n=2, dim=0)
         lib.l1_unstructured(mod, "weight", amount=10)
         lib.l1_unstructured(mod, "bias", amount=1)
-    assert type(e_mod._forward_pre_hooks[list(e_mod._forward_pre_hooks)[0]][0]).__name__ == "PruningContainer"
+    assert type(e_mod._forward_pre_hooks[list(e_mod._forward_pre_hooks)[0]]).__name__ == "PruningContainer"
     _same(t_mod, e_mod, np.random.default_rng(2).standard_normal(CONV[2]))
 
 

@@ -83,7 +83,7 @@ class BasePruningMethod:
         """Prune ``module.<name>`` with a new ``cls(*args, **kwargs)`` (combined with earlier pruning)."""
         old = None
         found = 0
-        for key, (hook, _) in list(module._forward_pre_hooks.items()):
+        for key, hook in list(module._forward_pre_hooks.items()):
             if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
                 old, found = hook, found + 1
                 del module._forward_pre_hooks[key]
@@ -385,7 +385,7 @@ def global_unstructured(parameters, pruning_method, importance_scores=None, **kw
 
 def remove(module, name):
     """Undo the pruning bookkeeping of ``module.<name>``, keeping its pruned values as a parameter."""
-    for key, (hook, _) in list(module._forward_pre_hooks.items()):
+    for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
@@ -396,7 +396,7 @@ def remove(module, name):
 def is_pruned(module):
     """Whether any submodule of ``module`` carries a pruning hook."""
     for m in module.modules():
-        for hook, _ in m._forward_pre_hooks.values():
+        for hook in m._forward_pre_hooks.values():
             if isinstance(hook, BasePruningMethod):
                 return True
     return False

@@ -40,7 +40,7 @@ class WeightNorm:
     @staticmethod
     def apply(module, name, dim):
         for hook in module._forward_pre_hooks.values():
-            if isinstance(hook[0], WeightNorm) and hook[0].name == name:
+            if isinstance(hook, WeightNorm) and hook.name == name:
                 raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
@@ -78,7 +78,7 @@ def weight_norm(module, name="weight", dim=0):
 
 
 def _remove_hook(module, name, kind, what):
-    for key, (hook, _) in list(module._forward_pre_hooks.items()):
+    for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[key]
@@ -124,7 +124,7 @@ class SpectralNorm:
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
         for hook in module._forward_pre_hooks.values():
-            if isinstance(hook[0], SpectralNorm) and hook[0].name == name:
+            if isinstance(hook, SpectralNorm) and hook.name == name:
                 raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters.get(name)
