@@ -81,3 +81,27 @@ def test_optimize_for_mobile_returns_the_module_and_it_runs_the_same():
                                                                     tmobile.MobileOptimizerType.__members__.items()}
     with pytest.raises(TypeError, match="Unknown backend"):
         emobile.optimize_for_mobile(m, backend="tpu")
+
+
+@pytest.mark.parametrize("values,dtype,dim", [([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]], "bool", None),
+                                              ([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]], "bool", 1),
+                                              ([0.5, -0.5], "bool", None), ([], "bool", None),
+                                              ([200, 100], "uint8", None), ([1.5, 2.0], "int64", None),
+                                              ([[True, False], [True, True]], "int32", 0)])
+def test_sum_with_dtype_casts_first_as_torch(values, dtype, dim):
+    kw = {} if dim is None else {"dim": dim}
+    src = "uint8" if dtype == "uint8" else None
+    t = torch.tensor(values, dtype=getattr(torch, src) if src else None).sum(dtype=getattr(torch, dtype), **kw)
+    e = ember.tensor(values, dtype=getattr(ember, src) if src else None).sum(dtype=getattr(ember, dtype), **kw)
+    assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+    assert e.tolist() == t.tolist()
+
+
+def test_sum_to_an_integer_dtype_of_a_tensor_needing_grad_raises_as_torch():
+    for lib, name in ((torch, "Bool"), (ember, "Bool")):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match=f"Autograd not support dtype: {name}"):
+            x.sum(dtype=lib.bool)
+        with pytest.raises(RuntimeError, match="Autograd not support dtype: Long"):
+            x.sum(dtype=lib.int64)
+        assert x.sum(dtype=lib.float64).requires_grad

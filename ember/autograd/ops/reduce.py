@@ -46,15 +46,24 @@ def _unreduce(g, shape, axes, keepdim):
     return expand_to(g, shape)
 
 
+# PyTorch's C++ scalar type names, as its errors print them.
+_SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long"}
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     x = input
     a = x._data
     axes = _axes(dim, x)
     if dtype is not None:
+        # PyTorch casts, then sums in that dtype: bool sums are a logical or, small ints wrap around.
         a = a.astype(_dt.to_dtype(dtype).numpy)
-    elif a.dtype.kind in "bui":
-        a = a.astype(np.int64, copy=False)
-    t = out(a.sum(axis=axes, keepdims=keepdim))
+        if a.dtype.kind not in "fc" and _gm.enabled and x._rg:
+            raise RuntimeError(f"Autograd not support dtype: {_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}")
+        t = out(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=a.dtype)))
+    else:
+        if a.dtype.kind in "bui":
+            a = a.astype(np.int64, copy=False)
+        t = out(a.sum(axis=axes, keepdims=keepdim))
     if _gm.enabled and x._rg:
         shape = a.shape
         _rec(t, "SumBackward1" if dim is not None else "SumBackward0",
