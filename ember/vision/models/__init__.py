@@ -32,6 +32,16 @@ from .vision_transformer import (ViT_B_16_Weights, ViT_B_32_Weights, ViT_L_16_We
                                  ViT_L_32_Weights, ViT_H_14_Weights)
 from . import resnet, vgg, alexnet, squeezenet, mobilenetv2, mobilenetv3, densenet, efficientnet  # noqa: F401
 from . import vision_transformer  # noqa: F401
+from .convnext import *  # noqa: F401,F403
+from .shufflenetv2 import *  # noqa: F401,F403
+from .regnet import *  # noqa: F401,F403
+from .googlenet import *  # noqa: F401,F403
+from .inception import *  # noqa: F401,F403
+from .mnasnet import *  # noqa: F401,F403
+from .swin_transformer import *  # noqa: F401,F403
+from .maxvit import *  # noqa: F401,F403
+from . import convnext, shufflenetv2, regnet, googlenet, inception, mnasnet, swin_transformer, maxvit  # noqa: F401
+from . import segmentation  # noqa: F401
 from . import feature_extraction  # noqa: F401
 
 # torchvision's module aliases (``torchvision.models.mobilenet`` holds both MobileNets).
@@ -43,6 +53,10 @@ def get_model_weights(name):
     import sys
     fn = get_model_builder(name) if isinstance(name, str) else name
     module = sys.modules[fn.__module__]
+    enums = [attr for attr in dir(module) if attr.endswith("_Weights")]
+    for attr in enums:  # exact names first: regnet_y_1_6gf and regnet_y_16gf differ only in "_"
+        if attr[:-len("_Weights")].lower() == fn.__name__.lower():
+            return getattr(module, attr)
     wanted = fn.__name__.replace("_", "").lower()
     for attr in dir(module):
         if attr.endswith("_Weights") and attr[:-len("_Weights")].replace("_", "").lower() == wanted:

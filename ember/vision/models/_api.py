@@ -49,6 +49,9 @@ _FILES = {
     ("MobileNet_V3_Small_Weights", "IMAGENET1K_V1"): ("mobilenet_v3_small-047dcff4.pth", 256),
     ("DenseNet121_Weights", "IMAGENET1K_V1"): ("densenet121-a639ec97.pth", 256),
 }
+from ._weights_more import FILES as _MORE_FILES  # noqa: E402  (the newer architectures' entries)
+
+_FILES.update(_MORE_FILES)
 # DenseNet checkpoints predate the module names: "denselayer1.norm.1.weight" is "denselayer1.norm1.weight".
 _DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
@@ -56,16 +59,25 @@ _MODELS = {}
 
 
 class Weights:
-    """A pretrained-weights entry: its name, torchvision's URL (None where ember lists none)
-    and the preprocessing its model expects."""
+    """A pretrained-weights entry: its name, torchvision's URL (None where ember lists none),
+    ``meta`` (``num_params``, ``min_size``, ``_metrics`` ... as torchvision's, without the category
+    names) and the preprocessing its model expects: resize to ``resize_size`` (with
+    ``interpolation``), center-crop to ``crop_size`` (None: no crop, as for segmentation), scale
+    to [0, 1] and normalise with ``mean`` / ``std``."""
 
-    def __init__(self, name, meta=None, url=None, resize_size=256):
+    def __init__(self, name, meta=None, url=None, resize_size=256, crop_size=224, interpolation="bilinear",
+                 mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)):
         self.name, self.url, self.meta, self.resize_size = name, url, dict(meta or {}), resize_size
+        self.crop_size, self.interpolation, self.mean, self.std = crop_size, interpolation, tuple(mean), tuple(std)
 
-    def transforms(self, crop_size=224, resize_size=None):
-        from ..transforms import Compose, Resize, CenterCrop, ToTensor, Normalize
-        return Compose([Resize(self.resize_size if resize_size is None else resize_size), CenterCrop(crop_size),
-                        ToTensor(), Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+    def transforms(self, crop_size=None, resize_size=None):
+        from ..transforms import Compose, Resize, CenterCrop, ToTensor, Normalize, InterpolationMode
+        crop = self.crop_size if crop_size is None else crop_size
+        steps = [Resize(self.resize_size if resize_size is None else resize_size,
+                        interpolation=InterpolationMode(self.interpolation))]
+        if crop is not None:
+            steps.append(CenterCrop(crop))
+        return Compose(steps + [ToTensor(), Normalize(self.mean, self.std)])
 
     def get_state_dict(self, progress=True, check_hash=True):
         """torchvision's checkpoint for this entry, from the hub cache or downloaded into it."""
@@ -100,8 +112,11 @@ def weights_enum(class_name, *names):
     """A ``WeightsEnum`` subclass with the given members, the first one also as ``DEFAULT``."""
     members = {}
     for n in names:
-        file, resize = _FILES.get((class_name, n), (None, 256))
-        members[n] = Weights(n, url=_BASE + file if file else None, resize_size=resize)
+        file, resize, *extra = _FILES.get((class_name, n), (None, 256))
+        # a third item holds the entry's meta and its other preprocessing (crop, interpolation, mean/std)
+        extra = dict(extra[0]) if extra else {}
+        meta = extra.pop("meta", None)
+        members[n] = Weights(n, meta=meta, url=_BASE + file if file else None, resize_size=resize, **extra)
     cls = WeightsEnum(class_name, members)
     cls.DEFAULT = cls[names[0]]
     return cls
@@ -143,6 +158,16 @@ def pretrained_weights(builder, weights, kwargs):
                          f"{num_classes} instead (pretrained weights have 1000 classes; replace the last layer "
                          f"after loading)")
     return weights
+
+
+def overwrite_named_param(kwargs, param, new_value):
+    """Set ``kwargs[param]`` to what the pretrained weights need, or raise ValueError when the
+    caller asked for another value (torchvision's ``_ovewrite_named_param``)."""
+    if param in kwargs:
+        if kwargs[param] != new_value:
+            raise ValueError(f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead.")
+    else:
+        kwargs[param] = new_value
 
 
 def with_weights(model, weights, progress=True):

@@ -1,4 +1,4 @@
-"""Convolution-normalisation-activation blocks, squeeze-and-excitation and the MLP block.
+"""Convolution-normalisation-activation blocks, squeeze-and-excitation, the MLP block and Permute.
 
 Their children are numbered as torchvision numbers them (``0`` convolution, ``1`` norm, ``2``
 activation), so state_dict keys match torchvision's models.
@@ -85,3 +85,19 @@ class MLP(nn.Sequential):
         layers.append(nn.Linear(dim, hidden_channels[-1], bias=bias))
         layers.append(nn.Dropout(dropout))
         super().__init__(*layers)
+
+
+class Permute(nn.Module):
+    """``x.permute(*dims)`` as a module (torchvision.ops.Permute), e.g. NCHW -> NHWC in ConvNeXt.
+
+    >>> import ember
+    >>> Permute([0, 2, 3, 1])(ember.zeros(1, 3, 4, 5)).shape
+    ember.Size([1, 4, 5, 3])
+    """
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x):
+        return x.permute(*self.dims)
