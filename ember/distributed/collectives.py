@@ -181,6 +181,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     def finish():
         _average(buf, pg.size(), op)
         _write(tensor, buf)
+        return [tensor]           # Work.result() and get_future().value(), as PyTorch's
     return _done(Work(request, pg, "all_reduce", finish), async_op)
 
 

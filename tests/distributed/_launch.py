@@ -72,3 +72,27 @@ def torchrun(job, *args, n=2, timeout=60):
 
 
 LAUNCHERS = {"mpiexec": mpirun, "gloo": torchrun}
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+def torch_and_ember(job, *args, n=2, timeout=180):
+    """Run ``jobs/<job>`` (a program written for torch) on ``n`` ranks with torchrun's environment, once on real
+    torch and once under ``ember.torch_compat``, both at once; ``args`` may hold ``{lib}``, replaced by the
+    library's name. Fails with the stderr of a run that did not exit 0."""
+    procs = []
+    for lib, prefix in (("torch", []), ("ember", ["-m", "ember.torch_compat"])):
+        port = str(_free_port())
+        for r in range(n):
+            env = dict(job_env(), RANK=str(r), WORLD_SIZE=str(n), MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
+            cmd = [sys.executable, *prefix, os.path.join(JOBS, job), *[str(a).format(lib=lib) for a in args]]
+            procs.append((lib, subprocess.Popen(cmd, env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                                                stderr=subprocess.PIPE)))
+    for lib, p in procs:
+        _, err = p.communicate(timeout=timeout)
+        assert p.returncode == 0, f"{lib}: {err[-3000:]}"

@@ -2,10 +2,6 @@
 and on ember, 2 ranks over gloo, from the same weights and rows, gives the same losses, weights, partition and
 consolidated optimizer state; in one process it steps, saves and loads as the optimizer it wraps."""
 import json
-import os
-import socket
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,13 +11,7 @@ import ember
 import ember.distributed as dist
 from ember.optim.zero_redundancy_optimizer import ZeroRedundancyOptimizer
 
-from ._launch import JOBS, ROOT, job_env
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("", 0))
-        return s.getsockname()[1]
+from ._launch import torch_and_ember
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +21,7 @@ def runs(tmp_path_factory):
     m = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 16), torch.nn.Tanh(),
                             torch.nn.Linear(16, 2))
     np.savez(tmp / "init.npz", **{k: v.detach().numpy() for k, v in m.state_dict().items()})
-    job = os.path.join(JOBS, "zero_job.py")
-    procs = []
-    for lib, prefix in (("torch", []), ("ember", ["-m", "ember.torch_compat"])):
-        port = str(_free_port())
-        for r in range(2):
-            env = dict(job_env(), RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
-            procs.append((lib, subprocess.Popen([sys.executable, *prefix, job, str(tmp / "init.npz"),
-                                                 str(tmp / f"{lib}.npz")], env=env, cwd=ROOT, text=True,
-                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
-    for lib, p in procs:
-        _, err = p.communicate(timeout=180)
-        assert p.returncode == 0, f"{lib}: {err[-3000:]}"
+    torch_and_ember("zero_job.py", tmp / "init.npz", tmp / "{lib}.npz")
     return {lib: (dict(np.load(tmp / f"{lib}.npz")), json.loads((tmp / f"{lib}.npz.json").read_text()),
                   [int((tmp / f"{lib}.npz.owned{r}").read_text()) for r in range(2)]) for lib in ("torch", "ember")}
 

@@ -41,9 +41,38 @@ from ember.autograd.engine import queue_callback
 from ember.autograd.tensor import make
 from ember.nn.module import Module
 
-__all__ = ["DistributedDataParallel"]
+__all__ = ["DistributedDataParallel", "GradBucket"]
 
 _FIRST_BUCKET_BYTES = 1024 * 1024      # PyTorch's dist._DEFAULT_FIRST_BUCKET_BYTES
+
+
+class GradBucket:
+    """What a DDP communication hook receives: one bucket of gradients (``torch.distributed.GradBucket``)."""
+
+    def __init__(self, index, buffer, bucket, is_last):
+        self._index, self._buffer, self._bucket, self._is_last = index, buffer, bucket, is_last
+
+    def index(self):
+        return self._index
+
+    def buffer(self):
+        """The bucket's gradients, flattened into one tensor (the hook may change it in place)."""
+        return self._buffer
+
+    def is_last(self):
+        return self._is_last
+
+    def parameters(self):
+        return list(self._bucket.params)
+
+    def gradients(self):
+        b = self._buffer
+        return [b[lo:hi].view(p.shape) for p, lo, hi in zip(self._bucket.params, self._bucket.offsets,
+                                                           self._bucket.offsets[1:])]
+
+    def set_buffer(self, tensor):
+        """Make ``tensor`` (same size, any dtype: a compressed copy, say) the bucket's buffer."""
+        self._buffer = tensor
 
 
 class _Bucket:
@@ -124,7 +153,8 @@ class DistributedDataParallel(Module):
         # Gradients travel on a communicator of their own, so that they never interleave with the
         # collectives the training script makes on the group.
         comm = pg.comm.Dup()
-        self._grad_group = ProcessGroup(comm, pg.ranks, pg.timeout, pg.group_name + ".ddp")
+        self._grad_group = ProcessGroup(comm, pg.ranks, pg.timeout, pg.group_name + ".ddp", backend=pg.backend)
+        self._comm_hook = None
         if init_sync:
             self._broadcast_coalesced(list(module.parameters()) + [b for _, b in module.named_buffers()])
         self._buckets, self._where = self._assign_buckets()
@@ -237,8 +267,25 @@ class DistributedDataParallel(Module):
             self._launch(bucket)
             self._next_bucket += 1
 
+    def register_comm_hook(self, state, hook):
+        """Replace the gradient all-reduce with ``hook(state, bucket) -> Future`` (PyTorch's DDP comm hook).
+
+        ``bucket`` is a :class:`GradBucket` whose ``buffer()`` holds the bucket's gradients, summed
+        over nothing yet and not divided; the future's value (a tensor of the buffer's size) becomes
+        the parameters' ``.grad``. ``ember.distributed.algorithms.ddp_comm_hooks.default_hooks`` has
+        PyTorch's ``allreduce_hook``, ``fp16_compress_hook`` and ``bf16_compress_hook``.
+        """
+        if self._comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be called once.")
+        if not callable(hook):
+            raise TypeError(f"DistributedDataParallel.register_comm_hook: hook must be callable, got "
+                            f"{type(hook).__name__}")
+        self._comm_hook = (state, hook)
+
     def _launch(self, bucket):
         from ember.distributed.process_group import _mpi
+        if self._comm_hook is not None:
+            return self._launch_hook(bucket)
         scale = 1.0 / self._grad_group.size()
         buf = bucket.buffer
         for p, lo, hi in zip(bucket.params, bucket.offsets, bucket.offsets[1:]):
@@ -249,6 +296,16 @@ class DistributedDataParallel(Module):
                 np.multiply(g._data.reshape(-1), scale, out=buf[lo:hi], casting="unsafe")
         MPI = _mpi()
         bucket.request = self._grad_group.comm.Iallreduce(MPI.IN_PLACE, buf, MPI.SUM)
+
+    def _launch_hook(self, bucket):
+        buf = bucket.buffer
+        for p, lo, hi in zip(bucket.params, bucket.offsets, bucket.offsets[1:]):
+            g = p._grad
+            buf[lo:hi] = 0 if g is None else g._data.reshape(-1)
+        index = self._buckets.index(bucket)
+        state, hook = self._comm_hook
+        grad_bucket = GradBucket(index, make(buf), bucket, index == len(self._buckets) - 1)
+        bucket.future = hook(state, grad_bucket)
 
     def _finish_backward(self):
         from ember.distributed.process_group import wait, _mpi
@@ -264,6 +321,12 @@ class DistributedDataParallel(Module):
                  "DistributedDataParallel(backward)")
             used = flags
         for bucket in self._buckets:
+            if getattr(bucket, "future", None) is not None:
+                result = bucket.future.wait()
+                bucket.future = None
+                values = result[0] if isinstance(result, (list, tuple)) else result
+                bucket.buffer[...] = values._data.reshape(-1).astype(bucket.buffer.dtype, copy=False)
+                continue
             wait(bucket.request, self._grad_group, "DistributedDataParallel(backward)")
         k = 0
         for bucket in self._buckets:

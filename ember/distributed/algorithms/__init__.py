@@ -1,0 +1,1 @@
+"""``ember.distributed.algorithms``: DistributedDataParallel communication hooks (:mod:`.ddp_comm_hooks`)."""
