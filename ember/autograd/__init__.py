@@ -17,6 +17,7 @@ from . import tensor_extras  # noqa: F401  (binds Tensor.new, as_subclass, outpu
 from . import torch_function  # noqa: F401  (binds Tensor.__torch_function__)
 from .. import storage as _storage  # noqa: F401,E402  (binds Tensor.untyped_storage, Tensor.storage)
 from . import graph  # noqa: F401  (torch.autograd.graph: Node, get_gradient_edge)
+from . import forward_ad  # noqa: F401  (torch.autograd.forward_ad: dual tensors)
 from .variable import Variable
 
 __all__ = ["Tensor", "Size", "grad", "backward", "Function", "FunctionCtx", "gradcheck", "gradgradcheck",

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import grad_mode
 from .node import Node
+from . import forward_ad as _fwad
 from .tensor import Tensor, make
 
 
@@ -95,6 +96,10 @@ class Function(metaclass=_FunctionMeta):
                 result = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(result, tuple)
         outs = (result,) if single else result
+        if _fwad._levels and cls.backward is Function.backward and getattr(cls, "jvp", None) is not None:
+            # Forward AD through a Function with only a jvp rule (see autograd.forward_ad).
+            outs = _fwad.function_jvp(cls, ctx, args, outs)
+            return outs[0] if single else outs
         if not record:
             return result
         diff = [o for o in outs if isinstance(o, Tensor) and id(o) not in ctx._non_diff

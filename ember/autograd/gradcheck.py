@@ -42,14 +42,52 @@ def _numerical(fn, inputs, i, eps, out_grads):
     return res.reshape(x._data.shape)
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_):
-    """True when autograd's gradients of ``func`` at ``inputs`` match central differences."""
+def _check_forward_ad(func, inputs, diff, eps, atol, rtol, raise_exception):
+    """Forward mode: ``unpack_dual(func(dual inputs)).tangent`` against ``(f(x + eps v) - f(x - eps v)) / 2 eps``
+    for a random tangent ``v`` of each differentiable input in turn."""
+    from . import forward_ad as fwad
+    rng = np.random.default_rng(2)
+    for i in diff:
+        x = inputs[i]
+        v = rng.standard_normal(x._data.shape)
+        with fwad.dual_level():
+            args = list(inputs)
+            args[i] = fwad.make_dual(x, make(v.astype(x._data.dtype)))
+            outs = [o for o in _as_tuple(func(*args)) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+            tangents = [fwad.unpack_dual(o).tangent for o in outs]
+        old = x._data.copy()
+        x._data[...] = old + eps * v
+        fp = _values(func(*inputs))
+        x._data[...] = old - eps * v
+        fm = _values(func(*inputs))
+        x._data[...] = old
+        for k, (p, m) in enumerate(zip(fp, fm)):
+            num = (p - m) / (2 * eps)
+            t = tangents[k]
+            a = np.zeros_like(num) if t is None else t._data.astype(np.float64)
+            if not np.allclose(a, num, atol=atol, rtol=rtol):
+                if raise_exception:
+                    raise GradcheckError(f"Jacobian computed with forward mode mismatch for output {k} with respect "
+                                         f"to input {i}: max abs difference {np.abs(a - num).max():.3g}\n"
+                                         f"numerical:\n{num}\nanalytical:\n{a}")
+                return False
+    return True
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, check_forward_ad=False,
+              check_backward_ad=True, **_):
+    """True when autograd's gradients of ``func`` at ``inputs`` match central differences (reverse mode,
+    and with ``check_forward_ad=True`` forward mode through ``autograd.forward_ad``)."""
     inputs = _as_tuple(inputs)
     for t in inputs:
         if isinstance(t, Tensor) and t._rg and t._data.dtype != np.float64:
             import warnings
             warnings.warn("gradcheck: inputs are not float64; the check may fail from rounding")
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._rg]
+    if check_forward_ad and not _check_forward_ad(func, inputs, diff, eps, atol, rtol, raise_exception):
+        return False
+    if not check_backward_ad:
+        return True
     outs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
     rng = np.random.default_rng(0)
     out_grads = [rng.standard_normal(o._data.shape) for o in outs]

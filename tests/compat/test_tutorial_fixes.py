@@ -214,3 +214,76 @@ def test_xlogy_double_backward_and_chi2_gradient():
         lp = lib.distributions.Chi2(df).log_prob(lib.tensor([0.2, 0.5, 0.9], dtype=lib.float64)).sum()
         grads.append(lib.autograd.grad(lp, df)[0].numpy())
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
+
+
+def _forward_ad_products(lib):
+    fwad = lib.autograd.forward_ad
+    rng = np.random.RandomState(3)
+    x = lib.tensor(rng.randn(3, 4))
+    w = lib.tensor(rng.randn(4, 2), requires_grad=True)
+    tx, tw = lib.tensor(rng.randn(3, 4)), lib.tensor(rng.randn(4, 2))
+    with fwad.dual_level():
+        dx, dw = fwad.make_dual(x, tx), fwad.make_dual(w, tw)
+        assert fwad.unpack_dual(dx).tangent is tx
+        y = lib.nn.functional.gelu(dx @ dw).logsumexp(0) * dx.sum()
+        primal, tangent = fwad.unpack_dual(y)
+        only_x = fwad.unpack_dual(lib.tanh(dx) @ w).tangent
+        none = fwad.unpack_dual(w * 2).tangent
+        loss = (y ** 2).sum()
+    loss.backward()   # dual tensors stay in the reverse graph
+    return primal.detach().numpy(), tangent.detach().numpy(), only_x.detach().numpy(), none, w.grad.numpy()
+
+
+def test_forward_ad_dual_tensors_as_torch():
+    # torch.autograd.forward_ad was missing (the forward-mode AD tutorial failed at its import).
+    ours, theirs = _forward_ad_products(ember), _forward_ad_products(torch)
+    for k in (0, 1, 2, 4):
+        np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-10, atol=1e-12)
+    assert ours[3] is None and theirs[3] is None
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="no level exists"):
+            lib.autograd.forward_ad.make_dual(lib.ones(2), lib.ones(2))
+        with lib.autograd.forward_ad.dual_level():
+            with pytest.raises(RuntimeError, match="different size"):
+                lib.autograd.forward_ad.make_dual(lib.ones(2), lib.ones(3))
+
+
+def test_function_with_jvp_rule_and_gradcheck_forward_mode():
+    rng = np.random.RandomState(4)
+    primal, tangent = rng.randn(3, 3), rng.randn(3, 3)
+    res = []
+    for lib in (torch, ember):
+        class Fn(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, foo):
+                ctx.result = lib.exp(foo)
+                return ctx.result
+
+            @staticmethod
+            def jvp(ctx, g):
+                return g * ctx.result
+
+        p = lib.tensor(primal, requires_grad=True)
+        with lib.autograd.forward_ad.dual_level():
+            d = lib.autograd.forward_ad.make_dual(p, lib.tensor(tangent))
+            out = lib.autograd.forward_ad.unpack_dual(Fn.apply(d).sin()).tangent
+        res.append(out.detach().numpy())
+        assert lib.autograd.gradcheck(Fn.apply, (p,), check_forward_ad=True, check_backward_ad=False,
+                                      check_undefined_grad=False, check_batched_grad=False)
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-12)
+    bad = ember.tensor(primal, requires_grad=True)
+    with pytest.raises(ember.autograd.GradcheckError, match="forward mode"):
+        ember.autograd.gradcheck(_WrongJvp.apply, (bad,), check_forward_ad=True, check_backward_ad=False)
+
+
+class _WrongJvp(ember.autograd.Function):
+    """exp with a jvp rule that is off by a factor 2: gradcheck must catch it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.result = x.exp()
+        return ctx.result
+
+    @staticmethod
+    def jvp(ctx, g):
+        return 2 * g * ctx.result

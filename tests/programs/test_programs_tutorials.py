@@ -1,5 +1,5 @@
 """Whole programs in the style of the pytorch.org tutorials ("Learning PyTorch with Examples",
-"What is torch.nn really?", FGSM and double backward, model ensembling / per-sample gradients /
+"What is torch.nn really?", FGSM and double backward, forward-mode AD, model ensembling / per-sample gradients /
 NTK with torch.func, the DQN tutorial) and of popular repos' idioms (packed variable-length RNNs,
 mixture density networks with torch.distributions, the torch.utils.data toolbox, an LR finder
 with OneCycleLR and activation checkpointing, a set transformer / DGCNN with gather, scatter and
@@ -24,6 +24,7 @@ RUNS = [
     Run("data_utils_autoencoder", "data_utils_autoencoder.py", []),
     Run("lr_finder_amp_checkpoint", "lr_finder_amp_checkpoint.py", [], shared_init=True),
     Run("set_transformer_einsum", "set_transformer_einsum.py", [], shared_init=True),
+    Run("forward_ad_tutorial", "forward_ad_tutorial.py", []),
 ]
 
 
@@ -163,3 +164,14 @@ def test_set_transformer_einsum(results):
     close(e["logits0"], t["logits0"], rtol=1e-4, atol=1e-6)
     close(e["losses"], t["losses"], rtol=2e-5)
     assert e["losses"][-1] < 0.7 * e["losses"][0]
+
+
+def test_forward_ad_tutorial(results):
+    # Inputs from NumPy: no random stream involved, so the products agree to round-off.
+    t, e = get(results, "forward_ad_tutorial")
+    _same(e, t, ["is_tangent", "alt_not", "plain_none", "primal_tangent_none", "after_none", "gradcheck_fwd"])
+    assert e["is_tangent"] and e["after_none"] and e["gradcheck_fwd"]
+    for key in ("jvp", "primal", "two", "chain", "functional_call", "module", "fn_jvp", "fn_after"):
+        close(e[key], t[key], rtol=1e-5, atol=1e-6)
+    close(e["hvp"], t["hvp"], rtol=1e-12)
+    assert e["func_jvp_vs_dual"] < 1e-12 and e["hvp_diff"] < 1e-12
