@@ -216,16 +216,50 @@ def _wrap(q, qdtype, qscheme, scale=None, zero_point=None, scales=None, zero_poi
     return t
 
 
-def on_integers(x, fn, who="this op"):
+def on_integers(x, fn, who="this op", counts=None):
     """Apply a float op that commutes with ``q -> (q - zero_point) * scale`` up to rounding (pooling, ReLU,
     reshapes) to a per-tensor quantized ``x``, as PyTorch's quantized kernels do: ``fn`` runs on
-    ``q - zero_point`` (exact in float), the result is rounded (ties to even) and keeps ``x``'s qparams."""
+    ``q - zero_point`` (exact in float) and the result keeps ``x``'s qparams.
+
+    For an average, ``counts(out_shape)`` gives each output's divisor ``n``: ATen averages the raw
+    integers (padding counted as the zero point), ``round((sum(q - zp) + zp * n) / n)`` with ties to
+    even, which differs from rounding the centred mean at ties; ember recovers the exact centred sum
+    from the float average and rounds as ATen does."""
     if x._axis is not None:
         raise RuntimeError(f"{who} on a quantized tensor needs per-tensor qparams, got {x._qscheme}")
     zp = x._zp
-    out = fn(make(x._data.astype(np.float32) - np.float32(zp)))
+    if counts is None:
+        out = np.rint(fn(make(x._data.astype(np.float32) - np.float32(zp)))._data)
+    else:
+        mean = fn(make(x._data.astype(np.float64) - float(zp)))._data
+        n = np.broadcast_to(np.asarray(counts(mean.shape), np.float64), mean.shape)
+        sums = np.rint(mean * n)
+        out = np.rint((sums + zp * n) / n) - zp
     lo, hi = _qd.RANGE[x._qdtype]
-    return from_qparams(np.clip(np.rint(out._data) + zp, lo, hi), x._qdtype, x._scale, zp)
+    return from_qparams(np.clip(out + zp, lo, hi), x._qdtype, x._scale, zp)
+
+
+def adaptive_counts(in_sizes, out_sizes):
+    """Window sizes of adaptive pooling: output ``i`` of ``m`` covers ``[floor(i * n / m), ceil((i + 1) * n / m))``."""
+    grids = []
+    for n, m in zip(in_sizes, out_sizes):
+        i = np.arange(m)
+        grids.append(-((-(i + 1) * n) // m) - (i * n) // m)
+    total = grids[0].astype(np.float64)
+    for g in grids[1:]:
+        total = np.multiply.outer(total, g)
+    return total
+
+
+def clamp_quantized(x, lo, hi):
+    """Clamp a per-tensor quantized tensor between float bounds (``None``: unbounded), each quantized as
+    ATen's ``quantize_val`` does; the qparams stay."""
+    if x._axis is not None:
+        raise RuntimeError(f"clamp of a quantized tensor needs per-tensor qparams, got {x._qscheme}")
+    qmin, qmax = _qd.RANGE[x._qdtype]
+    bounds = [b if v is None else int(quantize_array(np.float32(v), x._scale, x._zp, qmin, qmax))
+              for v, b in ((lo, qmin), (hi, qmax))]
+    return from_qparams(np.clip(x._data, bounds[0], bounds[1]), x._qdtype, x._scale, x._zp)
 
 
 def cat_quantized(tensors, dim=0):

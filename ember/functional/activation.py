@@ -94,6 +94,9 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """``clamp(x, min_val, max_val)``; the gradient is zero outside the open interval."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if getattr(input, "is_quantized", False):  # clamp the integers at the quantized bounds
+        from ..autograd.quantized import clamp_quantized
+        return clamp_quantized(input, min_val, max_val)
     if inplace:
         return _inplace(input, lambda x: _hardtanh(x, min_val, max_val))
     return _hardtanh(input, min_val, max_val)

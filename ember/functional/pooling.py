@@ -377,6 +377,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-D max pooling over ``(N, C, L)`` or ``(C, L)``; arguments as :func:`max_pool2d` (ints)."""
+    if getattr(input, "is_quantized", False):
+        from ..autograd.quantized import on_integers
+        return on_integers(input, lambda t: max_pool1d(t, kernel_size, stride, padding, dilation, ceil_mode),
+                           "max_pool1d")
     return _max_pool_nd("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
 
 
@@ -472,6 +476,24 @@ def _avg_pool_nd(name, input, kernel_size, stride, padding, ceil_mode, count_inc
     return back(_avg_pool(x, geo, _avg_divisor(geo, count_include_pad, divisor_override)))
 
 
+def _avg_counts(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, shape):
+    """How many elements each output of :func:`avg_pool2d` divides by (for quantized averages)."""
+    if divisor_override:
+        return float(divisor_override)
+    from ..autograd.tensor import make
+    h, w = input.shape[-2:]
+    if count_include_pad:  # the window clipped to the padded input: pad the ones with ones
+        ph, pw = (padding, padding) if isinstance(padding, int) else tuple(padding)
+        ones = make(np.ones((1, 1, h + 2 * ph, w + 2 * pw)))
+        n = avg_pool2d(ones, kernel_size, stride, 0, ceil_mode, True, 1)._data[0, 0]
+    else:
+        n = avg_pool2d(make(np.ones((1, 1, h, w))), kernel_size, stride, padding, ceil_mode, True, 1)._data[0, 0]
+    if n.shape != tuple(shape[-2:]):  # ceil_mode can drop a last window differently: the full window then
+        k = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        return float(k[0] * k[1])
+    return n
+
+
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-D average pooling over ``(N, C, H, W)`` or ``(C, H, W)``.
@@ -483,7 +505,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if getattr(input, "is_quantized", False):  # pooling commutes with the affine map: run it on the integers
         from ..autograd.quantized import on_integers
         return on_integers(input, lambda t: avg_pool2d(t, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                                                       divisor_override), "avg_pool2d")
+                                                       divisor_override), "avg_pool2d",
+                           lambda shape: _avg_counts(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                     divisor_override, shape))
     return _avg_pool_nd("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                         divisor_override, 2)
 
@@ -549,7 +573,9 @@ def adaptive_avg_pool2d(input, output_size):
     and the columns likewise. ``None`` in ``output_size`` keeps that input size."""
     if getattr(input, "is_quantized", False):  # pooling commutes with the affine map: run it on the integers
         from ..autograd.quantized import on_integers
-        return on_integers(input, lambda t: adaptive_avg_pool2d(t, output_size), "adaptive_avg_pool2d")
+        from ..autograd.quantized import adaptive_counts
+        return on_integers(input, lambda t: adaptive_avg_pool2d(t, output_size), "adaptive_avg_pool2d",
+                           lambda shape: adaptive_counts(input.shape[-2:], shape[-2:]))
     _adaptive_check("adaptive_avg_pool2d", input, 2)
     H, W = input._data.shape[-2:]
     Ho, Wo = _adaptive_out("adaptive_avg_pool2d", output_size, (H, W), 2)
@@ -568,6 +594,11 @@ def adaptive_avg_pool2d(input, output_size):
 
 def adaptive_avg_pool1d(input, output_size):
     """1-D adaptive average pooling over ``(N, C, L)`` or ``(C, L)``."""
+    if getattr(input, "is_quantized", False):
+        from ..autograd.quantized import on_integers
+        from ..autograd.quantized import adaptive_counts
+        return on_integers(input, lambda t: adaptive_avg_pool1d(t, output_size), "adaptive_avg_pool1d",
+                           lambda shape: adaptive_counts(input.shape[-1:], shape[-1:]))
     _adaptive_check("adaptive_avg_pool1d", input, 1)
     (Lo,) = _adaptive_out("adaptive_avg_pool1d", output_size, input._data.shape[-1:], 1)
     return squeeze(adaptive_avg_pool2d(unsqueeze(input, -2), (1, Lo)), -2)

@@ -17,7 +17,8 @@ import ember.ao.quantization as eq
 
 from ._models import copy_weights, word_model
 
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 ATOL = 1e-6
 
 

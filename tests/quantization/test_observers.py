@@ -8,7 +8,8 @@ import torch.ao.quantization as tq
 import ember
 import ember.ao.quantization as eq
 
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 RNG = np.random.RandomState(0)
 # Batches whose range grows, shrinks and shifts, so the histogram is rebinned several times.
 BATCHES = [(RNG.randn(4, 6, 5, 5) * (1 + i) + 0.3 * i).astype(np.float32) for i in range(3)] + \

@@ -12,7 +12,8 @@ import ember.ao.quantization as eq
 
 from ._models import FUSE, copy_weights, randomize_bn, small_cnn
 
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 RNG = np.random.RandomState(0)
 BATCHES = [(RNG.randn(6, 2, 9, 9).astype(np.float32), RNG.randint(0, 3, 6)) for _ in range(3)]
 TEST = RNG.randn(8, 2, 9, 9).astype(np.float32)

@@ -7,7 +7,8 @@ import torch
 
 import ember
 
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 RNG = np.random.RandomState(0)
 X = (RNG.randn(6, 5) * 3).astype(np.float32)
 # Exact ties of x / scale, where rounding order (ties to even, zero point before or after) shows.
@@ -138,6 +139,26 @@ def test_functional_ops_on_quantized_tensors_match_torch():
                lambda m, a: m.nn.functional.avg_pool2d(a, 2), lambda m, a: m.nn.functional.avg_pool2d(a, 3, 2, 1),
                lambda m, a: m.nn.functional.adaptive_avg_pool2d(a, (3, 2)), lambda m, a: m.flatten(a, 1)):
         r, s = fn(torch, t), fn(ember, e)
+        assert s.is_quantized and (s.q_scale(), s.q_zero_point()) == (r.q_scale(), r.q_zero_point())
+        np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())
+    # averages of few distinct integers: many exact ties, where ATen's rounding of the raw average shows
+    for k, zp in ((0, 3), (1, 0), (2, 100), (3, 3)):
+        xa = np.random.RandomState(k).randint(0, 9, (2, 3, 7, 9)).astype(np.float32) * 0.04
+        ta = torch.quantize_per_tensor(torch.from_numpy(xa), 0.04, zp, torch.quint8)
+        ea = ember.quantize_per_tensor(ember.tensor(xa), 0.04, zp, ember.quint8)
+        for fn in (lambda m, a: m.nn.functional.avg_pool2d(a, 2), lambda m, a: m.nn.functional.avg_pool2d(a, 2, 2, 1),
+                   lambda m, a: m.nn.functional.avg_pool2d(a, 3, 2, 1, count_include_pad=False),
+                   lambda m, a: m.nn.functional.avg_pool2d(a, 3, 2, 1, divisor_override=2),
+                   lambda m, a: m.nn.functional.avg_pool2d(a, 3, 2, 1, ceil_mode=True),
+                   lambda m, a: m.nn.functional.avg_pool2d(a, 2, divisor_override=3),
+                   lambda m, a: m.nn.functional.adaptive_avg_pool2d(a, (3, 4)),
+                   lambda m, a: m.nn.functional.adaptive_avg_pool1d(a.reshape(2, 3, 63), 10)):
+            np.testing.assert_array_equal(fn(ember, ea).int_repr().numpy(), fn(torch, ta).int_repr().numpy())
+    t3, e3 = t.reshape(2, 3, 49), e.reshape(2, 3, 49)
+    for fn in (lambda m, a: m.nn.functional.max_pool1d(a, 3, 2), lambda m, a: m.nn.functional.adaptive_avg_pool1d(a, 5),
+               lambda m, a: m.nn.functional.hardtanh(a, -1.0, 0.5), lambda m, a: m.nn.functional.relu6(a),
+               lambda m, a: m.nn.MaxPool1d(2)(a), lambda m, a: m.nn.Hardtanh(-0.3, 0.3)(a)):
+        r, s = fn(torch, t3), fn(ember, e3)
         assert s.is_quantized and (s.q_scale(), s.q_zero_point()) == (r.q_scale(), r.q_zero_point())
         np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())
 

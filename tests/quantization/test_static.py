@@ -1,6 +1,7 @@
 """Eager-mode post-training static quantization against PyTorch 2.13 (x86 and fbgemm qconfigs, and
-default_qconfig): a small CNN with conv-bn-relu fusion, a FloatFunctional residual add, a grouped strided conv, pooling and
-linear-relu; the same float weights and calibration batches in both; converted outputs compared.
+default_qconfig): a small CNN with conv-bn-relu fusion, a FloatFunctional residual add, a grouped
+strided conv, pooling and linear-relu; the same float weights and calibration batches in both;
+converted outputs compared.
 
 Observers see the float model's activations, which differ from torch's by float32 round-off, so a
 histogram's qparams may differ in the last ulp; the integer kernels then agree exactly on every
@@ -18,7 +19,8 @@ import ember.ao.quantization as eq
 
 from ._models import FUSE, copy_weights, randomize_bn, small_cnn
 
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 RNG = np.random.RandomState(0)
 CALIB = [RNG.randn(4, 2, 9, 9).astype(np.float32) for _ in range(3)]
 TEST = RNG.randn(16, 2, 9, 9).astype(np.float32)

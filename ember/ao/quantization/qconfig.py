@@ -11,11 +11,11 @@ ember.per_channel_symmetric
 from collections import namedtuple
 
 from ...backend import dtypes as _dt
-from .fake_quantize import (FakeQuantize, FusedMovingAvgObsFakeQuantize, default_fake_quant,
+from .fake_quantize import (FakeQuantize, FusedMovingAvgObsFakeQuantize, default_fake_quant,  # noqa: F401
                             default_weight_fake_quant, default_per_channel_weight_fake_quant,
                             default_fused_act_fake_quant, default_fused_wt_fake_quant,
                             default_fused_per_channel_wt_fake_quant)
-from .observer import (HistogramObserver, MovingAverageMinMaxObserver, NoopObserver, PlaceholderObserver,
+from .observer import (HistogramObserver, MovingAverageMinMaxObserver, NoopObserver, PlaceholderObserver,  # noqa: F401
                        default_observer, default_weight_observer, default_per_channel_weight_observer,
                        default_dynamic_quant_observer, default_float_qparams_observer, default_debug_observer,
                        default_placeholder_observer)
@@ -53,7 +53,6 @@ default_weight_only_qconfig = QConfig(activation=lambda: __import__("ember").nn.
                                       weight=default_weight_fake_quant)
 default_activation_only_qconfig = QConfig(activation=default_fake_quant,
                                           weight=lambda: __import__("ember").nn.Identity())
-_ = NoopObserver, MovingAverageMinMaxObserver
 
 
 def get_default_qconfig(backend="x86", version=0):
@@ -92,5 +91,3 @@ def get_default_qat_qconfig(backend="x86", version=1):
     raise AssertionError(f"Version number: {version} in get_default_qat_qconfig is not supported. Version "
                          f"number must be 0 or 1")
 
-
-_ = default_fused_act_fake_quant, default_per_channel_weight_fake_quant

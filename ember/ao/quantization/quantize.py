@@ -5,8 +5,8 @@
   leaf module that ``convert`` will quantize; calibration batches then fill the observers.
 - ``convert(model)``: swaps each observed module for its quantized form (``from_float``, per the
   mapping below), replaces ``QuantStub`` / ``DeQuantStub`` with ``Quantize`` / ``DeQuantize``, and
-  drops the observers. Float modules left in place that PyTorch runs on quantized tensors
-  (max/avg pooling, ReLU, Flatten, Dropout, Identity) are taught to take quantized input.
+  drops the observers. Float modules left in place (pooling, ReLU, Flatten, Identity) take the
+  quantized tensors as they are, through ember's functional ops.
 - ``prepare_qat(model)``: swaps in the QAT modules (fake-quantized weights) and then ``prepare``s
   with fake-quantize modules for the activations.
 - ``quantize_dynamic(model, {nn.Linear, nn.LSTM}, dtype=qint8)``: int8 weights now, activations
@@ -21,13 +21,8 @@
 """
 import copy
 import itertools
-import types
-
-import numpy as np
 
 from ... import nn
-from ...autograd import quantized as _q
-from ...autograd.tensor import make
 from ...backend import qdtypes as _qd
 from ..nn import intrinsic as nni
 from ..nn import qat as nnqat
@@ -35,7 +30,6 @@ from ..nn import quantized as nnq
 from ..nn.intrinsic import qat as nniqat
 from ..nn.intrinsic import quantized as nniq
 from ..nn.quantized import dynamic as nnqd
-from ..nn.quantized.activation import clamp_values
 from .fake_quantize import FakeQuantizeBase
 from .observer import ObserverBase
 from .qconfig import default_dynamic_qconfig
@@ -180,31 +174,6 @@ def prepare_qat(model, mapping=None, inplace=False):
 
 # -- convert -------------------------------------------------------------------------------------
 
-_PASSTHROUGH = (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.Flatten,
-                nn.Unflatten, nn.Identity, nn.Dropout, nn.ReLU, nn.Hardtanh, nn.ReLU6)
-
-
-def _quantized_forward(float_forward):
-    """Make a float module's forward accept a per-tensor quantized tensor, as PyTorch's quantized kernels
-    for these ops do: run it on ``q - zero_point`` (exact in float) and requantize with the same
-    scale and zero point (averages round to nearest, ties to even)."""
-
-    def forward(self, x, *args, **kwargs):
-        if not isinstance(x, _q.QuantizedTensor):
-            return float_forward(self, x, *args, **kwargs)
-        if isinstance(self, (nn.Hardtanh, nn.ReLU6)):  # the bounds are values: clamp at their quantized ints
-            lo, hi = (0.0, 6.0) if isinstance(self, nn.ReLU6) else (self.min_val, self.max_val)
-            return clamp_values(x, lo, hi)
-        return _q.on_integers(x, lambda t: float_forward(self, t, *args, **kwargs), type(self).__name__)
-
-    return forward
-
-
-def _teach_quantized(module):
-    if isinstance(module, _PASSTHROUGH) and not isinstance(module.__dict__.get("forward"), types.MethodType):
-        module.forward = types.MethodType(_quantized_forward(type(module).forward), module)
-
-
 def swap_module(mod, mapping, custom_module_class_mapping=None, use_precomputed_fake_quant=False):
     """``mapping[type(mod)].from_float(mod)`` if ``mod`` has a qconfig and a mapping; else ``mod``."""
     new_mod = mod
@@ -257,8 +226,6 @@ def convert(module, mapping=None, inplace=False, remove_qconfig=True, is_referen
     if not inplace:
         module = copy.deepcopy(module)
     _convert(module, mapping, True, is_reference, use_precomputed_fake_quant)
-    for m in module.modules():
-        _teach_quantized(m)
     if remove_qconfig:
         _remove_qconfig(module)
     return module

@@ -6,10 +6,9 @@ as PyTorch's x86 (fbgemm) kernels do; ``dynamic`` holds the float-in, float-out 
 from .activation import Dropout, ReLU6
 from .conv import Conv2d
 from .functional_modules import FloatFunctional, FXFloatFunctional, QFunctional
-from .linear import Linear, LinearPackedParams
+from .linear import Linear, LinearPackedParams  # noqa: F401
 from .quantize_modules import DeQuantize, Quantize
 from . import dynamic
 
-__all__ = ["Conv2d", "DeQuantize", "Dropout", "ReLU6", "FloatFunctional", "FXFloatFunctional", "Linear", "QFunctional", "Quantize",
-           "dynamic"]
-_ = LinearPackedParams
+__all__ = ["Conv2d", "DeQuantize", "Dropout", "ReLU6", "FloatFunctional", "FXFloatFunctional", "Linear",
+           "QFunctional", "Quantize", "dynamic"]

@@ -14,7 +14,7 @@ float ``float(acc) * (x_scale * w_scale) + bias``.
 import numpy as np
 
 from ....autograd import quantized as _q
-from ....autograd.tensor import Tensor, make
+from ....autograd.tensor import Tensor
 from ....backend import qdtypes as _qd
 
 f32 = np.float32
@@ -111,5 +111,3 @@ def dynamic_output(acc, x_scale, w_scales, bias):
 def float_of(t):
     return None if t is None else (t._data if isinstance(t, Tensor) else np.asarray(t)).astype(np.float32)
 
-
-_ = make

@@ -7,20 +7,12 @@
 >>> ReLU6()(ember.quantize_per_tensor(ember.tensor([-1.0, 3.0, 9.0]), 0.5, 4, ember.quint8)).dequantize()
 tensor([0., 3., 6.])
 """
-import numpy as np
-
 from .... import nn
 from ....autograd import quantized as _q
-from ....backend import qdtypes as _qd
 from . import _kernels as K
 
 
-def clamp_values(x, lo, hi):
-    """Clamp a per-tensor quantized tensor between two float bounds, quantized as ATen's quantize_val."""
-    scale, zp = x.q_scale(), x.q_zero_point()
-    qmin, qmax = _qd.RANGE[x.dtype]
-    bounds = [qmin if v is None else int(_q.quantize_array(np.float32(v), scale, zp, qmin, qmax)) for v in (lo, hi)]
-    return _q.from_qparams(np.clip(x._data, bounds[0], bounds[1]), x.dtype, scale, zp)
+clamp_values = _q.clamp_quantized
 
 
 class ReLU6(nn.ReLU6):

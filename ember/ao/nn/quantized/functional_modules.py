@@ -16,7 +16,6 @@ from .... import nn
 from ....autograd import quantized as _q
 from ....autograd.tensor import make
 from ....backend import qdtypes as _qd
-from .... import creation
 from ....autograd import ops
 from . import _kernels as K
 
@@ -84,7 +83,8 @@ def _requant(values, scale, zero_point, relu=False):
 
 
 class QFunctional(nn.Module):
-    """Quantized ``add``, ``mul``, ``cat``, ``add_relu`` (and scalar forms) to this module's ``scale``/``zero_point``."""
+    """Quantized ``add``, ``mul``, ``cat``, ``add_relu`` (and scalar forms), requantized to this module's
+    ``scale`` and ``zero_point``."""
 
     def __init__(self):
         super().__init__()
@@ -162,5 +162,3 @@ class QFunctional(nn.Module):
         q.zero_point = int(zero_point._data.reshape(-1)[0])
         return q
 
-
-_ = creation

@@ -15,9 +15,8 @@ import numpy as np
 
 from .... import nn
 from ....autograd import quantized as _q
-from ....autograd.tensor import Tensor, make
+from ....autograd.tensor import make
 from ....backend import qdtypes as _qd
-from ....nn.parameter import Parameter
 from . import _kernels as K
 
 
@@ -183,5 +182,3 @@ def float_parts(mod):
     inner = mod[0] if isinstance(mod, _FusedModule) else mod
     return inner, mod.qconfig.weight(), activation
 
-
-_ = Tensor, Parameter

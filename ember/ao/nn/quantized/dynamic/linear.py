@@ -9,8 +9,6 @@ and returned as float32: ``y = float(acc) * (x_scale * w_scale) + bias``.
 >>> Linear(3, 2)(ember.ones(4, 3)).shape
 ember.Size([4, 2])
 """
-import numpy as np
-
 from ..... import nn
 from .....autograd.tensor import make
 from .....backend import qdtypes as _qd
@@ -64,5 +62,3 @@ class Linear(_QLinear):
                           None if float_linear.bias is None else float_linear.bias.detach())
         return q
 
-
-_ = np
