@@ -201,6 +201,37 @@ class QuantizedTensor(Tensor):
                         + " (call .dequantize() or .int_repr() first)")
 
 
+def _unsupported(name):
+    def method(self, *args, **kwargs):
+        raise NotImplementedError(f"Could not run '{name}' with a quantized tensor ({self._qdtype}): PyTorch's "
+                                  "QuantizedCPU backend has no such kernel; call .dequantize() first, or use a "
+                                  "quantized module (e.g. FloatFunctional / QFunctional for add and mul)")
+    return method
+
+
+# Float arithmetic on the integers would be silently wrong: refuse it, as PyTorch does.
+for _name in ("__add__", "__radd__", "__iadd__", "__sub__", "__rsub__", "__isub__", "__mul__", "__rmul__", "__imul__",
+              "__truediv__", "__rtruediv__", "__matmul__", "__rmatmul__", "__neg__", "__pow__", "__rpow__", "add",
+              "sub", "mul", "div", "matmul", "mm", "bmm", "sum", "prod", "exp", "log", "sigmoid", "tanh", "softmax",
+              "log_softmax", "abs", "sqrt", "std", "var", "norm", "cumsum", "tolist"):
+    setattr(QuantizedTensor, _name, _unsupported(_name))
+
+
+def _to(self, *args, **kwargs):
+    """``x_q.to('cpu')`` is ``x_q``; a float dtype raises as PyTorch's (dequantize instead)."""
+    target = kwargs.get("dtype", next((a for a in args if not isinstance(a, str) and a is not None
+                                       and not type(a).__name__ == "device"), None))
+    if target is not None and _dt.to_dtype(target) is not self._qdtype:
+        raise RuntimeError("Creation of quantized tensor requires quantized dtype like torch.quint8 "
+                           f"(to convert {self._qdtype} to {_dt.to_dtype(target)}, call .dequantize())")
+    return self
+
+
+QuantizedTensor.to = _to
+for _name in ("float", "double", "half", "long", "int"):
+    setattr(QuantizedTensor, _name, lambda self, *a, **k: _to(self, _dt.float32))
+QuantizedTensor.item = lambda self: self.dequantize().item()
+
 for _name in ("reshape", "view", "flatten", "permute", "transpose", "contiguous", "squeeze", "unsqueeze", "clone",
               "detach", "view_as", "reshape_as", "expand", "t", "narrow", "select", "unflatten"):
     setattr(QuantizedTensor, _name, (lambda n: lambda s, *a, **k: s._shape_op(n, *a, **k))(_name))

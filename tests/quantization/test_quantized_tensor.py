@@ -173,3 +173,15 @@ def test_cat_of_quantized_tensors_matches_torch():
         r, s = torch.cat([ta, tb, ta], dim), ember.cat([ea, eb, ea], dim)
         assert s.is_quantized and (s.q_scale(), s.q_zero_point()) == (r.q_scale(), r.q_zero_point())
         np.testing.assert_array_equal(s.int_repr().numpy(), r.int_repr().numpy())
+
+
+def test_float_math_on_quantized_tensors_is_refused_as_in_torch():
+    t = torch.quantize_per_tensor(torch.tensor([0.1, 0.5]), 0.1, 3, torch.quint8)
+    e = ember.quantize_per_tensor(ember.tensor([0.1, 0.5]), 0.1, 3, ember.quint8)
+    for fn in (lambda a: a + 1, lambda a: a * a, lambda a: a.sum(), lambda a: a.exp(), lambda a: a.float(),
+               lambda a: a.tolist()):
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            fn(t)
+        with pytest.raises((RuntimeError, NotImplementedError), match="quantize"):
+            fn(e)
+    assert e.to("cpu") is e and e[1].item() == t[1].item()
