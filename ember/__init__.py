@@ -76,6 +76,7 @@ _ELSEWHERE.update(dict.fromkeys(("lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_ce
 _ELSEWHERE.update(dict.fromkeys(("native_layer_norm", "native_batch_norm", "native_group_norm", "native_dropout",
                                  "convolution", "embedding_bag", "empty_permuted"), "functional.aten_ops"))
 _ELSEWHERE["conv_tbc"] = "functional.conv_3d"
+_ELSEWHERE["OutOfMemoryError"] = "cuda"
 _ELSEWHERE.update(dict.fromkeys(("gradient", "segment_reduce", "histogramdd", "binomial"), "functional.numeric"))
 _ELSEWHERE.update(dict.fromkeys(("svd_lowrank", "pca_lowrank", "lobpcg"), "functional.lowrank"))
 _ELSEWHERE.update(dict.fromkeys(("cond", "while_loop"), "func.control_flow"))

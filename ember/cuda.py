@@ -9,6 +9,11 @@ It exists so the usual device-selection idiom runs unchanged:
 """
 
 
+class OutOfMemoryError(RuntimeError):
+    """PyTorch's out-of-memory error (``torch.OutOfMemoryError`` is ``torch.cuda.OutOfMemoryError``), for the
+    ``except torch.cuda.OutOfMemoryError:`` of training scripts; ember itself raises NumPy's MemoryError."""
+
+
 def is_available():
     return False
 

@@ -287,3 +287,18 @@ class _WrongJvp(ember.autograd.Function):
     @staticmethod
     def jvp(ctx, g):
         return 2 * g * ctx.result
+
+
+def test_out_of_memory_error_names_as_torch():
+    # Training scripts write `except torch.cuda.OutOfMemoryError:`; the name was missing, so any
+    # exception reaching that clause became an AttributeError.
+    for lib in (torch, ember):
+        assert lib.OutOfMemoryError is lib.cuda.OutOfMemoryError
+        assert issubclass(lib.OutOfMemoryError, RuntimeError)
+        with pytest.raises(RuntimeError):
+            try:
+                raise ValueError("not an OOM")
+            except lib.cuda.OutOfMemoryError:
+                pass
+            except ValueError:
+                raise RuntimeError("the except clause evaluated, then the right handler ran")
