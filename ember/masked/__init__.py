@@ -14,9 +14,9 @@ results saw any element, and ``to_tensor(value)`` fills the masked-out places.
 >>> sum(x, 1, mask=keep), amax(x, 1, mask=keep)
 (tensor([4., 0.]), tensor([  3., -inf]))
 """
-from .reductions import (amax, amin, argmax, argmin, log_softmax, logsumexp, mean, norm, prod, softmax,  # noqa: F401
-                         softmin, std, sum, var)
+from .reductions import (amax, amin, argmax, argmin, cumprod, cumsum, log_softmax, logaddexp, logsumexp,  # noqa: F401
+                         mean, median, norm, normalize, prod, softmax, softmin, std, sum, var)
 from .maskedtensor import MaskedTensor, as_masked_tensor, is_masked_tensor, masked_tensor  # noqa: F401
 
 __all__ = ["sum", "mean", "amax", "amin", "argmax", "argmin", "prod", "logsumexp", "norm", "var", "std", "softmax",
-           "log_softmax", "softmin", "MaskedTensor", "masked_tensor", "as_masked_tensor", "is_masked_tensor"]
+           "log_softmax", "softmin", "cumsum", "cumprod", "median", "normalize", "logaddexp", "MaskedTensor", "masked_tensor", "as_masked_tensor", "is_masked_tensor"]

@@ -6,7 +6,7 @@ from ..autograd.tensor import Tensor
 from ..creation import tensor as _tensor
 
 __all__ = ["sum", "mean", "amax", "amin", "argmax", "argmin", "prod", "logsumexp", "norm", "var", "std", "softmax",
-           "log_softmax", "softmin"]
+           "log_softmax", "softmin", "cumsum", "cumprod", "median", "normalize", "logaddexp"]
 
 
 def _prepare(input, mask, dtype, name):
@@ -138,3 +138,37 @@ def softmin(input, dim, *, dtype=None, mask=None):
     x, m = _prepare(input, mask, dtype, "softmin")
     return _ops.softmax(_fill(_ops.neg(x), m, -math.inf), dim)
 
+
+
+def cumsum(input, dim, *, dtype=None, mask=None):
+    """Running sum along ``dim`` with masked-out elements counted as 0."""
+    x, m = _prepare(input, mask, dtype, "cumsum")
+    return _ops.cumsum(_fill(x, m, 0), dim)
+
+
+def cumprod(input, dim, *, dtype=None, mask=None):
+    """Running product along ``dim`` with masked-out elements counted as 1."""
+    x, m = _prepare(input, mask, dtype, "cumprod")
+    return _ops.cumprod(_fill(x, m, 1), dim)
+
+
+def median(input, dim=-1, *, keepdim=False, dtype=None, mask=None):
+    """Median of the kept elements along ``dim`` (the lower of the two middle ones; NaN where none is kept)."""
+    x, m = _prepare(input, mask, dtype, "median")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"masked.median: expected a floating point input, got {x.dtype}")
+    return _ops.nanmedian(_fill(x, m, math.nan), dim, keepdim=keepdim)[0]
+
+
+def normalize(input, ord, dim, *, eps=1e-12, dtype=None, mask=None):
+    """``input / max(norm(input, ord, dim), eps)`` over the kept elements; masked-out places are 0."""
+    x, m = _prepare(input, mask, dtype, "normalize")
+    n = norm(x, ord, dim, keepdim=True, mask=m)
+    return _ops.div(_fill(x, m, 0), _ops.clamp(n, min=eps))
+
+
+def logaddexp(input, other, *, dtype=None, input_mask=None, other_mask=None):
+    """``log(exp(input) + exp(other))`` with each operand's masked-out elements as ``-inf``."""
+    x, xm = _prepare(input, input_mask, dtype, "logaddexp")
+    y, ym = _prepare(other, other_mask, dtype, "logaddexp")
+    return _ops.logaddexp(_fill(x, xm, -math.inf), _fill(y, ym, -math.inf))

@@ -47,6 +47,24 @@ def test_masked_normalizations_equal_torch(name):
         _close(mine, theirs)
 
 
+@pytest.mark.parametrize("name,args", [("cumsum", (1,)), ("cumprod", (2,)), ("median", (2,)), ("normalize", (2.0, 1)),
+                                       ("normalize", (1.0, 2)), ("norm", (float("inf"), 2))])
+def test_masked_scans_and_norms_equal_torch(name, args):
+    theirs = getattr(tmasked, name)(torch.tensor(X), *args, mask=torch.tensor(MASK))
+    mine = getattr(emasked, name)(ember.tensor(X), *args, mask=ember.tensor(MASK))
+    _close(mine, theirs)
+
+
+def test_masked_logaddexp_equal_torch():
+    other = MASK.copy()
+    other[0] = True
+    theirs = tmasked.logaddexp(torch.tensor(X), torch.tensor(X[::-1].copy()), input_mask=torch.tensor(MASK),
+                               other_mask=torch.tensor(other))
+    mine = emasked.logaddexp(ember.tensor(X), ember.tensor(X[::-1].copy()), input_mask=ember.tensor(MASK),
+                             other_mask=ember.tensor(other))
+    _close(mine, theirs)
+
+
 def test_mask_broadcast_dtype_and_no_mask():
     row = MASK[0, 0]
     theirs = tmasked.sum(torch.tensor(X), 2, mask=torch.tensor(row), dtype=torch.float32)
