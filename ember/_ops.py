@@ -3,7 +3,9 @@
 Operators get here from :mod:`ember.library` (``custom_op``, ``Library.define`` + ``impl``).
 ``ops.<ns>.<name>`` is an :class:`OpOverloadPacket` (callable; ``.default`` and each named overload
 are :class:`OpOverload`). A name that was never defined raises ``AttributeError`` as in PyTorch.
-Ember's own ops are its functions (``ember.mm``), not ``ops.aten.*``.
+``ops.aten.<name>`` is ember's function of that name (``ops.aten.mm`` runs ``ember.mm``), for the
+names ember has at its top level; it equals the string ``"aten.<name>"``, so the op keys of
+:class:`ember.utils.flop_counter.FlopCounterMode` can be looked up with it, as in PyTorch.
 
 >>> import ember.library as library
 >>> @library.custom_op("demo_ops::twice", mutates_args=())
@@ -83,6 +85,40 @@ class OpOverloadPacket:
         return f"{self.namespace}.{self._opname}"
 
 
+class _AtenPacket:
+    """``ops.aten.<name>``: ember's top-level function ``<name>``, equal (and hashing equal) to ``"aten.<name>"``."""
+
+    def __init__(self, name, fn):
+        self._opname, self._fn, self.namespace = name, fn, "aten"
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
+        if self._fn is None:
+            raise NotImplementedError(f"ops.aten.{self._opname}: ember has no function of that name to run")
+        return self._fn(*args, **kwargs)
+
+    @property
+    def default(self):
+        return self
+
+    def __str__(self):
+        return f"aten.{self._opname}"
+
+    def __repr__(self):
+        return f"<OpOverloadPacket(op='aten.{self._opname}')>"
+
+    def __hash__(self):
+        return hash(str(self))
+
+    def __eq__(self, other):
+        return str(self) == (other if isinstance(other, str) else str(other)) \
+            if isinstance(other, (str, _AtenPacket)) else NotImplemented
+
+
+# aten ops the FLOP counter reports that have no ember function of the same name
+_ATEN_KEYS_ONLY = {"convolution_backward"}
+
+
 class _OpNamespace:
     def __init__(self, name):
         self.name = name
@@ -90,6 +126,11 @@ class _OpNamespace:
     def __getattr__(self, op):
         if op.startswith("__"):
             raise AttributeError(op)
+        if self.name == "aten" and ("aten", op) not in _REGISTRY:
+            import ember
+            fn = getattr(ember, op, None)
+            if callable(fn) or op in _ATEN_KEYS_ONLY:
+                return _AtenPacket(op, fn if callable(fn) else None)
         if (self.name, op) not in _REGISTRY:
             raise AttributeError(f"'_OpNamespace' '{self.name}' object has no attribute '{op}'")
         return OpOverloadPacket(self.name, op)

@@ -112,3 +112,20 @@ def test_custom_mapping_and_nested_counters():
         with inner:
             ember.mm(a, b)
     assert outer.get_total_flops() == 2 * 120 and inner.get_total_flops() == 240
+
+
+def test_op_keys_look_up_with_ops_aten_as_in_torch():
+    tm, em = _models()
+    x = np.random.default_rng(2).standard_normal((1, 3, 6, 6)).astype(np.float32)
+    tc, ec = TorchCounter(display=False), FlopCounterMode(display=False)
+    with tc:
+        tm(torch.tensor(x)).sum().backward()
+    with ec:
+        em(ember.tensor(x)).sum().backward()
+    for name in ("addmm", "mm", "convolution", "convolution_backward"):
+        assert ec.get_flop_counts()["Global"][getattr(ember.ops.aten, name)] == \
+            tc.get_flop_counts()["Global"][getattr(torch.ops.aten, name)]
+    a, b = ember.randn(2, 3), ember.randn(3, 4)
+    assert ember.allclose(ember.ops.aten.mm(a, b), a @ b) and str(ember.ops.aten.mm) == str(torch.ops.aten.mm)
+    with pytest.raises(AttributeError):
+        ember.ops.aten.no_such_op_xyz
