@@ -187,3 +187,27 @@ def test_dropout_and_relu6_convert_as_torch():
     layout = lambda s: re.sub(r"scale=[0-9.e-]+|scale=tensor\(\[[0-9.e-]+\]\)", "scale=S", normalized(s))  # noqa: E731
     assert layout(repr(ec)) == layout(repr(tc))
     np.testing.assert_allclose(ec(ember.tensor(x)).numpy(), tc(torch.from_numpy(x)).numpy(), rtol=0, atol=1e-6)
+
+
+def test_conv1d_model_matches_torch():
+    def build(lib, q):
+        nn = lib.nn
+        return nn.Sequential(q.QuantStub(), nn.Conv1d(3, 6, 3, padding=1, bias=False), nn.BatchNorm1d(6), nn.ReLU(),
+                             nn.Conv1d(6, 4, 3, stride=2, groups=2), nn.MaxPool1d(2), q.DeQuantStub()).eval()
+    torch.manual_seed(6)
+    t, e = build(torch, tq), build(ember, eq)
+    copy_weights(t, e)
+    for m, q in ((t, tq), (e, eq)):
+        m.qconfig = q.get_default_qconfig("x86")
+        q.fuse_modules(m, [["1", "2", "3"]], inplace=True)
+        q.prepare(m, inplace=True)
+    x = RNG.randn(5, 3, 20).astype(np.float32)
+    t(torch.from_numpy(x))
+    e(ember.tensor(x))
+    tq.convert(t, inplace=True)
+    eq.convert(e, inplace=True)
+    import re
+    layout = lambda s: re.sub(r"scale=[0-9.e-]+|scale=tensor\(\[[0-9.e-]+\]\)", "scale=S", normalized(s))  # noqa: E731
+    assert layout(repr(e)) == layout(repr(t))
+    assert list(e.state_dict()) == list(t.state_dict())
+    assert_quantized_close(e(ember.tensor(x)).numpy(), t(torch.from_numpy(x)).numpy(), t[4].scale)

@@ -21,8 +21,8 @@ from . import _kernels as K
 from .linear import quantize_weight, float_parts
 
 
-def _pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+def _tuple(v, n):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
 class Conv2d(nn.Module):
@@ -31,6 +31,7 @@ class Conv2d(nn.Module):
     _FLOAT_MODULE = (nn.Conv2d,)
     _relu = False
     _version = 3
+    _nd = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
@@ -41,10 +42,11 @@ class Conv2d(nn.Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError("in_channels and out_channels must be divisible by groups")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
+        n = self._nd
+        self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
+        self.padding, self.dilation = _tuple(padding, n), _tuple(dilation, n)
         self.groups, self.padding_mode = groups, padding_mode
-        self.transposed, self.output_padding = False, (0, 0)
+        self.transposed, self.output_padding = False, (0,) * n
         w = _q.quantize_per_channel(make(np.zeros((out_channels, in_channels // groups) + self.kernel_size,
                                                   np.float32)),
                                     make(np.ones(out_channels)), make(np.zeros(out_channels, np.int64)), 0,
@@ -54,7 +56,7 @@ class Conv2d(nn.Module):
         self.zero_point = 0
 
     def _get_name(self):
-        return "QuantizedConv2d"
+        return f"QuantizedConv{self._nd}d"
 
     def set_weight_bias(self, w, b):
         self._weight, self._bias = w, b
@@ -68,9 +70,9 @@ class Conv2d(nn.Module):
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         s += f", scale={self.scale}, zero_point={self.zero_point}"
-        if self.padding != (0, 0):
+        if self.padding != (0,) * self._nd:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * self._nd:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -81,10 +83,18 @@ class Conv2d(nn.Module):
     def forward(self, x):
         who = f"{self._get_name()}({self.in_channels}, {self.out_channels})"
         x = K.as_quantized(x, who)
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"{who} expected input of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        if x.ndim != self._nd + 2 or x.shape[1] != self.in_channels:
+            dims = "H, W" if self._nd == 2 else "L"
+            raise ValueError(f"{who} expected input of shape (N, {self.in_channels}, {dims}), got {tuple(x.shape)}")
         wc, w_scales = K.weight_parts(self._weight)
-        acc = K.conv2d_acc(K.centered(x), wc, self.stride, self.padding, self.dilation, self.groups)
+        xc = K.centered(x)
+        stride, padding, dilation = self.stride, self.padding, self.dilation
+        if self._nd == 1:  # a 1-d convolution is a 2-d one over a height of 1
+            xc, wc = xc[:, :, None], wc[:, :, None]
+            stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
+        acc = K.conv2d_acc(xc, wc, stride, padding, dilation, self.groups)
+        if self._nd == 1:
+            acc = acc[:, :, 0]
         return K.requantize(acc, x._scale, w_scales, K.float_of(self._bias), self.scale, self.zero_point,
                             _qd.quint8, relu=self._relu, channel_axis=1)
 
@@ -127,3 +137,10 @@ class Conv2d(nn.Module):
         q.scale = float(act_scale._data.reshape(-1)[0])
         q.zero_point = int(act_zp._data.reshape(-1)[0])
         return q
+
+
+class Conv1d(Conv2d):
+    """A 1-d convolution over quantized tensors ``(N, C, L)`` (``torch.ao.nn.quantized.Conv1d``)."""
+
+    _FLOAT_MODULE = (nn.Conv1d,)
+    _nd = 1

@@ -7,7 +7,7 @@ requantization (outputs clamp at the zero point).
 'QuantizedLinearReLU'
 """
 from ... import intrinsic as nni
-from ...quantized.conv import Conv2d as _QConv2d
+from ...quantized.conv import Conv1d as _QConv1d, Conv2d as _QConv2d
 from ...quantized.linear import Linear as _QLinear
 
 
@@ -19,6 +19,16 @@ class ConvReLU2d(_QConv2d):
 
     def _get_name(self):
         return "QuantizedConvReLU2d"
+
+
+class ConvReLU1d(_QConv1d):
+    """``relu(conv1d(x))`` over quantized tensors."""
+
+    _FLOAT_MODULE = (nni.ConvReLU1d,)
+    _relu = True
+
+    def _get_name(self):
+        return "QuantizedConvReLU1d"
 
 
 class LinearReLU(_QLinear):
