@@ -7,7 +7,8 @@ function unchanged, and there are no graph breaks (:func:`graph_break` does noth
 programs set is kept: :mod:`config` (``suppress_errors``, ``cache_size_limit`` ...) and the
 ``mark_dynamic`` / ``mark_static`` marks on a tensor (the same attributes torch sets; ember traces
 one program per input shape whatever they say). :func:`reset` is :func:`ember.compiler.reset`.
-Not provided: ``explain`` and ``export`` (there is no Dynamo graph to describe).
+Not provided: ``explain`` (raises ``NotImplementedError``) and ``export`` (there is no Dynamo graph
+to describe).
 
 >>> import ember, ember._dynamo as dynamo
 >>> dynamo.config.cache_size_limit = 64
@@ -112,6 +113,14 @@ def optimize(backend="inductor", *, nopython=False, dynamic=None, disable=False,
 def run(fn=None):
     """``fn`` unchanged (torch runs it with the already compiled code only)."""
     return fn if fn is not None else (lambda f: f)
+
+
+def explain(f, *extra_args, **extra_kwargs):
+    """Not available: Dynamo's graphs and graph breaks have no counterpart in ember's tracer (see
+    ``CompiledFunction.fallback_reason`` for why a compiled function runs eagerly)."""
+    raise NotImplementedError("torch._dynamo.explain: ember's compiler records NumPy work, not Dynamo graphs, so there "
+                              "are no graphs or graph breaks to explain; compile the function and read its "
+                              "fallback_reason instead")
 
 
 def __getattr__(name):

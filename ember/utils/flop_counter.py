@@ -9,7 +9,9 @@ the block are counted too, and credited to the modules whose forward made them. 
 op PyTorch would run for each call (see :mod:`ember.autograd.op_hooks`): ``F.linear`` on a 2-D
 input with a bias is one ``addmm``, a 3-D by 2-D ``matmul`` one folded ``mm``. As in PyTorch on
 the CPU, ``scaled_dot_product_attention`` (a fused kernel) and vector products (``dot``, ``mv``)
-count nothing. Op keys are the names (``"aten.mm"``, which is ``str(torch.ops.aten.mm)``).
+count nothing. Op keys are the names (``"aten.mm"``, which is ``str(torch.ops.aten.mm)``; a
+``torch.ops.aten.mm`` key finds them too). A call of an ``ember.compile``'d function that replays
+its trace runs no ember ops and counts nothing: count an eager call.
 
 >>> import ember
 >>> from ember import nn

@@ -99,6 +99,11 @@ def test_helpers_behave_like_torch_in_eager_code():
         assert dyn.is_dynamo_supported() is True
 
 
+def test_explain_says_why_it_is_missing():
+    with pytest.raises(NotImplementedError, match="fallback_reason"):
+        edynamo.explain(lambda x: x)(ember.ones(1))
+
+
 def test_compiled_module_is_an_optimized_module():
     m = ember.compile(ember.nn.Linear(2, 2))
     assert isinstance(m, edynamo.OptimizedModule) and isinstance(m._orig_mod, ember.nn.Linear)
