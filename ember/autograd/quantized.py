@@ -196,6 +196,12 @@ class QuantizedTensor(Tensor):
                          axis=int(self._axis))
         return state
 
+    def __reduce__(self):
+        return (from_state, (self._data.copy(), self._qparams_state()))
+
+    def __deepcopy__(self, memo):
+        return from_state(self._data.copy(), self._qparams_state())
+
     def numpy(self, *args, **kwargs):
         raise TypeError("Got unsupported ScalarType " + self._qdtype.name.capitalize()
                         + " (call .dequantize() or .int_repr() first)")

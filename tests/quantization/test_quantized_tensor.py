@@ -118,6 +118,16 @@ def test_fake_quantize_per_channel_forward_and_ste_gradient():
     assert 0 < (ew.grad.numpy() == 0).mean() < 1  # some entries were clamped, others passed straight through
 
 
+def test_quantized_tensor_pickle_and_deepcopy():
+    import copy
+    import pickle
+    e = ember.quantize_per_channel(ember.tensor(X), ember.tensor([0.1] * 6, dtype=ember.float64),
+                                   ember.tensor([0, 1, 2, 0, 0, 1]), 0, ember.qint8)
+    for back in (pickle.loads(pickle.dumps(e)), copy.deepcopy(e)):
+        assert back.is_quantized and back.qscheme() is e.qscheme() and back.dtype is e.dtype
+        np.testing.assert_array_equal(back.dequantize().numpy(), e.dequantize().numpy())
+
+
 def test_quantized_tensor_save_load_round_trip(tmp_path):
     e = ember.quantize_per_channel(ember.tensor(X), ember.tensor([0.1] * 6, dtype=ember.float64),
                                    ember.tensor([0, 1, 2, 0, 0, 1]), 0, ember.qint8)
