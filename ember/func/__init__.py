@@ -11,9 +11,11 @@ tape autograd and a loop over the batch (see each module's docstring for how).
 tensor([[2., 4.],
         [6., 8.]])
 """
-from .eager_transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from .eager_transforms import (grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp, linearize, functionalize,
+                               debug_unwrap)
 from .stateless import functional_call, stack_module_state
 from .batching import vmap
+from .batch_norm_replacement import replace_all_batch_norm_modules_
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
-           "stack_module_state"]
+           "stack_module_state", "linearize", "functionalize", "debug_unwrap", "replace_all_batch_norm_modules_"]

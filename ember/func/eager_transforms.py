@@ -337,3 +337,43 @@ def hessian(func, argnums=0):
             [ 0., 12.]])
     """
     return jacfwd(jacrev(func, argnums), argnums)
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` is the Jacobian-vector product at ``primals``
+    (one tangent per primal, shaped as it), as ``jvp(func, primals, tangents)[1]``.
+
+    PyTorch traces ``func`` once and replays the linear map; ember recomputes it per call.
+
+    >>> import ember
+    >>> out, jvp_fn = linearize(lambda x: x ** 2, ember.tensor([1.0, 3.0]))
+    >>> jvp_fn(ember.tensor([1.0, 1.0]))
+    tensor([2., 6.])
+    """
+    with grad_mode.no_grad():
+        output = func(*primals)
+    leaves = flatten(primals)[0]
+
+    def jvp_fn(*tangents):
+        for k, (p, t) in enumerate(zip(leaves, flatten(tangents)[0])):
+            if isinstance(p, Tensor) and tuple(p.shape) != tuple(t.shape):
+                raise RuntimeError(f"tangent:{k} with shape {t.shape} in flattened pytree doesn't match the shape "
+                                   f"{p.shape} of the corresponding primal.")
+        return jvp(func, tuple(primals), tuple(tangents))[1]
+    return output, jvp_fn
+
+
+def functionalize(func, *, remove="mutations"):
+    """``func`` itself: ember's transforms already see the values an in-place op leaves (functionalize
+    exists in PyTorch to remove mutations before tracing, which ember does not do)."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}. "
+                           f"Valid options are:\n     remove='mutations': all inputs and outputs to the function "
+                           f"will be un-functionalized.\n     remove='mutations_and_views': all inputs and outputs "
+                           f"to the function will be unwrapped.")
+    return func
+
+
+def debug_unwrap(tensor, *, recurse=True):
+    """The tensor underneath a transform's wrapper: ember's transforms pass plain tensors, so ``tensor``."""
+    return tensor

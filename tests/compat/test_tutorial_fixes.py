@@ -302,3 +302,38 @@ def test_out_of_memory_error_names_as_torch():
                 pass
             except ValueError:
                 raise RuntimeError("the except clause evaluated, then the right handler ran")
+
+
+def test_func_linearize_functionalize_and_batch_norm_replacement():
+    # torch.func names the tutorials import that ember.func lacked.
+    rng = np.random.RandomState(5)
+    x, t = rng.randn(4), rng.randn(4)
+    batch = rng.randn(3, 2, 4)
+    state = {k: rng.randn(*v.shape) for k, v in torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+             .double().state_dict().items() if v.dtype == torch.float64}
+    res = []
+    for lib in (torch, ember):
+        f = lambda a: (a.sin() * a.sum()).exp()  # noqa: E731
+        out, jvp_fn = lib.func.linearize(f, lib.tensor(x))
+        lin = jvp_fn(lib.tensor(t))
+        with pytest.raises(RuntimeError, match="doesn't match the shape"):
+            jvp_fn(lib.ones(5, dtype=lib.float64))
+
+        def mutating(a):
+            b = a.clone()
+            b.add_(1)
+            return b * a
+        fz = lib.func.functionalize(mutating)(lib.tensor(x))
+        m = lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.BatchNorm1d(3)).double()
+        m.load_state_dict({k: lib.tensor(v) for k, v in state.items()}, strict=False)
+        assert lib.func.replace_all_batch_norm_modules_(m) is m
+        bn = m[1]
+        assert bn.running_mean is None and bn.running_var is None and bn.num_batches_tracked is None
+        assert not bn.track_running_stats
+        mapped = lib.func.vmap(m)(lib.tensor(batch))
+        m.eval()
+        mapped_eval = lib.func.vmap(m)(lib.tensor(batch))
+        assert lib.func.debug_unwrap(out) is out
+        res.append([a.detach().numpy() for a in (out, lin, fz, mapped, mapped_eval)])
+    for ours, theirs in zip(res[1], res[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
