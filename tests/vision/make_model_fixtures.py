@@ -165,7 +165,9 @@ def main(names):
             del m
         data["signatures"] = {n: signature(f) for n, f in public_callables().items()}
         data["weights"] = {}
-        for name in builders():
+        older = [f"efficientnet_b{i}" for i in range(8)] + ["vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
+                                                            "densenet161", "densenet169", "densenet201", "vgg16"]
+        for name in builders() + older:
             enum = torchvision.models.get_model_weights(name)
             data["weights"][name] = {"enum": enum.__name__, "default": enum.DEFAULT.name,
                                      "members": {w.name: w.url for w in enum}}

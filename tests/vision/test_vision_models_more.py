@@ -202,3 +202,14 @@ def test_segmentation_arguments_follow_torchvision():
         segmentation.deeplabv3_mobilenet_v3_large(weights="DEFAULT", num_classes=3)
     assert {"fcn_resnet50", "deeplabv3_resnet101", "lraspp_mobilenet_v3_large", "convnext_tiny", "swin_v2_t",
             "regnet_x_32gf", "efficientnet_v2_l", "shufflenet_v2_x2_0", "mnasnet1_3"} <= set(models.list_models())
+
+
+def test_list_models_by_package_and_vit_weights_fix_the_image_size():
+    seg = models.list_models(module=segmentation)
+    assert seg == ["deeplabv3_mobilenet_v3_large", "deeplabv3_resnet101", "deeplabv3_resnet50", "fcn_resnet101",
+                   "fcn_resnet50", "lraspp_mobilenet_v3_large"]
+    assert "resnet18" in models.list_models(module=models) and not set(seg) & set(models.list_models(module=models))
+    # torchvision builds the SWAG end-to-end ViT for 384x384 inputs and refuses another size
+    with pytest.raises(ValueError, match="image_size"):
+        models.vit_b_16(weights="IMAGENET1K_SWAG_E2E_V1", image_size=224)
+    assert models.ViT_B_16_Weights.IMAGENET1K_SWAG_E2E_V1.meta["min_size"] == (384, 384)

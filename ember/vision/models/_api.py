@@ -183,9 +183,12 @@ def register_model(fn):
 
 
 def list_models(module=None, include=None, exclude=None):
-    """The names of the registered model builders (``'resnet18'`` ...), sorted."""
+    """The names of the registered model builders (``'resnet18'`` ...), sorted; with ``module``
+    (``models`` or ``models.segmentation``) only the builders defined directly in that package."""
     import fnmatch
     names = sorted(_MODELS)
+    if module is not None:
+        names = [n for n in names if _MODELS[n].__module__.rsplit(".", 1)[0] == module.__name__]
     if include:
         pats = [include] if isinstance(include, str) else include
         names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in pats)]

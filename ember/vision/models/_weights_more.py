@@ -1,5 +1,6 @@
 """torchvision's checkpoints for the ConvNeXt, ShuffleNetV2, RegNet, GoogLeNet, Inception v3, MNASNet,
-Swin, EfficientNetV2, MaxViT and segmentation weights entries, in the form of ``_api._FILES``:
+Swin, EfficientNet (B0-B7 and V2), MaxViT, ViT, DenseNet-161/169/201 and segmentation weights
+entries, in the form of ``_api._FILES``:
 ``(enum, member): (file, resize_size, {preprocessing and meta})``. The file names carry the
 SHA-256 prefix the download is checked against; ``meta`` is torchvision's without the category
 names, recipe links and docs (recorded from torchvision 0.29.1)."""
@@ -132,11 +133,13 @@ FILES = {
                  "_metrics": {"ImageNet-1K": {"acc@1": 81.682, "acc@5": 95.678}}}}),
     ("RegNet_Y_128GF_Weights", "IMAGENET1K_SWAG_E2E_V1"): ("regnet_y_128gf_swag-c8ce3e52.pth", 384, {
         "crop_size": 384, "interpolation": "bicubic",
-        "meta": {"min_size": (1, 1), "license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE", "num_params": 644812894, "_ops": 374.57, "_file_size": 2461.564,
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "min_size": (1, 1), "num_params": 644812894, "_ops": 374.57, "_file_size": 2461.564,
                  "_metrics": {"ImageNet-1K": {"acc@1": 88.228, "acc@5": 98.682}}}}),
     ("RegNet_Y_128GF_Weights", "IMAGENET1K_SWAG_LINEAR_V1"): ("regnet_y_128gf_lc_swag-cbe8ce12.pth", 224, {
         "interpolation": "bicubic",
-        "meta": {"min_size": (1, 1), "license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE", "num_params": 644812894, "_ops": 127.518, "_file_size": 2461.564,
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "min_size": (1, 1), "num_params": 644812894, "_ops": 127.518, "_file_size": 2461.564,
                  "_metrics": {"ImageNet-1K": {"acc@1": 86.068, "acc@5": 97.844}}}}),
     ("RegNet_Y_16GF_Weights", "IMAGENET1K_V1"): ("regnet_y_16gf-9e6ed7dd.pth", 256, {
         "meta": {"min_size": (1, 1), "num_params": 83590140, "_ops": 15.912, "_file_size": 319.49,
@@ -146,11 +149,13 @@ FILES = {
                  "_metrics": {"ImageNet-1K": {"acc@1": 82.886, "acc@5": 96.328}}}}),
     ("RegNet_Y_16GF_Weights", "IMAGENET1K_SWAG_E2E_V1"): ("regnet_y_16gf_swag-43afe44d.pth", 384, {
         "crop_size": 384, "interpolation": "bicubic",
-        "meta": {"min_size": (1, 1), "license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE", "num_params": 83590140, "_ops": 46.735, "_file_size": 319.49,
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "min_size": (1, 1), "num_params": 83590140, "_ops": 46.735, "_file_size": 319.49,
                  "_metrics": {"ImageNet-1K": {"acc@1": 86.012, "acc@5": 98.054}}}}),
     ("RegNet_Y_16GF_Weights", "IMAGENET1K_SWAG_LINEAR_V1"): ("regnet_y_16gf_lc_swag-f3ec0043.pth", 224, {
         "interpolation": "bicubic",
-        "meta": {"min_size": (1, 1), "license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE", "num_params": 83590140, "_ops": 15.912, "_file_size": 319.49,
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "min_size": (1, 1), "num_params": 83590140, "_ops": 15.912, "_file_size": 319.49,
                  "_metrics": {"ImageNet-1K": {"acc@1": 83.976, "acc@5": 97.244}}}}),
     ("RegNet_Y_1_6GF_Weights", "IMAGENET1K_V1"): ("regnet_y_1_6gf-b11a554e.pth", 256, {
         "meta": {"min_size": (1, 1), "num_params": 11202430, "_ops": 1.612, "_file_size": 43.152,
@@ -166,11 +171,13 @@ FILES = {
                  "_metrics": {"ImageNet-1K": {"acc@1": 83.368, "acc@5": 96.498}}}}),
     ("RegNet_Y_32GF_Weights", "IMAGENET1K_SWAG_E2E_V1"): ("regnet_y_32gf_swag-04fdfa75.pth", 384, {
         "crop_size": 384, "interpolation": "bicubic",
-        "meta": {"min_size": (1, 1), "license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE", "num_params": 145046770, "_ops": 94.826, "_file_size": 554.076,
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "min_size": (1, 1), "num_params": 145046770, "_ops": 94.826, "_file_size": 554.076,
                  "_metrics": {"ImageNet-1K": {"acc@1": 86.838, "acc@5": 98.362}}}}),
     ("RegNet_Y_32GF_Weights", "IMAGENET1K_SWAG_LINEAR_V1"): ("regnet_y_32gf_lc_swag-e1583746.pth", 224, {
         "interpolation": "bicubic",
-        "meta": {"min_size": (1, 1), "license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE", "num_params": 145046770, "_ops": 32.28, "_file_size": 554.076,
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "min_size": (1, 1), "num_params": 145046770, "_ops": 32.28, "_file_size": 554.076,
                  "_metrics": {"ImageNet-1K": {"acc@1": 84.622, "acc@5": 97.48}}}}),
     ("RegNet_Y_3_2GF_Weights", "IMAGENET1K_V1"): ("regnet_y_3_2gf-b5a9779c.pth", 256, {
         "meta": {"min_size": (1, 1), "num_params": 19436338, "_ops": 3.176, "_file_size": 74.567,
@@ -220,4 +227,97 @@ FILES = {
         "crop_size": None,
         "meta": {"num_params": 3221538, "min_size": (1, 1), "_ops": 2.086, "_file_size": 12.49,
                  "_metrics": {"COCO-val2017-VOC-labels": {"miou": 57.9, "pixel_acc": 91.2}}}}),
+    # entries of the older architectures that ember listed without a URL
+    ("DenseNet161_Weights", "IMAGENET1K_V1"): ("densenet161-8d451a50.pth", 256, {
+        "meta": {"min_size": (29, 29), "num_params": 28681000, "_ops": 7.728, "_file_size": 110.369,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 77.138, "acc@5": 93.56}}}}),
+    ("DenseNet169_Weights", "IMAGENET1K_V1"): ("densenet169-b2777c0a.pth", 256, {
+        "meta": {"min_size": (29, 29), "num_params": 14149480, "_ops": 3.36, "_file_size": 54.708,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 75.6, "acc@5": 92.806}}}}),
+    ("DenseNet201_Weights", "IMAGENET1K_V1"): ("densenet201-c1103571.pth", 256, {
+        "meta": {"min_size": (29, 29), "num_params": 20013928, "_ops": 4.291, "_file_size": 77.373,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 76.896, "acc@5": 93.37}}}}),
+    ("VGG16_Weights", "IMAGENET1K_FEATURES"): ("vgg16_features-amdegroot-88682ab5.pth", 256, {
+        "mean": (0.48235, 0.45882, 0.40784),
+        "std": (0.00392156862745098, 0.00392156862745098, 0.00392156862745098),
+        "meta": {"min_size": (32, 32), "num_params": 138357544, "_ops": 15.47, "_file_size": 527.802,
+                 "_metrics": {"ImageNet-1K": {"acc@1": float("nan"), "acc@5": float("nan")}}}}),
+    ("EfficientNet_B0_Weights", "IMAGENET1K_V1"): ("efficientnet_b0_rwightman-7f5810bc.pth", 256, {
+        "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 5288548, "_ops": 0.386, "_file_size": 20.451,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 77.692, "acc@5": 93.532}}}}),
+    ("EfficientNet_B1_Weights", "IMAGENET1K_V1"): ("efficientnet_b1_rwightman-bac287d4.pth", 256, {
+        "crop_size": 240, "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 7794184, "_ops": 0.687, "_file_size": 30.134,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 78.642, "acc@5": 94.186}}}}),
+    ("EfficientNet_B1_Weights", "IMAGENET1K_V2"): ("efficientnet_b1-c27df63c.pth", 255, {
+        "crop_size": 240,
+        "meta": {"min_size": (1, 1), "num_params": 7794184, "_ops": 0.687, "_file_size": 30.136,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 79.838, "acc@5": 94.934}}}}),
+    ("EfficientNet_B2_Weights", "IMAGENET1K_V1"): ("efficientnet_b2_rwightman-c35c1473.pth", 288, {
+        "crop_size": 288, "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 9109994, "_ops": 1.088, "_file_size": 35.174,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 80.608, "acc@5": 95.31}}}}),
+    ("EfficientNet_B3_Weights", "IMAGENET1K_V1"): ("efficientnet_b3_rwightman-b3899882.pth", 320, {
+        "crop_size": 300, "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 12233232, "_ops": 1.827, "_file_size": 47.184,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 82.008, "acc@5": 96.054}}}}),
+    ("EfficientNet_B4_Weights", "IMAGENET1K_V1"): ("efficientnet_b4_rwightman-23ab8bcd.pth", 384, {
+        "crop_size": 380, "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 19341616, "_ops": 4.394, "_file_size": 74.489,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 83.384, "acc@5": 96.594}}}}),
+    ("EfficientNet_B5_Weights", "IMAGENET1K_V1"): ("efficientnet_b5_lukemelas-1a07897c.pth", 456, {
+        "crop_size": 456, "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 30389784, "_ops": 10.266, "_file_size": 116.864,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 83.444, "acc@5": 96.628}}}}),
+    ("EfficientNet_B6_Weights", "IMAGENET1K_V1"): ("efficientnet_b6_lukemelas-24a108a5.pth", 528, {
+        "crop_size": 528, "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 43040704, "_ops": 19.068, "_file_size": 165.362,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 84.008, "acc@5": 96.916}}}}),
+    ("EfficientNet_B7_Weights", "IMAGENET1K_V1"): ("efficientnet_b7_lukemelas-c5b4e57e.pth", 600, {
+        "crop_size": 600, "interpolation": "bicubic",
+        "meta": {"min_size": (1, 1), "num_params": 66347960, "_ops": 37.746, "_file_size": 254.675,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 84.122, "acc@5": 96.908}}}}),
+    ("ViT_B_16_Weights", "IMAGENET1K_V1"): ("vit_b_16-c867db91.pth", 256, {
+        "meta": {"num_params": 86567656, "min_size": (224, 224), "_ops": 17.564, "_file_size": 330.285,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 81.072, "acc@5": 95.318}}}}),
+    ("ViT_B_16_Weights", "IMAGENET1K_SWAG_E2E_V1"): ("vit_b_16_swag-9ac1b537.pth", 384, {
+        "crop_size": 384, "interpolation": "bicubic",
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "num_params": 86859496, "min_size": (384, 384), "_ops": 55.484, "_file_size": 331.398,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 85.304, "acc@5": 97.65}}}}),
+    ("ViT_B_16_Weights", "IMAGENET1K_SWAG_LINEAR_V1"): ("vit_b_16_lc_swag-4e70ced5.pth", 224, {
+        "interpolation": "bicubic",
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "num_params": 86567656, "min_size": (224, 224), "_ops": 17.564, "_file_size": 330.285,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 81.886, "acc@5": 96.18}}}}),
+    ("ViT_B_32_Weights", "IMAGENET1K_V1"): ("vit_b_32-d86f8d99.pth", 256, {
+        "meta": {"num_params": 88224232, "min_size": (224, 224), "_ops": 4.409, "_file_size": 336.604,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 75.912, "acc@5": 92.466}}}}),
+    ("ViT_L_16_Weights", "IMAGENET1K_V1"): ("vit_l_16-852ce7e3.pth", 242, {
+        "meta": {"num_params": 304326632, "min_size": (224, 224), "_ops": 61.555, "_file_size": 1161.023,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 79.662, "acc@5": 94.638}}}}),
+    ("ViT_L_16_Weights", "IMAGENET1K_SWAG_E2E_V1"): ("vit_l_16_swag-4f3808c9.pth", 512, {
+        "crop_size": 512, "interpolation": "bicubic",
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "num_params": 305174504, "min_size": (512, 512), "_ops": 361.986, "_file_size": 1164.258,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 88.064, "acc@5": 98.512}}}}),
+    ("ViT_L_16_Weights", "IMAGENET1K_SWAG_LINEAR_V1"): ("vit_l_16_lc_swag-4d563306.pth", 224, {
+        "interpolation": "bicubic",
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "num_params": 304326632, "min_size": (224, 224), "_ops": 61.555, "_file_size": 1161.023,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 85.146, "acc@5": 97.422}}}}),
+    ("ViT_L_32_Weights", "IMAGENET1K_V1"): ("vit_l_32-c7638314.pth", 256, {
+        "meta": {"num_params": 306535400, "min_size": (224, 224), "_ops": 15.378, "_file_size": 1169.449,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 76.972, "acc@5": 93.07}}}}),
+    ("ViT_H_14_Weights", "IMAGENET1K_SWAG_E2E_V1"): ("vit_h_14_swag-80465313.pth", 518, {
+        "crop_size": 518, "interpolation": "bicubic",
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "num_params": 633470440, "min_size": (518, 518), "_ops": 1016.717, "_file_size": 2416.643,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 88.552, "acc@5": 98.694}}}}),
+    ("ViT_H_14_Weights", "IMAGENET1K_SWAG_LINEAR_V1"): ("vit_h_14_lc_swag-c1eb923e.pth", 224, {
+        "interpolation": "bicubic",
+        "meta": {"license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
+                 "num_params": 632045800, "min_size": (224, 224), "_ops": 167.295, "_file_size": 2411.209,
+                 "_metrics": {"ImageNet-1K": {"acc@1": 85.708, "acc@5": 97.73}}}}),
 }

@@ -18,7 +18,7 @@ from ._api import pretrained_weights, register_model, weights_enum, with_weights
 from ._utils import make_divisible
 
 __all__ = ["EfficientNet", "MBConv", "MBConvConfig", "FusedMBConv", "FusedMBConvConfig"] + [
-    f"efficientnet_b{i}" for i in range(8)] + ["efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
+    f"efficientnet_b{i}" for i in range(8)] + [f"EfficientNet_B{i}_Weights" for i in range(8)] + ["efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
                                                "EfficientNet_V2_S_Weights", "EfficientNet_V2_M_Weights",
                                                "EfficientNet_V2_L_Weights"]
 
@@ -174,6 +174,12 @@ efficientnet_b0, efficientnet_b1, efficientnet_b2, efficientnet_b3 = (_builder(i
 efficientnet_b4, efficientnet_b5, efficientnet_b6, efficientnet_b7 = (_builder(i) for i in range(4, 8))
 EfficientNet_B0_Weights = weights_enum("EfficientNet_B0_Weights", "IMAGENET1K_V1")
 EfficientNet_B1_Weights = weights_enum("EfficientNet_B1_Weights", "IMAGENET1K_V2", "IMAGENET1K_V1")
+EfficientNet_B2_Weights = weights_enum("EfficientNet_B2_Weights", "IMAGENET1K_V1")
+EfficientNet_B3_Weights = weights_enum("EfficientNet_B3_Weights", "IMAGENET1K_V1")
+EfficientNet_B4_Weights = weights_enum("EfficientNet_B4_Weights", "IMAGENET1K_V1")
+EfficientNet_B5_Weights = weights_enum("EfficientNet_B5_Weights", "IMAGENET1K_V1")
+EfficientNet_B6_Weights = weights_enum("EfficientNet_B6_Weights", "IMAGENET1K_V1")
+EfficientNet_B7_Weights = weights_enum("EfficientNet_B7_Weights", "IMAGENET1K_V1")
 
 
 _V2 = {  # arch -> (stages: (fused?, expand, kernel, stride, in, out, layers), dropout)

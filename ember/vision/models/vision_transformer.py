@@ -20,7 +20,7 @@ import math
 import ember
 from ... import nn
 from ..ops import MLP
-from ._api import pretrained_weights, register_model, weights_enum, with_weights
+from ._api import overwrite_named_param, pretrained_weights, register_model, weights_enum, with_weights
 
 __all__ = ["VisionTransformer", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"]
 
@@ -124,6 +124,8 @@ class VisionTransformer(nn.Module):
 
 def _vit(name, patch_size, num_layers, num_heads, hidden_dim, mlp_dim, weights, kwargs):
     weights = pretrained_weights(name, weights, kwargs)
+    if weights is not None and "min_size" in weights.meta:   # the SWAG end-to-end weights are for 384+ pixels
+        overwrite_named_param(kwargs, "image_size", weights.meta["min_size"][0])
     model = VisionTransformer(kwargs.pop("image_size", 224), patch_size, num_layers, num_heads, hidden_dim, mlp_dim,
                               **kwargs)
     return with_weights(model, weights)
@@ -132,9 +134,10 @@ def _vit(name, patch_size, num_layers, num_heads, hidden_dim, mlp_dim, weights, 
 ViT_B_16_Weights = weights_enum("ViT_B_16_Weights", "IMAGENET1K_V1", "IMAGENET1K_SWAG_E2E_V1",
                                 "IMAGENET1K_SWAG_LINEAR_V1")
 ViT_B_32_Weights = weights_enum("ViT_B_32_Weights", "IMAGENET1K_V1")
-ViT_L_16_Weights = weights_enum("ViT_L_16_Weights", "IMAGENET1K_V1")
+ViT_L_16_Weights = weights_enum("ViT_L_16_Weights", "IMAGENET1K_V1", "IMAGENET1K_SWAG_E2E_V1",
+                                "IMAGENET1K_SWAG_LINEAR_V1")
 ViT_L_32_Weights = weights_enum("ViT_L_32_Weights", "IMAGENET1K_V1")
-ViT_H_14_Weights = weights_enum("ViT_H_14_Weights", "IMAGENET1K_SWAG_E2E_V1")
+ViT_H_14_Weights = weights_enum("ViT_H_14_Weights", "IMAGENET1K_SWAG_E2E_V1", "IMAGENET1K_SWAG_LINEAR_V1")
 
 
 @register_model
