@@ -196,7 +196,7 @@ class QuantizedTensor(Tensor):
                          axis=int(self._axis))
         return state
 
-    def __reduce__(self):
+    def __reduce_ex__(self, protocol):
         return (from_state, (self._data.copy(), self._qparams_state()))
 
     def __deepcopy__(self, memo):
