@@ -394,8 +394,308 @@ def masked_merge_classifier(K):
                                    verbose=0)}
 
 
+def miniature_gpt(K):
+    """keras.io "Text generation with a miniature GPT": TokenAndPositionEmbedding (token and position
+    Embeddings added), a TransformerBlock with MultiHeadAttention(use_causal_mask=True), LayerNormalization and
+    a Dense feed-forward, a model with two outputs [logits, x] compiled with loss=[loss_fn, None]
+    (SparseCategoricalCrossentropy(from_logits=True)), then greedy next-token generation from a prompt."""
+    vocab_size, maxlen, embed_dim = 11, 6, 8
+
+    class TokenAndPositionEmbedding(K.layers.Layer):
+        def __init__(self, maxlen, vocab_size, embed_dim):
+            super().__init__()
+            self.token_emb = K.layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+            self.pos_emb = K.layers.Embedding(input_dim=maxlen, output_dim=embed_dim)
+
+        def call(self, x):
+            maxlen = K.ops.shape(x)[-1]
+            positions = K.ops.arange(0, maxlen, 1)
+            return self.token_emb(x) + self.pos_emb(positions)
+
+    class TransformerBlock(K.layers.Layer):
+        def __init__(self, embed_dim, num_heads, ff_dim, rate=0.0):
+            super().__init__()
+            self.att = K.layers.MultiHeadAttention(num_heads, embed_dim)
+            self.ffn = K.Sequential([K.layers.Dense(ff_dim, activation="relu"), K.layers.Dense(embed_dim)])
+            self.layernorm1 = K.layers.LayerNormalization(epsilon=1e-6)
+            self.layernorm2 = K.layers.LayerNormalization(epsilon=1e-6)
+            self.dropout1 = K.layers.Dropout(rate)
+            self.dropout2 = K.layers.Dropout(rate)
+
+        def call(self, inputs):
+            attention_output = self.att(inputs, inputs, use_causal_mask=True)
+            out1 = self.layernorm1(inputs + self.dropout1(attention_output))
+            ffn_output = self.dropout2(self.ffn(out1))
+            return self.layernorm2(out1 + ffn_output)
+
+    inputs = K.layers.Input(shape=(maxlen,), dtype="int32")
+    x = TokenAndPositionEmbedding(maxlen, vocab_size, embed_dim)(inputs)
+    x = TransformerBlock(embed_dim, 2, 12)(x)
+    outputs = K.layers.Dense(vocab_size)(x)
+    model = K.Model(inputs=inputs, outputs=[outputs, x])
+    _init(model, scale=0.3)
+    loss_fn = K.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile("adam", loss=[loss_fn, None], jit_compile=False)
+    rng = np.random.default_rng(8)
+    tokens = rng.integers(1, vocab_size, (12, maxlen + 1))
+    x_train, y_train = tokens[:, :-1], tokens[:, 1:]
+    history = model.fit(x_train, y_train, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    generated = [3, 5]
+    while len(generated) < maxlen:
+        pad = generated + [0] * (maxlen - len(generated))
+        logits, _ = model.predict(np.array([pad]), verbose=0)
+        generated.append(int(np.argmax(logits[0, len(generated) - 1])))
+    return {"history": history.history, "generated": generated, "n_outputs": len(model.outputs)}
+
+
+def pixel_cnn(K):
+    """keras.io "PixelCNN": a PixelConvLayer wrapping Conv2D whose kernel is multiplied by a causal mask
+    (type "A" or "B") and assigned back inside call (kernel.assign), ResidualBlocks of 1x1 and masked 3x3
+    convolutions with layers.add, a sigmoid output trained with binary crossentropy on binarized images."""
+    class PixelConvLayer(K.layers.Layer):
+        def __init__(self, mask_type, **kwargs):
+            super().__init__()
+            self.mask_type = mask_type
+            self.conv = K.layers.Conv2D(**kwargs)
+
+        def build(self, input_shape):
+            self.conv.build(input_shape)
+            kernel_shape = K.ops.shape(self.conv.kernel)
+            self.mask = np.zeros(shape=kernel_shape)
+            self.mask[: kernel_shape[0] // 2, ...] = 1.0
+            self.mask[kernel_shape[0] // 2, : kernel_shape[1] // 2, ...] = 1.0
+            if self.mask_type == "B":
+                self.mask[kernel_shape[0] // 2, kernel_shape[1] // 2, ...] = 1.0
+
+        def call(self, inputs):
+            self.conv.kernel.assign(self.conv.kernel * self.mask)
+            return self.conv(inputs)
+
+    class ResidualBlock(K.layers.Layer):
+        def __init__(self, filters, **kwargs):
+            super().__init__(**kwargs)
+            self.conv1 = K.layers.Conv2D(filters=filters, kernel_size=1, activation="relu")
+            self.pixel_conv = PixelConvLayer(mask_type="B", filters=filters // 2, kernel_size=3, activation="relu",
+                                             padding="same")
+            self.conv2 = K.layers.Conv2D(filters=filters, kernel_size=1, activation="relu")
+
+        def call(self, inputs):
+            x = self.conv1(inputs)
+            x = self.pixel_conv(x)
+            x = self.conv2(x)
+            return K.layers.add([inputs, x])
+
+    rng = np.random.default_rng(9)
+    data = np.where(rng.random((8, 6, 6, 1)) < 0.4, 1.0, 0.0).astype(np.float32)
+    inputs = K.Input(shape=(6, 6, 1))
+    x = PixelConvLayer(mask_type="A", filters=4, kernel_size=5, activation="relu", padding="same")(inputs)
+    x = ResidualBlock(filters=4)(x)
+    x = PixelConvLayer(mask_type="B", filters=4, kernel_size=1, strides=1, activation="relu", padding="valid")(x)
+    out = K.layers.Conv2D(filters=1, kernel_size=1, strides=1, activation="sigmoid", padding="valid")(x)
+    pixel_cnn = K.Model(inputs, out)
+    _init(pixel_cnn, scale=0.4)
+    pixel_cnn.compile(optimizer=K.optimizers.Adam(0.01), loss="binary_crossentropy", jit_compile=False)
+    history = pixel_cnn.fit(x=data, y=data, batch_size=4, epochs=2, validation_split=0.25, shuffle=False,
+                            verbose=0)
+    first = pixel_cnn.layers[1]
+    return {"history": history.history, "probs": pixel_cnn.predict(data[:2], verbose=0),
+            "masked_zero": bool(np.all(_np(K, first.conv.kernel)[2, 2:] == 0)
+                                and np.all(_np(K, first.conv.kernel)[3:] == 0))}
+
+
+def ct_scan_3d(K):
+    """keras.io "3D image classification from CT scans", small: volumes (depth last, with a channel axis),
+    Conv3D / MaxPool3D / BatchNormalization blocks, GlobalAveragePooling3D, Dense + Dropout, a sigmoid,
+    binary crossentropy with an ExponentialDecay schedule, ModelCheckpoint-free fit, then per-volume scores."""
+    inputs = K.Input((8, 8, 6, 1))
+    x = K.layers.Conv3D(filters=4, kernel_size=3, activation="relu")(inputs)
+    x = K.layers.MaxPool3D(pool_size=2)(x)
+    x = K.layers.BatchNormalization()(x)
+    x = K.layers.Conv3D(filters=6, kernel_size=(2, 2, 1), activation="relu", padding="same")(x)
+    x = K.layers.GlobalAveragePooling3D()(x)
+    x = K.layers.Dense(units=5, activation="relu")(x)
+    x = K.layers.Dropout(0.0)(x)
+    outputs = K.layers.Dense(units=1, activation="sigmoid")(x)
+    model = K.Model(inputs, outputs, name="3dcnn")
+    _init(model)
+    rng = np.random.default_rng(10)
+    volumes = rng.random((8, 8, 8, 6, 1)).astype("float32")
+    labels = np.array([0, 1, 1, 0, 1, 0, 0, 1], "float32")
+    lr_schedule = K.optimizers.schedules.ExponentialDecay(0.01, decay_steps=2, decay_rate=0.9, staircase=True)
+    model.compile(loss="binary_crossentropy", optimizer=K.optimizers.Adam(learning_rate=lr_schedule),
+                  metrics=["acc"], jit_compile=False)
+    history = model.fit(volumes[:6], labels[:6], validation_data=(volumes[6:], labels[6:]), epochs=2,
+                        batch_size=3, shuffle=False, verbose=0)
+    prediction = model.predict(np.expand_dims(volumes[0], axis=0), verbose=0)[0]
+    scores = [1 - prediction[0], prediction[0]]
+    return {"history": history.history, "scores": scores, "shape": list(model.output_shape)}
+
+
+def custom_test_step(K):
+    """keras.io "Customizing what happens in fit() with PyTorch": a train_step and a test_step of our own
+    (self.compute_loss, loss.backward(), gradients from v.value.grad, optimizer.apply, then every metric in
+    self.metrics updated by name: "loss" from the loss, the others from y and y_pred), returning
+    {m.name: m.result()}; with sample weights unpacked by keras.utils.unpack_x_y_sample_weight."""
+    class CustomModel(K.Model):
+        def train_step(self, data):
+            x, y, sample_weight = K.utils.unpack_x_y_sample_weight(data)
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+            loss.backward()
+            trainable_weights = [v for v in self.trainable_weights]
+            gradients = [v.value.grad for v in trainable_weights]
+            self.optimizer.apply(gradients, trainable_weights)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred, sample_weight=sample_weight)
+            return {m.name: m.result() for m in self.metrics}
+
+        def test_step(self, data):
+            x, y = data
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+                else:
+                    metric.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = K.Input(shape=(4,))
+    outputs = K.layers.Dense(1)(K.layers.Dense(5, activation="relu")(inputs))
+    model = CustomModel(inputs, outputs)
+    _init(model)
+    model.compile(optimizer=K.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    rng = np.random.default_rng(11)
+    x = rng.random((12, 4)).astype("float32")
+    y = rng.random((12, 1)).astype("float32")
+    sw = rng.random((12, 1)).astype("float32")
+    history = model.fit(x, y, sample_weight=sw, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    return {"history": history.history, "eval": model.evaluate(x, y, verbose=0, return_dict=True),
+            "names": [m.name for m in model.metrics]}
+
+
+def reptile_meta_learning(K):
+    """keras.io "Few-Shot learning with Reptile": a small conv classifier cloned with clone_model; each meta
+    step copies the weights, trains the copy on a task's mini-batches with train_on_batch, then moves the
+    meta-weights towards the trained ones by a decaying step size (get_weights/set_weights arithmetic);
+    evaluation by fine-tuning on a support set and predict on the query set."""
+    inputs = K.layers.Input(shape=(6, 6, 1))
+    x = K.layers.Conv2D(filters=4, kernel_size=3, strides=2, padding="same")(inputs)
+    x = K.layers.BatchNormalization()(x)
+    x = K.layers.ReLU()(x)
+    x = K.layers.Flatten()(x)
+    outputs = K.layers.Dense(3, activation="softmax")(x)
+    model = K.Model(inputs=inputs, outputs=outputs)
+    _init(model, scale=0.3)
+    model.compile(optimizer=K.optimizers.SGD(learning_rate=0.01), loss="sparse_categorical_crossentropy",
+                  jit_compile=False)
+    rng = np.random.default_rng(13)
+    images = rng.random((30, 6, 6, 1)).astype("float32")
+    labels = rng.integers(0, 3, 30)
+    inner_losses = []
+    meta_step_size, meta_iters = 0.25, 3
+    for meta_iter in range(meta_iters):
+        frac_done = meta_iter / meta_iters
+        cur_meta_step_size = (1 - frac_done) * meta_step_size
+        old_vars = model.get_weights()
+        task = rng.choice(30, 10, replace=False)
+        for start in range(0, 10, 5):
+            batch = task[start:start + 5]
+            inner_losses.append(model.train_on_batch(images[batch], labels[batch]))
+        new_vars = model.get_weights()
+        for var in range(len(new_vars)):
+            new_vars[var] = old_vars[var] + ((new_vars[var] - old_vars[var]) * cur_meta_step_size)
+        model.set_weights(new_vars)
+    clone = K.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    clone.compile(optimizer=K.optimizers.SGD(learning_rate=0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=False)
+    on_batch = clone.train_on_batch(images[:5], labels[:5])
+    tested = clone.test_on_batch(images[5:10], labels[5:10], return_dict=True)
+    preds = clone.predict(images[10:14], verbose=0)
+    return {"inner": inner_losses, "on_batch": on_batch, "tested": tested, "preds": preds,
+            "weights": model.get_weights()}
+
+
+def speech_ctc(K):
+    """keras.io "Automatic Speech Recognition using CTC", small: a CTCLoss function over keras.ops.ctc_loss
+    (label and input lengths from the shapes) passed to compile as the loss, spectrogram-like inputs
+    (Reshape to add a channel), Conv2D + BatchNormalization + ReLU, Reshape back to time steps, a
+    Bidirectional GRU (reset_after=True, return_sequences), Dense + softmax over characters and blank."""
+    def CTCLoss(y_true, y_pred):
+        batch_len = K.ops.cast(K.ops.shape(y_true)[0], dtype="int32")
+        input_length = K.ops.cast(K.ops.shape(y_pred)[1], dtype="int32")
+        label_length = K.ops.cast(K.ops.shape(y_true)[1], dtype="int32")
+        input_length = input_length * K.ops.ones(shape=(batch_len,), dtype="int32")
+        label_length = label_length * K.ops.ones(shape=(batch_len,), dtype="int32")
+        return K.ops.ctc_loss(y_true, y_pred, label_length, input_length, mask_index=0)
+
+    input_dim, output_dim, steps = 6, 5, 10
+    input_spectrogram = K.layers.Input((steps, input_dim), name="input")
+    x = K.layers.Reshape((-1, input_dim, 1), name="expand_dim")(input_spectrogram)
+    x = K.layers.Conv2D(filters=4, kernel_size=[3, 3], strides=[1, 2], padding="same", use_bias=False,
+                        name="conv_1")(x)
+    x = K.layers.BatchNormalization(name="conv_1_bn")(x)
+    x = K.layers.ReLU(name="conv_1_relu")(x)
+    x = K.layers.Reshape((-1, x.shape[-2] * x.shape[-1]))(x)
+    x = K.layers.Bidirectional(K.layers.GRU(units=6, activation="tanh", recurrent_activation="sigmoid",
+                                            use_bias=True, return_sequences=True, reset_after=True),
+                               name="bidirectional_1", merge_mode="concat")(x)
+    x = K.layers.Dense(units=8, name="asr_dense_1")(x)
+    x = K.layers.ReLU(name="dense_1_relu")(x)
+    output = K.layers.Dense(units=output_dim + 1, activation="softmax")(x)
+    model = K.Model(input_spectrogram, output, name="DeepSpeech_2")
+    _init(model, scale=0.3)
+    model.compile(optimizer=K.optimizers.Adam(learning_rate=1e-3), loss=CTCLoss, jit_compile=False)
+    rng = np.random.default_rng(14)
+    x_train = rng.standard_normal((6, steps, input_dim)).astype("float32")
+    y_train = rng.integers(1, output_dim + 1, (6, 4)).astype("int32")
+    history = model.fit(x_train, y_train, batch_size=3, epochs=2, shuffle=False, verbose=0)
+    preds = model.predict(x_train[:2], verbose=0)
+    decoded, _ = K.ops.ctc_decode(preds, sequence_lengths=np.full(2, preds.shape[1]), strategy="greedy")
+    return {"history": history.history, "preds": preds, "decoded": _np(K, decoded)}
+
+
+def torch_module_in_keras(K, T):
+    """The torch backend's guides: a subclassed Model holding a torch ``nn.Linear`` through
+    keras.layers.TorchModuleWrapper (its parameters set in place under ``torch.no_grad``) and calling
+    ``torch.nn.functional.relu`` in ``call``, fit, evaluated and predicted on a ``torch.utils.data.DataLoader``
+    over a TensorDataset (``T`` is PyTorch for Keras, ``ember`` for ember)."""
+    class Classifier(K.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.fc = K.layers.TorchModuleWrapper(T.nn.Linear(4, 3))
+            self.out = K.layers.Dense(2)
+
+        def call(self, x):
+            return self.out(T.nn.functional.relu(self.fc(x)))
+
+    model = Classifier()
+    model(np.zeros((1, 4), "float32"))
+    rng = np.random.default_rng(12)
+    with T.no_grad():
+        model.fc.module.weight.copy_(T.tensor(rng.standard_normal((3, 4)).astype("float32")))
+        model.fc.module.bias.copy_(T.tensor(rng.standard_normal(3).astype("float32")))
+    model.out.kernel.assign(rng.standard_normal((3, 2)).astype("float32"))
+    x, y = rng.standard_normal((12, 4)).astype("float32"), rng.integers(0, 2, 12)
+    loader = T.utils.data.DataLoader(T.utils.data.TensorDataset(T.tensor(x), T.tensor(y)), batch_size=4,
+                                     shuffle=False)
+    model.compile(optimizer=K.optimizers.Adam(0.01), metrics=["accuracy"],
+                  loss=K.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(loader, epochs=2, verbose=0)
+    return {"history": history.history, "shapes": [list(w.shape) for w in model.weights],
+            "trainable": len(model.trainable_weights), "eval": model.evaluate(loader, verbose=0),
+            "pred": model.predict(loader, verbose=0),
+            "linear": T.nn.functional.linear(T.tensor(x[:2]), model.fc.module.weight).detach().numpy()}
+
+
 PROGRAMS = [number_addition, pointnet, imbalanced_classification, timeseries_transformer, warmup_cosine_schedule,
-            captcha_ocr, knowledge_distillation, masked_merge_classifier]
+            captcha_ocr, knowledge_distillation, masked_merge_classifier, miniature_gpt, pixel_cnn, ct_scan_3d,
+            custom_test_step, reptile_meta_learning, speech_ctc]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
@@ -404,3 +704,11 @@ def test_keras_io_example_runs_the_same_under_ember(program):
     expected = program(keras)
     got = program(ek)
     _compare(got, expected, program.__name__)
+
+
+def test_torch_module_and_dataloader_program_runs_the_same_under_ember():
+    import torch
+    import ember
+    expected = torch_module_in_keras(keras, torch)
+    got = torch_module_in_keras(ek, ember)
+    _compare(got, expected, "torch_module_in_keras")

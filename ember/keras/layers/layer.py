@@ -23,6 +23,7 @@ ember.Size([2, 3])
 >>> [w.shape for w in dense.get_weights()]
 [(4, 3), (3,)]
 """
+import functools
 import inspect
 import math
 
@@ -94,6 +95,11 @@ class Layer(nn.Module):
 
     supports_masking = False
     _autocast = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _marks_built(cls.__dict__["build"])
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         super().__init__()
@@ -504,6 +510,24 @@ class Layer(nn.Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marks_built(build):
+    """``build`` that leaves the layer built, as Keras's build wrapper does: a layer whose parent calls
+    ``self.conv.build(shape)`` by hand (keras.io's PixelCNN) is not built a second time, with fresh weights,
+    on its first call."""
+    if getattr(build, "_marks_built", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        if self.__dict__.get("_build_input_shape") is None and args:
+            self.__dict__["_build_input_shape"] = args[0]
+        self.__dict__["built"] = True
+        return result
+    wrapper._marks_built = True
+    return wrapper
 
 
 _mask_args = {}

@@ -283,13 +283,16 @@ class Trainer:
     def _update_metrics(self, loss, x, y, y_pred, sw, parts=None):
         n = _batch_size_of(x) if self._data_parallel is None else self._data_parallel.rows_of(x)
         self._loss_tracker.update_state(float(loss._data), sample_weight=n)
-        if parts is not None and len(parts) > 1:
+        # As Keras: one "<output>_loss" tracker per output that has a loss, when more than one has
+        # (compile(loss=[loss_fn, None]) logs only "loss").
+        with_loss = [i for i, fn in enumerate(getattr(self._compile_loss, "losses", None) or []) if fn is not None]
+        if parts is not None and len(with_loss) > 1:
             if self._output_loss_trackers is None:
-                self._output_loss_trackers = [_metrics.Mean(name=f"{name}_loss")
-                                              for name in self._compile_loss.output_names]
-            for tracker, part in zip(self._output_loss_trackers, parts):
-                if part is not None:
-                    tracker.update_state(float(part._data), sample_weight=n)
+                self._output_loss_trackers = [_metrics.Mean(name=f"{self._compile_loss.output_names[i]}_loss")
+                                              for i in with_loss]
+            for tracker, i in zip(self._output_loss_trackers, with_loss):
+                if i < len(parts) and parts[i] is not None:
+                    tracker.update_state(float(parts[i]._data), sample_weight=n)
         if y is None:
             return
         preds = _metric_inputs(y_pred)
