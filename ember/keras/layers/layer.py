@@ -398,7 +398,8 @@ class Layer(nn.Module):
     def trainable_weights(self):
         if not self._trainable:
             return []
-        out = self._own(True)
+        # Keras: the variables made trainable, less those frozen since (LoRA freezes the kernel).
+        out = [w for w in self._own(True) if getattr(w, "trainable", True)]
         for child in self._sublayers():
             if isinstance(child, Layer):
                 out += child.trainable_weights

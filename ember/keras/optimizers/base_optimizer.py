@@ -118,7 +118,8 @@ class Optimizer(optim.Optimizer):
         self.param_groups = []
         self.add_param_group({"params": var_list, "lr": self._current_lr()})
         for p in var_list:
-            self._slots(p)
+            if not getattr(p, "overwrite_with_gradient", False):   # Keras gives those no slots
+                self._slots(p)
         self.built = True
 
     @property
