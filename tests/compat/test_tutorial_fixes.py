@@ -337,3 +337,17 @@ def test_func_linearize_functionalize_and_batch_norm_replacement():
         res.append([a.detach().numpy() for a in (out, lin, fz, mapped, mapped_eval)])
     for ours, theirs in zip(res[1], res[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_consume_prefix_in_state_dict_if_present_as_torch():
+    # The DDP checkpoint idiom: strip "module." before load_state_dict into a plain model.
+    results = []
+    for lib in (torch, ember):
+        wrapped = lib.nn.Sequential()
+        wrapped.module = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        sd = wrapped.state_dict()
+        assert lib.nn.modules.utils.consume_prefix_in_state_dict_if_present(sd, "module.") is None
+        plain = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+        plain.load_state_dict(sd)
+        results.append((list(sd.keys()), sorted(getattr(sd, "_metadata", {}).keys())))
+    assert results[1] == results[0]
