@@ -311,3 +311,30 @@ def test_lora_errors_match_keras(keras):
         return [_raised(lambda: unbuilt.enable_lora(2)), _raised(lambda: built.enable_lora(2)),
                 _raised(lambda: twice.enable_lora(1))]
     assert calls(ek) == calls(keras)
+
+
+@pytest.mark.parametrize("setup", ["lora_float", "lora_int8", "float8"])
+def test_trainable_weights_and_optimizer_state_match_keras(keras, setup, tmp_path):
+    """LoRA's frozen kernel leaves ``trainable_weights``; float8's overwritten scales get no Adam slots; so the
+    optimizer variables, and the optimizer state in each side's ``.keras`` file, are Keras's."""
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((4, 6)).astype("float32"), rng.standard_normal((4, 3)).astype("float32")
+    seen = []
+    start = None
+    for K in (keras, ek):
+        m = K.Sequential([K.Input((6,)), K.layers.Dense(5), K.layers.Dense(3)])
+        start = m.get_weights() if start is None else (m.set_weights(start), start)[1]
+        if setup != "lora_float":
+            m.quantize("int8" if setup == "lora_int8" else "float8")
+        if setup.startswith("lora"):
+            for layer in m.layers:
+                layer.enable_lora(2)
+        m.compile(optimizer=K.optimizers.Adam(0.01), loss="mse")
+        m.train_on_batch(x, y)
+        m.save(tmp_path / f"{setup}_{len(seen)}.keras")
+        seen.append(([w.name for w in m.trainable_weights], [tuple(v.shape) for v in m.optimizer.variables]))
+    assert seen[1] == seen[0]
+    from_keras = ek.saving.load_model(tmp_path / f"{setup}_0.keras")
+    from_ember = keras.saving.load_model(tmp_path / f"{setup}_1.keras")
+    assert [tuple(v.shape) for v in from_keras.optimizer.variables] == seen[0][1]
+    assert [tuple(v.shape) for v in from_ember.optimizer.variables] == seen[0][1]
