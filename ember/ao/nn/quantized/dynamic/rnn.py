@@ -38,26 +38,30 @@ class CellParams:
 
 
 class PackedParameter(nn.Module):
-    """Holds a :class:`CellParams` as ``param`` so the state_dict key is ``<k>.param``."""
+    """Holds one layer-direction's weights as ``param`` (state_dict key ``<k>.param``).
+
+    PyTorch keeps a TorchScript object there; ember keeps its state tuple
+    ``("quantized_dynamic", [b_ih, b_hh], [], [1], [w_ih, w_hh])``, plain data that ``ember.save``
+    stores (also inside a whole saved model)."""
 
     def __init__(self, param):
         super().__init__()
-        self.param = param
+        self.param = param.__getstate__() if isinstance(param, CellParams) else tuple(param)
+
+    def cell(self):
+        cell = CellParams.__new__(CellParams)
+        cell.__setstate__(self.param)
+        return cell
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
-        # PyTorch stores a TorchScript object here; ember stores its state tuple, which ember.save keeps as data.
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "param"] = self.param.__getstate__()
+        destination[prefix + "param"] = self.param
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         if prefix + "param" in state_dict:
             value = state_dict.pop(prefix + "param")
-            if not isinstance(value, CellParams):
-                cell = CellParams.__new__(CellParams)
-                cell.__setstate__(value)
-                value = cell
-            self.param = value
+            self.param = value.__getstate__() if isinstance(value, CellParams) else tuple(value)
         elif strict:
             missing_keys.append(prefix + "param")
         super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
@@ -175,7 +179,7 @@ class LSTM(nn.Module):
             outs = []
             for d in range(dirs):
                 k = layer * dirs + d
-                o, h, c = self._run_direction(seq, h0[k], c0[k], self._all_weight_values[k].param, d == 1)
+                o, h, c = self._run_direction(seq, h0[k], c0[k], self._all_weight_values[k].cell(), d == 1)
                 outs.append(o)
                 hn.append(h)
                 cn.append(c)
