@@ -147,12 +147,12 @@ def test_gru_matches_torch(bidirectional):
     assert list(eq_m.state_dict()) == list(tq_m.state_dict())
 
 
-def test_whole_quantized_model_saves_as_data(word_models):
-    _, _, _, eq_m = word_models
+def test_whole_quantized_model_saves_as_data():
+    model = eq.quantize_dynamic(ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.LSTM(4, 2)))
     buf = io.BytesIO()
-    ember.save(eq.quantize_dynamic(ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.LSTM(4, 2))), buf)
+    ember.save(model, buf)
     buf.seek(0)
     back = ember.load(buf, weights_only=False)
     x = ember.tensor(np.random.RandomState(8).randn(2, 1, 3).astype(np.float32))
-    assert normalized(repr(back)).startswith("Sequential(\n  (0): DynamicQuantizedLinear(")
-    assert back(x)[0].shape == (2, 1, 2) and back[1]._all_weight_values[0].cell().w_ih.is_quantized
+    assert repr(back) == repr(model)
+    np.testing.assert_array_equal(back(x)[0].numpy(), model(x)[0].numpy())
