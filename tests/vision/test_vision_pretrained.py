@@ -98,5 +98,6 @@ def test_weights_entries_name_torchvision_urls_and_transforms():
     assert "Resize(size=232" in repr(w.IMAGENET1K_V2.transforms()) and "Resize(size=256" in repr(w.IMAGENET1K_V1.transforms())
     with pytest.raises(ValueError, match="'num_classes' expected value 1000 but got 10"):
         models.resnet18(weights="DEFAULT", num_classes=10)
+    # every torchvision entry has its URL now; an entry without one says how to load by hand
     with pytest.raises(RuntimeError, match="does not list a download URL.*load_state_dict"):
-        models.efficientnet_b0(weights="DEFAULT")
+        models.efficientnet_b0(weights=models.Weights("CUSTOM"))
