@@ -331,13 +331,13 @@ def _release(n):
 
 
 def _run_pre_hooks(n, g):
-    for h in n.pre_hooks:
-        if isinstance(h, _TensorHook):
+    # PyTorch's order, whatever the registration order: the tensors' own hooks (register_hook), then
+    # retain_grad (so .grad holds the gradient the hooks made), then the node's register_prehook hooks.
+    hooks = n.pre_hooks
+    for h in hooks:
+        if isinstance(h, _TensorHook) and not isinstance(h, _RetainHook):
             gi = g if n.nout == 1 else g[h.idx]
             if gi is None:
-                continue
-            if isinstance(h, _RetainHook):
-                h.fn(gi.detach() if not grad_mode.state.enabled else gi)
                 continue
             r = h.fn(gi)
             if r is not None:
@@ -346,7 +346,13 @@ def _run_pre_hooks(n, g):
                 else:
                     g = list(g)
                     g[h.idx] = r
-        else:
+    for h in hooks:
+        if isinstance(h, _RetainHook):
+            gi = g if n.nout == 1 else g[h.idx]
+            if gi is not None:
+                h.fn(gi.detach() if not grad_mode.state.enabled else gi)
+    for h in hooks:
+        if not isinstance(h, _TensorHook):
             r = h(g if n.nout != 1 else (g,))
             if r is not None:
                 g = r[0] if n.nout == 1 else list(r)

@@ -351,3 +351,23 @@ def test_consume_prefix_in_state_dict_if_present_as_torch():
         plain.load_state_dict(sd)
         results.append((list(sd.keys()), sorted(getattr(sd, "_metadata", {}).keys())))
     assert results[1] == results[0]
+
+
+def _hook_order(lib, order):
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    b, c = lib.split(a * 3, 1)
+    steps = {"retain": b.retain_grad,
+             "tensor": lambda: b.register_hook(lambda g: g * 2),
+             "node": lambda: b.grad_fn.register_prehook(lambda gs: (gs[0] * 10,) + tuple(gs[1:]))}
+    for name in order:
+        steps[name]()
+    (b ** 2 + c).sum().backward()
+    return a.grad.tolist(), b.grad.tolist()
+
+
+@pytest.mark.parametrize("order", [("retain", "tensor", "node"), ("node", "tensor", "retain"),
+                                   ("tensor", "retain", "node"), ("node", "retain", "tensor")])
+def test_retain_grad_sees_tensor_hooks_whatever_the_order(order):
+    # torch: tensor hooks, then retain_grad (.grad holds the hooked gradient), then grad_fn pre-hooks.
+    # ember ran them in registration order, so b.retain_grad(); b.register_hook(f) kept the unhooked one.
+    assert _hook_order(ember, order) == _hook_order(torch, order)
