@@ -562,3 +562,26 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     rest = [out(np.asarray(r, np.int64).reshape(a.shape if dim is None and k == 0 and return_inverse else -1))
             for k, r in enumerate(res[1:])]
     return (vals, *rest)
+
+
+def _numpy_names(fn):
+    """Also take NumPy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as torch's argument
+    parser does for every native reduction (``P.sum(1, keepdims=True)`` in Karpathy's makemore)."""
+    def reduction(*args, **kwargs):
+        if kwargs and ("keepdims" in kwargs or "axis" in kwargs):
+            for alias, name in (("keepdims", "keepdim"), ("axis", "dim")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got multiple values for argument '{name}'")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+    reduction.__name__, reduction.__qualname__, reduction.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    reduction.__wrapped__ = fn
+    return reduction
+
+
+# torch.norm and Tensor.norm are Python functions in torch and take neither alias.
+for _name in ("sum", "nansum", "mean", "nanmean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var",
+              "std", "var_mean", "std_mean", "logsumexp", "all", "any", "kthvalue", "median", "count_nonzero"):
+    globals()[_name] = _numpy_names(globals()[_name])
+del _name
