@@ -660,6 +660,37 @@ def speech_ctc(K):
     return {"history": history.history, "preds": preds, "decoded": _np(K, decoded)}
 
 
+def endpoint_layer(K):
+    """keras.io "The endpoint layer pattern": a LogisticEndpoint layer taking targets and logits, adding its
+    loss with add_loss and updating a BinaryAccuracy it holds; a model on {"inputs", "targets"} compiled with
+    only an optimizer (the default jit_compile), whose logs and metrics include the layer's metric."""
+    class LogisticEndpoint(K.layers.Layer):
+        def __init__(self, name=None):
+            super().__init__(name=name)
+            self.loss_fn = K.losses.BinaryCrossentropy(from_logits=True)
+            self.accuracy_fn = K.metrics.BinaryAccuracy(name="endpoint_accuracy")
+
+        def call(self, targets, logits, sample_weights=None):
+            loss = self.loss_fn(targets, logits, sample_weights)
+            self.add_loss(loss)
+            self.accuracy_fn.update_state(targets, K.ops.sigmoid(logits), sample_weights)
+            return K.ops.sigmoid(logits)
+
+    inputs = K.Input(shape=(3,), name="inputs")
+    targets = K.Input(shape=(4,), name="targets")
+    logits = K.layers.Dense(4)(inputs)
+    predictions = LogisticEndpoint(name="predictions")(targets, logits)
+    model = K.Model(inputs=[inputs, targets], outputs=predictions)
+    _init(model, scale=1.0)
+    model.compile(optimizer="adam")
+    rng = np.random.default_rng(15)
+    data = {"inputs": rng.random((6, 3)).astype("float32"),
+            "targets": (rng.random((6, 4)) > 0.5).astype("float32")}
+    history = model.fit(data, batch_size=3, epochs=3, shuffle=False, verbose=0)
+    return {"history": history.history, "names": [m.name for m in model.metrics],
+            "eval": model.evaluate(data, verbose=0, return_dict=True), "pred": model.predict(data, verbose=0)}
+
+
 def torch_module_in_keras(K, T):
     """The torch backend's guides: a subclassed Model holding a torch ``nn.Linear`` through
     keras.layers.TorchModuleWrapper (its parameters set in place under ``torch.no_grad``) and calling
@@ -695,7 +726,7 @@ def torch_module_in_keras(K, T):
 
 PROGRAMS = [number_addition, pointnet, imbalanced_classification, timeseries_transformer, warmup_cosine_schedule,
             captcha_ocr, knowledge_distillation, masked_merge_classifier, miniature_gpt, pixel_cnn, ct_scan_3d,
-            custom_test_step, reptile_meta_learning, speech_ctc]
+            custom_test_step, reptile_meta_learning, speech_ctc, endpoint_layer]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])

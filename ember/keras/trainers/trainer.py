@@ -51,6 +51,22 @@ def _metric_inputs(y_pred):
     return map_structure(leaf, y_pred)
 
 
+def _sublayer_metrics(model):
+    """Metrics held as attributes of ``model``'s layers, depth first (a nested model's own trackers are its
+    own, as Keras skips Trainers; their layers' metrics still count)."""
+    found, seen = [], set()
+    stack = list(getattr(model, "_modules", {}).values())[::-1]
+    while stack:
+        layer = stack.pop()
+        if layer is None or id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if not isinstance(layer, Trainer):
+            found += [v for v in layer.__dict__.values() if isinstance(v, _metrics.Metric)]
+        stack += list(getattr(layer, "_modules", {}).values())[::-1]
+    return found
+
+
 def _batch_size_of(x):
     leaves = [leaf for leaf in flatten(x) if leaf is not None]
     return len(leaves[0]) if leaves else 0
@@ -116,7 +132,8 @@ class Trainer:
     @property
     def metrics(self):
         """Keras's order: the loss tracker, the compiled metrics (one ``compile_metrics`` object whose
-        ``result()`` is a dict), the per-output loss trackers, then metrics held as attributes of the model."""
+        ``result()`` is a dict), the per-output loss trackers, metrics held as attributes of the model, then
+        those held by its layers at any depth (keras.io's endpoint layer updates one in ``call``)."""
         out = []
         if self.compiled:
             out.append(self._loss_tracker)
@@ -124,7 +141,7 @@ class Trainer:
                 out.append(self._compile_metrics)
             out += list(self._output_loss_trackers or [])
         out += [v for k, v in self.__dict__.items() if isinstance(v, _metrics.Metric) and k != "_loss_tracker"]
-        return out
+        return out + [m for m in _sublayer_metrics(self) if all(m is not o for o in out)]
 
     @property
     def metrics_names(self):
@@ -214,8 +231,10 @@ class Trainer:
         if self.train_function is not None and not force:
             return self.train_function
         # A subclass's own compute_loss may update metrics (Python side effects a captured step would not
-        # replay, e.g. a Distiller's loss trackers): it runs eagerly unless jit_compile=True asks otherwise.
-        if type(self).compute_loss is not Trainer.compute_loss and self.jit_compile == "auto":
+        # replay, e.g. a Distiller's loss trackers), and so may a layer holding a metric (keras.io's endpoint
+        # layer updates one in call): those run eagerly unless jit_compile=True asks otherwise.
+        if self.jit_compile == "auto" and (type(self).compute_loss is not Trainer.compute_loss
+                                           or _sublayer_metrics(self)):
             self.train_function = self._train_step_function()
             return self.train_function
         fn = self._train_step_function()
