@@ -32,7 +32,7 @@ RUN = [n for n, (_, _, _, modes) in MODELS.items() if modes]
 # the keys-only models built here (one per width rule); the others, slower to build, are covered by
 # their forward-run siblings, the RegNet stage settings and the signature checks below
 KEYS_ONLY = ["shufflenet_v2_x2_0", "regnet_y_800mf", "regnet_x_800mf", "regnet_y_1_6gf", "mnasnet1_0",
-             "fcn_resnet50"]
+             "fcn_resnet50", "maxvit_t"]
 
 
 def _positions(n, k, seed):
