@@ -125,7 +125,8 @@ def test_merged_mask_reaches_lstm_and_loss_as_keras(merge):
     np.testing.assert_allclose(got["eval"], expected["eval"], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("make", [lambda K: K.layers.Dense(2, kernel_initializer="ones"), lambda K: K.layers.BatchNormalization(),
+@pytest.mark.parametrize("make", [lambda K: K.layers.Dense(2, kernel_initializer="ones"),
+                                  lambda K: K.layers.BatchNormalization(),
                                   lambda K: K.layers.LayerNormalization(), lambda K: K.layers.Rescaling(2.0),
                                   lambda K: K.layers.Normalization(mean=0.5, variance=4.0),
                                   lambda K: K.layers.RMSNormalization(), lambda K: K.layers.LSTM(2),

@@ -691,6 +691,119 @@ def endpoint_layer(K):
             "eval": model.evaluate(data, verbose=0, return_dict=True), "pred": model.predict(data, verbose=0)}
 
 
+def mlp_mixer_and_fnet(K):
+    """keras.io "Image classification with modern MLP models": a Patches layer (keras.ops.image.extract_patches
+    and a reshape), Dense patch embeddings, an MLPMixerLayer (LayerNormalization, Permute, token-mixing and
+    channel-mixing MLPs with gelu, residuals) and an FNetLayer (keras.ops.fft2 over (real, imag) and ops.real
+    of the result), then GlobalAveragePooling1D and a softmax; both models trained with AdamW."""
+    class Patches(K.layers.Layer):
+        def __init__(self, patch_size, **kwargs):
+            super().__init__(**kwargs)
+            self.patch_size = patch_size
+
+        def call(self, x):
+            patches = K.ops.image.extract_patches(x, self.patch_size)
+            batch_size = K.ops.shape(patches)[0]
+            num_patches = K.ops.shape(patches)[1] * K.ops.shape(patches)[2]
+            patch_dim = K.ops.shape(patches)[3]
+            return K.ops.reshape(patches, (batch_size, num_patches, patch_dim))
+
+    class MLPMixerLayer(K.layers.Layer):
+        def __init__(self, num_patches, hidden_units, dropout_rate, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.mlp1 = K.Sequential([K.layers.Dense(units=num_patches, activation="gelu"),
+                                      K.layers.Dense(units=num_patches), K.layers.Dropout(rate=dropout_rate)])
+            self.mlp2 = K.Sequential([K.layers.Dense(units=num_patches, activation="gelu"),
+                                      K.layers.Dense(units=hidden_units), K.layers.Dropout(rate=dropout_rate)])
+            self.normalize = K.layers.LayerNormalization(epsilon=1e-6)
+
+        def call(self, inputs):
+            x = self.normalize(inputs)
+            x_channels = K.ops.transpose(x, axes=(0, 2, 1))
+            mlp1_outputs = self.mlp1(x_channels)
+            mlp1_outputs = K.ops.transpose(mlp1_outputs, axes=(0, 2, 1))
+            x = mlp1_outputs + inputs
+            x_patches = self.normalize(x)
+            mlp2_outputs = self.mlp2(x_patches)
+            return x + mlp2_outputs
+
+    class FNetLayer(K.layers.Layer):
+        def __init__(self, embedding_dim, dropout_rate, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.ffn = K.Sequential([K.layers.Dense(units=embedding_dim, activation="gelu"),
+                                     K.layers.Dropout(rate=dropout_rate), K.layers.Dense(units=embedding_dim)])
+            self.normalize1 = K.layers.LayerNormalization(epsilon=1e-6)
+            self.normalize2 = K.layers.LayerNormalization(epsilon=1e-6)
+
+        def call(self, inputs):
+            real_part = inputs
+            im_part = K.ops.zeros_like(inputs)
+            x = K.ops.fft2((real_part, im_part))[0]
+            x = x + inputs
+            x = self.normalize1(x)
+            x_ffn = self.ffn(x)
+            x = x + x_ffn
+            return self.normalize2(x)
+
+    rng = np.random.default_rng(16)
+    images = rng.random((8, 8, 8, 3)).astype("float32")
+    labels = rng.integers(0, 3, 8)
+    results = {}
+    for name, block in (("mixer", lambda: MLPMixerLayer(4, 6, 0.0)), ("fnet", lambda: FNetLayer(6, 0.0))):
+        inputs = K.Input(shape=(8, 8, 3))
+        patches = Patches(4)(inputs)
+        x = K.layers.Dense(units=6)(patches)
+        x = block()(x)
+        representation = K.layers.GlobalAveragePooling1D()(x)
+        logits = K.layers.Dense(3)(representation)
+        model = K.Model(inputs=inputs, outputs=logits)
+        _init(model, seed=len(name), scale=0.4)
+        model.compile(optimizer=K.optimizers.AdamW(learning_rate=0.005, weight_decay=0.0001),
+                      loss=K.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=[K.metrics.SparseCategoricalAccuracy(name="acc")], jit_compile=False)
+        history = model.fit(images, labels, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        results[name] = {"history": history.history, "pred": model.predict(images[:2], verbose=0)}
+    return results
+
+
+def conv_mixer(K):
+    """keras.io "Image classification with ConvMixer": a patch-embedding Conv2D with stride = patch size, gelu
+    and BatchNormalization, ConvMixer blocks of a residual DepthwiseConv2D ("same") then a pointwise Conv2D,
+    GlobalAvgPool2D and a softmax, trained with AdamW and evaluated."""
+    def activation_block(x):
+        x = K.layers.Activation("gelu")(x)
+        return K.layers.BatchNormalization()(x)
+
+    def conv_stem(x, filters, patch_size):
+        x = K.layers.Conv2D(filters, kernel_size=patch_size, strides=patch_size)(x)
+        return activation_block(x)
+
+    def conv_mixer_block(x, filters, kernel_size):
+        x0 = x
+        x = K.layers.DepthwiseConv2D(kernel_size=kernel_size, padding="same")(x)
+        x = K.layers.Add()([activation_block(x), x0])
+        x = K.layers.Conv2D(filters, kernel_size=1)(x)
+        return activation_block(x)
+
+    inputs = K.Input((8, 8, 3))
+    x = K.layers.Rescaling(scale=1.0 / 255)(inputs)
+    x = conv_stem(x, 6, 2)
+    for _ in range(2):
+        x = conv_mixer_block(x, 6, 3)
+    x = K.layers.GlobalAvgPool2D()(x)
+    outputs = K.layers.Dense(3, activation="softmax")(x)
+    model = K.Model(inputs, outputs)
+    _init(model)
+    rng = np.random.default_rng(17)
+    images = (rng.random((8, 8, 8, 3)) * 255).astype("float32")
+    labels = rng.integers(0, 3, 8)
+    model.compile(optimizer=K.optimizers.AdamW(learning_rate=0.001, weight_decay=0.0001),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=False)
+    history = model.fit(images, labels, batch_size=4, epochs=2, validation_data=(images[:4], labels[:4]),
+                        shuffle=False, verbose=0)
+    return {"history": history.history, "eval": model.evaluate(images, labels, verbose=0)}
+
+
 def torch_module_in_keras(K, T):
     """The torch backend's guides: a subclassed Model holding a torch ``nn.Linear`` through
     keras.layers.TorchModuleWrapper (its parameters set in place under ``torch.no_grad``) and calling
@@ -726,7 +839,7 @@ def torch_module_in_keras(K, T):
 
 PROGRAMS = [number_addition, pointnet, imbalanced_classification, timeseries_transformer, warmup_cosine_schedule,
             captcha_ocr, knowledge_distillation, masked_merge_classifier, miniature_gpt, pixel_cnn, ct_scan_3d,
-            custom_test_step, reptile_meta_learning, speech_ctc, endpoint_layer]
+            custom_test_step, reptile_meta_learning, speech_ctc, endpoint_layer, mlp_mixer_and_fnet, conv_mixer]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])

@@ -8,8 +8,9 @@ transformation can be replayed. Each rule below is Keras 3.15's, step for step (
 through, where it clips): flips mirror relative corners (``x -> 1 - x``), translations shift the corners,
 zooms map the visible window back to the image, rotations move the four corners and take their bounding box,
 shears move each edge by its leading corner, resizes scale (stretch, crop or pad to the aspect ratio), the
-centre crop shifts and clips, and RandomCrop shifts and floors at 0 (Keras 3.15 does not clip it). A box left with no area is
-labelled ``-1``, as ``clip_to_image_size`` does. Labels pass through; segmentation masks move like the images.
+centre crop shifts and clips, and RandomCrop shifts and floors at 0 (Keras 3.15 does not clip it). A box left
+with no area is labelled ``-1``, as ``clip_to_image_size`` does. Labels pass through; segmentation masks move
+like the images.
 
 >>> import numpy as np
 >>> from ember import keras
