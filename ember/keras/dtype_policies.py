@@ -216,6 +216,7 @@ class DTypePolicyMap(dict):
 
     def __init__(self, default_policy=None, policy_map=None):
         super().__init__()
+        self._default_policy_arg = default_policy
         self.default_policy = get(default_policy) if default_policy is not None else dtype_policy()
         for key, value in (policy_map or {}).items():
             self[key] = value
@@ -253,15 +254,30 @@ class DTypePolicyMap(dict):
         return "map_" + self.default_policy.name
 
     def get_config(self):
-        return {"default_policy": serialize(self.default_policy),
-                "policy_map": {k: serialize(v) for k, v in self.items()}}
+        """Keras's form: ``default_policy`` as it was given; without one, the entries are saved without their
+        source dtype (``name`` / ``source_name`` null), so that they take the loading side's global policy."""
+        default = self._default_policy_arg
+        entries = {}
+        for key, policy in self.items():
+            entry = serialize(policy)
+            if default is None:
+                entry["config"] = dict(entry["config"])
+                entry["config"]["source_name" if isinstance(policy, QuantizedDTypePolicy) else "name"] = None
+            entries[key] = entry
+        return {"default_policy": serialize(default) if isinstance(default, DTypePolicy) else default,
+                "policy_map": entries}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["default_policy"] = deserialize(config["default_policy"])
+        default = config.get("default_policy")
+        config["default_policy"] = deserialize(default) if isinstance(default, dict) else default
         config["policy_map"] = {k: deserialize(v) for k, v in (config.get("policy_map") or {}).items()}
         return cls(**config)
+
+    def __repr__(self):
+        mapping = [(k, v.name) for k, v in self.items()]
+        return f"<DTypePolicyMap at {hex(id(self))} default_policy={self.default_policy.name}, mapping={mapping}>"
 
 
 _ALL = {c.__name__: c for c in (DTypePolicy, FloatDTypePolicy, DTypePolicyMap, QuantizedDTypePolicy,
@@ -313,16 +329,22 @@ def get(identifier):
     return DTypePolicy(str(dtype))
 
 
-def quantized_policy(dtype):
-    """The quantized policy ``dtype`` names (``'int8_from_float32'``, a config, a policy), else None."""
-    if isinstance(dtype, (str, dict, DTypePolicy)) and not isinstance(dtype, DTypePolicyMap):
+def quantized_policy(dtype, path=None):
+    """The quantized policy ``dtype`` names (``'int8_from_float32'``, a config, a policy; for a
+    ``DTypePolicyMap``, its policy for the layer ``path``), else None."""
+    if isinstance(dtype, DTypePolicyMap):
+        dtype = dtype[path] if path else dtype.default_policy
+    if isinstance(dtype, (str, dict, DTypePolicy)):
         policy = get(dtype)
         return policy if policy.quantization_mode is not None else None
     return None
 
 
-def layer_dtype(dtype):
-    """The one dtype a layer made with ``dtype=`` computes and keeps its weights in."""
+def layer_dtype(dtype, path=None):
+    """The one dtype a layer made with ``dtype=`` computes and keeps its weights in (for a
+    ``DTypePolicyMap``, that of its policy for the layer ``path``)."""
+    if isinstance(dtype, DTypePolicyMap):
+        dtype = dtype[path] if path else dtype.default_policy
     if dtype is None:
         policy = dtype_policy()
     elif isinstance(dtype, (DTypePolicy, dict, str)):

@@ -338,3 +338,31 @@ def test_trainable_weights_and_optimizer_state_match_keras(keras, setup, tmp_pat
     from_ember = keras.saving.load_model(tmp_path / f"{setup}_1.keras")
     assert [tuple(v.shape) for v in from_keras.optimizer.variables] == seen[0][1]
     assert [tuple(v.shape) for v in from_ember.optimizer.variables] == seen[0][1]
+
+
+def test_dtype_policy_map_as_layer_dtype_matches_keras(keras):
+    """A ``DTypePolicyMap`` given as ``dtype``: its serialized form (a default given or not), its repr, and a
+    functional model whose layer it quantizes by path (the layer's name). (Keras 3.15 cannot save such a
+    model: ``model.save`` raises "Invalid dtype: object".)"""
+    x = np.random.default_rng(6).standard_normal((3, 4)).astype("float32")
+    seen, weights = [], None
+    for K in (keras, ek):
+        for default in (None, "bfloat16"):
+            m = K.dtype_policies.DTypePolicyMap(default_policy=default)
+            m["q"] = "int8_from_float32"
+            m["enc/.*"] = "float16"
+            shown = re.sub("0x[0-9a-f]+", "", repr(m))   # before serializing: Keras's get_config renames in place
+            seen.append((shown, m.name, K.dtype_policies.serialize(m)))
+        m = K.dtype_policies.DTypePolicyMap(default_policy="float32")
+        m["q"] = "int8_from_float32"
+        i = K.Input((4,))
+        model = K.Model(i, K.layers.Dense(2, name="f")(K.layers.Dense(3, name="q", dtype=m)(i)))
+        if weights is None:   # the quantized layer starts from placeholders: give both the same random values
+            rng = np.random.default_rng(7)
+            weights = [rng.integers(-127, 128, w.shape).astype(w.dtype) if w.dtype == np.int8
+                       else rng.uniform(0.5, 2, w.shape).astype(w.dtype) for w in model.get_weights()]
+        model.set_weights(weights)
+        seen.append(([(lay.name, lay.dtype_policy.name, lay.quantization_mode) for lay in model.layers[1:]],
+                     [w.name for w in model.weights], model.predict(x, verbose=0).round(5).tolist()))
+    assert seen[3:] == seen[:3]
+    assert seen[2][0][0] == ("q", "map_float32", "int8")

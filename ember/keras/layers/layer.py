@@ -111,8 +111,11 @@ class Layer(nn.Module):
         d["name"] = name if name else backend.unique_name(backend.to_snake_case(type(self).__name__))
         d["built"] = False
         d["_trainable"] = bool(trainable)
-        d["_dtype"] = _policies.layer_dtype(dtype)
-        d["_quant_policy"] = _policies.quantized_policy(dtype)   # set by quantize(); see layers/quantized.py
+        if isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicyMap":   # from a saved config
+            dtype = _policies.deserialize(dtype)
+        d["_dtype"] = _policies.layer_dtype(dtype, d["name"])
+        d["_quant_policy"] = _policies.quantized_policy(dtype, d["name"])   # also set by quantize()
+        d["_policy_map"] = dtype if isinstance(dtype, _policies.DTypePolicyMap) else None
         d["_remat_scope"] = _remat.get_current_remat_mode()
         d["_own_weights"] = []          # [(attribute name, trainable, regularizer)] in creation order
         d["_added_losses"] = []
@@ -331,7 +334,10 @@ class Layer(nn.Module):
     @property
     def dtype_policy(self):
         """The layer's ``keras.DTypePolicy`` (ember.keras layers compute in their variables' dtype); a
-        ``QuantizedDTypePolicy`` once quantized. Setting a quantized one quantizes the built layer."""
+        ``QuantizedDTypePolicy`` once quantized. Setting a quantized one quantizes the built layer. A layer
+        made with a ``DTypePolicyMap`` reports the map (as Keras), and uses its policy for the layer's name."""
+        if self.__dict__.get("_policy_map") is not None:
+            return self.__dict__["_policy_map"]
         return self.__dict__.get("_quant_policy") or _policies.DTypePolicy(self._dtype)
 
     @dtype_policy.setter
@@ -495,7 +501,8 @@ class Layer(nn.Module):
     # -- config --------------------------------------------------------------------------------
     def get_config(self):
         """The constructor arguments as plain data (JSON-serializable)."""
-        policy = self.__dict__.get("_quant_policy")
+        policy = self.__dict__.get("_policy_map")
+        policy = policy if policy is not None else self.__dict__.get("_quant_policy")
         config = {"name": self.name, "trainable": self._trainable,
                   "dtype": _policies.serialize(policy) if policy is not None else self._dtype}
         if self._batch_input_shape is not None:

@@ -127,7 +127,11 @@ def finish_quantize(layer, mode, config):
         if mode == "int4":
             block = block_size_of(layer, config)
             name = f"int4/{-1 if block is None else block}"
-        layer.__dict__["_quant_policy"] = _policies.get(f"{name}_from_{layer._dtype}")
+        policy = layer.__dict__["_quant_policy"] = _policies.get(f"{name}_from_{layer._dtype}")
+        policy_map = layer.__dict__.get("_policy_map")
+        if policy_map is not None:     # Keras's setter: the map's entry for the layer becomes the new policy
+            dict.pop(policy_map, layer.name, None)
+            policy_map[layer.name] = policy
 
 
 def replace_weight(layer, name):
