@@ -10,6 +10,7 @@ and the cache path to put the file in.
 """
 import enum
 import re
+from ._categories import categories_for
 
 _BASE = "https://download.pytorch.org/models/"
 # torchvision's checkpoint file per weights entry, and the resize its eval transform uses
@@ -60,8 +61,8 @@ _MODELS = {}
 
 class Weights:
     """A pretrained-weights entry: its name, torchvision's URL (None where ember lists none),
-    ``meta`` (``num_params``, ``min_size``, ``_metrics`` ... as torchvision's, without the category
-    names) and the preprocessing its model expects: resize to ``resize_size`` (with
+    ``meta`` (``categories``, ``num_params``, ``min_size``, ``_metrics`` ... as torchvision's) and the
+    preprocessing its model expects: resize to ``resize_size`` (with
     ``interpolation``), center-crop to ``crop_size`` (None: no crop, as for segmentation), scale
     to [0, 1] and normalise with ``mean`` / ``std``."""
 
@@ -115,7 +116,10 @@ def weights_enum(class_name, *names):
         file, resize, *extra = _FILES.get((class_name, n), (None, 256))
         # a third item holds the entry's meta and its other preprocessing (crop, interpolation, mean/std)
         extra = dict(extra[0]) if extra else {}
-        meta = extra.pop("meta", None)
+        meta = dict(extra.pop("meta", None) or {})
+        labels = categories_for(n)
+        if labels is not None:
+            meta.setdefault("categories", labels)
         members[n] = Weights(n, meta=meta, url=_BASE + file if file else None, resize_size=resize, **extra)
     cls = WeightsEnum(class_name, members)
     cls.DEFAULT = cls[names[0]]
