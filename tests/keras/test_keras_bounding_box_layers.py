@@ -131,3 +131,14 @@ def test_bounding_boxes_need_a_format_as_in_keras():
         with pytest.raises(ValueError, match="bounding_box_format"):
             K.layers.RandomFlip()({"images": IMAGES, "bounding_boxes": {"boxes": BOXES, "labels": LABELS}})
     assert ek.layers.RandomZoom(0.1, bounding_box_format="xyxy").get_config()["bounding_box_format"] == "xyxy"
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_geometric_layers_cast_pixels_to_their_dtype_as_keras(training):
+    pixels = np.arange(9, dtype="uint8").reshape(1, 3, 3, 1)
+    makers = [lambda K: K.layers.RandomFlip(), lambda K: K.layers.RandomZoom(0.1), lambda K: K.layers.RandomCrop(2, 2),
+              lambda K: K.layers.RandomTranslation(0.1, 0.1), lambda K: K.layers.RandomRotation(0.1),
+              lambda K: K.layers.RandomShear(0.1)]
+    for make in makers:
+        dtypes = [str(make(K)(pixels, training=training).dtype).split(".")[-1] for K in (keras, ek)]
+        assert dtypes[1] == dtypes[0], (type(make(ek)).__name__, dtypes)

@@ -148,9 +148,10 @@ class RandomFlip(BoundingBoxMixin, Layer):
         return {"flips": flips, "input_shape": shape}
 
     def transform_images(self, images, transformation, training=True):
-        a = images._data if isinstance(images, Tensor) else np.asarray(images)
+        # Keras casts to the layer's dtype, flipped or not (uint8 pixels come out float32).
+        a = (images._data if isinstance(images, Tensor) else np.asarray(images)).astype(self.dtype, copy=False)
         if not training or transformation is None:
-            return images if isinstance(images, Tensor) else make(a)
+            return make(a)
         flips = np.asarray(transformation["flips"]._data if isinstance(transformation["flips"], Tensor)
                            else transformation["flips"], bool)
         single = a.ndim == 3
@@ -168,9 +169,8 @@ class RandomFlip(BoundingBoxMixin, Layer):
     def call(self, inputs, training=True):
         if isinstance(inputs, dict):
             return self._call_dict(inputs, training)
-        if not training:
-            return inputs
-        return self.transform_images(inputs, self.get_random_transformation(inputs), training=True)
+        return self.transform_images(inputs, self.get_random_transformation(inputs, training=training),
+                                     training=training)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -263,12 +263,14 @@ class _AffineAugment(BoundingBoxMixin, _ImageLayer):
         if isinstance(inputs, dict):
             return self._call_dict(inputs, training)
         if not training:
-            return inputs if isinstance(inputs, Tensor) else make(_arr(inputs, self.dtype))
+            return self.transform_images(inputs, None, training=False)
         return self.transform_images(inputs, self.get_random_transformation(inputs), training=True)
 
     def transform_images(self, images, transformation, training=True):
         if not training or transformation is None:
-            return images if isinstance(images, Tensor) else make(_arr(images, self.dtype))
+            # Keras casts to the layer's dtype even when it passes the images through.
+            return make((images._data if isinstance(images, Tensor) else np.asarray(images)).astype(self.dtype,
+                                                                                                    copy=False))
         a, squeeze = _batched(self._nhwc(_arr(images, self.dtype)))
         N, H, W, _ = a.shape
         yy, xx = np.meshgrid(np.arange(H, dtype=np.float64), np.arange(W, dtype=np.float64), indexing="ij")
