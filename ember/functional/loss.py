@@ -20,7 +20,7 @@ from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, cl
                             log_softmax as _log_softmax)
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
-from ._blocks import row_blocks
+from ._blocks import row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float
 from .activation import softplus
@@ -218,7 +218,7 @@ def _exp_shifted(z, C):
     se = np.empty((n, 1), z.dtype)
     for b in row_blocks(n, C):
         zb, eb, mb = z[b], e[b], m[b]
-        np.max(zb, axis=1, keepdims=True, out=mb)
+        row_max(zb, out=mb)
         np.subtract(zb, mb, out=eb)
         np.exp(eb, out=eb)
         np.sum(eb, axis=1, keepdims=True, out=se[b])
