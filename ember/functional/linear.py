@@ -79,7 +79,7 @@ def linear(input, weight, bias=None):
                 else:
                     gb = wrap(gd.sum(axis=tuple(range(gd.ndim - 1))))
             return gx, gw, gb
-        saved = tuple(s for s, need in ((input, rw), (weight, rx)) if need)
+        saved = (input, weight) if rw and rx else (input,) if rw else (weight,) if rx else ()
         record(t, "AddmmBackward0" if bias is not None else "MmBackward0", backward, (input, weight, bias), saved)
     if _hooks.observers:
         # at::linear runs addmm with a bias on a 1-D/2-D or contiguous input, else matmul (an mm)
