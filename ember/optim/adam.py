@@ -123,6 +123,7 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr = to_float(group["lr"])
             beta1, beta2 = group["betas"]
+            beta1, beta2 = to_float(beta1), to_float(beta2)   # once a group, not once a parameter
             eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
             for p in group["params"]:
@@ -144,7 +145,7 @@ class Adam(Optimizer):
                             real_view(state["exp_avg_sq"]._data),
                             real_view(state["max_exp_avg_sq"]._data) if amsgrad else None,
                             float(step_t) if type(step_t) is np.ndarray else step_t, lr,
-                            to_float(beta1), to_float(beta2), eps, weight_decay, decoupled, maximize)
+                            beta1, beta2, eps, weight_decay, decoupled, maximize)
                 p._bump()
         return loss
 
