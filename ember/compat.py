@@ -123,6 +123,26 @@ def install():
 
 
 _CHILD_PRELUDE = "import ember.compat; ember.compat.install(); "
+_PERSONA_PRELUDE = "ember.compat.present_as_torch(); "
+_persona = [False]
+
+
+def present_as_torch():
+    """Show ember as the PyTorch it stands in for, for a program written for PyTorch (``ember.torch_compat``
+    calls it): ``torch.__version__`` is ``"2.13.0+ember<version>"`` (a :class:`~ember.version.TorchVersion`,
+    so ``torch.__version__ >= "2.0"`` holds as the program expects) and dtypes print as ``torch.float32``.
+    Processes the program spawns present the same way."""
+    import ember
+    from ember import version
+    from ember.backend import dtypes
+    if not _persona[0]:
+        _persona[0] = True
+        ember.__version__ = version.__version__ = version.TorchVersion(f"2.13.0+ember{version.__version__}")
+        dtypes.PREFIX[0] = "torch"
+
+
+def presenting_as_torch():
+    return _persona[0]
 
 
 def _spawned_children_install_it():
@@ -137,7 +157,7 @@ def _spawned_children_install_it():
         command = original(**kwds)
         if is_installed() and "-c" in command:
             i = command.index("-c") + 1
-            command[i] = _CHILD_PRELUDE + command[i]
+            command[i] = _CHILD_PRELUDE + (_PERSONA_PRELUDE if _persona[0] else "") + command[i]
         return command
 
     get_command_line._ember_alias = True

@@ -64,6 +64,7 @@ def run(argv):
         return 0
     from ember import compat
     compat.install()
+    compat.present_as_torch()
     try:
         if argv[0] == "-m":
             sys.argv = argv[1:]

@@ -12,6 +12,10 @@ ember.float32
 """
 import numpy as np
 
+# The module name dtypes print with: "ember", or "torch" while ember runs a program written for PyTorch
+# (ember.compat.present_as_torch), whose logs and ``str(x.dtype) == "torch.float32"`` checks expect it.
+PREFIX = ["ember"]
+
 
 class dtype:
     """A tensor element type, e.g. ``ember.float32``; ``.numpy`` is the NumPy dtype."""
@@ -28,7 +32,7 @@ class dtype:
         self.is_signed = name != "bool" and not name.startswith("uint")
 
     def __repr__(self):
-        return "ember." + self.name
+        return PREFIX[0] + "." + self.name
 
     def __reduce__(self):
         return (_by_name, (self.name,))

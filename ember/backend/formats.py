@@ -19,14 +19,16 @@ class layout(str):
     """How a tensor's elements are stored: ``strided`` (dense NumPy arrays) or a sparse layout (ember.sparse)."""
 
     def __repr__(self):
-        return f"ember.{str(self)}"
+        from .dtypes import PREFIX
+        return f"{PREFIX[0]}.{str(self)}"
 
 
 class memory_format(str):
     """A requested memory format; ember accepts it and keeps NumPy's layout."""
 
     def __repr__(self):
-        return f"ember.{str(self)}"
+        from .dtypes import PREFIX
+        return f"{PREFIX[0]}.{str(self)}"
 
 
 strided = layout("strided")

@@ -33,7 +33,7 @@ class qscheme:
         self.name = name
 
     def __repr__(self):
-        return "ember." + self.name
+        return _dt.PREFIX[0] + "." + self.name
 
     def __reduce__(self):
         return (_scheme_by_name, (self.name,))

@@ -82,7 +82,7 @@ def test_distillation_amp(results):
     close(e["fp32_logits"], t["fp32_logits"], rtol=1e-4, atol=1e-6)
     close(e["bf16_logits"], t["bf16_logits"], rtol=0.02, atol=5e-3)
     assert t["autocast_dtypes"] == ["torch.bfloat16", "torch.bfloat16", "torch.float32"]
-    assert e["autocast_dtypes"][2] == "ember.float32" and e["autocast_enabled"] is t["autocast_enabled"] is False
+    assert e["autocast_dtypes"][2] == "torch.float32" and e["autocast_enabled"] is t["autocast_enabled"] is False
 
 
 @pytest.mark.parametrize("name", ["vit", "vit_unfold"])
