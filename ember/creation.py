@@ -191,17 +191,21 @@ def _new(arr, requires_grad):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    # torch's parser also takes the sizes as one keyword argument: torch.zeros(size=(2, 3)).
+    size = sizes if size is None else (size,)
     _check_device(device)
     return _new(np.zeros(shape_args(size, "zeros"), _dtype_or_default(dtype).numpy), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    size = sizes if size is None else (size,)
     _check_device(device)
     return _new(np.ones(shape_args(size, "ones"), _dtype_or_default(dtype).numpy), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    size = sizes if size is None else (size,)
     _check_device(device)
     return _new(np.empty(shape_args(size, "empty"), _dtype_or_default(dtype).numpy), requires_grad)
 

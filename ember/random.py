@@ -101,15 +101,17 @@ def _float(dtype):
     return d
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Uniform samples on [0, 1)."""
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Uniform samples on [0, 1); the sizes as arguments or as ``size=`` (torch.rand(size=(1, 3, 4, 6)) in D2L)."""
+    size = sizes if size is None else (size,)
     d = _float(dtype)
     shape = shape_args(size, "rand")
     return _finish(_get_rng(generator).random(shape, dtype=np.float64).astype(d.numpy), d, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Standard normal samples; a complex dtype draws real and imaginary parts of variance 1/2 each."""
+    size = sizes if size is None else (size,)
     shape = shape_args(size, "randn")
     if dtype is not None and _dt.to_dtype(dtype).is_complex:
         d = _dt.to_dtype(dtype)

@@ -59,3 +59,108 @@ def test_dim_and_axis_together_is_an_error_as_in_torch():
         ember.ones(2, 2).sum(dim=0, axis=0)
     with pytest.raises(TypeError, match="multiple values for argument 'keepdim'"):
         ember.ones(2, 2).sum(0, keepdim=True, keepdims=True)
+
+
+AXIS_OPS = [  # (name, extra positional args, which output to compare)
+    ("cumsum", (), None), ("cumprod", (), None), ("logcumsumexp", (), None), ("cummax", (), 0), ("cummin", (), 1),
+    ("softmax", (), None), ("log_softmax", (), None), ("sort", (), 0), ("argsort", (), None), ("topk", (2,), 0),
+    ("kthvalue", (2,), 0), ("squeeze", (), None), ("unsqueeze", (), None), ("chunk", (2,), 1), ("unbind", (), 2),
+    ("diff", (), None), ("mode", (), 0), ("nanmedian", (), 0), ("count_nonzero", (), None),
+]
+
+
+@pytest.mark.parametrize("method", [True, False])
+@pytest.mark.parametrize("name,args,pick", AXIS_OPS)
+def test_axis_name_on_dim_ops(name, args, pick, method):
+    # D2L: A.cumsum(axis=0), y_hat.argmax(axis=1); torch maps axis= to dim= for every native op.
+    a = np.random.RandomState(2).rand(3, 1, 4) if name == "squeeze" else np.random.RandomState(2).rand(3, 4)
+    outs = []
+    for lib in (ember, torch):
+        x = lib.tensor(a)
+        r = getattr(x, name)(*args, axis=1) if method else getattr(lib, name)(x, *args, axis=1)
+        outs.append((r if pick is None else r[pick]).numpy())
+    assert outs[0].shape == outs[1].shape
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["cat", "concat", "concatenate", "stack"])
+def test_axis_name_on_joins(name):
+    a, b = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    ours = getattr(ember, name)([ember.tensor(a), ember.tensor(b)], axis=1).numpy()
+    theirs = getattr(torch, name)([torch.tensor(a), torch.tensor(b)], axis=1).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_axis_name_on_index_ops_and_narrow_select():
+    a = np.arange(12.0).reshape(3, 4)
+    idx = [[0, 2], [1, 1], [3, 0]]
+    for lib in (ember, torch):
+        x = lib.tensor(a)
+        r = [x.index_select(axis=1, index=lib.tensor([3, 0])), lib.gather(x, axis=1, index=lib.tensor(idx)),
+             x.narrow(1, 1, 2), x.select(1, 2)]
+        if lib is ember:
+            ours = [t.numpy() for t in r]
+        else:
+            theirs = [t.numpy() for t in r]
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o, t)
+
+
+def _element_views(lib):
+    a = lib.zeros(3, 3)
+    e = a[0, 0]      # a 0-d view, not a copy
+    e += 7
+    a[1][2].mul_(0)
+    r = a[2, 1]
+    r.add_(4)
+    n = lib.zeros((3, 3), dtype=lib.int32)
+    n[1, 2].__iadd__(1)
+    w = lib.ones(3, requires_grad=True)
+    (w * 2).sum().backward()
+    w.grad[0].mul_(10)
+    g = w.grad[1]
+    g += 1
+    x = lib.ones(3, requires_grad=True)
+    y = x * 1
+    y[0].mul_(3)
+    y.sum().backward()
+    return a.numpy(), n.numpy(), w.grad.numpy(), x.grad.numpy(), y.detach().numpy()
+
+
+def test_full_integer_index_is_a_view():
+    for ours, theirs in zip(_element_views(ember), _element_views(torch)):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+
+
+SIZE_KEYWORD = [  # torch's parser takes the varargs sizes of these as one keyword argument too
+    ("zeros", lambda lib: lib.zeros(size=(2, 3))), ("ones", lambda lib: lib.ones(size=[2, 3])),
+    ("empty", lambda lib: lib.empty(size=(2, 3)).fill_(1.0)), ("rand", lambda lib: lib.rand(size=(1, 3, 4, 6)) < 2),
+    ("randn", lambda lib: lib.randn(size=(2, 3), dtype=lib.float64).abs() < 100),
+    ("new_zeros", lambda lib: lib.ones(2, dtype=lib.float64).new_zeros(size=(2, 3))),
+    ("new_ones", lambda lib: lib.ones(2).new_ones(size=(3,))),
+    ("reshape", lambda lib: lib.arange(6.0).reshape(shape=(2, 3))),
+    ("torch.reshape", lambda lib: lib.reshape(lib.arange(6.0), shape=(3, 2))),
+    ("view", lambda lib: lib.arange(6.0).view(size=(3, 2))),
+    ("expand", lambda lib: lib.arange(3.0).reshape(1, 3).expand(size=(2, 3))),
+    ("permute", lambda lib: lib.arange(6.0).reshape(2, 3).permute(dims=(1, 0))),
+    ("torch.permute", lambda lib: lib.permute(lib.arange(6.0).reshape(1, 2, 3), dims=(2, 0, 1))),
+]
+
+
+@pytest.mark.parametrize("name,make", SIZE_KEYWORD, ids=[c[0] for c in SIZE_KEYWORD])
+def test_sizes_as_one_keyword(name, make):
+    ours, theirs = make(ember), make(torch)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_size_keyword_keeps_the_view_and_the_gradient():
+    grads = []
+    for lib in (ember, torch):
+        x = lib.arange(6.0, requires_grad=True)
+        y = x.view(size=(2, 3)).permute(dims=(1, 0)).reshape(shape=(6,))
+        (y * lib.arange(6.0)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])

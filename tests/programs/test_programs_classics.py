@@ -18,6 +18,7 @@ RUNS = [
     Run("backprop_ninja_wavenet", "backprop_ninja_wavenet.py", ["--names", "{names}"], shared_init=True),
     Run("yunjey_tutorials", "yunjey_tutorials.py", ["--text", "{text}"], shared_init=True),
     Run("d2l_scratch", "d2l_scratch.py", [], shared_init=True),
+    Run("d2l_more", "d2l_more.py", [], shared_init=True),
 ]
 
 
@@ -88,3 +89,19 @@ def test_d2l_scratch(results):
     assert values == [0.0, 2.0] and 850 < kept < 1150
     assert np.isfinite(e["dropout"]).all() and np.mean(e["dropout"][-8:]) < 1.5 * np.mean(t["dropout"][-8:])
     assert e["softmax"][-1] < 0.7 * e["softmax"][0]
+
+
+def test_d2l_more(results):
+    t, e = get(results, "d2l_more")
+    _same(e, t, ["autograd", "assign", "nms", "similar"])
+    assert e["autograd"] == [True, True] and e["prelim"][1] is True
+    for ours, theirs in zip(e["prelim"], t["prelim"]):
+        close(ours, theirs, rtol=1e-6)
+    for key in ("linreg", "linreg_error", "sgd_momentum", "adagrad", "rmsprop", "adam", "nw", "nw_w", "nw_pred",
+                "iou", "conv", "conv_kernel", "pool", "multi", "skipgram"):
+        close(e[key], t[key], rtol=2e-4, atol=1e-6)
+    assert e["anchors"][0] == t["anchors"][0] == [1, 120, 4]
+    close(e["anchors"][1], t["anchors"][1], rtol=1e-6)
+    assert e["upsample"][0] == t["upsample"][0]
+    close(e["upsample"][1], t["upsample"][1], rtol=1e-6)
+    assert e["linreg"][-1] < 0.5 * e["linreg"][0] and e["conv"][-1] < 0.5 * e["conv"][0]

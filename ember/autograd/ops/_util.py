@@ -121,3 +121,25 @@ def shape_args(args, name):
         return tuple(int(s) for s in args)
     except (TypeError, ValueError):
         raise TypeError(f"{name}(): expected a shape as ints, got {args!r}") from None
+
+
+def numpy_names(namespace, names):
+    """Let the functions ``names`` of a module's ``namespace`` also take NumPy's ``axis=`` and ``keepdims=``
+    for ``dim=`` and ``keepdim=``, as torch's argument parser does for every native op
+    (``P.sum(1, keepdims=True)`` in Karpathy's makemore, ``A.cumsum(axis=0)`` in D2L)."""
+    for name in names.split():
+        namespace[name] = _with_numpy_names(namespace[name])
+
+
+def _with_numpy_names(fn):
+    def op(*args, **kwargs):
+        if kwargs and ("keepdims" in kwargs or "axis" in kwargs):
+            for alias, name in (("keepdims", "keepdim"), ("axis", "dim")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got multiple values for argument '{name}'")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+    op.__name__, op.__qualname__, op.__doc__, op.__module__ = fn.__name__, fn.__qualname__, fn.__doc__, fn.__module__
+    op.__wrapped__ = fn
+    return op

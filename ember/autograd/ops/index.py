@@ -14,7 +14,7 @@ from .. import grad_mode
 from ..node import record as _rec
 from ..index_grad import IndexGrad
 from ..tensor import Tensor
-from ._util import out, wrap_dim
+from ._util import out, wrap_dim, numpy_names
 from .elementwise import sum_to, where, mul
 
 _gm = grad_mode.state
@@ -107,6 +107,9 @@ def getitem(input, idx):
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {tuple(a.shape)})") from None
     if basic:
+        if not isinstance(r, np.ndarray):
+            # NumPy gives a scalar copy for a full integer index; torch gives a 0-d view (w.grad[0].mul_(10)).
+            r = a[(ix if isinstance(ix, tuple) else (ix,)) + (Ellipsis,)]
         t = out(r)
         vc = x._vc
         if vc is None:
@@ -484,3 +487,6 @@ def one_hot(tensor, num_classes=-1):
     r = np.zeros(a.shape + (num_classes,), np.int64)
     np.put_along_axis(r, a[..., None].astype(np.int64), 1, axis=-1)
     return out(r)
+
+
+numpy_names(globals(), "index_select gather")

@@ -13,7 +13,7 @@ from .. import grad_mode
 from ..node import record as _rec
 from ..tensor import Tensor
 from .complex_numbers import no_complex as _no_complex
-from ._util import out, dims_tuple, wrap_dim, to_tensor
+from ._util import out, dims_tuple, wrap_dim, to_tensor, numpy_names
 from .elementwise import mul, div, sub, exp, log, sqrt, abs as _abs, pow as _pow, sign, where, add, neg, expand_to
 from .shape import reshape as _reshape  # at the top: an import inside a rule costs ~1-2 us per call
 
@@ -564,24 +564,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return (vals, *rest)
 
 
-def _numpy_names(fn):
-    """Also take NumPy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as torch's argument
-    parser does for every native reduction (``P.sum(1, keepdims=True)`` in Karpathy's makemore)."""
-    def reduction(*args, **kwargs):
-        if kwargs and ("keepdims" in kwargs or "axis" in kwargs):
-            for alias, name in (("keepdims", "keepdim"), ("axis", "dim")):
-                if alias in kwargs:
-                    if name in kwargs:
-                        raise TypeError(f"{fn.__name__}() got multiple values for argument '{name}'")
-                    kwargs[name] = kwargs.pop(alias)
-        return fn(*args, **kwargs)
-    reduction.__name__, reduction.__qualname__, reduction.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-    reduction.__wrapped__ = fn
-    return reduction
-
-
 # torch.norm and Tensor.norm are Python functions in torch and take neither alias.
-for _name in ("sum", "nansum", "mean", "nanmean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var",
-              "std", "var_mean", "std_mean", "logsumexp", "all", "any", "kthvalue", "median", "count_nonzero"):
-    globals()[_name] = _numpy_names(globals()[_name])
-del _name
+numpy_names(globals(), "sum nansum mean nanmean prod amax amin max min argmax argmin var std var_mean std_mean logsumexp "
+                       "all any kthvalue median count_nonzero cumsum cumprod sort argsort topk")

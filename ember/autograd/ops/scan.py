@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import grad_mode
 from ..node import record as _rec
-from ._util import out, wrap_dim
+from ._util import out, wrap_dim, numpy_names
 from .elementwise import add, sub, mul, div, exp, log, where
 
 _gm = grad_mode.state
@@ -165,3 +165,6 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if parts is None:
         return out(y._data.copy())
     return cumsum(parts, d)
+
+
+numpy_names(globals(), "logcumsumexp cummax cummin diff")

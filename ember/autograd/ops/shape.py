@@ -9,7 +9,7 @@ import numpy as np
 from .. import grad_mode
 from ..node import record as _rec
 from ..tensor import Tensor
-from ._util import out, wrap_dim, shape_args, dims_tuple
+from ._util import out, wrap_dim, shape_args, dims_tuple, numpy_names
 from .elementwise import sum_to, expand_to
 
 _gm = grad_mode.state
@@ -56,7 +56,9 @@ def _infer(shape, numel, name, src):
     return tuple(shape)
 
 
-def reshape(input, *shape):
+def reshape(input, *sizes, shape=None):
+    # torch's parser also takes the sizes as one keyword argument: x.reshape(shape=(2, 3)).
+    shape = sizes if shape is None else (shape,)
     x = input
     a = x._data
     shape = _infer(shape_args(shape, "reshape"), a.size, "reshape", a.shape)
@@ -71,7 +73,9 @@ def reshape(input, *shape):
     return t
 
 
-def view(input, *shape):
+def view(input, *shape, size=None):
+    if size is not None:
+        shape = (size,)
     x = input
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)) and \
             not hasattr(shape[0], "__iter__"):
@@ -123,7 +127,8 @@ def unflatten(input, dim, sizes):
     return reshape(input, a.shape[:d] + sizes + a.shape[d + 1:])
 
 
-def permute(input, *dims):
+def permute(input, *order, dims=None):
+    dims = order if dims is None else (dims,)
     x = input
     a = x._data
     dims = shape_args(dims, "permute")
@@ -203,7 +208,9 @@ def unsqueeze(input, dim):
     return reshape(input, a.shape[:d] + (1,) + a.shape[d:])
 
 
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
+    if size is not None:
+        sizes = (size,)
     x = input
     a = x._data
     sizes = shape_args(sizes, "expand")
@@ -576,3 +583,6 @@ def meshgrid(*tensors, indexing="ij"):
     if indexing == "xy" and len(tensors) >= 2:
         res = [transpose(r, 0, 1) for r in res]
     return tuple(res)
+
+
+numpy_names(globals(), "squeeze unsqueeze cat concat concatenate stack chunk unbind narrow select")

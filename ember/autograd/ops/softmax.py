@@ -4,7 +4,7 @@ import numpy as np
 from ...backend import dtypes as _dt
 from .. import grad_mode
 from ..node import record as _rec
-from ._util import out, wrap_dim
+from ._util import out, wrap_dim, numpy_names
 from .elementwise import mul, sub, exp
 from .reduce import sum as _sum  # at the top: an import inside a rule costs ~1-2 us per call
 
@@ -58,3 +58,6 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
             return (sub(g, mul(exp(t), _sum(g, d, keepdim=True))),)
         _rec(t, "LogSoftmaxBackward0", backward, (x,), (t,))
     return t
+
+
+numpy_names(globals(), "softmax log_softmax")

@@ -13,7 +13,7 @@ import collections
 
 import numpy as np
 
-from ._util import out, wrap_dim
+from ._util import out, wrap_dim, numpy_names
 from .elementwise import add, sub, mul, div, sqrt, clamp
 
 aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
@@ -248,3 +248,6 @@ def corrcoef(input):
     dg = sqrt(diagonal(c))
     c = div(div(c, reshape(dg, (-1, 1))), reshape(dg, (1, -1)))
     return clamp(c, -1, 1)
+
+
+numpy_names(globals(), "mode nanmedian")
