@@ -710,6 +710,11 @@ def test_program_with_random_draws_runs_the_same_when_keras_replays_embers_draws
 def test_image_classification_from_scratch_runs_the_same_under_ember(tmp_path):
     expected = image_classification_from_scratch(keras, str(tmp_path / "keras"))
     got = image_classification_from_scratch(ek, str(tmp_path / "ember"))
+    # Two epochs of batch-4 BatchNormalization amplify float32 round-off, which depends on the BLAS kernels
+    # of the CPU (torch's oneDNN/MKL beside NumPy's OpenBLAS): the predictions after training agree to 1e-4
+    # relative on an Intel Xeon, 1e-5 on an AMD EPYC; everything before them to 2e-5.
+    final, want = got.pop("final"), expected.pop("final")
+    np.testing.assert_allclose(final, want, rtol=5e-4, atol=1e-5)
     _compare(got, expected, "image_classification_from_scratch")
 
 

@@ -54,7 +54,7 @@ def test_style_transfer(results):
     # LBFGS's line-free steps amplify float32 round-off from step to step: the first evaluations
     # agree tightly, the whole history to a few percent.
     t, e = _get(results, "style_transfer")
-    close(e["history"][:3], t["history"][:3], rtol=1e-4)
+    close(e["history"][:3], t["history"][:3], rtol=1e-4, atol=1e-8)   # the style term starts at 0
     close(e["history"], t["history"], rtol=0.05, atol=1e-4)
     assert len(e["history"]) == len(t["history"])
     for key in ("hook_shapes", "n_layers", "names", "requires_grad"):
