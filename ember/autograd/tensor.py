@@ -29,12 +29,13 @@ _new = object.__new__
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple, printed as ``ember.Size([2, 3])``."""
+    """A tensor's shape: a tuple, printed as ``ember.Size([2, 3])`` (``torch.Size`` while ember runs a
+    PyTorch program, as dtypes print: ``ember.compat.present_as_torch``)."""
 
     __slots__ = ()
 
     def __repr__(self):
-        return f"ember.Size({list(self)})"
+        return f"{_dt.PREFIX[0]}.Size({list(self)})"
 
     def numel(self):
         n = 1

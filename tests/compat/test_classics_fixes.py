@@ -164,3 +164,19 @@ def test_size_keyword_keeps_the_view_and_the_gradient():
         (y * lib.arange(6.0)).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_size_prints_as_torch_size_under_torch_compat(tmp_path):
+    # Programs log x.shape; under ember.torch_compat it reads as torch's (as dtypes already do).
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "shapes.py"
+    script.write_text("import torch\nx = torch.ones(2, 3)\nprint(x.shape, repr(x[0].shape), str(x.size()), x.dtype)\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ours = subprocess.run([sys.executable, "-m", "ember.torch_compat", str(script)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=root), timeout=120)
+    theirs = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert ours.returncode == 0, ours.stderr[-2000:]
+    assert ours.stdout == theirs.stdout == "torch.Size([2, 3]) torch.Size([3]) torch.Size([2, 3]) torch.float32\n"
+    assert repr(ember.ones(2).shape) == "ember.Size([2])"  # ember imported as itself keeps its name
