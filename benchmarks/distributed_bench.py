@@ -58,16 +58,9 @@ def rank_main(out):
         result["allreduce"].append({"bytes": size, "ember_s": ours, "mpi4py_s": raw})
 
     def train_step_time(wrap):
+        from gloo_bench import ddp_mlp_step
         ember.manual_seed(0)
-        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
-        net = nn.parallel.DistributedDataParallel(model) if wrap else model
-        opt = ember.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-        x, y = ember.randn(BATCH, 784), ember.randint(0, 10, (BATCH,))
-
-        def step():
-            opt.zero_grad()
-            nn.functional.cross_entropy(net(x), y).backward()
-            opt.step()
+        step = ddp_mlp_step(ember, wrap)
         for _ in range(3):
             step()
         return _time(step, 20, rounds=3)

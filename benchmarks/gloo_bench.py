@@ -52,15 +52,7 @@ def rank_main(lib_name, out):
         calls = max(3, min(100, (4 << 20) // size))
         result["allreduce"].append({"bytes": size, "s": timed(lambda: dist.all_reduce(t), calls)})
     lib.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
-    net = nn.parallel.DistributedDataParallel(model)
-    opt = lib.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    x, y = lib.randn(BATCH, 784), lib.randint(0, 10, (BATCH,))
-
-    def step():
-        opt.zero_grad()
-        nn.functional.cross_entropy(net(x), y).backward()
-        opt.step()
+    step = ddp_mlp_step(lib)
     for _ in range(3):
         step()
     result["train"] = {"step_s": timed(step, 20, rounds=3)}
@@ -68,6 +60,22 @@ def rank_main(lib_name, out):
         with open(out, "w") as f:
             json.dump(result, f)
     dist.destroy_process_group()
+
+
+def ddp_mlp_step(lib, wrap=True):
+    """One training step of the benchmarks' MLP 784-512-512-10 (SGD with momentum, batch 64), in ``lib``
+    (ember or torch), wrapped in DistributedDataParallel when ``wrap``."""
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    net = nn.parallel.DistributedDataParallel(model) if wrap else model
+    opt = lib.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    x, y = lib.randn(BATCH, 784), lib.randint(0, 10, (BATCH,))
+
+    def step():
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    return step
 
 
 def _free_port():

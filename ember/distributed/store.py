@@ -408,28 +408,28 @@ class FileStore(Store):
         self.world_size = world_size
         open(self.path, "a").close()
 
-    def _read(self):
+    @staticmethod
+    def _parse(f):
         data = {}
-        with open(self.path, "r") as f:
-            fcntl.flock(f, fcntl.LOCK_SH)
-            for line in f:
-                key, _, value = line.rstrip("\n").partition("\t")
-                if value == "-":
-                    data.pop(key, None)
-                else:
-                    data[key] = bytes.fromhex(value)
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("\t")
+            if value == "-":
+                data.pop(key, None)
+            else:
+                data[key] = bytes.fromhex(value)
         return data
 
-    def _append(self, key, value, check=None):
+    def _read(self):
+        with open(self.path, "r") as f:
+            fcntl.flock(f, fcntl.LOCK_SH)
+            return self._parse(f)
+
+    def _append(self, key, value):
+        """Under the file's lock: ``value`` (bytes, or a function of the current data giving bytes, _DELETE
+        or None for no write) appended for ``key``; returns (the data before, what was written)."""
         with open(self.path, "r+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            data = {}
-            for line in f:
-                k, _, v = line.rstrip("\n").partition("\t")
-                if v == "-":
-                    data.pop(k, None)
-                else:
-                    data[k] = bytes.fromhex(v)
+            data = self._parse(f)
             new = value(data) if callable(value) else value
             if new is not None:
                 f.seek(0, os.SEEK_END)
