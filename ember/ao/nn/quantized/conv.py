@@ -18,6 +18,7 @@ from ....autograd.tensor import make
 from ....backend import qdtypes as _qd
 from ....nn.utils.fusion import fuse_conv_bn_weights
 from . import _kernels as K
+from ._qparams import OutputQParams
 from .linear import quantize_weight, float_parts
 
 
@@ -25,7 +26,7 @@ def _tuple(v, n):
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
-class Conv2d(nn.Module):
+class Conv2d(OutputQParams, nn.Module):
     """A 2-d convolution over quantized tensors; ``from_float`` quantizes a prepared float one."""
 
     _FLOAT_MODULE = (nn.Conv2d,)
@@ -99,7 +100,7 @@ class Conv2d(nn.Module):
                             _qd.quint8, relu=self._relu, channel_axis=1)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
+        nn.Module._save_to_state_dict(self, destination, prefix, keep_vars)
         destination[prefix + "weight"] = self._weight
         destination[prefix + "bias"] = self._bias
         destination[prefix + "scale"] = make(np.array(self.scale, np.float32))
@@ -112,10 +113,6 @@ class Conv2d(nn.Module):
                 missing_keys.append(prefix + key)
         if prefix + "weight" in state_dict:
             self.set_weight_bias(state_dict.pop(prefix + "weight"), state_dict.pop(prefix + "bias", None))
-        if prefix + "scale" in state_dict:
-            self.scale = float(state_dict.pop(prefix + "scale").item())
-        if prefix + "zero_point" in state_dict:
-            self.zero_point = int(state_dict.pop(prefix + "zero_point").item())
         super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
                                       error_msgs)
 

@@ -18,6 +18,7 @@ from ....autograd.tensor import make
 from ....backend import qdtypes as _qd
 from ....autograd import ops
 from . import _kernels as K
+from ._qparams import OutputQParams
 
 
 class FloatFunctional(nn.Module):
@@ -82,7 +83,7 @@ def _requant(values, scale, zero_point, relu=False):
                            scale, zero_point)
 
 
-class QFunctional(nn.Module):
+class QFunctional(OutputQParams, nn.Module):
     """Quantized ``add``, ``mul``, ``cat``, ``add_relu`` (and scalar forms), requantized to this module's
     ``scale`` and ``zero_point``."""
 
@@ -139,20 +140,6 @@ class QFunctional(nn.Module):
     def cat(self, x, dim=0):
         parts = [K.as_quantized(t, "QFunctional.cat").dequantize()._data for t in x]
         return _requant(np.concatenate(parts, axis=dim), self.scale, self.zero_point)
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "scale"] = make(np.array(self.scale, np.float32))
-        destination[prefix + "zero_point"] = make(np.array(self.zero_point, np.int64))
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        if prefix + "scale" in state_dict:
-            self.scale = float(state_dict.pop(prefix + "scale").item())
-        if prefix + "zero_point" in state_dict:
-            self.zero_point = int(state_dict.pop(prefix + "zero_point").item())
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
-                                      error_msgs)
 
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):

@@ -18,6 +18,7 @@ from ....autograd import quantized as _q
 from ....autograd.tensor import make
 from ....backend import qdtypes as _qd
 from . import _kernels as K
+from ._qparams import OutputQParams
 
 
 def repr_hiding(module, hidden):
@@ -86,7 +87,7 @@ class LinearPackedParams(nn.Module):
         return repr(self._weight_bias())
 
 
-class Linear(nn.Module):
+class Linear(OutputQParams, nn.Module):
     """A linear layer over quantized tensors; built from a float (or QAT) one by ``from_float`` / ``convert``."""
 
     _version = 3
@@ -134,20 +135,6 @@ class Linear(nn.Module):
         out = K.requantize(acc, x._scale, w_scales, K.float_of(self.bias()), self.scale, self.zero_point,
                            _qd.quint8, relu=self._relu)
         return out.reshape(*lead, self.out_features)
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "scale"] = make(np.array(self.scale, np.float32))
-        destination[prefix + "zero_point"] = make(np.array(self.zero_point, np.int64))
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs):
-        if prefix + "scale" in state_dict:
-            self.scale = float(state_dict.pop(prefix + "scale").item())
-        if prefix + "zero_point" in state_dict:
-            self.zero_point = int(state_dict.pop(prefix + "zero_point").item())
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
-                                      error_msgs)
 
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
