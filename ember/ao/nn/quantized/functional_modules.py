@@ -14,7 +14,6 @@ import numpy as np
 
 from .... import nn
 from ....autograd import quantized as _q
-from ....autograd.tensor import make
 from ....backend import qdtypes as _qd
 from ....autograd import ops
 from . import _kernels as K
