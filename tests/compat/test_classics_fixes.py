@@ -180,3 +180,37 @@ def test_size_prints_as_torch_size_under_torch_compat(tmp_path):
     assert ours.returncode == 0, ours.stderr[-2000:]
     assert ours.stdout == theirs.stdout == "torch.Size([2, 3]) torch.Size([3]) torch.Size([2, 3]) torch.float32\n"
     assert repr(ember.ones(2).shape) == "ember.Size([2])"  # ember imported as itself keeps its name
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tanh_backward_rounds_one_minus_square_once_as_torch(dtype):
+    # Karpathy's micrograd check: o = tanh(n); o.backward() gives n.grad 0.49999999999999994 in torch (a fused
+    # multiply-add), where 1 - o * o is 0.4999999999999999. On inputs whose forward values agree the gradients
+    # are bit-equal (the forward itself is NumPy's tanh, which differs from torch's in the last bit elsewhere).
+    rng = np.random.RandomState(3)
+    x = (rng.randn(20000) * 2).astype(dtype)
+    same = ember.tanh(ember.tensor(x)).numpy() == torch.tanh(torch.tensor(x)).numpy()
+    x = x[same]
+    g = rng.randn(x.size).astype(dtype)
+    grads = []
+    for lib in (ember, torch):
+        t = lib.tensor(x, requires_grad=True)
+        lib.tanh(t).backward(lib.tensor(g))
+        grads.append(t.grad.numpy())
+    assert x.size > 5000
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_tanh_micrograd_gradient_and_double_backward():
+    for lib in (ember, torch):
+        n = lib.tensor([0.8813735870195432], dtype=lib.float64, requires_grad=True)
+        lib.tanh(n).backward()
+        assert n.grad.item() == 0.49999999999999994
+    x = ember.tensor([0.3, -1.2], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(ember.tanh, (x,))
+    xt = torch.tensor([0.3, -1.2], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(torch.tanh(xt).sum(), xt, create_graph=True)
+    (ge,) = ember.autograd.grad(ember.tanh(x).sum(), x, create_graph=True)
+    (gg,) = torch.autograd.grad(g.sum(), xt)
+    (gge,) = ember.autograd.grad(ge.sum(), x)
+    np.testing.assert_allclose(gge.numpy(), gg.numpy(), rtol=1e-12)
