@@ -44,4 +44,5 @@ gathered = [None, None] if rank == 0 else None
 dist.gather_object({k: v.tolist() for k, v in weights.items()}, gathered, dst=0)
 if rank == 0:
     np.savez(out, **{k: np.array(v, np.float32) for part in gathered for k, v in part.items()})
+dist.barrier()   # torch's gloo aborts a rank whose peer tears down first
 dist.destroy_process_group()

@@ -66,6 +66,7 @@ def demo_basic(rank, world_size, args):
     with open(f"{args.out}.rank{rank}.json", "w") as f:
         json.dump({"losses": losses, "total": total.item(), "gathered": [g.tolist() for g in gathered],
                    "backend": dist.get_backend(), "world": dist.get_world_size()}, f)
+    dist.barrier()   # torch's gloo aborts a rank whose peer tears down first
     cleanup()
 
 

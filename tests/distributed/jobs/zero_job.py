@@ -49,4 +49,5 @@ if rank == 0:
         json.dump({"losses": losses, "lr": groups[0]["lr"], "params": groups[0]["params"]}, f)
 with open(f"{out}.owned{rank}", "w") as f:
     f.write(str(owned))
+dist.barrier()   # torch's gloo aborts a rank whose peer tears down first
 dist.destroy_process_group()
