@@ -214,3 +214,17 @@ def test_tanh_micrograd_gradient_and_double_backward():
     (gg,) = torch.autograd.grad(g.sum(), xt)
     (gge,) = ember.autograd.grad(ge.sum(), x)
     np.testing.assert_allclose(gge.numpy(), gg.numpy(), rtol=1e-12)
+
+
+BINARY = "add sub rsub mul div floor_divide remainder fmod maximum minimum fmax fmin atan2 xlogy arctan2 divide " \
+         "multiply subtract true_divide"
+
+
+@pytest.mark.parametrize("name", BINARY.split())
+def test_binary_ops_take_torchs_keyword_names(name):
+    a = np.array([[0.5, -1.2], [2.0, 0.3]], np.float32)
+    b = np.array([[1.5, 0.2], [-2.0, 0.7]], np.float32)
+    theirs = getattr(torch, name)(input=torch.tensor(a), other=torch.tensor(b)).numpy()
+    ours = getattr(ember, name)(input=ember.tensor(a), other=ember.tensor(b)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, equal_nan=True)
+    np.testing.assert_array_equal(getattr(ember, name)(ember.tensor(a), other=ember.tensor(b)).numpy(), ours)

@@ -59,7 +59,8 @@ def expand_to(g, shape):
 
 # -- binary arithmetic ------------------------------------------------------------------------------
 
-def add(a, b, *, alpha=1, out_=None):
+def add(input, other, *, alpha=1, out_=None):
+    a, b = input, other   # torch's names, for keyword calls (torch.add(input=x, other=y))
     x, y, ta, tb = prep(a, b, "add")
     if alpha != 1:
         y = y * alpha
@@ -78,7 +79,8 @@ def add(a, b, *, alpha=1, out_=None):
     return t
 
 
-def sub(a, b, *, alpha=1):
+def sub(input, other, *, alpha=1):
+    a, b = input, other   # torch's names, for keyword calls (torch.sub(input=x, other=y))
     x, y, ta, tb = prep(a, b, "sub")
     if _is_bool(x) and _is_bool(y):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
@@ -120,11 +122,13 @@ def _is_bool(v):
     return v.dtype == np.bool_ if isinstance(v, np.ndarray) else isinstance(v, bool)
 
 
-def rsub(a, b, alpha=1):
+def rsub(input, other, alpha=1):
+    a, b = input, other   # torch's names, for keyword calls (torch.rsub(input=x, other=y))
     return sub(b, a, alpha=alpha)
 
 
-def mul(a, b):
+def mul(input, other):
+    a, b = input, other   # torch's names, for keyword calls (torch.mul(input=x, other=y))
     x, y, ta, tb = prep(a, b, "mul")
     try:
         t = out(x * y)
@@ -144,7 +148,8 @@ def mul(a, b):
     return t
 
 
-def div(a, b, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None):
+    a, b = input, other   # torch's names, for keyword calls (torch.div(input=x, other=y))
     x, y, ta, tb = prep(a, b, "div")
     if rounding_mode is not None:
         if rounding_mode == "floor":
@@ -197,7 +202,8 @@ def _int_trunc_div(x, y):
     return q + ((np.remainder(x, y) != 0) & ((x < 0) != (np.asarray(y) < 0)))
 
 
-def floor_divide(a, b):
+def floor_divide(input, other):
+    a, b = input, other   # torch's names, for keyword calls (torch.floor_divide(input=x, other=y))
     x, y, ta, tb = prep(a, b, "floor_divide")
     _no_complex("floor_divide", x)
     if x.dtype.kind == "f" and isinstance(y, np.ndarray) and y.dtype != x.dtype:
@@ -207,8 +213,9 @@ def floor_divide(a, b):
     return out(np.floor_divide(x, y))
 
 
-def remainder(a, b):
+def remainder(input, other):
     """Python-style modulus: the result has the sign of the divisor (``%``)."""
+    a, b = input, other   # torch's names, for keyword calls (torch.remainder(input=x, other=y))
     x, y, ta, tb = prep(a, b, "remainder")
     _no_complex("remainder", x)
     _refuse_bool("remainder", x, y)
@@ -226,8 +233,9 @@ def remainder(a, b):
     return t
 
 
-def fmod(a, b):
+def fmod(input, other):
     """C-style modulus: the result has the sign of the dividend."""
+    a, b = input, other   # torch's names, for keyword calls (torch.fmod(input=x, other=y))
     x, y, ta, tb = prep(a, b, "fmod")
     _no_complex("fmod", x)
     _refuse_bool("fmod", x, y)
@@ -306,21 +314,25 @@ def rpow(a, b):
     return pow(b, a)
 
 
-def maximum(a, b):
+def maximum(input, other):
+    a, b = input, other   # torch's names, for keyword calls (torch.maximum(input=x, other=y))
     return _minmax(a, b, np.maximum, "maximum")
 
 
-def minimum(a, b):
+def minimum(input, other):
+    a, b = input, other   # torch's names, for keyword calls (torch.minimum(input=x, other=y))
     return _minmax(a, b, np.minimum, "minimum")
 
 
-def fmax(a, b):
+def fmax(input, other):
     """Like ``maximum``, but a NaN loses to a number (NumPy's and PyTorch's ``fmax``)."""
+    a, b = input, other   # torch's names, for keyword calls (torch.fmax(input=x, other=y))
     return _minmax(a, b, np.fmax, "fmax")
 
 
-def fmin(a, b):
+def fmin(input, other):
     """Like ``minimum``, but a NaN loses to a number."""
+    a, b = input, other   # torch's names, for keyword calls (torch.fmin(input=x, other=y))
     return _minmax(a, b, np.fmin, "fmin")
 
 
@@ -356,7 +368,8 @@ def _minmax(a, b, fn, name):
     return t
 
 
-def atan2(a, b):
+def atan2(input, other):
+    a, b = input, other   # torch's names, for keyword calls (torch.atan2(input=x, other=y))
     x, y, ta, tb = prep(a, b, "atan2")
     _no_complex("atan2", x)
     x, y = _float_arr(x), _float_arr(np.asarray(y))
@@ -670,10 +683,11 @@ def heaviside(input, values):
     return out(np.asarray(r).astype(np.result_type(x, v)))
 
 
-def xlogy(a, b):
+def xlogy(input, other):
     """``x * log(y)`` as PyTorch computes it: 0 where x == 0 unless y is NaN; computed in the
     promoted floating dtype of both operands. Gradients ``log(y)`` for x (0 where x == 0 and y <= 0,
     where log(y) is not finite) and ``x / y`` for y."""
+    a, b = input, other   # torch's names, for keyword calls (torch.xlogy(input=x, other=y))
     x, y, ta, tb = prep(a, b, "xlogy")
     d = _dt.promote_types(_dt.from_numpy(np.asarray(x).dtype), _dt.get_default_dtype()) \
         if np.asarray(x).dtype.kind not in "fc" else _dt.from_numpy(np.asarray(x).dtype)
