@@ -142,12 +142,19 @@ def hash_tensor(input, dim=None, *, keepdim=False, mode=0):
 
 def _share_memory_(self):
     # NumPy memory is shared with forked workers already (copy-on-write pages, as PyTorch's
-    # shared tensors are under fork); nothing to move.
+    # shared tensors are under fork); nothing to move. It is marked, so is_shared() says True as torch's does.
+    self._marked_shared = True
     return self
+
+
+def _is_shared(self):
+    """True after ``share_memory_()``, as PyTorch's CPU tensors answer."""
+    return self.__dict__.get("_marked_shared", False)
 
 
 Tensor.new = _legacy_new
 Tensor.share_memory_ = _share_memory_
+Tensor.is_shared = _is_shared
 Tensor.hash_tensor = hash_tensor
 Tensor.set_ = _set
 Tensor.is_set_to = _is_set_to

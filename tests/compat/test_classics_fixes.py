@@ -228,3 +228,23 @@ def test_binary_ops_take_torchs_keyword_names(name):
     ours = getattr(ember, name)(input=ember.tensor(a), other=ember.tensor(b)).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, equal_nan=True)
     np.testing.assert_array_equal(getattr(ember, name)(ember.tensor(a), other=ember.tensor(b)).numpy(), ours)
+
+
+def test_flip_needs_dims_and_is_shared_follows_share_memory_as_torchs():
+    for lib in (torch, ember):
+        x = lib.ones(2, 3)
+        with pytest.raises(TypeError, match=r'flip\(\) missing 1 required positional arguments: "dims"'):
+            x.flip()
+        assert x.flip(0).shape == (2, 3)
+        assert x.is_shared() is False and x.share_memory_() is x and x.is_shared() is True
+
+
+def test_the_global_module_hook_dicts_are_under_torchs_module_path():
+    import ember.nn.modules.module as ours
+    import torch.nn.modules.module as theirs
+    for name in ("_global_forward_pre_hooks", "_global_forward_hooks", "_global_backward_hooks"):
+        assert type(getattr(ours, name)) is type(getattr(theirs, name))
+    handle = ours.register_module_forward_hook(lambda module, args, output: None)
+    assert len(ours._global_forward_hooks) == 1
+    handle.remove()
+    assert len(ours._global_forward_hooks) == 0

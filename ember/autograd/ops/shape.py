@@ -417,6 +417,8 @@ def unbind(input, dim=0):
 
 
 def flip(input, *dims):
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     x = input
     a = x._data
     if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)):

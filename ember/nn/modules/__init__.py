@@ -45,7 +45,9 @@ _NAMES = {
     "module": "register_module_forward_pre_hook register_module_forward_hook register_module_full_backward_pre_hook "
               "register_module_backward_hook register_module_full_backward_hook "
               "register_module_buffer_registration_hook register_module_module_registration_hook "
-              "register_module_parameter_registration_hook Module",
+              "register_module_parameter_registration_hook Module _global_forward_pre_hooks _global_forward_hooks "
+              "_global_forward_hooks_with_kwargs _global_forward_hooks_always_called _global_backward_hooks "
+              "_global_backward_pre_hooks",
     "flatten": "Flatten Unflatten",
     "padding": "CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d "
                "ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d ZeroPad1d "
