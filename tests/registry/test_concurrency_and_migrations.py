@@ -20,7 +20,13 @@ open(go + "." + tag, "w").close()                            # ready: imported
 while not os.path.exists(go):
     time.sleep(0.001)
 run = registry.start_run(run_name=tag)                       # both create and migrate the new file at once
+other = "writer1" if tag == "writer0" else "writer0"
 for step in range(500):
+    if step == 250:                                          # halfway: wait for the other writer to be halfway,
+        open(go + "." + tag + ".half", "w").close()          # so the two really overlap on a busy machine
+        deadline = time.monotonic() + 60
+        while not os.path.exists(go + "." + other + ".half") and time.monotonic() < deadline:
+            time.sleep(0.001)
     registry.log_metric("loss", step / 500, step=step)      # one transaction per value
     if step % 100 == 0:
         registry.register_model(model, "shared")             # read-modify-write of the next version
