@@ -30,9 +30,12 @@ class CompileLoss:
         self.output_names = output_names or ["output"]
         self.losses = None
 
-    def build(self, output_names):
-        self.output_names = output_names
+    def build(self, output_names, named=True):
+        # ``named``: the outputs have names (a Functional model's, or a dict's keys); a subclassed model's
+        # tuple of outputs has none, and Keras then names trackers after the losses instead.
+        self.output_names, self.named = output_names, named
         specs = _per_output(self.spec, output_names, "loss")
+        self.specs = specs
         self.losses = [_losses.get(s) for s in specs]
         if self.loss_weights is None:
             self.weights = [1.0] * len(output_names)
@@ -42,6 +45,16 @@ class CompileLoss:
             self.weights = [float(w) for w in self.loss_weights]
             if len(self.weights) != len(output_names):
                 raise ValueError(f"`loss_weights` has {len(self.weights)} entries for {len(output_names)} outputs")
+
+    def tracker_name(self, i):
+        """Keras's name for output ``i``'s loss tracker: ``'<output>_loss'``, or for unnamed outputs
+        ``'<loss>_loss'`` with the loss as given: the string itself, a Loss object's or a function's name
+        (``compile(loss=["mse", my_loss])`` on a subclassed model logs ``mse_loss`` and ``my_loss_loss``)."""
+        if self.named:
+            return f"{self.output_names[i]}_loss"
+        spec = self.specs[i]
+        name = spec if isinstance(spec, str) else getattr(spec, "name", None) or getattr(spec, "__name__", None)
+        return f"{name or type(spec).__name__}_loss"
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The total loss and the per-output losses (a list of tensors, None where an output has no loss)."""
@@ -105,7 +118,9 @@ class CompileMetrics:
             return list(spec)
         return [spec] * n
 
-    def build(self, y_true, y_pred, output_names):
+    def build(self, y_true, y_pred, output_names, named=True):
+        """Resolve the metrics against the first batch; with several ``named`` outputs each metric's name gets
+        its output's name as a prefix (Keras: unnamed outputs, a subclassed model's tuple, get none)."""
         preds = _outputs(y_pred, output_names)
         trues = _align(y_true, output_names, len(preds))
         n = len(preds)
@@ -115,7 +130,7 @@ class CompileMetrics:
                 items = items if isinstance(items, (list, tuple)) else [items]
                 for item in items:
                     m = _metrics.resolve(item, yt, yp)
-                    prefix = f"{output_names[i]}_" if n > 1 else ""
+                    prefix = f"{output_names[i]}_" if n > 1 and named else ""
                     name = prefix + m.name
                     if name in taken:
                         # Keras's names for repeats: "weighted_<name>" for a weighted metric, then "_1", "_2".

@@ -187,8 +187,9 @@ class Trainer:
                 else:
                     n = len(y_pred) if isinstance(y_pred, (list, tuple)) else 1
                     names = self._output_names()
-                    names = names if len(names) == n else [f"output_{i}" for i in range(n)]
-                self._compile_loss.build(names)
+                    named = len(names) == n
+                    names = names if named else [f"output_{i}" for i in range(n)]
+                self._compile_loss.build(names, named=isinstance(y_pred, dict) or named)
             total, parts = self._compile_loss(y, y_pred, sample_weight)
         extra = self.losses
         for term in extra:
@@ -307,7 +308,7 @@ class Trainer:
         with_loss = [i for i, fn in enumerate(getattr(self._compile_loss, "losses", None) or []) if fn is not None]
         if parts is not None and len(with_loss) > 1:
             if self._output_loss_trackers is None:
-                self._output_loss_trackers = [_metrics.Mean(name=f"{self._compile_loss.output_names[i]}_loss")
+                self._output_loss_trackers = [_metrics.Mean(name=self._compile_loss.tracker_name(i))
                                               for i in with_loss]
             for tracker, i in zip(self._output_loss_trackers, with_loss):
                 if i < len(parts) and parts[i] is not None:
@@ -317,7 +318,8 @@ class Trainer:
         preds = _metric_inputs(y_pred)
         if self._compile_metrics.metrics is None:
             self._compile_metrics.build(y, preds, self._compile_loss.output_names if self._compile_loss
-                                        else self._output_names())
+                                        else self._output_names(),
+                                        named=getattr(self._compile_loss, "named", True))
         names = self._compile_loss.output_names if self._compile_loss else self._output_names()
         self._compile_metrics.update_state(y, preds, sw, names)
 
@@ -461,10 +463,12 @@ class Trainer:
         keys: those come later), then every other key sorted. Two outputs: ``[loss, a_loss, b_loss, a_mae,
         b_mae]``."""
         outputs = self._compile_loss.output_names if self._compile_loss else self._output_names()
+        # unnamed outputs (a subclassed model's tuple) keep unprefixed names, which are the log keys
+        unprefixed = len(outputs) == 1 or not getattr(self._compile_loss, "named", True)
         names = []
         for metric in self.metrics:
             if metric is self._compile_metrics:
-                if len(outputs) == 1:
+                if unprefixed:
                     names += [m.name for _, m in (metric.metrics or [])]
             else:
                 names.append(metric.name)

@@ -140,7 +140,10 @@ def _is_sequential_like(model):
 
 def _cell(text, width, align):
     inner = width - 2
-    lines = textwrap.wrap(text, inner, break_long_words=True, break_on_hyphens=False) or [""]
+    # rich (Keras's renderer) wraps at spaces and cuts a word longer than the cell to its width with an
+    # ellipsis (the column's default overflow), e.g. "dense_features[0…" in a 17-wide "Connected to" cell.
+    lines = textwrap.wrap(text, inner, break_long_words=False, break_on_hyphens=False) or [""]
+    lines = [line if len(line) <= inner else line[:inner - 1] + "…" for line in lines]
     return [(" " + (line.rjust(inner) if align == "right" else line.ljust(inner)) + " ") for line in lines]
 
 
@@ -227,9 +230,9 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     out.append(f" Non-trainable params: {n_count:,} ({readable_memory_size(n_mem)})")
     if opt_built:
         out.append(f" Optimizer params: {o_count:,} ({readable_memory_size(o_mem)})")
+    # Keras captures rich's whole rendering and hands print_fn that one string (ending in a newline)
     if print_fn is None:
         sys.stdout.write("\n".join(out) + "\n")
     else:
-        for line in out:
-            print_fn(line)
+        print_fn("\n".join(out) + "\n")
 
