@@ -28,12 +28,13 @@ import numpy as np
 
 from ember.autograd import grad_mode
 from ember.autograd.tensor import Tensor, make
+from ember.distributed.algorithms.join import Join, Joinable, JoinHook, _JoinConfig
 from .optimizer import Optimizer
 
 __all__ = ["ZeroRedundancyOptimizer"]
 
 
-class ZeroRedundancyOptimizer(Optimizer):
+class ZeroRedundancyOptimizer(Optimizer, Joinable):
     """Wraps ``optimizer_class`` so that each rank holds the state of its share of ``params`` only.
 
     Args:
@@ -53,6 +54,7 @@ class ZeroRedundancyOptimizer(Optimizer):
             raise NotImplementedError("ZeroRedundancyOptimizer(overlap_with_ddp=True) needs DistributedDataParallel "
                                       "communication hooks, which ember does not have; use overlap_with_ddp=False")
         self._dist = dist
+        self._join_config = _JoinConfig.construct_disabled_join_config()
         self.process_group = resolve_group(process_group)
         self.world_size = self.process_group.size()
         self.rank = self.process_group.rank()
@@ -104,11 +106,26 @@ class ZeroRedundancyOptimizer(Optimizer):
 
     def step(self, closure=None):
         """Update this rank's share, then broadcast every rank's updated share to all; returns the loss."""
+        Join.notify_join_context(self)
         self._sync_param_groups(self.param_groups, self.optim.param_groups)   # an LR scheduler's changes
         loss = self.optim.step(closure) if closure is not None else self.optim.step()
         self._broadcast_params()
         self._sync_param_groups(self.optim.param_groups, self.param_groups)
         return loss
+
+    def join_hook(self, **kwargs):
+        """A joined rank's hook: one ``step()`` per iteration of the ranks still training (its share updated from
+        its last gradients, and its part in every share's broadcast), as PyTorch's ZeRO join hook."""
+        return _ZeROJoinHook(self)
+
+    @property
+    def join_device(self):
+        from ember.autograd.tensor import device
+        return device("cpu")
+
+    @property
+    def join_process_group(self):
+        return self.process_group
 
     def _broadcast_params(self):
         """Each rank's share, packed into one buffer per dtype, broadcast from its owner."""
@@ -220,3 +237,14 @@ class ZeroRedundancyOptimizer(Optimizer):
 
     def __repr__(self):
         return f"ZeroRedundancyOptimizer(rank {self.rank} of {self.world_size}, {self.optim!r})"
+
+
+class _ZeROJoinHook(JoinHook):
+    def __init__(self, zero):
+        if not isinstance(zero, ZeroRedundancyOptimizer):
+            raise AssertionError("ZeRO join hook requires passing in a ZeroRedundancyOptimizer instance as the state")
+        self.zero = zero
+        super().__init__()
+
+    def main_hook(self):
+        self.zero.step()

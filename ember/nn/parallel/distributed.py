@@ -40,6 +40,7 @@ from ember.autograd import grad_mode
 from ember.autograd.engine import queue_callback
 from ember.autograd.tensor import make
 from ember.nn.module import Module
+from ember.distributed.algorithms.join import Join, Joinable, JoinHook, _JoinConfig
 
 __all__ = ["DistributedDataParallel", "GradBucket"]
 
@@ -100,7 +101,7 @@ def _check_devices(device_ids, output_device):
                              f"only (device_ids must be None)")
 
 
-class DistributedDataParallel(Module):
+class DistributedDataParallel(Module, Joinable):
     """Data-parallel training of ``module`` over the ranks of ``process_group`` (see the module docstring).
 
     Args:
@@ -120,6 +121,9 @@ class DistributedDataParallel(Module):
                  delay_all_reduce_named_params=None, param_to_hook_all_reduce=None, mixed_precision=None,
                  device_mesh=None):
         super().__init__()
+        self._join_config = _JoinConfig.construct_disabled_join_config()
+        self._divide_by_initial_world_size = True
+        self._forward_work = None
         from ember.distributed.process_group import resolve_group, ProcessGroup
         _check_devices(device_ids, output_device)
         pg = resolve_group(process_group)
@@ -182,20 +186,21 @@ class DistributedDataParallel(Module):
                 raise RuntimeError(f"DistributedDataParallel: the ranks' models differ (parameter name, shape, "
                                    f"dtype): {diff}")
 
-    def _broadcast_coalesced(self, tensors):
-        """Rank 0's values of ``tensors`` on every rank: one broadcast per dtype."""
+    def _broadcast_coalesced(self, tensors, root=0):
+        """Group rank ``root``'s values of ``tensors`` on every rank: one broadcast per dtype."""
         from ember.distributed.process_group import wait
         by_dtype = {}
         for t in tensors:
             by_dtype.setdefault(t._data.dtype.str, []).append(t)
         pg = self.process_group
-        root = 0
         for group in by_dtype.values():
             flat = np.concatenate([t._data.ravel() for t in group])
             wire = flat.astype(np.float32) if flat.dtype == np.float16 or flat.dtype.name == "bfloat16" else flat
             if wire.dtype == np.bool_:
                 wire = wire.view(np.uint8)
             wait(pg.comm.Ibcast(wire, root=root), pg, "DistributedDataParallel(broadcast)")
+            if pg.rank() == root:
+                continue
             at = 0
             for t in group:
                 n = t._data.size
@@ -223,12 +228,97 @@ class DistributedDataParallel(Module):
         if self._unused_error is not None:
             message, self._unused_error = self._unused_error, None
             raise RuntimeError(message)
-        if self.broadcast_buffers and self.require_forward_param_sync and self.process_group.size() > 1:
-            buffers = [b for _, b in self.module.named_buffers()]
-            if buffers:
-                self._broadcast_coalesced(buffers)
+        self._forward_work = Join.notify_join_context(self)
+        if self._syncs_buffers():
+            # Under a join context rank 0 may have joined with stale buffers: the highest rank still training sends.
+            root = self._find_common_rank(self.process_group.rank(), True) if self._join_config.enable else 0
+            self._broadcast_coalesced(self._buffers_to_sync(), root)
+        if self._join_config.enable:
+            # Tells the joined ranks whether this iteration's backward all-reduces gradients.
+            self._global_flag(1.0 if self.require_backward_grad_sync else 0.0)
         self._expect_backward = grad_mode.state.enabled and self.require_backward_grad_sync
+        # As PyTorch: the next forward broadcasts buffers only if this one synchronizes its backward.
+        self.require_forward_param_sync = self._expect_backward
         return self.module(*inputs, **kwargs)
+
+    def _buffers_to_sync(self):
+        return [b for _, b in self.module.named_buffers()]
+
+    def _syncs_buffers(self):
+        return (self.broadcast_buffers and self.require_forward_param_sync and self.process_group.size() > 1
+                and bool(self._buffers_to_sync()))
+
+    # -- uneven inputs (Join) ---------------------------------------------------------------
+    def _global_flag(self, mine, op=None):
+        """``mine`` reduced over the group (a sum, or ``op``), as a float."""
+        from ember.creation import full
+        from ember.distributed.collectives import all_reduce, ReduceOp
+        t = full((1,), float(mine))
+        all_reduce(t, op=ReduceOp.SUM if op is None else op, group=self.process_group)
+        return t.item()
+
+    def _find_common_rank(self, rank, candidate):
+        """The highest group rank among those passing ``candidate=True`` (PyTorch's ``_find_common_rank``)."""
+        from ember.distributed.reduce_op import ReduceOp
+        common = int(self._global_flag(rank if candidate else -1, ReduceOp.MAX))
+        if common == -1:
+            raise ValueError("DistributedDataParallel: expected at least one rank to be a candidate for the common "
+                             "rank (a join-context bug)")
+        return common
+
+    def join_hook(self, **kwargs):
+        """The hook that shadows this DDP's forward and backward collectives on a joined rank; takes
+        ``divide_by_initial_world_size`` (default True: gradients divided by the world size even when
+        fewer ranks contribute; False: by the number of ranks still training)."""
+        return _DDPJoinHook(self, kwargs.get("divide_by_initial_world_size", True))
+
+    @property
+    def join_device(self):
+        from ember.autograd.tensor import device
+        return device("cpu")
+
+    @property
+    def join_process_group(self):
+        return self.process_group
+
+    def join(self, divide_by_initial_world_size=True, enable=True, throw_on_early_termination=False):
+        """``Join([self], ...)``: the context manager for training on uneven inputs (see
+        :mod:`ember.distributed.algorithms.join`)."""
+        return Join([self], enable, throw_on_early_termination,
+                    divide_by_initial_world_size=divide_by_initial_world_size)
+
+    def _shadow_iteration(self):
+        """A joined rank's side of one iteration of the others: their buffer broadcast, their backward flag,
+        then one zero bucket per gradient all-reduce (and the unused-parameter flags), in their order."""
+        if self._syncs_buffers():
+            self._broadcast_coalesced(self._buffers_to_sync(), self._find_common_rank(self.process_group.rank(),
+                                                                                        False))
+        should_sync = self._global_flag(0.0) != 0
+        self.require_forward_param_sync = should_sync
+        if not should_sync:
+            return
+        from ember.distributed.process_group import wait, _mpi
+        MPI = _mpi()
+        for index, bucket in enumerate(self._buckets):
+            zeros = np.zeros_like(bucket.buffer)
+            if self._comm_hook is not None:
+                state, hook = self._comm_hook
+                hook(state, GradBucket(index, make(zeros), bucket, index == len(self._buckets) - 1)).wait()
+            else:
+                wait(self._grad_group.comm.Iallreduce(MPI.IN_PLACE, zeros, MPI.SUM), self._grad_group,
+                     "DistributedDataParallel(join)")
+        if self.find_unused_parameters:
+            flags = np.zeros(sum(len(b.params) for b in self._buckets), np.int32)
+            wait(self._grad_group.comm.Iallreduce(MPI.IN_PLACE, flags, MPI.MAX), self._grad_group,
+                 "DistributedDataParallel(join)")
+
+    def _sync_final_model(self, is_last_joiner):
+        """Every rank takes the parameters (and buffers) of the highest rank among the last to join."""
+        root = self._find_common_rank(self.process_group.rank(), is_last_joiner)
+        tensors = list(self.module.parameters())
+        if self.broadcast_buffers:
+            tensors += self._buffers_to_sync()
+        self._broadcast_coalesced(tensors, root)
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -286,7 +376,7 @@ class DistributedDataParallel(Module):
         from ember.distributed.process_group import _mpi
         if self._comm_hook is not None:
             return self._launch_hook(bucket)
-        scale = 1.0 / self._grad_group.size()
+        scale = 1.0 / self._divisor()
         buf = bucket.buffer
         for p, lo, hi in zip(bucket.params, bucket.offsets, bucket.offsets[1:]):
             g = p._grad
@@ -296,6 +386,13 @@ class DistributedDataParallel(Module):
                 np.multiply(g._data.reshape(-1), scale, out=buf[lo:hi], casting="unsafe")
         MPI = _mpi()
         bucket.request = self._grad_group.comm.Iallreduce(MPI.IN_PLACE, buf, MPI.SUM)
+
+    def _divisor(self):
+        """The world size, or under ``Join(..., divide_by_initial_world_size=False)`` the ranks still training."""
+        if self._divide_by_initial_world_size or self._forward_work is None:
+            return self._grad_group.size()
+        self._forward_work.wait()
+        return max(1, int(self._forward_work.result()[0].item()))
 
     def _launch_hook(self, bucket):
         buf = bucket.buffer
@@ -357,3 +454,22 @@ class DistributedDataParallel(Module):
     def __del__(self):
         for h in self.__dict__.get("_hooks", ()):
             h.remove()
+
+
+class _DDPJoinHook(JoinHook):
+    """DDP's join hook: a joined rank shadows each iteration's collectives; at the end the last joiner's
+    model is broadcast to every rank."""
+
+    def __init__(self, ddp, divide_by_initial_world_size):
+        if not isinstance(ddp, DistributedDataParallel):
+            raise AssertionError(f"DDP join hook requires passing in a DistributedDataParallel instance as the "
+                                 f"state, got {type(ddp).__name__}")
+        self.ddp = ddp
+        ddp._divide_by_initial_world_size = divide_by_initial_world_size
+        super().__init__()
+
+    def main_hook(self):
+        self.ddp._shadow_iteration()
+
+    def post_hook(self, is_last_joiner):
+        self.ddp._sync_final_model(is_last_joiner)
