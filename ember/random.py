@@ -1,38 +1,79 @@
-"""Random numbers: ``manual_seed``, ``Generator`` and the sampling functions.
+"""Random numbers: ``manual_seed``, ``Generator`` and the sampling functions, drawing PyTorch's exact values.
 
-Every random op draws from an ``ember.Generator`` (a NumPy PCG64 stream); the
-global one is ``ember.default_generator``, reset by ``ember.manual_seed(s)``, so a
-seeded program is reproducible. Pass ``generator=`` for a local stream.
+Every random op draws from an ``ember.Generator``. Like PyTorch's CPU generator it is a
+32-bit Mersenne Twister (MT19937, held as a NumPy ``MT19937`` bit generator) seeded with
+``init_genrand(seed & 0xffffffff)``; the global one is ``ember.default_generator``
+(default seed 67280421310721), reset by ``ember.manual_seed(s)``. The samplers turn its
+32-bit words ``w`` into values exactly as ATen's CPU kernels do, so a program seeded with
+``manual_seed(s)`` draws torch's numbers, in torch's order:
+
+* ``rand`` / ``uniform_(a, b)``, float32: ``u = (w & (2**24 - 1)) / 2**24`` per element, then
+  ``fma(u, b - a, a)`` in float32 (float64: 53 bits of ``random64() = (w0 << 32) | w1``).
+* ``randn`` / ``normal_``: a contiguous tensor of at least 16 elements is filled with uniforms,
+  then each block of 16 becomes 8 Box-Muller pairs (element ``j`` with ``j + 8``:
+  ``r = sqrt(-2 log(1 - u_j))``, ``theta = 2 pi u_{j+8}``, ``(r cos theta, r sin theta)``);
+  a ragged tail redraws the last 16. Smaller or strided tensors draw one float64 normal per
+  element (two 53-bit uniforms give a cos sample and a sin sample; the sin one is cached
+  in the generator, so the cache is part of its state).
+* ``randint(low, high)`` / ``random_``: ``w % (high - low) + low`` (``random64`` for ranges of
+  2**32 or more); ``randperm(n)``: Fisher-Yates, swapping ``i`` with ``i + w_i % (n - i)``.
+* ``bernoulli_(p)`` and dropout masks: ``u53 < p``; ``exponential_(l)``: ``-log1p(-u53) / l``;
+  ``multinomial``: binary search of a 53-bit uniform in the normalised cumulative weights
+  (with replacement), else ``argmax/topk(p / Exp(1))`` as torch does.
+
+``get_state()`` is torch's 5056-byte layout, so states move between ember and torch.
 
 >>> import ember
 >>> _ = ember.manual_seed(0); a = ember.rand(3)
 >>> _ = ember.manual_seed(0); b = ember.rand(3)
 >>> bool((a == b).all())
 True
+>>> _ = ember.manual_seed(0); [round(v, 4) for v in ember.rand(2).tolist()]  # torch.rand(2) after seed 0
+[0.4963, 0.7682]
 """
-import json
+import math
 
 import numpy as np
 
 from .backend import dtypes as _dt
+from .backend import rng_kernels as _k
 from .autograd.tensor import Tensor, make
 from .autograd.ops._util import shape_args
 
+_DEFAULT_SEED = 67280421310721
+_MASK53 = np.uint64((1 << 53) - 1)
+
+# torch's CPUGeneratorImplState: the legacy THGenerator struct, then the float normal cache
+_STATE_DTYPE = np.dtype({"names": ["seed", "left", "seeded", "next", "state", "normal_x", "normal_y", "normal_rho",
+                                   "normal_is_valid", "float_normal", "float_normal_valid"],
+                         "formats": ["<u8", "<i4", "<i4", "<u8", ("<u8", 624), "<f8", "<f8", "<f8", "<i4", "<f4", "u1"],
+                         "offsets": [0, 8, 12, 16, 24, 5016, 5024, 5032, 5040, 5048, 5052], "itemsize": 5056})
+_LEGACY_STATE_SIZE = 5048
+
 
 class Generator:
-    """A random stream; ``manual_seed(s)`` resets it."""
+    """A random stream (PyTorch's CPU MT19937); ``manual_seed(s)`` resets it.
+
+    >>> g = Generator().manual_seed(3)
+    >>> g.initial_seed(), tuple(g.get_state().shape)
+    (3, (5056,))
+    """
 
     def __init__(self, device="cpu"):
-        self._seed = 67280421310721
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._bg = np.random.MT19937()
+        self._rng = np.random.Generator(self._bg)  # NumPy samplers on the same stream, for non-torch-exact ops
         self.device = device
+        self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
         seed = int(seed)
         if seed < 0:
             seed &= (1 << 64) - 1
         self._seed = seed
-        self._rng = np.random.Generator(np.random.PCG64(seed))
+        self._seeded_key = _k.mt19937_key(seed)
+        self._bg.state = {"bit_generator": "MT19937", "state": {"key": self._seeded_key, "pos": 624}}
+        self._normal = None        # torch's cached second double normal sample
+        self._float_normal = None  # torch's float cache (kept only to round-trip states)
         return self
 
     def seed(self):
@@ -43,31 +84,105 @@ class Generator:
     def initial_seed(self):
         return self._seed
 
+    # -- raw words -------------------------------------------------------------------------------
+
+    def _words(self, n):
+        """``n`` 32-bit words (``random()`` in ATen) as uint64."""
+        return self._bg.random_raw(int(n)) if n else np.empty(0, np.uint64)
+
+    def _words64(self, n):
+        """``n`` values of ATen's ``random64()``: two words, the first one high."""
+        w = self._words(2 * int(n))
+        return (w[0::2] << np.uint64(32)) | w[1::2]
+
+    def _uniform(self, n, dtype):
+        """``n`` uniforms on [0, 1): 24 bits of one word for float32 (and smaller), 53 bits of
+        ``random64()`` for float64."""
+        if np.dtype(dtype) == np.float64:
+            return (self._words64(n) & _MASK53).astype(np.float64) * 2.0 ** -53
+        return (self._words(n) & np.uint64(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+
+    def _normal_doubles(self, n):
+        """``n`` draws of ATen's ``normal_distribution<double>``: from two 53-bit uniforms
+        ``u1, u2``, ``r = sqrt(-2 log1p(-u2))``, ``theta = 2 pi u1``; return ``r cos theta`` and
+        keep ``r sin theta`` for the next draw."""
+        out = np.empty(int(n))
+        i = 0
+        if n and self._normal is not None:
+            out[0], self._normal, i = self._normal, None, 1
+        pairs = (n - i + 1) // 2
+        if pairs:
+            u = self._uniform(2 * pairs, np.float64)
+            r = np.sqrt(-2.0 * _k.glibc_log1p(-u[1::2]))
+            theta = 2.0 * math.pi * u[0::2]
+            vals = np.stack([r * np.cos(theta), r * np.sin(theta)], 1).reshape(-1)
+            out[i:] = vals[:n - i]
+            if (n - i) % 2:
+                self._normal = float(vals[-1])
+        return out
+
+    # -- state -----------------------------------------------------------------------------------
+
     def get_state(self):
-        """The stream's state as a uint8 tensor (JSON bytes), so it can be saved with ``ember.save``."""
-        st = self._rng.bit_generator.state
-        raw = json.dumps({"seed": self._seed, "state": st}).encode()
-        return make(np.frombuffer(raw, np.uint8).copy())
+        """The state as torch's ``CPUGeneratorImplState`` bytes (5056 uint8), which
+        ``torch.Generator.set_state`` accepts, and back."""
+        st = self._bg.state["state"]
+        key, pos = st["key"], int(st["pos"])
+        s = np.zeros((), _STATE_DTYPE)
+        s["seed"] = self._seed
+        s["seeded"] = 1
+        s["state"] = key.astype(np.uint64)
+        if pos >= 624 and np.array_equal(key, self._seeded_key):
+            s["left"], s["next"] = 1, 0  # freshly seeded, as torch reports it
+        else:
+            s["left"], s["next"] = 625 - pos, pos
+        if self._normal is not None:
+            s["normal_is_valid"], s["normal_y"] = 1, self._normal
+        if self._float_normal is not None:
+            s["float_normal_valid"], s["float_normal"] = 1, self._float_normal
+        return make(np.frombuffer(s.tobytes(), np.uint8).copy())
 
     def set_state(self, new_state):
         raw = bytes(np.asarray(new_state._data if isinstance(new_state, Tensor) else new_state, np.uint8))
-        d = json.loads(raw.decode())
-        self._seed = d["seed"]
-        bg = np.random.PCG64()
-        bg.state = d["state"]
-        self._rng = np.random.Generator(bg)
+        if len(raw) not in (_LEGACY_STATE_SIZE, _STATE_DTYPE.itemsize):
+            raise RuntimeError("Expected either a CPUGeneratorImplStateLegacy of size 5048 or a CPUGeneratorImplState "
+                               f"of size 5056 but found the input RNG state size to be {len(raw)}")
+        s = np.frombuffer(raw.ljust(_STATE_DTYPE.itemsize, b"\0"), _STATE_DTYPE)[0]
+        key = s["state"].astype(np.uint32)
+        left, nxt = int(s["left"]), int(s["next"])
+        pos = 624 if left <= 1 else nxt
+        if not 0 <= pos <= 624:
+            raise RuntimeError("Invalid mt19937 state")
+        self._seed = int(s["seed"])
+        self._seeded_key = key.copy() if (left == 1 and nxt == 0) else np.zeros(624, np.uint32)
+        self._bg.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+        self._normal = None
+        self._float_normal = None
+        if len(raw) == _LEGACY_STATE_SIZE:
+            if s["normal_is_valid"]:
+                self._normal = float(s["normal_rho"]) * math.sin(2.0 * math.pi * float(s["normal_x"]))
+        else:
+            if s["normal_is_valid"]:
+                self._normal = float(s["normal_y"])
+            if s["float_normal_valid"]:
+                self._float_normal = float(s["float_normal"])
         return self
 
 
 default_generator = Generator()
 
 
+def _gen(generator=None):
+    return generator if generator is not None else default_generator
+
+
 def _get_rng(generator=None):
-    return (generator if generator is not None else default_generator)._rng
+    """The NumPy ``Generator`` on ``generator``'s stream (for samplers torch has no CPU kernel twin of)."""
+    return _gen(generator)._rng
 
 
 def manual_seed(seed):
-    """Seed ember's global generator (and NumPy's legacy global one, for code that mixes them)."""
+    """Seed ember's global generator; returns it (as ``torch.manual_seed`` does)."""
     return default_generator.manual_seed(seed)
 
 
@@ -85,6 +200,73 @@ def get_rng_state():
 
 def set_rng_state(new_state):
     default_generator.set_state(new_state)
+
+
+# -- torch's kernels on NumPy arrays ---------------------------------------------------------------
+
+def _iteration_view(arr):
+    """``arr`` with its axes in the order ATen's TensorIterator walks memory (largest stride
+    first), so a C-order walk of the view visits elements in the order torch fills them."""
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return arr
+    order = sorted(range(arr.ndim), key=lambda i: -abs(arr.strides[i]))
+    return arr.transpose(order)
+
+
+def _store(arr, values):
+    """Write the flat ``values`` (in torch's fill order) into ``arr``."""
+    view = _iteration_view(arr)
+    view[...] = np.asarray(values).reshape(view.shape)
+
+
+def _opmath(dtype):
+    """The precision ATen's CPU samplers compute in: float64 for double, float32 otherwise."""
+    return np.float64 if np.dtype(dtype) == np.float64 else np.float32
+
+
+def _uniform_values(gen, n, a, b, dtype):
+    """``n`` values of ``uniform_(a, b)`` for ``dtype``: ``fma(u, to - from, from)`` in the op
+    precision, and a value that rounds up to ``to`` becomes ``from``."""
+    op = _opmath(dtype)
+    u = gen._uniform(n, op)
+    if a == 0 and b == 1:
+        return u
+    lo, hi = op(a), op(b)
+    fma = _k.fma64 if op == np.float64 else _k.fma32
+    v = fma(u, hi - lo, lo).astype(op)
+    top = np.asarray(b, dtype) if np.dtype(dtype).kind == "f" else hi
+    v_cast = v.astype(dtype) if np.dtype(dtype).kind == "f" else v
+    return np.where(v_cast == top, lo, v)
+
+
+def uniform_into(arr, a, b, generator=None):
+    """Fill the float array ``arr`` with ``uniform_(a, b)``'s values from ``generator``."""
+    _store(arr, _uniform_values(_gen(generator), arr.size, a, b, arr.dtype).astype(arr.dtype, copy=False))
+
+
+def _is_torch_contiguous(arr):
+    return arr.flags.c_contiguous
+
+
+def normal_into(arr, mean, std, generator=None):
+    """Fill the float array ``arr`` with ``normal_(mean, std)``'s values (see the module docstring)."""
+    gen = _gen(generator)
+    n = arr.size
+    if n >= 16 and _is_torch_contiguous(arr):
+        op = _opmath(arr.dtype)
+        u = gen._uniform(n, op)
+        tail = gen._uniform(16, op) if n % 16 else None
+        box = _k.box_muller16_f64 if op == np.float64 else _k.box_muller16_f32
+        full = n - n % 16
+        out = np.empty(n, op)
+        out[:full] = box(u[:full], mean, std).reshape(-1)
+        if tail is not None:
+            out[full:] = u[full:]
+            out[n - 16:] = box(tail, mean, std).reshape(-1)
+        arr.reshape(-1)[...] = out.astype(arr.dtype, copy=False)
+        return
+    z = gen._normal_doubles(n)
+    _store(arr, (z * std + mean).astype(arr.dtype))
 
 
 def _finish(arr, dtype, requires_grad):
@@ -106,20 +288,33 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
     size = sizes if size is None else (size,)
     d = _float(dtype)
     shape = shape_args(size, "rand")
-    return _finish(_get_rng(generator).random(shape, dtype=np.float64).astype(d.numpy), d, requires_grad)
+    n = int(np.prod(shape, dtype=np.int64))
+    arr = _gen(generator)._uniform(n, _opmath(d.numpy)).astype(d.numpy, copy=False).reshape(shape)
+    return _finish(arr, d, requires_grad)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Standard normal samples; a complex dtype draws real and imaginary parts of variance 1/2 each."""
+    """Standard normal samples; a complex dtype draws real and imaginary parts of variance 1/2 each
+    (torch fills the tensor viewed as real pairs with N(0, 1/2))."""
     size = sizes if size is None else (size,)
     shape = shape_args(size, "randn")
     if dtype is not None and _dt.to_dtype(dtype).is_complex:
         d = _dt.to_dtype(dtype)
-        parts = _get_rng(generator).standard_normal((2,) + shape) * np.sqrt(0.5)
-        return _finish((parts[0] + 1j * parts[1]).astype(d.numpy), d, requires_grad)
+        real = np.empty(shape + (2,), np.float32 if d.numpy == np.complex64 else np.float64)
+        normal_into(real, 0.0, math.sqrt(0.5), generator)
+        return _finish(real.view(d.numpy).reshape(shape), d, requires_grad)
     d = _float(dtype)
-    arr = _get_rng(generator).standard_normal(shape, dtype=np.float32 if d.numpy == np.float32 else np.float64)
-    return _finish(arr.astype(d.numpy, copy=False), d, requires_grad)
+    arr = np.empty(shape, d.numpy)
+    normal_into(arr, 0.0, 1.0, generator)
+    return _finish(arr, d, requires_grad)
+
+
+def _random_from_to(gen, n, low, high, dtype):
+    """``n`` values of ``random_(low, high)``: ``w % (high - low) + low``, with ``random64()`` for a
+    range of 2**32 or more."""
+    span = int(high) - int(low)
+    w = gen._words64(n) if span >= 1 << 32 else gen._words(n)
+    return (w % np.uint64(span)).astype(np.int64) + np.int64(low)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -134,13 +329,14 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     d = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
-    arr = _get_rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
-    return _finish(arr.astype(d.numpy, copy=False), d, requires_grad)
+    shape = tuple(int(s) for s in size)
+    arr = _random_from_to(_gen(generator), int(np.prod(shape, dtype=np.int64)), low, high, d.numpy)
+    return _finish(arr.astype(d.numpy).reshape(shape), d, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None, requires_grad=False):
-    """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``."""
-    rng = _get_rng(generator)
+    """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``.
+    As torch: standard normals of the broadcast shape, times ``std``, plus ``mean``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
@@ -148,15 +344,34 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
             raise RuntimeError("normal expects all elements of std >= 0.0")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         ref = mean if isinstance(mean, Tensor) else std
-        arr = (m + s * rng.standard_normal(shape)).astype(ref._data.dtype)
-        return make(arr)
+        dt = ref._data.dtype
+        if isinstance(std, Tensor):
+            arr = np.empty(shape, dt)
+            normal_into(arr, 0.0, 1.0, generator)
+            arr = arr * np.asarray(s, dt) + np.asarray(m, dt)
+        else:
+            arr = np.empty(shape, dt)
+            normal_into(arr, 0.0, std, generator)
+            arr = arr + np.asarray(m, dt)
+        return make(arr.astype(dt, copy=False))
     if size is None:
         raise TypeError("normal() with scalar mean and std needs a size")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     d = _float(dtype)
-    arr = (mean + std * rng.standard_normal(tuple(size))).astype(d.numpy)
+    arr = np.empty(tuple(size), d.numpy)
+    normal_into(arr, mean, std, generator)
     return _finish(arr, d, requires_grad)
+
+
+def _bernoulli_values(gen, shape, p):
+    """``u < p`` per element: a 53-bit uniform against a float (or float64 tensor) ``p``, a 24-bit one
+    against a float32 ``p`` tensor (ATen's ``bernoulli_distribution<float>``)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    if isinstance(p, np.ndarray) and p.dtype != np.float64:
+        pp = np.broadcast_to(p.astype(np.float32, copy=False), shape)
+        return gen._uniform(n, np.float32).reshape(shape) < pp
+    return gen._uniform(n, np.float64).reshape(shape) < p
 
 
 def bernoulli(input, p=None, *, generator=None):
@@ -165,33 +380,84 @@ def bernoulli(input, p=None, *, generator=None):
     prob = a if p is None else p
     if np.any((np.asarray(prob) < 0) | (np.asarray(prob) > 1)):
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
-    return make((_get_rng(generator).random(a.shape) < prob).astype(a.dtype))
+    if not isinstance(prob, np.ndarray):
+        prob = float(prob)
+    out = np.empty(a.shape, a.dtype)
+    _store(out, _bernoulli_values(_gen(generator), (out.size,), prob if not isinstance(prob, np.ndarray)
+                                  else _iteration_view(np.broadcast_to(prob, a.shape)).reshape(-1)))
+    return make(out)
+
+
+def _randperm_values(gen, n):
+    """torch's CPU randperm for ``n < 2**32 / 20``: Fisher-Yates from the front, element ``i`` swapped
+    with ``i + w_i % (n - i)`` for ``i < n - 1``."""
+    n = int(n)
+    if n <= 1:
+        return np.arange(n, dtype=np.int64)
+    if n >= 0xFFFFFFFF // 20:  # torch's "inside-out" variant with random64 for huge n
+        w = gen._words64(n)
+        r = np.empty(n, np.int64)
+        for i in range(n):
+            z = int(w[i] % np.uint64(i + 1))
+            r[i] = r[z]
+            r[z] = i
+        return r
+    i = np.arange(n - 1, dtype=np.uint64)
+    z = (gen._words(n - 1) % (np.uint64(n) - i) + i).tolist()
+    r = list(range(n))
+    for a, b in enumerate(z):  # the swaps are sequential; a list is the fastest container for them
+        r[a], r[b] = r[b], r[a]
+    return np.array(r, np.int64)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """A random permutation of ``0 .. n-1``."""
+    """A random permutation of ``0 .. n-1`` (torch's exact one for the same stream)."""
     d = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
-    return make(_get_rng(generator).permutation(int(n)).astype(d.numpy))
+    return make(_randperm_values(_gen(generator), n).astype(d.numpy))
+
+
+def _exponential_values(gen, n, lambd, dtype):
+    """``n`` values of ``exponential_(lambd)``: ``-1/lambd * log1p(-u)`` with a 53-bit ``u``."""
+    u = gen._uniform(n, np.float64)
+    lg = _k.glibc_log1p(-u) if np.dtype(dtype) == np.float64 else np.log1p(-u)
+    return (-1.0 / lambd) * lg
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Draw category indices with probabilities proportional to the rows of ``input``."""
-    w = np.asarray(input._data, np.float64)
+    """Draw category indices with probabilities proportional to the rows of ``input``.
+
+    As torch on CPU: without replacement (or for one sample) ``argmax``/``topk`` of ``p / q``
+    with ``q ~ Exp(1)`` drawn for every category; with replacement, a 53-bit uniform per sample
+    searched in the row's cumulative sum, normalised so it ends at 1."""
+    gen = _gen(generator)
+    w = np.asarray(input._data)
     single = w.ndim == 1
     w2 = w[None] if single else w
     if (w2 < 0).any() or not np.isfinite(w2).all():
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    rng = _get_rng(generator)
-    rows = []
     for row in w2:
-        total = row.sum()
-        if total <= 0:
+        if row.sum() <= 0:
             raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
         if not replacement and num_samples > np.count_nonzero(row):
             raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
                                f"replacement (n_sample={num_samples}, non-zero categories={np.count_nonzero(row)})")
-        rows.append(rng.choice(len(row), size=num_samples, replace=replacement, p=row / total))
-    r = np.asarray(rows, np.int64)
+    if not replacement or num_samples == 1:
+        q = _exponential_values(gen, w2.size, 1.0, w2.dtype).astype(w2.dtype).reshape(w2.shape)
+        with np.errstate(divide="ignore"):
+            score = w2 / q
+        if num_samples == 1:
+            r = np.argmax(score, axis=-1)[:, None]
+        else:
+            r = np.argsort(-score, axis=-1, kind="stable")[:, :num_samples]
+    else:
+        rows = []
+        for row in w2:
+            cum = np.cumsum(row.astype(np.float64))
+            cum /= cum[-1]
+            cum[-1] = 1.0
+            rows.append(np.searchsorted(cum, gen._uniform(num_samples, np.float64), side="left"))
+        r = np.asarray(rows)
+    r = np.asarray(r, np.int64)
     return make(r[0] if single else r)
 
 
@@ -199,81 +465,80 @@ def poisson(input, generator=None):
     return make(_get_rng(generator).poisson(input._data).astype(input._data.dtype))
 
 
-def rand_like(input, *, dtype=None, requires_grad=False, **_):
-    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(input, *, dtype=None, requires_grad=False, generator=None, **_):
+    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(input, *, dtype=None, requires_grad=False, **_):
-    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(input, *, dtype=None, requires_grad=False, generator=None, **_):
+    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, **_):
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, **_):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype)
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype, generator=generator)
 
 
-# -- in-place samplers used by nn.init --------------------------------------------------------------
-
-def _fills_in_place(arr):
-    """NumPy's generators write float32/float64 samples straight into a contiguous array: no float64
-    temporary and no conversion, which is most of the time of initialising a large layer."""
-    return arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous and arr.flags.writeable
-
-
-def uniform_into(arr, a, b, rng):
-    """Fill ``arr`` with samples of U(a, b) from ``rng`` (a NumPy Generator)."""
-    if _fills_in_place(arr):
-        rng.random(out=arr, dtype=arr.dtype)
-        if b - a != 1:
-            arr *= b - a
-        if a:
-            arr += a
-    else:
-        arr[...] = rng.uniform(a, b, arr.shape)
-
-
-def normal_into(arr, mean, std, rng):
-    """Fill ``arr`` with samples of N(mean, std^2) from ``rng``."""
-    if _fills_in_place(arr):
-        rng.standard_normal(out=arr, dtype=arr.dtype)
-        if std != 1:
-            arr *= std
-        if mean:
-            arr += mean
-    else:
-        arr[...] = mean + std * rng.standard_normal(arr.shape)
-
+# -- in-place samplers (Tensor methods) -------------------------------------------------------------
 
 def uniform_(x, a=0.0, b=1.0, *, generator=None):
-    uniform_into(x._data, a, b, _get_rng(generator))
+    uniform_into(x._data, a, b, generator)
     x._bump()
     return x
 
 
 def normal_(x, mean=0.0, std=1.0, *, generator=None):
-    normal_into(x._data, mean, std, _get_rng(generator))
+    normal_into(x._data, mean, std, generator)
     x._bump()
     return x
 
 
 def bernoulli_(x, p=0.5, *, generator=None):
-    pp = p._data if isinstance(p, Tensor) else p
-    x._data[...] = _get_rng(generator).random(x._data.shape) < pp
+    a = x._data
+    if isinstance(p, Tensor):
+        pp = _iteration_view(np.broadcast_to(p._data, a.shape)).reshape(-1)
+    else:
+        pp = float(p)
+    _store(a, _bernoulli_values(_gen(generator), (a.size,), pp).astype(a.dtype))
     x._bump()
     return x
 
 
+def _int_max(dtype):
+    """The top value of ``random_(from)`` (inclusive): 2**digits for floats, the type's max for integers."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return 1 << (np.finfo(dtype).nmant + 1)
+    if dtype.kind == "b":
+        return 1
+    return int(np.iinfo(dtype).max)
+
+
 def random_(x, from_=0, to=None, *, generator=None):
-    if to is None:
-        from_, to = 0, from_ if from_ else (2 ** 24 if x._data.dtype.kind == "f" else np.iinfo(x._data.dtype).max)
-    x._data[...] = _get_rng(generator).integers(from_, to, x._data.shape)
+    """``random_()``: ``w % (max + 1)`` (``random64`` for int64/float64; ``w % (2**24 + 1)`` for float32);
+    ``random_(to)`` and ``random_(from, to)``: ``w % (to - from) + from``."""
+    gen = _gen(generator)
+    a = x._data
+    n = a.size
+    if to is None and not from_:
+        dt = a.dtype
+        if dt == np.bool_:
+            vals = gen._words(n) & np.uint64(1)
+        else:
+            w = gen._words64(n) if dt in (np.int64, np.float64) else gen._words(n)
+            vals = w % np.uint64(_int_max(dt) + 1)
+        _store(a, vals.astype(np.int64).astype(dt))
+    else:
+        if to is None:  # random_(to): one number is the exclusive top, as in torch
+            from_, to = 0, from_
+        _store(a, _random_from_to(gen, n, from_, to, a.dtype).astype(a.dtype))
     x._bump()
     return x
 
 
 def exponential_(x, lambd=1.0, *, generator=None):
-    x._data[...] = _get_rng(generator).exponential(1.0 / lambd, x._data.shape)
+    a = x._data
+    _store(a, _exponential_values(_gen(generator), a.size, lambd, a.dtype).astype(a.dtype))
     x._bump()
     return x
 

@@ -34,7 +34,8 @@ class _InfiniteConstantSampler(Sampler):
 
 
 def _draw_seed(generator):
-    return int(ember.random._get_rng(generator).integers(0, 2 ** 63 - 1))
+    """torch's base seed: ``empty((), dtype=int64).random_(generator=...)`` (a random64 modulo 2**63)."""
+    return int(ember.empty((), dtype=ember.int64).random_(generator=generator).item())
 
 
 class DataLoader:

@@ -26,13 +26,14 @@ def _numpy_rng(generator):
     return ember.random._get_rng(generator)
 
 
-def _fresh_rng(generator):
-    """A NumPy generator for one epoch. Without a user generator, seed a private one from the
-    global generator, so how far the epoch is consumed does not change later global draws."""
+def _epoch_generator(generator):
+    """The generator for one epoch, as torch's RandomSampler picks it: the user's, else a fresh
+    ``Generator`` seeded with ``empty((), dtype=int64).random_()`` drawn from the global one (so how
+    far the epoch is consumed does not change later global draws)."""
     if generator is not None:
-        return _numpy_rng(generator)
-    seed = int(_numpy_rng(None).integers(0, 2 ** 63 - 1))
-    return np.random.default_rng(seed)
+        return generator
+    seed = int(ember.empty((), dtype=ember.int64).random_().item())
+    return ember.Generator().manual_seed(seed)
 
 
 class Sampler:
@@ -97,16 +98,15 @@ class RandomSampler(Sampler):
         without replacement one permutation of ``len(data_source)`` at a time. So
         ``num_samples=10**10`` costs memory for one chunk, not for the whole epoch."""
         n = len(self.data_source)
-        rng = _fresh_rng(self.generator)
-        if self.replacement:
+        gen = _epoch_generator(self.generator)
+        if self.replacement:  # torch's randint(high=n) in chunks of 32: one contiguous stream of draws
             for start in range(0, self.num_samples, _CHUNK):
-                yield rng.integers(0, n, size=min(_CHUNK, self.num_samples - start))
+                yield ember.random._random_from_to(gen, min(_CHUNK, self.num_samples - start), 0, n, np.int64)
             return
         full, rest = divmod(self.num_samples, n)
         for _ in range(full):
-            yield rng.permutation(n)
-        if rest:
-            yield rng.permutation(n)[:rest]
+            yield ember.random._randperm_values(gen, n)
+        yield ember.random._randperm_values(gen, n)[:rest]  # torch draws this permutation even when rest is 0
 
     def __iter__(self):
         for chunk in self._index_chunks():
@@ -128,7 +128,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        order = _numpy_rng(self.generator).permutation(len(self.indices))
+        order = ember.randperm(len(self.indices), generator=self.generator)
         return (self.indices[i] for i in order.tolist())
 
     def __len__(self):
@@ -172,9 +172,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        w = self.weights._data
-        draws = _numpy_rng(self.generator).choice(len(w), size=self.num_samples,
-                                                  replace=self.replacement, p=w / w.sum())
+        draws = ember.multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
         return iter(draws.tolist())
 
     def __len__(self):

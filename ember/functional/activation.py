@@ -157,10 +157,14 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU: slope ~ U(lower, upper) per element in training, ``(lower+upper)/2`` in eval."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    from ..random import _get_rng
+    from ..random import _gen, _uniform_values
     a = input._data
-    slope = _get_rng(None).uniform(lower, upper, a.shape).astype(a.dtype)
-    f = _const(np.where(a >= 0, 1.0, slope).astype(a.dtype))
+    # torch's CPU kernel walks the elements in order and draws a U(lower, upper) double only for x <= 0
+    neg = np.ascontiguousarray(a).reshape(-1) <= 0
+    slope = np.ones(a.size, a.dtype)
+    lo, hi = (float(np.dtype(a.dtype).type(v)) for v in (lower, upper))  # torch casts the bounds first
+    slope[neg] = _uniform_values(_gen(None), int(neg.sum()), lo, hi, np.float64).astype(a.dtype)
+    f = _const(slope.reshape(a.shape))
     if inplace:
         return _inplace(input, lambda x: mul(x, f))
     return mul(input, f)
@@ -555,9 +559,10 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """Samples from the Gumbel-softmax distribution; ``hard=True`` gives one-hot samples with the soft
     sample's gradient (straight-through)."""
-    from ..random import _get_rng
+    from ..random import _gen, _exponential_values
     a = logits._data
-    gumbels = -np.log(_get_rng(None).exponential(1.0, a.shape)).astype(a.dtype)
+    # torch: -empty_like(logits).exponential_().log()
+    gumbels = -np.log(_exponential_values(_gen(None), a.size, 1.0, a.dtype).astype(a.dtype).reshape(a.shape))
     y = _softmax(div(add(logits, _const(gumbels)), tau), dim)
     if not hard:
         return y

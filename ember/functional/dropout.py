@@ -9,13 +9,14 @@ reproducible. With ``training=False`` (or ``p=0``) the input is returned unchang
 >>> F.dropout(x, 0.5, training=False) is x
 True
 """
+import math
 import warnings
 
 import numpy as np
 
 from ..autograd.ops import mul, add
 from ..autograd.ops.inplace import apply_inplace
-from ..random import _get_rng
+from ..random import _bernoulli_values, _gen
 from ._fuse import gm, wrap
 
 _ALPHA_PRIME = -1.7580993408473766  # -scale * alpha of SELU
@@ -37,11 +38,16 @@ def _apply_mask(input, m, inplace):
     return mul(input, mt)
 
 
+def _keep(shape, p, dtype):
+    """torch's noise: ``empty(shape).bernoulli_(1 - p)`` (one 53-bit uniform per entry, kept when
+    ``u < 1 - p``), so the same seed drops the same elements as torch."""
+    return _bernoulli_values(_gen(None), shape, 1.0 - p).astype(dtype)
+
+
 def _mask(shape, p, dtype):
     if p == 1.0:
         return np.zeros(shape, dtype)
-    keep = _get_rng(None).random(shape, dtype=np.float32) >= p
-    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+    return _keep(shape, p, dtype) / dtype.type(1.0 - p)  # noise.div_(1 - p), in the input's precision
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -124,10 +130,13 @@ def _alpha(input, p, training, inplace, feature):
     if p == 1.0:
         return mul(input, 0.0)
     shape = (a.shape[:2] + (1,) * (a.ndim - 2)) if feature else a.shape
-    keep = (_get_rng(None).random(shape) >= p).astype(a.dtype)
-    k = ((1 - p) * (1 + p * _ALPHA_PRIME ** 2)) ** -0.5
-    b = (1 - keep) * (k * _ALPHA_PRIME) - k * _ALPHA_PRIME * p
-    mult, shift = wrap((keep * k).astype(a.dtype)), wrap(b.astype(a.dtype))
+    dt = a.dtype.type
+    noise = _keep(shape, p, a.dtype)
+    # torch: a = 1 / sqrt((alpha^2 p + 1)(1 - p)); b = (noise - 1) * alpha a + alpha a p; out = x * noise a + b
+    alpha = -_ALPHA_PRIME
+    k = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    b = (noise - dt(1)) * dt(alpha * k) + dt(alpha * k * p)
+    mult, shift = wrap((noise * dt(k)).astype(a.dtype)), wrap(b.astype(a.dtype))
     f = lambda x: add(mul(x, mult), shift)  # noqa: E731
     if inplace:
         if gm.enabled and input._rg:

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from ..random import _get_rng, uniform_into, normal_into
+from ..random import uniform_into, normal_into, _randperm_values, _gen
 
 
 def _fill(tensor, values):
@@ -71,35 +71,66 @@ def _calculate_correct_fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with samples of U(a, b)."""
-    uniform_into(tensor._data, a, b, _get_rng(generator))
+    uniform_into(tensor._data, a, b, generator)
     tensor._bump()
     return tensor
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std^2)."""
-    normal_into(tensor._data, mean, std, _get_rng(generator))
+    normal_into(tensor._data, mean, std, generator)
     tensor._bump()
     return tensor
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) conditioned on ``a <= x <= b`` (``a``, ``b`` are absolute bounds)."""
-    rng = _get_rng(generator)
-    shape = tensor._data.shape
-    n = int(np.prod(shape))
-    res = np.empty(n)
-    todo = np.arange(n)
-    for _ in range(100):
-        if todo.size == 0:
-            break
-        v = mean + std * rng.standard_normal(todo.size)
-        ok = (v >= a) & (v <= b)
-        res[todo[ok]] = v[ok]
-        todo = todo[~ok]
-    if todo.size:  # bounds far in a tail: sample the rest uniformly within them
-        res[todo] = rng.uniform(a, b, todo.size)
-    return _fill(tensor, res.reshape(shape))
+    """Fill with N(mean, std^2) conditioned on ``a <= x <= b`` (``a``, ``b`` are absolute bounds).
+
+    As torch 2.13: when the interval holds more than 30% of the mass, draw normals and redraw (the
+    whole tensor, keeping only what is needed) until every value is inside; otherwise rejection
+    from U(a, b) against the density relative to its peak, ``log U(0, 1) > log pdf``."""
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    arr = tensor._data
+    dt = arr.dtype.type
+    if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+        lo, hi = float(dt(a)), float(dt(b))
+        normal_into(arr, mean, std, generator)
+        while True:
+            mask = (arr < lo) | (arr > hi)
+            if not mask.any():
+                break
+            fresh = np.empty_like(arr)
+            normal_into(fresh, mean, std, generator)
+            arr[mask] = fresh[mask]
+        tensor._bump()
+        return tensor
+
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_pdf(c):  # -0.5 ((c - mean) / std)^2 - log_peak, in the tensor's precision as torch does it
+        return ((c - dt(mean)) / dt(std)) ** 2 * dt(-0.5) - dt(log_peak)
+
+    def rejected(cand):
+        u = np.empty_like(arr)
+        uniform_into(u, 0.0, 1.0, generator)
+        with np.errstate(divide="ignore"):
+            return np.log(u) > log_pdf(cand)
+
+    uniform_into(arr, a, b, generator)
+    pending = rejected(arr)
+    while pending.any():
+        cand = np.empty_like(arr)
+        uniform_into(cand, a, b, generator)
+        arr[pending] = cand[pending]
+        pending = pending & rejected(cand)
+    tensor._bump()
+    return tensor
 
 
 def constant_(tensor, val):
@@ -143,7 +174,8 @@ def dirac_(tensor, groups=1):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * std  # torch's order of operations, so the float32 bound is the same
     return uniform_(tensor, -a, a, generator)
 
 
@@ -159,7 +191,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
         warnings.warn("Initializing zero-element tensors is a no-op")
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std  # torch's order of operations, so the float32 bound is the same
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -180,7 +213,9 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _get_rng(generator).standard_normal((rows, cols))
+    flat = np.empty((rows, cols), tensor._data.dtype)
+    normal_into(flat, 0.0, 1.0, generator)  # torch's draws; its float32 QR is done here in float64
+    flat = flat.astype(np.float64)
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -195,12 +230,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape
-    rng = _get_rng(generator)
-    z = std * rng.standard_normal((rows, cols))
     nz = int(math.ceil(sparsity * rows))
-    for c in range(cols):
-        z[rng.permutation(rows)[:nz], c] = 0
-    return _fill(tensor, z)
+    z = tensor._data
+    normal_into(z, 0.0, std, generator)
+    for c in range(cols):  # torch draws each column's rows from the global generator (no generator=)
+        z[_randperm_values(_gen(None), rows)[:nz], c] = 0
+    tensor._bump()
+    return tensor
 
 
 def _no_underscore(fn):

@@ -39,17 +39,13 @@ def test_huge_num_samples_without_replacement_chains_permutations_lazily():
     (True, 10, 5), (True, 10, 1000), (True, 3, 2 * CHUNK + 11), (True, 2 ** 40, CHUNK + 1),
     (False, 10, None), (False, 10, 25), (False, 1000, 2500)])
 def test_index_stream_is_the_same_as_one_draw_of_the_whole_epoch(replacement, n, num_samples):
-    """The chunked stream equals what the whole-epoch draw (ember's former sampler) gave."""
+    """The chunked stream equals torch's RandomSampler (whole epoch) on a generator with the same seed."""
+    import torch
     ours = list(RandomSampler(range(n), replacement=replacement, num_samples=num_samples,
                               generator=ember.Generator().manual_seed(11)))
-    rng = ember.random._get_rng(ember.Generator().manual_seed(11))
-    total = n if num_samples is None else num_samples
-    if replacement:
-        expected = rng.integers(0, n, size=total)
-    else:
-        full, rest = divmod(total, n)
-        expected = np.concatenate([rng.permutation(n) for _ in range(full)] + [rng.permutation(n)[:rest]])
-    assert ours == expected.tolist()
+    expected = list(tud.RandomSampler(range(n), replacement=replacement, num_samples=num_samples,
+                                      generator=torch.Generator().manual_seed(11)))
+    assert ours == expected
 
 
 @pytest.mark.parametrize("drop_last", [False, True])
