@@ -496,7 +496,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         per = per * wa
     per = np.broadcast_to(per, x.shape) if per.shape != x.shape else per
     val = per if reduction == "none" else per.sum() if reduction == "sum" else per.mean()
-    out = wrap(np.asarray(val, dtype=x.dtype))
+    # torch gives the loss the target's dtype (float64 logits, float32 labels: a float32 loss)
+    out = wrap(np.asarray(val, dtype=y.dtype))
     if gm.enabled and (input._rg or target._rg):
         def backward(g):
             if gm.enabled:

@@ -42,6 +42,7 @@ from .swin_transformer import *  # noqa: F401,F403
 from .maxvit import *  # noqa: F401,F403
 from . import convnext, shufflenetv2, regnet, googlenet, inception, mnasnet, swin_transformer, maxvit  # noqa: F401
 from . import segmentation  # noqa: F401
+from . import detection  # noqa: F401
 from . import feature_extraction  # noqa: F401
 
 # torchvision's module aliases (``torchvision.models.mobilenet`` holds both MobileNets).

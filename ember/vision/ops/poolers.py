@@ -63,7 +63,8 @@ class MultiScaleRoIAlign(nn.Module):
         return scales, LevelMapper(int(lvl_min), int(lvl_max), self.canonical_scale, self.canonical_level)
 
     def forward(self, x, boxes, image_shapes):
-        features = [x[k] for k in self.featmap_names]
+        # the maps of x named in featmap_names, in x's order (a missing name is skipped, as torchvision does)
+        features = [v for k, v in x.items() if k in self.featmap_names]
         self.scales, self.map_levels = self._setup_scales(features, image_shapes)
         rois = convert_boxes_to_roi_format(boxes)
         if len(features) == 1:

@@ -1,0 +1,96 @@
+"""The detection models compared with torchvision's: built with the same code on either side.
+
+``tiny_*`` build small Faster / Mask R-CNNs (a four-conv backbone with an FPN 16 channels wide) from
+a namespace holding ``nn``, ``FrozenBatchNorm2d``, ``MultiScaleRoIAlign`` and the detection package
+(torchvision's in the fixture generator, ember's in the test), so both sides get the same
+architecture and state_dict keys; every floating-point entry is then set by ``_tv_formula.value``.
+The inputs and targets are pure NumPy. ``fixed_perm`` replaces ``randperm`` in the samplers on
+both sides, so the training losses are deterministic. Pure data and NumPy: read by
+make_detection_fixtures.py beside torchvision and by test_vision_detection.py beside ember.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+TINY_KWARGS = dict(min_size=128, max_size=160, rpn_pre_nms_top_n_train=60, rpn_post_nms_top_n_train=30,
+                   rpn_pre_nms_top_n_test=60, rpn_post_nms_top_n_test=30, rpn_batch_size_per_image=32,
+                   box_batch_size_per_image=16, box_detections_per_img=10)
+# The full builders run on one small image, with few proposals and detections.
+FULL = {
+    "maskrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None, min_size=96, max_size=128,
+                                  rpn_pre_nms_top_n_test=100, rpn_post_nms_top_n_test=40, box_detections_per_img=4,
+                                  box_score_thresh=0.0),
+    "fasterrcnn_mobilenet_v3_large_fpn": dict(weights=None, weights_backbone=None, min_size=96, max_size=128,
+                                              rpn_pre_nms_top_n_test=100, rpn_post_nms_top_n_test=40,
+                                              box_detections_per_img=6, rpn_score_thresh=0.0, box_score_thresh=0.0),
+}
+# Builders whose state_dict keys and shapes are compared (default arguments, no weights).
+KEY_BUILDERS = {
+    "fasterrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None),
+    "fasterrcnn_resnet50_fpn_v2": dict(weights=None, weights_backbone=None),
+    "fasterrcnn_mobilenet_v3_large_fpn": dict(weights=None, weights_backbone=None),
+    "fasterrcnn_mobilenet_v3_large_320_fpn": dict(weights=None, weights_backbone=None, num_classes=5),
+    "maskrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None),
+    "maskrcnn_resnet50_fpn_v2": dict(weights=None, weights_backbone=None, num_classes=3),
+}
+
+
+def fixed_perm(n):
+    """The permutation that stands for ``randperm(n)`` on both sides."""
+    return np.random.default_rng(n).permutation(n)
+
+
+def tiny_backbone(ns):
+    nn = ns.nn
+    body = nn.Sequential(OrderedDict([
+        ("c1", nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), ns.FrozenBatchNorm2d(8), nn.ReLU())),
+        ("c2", nn.Sequential(nn.Conv2d(8, 12, 3, stride=2, padding=1), nn.BatchNorm2d(12), nn.ReLU())),
+        ("c3", nn.Sequential(nn.Conv2d(12, 16, 3, stride=2, padding=1), nn.ReLU())),
+        ("c4", nn.Sequential(nn.Conv2d(16, 16, 3, stride=2, padding=1), nn.ReLU())),
+    ]))
+    return ns.detection.backbone_utils.BackboneWithFPN(body, {"c2": "0", "c3": "1", "c4": "2"}, [12, 16, 16], 16)
+
+
+def tiny_model(ns, kind):
+    """``kind`` "faster" or "mask": a 3-class R-CNN on ``tiny_backbone``."""
+    det = ns.detection
+    anchors = det.anchor_utils.AnchorGenerator(((16,), (32,), (64,), (128,)), ((0.5, 1.0, 2.0),) * 4)
+    common = dict(rpn_anchor_generator=anchors,
+                  box_roi_pool=ns.MultiScaleRoIAlign(["0", "1", "2"], output_size=7, sampling_ratio=2),
+                  box_head=det.faster_rcnn.TwoMLPHead(16 * 7 * 7, 32),
+                  box_predictor=det.faster_rcnn.FastRCNNPredictor(32, 3), **TINY_KWARGS)
+    if kind == "faster":
+        return det.faster_rcnn.FasterRCNN(tiny_backbone(ns), None, **common)
+    return det.mask_rcnn.MaskRCNN(
+        tiny_backbone(ns), None, mask_roi_pool=ns.MultiScaleRoIAlign(["0", "1", "2"], output_size=14, sampling_ratio=2),
+        mask_head=det.mask_rcnn.MaskRCNNHeads(16, (16, 16), 1), mask_predictor=det.mask_rcnn.MaskRCNNPredictor(16, 16, 3),
+        **common)
+
+
+def images():
+    """Two images of different sizes (so resizing and padding differ), float64 in [0, 1]."""
+    rng = np.random.default_rng(11)
+    return [rng.uniform(0, 1, (3, 100, 120)), rng.uniform(0, 1, (3, 90, 110))]
+
+
+def targets():
+    """Boxes (xyxy float64), int64 labels and uint8 masks (filled ellipses inside the boxes)."""
+    out = []
+    for (h, w), boxes, labels in (((100, 120), [[10.0, 12.0, 70.0, 60.0], [50.5, 40.0, 115.0, 95.0]], [1, 2]),
+                                  ((90, 110), [[20.0, 5.0, 90.0, 80.0]], [2])):
+        masks = np.zeros((len(boxes), h, w), np.uint8)
+        yy, xx = np.mgrid[0:h, 0:w]
+        for i, (x1, y1, x2, y2) in enumerate(boxes):
+            cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
+            masks[i] = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
+        out.append({"boxes": np.asarray(boxes), "labels": np.asarray(labels, np.int64), "masks": masks})
+    return out
+
+
+def full_image():
+    return np.random.default_rng(12).uniform(0, 1, (3, 80, 100))
+
+
+def positions(n, k, seed):
+    """``k`` fixed flat positions of an array of ``n`` values (all of them when ``n <= k``)."""
+    return np.arange(n) if n <= k else np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))

@@ -1,0 +1,114 @@
+"""Regenerate fixtures/torchvision_detection.json.gz and .npz from torchvision itself.
+
+torchvision cannot be installed beside the torch 2.13 test oracle, so this runs in its own
+environment (``python -m venv /tmp/tvenv_det && /tmp/tvenv_det/bin/pip install torch==2.14.1
+torchvision==0.29.1``), from the repository root:
+
+    /tmp/tvenv_det/bin/python tests/vision/make_detection_fixtures.py
+
+It records (see _det_cases.py for the models and data):
+
+* the state_dict keys and shapes, parameter counts and trainable parameters of the detection
+  builders in ``KEY_BUILDERS`` and of ``resnet_fpn_backbone("resnet50")``;
+* for the tiny Faster and Mask R-CNNs in float64, every floating-point entry set by
+  ``_tv_formula.value``: the eval transform's batch (image sizes, shape, values at fixed
+  positions), the eval detections of two images (boxes, labels, scores, masks), and in train
+  mode the loss dict for fixed targets and the gradient of the summed losses with respect to every
+  parameter, with ``torch.randperm`` replaced by ``_det_cases.fixed_perm`` (the samplers' only
+  random draw);
+* for the full builders in ``FULL``, with formula weights in float64, the eval detections of one
+  image.
+"""
+import gzip
+import json
+import os
+import sys
+import types
+
+import numpy as np
+import torch
+import torchvision
+from torchvision.models import detection
+from torchvision.ops import FrozenBatchNorm2d, MultiScaleRoIAlign
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import _det_cases as cases  # noqa: E402
+from _tv_formula import value  # noqa: E402
+
+JSON = os.path.join(HERE, "fixtures", "torchvision_detection.json.gz")
+NPZ = os.path.join(HERE, "fixtures", "torchvision_detection.npz")
+NS = types.SimpleNamespace(nn=torch.nn, FrozenBatchNorm2d=FrozenBatchNorm2d, MultiScaleRoIAlign=MultiScaleRoIAlign,
+                           detection=detection)
+
+_randperm = torch.randperm
+torch.randperm = lambda n, **kw: torch.as_tensor(cases.fixed_perm(int(n)), dtype=torch.int64)
+
+
+def set_formula(model):
+    sd = model.state_dict()
+    with torch.no_grad():
+        for i, k in enumerate(sorted(sd)):
+            if sd[k].is_floating_point():
+                sd[k].copy_(torch.from_numpy(value(i, k, tuple(sd[k].shape))))
+    return model
+
+
+def key_entry(model):
+    return {"keys": [[k, list(v.shape)] for k, v in model.state_dict().items()],
+            "num_params": sum(p.numel() for p in model.parameters()),
+            "trainable": [n for n, p in model.named_parameters() if p.requires_grad]}
+
+
+def record_detections(prefix, dets, arrays):
+    for i, d in enumerate(dets):
+        for k, v in d.items():
+            v = v.detach().numpy()
+            arrays[f"{prefix}/{i}/{k}"] = v.astype(np.float32) if k == "masks" else v
+
+
+def tensor_targets():
+    return [{k: torch.from_numpy(v) for k, v in t.items()} for t in cases.targets()]
+
+
+def main():
+    meta, arrays = {"keys": {}}, {}
+    for name, kwargs in cases.KEY_BUILDERS.items():
+        meta["keys"][name] = key_entry(getattr(detection, name)(**kwargs))
+    meta["keys"]["resnet_fpn_backbone"] = key_entry(
+        detection.backbone_utils.resnet_fpn_backbone(backbone_name="resnet50", weights=None))
+
+    imgs = [torch.from_numpy(x) for x in cases.images()]
+    for kind in ("faster", "mask"):
+        model = set_formula(cases.tiny_model(NS, kind).double())
+        model.eval()
+        with torch.no_grad():
+            batch, _ = model.transform(imgs)
+            t = batch.tensors.numpy()
+            arrays[f"{kind}/transform/values"] = t.ravel()[cases.positions(t.size, 512, 3)]
+            meta[f"{kind}/transform"] = {"shape": list(t.shape), "image_sizes": [list(s) for s in batch.image_sizes]}
+            record_detections(f"{kind}/eval", model(imgs), arrays)
+        model.train()
+        losses = model(imgs, tensor_targets())
+        meta[f"{kind}/losses"] = {k: v.item() for k, v in losses.items()}
+        sum(loss for loss in losses.values()).backward()
+        for n, p in model.named_parameters():
+            if p.grad is not None and (kind == "mask" or "predictor" in n or "rpn" in n):
+                arrays[f"{kind}/grad/{n}"] = p.grad.numpy()
+
+    image = torch.from_numpy(cases.full_image())
+    for name, kwargs in cases.FULL.items():
+        model = set_formula(getattr(detection, name)(**kwargs).double()).eval()
+        with torch.no_grad():
+            record_detections(f"full/{name}", model([image]), arrays)
+
+    meta["versions"] = {"torch": torch.__version__, "torchvision": torchvision.__version__}
+    with gzip.open(JSON, "wt") as f:
+        json.dump(meta, f)
+    np.savez_compressed(NPZ, **arrays)
+    print({k: v for k, v in meta.items() if k.endswith("losses")})
+    print(sum(a.nbytes for a in arrays.values()), "bytes of arrays;", os.path.getsize(NPZ), "on disk")
+
+
+if __name__ == "__main__":
+    main()

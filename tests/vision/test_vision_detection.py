@@ -1,0 +1,177 @@
+"""ember.vision.models.detection against torchvision 0.29's detection models.
+
+The oracle is recorded by make_detection_fixtures.py (torchvision cannot be installed beside the
+torch 2.13 of the test environment) into fixtures/torchvision_detection.*: state_dict keys and
+shapes of the builders, and for the same architectures with the same formula weights (float64) the
+eval transform's batch, the eval detections (boxes, labels, scores, masks), the training loss dict
+for fixed targets and the gradients of the summed losses. Both sides replace ``randperm`` in the
+positive/negative samplers by ``_det_cases.fixed_perm``.
+"""
+import gzip
+import json
+import os
+import types
+
+import numpy as np
+import pytest
+
+import ember
+from ember.vision.models import detection
+from ember.vision.ops import FrozenBatchNorm2d, MultiScaleRoIAlign
+
+from . import _det_cases as cases
+from ._tv_formula import value
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+META = json.load(gzip.open(os.path.join(HERE, "fixtures", "torchvision_detection.json.gz"), "rt"))
+ARR = np.load(os.path.join(HERE, "fixtures", "torchvision_detection.npz"))
+NS = types.SimpleNamespace(nn=ember.nn, FrozenBatchNorm2d=FrozenBatchNorm2d, MultiScaleRoIAlign=MultiScaleRoIAlign,
+                           detection=detection)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_sampling(monkeypatch):
+    monkeypatch.setattr(ember, "randperm", lambda n, **kw: ember.from_numpy(cases.fixed_perm(int(n))))
+
+
+def _no_init(mp):
+    """Skip the random initialisation (the state is compared by keys, or overwritten by the formula)."""
+    zeros_ = ember.nn.init.zeros_
+    for name in ("normal_", "uniform_", "kaiming_normal_", "kaiming_uniform_"):
+        mp.setattr(ember.nn.init, name, lambda t, *a, **k: zeros_(t))
+
+
+@pytest.fixture
+def no_init(monkeypatch):
+    _no_init(monkeypatch)
+
+
+def set_formula(model):
+    sd = model.state_dict()
+    new = {k: (ember.from_numpy(value(i, k, tuple(sd[k].shape))).to(sd[k].dtype) if sd[k].is_floating_point()
+               else sd[k]) for i, k in enumerate(sorted(sd))}
+    model.load_state_dict(new)
+    return model
+
+
+def images():
+    return [ember.from_numpy(x) for x in cases.images()]
+
+
+def targets():
+    return [{k: ember.from_numpy(v) for k, v in t.items()} for t in cases.targets()]
+
+
+def check_detections(prefix, dets, atol=1e-7):
+    n = 0
+    for i, d in enumerate(dets):
+        for k in ("boxes", "labels", "scores", "masks"):
+            key = f"{prefix}/{i}/{k}"
+            if key not in ARR.files:
+                assert k not in d, f"{key}: torchvision gives no {k}"
+                continue
+            want, got = ARR[key], d[k].detach().numpy()
+            assert got.shape == want.shape, f"{key}: shape {got.shape}, torchvision {want.shape}"
+            if k == "labels":
+                assert got.dtype == np.int64 and (got == want).all(), f"{key}: {got} != {want}"
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-6, atol=atol if k != "masks" else 1e-6, err_msg=key)
+            n += 1
+    return n
+
+
+@pytest.fixture(scope="module", params=["faster", "mask"])
+def tiny(request):
+    return request.param, set_formula(cases.tiny_model(NS, request.param).double())
+
+
+# ------------------------------------------------------------------------------------------------ keys
+
+@pytest.mark.parametrize("name", sorted(cases.KEY_BUILDERS))
+def test_builder_state_dict_keys(name, no_init):
+    want = META["keys"][name]
+    model = getattr(detection, name)(**cases.KEY_BUILDERS[name])
+    assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == want["keys"]
+    assert sum(p.numel() for p in model.parameters()) == want["num_params"]
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == want["trainable"]
+
+
+def test_resnet_fpn_backbone_frozen_layers(no_init):
+    """FrozenBatchNorm2d (no num_batches_tracked) and trainable_layers=3: layer2..4 train."""
+    want = META["keys"]["resnet_fpn_backbone"]
+    bb = detection.backbone_utils.resnet_fpn_backbone(backbone_name="resnet50", weights=None)
+    assert [[k, list(v.shape)] for k, v in bb.state_dict().items()] == want["keys"]
+    assert [n for n, p in bb.named_parameters() if p.requires_grad] == want["trainable"]
+
+
+def test_tiny_state_dict_keys_load_torchvision_layout(tiny):
+    kind, model = tiny
+    grads = {k.split("/", 2)[2] for k in ARR.files if k.startswith("mask/grad/")}
+    if kind == "mask":   # every parameter of the mask model got a gradient in torchvision
+        assert grads == {n for n, _ in model.named_parameters()}
+
+
+# ------------------------------------------------------------------------------------------------ eval
+
+def test_transform_matches(tiny):
+    kind, model = tiny
+    model.eval()
+    with ember.no_grad():
+        batch, _ = model.transform(images())
+    want = META[f"{kind}/transform"]
+    t = batch.tensors.numpy()
+    assert list(t.shape) == want["shape"] and [list(s) for s in batch.image_sizes] == want["image_sizes"]
+    np.testing.assert_allclose(t.ravel()[cases.positions(t.size, 512, 3)], ARR[f"{kind}/transform/values"],
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_eval_detections_match(tiny):
+    kind, model = tiny
+    model.eval()
+    with ember.no_grad():
+        dets = model(images())
+    assert isinstance(dets, list) and len(dets) == 2
+    assert check_detections(f"{kind}/eval", dets) == (8 if kind == "mask" else 6)
+
+
+# ------------------------------------------------------------------------------------------------ train
+
+def test_train_losses_and_gradients_match(tiny):
+    kind, model = tiny
+    model.train()
+    model.zero_grad()
+    loss_dict = model(images(), targets())
+    want = META[f"{kind}/losses"]
+    assert sorted(loss_dict) == sorted(want)
+    for k, v in want.items():
+        assert loss_dict[k].dim() == 0
+        # float32 loss (objectness): to its precision
+        tol = 1e-6 if loss_dict[k].dtype == ember.float32 else 1e-9
+        np.testing.assert_allclose(loss_dict[k].item(), v, rtol=tol, err_msg=k)
+    # as torch, the RPN's objectness loss is float32 (its labels are) and the others float64
+    assert loss_dict["loss_objectness"].dtype == ember.float32
+    assert loss_dict["loss_classifier"].dtype == ember.float64
+    losses = sum(loss for loss in loss_dict.values())
+    losses.backward()
+    prefix = f"{kind}/grad/"
+    checked = 0
+    params = dict(model.named_parameters())
+    for key in ARR.files:
+        if key.startswith(prefix):
+            name = key[len(prefix):]
+            g = params[name].grad
+            assert g is not None, f"{name}: no gradient, torchvision has one"
+            np.testing.assert_allclose(g.numpy(), ARR[key], rtol=1e-6, atol=1e-9, err_msg=name)
+            checked += 1
+    assert checked >= 8
+
+
+# ------------------------------------------------------------------------------------------------ full builders
+
+@pytest.mark.parametrize("name", sorted(cases.FULL))
+def test_full_builder_eval_matches(name, no_init):
+    model = set_formula(getattr(detection, name)(**cases.FULL[name]).double()).eval()
+    with ember.no_grad():
+        dets = model([ember.from_numpy(cases.full_image())])
+    assert check_detections(f"full/{name}", dets, atol=1e-6) >= 3
+    assert len(dets[0]["boxes"]) > 0
