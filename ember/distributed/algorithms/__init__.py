@@ -1,1 +1,2 @@
-"""``ember.distributed.algorithms``: DistributedDataParallel communication hooks (:mod:`.ddp_comm_hooks`)."""
+"""``ember.distributed.algorithms``: DistributedDataParallel communication hooks (:mod:`.ddp_comm_hooks`) and
+the join context manager for uneven inputs (:mod:`.join`)."""
