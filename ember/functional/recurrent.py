@@ -2,11 +2,13 @@
 
 :func:`rnn_layer` runs a whole sequence (padded, or packed with ``batch_sizes``)
 through one layer and direction. The forward computes the input projection of all
-time steps with one matmul, then per step one matmul with ``W_hh`` and in-place
-NumPy gate arithmetic on slices of one preallocated gates buffer. Its backward is
-backward-through-time written by hand in NumPy: per step it propagates the
-carried state gradients (one matmul with ``W_hh``); the weight gradients are
-one matmul each over all steps at the end.
+time steps with one matmul (the LSTM folds it into its per-step product, see below),
+then per step one matmul with ``W_hh`` and in-place NumPy gate arithmetic on blocks
+of one preallocated gates buffer. Its backward is backward-through-time written by
+hand in NumPy: per step it propagates the carried state gradients (one matmul with
+``W_hh``) with all the gate arithmetic done on that step's rows (they fit in cache;
+passes over all steps at once cost more in memory traffic than they save in calls);
+the weight gradients are one matmul over all steps at the end.
 
 Gate equations (PyTorch's, with ``x`` the input and ``h``, ``c`` the previous state)::
 
@@ -188,10 +190,14 @@ def _fill_prev(dst, cur_b, src_buf, ps, pb, init):
 
 
 # -- LSTM -------------------------------------------------------------------------------------------
-# The gate activations are kept gate-major, A[k] of shape (N, H), in the order (o, i, f, g): every
-# per-step operand is then a contiguous block (NumPy's loops over column slices of a (N, 4H) buffer
-# are several times slower), and the three sigmoid gates are one block A[:3], squashed with one
-# tanh call: sigmoid(x) = 0.5 tanh(x / 2) + 0.5, the halving folded into the weights (exact).
+# Each step's pre-activations come from one product [x_t, 1, h_prev] @ Wc, with Wc the stacked
+# (W_ih | b | W_hh)^T (a single GEMM with K = input + 1 + hidden: faster than a separate input
+# projection for all steps plus a per-step add). The rows [x_t, 1, h_prev] of all steps are kept
+# (XH), so the backward gets dW_ih, db and dW_hh from one product dG^T @ XH with no copies.
+# Gate columns are in the order (o, i, f, g) and the activations are kept gate-major, A[k] of
+# shape (N, H): every per-step operand is then a contiguous block (NumPy's loops over column
+# slices are slower), and the three sigmoid gates are one block A[:3], squashed with one tanh call:
+# sigmoid(x) = 0.5 tanh(x / 2) + 0.5, the halving folded into the weights (exact).
 _LSTM_ORDER = (3, 0, 1, 2)      # PyTorch's (i, f, g, o) blocks, taken as (o, i, f, g)
 
 
@@ -207,133 +213,141 @@ def _lstm_stacked(g4):
     return out.reshape((-1,) + g4.shape[2:])
 
 
+def _lstm_block(A, s, e, H):
+    """The gate activations of rows ``s:e`` (one step): a contiguous (4, e - s, H) view of ``A``."""
+    return A[4 * H * s:4 * H * e].reshape(4, e - s, H)
+
+
 def _lstm_forward(x2, h0, c0, w_ih, w_hh, bias, w_hr, steps, reverse, h0_zero=False):
     H = w_hh.shape[0] // 4
     Hout = w_hh.shape[1]
     dt = x2.dtype
-    N = x2.shape[0]
-    wi = _lstm_gate_major(w_ih, H)               # (4, H, I)
-    wh = _lstm_gate_major(w_hh, H)               # (4, H, Hout)
-    wi[:3] *= 0.5
-    wh[:3] *= 0.5
-    A = np.matmul(x2, wi.transpose(0, 2, 1), out=_take((4, N, H), dt))
-    if bias is not None:
-        bg = _lstm_gate_major(bias, H)
-        bg[:3] *= 0.5
-        A += bg[:, None, :]
-    whT = wh.transpose(0, 2, 1)                  # (4, Hout, H)
+    N, n_in = x2.shape
+    nb = 0 if bias is None else 1
+    kh = n_in + nb                               # first column of h_prev in XH
+    Wc = np.empty((kh + Hout, 4, H), dt)         # [x, 1, h] @ Wc = pre-activations, columns (o, i, f, g)
+    Wc[:n_in] = _lstm_gate_major(w_ih, H).transpose(2, 0, 1)
+    if nb:
+        Wc[n_in] = _lstm_gate_major(bias, H)
+    Wc[kh:] = _lstm_gate_major(w_hh, H).transpose(2, 0, 1)
+    Wc[:, :3] *= 0.5
+    Wc = Wc.reshape(kh + Hout, 4 * H)
+    XH = _take((N, kh + Hout), dt)
+    XH[:, :n_in] = x2
+    if nb:
+        XH[:, n_in] = 1
+    A = _take((4 * N * H,), dt)    # gate activations, per step one contiguous (4, rows, H) block
     C = _take((N, H), dt)          # c after each step
     TC = _take((N, H), dt)         # tanh(c)
     uniform = bool(steps) and all(b == steps[0][1] for _, b in steps)
-    HP = None if uniform else np.empty((N, Hout), dt)   # h before each step (for dW_hh)
     CP = None if uniform else np.empty((N, H), dt)      # c before each step
     out = np.empty((N, Hout), dt)
     R = np.empty((N, H), dt) if w_hr is not None else out   # o * tanh(c) before the projection
     whrT = w_hr.T if w_hr is not None else None
     B = steps[0][1] if steps else 0
-    tmp = np.empty((4, B, H), dt)
-    tmp2 = np.empty((B, H), dt)
+    pre = np.empty((B, 4 * H), dt)
+    tmp = np.empty((B, H), dt)
     for s, b, ps, pb in _prev_rows(steps, reverse):
         e = s + b
-        hp = _prev_view(None if uniform else HP[s:e], b, out, ps, pb, h0, uniform)
+        _fill_prev(XH[s:e, kh:], b, out, ps, pb, h0)
         cp = _prev_view(None if uniform else CP[s:e], b, C, ps, pb, c0, uniform)
-        G = A[:, s:e]
-        if ps >= 0 or not h0_zero:      # a zero initial state adds nothing
-            t = tmp[:, :b]
-            np.matmul(hp, whT, out=t)
-            G += t
-        np.tanh(G, out=G)
+        p = pre[:b]
+        if ps < 0 and h0_zero:      # a zero initial state adds nothing
+            np.matmul(XH[s:e, :kh], Wc[:kh], out=p)
+        else:
+            np.matmul(XH[s:e], Wc, out=p)
+        G = _lstm_block(A, s, e, H)
+        np.tanh(p.reshape(b, 4, H).transpose(1, 0, 2), out=G)
         S = G[:3]
         S *= 0.5
         S += 0.5
         c = C[s:e]
         np.multiply(G[2], cp, out=c)
-        t2 = tmp2[:b]
-        np.multiply(G[1], G[3], out=t2)
-        c += t2
+        t = tmp[:b]
+        np.multiply(G[1], G[3], out=t)
+        c += t
         tc = TC[s:e]
         np.tanh(c, out=tc)
         np.multiply(G[0], tc, out=R[s:e])
         if whrT is not None:
             np.matmul(R[s:e], whrT, out=out[s:e])
-    return out, A, C, TC, HP, CP, R, h0, c0, uniform
+    return out, A, C, TC, XH, CP, R, c0, uniform, nb
 
 
 def _lstm_backward(gout, ghn, gcn, saved, x2, w_ih, w_hh, w_hr, steps, reverse, need):
-    out, A, C, TC, HP, CP, R, h0, c0, uniform = saved
+    out, A, C, TC, XH, CP, R, c0, uniform, nb = saved
     N, H = C.shape
     Hout = out.shape[1]
     n_in = x2.shape[1]
-    # [x, h_prev] side by side: dW_ih and dW_hh then come from one matmul.
-    XH = _scratch("lstm_xh", (N, n_in + Hout), A.dtype)
-    XH[:, :n_in] = x2
-    HP = _shifted(out, h0, steps, reverse, uniform, HP, out=XH[:, n_in:])
-    CP = _shifted(C, c0, steps, reverse, uniform, CP, out=_scratch("lstm_cp", C.shape, C.dtype))
     dt = A.dtype
     B = steps[0][1] if steps else 0
     w_hh_r = _lstm_gate_major(w_hh, H).reshape(4 * H, Hout)     # rows in the order (o, i, f, g)
-    dout = _grad_buffer("lstm_dout", gout, (N, Hout), dt)
-    if ghn is not None:
-        _scatter_final(ghn, dout, steps, reverse)
-    # What does not depend on the carried gradients is computed for all steps at once:
-    # K = (g, c_prev, i) * the derivatives of (i, f, g); tcd = tanh(c) * o'; oc = o * tanh'(c).
-    O, I_, F_, Gg = A
-    D = np.subtract(1, A[:3], out=_scratch("lstm_d", (3, N, H), dt))
-    D *= A[:3]                                  # s (1 - s) of o, i, f
-    K = _scratch("lstm_k", (N, 3, H), dt)
-    np.multiply(Gg, D[1], out=K[:, 0])
-    np.multiply(CP, D[2], out=K[:, 1])
-    k2 = np.multiply(Gg, Gg, out=_scratch("lstm_k2", (N, H), dt))
-    np.subtract(1, k2, out=k2)
-    np.multiply(k2, I_, out=K[:, 2])
-    tcd = D[0]
-    tcd *= TC
-    oc = np.multiply(TC, TC, out=_scratch("lstm_oc", (N, H), dt))
-    np.subtract(1, oc, out=oc)
-    oc *= O
-    dG = _scratch("lstm_dg", (N, 4 * H), dt)   # d(loss)/d(pre-activations), rows in (o, i, f, g)
-    dGk = dG[:, H:].reshape(N, 3, H)
+    # The final states' gradients, per step offset: [(rows in the step, rows of ghn / gcn)].
+    final = {}
+    for lo, hi, src in _final_rows(steps, reverse, B):
+        s = next(s for s, b in steps if s <= src < s + b)
+        final.setdefault(s, []).append((src - s, lo, hi))
+    dG = _scratch("lstm_dg", (N, 4 * H), dt)   # d(loss)/d(pre-activations), columns (o, i, f, g)
+    dGs = dG.reshape(N, 4, H)
+    dH = _scratch("lstm_dh", (N, Hout), dt) if w_hr is not None else None   # kept for dW_hr
     dh = np.zeros((B, Hout), dt)      # carried d(loss)/d(h) of rows not yet finished
     dc = np.zeros((B, H), dt)
-    if gcn is not None:
-        dc_final = _scratch("lstm_dcf", (N, H), dt)
-        dc_final.fill(0)
-        _scatter_final(gcn, dc_final, steps, reverse)
-    else:
-        dc_final = None
-    dH = dout  # becomes the total gradient of each step's output, in place
-    dR = _scratch("lstm_dr", (N, H), dt) if w_hr is not None else dH
-    tmp = np.empty((B, H), dt)
+    dR = np.empty((B, H), dt) if w_hr is not None else None
+    u = np.empty((B, H), dt)
+    Dbuf = np.empty(4 * B * H, dt)
+    Qbuf = np.empty(4 * B * H, dt)
     for s, b, ps, pb in reversed(_prev_rows(steps, reverse)):
         e = s + b
-        d = dH[s:e]
-        d += dh[:b]
-        if w_hr is not None:
-            np.matmul(d, w_hr, out=dR[s:e])
-        dr = dR[s:e]
+        d = dh[:b]                    # the total gradient of this step's output, in place
+        if gout is not None:
+            d += gout[s:e]
         dcb = dc[:b]
-        if dc_final is not None:
-            dcb += dc_final[s:e]
-        t = tmp[:b]
-        np.multiply(dr, oc[s:e], out=t)
-        dcb += t
-        np.multiply(dr, tcd[s:e], out=dG[s:e, :H])
-        np.multiply(dcb[:, None, :], K[s:e], out=dGk[s:e])
-        np.multiply(dcb, F_[s:e], out=dcb)
+        for r, lo, hi in final.get(s, ()):
+            if ghn is not None:
+                d[r:r + hi - lo] += ghn[lo:hi]
+            if gcn is not None:
+                dcb[r:r + hi - lo] += gcn[lo:hi]
+        if w_hr is not None:
+            dH[s:e] = d
+            dr = np.matmul(d, w_hr, out=dR[:b])
+        else:
+            dr = d
+        cp = _prev_view(None if uniform else CP[s:e], b, C, ps, pb, c0, uniform)
+        G = _lstm_block(A, s, e, H)
+        O, I_, F_, Gg = G
+        tc = TC[s:e]
+        ub = u[:b]
+        np.multiply(tc, tc, out=ub)   # dc += dr * o * (1 - tanh(c)^2)
+        np.subtract(1, ub, out=ub)
+        ub *= O
+        ub *= dr
+        dcb += ub
+        # d(gate)/d(pre-activation) of (o, i, f, g) times d(loss)/d(gate), all four as one block
+        D = Dbuf[:4 * b * H].reshape(4, b, H)
+        np.subtract(1, G[:3], out=D[:3])
+        D[:3] *= G[:3]                # s (1 - s)
+        np.multiply(Gg, Gg, out=D[3])
+        np.subtract(1, D[3], out=D[3])   # 1 - g^2
+        Q = Qbuf[:4 * b * H].reshape(4, b, H)
+        np.multiply(dr, tc, out=Q[0])
+        np.multiply(dcb, Gg, out=Q[1])
+        np.multiply(dcb, cp, out=Q[2])
+        np.multiply(dcb, I_, out=Q[3])
+        D *= Q
+        np.copyto(dGs[s:e].transpose(1, 0, 2), D)
+        dcb *= F_
         if ps >= 0 or need[1]:
-            np.matmul(dG[s:e], w_hh_r, out=dh[:b])
+            np.matmul(dG[s:e], w_hh_r, out=d)
     dh0 = dh if need[1] else None
     dc0 = dc if need[2] else None
 
     def stacked(m):                  # (4H, ...) rows in (o, i, f, g) -> PyTorch's (i, f, g, o)
         return _lstm_stacked(m.reshape((4, H) + m.shape[1:]))
-    if need[3] and need[4]:
+    gw_ih = gw_hh = gb = None
+    if need[3] or need[4] or need[5]:
         gw = stacked(dG.T @ XH)
-        gw_ih, gw_hh = gw[:, :n_in], gw[:, n_in:]
-    else:
-        gw_ih = stacked(dG.T @ x2) if need[3] else None
-        gw_hh = stacked(dG.T @ HP) if need[4] else None
-    gb = stacked(dG.sum(0)) if need[5] else None
+        gw_ih, gw_hh = gw[:, :n_in], gw[:, n_in + nb:]
+        gb = gw[:, n_in] if nb else None
     gw_hr = (dH.T @ R) if (w_hr is not None and need[7]) else None
     gx = (dG @ _lstm_gate_major(w_ih, H).reshape(4 * H, -1)) if need[0] else None
     return gx, dh0, dc0, gw_ih, gw_hh, gb, gw_hr
@@ -562,7 +576,7 @@ def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, 
         out, *saved = _rnn_forward(x2, h0, wi, wh, bias, steps, reverse, relu, hx is None)
     hn = _gather_final(out, steps, reverse, B, out.shape[1])
     # Buffers only the backward reads (never handed to the caller) return to the pool after it.
-    pooled = tuple(saved[:3]) if mode == "LSTM" else tuple(saved[:2]) if mode == "GRU" else ()
+    pooled = tuple(saved[:4]) if mode == "LSTM" else tuple(saved[:2]) if mode == "GRU" else ()
     if mode != "LSTM":
         cn = None
     inputs = (input, hx, cx if mode == "LSTM" else None, w_ih, w_hh, b_ih, b_hh, w_hr if whr is not None else None)
