@@ -94,3 +94,10 @@ def full_image():
 def positions(n, k, seed):
     """``k`` fixed flat positions of an array of ``n`` values (all of them when ``n <= k``)."""
     return np.arange(n) if n <= k else np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))
+
+
+# tests/programs/detection_finetune.py: its arguments for the recorded torchvision run and the ember run
+# (both load the same formula weights, _formula_init.formula_state of the keys recorded beside the run).
+PROGRAM_ARGS = ["--model", "mobilenet_v3_small", "--weights", "none", "--min-size", "96", "--max-size", "128",
+                "--box-batch", "64", "--proposals", "100", "--no-shuffle", "--flip", "0", "--epochs", "2",
+                "--images", "8"]

@@ -2,9 +2,9 @@
 
 torchvision cannot be installed beside the torch 2.13 test oracle, so this runs in its own
 environment (``python -m venv /tmp/tvenv_det && /tmp/tvenv_det/bin/pip install torch==2.14.1
-torchvision==0.29.1``), from the repository root:
+torchvision==0.29.1``), from the repository root (``program`` re-records only the program run):
 
-    /tmp/tvenv_det/bin/python tests/vision/make_detection_fixtures.py
+    /tmp/tvenv_det/bin/python tests/vision/make_detection_fixtures.py [program]
 
 It records (see _det_cases.py for the models and data):
 
@@ -17,12 +17,19 @@ It records (see _det_cases.py for the models and data):
   parameter, with ``torch.randperm`` replaced by ``_det_cases.fixed_perm`` (the samplers' only
   random draw);
 * for the full builders in ``FULL``, with formula weights in float64, the eval detections of one
-  image.
+  image;
+* the run of tests/programs/detection_finetune.py (the detection fine-tuning tutorial) with
+  ``PROGRAM_ARGS``, from ``_formula_init.formula_state`` weights: its RESULT and the state_dict keys
+  the weights were made for (fixtures/torchvision_detection_program.json).
 """
+import argparse
 import gzip
+import importlib.util
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import types
 
 import numpy as np
@@ -36,7 +43,13 @@ sys.path.insert(0, HERE)
 import _det_cases as cases  # noqa: E402
 from _tv_formula import value  # noqa: E402
 
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+from tests.programs._formula_init import write_formula_init  # noqa: E402
+
 JSON = os.path.join(HERE, "fixtures", "torchvision_detection.json.gz")
+PROGRAM_JSON = os.path.join(HERE, "fixtures", "torchvision_detection_program.json")
+PROGRAM = os.path.join(ROOT, "tests", "programs", "detection_finetune.py")
 NPZ = os.path.join(HERE, "fixtures", "torchvision_detection.npz")
 NS = types.SimpleNamespace(nn=torch.nn, FrozenBatchNorm2d=FrozenBatchNorm2d, MultiScaleRoIAlign=MultiScaleRoIAlign,
                            detection=detection)
@@ -110,5 +123,27 @@ def main():
     print(sum(a.nbytes for a in arrays.values()), "bytes of arrays;", os.path.getsize(NPZ), "on disk")
 
 
+def record_program():
+    """Run the tutorial program on torchvision from formula weights for its pre-surgery model."""
+    spec = importlib.util.spec_from_file_location("detection_finetune", PROGRAM)
+    program = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(program)
+    parser_args = dict(zip(cases.PROGRAM_ARGS[0::2], cases.PROGRAM_ARGS[1::2]))
+    args = argparse.Namespace(model=parser_args["--model"], weights=parser_args["--weights"],
+                              min_size=int(parser_args["--min-size"]), max_size=int(parser_args["--max-size"]),
+                              box_batch=int(parser_args["--box-batch"]), proposals=int(parser_args["--proposals"]))
+    keys = [[k, list(v.shape)] for k, v in program.build_model(args).state_dict().items()]
+    with tempfile.TemporaryDirectory() as tmp:
+        init = write_formula_init(os.path.join(tmp, "init.npz"), keys)
+        proc = subprocess.run([sys.executable, PROGRAM, *cases.PROGRAM_ARGS, "--init-in", init], capture_output=True,
+                              text=True, check=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    result = json.loads([line for line in proc.stdout.splitlines() if line.startswith("RESULT ")][-1][7:])
+    with open(PROGRAM_JSON, "w") as f:
+        json.dump({"keys": keys, "result": result, "args": cases.PROGRAM_ARGS}, f)
+    print("program losses", [round(sum(h.values()), 4) for h in result["history"]])
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] != ["program"]:
+        main()
+    record_program()
