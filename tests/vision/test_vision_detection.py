@@ -175,3 +175,76 @@ def test_full_builder_eval_matches(name, no_init):
         dets = model([ember.from_numpy(cases.full_image())])
     assert check_detections(f"full/{name}", dets, atol=1e-6) >= 3
     assert len(dets[0]["boxes"]) > 0
+
+
+# ------------------------------------------------------------------------------------------------ builders' API
+
+def test_pretrained_weights_load_old_checkpoint_layout(no_init, monkeypatch):
+    """weights=COCO_V1 (here served from a local state dict in the old layout: RPN conv and mask
+    head keys before torchvision's version 2) loads, freezes the backbone's norms with eps 0 as
+    torchvision does for that checkpoint, and trains layer2..layer4 of the backbone."""
+    state = detection.maskrcnn_resnet50_fpn(weights=None, weights_backbone=None).state_dict()
+    for kind in ("weight", "bias"):
+        state[f"rpn.head.conv.{kind}"] = state.pop(f"rpn.head.conv.0.0.{kind}")
+        for i in range(4):
+            state[f"roi_heads.mask_head.mask_fcn{i + 1}.{kind}"] = state.pop(f"roi_heads.mask_head.{i}.0.{kind}")
+    state = {k: v + 0.5 if k == "rpn.head.conv.bias" else v for k, v in state.items()}
+    served = []
+    monkeypatch.setattr(type(detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1.value), "get_state_dict",
+                        lambda self, progress=True, check_hash=True: served.append(self.url) or dict(state))
+    model = detection.maskrcnn_resnet50_fpn(weights="DEFAULT")
+    assert served == ["https://download.pytorch.org/models/maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth"]
+    assert np.allclose(model.rpn.head.conv[0][0].bias.detach().numpy(), state["rpn.head.conv.bias"].numpy())
+    frozen = [m for m in model.modules() if isinstance(m, FrozenBatchNorm2d)]
+    assert len(frozen) == 53 and all(m.eps == 0.0 for m in frozen)
+    trainable = {n.split(".")[2] for n, p in model.named_parameters() if p.requires_grad and n.startswith("backbone.body")}
+    assert trainable == {"layer2", "layer3", "layer4"}
+    meta = detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1.meta
+    assert len(meta["categories"]) == 91 and meta["categories"][1] == "person"
+    # frozen norms hold buffers, not parameters: fewer than with weights=None's BatchNorm2d
+    assert sum(p.numel() for p in model.parameters()) == meta["num_params"] < META["keys"]["maskrcnn_resnet50_fpn"][
+        "num_params"]
+    # the legacy flag means the same weights
+    served.clear()
+    detection.maskrcnn_resnet50_fpn(pretrained=True)
+    assert len(served) == 1
+
+
+def test_builder_argument_errors(no_init):
+    with pytest.raises(ValueError, match="num_classes.*expected value 91 but got 3"):
+        detection.fasterrcnn_resnet50_fpn(weights="DEFAULT", num_classes=3)
+    with pytest.raises(ValueError, match="Trainable backbone layers should be in the range"):
+        detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone="DEFAULT", trainable_backbone_layers=6)
+    backbone = cases.tiny_backbone(NS)
+    with pytest.raises(ValueError, match="num_classes should be None when box_predictor is specified"):
+        detection.FasterRCNN(backbone, 3, box_predictor=detection.FastRCNNPredictor(32, 3))
+    with pytest.raises(ValueError, match="num_classes should not be None"):
+        detection.FasterRCNN(backbone)
+    with pytest.raises(ValueError, match="out_channels"):
+        detection.FasterRCNN(ember.nn.ReLU(), 2)
+    with pytest.raises(TypeError, match="rpn_anchor_generator should be of type AnchorGenerator"):
+        detection.FasterRCNN(backbone, 2, rpn_anchor_generator=object())
+
+
+def test_train_mode_checks_targets(tiny):
+    _, model = tiny
+    model.train()
+    with pytest.raises(AssertionError, match="targets should not be none when in training mode"):
+        model(images())
+    bad = targets()
+    bad[0]["boxes"] = ember.tensor([[10.0, 10.0, 10.0, 20.0]], dtype=ember.float64)
+    bad[0]["labels"], bad[0]["masks"] = bad[0]["labels"][:1], bad[0]["masks"][:1]
+    with pytest.raises(AssertionError, match=r"positive height and width. Found invalid box \[12.7"):
+        model(images(), bad)
+
+
+def test_rpn_head_and_predictor_init():
+    """torchvision's initialisations: RPN convs N(0, 0.01) with zero bias, mask predictor weights
+    Kaiming-normal (fan_out), mask head convs Kaiming-normal with zero bias."""
+    ember.manual_seed(0)
+    head = detection.RPNHead(64, 9)
+    w = head.conv[0][0].weight.detach().numpy()
+    assert abs(w.std() - 0.01) < 0.001 and not head.cls_logits.bias.detach().numpy().any()
+    pred = detection.MaskRCNNPredictor(64, 32, 3)
+    w = pred.conv5_mask.weight.detach().numpy()   # ConvTranspose2d (in, out, 2, 2): fan_out = in * 4
+    assert abs(w.std() - np.sqrt(2 / (64 * 4))) < 0.1 * np.sqrt(2 / (64 * 4))
