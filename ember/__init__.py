@@ -64,6 +64,7 @@ _LAZY.add("onnx")
 _LAZY.add("registry")
 _LAZY |= {"fx", "export"}
 _LAZY |= {"_dynamo", "_inductor", "overrides", "nested", "masked", "library", "mps", "xpu", "types", "storage"}
+_LAZY.add("return_types")
 
 
 # torch.* names defined in ember's subpackages, loaded on first use: name -> module.

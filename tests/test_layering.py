@@ -30,10 +30,18 @@ LAYER.update({"fx": 4, "export": 6})
 # or functional.
 LAYER.update({"_dynamo": 6, "_inductor": 6, "overrides": 3, "library": 1, "nested": 2, "masked": 2, "mps": 1,
               "xpu": 1, "types": 1, "storage": 1, "_ops": 1})
+LAYER.update({"return_types": 1})
+
+
+# Parts of torch.distributed built on nn and optim: DTensor parameters, fully_shard (it wraps modules) and
+# distributed checkpoints (module and optimizer state dicts) sit above them; the rest of distributed below nn.
+LAYER.update({"distributed.tensor": 4, "distributed.fsdp": 4, "distributed.checkpoint": 4})
 
 
 def _package(module):
     parts = module.split(".")
+    if len(parts) > 2 and parts[0] == "ember" and ".".join(parts[1:3]) in LAYER:
+        return ".".join(parts[1:3])
     return parts[1] if len(parts) > 1 and parts[0] == "ember" else None
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..autograd.ops import add, amax, amin, cat, div, mul, narrow, prod, stack, sub, sum as _sum
 from ..autograd.tensor_extras import hash_tensor  # noqa: F401  (a Tensor method too)
+from ..autograd import return_types as _rt
 from ..creation import full, tensor as _tensor
 
 __all__ = ["gradient", "segment_reduce", "histogramdd", "binomial", "hash_tensor"]
@@ -172,7 +173,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
         np_range = [(0.0, 1.0)] * D
     hist, edges = np.histogramdd(points.astype(np.float64), bins=np_bins, range=np_range, weights=w, density=density)
     dt = x.dtype
-    return _tensor(hist.astype(dt)), [_tensor(e.astype(dt)) for e in edges]
+    return _rt.histogramdd(_tensor(hist.astype(dt)), tuple(_tensor(e.astype(dt)) for e in edges))
 
 
 def binomial(count, prob, generator=None):

@@ -9,14 +9,13 @@ tensor([0, 2, 4])
 __all__ = ["bincount", "histc", "histogram", "bucketize", "searchsorted", "isin", "unique_consecutive",
            "unravel_index"]
 
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from ...backend import dtypes as _dt
 from ._util import out
 
-histogram_result = collections.namedtuple("histogram", ["hist", "bin_edges"])
+histogram_result = _rt.histogram
 
 
 def bincount(input, weights=None, minlength=0):

@@ -12,10 +12,9 @@ again. The singular/eigen-vector gradients assume distinct singular values/eigen
 >>> (L @ L.mT - a).abs().max().item() < 1e-6
 True
 """
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from .. import grad_mode
 from ..node import Node
 from ._util import out as _wrap
@@ -28,14 +27,14 @@ class LinAlgError(RuntimeError):
     """Raised when a linear-algebra routine cannot complete (a singular or non-definite matrix)."""
 
 
-cholesky_ex_result = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
-qr_result = collections.namedtuple("linalg_qr", ["Q", "R"])
-svd_result = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
-eigh_result = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-slogdet_result = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
-lu_factor_result = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
-lu_factor_ex_result = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-lu_result = collections.namedtuple("linalg_lu", ["P", "L", "U"])
+cholesky_ex_result = _rt.linalg_cholesky_ex
+qr_result = _rt.linalg_qr
+svd_result = _rt.linalg_svd
+eigh_result = _rt.linalg_eigh
+slogdet_result = _rt.linalg_slogdet
+lu_factor_result = _rt.linalg_lu_factor
+lu_factor_ex_result = _rt.linalg_lu_factor_ex
+lu_result = _rt.linalg_lu
 
 
 def _record(outs, name, fn, inputs, saved=()):
@@ -554,7 +553,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
         Pm = np.zeros(perm.shape + (m,), lu_.dtype)
         np.put_along_axis(Pm, perm[..., :, None], 1, axis=-1)   # rows: Pm[i, perm[i]] = 1
         P = _wrap(np.ascontiguousarray(np.swapaxes(Pm, -1, -2)))
-    return lu_result(P, L, U)
+    return _rt.lu_unpack(P, L, U)
 
 
 def _lu_backward(P, L, U, gL, gU, m, n):

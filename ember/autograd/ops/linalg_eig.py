@@ -16,10 +16,9 @@ gradients.
 >>> L
 tensor([2.+0.j, 3.+0.j])
 """
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from .. import grad_mode
 from ._util import out as _wrap
 from .complex_numbers import conj, real
@@ -29,7 +28,7 @@ from .linalg_decomp import _record, _mT, _mm, _diag_embed
 __all__ = ["eig", "eigvals"]
 
 _gm = grad_mode.state
-eig_result = collections.namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+eig_result = _rt.linalg_eig
 
 
 def _mH(x):

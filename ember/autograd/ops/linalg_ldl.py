@@ -13,15 +13,14 @@ PyTorch's, these are not differentiable.
 tensor([[0.0909],
         [0.6364]])
 """
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from ._util import out as _wrap
 from .linalg_decomp import LinAlgError, _check_matrix, supports_out
 
-ldl_factor_result = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-ldl_factor_ex_result = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+ldl_factor_result = _rt.linalg_ldl_factor
+ldl_factor_ex_result = _rt.linalg_ldl_factor_ex
 
 _ALPHA = (1.0 + np.sqrt(17.0)) / 8.0
 

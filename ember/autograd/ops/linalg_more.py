@@ -11,10 +11,9 @@ compositions of differentiable ops.
 tensor([[1., 3.],
         [0., 1.]])
 """
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from .. import grad_mode
 from ._util import out as _wrap, wrap_dim
 from .elementwise import add, sub, mul, div
@@ -23,9 +22,9 @@ from .linalg_decomp import (LinAlgError, _record, _mT, _mm, _check_matrix, _floa
 
 _gm = grad_mode.state
 
-lstsq_result = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
-inv_ex_result = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
-solve_ex_result = collections.namedtuple("linalg_solve_ex", ["result", "info"])
+lstsq_result = _rt.linalg_lstsq
+inv_ex_result = _rt.linalg_inv_ex
+solve_ex_result = _rt.linalg_solve_ex
 
 
 def _LA():

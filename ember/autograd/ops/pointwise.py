@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import return_types as _rt
 from ...backend import dtypes as _dt
 import importlib
 from .. import grad_mode
@@ -376,17 +377,7 @@ def frexp(input):
     if _gm.enabled and input._rg:
         scale = out(np.ldexp(np.ones((), a.dtype), -e).astype(a.dtype))
         _rec(tm, "FrexpBackward0", lambda g: (mul(g, scale),), (input,), ())
-    return _FrexpResult(tm, te)
-
-
-class _FrexpResult(tuple):
-    """``torch.return_types.frexp``: a tuple with ``mantissa`` and ``exponent`` fields."""
-
-    def __new__(cls, mantissa, exponent):
-        return super().__new__(cls, (mantissa, exponent))
-
-    mantissa = property(lambda s: s[0])
-    exponent = property(lambda s: s[1])
+    return _rt.frexp(tm, te)
 
 
 def nextafter(input, other):

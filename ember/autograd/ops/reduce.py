@@ -5,11 +5,13 @@ dims as size 1. The gradient of a reduction is the output gradient broadcast bac
 over the reduced dims (``_unreduce``), times the local derivative.
 """
 import collections
+import functools
 
 import numpy as np
 
 from ...backend import dtypes as _dt
 from .. import grad_mode
+from .. import return_types as _rt
 from ..node import record as _rec
 from ..tensor import Tensor
 from .complex_numbers import no_complex as _no_complex
@@ -20,6 +22,16 @@ from .shape import reshape as _reshape  # at the top: an import inside a rule co
 _gm = grad_mode.state
 
 values_indices = collections.namedtuple("return_types", ["values", "indices"])
+
+
+def _returns(cls):
+    """Give the op's ``(values, indices)`` result PyTorch's type for it (``torch.return_types.max`` ...)."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def op(*args, **kwargs):
+            return _rt.as_type(cls, fn(*args, **kwargs))
+        return op
+    return wrap
 
 
 
@@ -191,12 +203,14 @@ def _amaxmin(x, dim, keepdim, fn, name):
     return t
 
 
+@_returns(_rt.max)
 def max(input, dim=None, keepdim=False, *, other=None):
     """``max(x)``: the largest value; ``max(x, dim)``: (values, indices); ``max(x, y)``: elementwise."""
     _no_complex("max", input)
     return _max_min(input, dim, keepdim, True, other)
 
 
+@_returns(_rt.min)
 def min(input, dim=None, keepdim=False, *, other=None):
     _no_complex("min", input)
     return _max_min(input, dim, keepdim, False, other)
@@ -445,6 +459,7 @@ def count_nonzero(input, dim=None):
 
 # -- sorting ----------------------------------------------------------------------------------------------
 
+@_returns(_rt.sort)
 def sort(input, dim=-1, descending=False, stable=False):
     _no_complex("sort", input)
     x = input
@@ -479,6 +494,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
+@_returns(_rt.topk)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     _no_complex("topk", input)
     x = input
@@ -504,6 +520,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     return _take_values(x, idx, axis, "TopkBackward0")
 
 
+@_returns(_rt.kthvalue)
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest element (1-based ``k``) along ``dim``, with its index."""
     axis = wrap_dim(dim, input._data.ndim)
@@ -523,6 +540,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return values_indices(vv, ii)
 
 
+@_returns(_rt.median)
 def median(input, dim=None, keepdim=False):
     """The lower median (PyTorch's choice for an even count)."""
     x = input

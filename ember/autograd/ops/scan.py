@@ -11,10 +11,9 @@ tensor([1., 3., 3.])
 """
 __all__ = ["cummax", "cummin", "logcumsumexp", "diff", "trapezoid", "trapz", "cumulative_trapezoid"]
 
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from .. import grad_mode
 from ..node import record as _rec
 from ._util import out, wrap_dim, numpy_names
@@ -22,8 +21,8 @@ from .elementwise import add, sub, mul, div, exp, log, where
 
 _gm = grad_mode.state
 
-cummax_result = collections.namedtuple("cummax", ["values", "indices"])
-cummin_result = collections.namedtuple("cummin", ["values", "indices"])
+cummax_result = _rt.cummax
+cummin_result = _rt.cummin
 
 
 def _cum_extreme(x, dim, is_max, name):

@@ -9,16 +9,15 @@ tensor(2.5000)
 """
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "aminmax", "msort", "cov", "corrcoef"]
 
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from ._util import out, wrap_dim, numpy_names
 from .elementwise import add, sub, mul, div, sqrt, clamp
 
-aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
-mode_result = collections.namedtuple("mode", ["values", "indices"])
-nanmedian_result = collections.namedtuple("nanmedian", ["values", "indices"])
+aminmax_result = _rt.aminmax
+mode_result = _rt.mode
+nanmedian_result = _rt.nanmedian
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 

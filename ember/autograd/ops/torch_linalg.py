@@ -11,10 +11,9 @@ They keep the older ``torch.*`` signatures (``torch.svd`` returns ``V``, not ``V
 >>> S
 tensor([3., 2.])
 """
-import collections
-
 import numpy as np
 
+from .. import return_types as _rt
 from ._util import out as _wrap
 
 
@@ -36,11 +35,11 @@ __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "chole
            "eig", "symeig", "matrix_rank", "solve", "geqrf", "orgqr", "ormqr", "adjoint", "nuclear_norm",
            "frobenius_norm"]
 
-svd_result = collections.namedtuple("svd", ["U", "S", "V"])
-qr_result = collections.namedtuple("qr", ["Q", "R"])
-triangular_solve_result = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-slogdet_result = collections.namedtuple("slogdet", ["sign", "logabsdet"])
-geqrf_result = collections.namedtuple("geqrf", ["a", "tau"])
+svd_result = _rt.svd
+qr_result = _rt.qr
+triangular_solve_result = _rt.triangular_solve
+slogdet_result = _rt.slogdet
+geqrf_result = _rt.geqrf
 
 TENSOR_METHODS = ("det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "cholesky_solve",
                   "cholesky_inverse", "qr", "svd", "matrix_power", "matrix_exp", "triangular_solve", "lu",
@@ -129,7 +128,7 @@ def lu(A, pivot=True, get_infos=False, out=None):
     """``(LU, pivots)`` (and ``infos`` with ``get_infos``): ``torch.linalg.lu_factor`` under the old name."""
     LU, piv, info = LD.lu_factor_ex(A, pivot=pivot)
     if get_infos:
-        return LU, piv, info
+        return _rt._lu_with_info(LU, piv, info)
     if info._data.any():
         raise LD.LinAlgError(f"torch.lu: U[{int(info._data.max())}, {int(info._data.max())}] is zero, singular U.")
     return LU, piv
