@@ -77,7 +77,7 @@ class set_detect_anomaly(detect_anomaly):
 
 
 def remember_stack(node):
-    node.metadata = "".join(traceback.format_stack()[:-3])
+    node.metadata["traceback_"] = traceback.format_stack()[:-3]
 
 
 def check(node, grads):
@@ -86,6 +86,7 @@ def check(node, grads):
     for i, g in enumerate(grads):
         data = None if g is None else g._v._data if g._sparse else g._data
         if data is not None and data.dtype.kind == "f" and not np.isfinite(data).all():
-            where = node.metadata or "(the forward call was made before anomaly detection was enabled)\n"
+            where = "".join(node.metadata.get("traceback_", ())) or \
+                "(the forward call was made before anomaly detection was enabled)\n"
             raise RuntimeError(f"Function '{node.name}' returned nan or inf values in its {i}th output.\n"
                                f"The forward call that made it:\n{where}")

@@ -18,6 +18,8 @@ from .tensor import Tensor, make, _TensorHook, _RetainHook
 from . import anomaly
 from .node import Node
 from .index_grad import IndexGrad
+from . import saved_hooks as _saved_hooks
+from .graph import GradientEdge
 
 
 def _cast_grad(g, d):
@@ -171,12 +173,22 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
         if capture and id(t) in capture:
             captured[capture[id(t)][1]] = g
         if accumulate and (only is None or id(t) in only):
+            acc = t.__dict__.get("_acc_node")   # its AccumulateGrad, if the user has seen it
+            if acc is not None and acc.pre_hooks:
+                fresh = False
+                for h in acc.pre_hooks:
+                    r = h((g,))
+                    if r is not None:
+                        g = _hook_result(h, r, (g,))[0]
             _accumulate(t, g, create_graph, fresh)
             if t._post_acc_hooks:
                 for h in list(t._post_acc_hooks):
                     h(t)
+            if acc is not None and acc.hooks:
+                for h in acc.hooks:
+                    h((), (g,))
 
-    done = False
+    done = pushed = False
     prev = grad_mode.state.enabled
     grad_mode.state.enabled = bool(create_graph)
     try:
@@ -195,6 +207,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                 if e is not None and isinstance(e, Node) and id(e) not in seen:
                     stack.append(e)
         nodes.sort(key=_seq, reverse=True)
+        passes.append(_Pass(roots, nodes))
+        pushed = True
         run = None
         if capture and not accumulate:
             # autograd.grad: run only the nodes from which a wanted gradient is reachable.
@@ -206,6 +220,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
                         run.add(id(n))
                         useful.add(id(n))
                         break
+            passes[-1].run = run | useful
         detect = anomaly.state.enabled
         ready = {}
         if accumulate:
@@ -250,16 +265,22 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
             if n in nonleaf_capture:
                 for idx, slot in nonleaf_capture[n]:
                     captured[slot] = g if n.nout == 1 else g[idx]
-            if n.saved:
-                n.check_versions()
-            in_grads = n.fn(g)
+            if n.packed is not None:
+                in_grads = _saved_hooks.run_unpacked(n, g)   # the hooks own the saved values: no version check
+            else:
+                if n.saved:
+                    n.check_versions()
+                in_grads = n.fn(g)
             if detect or n.hooks:
                 in_grads = _dense(in_grads)
             if detect:
                 anomaly.check(n, in_grads)
             if n.hooks:
+                outs = (g,) if n.nout == 1 else tuple(g)
                 for h in n.hooks:
-                    h(in_grads, g)
+                    r = h(tuple(in_grads), outs)
+                    if r is not None:
+                        in_grads = _hook_result(h, r, in_grads)
             if not retain_graph:
                 _release(n)
             for inp, e, ig in zip(n.inputs, n.next, in_grads):
@@ -281,6 +302,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None, accumulate
         done = True
     finally:
         grad_mode.state.enabled = prev
+        if pushed:
+            passes.pop()
         callbacks = _callbacks[:] if accumulate else ()
         if accumulate:
             del _callbacks[:]
@@ -328,6 +351,16 @@ _ARRAY_REFS = _array_refs()
 def _release(n):
     n.fn = None
     n.saved = ()
+    n.packed = None
+
+
+def _hook_result(hook, result, expected):
+    """A node hook's replacement gradients, checked as PyTorch checks them."""
+    result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    if len(result) != len(expected):
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of values "
+                           f"(got {len(result)}, but expected {len(expected)})")
+    return result
 
 
 def _run_pre_hooks(n, g):
@@ -353,10 +386,32 @@ def _run_pre_hooks(n, g):
                 h.fn(gi.detach() if not grad_mode.state.enabled else gi)
     for h in hooks:
         if not isinstance(h, _TensorHook):
-            r = h(g if n.nout != 1 else (g,))
+            outs = tuple(g) if n.nout != 1 else (g,)
+            r = h(outs)
             if r is not None:
+                r = _hook_result(h, r, outs)
                 g = r[0] if n.nout == 1 else list(r)
     return g
+
+
+passes = []   # the backward passes running (a hook may start another), innermost last
+
+
+class _Pass:
+    """A running backward pass, as ``register_multi_grad_hook`` asks about it: will a tensor get a gradient?"""
+
+    def __init__(self, roots, nodes):
+        self.roots, self.nodes, self.run = roots, nodes, None
+        self._nodes = self._leaves = None
+
+    def will_get_grad(self, t):
+        if self._nodes is None:
+            ran = [n for n in self.nodes if self.run is None or id(n) in self.run]
+            self._nodes = {id(n) for n in ran}
+            self._leaves = {id(e) for n in ran for e in n.next if e is not None and e.__class__ is not Node}
+            self._leaves.update(id(r) for r in self.roots if r.grad_fn is None)
+        fn = t.grad_fn
+        return id(fn) in self._nodes if fn is not None else id(t) in self._leaves
 
 
 _callbacks = []   # queued during a backward pass by queue_callback; run when it has finished
@@ -450,10 +505,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> float(dx), float(d2x)
     (27.0, 18.0)
     """
-    single = isinstance(inputs, Tensor)
+    single = isinstance(inputs, (Tensor, GradientEdge))
     if single:
         inputs = (inputs,)
-    inputs = tuple(inputs)
+    inputs = tuple(_EdgeInput.of(t) if isinstance(t, GradientEdge) else t for t in inputs)
     if isinstance(outputs, Tensor):
         outputs = (outputs,)
     outputs = tuple(outputs)
@@ -467,11 +522,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     gs = [_check_root(o, g) for o, g in zip(outputs, grad_outputs)]
-    capture = {id(t): (t, i) for i, t in enumerate(inputs)}
+    capture = {}   # one slot per distinct input: an input given twice gets its gradient twice
+    for t in inputs:
+        capture.setdefault(id(t), (t, len(capture)))
     got = _run(list(outputs), gs, retain_graph, create_graph, capture=capture, accumulate=False)
     result = []
-    for i, t in enumerate(inputs):
-        g = got.get(i)
+    for t in inputs:
+        g = got.get(capture[id(t)][1])
         if g is None:
             if materialize_grads:
                 g = make(np.zeros_like(t._data))
@@ -480,3 +537,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "graph. Set allow_unused=True if this is the desired behavior.")
         result.append(g)
     return tuple(result)
+
+
+class _EdgeInput:
+    """A ``GradientEdge`` given to ``grad(inputs=...)``: the gradient flowing into output ``output_nr`` of its
+    node (a leaf's AccumulateGrad edge stands for the leaf itself)."""
+    _rg = True
+    _hooks = None
+
+    def __init__(self, node, output_nr):
+        self.grad_fn, self._out_idx = node, output_nr
+
+    @staticmethod
+    def of(edge):
+        if hasattr(edge.node, "variable"):
+            return edge.node.variable
+        return _EdgeInput(edge.node, edge.output_nr)

@@ -29,19 +29,42 @@ import numpy as np
 from . import grad_mode
 from .node import Node
 from . import forward_ad as _fwad
+from . import saved_hooks as _saved_hooks
 from .tensor import Tensor, make
 
 
 class FunctionCtx:
     def __init__(self):
-        self.saved_tensors = ()
+        self._saved = ()
+        self._packed = None
         self.needs_input_grad = ()
         self._non_diff = set()
         self._dirty = set()
         self.materialize_grads = True
 
     def save_for_backward(self, *tensors):
-        self.saved_tensors = tuple(tensors)
+        self._saved = tuple(tensors)
+
+    @property
+    def saved_tensors(self):
+        """The tensors given to ``save_for_backward``; under ``saved_tensors_hooks`` what the unpack hook
+        makes of each (``None`` stays ``None``)."""
+        if self._packed is None:
+            return self._saved
+        values = iter(_saved_hooks.unpack([p for p in self._packed if p is not None]))
+        return tuple(t if p is None else next(values) for t, p in zip(self._saved, self._packed))
+
+    @saved_tensors.setter
+    def saved_tensors(self, tensors):
+        self._saved = tuple(tensors)
+
+    def _pack(self):
+        # As PyTorch, when the node is made: each tensor saved goes through the innermost pack hook.
+        if _saved_hooks.stack and any(isinstance(t, Tensor) for t in self._saved):
+            packed = _saved_hooks.pack([t for t in self._saved if isinstance(t, Tensor)])
+            if packed is not None:
+                it = iter(packed)
+                self._packed = [next(it) if isinstance(t, Tensor) else None for t in self._saved]
 
     def mark_non_differentiable(self, *tensors):
         self._non_diff.update(id(t) for t in tensors)
@@ -102,6 +125,7 @@ class Function(metaclass=_FunctionMeta):
             return outs[0] if single else outs
         if not record:
             return result
+        ctx._pack()
         diff = [o for o in outs if isinstance(o, Tensor) and id(o) not in ctx._non_diff
                 and o._data.dtype.kind == "f"]
         inputs = tuple(a if isinstance(a, Tensor) and a._rg else None for a in args)

@@ -15,6 +15,7 @@ before it does, so descending sequence order is a topological order of the graph
 import itertools
 
 from . import anomaly, grad_mode
+from . import saved_hooks as _saved_hooks
 
 _seq = itertools.count()
 _anomaly = anomaly.state
@@ -34,7 +35,7 @@ _CLASSES = {}
 
 class Node:
     __slots__ = ("name", "fn", "inputs", "next", "seq", "saved", "versions", "nout", "hooks",
-                 "pre_hooks", "metadata", "__weakref__")
+                 "pre_hooks", "_metadata", "packed", "__weakref__")
 
     def __new__(cls, name, *args, **kwargs):
         # Each rule's node is an instance of a subclass named after it, as PyTorch's grad_fn classes
@@ -66,12 +67,15 @@ class Node:
                 vc = t._vc
                 versions.append(0 if vc is None else vc[0])
             self.versions = versions
+            # Under saved_tensors_hooks the node keeps what the pack hook made of each saved tensor.
+            self.packed = _saved_hooks.pack(saved) if _saved_hooks.stack else None
         else:
             self.versions = ()
+            self.packed = None
         self.nout = nout
         self.hooks = None
         self.pre_hooks = None
-        self.metadata = None
+        self._metadata = None
         if _anomaly.enabled:
             anomaly.remember_stack(self)
 
@@ -82,6 +86,14 @@ class Node:
         return self.name
 
     @property
+    def metadata(self):
+        """A dict for the user's notes about this node (PyTorch's ``grad_fn.metadata``); anomaly mode keeps
+        the forward call's stack under ``"traceback_"``."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    @property
     def next_functions(self):
         out = []
         for t, e in zip(self.inputs, self.next):
@@ -90,18 +102,20 @@ class Node:
             elif isinstance(e, Node):
                 out.append((e, t._out_idx))
             else:
-                out.append((AccumulateGrad(e), 0))
+                out.append((AccumulateGrad.of(e), 0))
         return tuple(out)
 
     def register_hook(self, hook):
-        """``hook(grad_inputs, grad_outputs)`` runs after this node's rule."""
+        """``hook(grad_inputs, grad_outputs) -> tuple or None`` runs after this node's rule (tuples of
+        gradients, one per input and one per output); a tuple returned replaces ``grad_inputs``."""
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(hook)
         return _Handle(self.hooks, hook)
 
     def register_prehook(self, hook):
-        """``hook(grad_outputs)`` runs before this node's rule and may replace the gradients."""
+        """``hook(grad_outputs) -> tuple or None`` runs before this node's rule; a tuple returned replaces
+        ``grad_outputs``."""
         if self.pre_hooks is None:
             self.pre_hooks = []
         self.pre_hooks.append(hook)
@@ -130,13 +144,35 @@ _init = Node.__init__
 
 
 class AccumulateGrad:
-    """Stands for a leaf in ``next_functions``, as PyTorch shows it."""
-
-    name = "AccumulateGrad"
+    """The node that accumulates a leaf's gradient into its ``.grad``, as PyTorch shows it in
+    ``next_functions``: one per leaf (``AccumulateGrad.of(leaf)``), with ``register_prehook(hook(grad_outputs))``
+    before the accumulation and ``register_hook(hook((), grad_outputs))`` after it."""
 
     def __init__(self, variable):
         self.variable = variable
         self.next_functions = ()
+        self.hooks = None
+        self.pre_hooks = None
+        self._metadata = None
+
+    @staticmethod
+    def of(variable):
+        """The leaf's own node, made on first use and kept on the leaf."""
+        acc = variable.__dict__.get("_acc_node")
+        if acc is None:
+            acc = variable.__dict__["_acc_node"] = AccumulateGrad(variable)
+        return acc
+
+    name = _NodeName("torch::autograd::AccumulateGrad")
+
+    @property
+    def metadata(self):
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    register_hook = Node.register_hook
+    register_prehook = Node.register_prehook
 
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"

@@ -343,7 +343,7 @@ class Tensor:
             t._grad = self._grad.__deepcopy__(memo)
         if type(self) is not Tensor:
             for k, v in self.__dict__.items():
-                if k not in ("_vc", "_grad", "_rg", "grad_fn", "_hooks"):
+                if k not in ("_vc", "_grad", "_rg", "grad_fn", "_hooks", "_acc_node"):
                     t.__dict__[k] = v
         memo[id(self)] = t
         return t

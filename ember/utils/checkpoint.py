@@ -24,7 +24,7 @@ tensor([1.3818, 0.0770])
 import warnings
 
 import ember
-from ..autograd import engine, grad_mode
+from ..autograd import engine, grad_mode, saved_hooks
 from ..autograd.function import Function
 from ..autograd.node import Node, _seq
 from ..autograd.tensor import Tensor
@@ -64,6 +64,9 @@ class _Segment(Function):
     @staticmethod
     def forward(ctx, segment, *boundary):
         ctx.segment = segment
+        # As PyTorch's checkpoint, the segment's tensor arguments are all it saves (through the user's
+        # saved_tensors_hooks, if any); the tensors saved inside the segment never reach those hooks.
+        ctx.save_for_backward(*(a for a in segment["args"] if isinstance(a, Tensor)))
         return tuple(segment["outputs"])
 
     @staticmethod
@@ -72,11 +75,12 @@ class _Segment(Function):
         # The inner pass stops at the boundary tensors and keeps the graph before them (retain_graph): that
         # graph (another segment's node, say) belongs to the outer pass.
         args, targets = seg["args"], seg["boundary"]
+        ctx.saved_tensors  # noqa: B018  (the unpack hooks run, as PyTorch's do; recomputation uses the inputs)
         current = ember.get_rng_state() if seg["rng"] is not None else None
         try:
             if seg["rng"] is not None:
                 ember.set_rng_state(seg["rng"])
-            with grad_mode.enable_grad():
+            with grad_mode.enable_grad(), saved_hooks.shadowed():
                 outputs = _as_tuple(seg["fn"](*args, **seg["kwargs"]))
         finally:
             if current is not None:
@@ -121,7 +125,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
         return function(*args, **kwargs)
     rng = ember.get_rng_state() if preserve_rng_state else None
     start = next(_seq)
-    out = function(*args, **kwargs)
+    with saved_hooks.shadowed():
+        out = function(*args, **kwargs)
     outputs = _as_tuple(out)
     boundary = _boundary(outputs, start)
     detached = tuple(o.detach() if isinstance(o, Tensor) else o for o in outputs)  # drops the segment's graph
