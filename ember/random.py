@@ -42,6 +42,7 @@ from .autograd.ops._util import shape_args
 
 _DEFAULT_SEED = 67280421310721
 _MASK53 = np.uint64((1 << 53) - 1)
+_BOX_CHUNK = 1 << 16  # values per Box-Muller step (a multiple of 16)
 
 # torch's CPUGeneratorImplState: the legacy THGenerator struct, then the float normal cache
 _STATE_DTYPE = np.dtype({"names": ["seed", "left", "seeded", "next", "state", "normal_x", "normal_y", "normal_rho",
@@ -95,12 +96,21 @@ class Generator:
         w = self._words(2 * int(n))
         return (w[0::2] << np.uint64(32)) | w[1::2]
 
+    def _bits53(self, n):
+        """The low 53 bits of ``n`` values of ``random64()`` (the first word's low 21 bits on top)."""
+        w = self._words(2 * int(n)).reshape(-1, 2)
+        return ((w[:, 0] & np.uint64(0x1FFFFF)) << np.uint64(32)) | w[:, 1]
+
+    def _bits24(self, n):
+        """The low 24 bits of ``n`` words, as uint32."""
+        return self._words(n).astype(np.uint32) & np.uint32(0xFFFFFF)
+
     def _uniform(self, n, dtype):
         """``n`` uniforms on [0, 1): 24 bits of one word for float32 (and smaller), 53 bits of
         ``random64()`` for float64."""
         if np.dtype(dtype) == np.float64:
-            return (self._words64(n) & _MASK53).astype(np.float64) * 2.0 ** -53
-        return (self._words(n) & np.uint64(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+            return self._bits53(n).astype(np.float64) * 2.0 ** -53
+        return self._bits24(n).astype(np.float32) * np.float32(2.0 ** -24)
 
     def _normal_doubles(self, n):
         """``n`` draws of ATen's ``normal_distribution<double>``: from two 53-bit uniforms
@@ -228,15 +238,20 @@ def _uniform_values(gen, n, a, b, dtype):
     """``n`` values of ``uniform_(a, b)`` for ``dtype``: ``fma(u, to - from, from)`` in the op
     precision, and a value that rounds up to ``to`` becomes ``from``."""
     op = _opmath(dtype)
-    u = gen._uniform(n, op)
     if a == 0 and b == 1:
-        return u
+        return gen._uniform(n, op)
     lo, hi = op(a), op(b)
-    fma = _k.fma64 if op == np.float64 else _k.fma32
-    v = fma(u, hi - lo, lo).astype(op)
-    top = np.asarray(b, dtype) if np.dtype(dtype).kind == "f" else hi
-    v_cast = v.astype(dtype) if np.dtype(dtype).kind == "f" else v
-    return np.where(v_cast == top, lo, v)
+    if op == np.float64:
+        v = _k.fma64(gen._uniform(n, op), hi - lo, lo)
+    else:
+        # u * (hi - lo) = bits * ((hi - lo) / 2**24) exactly in float64, so one float64 multiply-add
+        # and one rounding to float32 is the float32 fma
+        v = (gen._bits24(n) * (float(hi - lo) * 2.0 ** -24) + float(lo)).astype(np.float32)
+    top = np.asarray(b).astype(dtype) if np.dtype(dtype).kind == "f" else hi
+    hit = (v if np.dtype(dtype) == op else v.astype(dtype)) == top
+    if hit.any():
+        v[hit] = lo
+    return v
 
 
 def uniform_into(arr, a, b, generator=None):
@@ -259,7 +274,9 @@ def normal_into(arr, mean, std, generator=None):
         box = _k.box_muller16_f64 if op == np.float64 else _k.box_muller16_f32
         full = n - n % 16
         out = np.empty(n, op)
-        out[:full] = box(u[:full], mean, std).reshape(-1)
+        for i in range(0, full, _BOX_CHUNK):  # cache-sized pieces: the polynomials make many temporaries
+            j = min(i + _BOX_CHUNK, full)
+            out[i:j] = box(u[i:j], mean, std).reshape(-1)
         if tail is not None:
             out[full:] = u[full:]
             out[n - 16:] = box(tail, mean, std).reshape(-1)
@@ -313,8 +330,9 @@ def _random_from_to(gen, n, low, high, dtype):
     """``n`` values of ``random_(low, high)``: ``w % (high - low) + low``, with ``random64()`` for a
     range of 2**32 or more."""
     span = int(high) - int(low)
-    w = gen._words64(n) if span >= 1 << 32 else gen._words(n)
-    return (w % np.uint64(span)).astype(np.int64) + np.int64(low)
+    if span >= 1 << 32:
+        return (gen._words64(n) % np.uint64(span)).astype(np.int64) + np.int64(low)
+    return (gen._words(n).astype(np.uint32) % np.uint32(span)).astype(np.int64) + np.int64(low)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -371,7 +389,10 @@ def _bernoulli_values(gen, shape, p):
     if isinstance(p, np.ndarray) and p.dtype != np.float64:
         pp = np.broadcast_to(p.astype(np.float32, copy=False), shape)
         return gen._uniform(n, np.float32).reshape(shape) < pp
-    return gen._uniform(n, np.float64).reshape(shape) < p
+    if isinstance(p, np.ndarray):
+        return gen._uniform(n, np.float64).reshape(shape) < p
+    # u = bits / 2**53 < p  <=>  bits < ceil(p * 2**53), compared as integers
+    return (gen._bits53(n) < np.uint64(min(max(math.ceil(p * 2.0 ** 53), 0), 1 << 53))).reshape(shape)
 
 
 def bernoulli(input, p=None, *, generator=None):
@@ -388,6 +409,36 @@ def bernoulli(input, p=None, *, generator=None):
     return make(out)
 
 
+def _fisher_yates(z):
+    """The permutation left by swapping position ``i`` with ``z[i] >= i`` for ``i = 0, 1, ...`` in turn,
+    without the sequential loop. Position ``i`` ends with what position ``z[i]`` held before step
+    ``i``: the value the last earlier step ``k`` with ``z[k] == z[i]`` put there, else ``z[i]``
+    itself. Step ``k`` puts there what position ``k`` held before step ``k``, which is in turn
+    what the last earlier step writing position ``k`` brought, and so on down to a position
+    nobody wrote before: the chains are followed by pointer doubling."""
+    n = z.size
+    idx = np.arange(n)
+    order = np.argsort(z, kind="stable")              # by value, ties by step
+    zs = z[order]
+    dup = np.zeros(n, bool)
+    dup[1:] = zs[1:] == zs[:-1]
+    before = np.full(n, -1)                           # the previous step with the same z
+    before[order[dup]] = order[np.nonzero(dup)[0] - 1]
+    is_last = np.ones(n, bool)
+    is_last[:-1] = ~dup[1:]
+    writer = np.full(n, -1)                           # the last step k < j writing position j
+    writer[zs[is_last]] = order[is_last]
+    own = writer == idx
+    writer[own] = before[own]
+    root = np.where(writer < 0, idx, writer)
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    return np.where(before >= 0, root[np.maximum(before, 0)], z)
+
+
 def _randperm_values(gen, n):
     """torch's CPU randperm for ``n < 2**32 / 20``: Fisher-Yates from the front, element ``i`` swapped
     with ``i + w_i % (n - i)`` for ``i < n - 1``."""
@@ -402,10 +453,12 @@ def _randperm_values(gen, n):
             r[i] = r[z]
             r[z] = i
         return r
-    i = np.arange(n - 1, dtype=np.uint64)
-    z = (gen._words(n - 1) % (np.uint64(n) - i) + i).tolist()
+    i = np.arange(n - 1, dtype=np.uint32)
+    z = gen._words(n - 1).astype(np.uint32) % (np.uint32(n) - i) + i
+    if n > 20000:  # the vectorised replay beats the Python loop from about here
+        return _fisher_yates(np.append(z.astype(np.int64), n - 1))
     r = list(range(n))
-    for a, b in enumerate(z):  # the swaps are sequential; a list is the fastest container for them
+    for a, b in enumerate(z.tolist()):  # a list is the fastest container for the sequential swaps
         r[a], r[b] = r[b], r[a]
     return np.array(r, np.int64)
 
@@ -488,7 +541,7 @@ def uniform_(x, a=0.0, b=1.0, *, generator=None):
 
 
 def normal_(x, mean=0.0, std=1.0, *, generator=None):
-    normal_into(x._data, mean, std, generator)
+    normal_into(x._data, float(mean), float(std), generator)  # mean, std may be 0-d tensors
     x._bump()
     return x
 
@@ -538,7 +591,7 @@ def random_(x, from_=0, to=None, *, generator=None):
 
 def exponential_(x, lambd=1.0, *, generator=None):
     a = x._data
-    _store(a, _exponential_values(_gen(generator), a.size, lambd, a.dtype).astype(a.dtype))
+    _store(a, _exponential_values(_gen(generator), a.size, float(lambd), a.dtype).astype(a.dtype))
     x._bump()
     return x
 

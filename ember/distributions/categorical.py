@@ -17,7 +17,7 @@ from ..autograd.ops.shape import broadcast_tensors
 from ..creation import arange, full
 from . import constraints
 from .distribution import Distribution
-from .utils import check_probs_or_logits, lazy_property, logits_to_probs, probs_to_logits, _get_rng
+from .utils import check_probs_or_logits, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Categorical"]
 
@@ -25,20 +25,18 @@ __all__ = ["Categorical"]
 def sample_categorical(probs, sample_shape):
     """Indices drawn from the (normalised) last dimension of ``probs``, shape ``sample_shape + batch``.
 
-    Inverse-CDF sampling for every batch row in one ``searchsorted``: row ``r``'s cumulative probabilities are
-    shifted by ``r`` so that all rows form one increasing sequence.
+    As torch: ``multinomial(probs.reshape(-1, k), n, replacement=True).T`` (so the same seed draws
+    torch's samples; one sample per row is torch's ``argmax(p / Exp(1))`` fast path).
     """
-    p = np.asarray(probs.detach()._data, dtype=np.float64)
+    from ..random import multinomial
+    p = probs.detach()._data
     k = p.shape[-1]
-    flat = p.reshape(-1, k)
-    rows = np.arange(flat.shape[0])
-    cumulative = np.cumsum(flat, -1)
-    cumulative = cumulative / cumulative[:, -1:] + rows[:, None]
+    flat = make(np.ascontiguousarray(p.reshape(-1, k)))
     n = int(np.prod(sample_shape, dtype=np.int64))
-    u = _get_rng().random((n, flat.shape[0])) + rows
-    idx = np.searchsorted(cumulative.ravel(), u.ravel(), side="right").reshape(n, -1) - rows * k
-    idx = np.clip(idx, 0, k - 1)
-    return make(idx.reshape(tuple(sample_shape) + p.shape[:-1]).astype(np.int64))
+    if n == 0:
+        return make(np.zeros(tuple(sample_shape) + p.shape[:-1], np.int64))
+    idx = multinomial(flat, n, True)._data.T
+    return make(np.ascontiguousarray(idx).reshape(tuple(sample_shape) + p.shape[:-1]).astype(np.int64))
 
 
 class Categorical(Distribution):

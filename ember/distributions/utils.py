@@ -134,10 +134,47 @@ def batch_mv(matrix, vec):
     return (matrix @ vec.unsqueeze(-1)).squeeze(-1)
 
 
+class _TorchDraws:
+    """What ``draw``'s samplers call: ``random``, ``uniform``, ``standard_normal``, ``standard_exponential``
+    and ``standard_cauchy`` draw as torch's distributions do (``rand``, ``uniform_``, ``normal_``,
+    ``exponential_``, ``cauchy_`` in the parameter's dtype on the global generator, so a seeded program
+    samples torch's values); anything else is NumPy's Generator on the same stream."""
+
+    def __init__(self, dtype):
+        self._dtype = dtype
+
+    def _fill(self, shape, method, *args):
+        from .. import random as _random
+        t = make(np.empty(tuple(shape), self._dtype))
+        getattr(_random, method)(t, *args)
+        return t._data
+
+    def random(self, shape):
+        return self._fill(shape, "uniform_", 0.0, 1.0)
+
+    def uniform(self, low, high, shape):
+        return self._fill(shape, "uniform_", low, high)
+
+    def standard_normal(self, shape):
+        return self._fill(shape, "normal_", 0.0, 1.0)
+
+    def standard_exponential(self, shape):
+        return self._fill(shape, "exponential_", 1.0)
+
+    def standard_cauchy(self, shape):
+        from ..autograd.pointwise_api import cauchy_
+        t = make(np.empty(tuple(shape), self._dtype))
+        return cauchy_(t)._data
+
+    def __getattr__(self, name):
+        return getattr(_get_rng(), name)
+
+
 def draw(shape, like, sampler):
-    """A tensor of ``shape`` with the dtype of ``like`` from ``sampler(rng, shape)`` (a NumPy call on ember's
-    global generator, so ``ember.manual_seed`` makes the draw reproducible)."""
-    arr = np.asarray(sampler(_get_rng(), tuple(shape)), dtype=np.float64)
+    """A tensor of ``shape`` with the dtype of ``like`` from ``sampler(rng, shape)``, ``rng`` drawing torch's
+    values for the basic distributions (see ``_TorchDraws``) from ember's global generator."""
+    dtype = like.dtype.numpy if like.dtype.is_floating_point else np.float32
+    arr = np.asarray(sampler(_TorchDraws(dtype), tuple(shape)))
     return make(arr.astype(like.dtype.numpy if like.dtype.is_floating_point else np.float64))
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..autograd.ops import matmul, add, mul, softmax, transpose, sum_to, where
 from ..autograd.tensor import Tensor
-from ..random import _get_rng
+from ..random import _bernoulli_values, _gen
 from ._fuse import gm, wrap, composite_grad
 
 __all__ = ["scaled_dot_product_attention"]
@@ -95,8 +95,8 @@ def _softmax_scores(S, mask_a, scale, dropout_p, safe=False):
         if dropout_p >= 1.0:
             keep = np.zeros(S.shape, dt)
         else:
-            keep = (_get_rng(None).random(S.shape, dtype=np.float32) >= dropout_p).astype(dt)
-            keep *= dt.type(1.0 / (1.0 - dropout_p))
+            # torch's math kernel: dropout(attn, p) = attn * (bernoulli_(1 - p) / (1 - p))
+            keep = _bernoulli_values(_gen(None), S.shape, 1.0 - dropout_p).astype(dt) / dt.type(1.0 - dropout_p)
         Pd = S * keep
     if safe:
         return S, keep, Pd, dead
