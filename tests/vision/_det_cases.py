@@ -32,6 +32,7 @@ KEY_BUILDERS = {
     "fasterrcnn_mobilenet_v3_large_320_fpn": dict(weights=None, weights_backbone=None, num_classes=5),
     "maskrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None),
     "maskrcnn_resnet50_fpn_v2": dict(weights=None, weights_backbone=None, num_classes=3),
+    "keypointrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None),
 }
 
 
@@ -52,7 +53,7 @@ def tiny_backbone(ns):
 
 
 def tiny_model(ns, kind):
-    """``kind`` "faster" or "mask": a 3-class R-CNN on ``tiny_backbone``."""
+    """``kind`` "faster", "mask" or "keypoint" (3 keypoints): a 3-class R-CNN on ``tiny_backbone``."""
     det = ns.detection
     anchors = det.anchor_utils.AnchorGenerator(((16,), (32,), (64,), (128,)), ((0.5, 1.0, 2.0),) * 4)
     common = dict(rpn_anchor_generator=anchors,
@@ -61,6 +62,13 @@ def tiny_model(ns, kind):
                   box_predictor=det.faster_rcnn.FastRCNNPredictor(32, 3), **TINY_KWARGS)
     if kind == "faster":
         return det.faster_rcnn.FasterRCNN(tiny_backbone(ns), None, **common)
+    if kind == "keypoint":
+        kp = det.keypoint_rcnn
+        return kp.KeypointRCNN(
+            tiny_backbone(ns), None, keypoint_roi_pool=ns.MultiScaleRoIAlign(["0", "1", "2"], output_size=14,
+                                                                            sampling_ratio=2),
+            keypoint_head=kp.KeypointRCNNHeads(16, (16, 16)), keypoint_predictor=kp.KeypointRCNNPredictor(16, 3),
+            **common)
     return det.mask_rcnn.MaskRCNN(
         tiny_backbone(ns), None, mask_roi_pool=ns.MultiScaleRoIAlign(["0", "1", "2"], output_size=14, sampling_ratio=2),
         mask_head=det.mask_rcnn.MaskRCNNHeads(16, (16, 16), 1), mask_predictor=det.mask_rcnn.MaskRCNNPredictor(16, 16, 3),
@@ -74,16 +82,20 @@ def images():
 
 
 def targets():
-    """Boxes (xyxy float64), int64 labels and uint8 masks (filled ellipses inside the boxes)."""
+    """Boxes (xyxy float64), int64 labels, uint8 masks (filled ellipses inside the boxes) and three
+    float32 keypoints (x, y, visibility) per box: one on the box's right edge, one invisible."""
     out = []
     for (h, w), boxes, labels in (((100, 120), [[10.0, 12.0, 70.0, 60.0], [50.5, 40.0, 115.0, 95.0]], [1, 2]),
                                   ((90, 110), [[20.0, 5.0, 90.0, 80.0]], [2])):
+        keypoints = np.array([[[(x1 + x2) / 2, y1 + 7.3, 1], [x2, (y1 + y2) / 2, 1], [x1 + 3, y2 - 3, 0]]
+                              for x1, y1, x2, y2 in boxes], np.float32)
         masks = np.zeros((len(boxes), h, w), np.uint8)
         yy, xx = np.mgrid[0:h, 0:w]
         for i, (x1, y1, x2, y2) in enumerate(boxes):
             cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
             masks[i] = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
-        out.append({"boxes": np.asarray(boxes), "labels": np.asarray(labels, np.int64), "masks": masks})
+        out.append({"boxes": np.asarray(boxes), "labels": np.asarray(labels, np.int64), "masks": masks,
+                    "keypoints": keypoints})
     return out
 
 

@@ -65,7 +65,7 @@ def targets():
 def check_detections(prefix, dets, atol=1e-7):
     n = 0
     for i, d in enumerate(dets):
-        for k in ("boxes", "labels", "scores", "masks"):
+        for k in ("boxes", "labels", "scores", "masks", "keypoints", "keypoints_scores"):
             key = f"{prefix}/{i}/{k}"
             if key not in ARR.files:
                 assert k not in d, f"{key}: torchvision gives no {k}"
@@ -80,7 +80,7 @@ def check_detections(prefix, dets, atol=1e-7):
     return n
 
 
-@pytest.fixture(scope="module", params=["faster", "mask"])
+@pytest.fixture(scope="module", params=["faster", "mask", "keypoint"])
 def tiny(request):
     return request.param, set_formula(cases.tiny_model(NS, request.param).double())
 
@@ -131,7 +131,7 @@ def test_eval_detections_match(tiny):
     with ember.no_grad():
         dets = model(images())
     assert isinstance(dets, list) and len(dets) == 2
-    assert check_detections(f"{kind}/eval", dets) == (8 if kind == "mask" else 6)
+    assert check_detections(f"{kind}/eval", dets) == {"faster": 6, "mask": 8, "keypoint": 10}[kind]
 
 
 # ------------------------------------------------------------------------------------------------ train

@@ -1,16 +1,17 @@
 """Object detection and instance segmentation models with torchvision's names, constructors and
 ``state_dict`` keys (torchvision.models.detection): Faster R-CNN (ResNet-50-FPN v1/v2,
-MobileNetV3-Large-FPN) and Mask R-CNN (ResNet-50-FPN v1/v2), and their parts (``AnchorGenerator``,
+MobileNetV3-Large-FPN), Mask R-CNN (ResNet-50-FPN v1/v2) and Keypoint R-CNN (ResNet-50-FPN), and their parts (``AnchorGenerator``,
 ``GeneralizedRCNNTransform``, ``RegionProposalNetwork``, ``RoIHeads``, ``BackboneWithFPN`` ...).
 
 In training ``model(images, targets)`` takes a list of float ``(3, H, W)`` images in [0, 1] and
 one dict per image (``boxes`` float ``(N, 4)`` xyxy, ``labels`` int64 ``(N,)``, and ``masks``
 uint8 ``(N, H, W)`` for Mask R-CNN) and returns the dict of losses; in evaluation
 ``model(images)`` returns one dict per image with ``boxes``, ``labels``, ``scores`` (and
-``masks``, ``(N, 1, H, W)`` probabilities).
+``masks``, ``(N, 1, H, W)`` probabilities; ``keypoints`` ``(N, K, 3)`` and ``keypoints_scores``).
 """
 from .faster_rcnn import *  # noqa: F401,F403
 from .mask_rcnn import *  # noqa: F401,F403
+from .keypoint_rcnn import *  # noqa: F401,F403
 from .anchor_utils import AnchorGenerator  # noqa: F401
 from .backbone_utils import BackboneWithFPN, mobilenet_backbone, resnet_fpn_backbone  # noqa: F401
 from .generalized_rcnn import GeneralizedRCNN  # noqa: F401
@@ -18,5 +19,5 @@ from .image_list import ImageList  # noqa: F401
 from .roi_heads import RoIHeads  # noqa: F401
 from .rpn import RegionProposalNetwork, RPNHead  # noqa: F401
 from .transform import GeneralizedRCNNTransform  # noqa: F401
-from . import (_utils, anchor_utils, backbone_utils, faster_rcnn, generalized_rcnn, image_list, mask_rcnn,  # noqa: F401
-               roi_heads, rpn, transform)
+from . import (_utils, anchor_utils, backbone_utils, faster_rcnn, generalized_rcnn, image_list, keypoint_rcnn,  # noqa: F401
+               mask_rcnn, roi_heads, rpn, transform)

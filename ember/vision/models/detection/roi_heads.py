@@ -72,6 +72,85 @@ def maskrcnn_loss(mask_logits, proposals, gt_masks, gt_labels, mask_matched_idxs
     return F.binary_cross_entropy_with_logits(mask_logits[ember.arange(labels.shape[0]), labels], mask_targets)
 
 
+def keypoints_to_heatmap(keypoints, rois, heatmap_size):
+    """The flat heatmap index ``y * S + x`` of each ground-truth keypoint inside its RoI's ``S x S``
+    grid (a keypoint on the RoI's right or bottom edge goes to the last cell), and whether it is
+    valid (inside and visible)."""
+    offset_x, offset_y = rois[:, 0][:, None], rois[:, 1][:, None]
+    scale_x = (heatmap_size / (rois[:, 2] - rois[:, 0]))[:, None]
+    scale_y = (heatmap_size / (rois[:, 3] - rois[:, 1]))[:, None]
+    x, y = keypoints[..., 0], keypoints[..., 1]
+    x_boundary = x == rois[:, 2][:, None]
+    y_boundary = y == rois[:, 3][:, None]
+    x = ((x - offset_x) * scale_x).floor().long()
+    y = ((y - offset_y) * scale_y).floor().long()
+    x[x_boundary] = heatmap_size - 1
+    y[y_boundary] = heatmap_size - 1
+    valid_loc = (x >= 0) & (y >= 0) & (x < heatmap_size) & (y < heatmap_size)
+    valid = (valid_loc & (keypoints[..., 2] > 0)).long()
+    return (y * heatmap_size + x) * valid, valid
+
+
+def heatmaps_to_keypoints(maps, rois):
+    """Keypoint locations ``(K, N, 3)`` (x, y, visibility 1) and their heatmap scores ``(K, N)``
+    from ``(K, N, H, W)`` heatmaps: each map is resized (bicubic) to its RoI's size rounded up,
+    and its maximum's cell centre (Heckbert's ``c = d + 0.5``) is mapped back into the image.
+    Both are float32, as torchvision's."""
+    offset_x, offset_y = rois[:, 0], rois[:, 1]
+    widths = (rois[:, 2] - rois[:, 0]).clamp(min=1)
+    heights = (rois[:, 3] - rois[:, 1]).clamp(min=1)
+    widths_ceil, heights_ceil = widths.ceil(), heights.ceil()
+    num_keypoints = maps.shape[1]
+    xy_preds = np.zeros((len(rois), 3, num_keypoints), np.float32)
+    end_scores = np.zeros((len(rois), num_keypoints), np.float32)
+    for i in range(len(rois)):
+        roi_map_width, roi_map_height = int(widths_ceil[i].item()), int(heights_ceil[i].item())
+        width_correction = np.float32(widths[i].item() / roi_map_width)
+        height_correction = np.float32(heights[i].item() / roi_map_height)
+        roi_map = F.interpolate(maps[i][:, None], size=(roi_map_height, roi_map_width), mode="bicubic",
+                                align_corners=False)[:, 0].detach().numpy()
+        w = roi_map.shape[2]
+        pos = roi_map.reshape(num_keypoints, -1).argmax(axis=1)
+        x_int = pos % w
+        y_int = (pos - x_int) // w
+        # float32 arithmetic, as torch's float32 tensors with 0-dim float64 factors
+        x = (x_int.astype(np.float32) + np.float32(0.5)) * width_correction
+        y = (y_int.astype(np.float32) + np.float32(0.5)) * height_correction
+        xy_preds[i, 0] = x + np.float32(offset_x[i].item())
+        xy_preds[i, 1] = y + np.float32(offset_y[i].item())
+        xy_preds[i, 2] = 1
+        end_scores[i] = roi_map[np.arange(num_keypoints), y_int, x_int]
+    return ember.from_numpy(np.ascontiguousarray(xy_preds.transpose(0, 2, 1))), ember.from_numpy(end_scores)
+
+
+def keypointrcnn_loss(keypoint_logits, proposals, gt_keypoints, keypoint_matched_idxs):
+    """Cross-entropy over each keypoint's ``H x W`` heatmap cells, on the valid keypoints."""
+    N, K, H, W = keypoint_logits.shape
+    if H != W:
+        raise ValueError(f"keypoint_logits height and width (last two elements of shape) should be equal. Instead "
+                         f"got H = {H} and W = {W}")
+    heatmaps, valid = [], []
+    for props, gt_kp, midx in zip(proposals, gt_keypoints, keypoint_matched_idxs):
+        h, v = keypoints_to_heatmap(gt_kp[midx], props, H)
+        heatmaps.append(h.reshape(-1))
+        valid.append(v.reshape(-1))
+    keypoint_targets = ember.cat(heatmaps, dim=0)
+    valid = ember.where(ember.cat(valid, dim=0).to(dtype=ember.uint8))[0]
+    if keypoint_targets.numel() == 0 or len(valid) == 0:
+        return keypoint_logits.sum() * 0
+    keypoint_logits = keypoint_logits.reshape(N * K, H * W)
+    return F.cross_entropy(keypoint_logits[valid], keypoint_targets[valid])
+
+
+def keypointrcnn_inference(x, boxes):
+    kp_probs, kp_scores = [], []
+    for xx, bb in zip(x.split([b.shape[0] for b in boxes], dim=0), boxes):
+        kp_prob, scores = heatmaps_to_keypoints(xx, bb)
+        kp_probs.append(kp_prob)
+        kp_scores.append(scores)
+    return kp_probs, kp_scores
+
+
 def expand_boxes(boxes, scale):
     """Boxes scaled by ``scale`` about their centres."""
     w_half = (boxes[:, 2] - boxes[:, 0]) * 0.5 * scale
@@ -267,5 +346,23 @@ class RoIHeads(nn.Module):
                     r["masks"] = mask_prob
 
         if self.has_keypoint():
-            raise NotImplementedError("RoIHeads: the keypoint branch (Keypoint R-CNN) is not implemented in ember yet")
+            if self.training:   # only the positive proposals
+                keypoint_proposals, pos_matched_idxs = [], []
+                for img_id in range(len(proposals)):
+                    pos = ember.where(labels[img_id] > 0)[0]
+                    keypoint_proposals.append(proposals[img_id][pos])
+                    pos_matched_idxs.append(matched_idxs[img_id][pos])
+            else:
+                keypoint_proposals = [p["boxes"] for p in result]
+            keypoint_features = self.keypoint_head(self.keypoint_roi_pool(features, keypoint_proposals, image_shapes))
+            keypoint_logits = self.keypoint_predictor(keypoint_features)
+            if self.training:
+                gt_keypoints = [t["keypoints"] for t in targets]
+                losses["loss_keypoint"] = keypointrcnn_loss(keypoint_logits, keypoint_proposals, gt_keypoints,
+                                                            pos_matched_idxs)
+            else:
+                keypoints_probs, kp_scores = keypointrcnn_inference(keypoint_logits, keypoint_proposals)
+                for keypoint_prob, kps, r in zip(keypoints_probs, kp_scores, result):
+                    r["keypoints"] = keypoint_prob
+                    r["keypoints_scores"] = kps
         return result, losses
