@@ -17,8 +17,6 @@ dataset the same way whichever framework each runs.
 """
 import math
 
-import numpy as np
-
 from ember.data.sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -26,14 +24,8 @@ __all__ = ["DistributedSampler"]
 
 def torch_randperm(n, seed):
     """PyTorch's ``torch.randperm(n, generator=torch.Generator().manual_seed(seed))`` on the CPU."""
-    bits = np.random.MT19937(0)
-    bits._legacy_seeding(int(seed) & 0xFFFFFFFF)
-    draws = bits.random_raw(max(n - 1, 0)) % np.arange(n, 1, -1, dtype=np.uint64)
-    perm = list(range(n))
-    for i, z in enumerate(draws.tolist()):
-        j = i + z
-        perm[i], perm[j] = perm[j], perm[i]
-    return perm
+    import ember
+    return ember.random._randperm_values(ember.Generator().manual_seed(seed), n).tolist()
 
 
 class DistributedSampler(Sampler):
