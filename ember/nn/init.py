@@ -78,7 +78,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std^2)."""
-    normal_into(tensor._data, mean, std, generator)
+    # float(): mean and std may be 0-d tensors (fast.ai's random erasing passes x.mean(), x.std())
+    normal_into(tensor._data, float(mean), float(std), generator)
     tensor._bump()
     return tensor
 
@@ -91,6 +92,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     from U(a, b) against the density relative to its peak, ``log U(0, 1) > log pdf``."""
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    mean, std, a, b = float(mean), float(std), float(a), float(b)
 
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "

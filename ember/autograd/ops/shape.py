@@ -416,7 +416,12 @@ def unbind(input, dim=0):
     return tuple(select(input, d, i) for i in range(a.shape[d]))
 
 
-def flip(input, *dims):
+def flip(input, *dims, **kwargs):
+    # torch.flip(x, dims=(3,)) and x.flip(dims=...) name the argument; x.flip(1, 2) spreads it.
+    if "dims" in kwargs and not dims:
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"flip() got an unexpected keyword argument '{next(iter(kwargs))}'")
     if not dims:
         raise TypeError('flip() missing 1 required positional arguments: "dims"')
     x = input
