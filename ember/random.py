@@ -271,7 +271,8 @@ def normal_into(arr, mean, std, generator=None):
         op = _opmath(arr.dtype)
         u = gen._uniform(n, op)
         tail = gen._uniform(16, op) if n % 16 else None
-        box = _k.box_muller16_f64 if op == np.float64 else _k.box_muller16_f32
+        box = _k.box_muller16_f64 if op == np.float64 else (
+            _k.box_muller16_f32 if _k.torch_uses_avx2() else _k.box_muller16_f32_scalar)
         full = n - n % 16
         out = np.empty(n, op)
         for i in range(0, full, _BOX_CHUNK):  # cache-sized pieces: the polynomials make many temporaries

@@ -199,3 +199,24 @@ def test_float32_normals_are_bit_exact_on_a_large_draw():
     got = ember.randn(200_000).numpy()
     ulps = np.abs(got.view(np.int32).astype(np.int64) - want.view(np.int32))
     assert ulps.max() == 0, f"{int((ulps > 0).sum())} elements differ, up to {int(ulps.max())} ulp"
+
+
+def test_cpus_without_avx2_get_torch_scalar_kernel_to_float32_round_off():
+    """Under ATEN_CPU_CAPABILITY=default (what torch runs on CPUs without AVX2, e.g. ARM) both switch to
+    the scalar Box-Muller with glibc's logf/cosf/sinf, which ember approximates to a few ulp."""
+    import os
+    import subprocess
+    import sys
+    code = ("import numpy as np, torch, ember\n"
+            "assert torch.backends.cpu.get_cpu_capability() == 'DEFAULT'\n"
+            "assert not ember.backend.rng_kernels.torch_uses_avx2()\n"
+            "torch.manual_seed(0); t = torch.randn(20000).numpy()\n"
+            "ember.manual_seed(0); e = ember.randn(20000).numpy()\n"
+            "d = np.abs(t.view(np.int32).astype(np.int64) - e.view(np.int32))\n"
+            "print(int(d.max()), float((d > 0).mean()))\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="default", PYTHONPATH=root, OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    max_ulp, frac = proc.stdout.split()
+    assert int(max_ulp) <= 4 and float(frac) < 0.03, proc.stdout
