@@ -363,7 +363,8 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
             packed["params"] = [index[id(p)] for p in group["params"]]
             packed_groups.append(packed)
-        packed_state = {(index[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        packed_state = {(index[id(k)] if isinstance(k, Tensor) else k): _as_param_layout(k, v)
+                        for k, v in self.state.items()}
         state_dict = {"state": packed_state, "param_groups": packed_groups}
         for hook in self._optimizer_state_dict_post_hooks.values():
             result = hook(self, state_dict)
@@ -455,3 +456,14 @@ def reject_differentiable(differentiable):
     if differentiable:
         raise NotImplementedError("ember's optimizers update parameters in place with NumPy; "
                                   "differentiable=True (autograd through the step) is not supported")
+
+
+def _as_param_layout(param, state):
+    """A parameter's state for ``state_dict()``. For a DTensor parameter (``fully_shard``), each state tensor of the
+    parameter's local shape is shown as a DTensor of the parameter's layout (sharing memory), as PyTorch's optimizer
+    state over DTensors is, so that a distributed checkpoint saves every rank's piece."""
+    like = getattr(param, "_with_local", None)
+    if like is None or not isinstance(state, dict):
+        return state
+    return {k: like(v._data) if isinstance(v, Tensor) and v._data.ndim and v._data.shape == param._data.shape
+            and not hasattr(v, "_spec") else v for k, v in state.items()}

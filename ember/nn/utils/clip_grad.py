@@ -55,6 +55,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return make(np.zeros((), np.float32))
+    joint = getattr(type(tensors[0]), "_joint_norm", None)
+    if joint is not None:       # DTensors (fully_shard's gradients): the norm over every rank's pieces
+        return joint(tensors, norm_type, error_if_nonfinite, _norm_of)
     if norm_type == 2 and not error_if_nonfinite:
         return make(_two_norm([t._data for t in tensors]).astype(tensors[0]._data.dtype))
     total = _norm_of([t._data for t in tensors], norm_type)
