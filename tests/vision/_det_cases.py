@@ -33,7 +33,10 @@ KEY_BUILDERS = {
     "maskrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None),
     "maskrcnn_resnet50_fpn_v2": dict(weights=None, weights_backbone=None, num_classes=3),
     "keypointrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None),
+    "retinanet_resnet50_fpn": dict(weights=None, weights_backbone=None),
+    "retinanet_resnet50_fpn_v2": dict(weights=None, weights_backbone=None, num_classes=4),
 }
+KINDS = ("faster", "mask", "keypoint", "retina", "retina_v2")
 
 
 def fixed_perm(n):
@@ -53,9 +56,17 @@ def tiny_backbone(ns):
 
 
 def tiny_model(ns, kind):
-    """``kind`` "faster", "mask" or "keypoint" (3 keypoints): a 3-class R-CNN on ``tiny_backbone``."""
+    """``kind`` "faster", "mask" or "keypoint" (3 keypoints): a 3-class R-CNN on ``tiny_backbone``;
+    "retina" / "retina_v2": a 3-class RetinaNet on it (v2: GroupNorm heads and the GIoU loss)."""
     det = ns.detection
     anchors = det.anchor_utils.AnchorGenerator(((16,), (32,), (64,), (128,)), ((0.5, 1.0, 2.0),) * 4)
+    if kind.startswith("retina"):
+        rn = det.retinanet
+        head = rn.RetinaNetHead(16, 3, 3, norm_layer=(lambda c: ns.nn.GroupNorm(4, c)) if kind == "retina_v2" else None)
+        if kind == "retina_v2":
+            head.regression_head._loss_type = "giou"
+        return rn.RetinaNet(tiny_backbone(ns), 3, min_size=128, max_size=160, anchor_generator=anchors, head=head,
+                            detections_per_img=10, topk_candidates=20)
     common = dict(rpn_anchor_generator=anchors,
                   box_roi_pool=ns.MultiScaleRoIAlign(["0", "1", "2"], output_size=7, sampling_ratio=2),
                   box_head=det.faster_rcnn.TwoMLPHead(16 * 7 * 7, 32),

@@ -10,7 +10,7 @@ It records (see _det_cases.py for the models and data):
 
 * the state_dict keys and shapes, parameter counts and trainable parameters of the detection
   builders in ``KEY_BUILDERS`` and of ``resnet_fpn_backbone("resnet50")``;
-* for the tiny Faster, Mask and Keypoint R-CNNs in float64, every floating-point entry set by
+* for the tiny Faster, Mask and Keypoint R-CNNs and RetinaNets in float64, every floating-point entry set by
   ``_tv_formula.value``: the eval transform's batch (image sizes, shape, values at fixed
   positions), the eval detections of two images (boxes, labels, scores, masks, keypoints and
   their scores), and in train mode the loss dict for fixed targets and the gradient of the summed
@@ -92,7 +92,7 @@ def main():
         detection.backbone_utils.resnet_fpn_backbone(backbone_name="resnet50", weights=None))
 
     imgs = [torch.from_numpy(x) for x in cases.images()]
-    for kind in ("faster", "mask", "keypoint"):
+    for kind in cases.KINDS:
         model = set_formula(cases.tiny_model(NS, kind).double())
         model.eval()
         with torch.no_grad():
@@ -106,7 +106,8 @@ def main():
         meta[f"{kind}/losses"] = {k: v.item() for k, v in losses.items()}
         sum(loss for loss in losses.values()).backward()
         for n, p in model.named_parameters():
-            if p.grad is not None and (kind == "mask" or "predictor" in n or "rpn" in n or "keypoint" in n):
+            heads = "predictor" in n or "rpn" in n or "keypoint" in n or n.startswith("head.")
+            if p.grad is not None and (kind == "mask" or heads):
                 arrays[f"{kind}/grad/{n}"] = p.grad.numpy()
 
     image = torch.from_numpy(cases.full_image())

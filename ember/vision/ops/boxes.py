@@ -169,7 +169,8 @@ def _nms_numpy(boxes, scores, iou_threshold):
         w = np.maximum(0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
         h = np.maximum(0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
         inter = w * h
-        suppressed[rest[inter / (areas[i] + areas[rest] - inter) > iou_threshold]] = True
+        with np.errstate(invalid="ignore", divide="ignore"):   # two empty boxes: 0/0, never suppressed
+            suppressed[rest[inter / (areas[i] + areas[rest] - inter) > iou_threshold]] = True
     return np.asarray(keep, dtype=np.int64)
 
 
