@@ -23,51 +23,35 @@ def _check_device(device):
 
 
 def _infer_dtype(data):
-    """PyTorch's dtype for nested Python data: bool < int64 < default float < default complex."""
-    kind = 0
-    found = None  # the dtype of the first floating tensor or array met, which wins over Python floats
+    """PyTorch's dtype for nested data: each element's own dtype (a Python bool -> bool, int -> int64,
+    float -> the default float, complex -> its complex; NumPy scalars and arrays and tensors keep theirs),
+    all of them promoted together by ``promote_types``; no elements at all -> the default float.
+    So a list of int32 arrays stays int32, and float32 with float64 arrays gives float64."""
+    default = _dt.get_default_dtype()
+    result = None
     stack = [data]
     while stack:
         v = stack.pop()
         if isinstance(v, (list, tuple)):
             stack.extend(v)
-        elif isinstance(v, (Tensor, np.ndarray)):
-            dt = v._data.dtype if isinstance(v, Tensor) else v.dtype
-            if dt.kind in "fc":
-                if dt.kind == "c" or found is None:
-                    found = _dt.from_numpy(dt)
-            kind = max(kind, 1 if dt.kind in "iu" else 0)
-        elif isinstance(v, (bool, np.bool_)):
-            pass
-        elif isinstance(v, (int, np.integer)):
-            kind = max(kind, 1)
-        elif isinstance(v, np.complexfloating):
-            found, kind = _dt.from_numpy(v.dtype), 3  # a NumPy complex scalar keeps its precision
+            continue
+        if isinstance(v, Tensor):
+            d = v.dtype
+        elif isinstance(v, (np.ndarray, np.generic)):  # before float: np.float64 is a Python float
+            d = _dt.from_numpy(v.dtype)
+        elif isinstance(v, bool):
+            d = _dt.bool_
+        elif isinstance(v, int):
+            d = _dt.int64
+        elif isinstance(v, float):
+            d = default
         elif isinstance(v, complex):
-            kind = 3
-        elif isinstance(v, (np.float32, np.float64)):
-            # A NumPy float scalar keeps its precision, as a 0-d array would (PyTorch: float64 stays float64).
-            found = found or _dt.from_numpy(v.dtype)
-            kind = max(kind, 2)
-        elif isinstance(v, (float, np.floating)):
-            kind = max(kind, 2)
+            d = default.to_complex()
         else:
             raise TypeError(f"Could not infer dtype of {type(v).__name__}")
-    if kind == 3:
-        return found.to_complex() if found is not None else _dt.get_default_dtype().to_complex()
-    if found is not None:
-        return found
-    if kind == 2:
-        return _dt.get_default_dtype()
-    return (_dt.bool_, _dt.int64)[kind] if (kind or _has_bool(data)) else _dt.get_default_dtype()
-
-
-def _has_bool(data):
-    v = data
-    while isinstance(v, (list, tuple)) and v:
-        v = v[0]
-    return isinstance(v, (bool, np.bool_)) or (isinstance(v, (np.ndarray, Tensor)) and
-                                              np.asarray(v).dtype == np.bool_)
+        if d is not result:
+            result = d if result is None else _dt.promote_types(result, d)
+    return default if result is None else result
 
 
 def _to_array(data, dtype):

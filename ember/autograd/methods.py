@@ -13,6 +13,16 @@ from .ops import conversion as C, inplace as IP
 from .. import random as _random
 
 
+def _or_not_implemented(compare):
+    def operator(self, other):
+        try:
+            return compare(self, other)
+        except TypeError:
+            return NotImplemented
+    operator.__name__ = compare.__name__
+    return operator
+
+
 def _bind():
     T = Tensor
     # Operators.
@@ -40,12 +50,14 @@ def _bind():
     T.__or__ = lambda s, o: E.logical_or(s, o) if s._data.dtype == np.bool_ else E.bitwise_or(s, o)
     T.__xor__ = lambda s, o: E.logical_xor(s, o) if s._data.dtype == np.bool_ else E.bitwise_xor(s, o)
     T.__rand__, T.__ror__, T.__rxor__ = T.__and__, T.__or__, T.__xor__
-    T.__eq__ = E.eq
-    T.__ne__ = E.ne
-    T.__lt__ = E.lt
-    T.__le__ = E.le
-    T.__gt__ = E.gt
-    T.__ge__ = E.ge
+    # As torch, an operand of a type the op rejects (None, a str) makes the operator return
+    # NotImplemented: ``t == None`` is then False and ``t < None`` Python's own TypeError.
+    T.__eq__ = _or_not_implemented(E.eq)
+    T.__ne__ = _or_not_implemented(E.ne)
+    T.__lt__ = _or_not_implemented(E.lt)
+    T.__le__ = _or_not_implemented(E.le)
+    T.__gt__ = _or_not_implemented(E.gt)
+    T.__ge__ = _or_not_implemented(E.ge)
     T.__getitem__ = I.getitem
     T.__setitem__ = I.setitem
     T.__iadd__ = lambda s, o: IP.add_(s, o)

@@ -76,7 +76,10 @@ def tensor_repr(t):
     # Pad every element to the widest, as PyTorch aligns its columns.
     flat = a.reshape(-1)
     sample = flat if flat.size <= 2000 else np.concatenate([flat[:1000], flat[-1000:]])
-    width = max((len(fmt(v.item())) for v in sample), default=0)
+    if kind == "f":
+        # As PyTorch, only the nonzero finite values set the width: a wider inf, nan or 0. is not padded.
+        sample = sample[np.isfinite(sample.astype(np.float64)) & (sample != 0)]
+    width = max((len(fmt(v.item())) for v in sample), default=1)
 
     def padded(v):
         return fmt(v.item() if hasattr(v, "item") else v).rjust(width)
