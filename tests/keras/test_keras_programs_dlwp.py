@@ -12,6 +12,7 @@ NumPy stand-in written from Keras's documented behaviour (below), and ember's ow
 
 Also here: focused regression tests of the ember bugs these programs found, each against real Keras.
 """
+import contextlib
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -22,8 +23,58 @@ import pytest  # noqa: E402
 
 from ember import keras as ek  # noqa: E402
 
-from .programs_dlwp import ch03_linear_classifier, ch04_classification_regression, ch07_model_apis  # noqa: E402
+import torch  # noqa: E402
+
+import ember  # noqa: E402
+
+from .programs_dlwp import (ch03_linear_classifier, ch04_classification_regression, ch07_custom_train_step,  # noqa: E402
+                            ch07_metrics_callbacks, ch07_model_apis, ch08_convnet_from_directory)
 from .test_keras_programs import _compare  # noqa: E402
+
+def test_dlwp_convnet_from_directory_program_runs_the_same_under_ember(tmp_path):
+    with _keras_standins():
+        expected = ch08_convnet_from_directory.main(keras, str(tmp_path / "keras"))
+    got = ch08_convnet_from_directory.main(ek, str(tmp_path / "ember"))
+    _compare(got, expected, "ch08_convnet_from_directory")
+
+
+# ------------------------------------------------------------- stand-ins for Keras's TensorFlow utilities
+
+def _Batches(batches):
+    """Ready batches as Keras's ``fit`` takes them in fixed order, as it takes a tf.data dataset (which needs
+    TensorFlow): a torch DataLoader of the batches, which Keras's torch backend does not shuffle either."""
+    return torch.utils.data.DataLoader(batches, batch_size=None, shuffle=False)
+
+
+def _image_dataset_from_directory(directory, image_size, batch_size=32, shuffle=True, **kwargs):
+    """Keras's documented behaviour for labels='inferred', label_mode='int', color_mode='rgb', unshuffled:
+    class folders in alphanumeric order, each folder's files in order, float32 (batch, h, w, 3) images and
+    int32 labels (the images are already ``image_size``: no resizing)."""
+    from PIL import Image
+    assert not shuffle and not kwargs, (shuffle, kwargs)
+    class_names = sorted(d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d)))
+    paths, labels = [], []
+    for label, name in enumerate(class_names):
+        files = sorted(f for f in os.listdir(os.path.join(directory, name)) if f.endswith(".png"))
+        paths += [os.path.join(directory, name, f) for f in files]
+        labels += [label] * len(files)
+    images = np.stack([np.asarray(Image.open(p).convert("RGB"), "float32") for p in paths])
+    assert images.shape[1:3] == tuple(image_size)
+    labels = np.array(labels, "int32")
+    return _Batches([(images[i:i + batch_size], labels[i:i + batch_size]) for i in range(0, len(paths), batch_size)])
+
+
+@contextlib.contextmanager
+def _keras_standins():
+    """Real Keras with the TensorFlow-only utilities replaced by the stand-ins above."""
+    saved = {"image_dataset_from_directory": keras.utils.image_dataset_from_directory}
+    keras.utils.image_dataset_from_directory = _image_dataset_from_directory
+    try:
+        yield
+    finally:
+        for name, f in saved.items():
+            setattr(keras.utils, name, f)
+
 
 EXACT = [ch03_linear_classifier.main, ch04_classification_regression.imdb, ch04_classification_regression.reuters,
          ch04_classification_regression.boston_housing, ch07_model_apis.main]
@@ -34,6 +85,18 @@ def test_dlwp_program_runs_the_same_under_ember(program):
     expected = program(keras)
     got = program(ek)
     _compare(got, expected, program.__name__)
+
+
+def test_dlwp_metrics_and_callbacks_program_runs_the_same_under_ember(tmp_path):
+    expected = ch07_metrics_callbacks.main(keras, str(tmp_path / "keras"))
+    got = ch07_metrics_callbacks.main(ek, str(tmp_path / "ember"))
+    _compare(got, expected, "ch07_metrics_callbacks")
+
+
+def test_dlwp_custom_train_step_program_runs_the_same_under_ember_autograd():
+    expected = ch07_custom_train_step.main(keras, torch)
+    got = ch07_custom_train_step.main(ek, ember)
+    _compare(got, expected, "ch07_custom_train_step")
 
 
 # ------------------------------------------------------------------------------------- regression tests
@@ -91,3 +154,79 @@ def test_subclassed_model_with_a_tuple_of_outputs_names_logs_as_keras():
             out[f"evaluate_dict{i}"] = model.evaluate(x, y, verbose=0, return_dict=True)
         return out
     _compare(run(ek), run(keras), "two_heads")
+
+
+def _bn_models(K):
+    """A Functional and a Sequential model with batch normalization, same weights."""
+    rng = np.random.default_rng(2)
+    inputs = K.Input(shape=(4,))
+    functional = K.Model(inputs, K.layers.Dense(2)(K.layers.BatchNormalization()(K.layers.Dense(3)(inputs))))
+    sequential = K.Sequential([K.Input(shape=(4,)), K.layers.Dense(3), K.layers.BatchNormalization(),
+                               K.layers.Dense(2)])
+    for model in (functional, sequential):
+        model.set_weights([(0.5 + rng.random(w.shape)).astype("float32") for w in model.get_weights()])
+    return functional, sequential
+
+
+def test_stateless_call_and_the_stateless_metric_api_match_keras():
+    """``Layer.stateless_call`` and ``Metric.stateless_update_state`` / ``stateless_result`` /
+    ``stateless_reset_state`` were missing in ember: values in, outputs and new state out, the layer's and
+    metric's own variables untouched (with ``training=True`` batch normalization uses the batch's statistics
+    and returns moved moving statistics); wrong lengths raise Keras's ValueError."""
+    x = np.random.default_rng(4).standard_normal((5, 4)).astype("float32")
+
+    def run(K):
+        out = {}
+        for name, model in zip(("functional", "sequential"), _bn_models(K)):
+            trainable = [2.0 * np.asarray(K.ops.convert_to_numpy(v)) for v in model.trainable_variables]
+            non_trainable = [np.asarray(K.ops.convert_to_numpy(v)) + 0.5 for v in model.non_trainable_variables]
+            for training in (False, True):
+                y, new = model.stateless_call(trainable, non_trainable, K.ops.convert_to_tensor(x), training=training)
+                out[f"{name}_{training}"] = np.asarray(K.ops.convert_to_numpy(y))
+                out[f"{name}_{training}_state"] = [np.asarray(K.ops.convert_to_numpy(v)) for v in new]
+            out[name + "_own"] = [np.asarray(K.ops.convert_to_numpy(v)) for v in model.variables]
+            with pytest.raises(ValueError, match="must be a list of tensors corresponding 1:1"):
+                model.stateless_call(trainable[:1], non_trainable, x)
+        metric = K.metrics.MeanSquaredError()
+        state = metric.stateless_update_state(metric.variables, x[:, :2], x[:, 2:])
+        state = metric.stateless_update_state(state, x[:, :2], x[:, :2] * 0.5)
+        out["metric_state"] = [np.asarray(K.ops.convert_to_numpy(v)) for v in state]
+        out["metric_result"] = float(K.ops.convert_to_numpy(metric.stateless_result(state)))
+        out["metric_own"] = float(K.ops.convert_to_numpy(metric.result()))
+        out["metric_reset"] = [np.asarray(K.ops.convert_to_numpy(v)) for v in metric.stateless_reset_state()]
+        with pytest.raises(ValueError, match="corresponding 1:1 to MeanSquaredError"):
+            metric.stateless_result(state[:1])
+        return out
+    _compare(run(ek), run(keras), "stateless")
+
+
+def test_compute_metrics_updates_the_compiled_metrics_and_returns_the_results():
+    """``Model.compute_metrics(x, y, y_pred, sample_weight)`` (a custom train_step's return value in Keras's
+    guides) was missing in ember; as Keras it leaves the loss tracker alone."""
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((6, 3)).astype("float32"), rng.integers(0, 2, (6, 1)).astype("float32")
+
+    def run(K):
+        model = K.Sequential([K.Input((3,)), K.layers.Dense(1, activation="sigmoid")])
+        model.set_weights([np.full((3, 1), 0.4, "float32"), np.zeros(1, "float32")])
+        model.compile("sgd", loss="binary_crossentropy", metrics=["accuracy", K.metrics.AUC(name="auc")])
+        logs = model.compute_metrics(x, y, model(x), sample_weight=None)
+        return {k: float(K.ops.convert_to_numpy(v)) for k, v in logs.items()}
+    _compare(run(ek), run(keras), "compute_metrics")
+
+
+def test_fit_keeps_the_order_of_embers_tf_data_stand_ins():
+    """Keras's fit ignores ``shuffle`` for a tf.data dataset (what image_dataset_from_directory & co. return);
+    ember's stand-in for it (a PyDataset) was reshuffled batch by batch by fit's default shuffle=True."""
+    seen = []
+
+    class Recording(ek.Sequential):
+        def train_step(self, data):
+            seen.append(float(np.asarray(data[0])[0, 0, 0]))
+            return super().train_step(data)
+    series = np.arange(40, dtype="float32")[:, None]
+    dataset = ek.utils.timeseries_dataset_from_array(series, series[:, 0], sequence_length=2, batch_size=8)
+    model = Recording([ek.Input((2, 1)), ek.layers.Flatten(), ek.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(dataset, epochs=2, verbose=0)
+    assert seen == [0.0, 8.0, 16.0, 24.0, 32.0] * 2

@@ -447,6 +447,45 @@ class Layer(nn.Module):
                              "You can build it manually via: `layer.build(input_shape)`.")
         return int(sum(math.prod(w.shape) for w in self.weights))
 
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
+        """``call(*args, **kwargs)`` with the variables reading the given values (lists 1:1 with
+        ``trainable_variables`` and ``non_trainable_variables``); returns ``(outputs, new non-trainable values)``
+        (and ``losses`` with ``return_losses``), leaving the layer's own variables as they were.
+
+        The values are copied into the variables for the call (Keras's ``StatelessScope``), so gradients
+        flow to the variables, not back to the tensors passed in.
+
+        >>> from ember import keras
+        >>> layer = keras.layers.Dense(1, kernel_initializer="ones")
+        >>> _ = layer(keras.ops.ones((1, 2)))
+        >>> out, _ = layer.stateless_call([2 * keras.ops.ones((2, 1)), keras.ops.zeros((1,))], [],
+        ...                               keras.ops.ones((1, 2)))
+        >>> float(out[0, 0]), float(layer(keras.ops.ones((1, 2)))[0, 0])
+        (4.0, 2.0)
+        """
+        from ..scopes import StatelessScope
+        if not self.built:
+            raise ValueError(f"To call stateless_call, {type(self).__name__} must be built (i.e. its variables must "
+                             "have been already created). You can build it by calling it on some data.")
+        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
+        for kind, given, own in (("trainable_variables", trainable_variables, trainable),
+                                 ("non_trainable_variables", non_trainable_variables, non_trainable)):
+            if len(given) != len(own):
+                raise ValueError(f"Argument `{kind}` must be a list of tensors corresponding 1:1 to "
+                                 f"{type(self).__name__}().{kind}. Received list with length {len(given)}, but "
+                                 f"expected {len(own)} variables.")
+        mapping = list(zip(trainable, trainable_variables)) + list(zip(non_trainable, non_trainable_variables))
+        # ember's call() reads ``training`` from the enclosing scope (that __call__ opens), so open it here
+        training = kwargs.get("training")
+        with StatelessScope(state_mapping=mapping, collect_losses=return_losses) as scope, \
+                backend.training_scope(None if training is None else bool(training)):
+            outputs = self.call(*args, **kwargs)
+            losses = self.losses if return_losses else None
+        new_non_trainable = [scope.get_current_value(v) for v in non_trainable]
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
+
     # -- losses --------------------------------------------------------------------------------
     def add_loss(self, loss):
         """Add a loss term (a scalar tensor) computed in ``call``; ``fit`` adds it to the training loss."""

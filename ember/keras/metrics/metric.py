@@ -113,6 +113,40 @@ class Metric:
     def result(self):
         raise NotImplementedError
 
+    # -- the stateless API (Keras's, for JAX-style training loops): state in, new state out ------------------
+    def _check_state(self, metric_variables):
+        if len(metric_variables) != len(self.variables):
+            raise ValueError(f"Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length "
+                             f"{len(metric_variables)}, but expected {len(self.variables)} variables.")
+
+    def _stateless(self, metric_variables, fn):
+        """Run ``fn()`` with the variables reading ``metric_variables`` (their own values if None) and writing
+        to scratch copies: returns ``fn``'s result and the variables' values after it, the metric untouched."""
+        from ..scopes import StatelessScope
+        variables = self.variables
+        mapping = list(zip(variables, metric_variables)) if metric_variables is not None else []
+        with StatelessScope(state_mapping=mapping) as scope:
+            for v in variables:   # the built-in metrics write the arrays in place: give them copies
+                scope.add_update(v)
+            out = fn()
+        return out, [scope.get_current_value(v) for v in variables]
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs):
+        """``update_state(*args, **kwargs)`` applied to the state ``metric_variables`` (a list like
+        ``variables``); returns the new state and leaves the metric's own variables as they were."""
+        self._check_state(metric_variables)
+        return self._stateless(metric_variables, lambda: self.update_state(*args, **kwargs))[1]
+
+    def stateless_result(self, metric_variables):
+        """``result()`` of the state ``metric_variables``."""
+        self._check_state(metric_variables)
+        return self._stateless(metric_variables, self.result)[0]
+
+    def stateless_reset_state(self):
+        """The state ``reset_state()`` would give, as a list like ``variables`` (the metric is untouched)."""
+        return self._stateless(None, self.reset_state)[1]
+
     def __call__(self, *args, **kwargs):
         self._check_super_called()
         with grad_mode.no_grad():

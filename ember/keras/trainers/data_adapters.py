@@ -243,6 +243,10 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None,
         return x
     if isinstance(x, PyDataset):
         _no_y(y, sample_weight, "a keras.utils.PyDataset")
+        # ember's stand-ins for Keras's tf.data datasets (image_dataset_from_directory & co.) keep their order:
+        # fit's ``shuffle`` "is ignored when x is a generator or a tf.data.Dataset" (Keras's fit docstring)
+        if getattr(x, "_stands_for_tf_data", False):
+            shuffle = False
         return PyDatasetAdapter(x, steps, shuffle, class_weight, seed)
     if isinstance(x, DataLoader):
         _no_y(y, sample_weight, "a DataLoader")

@@ -205,9 +205,13 @@ class Trainer:
         trainable = None
         masked = self.__dict__["_outputs_masked"] = [False]
 
+        # Keras's torch trainer passes training=True only to a call that takes it: a subclassed model whose
+        # call(inputs) has no `training` runs its layers (BatchNormalization, Dropout) in inference mode in fit.
+        call_takes_training = "training" in inspect.signature(model.call).parameters
+
         def train_step(x, y, sample_weight):
             nonlocal trainable
-            y_pred = model(x, training=True)
+            y_pred = model(x, training=True) if call_takes_training else model(x)
             if type(model).compute_loss is Trainer.compute_loss:
                 loss, parts = model._loss_and_parts(y, y_pred, sample_weight)
             else:  # a subclass's own compute_loss
@@ -315,6 +319,9 @@ class Trainer:
                     tracker.update_state(float(parts[i]._data), sample_weight=n)
         if y is None:
             return
+        self._update_compiled_metrics(y, y_pred, sw)
+
+    def _update_compiled_metrics(self, y, y_pred, sw):
         preds = _metric_inputs(y_pred)
         if self._compile_metrics.metrics is None:
             self._compile_metrics.build(y, preds, self._compile_loss.output_names if self._compile_loss
@@ -322,6 +329,15 @@ class Trainer:
                                         named=getattr(self._compile_loss, "named", True))
         names = self._compile_loss.output_names if self._compile_loss else self._output_names()
         self._compile_metrics.update_state(y, preds, sw, names)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras's hook for a custom ``train_step``: update the compiled metrics with ``(y, y_pred)`` and return
+        ``get_metrics_result()``. As in Keras, the loss tracker is not updated here (``fit``'s own step does it).
+        """
+        del x   # as Keras's default, which does not use the inputs
+        if getattr(self, "_compile_metrics", None) is not None:
+            self._update_compiled_metrics(y, y_pred, sample_weight)
+        return self.get_metrics_result()
 
     def get_metrics_result(self):
         """The result of every metric in ``metrics`` (dict results merged in), as Python floats."""

@@ -19,7 +19,9 @@ IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 
 class BatchDataset(PyDataset):
-    """Batches made on demand from ``n`` samples: ``load(indices)`` returns one batch."""
+    """Batches made on demand from ``n`` samples: ``load(indices)`` returns one batch. It stands for Keras's
+    tf.data dataset, whose order ``fit(shuffle=True)`` leaves alone."""
+    _stands_for_tf_data = True
 
     def __init__(self, n, batch_size, load, class_names=None, file_paths=None):
         super().__init__()
