@@ -1,7 +1,8 @@
 """PyTorch's FSDP1 wrapper, written for torch (torchrun's environment, 2 ranks, device_id=cpu): a size-based
 auto-wrap policy over a small MLP, three steps of Adam with FSDP.clip_grad_norm_; flat parameter shapes, full
-state dicts (rank0_only too), the optimizer state as whole tensors and loaded back into a fresh wrapped model that then trains exactly as the original; use_orig_params shapes;
-summon_full_params with writeback; a backward under no_sync then one with sync. Rank 0 writes every rank's record."""
+state dicts (rank0_only too), the optimizer state as whole tensors and loaded back into a fresh wrapped model
+that then trains exactly as the original; use_orig_params shapes; summon_full_params with writeback; a backward
+under no_sync then one with sync. Rank 0 writes every rank's record."""
 import functools
 import json
 import sys
