@@ -75,3 +75,20 @@ def test_normal_on_a_view_with_tensor_moments_fills_only_the_view():
         lib.nn.init.normal_(x[:, :, 1:3, 2:5], mean=lib.tensor(5.0), std=lib.tensor(0.01))
         assert int((x != 0).sum()) == 6
         assert abs(float(x[0, 0, 1:3, 2:5].mean()) - 5.0) < 0.05
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_histc_of_integers_raises_torchs_not_implemented_error(dtype):
+    # fast.ai's activation histograms call acts.abs().histc(40, 0, 10): float only, as in torch.
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(NotImplementedError) as info:
+            lib.histc(lib.ones(3, dtype=getattr(lib, dtype)), 4)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_histc_edges_equal_torchs():
+    a = np.array([0., 0.25, 2.5, 9.99, 10., 10.0001, -0.1, 5.0, 7.5, 2.4999999], np.float32)
+    for args in ((4, 0, 10), (40, 0, 10), (3,), (7, -1, 9.5)):
+        np.testing.assert_array_equal(ember.tensor(a).histc(*args).numpy(), torch.tensor(a).histc(*args).numpy())

@@ -1,13 +1,13 @@
 """Whole programs in the style of university / course material written in plain PyTorch: fast.ai's
 "Practical Deep Learning part 2" (miniai: the callback Learner, hooks / LSUV / hand-written norms,
 DDPM and DDIM with a small UNet), Stanford CS231n (the PyTorch assignment's three API levels, network
-visualization) and Stanford CS224n (a3's neural dependency parser, a4's attentional NMT with beam search).
+visualization, transformer captioning, GANs) and Stanford CS224n (a3's neural dependency parser, a4's attentional NMT with beam search).
 They run on real torch and through ``python -m ember.torch_compat`` with the harness of
 :mod:`tests.programs.test_programs`; every one loads the initial weights the torch run wrote and takes
 its data and noise from NumPy or Python's random, so the losses agree to float32 round-off."""
 import pytest
 
-from tests.programs.test_programs import Run, close, get, run_spec, spec_for
+from tests.programs.test_programs import MNIST, Run, close, get, run_spec, spec_for
 
 RUNS = [
     Run("miniai_learner", "miniai_learner.py", ["--no-shuffle"], shared_init=True),
@@ -15,6 +15,8 @@ RUNS = [
     Run("miniai_ddpm", "miniai_ddpm.py", [], shared_init=True),
     Run("cs231n_pytorch", "cs231n_pytorch.py", ["--no-shuffle"], shared_init=True),
     Run("cs231n_netvis", "cs231n_netvis.py", [], shared_init=True),
+    Run("cs231n_captioning", "cs231n_captioning.py", ["--dropout", "0"], shared_init=True),
+    Run("cs231n_gan", "cs231n_gan.py", ["--data", MNIST], shared_init=True),
     Run("cs224n_parser", "cs224n_parser.py", ["--dropout", "0"], shared_init=True),
     Run("cs224n_nmt", "cs224n_nmt.py", ["--dropout", "0"], shared_init=True),
 ]
@@ -118,6 +120,27 @@ def test_cs231n_netvis(results):
     for key in ("classvis_roll0", "classvis_roll1"):
         close(e[key], t[key], rtol=1e-4, atol=1e-6)
     assert e["roll_equals_cat"] == 0 and e["fooling_grad_is_zero"] == 0
+
+
+def test_cs231n_captioning(results):
+    t, e = get(results, "cs231n_captioning")
+    _same(e, t, ["pe_buffer", "n_params", "layers_distinct", "train_samples", "train_gt", "val_samples", "val_gt",
+                 "single"])
+    for key in ("pe", "attn_self", "attn_masked", "attn_cross", "pos_enc_out"):
+        close(e[key], t[key], rtol=1e-5, atol=1e-7)
+    close(e["losses"], t["losses"], rtol=1e-4)
+    assert e["layers_distinct"] and e["losses"][-1] < 0.3 * e["losses"][0]
+    assert e["single"] == "<START> a blue <END>"
+
+
+def test_cs231n_gan(results):
+    t, e = get(results, "cs231n_gan")
+    _same(e, t, ["loader", "noise", "params"])
+    close(e["loss_checks"], t["loss_checks"], rtol=1e-6)
+    for key in ("history", "history_ls", "history_dc"):
+        assert [len(r) for r in e[key]] == [len(r) for r in t[key]] and len(e[key]) == 8
+        close(_flat(e[key]), _flat(t[key]), rtol=1e-4, atol=1e-6)
+    close(_flat(e["dc_fake"]), _flat(t["dc_fake"]), rtol=1e-4, atol=1e-6)
 
 
 def test_cs224n_parser(results):

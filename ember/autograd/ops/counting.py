@@ -14,6 +14,7 @@ import numpy as np
 from .. import return_types as _rt
 from ...backend import dtypes as _dt
 from ._util import out
+from .reduce import _SCALAR_NAMES
 
 histogram_result = _rt.histogram
 
@@ -45,7 +46,9 @@ def histc(input, bins=100, min=0, max=0):
     values outside are ignored. The result has the input's dtype."""
     a = input._data
     if a.dtype.kind != "f":
-        raise RuntimeError(f"histc: input must be a floating point tensor, got {input.dtype}")
+        # torch's kernel is dispatched for floating types only (bool fails earlier, in its linspace)
+        kernel = "linspace_cpu" if a.dtype == np.bool_ else "histogram_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}\'')
     if bins <= 0:
         raise RuntimeError(f"histc: bins must be > 0, but got {bins}")
     lo, hi = float(min), float(max)
