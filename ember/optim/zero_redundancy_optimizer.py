@@ -28,13 +28,13 @@ import numpy as np
 
 from ember.autograd import grad_mode
 from ember.autograd.tensor import Tensor, make
-from ember.distributed.algorithms.join import Join, Joinable, JoinHook, _JoinConfig
+from ember.distributed.algorithms.join import Join, JoinHook, _JoinConfig, _GroupJoinable
 from .optimizer import Optimizer
 
 __all__ = ["ZeroRedundancyOptimizer"]
 
 
-class ZeroRedundancyOptimizer(Optimizer, Joinable):
+class ZeroRedundancyOptimizer(Optimizer, _GroupJoinable):
     """Wraps ``optimizer_class`` so that each rank holds the state of its share of ``params`` only.
 
     Args:
@@ -117,15 +117,6 @@ class ZeroRedundancyOptimizer(Optimizer, Joinable):
         """A joined rank's hook: one ``step()`` per iteration of the ranks still training (its share updated from
         its last gradients, and its part in every share's broadcast), as PyTorch's ZeRO join hook."""
         return _ZeROJoinHook(self)
-
-    @property
-    def join_device(self):
-        from ember.autograd.tensor import device
-        return device("cpu")
-
-    @property
-    def join_process_group(self):
-        return self.process_group
 
     def _broadcast_params(self):
         """Each rank's share, packed into one buffer per dtype, broadcast from its owner."""

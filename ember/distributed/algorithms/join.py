@@ -78,6 +78,19 @@ class Joinable(ABC):
         """The process group of the join context's collectives."""
 
 
+class _GroupJoinable(Joinable):
+    """A joinable whose collectives run on ``self.process_group`` of CPU ranks (DDP, ZeroRedundancyOptimizer)."""
+
+    @property
+    def join_device(self):
+        from ember.autograd.tensor import device
+        return device("cpu")
+
+    @property
+    def join_process_group(self):
+        return self.process_group
+
+
 def _all_reduce(value, group, async_op=False):
     """A one-element float tensor holding ``value``, summed over ``group`` (and the work handle if async)."""
     from ember.creation import full

@@ -40,7 +40,7 @@ from ember.autograd import grad_mode
 from ember.autograd.engine import queue_callback
 from ember.autograd.tensor import make
 from ember.nn.module import Module
-from ember.distributed.algorithms.join import Join, Joinable, JoinHook, _JoinConfig
+from ember.distributed.algorithms.join import Join, JoinHook, _JoinConfig, _GroupJoinable
 
 __all__ = ["DistributedDataParallel", "GradBucket"]
 
@@ -101,7 +101,7 @@ def _check_devices(device_ids, output_device):
                              f"only (device_ids must be None)")
 
 
-class DistributedDataParallel(Module, Joinable):
+class DistributedDataParallel(Module, _GroupJoinable):
     """Data-parallel training of ``module`` over the ranks of ``process_group`` (see the module docstring).
 
     Args:
@@ -271,15 +271,6 @@ class DistributedDataParallel(Module, Joinable):
         ``divide_by_initial_world_size`` (default True: gradients divided by the world size even when
         fewer ranks contribute; False: by the number of ranks still training)."""
         return _DDPJoinHook(self, kwargs.get("divide_by_initial_world_size", True))
-
-    @property
-    def join_device(self):
-        from ember.autograd.tensor import device
-        return device("cpu")
-
-    @property
-    def join_process_group(self):
-        return self.process_group
 
     def join(self, divide_by_initial_world_size=True, enable=True, throw_on_early_termination=False):
         """``Join([self], ...)``: the context manager for training on uneven inputs (see
