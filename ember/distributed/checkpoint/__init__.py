@@ -3,7 +3,8 @@ of a state dict at once (:mod:`._save_load`); :mod:`.state_dict` makes model and
 depend on how the model is wrapped or sharded."""
 from ._save_load import (save, load, async_save, FileSystemWriter, FileSystemReader, Stateful, Metadata,
                          save_state_dict, load_state_dict)
-from . import state_dict
+from . import state_dict, stateful, filesystem, state_dict_saver, state_dict_loader, default_planner
+from .default_planner import DefaultSavePlanner, DefaultLoadPlanner
 
 __all__ = ["save", "load", "async_save", "FileSystemWriter", "FileSystemReader", "Stateful", "Metadata",
-           "save_state_dict", "load_state_dict", "state_dict"]
+           "save_state_dict", "load_state_dict", "state_dict", "DefaultSavePlanner", "DefaultLoadPlanner"]

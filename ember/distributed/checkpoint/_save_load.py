@@ -254,6 +254,8 @@ def load(state_dict, *, checkpoint_id=None, storage_reader=None, planner=None, p
                                                                       for x in v)):
                 walk(v, name + ".")
             elif name not in entries:
+                if getattr(planner, "allow_partial_load", False):
+                    continue
                 raise RuntimeError(f"ember.distributed.checkpoint.load: {name!r} is missing from the checkpoint "
                                    f"{path!r}")
             elif isinstance(v, Tensor):
