@@ -61,8 +61,7 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
-        self._bg = np.random.MT19937()
-        self._rng = np.random.Generator(self._bg)  # NumPy samplers on the same stream, for non-torch-exact ops
+        self._bg = np.random.MT19937()  # the stream; ``_rng`` (set by manual_seed) is NumPy's Generator on it
         self.device = device
         self.manual_seed(_DEFAULT_SEED)
 
@@ -73,6 +72,7 @@ class Generator:
         self._seed = seed
         self._seeded_key = _k.mt19937_key(seed)
         self._bg.state = {"bit_generator": "MT19937", "state": {"key": self._seeded_key, "pos": 624}}
+        self._rng = np.random.Generator(self._bg)  # a new object, so ember.compile sees a reseed in a trace
         self._normal = None        # torch's cached second double normal sample
         self._float_normal = None  # torch's float cache (kept only to round-trip states)
         return self
@@ -88,22 +88,24 @@ class Generator:
     # -- raw words -------------------------------------------------------------------------------
 
     def _words(self, n):
-        """``n`` 32-bit words (``random()`` in ATen) as uint64."""
-        return self._bg.random_raw(int(n)) if n else np.empty(0, np.uint64)
+        """``n`` 32-bit words (``random()`` in ATen) as uint32. Drawn through ``self._rng`` (NumPy's
+        full-range uint32 ``integers`` returns MT19937's raw words), so ``ember.compile``'s trace
+        records the draw and a replay draws fresh words."""
+        return self._rng.integers(0, 1 << 32, size=int(n), dtype=np.uint32)
 
     def _words64(self, n):
         """``n`` values of ATen's ``random64()``: two words, the first one high."""
-        w = self._words(2 * int(n))
+        w = self._words(2 * int(n)).astype(np.uint64)
         return (w[0::2] << np.uint64(32)) | w[1::2]
 
     def _bits53(self, n):
         """The low 53 bits of ``n`` values of ``random64()`` (the first word's low 21 bits on top)."""
-        w = self._words(2 * int(n)).reshape(-1, 2)
+        w = self._words(2 * int(n)).astype(np.uint64).reshape(-1, 2)
         return ((w[:, 0] & np.uint64(0x1FFFFF)) << np.uint64(32)) | w[:, 1]
 
     def _bits24(self, n):
         """The low 24 bits of ``n`` words, as uint32."""
-        return self._words(n).astype(np.uint32) & np.uint32(0xFFFFFF)
+        return self._words(n) & np.uint32(0xFFFFFF)
 
     def _uniform(self, n, dtype):
         """``n`` uniforms on [0, 1): 24 bits of one word for float32 (and smaller), 53 bits of
@@ -166,6 +168,7 @@ class Generator:
         self._seed = int(s["seed"])
         self._seeded_key = key.copy() if (left == 1 and nxt == 0) else np.zeros(624, np.uint32)
         self._bg.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
+        self._rng = np.random.Generator(self._bg)
         self._normal = None
         self._float_normal = None
         if len(raw) == _LEGACY_STATE_SIZE:

@@ -252,7 +252,9 @@ class Snapshot:
         from ..random import default_generator
         gens = dict(walk.generators)
         gens[id(default_generator)] = default_generator
-        self.generators = [(g, g._rng, g._rng.bit_generator.state) for g in gens.values()]
+        # the MT19937 words and torch's cached normal sample (part of the stream's state)
+        self.generators = [(g, g._rng, g._rng.bit_generator.state, getattr(g, "_normal", None))
+                           for g in gens.values()]
 
     def restore(self):
         for c, saved in self.containers:
@@ -273,9 +275,10 @@ class Snapshot:
         for a, saved in self.arrays:
             if a.flags.writeable:
                 np.copyto(a, saved)
-        for g, rng, state in self.generators:
+        for g, rng, state, normal in self.generators:
             g._rng = rng
             rng.bit_generator.state = state
+            g._normal = normal
 
 
 class GuardBuilder:
