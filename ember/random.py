@@ -118,6 +118,10 @@ class Generator:
         """``n`` draws of ATen's ``normal_distribution<double>``: from two 53-bit uniforms
         ``u1, u2``, ``r = sqrt(-2 log1p(-u2))``, ``theta = 2 pi u1``; return ``r cos theta`` and
         keep ``r sin theta`` for the next draw."""
+        if not isinstance(self._rng, np.random.Generator):
+            # ember.compile is tracing (its proxy stands in): a replay could not follow the Python-side
+            # cache, so touching the proxy makes the trace fall back to eager calls
+            getattr(self._rng, "bit_generator")
         out = np.empty(int(n))
         i = 0
         if n and self._normal is not None:

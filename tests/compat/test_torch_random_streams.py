@@ -220,3 +220,23 @@ def test_cpus_without_avx2_get_torch_scalar_kernel_to_float32_round_off():
     assert proc.returncode == 0, proc.stderr[-2000:]
     max_ulp, frac = proc.stdout.split()
     assert int(max_ulp) <= 4 and float(frac) < 0.03, proc.stdout
+
+
+def test_compiled_functions_draw_torch_numbers_too():
+    """Replays draw fresh words (dropout, large randn); small randn uses the generator's cached normal,
+    which a replay cannot follow, so that function runs eagerly: either way, torch's numbers."""
+    import warnings
+    x = ember.ones(32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        big = ember.compile(lambda t: ember.nn.functional.dropout(t, 0.5) + ember.randn(32))
+        small = ember.compile(lambda t: t + ember.randn(3))
+        ember.manual_seed(0)
+        got = [big(x) for _ in range(4)] + [small(x[:3]) for _ in range(3)]
+    assert big.fallback_reason is None and big.replays >= 2
+    assert "bit_generator" in small.fallback_reason
+    torch.manual_seed(0)
+    tx = torch.ones(32)
+    want = [torch.nn.functional.dropout(tx, 0.5) + torch.randn(32) for _ in range(4)]
+    want += [tx[:3] + torch.randn(3) for _ in range(3)]
+    _same(got, want)
