@@ -134,7 +134,9 @@ class VarianceScaling(Initializer):
         return make(np.asarray(w).astype(_dtype(dtype)))
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        # Keras 3.15's keys (input_axes/output_axes: the default layout, the only one ember has)
+        return {"seed": self.seed, "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "input_axes": None, "output_axes": None}
 
 
 def _scaling(name, scale, mode, distribution):
@@ -145,7 +147,7 @@ def _scaling(name, scale, mode, distribution):
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": None, "output_axes": None}
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                           "__doc__": f"VarianceScaling(scale={scale}, mode={mode!r}, "
                                                      f"distribution={distribution!r})."})
@@ -287,7 +289,8 @@ def serialize(init):
         return None
     if not isinstance(init, Initializer):
         raise ValueError(f"Cannot serialize the initializer {init!r}: use a keras.initializers class")
-    return {"module": "keras.initializers", "class_name": type(init).__name__, "config": init.get_config()}
+    return {"module": "keras.initializers", "class_name": type(init).__name__, "config": init.get_config(),
+            "registered_name": None}
 
 
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal

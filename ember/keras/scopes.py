@@ -31,36 +31,54 @@ def _stack(name):
 
 
 class name_scope:
-    """``with keras.name_scope('block1'):`` nests ``name`` in the current path."""
+    """``with keras.name_scope('block1'):`` nests ``name`` in the current path (Keras's rules).
+
+    A layer opens ``name_scope(layer.name, caller=layer)`` while it builds and calls, so the variables it
+    creates get paths such as ``'sequential/dense/kernel'``. ``override_parent`` makes the scope absolute
+    (the path starts again from it); a ``caller`` whose ``_parent_path`` is known (a layer remembers where it
+    was first used) gets that as its parent, so a layer keeps one path wherever it is called again. With
+    ``deduplicate``, re-entering the same caller's scope, directly inside it, adds nothing.
+    """
 
     def __init__(self, name, caller=None, deduplicate=True, override_parent=None):
         if not isinstance(name, str) or "/" in name:
             raise ValueError(f"Argument `name` must be a string and cannot contain character `/`. Received: "
                              f"name={name}")
-        self.name, self.caller, self.deduplicate, self.override_parent = name, caller, deduplicate, override_parent
+        self.name, self.caller, self.deduplicate = name, caller, deduplicate
+        if override_parent is None and deduplicate and getattr(caller, "_parent_path", None) is not None:
+            override_parent = caller._parent_path
+        self.override_parent = override_parent
         self._pushed = False
 
     def __enter__(self):
         stack = _stack("names")
-        if self.override_parent is not None:
-            self._saved = list(stack)
-            stack[:] = [p for p in self.override_parent.split("/") if p]
-        if not (self.deduplicate and stack and stack[-1] == self.name):
-            stack.append(self.name)
-            self._pushed = True
+        if self.deduplicate and stack and self.caller is not None and stack[-1].caller is self.caller \
+                and stack[-1].name == self.name:
+            return self
+        stack.append(self)
+        self._pushed = True
         return self
 
     def __exit__(self, *exc):
-        stack = _stack("names")
         if self._pushed:
-            stack.pop()
-        if self.override_parent is not None:
-            stack[:] = self._saved
+            _stack("names").pop()
+            self._pushed = False
 
 
 def current_path():
-    """The names of the open ``name_scope`` s joined by ``/``."""
-    return "/".join(_stack("names"))
+    """The names of the open ``name_scope`` s joined by ``/`` (an ``override_parent`` restarts the path)."""
+    parts = []
+    for scope in _stack("names"):
+        if scope.override_parent is not None:
+            parts = [p for p in scope.override_parent.split("/") if p]
+        parts.append(scope.name)
+    return "/".join(parts)
+
+
+def scoped_name(name):
+    """``name`` under the current path: ``'outer/name'`` inside ``name_scope('outer')``, else ``name``."""
+    parent = current_path()
+    return f"{parent}/{name}" if parent else name
 
 
 class device:

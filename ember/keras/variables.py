@@ -9,8 +9,9 @@ Keras's variable API:
 * ``value`` (the variable itself, a tensor), ``numpy()`` (a copy, also when trainable);
 * ``shape`` (a tuple), ``ndim``, ``dtype`` (an ember dtype, as for every tensor, so that ember's ops
   and type promotion see a tensor; ``v.dtype.name`` is Keras's ``'float32'``);
-* ``trainable`` (``requires_grad``), ``name`` (``'kernel'``), ``path`` (``'dense/kernel'``),
-  ``regularizer``, ``constraint``.
+* ``trainable`` (``requires_grad``), ``name`` (``'kernel'``), ``path`` (the open ``keras.name_scope`` s
+  and the name, fixed at creation: ``'sequential/dense/kernel'`` for a weight a layer of a ``Sequential``
+  builds), ``regularizer``, ``constraint``.
 
 >>> from ember import keras
 >>> v = keras.Variable(initializer="ones", shape=(2,), name="w")
@@ -22,6 +23,7 @@ import numpy as np
 from .. import nn
 from ..autograd.tensor import Tensor, _new, make
 from . import backend
+from .scopes import scoped_name
 
 _ARGS = ("initializer", "shape", "dtype", "trainable", "autocast", "aggregation", "synchronization", "name")
 
@@ -57,7 +59,8 @@ class Variable(nn.Parameter):
         dtype: default ``keras.backend.floatx()`` for initializers and float values; other values
             keep their dtype.
         trainable (bool): whether gradients are computed and optimizers update it (default True).
-        name (str): default ``'variable'``; ``path`` is ``'<layer name>/<name>'`` inside a layer.
+        name (str): default ``'variable'`` (numbered: ``'variable_1'`` ...); ``path`` is ``'<parent path>/<layer name>/<name>'`` for a layer's
+            weight (``'<scope>/<name>'`` inside ``keras.name_scope(scope)``).
     """
 
     def __new__(cls, *args, **kwargs):
@@ -74,8 +77,9 @@ class Variable(nn.Parameter):
             self.requires_grad = True
         d = self.__dict__
         d["_trainable"] = trainable
-        d["_name"] = str(name) if name is not None else "variable"
-        d["_path"] = d["_name"]
+        # Keras's automatic name: 'variable', then 'variable_1' ... (numbered per session)
+        d["_name"] = str(name) if name else backend.unique_name(backend.to_snake_case(type(self).__name__))
+        d["_path"] = scoped_name(d["_name"])   # Keras fixes the path when the variable is made
         d["autocast"] = bool(autocast)
         d["aggregation"] = aggregation
         d["synchronization"] = synchronization

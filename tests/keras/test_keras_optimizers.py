@@ -101,7 +101,8 @@ def test_get_config_matches_keras(name, kwargs):
         assert k in ecfg, k
         assert ecfg[k] == pytest.approx(v) if isinstance(v, float) else ecfg[k] == v, k
     again = ek.optimizers.deserialize(ek.optimizers.serialize(getattr(ek.optimizers, name)(**kwargs)))
-    assert type(again).__name__ == name and again.get_config() == ecfg
+    # names are numbered per session ('sgd', 'sgd_1'), as in Keras: compare the rest
+    assert type(again).__name__ == name and {**again.get_config(), "name": None} == {**ecfg, "name": None}
 
 
 def test_apply_gradients_with_schedule_and_assignable_learning_rate():

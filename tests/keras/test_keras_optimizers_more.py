@@ -77,9 +77,10 @@ def test_optimizer_map_lookup_and_errors():
 
 
 def test_multi_optimizer_trains_a_model_with_fit():
-    model = ek.Sequential([ek.Input((3,)), ek.layers.Dense(2, name="head")])
+    model = ek.Sequential([ek.Input((3,)), ek.layers.Dense(2, name="head")], name="net")
+    # the map is read with the variable's path, which starts with the Sequential's name (as in Keras)
     opt = ek.optimizers.MultiOptimizer(ek.optimizers.OptimizerMap(ek.optimizers.SGD(0.0),
-                                                                  {"head/bias": ek.optimizers.SGD(0.5)}))
+                                                                  {"net/head/bias": ek.optimizers.SGD(0.5)}))
     model.compile(opt, "mse")
     kernel = model.layers[0].kernel.numpy()
     model.fit(np.ones((4, 3), np.float32), np.ones((4, 2), np.float32), epochs=1, verbose=0)

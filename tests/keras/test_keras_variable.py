@@ -137,7 +137,8 @@ def test_custom_layer_weight_api_matches_keras():
 def test_layer_weights_are_variables_trained_by_ember_optimizers():
     model = ek.Sequential([ek.Input((3,)), ek.layers.Dense(4, activation="tanh"), ek.layers.Dense(1)])
     assert all(isinstance(w, ek.Variable) for w in model.weights)
-    assert [w.path for w in model.weights][:2] == [f"{model.layers[0].name}/kernel", f"{model.layers[0].name}/bias"]
+    prefix = f"{model.name}/{model.layers[0].name}"   # Keras's path: the Sequential's scope, then the layer's
+    assert [w.path for w in model.weights][:2] == [f"{prefix}/kernel", f"{prefix}/bias"]
     params = list(model.parameters())
     assert {id(p) for p in params} == {id(w) for w in model.trainable_weights}
     before = [w.numpy() for w in model.weights]

@@ -134,7 +134,7 @@ class MultiHeadAttention(Layer):
             part, kind = attr.rsplit("_", 1)
             v = getattr(self, attr)
             v.__dict__["_name"] = kind
-            v._set_path(f"{self.name}/{'attention_output' if part == 'output' else part}/{kind}")
+            v._set_path(f"{v.path.rsplit('/', 1)[0]}/{'attention_output' if part == 'output' else part}/{kind}")
 
     def _build_for_call(self, args, kwargs):
         names = ("query", "value", "key")

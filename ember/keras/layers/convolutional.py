@@ -151,8 +151,17 @@ class Conv2D(BaseConv):
         k = self.kernel
         return k.unsqueeze(0) if self.rank == 1 else k
 
+    def convolution_op(self, inputs, kernel):
+        """The convolution without bias or activation (Keras's hook: a subclass that overrides it, e.g. to
+        standardize the kernel, keeps Conv2D's bias and activation)."""
+        from .. import ops as keras_ops
+        return keras_ops.conv(inputs, kernel, strides=list(self.strides), padding=self.padding,
+                              dilation_rate=self.dilation_rate, data_format=self.data_format)
+
     def call(self, inputs):
         self._check(inputs)
+        if type(self).convolution_op is not Conv2D.convolution_op:
+            return self._call_convolution_op(inputs)
         x = self._to_nhwc(inputs)
         strides = (1,) + self.strides if self.rank == 1 else self.strides
         dil = (1,) + self.dilation_rate if self.rank == 1 else self.dilation_rate
@@ -165,6 +174,15 @@ class Conv2D(BaseConv):
             from ._conv_nd import conv
             y = conv(x, kernel, bias, strides, self.padding, dil, self.groups)
         return self._finish(self._from_nhwc(y))
+
+
+    def _call_convolution_op(self, inputs):
+        y = self.convolution_op(inputs, self.kernel)
+        if self.use_bias:
+            shape = (1,) * (self.rank + 1) + (self.filters,) if self.data_format == "channels_last" \
+                else (1, self.filters) + (1,) * self.rank
+            y = y + self.bias.reshape(shape)
+        return self._finish(y)
 
 
 class Conv1D(Conv2D):

@@ -38,6 +38,8 @@ from .. import dtype_policies as _policies
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .. import remat as _remat
+from .. import scopes as _scopes
+from . import tracking as _tracking
 from ..graph import KerasTensor, Node, any_symbolic, flatten, map_structure
 from ..ops.dtypes import to_ember_dtype
 from ..variables import Variable
@@ -113,9 +115,12 @@ class Layer(nn.Module):
         d["_trainable"] = bool(trainable)
         if isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicyMap":   # from a saved config
             dtype = _policies.deserialize(dtype)
-        d["_dtype"] = _policies.layer_dtype(dtype, d["name"])
-        d["_quant_policy"] = _policies.quantized_policy(dtype, d["name"])   # also set by quantize()
+        # A DTypePolicyMap is read for the layer's path, known when it builds (_resolve_policy_map).
+        d["_dtype"] = _policies.layer_dtype(dtype)
+        d["_quant_policy"] = _policies.quantized_policy(dtype)   # also set by quantize()
         d["_policy_map"] = dtype if isinstance(dtype, _policies.DTypePolicyMap) else None
+        d["_path"] = None           # the name scope the layer built in (Keras's layer.path)
+        d["_parent_path"] = None    # the name scope it was first used in: its scope is fixed from then on
         d["_remat_scope"] = _remat.get_current_remat_mode()
         d["_own_weights"] = []          # [(attribute name, trainable, regularizer)] in creation order
         d["_added_losses"] = []
@@ -135,11 +140,45 @@ class Layer(nn.Module):
         """Create the weights for inputs of ``input_shape`` (batch dimension included, possibly None)."""
         self.built = True
 
+    def _open_name_scope(self):
+        """``name_scope(self.name)`` under the scope the layer was first used in (Keras's rule: a weight's
+        path is that of the layers it was built inside: ``'sequential/dense/kernel'``)."""
+        d = self.__dict__
+        if d.get("_parent_path") is None:
+            d["_parent_path"] = _scopes.current_path()
+        return _scopes.name_scope(self.name, caller=self)
+
+    def _enter_build(self):
+        """Open the layer's name scope for ``build`` and fix its path (and its policy from a DTypePolicyMap)."""
+        scope = self._open_name_scope()
+        scope.__enter__()
+        d = self.__dict__
+        d["_path"] = _scopes.current_path()
+        if d.get("_policy_map") is not None:
+            self._resolve_policy_map()
+        return scope
+
+    def _resolve_policy_map(self):
+        d = self.__dict__
+        policy_map = d["_policy_map"]
+        d["_dtype"] = _policies.layer_dtype(policy_map, d["_path"])
+        if not d.get("_is_quantized", False):
+            d["_quant_policy"] = _policies.quantized_policy(policy_map, d["_path"])
+
+    @property
+    def path(self):
+        """Where the layer was built (``'sequential/dense'``; None before it is built), as in Keras."""
+        return self.__dict__.get("_path")
+
     def _maybe_build(self, input_shape):
         if self.built:
             return
         self._build_input_shape = input_shape
-        self.build(input_shape)
+        scope = self._enter_build()
+        try:
+            self.build(input_shape)
+        finally:
+            scope.__exit__(None, None, None)
         self.built = True
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
@@ -201,15 +240,17 @@ class Layer(nn.Module):
         if constraint is None and name:
             # Layers keep their `<weight>_constraint` argument (kernel_constraint ...) as an attribute.
             constraint = self.__dict__.get(f"{name}_constraint")
-        v = Variable(value, dtype=dtype, trainable=bool(trainable), autocast=autocast, name=name or "variable",
-                     regularizer=_reg.get(regularizer), constraint=_con.get(constraint))
+        with _scopes.name_scope(self.name, caller=self):   # the path: '<parent scopes>/<layer>/<name>'
+            v = Variable(value, dtype=dtype, trainable=bool(trainable), autocast=autocast, name=name,
+                         regularizer=_reg.get(regularizer), constraint=_con.get(constraint))
         setattr(self, attr, v)
-        v._set_path(f"{self.name}/{v.name}")
         if not self._trainable:
             v.trainable = False
         return v
 
     def __setattr__(self, name, value):
+        if isinstance(value, (list, dict)) or isinstance(self.__dict__.get(name), (list, dict)):
+            value = _tracking.track(self, name, value)   # layers in a list or dict are sub-layers (Keras)
         nn.Module.__setattr__(self, name, value)
         # A Variable assigned to a layer (by add_weight or directly) is one of its weights.
         if isinstance(value, Variable) and "_own_weights" in self.__dict__:
@@ -219,6 +260,11 @@ class Layer(nn.Module):
 
     # -- calling -------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        # Inside the layer's name scope, so that the sublayers it builds or calls nest under it.
+        with self._open_name_scope():
+            return self._scoped_call(args, kwargs)
+
+    def _scoped_call(self, args, kwargs):
         if any_symbolic((args, kwargs)):
             return self._symbolic_call(args, kwargs)
         if args:
@@ -335,7 +381,7 @@ class Layer(nn.Module):
     def dtype_policy(self):
         """The layer's ``keras.DTypePolicy`` (ember.keras layers compute in their variables' dtype); a
         ``QuantizedDTypePolicy`` once quantized. Setting a quantized one quantizes the built layer. A layer
-        made with a ``DTypePolicyMap`` reports the map (as Keras), and uses its policy for the layer's name."""
+        made with a ``DTypePolicyMap`` reports the map (as Keras), and uses its policy for the layer's path."""
         if self.__dict__.get("_policy_map") is not None:
             return self.__dict__["_policy_map"]
         return self.__dict__.get("_quant_policy") or _policies.DTypePolicy(self._dtype)
@@ -542,8 +588,9 @@ class Layer(nn.Module):
         """The constructor arguments as plain data (JSON-serializable)."""
         policy = self.__dict__.get("_policy_map")
         policy = policy if policy is not None else self.__dict__.get("_quant_policy")
+        # Keras 3 saves the dtype as its policy ({'class_name': 'DTypePolicy', 'config': {'name': 'float32'}...})
         config = {"name": self.name, "trainable": self._trainable,
-                  "dtype": _policies.serialize(policy) if policy is not None else self._dtype}
+                  "dtype": _policies.serialize(policy if policy is not None else _policies.DTypePolicy(self._dtype))}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = _jsonable_shape(self._batch_input_shape)
         return config
@@ -568,7 +615,11 @@ def _marks_built(build):
 
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
-        result = build(self, *args, **kwargs)
+        scope = self._enter_build()
+        try:
+            result = build(self, *args, **kwargs)
+        finally:
+            scope.__exit__(None, None, None)
         if self.__dict__.get("_build_input_shape") is None and args:
             self.__dict__["_build_input_shape"] = args[0]
         self.__dict__["built"] = True

@@ -130,8 +130,9 @@ def finish_quantize(layer, mode, config):
         policy = layer.__dict__["_quant_policy"] = _policies.get(f"{name}_from_{layer._dtype}")
         policy_map = layer.__dict__.get("_policy_map")
         if policy_map is not None:     # Keras's setter: the map's entry for the layer becomes the new policy
-            dict.pop(policy_map, layer.name, None)
-            policy_map[layer.name] = policy
+            key = layer.path or layer.name
+            dict.pop(policy_map, key, None)
+            policy_map[key] = policy
 
 
 def replace_weight(layer, name):

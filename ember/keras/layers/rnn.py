@@ -30,6 +30,7 @@ from ...autograd import ops
 from ...autograd.tensor import make
 from ...random import rand
 from .. import activations as _act
+from .. import backend
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .core import _common
@@ -384,7 +385,8 @@ class _Wrapped(RNN):
         rnn_kwargs = _split(kwargs)
         kwargs.pop("activity_regularizer", None)
         kwargs.pop("use_cudnn", None)
-        cell = self.cell_class(units, name="cell", **kwargs)
+        # Keras names the cell after its class ('lstm_cell'), so its weights' paths are 'lstm/lstm_cell/kernel'.
+        cell = self.cell_class(units, name=backend.to_snake_case(self.cell_class.__name__), **kwargs)
         super().__init__(cell, **rnn_kwargs)
 
     def get_config(self):

@@ -121,7 +121,13 @@ def get(identifier):
         if cls is None or cls in (Metric, MeanMetricWrapper):
             raise ValueError(f"Could not interpret metric identifier: {identifier!r}; expected 'accuracy' or one "
                              f"of {sorted(set(_FUNCTIONS) | set(_CLASSES))}")
-        return cls(name=identifier) if identifier.lower() in _FUNCTIONS else cls()
+        if identifier.lower() not in _FUNCTIONS:
+            return cls()
+        # Keras wraps the function (its variables are 'mean_absolute_error/total'), then names the metric as
+        # the string was written ('mae'), which is its key in the logs.
+        metric = cls()
+        metric.name = identifier
+        return metric
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):

@@ -86,9 +86,10 @@ class Metric:
         """A non-trainable ``keras.Variable`` of ``shape`` filled by ``initializer``, tracked in ``variables``."""
         self._check_super_called()
         from ..variables import Variable
-        v = Variable(initializer=initializer if initializer is not None else "zeros", shape=tuple(shape),
-                     dtype=dtype or self.dtype, trainable=False, aggregation=aggregation, name=name)
-        v._set_path(f"{self.name}/{v.name}")
+        from ..scopes import name_scope
+        with name_scope(self.name.replace("/", ">"), caller=self):   # Keras's path: '<scopes>/<metric>/<name>'
+            v = Variable(initializer=initializer if initializer is not None else "zeros", shape=tuple(shape),
+                         dtype=dtype or self.dtype, trainable=False, aggregation=aggregation, name=name)
         self._variables.append(v)
         return v
 

@@ -12,6 +12,7 @@ import copy
 from ..graph import KerasTensor, flatten, keras_layer_order, map_structure, topological_nodes
 from ..layers.input_layer import InputLayer
 from ..saving import serialization_lib
+from ..scopes import scoped_name
 from .model import Model
 
 
@@ -55,6 +56,7 @@ class Functional(Model):
         self.output_names = [t._keras_history.operation.name for t in self.outputs]
         self.input_names = [t._keras_history.operation.name for t in self.inputs]
         self._build_input_shape = [t.shape for t in self.inputs] if len(self.inputs) > 1 else self.inputs[0].shape
+        self.__dict__["_path"] = scoped_name(self.name)   # built where it is made, as in Keras
         self.built = True
 
     @property

@@ -23,6 +23,7 @@ import json
 
 from ... import nn
 from ..layers.layer import Layer
+from ..scopes import current_path
 from ..trainers.trainer import Trainer
 
 
@@ -93,6 +94,7 @@ class Model(Trainer, Layer):
     def _build_for_call(self, args, kwargs):
         # A subclassed model builds its layers on the first call.
         self._build_input_shape = args[0].shape if args and hasattr(args[0], "shape") else None
+        self.__dict__["_path"] = current_path()   # called inside its own name scope: Keras's path
         self.built = True
 
     @property

@@ -92,6 +92,12 @@ class Sequential(Model):
                 raise ValueError("You must provide an `input_shape` argument (or start the model with keras.Input) "
                                  "to build a Sequential model")
             input_shape = self._input_layer.batch_shape
+        # Keras's build puts an InputLayer in front (once) and makes a Functional of the stack (each time):
+        # both take an automatic name, which numbers the later ones ('functional_1', 'input_layer_1').
+        if self._input_layer is None and not self.__dict__.get("_input_named"):
+            backend.unique_name("input_layer")
+            self.__dict__["_input_named"] = True
+        backend.unique_name("functional")
         shape = (None,) + tuple(input_shape[1:])
         for layer in self._layer_list:
             layer._maybe_build(shape)

@@ -33,3 +33,7 @@ from .nn import (adaptive_average_pool, adaptive_max_pool, average_pool, batch_n
 from .numpy import *  # noqa: F401,F403
 from .numpy import abs, all, any, max, min, round, sum  # noqa: F401,A004
 from .einops import rearrange  # noqa: F401
+
+# Every op records a graph node when given symbolic tensors (functional models), as in Keras.
+from .symbolic import wrap_namespace as _wrap_namespace  # noqa: E402
+_wrap_namespace(globals(), (core, image, linalg, math, nn, numpy))

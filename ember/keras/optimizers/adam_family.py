@@ -15,7 +15,7 @@ class Nadam(Optimizer):
         w -= lr * m_hat / (sqrt(v / (1 - beta_2^t)) + epsilon)
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="nadam", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self._u_product = np.ones((), np.float32)
@@ -49,18 +49,19 @@ class Nadam(Optimizer):
 class Adamax(Optimizer):
     """Adam with the infinity norm: ``u = max(beta_2 u, |g|)``, ``w -= lr m / ((1 - beta_1^t)(u + epsilon))``."""
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="adamax", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
     def build_slots(self, param, state):
-        state["m"] = slot(param)
-        state["u"] = slot(param)
+        # Keras's slot names (its variables are '<path>_momentum', '<path>_norm')
+        state["momentum"] = slot(param)
+        state["norm"] = slot(param)
 
     def update_step(self, g, w, lr, state):
         dt = w._data.dtype.type
         t = dt(float(self._local_step()))
-        m, u = state["m"]._data, state["u"]._data
+        m, u = state["momentum"]._data, state["norm"]._data
         m += (g - m) * dt(1 - self.beta_1)
         np.maximum(dt(self.beta_2) * u, np.abs(g), out=u)
         w._data -= (dt(lr) * m / ((1 - dt(self.beta_1) ** t) * (u + dt(self.epsilon)))).astype(w._data.dtype,
@@ -74,7 +75,7 @@ class Lamb(Optimizer):
     """Layer-wise adaptive Adam: ``r = m_hat / (sqrt(v_hat) + epsilon)``, ``w -= lr * (|w| / |r|) * r`` with
     the trust ratio ``|w| / |r|`` (norms over the whole variable) replaced by 1 when either norm is 0."""
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name="lamb", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
@@ -102,7 +103,7 @@ class Lion(Optimizer):
     """Sign momentum (Chen et al. 2023): ``w -= lr * sign(beta_1 m + (1 - beta_1) g)``, then
     ``m = beta_2 m + (1 - beta_2) g``."""
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         if beta_1 <= 0 or beta_1 > 1:
             raise ValueError(f"Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer degenerates "

@@ -10,7 +10,7 @@ class Adadelta(Optimizer):
     """``E[g^2] = rho E[g^2] + (1 - rho) g^2``; ``d = -sqrt(E[dx^2] + eps) / sqrt(E[g^2] + eps) * g``;
     ``E[dx^2] = rho E[dx^2] + (1 - rho) d^2``; ``w += lr * d`` (Keras's default ``learning_rate=0.001``)."""
 
-    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.rho, self.epsilon = rho, epsilon
 
@@ -42,7 +42,7 @@ class Adafactor(Optimizer):
     ``clip_threshold``; ``w -= max(epsilon_2, rms(w)) * min(lr, 1/sqrt(t)) * u``."""
 
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3, clip_threshold=1.0,
-                 relative_step=True, name="adafactor", **kwargs):
+                 relative_step=True, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.beta_2_decay, self.epsilon_1, self.epsilon_2 = beta_2_decay, epsilon_1, epsilon_2
         self.clip_threshold, self.relative_step = clip_threshold, relative_step
@@ -95,7 +95,7 @@ class Ftrl(Optimizer):
 
     def __init__(self, learning_rate=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1,
                  l1_regularization_strength=0.0, l2_regularization_strength=0.0,
-                 l2_shrinkage_regularization_strength=0.0, beta=0.0, name="ftrl", **kwargs):
+                 l2_shrinkage_regularization_strength=0.0, beta=0.0, name=None, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         checks = {"initial_accumulator_value": initial_accumulator_value,
                   "l1_regularization_strength": l1_regularization_strength,

@@ -22,6 +22,9 @@ import numpy as np
 
 from ... import optim
 from ...autograd.tensor import Tensor, make
+from .. import backend as _backend
+from .. import scopes as _scopes
+from ..variables import Variable
 from . import schedules as _schedules
 
 
@@ -43,7 +46,9 @@ class Optimizer(optim.Optimizer):
                              f"gradient_accumulation_steps={gradient_accumulation_steps}")
         if use_ema and not 0 <= ema_momentum <= 1:
             raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
-        self.name = name or type(self).__name__.lower()
+        # Keras's automatic name: the snake-cased class name, numbered per session ('adam', 'adam_1' ...).
+        self.name = name or _backend.unique_name(_backend.to_snake_case(type(self).__name__))
+        self._scope_path = _scopes.scoped_name(self.name)   # Keras: 'adam/iteration', 'adam/<var path>_momentum'
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.use_ema = use_ema
@@ -125,9 +130,11 @@ class Optimizer(optim.Optimizer):
     @property
     def variables(self):
         """Keras's optimizer variables: ``iterations``, the learning rate (unless scheduled), then the slots."""
-        out = [make(np.array(self.iterations, np.int64))]
+        out = [self._named(np.array(self.iterations, np.int64), "iteration")]
+        if self.gradient_accumulation_steps is None:
+            out[0]._data = self._iterations._data   # the live counter (assign() on it counts)
         if not isinstance(self._learning_rate, _schedules.LearningRateSchedule):
-            out.append(make(np.array(self._current_lr(), np.float32)))
+            out.append(self._named(np.array(self._current_lr(), np.float32), "learning_rate"))
         params = self._params()
         groups = self._slot_groups or (None,)
         for group in groups:
@@ -283,10 +290,22 @@ class Optimizer(optim.Optimizer):
     def _weight_decay_for(self, p):
         return self.weight_decay if self.weight_decay and self._use_weight_decay(p) else None
 
+    def _named(self, value, name):
+        v = Variable(value, dtype=value.dtype, trainable=False, name=name)
+        v._set_path(f"{self._scope_path}/{name}")
+        return v
+
     def _slots(self, p):
         state = self.state[p]
         if not state:
             self.build_slots(p, state)
+            # Keras's optimizer variables: '<reference path with _ for />_<slot>' in the optimizer's scope.
+            ref = str(getattr(p, "path", None) or getattr(p, "name", None) or "variable").replace("/", "_")
+            with _scopes.name_scope(self.name, caller=self):
+                for key, value in list(state.items()):
+                    if isinstance(value, Tensor) and not isinstance(value, Variable):
+                        state[key] = Variable(value._data, dtype=value._data.dtype, trainable=False,
+                                              name=f"{ref}_{key}")
         return state
 
     def build_slots(self, param, state):

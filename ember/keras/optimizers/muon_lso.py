@@ -16,7 +16,7 @@ class Muon(Optimizer):
     ``learning_rate * adam_lr_ratio`` and ``adam_weight_decay``."""
 
     def __init__(self, learning_rate=0.001, adam_beta_1=0.9, adam_beta_2=0.999, adam_weight_decay=0.004,
-                 epsilon=1e-7, weight_decay=0.004, name="muon", exclude_layers=None, exclude_embeddings=True,
+                 epsilon=1e-7, weight_decay=0.004, name=None, exclude_layers=None, exclude_embeddings=True,
                  muon_a=3.4445, muon_b=-4.7750, muon_c=2.0315, adam_lr_ratio=1, momentum=0.95, ns_steps=5,
                  nesterov=True, rms_rate=0.2, **kwargs):
         super().__init__(learning_rate=learning_rate, name=name, weight_decay=weight_decay, **kwargs)
@@ -105,7 +105,7 @@ class LossScaleOptimizer(Optimizer):
                                                      "loss_scale_factor", "gradient_accumulation_steps"}):
             raise ValueError(f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`. Set them "
                              "on the `inner_optimizer`.")
-        super().__init__(learning_rate=0.0, name=name or "loss_scale_optimizer")
+        super().__init__(learning_rate=0.0, name=name)
         from . import get
         self.inner_optimizer = get(inner_optimizer)
         self.initial_scale, self.dynamic_growth_steps = initial_scale, dynamic_growth_steps

@@ -65,7 +65,7 @@ def _unique(name, used):
 def _entries(layer, path, seen, out):
     """Append ``(h5 path, layer, [(weight name, tensor)])`` for ``layer`` and its sub-layers."""
     from ..layers import Layer
-    from ..models import Model
+    from ..models import Functional, Sequential
     if id(layer) in seen:
         return
     seen.add(id(layer))
@@ -77,14 +77,24 @@ def _entries(layer, path, seen, out):
             out.append((f"{path}/{attr}", layer, part))
             own = [(n, w) for n, w in own if not n.startswith(prefix)]
     out.append((path, layer, own))
-    if isinstance(layer, Model) and hasattr(layer, "layers"):
+    if isinstance(layer, (Functional, Sequential)):
         used = {}
         for child in layer.layers:
             _entries(child, f"{path}/layers/{_unique(to_snake_case(type(child).__name__), used)}".lstrip("/"),
                      seen, out)
         return
-    for attr, child in sorted(layer._modules.items()) if isinstance(layer, Layer) else ():
-        if isinstance(child, Layer):
+    # A subclassed model or layer: its sub-layers by attribute name, private ones last (Keras's _walk_saveable).
+    children = sorted(layer._modules.items(), key=lambda kv: "~" + kv[0] if kv[0].startswith("_") else kv[0]) \
+        if isinstance(layer, Layer) else ()
+    used = {}
+    for attr, child in children:
+        if not isinstance(child, Layer):
+            continue
+        if "." in attr:   # held in a list or dict attribute: Keras names it by class ("experts/sequential_1")
+            group = attr.split(".", 1)[0]
+            name = _unique(to_snake_case(type(child).__name__), used.setdefault(group, {}))
+            _entries(child, f"{path}/{group}/{name}".lstrip("/"), seen, out)
+        else:
             _entries(child, f"{path}/{attr}".lstrip("/"), seen, out)   # a root layer's children: "attr"
 
 

@@ -162,6 +162,11 @@ class CompileMetrics:
                     else None
                 m.update_state(trues[i], preds[i], weight)
 
+    @property
+    def variables(self):
+        """The variables of the compiled metrics, in order (empty before the first batch builds them)."""
+        return [v for _, m in self.metrics or [] for v in m.variables]
+
     def reset_state(self):
         for _, m in self.metrics or []:
             m.reset_state()

@@ -144,6 +144,11 @@ class Trainer:
         return out + [m for m in _sublayer_metrics(self) if all(m is not o for o in out)]
 
     @property
+    def metrics_variables(self):
+        """The variables of ``metrics``, in order (Keras's ``model.metrics_variables``)."""
+        return [v for m in self.metrics for v in m.variables]
+
+    @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
