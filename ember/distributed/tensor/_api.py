@@ -286,31 +286,40 @@ class DTensor(Tensor):
     @staticmethod
     def _joint_norm(tensors, norm_type, error_if_nonfinite, norm_of):
         """The ``norm_type``-norm of ``tensors`` (DTensors of one mesh) as if concatenated whole: each rank's
-        pieces reduced locally, then over the mesh dimensions they are sharded on (sum of ``|x|^p``, or max
-        for inf, min for -inf). A 0-d replicated DTensor, as PyTorch's ``clip_grad_norm_`` returns."""
+        pieces reduced locally, then over the mesh dimensions each tensor is sharded on, so that a replicated
+        tensor counts once (sum of ``|x|^p``; max for inf, min for -inf). A 0-d replicated DTensor, as PyTorch's
+        ``clip_grad_norm_`` returns."""
         import math
         from ember.distributed.collectives import all_reduce
         from ember.distributed.reduce_op import ReduceOp
         if not all(isinstance(t, DTensor) for t in tensors):
             raise RuntimeError("clip_grad_norm_: the gradients mix DTensors and plain tensors")
         mesh = tensors[0].device_mesh
-        sharded = sorted({i for t in tensors for i, p in enumerate(t.placements) if not isinstance(p, Replicate)})
         if any(t.device_mesh != mesh for t in tensors):
             raise NotImplementedError("clip_grad_norm_: DTensor gradients on different device meshes")
-        arrs = [t._data for t in tensors]
-        if norm_type in (math.inf, -math.inf):
-            local, op = norm_of(arrs, norm_type), ReduceOp.MAX if norm_type > 0 else ReduceOp.MIN
+        extreme = norm_type in (math.inf, -math.inf)
+        op = (ReduceOp.MAX if norm_type > 0 else ReduceOp.MIN) if extreme else ReduceOp.SUM
+        groups = {}
+        for t in tensors:
+            dims = tuple(i for i, p in enumerate(t.placements) if not isinstance(p, Replicate))
+            groups.setdefault(dims, []).append(t._data)
+        parts = []
+        for dims in sorted(groups):
+            arrs = groups[dims]
+            if extreme or norm_type == 0:
+                local = norm_of(arrs, norm_type)
+            else:
+                local = sum(float((np.abs(a.astype(np.float64)) ** norm_type).sum()) for a in arrs)
+            acc = make(np.asarray([local], np.float64))
+            for dim in dims:
+                all_reduce(acc, op=op, group=mesh.get_group(dim))
+            parts.append(float(acc._data[0]))
+        if extreme:
+            total = max(parts) if norm_type > 0 else min(parts)
         elif norm_type == 0:
-            local, op = norm_of(arrs, 0.0), ReduceOp.SUM
+            total = sum(parts)
         else:
-            local = sum(float((np.abs(a.astype(np.float64)) ** norm_type).sum()) for a in arrs)
-            op = ReduceOp.SUM
-        acc = make(np.asarray([local], np.float64))
-        for dim in sharded:
-            all_reduce(acc, op=op, group=mesh.get_group(dim))
-        total = float(acc._data[0])
-        if op == ReduceOp.SUM and norm_type != 0:
-            total = total ** (1.0 / norm_type)
+            total = sum(parts) ** (1.0 / norm_type)
         if error_if_nonfinite and not math.isfinite(total):
             raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
                                f"so it cannot be clipped. To disable this error and scale the gradients by the "
