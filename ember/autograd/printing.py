@@ -1,4 +1,9 @@
-"""PyTorch-like ``repr`` of tensors: ``tensor([1., 2.], requires_grad=True)``."""
+"""PyTorch-like ``repr`` of tensors: ``tensor([1., 2.], requires_grad=True)``.
+
+Real and integer tensors follow torch/_tensor_str.py: one width and mode for all values, taken from the
+nonzero finite values of the summarized data (the first and last ``edgeitems`` of every dimension once
+there are more than ``threshold`` elements); ``(linewidth - indent) // (width + 2)`` values per line;
+`` ...`` for the middle of a summarized row; suffixes (dtype, grad_fn) wrap at ``linewidth``."""
 import numpy as np
 
 from ..backend import dtypes as _dt
@@ -59,37 +64,117 @@ def _special(v):
     return None
 
 
+class _Formatter:
+    """torch's ``_Formatter``: the width and the mode (integer-valued floats ``3.``, fixed ``3.1416`` or
+    scientific ``3.1416e+00``) come from the nonzero finite values of the (summarized) data."""
+
+    def __init__(self, a):
+        p = _opts["precision"]
+        self.floating = a.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
+        flat = a.reshape(-1)
+        if not self.floating:
+            strs = [("True" if v else "False") if a.dtype.kind == "b" else str(v) for v in flat.tolist()]
+            self.max_width = max([1] + [len(v) for v in strs])
+            return
+        flat = flat.astype(np.float64)
+        vals = flat[np.isfinite(flat) & (flat != 0)]
+        if vals.size:
+            amin, amax = np.abs(vals).min(), np.abs(vals).max()
+            self.int_mode = bool(np.all(vals == np.ceil(vals)))
+            sci = amax / amin > 1000.0 or amax > 1.0e8 or (not self.int_mode and amin < 1.0e-4)
+            if sci:
+                self.sci_mode = True
+                strs = [f"{v:.{p}e}" for v in vals.tolist()]
+            elif self.int_mode:
+                strs = [f"{v:.0f}." for v in vals.tolist()]
+            else:
+                strs = [f"{v:.{p}f}" for v in vals.tolist()]
+            self.max_width = max(len(v) for v in strs)
+        if _opts["sci_mode"] is not None:
+            self.sci_mode = _opts["sci_mode"]
+
+    def format(self, value):
+        p = _opts["precision"]
+        if not self.floating:
+            ret = ("True" if value else "False") if isinstance(value, bool) else f"{value}"
+        elif _special(value):
+            ret = _special(value)
+        elif self.sci_mode:
+            ret = f"{value:.{p}e}"
+        elif self.int_mode:
+            ret = f"{value:.0f}."
+        else:
+            ret = f"{value:.{p}f}"
+        return ret.rjust(self.max_width)
+
+
+def _summarized(a):
+    """torch's ``get_summarized_data``: the first and last ``edgeitems`` along every dimension."""
+    e = _opts["edgeitems"]
+    if a.ndim == 0:
+        return a
+    if a.ndim == 1:
+        return np.concatenate([a[:e], a[-e:]]) if a.shape[0] > 2 * e else a
+    if not e:
+        return a[(slice(0, 0),) * a.ndim]
+    rows = list(range(e)) + list(range(a.shape[0] - e, a.shape[0])) if a.shape[0] > 2 * e else range(a.shape[0])
+    return np.stack([_summarized(a[i]) for i in rows])
+
+
+def _tensor_str(a, indent, summarize, fmt):
+    """torch's ``_tensor_str_with_formatter``: rows of at most ``(linewidth - indent) / (width + 2)``
+    values, `` ...`` in place of the middle of a summarized dimension."""
+    e = _opts["edgeitems"]
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    if a.ndim == 1:
+        per_line = max(1, int((_opts["linewidth"] - indent) // (fmt.max_width + 2)))
+        if summarize and not e:
+            data = ["..."]
+        elif summarize and a.shape[0] > 2 * e:
+            data = [fmt.format(v) for v in a[:e].tolist()] + [" ..."] + [fmt.format(v) for v in a[-e:].tolist()]
+        else:
+            data = [fmt.format(v) for v in a.tolist()]
+        lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    if summarize and a.shape[0] > 2 * e:
+        slices = ([_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(e)] + ["..."]
+                  + [_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(a.shape[0] - e, a.shape[0])])
+    else:
+        slices = [_tensor_str(a[i], indent + 1, summarize, fmt) for i in range(a.shape[0])]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _add_suffixes(body, suffixes, indent):
+    """torch's ``_add_suffixes``: a suffix that would pass ``linewidth`` goes on a new line."""
+    parts = [body]
+    last_line_len = len(body) - body.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > _opts["linewidth"]:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    return "".join(parts) + ")"
+
+
 def tensor_repr(t):
     a = t._data
     if a.dtype.name == "bfloat16":  # ml_dtypes' type has NumPy kind "V": print its values as float32
         a = a.astype(np.float32)
     kind = a.dtype.kind
-    if kind == "f":
-        fmt = _float_formatter(a.astype(np.float64))
-    elif kind == "b":
-        def fmt(v):
-            return "True" if v else "False"
-    elif kind == "c":
-        fmt = _complex_formatter(a)
-    else:
-        fmt = str
-    # Pad every element to the widest, as PyTorch aligns its columns.
-    flat = a.reshape(-1)
-    sample = flat if flat.size <= 2000 else np.concatenate([flat[:1000], flat[-1000:]])
-    if kind == "f":
-        # As PyTorch, only the nonzero finite values set the width: a wider inf, nan or 0. is not padded.
-        sample = sample[np.isfinite(sample.astype(np.float64)) & (sample != 0)]
-    width = max((len(fmt(v.item())) for v in sample), default=1)
-
-    def padded(v):
-        return fmt(v.item() if hasattr(v, "item") else v).rjust(width)
-    formatter = {"float_kind": padded, "bool": padded, "int": padded, "complex_kind": fmt}
+    indent = len("tensor(")
     if a.size == 0:
-        body = "[]" if a.ndim == 1 else "[]"
-    else:
-        body = np.array2string(a, separator=", ", formatter=formatter, prefix="tensor(",
+        body = "[]"
+    elif kind == "c":
+        body = np.array2string(a, separator=", ", formatter={"complex_kind": _complex_formatter(a)}, prefix="tensor(",
                                threshold=_opts["threshold"], edgeitems=_opts["edgeitems"],
                                max_line_width=_opts["linewidth"])
+    else:
+        summarize = a.size > _opts["threshold"]
+        body = _tensor_str(a, indent, summarize, _Formatter(_summarized(a) if summarize else a))
     extra = []
     d = _dt.from_numpy(t._data.dtype)
     if a.size == 0 and a.ndim != 1:
@@ -101,4 +186,4 @@ def tensor_repr(t):
     elif t._rg:
         extra.append("requires_grad=True")
     prefix = "Parameter containing:\ntensor(" if t._is_param else "tensor("
-    return prefix + body + "".join(", " + e for e in extra) + ")"
+    return prefix + _add_suffixes(body, extra, indent)

@@ -327,9 +327,11 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        # As torch: a plain 0-d tensor formats as its Python number, so f"loss {loss}" prints 0.6931471824645996;
+        # anything else (and subclasses such as Parameter) as object does: str() for "", TypeError for a spec.
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return repr(self)
+        return object.__format__(self, spec)
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:

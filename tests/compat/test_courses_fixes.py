@@ -92,3 +92,46 @@ def test_histc_edges_equal_torchs():
     a = np.array([0., 0.25, 2.5, 9.99, 10., 10.0001, -0.1, 5.0, 7.5, 2.4999999], np.float32)
     for args in ((4, 0, 10), (40, 0, 10), (3,), (7, -1, 9.5)):
         np.testing.assert_array_equal(ember.tensor(a).histc(*args).numpy(), torch.tensor(a).histc(*args).numpy())
+
+
+REPR_CASES = [
+    lambda L: L.tensor([1., 1001.]), lambda L: L.tensor([1., 1000.]), lambda L: L.tensor([0., 3., 5000.]),
+    lambda L: L.tensor([-1., 1500.]), lambda L: L.tensor([1., float("inf"), 2000.]), lambda L: L.tensor([1e8, 1.]),
+    lambda L: L.tensor([float("nan"), 1.]), lambda L: L.tensor([1e-5, 1.]), lambda L: L.tensor([0.5, -2.25]),
+    lambda L: L.arange(1001.), lambda L: L.arange(3000.).view(1000, 3), lambda L: L.arange(3000).view(3, 1000),
+    lambda L: L.ones(1001, dtype=L.bool), lambda L: L.arange(1200.).view(2, 2, 300) / 7,
+    lambda L: L.arange(40.).view(2, 20) / 3, lambda L: L.arange(30, dtype=L.int32) * 1000,
+    lambda L: (L.arange(30.) / 7).requires_grad_(), lambda L: L.arange(20.).view(4, 5).sum(1, keepdim=True),
+    lambda L: L.tensor(2.5, dtype=L.float64), lambda L: L.zeros(0, 3), lambda L: L.tensor([]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(REPR_CASES)))
+def test_repr_equals_torchs(case):
+    # torch goes to scientific notation for integer-valued floats spanning more than 1000x (tensor([1., 1001.])
+    # printed as tensor([   1., 1001.])), summarizes with "  ...," and wraps rows at (linewidth - 7) // (width + 2).
+    make = REPR_CASES[case]
+
+    def ours():
+        return repr(make(ember)).replace("dtype=ember.", "dtype=torch.")
+    assert ours() == repr(make(torch))
+    try:
+        for lib in (ember, torch):
+            lib.set_printoptions(edgeitems=2, linewidth=60, precision=2)
+        assert ours() == repr(make(torch))
+    finally:
+        for lib in (ember, torch):
+            lib.set_printoptions(profile="default")
+
+
+def test_format_of_a_zero_dim_tensor_is_its_number():
+    # print(f"loss {loss}") prints the float in torch (0-d plain tensors format as .item()).
+    for make, spec in [(lambda L: L.tensor(1.23456), ""), (lambda L: L.tensor(3), ""), (lambda L: L.tensor(3), "03d"),
+                       (lambda L: L.tensor(True), ""), (lambda L: L.tensor(2.5, dtype=L.float64), ".3e"),
+                       (lambda L: L.tensor(1.5, requires_grad=True) * 2, ""), (lambda L: L.tensor([1.5]), ""),
+                       (lambda L: L.nn.Parameter(L.tensor(2.0)), "")]:
+        assert format(make(ember), spec) == format(make(torch), spec)
+    for make in (lambda L: L.tensor([1.5]), lambda L: L.nn.Parameter(L.tensor(2.0))):
+        for lib in (ember, torch):
+            with pytest.raises(TypeError):
+                format(make(lib), ".2f")
