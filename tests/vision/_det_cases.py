@@ -35,8 +35,9 @@ KEY_BUILDERS = {
     "keypointrcnn_resnet50_fpn": dict(weights=None, weights_backbone=None),
     "retinanet_resnet50_fpn": dict(weights=None, weights_backbone=None),
     "retinanet_resnet50_fpn_v2": dict(weights=None, weights_backbone=None, num_classes=4),
+    "fcos_resnet50_fpn": dict(weights=None, weights_backbone=None),
 }
-KINDS = ("faster", "mask", "keypoint", "retina", "retina_v2")
+KINDS = ("faster", "mask", "keypoint", "retina", "retina_v2", "fcos")
 
 
 def fixed_perm(n):
@@ -44,7 +45,7 @@ def fixed_perm(n):
     return np.random.default_rng(n).permutation(n)
 
 
-def tiny_backbone(ns):
+def tiny_backbone(ns, width=16):
     nn = ns.nn
     body = nn.Sequential(OrderedDict([
         ("c1", nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), ns.FrozenBatchNorm2d(8), nn.ReLU())),
@@ -52,13 +53,19 @@ def tiny_backbone(ns):
         ("c3", nn.Sequential(nn.Conv2d(12, 16, 3, stride=2, padding=1), nn.ReLU())),
         ("c4", nn.Sequential(nn.Conv2d(16, 16, 3, stride=2, padding=1), nn.ReLU())),
     ]))
-    return ns.detection.backbone_utils.BackboneWithFPN(body, {"c2": "0", "c3": "1", "c4": "2"}, [12, 16, 16], 16)
+    return ns.detection.backbone_utils.BackboneWithFPN(body, {"c2": "0", "c3": "1", "c4": "2"}, [12, 16, 16],
+                                                       width)
 
 
 def tiny_model(ns, kind):
     """``kind`` "faster", "mask" or "keypoint" (3 keypoints): a 3-class R-CNN on ``tiny_backbone``;
-    "retina" / "retina_v2": a 3-class RetinaNet on it (v2: GroupNorm heads and the GIoU loss)."""
+    "retina" / "retina_v2": a 3-class RetinaNet on it (v2: GroupNorm heads and the GIoU loss);
+    "fcos": a 3-class FCOS on a 32-wide FPN (its heads' GroupNorm has 32 groups)."""
     det = ns.detection
+    if kind == "fcos":
+        anchors = det.anchor_utils.AnchorGenerator(((4,), (8,), (16,), (32,)), ((1.0,),) * 4)
+        return det.fcos.FCOS(tiny_backbone(ns, 32), 3, min_size=128, max_size=160, anchor_generator=anchors,
+                             detections_per_img=10, topk_candidates=20)
     anchors = det.anchor_utils.AnchorGenerator(((16,), (32,), (64,), (128,)), ((0.5, 1.0, 2.0),) * 4)
     if kind.startswith("retina"):
         rn = det.retinanet

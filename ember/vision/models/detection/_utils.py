@@ -1,5 +1,5 @@
 """The detection models' shared parts (torchvision.models.detection._utils): ``BoxCoder``,
-``Matcher`` / ``SSDMatcher`` and ``BalancedPositiveNegativeSampler``.
+``BoxLinearCoder`` (FCOS), ``Matcher`` / ``SSDMatcher`` and ``BalancedPositiveNegativeSampler``.
 
 ``BoxCoder`` encodes a box ``g`` against a reference box ``p`` (centres ``x, y``, sizes ``w, h``) as
 ``(wx (gx - px) / pw, wy (gy - py) / ph, ww log(gw / pw), wh log(gh / ph))`` and decodes the
@@ -115,6 +115,38 @@ class BoxCoder:
         pred = ember.stack((pred_ctr_x - half_w, pred_ctr_y - half_h, pred_ctr_x + half_w, pred_ctr_y + half_h),
                            dim=2)
         return pred.flatten(1)
+
+
+class BoxLinearCoder:
+    """FCOS's box coding: the distances ``(l, t, r, b)`` from a reference box's centre to the four
+    sides of the encoded box, divided by the reference box's width / height when
+    ``normalize_by_size``."""
+
+    def __init__(self, normalize_by_size=True):
+        self.normalize_by_size = normalize_by_size
+
+    def _sizes(self, boxes):
+        w = boxes[..., 2] - boxes[..., 0]
+        h = boxes[..., 3] - boxes[..., 1]
+        return ember.stack((w, h, w, h), dim=-1)
+
+    def encode(self, reference_boxes, proposals):
+        ctr_x = 0.5 * (reference_boxes[..., 0] + reference_boxes[..., 2])
+        ctr_y = 0.5 * (reference_boxes[..., 1] + reference_boxes[..., 3])
+        targets = ember.stack((ctr_x - proposals[..., 0], ctr_y - proposals[..., 1], proposals[..., 2] - ctr_x,
+                               proposals[..., 3] - ctr_y), dim=-1)
+        if self.normalize_by_size:
+            targets = targets / self._sizes(reference_boxes)
+        return targets
+
+    def decode(self, rel_codes, boxes):
+        boxes = boxes.to(dtype=rel_codes.dtype)
+        ctr_x = 0.5 * (boxes[..., 0] + boxes[..., 2])
+        ctr_y = 0.5 * (boxes[..., 1] + boxes[..., 3])
+        if self.normalize_by_size:
+            rel_codes = rel_codes * self._sizes(boxes)
+        return ember.stack((ctr_x - rel_codes[..., 0], ctr_y - rel_codes[..., 1], ctr_x + rel_codes[..., 2],
+                            ctr_y + rel_codes[..., 3]), dim=-1)
 
 
 class Matcher:
