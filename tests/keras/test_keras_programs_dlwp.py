@@ -64,16 +64,88 @@ def _image_dataset_from_directory(directory, image_size, batch_size=32, shuffle=
     return _Batches([(images[i:i + batch_size], labels[i:i + batch_size]) for i in range(0, len(paths), batch_size)])
 
 
+def _timeseries_dataset_from_array(data, targets, sequence_length, sampling_rate=1, sequence_stride=1,
+                                   batch_size=128, shuffle=False, start_index=None, end_index=None):
+    """Keras's documented windows, unshuffled: window ``i`` is ``data[start + i * sequence_stride + k *
+    sampling_rate]`` for ``k < sequence_length``, its target ``targets[start + i * sequence_stride]``, every window
+    lying before ``end_index`` (default: the end of ``data``)."""
+    assert not shuffle
+    start = start_index or 0
+    end = len(data) if end_index is None else end_index
+    last = end - (sequence_length - 1) * sampling_rate   # first index a window may not start at
+    starts = list(range(start, last, sequence_stride))
+    if targets is not None:
+        starts = [p for p in starts if p < len(targets)]
+    windows = np.stack([data[p:p + sequence_length * sampling_rate:sampling_rate] for p in starts])
+    batches = []
+    for i in range(0, len(starts), batch_size):
+        x = windows[i:i + batch_size]
+        batches.append(x if targets is None else (x, np.asarray(targets)[starts[i:i + batch_size]]))
+    return _Batches(batches)
+
+
+class _TextVectorization:
+    """Keras's documented TextVectorization for the modes the programs use: lower-case, strip ASCII punctuation,
+    split on whitespace, with ``ngrams=2`` the bigrams after the unigrams; the vocabulary is the most frequent
+    tokens (ties: the larger token first) after '' (int mode) and '[UNK]', ``max_tokens`` counting those;
+    tf_idf weighs counts by log(1 + docs / (1 + doc_freq)), the OOV slot by the mean idf; int pads with 0 and
+    cuts to ``output_sequence_length``."""
+
+    def __init__(self, max_tokens=None, output_mode="int", ngrams=None, output_sequence_length=None):
+        self.max_tokens, self.output_mode, self.ngrams = max_tokens, output_mode, ngrams
+        self.output_sequence_length = output_sequence_length
+
+    def _tokens(self, text):
+        import re
+        import string
+        words = re.sub("[%s]" % re.escape(string.punctuation), "", str(text).lower()).split()
+        return words + ([" ".join(p) for p in zip(words, words[1:])] if self.ngrams == 2 else [])
+
+    def adapt(self, texts):
+        counts, docs = {}, {}
+        for text in texts:
+            tokens = self._tokens(text)
+            for t in tokens:
+                counts[t] = counts.get(t, 0) + 1
+            for t in set(tokens):
+                docs[t] = docs.get(t, 0) + 1
+        self.special = ["", "[UNK]"] if self.output_mode == "int" else ["[UNK]"]
+        learned = sorted(counts, key=lambda t: (counts[t], t), reverse=True)[:self.max_tokens - len(self.special)]
+        self.index = {t: i + len(self.special) for i, t in enumerate(learned)}
+        idf = np.array([np.log(1 + len(texts) / (1 + docs[t])) for t in learned], "float32")
+        self.idf = np.concatenate([[idf.mean()], idf]).astype("float32")
+        self.learned = learned
+
+    def get_vocabulary(self):
+        return self.special + self.learned
+
+    def __call__(self, texts):
+        oov = self.special.index("[UNK]")
+        rows = [[self.index.get(t, oov) for t in self._tokens(text)] for text in texts]
+        if self.output_mode == "int":
+            n = self.output_sequence_length
+            return np.array([r[:n] + [0] * (n - len(r[:n])) for r in rows], "int64")
+        out = np.zeros((len(texts), len(self.special) + len(self.learned)), "float32")
+        for i, r in enumerate(rows):
+            for j in r:
+                out[i, j] += 1
+        return (out > 0).astype("float32") if self.output_mode == "multi_hot" else out * self.idf
+
+
 @contextlib.contextmanager
 def _keras_standins():
     """Real Keras with the TensorFlow-only utilities replaced by the stand-ins above."""
-    saved = {"image_dataset_from_directory": keras.utils.image_dataset_from_directory}
+    saved = {"image_dataset_from_directory": keras.utils.image_dataset_from_directory,
+             "timeseries_dataset_from_array": keras.utils.timeseries_dataset_from_array}
     keras.utils.image_dataset_from_directory = _image_dataset_from_directory
+    keras.utils.timeseries_dataset_from_array = _timeseries_dataset_from_array
+    text_vectorization, keras.layers.TextVectorization = keras.layers.TextVectorization, _TextVectorization
     try:
         yield
     finally:
         for name, f in saved.items():
             setattr(keras.utils, name, f)
+        keras.layers.TextVectorization = text_vectorization
 
 
 EXACT = [ch03_linear_classifier.main, ch04_classification_regression.imdb, ch04_classification_regression.reuters,
