@@ -43,3 +43,27 @@ def test_singular_and_non_square_errors():
         ember.linalg.inv(ember.zeros(2, 2))
     with pytest.raises(RuntimeError, match="square"):
         ember.linalg.det(ember.zeros(2, 3))
+
+
+@pytest.mark.parametrize("name", ["addmm", "addmm_", "baddbmm", "baddbmm_", "addmv", "addmv_"])
+def test_beta_zero_ignores_nan_and_inf_in_input_as_torch(name):
+    # Hugging Face's GPT-2 attention: torch.baddbmm(torch.empty(...), q, k, beta=0, alpha=scale).
+    rng = np.random.default_rng(0)
+    shapes = {"addmm": ((3, 4), (3, 5), (5, 4)), "baddbmm": ((2, 3, 4), (2, 3, 5), (2, 5, 4)),
+              "addmv": ((3,), (3, 5), (5,))}[name.rstrip("_")]
+    base = np.full(shapes[0], np.nan)
+    base.flat[::2] = np.inf
+    m1, m2 = rng.standard_normal(shapes[1]), rng.standard_normal(shapes[2])
+    outs = []
+    for L in (ember, torch):
+        x = L.tensor(base, requires_grad=True)
+        a, b = L.tensor(m1, requires_grad=True), L.tensor(m2, requires_grad=True)
+        if name.endswith("_"):
+            y = getattr(x.clone(), name)(a, b, beta=0, alpha=0.5)
+        else:
+            y = getattr(L, name)(x, a, b, beta=0, alpha=0.5)
+        (y * y).sum().backward()
+        outs.append([t.detach().numpy() for t in (y, x.grad, a.grad, b.grad)])
+    for e, t in zip(*outs):
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
+    assert np.isfinite(outs[0][0]).all() and (outs[0][1] == 0).all()

@@ -13,6 +13,7 @@ from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, prep
 from .elementwise import sum_to, mul, add
+from .products import _combine
 from .shape import transpose as _transpose, unsqueeze as _unsqueeze, reshape as _reshape  # not inside rules: ~1-2 us a call
 
 _gm = grad_mode.state
@@ -161,22 +162,23 @@ ger = outer
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * mat1 @ mat2``; with ``beta = 0`` ``input`` is ignored (NaN/inf in it,
+    e.g. the ``torch.empty`` buffer Hugging Face's attention passes, do not propagate), as PyTorch."""
     if _hooks.observers:
         _hooks.rename("addmm")
-    p = mm(mat1, mat2)
-    return add(mul(input, beta) if beta != 1 else input, mul(p, alpha) if alpha != 1 else p)
+    return _combine(input, mm(mat1, mat2), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * bmm(batch1, batch2)``; ``beta = 0`` ignores ``input``, as :func:`addmm`."""
     if _hooks.observers:
         _hooks.rename("baddbmm")
-    p = bmm(batch1, batch2)
-    return add(mul(input, beta) if beta != 1 else input, mul(p, alpha) if alpha != 1 else p)
+    return _combine(input, bmm(batch1, batch2), beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
-    p = mv(mat, vec)
-    return add(mul(input, beta) if beta != 1 else input, mul(p, alpha) if alpha != 1 else p)
+    """``beta * input + alpha * mat @ vec``; ``beta = 0`` ignores ``input``, as :func:`addmm`."""
+    return _combine(input, mv(mat, vec), beta, alpha)
 
 
 def _parse_einsum(equation, n):
