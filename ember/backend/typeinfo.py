@@ -21,7 +21,11 @@ class finfo:
         if not d.is_floating_point:
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             f"'{d.name}'")
-        f = np.finfo(d.numpy)
+        if d.name == "bfloat16":  # NumPy's finfo knows only its own types; ml_dtypes has one for bfloat16
+            import ml_dtypes
+            f = ml_dtypes.finfo(d.numpy)
+        else:
+            f = np.finfo(d.numpy)
         self.bits = f.bits
         self.eps = float(f.eps)
         self.max = float(f.max)

@@ -33,7 +33,7 @@ def test_dtype_aliases_and_constants_match_torch():
     ember.set_num_threads(2)
 
 
-@pytest.mark.parametrize("name", ["float16", "float32", "float64", None])
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64", "complex64", None])
 def test_finfo_matches_torch(name):
     e = ember.finfo(getattr(ember, name)) if name else ember.finfo()
     t = torch.finfo(getattr(torch, name)) if name else torch.finfo()
