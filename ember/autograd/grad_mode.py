@@ -15,6 +15,7 @@ import functools
 class _State:
     # A mutable module-level flag read by every op; a plain attribute read is the cheapest check.
     enabled = True
+    inference = False
 
 
 state = _State()
@@ -89,11 +90,38 @@ class set_grad_enabled(_GradMode):
 
 
 class inference_mode(_GradMode):
-    """Like ``no_grad`` (ember has no separate inference tensors); ``inference_mode(False)`` changes nothing."""
+    """``inference_mode(True)`` disables graph recording and ``is_inference_mode_enabled()`` is then true;
+    ``inference_mode(False)`` leaves inference mode and turns grad mode on, as torch's guard sets
+    ``grad_mode = not mode`` (even inside ``no_grad``). ember has no separate inference tensors."""
 
     def __init__(self, mode=True):
-        self._mode = False if mode else None
+        self._inference = bool(mode)
+        self._mode = not self._inference
+
+    def __enter__(self):
+        self._prev_inference = state.inference
+        state.inference = self._inference
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        state.inference = self._prev_inference
+        return super().__exit__(*exc)
+
+    def __call__(self, fn):
+        inner = super().__call__(fn)
+        inference = self._inference
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = state.inference
+            state.inference = inference
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                state.inference = prev
+        return wrapper
 
 
 def is_inference_mode_enabled():
-    return not state.enabled
+    """Whether an ``inference_mode(True)`` block is active (``no_grad`` alone is not inference mode)."""
+    return state.inference

@@ -300,6 +300,33 @@ def test_grad_modes():
     ember.set_grad_enabled(True)
 
 
+def test_inference_mode_states_match_torch():
+    # inference_mode(False) turns grad mode on (torch's guard sets grad_mode = not mode); no_grad is not inference
+    def states(L):
+        seen = [(L.is_inference_mode_enabled(), L.is_grad_enabled())]
+        with L.no_grad():
+            seen.append((L.is_inference_mode_enabled(), L.is_grad_enabled()))
+            with L.inference_mode(False):
+                seen.append((L.is_inference_mode_enabled(), L.is_grad_enabled()))
+        with L.inference_mode():
+            seen.append((L.is_inference_mode_enabled(), L.is_grad_enabled()))
+            with L.inference_mode(False):
+                seen.append((L.is_inference_mode_enabled(), L.is_grad_enabled()))
+            with L.enable_grad():
+                seen.append((L.is_inference_mode_enabled(), L.is_grad_enabled()))
+            seen.append((L.is_inference_mode_enabled(), L.is_grad_enabled()))
+
+        @L.inference_mode()
+        def f():
+            return L.is_inference_mode_enabled(), L.is_grad_enabled()
+
+        @L.inference_mode
+        def g():
+            return L.is_inference_mode_enabled(), L.is_grad_enabled()
+        return seen + [f(), g(), (L.is_inference_mode_enabled(), L.is_grad_enabled())]
+    assert states(ember) == states(torch)
+
+
 def test_gradcheck_detects_a_wrong_gradient():
     class Wrong(autograd.Function):
         @staticmethod
