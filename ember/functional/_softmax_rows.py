@@ -15,6 +15,7 @@ tensor([[0.5000, 0.5000],
 import numpy as np
 
 from ..autograd.ops import softmax as _softmax
+from . import _parallel
 from ._blocks import BLOCK, row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 
@@ -35,18 +36,38 @@ def _row_sums(dtype, C):
     return lambda b: b @ ones
 
 
+def _forward_blocks(rows, y, sums, blocks):
+    for b in blocks:
+        yb, xb = y[b], rows[b]
+        np.subtract(xb, row_max(xb), out=yb)
+        np.exp(yb, out=yb)
+        yb /= sums(yb)[:, None]
+
+
+def _backward_blocks(y, gr, gx, sums, blocks):
+    for b in blocks:
+        yb, gb, ob = y[b], gr[b], gx[b]
+        np.multiply(gb, yb, out=ob)
+        np.subtract(gb, sums(ob)[:, None], out=ob)
+        ob *= yb
+
+
+def _over_blocks(fn, n_rows, C, *arrays):
+    """``fn(*arrays, blocks)`` over cache-sized blocks of rows; a large input's blocks split between threads
+    (every row is computed by the same passes whatever the split: the same bits on any thread count). An input
+    within one block (attention scores of a short sequence) skips the slicing: ~2 us of a few-us op."""
+    if n_rows * C <= BLOCK:
+        return fn(*arrays, (slice(None),))
+    _parallel.run_blocks(fn, arrays, row_blocks(n_rows, C))
+
+
 def softmax_last(input):
     a = input._data
     C = a.shape[-1]
     rows = a.reshape(-1, C)
     y = np.empty_like(rows)
     sums = _row_sums(a.dtype, C)
-    # An input within one block (attention scores of a short sequence) skips the slicing: ~2 us of a few-us op.
-    for b in (row_blocks(rows.shape[0], C) if rows.size > BLOCK else (slice(None),)):
-        yb, xb = y[b], rows[b]
-        np.subtract(xb, row_max(xb), out=yb)
-        np.exp(yb, out=yb)
-        yb /= sums(yb)[:, None]
+    _over_blocks(_forward_blocks, rows.shape[0], C, rows, y, sums)
     t = wrap(y.reshape(a.shape))
     if gm.enabled and input._rg:
         def backward(g):
@@ -54,11 +75,7 @@ def softmax_last(input):
                 return composite_grad(lambda x: _softmax(x, -1), (input,), g)
             gr = np.ascontiguousarray(g._data, dtype=y.dtype).reshape(-1, C)
             gx = np.empty_like(y)
-            for b in (row_blocks(y.shape[0], C) if y.size > BLOCK else (slice(None),)):
-                yb, gb, ob = y[b], gr[b], gx[b]
-                np.multiply(gb, yb, out=ob)
-                np.subtract(gb, sums(ob)[:, None], out=ob)
-                ob *= yb
+            _over_blocks(_backward_blocks, y.shape[0], C, y, gr, gx, sums)
             return (wrap(gx.reshape(a.shape)),)
         record(t, "SoftmaxBackward0", backward, (input,), (t,))
     return t

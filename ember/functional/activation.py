@@ -22,7 +22,7 @@ from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as 
                             abs as _abs, where, clamp, erf, softmax as _softmax, log_softmax as _log_softmax,
                             chunk, reshape, clone)
 from ..autograd.ops.inplace import apply_inplace
-from . import _softmax_rows
+from . import _parallel, _softmax_rows
 from ._blocks import row_blocks
 from ._fuse import gm, wrap, record, composite_grad
 
@@ -285,12 +285,20 @@ def _gelu_erf_blocked(a, need_grad):
     PyTorch's float32 kernel computes it (A&S 7.1.26, above), in cache-sized blocks of the flat array and scratch
     blocks reused across them: 21 single-pass ufuncs a block where a relative-error erfc fit took 32. With
     ``need_grad`` the local derivative ``Phi(x) + x exp(-x^2 / 2) / sqrt(2 pi)`` is formed here, from the
-    ``exp(-x^2 / 2)`` the erf already computed (3 more passes, where the backward took 6 to recompute it)."""
+    ``exp(-x^2 / 2)`` the erf already computed (3 more passes, where the backward took 6 to recompute it).
+    Large inputs are split into one run of whole blocks per thread (``ember.get_num_threads()``): NumPy's ufuncs
+    release the GIL, and every element is computed by the same passes whatever the split, so the result is
+    bit for bit the same on any thread count."""
     flat = np.ascontiguousarray(a).reshape(-1)
     r = np.empty(flat.shape, a.dtype)
     dloc = np.empty(flat.shape, np.float32) if need_grad else None
-    blocks = row_blocks(flat.size, 1)
-    n = blocks[0].stop if blocks else 0
+    _parallel.run_blocks(_gelu_erf_blocks, (flat, r, dloc), row_blocks(flat.size, 1))
+    return r.reshape(a.shape), None if dloc is None else dloc.reshape(a.shape)
+
+
+def _gelu_erf_blocks(flat, r, dloc, blocks):
+    """The passes of :func:`_gelu_erf_blocked` over ``blocks`` (slices of ``flat``), into ``r`` and ``dloc``."""
+    n = blocks[0].stop - blocks[0].start if blocks else 0
     T, P, E, C = (np.empty(n, np.float32) for _ in range(4))
     S = np.empty(n, np.uint32)
     for b in blocks:
@@ -316,11 +324,10 @@ def _gelu_erf_blocked(a, need_grad):
         np.bitwise_or(cb.view(np.uint32), S[:k], out=cb.view(np.uint32))
         cb += 0.5
         np.multiply(xb, cb, out=r[b])
-        if need_grad:
+        if dloc is not None:
             e *= xb
             e *= _INV_SQRT_2PI
             np.add(e, cb, out=dloc[b])
-    return r.reshape(a.shape), None if dloc is None else dloc.reshape(a.shape)
 
 
 def _erf_np(a):

@@ -20,6 +20,7 @@ from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, cl
                             log_softmax as _log_softmax)
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
+from . import _parallel
 from ._blocks import row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float
@@ -218,7 +219,12 @@ def _exp_shifted(z, C):
     se = np.empty((n, 1), z.dtype)
     # Row sums as a product with ones (BLAS) where it applies: NumPy's sum along short rows costs several times more.
     ones = np.ones(C, z.dtype) if z.dtype in (np.float32, np.float64) else None
-    for b in row_blocks(n, C):
+    _parallel.run_blocks(_exp_shifted_blocks, (z, m, e, se, ones), row_blocks(n, C))
+    return m, e, se
+
+
+def _exp_shifted_blocks(z, m, e, se, ones, blocks):
+    for b in blocks:
         zb, eb, mb = z[b], e[b], m[b]
         row_max(zb, out=mb)
         np.subtract(zb, mb, out=eb)
@@ -227,7 +233,6 @@ def _exp_shifted(z, C):
             np.sum(eb, axis=1, keepdims=True, out=se[b])
         else:
             np.matmul(eb, ones, out=se[b].reshape(-1))
-    return m, e, se
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",

@@ -22,3 +22,53 @@ def test_set_num_threads_reaches_openblas():
 def test_set_num_threads_refuses_what_torch_refuses():
     with pytest.raises(RuntimeError, match="set_num_threads expects a positive integer"):
         ember.set_num_threads(0)
+
+
+@pytest.mark.parametrize("op", ["gelu", "softmax", "layer_norm", "cross_entropy"])
+def test_row_kernels_split_between_threads_give_the_same_bits_and_torchs_values(op):
+    """gelu, last-dim softmax, layer norm and cross-entropy split a large input's cache-sized blocks between
+    threads: the forward and the input gradient are PyTorch's values and the same bits in every run; for gelu,
+    softmax and cross-entropy also those of one thread (layer norm's row sums are BLAS products whose rounding
+    depends on how many rows one call takes: one thread takes the whole array in one call)."""
+    import numpy as np
+    import torch
+    from ember.functional import _parallel
+    rng = np.random.default_rng(0)
+    shape = (700, 1000) if op == "cross_entropy" else (1024, 512) if op == "gelu" else (4096, 128)
+    x = rng.normal(size=shape).astype(np.float32) * 3
+    g = rng.normal(size=shape).astype(np.float32)
+    target = rng.integers(0, shape[1], shape[0])
+
+    def run(lib, n):
+        lib.set_num_threads(n)
+        t = lib.tensor(x, requires_grad=True)
+        F = lib.nn.functional
+        if op == "cross_entropy":
+            y = F.cross_entropy(t, lib.tensor(target))
+            y.backward()
+        else:
+            w = lib.tensor(np.linspace(0.5, 1.5, shape[1], dtype=np.float32))
+            y = {"gelu": lambda: F.gelu(t), "softmax": lambda: F.softmax(t, dim=-1),
+                 "layer_norm": lambda: F.layer_norm(t, (shape[1],), w, w * 0.1)}[op]()
+            y.backward(lib.tensor(g))
+        return y.detach().numpy().copy(), t.grad.numpy().copy()
+
+    before = ember.get_num_threads()
+    try:
+        one = run(ember, 1)
+        assert _parallel.workers() == 1
+        ember.set_num_threads(2)
+        if _parallel.workers() < 2:
+            pytest.fail("two kernel threads expected on this 2-core machine")
+        two = run(ember, 2)
+        again = run(ember, 2)
+    finally:
+        ember.set_num_threads(before)
+    for a, b, c in zip(one, two, again):
+        assert np.array_equal(b, c)
+        if op != "layer_norm":
+            assert np.array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    theirs = run(torch, 1)
+    for a, b in zip(one, theirs):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
