@@ -160,6 +160,21 @@ def test_chains_cache_and_removal():
     assert sorted(layer.state_dict()) == ["bias", "weight"]
 
 
+@pytest.mark.parametrize("how", ["grad", "no_grad", "frozen"])
+def test_removing_weight_norm_gives_a_parameter_or_buffer_as_torch(how):
+    # original0/original1: a Parameter only when the value requires grad in the current grad mode
+    def removed(L):
+        conv = L.nn.utils.parametrizations.weight_norm(L.nn.Conv1d(2, 3, 3))
+        if how == "frozen":
+            conv.requires_grad_(False)
+        with L.no_grad() if how == "no_grad" else L.enable_grad():
+            L.nn.utils.parametrize.remove_parametrizations(conv, "weight")
+        w = conv.weight
+        return ([n for n, _ in conv.named_parameters()], [n for n, _ in conv.named_buffers()],
+                sorted(conv.state_dict()), type(w).__name__, w.requires_grad, w.is_leaf)
+    assert removed(ember) == removed(torch)
+
+
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="does not have a parameter"):

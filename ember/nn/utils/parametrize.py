@@ -221,7 +221,8 @@ def is_parametrized(module, tensor_name=None):
 def remove_parametrizations(module, tensor_name, leave_parametrized=True):
     """Undo :func:`register_parametrization` on ``tensor_name``: the tensor becomes a plain
     parameter (or buffer) again, holding the parametrized value (``leave_parametrized=True``) or
-    the original."""
+    the original. A tensor parametrized by several originals (``weight_norm``'s ``original0/1``) comes
+    back as a Parameter when its value requires grad in the current grad mode, else as a buffer."""
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
     plist = module.parametrizations[tensor_name]
@@ -235,12 +236,10 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
         if not leave_parametrized:
             raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is "
                              "parametrized in terms of a sequence of tensors.")
-        with no_grad():
-            value = getattr(module, tensor_name)
-        if isinstance(plist.original0, Parameter):
-            original = Parameter(value.detach(), requires_grad=plist.original0.requires_grad)
-        else:
-            original = value.detach()
+        # In the current grad mode, as torch: the value becomes a Parameter only if it requires grad, so
+        # under no_grad (or with frozen originals) it comes back as a buffer.
+        value = getattr(module, tensor_name)
+        original = Parameter(value.detach()) if value.requires_grad else value.detach()
     delattr(module.__class__, tensor_name)
     del module.parametrizations[tensor_name]
     if isinstance(original, Parameter):
