@@ -313,3 +313,108 @@ def test_oversized_layers_are_refused_before_building(tmp_path, field, value):
     (tmp_path / "big.keras").write_bytes(_archive(dict(members, **{"config.json": json.dumps(config).encode()})))
     with pytest.raises(ValueError, match="big.keras: .*(outside the accepted range|above the limit)"):
         ek.saving.load_model(path)
+
+
+def _saving_hooks_model(K):
+    """The "Customizing Saving" guide's layers: a Dense subclass saving an extra variable of its own
+    (save_own_variables / load_own_variables), a layer with a build_from_config that builds through a helper, and
+    one writing a vocabulary file (save_assets / load_assets)."""
+    import os
+
+    @K.saving.register_keras_serializable(package="interop_hooks")
+    class DenseWithExtra(K.layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.extra = K.Variable(np.full((3, 3), 2.0, "float32"), name="extra")
+
+        def save_own_variables(self, store):
+            super().save_own_variables(store)
+            store["extra"] = self.extra.numpy()
+
+        def load_own_variables(self, store):
+            self.extra.assign(store["extra"])
+            super().load_own_variables(store)
+
+        def call(self, inputs):
+            return super().call(inputs) + K.ops.sum(self.extra)
+
+    @K.saving.register_keras_serializable(package="interop_hooks")
+    class BuiltByHelper(K.layers.Layer):
+        def build(self, input_shape):
+            self.make(input_shape, "ones")
+
+        def make(self, input_shape, init):
+            self.w = self.add_weight(shape=(input_shape[-1], 2), initializer=init)
+            self.shape_seen, self.init = tuple(input_shape), init
+
+        def get_build_config(self):
+            return {"input_shape": self.shape_seen, "init": self.init}
+
+        def build_from_config(self, config):
+            self.make(config["input_shape"], config["init"])
+
+        def call(self, x):
+            return K.ops.matmul(x, self.w)
+
+    @K.saving.register_keras_serializable(package="interop_hooks")
+    class WithVocabulary(K.layers.Layer):
+        vocab = None
+
+        def save_assets(self, inner_path):
+            with open(os.path.join(inner_path, "vocabulary.txt"), "w") as f:
+                f.write("\n".join(self.vocab))
+
+        def load_assets(self, inner_path):
+            with open(os.path.join(inner_path, "vocabulary.txt")) as f:
+                self.vocab = f.read().split("\n")
+
+        def call(self, x):
+            return x
+
+    model = K.Sequential([K.Input((5,)), DenseWithExtra(4), BuiltByHelper(), WithVocabulary()])
+    model.layers[-1].vocab = ["a", "b", "c"]
+    rng = np.random.default_rng(0)
+    for w in model.weights:
+        w.assign(rng.normal(size=tuple(w.shape)).astype("float32"))
+    return model
+
+
+def _h5_keys(path):
+    import h5py
+    with zipfile.ZipFile(path) as z:
+        names = sorted(n for n in z.namelist() if n.startswith("assets/"))
+        f = h5py.File(io.BytesIO(z.read("model.weights.h5")), "r")
+        keys = []
+        f.visititems(lambda n, o: keys.append(n) if isinstance(o, h5py.Dataset) and "optimizer" not in n else None)
+    return names, sorted(keys)
+
+
+@pytest.mark.parametrize("direction", ["keras_to_ember", "ember_to_keras"])
+def test_saving_hooks_of_the_customizing_saving_guide_round_trip_with_keras(tmp_path, direction):
+    """save_own_variables / load_own_variables overrides write and read their own keys (ember ignored them and
+    had no Layer.save_own_variables for super()), save_assets / load_assets files travel under
+    assets/<layer path>/ (ember dropped them), Dense saves kernel and bias only as Keras's does, and a layer whose
+    build_from_config builds through a helper is not built twice (ember made a second set of weights)."""
+    import keras
+    src, dst = (keras, ek) if direction == "keras_to_ember" else (ek, keras)
+    model = _saving_hooks_model(src)
+    model.layers[0].extra.assign(np.full((3, 3), 0.1, "float32"))
+    model.compile(optimizer="sgd", loss="mse")
+    _saving_hooks_model(dst)   # registers the classes in the loading framework
+    x = np.random.default_rng(1).normal(size=(3, 5)).astype("float32")
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = dst.saving.load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), np.asarray(model.predict(x, verbose=0)),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(loaded.layers[0].extra.numpy()), 0.1)
+    assert loaded.layers[2].vocab == ["a", "b", "c"]
+    assert len(loaded.weights) == len(model.weights) == 4
+    assert loaded.layers[1].init == "ones"
+    again = str(tmp_path / "again.keras")
+    loaded.save(again)
+    assert _h5_keys(again) == _h5_keys(path) == (
+        ["assets/layers/with_vocabulary/vocabulary.txt"],
+        ["layers/built_by_helper/vars/0", "layers/dense_with_extra/vars/0", "layers/dense_with_extra/vars/1",
+         "layers/dense_with_extra/vars/extra"])
+

@@ -134,6 +134,7 @@ class Conv2D(BaseConv):
 
     Weights: ``kernel`` ``(kh, kw, in / groups, filters)``, ``bias`` ``(filters,)``.
     """
+    _keras_saved_weights = ("kernel", "bias")   # what Keras's save_own_variables writes
 
     rank = 2
 
@@ -200,6 +201,7 @@ class Conv2DTranspose(BaseConv):
     Weights: ``kernel`` ``(kh, kw, filters, in)`` (Keras's layout), ``bias`` ``(filters,)``.
     Output size: ``size * stride`` with 'same', ``size * stride + max(k - stride, 0)`` with 'valid'.
     """
+    _keras_saved_weights = ("kernel", "bias")   # what Keras's save_own_variables writes
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
                  data_format=None, dilation_rate=(1, 1), **kwargs):

@@ -48,6 +48,7 @@ class Dense(QuantizedDense, Layer):
     ``(units,)``. Shape: ``(*, in)`` -> ``(*, units)``. ``quantize('int8' | 'int4' | 'float8')``: see
     ``layers/quantized.py``.
     """
+    _keras_saved_weights = ("kernel", "bias")   # what Keras's save_own_variables writes
 
     supports_masking = True  # as Keras: a per-step layer keeps its input's mask
 
@@ -127,6 +128,7 @@ class Embedding(QuantizedEmbedding, Layer):
 
     Weights: ``embeddings`` ``(input_dim, output_dim)``. Shape: ``(*)`` -> ``(*, output_dim)``.
     """
+    _keras_saved_weights = ("embeddings",)   # what Keras's save_own_variables writes
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, activity_regularizer=None,

@@ -95,6 +95,7 @@ class EinsumDense(QuantizedEinsumDense, Layer):
         activation: applied last. bias_axes (str): output letters that get a bias (default none).
         kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'), regularizers as ``Dense``.
     """
+    _keras_saved_weights = ("kernel", "bias")   # what Keras's save_own_variables writes
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,

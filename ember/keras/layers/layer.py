@@ -193,6 +193,30 @@ class Layer(nn.Module):
             return None
         return {"input_shape": _jsonable_shape(self._build_input_shape)}
 
+    def save_own_variables(self, store):
+        """Put this layer's own variables in ``store`` (a dict) under ``"0"``, ``"1"``... in Keras's order. An
+        override may save other state under keys of its own: ``model.save`` and ``save_weights`` write what it
+        puts in ``store`` to ``<layer path>/vars`` and hand the same keys to ``load_own_variables`` on loading."""
+        from ..saving import keras_h5
+        for i, (name, w) in enumerate(keras_h5._own_weights(self)):
+            store[str(i)] = keras_h5.saved_array(self, name, w)
+
+    def load_own_variables(self, store):
+        """Assign this layer's own variables from ``store`` (what ``save_own_variables`` put there)."""
+        from ..saving import keras_h5
+        pairs = keras_h5._own_weights(self)
+        # Keras counts all the layer's variables (a Dense subclass's extra one too) against the keys
+        if len(store.keys()) not in (len(pairs), len(self._own(True) + self._own(False))):
+            raise ValueError(f"Layer '{self.name}' expected {len(pairs)} variables, but received {len(store.keys())} "
+                             f"variables during loading. Expected: {[name for name, _ in pairs]}")
+        for i, (name, w) in enumerate(pairs):
+            value = np.asarray(store[str(i)])
+            if tuple(value.shape) != tuple(w.shape):
+                raise ValueError(f"Layer '{self.name}' weight '{name}' has shape {tuple(w.shape)}, but the saved "
+                                 f"value has shape {tuple(value.shape)}")
+            w._data[...] = value
+            w._bump()
+
     _ADD_WEIGHT_ARGS = ("shape", "initializer", "dtype", "trainable", "autocast", "regularizer", "constraint",
                         "aggregation", "name")
     _ADD_WEIGHT_ARGS_KERAS2 = ("name", "shape", "dtype", "initializer", "regularizer", "trainable")
@@ -255,7 +279,8 @@ class Layer(nn.Module):
         # A Variable assigned to a layer (by add_weight or directly) is one of its weights.
         if isinstance(value, Variable) and "_own_weights" in self.__dict__:
             own = self.__dict__["_own_weights"]
-            if not any(a == name for a, _, _ in own):
+            # once, also when add_weight's Variable ('variable') is kept under a name of the layer's (self.w = ...)
+            if not any(a == name or getattr(self, a, None) is value for a, _, _ in own):
                 own.append((name, bool(value.trainable), value.regularizer))
 
     # -- calling -------------------------------------------------------------------------------

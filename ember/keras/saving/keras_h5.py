@@ -50,10 +50,32 @@ def _own_weights(layer):
     if isinstance(layer, Layer):
         names = {id(getattr(layer, a)): a for a, _, _ in layer._own_weights}
         pairs = [(names[id(w)], w) for w in layer._own(True) + layer._own(False)]
+        keep = getattr(type(layer), "_keras_saved_weights", None)
+        if keep is not None:   # Keras's Dense, Conv and Embedding save these alone (not a subclass's extra variables)
+            pairs = [(n, w) for n, w in pairs if n in keep]
         for attr, child in layer._modules.items():
             if child is not None and not isinstance(child, Layer):
                 pairs += [(f"{attr}.{n}", p) for n, p in child.named_parameters()]
     return pairs
+
+
+def saved_array(layer, name, w):
+    """The array the file holds for weight ``w`` of ``layer``: a LoRA layer saves its kernel with the low-rank
+    delta merged in (Keras's save_own_variables)."""
+    return layer._saved_array(name, w) if hasattr(layer, "_saved_array") else w._data
+
+
+def overrides(layer, hook):
+    """Whether ``layer``'s class defines Keras's saving ``hook`` (``save_own_variables``, ``load_own_variables``)
+    itself rather than inheriting Layer's."""
+    from ..layers import Layer
+    return isinstance(layer, Layer) and getattr(type(layer), hook) is not getattr(Layer, hook)
+
+
+def path_of_layer(layer, path, pairs):
+    """Whether ``(path, layer, pairs)`` is the layer's own entry (a folded layer has sub-entries as well)."""
+    return not _FOLDED.get(type(layer).__name__) or not any(path.endswith("/" + a) for _, a in
+                                                             _FOLDED[type(layer).__name__])
 
 
 def _unique(name, used):
@@ -118,14 +140,21 @@ def write(model, fileobj, include_optimizer=False):
     h5py = h5py_module()
     with h5py.File(fileobj, "w") as f:
         for path, layer, pairs in weight_paths(model):
-            if not pairs:
+            custom = None
+            if overrides(layer, "save_own_variables") and path_of_layer(layer, path, pairs):
+                custom = {}
+                layer.save_own_variables(custom)
+            if not (pairs or custom):
                 continue
             group = f.require_group(f"{path}/vars" if path else "vars")
             group.attrs["name"] = layer.name
+            if custom:
+                for key, value in custom.items():
+                    value = value._data if hasattr(value, "_data") else value
+                    group.create_dataset(str(key), data=np.array(value, order="C"))
+                continue
             for i, (name, w) in enumerate(pairs):
-                # A LoRA layer saves its kernel with the low-rank delta merged in (Keras's save_own_variables).
-                data = layer._saved_array(name, w) if hasattr(layer, "_saved_array") else w._data
-                group.create_dataset(str(i), data=np.array(data, order="C"))   # 0-d stays 0-d (a count)
+                group.create_dataset(str(i), data=np.array(saved_array(layer, name, w), order="C"))   # 0-d stays 0-d
         optimizer = _built_optimizer(model) if include_optimizer else None
         if optimizer is not None:
             group = f.require_group("optimizer/vars")
@@ -197,7 +226,11 @@ def read(model, fileobj, source, skip_mismatch=False):
     except (OSError, RuntimeError, KeyError, TypeError, AttributeError, OverflowError, IndexError) as e:
         # a damaged HDF5 structure surfaces from h5py as any of these
         raise ValueError(f"{source}: the weights file is damaged ({type(e).__name__}: {e})") from None
-    for w, value in values:
+    for item in values:
+        if callable(item[0]):
+            item[0](item[1])     # a layer's own load_own_variables(store)
+            continue
+        w, value = item
         w._data[...] = value
         w._bump()
     for _, layer, _ in weight_paths(model):
@@ -224,7 +257,7 @@ def checked(h5py, ds, w, who, where, source, skip_mismatch):
 
 def _read_checked(h5py, f, model, source, skip_mismatch):
     """``[(tensor, array)]`` for the whole model, every count and shape checked before any data is read."""
-    plan = []
+    plan, custom = [], []
     for path, layer, pairs in weight_paths(model):
         key = f"{path}/vars" if path else "vars"
         try:
@@ -234,6 +267,13 @@ def _read_checked(h5py, f, model, source, skip_mismatch):
         if group is not None and not isinstance(group, h5py.Group):
             raise ValueError(f"{source}: {key} should be a group of datasets, found a {type(group).__name__}")
         stored = sorted(group.keys(), key=lambda k: (len(k), k)) if group is not None else []
+        if overrides(layer, "load_own_variables") and path_of_layer(layer, path, pairs):
+            # The layer reads its own state (Keras's hook): it gets every dataset of its group, by key.
+            for k in stored:
+                if not isinstance(group[k], h5py.Dataset):
+                    raise ValueError(f"{source}: {key}/{k} should be a dataset")
+            custom.append((layer.load_own_variables, key, stored))
+            continue
         if len(stored) != len(pairs):
             if skip_mismatch:
                 continue
@@ -246,7 +286,7 @@ def _read_checked(h5py, f, model, source, skip_mismatch):
             if checked(h5py, ds, w, f"{_describe(layer, path)} weight '{name}'", f"{key}/{i}", source,
                        skip_mismatch):
                 plan.append((w, ds, f"{key}/{i}"))
-    used = {where for _, _, where in plan}
+    used = {where for _, _, where in plan} | {f"{key}/{k}" for _, key, stored in custom for k in stored}
     extra = []
     f.visititems(lambda name, obj: extra.append(name) if isinstance(obj, h5py.Dataset) and name not in used
                  and not name.startswith("optimizer/") and len(extra) < 5 else None)
@@ -259,4 +299,13 @@ def _read_checked(h5py, f, model, source, skip_mismatch):
             values.append((w, np.asarray(ds[()])))
         except (OSError, ValueError, TypeError) as e:
             raise ValueError(f"{source}: cannot read {where} ({e})") from None
+    for load, key, stored in custom:
+        store = {}
+        for k in stored:
+            ds = f[f"{key}/{k}"]
+            if ds.dtype.kind not in "fiub" or ds.size * ds.dtype.itemsize > MAX_WEIGHT_BYTES:
+                raise ValueError(f"{source}: {key}/{k} has dtype {ds.dtype} and {ds.size} elements; expected a "
+                                 f"numeric array of at most {MAX_WEIGHT_BYTES} bytes")
+            store[k] = np.asarray(ds[()])
+        values.append((load, store))
     return values

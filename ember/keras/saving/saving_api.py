@@ -94,8 +94,58 @@ def save_model(model, filepath, overwrite=True, **kwargs):
         z.writestr(_METADATA, json.dumps(metadata))
         z.writestr(_CONFIG, json.dumps(config))
         z.writestr(weights_name, blob)
+        _write_assets(model, z)
     with atomic_write(filepath) as f:
         f.write(buffer.getvalue())
+
+
+def _asset_layers(model):
+    """``(Keras path, layer)`` for each layer (once) of ``model``, the root's path ``""``."""
+    seen = set()
+    for path, layer, _ in keras_h5.weight_paths(model):
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            yield path, layer
+
+
+def _write_assets(model, z):
+    """Keras's ``save_assets(dir)`` hook: each layer that has one writes files into a directory of its own,
+    stored in the archive under ``assets/<layer path>/``."""
+    import tempfile
+    for path, layer in _asset_layers(model):
+        if not callable(getattr(layer, "save_assets", None)):
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            layer.save_assets(tmp)
+            for root, _, files in sorted(os.walk(tmp)):
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    rel = os.path.relpath(full, tmp).replace(os.sep, "/")
+                    z.write(full, "/".join(p for p in ("assets", path, rel) if p))
+
+
+def _read_assets(model, z, source):
+    """Keras's ``load_assets(dir)`` hook: the archive's ``assets/`` tree is unpacked (sizes and paths checked)
+    and each layer that has the hook gets its own directory (``None`` when it saved nothing)."""
+    import tempfile
+    members = [i for i in z.infolist() if i.filename.startswith("assets/") and not i.is_dir()]
+    layers = [(p, l) for p, l in _asset_layers(model) if callable(getattr(l, "load_assets", None))]
+    if not members or not layers:
+        return
+    if sum(i.file_size for i in members) > MAX_WEIGHTS_BYTES:
+        raise ValueError(f"{source}: the assets are above the limit of {MAX_WEIGHTS_BYTES} bytes uncompressed")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = os.path.realpath(tmp)
+        for info in members:
+            target = os.path.realpath(os.path.join(root, info.filename))
+            if not target.startswith(root + os.sep):
+                raise ValueError(f"{source}: the asset {info.filename!r} escapes the assets directory")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(_read_member(z, info.filename, MAX_WEIGHTS_BYTES, source))
+        for path, layer in layers:
+            where = os.path.join(root, "assets", *path.split("/")) if path else os.path.join(root, "assets")
+            layer.load_assets(where if os.path.isdir(where) else None)
 
 
 def _read_member(z, name, limit, source):
@@ -151,6 +201,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     compile_config = config.pop("compile_config", None)
     model = _deserialize(config, custom_objects, safe_mode, filepath)
     _assign_blob(model, weights_name, blob, filepath)
+    with _open_archive(filepath) as z:
+        _read_assets(model, z, filepath)
     if compile and compile_config:
         try:
             model.compile_from_config(compile_config)

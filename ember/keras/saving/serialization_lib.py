@@ -155,6 +155,7 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=None):
     build = config.get("build_config")
     if build and not obj.built:
         obj.build_from_config(build)
+        obj.built = True    # as Keras, also when an overriding build_from_config creates the state itself
     return obj
 
 
