@@ -418,3 +418,21 @@ def test_saving_hooks_of_the_customizing_saving_guide_round_trip_with_keras(tmp_
         ["layers/built_by_helper/vars/0", "layers/dense_with_extra/vars/0", "layers/dense_with_extra/vars/1",
          "layers/dense_with_extra/vars/extra"])
 
+
+def test_compile_config_has_keras_keys_and_round_trips():
+    """get_compile_config gives Keras's keys (ember lacked weighted_metrics, run_eagerly, steps_per_execution,
+    jit_compile, and kept an optimizer given by name as a string where Keras serializes it)."""
+    import keras
+    configs = []
+    for K in (keras, ek):
+        model = K.Sequential([K.Input((2,)), K.layers.Dense(1)])
+        model.compile("adam", "mse", metrics=["mae"], weighted_metrics=["mse"])
+        config = model.get_compile_config()
+        clone = K.Sequential([K.Input((2,)), K.layers.Dense(1)])
+        clone.compile_from_config(config)
+        configs.append((config, clone.get_compile_config()))
+    (k, k_again), (e, e_again) = configs
+    assert sorted(e) == sorted(k)
+    assert {key: e[key] for key in e if key != "optimizer"} == {key: k[key] for key in k if key != "optimizer"}
+    assert e["optimizer"]["class_name"] == k["optimizer"]["class_name"] == "Adam"
+    assert e_again["weighted_metrics"] == ["mse"] and sorted(e_again) == sorted(k_again)

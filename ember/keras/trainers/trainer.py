@@ -118,7 +118,8 @@ class Trainer:
         self._output_loss_trackers = None
         self.loss = loss
         self._compile_config = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-                                "metrics": metrics}
+                                "metrics": metrics, "weighted_metrics": weighted_metrics,
+                                "steps_per_execution": steps_per_execution}
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile if not run_eagerly else False
         self.compiled = True
@@ -572,11 +573,14 @@ class Trainer:
             return None
         from .. import optimizers
         cfg = self._compile_config
-        opt = cfg["optimizer"]
-        return {"optimizer": opt if isinstance(opt, str) else optimizers.serialize(self.optimizer),
+        # Keras's keys; jit_compile as Keras's torch backend resolves 'auto' (False)
+        return {"optimizer": optimizers.serialize(self.optimizer),
                 "loss": _serialize_spec(cfg["loss"], _losses.serialize),
                 "loss_weights": cfg["loss_weights"],
-                "metrics": _serialize_spec(cfg["metrics"], _metrics.serialize)}
+                "metrics": _serialize_spec(cfg["metrics"], _metrics.serialize),
+                "weighted_metrics": _serialize_spec(cfg.get("weighted_metrics"), _metrics.serialize),
+                "run_eagerly": bool(self.run_eagerly), "steps_per_execution": cfg.get("steps_per_execution", 1),
+                "jit_compile": self.jit_compile is True}
 
     def compile_from_config(self, config):
         from .. import optimizers
@@ -585,7 +589,11 @@ class Trainer:
             opt = optimizers.get(opt)
         self.compile(optimizer=opt or "rmsprop", loss=_deserialize_spec(config.get("loss"), _losses.get),
                      loss_weights=config.get("loss_weights"),
-                     metrics=_deserialize_spec(config.get("metrics"), _metrics.get))
+                     metrics=_deserialize_spec(config.get("metrics"), _metrics.get),
+                     weighted_metrics=_deserialize_spec(config.get("weighted_metrics"), _metrics.get),
+                     run_eagerly=bool(config.get("run_eagerly", False)),
+                     steps_per_execution=config.get("steps_per_execution", 1),
+                     jit_compile=True if config.get("jit_compile") is True else "auto")
 
 
 def _pythonify(logs):
