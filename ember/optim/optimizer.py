@@ -96,6 +96,39 @@ def real_view(a):
     return a
 
 
+# Below this many elements in all, an update's passes take less than handing half of them to a thread.
+_PARALLEL_MIN = 1 << 17
+
+
+def updates(fn, work):
+    """``fn(*args)`` for every ``args`` in ``work`` (one parameter's in-place update each, ``args[0]`` its array):
+    a multi-tensor step. With several kernel threads and enough elements in all, the parameters are split into
+    one contiguous run per thread of about equal size; every parameter is updated by the same passes whatever the
+    split, so the weights have the same bits on any thread count."""
+    from ..functional import _parallel
+    n = _parallel.workers() if len(work) > 1 else 1
+    if n > 1:
+        sizes = [args[0].size for args in work]
+        total = sum(sizes)
+        if total >= _PARALLEL_MIN:
+            bounds, acc, start = [], 0, 0
+            for i, size in enumerate(sizes):
+                acc += size
+                if acc * n >= total * (len(bounds) + 1) and len(bounds) < n - 1:
+                    bounds.append((start, i + 1))
+                    start = i + 1
+            bounds.append((start, len(work)))
+            _parallel.run(_update_run, [(fn, work[a:b]) for a, b in bounds if b > a])
+            return
+    for args in work:
+        fn(*args)
+
+
+def _update_run(fn, work):
+    for args in work:
+        fn(*args)
+
+
 def dense_grad(g):
     """A gradient's values as a dense NumPy array (a sparse COO gradient, from ``Embedding(sparse=True)``,
     scattered into zeros)."""
