@@ -371,12 +371,58 @@ def _check_vector_index(name, idx, n, d):
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    from .elementwise import add
-    d = wrap_dim(dim, input._data.ndim)
-    if input._data.ndim:
-        _check_vector_index("index_add", index._data, input._data.shape[d], d)
-    src = source if alpha == 1 else mul(source, alpha)
-    return add(input, index_add_zeros(src, d, index._data, input._data.shape))
+    """``input`` with ``alpha * source[k]`` added into slice ``index[k]`` along ``dim``, one source slice at
+    a time onto ``input``'s own values (as torch: a repeated index accumulates in order, in ``input``'s
+    dtype, which ``source`` must share). Gradient: ``g`` for ``input``, ``alpha * g[index]`` for ``source``."""
+    x, a, idx = input, input._data, index._data
+    if source._data.dtype != a.dtype:
+        from .pointwise import _name_of
+        raise RuntimeError(f"index_add_(): self ({_name_of(a)}) and source ({_name_of(source._data)}) must have "
+                           f"the same scalar type")
+    d = wrap_dim(dim, a.ndim)
+    _check_index_add(a, d, idx, source._data)
+    src = source._data if alpha == 1 else source._data * np.asarray(alpha, a.dtype)
+    r = a.copy()
+    if a.ndim:
+        np.add.at(np.moveaxis(r, d, 0), idx.reshape(-1), np.moveaxis(src, d, 0))
+    else:
+        r += src
+    t = out(r)
+    if _gm.enabled and (x._rg or source._rg):
+        flat = idx.reshape(-1)
+
+        def backward(g):
+            gs = None
+            if source._rg:
+                gs = index_select(g, d, out(flat)) if a.ndim else g.expand(source._data.shape)
+                gs = gs if alpha == 1 else mul(gs, alpha)
+                if tuple(gs._data.shape) != source._data.shape:
+                    from .shape import reshape
+                    gs = reshape(gs, source._data.shape)
+            return (g if x._rg else None), gs
+        _rec(t, "IndexAddBackward0", backward, (x, source))
+    return t
+
+
+def _check_index_add(a, d, idx, src):
+    """torch's checks, in its order and words: a vector index, ``source`` shaped as ``self`` but for ``dim``,
+    one index per slice of ``source``, every index within ``self.size(dim)``."""
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+                         f"Long and size: {list(idx.shape)}")
+    if src.ndim != a.ndim or any(n != m for k, (n, m) in enumerate(zip(a.shape, src.shape)) if k != d):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(a.shape)} source.shape = {list(src.shape)}")
+    n_src = src.shape[d] if src.ndim else 1
+    if idx.size != n_src:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({n_src}), for dim: {d}")
+    size = a.shape[d] if a.ndim else 1
+    bad = idx[(idx < 0) | (idx >= size)] if idx.size else idx
+    if bad.size:  # torch's 1-D kernel and its n-D kernel word this differently
+        if a.ndim <= 1:
+            raise IndexError(f"index_add(): index out of range in self (index {int(bad[0])}, size {size} at dim {d})")
+        raise RuntimeError(f"index_add(): index {int(bad[0])} is out of bounds for dimension {d} with size {size}")
 
 
 def index_fill(input, dim, index, value):
