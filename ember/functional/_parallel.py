@@ -25,9 +25,12 @@ _state = {"pool": None, "size": 0}
 _local = threading.local()
 
 
+_CPUS = os.cpu_count() or 1
+
+
 def workers():
     """How many threads a kernel may use (1 when threads cannot keep BLAS single-threaded)."""
-    n = max(1, min(int(_threads.get_num_threads()), os.cpu_count() or 1))
+    n = max(1, min(int(_threads.get_num_threads()), _CPUS))
     if n > 1 and _threads.openblas()[0] is None:
         return 1
     return n
