@@ -119,3 +119,20 @@ def test_elastic_transform_matches_keras_with_kerass_draws(monkeypatch):
         assert calls == [(n, h, w), (n, h, w)]
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     assert not np.allclose(got, images)
+
+
+def test_a_list_of_one_output_is_unpacked_like_keras():
+    """keras.Model(inputs=[x], outputs=[y]) (keras.io's involution example): calling the model gives a tensor
+    and predict an array, as Keras's Functional unpacks a list of one output (ember gave a list of one, so
+    predict returned a (1, batch, ...) array)."""
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype("float32")
+    got = {}
+    for K in (keras, ek):
+        i = K.Input((3,))
+        model = K.Model(inputs=[i], outputs=[K.layers.Dense(2)(i)])
+        model.set_weights([np.full((3, 2), 0.5, "float32"), np.zeros(2, "float32")])
+        called, predicted = model(x), model.predict(x, verbose=0)
+        model.compile("sgd", "mse")
+        got[K] = (type(predicted).__name__, np.shape(predicted), tuple(called.shape),
+                  isinstance(called, (list, tuple)), round(model.evaluate(x, np.ones((4, 2)), verbose=0), 5))
+    assert got[ek] == got[keras] == ("ndarray", (4, 2), (4, 2), False, got[keras][4])

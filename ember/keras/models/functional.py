@@ -123,7 +123,9 @@ class Functional(Model):
             out = node.operation(*args, **kwargs)
             for kt, v in zip(node.outputs, flatten(out) if isinstance(out, (list, tuple, dict)) else [out]):
                 values[id(kt)] = v
-        return map_structure(get, self._outputs_struct)
+        outputs = map_structure(get, self._outputs_struct)
+        # Keras unpacks a list of one output: Model(inputs, [x]) gives a tensor, predict an array
+        return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
     def compute_output_shape(self, input_shape):
         return self.output_shape
