@@ -188,3 +188,23 @@ def test_fit_with_new_optimizers_and_ema_trains():
         model.compile(optimizer=opt, loss="mse")
         h = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
         assert h.history["loss"][-1] < 0.5 * h.history["loss"][0], type(opt).__name__
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_iteration_counter_is_int32_as_keras(name):
+    """optimizer.variables[0] ('iteration') is an int32 scalar as in Keras, so model.summary() counts its
+    optimizer params in the same bytes (ember's int64 counter printed 'Optimizer params: 2 (12.00 B)' for SGD
+    where Keras prints 8.00 B)."""
+    import io
+    lines = []
+    for K in (keras, ek):
+        model = K.Sequential([K.Input((2,)), K.layers.Dense(1)])
+        model.compile(name, "mse")
+        model.fit(np.ones((2, 2), "float32"), np.ones((2, 1), "float32"), verbose=0)
+        iteration = model.optimizer.variables[0]
+        buf = io.StringIO()
+        model.summary(print_fn=lambda s, line_break=None: buf.write(s))
+        lines.append((iteration.path, str(np.asarray(K.ops.convert_to_numpy(iteration)).dtype),
+                      int(K.ops.convert_to_numpy(iteration)),
+                      [line for line in buf.getvalue().splitlines() if "Optimizer params" in line]))
+    assert lines[1] == lines[0]

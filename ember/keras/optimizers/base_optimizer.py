@@ -60,9 +60,9 @@ class Optimizer(optim.Optimizer):
         if isinstance(learning_rate, dict):
             learning_rate = _schedules.deserialize(learning_rate)
         self._learning_rate = learning_rate
-        # The step counter is a 0-d int64 tensor updated in place (not a Python int), so a
+        # The step counter is a 0-d int32 tensor (Keras's dtype) updated in place (not a Python int), so a
         # training step that reads it can be captured by ember.compile.
-        self._iterations = make(np.zeros((), np.int64))
+        self._iterations = make(np.zeros((), np.int32))
         self.built = False
         self.defaults = {"lr": self._current_lr()}
         for attr in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
@@ -130,7 +130,7 @@ class Optimizer(optim.Optimizer):
     @property
     def variables(self):
         """Keras's optimizer variables: ``iterations``, the learning rate (unless scheduled), then the slots."""
-        out = [self._named(np.array(self.iterations, np.int64), "iteration")]
+        out = [self._named(np.array(self.iterations, np.int32), "iteration")]
         if self.gradient_accumulation_steps is None:
             out[0]._data = self._iterations._data   # the live counter (assign() on it counts)
         if not isinstance(self._learning_rate, _schedules.LearningRateSchedule):
