@@ -1,0 +1,648 @@
+"""Keras 3 programs in the style of keras.io examples and the Keras guides, in areas the other program files
+leave out, run unchanged under real Keras 3 (torch backend) and under ``ember.keras`` (each program is a function
+of the Keras module ``K``): the "Working with RNNs" guide (StackedRNNCells in RNN, Bidirectional with a
+go_backwards backward_layer, return_state/initial_state, TimeDistributed), the "Training & evaluation with
+built-in methods" guide (a Metric subclass, a Loss subclass, add_loss, class_weight, validation_split,
+sample_weight in validation_data, LearningRateScheduler), the "Customizing Saving" guide (save_own_variables /
+load_own_variables, save_assets / load_assets, get_build_config / build_from_config, get_compile_config), the
+Sequential model guide (add/pop, feature extractors from layer outputs, summary, freezing), FNet (ops.fft2),
+a Mixture Density Network (ops.logsumexp loss, EarlyStopping restoring the best weights), a Video Vision
+Transformer (Conv3D tubelets), Compact Convolutional Transformers (StochasticDepth with a SeedGenerator,
+sequence pooling, AdamW, label smoothing), involution layers (ops.image.extract_patches, a two-output layer,
+summary) and a PyDataset of dict inputs and targets for a two-input two-output model.
+
+As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
+data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
+ember's), and histories, evaluations, predictions and printed summaries are compared at float32 tolerance."""
+import io
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from ember import keras as ek  # noqa: E402
+
+from .test_keras_programs import _compare  # noqa: E402
+from .test_keras_programs_io2 import _init as init  # noqa: E402
+
+
+def npy(K, x):
+    return np.asarray(K.ops.convert_to_numpy(x))
+
+
+# ---------------------------------------------------------------------------------------------------- programs
+
+
+def rnn_guide(K):
+    """The "Working with RNNs" guide: RNN over StackedRNNCells (LSTMCell, GRUCell), Bidirectional with a
+    go_backwards SimpleRNN backward_layer and merge_mode="sum", an encoder LSTM's return_state feeding a decoder's
+    initial_state, TimeDistributed(Dense) on top. (The guide's NestedCell with nested inputs does not build in
+    Keras 3, so it is left out.)"""
+    layers, ops = K.layers, K.ops
+
+    rng = np.random.default_rng(0)
+    # stacked cells + bidirectional with backward layer + encoder/decoder states
+    x = rng.standard_normal((6, 5, 3)).astype("float32")
+    y = rng.integers(0, 3, (6, 5))
+    inp = K.Input((5, 3))
+    cells = [layers.LSTMCell(4), layers.GRUCell(3)]
+    seq = layers.RNN(layers.StackedRNNCells(cells), return_sequences=True)(inp)
+    fwd = layers.LSTM(3, return_sequences=True)
+    bwd = layers.SimpleRNN(3, activation="relu", return_sequences=True, go_backwards=True)
+    bi = layers.Bidirectional(fwd, backward_layer=bwd, merge_mode="sum")(seq)
+    enc_out, h, c = layers.LSTM(4, return_state=True, return_sequences=True)(bi)
+    dec = layers.LSTM(4, return_sequences=True)(enc_out, initial_state=[h, c])
+    out = layers.TimeDistributed(layers.Dense(3, activation="softmax"))(dec)
+    model = K.Model(inp, out)
+    init(model, 1, 0.3)
+    model.compile(optimizer=K.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_categorical_accuracy"])
+    h = model.fit(x, y, batch_size=3, epochs=2, verbose=0, shuffle=False).history
+    ev = model.evaluate(x, y, verbose=0, return_dict=True)
+    return {"names": [w.path for w in model.weights], "hist": h, "eval": ev,
+            "pred": model.predict(x, verbose=0)}
+
+
+def training_guide(K):
+    """The "Training & evaluation with the built-in methods" guide: a CategoricalTruePositives Metric subclass,
+    a CustomMSE Loss subclass, an ActivityRegularizationLayer calling add_loss, class_weight with
+    validation_split, sample_weight with (x, y, sample_weight) validation_data, evaluate as a dict and a list,
+    LearningRateScheduler. (The metric's result returns a copy: Keras's torch backend keeps the variable itself in
+    the epoch logs, so its training value shows the validation count once evaluate has reset and refilled it.)"""
+    layers, ops = K.layers, K.ops
+
+    class CategoricalTruePositives(K.metrics.Metric):
+        def __init__(self, name="categorical_true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            y_pred = ops.reshape(ops.argmax(y_pred, axis=1), (-1, 1))
+            values = ops.cast(y_true, "int32") == ops.cast(y_pred, "int32")
+            values = ops.cast(values, "float32")
+            if sample_weight is not None:
+                sample_weight = ops.cast(sample_weight, "float32")
+                values = ops.multiply(values, sample_weight)
+            self.true_positives.assign_add(ops.sum(values))
+
+        def result(self):
+            return self.true_positives * 1.0
+
+        def reset_state(self):
+            self.true_positives.assign(0.0)
+
+    class CustomMSE(K.losses.Loss):
+        def __init__(self, regularization_factor=0.1, name="custom_mse"):
+            super().__init__(name=name)
+            self.regularization_factor = regularization_factor
+
+        def call(self, y_true, y_pred):
+            mse = ops.mean(ops.square(y_true - y_pred), axis=-1)
+            reg = ops.mean(ops.square(0.5 - y_pred), axis=-1)
+            return mse + reg * self.regularization_factor
+
+    class ActivityRegularizationLayer(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(ops.sum(inputs) * 0.01)
+            return inputs
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 8)).astype("float32")
+    y = rng.integers(0, 4, (40,)).astype("int64")
+    inputs = K.Input(shape=(8,), name="digits")
+    h = layers.Dense(6, activation="relu", name="dense_1")(inputs)
+    h = ActivityRegularizationLayer()(h)
+    h = layers.Dense(6, activation="relu", name="dense_2")(h)
+    outputs = layers.Dense(4, activation="softmax", name="predictions")(h)
+    model = K.Model(inputs=inputs, outputs=outputs)
+    init(model)
+    model.compile(optimizer=K.optimizers.RMSprop(learning_rate=1e-3),
+                  loss=K.losses.SparseCategoricalCrossentropy(),
+                  metrics=[K.metrics.SparseCategoricalAccuracy(), CategoricalTruePositives()])
+    class_weight = {0: 1.0, 1: 2.0, 2: 0.5, 3: 1.0}
+    hist = model.fit(x, y, batch_size=8, epochs=2, validation_split=0.25, class_weight=class_weight, verbose=0,
+                     shuffle=False).history
+    sw = np.where(y == 2, 3.0, 1.0).astype("float32")
+    hist2 = model.fit(x, y, sample_weight=sw, batch_size=8, epochs=1, verbose=0, shuffle=False,
+                      validation_data=(x[:8], y[:8], sw[:8])).history
+    ev = model.evaluate(x, y, batch_size=16, verbose=0, return_dict=True)
+    ev_list = model.evaluate(x, y, batch_size=16, verbose=0)
+
+    # CustomMSE with one-hot
+    m2 = K.Sequential([K.Input((8,)), layers.Dense(4, activation="sigmoid")])
+    init(m2, 2)
+    m2.compile(optimizer="adam", loss=CustomMSE())
+    h3 = m2.fit(x, K.utils.to_categorical(y, 4), batch_size=10, epochs=2, verbose=0, shuffle=False).history
+    lr_cb = K.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5 if epoch > 0 else lr)
+    h4 = m2.fit(x, K.utils.to_categorical(y, 4), batch_size=10, epochs=3, verbose=0, shuffle=False, callbacks=[lr_cb]).history
+    return {"hist": hist, "hist2": hist2, "ev": ev, "ev_list": ev_list, "metrics_names": list(model.metrics_names),
+            "h3": h3, "h4": h4}
+
+
+def sequential_guide(K):
+    """The Sequential model guide: add/pop, feature extraction with all layer outputs, model.layers naming, summary."""
+    layers = K.layers
+    model = K.Sequential(name="my_sequential")
+    model.add(K.Input(shape=(10, 10, 3)))
+    model.add(layers.Conv2D(4, 3, strides=2, activation="relu"))
+    model.add(layers.Conv2D(4, 3, activation="relu", name="my_intermediate_layer"))
+    model.add(layers.MaxPooling2D(2))
+    model.add(layers.Dense(2))
+    names = [l.name for l in model.layers]
+    model.pop()
+    n_after_pop = len(model.layers)
+    model.add(layers.GlobalMaxPooling2D())
+    model.add(layers.Dense(3))
+    init(model)
+    buf = io.StringIO()
+    model.summary(print_fn=lambda s, line_break=None: buf.write(s))
+    extractor = K.Model(inputs=model.inputs, outputs=[l.output for l in model.layers])
+    x = np.random.default_rng(0).standard_normal((2, 10, 10, 3)).astype("float32")
+    feats = extractor(x)
+    mid = K.Model(inputs=model.inputs, outputs=model.get_layer(name="my_intermediate_layer").output)
+    # freezing all but last
+    for l in model.layers[:-1]:
+        l.trainable = False
+    model.compile(optimizer="adam", loss="mse")
+    y = np.ones((2, 3), "float32")
+    h = model.fit(x, y, epochs=2, verbose=0).history
+    return {"names": " ".join(names), "n_after_pop": n_after_pop, "summary": buf.getvalue(),
+            "feats": [npy(K, f) for f in feats], "mid": npy(K, mid(x)), "h": h,
+            "trainable": len(model.trainable_weights), "nontrainable": len(model.non_trainable_weights),
+            "inputs": str(extractor.input_shape), "outputs": str(extractor.output_shape)}
+
+
+def fnet(K):
+    """keras.io "Text Generation using FNet", small: FNetEncoder with ops.fft2 (real and imaginary parts)."""
+    layers, ops = K.layers, K.ops
+
+    class FNetEncoder(layers.Layer):
+        def __init__(self, embed_dim, dense_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.embed_dim = embed_dim
+            self.dense_proj = K.Sequential([layers.Dense(dense_dim, activation="relu"), layers.Dense(embed_dim)])
+            self.layernorm_1 = layers.LayerNormalization()
+            self.layernorm_2 = layers.LayerNormalization()
+
+        def call(self, inputs):
+            inp_complex = ops.cast(inputs, "float32")
+            real, imag = ops.fft2((inp_complex, ops.zeros_like(inp_complex)))
+            proj_input = self.layernorm_1(inputs + real)
+            proj_output = self.dense_proj(proj_input)
+            return self.layernorm_2(proj_input + proj_output)
+
+    class PositionalEmbedding(layers.Layer):
+        def __init__(self, sequence_length, vocab_size, embed_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.token_embeddings = layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+            self.position_embeddings = layers.Embedding(input_dim=sequence_length, output_dim=embed_dim)
+            self.sequence_length = sequence_length
+
+        def call(self, inputs):
+            length = ops.shape(inputs)[-1]
+            positions = ops.arange(0, length, 1)
+            return self.token_embeddings(inputs) + self.position_embeddings(positions)
+
+        def compute_mask(self, inputs, mask=None):
+            return ops.not_equal(inputs, 0)
+
+    inp = K.Input((6,), dtype="int32")
+    h = PositionalEmbedding(6, 12, 8)(inp)
+    h = FNetEncoder(8, 10)(h)
+    h = layers.GlobalAveragePooling1D()(h)
+    out = layers.Dense(3, activation="softmax")(h)
+    model = K.Model(inp, out)
+    init(model)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 12, (10, 6)).astype("int32")
+    y = rng.integers(0, 3, (10,))
+    model.compile(K.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    h = model.fit(x, y, batch_size=5, epochs=2, verbose=0, shuffle=False).history
+    return {"h": h, "pred": model.predict(x, verbose=0)}
+
+
+def mixture_density(K):
+    """keras.io "Approximating non-Function Mappings with Mixture Density Networks": an MDN layer (mus, sigmas
+    through elu+1+eps, pi logits concatenated) and a loss from ops.logsumexp over the mixture."""
+    layers, ops = K.layers, K.ops
+
+    def elu_plus_one_plus_epsilon(x):
+        return K.activations.elu(x) + 1 + K.backend.epsilon()
+
+    class MixtureDensityOutput(layers.Layer):
+        def __init__(self, output_dimension, num_mixtures, **kwargs):
+            super().__init__(**kwargs)
+            self.output_dim = output_dimension
+            self.num_mix = num_mixtures
+            self.mdn_mus = layers.Dense(num_mixtures * output_dimension, name="mdn_mus")
+            self.mdn_sigmas = layers.Dense(num_mixtures * output_dimension, activation=elu_plus_one_plus_epsilon,
+                                           name="mdn_sigmas")
+            self.mdn_pi = layers.Dense(num_mixtures, name="mdn_pi")
+
+        def build(self, input_shape):
+            self.mdn_mus.build(input_shape)
+            self.mdn_sigmas.build(input_shape)
+            self.mdn_pi.build(input_shape)
+            super().build(input_shape)
+
+        @property
+        def trainable_weights(self):
+            return self.mdn_mus.trainable_weights + self.mdn_sigmas.trainable_weights + self.mdn_pi.trainable_weights
+
+        def call(self, x, mask=None):
+            return layers.concatenate([self.mdn_mus(x), self.mdn_sigmas(x), self.mdn_pi(x)], name="mdn_outputs")
+
+    def get_mixture_loss_func(output_dim, num_mixes):
+        def mdn_loss_func(y_true, y_pred):
+            y_pred = ops.reshape(y_pred, [-1, (2 * num_mixes * output_dim) + num_mixes])
+            y_true = ops.reshape(y_true, [-1, output_dim])
+            out_mu, out_sigma, out_pi = ops.split(y_pred, [num_mixes * output_dim, 2 * num_mixes * output_dim], axis=-1)
+            mus = ops.reshape(out_mu, (-1, num_mixes, output_dim))
+            sigs = ops.reshape(out_sigma, (-1, num_mixes, output_dim))
+            log_pi = ops.log_softmax(out_pi, axis=-1)
+            y = ops.expand_dims(y_true, 1)
+            log_prob = -0.5 * ops.sum(ops.square((y - mus) / sigs) + 2 * ops.log(sigs) + ops.log(2 * np.pi), axis=-1)
+            loss = -ops.logsumexp(log_pi + log_prob, axis=-1)
+            return ops.mean(loss)
+        return mdn_loss_func
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (32, 1)).astype("float32")
+    y = (np.sin(3 * x) + 0.1 * rng.standard_normal((32, 1))).astype("float32")
+    model = K.Sequential([layers.Dense(8, activation="relu"), MixtureDensityOutput(1, 3, name="mdn_outputs")])
+    model.compile(loss=get_mixture_loss_func(1, 3), optimizer=K.optimizers.Adam())
+    model.build((None, 1))
+    init(model)
+    h = model.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False,
+                  callbacks=[K.callbacks.EarlyStopping(monitor="loss", patience=2, restore_best_weights=True)]).history
+    return {"h": h, "pred": model.predict(x, verbose=0), "n": len(model.trainable_weights),
+            "out": str(model.output_shape)}
+
+
+def vivit(K):
+    """keras.io "Video Vision Transformer", small: TubeletEmbedding (Conv3D, Reshape), PositionalEncoder
+    (Embedding over ops.arange), transformer blocks, GlobalAveragePooling1D."""
+    layers, ops = K.layers, K.ops
+
+    class TubeletEmbedding(layers.Layer):
+        def __init__(self, embed_dim, patch_size, **kwargs):
+            super().__init__(**kwargs)
+            self.projection = layers.Conv3D(filters=embed_dim, kernel_size=patch_size, strides=patch_size,
+                                            padding="VALID")
+            self.flatten = layers.Reshape(target_shape=(-1, embed_dim))
+
+        def call(self, videos):
+            return self.flatten(self.projection(videos))
+
+    class PositionalEncoder(layers.Layer):
+        def __init__(self, embed_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.embed_dim = embed_dim
+
+        def build(self, input_shape):
+            _, num_tokens, _ = input_shape
+            self.position_embedding = layers.Embedding(input_dim=num_tokens, output_dim=self.embed_dim)
+            self.positions = ops.arange(0, num_tokens, 1)
+
+        def call(self, encoded_tokens):
+            return encoded_tokens + self.position_embedding(self.positions)
+
+    inputs = layers.Input(shape=(4, 8, 8, 1))
+    patches = TubeletEmbedding(8, (2, 4, 4))(inputs)
+    encoded = PositionalEncoder(8)(patches)
+    for _ in range(2):
+        x1 = layers.LayerNormalization(epsilon=1e-6)(encoded)
+        att = layers.MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.0)(x1, x1)
+        x2 = layers.Add()([att, encoded])
+        x3 = layers.LayerNormalization(epsilon=1e-6)(x2)
+        x3 = K.Sequential([layers.Dense(16, activation=ops.gelu), layers.Dense(8, activation=ops.gelu)])(x3)
+        encoded = layers.Add()([x3, x2])
+    rep = layers.LayerNormalization(epsilon=1e-6)(encoded)
+    rep = layers.GlobalAvgPool1D()(rep)
+    outputs = layers.Dense(3, activation="softmax")(rep)
+    model = K.Model(inputs=inputs, outputs=outputs)
+    init(model, 0, 0.2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 4, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 3, (6,))
+    model.compile(optimizer=K.optimizers.Adam(learning_rate=1e-3),
+                  loss="sparse_categorical_crossentropy",
+                  metrics=[K.metrics.SparseCategoricalAccuracy(name="accuracy"),
+                           K.metrics.SparseTopKCategoricalAccuracy(2, name="top-2-accuracy")])
+    h = model.fit(x, y, batch_size=3, epochs=2, verbose=0, shuffle=False,
+                  validation_data=(x[:3], y[:3])).history
+    _, acc, top = model.evaluate(x, y, verbose=0)
+    return {"h": h, "acc": acc, "top": top, "pred": model.predict(x, verbose=0),
+            "shapes": [list(w.shape) for w in model.weights]}
+
+
+def cct(K):
+    """keras.io "Compact Convolutional Transformers", small: a CCTTokenizer (Conv2D, ZeroPadding2D, MaxPooling2D,
+    reshape), StochasticDepth with keras.random.uniform and a SeedGenerator (identity at inference, rate 0 in
+    training), sequence pooling (Dense attention weights, softmax, matmul)."""
+    layers, ops = K.layers, K.ops
+
+    class CCTTokenizer(layers.Layer):
+        def __init__(self, kernel_size=3, stride=1, padding=1, pooling_kernel_size=3, pooling_stride=2,
+                     num_conv_layers=2, num_output_channels=(4, 8), **kwargs):
+            super().__init__(**kwargs)
+            self.conv_model = K.Sequential()
+            for i in range(num_conv_layers):
+                self.conv_model.add(layers.Conv2D(num_output_channels[i], kernel_size, stride, padding="valid",
+                                                  use_bias=False, activation="relu", kernel_initializer="he_normal"))
+                self.conv_model.add(layers.ZeroPadding2D(padding))
+                self.conv_model.add(layers.MaxPooling2D(pooling_kernel_size, pooling_stride, "same"))
+
+        def call(self, images):
+            outputs = self.conv_model(images)
+            return ops.reshape(outputs, (-1, ops.shape(outputs)[1] * ops.shape(outputs)[2],
+                                         ops.shape(outputs)[-1]))
+
+    class StochasticDepth(layers.Layer):
+        def __init__(self, drop_prop, **kwargs):
+            super().__init__(**kwargs)
+            self.drop_prob = drop_prop
+            self.seed_generator = K.random.SeedGenerator(1337)
+
+        def call(self, x, training=None):
+            if training:
+                keep_prob = 1 - self.drop_prob
+                shape = (ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
+                random_tensor = keep_prob + K.random.uniform(shape, 0, 1, seed=self.seed_generator)
+                random_tensor = ops.floor(random_tensor)
+                return (x / keep_prob) * random_tensor
+            return x
+
+    class SequencePooling(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.attention = layers.Dense(1)
+
+        def call(self, x):
+            attention_weights = ops.softmax(self.attention(x), axis=1)
+            attention_weights = ops.transpose(attention_weights, axes=(0, 2, 1))
+            weighted_representation = ops.matmul(attention_weights, x)
+            return ops.squeeze(weighted_representation, -2)
+
+    inputs = layers.Input((16, 16, 3))
+    encoded = CCTTokenizer()(inputs)
+    for i in range(2):
+        x1 = layers.LayerNormalization(epsilon=1e-5)(encoded)
+        att = layers.MultiHeadAttention(num_heads=2, key_dim=8, dropout=0.0)(x1, x1)
+        att = StochasticDepth(0.0)(att)
+        x2 = layers.Add()([att, encoded])
+        x3 = layers.LayerNormalization(epsilon=1e-5)(x2)
+        x3 = layers.Dense(8, activation=K.activations.gelu)(x3)
+        x3 = StochasticDepth(0.0)(x3)
+        encoded = layers.Add()([x3, x2])
+    rep = layers.LayerNormalization(epsilon=1e-5)(encoded)
+    weighted = SequencePooling()(rep)
+    logits = layers.Dense(4)(weighted)
+    model = K.Model(inputs=inputs, outputs=logits)
+    init(model, 0, 0.2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 16, 16, 3)).astype("float32")
+    y = K.utils.to_categorical(rng.integers(0, 4, (6,)), 4)
+    model.compile(optimizer=K.optimizers.AdamW(learning_rate=1e-3, weight_decay=1e-4),
+                  loss=K.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+                  metrics=[K.metrics.CategoricalAccuracy(name="accuracy"),
+                           K.metrics.TopKCategoricalAccuracy(2, name="top-2-accuracy")])
+    h = model.fit(x, y, batch_size=3, epochs=2, verbose=0, shuffle=False).history
+    return {"h": h, "pred": model.predict(x, verbose=0), "n": model.count_params()}
+
+
+def involution(K):
+    """keras.io "Involutional neural networks": an Involution layer generating per-pixel kernels (AveragePooling2D,
+    Conv2D+BN+ReLU reduce/span, reshape/expand_dims) and applying them to extract_patches of the input."""
+    layers, ops = K.layers, K.ops
+
+    class Involution(layers.Layer):
+        def __init__(self, channel, group_number, kernel_size, stride, reduction_ratio, name):
+            super().__init__(name=name)
+            self.channel = channel
+            self.group_number = group_number
+            self.kernel_size = kernel_size
+            self.stride = stride
+            self.reduction_ratio = reduction_ratio
+
+        def build(self, input_shape):
+            (_, height, width, num_channels) = input_shape
+            height = height // self.stride
+            width = width // self.stride
+            self.stride_layer = (layers.AveragePooling2D(pool_size=self.stride, strides=self.stride, padding="same")
+                                 if self.stride > 1 else (lambda x: x))
+            self.kernel_gen = K.Sequential([
+                layers.Conv2D(filters=self.channel // self.reduction_ratio, kernel_size=1),
+                layers.BatchNormalization(),
+                layers.ReLU(),
+                layers.Conv2D(filters=self.kernel_size * self.kernel_size * self.group_number, kernel_size=1)])
+            self.kernel_reshape = layers.Reshape(target_shape=(height, width, self.kernel_size * self.kernel_size,
+                                                               1, self.group_number))
+            self.input_patches_reshape = layers.Reshape(target_shape=(
+                height, width, self.kernel_size * self.kernel_size, num_channels // self.group_number,
+                self.group_number))
+            self.output_reshape = layers.Reshape(target_shape=(height, width, num_channels))
+
+        def call(self, x):
+            kernel_input = self.stride_layer(x)
+            kernel = self.kernel_gen(kernel_input)
+            kernel = self.kernel_reshape(kernel)
+            input_patches = ops.image.extract_patches(x, size=self.kernel_size, strides=self.stride,
+                                                      dilation_rate=1, padding="same")
+            input_patches = self.input_patches_reshape(input_patches)
+            output = ops.multiply(kernel, input_patches)
+            output = ops.sum(output, axis=3)
+            output = self.output_reshape(output)
+            return output, kernel
+
+    inputs = K.Input(shape=(8, 8, 3))
+    x, _ = Involution(channel=3, group_number=1, kernel_size=3, stride=1, reduction_ratio=2, name="inv_1")(inputs)
+    x = layers.ReLU()(x)
+    x = layers.MaxPooling2D((2, 2))(x)
+    x, _ = Involution(channel=3, group_number=1, kernel_size=3, stride=2, reduction_ratio=2, name="inv_2")(x)
+    x = layers.ReLU()(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(4)(x)
+    model = K.Model(inputs=[inputs], outputs=[outputs], name="inv_model")
+    init(model, 0, 0.3)
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((8, 8, 8, 3)).astype("float32")
+    y = rng.integers(0, 4, (8,))
+    model.compile(optimizer=K.optimizers.SGD(0.05), loss=K.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    h = model.fit(xs, y, batch_size=4, epochs=2, verbose=0, shuffle=False).history
+    buf = io.StringIO()
+    model.summary(print_fn=lambda s, line_break=None: buf.write(s))
+    return {"h": h, "pred": model.predict(xs, verbose=0), "summary": buf.getvalue()}
+
+
+def pydataset_multi(K):
+    """A keras.utils.PyDataset subclass yielding dict inputs and dict targets for a two-input two-output
+    functional model; per-output losses, loss_weights and metrics; on_epoch_end reorders; evaluate/predict
+    on the dataset; steps_per_epoch."""
+    layers = K.layers
+
+    class Batches(K.utils.PyDataset):
+        def __init__(self, n, batch_size, **kwargs):
+            super().__init__(**kwargs)
+            rng = np.random.default_rng(5)
+            self.img = rng.standard_normal((n, 6, 6, 1)).astype("float32")
+            self.meta = rng.standard_normal((n, 3)).astype("float32")
+            self.cls = rng.integers(0, 3, (n,))
+            self.reg = rng.standard_normal((n, 1)).astype("float32")
+            self.batch_size = batch_size
+            self.order = np.arange(n)
+
+        def __len__(self):
+            return int(np.ceil(len(self.order) / self.batch_size))
+
+        def __getitem__(self, idx):
+            i = self.order[idx * self.batch_size:(idx + 1) * self.batch_size]
+            return ({"image": self.img[i], "meta": self.meta[i]}, {"cls": self.cls[i], "reg": self.reg[i]})
+
+        def on_epoch_end(self):
+            self.order = self.order[::-1].copy()
+
+    img = K.Input((6, 6, 1), name="image")
+    meta = K.Input((3,), name="meta")
+    h = layers.Conv2D(4, 3, activation="relu")(img)
+    h = layers.GlobalAveragePooling2D()(h)
+    h = layers.concatenate([h, layers.Dense(4, activation="relu")(meta)])
+    cls = layers.Dense(3, activation="softmax", name="cls")(h)
+    reg = layers.Dense(1, name="reg")(h)
+    model = K.Model({"image": img, "meta": meta}, {"cls": cls, "reg": reg})
+    init(model)
+    model.compile(optimizer=K.optimizers.Adam(0.01),
+                  loss={"cls": "sparse_categorical_crossentropy", "reg": K.losses.Huber()},
+                  loss_weights={"cls": 1.0, "reg": 0.5},
+                  metrics={"cls": ["accuracy"], "reg": [K.metrics.RootMeanSquaredError(name="rmse")]})
+    ds = Batches(14, 4)
+    h = model.fit(ds, epochs=3, verbose=0, shuffle=False, validation_data=Batches(6, 3)).history
+    ev = model.evaluate(Batches(6, 4), verbose=0, return_dict=True)
+    pred = model.predict(Batches(6, 4), verbose=0)
+    return {"h": h, "ev": ev, "pred": {k: npy(K, v) for k, v in pred.items()}, "outnames": " ".join(model.output_names),
+            "h2": model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False).history}
+
+
+def customizing_saving(K, tmp):
+    """Customizing Saving and Serialization guide: save_own_variables/load_own_variables, save_assets/load_assets,
+    get_build_config/build_from_config, get_compile_config/compile_from_config."""
+    layers, ops = K.layers, K.ops
+    pkg = "probe2_" + K.__name__.replace(".", "_")
+
+    @K.saving.register_keras_serializable(package=pkg)
+    class LayerWithCustomVariable(layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.my_variable = K.Variable(np.full((3, 3), 2.0, "float32"), dtype="float32", name="my_var")
+
+        def save_own_variables(self, store):
+            super().save_own_variables(store)
+            store["variables"] = self.my_variable.numpy()
+
+        def load_own_variables(self, store):
+            self.my_variable.assign(store["variables"])
+            super().load_own_variables(store)
+
+        def call(self, inputs):
+            return super().call(inputs) + ops.sum(self.my_variable)
+
+    @K.saving.register_keras_serializable(package=pkg)
+    class LayerWithCustomBuild(layers.Layer):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def call(self, inputs):
+            return ops.matmul(inputs, self.w) + self.b
+
+        def get_config(self):
+            return dict(units=self.units, **super().get_config())
+
+        def build(self, input_shape):
+            self.build_with(input_shape, "random_normal")
+
+        def build_with(self, input_shape, layer_init):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer=layer_init, trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer=layer_init, trainable=True)
+            self.layer_init = layer_init
+            self.built_shape = tuple(input_shape)
+
+        def get_build_config(self):
+            return {"layer_init": self.layer_init, "input_shape": self.built_shape}
+
+        def build_from_config(self, config):
+            self.build_with(config["input_shape"], config["layer_init"])
+
+    @K.saving.register_keras_serializable(package=pkg)
+    class LayerWithAssets(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.vocab = None
+
+        def save_assets(self, inner_path):
+            with open(os.path.join(inner_path, "vocabulary.txt"), "w") as f:
+                f.write("\n".join(self.vocab))
+
+        def load_assets(self, inner_path):
+            with open(os.path.join(inner_path, "vocabulary.txt")) as f:
+                self.vocab = f.read().split("\n")
+
+        def call(self, x):
+            return x * 2.0
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 5)).astype("float32")
+    y = rng.standard_normal((6, 4)).astype("float32")
+    model = K.Sequential([K.Input((5,)), LayerWithCustomVariable(4), LayerWithCustomBuild(units=4), LayerWithAssets()])
+    model.layers[-1].vocab = ["a", "b", "c"]
+    init(model)
+    model.layers[0].my_variable.assign(np.full((3, 3), 0.1, "float32"))
+    model.compile(optimizer=K.optimizers.SGD(0.01, momentum=0.9), loss="mse", metrics=["mae"])
+    h = model.fit(x, y, epochs=2, batch_size=3, verbose=0, shuffle=False).history
+    path = os.path.join(tmp, "model.keras")
+    model.save(path)
+    restored = K.models.load_model(path)
+    out = {"h": h, "pred": restored.predict(x, verbose=0), "vocab": " ".join(restored.layers[-1].vocab),
+           "myvar": npy(K, restored.layers[0].my_variable), "compile": str(sorted(restored.get_compile_config())),
+           "build": str(restored.layers[1].get_build_config()),
+           "optim": type(restored.optimizer).__name__, "momentum": float(restored.optimizer.momentum)}
+    h2 = restored.fit(x, y, epochs=1, batch_size=3, verbose=0, shuffle=False).history
+    out["h2"] = h2
+    # weights-only
+    wpath = os.path.join(tmp, "w.weights.h5")
+    model.save_weights(wpath)
+    clone = K.Sequential([K.Input((5,)), LayerWithCustomVariable(4), LayerWithCustomBuild(units=4), LayerWithAssets()])
+    clone.load_weights(wpath)
+    out["clone"] = clone.predict(x, verbose=0)
+    out["clone_myvar"] = npy(K, clone.layers[0].my_variable)
+    return out
+
+
+PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi]
+FILE_PROGRAMS = [customizing_saving]
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
+def test_keras_style_program_runs_the_same_under_ember(program):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    expected = program(keras)
+    ek.backend.clear_session()
+    got = program(ek)
+    _compare(got, expected, program.__name__)
+
+
+@pytest.mark.parametrize("program", FILE_PROGRAMS, ids=[p.__name__ for p in FILE_PROGRAMS])
+def test_keras_style_program_with_files_runs_the_same_under_ember(program, tmp_path):
+    (tmp_path / "k").mkdir()
+    (tmp_path / "e").mkdir()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    expected = program(keras, str(tmp_path / "k"))
+    ek.backend.clear_session()
+    got = program(ek, str(tmp_path / "e"))
+    _compare(got, expected, program.__name__)
