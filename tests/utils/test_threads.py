@@ -105,3 +105,34 @@ def test_multi_tensor_updates_split_between_threads_give_the_same_bits_and_torch
     for a, b, c in zip(one, two, theirs):
         assert np.array_equal(a, b)
         np.testing.assert_allclose(b, c, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(64, 32, 26, 26), (7, 5)])
+@pytest.mark.parametrize("fn", ["relu", "F.relu"])
+def test_relu_on_threads_and_at_nan_and_signed_zeros_is_torchs(fn, shape):
+    """relu of a large activation runs in blocks on ember's kernel threads (same bits as one thread); its
+    gradient is torch's threshold_backward: zero where the result is <= 0, the incoming gradient elsewhere,
+    NaN included (``g * (y > 0)`` dropped it)."""
+    import numpy as np
+    import torch
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=shape).astype(np.float32)
+    x.reshape(-1)[:3] = [0.0, -0.0, np.nan]
+    g = rng.normal(size=shape).astype(np.float32)
+
+    def run(lib, n):
+        lib.set_num_threads(n)
+        t = lib.tensor(x, requires_grad=True)
+        y = (lib.relu if fn == "relu" else lib.nn.functional.relu)(t)
+        y.backward(lib.tensor(g))
+        return y.detach().numpy().copy(), t.grad.numpy().copy()
+
+    before = ember.get_num_threads()
+    try:
+        one, two = run(ember, 1), run(ember, 2)
+    finally:
+        ember.set_num_threads(before)
+    theirs = run(torch, 1)
+    for a, b, c in zip(one, two, theirs):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(b, c)

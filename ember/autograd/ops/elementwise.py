@@ -610,7 +610,8 @@ def relu(input):
         raise RuntimeError("relu(): Boolean inputs not supported for relu")
     t = out(np.maximum(a, 0))
     if _gm.enabled and x._rg:
-        _rec(t, "ReluBackward0", lambda g: (mul(g, out(t._data > 0)),), (x,), (t,))
+        # torch's threshold_backward: 0 where the result is <= 0, else g (a NaN result passes g on)
+        _rec(t, "ReluBackward0", lambda g: (mul(g, out(~(t._data <= 0))),), (x,), (t,))
     return t
 
 
