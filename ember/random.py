@@ -522,8 +522,88 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return make(r[0] if single else r)
 
 
+def _poisson_values(gen, lam):
+    """ATen's CPU ``sample_poisson`` for each rate of the float64 array ``lam`` in C order, one element after
+    the other from 53-bit uniforms ``u``: for ``lam >= 10`` Hormann's transformed rejection (PTRS), for
+    ``0 < lam < 10`` the count of uniforms whose running product stays above ``exp(-lam)``; 0 for ``lam = 0``."""
+    flat = np.asarray(lam, np.float64).reshape(-1)
+    out = np.empty(flat.size, np.float64)
+    uniform = lambda: float(gen._uniform(1, np.float64)[0])  # noqa: E731 - the draws count depends on the values
+    for i, rate in enumerate(flat.tolist()):
+        if rate >= 10:
+            slam, loglam = math.sqrt(rate), math.log(rate)
+            b = 0.931 + 2.53 * slam
+            a = -0.059 + 0.02483 * b
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            vr = 0.9277 - 3.6224 / (b - 2)
+            while True:
+                u = uniform() - 0.5
+                v = uniform()
+                us = 0.5 - abs(u)
+                k = math.floor((2 * a / us + b) * u + rate + 0.43)
+                if us >= 0.07 and v <= vr:
+                    break
+                if k < 0 or (us < 0.013 and v > us):
+                    continue
+                if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= \
+                        -rate + k * loglam - math.lgamma(k + 1):
+                    break
+        elif rate == 0:
+            k = 0
+        else:
+            enlam, k, prod = math.exp(-rate), 0, 1.0
+            while True:
+                prod *= uniform()
+                if prod <= enlam:
+                    break
+                k += 1
+        out[i] = k
+    return out.reshape(np.shape(lam))
+
+
+_THIRD_F32 = float(np.float32(1.0) / np.float32(3.0))  # ATen's float literals, promoted to double
+_C0331_F32 = float(np.float32(0.0331))
+
+
+def _standard_gamma_values(gen, alpha, single):
+    """ATen's ``sample_gamma`` (Marsaglia & Tsang 2000) for each concentration of ``alpha`` in C order, as
+    float64: ``d = a - 1/3``, ``c = 1 / sqrt(9 d)``; draw double normals ``x`` until ``y = 1 + c x > 0``, then
+    ``v = y^3`` and ``u = 1 - U``; accept ``d v`` if ``u < 1 - 0.0331 x^4`` or ``log u < x^2/2 + d (1 - v + log v)``.
+    ``a < 1`` is boosted to ``a + 1`` with a factor ``(1 - U)^(1/a)``. ``single``: ``a``, ``1/a``, ``a + 1`` and
+    ``d`` in float32, as torch's ``_standard_gamma`` of a float32 tensor (Dirichlet draws in double)."""
+    f32 = np.float32
+    flat = np.asarray(alpha, np.float64).reshape(-1)
+    out = np.empty(flat.size, np.float64)
+    uniform = lambda: float(gen._uniform(1, np.float64)[0])  # noqa: E731
+    for i, a in enumerate(flat.tolist()):
+        scale = 1.0
+        if a == 0.0:
+            out[i] = 0.0
+            continue
+        if a < 1.0:
+            scale *= (1.0 - uniform()) ** (float(f32(1.0) / f32(a)) if single else 1.0 / a)
+            a = float(f32(a) + f32(1.0)) if single else a + 1.0
+        d = float(f32(a) - f32(_THIRD_F32)) if single else a - _THIRD_F32
+        c = 1.0 / math.sqrt(9.0 * d)
+        while True:
+            while True:
+                x = float(gen._normal_doubles(1)[0])
+                y = 1.0 + c * x
+                if y > 0:
+                    break
+            v = y * y * y
+            u = 1.0 - uniform()
+            xx = x * x
+            if u < 1.0 - _C0331_F32 * xx * xx or math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+                out[i] = scale * d * v
+                break
+    return out.reshape(np.shape(alpha))
+
+
 def poisson(input, generator=None):
-    return make(_get_rng(generator).poisson(input._data).astype(input._data.dtype))
+    """Poisson counts with rates ``input``, drawn as torch's CPU kernel does (see :func:`_poisson_values`), so a
+    seeded program gets torch's counts; the result has ``input``'s dtype."""
+    return make(_poisson_values(_gen(generator), input._data).astype(input._data.dtype))
 
 
 def rand_like(input, *, dtype=None, requires_grad=False, generator=None, **_):

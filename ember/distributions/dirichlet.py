@@ -45,7 +45,7 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        g = standard_gamma(self.concentration.expand(shape))
+        g = standard_gamma(self.concentration.expand(shape), in_double=True)
         x = g / g.sum(-1, keepdim=True)
         info = np.finfo(x.dtype.numpy)
         return x.clamp(min=float(info.tiny), max=1 - float(info.eps))

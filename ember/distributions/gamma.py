@@ -20,7 +20,8 @@ from ..autograd.tensor import Size, make
 from ..backend import special_gamma as _sg
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all, _get_rng
+from .. import random as _random
+from .utils import broadcast_all
 
 __all__ = ["Gamma"]
 
@@ -54,23 +55,26 @@ def _gamma_sample_grad(x, alpha):
 
 class _StandardGamma(Function):
     @staticmethod
-    def forward(ctx, alpha):
+    def forward(ctx, alpha, in_double=False):
+        dt = alpha.dtype.numpy
         a = np.asarray(alpha._data, dtype=np.float64)
-        x = _get_rng().standard_gamma(a)
-        x = np.maximum(x, np.finfo(alpha.dtype.numpy).tiny)  # a draw can underflow to 0 for tiny alpha
-        ctx.save_for_backward(make(x), alpha)
-        return make(x.astype(alpha.dtype.numpy))
+        x = _random._standard_gamma_values(_random.default_generator, a, single=dt == np.float32 and not in_double)
+        x = np.maximum(x.astype(dt), np.finfo(dt).tiny)  # a draw can underflow to 0 for tiny alpha
+        ctx.save_for_backward(make(x.astype(np.float64)), alpha)
+        return make(x)
 
     @staticmethod
     def backward(ctx, grad):
         x, alpha = ctx.saved_tensors
         dx = _gamma_sample_grad(x._data, np.asarray(alpha._data, dtype=np.float64))
-        return grad * make(dx.astype(alpha.dtype.numpy))
+        return grad * make(dx.astype(alpha.dtype.numpy)), None
 
 
-def standard_gamma(concentration):
-    """A ``Gamma(concentration, 1)`` draw of the same shape, differentiable in ``concentration``."""
-    return _StandardGamma.apply(concentration)
+def standard_gamma(concentration, in_double=False):
+    """A ``Gamma(concentration, 1)`` draw of the same shape, differentiable in ``concentration``: torch's
+    draws from the global generator (``torch._standard_gamma``; ``in_double``: the arithmetic of
+    ``torch._sample_dirichlet``, which draws in double whatever the dtype)."""
+    return _StandardGamma.apply(concentration, in_double)
 
 
 class Gamma(ExponentialFamily):

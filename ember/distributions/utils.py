@@ -135,9 +135,9 @@ def batch_mv(matrix, vec):
 
 
 class _TorchDraws:
-    """What ``draw``'s samplers call: ``random``, ``uniform``, ``standard_normal``, ``standard_exponential``
-    and ``standard_cauchy`` draw as torch's distributions do (``rand``, ``uniform_``, ``normal_``,
-    ``exponential_``, ``cauchy_`` in the parameter's dtype on the global generator, so a seeded program
+    """What ``draw``'s samplers call: ``random``, ``uniform``, ``standard_normal``, ``standard_exponential``,
+    ``standard_cauchy`` and ``poisson`` draw as torch's distributions do (``rand``, ``uniform_``, ``normal_``,
+    ``exponential_``, ``cauchy_``, ``poisson`` in the parameter's dtype on the global generator, so a seeded program
     samples torch's values); anything else is NumPy's Generator on the same stream."""
 
     def __init__(self, dtype):
@@ -165,6 +165,10 @@ class _TorchDraws:
         from ..autograd.pointwise_api import cauchy_
         t = make(np.empty(tuple(shape), self._dtype))
         return cauchy_(t)._data
+
+    def poisson(self, lam):
+        from .. import random as _random
+        return _random._poisson_values(_random.default_generator, lam)
 
     def __getattr__(self, name):
         return getattr(_get_rng(), name)

@@ -85,12 +85,39 @@ DRAWS = {
     "randint_like": lambda t: t.randint_like(t.ones(3, 4), 7),
     "generator_arg": lambda t: t.rand(5, generator=t.Generator().manual_seed(3)),
     "default_seed_generator": lambda t: t.randn(20, generator=t.Generator()),
+    # data-dependent numbers of draws: ATen's sample_poisson / sample_gamma, element after element
+    "poisson": lambda t: t.poisson(t.tensor([0.0, 0.4, 3.0, 9.99, 10.0, 37.5, 800.0] * 6)),
+    "poisson_f64_generator": lambda t: t.poisson(t.full((3, 4), 12.0, dtype=t.float64),
+                                                 generator=t.Generator().manual_seed(2)),
+    "standard_gamma": lambda t: t.distributions.Gamma(t.tensor([0.01, 0.3, 1.0, 2.5, 60.0]), 1.0).sample((8,)),
+    "standard_gamma_f64": lambda t: t.distributions.Gamma(t.tensor([0.3, 4.0], dtype=t.float64), 2.0).sample((5,)),
+    "poisson_distribution": lambda t: t.distributions.Poisson(t.tensor([0.5, 25.0])).sample((6,)),
+    "chi2_and_student_t": lambda t: [t.distributions.Chi2(t.tensor([1.0, 6.0])).sample((4,)),
+                                     t.distributions.StudentT(t.tensor([2.0, 9.0])).sample((4,))],
+    "negative_binomial": lambda t: t.distributions.NegativeBinomial(t.tensor([3.0, 20.0]),
+                                                                    probs=t.tensor([0.3, 0.6])).sample((4,)),
+}
+
+# Drawn in double and normalised: the same draws, float32 round-off apart in the normalisation.
+CLOSE_DRAWS = {
+    "dirichlet": lambda t: t.distributions.Dirichlet(t.tensor([0.2, 1.0, 5.0])).sample((6,)),
+    "beta": lambda t: t.distributions.Beta(t.tensor([0.5, 2.0]), t.tensor([3.0, 0.7])).rsample((6,)),
 }
 
 
 @pytest.mark.parametrize("name", sorted(DRAWS))
 def test_each_draw_matches_torch(name):
     _check(DRAWS[name])
+
+
+@pytest.mark.parametrize("name", sorted(CLOSE_DRAWS))
+def test_dirichlet_and_beta_draw_torch_gammas(name):
+    torch.manual_seed(4)
+    want = CLOSE_DRAWS[name](torch)
+    ember.manual_seed(4)
+    got = CLOSE_DRAWS[name](ember)
+    np.testing.assert_allclose(_np(got), _np(want), rtol=1e-6)
+    np.testing.assert_array_equal(ember.get_rng_state().numpy(), torch.get_rng_state().numpy())
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2 ** 32 + 7, -1, 67280421310721])
