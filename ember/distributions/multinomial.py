@@ -10,14 +10,14 @@ tensor(0.5000)
 """
 import numpy as np
 
-from ..autograd.tensor import Size
+from ..autograd.tensor import Size, make
 from ..autograd.ops.elementwise import where as _where
 from ..creation import tensor as _tensor, zeros_like
 from . import constraints
 from .binomial import Binomial
 from .categorical import Categorical
 from .distribution import Distribution
-from .utils import broadcast_all, draw
+from .utils import broadcast_all
 
 __all__ = ["Multinomial"]
 
@@ -71,11 +71,14 @@ class Multinomial(Distribution):
         return self._categorical.param_shape
 
     def sample(self, sample_shape=Size()):
+        """As torch: ``total_count`` categorical draws per sample (``Size((total_count,)) + sample_shape``, the
+        same multinomial call, so a seeded program counts torch's draws), counted by ``scatter_add``."""
         shape = self._extended_shape(sample_shape)
-        p = np.asarray(self.probs.detach()._data, dtype=np.float64)
-        p = np.broadcast_to(p / p.sum(-1, keepdims=True), shape)
-        return draw(shape, self.probs, lambda rng, s: rng.multinomial(self.total_count, p.reshape(-1, s[-1]))
-                    .reshape(s))
+        idx = self._categorical.sample(Size((self.total_count,)) + Size(sample_shape))._data
+        idx = np.moveaxis(idx, 0, -1).reshape(-1, self.total_count)
+        counts = np.zeros((idx.shape[0], shape[-1]), np.float64)
+        np.add.at(counts, (np.arange(idx.shape[0])[:, None], idx), 1.0)
+        return make(counts.reshape(tuple(shape)).astype(self.probs.dtype.numpy))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -94,6 +94,8 @@ DRAWS = {
     "poisson_distribution": lambda t: t.distributions.Poisson(t.tensor([0.5, 25.0])).sample((6,)),
     "chi2_and_student_t": lambda t: [t.distributions.Chi2(t.tensor([1.0, 6.0])).sample((4,)),
                                      t.distributions.StudentT(t.tensor([2.0, 9.0])).sample((4,))],
+    "multinomial_distribution": lambda t: t.distributions.Multinomial(
+        7, probs=t.tensor([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])).sample((3,)),
     "negative_binomial": lambda t: t.distributions.NegativeBinomial(t.tensor([3.0, 20.0]),
                                                                     probs=t.tensor([0.3, 0.6])).sample((4,)),
 }
