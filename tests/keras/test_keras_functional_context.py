@@ -13,6 +13,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from ember import keras as ek  # noqa: E402
@@ -136,3 +137,31 @@ def test_a_list_of_one_output_is_unpacked_like_keras():
         got[K] = (type(predicted).__name__, np.shape(predicted), tuple(called.shape),
                   isinstance(called, (list, tuple)), round(model.evaluate(x, np.ones((4, 2)), verbose=0), 5))
     assert got[ek] == got[keras] == ("ndarray", (4, 2), (4, 2), False, got[keras][4])
+
+
+def _shared_lstm_model(K):
+    a = K.Input((4,), dtype="int32", name="a")
+    b = K.Input((4,), dtype="int32", name="b")
+    embed, lstm = K.layers.Embedding(9, 3), K.layers.LSTM(2)
+    merged = K.layers.concatenate([lstm(embed(a)), lstm(embed(b))])
+    inner = K.Sequential([K.Input((4,)), K.layers.Dense(2, name="inner_dense")], name="inner")
+    model = K.Model([a, b], K.layers.Dense(1, name="head")(inner(merged)), name="twin")
+    model.compile("sgd", "mse")
+    return model
+
+
+def test_model_from_config_revives_a_functional_model_like_keras():
+    """keras.Model.from_config(functional_model.get_config()) rebuilds the graph, as Keras's Model.from_config
+    does for a functional config (ember passed the config's layers / input_layers to Model.__init__)."""
+    x = [np.array([[1, 2, 3, 0]], "int32"), np.array([[4, 5, 0, 0]], "int32")]
+    got = []
+    for K in (keras, ek):
+        model = _shared_lstm_model(K)
+        model.set_weights([np.linspace(-1, 1, w.size).reshape(w.shape).astype("float32") for w in model.get_weights()])
+        rebuilt = K.Model.from_config(model.get_config())
+        rebuilt.set_weights(model.get_weights())
+        got.append((type(rebuilt).__name__, [layer.name for layer in rebuilt.layers],
+                    np.asarray(rebuilt.predict(x, verbose=0))))
+    assert got[1][:2] == got[0][:2]
+    np.testing.assert_allclose(got[1][2], got[0][2], rtol=1e-5, atol=1e-6)
+

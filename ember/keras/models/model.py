@@ -157,6 +157,15 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        # As Keras: a functional config (name, layers, input_layers, output_layers) revives a functional model,
+        # for Model itself or a subclass whose __init__ takes (inputs, outputs, name) or (*args, **kwargs).
+        if all(k in config for k in ("name", "layers", "input_layers", "output_layers")):
+            import inspect
+            from .functional import Functional
+            spec = inspect.getfullargspec(cls.__init__)
+            if cls is Model or issubclass(cls, Functional) and cls.from_config.__func__ is Functional.from_config.__func__ \
+                    or spec.args[1:] == ["inputs", "outputs", "name"] or (spec.varargs and spec.varkw):
+                return Functional.from_config.__func__(cls, config, custom_objects=custom_objects)
         return cls(**config)
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
