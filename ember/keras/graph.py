@@ -171,14 +171,10 @@ def topological_nodes(outputs, inputs=()):
     return order
 
 
-def keras_layer_order(inputs, outputs):
-    """The layers of the graph from ``inputs`` to ``outputs`` in Keras's order (``Model.layers``).
-
-    Keras gives each node a depth (0 at the outputs, one more than its deepest consumer) and lists the
-    layers deepest first; layers of equal depth keep the order in which a depth-first walk from the
-    outputs (first input first) first reached them. Matching it keeps ``model.layers``,
-    ``model.weights`` and ``get_weights()`` in the order of the same model built by Keras.
-    """
+def _keras_depths(inputs, outputs):
+    """Keras's map_graph: ``(nodes, node_depth, op_depth, ops, op_index)``, every node given a depth (0 at the
+    outputs, one more than its deepest consumer; a layer's nodes share the deepest), ``node_depth`` filled in
+    the order Keras fills its dict (which orders the nodes of one depth)."""
     op_index, post_order, finished = {}, [], set(_cut_at(inputs))
     stack = [(h.operation._inbound_nodes[h.node_index], False)
              for h in reversed([t._keras_history for t in flatten(outputs)])]
@@ -195,13 +191,34 @@ def keras_layer_order(inputs, outputs):
         for parent in reversed(node.parent_nodes):
             if id(parent) not in finished:
                 stack.append((parent, False))
-    node_depth, op_depth, ops = {}, {}, {}
+    nodes, node_depth, op_depth, ops = {}, {}, {}, {}
     for node in reversed(post_order):
+        nodes[id(node)] = node
         depth = max(node_depth.setdefault(id(node), 0), op_depth.get(id(node.operation), 0))
         op_depth[id(node.operation)] = node_depth[id(node)] = depth
         ops[id(node.operation)] = node.operation
         for parent in node.parent_nodes:
             node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    return nodes, node_depth, op_depth, ops, op_index
+
+
+def keras_node_order(inputs, outputs):
+    """The graph's nodes in the order Keras's Functional runs them (``_run_through_graph``): deepest first,
+    nodes of one depth in the order Keras's depth map lists them."""
+    nodes, node_depth, _, _, _ = _keras_depths(inputs, outputs)
+    index = {key: i for i, key in enumerate(node_depth)}
+    return sorted((n for key, n in nodes.items()), key=lambda n: (-node_depth[id(n)], index[id(n)]))
+
+
+def keras_layer_order(inputs, outputs):
+    """The layers of the graph from ``inputs`` to ``outputs`` in Keras's order (``Model.layers``).
+
+    Keras gives each node a depth (0 at the outputs, one more than its deepest consumer) and lists the
+    layers deepest first; layers of equal depth keep the order in which a depth-first walk from the
+    outputs (first input first) first reached them. Matching it keeps ``model.layers``,
+    ``model.weights`` and ``get_weights()`` in the order of the same model built by Keras.
+    """
+    _, _, op_depth, ops, op_index = _keras_depths(inputs, outputs)
     for t in flatten(inputs):
         op = t._keras_history.operation
         if id(op) not in op_depth and op.__class__.__name__ == "InputLayer":

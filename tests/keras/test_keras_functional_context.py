@@ -165,3 +165,39 @@ def test_model_from_config_revives_a_functional_model_like_keras():
     assert got[1][:2] == got[0][:2]
     np.testing.assert_allclose(got[1][2], got[0][2], rtol=1e-5, atol=1e-6)
 
+
+def test_clone_model_applies_clone_function_call_function_and_input_tensors_like_keras():
+    """clone_model(model, clone_function=..., call_function=..., input_tensors=..., recursive=...) as Keras 3:
+    ember ignored clone_function and input_tensors (it rebuilt the whole model from its config) and took no
+    call_function or recursive. Shared layers stay shared in the clone, a compiled model's clone is compiled,
+    and a subclassed model refuses a clone_function with Keras's message."""
+    def summary(K, clone):
+        return ([(type(layer).__name__, layer.name) for layer in clone.layers], len(clone.weights),
+                clone.compiled, [tuple(t.shape) for t in clone.inputs])
+    got = []
+    for K in (keras, ek):
+        model = _shared_lstm_model(K)
+        swap = K.models.clone_model(model, clone_function=lambda layer: K.layers.GRU(2, name="gru")
+                                    if isinstance(layer, K.layers.LSTM) else layer.__class__.from_config(
+                                        layer.get_config()))
+        deep = K.models.clone_model(model, recursive=True,
+                                    clone_function=lambda layer: layer.__class__.from_config(
+                                        {**layer.get_config(), "name": layer.name + "_c"}))
+        calls = []
+
+        def call_function(layer, *args, **kwargs):
+            calls.append(layer.name)
+            return layer(*args, **kwargs)
+        same = K.models.clone_model(model, clone_function=lambda layer: layer, call_function=call_function)
+        seq = K.Sequential([K.Input((3,)), K.layers.Dense(2, name="d")])
+        new_input = K.Input((3,), name="other")
+        seq_clone = K.models.clone_model(seq, input_tensors=new_input)
+        with pytest.raises(ValueError) as err:
+            class Sub(K.Model):
+                def call(self, x):
+                    return x
+            K.models.clone_model(Sub(), clone_function=lambda layer: layer)
+        got.append((summary(K, swap), summary(K, deep), [layer.name for layer in deep.get_layer("inner").layers],
+                    calls, same.weights[0] is model.weights[0], summary(K, seq_clone),
+                    seq_clone.layers[0] is not seq.layers[0], str(err.value).split(" Received")[0]))
+    assert got[1] == got[0]

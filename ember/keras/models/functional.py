@@ -9,7 +9,7 @@
 """
 import copy
 
-from ..graph import KerasTensor, flatten, keras_layer_order, map_structure, topological_nodes
+from ..graph import KerasTensor, flatten, keras_layer_order, keras_node_order, map_structure, topological_nodes
 from ..layers.input_layer import InputLayer
 from ..saving import serialization_lib
 from ..scopes import scoped_name
@@ -33,7 +33,9 @@ class Functional(Model):
             if not isinstance(t, KerasTensor):
                 raise ValueError(f"All `inputs` and `outputs` of a functional model must be KerasTensors (from "
                                  f"keras.Input and layer calls), got {t!r}")
-        self._nodes = topological_nodes(self.outputs, self.inputs)
+        # run in Keras's order (deepest first), which decides the order of calls (call_function, random draws)
+        rank = {id(n): i for i, n in enumerate(keras_node_order(self.inputs, self.outputs))}
+        self._nodes = sorted(topological_nodes(self.outputs, self.inputs), key=lambda n: rank.get(id(n), len(rank)))
         input_ids = {id(t) for t in self.inputs}
         for node in self._nodes:
             if isinstance(node.operation, InputLayer) and id(node.outputs[0]) not in input_ids:
