@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..backend import threads as _threads
+from . import threads as _threads
 
 _state = {"pool": None, "size": 0}
 _local = threading.local()

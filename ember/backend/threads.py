@@ -7,7 +7,7 @@ between OpenBLAS builds: NumPy's wheels ship ``scipy_openblas`` with a ``64_`` s
 it matters more than it seems: on a machine busy with other work, idle OpenBLAS threads spin
 while they wait for their partner, and a step of small products can take ten times the CPU time
 it takes on one thread. Where no OpenBLAS is found (another BLAS), the count is only recorded and
-ember's own kernels (ember.functional._parallel) use it.
+ember's own kernels (ember.backend.parallel) use it.
 """
 import ctypes
 import os

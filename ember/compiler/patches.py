@@ -112,7 +112,7 @@ class Patches:
         for mod_name, mod in list(sys.modules.items()):
             if mod_name.startswith("ember.") and getattr(mod, "as_strided", None) is orig:
                 self._set(mod, "as_strided", _as_strided(orig))
-        par = sys.modules.get("ember.functional._parallel")
+        par = sys.modules.get("ember.backend.parallel")
         if par is not None:
             run = par.run
 

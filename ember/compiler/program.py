@@ -420,7 +420,7 @@ def _bind(s):
         return lambda: getattr(holder._rng, name)(*a, **kw)
     if k == "group":
         import sys
-        par = sys.modules["ember.functional._parallel"]
+        par = sys.modules["ember.backend.parallel"]
         pieces = [(tuple(f for f in (_bind(t) for t in sub) if f is not None),) for sub in s.extra]
         return lambda: par.run(_run_all, pieces)
     raise AssertionError(f"unknown step kind {k}")
@@ -435,7 +435,7 @@ def _split(fn, args, kwargs, out):
             or out.ndim == 0 or out.shape[0] < 2:
         return None
     import sys
-    par = sys.modules.get("ember.functional._parallel")
+    par = sys.modules.get("ember.backend.parallel")
     if par is None or par.workers() < 2:
         return None
     n = out.shape[0]

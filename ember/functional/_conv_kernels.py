@@ -27,7 +27,7 @@ Two column layouts, chosen per shape by :class:`ConvGeom`:
     width) so that every tap reads one contiguous run per sample; the few columns
     with ``wo >= Wo`` wrap around a row's end and are dropped (their gradient is 0).
 
-Chunks are independent, so the threads of :mod:`ember.functional._parallel` each take
+Chunks are independent, so the threads of :mod:`ember.backend.parallel` each take
 a run of them (with single-threaded BLAS): the copies, which NumPy runs on one core,
 then use every core too.
 
@@ -41,7 +41,7 @@ kernels.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import _parallel
+from ..backend import parallel as _parallel
 
 # A chunk's column matrix should fit in the L2/L3 cache.
 _CHUNK_BYTES = 4 << 20

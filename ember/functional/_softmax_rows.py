@@ -15,7 +15,7 @@ tensor([[0.5000, 0.5000],
 import numpy as np
 
 from ..autograd.ops import softmax as _softmax
-from . import _parallel
+from ..backend import parallel as _parallel
 from ._blocks import BLOCK, row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 

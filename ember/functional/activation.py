@@ -22,7 +22,8 @@ from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as 
                             abs as _abs, where, clamp, erf, softmax as _softmax, log_softmax as _log_softmax,
                             chunk, reshape, clone)
 from ..autograd.ops.inplace import apply_inplace
-from . import _parallel, _softmax_rows
+from ..backend import parallel as _parallel
+from . import _softmax_rows
 from ._blocks import row_blocks
 from ._fuse import gm, wrap, record, composite_grad
 

@@ -20,7 +20,7 @@ from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, cl
                             log_softmax as _log_softmax)
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
-from . import _parallel
+from ..backend import parallel as _parallel
 from ._blocks import row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float

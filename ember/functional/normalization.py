@@ -24,7 +24,7 @@ from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
 from ..autograd.ops import (reshape, mean as _mean, sum as _sum, sub, mul, add, div, rsqrt, pow as _pow)
-from . import _parallel
+from ..backend import parallel as _parallel
 from ._blocks import BLOCK as _BLOCK, row_blocks as _row_blocks
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]

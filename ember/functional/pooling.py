@@ -33,7 +33,7 @@ from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
 from ..autograd.ops import (squeeze, unsqueeze, mean, matmul, pow as _pow, mul, sign, relu, abs as _abs)
-from . import _parallel
+from ..backend import parallel as _parallel
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d",

@@ -105,7 +105,7 @@ def updates(fn, work):
     a multi-tensor step. With several kernel threads and enough elements in all, the parameters are split into
     one contiguous run per thread of about equal size; every parameter is updated by the same passes whatever the
     split, so the weights have the same bits on any thread count."""
-    from ..functional import _parallel
+    from ..backend import parallel as _parallel
     n = _parallel.workers() if len(work) > 1 else 1
     if n > 1:
         sizes = [args[0].size for args in work]

@@ -32,7 +32,7 @@ def test_row_kernels_split_between_threads_give_the_same_bits_and_torchs_values(
     depends on how many rows one call takes: one thread takes the whole array in one call)."""
     import numpy as np
     import torch
-    from ember.functional import _parallel
+    from ember.backend import parallel as _parallel
     rng = np.random.default_rng(0)
     shape = (700, 1000) if op == "cross_entropy" else (1024, 512) if op == "gelu" else (4096, 128)
     x = rng.normal(size=shape).astype(np.float32) * 3
@@ -136,3 +136,42 @@ def test_relu_on_threads_and_at_nan_and_signed_zeros_is_torchs(fn, shape):
     for a, b, c in zip(one, two, theirs):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(b, c)
+
+
+@pytest.mark.parametrize("sa,sb,splits", [((16, 4, 64, 32), (16, 4, 32, 64), 3), ((16, 4, 64, 64), (16, 4, 64, 32), 3),
+                                          ((16, 1, 64, 32), (16, 4, 32, 64), 3), ((16, 4, 64, 32), (32, 64), 1)])
+def test_stacked_small_products_split_between_threads_give_the_same_bits_and_torchs_values(sa, sb, splits,
+                                                                                          monkeypatch):
+    """A stack of small products (attention's per-head scores, each below OpenBLAS's own threading size) is
+    split along its first axis over ember's kernel threads: forward and both gradients are the bits of one
+    thread, and torch's values."""
+    import numpy as np
+    import torch
+    from ember.backend import parallel
+    rng = np.random.default_rng(3)
+    A, B = rng.normal(size=sa).astype(np.float32), rng.normal(size=sb).astype(np.float32)
+    calls = []
+    real_run = parallel.run
+    monkeypatch.setattr(parallel, "run", lambda fn, pieces: calls.append(len(pieces)) or real_run(fn, pieces))
+
+    def run(lib, n):
+        lib.set_num_threads(n)
+        a, b = lib.tensor(A, requires_grad=True), lib.tensor(B, requires_grad=True)
+        y = a @ b
+        y.backward(lib.ones_like(y) * 0.5)
+        return y.detach().numpy().copy(), a.grad.numpy().copy(), b.grad.numpy().copy()
+
+    before = ember.get_num_threads()
+    try:
+        one = run(ember, 1)
+        assert not calls
+        two = run(ember, 2)
+    finally:
+        ember.set_num_threads(before)
+    # split where both sides are stacks of the same leading size (with a matrix operand only the gradient
+    # a^T @ g is a stack on both sides)
+    assert calls == [2] * splits
+    theirs = run(torch, 1)
+    for a, b, c in zip(one, two, theirs):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(b, c, rtol=1e-4, atol=1e-4)
