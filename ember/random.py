@@ -291,7 +291,9 @@ def normal_into(arr, mean, std, generator=None):
         arr.reshape(-1)[...] = out.astype(arr.dtype, copy=False)
         return
     z = gen._normal_doubles(n)
-    _store(arr, (z * std + mean).astype(arr.dtype))
+    if std != 1 or mean != 0:  # ATen's transformation::normal, val * std + mean, is compiled to one fma
+        z = _k.fma64(z, std, mean)
+    _store(arr, z.astype(arr.dtype))
 
 
 def _finish(arr, dtype, requires_grad):
@@ -301,18 +303,49 @@ def _finish(arr, dtype, requires_grad):
     return t
 
 
-def _float(dtype):
+def _aten_name(dtype):
+    """ATen's name of a NumPy dtype (``'Long'`` for int64), as its "not implemented for" errors spell it."""
+    from .autograd.ops.pointwise import _name_of
+    return _name_of(np.empty(0, dtype))
+
+
+def _only_float(dtype, kernel):
+    """The NotImplementedError ATen's float-only dispatch raises for an integer or bool ``dtype``."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc" and dtype.name != "bfloat16":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_aten_name(dtype)}\'')
+
+
+_CPP_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+              "uint8": "unsigned char", "bool": "bool"}
+
+
+def _continuous(dtype, family, cpp_name=False):
+    """torch's check of ``exponential_`` / ``cauchy_``: a continuous family needs a floating dtype (the message
+    names the dtype by ATen's name, or for Cauchy by its C++ type)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc" and dtype.name != "bfloat16":
+        name = _CPP_NAMES.get(dtype.name, dtype.name) if cpp_name else _aten_name(dtype)
+        raise RuntimeError(f"{family} distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {name}")
+
+
+def _float(dtype, kernel):
     d = _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
-    if not d.is_floating_point:
-        raise RuntimeError(f"expected a floating point dtype for a continuous distribution, got {d}")
+    _only_float(d.numpy, kernel)
     return d
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Uniform samples on [0, 1); the sizes as arguments or as ``size=`` (torch.rand(size=(1, 3, 4, 6)) in D2L)."""
     size = sizes if size is None else (size,)
-    d = _float(dtype)
+    d = _float(dtype, "check_uniform_bounds")
     shape = shape_args(size, "rand")
+    if d.is_complex:  # torch fills the tensor viewed as (real, imag) pairs
+        real = np.float32 if d.numpy == np.complex64 else np.float64
+        n = 2 * int(np.prod(shape, dtype=np.int64))
+        arr = _gen(generator)._uniform(n, real).astype(real, copy=False).view(d.numpy).reshape(shape)
+        return _finish(arr, d, requires_grad)
     n = int(np.prod(shape, dtype=np.int64))
     arr = _gen(generator)._uniform(n, _opmath(d.numpy)).astype(d.numpy, copy=False).reshape(shape)
     return _finish(arr, d, requires_grad)
@@ -328,7 +361,7 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
         real = np.empty(shape + (2,), np.float32 if d.numpy == np.complex64 else np.float64)
         normal_into(real, 0.0, math.sqrt(0.5), generator)
         return _finish(real.view(d.numpy).reshape(shape), d, requires_grad)
-    d = _float(dtype)
+    d = _float(dtype, "normal_kernel_cpu")
     arr = np.empty(shape, d.numpy)
     normal_into(arr, 0.0, 1.0, generator)
     return _finish(arr, d, requires_grad)
@@ -371,6 +404,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         ref = mean if isinstance(mean, Tensor) else std
         dt = ref._data.dtype
+        _only_float(dt, "normal_kernel_cpu")
         if isinstance(std, Tensor):
             arr = np.empty(shape, dt)
             normal_into(arr, 0.0, 1.0, generator)
@@ -384,7 +418,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
         raise TypeError("normal() with scalar mean and std needs a size")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    d = _float(dtype)
+    d = _float(dtype, "normal_kernel_cpu")
     arr = np.empty(tuple(size), d.numpy)
     normal_into(arr, mean, std, generator)
     return _finish(arr, d, requires_grad)
@@ -407,6 +441,8 @@ def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``input`` (or ``p``), elementwise; same dtype as the input."""
     a = input._data
     prob = a if p is None else p
+    if p is None:
+        _only_float(a.dtype, "bernoulli_tensor_cpu_p_")
     if np.any((np.asarray(prob) < 0) | (np.asarray(prob) > 1)):
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
     if not isinstance(prob, np.ndarray):
@@ -492,6 +528,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     searched in the row's cumulative sum, normalised so it ends at 1."""
     gen = _gen(generator)
     w = np.asarray(input._data)
+    if w.dtype.kind != "f" and w.dtype.name != "bfloat16":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_aten_name(w.dtype)}")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     single = w.ndim == 1
     w2 = w[None] if single else w
     if (w2 < 0).any() or not np.isfinite(w2).all():
@@ -603,6 +643,7 @@ def _standard_gamma_values(gen, alpha, single):
 def poisson(input, generator=None):
     """Poisson counts with rates ``input``, drawn as torch's CPU kernel does (see :func:`_poisson_values`), so a
     seeded program gets torch's counts; the result has ``input``'s dtype."""
+    _only_float(input._data.dtype, "poisson_cpu")
     return make(_poisson_values(_gen(generator), input._data).astype(input._data.dtype))
 
 
@@ -622,13 +663,31 @@ def randint_like(input, low=0, high=None, *, dtype=None, generator=None, **_):
 
 # -- in-place samplers (Tensor methods) -------------------------------------------------------------
 
+def _complex_fill(x, fill):
+    """Fill the complex tensor ``x`` as torch does: ``fill`` on its (real, imag) pairs as one real tensor."""
+    a = x._data
+    real = np.empty(a.shape + (2,), np.float32 if a.dtype == np.complex64 else np.float64)
+    fill(real)
+    _store(a, real.view(a.dtype).reshape(a.shape))
+
+
 def uniform_(x, a=0.0, b=1.0, *, generator=None):
+    _only_float(x._data.dtype, "check_uniform_bounds")
+    if x._data.dtype.kind == "c":
+        _complex_fill(x, lambda r: uniform_into(r, a, b, generator))
+        x._bump()
+        return x
     uniform_into(x._data, a, b, generator)
     x._bump()
     return x
 
 
 def normal_(x, mean=0.0, std=1.0, *, generator=None):
+    _only_float(x._data.dtype, "normal_kernel_cpu")
+    if x._data.dtype.kind == "c":  # N(mean, std^2 / 2) for each part, as torch's complex normal_
+        _complex_fill(x, lambda r: normal_into(r, float(mean), float(std) / math.sqrt(2.0), generator))
+        x._bump()
+        return x
     normal_into(x._data, float(mean), float(std), generator)  # mean, std may be 0-d tensors
     x._bump()
     return x
@@ -679,6 +738,7 @@ def random_(x, from_=0, to=None, *, generator=None):
 
 def exponential_(x, lambd=1.0, *, generator=None):
     a = x._data
+    _continuous(a.dtype, "Exponential")
     _store(a, _exponential_values(_gen(generator), a.size, float(lambd), a.dtype).astype(a.dtype))
     x._bump()
     return x

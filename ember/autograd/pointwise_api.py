@@ -82,6 +82,7 @@ def _is_nonzero(self):
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with samples of the Cauchy distribution ``median + sigma * tan(pi (u - 1/2))``."""
     from .. import random as _random
+    _random._continuous(self._data.dtype, "Cauchy", cpp_name=True)
     u = _random._gen(generator)._uniform(self._data.size, np.float64)  # torch's cauchy_distribution<double>
     _random._store(self._data, median + sigma * np.tan(np.pi * (u - 0.5)))
     self._bump()
@@ -91,6 +92,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     from .. import random as _random
+    if self._data.dtype == np.bool_:
+        raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
     u = _random._gen(generator)._uniform(self._data.size, np.float64)  # ceil(log(u) / log1p(-p)), as torch
     with np.errstate(divide="ignore"):
         _random._store(self._data, np.ceil(np.log(u) / np.log1p(-p)))
@@ -101,6 +104,7 @@ def geometric_(self, p, *, generator=None):
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with ``exp(N(mean, std^2))`` samples."""
     from .. import random as _random
+    _random._only_float(self._data.dtype, "log_normal_cpu")
     z = _random._gen(generator)._normal_doubles(self._data.size)  # exp(normal_distribution<double>), as torch
     _random._store(self._data, np.exp(z * std + mean))
     self._bump()

@@ -64,6 +64,7 @@ DRAWS = {
     "uniform_strided": lambda t: t.empty(6, 5).t().uniform_(-2.0, 3.0),
     "normal_": lambda t: t.empty(40).normal_(2.0, 3.0),
     "normal_small": lambda t: t.empty(5).normal_(2.0, 3.0),
+    "normal_small_f64": lambda t: t.empty(6, dtype=t.float64).normal_(1.0, 0.7),   # one fma, as ATen's kernel
     "normal_strided": lambda t: t.empty(6, 5).t().normal_(2.0, 3.0),
     "bernoulli_tensor_p": lambda t: t.bernoulli(t.rand(100)),
     "bernoulli_f64_p": lambda t: t.bernoulli(t.rand(100, dtype=t.float64)),
@@ -94,6 +95,9 @@ DRAWS = {
     "poisson_distribution": lambda t: t.distributions.Poisson(t.tensor([0.5, 25.0])).sample((6,)),
     "chi2_and_student_t": lambda t: [t.distributions.Chi2(t.tensor([1.0, 6.0])).sample((4,)),
                                      t.distributions.StudentT(t.tensor([2.0, 9.0])).sample((4,))],
+    "rand_complex": lambda t: [t.rand(3, dtype=t.complex64), t.rand(2, dtype=t.complex128)],
+    "complex_uniform_and_normal_": lambda t: [t.empty(3, dtype=t.complex64).uniform_(-1.0, 2.0),
+                                             t.empty(3, dtype=t.complex128).normal_(1.0, 2.0)],
     "multinomial_distribution": lambda t: t.distributions.Multinomial(
         7, probs=t.tensor([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])).sample((3,)),
     "negative_binomial": lambda t: t.distributions.NegativeBinomial(t.tensor([3.0, 20.0]),
@@ -120,6 +124,35 @@ def test_dirichlet_and_beta_draw_torch_gammas(name):
     got = CLOSE_DRAWS[name](ember)
     np.testing.assert_allclose(_np(got), _np(want), rtol=1e-6)
     np.testing.assert_array_equal(ember.get_rng_state().numpy(), torch.get_rng_state().numpy())
+
+
+ERRORS = {
+    "uniform_int": lambda t: t.zeros(3, dtype=t.int64).uniform_(),
+    "normal_bool": lambda t: t.zeros(3, dtype=t.bool).normal_(),
+    "exponential_uint8": lambda t: t.zeros(3, dtype=t.uint8).exponential_(),
+    "cauchy_int16": lambda t: t.zeros(3, dtype=t.int16).cauchy_(),
+    "cauchy_int64": lambda t: t.zeros(3, dtype=t.int64).cauchy_(),
+    "log_normal_int32": lambda t: t.zeros(3, dtype=t.int32).log_normal_(),
+    "geometric_bool": lambda t: t.zeros(3, dtype=t.bool).geometric_(0.3),
+    "rand_int": lambda t: t.rand(2, dtype=t.int64),
+    "randn_int": lambda t: t.randn(2, dtype=t.int32),
+    "normal_int_mean": lambda t: t.normal(t.tensor([1, 2]), 1.0),
+    "normal_size_int": lambda t: t.normal(0.0, 1.0, size=(2,), dtype=t.int64),
+    "poisson_int": lambda t: t.poisson(t.tensor([1, 2])),
+    "bernoulli_int": lambda t: t.bernoulli(t.tensor([1, 0])),
+    "multinomial_int": lambda t: t.multinomial(t.tensor([1, 2]), 1),
+    "multinomial_zero_samples": lambda t: t.multinomial(t.tensor([0.5, 0.5]), 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_samplers_refuse_what_torch_refuses(name):
+    # a continuous sampler on an integer or bool tensor: torch's exception type and words, not silent zeros
+    with pytest.raises(Exception) as theirs:
+        ERRORS[name](torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        ERRORS[name](ember)
+    assert str(ours.value) == str(theirs.value)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2 ** 32 + 7, -1, 67280421310721])
