@@ -228,6 +228,40 @@ def _topk_min(input, orig_kval, axis):
     return min(orig_kval, input.shape[axis])
 
 
+def check_degenerate_boxes(targets):
+    """torchvision's check of the transformed targets: every box has a positive width and height."""
+    if targets is None:
+        return
+    for target_idx, target in enumerate(targets):
+        boxes = target["boxes"]
+        degenerate = boxes[:, 2:] <= boxes[:, :2]
+        if degenerate.any():
+            bb_idx = int(ember.where(degenerate.any(dim=1))[0][0])
+            raise AssertionError(f"All bounding boxes should have positive height and width. Found invalid "
+                                 f"box {boxes[bb_idx].tolist()} for target at index {target_idx}.")
+
+
+def top_candidates(scores, score_thresh, topk_candidates, num_classes):
+    """The dense one-stage heads' selection in one level (RetinaNet, FCOS): of the flat (anchor, class) scores
+    above ``score_thresh``, the ``topk_candidates`` best, as ``(scores, anchor indices, labels)``."""
+    keep = scores > score_thresh
+    scores = scores[keep]
+    topk_idxs = ember.where(keep)[0]
+    scores, idxs = scores.topk(_topk_min(topk_idxs, topk_candidates, 0))
+    topk_idxs = topk_idxs[idxs]
+    return scores, ember.div(topk_idxs, num_classes, rounding_mode="floor"), topk_idxs % num_classes
+
+
+def merge_detections(image_boxes, image_scores, image_labels, nms_thresh, detections_per_img):
+    """One image's per-level candidates joined, class-wise NMS, the ``detections_per_img`` best kept."""
+    from ...ops import boxes as box_ops
+    image_boxes = ember.cat(image_boxes, dim=0)
+    image_scores = ember.cat(image_scores, dim=0)
+    image_labels = ember.cat(image_labels, dim=0)
+    keep = box_ops.batched_nms(image_boxes, image_scores, image_labels, nms_thresh)[:detections_per_img]
+    return {"boxes": image_boxes[keep], "scores": image_scores[keep], "labels": image_labels[keep]}
+
+
 def _box_loss(type, box_coder, anchors_per_image, matched_gt_boxes_per_image, bbox_regression_per_image, cnf=None):
     """The summed box loss of one image: ``l1``/``smooth_l1`` on the encoded targets, or the
     ``giou``/``diou``/``ciou`` losses on the decoded boxes."""

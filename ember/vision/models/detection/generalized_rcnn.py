@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 import ember
 from .... import nn
+from . import _utils as det_utils
 
 
 class GeneralizedRCNN(nn.Module):
@@ -39,14 +40,7 @@ class GeneralizedRCNN(nn.Module):
                                      f"{img.shape[-2:]}")
             original_image_sizes.append((int(val[0]), int(val[1])))
         images, targets = self.transform(images, targets)
-        if targets is not None:
-            for target_idx, target in enumerate(targets):
-                boxes = target["boxes"]
-                degenerate = boxes[:, 2:] <= boxes[:, :2]
-                if degenerate.any():
-                    bb_idx = int(ember.where(degenerate.any(dim=1))[0][0])
-                    raise AssertionError(f"All bounding boxes should have positive height and width. Found invalid "
-                                         f"box {boxes[bb_idx].tolist()} for target at index {target_idx}.")
+        det_utils.check_degenerate_boxes(targets)
         features = self.backbone(images.tensors)
         if isinstance(features, ember.Tensor):
             features = OrderedDict([("0", features)])

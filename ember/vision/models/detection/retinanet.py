@@ -214,22 +214,14 @@ class RetinaNet(nn.Module):
                                                   [cl[index] for cl in class_logits], anchors[index]):
                 num_classes = logits.shape[-1]
                 scores = ember.sigmoid(logits).flatten()
-                keep = scores > self.score_thresh
-                scores = scores[keep]
-                topk_idxs = ember.where(keep)[0]
-                scores, idxs = scores.topk(det_utils._topk_min(topk_idxs, self.topk_candidates, 0))
-                topk_idxs = topk_idxs[idxs]
-                anchor_idxs = ember.div(topk_idxs, num_classes, rounding_mode="floor")
-                labels = topk_idxs % num_classes
+                scores, anchor_idxs, labels = det_utils.top_candidates(scores, self.score_thresh,
+                                                                       self.topk_candidates, num_classes)
                 boxes = self.box_coder.decode_single(reg[anchor_idxs], anchors_level[anchor_idxs])
                 image_boxes.append(box_ops.clip_boxes_to_image(boxes, image_shape))
                 image_scores.append(scores)
                 image_labels.append(labels)
-            image_boxes = ember.cat(image_boxes, dim=0)
-            image_scores = ember.cat(image_scores, dim=0)
-            image_labels = ember.cat(image_labels, dim=0)
-            keep = box_ops.batched_nms(image_boxes, image_scores, image_labels, self.nms_thresh)[:self.detections_per_img]
-            detections.append({"boxes": image_boxes[keep], "scores": image_scores[keep], "labels": image_labels[keep]})
+            detections.append(det_utils.merge_detections(image_boxes, image_scores, image_labels, self.nms_thresh,
+                                                         self.detections_per_img))
         return detections
 
     def forward(self, images, targets=None):
@@ -244,14 +236,7 @@ class RetinaNet(nn.Module):
                     raise AssertionError("Expected target boxes to be a tensor of shape [N, 4].")
         original_image_sizes = [(int(img.shape[-2]), int(img.shape[-1])) for img in images]
         images, targets = self.transform(images, targets)
-        if targets is not None:
-            for target_idx, target in enumerate(targets):
-                boxes = target["boxes"]
-                degenerate = boxes[:, 2:] <= boxes[:, :2]
-                if degenerate.any():
-                    bb_idx = int(ember.where(degenerate.any(dim=1))[0][0])
-                    raise AssertionError(f"All bounding boxes should have positive height and width. Found invalid "
-                                         f"box {boxes[bb_idx].tolist()} for target at index {target_idx}.")
+        det_utils.check_degenerate_boxes(targets)
         features = self.backbone(images.tensors)
         if isinstance(features, ember.Tensor):
             features = OrderedDict([("0", features)])
