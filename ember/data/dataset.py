@@ -79,12 +79,12 @@ class TensorDataset(Dataset):
             if not isinstance(t, ember.Tensor):
                 raise TypeError(f"TensorDataset: argument {i} must be an ember.Tensor, got "
                                 f"{type(t).__name__}")
-            if t.ndim == 0:
-                raise ValueError(f"TensorDataset: argument {i} is 0-dimensional; tensors need a "
-                                 f"first dimension to index")
+            if t.ndim == 0:  # torch's t.size(0) raises IndexError
+                raise IndexError(f"TensorDataset: argument {i} is 0-dimensional (Dimension specified as 0 but "
+                                 f"tensor has no dimensions); tensors need a first dimension to index")
         sizes = [t.shape[0] for t in tensors]
-        if any(s != sizes[0] for s in sizes):
-            raise ValueError(f"Size mismatch between tensors: sizes in dimension 0 are {sizes}")
+        if any(s != sizes[0] for s in sizes):  # torch asserts this, so code may catch AssertionError
+            raise AssertionError(f"Size mismatch between tensors: sizes in dimension 0 are {sizes}")
         self.tensors = tensors
 
     def __getitem__(self, index):

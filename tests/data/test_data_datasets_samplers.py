@@ -24,7 +24,7 @@ def test_tensor_dataset_items_and_length():
 def test_tensor_dataset_rejects_size_mismatch_like_torch():
     with pytest.raises(AssertionError):
         tud.TensorDataset(torch.zeros(3), torch.zeros(4))
-    with pytest.raises(ValueError, match=r"\[3, 4\]"):
+    with pytest.raises(AssertionError, match=r"\[3, 4\]"):   # torch's type, and the sizes named
         TensorDataset(ember.zeros(3), ember.zeros(4))
 
 
@@ -176,3 +176,14 @@ def test_batch_sampler_errors_like_torch():
             BatchSampler(range(3), bad, False)
     with pytest.raises(ValueError, match="drop_last should be a boolean"):
         BatchSampler(range(3), 2, 0)
+
+
+@pytest.mark.parametrize("make", [lambda L: (L.ones(3), L.ones(4)), lambda L: (L.tensor(1.0),)],
+                         ids=["size_mismatch", "zero_dim"])
+def test_tensor_dataset_errors_have_torch_types(make):
+    # torch asserts equal first sizes (AssertionError) and indexes size(0) (IndexError on a 0-d tensor)
+    with pytest.raises(Exception) as theirs:
+        tud.TensorDataset(*make(torch))
+    with pytest.raises(type(theirs.value)) as ours:
+        TensorDataset(*make(ember))
+    assert str(theirs.value) in str(ours.value)
