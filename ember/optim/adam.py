@@ -147,10 +147,8 @@ class Adam(Optimizer):
                              real_view(state["max_exp_avg_sq"]._data) if amsgrad else None,
                              float(step_t) if type(step_t) is np.ndarray else step_t, lr,
                              beta1, beta2, eps, weight_decay, decoupled, maximize))
+                p._bump()   # (before the update below: nothing reads the version in between)
             updates(adam_update, work)
-            for p in group["params"]:
-                if p._grad is not None:
-                    p._bump()
         return loss
         return loss
 

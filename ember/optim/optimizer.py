@@ -31,6 +31,7 @@ import numpy as np
 from ..autograd.tensor import Tensor, make
 from ..autograd import engine, grad_mode
 from ..backend import dtypes as _dt
+from ..backend import parallel as _parallel
 
 __all__ = ["Optimizer", "required"]
 
@@ -105,12 +106,11 @@ def updates(fn, work):
     a multi-tensor step. With several kernel threads and enough elements in all, the parameters are split into
     one contiguous run per thread of about equal size; every parameter is updated by the same passes whatever the
     split, so the weights have the same bits on any thread count."""
-    from ..backend import parallel as _parallel
-    n = _parallel.workers() if len(work) > 1 else 1
-    if n > 1:
+    if len(work) > 1:
         sizes = [args[0].size for args in work]
         total = sum(sizes)
-        if total >= _PARALLEL_MIN:
+        n = _parallel.workers() if total >= _PARALLEL_MIN else 1
+        if n > 1:
             bounds, acc, start = [], 0, 0
             for i, size in enumerate(sizes):
                 acc += size

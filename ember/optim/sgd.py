@@ -123,8 +123,6 @@ class SGD(Optimizer):
                                      maximize))
                 else:
                     work.append((p._data, g._data, None, lr, 0, dampening, weight_decay, nesterov, maximize))
+                p._bump()   # (before the update below: nothing reads the version in between)
             updates(sgd_update, work)
-            for p in group["params"]:
-                if p._grad is not None:
-                    p._bump()
         return loss
