@@ -383,7 +383,24 @@ def logsumexp(input, dim, keepdim=False):
 
 # -- scans ----------------------------------------------------------------------------------------------
 
+_SCAN_ACC = {np.dtype(np.float32): np.float64, np.dtype(np.float16): np.float32, np.dtype(np.complex64): np.complex128}
+
+
+def _scan(ufunc, a, axis):
+    """``ufunc.accumulate`` along ``axis`` as ATen's CPU cumsum / cumprod run it: the running value in the
+    accumulate type (double for float32 and complex64, float for half and bfloat16), each output rounded back
+    to the input's dtype. A float32 accumulation drifts by ~1e-7 per thousand terms away from torch's."""
+    if not a.ndim:
+        return a.copy()
+    acc = _SCAN_ACC.get(a.dtype, np.float32 if a.dtype.name == "bfloat16" else None)
+    if acc is None:
+        return ufunc.accumulate(a, axis=axis)
+    return ufunc.accumulate(a.astype(acc), axis=axis).astype(a.dtype)
+
+
 def cumsum(input, dim, *, dtype=None):
+    """``y[i] = sum_{j <= i} x[j]`` along ``dim`` (accumulated as :func:`_scan`). Gradient: the reversed
+    cumulative sum of ``g``."""
     x = input
     a = x._data
     if dtype is not None:
@@ -391,10 +408,12 @@ def cumsum(input, dim, *, dtype=None):
     elif a.dtype.kind in "bui":
         a = a.astype(np.int64)
     axis = wrap_dim(dim, a.ndim)
-    t = out(np.cumsum(a, axis=axis) if a.ndim else a.copy())
+    t = out(_scan(np.add, a, axis))
     if _gm.enabled and x._rg:
         def backward(g):
             from .shape import flip
+            from .conversion import _cast_grad
+            g = _cast_grad(g, x.dtype)  # torch: cumsum_backward(grad.to(self.scalar_type()), dim)
             if a.ndim == 0:
                 return (g,)
             return (flip(cumsum(flip(g, (axis,)), axis), (axis,)),)
@@ -403,6 +422,7 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def cumprod(input, dim, *, dtype=None):
+    """``y[i] = prod_{j <= i} x[j]`` along ``dim`` (accumulated as :func:`_scan`)."""
     x = input
     a = x._data
     if dtype is not None:
@@ -410,7 +430,7 @@ def cumprod(input, dim, *, dtype=None):
     elif a.dtype.kind in "bui":
         a = a.astype(np.int64)
     axis = wrap_dim(dim, a.ndim)
-    t = out(np.cumprod(a, axis=axis) if a.ndim else a.copy())
+    t = out(_scan(np.multiply, a, axis))
     if _gm.enabled and x._rg:
         def backward(g):
             from .shape import flip
