@@ -333,8 +333,7 @@ def _lstm_backward(gout, ghn, gcn, saved, x2, w_ih, w_hh, w_hr, steps, reverse, 
         np.multiply(dcb, Gg, out=Q[1])
         np.multiply(dcb, cp, out=Q[2])
         np.multiply(dcb, I_, out=Q[3])
-        D *= Q
-        np.copyto(dGs[s:e].transpose(1, 0, 2), D)
+        np.multiply(D, Q, out=dGs[s:e].transpose(1, 0, 2))    # straight into dG's (o, i, f, g) columns
         dcb *= F_
         if ps >= 0 or need[1]:
             np.matmul(dG[s:e], w_hh_r, out=d)
