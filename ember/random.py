@@ -230,8 +230,16 @@ def _iteration_view(arr):
     return arr.transpose(order)
 
 
+def _writable(arr):
+    """torch's refusal to fill an ``expand`` view (elements sharing memory), before anything is drawn."""
+    if not arr.flags.writeable:
+        from .autograd.ops.inplace import _check_overlap
+        _check_overlap(arr)
+
+
 def _store(arr, values):
     """Write the flat ``values`` (in torch's fill order) into ``arr``."""
+    _writable(arr)
     view = _iteration_view(arr)
     view[...] = np.asarray(values).reshape(view.shape)
 
@@ -263,6 +271,7 @@ def _uniform_values(gen, n, a, b, dtype):
 
 def uniform_into(arr, a, b, generator=None):
     """Fill the float array ``arr`` with ``uniform_(a, b)``'s values from ``generator``."""
+    _writable(arr)
     _store(arr, _uniform_values(_gen(generator), arr.size, a, b, arr.dtype).astype(arr.dtype, copy=False))
 
 
@@ -272,6 +281,7 @@ def _is_torch_contiguous(arr):
 
 def normal_into(arr, mean, std, generator=None):
     """Fill the float array ``arr`` with ``normal_(mean, std)``'s values (see the module docstring)."""
+    _writable(arr)
     gen = _gen(generator)
     n = arr.size
     if n >= 16 and _is_torch_contiguous(arr):

@@ -96,6 +96,16 @@ CASES = [
      "smooth_l1_loss"),
     ("huber_loss_ints", lambda L: L.nn.functional.huber_loss(L.tensor([1, 2]), L.tensor([2, 4])), "huber_loss"),
     ("mse_loss_mixed", lambda L: L.nn.functional.mse_loss(L.tensor([1., 2]), L.tensor([2, 4])), None),
+    # An in-place op on an expand view, whose elements share memory, is refused with torch's words.
+    ("add__on_expanded", lambda L: L.zeros(1, 3).expand(2, 3).add_(1), "refers to a single memory location"),
+    ("mul__tensor_on_expanded", lambda L: L.zeros(1, 3).expand(2, 3).mul_(L.ones(2, 3)),
+     "refers to a single memory location"),
+    ("copy__on_expanded", lambda L: L.zeros(1, 3).expand(2, 3).copy_(L.ones(2, 3)), "refers to a single memory"),
+    ("sigmoid__on_expanded", lambda L: L.zeros(1, 3).expand(2, 3).sigmoid_(), "refers to a single memory location"),
+    ("normal__on_expanded", lambda L: L.zeros(1, 30).expand(2, 30).normal_(), "refers to a single memory location"),
+    ("add__on_expanded_graph", lambda L: L.zeros(3, requires_grad=True).clone().expand(2, 3).add_(1),
+     "refers to a single memory location"),
+    ("mean_of_long", lambda L: L.tensor([1, 2]).mean(), "Got: Long"),
 ]
 
 

@@ -21,9 +21,20 @@ def _check_leaf(x):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+
+
+def _check_overlap(a):
+    """torch refuses an in-place op on a tensor whose elements share memory (an ``expand`` view)."""
+    if not a.flags.writeable and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
+        raise RuntimeError(_OVERLAP)
+
+
 def apply_inplace(x, fn):
     """Run ``fn(old)`` (an out-of-place op) and store its result into ``x``'s memory."""
     _check_leaf(x)
+    _check_overlap(x._data)
     # The op reads a private copy of the old values: whatever nodes it records (one, or several
     # for a composite op) may save it, and writing the result into x cannot change it.
     old = _new(Tensor)
@@ -86,6 +97,7 @@ def _fast(x, ufunc, other):
         raise RuntimeError(f"result type of {ufunc.__name__} can't be cast to the desired output type "
                            f"{x.dtype.name}") from None
     except ValueError:
+        _check_overlap(x._data)
         raise RuntimeError(f"output with shape {list(x._data.shape)} doesn't match the broadcast shape "
                            f"{list(np.broadcast_shapes(x._data.shape, np.shape(o)))}") from None
     x._bump()
@@ -173,6 +185,7 @@ def copy_(x, src, non_blocking=False):
     try:
         np.copyto(x._data, np.broadcast_to(s, x._data.shape), casting="unsafe")
     except ValueError:
+        _check_overlap(x._data)
         raise RuntimeError(f"copy_: the source of shape {tuple(np.shape(s))} does not broadcast to the "
                            f"destination of shape {tuple(x._data.shape)}") from None
     x._bump()
@@ -185,6 +198,7 @@ def make_inplace(fn, name):
         if _gm.enabled and (x._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             return apply_inplace(x, lambda old: fn(old, *args, **kwargs))
         r = fn(x, *args, **kwargs)._data
+        _check_overlap(x._data)
         if r.shape != x._data.shape:
             raise RuntimeError(f"{name}_: output with shape {list(x._data.shape)} doesn't match the broadcast "
                                f"shape {list(r.shape)}")

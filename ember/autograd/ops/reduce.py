@@ -98,7 +98,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         a = a.astype(_dt.to_dtype(dtype).numpy)
     if a.dtype.kind not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-                           f"or complex dtype. Got: {_dt.from_numpy(a.dtype).name.capitalize()}")
+                           f"or complex dtype. Got: {_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}")
     axes = _axes(dim, x)
     t = out(a.mean(axis=axes, keepdims=keepdim) if a.size else
             np.full(np.sum(a, axis=axes, keepdims=keepdim).shape, np.nan, a.dtype))
