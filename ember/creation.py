@@ -54,6 +54,25 @@ def _infer_dtype(data):
     return default if result is None else result
 
 
+def _ragged_error(data, dim=0):
+    """torch's error for the first ragged level of the nested list ``data``: ``ValueError: expected sequence
+    of length n at dim d (got m)``, or a TypeError where numbers and sequences are mixed."""
+    seqs = [isinstance(v, (list, tuple, np.ndarray)) for v in data]
+    if any(seqs) and not all(seqs):
+        return TypeError(f"not a sequence: the elements at dim {dim + 1} mix numbers and sequences")
+    if not any(seqs):
+        return None
+    n = len(data[0])
+    for v in data:
+        if len(v) != n:
+            return ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(v)})")
+    for v in data:
+        err = None if isinstance(v, np.ndarray) else _ragged_error(v, dim + 1)
+        if err is not None:
+            return err
+    return None
+
+
 def _to_array(data, dtype):
     if isinstance(data, Tensor):
         arr = data._data
@@ -62,7 +81,10 @@ def _to_array(data, dtype):
     elif isinstance(data, (list, tuple)):
         if any(isinstance(v, Tensor) for v in data):
             data = [v._data if isinstance(v, Tensor) else v for v in data]
-        arr = np.array(data)
+        try:
+            arr = np.array(data)
+        except ValueError:  # NumPy refuses a ragged nested list; say where, as torch does
+            raise _ragged_error(data) or ValueError("expected a sequence of equal-length rows") from None
         if arr.dtype == object and not _all_ints(arr):
             raise ValueError("expected a sequence of equal-length rows (a ragged nested sequence cannot be a tensor)")
     else:

@@ -106,6 +106,11 @@ CASES = [
     ("add__on_expanded_graph", lambda L: L.zeros(3, requires_grad=True).clone().expand(2, 3).add_(1),
      "refers to a single memory location"),
     ("mean_of_long", lambda L: L.tensor([1, 2]).mean(), "Got: Long"),
+    # A ragged nested list names the level and the lengths, as torch.
+    ("tensor_ragged", lambda L: L.tensor([[1, 2], [3]]), "expected sequence of length 2 at dim 1 (got 1)"),
+    ("tensor_ragged_deeper", lambda L: L.tensor([[[1, 2], [3, 4]], [[1, 2], [3]]]),
+     "expected sequence of length 2 at dim 2 (got 1)"),
+    ("tensor_numbers_and_rows", lambda L: L.tensor([[1, 2], 3]), "not a sequence"),
 ]
 
 
