@@ -221,3 +221,61 @@ def stateful_metric_on_shuffled_pydataset(K, live_result):
 def test_custom_metric_on_shuffled_pydataset_matches_keras(live_result):
     _compare(stateful_metric_on_shuffled_pydataset(ek, live_result),
              stateful_metric_on_shuffled_pydataset(keras, live_result), "tp")
+
+
+def _guide_masking_model(K):
+    """The "Understanding masking & padding" guide's layers: a CustomEmbedding with its own compute_mask, a
+    supports_masking activation, and a TemporalSoftmax whose call needs its mask."""
+    ops = K.ops
+
+    class CustomEmbedding(K.layers.Layer):
+        def build(self, input_shape):
+            self.embeddings = self.add_weight(shape=(10, 3), initializer="random_normal")
+
+        def call(self, inputs):
+            return ops.take(self.embeddings, inputs, axis=0)
+
+        def compute_mask(self, inputs, mask=None):
+            return ops.not_equal(inputs, 0)
+
+    class MyActivation(K.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs):
+            return ops.relu(inputs)
+
+    class TemporalSoftmax(K.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            assert mask is not None
+            m = ops.expand_dims(ops.cast(mask, "float32"), -1)
+            e = ops.exp(inputs) * m
+            return e / ops.sum(e * m, axis=-1, keepdims=True)
+
+    i = K.Input((None,), dtype="int32")
+    x = TemporalSoftmax()(MyActivation()(K.layers.Dense(3)(CustomEmbedding()(i))))
+    return K.Model(i, K.layers.LSTM(2)(x))
+
+
+def test_a_layer_needing_its_mask_gets_one_when_the_functional_model_is_built_like_keras():
+    """Symbolic tensors carry Keras's mask: a layer whose call asserts a mask (the masking guide's
+    TemporalSoftmax) after a layer defining compute_mask is built into a functional model (ember ran it without
+    a mask to find its output shape, so the guide's program failed); Embedding.compute_mask gives Keras's mask."""
+    tokens = np.array([[1, 2, 0, 0], [3, 4, 5, 0]], "int32")
+    got = []
+    for K in (keras, ek):
+        model = _guide_masking_model(K)
+        _same_weights(model)
+        embedding = K.layers.Embedding(6, 2, mask_zero=True)
+        got.append((np.asarray(model.predict(tokens, verbose=0)),
+                    np.asarray(K.ops.convert_to_numpy(embedding.compute_mask(tokens))),
+                    K.layers.Embedding(6, 2).compute_mask(tokens)))
+    np.testing.assert_allclose(got[1][0], got[0][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[1][1], got[0][1])
+    assert got[1][2] is None and got[0][2] is None
+

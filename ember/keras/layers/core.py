@@ -175,6 +175,13 @@ class Embedding(QuantizedEmbedding, Layer):
             out._keras_mask = a != 0
         return out
 
+    def compute_mask(self, inputs, mask=None):
+        """``inputs != 0`` (a boolean tensor) with ``mask_zero``, else None, as Keras."""
+        if not self.mask_zero:
+            return None
+        from .. import ops as keras_ops
+        return keras_ops.not_equal(inputs, 0)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 

@@ -378,6 +378,7 @@ class Layer(nn.Module):
         outputs = _spec_to_tensors(out_shape)
         flat = [t for t in flatten(outputs) if isinstance(t, KerasTensor)]
         Node(self, args, kwargs, flat)
+        _symbolic_masks(self, args, outputs)
         return outputs
 
     def _output_spec(self, args, kwargs):
@@ -746,16 +747,60 @@ def _placeholder_like(shape):
     return KerasTensor(shape, backend.floatx())
 
 
+def _concrete(t, fill):
+    """Zeros in the shape of KerasTensor ``t`` (unknown dims ``fill``), carrying an all-True mask if ``t`` has
+    one (so that a layer whose call needs its ``mask`` gets one when its output shape is found)."""
+    if not isinstance(t, KerasTensor):
+        return t
+    out = make(np.zeros(tuple(fill if d is None else d for d in t.shape), np.dtype(t.dtype)))
+    mask_shape = getattr(t, "_mask_shape", None)
+    if mask_shape is not None:
+        out._keras_mask = np.ones(tuple(fill if d is None else d for d in mask_shape), bool)
+    return out
+
+
+def _symbolic_masks(layer, args, outputs):
+    """Mark ``outputs`` (KerasTensors) with the shape of the mask Keras would attach to them: what
+    ``layer.compute_mask`` gives for concrete stand-ins of the inputs and their masks (run twice, unknown dims
+    2 and 3). Only for a layer that defines compute_mask or that receives a masked input."""
+    if not args:
+        return
+    first = args[0]
+    has_mask = any(getattr(t, "_mask_shape", None) is not None for t in flatten(first) if isinstance(t, KerasTensor))
+    if not has_mask and type(layer).compute_mask is Layer.compute_mask:
+        return
+    runs = []
+    for fill in (2, 3):
+        x = map_structure(lambda t: _concrete(t, fill), first)
+        try:
+            with grad_mode.no_grad():
+                m = layer.compute_mask(x, _mask_of(x))
+        except Exception:   # a compute_mask that cannot run on stand-ins: no mask, as before
+            return
+        runs.append(m)
+
+    def mask_shape(m1, m2):
+        if m1 is None or m2 is None:
+            return None
+        a1, a2 = np.shape(m1._data if isinstance(m1, Tensor) else m1), np.shape(m2._data if isinstance(m2, Tensor)
+                                                                             else m2)
+        return tuple(d1 if d1 == d2 else None for d1, d2 in zip(a1, a2))
+    flat_out = [t for t in flatten(outputs) if isinstance(t, KerasTensor)]
+    if isinstance(runs[0], (list, tuple)):
+        pairs = list(zip(runs[0], runs[1]))
+    else:
+        pairs = [(runs[0], runs[1])] * (1 if len(flat_out) == 1 else 0)
+    for t, (m1, m2) in zip(flat_out, pairs):
+        t._mask_shape = mask_shape(m1, m2)
+
+
 def _dummy_output_spec(layer, args, kwargs):
     """Output (shape, dtype) found by running ``layer`` on zeros twice, with unknown dims set to 2 and 3:
     output dims that differ between the runs are unknown (None)."""
     runs = []
     for fill in (2, 3):
         def concrete(t, fill=fill):
-            if not isinstance(t, KerasTensor):
-                return t
-            shape = tuple(fill if d is None else d for d in t.shape)
-            return make(np.zeros(shape, np.dtype(t.dtype)))
+            return _concrete(t, fill)
         a = map_structure(concrete, args)
         k = map_structure(concrete, kwargs)
         with grad_mode.no_grad(), backend.training_scope(False):
