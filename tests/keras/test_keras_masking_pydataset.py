@@ -279,3 +279,36 @@ def test_a_layer_needing_its_mask_gets_one_when_the_functional_model_is_built_li
     np.testing.assert_array_equal(got[1][1], got[0][1])
     assert got[1][2] is None and got[0][2] is None
 
+
+def _metric_after_validation(K):
+    class TruePositives(K.metrics.Metric):   # the training guide's CategoricalTruePositives: result is the variable
+        def __init__(self, name="tp", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.tp = self.add_variable(shape=(), initializer="zeros", name="tp")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.tp.assign_add(K.ops.sum(K.ops.cast(y_true, "float32")))
+
+        def result(self):
+            return self.tp
+
+    x = np.ones((16, 2), "float32")
+    y = np.array([1.0] * 12 + [2.0] * 4, "float32")
+    model = K.Sequential([K.Input((2,)), K.layers.Dense(1)])
+    _same_weights(model)
+    model.compile("sgd", "mse", metrics=[TruePositives(), "mae"])
+    seen = []
+    cb = K.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(
+        {m.name: np.asarray(K.ops.convert_to_numpy(m.result())).tolist() for m in model.metrics
+         if m.name != "compile_metrics"}))
+    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0, validation_data=(x[12:], y[12:]),
+                        callbacks=[cb]).history
+    return {"history": history, "after": model.get_metrics_result(), "seen": str(seen)}
+
+
+def test_metrics_keep_the_validation_state_after_fit_validates_like_keras():
+    """Keras's evaluate inside fit resets the metrics and leaves them holding the validation data's state (ember
+    restored the training state), and fit reads its epoch logs after validation: a metric whose result() is its
+    own variable logs the validation count as its training value too, as the training guide's
+    CategoricalTruePositives does under Keras's torch backend."""
+    _compare(_metric_after_validation(ek), _metric_after_validation(keras), "metric_after_validation")

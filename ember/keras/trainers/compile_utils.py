@@ -176,6 +176,9 @@ class CompileMetrics:
 
 
 def _scalar(v):
+    from ..variables import Variable
+    if isinstance(v, Variable) and v.ndim == 0:
+        return v    # a metric returning its own variable: read when the logs are (Keras's torch trainer)
     a = np.asarray(v)
     return float(a) if a.ndim == 0 else a
 

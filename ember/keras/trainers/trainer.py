@@ -347,6 +347,9 @@ class Trainer:
 
     def get_metrics_result(self):
         """The result of every metric in ``metrics`` (dict results merged in), as Python floats."""
+        return _pythonify(self._raw_metrics_result())
+
+    def _raw_metrics_result(self):
         logs = {}
         for m in self.metrics:
             r = m.result()
@@ -354,12 +357,17 @@ class Trainer:
                 logs.update(r)
             else:
                 logs[m.name] = r
-        return _pythonify(logs)
+        return logs
 
-    def _metrics_result_or_logs(self, logs):
-        """Keras's rule: the metrics' results when a step's logs name the same metrics, else the logs."""
-        result = self.get_metrics_result()
-        return result if isinstance(logs, dict) and set(logs) == set(result) else _pythonify(logs)
+    def _metrics_result_or_logs(self, logs, live=False):
+        """Keras's rule: the metrics' results when a step's logs name the same metrics, else the logs. ``live``
+        (fit's epoch logs): the results as the metrics return them, read when the epoch's callbacks get them, as
+        Keras's torch trainer does; so a metric whose ``result()`` is its own variable shows that variable's value
+        after validation has reset and refilled it."""
+        result = self._raw_metrics_result()
+        if isinstance(logs, dict) and set(logs) == set(_pythonify(result)):
+            return result if live else _pythonify(result)
+        return _pythonify(logs)
 
     def _step_data(self, batch, method):
         """The batch as the step ``method`` gets it: ember's own steps take NumPy ``(x, y, sw)``; a step a
@@ -442,12 +450,14 @@ class Trainer:
             if getattr(adapter, "exhausted", False) and not logs:
                 self.stop_training = True
                 break
-            epoch_logs = self._metrics_result_or_logs(logs)
+            epoch_logs = self._metrics_result_or_logs(logs, live=True)
             if val_adapter is not None and _should_eval(epoch, validation_freq):
                 # As Keras: validation runs the fit's callbacks' test hooks (the progress bar stays silent).
                 val_logs = self._evaluate_adapter(val_adapter, callbacks=callbacks, verbose=0)
+                epoch_logs = _pythonify(epoch_logs)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
                 epoch_logs = dict(sorted(epoch_logs.items()))
+            epoch_logs = _pythonify(epoch_logs)
             callbacks.on_epoch_end(epoch, epoch_logs)
             training_logs = epoch_logs
             if dp is not None:
@@ -498,9 +508,7 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def _evaluate_adapter(self, adapter, callbacks, verbose):
-        # Validation inside fit must not disturb the training metrics' running state.
-        saved = [(m, dict(m.__dict__), [v._data.copy() for v in getattr(m, "variables", [])])
-                 for m in self._metric_objects()]
+        # As Keras: the metrics are reset and keep the evaluation's state afterwards (also fit's validation).
         self.reset_metrics()
         if callbacks is not None:
             callbacks.on_test_begin()
@@ -514,10 +522,6 @@ class Trainer:
         logs = self._metrics_result_or_logs(logs)
         if callbacks is not None:
             callbacks.on_test_end(logs)
-        for m, state, values in saved:
-            m.__dict__.update(state)
-            for v, a in zip(getattr(m, "variables", []), values):
-                v._data[...] = a
         return logs
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
