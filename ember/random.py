@@ -650,6 +650,83 @@ def _standard_gamma_values(gen, alpha, single):
     return out.reshape(np.shape(alpha))
 
 
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k):
+    """``log k! - (log sqrt(2 pi) + (k + 1/2) log(k + 1) - (k + 1))``: a table up to 9, then its series."""
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_values(gen, count, prob, single):
+    """ATen's ``sample_binomial`` for each (count, prob) pair in C order, from 53-bit uniforms: 0 for
+    ``count <= 0`` or ``prob <= 0``, ``count`` for ``prob >= 1``; with ``q = min(prob, 1 - prob)`` (the count
+    reflected when ``prob > 1/2``), inversion by geometric jumps ``ceil(log u / log1p(-q))`` while
+    ``count * q < 10``, else Hormann's BTRS transformed rejection. ``single``: the scalar arithmetic of a
+    float32 tensor (``count * q``, ``sqrt``, ``q / (1 - q)``, ``floor((count + 1) q)`` and the counts in float32),
+    as torch's kernel does it in the tensor's type."""
+    S = np.float32 if single else float
+    one = S(1)
+    uniform = lambda: float(gen._uniform(1, np.float64)[0])  # noqa: E731
+
+    def inversion(n, q):
+        logq = float(np.log1p(-q))
+        total, k = 0.0, S(0)
+        while True:
+            total += math.ceil(math.log(uniform()) / logq)
+            if total > n:
+                return k
+            k = S(k + one)
+
+    def btrs(n, q):
+        stddev = float(np.sqrt(n * q * (one - q)))
+        b = 1.15 + 2.53 * stddev
+        a = -0.0873 + 0.0248 * b + 0.01 * float(q)
+        c = float(n * q) + 0.5
+        v_r = 0.92 - 4.2 / b
+        r = float(q / (one - q))
+        alpha = (2.83 + 5.1 / b) * stddev
+        m = float(np.floor((n + one) * q))
+        while True:
+            u = uniform() - 0.5
+            v = uniform()
+            us = 0.5 - abs(u)
+            k = S(math.floor((2 * a / us + b) * u + c))
+            if k < 0 or k > n:
+                continue
+            if us >= 0.07 and v <= v_r:
+                return k
+            v = math.log(v * alpha / (a / (us * us) + b))
+            nm, nk1 = float(n) - m, float(n - k + one)
+            bound = ((m + 0.5) * math.log((m + 1) / (r * (nm + 1))) + float(n + one) * math.log((nm + 1) / nk1)
+                     + (float(k) + 0.5) * math.log(r * nk1 / float(k + one))
+                     + _stirling_tail(m) + _stirling_tail(nm) - _stirling_tail(float(k)) - _stirling_tail(float(n - k)))
+            if v <= bound:
+                return k
+
+    counts, probs = np.broadcast_arrays(np.asarray(count, np.float64), np.asarray(prob, np.float64))
+    out = np.empty(counts.size, np.float64)
+    for i, (n, p) in enumerate(zip(counts.reshape(-1).tolist(), probs.reshape(-1).tolist())):
+        n, p = S(n), S(p)
+        if n <= 0 or p <= 0:
+            out[i] = 0.0
+        elif p >= 1:
+            out[i] = n
+        elif p <= 0.5:
+            out[i] = btrs(n, p) if n * p >= 10.0 else inversion(n, p)
+        elif p > 0.5:
+            q = S(1.0 - float(p))
+            out[i] = n - (btrs(n, q) if n * q >= 10.0 else inversion(n, q))
+        else:
+            out[i] = np.nan
+    return out.reshape(counts.shape)
+
+
 def poisson(input, generator=None):
     """Poisson counts with rates ``input``, drawn as torch's CPU kernel does (see :func:`_poisson_values`), so a
     seeded program gets torch's counts; the result has ``input``'s dtype."""

@@ -8,6 +8,9 @@ for ``p`` near 0 or 1.
 >>> Binomial(4, probs=ember.tensor(0.5)).log_prob(ember.tensor(2.0)).exp()
 tensor(0.3750)
 """
+import numpy as np
+
+from .. import random as _random
 from ..autograd.tensor import Size
 from ..creation import arange
 from . import constraints
@@ -55,9 +58,11 @@ class Binomial(BinaryProbs, Distribution):
 
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        n = param_array(self.total_count.detach(), shape).astype("int64")
+        n = param_array(self.total_count.detach(), shape)
         p = param_array(self.probs.detach(), shape)
-        return draw(shape, self.probs, lambda rng, s: rng.binomial(n, p))
+        single = self.probs.dtype.numpy == np.float32   # torch.binomial(total_count.expand, probs.expand)
+        return draw(shape, self.probs, lambda rng, s: _random._binomial_values(_random.default_generator, n, p,
+                                                                               single))
 
     def log_prob(self, value):
         if self._validate_args:

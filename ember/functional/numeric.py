@@ -177,14 +177,15 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):
 
 
 def binomial(count, prob, generator=None):
-    """Samples of Binomial(count, prob), one per element (a float tensor of ``count``'s dtype)."""
-    from ..random import _get_rng
+    """Samples of Binomial(count, prob), one per element (a float tensor of ``count``'s dtype), drawn as torch's
+    CPU kernel does (:func:`ember.random._binomial_values`), so a seeded program gets torch's counts."""
     if count._data.shape != prob._data.shape:
         raise RuntimeError(f"binomial: count {tuple(count.shape)} and prob {tuple(prob.shape)} must have the same "
                            "shape")
     p = prob._data
     if ((p < 0) | (p > 1)).any():
         raise RuntimeError("binomial: prob must be in [0, 1]")
-    draws = _get_rng(generator).binomial(count._data.astype(np.int64), p)
+    from ..random import _binomial_values, _gen
+    draws = _binomial_values(_gen(generator), count._data, p, single=count._data.dtype == np.float32)
     return _tensor(draws.astype(count._data.dtype))
 

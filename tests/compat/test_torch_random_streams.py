@@ -98,6 +98,12 @@ DRAWS = {
     "rand_complex": lambda t: [t.rand(3, dtype=t.complex64), t.rand(2, dtype=t.complex128)],
     "complex_uniform_and_normal_": lambda t: [t.empty(3, dtype=t.complex64).uniform_(-1.0, 2.0),
                                              t.empty(3, dtype=t.complex128).normal_(1.0, 2.0)],
+    "binomial": lambda t: t.binomial(t.tensor([0.0, 3.0, 10.0, 40.0, 500.0, 20000.0, 7.0] * 4),
+                                     t.tensor([0.5, 0.3, 0.9, 0.5, 0.02, 0.999, 1.0] * 4)),
+    "binomial_f64": lambda t: t.binomial(t.full((9,), 250.0, dtype=t.float64), t.linspace(0.05, 0.95, 9,
+                                                                                          dtype=t.float64)),
+    "binomial_distribution": lambda t: t.distributions.Binomial(t.tensor([5.0, 60.0]),
+                                                                probs=t.tensor([0.2, 0.7])).sample((5,)),
     "multinomial_distribution": lambda t: t.distributions.Multinomial(
         7, probs=t.tensor([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])).sample((3,)),
     "negative_binomial": lambda t: t.distributions.NegativeBinomial(t.tensor([3.0, 20.0]),
