@@ -175,3 +175,38 @@ def test_stacked_small_products_split_between_threads_give_the_same_bits_and_tor
     for a, b, c in zip(one, two, theirs):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(b, c, rtol=1e-4, atol=1e-4)
+
+
+def test_multihead_attention_and_sdpa_on_threads_give_the_same_bits_and_torchs_values():
+    """nn.MultiheadAttention and F.scaled_dot_product_attention split their per-head score products over
+    ember's kernel threads: outputs and gradients are the bits of one thread, and torch's values."""
+    import numpy as np
+    import torch
+    B, T, E, H = 16, 64, 128, 4
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(B, T, E)).astype(np.float32)
+    torch.manual_seed(0)
+    state = {k: v.numpy() for k, v in torch.nn.MultiheadAttention(E, H, batch_first=True).state_dict().items()}
+
+    def run(lib, n):
+        lib.set_num_threads(n)
+        m = lib.nn.MultiheadAttention(E, H, batch_first=True)
+        m.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+        X = lib.tensor(x, requires_grad=True)
+        o, w = m(X, X, X, need_weights=True)
+        (o.sum() + w.square().sum()).backward()
+        q = lib.tensor(x, requires_grad=True)
+        heads = q.view(B, T, H, E // H).transpose(1, 2)
+        s = lib.nn.functional.scaled_dot_product_attention(heads, heads * 0.5, heads, is_causal=True)
+        s.square().sum().backward()
+        return [a.detach().numpy().copy() for a in (o, w, X.grad, m.in_proj_weight.grad, s, q.grad)]
+
+    before = ember.get_num_threads()
+    try:
+        one, two = run(ember, 1), run(ember, 2)
+    finally:
+        ember.set_num_threads(before)
+    theirs = run(torch, 1)
+    for a, b, c in zip(one, two, theirs):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(b, c, rtol=1e-4, atol=1e-4)

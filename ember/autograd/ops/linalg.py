@@ -42,23 +42,24 @@ _BLAS_ONE_THREAD = 1 << 18
 _STACK_MIN = 1 << 21     # multiply-adds in all below which a split costs more than it saves
 
 
-def _np_matmul(a, b):
-    """``np.matmul(a, b)``; a stack of small products (3-D or more, the same leading size, each product below
-    OpenBLAS's own threading size) split along the first axis over ember's kernel threads. Every product is
-    the same one-thread BLAS call as unsplit, so the bits are the same on any thread count."""
+def _np_matmul(a, b, out=None):
+    """``np.matmul(a, b, out=out)``; a stack of small products (3-D or more, the same leading size, each product
+    below OpenBLAS's own threading size) split along the first axis over ember's kernel threads. Every product
+    is the same one-thread BLAS call as unsplit, so the bits are the same on any thread count."""
     if a.ndim >= 3 and b.ndim >= 3 and a.shape[0] == b.shape[0] > 1 and a.dtype.kind == "f":
         m, k = a.shape[-2:]
         n = b.shape[-1]
         per = m * k * n
         if per < _BLAS_ONE_THREAD and per * (a.size // (m * k or 1)) >= _STACK_MIN and _par.workers() > 1:
-            try:
-                shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n)
-            except ValueError:
-                return np.matmul(a, b)
-            res = np.empty(shape, np.result_type(a, b))
-            _par.run(_matmul_rows, [(a, b, res, i, j) for i, j in _par.split(a.shape[0], _par.workers())])
-            return res
-    return np.matmul(a, b)
+            if out is None:
+                try:
+                    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n)
+                except ValueError:
+                    return np.matmul(a, b)
+                out = np.empty(shape, np.result_type(a, b))
+            _par.run(_matmul_rows, [(a, b, out, i, j) for i, j in _par.split(a.shape[0], _par.workers())])
+            return out
+    return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
 
 
 def _matmul_rows(a, b, res, i, j):
