@@ -15,7 +15,6 @@ The thread count is ``ember.get_num_threads()`` capped at the CPU count.
 """
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -41,6 +40,7 @@ def _pool(n):
     if _state["size"] < n or _state.get("pid") != os.getpid():
         if _state["pool"] is not None and _state.get("pid") == os.getpid():
             _state["pool"].shutdown(wait=False)
+        from concurrent.futures import ThreadPoolExecutor    # on first use: it imports logging (4 ms)
         _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="ember-kernel")
         _state["size"] = n
         _state["pid"] = os.getpid()
