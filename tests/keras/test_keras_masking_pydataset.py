@@ -312,3 +312,24 @@ def test_metrics_keep_the_validation_state_after_fit_validates_like_keras():
     own variable logs the validation count as its training value too, as the training guide's
     CategoricalTruePositives does under Keras's torch backend."""
     _compare(_metric_after_validation(ek), _metric_after_validation(keras), "metric_after_validation")
+
+
+@pytest.mark.parametrize("layer", ["Attention", "AdditiveAttention"])
+def test_attention_scores_in_a_functional_model_and_the_mask_of_the_first_output_like_keras(layer):
+    """Attention(...)([q, v], return_attention_scores=True) on KerasTensors gives (output, scores) (ember gave one
+    tensor, so the unpacking failed), and a layer with several outputs passes its mask to the first, as Keras
+    (ember masked no output of a tuple): the output's query padding is left out by GlobalAveragePooling1D."""
+    rng = np.random.default_rng(3)
+    q_ids = rng.integers(1, 9, (4, 5)).astype("int32")
+    q_ids[:, -2:] = 0
+    v_ids = rng.integers(1, 9, (4, 6)).astype("int32")
+    got = []
+    for K in (keras, ek):
+        q_in, v_in = K.Input((5,), dtype="int32"), K.Input((6,), dtype="int32")
+        embed = K.layers.Embedding(9, 4, mask_zero=True)
+        out, scores = getattr(K.layers, layer)()([embed(q_in), embed(v_in)], return_attention_scores=True)
+        model = K.Model([q_in, v_in], [K.layers.GlobalAveragePooling1D()(out), scores])
+        _same_weights(model)
+        got.append([np.asarray(a) for a in model.predict([q_ids, v_ids], verbose=0)])
+    for e, k in zip(got[1], got[0]):
+        np.testing.assert_allclose(e, k, rtol=1e-5, atol=1e-6)

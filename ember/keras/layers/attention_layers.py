@@ -22,7 +22,7 @@ import numpy as np
 from ...autograd import ops
 from ...autograd.tensor import make
 from ...random import rand
-from .layer import Layer
+from .layer import Layer, _dummy_output_spec
 
 
 def _mask_array(m):
@@ -86,6 +86,11 @@ class _BaseAttention(Layer):
     def compute_output_shape(self, input_shape):
         q, v = input_shape[0], input_shape[1]
         return tuple(q[:-1]) + (v[-1],)
+
+    def _output_spec(self, args, kwargs):
+        # With the scores the call gives (output, scores), as Keras's compute_output_spec.
+        return _dummy_output_spec(self, args, kwargs) if kwargs.get("return_attention_scores") \
+            else super()._output_spec(args, kwargs)
 
     def get_config(self):
         config = super().get_config()
@@ -257,6 +262,10 @@ class GroupQueryAttention(Layer):
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         return tuple(query_shape)
+
+    def _output_spec(self, args, kwargs):
+        return _dummy_output_spec(self, args, kwargs) if kwargs.get("return_attention_scores") \
+            else super()._output_spec(args, kwargs)
 
     def get_config(self):
         config = super().get_config()

@@ -328,12 +328,15 @@ class Layer(nn.Module):
         out = self._remat_call(args, kwargs)
         if self._output_shape is None and isinstance(out, Tensor):
             self._output_shape = (None,) + tuple(out.shape[1:])
-        if args and isinstance(out, Tensor) and getattr(out, "_keras_mask", None) is None:
+        flat_out = [out] if isinstance(out, Tensor) else list(out) if isinstance(out, (list, tuple)) else []
+        if args and any(isinstance(t, Tensor) and getattr(t, "_keras_mask", None) is None for t in flat_out):
             mask = kwargs.get("mask", in_mask)
             out_mask = self.compute_mask(args[0], mask) if mask is not None or type(self).compute_mask \
                 is not Layer.compute_mask else None
-            if out_mask is not None:
-                out._keras_mask = out_mask._data if isinstance(out_mask, Tensor) else np.asarray(out_mask)
+            # As Keras: the masks pair with the outputs in order (one mask goes to the first of several outputs)
+            for t, m in zip(flat_out, out_mask if isinstance(out_mask, (list, tuple)) else [out_mask]):
+                if isinstance(t, Tensor) and m is not None and getattr(t, "_keras_mask", None) is None:
+                    t._keras_mask = m._data if isinstance(m, Tensor) else np.asarray(m)
         return out
 
     def _remat_call(self, args, kwargs):
@@ -786,10 +789,7 @@ def _symbolic_masks(layer, args, outputs):
                                                                              else m2)
         return tuple(d1 if d1 == d2 else None for d1, d2 in zip(a1, a2))
     flat_out = [t for t in flatten(outputs) if isinstance(t, KerasTensor)]
-    if isinstance(runs[0], (list, tuple)):
-        pairs = list(zip(runs[0], runs[1]))
-    else:
-        pairs = [(runs[0], runs[1])] * (1 if len(flat_out) == 1 else 0)
+    pairs = list(zip(runs[0], runs[1])) if isinstance(runs[0], (list, tuple)) else [(runs[0], runs[1])]
     for t, (m1, m2) in zip(flat_out, pairs):
         t._mask_shape = mask_shape(m1, m2)
 
