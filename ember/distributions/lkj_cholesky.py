@@ -22,7 +22,8 @@ from ..autograd.ops.shape import cat as _cat
 from . import constraints
 from .beta import Beta
 from .distribution import Distribution
-from .utils import broadcast_all, _get_rng
+from .. import random as _random
+from .utils import broadcast_all
 
 __all__ = ["LKJCholesky"]
 
@@ -58,7 +59,8 @@ class LKJCholesky(Distribution):
         with no_grad():
             y = np.asarray(self._beta.sample(sample_shape)._data, dtype=np.float64)[..., None]
             shape = tuple(self._extended_shape(sample_shape))
-            u = np.tril(_get_rng().standard_normal(shape), -1)
+            # torch.randn(shape, dtype=y.dtype).tril(-1): the same normals from the global generator
+            u = np.tril(_random.randn(*shape, dtype=self.concentration.dtype)._data.astype(np.float64), -1)
             norm = np.linalg.norm(u, axis=-1, keepdims=True)
             u = np.divide(u, norm, out=np.zeros_like(u), where=norm > 0)  # the first row stays zero
             w = np.sqrt(y) * u

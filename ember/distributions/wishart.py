@@ -27,7 +27,8 @@ from . import constraints
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
 from .multivariate_normal import precision_to_scale_tril, _broadcast_batch
-from .utils import lazy_property, _get_rng
+from .. import random as _random
+from .utils import lazy_property
 
 __all__ = ["Wishart"]
 
@@ -149,7 +150,8 @@ class Wishart(ExponentialFamily):
         diag = self._dist_chi2.rsample(sample_shape).sqrt().clamp(min=eps).diag_embed()
         rows, cols = np.tril_indices(p, -1)
         below = np.zeros((*sample_shape, *self._batch_shape, p, p))
-        below[..., rows, cols] = _get_rng().standard_normal((*sample_shape, *self._batch_shape, len(rows)))
+        # torch.randn(sample_shape + batch_shape + (p(p-1)/2,)) in the noise's dtype, on the global generator
+        below[..., rows, cols] = _random.randn(*sample_shape, *self._batch_shape, len(rows), dtype=self.df.dtype)._data
         chol = self._unbroadcasted_scale_tril @ (diag + make(below.astype(self.df.dtype.numpy)))
         return chol @ chol.mT
 
