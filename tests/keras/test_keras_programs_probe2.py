@@ -9,12 +9,18 @@ Sequential model guide (add/pop, feature extractors from layer outputs, summary,
 a Mixture Density Network (ops.logsumexp loss, EarlyStopping restoring the best weights), a Video Vision
 Transformer (Conv3D tubelets), Compact Convolutional Transformers (StochasticDepth with a SeedGenerator,
 sequence pooling, AdamW, label smoothing), involution layers (ops.image.extract_patches, a two-output layer,
-summary) and a PyDataset of dict inputs and targets for a two-input two-output model.
+summary), a PyDataset of dict inputs and targets for a two-input two-output model, the Functional API guide
+(shared layers, Model.from_config, model_from_json, clone_model with a clone_function, a subclassed model
+around a functional one), the masking guide (pad_sequences, Masking, a compute_mask layer, a TemporalSoftmax
+needing its mask), Attention / AdditiveAttention with scores, GRU(reset_after=False), GroupNormalization and
+UnitNormalization, and the "Writing your own callbacks" guide (every hook's logs, early stopping at the minimum
+loss, a learning-rate table, CSVLogger, initial_epoch, validation_freq).
 
 As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
 data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
 ember's), and histories, evaluations, predictions and printed summaries are compared at float32 tolerance."""
 import io
+import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -70,8 +76,8 @@ def training_guide(K):
     """The "Training & evaluation with the built-in methods" guide: a CategoricalTruePositives Metric subclass,
     a CustomMSE Loss subclass, an ActivityRegularizationLayer calling add_loss, class_weight with
     validation_split, sample_weight with (x, y, sample_weight) validation_data, evaluate as a dict and a list,
-    LearningRateScheduler. (The metric's result returns a copy: Keras's torch backend keeps the variable itself in
-    the epoch logs, so its training value shows the validation count once evaluate has reset and refilled it.)"""
+    LearningRateScheduler. (The metric's result is its variable, read by Keras's torch trainer after validation
+    has reset and refilled it: its training value in the history is the validation count.)"""
     layers, ops = K.layers, K.ops
 
     class CategoricalTruePositives(K.metrics.Metric):
@@ -89,7 +95,7 @@ def training_guide(K):
             self.true_positives.assign_add(ops.sum(values))
 
         def result(self):
-            return self.true_positives * 1.0
+            return self.true_positives
 
         def reset_state(self):
             self.true_positives.assign(0.0)
@@ -527,6 +533,184 @@ def pydataset_multi(K):
             "h2": model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False).history}
 
 
+def functional_guide(K):
+    """The Functional API guide: shared Embedding and LSTM layers between two inputs, a model whose inputs are
+    named by Input(name=...), get_config / from_config with a custom layer (custom_objects), to_json /
+    model_from_json, clone_model with a clone_function, and a subclassed model calling a functional model."""
+    layers, ops = K.layers, K.ops
+
+    class CustomDense(layers.Layer):
+        def __init__(self, units=32, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
+                                     trainable=True)
+            self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
+
+        def call(self, inputs):
+            return ops.matmul(inputs, self.w) + self.b
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    shared_embedding = layers.Embedding(12, 4)
+    shared_lstm = layers.LSTM(3)
+    text_a = K.Input(shape=(None,), dtype="int32", name="text_a")
+    text_b = K.Input(shape=(None,), dtype="int32", name="text_b")
+    ea, eb = shared_lstm(shared_embedding(text_a)), shared_lstm(shared_embedding(text_b))
+    merged = layers.concatenate([ea, eb], name="merged")
+    out = CustomDense(2, name="head")(merged)
+    model = K.Model(inputs=[text_a, text_b], outputs=out, name="shared")
+    init(model)
+    rng = np.random.default_rng(0)
+    a = rng.integers(1, 12, (6, 5)).astype("int32")
+    b = rng.integers(1, 12, (6, 5)).astype("int32")
+    y = rng.standard_normal((6, 2)).astype("float32")
+    model.compile(optimizer="adam", loss="mse")
+    h = model.fit({"text_a": a, "text_b": b}, y, batch_size=3, epochs=2, verbose=0, shuffle=False).history
+    config = model.get_config()
+    summary = {"config_layers": " ".join(l["class_name"] for l in config["layers"]),
+               "inbound": json.dumps(config["layers"][-1]["inbound_nodes"]),
+               "input_layers": json.dumps(config["input_layers"]), "output_layers": json.dumps(config["output_layers"])}
+    rebuilt = K.Model.from_config(config, custom_objects={"CustomDense": CustomDense})
+    rebuilt.set_weights(model.get_weights())
+    json_model = K.models.model_from_json(model.to_json(), custom_objects={"CustomDense": CustomDense})
+    json_model.set_weights(model.get_weights())
+
+    def clone_fn(layer):
+        if isinstance(layer, layers.LSTM):
+            return layers.GRU(3, name="gru_instead")
+        return layer.__class__.from_config(layer.get_config())
+    clone = K.models.clone_model(model, clone_function=clone_fn)
+    node_layers = [l.name for l in model.layers]
+
+    class Wrapper(K.Model):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            self.scale = layers.Dense(1)
+
+        def call(self, inputs):
+            return self.scale(self.inner(inputs))
+    wrapped = Wrapper(model)
+    wrapped.compile(optimizer="sgd", loss="mse")
+    wrapped([a, b])
+    init(wrapped.scale, 5)
+    h2 = wrapped.fit([a, b], y[:, :1], batch_size=3, epochs=1, verbose=0, shuffle=False).history
+    return {"h": h, "same_rebuilt": rebuilt.predict([a, b], verbose=0), "json": json_model.predict([a, b], verbose=0),
+            "layers": " ".join(node_layers), "clone_layers": " ".join(type(l).__name__ for l in clone.layers),
+            "clone_names": " ".join(l.name for l in clone.layers),
+            "n_clone": len(clone.weights), "h2": h2, "nw": len(wrapped.weights), **summary}
+
+
+def masking_guide(K):
+    """The "Understanding masking & padding" guide: pad_sequences (post padding), Embedding(mask_zero=True),
+    Masking, a custom layer with compute_mask (CustomEmbedding), a TemporalSoftmax using the mask argument,
+    mask propagation through a supports_masking layer, the _keras_mask / compute_mask results, LSTM over it."""
+    layers, ops = K.layers, K.ops
+    raw_inputs = [[711, 632, 71], [73, 8, 3215, 55, 927], [83, 91, 1, 645, 1253, 927]]
+    padded = K.utils.pad_sequences(raw_inputs, padding="post")
+    padded_pre = K.utils.pad_sequences(raw_inputs, maxlen=4, truncating="post")
+    padded = np.minimum(padded, 49)
+    embedding = layers.Embedding(input_dim=50, output_dim=4, mask_zero=True)
+    masked_output = embedding(padded)
+    emb_mask = npy(K, embedding.compute_mask(padded))
+    masking_layer = layers.Masking()
+    unmasked = np.tile(np.expand_dims(padded, axis=-1), [1, 1, 3]).astype("float32")
+    masked_embedding = masking_layer(unmasked)
+    masking_mask = npy(K, masked_embedding._keras_mask)
+
+    class CustomEmbedding(layers.Layer):
+        def __init__(self, input_dim, output_dim, mask_zero=False, **kwargs):
+            super().__init__(**kwargs)
+            self.input_dim, self.output_dim, self.mask_zero = input_dim, output_dim, mask_zero
+
+        def build(self, input_shape):
+            self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), initializer="random_normal")
+
+        def call(self, inputs):
+            return ops.take(self.embeddings, inputs, axis=0)
+
+        def compute_mask(self, inputs, mask=None):
+            if not self.mask_zero:
+                return None
+            return ops.not_equal(inputs, 0)
+
+    class MyActivation(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs):
+            return ops.relu(inputs)
+
+    class TemporalSoftmax(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            assert mask is not None
+            broadcast_float_mask = ops.expand_dims(ops.cast(mask, "float32"), -1)
+            inputs_exp = ops.exp(inputs) * broadcast_float_mask
+            inputs_sum = ops.sum(inputs_exp * broadcast_float_mask, axis=-1, keepdims=True)
+            return inputs_exp / inputs_sum
+
+    inputs = K.Input(shape=(None,), dtype="int32")
+    x = CustomEmbedding(50, 4, mask_zero=True)(inputs)
+    x = layers.Dense(4)(x)
+    x = MyActivation()(x)
+    x = TemporalSoftmax()(x)
+    seq_out = x
+    lstm_out = layers.LSTM(3)(x)
+    model = K.Model(inputs, [seq_out, lstm_out])
+    init(model)
+    outs = model(padded)
+    ce = CustomEmbedding(10, 2, mask_zero=True)
+    ce_out = ce(np.array([[1, 0, 2]]))
+    return {"padded": padded, "padded_pre": padded_pre, "emb_mask": emb_mask.astype("float32"),
+            "masking_mask": masking_mask.astype("float32"), "outs": [npy(K, o) for o in outs],
+            "ce_mask": npy(K, ce_out._keras_mask).astype("float32"),
+            "out_mask": npy(K, outs[0]._keras_mask).astype("float32") if getattr(outs[0], "_keras_mask", None) is not None else "none",
+            "lstm_mask": "none" if getattr(outs[1], "_keras_mask", None) is None else "some"}
+
+
+def attention_layers(K):
+    """Dot-product and additive attention layers in a small question-answer model (keras.layers.Attention and
+    AdditiveAttention with use_scale, return_attention_scores, masks from Embedding(mask_zero)), GRU with
+    reset_after=False, GroupNormalization and UnitNormalization."""
+    layers, ops = K.layers, K.ops
+    q_in = K.Input((5,), dtype="int32")
+    v_in = K.Input((7,), dtype="int32")
+    emb = layers.Embedding(20, 6, mask_zero=True)
+    q, v = emb(q_in), emb(v_in)
+    q_enc = layers.GRU(6, return_sequences=True, reset_after=False)(q)
+    v_enc = layers.Conv1D(6, 3, padding="same")(v)
+    att, scores = layers.Attention(use_scale=True, score_mode="dot")([q_enc, v_enc], return_attention_scores=True)
+    add_att = layers.AdditiveAttention(use_scale=True)([q_enc, v_enc])
+    h = layers.concatenate([layers.GlobalAveragePooling1D()(att), layers.GlobalMaxPooling1D()(add_att)])
+    h = layers.Reshape((3, 4))(h)
+    h = layers.GroupNormalization(groups=2, axis=-1)(h)
+    h = layers.Flatten()(h)
+    h = layers.UnitNormalization()(h)
+    out = layers.Dense(3, activation="softmax")(h)
+    model = K.Model([q_in, v_in], [out, scores])
+    init(model, 0, 0.4)
+    rng = np.random.default_rng(4)
+    qa = rng.integers(0, 20, (8, 5)).astype("int32")
+    qa[:, -1] = 0
+    va = rng.integers(0, 20, (8, 7)).astype("int32")
+    va[:, -2:] = 0
+    y = rng.integers(0, 3, (8,))
+    train = K.Model([q_in, v_in], out)
+    train.compile(optimizer=K.optimizers.Nadam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    hist = train.fit([qa, va], y, batch_size=4, epochs=2, verbose=0, shuffle=False).history
+    p, s = model.predict([qa, va], verbose=0)
+    return {"h": hist, "p": p, "s": s, "names": " ".join(w.path for w in model.weights)}
+
+
 def customizing_saving(K, tmp):
     """Customizing Saving and Serialization guide: save_own_variables/load_own_variables, save_assets/load_assets,
     get_build_config/build_from_config, get_compile_config/compile_from_config."""
@@ -622,8 +806,110 @@ def customizing_saving(K, tmp):
     return out
 
 
-PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi]
-FILE_PROGRAMS = [customizing_saving]
+def callbacks_guide(K, tmp):
+    """The "Writing your own callbacks" guide: a CustomCallback logging every hook's keys, EarlyStoppingAtMinLoss
+    (patience, get_weights/set_weights of the best, model.stop_training, stopped epoch in on_train_end), a
+    CustomLearningRateScheduler setting optimizer.learning_rate from a schedule table; with CSVLogger,
+    initial_epoch and validation_freq."""
+    layers = K.layers
+    events = []
+
+    class CustomCallback(K.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            events.append(("train_begin", sorted((logs or {}).keys())))
+
+        def on_epoch_begin(self, epoch, logs=None):
+            events.append(("epoch_begin", epoch, sorted((logs or {}).keys())))
+
+        def on_epoch_end(self, epoch, logs=None):
+            events.append(("epoch_end", epoch, sorted(logs.keys())))
+
+        def on_test_begin(self, logs=None):
+            events.append(("test_begin", sorted((logs or {}).keys())))
+
+        def on_train_batch_end(self, batch, logs=None):
+            events.append(("train_batch_end", batch, sorted(logs.keys())))
+
+        def on_test_batch_end(self, batch, logs=None):
+            events.append(("test_batch_end", batch, sorted(logs.keys())))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            events.append(("predict_batch_end", batch, sorted(logs.keys())))
+
+        def on_train_end(self, logs=None):
+            events.append(("train_end", sorted((logs or {}).keys())))
+
+    class EarlyStoppingAtMinLoss(K.callbacks.Callback):
+        def __init__(self, patience=0):
+            super().__init__()
+            self.patience = patience
+            self.best_weights = None
+
+        def on_train_begin(self, logs=None):
+            self.wait = 0
+            self.stopped_epoch = 0
+            self.best = np.inf
+
+        def on_epoch_end(self, epoch, logs=None):
+            current = logs.get("loss")
+            if np.less(current, self.best):
+                self.best = current
+                self.wait = 0
+                self.best_weights = self.model.get_weights()
+            else:
+                self.wait += 1
+                if self.wait >= self.patience:
+                    self.stopped_epoch = epoch
+                    self.model.stop_training = True
+                    self.model.set_weights(self.best_weights)
+
+        def on_train_end(self, logs=None):
+            events.append(("stopped", self.stopped_epoch))
+
+    class CustomLearningRateScheduler(K.callbacks.Callback):
+        def __init__(self, schedule):
+            super().__init__()
+            self.schedule = schedule
+
+        def on_epoch_begin(self, epoch, logs=None):
+            lr = float(np.array(self.model.optimizer.learning_rate))
+            scheduled_lr = self.schedule(epoch, lr)
+            self.model.optimizer.learning_rate = scheduled_lr
+            events.append(("lr", epoch, round(scheduled_lr, 6)))
+
+    LR_SCHEDULE = [(1, 0.05), (3, 0.01), (4, 0.005)]
+
+    def lr_schedule(epoch, lr):
+        if epoch < LR_SCHEDULE[0][0] or epoch > LR_SCHEDULE[-1][0]:
+            return lr
+        for i in range(len(LR_SCHEDULE)):
+            if epoch == LR_SCHEDULE[i][0]:
+                return LR_SCHEDULE[i][1]
+        return lr
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((20, 6)).astype("float32")
+    y = (x @ rng.standard_normal((6, 1))).astype("float32")
+    model = K.Sequential([K.Input((6,)), layers.Dense(4, activation="relu"), layers.Dense(1)])
+    init(model)
+    model.compile(optimizer=K.optimizers.SGD(learning_rate=0.1), loss="mean_squared_error",
+                  metrics=["mean_absolute_error"])
+    csv = os.path.join(tmp, "log.csv")
+    h = model.fit(x, y, batch_size=10, epochs=6, verbose=0, shuffle=False, validation_data=(x[:10], y[:10]),
+                  validation_freq=2, initial_epoch=1,
+                  callbacks=[CustomCallback(), EarlyStoppingAtMinLoss(patience=1),
+                             CustomLearningRateScheduler(lr_schedule), K.callbacks.CSVLogger(csv)])
+    res = model.evaluate(x, y, batch_size=10, verbose=0, callbacks=[CustomCallback()])
+    model.predict(x, batch_size=10, verbose=0, callbacks=[CustomCallback()])
+    with open(csv) as f:
+        rows = f.read().strip().splitlines()
+    return {"h": h.history, "epochs": h.epoch, "res": res, "events": str(events), "csv_header": rows[0],
+            "csv_rows": [[float(v) if v != "NA" else -1.0 for v in r.split(",")] for r in rows[1:]],
+            "lr": float(np.array(model.optimizer.learning_rate))}
+
+
+PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers]
+FILE_PROGRAMS = [customizing_saving, callbacks_guide]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
