@@ -57,16 +57,17 @@ class LKJCholesky(Distribution):
 
     def sample(self, sample_shape=Size()):
         with no_grad():
-            y = np.asarray(self._beta.sample(sample_shape)._data, dtype=np.float64)[..., None]
+            y = np.asarray(self._beta.sample(sample_shape)._data)[..., None]
             shape = tuple(self._extended_shape(sample_shape))
-            # torch.randn(shape, dtype=y.dtype).tril(-1): the same normals from the global generator
-            u = np.tril(_random.randn(*shape, dtype=self.concentration.dtype)._data.astype(np.float64), -1)
-            norm = np.linalg.norm(u, axis=-1, keepdims=True)
+            # torch.randn(shape, dtype=y.dtype).tril(-1): the same normals from the global generator, and the
+            # rest in y's dtype as torch (1 - sum w^2 cancels: float64 would move the last diagonal entry)
+            u = np.tril(_random.randn(*shape, dtype=self.concentration.dtype)._data, -1)
+            norm = np.sqrt((u * u).sum(-1, keepdims=True))
             u = np.divide(u, norm, out=np.zeros_like(u), where=norm > 0)  # the first row stays zero
             w = np.sqrt(y) * u
             tiny = np.finfo(self.concentration.dtype.numpy).tiny
             diag = np.sqrt(np.maximum(1 - (w ** 2).sum(-1), tiny))
-            w = w + diag[..., None] * np.eye(self.dim)
+            w = w + diag[..., None] * np.eye(self.dim, dtype=w.dtype)
             return make(w.astype(self.concentration.dtype.numpy))
 
     def log_prob(self, value):

@@ -131,7 +131,8 @@ def test_close_draws_follow_torch(name):
     want = CLOSE_DRAWS[name](torch)
     ember.manual_seed(4)
     got = CLOSE_DRAWS[name](ember)
-    np.testing.assert_allclose(_np(got), _np(want), rtol=1e-6)
+    # (LKJ's last diagonal entry, sqrt(1 - sum w^2), cancels: its round-off is absolute)
+    np.testing.assert_allclose(_np(got), _np(want), rtol=1e-6, atol=1e-6 if name == "lkj_cholesky" else 0)
     np.testing.assert_array_equal(ember.get_rng_state().numpy(), torch.get_rng_state().numpy())
 
 
