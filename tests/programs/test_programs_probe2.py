@@ -1,6 +1,7 @@
 """Programs written to find where unseen PyTorch code breaks on ember: a Hugging Face style GPT-2 with
 generation, a mixture-of-experts Swin stage, PPO with GAE, a weight-normalized TCN with a ConvLSTM, CLIP
-contrastive training, a class-conditional diffusion UNet, a VQ-VAE with a Gumbel-softmax head. Each runs
+contrastive training, a class-conditional diffusion UNet, a VQ-VAE with a Gumbel-softmax head, NeRF volume
+rendering with hierarchical sampling, and the hooks / checkpointing / tracing tooling around a CNN. Each runs
 on real torch and through ``python -m ember.torch_compat`` with the harness of
 :mod:`tests.programs.test_programs`, on shared initial weights, so the numbers must agree to float32
 round-off (the random draws they make come from ``torch.manual_seed`` or a ``torch.Generator``, which
@@ -18,6 +19,8 @@ RUNS = [
     Run("clip_contrastive", "clip_contrastive.py", [], shared_init=True),
     Run("diffusion_unet_cfg", "diffusion_unet_cfg.py", [], shared_init=True),
     Run("vqvae_gumbel", "vqvae_gumbel.py", [], shared_init=True),
+    Run("nerf_volume", "nerf_volume.py", [], shared_init=True),
+    Run("hooks_tooling", "hooks_tooling.py", [], shared_init=True),
 ]
 
 
@@ -112,3 +115,32 @@ def test_vqvae_gumbel(results):
     for key in ("hard_sums", "hard_max", "soft_sums", "kl", "entropy", "log_prob", "relaxed_sum", "mean"):
         close(e["dist"][key], t["dist"][key], rtol=1e-5, atol=1e-7)
     _same(e["dist"], t["dist"], ["relaxed_shape", "relaxed_lp_finite", "sample_shape"])
+
+
+def test_nerf_volume(results):
+    # stratified and importance samples from torch.rand; cumsum/cumprod accumulate as ATen's (in double)
+    t, e = get(results, "nerf_volume")
+    close(e["losses"], t["losses"], rtol=1e-5)
+    close(e["psnr"], t["psnr"], rtol=1e-5)
+    close(e["rgb"], t["rgb"], rtol=1e-5)
+    close(e["depth"], t["depth"], rtol=1e-4)
+    close(e["acc"], t["acc"], rtol=1e-4)
+    # u = 1 falls on the CDF's last bin edge, where a last-bit difference in the weights' sum picks the bin
+    close([r[:-1] for r in e["det_pdf"]], [r[:-1] for r in t["det_pdf"]], rtol=1e-5)
+    close(e["rays_d"], t["rays_d"], rtol=1e-6)
+    _same(e, t, ["rays_shape"])
+    close(e["target_sum"], t["target_sum"], rtol=1e-6)
+
+
+def test_hooks_tooling(results):
+    t, e = get(results, "hooks_tooling")
+    for name, (shape, total) in t["activations"].items():
+        assert e["activations"][name][0] == shape
+        close(e["activations"][name][1], total, rtol=1e-5)
+    _same(e, t, ["seen_kwargs", "after_remove", "n_params", "trainable", "reinit", "opt_state_keys", "ckpt_keys",
+                 "sd_hook"])
+    for key in ("cam", "input_grad", "tensor_hook", "losses", "norms", "penalties", "half_norm"):
+        close(e[key], t[key], rtol=1e-5, atol=1e-7)
+    assert e["traced_diff"] == e["scripted_diff"] == e["reload_diff"] == 0.0
+    assert e["jacobian"][0] == t["jacobian"][0]
+    close(e["jacobian"][1], t["jacobian"][1], rtol=1e-5)
