@@ -546,8 +546,8 @@ def softshrink(input, lambd=0.5):
 
 
 def hardshrink(input, lambd=0.5):
-    """``x`` if ``|x| > lambd`` else 0."""
-    return mul(input, _const(np.abs(input._data) > lambd))
+    """``x`` if ``|x| > lambd`` else 0 (+0, as torch)."""
+    return where(_const(np.abs(input._data) > lambd), input, 0.0)
 
 
 def glu(input, dim=-1):

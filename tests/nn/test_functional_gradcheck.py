@@ -2,6 +2,7 @@
 higher-order gradients go through the composite definitions)."""
 import numpy as np
 import pytest
+import torch
 
 import ember
 import ember.nn.functional as F
@@ -112,3 +113,12 @@ def test_gelu_float32_erf_approximation_is_close():
     ref = torch.nn.functional.gelu(torch.tensor(x)).numpy()
     got = F.gelu(ember.tensor(x.astype(np.float32))).numpy()
     assert np.abs(got - ref).max() < 2e-6
+
+
+def test_hardshrink_zeros_are_positive_as_torch():
+    # torch writes +0 in the band (a 0 mask times a negative input gave -0, printed as "-0.")
+    x = np.array([-0.3, -0.7, 0.2, 0.9, 0.0, -0.0, -0.5, 0.5], np.float32)
+    e = F.hardshrink(ember.tensor(x), 0.5).numpy()
+    t = torch.nn.functional.hardshrink(torch.tensor(x), 0.5).numpy()
+    np.testing.assert_array_equal(e, t)
+    assert np.signbit(e).tolist() == np.signbit(t).tolist()
