@@ -25,7 +25,7 @@ through a :class:`TCPStore` (or ``tcp://``/``file://`` init methods). mpi4py is 
 - tensors (in place; ``async_op=True`` returns a :class:`Work`): ``all_reduce``, ``broadcast``,
   ``all_gather``, ``all_gather_into_tensor``, ``reduce_scatter``, ``reduce_scatter_tensor``,
   ``reduce``, ``gather``, ``scatter``, ``all_to_all``, ``all_to_all_single``, ``barrier``,
-  ``send``/``recv``/``isend``/``irecv``.
+  ``send``/``recv``/``isend``/``irecv``, ``P2POp``/``batch_isend_irecv``.
 - objects (JSON, never pickle): ``all_gather_object``, ``broadcast_object_list``,
   ``gather_object``, ``scatter_object_list``.
 
@@ -41,7 +41,7 @@ from .process_group import (ProcessGroup, GroupMember, Backend, is_available, is
                             get_group_rank, get_node_local_rank, default_pg_timeout)
 from .collectives import (Work, all_reduce, broadcast, all_gather, all_gather_into_tensor, reduce_scatter,
                           reduce_scatter_tensor, reduce, gather, scatter, barrier, monitored_barrier, all_to_all,
-                          all_to_all_single, send, recv, isend, irecv)
+                          all_to_all_single, send, recv, isend, irecv, P2POp, batch_isend_irecv)
 from .objects import all_gather_object, broadcast_object_list, gather_object, scatter_object_list
 from .store import (DistError, DistStoreError, DistNetworkError, Store, HashStore, TCPStore, FileStore,
                     PrefixStore)
@@ -55,5 +55,6 @@ __all__ = ["ReduceOp", "ProcessGroup", "GroupMember", "Backend", "Work", "group"
            "get_node_local_rank", "default_pg_timeout", "all_reduce", "broadcast", "all_gather",
            "all_gather_into_tensor", "reduce_scatter", "reduce_scatter_tensor", "reduce", "gather", "scatter",
            "barrier", "monitored_barrier", "all_to_all", "all_to_all_single", "send", "recv", "isend", "irecv",
+           "P2POp", "batch_isend_irecv",
            "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list", "DistError",
            "DistStoreError", "DistNetworkError", "Store", "HashStore", "TCPStore", "FileStore", "PrefixStore"]

@@ -23,7 +23,7 @@ from .reduce_op import ReduceOp, as_reduce_op
 
 __all__ = ["Work", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce_scatter",
            "reduce_scatter_tensor", "reduce", "gather", "scatter", "barrier", "monitored_barrier", "all_to_all",
-           "all_to_all_single", "send", "recv", "isend", "irecv"]
+           "all_to_all_single", "send", "recv", "isend", "irecv", "P2POp", "batch_isend_irecv"]
 
 
 class Work:
@@ -424,3 +424,40 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
     wait(request, pg, "recv", status)
     _write(tensor, buf)
     return pg.ranks[status.Get_source()]
+
+
+class P2POp:
+    """One point-to-point operation for :func:`batch_isend_irecv`: ``op`` is :func:`isend` or :func:`irecv`,
+    ``peer`` the global rank at the other end (or ``group_peer``, its rank within ``group``)."""
+
+    def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        if op not in (isend, irecv):
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``ember.distributed.isend`` or "
+                             f"``ember.distributed.irecv``, got {op!r}")
+        _array(tensor, "P2POp")
+        self.op, self.tensor, self.peer, self.group = op, tensor, peer, group
+        self.tag, self.group_peer = tag, group_peer
+
+    def __repr__(self):
+        peer = self.peer if self.group_peer is None else f"group_peer={self.group_peer}"
+        return f"P2POp({self.op.__name__}, peer={peer}, shape={tuple(self.tensor.shape)}, tag={self.tag})"
+
+
+def batch_isend_irecv(p2p_op_list):
+    """Start every operation of ``p2p_op_list`` (a list of :class:`P2POp` on one group); a list of their Works.
+
+    Sends leave at once (a send never waits for its receive to be posted), so any order of sends and
+    receives between two ranks completes once every receive has its matching send.
+    """
+    if not isinstance(p2p_op_list, list) or not all(isinstance(p, P2POp) for p in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type "
+                         "``ember.distributed.P2POp``.")
+    if p2p_op_list and not all(p.group is p2p_op_list[0].group for p in p2p_op_list):
+        raise ValueError("All ops need to use the same group.")
+    works = []
+    for p in p2p_op_list:
+        if p.op is isend:
+            works.append(isend(p.tensor, p.peer, p.group, p.tag, group_dst=p.group_peer))
+        else:
+            works.append(irecv(p.tensor, p.peer, p.group, p.tag, group_src=p.group_peer))
+    return works
