@@ -36,6 +36,8 @@ LAYER.update({"return_types": 1})
 # Parts of torch.distributed built on nn and optim: DTensor parameters, fully_shard (it wraps modules) and
 # distributed checkpoints (module and optimizer state dicts) sit above them; the rest of distributed below nn.
 LAYER.update({"distributed.tensor": 4, "distributed.fsdp": 4, "distributed.checkpoint": 4})
+# Pipeline stages run nn modules and cut batches with utils' pytree: they sit with utils.
+LAYER.update({"distributed.pipelining": 5})
 
 
 def _package(module):
