@@ -74,6 +74,71 @@ class KerasTensor:
     def __neg__(self):
         return self._arith("multiply", -1.0)
 
+    # The other operators Keras's KerasTensor has, each the keras.ops function (a graph operation).
+    def _op(self, name, *args):
+        from . import ops
+        return getattr(ops, name)(*args)
+
+    def __getitem__(self, key):
+        from .layers.op_layer import OpLayer
+        return OpLayer(get_item)(self, key)
+
+    def __pow__(self, other):
+        return self._op("power", self, other)
+
+    def __rpow__(self, other):
+        return self._op("power", other, self)
+
+    def __matmul__(self, other):
+        return self._op("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return self._op("matmul", other, self)
+
+    def __floordiv__(self, other):
+        return self._op("floor_divide", self, other)
+
+    def __rfloordiv__(self, other):
+        return self._op("floor_divide", other, self)
+
+    def __mod__(self, other):
+        return self._op("mod", self, other)
+
+    def __rmod__(self, other):
+        return self._op("mod", other, self)
+
+    def __abs__(self):
+        return self._op("absolute", self)
+
+    def __lt__(self, other):
+        return self._op("less", self, other)
+
+    def __le__(self, other):
+        return self._op("less_equal", self, other)
+
+    def __gt__(self, other):
+        return self._op("greater", self, other)
+
+    def __ge__(self, other):
+        return self._op("greater_equal", self, other)
+
+    def __and__(self, other):
+        return self._op("logical_and", self, other)
+
+    def __or__(self, other):
+        return self._op("logical_or", self, other)
+
+    def __xor__(self, other):
+        return self._op("logical_xor", self, other)
+
+    def __invert__(self):
+        return self._op("logical_not", self)
+
+
+def get_item(x, key):
+    """``x[key]``: the graph operation of slicing a symbolic tensor (Keras's GetItem)."""
+    return x[key]
+
 
 class Node:
     """One call of ``operation`` (a layer) in a functional graph."""

@@ -201,3 +201,22 @@ def test_clone_model_applies_clone_function_call_function_and_input_tensors_like
                     calls, same.weights[0] is model.weights[0], summary(K, seq_clone),
                     seq_clone.layers[0] is not seq.layers[0], str(err.value).split(" Received")[0]))
     assert got[1] == got[0]
+
+
+def test_operators_on_symbolic_tensors_are_graph_operations_like_keras():
+    """x[:, :1], x ** 2, 2.0 ** x, x @ w, x // 3, x % 5, abs(x), x > 5, &, ~ on a KerasTensor build graph
+    operations as in Keras (ember's KerasTensor had only + - * / and negation: 'KerasTensor' object is not
+    subscriptable); an op whose first argument is a number (ops.power(2.0, x)) builds too."""
+    x = np.arange(24, dtype="float32").reshape(2, 3, 4)
+    got = []
+    for K in (keras, ek):
+        i = K.Input((3, 4))
+        outs = [i[:, :1], i[:, 1, ::2], i[..., -1], i ** 2, 2.0 ** (i * 0.1), i @ K.ops.ones((4, 2)), i // 3,
+                i % 5, abs(-i), K.ops.cast(i > 5, "float32"), K.ops.cast((i > 5) & (i <= 20), "float32"),
+                K.ops.cast(~(i >= 5) | (i < 1), "float32"), K.ops.power(2.0, i * 0.1)]
+        model = K.Model(i, outs)
+        got.append(([tuple(o.shape) for o in outs], [layer.name for layer in model.layers],
+                    [np.asarray(a) for a in model.predict(x, verbose=0)]))
+    assert got[1][:2] == got[0][:2]
+    for e, k in zip(got[1][2], got[0][2]):
+        np.testing.assert_allclose(e, k, rtol=1e-6)

@@ -26,6 +26,9 @@ class OpLayer(Layer):
         super().__init__(**kwargs)
         self.__dict__["op"] = op
 
+    def _build_for_call(self, args, kwargs):
+        self.built = True   # no weights; the first argument may be a number (ops.power(2.0, x), 2.0 ** x)
+
     def call(self, *args, **kwargs):
         return self.op(*args, **kwargs)
 
