@@ -256,3 +256,26 @@ def test_preprocessing_in_a_model_and_configs_round_trip():
         cfg = layer.get_config()
         again = type(layer).from_config(cfg)
         assert again.get_config() == cfg
+
+
+@pytest.mark.parametrize("kwargs, data", [({}, (6, 3)), ({"axis": (1, 2)}, (4, 3, 2)),
+                                          ({"mean": 2.0, "variance": 4.0}, (5, 3))])
+def test_normalization_mean_variance_and_weights_like_keras(kwargs, data):
+    """layer.mean / layer.variance are the statistics broadcast against the inputs ((1, 3) for the last axis), also
+    when given in the constructor, and the weights are mean, variance and an int32 count (ember's mean was the
+    (3,) weight, missing when given, and its count int64)."""
+    x = np.random.default_rng(0).standard_normal(data).astype("float32") * 3 + 1
+    got = []
+    for K in (keras, ek):
+        layer = K.layers.Normalization(**kwargs)
+        if "mean" in kwargs:
+            layer.build(x.shape)
+        else:
+            layer.adapt(x)
+        got.append(([(w.path, tuple(w.shape), np.asarray(K.ops.convert_to_numpy(w)).dtype.name) for w in layer.weights],
+                    np.asarray(K.ops.convert_to_numpy(layer.mean)), np.asarray(K.ops.convert_to_numpy(layer.variance)),
+                    np.asarray(K.ops.convert_to_numpy(layer(x)))))
+    assert got[1][0] == got[0][0]
+    for e, k in zip(got[1][1:], got[0][1:]):
+        assert e.shape == k.shape
+        np.testing.assert_allclose(e, k, rtol=1e-5, atol=1e-5)

@@ -252,11 +252,11 @@ class Layer(nn.Module):
                                autocast=autocast, regularizer=regularizer, constraint=constraint, name=name)
 
     def _add_weight(self, name, shape, initializer=None, dtype=None, trainable=True, regularizer=None,
-                    constraint=None, autocast=True):
+                    constraint=None, autocast=True, attr=None):
         shape = tuple(int(s) for s in (shape or ()))
         dtype = dtype or self._dtype
         value = _init.get(initializer if initializer is not None else "glorot_uniform")(shape, dtype)
-        attr = name or "variable"
+        attr = attr or name or "variable"   # attr: kept under another attribute than its name (adapt_mean)
         base, i = attr, 1
         while attr in self.__dict__ or attr in self._parameters or attr in self._modules:
             attr = f"{base}_{i}"

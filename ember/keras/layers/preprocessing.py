@@ -74,9 +74,26 @@ class Normalization(Layer):
         shape = tuple(input_shape[a] for a in keep)
         self._broadcast = [input_shape[d] if d in keep else 1 for d in range(len(input_shape))]
         if self.input_mean is None:
-            self._add_weight("mean", shape, "zeros", trainable=False)
-            self._add_weight("variance", shape, "ones", trainable=False)
-            self._add_weight("count", (), "zeros", dtype="int64", trainable=False)
+            # Keras's names: the weights 'mean', 'variance', 'count' are adapt_mean ...; `mean` is the broadcast
+            self._add_weight("mean", shape, "zeros", trainable=False, attr="adapt_mean")
+            self._add_weight("variance", shape, "ones", trainable=False, attr="adapt_variance")
+            self._add_weight("count", (), "zeros", dtype="int32", trainable=False, attr="adapt_count")
+
+    @property
+    def mean(self):
+        """The mean broadcast against the inputs (``(1, features)`` for the last axis), as Keras's ``layer.mean``."""
+        return self._broadcast_stat(self.input_mean, "adapt_mean")
+
+    @property
+    def variance(self):
+        return self._broadcast_stat(self.input_variance, "adapt_variance")
+
+    def _broadcast_stat(self, given, attr):
+        if not self.built:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr[6:]}' before it is built")
+        if given is not None:
+            return make(np.broadcast_to(np.asarray(given, np.dtype(self._dtype)), self._broadcast).copy())
+        return getattr(self, attr).reshape(self._broadcast)
 
     def adapt(self, data, batch_size=None, steps=None):
         """Compute ``mean`` and ``variance`` from ``data`` (an array or an iterable of batches)."""
@@ -89,9 +106,9 @@ class Normalization(Layer):
             self._maybe_build((None,) + arr.shape[1:])
         keep = self._keep(arr.ndim)
         red = tuple(d for d in range(arr.ndim) if d not in keep)
-        self.mean._data[...] = arr.mean(axis=red)
-        self.variance._data[...] = arr.var(axis=red)
-        self.count._data[...] = arr.size // max(1, int(np.prod([arr.shape[d] for d in keep])))
+        self.adapt_mean._data[...] = arr.mean(axis=red)
+        self.adapt_variance._data[...] = arr.var(axis=red)
+        self.adapt_count._data[...] = arr.size // max(1, int(np.prod([arr.shape[d] for d in keep])))
 
     def call(self, inputs):
         if inputs._data.dtype.kind != "f":
@@ -102,7 +119,7 @@ class Normalization(Layer):
             var = make(np.broadcast_to(np.asarray(self.input_variance, inputs._data.dtype),
                                        self._broadcast).copy())
         else:
-            mean, var = self.mean.reshape(self._broadcast), self.variance.reshape(self._broadcast)
+            mean, var = self.adapt_mean.reshape(self._broadcast), self.adapt_variance.reshape(self._broadcast)
         std = ops.clamp(ops.sqrt(var), min=backend.epsilon())
         if self.invert:
             return ops.add(mean, ops.mul(inputs, std))
