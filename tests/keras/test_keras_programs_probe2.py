@@ -14,7 +14,12 @@ summary), a PyDataset of dict inputs and targets for a two-input two-output mode
 around a functional one), the masking guide (pad_sequences, Masking, a compute_mask layer, a TemporalSoftmax
 needing its mask), Attention / AdditiveAttention with scores, GRU(reset_after=False), GroupNormalization and
 UnitNormalization, and the "Writing your own callbacks" guide (every hook's logs, early stopping at the minimum
-loss, a learning-rate table, CSVLogger, initial_epoch, validation_freq).
+loss, a learning-rate table, CSVLogger, initial_epoch, validation_freq), multi-label and regression metrics
+(AUC, Precision/Recall at thresholds and top_k, F1Score, R2Score, MAPE ...), optimizer options (clipnorm,
+global_clipnorm, clipvalue, EMA, gradient accumulation, AdamW with exclude_from_weight_decay, a
+LearningRateSchedule subclass), the on-batch APIs with a Python generator and activation layers, and the
+preprocessing layers guide without TensorFlow (Normalization adapted and inverted, Discretization,
+CategoryEncoding, Resizing, CenterCrop, Rescaling, slicing a KerasTensor).
 
 As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
 data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
@@ -711,6 +716,159 @@ def attention_layers(K):
     return {"h": hist, "p": p, "s": s, "names": " ".join(w.path for w in model.weights)}
 
 
+def multilabel_metrics(K):
+    """Multi-label classification with sigmoid outputs and binary_crossentropy, metrics AUC (ROC and PR,
+    multi_label), Precision/Recall at thresholds and top_k, F1Score(average="micro"/"macro"), BinaryAccuracy with a
+    threshold; a regression head with R2Score, MeanAbsolutePercentageError, CosineSimilarity, LogCoshError."""
+    layers = K.layers
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((24, 5)).astype("float32")
+    yl = (rng.random((24, 3)) > 0.5).astype("float32")
+    yr = rng.standard_normal((24, 2)).astype("float32") + 3.0
+    inp = K.Input((5,))
+    h = layers.Dense(6, activation="relu")(inp)
+    labels = layers.Dense(3, activation="sigmoid", name="labels")(h)
+    reg = layers.Dense(2, name="reg")(h)
+    model = K.Model(inp, [labels, reg])
+    init(model)
+    model.compile(optimizer=K.optimizers.Adam(0.01),
+                  loss=["binary_crossentropy", "mse"],
+                  metrics=[[K.metrics.AUC(name="auc"), K.metrics.AUC(curve="PR", multi_label=True, name="pr"),
+                            K.metrics.Precision(thresholds=0.4, name="p"), K.metrics.Recall(top_k=1, name="r"),
+                            K.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
+                            K.metrics.F1Score(average="macro", threshold=0.5, name="f1m"),
+                            K.metrics.BinaryAccuracy(threshold=0.6, name="bacc")],
+                           [K.metrics.R2Score(name="r2"), K.metrics.MeanAbsolutePercentageError(name="mape"),
+                            K.metrics.CosineSimilarity(name="cos"), K.metrics.LogCoshError(name="logcosh")]])
+    h = model.fit(x, [yl, yr], batch_size=8, epochs=2, verbose=0, shuffle=False).history
+    ev = model.evaluate(x, [yl, yr], verbose=0, return_dict=True)
+    return {"h": h, "ev": ev, "names": " ".join(model.metrics_names)}
+
+
+def optimizer_options(K):
+    """Optimizer options in fit: clipnorm, global_clipnorm, clipvalue, use_ema with ema_overwrite_frequency,
+    gradient_accumulation_steps, AdamW weight decay with exclude_from_weight_decay, a LearningRateSchedule
+    subclass (warmup then cosine, get_config) saved with the model and loaded with custom_objects."""
+    layers, ops = K.layers, K.ops
+
+    class WarmupCosine(K.optimizers.schedules.LearningRateSchedule):
+        def __init__(self, base, warmup, total):
+            self.base, self.warmup, self.total = base, warmup, total
+
+        def __call__(self, step):
+            step = ops.cast(step, "float32")
+            warm = self.base * step / self.warmup
+            progress = (step - self.warmup) / (self.total - self.warmup)
+            cos = 0.5 * self.base * (1 + ops.cos(np.pi * progress))
+            return ops.where(step < self.warmup, warm, cos)
+
+        def get_config(self):
+            return {"base": self.base, "warmup": self.warmup, "total": self.total}
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((16, 4)).astype("float32")
+    y = (x @ rng.standard_normal((4, 2))).astype("float32")
+    out = {}
+    configs = {
+        "clipnorm": lambda: K.optimizers.SGD(0.1, clipnorm=0.5),
+        "global_clipnorm": lambda: K.optimizers.RMSprop(0.01, global_clipnorm=0.3),
+        "clipvalue": lambda: K.optimizers.Adam(0.05, clipvalue=0.01),
+        "ema": lambda: K.optimizers.Adam(0.05, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=3),
+        "accum": lambda: K.optimizers.SGD(0.1, gradient_accumulation_steps=2),
+        "schedule": lambda: K.optimizers.Adam(WarmupCosine(0.05, 3, 8)),
+    }
+    for name, make in configs.items():
+        model = K.Sequential([K.Input((4,)), layers.Dense(3, activation="tanh"), layers.Dense(2)])
+        init(model, 1)
+        model.compile(optimizer=make(), loss="mse")
+        h = model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False).history
+        out[name] = {"h": h, "w": model.get_weights(), "it": int(npy(K, model.optimizer.iterations))}
+    model = K.Sequential([K.Input((4,)), layers.Dense(3, name="d1"), layers.LayerNormalization(name="ln"),
+                          layers.Dense(2, name="d2")])
+    init(model, 2)
+    opt = K.optimizers.AdamW(0.05, weight_decay=0.1)
+    opt.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    model.compile(optimizer=opt, loss="mse")
+    out["adamw"] = {"h": model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history,
+                    "w": model.get_weights()}
+    sched = WarmupCosine(0.05, 3, 8)
+    out["lr"] = [float(npy(K, sched(s))) for s in range(8)]
+    return out
+
+
+def batch_apis(K):
+    """train_on_batch / test_on_batch / predict_on_batch with return_dict, fit on a Python generator with
+    steps_per_epoch, evaluate with steps, Lambda with output_shape, activation layers (PReLU, LeakyReLU
+    negative_slope, ELU, Softmax axis, Activation('swish')), Identity, regularizer losses in model.losses."""
+    layers, ops = K.layers, K.ops
+    inp = K.Input((6,))
+    h = layers.Dense(5, kernel_regularizer=K.regularizers.L1L2(l1=0.01, l2=0.02),
+                     activity_regularizer=K.regularizers.L2(0.01))(inp)
+    h = layers.PReLU()(h)
+    h = layers.LeakyReLU(negative_slope=0.2)(h)
+    h = layers.Lambda(lambda t: ops.concatenate([t, ops.square(t)], axis=-1), output_shape=(10,))(h)
+    h = layers.ELU(alpha=0.5)(h)
+    h = layers.Identity()(h)
+    h = layers.Activation("swish")(h)
+    out = layers.Dense(3)(h)
+    out = layers.Softmax(axis=-1)(out)
+    model = K.Model(inp, out)
+    init(model)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["categorical_accuracy"])
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((20, 6)).astype("float32")
+    y = K.utils.to_categorical(rng.integers(0, 3, (20,)), 3)
+    r1 = model.train_on_batch(x[:5], y[:5], return_dict=True)
+    r2 = model.train_on_batch(x[5:10], y[5:10])
+    r3 = model.test_on_batch(x[:5], y[:5], return_dict=True)
+    p = model.predict_on_batch(x[:5])
+
+    def gen():
+        i = 0
+        while True:
+            yield x[i % 20:i % 20 + 4], y[i % 20:i % 20 + 4]
+            i += 4
+    h = model.fit(gen(), steps_per_epoch=5, epochs=2, verbose=0).history
+    ev = model.evaluate(gen(), steps=3, verbose=0, return_dict=True)
+    losses = [float(npy(K, l)) for l in model.losses]
+    return {"r1": r1, "r2": r2, "r3": r3, "p": npy(K, p), "h": h, "ev": ev, "n_losses": len(losses),
+            "losses": losses, "out_shape": str(model.output_shape)}
+
+
+def preprocessing_in_model(K):
+    """The "Working with preprocessing layers" guide, the parts that need no TensorFlow: Normalization adapted on
+    the features inside the model, a second Normalization(invert=True) adapted on the targets turning predictions
+    back into target units, Discretization with bin_boundaries one-hot encoded by CategoryEncoding, a
+    CategoryEncoding count of integer codes, and an image branch with Resizing, CenterCrop and Rescaling."""
+    layers = K.layers
+    rng = np.random.default_rng(0)
+    num = (rng.standard_normal((30, 3)) * [1.0, 5.0, 0.1] + [0.0, 10.0, -1.0]).astype("float32")
+    codes = rng.integers(0, 6, (30, 2)).astype("int64")
+    img = rng.random((30, 10, 10, 3)).astype("float32") * 255
+    target = (num[:, :1] * 3 + 50).astype("float32")
+    norm = layers.Normalization()
+    norm.adapt(num)
+    denorm = layers.Normalization(invert=True)
+    denorm.adapt(target)
+    n_in, c_in, i_in = K.Input((3,)), K.Input((2,), dtype="int64"), K.Input((10, 10, 3))
+    bins = layers.CategoryEncoding(num_tokens=3, output_mode="one_hot")(
+        layers.Discretization(bin_boundaries=[-0.5, 0.5])(n_in[:, :1]))
+    counts = layers.CategoryEncoding(num_tokens=6, output_mode="count")(c_in)
+    pix = layers.Rescaling(1.0 / 127.5, offset=-1)(layers.CenterCrop(6, 6)(layers.Resizing(8, 8)(i_in)))
+    pix = layers.GlobalAveragePooling2D()(layers.Conv2D(2, 3)(pix))
+    feats = layers.concatenate([norm(n_in), bins, counts, pix])
+    out = denorm(layers.Dense(1)(layers.Dense(4, activation="relu")(feats)))
+    model = K.Model([n_in, c_in, i_in], out)
+    init(model)
+    norm.adapt(num)      # after init, which set every weight (the adapted statistics too)
+    denorm.adapt(target)
+    model.compile(K.optimizers.Adam(0.01), "mse", metrics=["mae"])
+    h = model.fit([num, codes, img], target, batch_size=10, epochs=2, verbose=0, shuffle=False).history
+    return {"h": h, "mean": npy(K, norm.mean), "var": npy(K, norm.variance), "tmean": npy(K, denorm.mean),
+            "feat": npy(K, K.Model([n_in, c_in, i_in], feats)([num[:4], codes[:4], img[:4]])),
+            "pred": model.predict([num, codes, img], verbose=0)}
+
+
 def customizing_saving(K, tmp):
     """Customizing Saving and Serialization guide: save_own_variables/load_own_variables, save_assets/load_assets,
     get_build_config/build_from_config, get_compile_config/compile_from_config."""
@@ -908,7 +1066,7 @@ def callbacks_guide(K, tmp):
             "lr": float(np.array(model.optimizer.learning_rate))}
 
 
-PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers]
+PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model]
 FILE_PROGRAMS = [customizing_saving, callbacks_guide]
 
 
