@@ -118,6 +118,12 @@ class _PipelineSchedule:
         if self._fwd_initialized and self._has_backward != self._bwd_initialized:
             self._fwd_initialized = self._bwd_initialized = False
         if not self._fwd_initialized:
+            if all(hasattr(stage, "_warmup_forward_vote") for stage in stages):
+                acc = None
+                for stage in stages:
+                    acc = stage._warmup_forward_vote(self._has_backward, acc)
+                for stage in reversed(stages):
+                    acc = stage._warmup_backward_result(acc)
             passed = None
             for stage in stages:
                 passed = stage._prepare_forward_infra(self._n_microbatches, args if stage.is_first else passed,

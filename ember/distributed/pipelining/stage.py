@@ -10,10 +10,11 @@ Stage ``s`` of ``num_stages`` lives on group rank ``s % group_size``. Per microb
   received from the next stage; parameter gradients accumulate in ``.grad`` over the microbatches, and the
   inputs' gradients go back to the previous stage.
 
-Shapes need not be given: on the first step each stage runs its submodule once on the first microbatch
-(under a forked RNG, outputs thrown away) and tells the next stage the shape, dtype and ``requires_grad`` of
-its outputs, so that receives can be posted before the data arrives; the gradients' shapes are the
-activations'. Every microbatch must then have the first one's shapes (as in torch).
+Shapes need not be given: on the first step the stages vote (static when every stage was given
+``input_args`` and ``output_args``, whose metadata is then used as is); in dynamic mode each stage runs its
+submodule once on the first microbatch (under a forked RNG, outputs thrown away) and tells the next stage the
+shape, dtype and ``requires_grad`` of its outputs, so that receives can be posted before the data arrives. The
+gradients' shapes are the activations'. Every microbatch must have the first one's shapes (as in torch).
 """
 import numpy as np
 
@@ -28,8 +29,8 @@ _TAG_BASE = 1 << 10
 
 
 def _tag(edge, kind):
-    """Messages between stages ``edge`` and ``edge + 1``: 0 activations, 1 gradients, 2 metadata."""
-    return _TAG_BASE + 3 * edge + kind
+    """Messages between stages ``edge`` and ``edge + 1``: 0 activations, 1 gradients, 2 metadata, 3 the vote."""
+    return _TAG_BASE + 4 * edge + kind
 
 
 def _as_tuple(output):
@@ -141,7 +142,6 @@ class _PipelineStageBase:
                                               f"metadata, got {type(metas).__name__}")
             self._input_metas = metas
             inference_args = tuple(m.empty(has_backward and m.requires_grad) for m in metas)
-        self._validate_user_inputs()
         kwargs = {k: v.detach() if isinstance(v, Tensor) else v for k, v in (kwargs or {}).items()}
         grad_mode = ember.enable_grad() if has_backward else ember.no_grad()
         with grad_mode:
@@ -151,9 +151,6 @@ class _PipelineStageBase:
             return self._output_metas
         self._send_meta(self._output_metas, self.stage_index + 1)
         return None
-
-    def _validate_user_inputs(self):
-        pass
 
     def _prepare_backward_infra(self, num_microbatches, loss_fn=None, target=None, received_grad_meta=None,
                                 loss_kwargs=None):
@@ -221,8 +218,10 @@ class _PipelineStageBase:
         if fwd_chunk_id not in self._fwd_inputs:
             raise PipeliningMetadataError(f"{self.log_prefix} no activations received for microbatch "
                                           f"{fwd_chunk_id}")
+        import ember
         received = self._fwd_inputs.pop(fwd_chunk_id)
-        return tuple(a.requires_grad_(True) if self.has_backward and m.requires_grad else a
+        grad = self.has_backward and ember.is_grad_enabled()
+        return tuple(a.requires_grad_(True) if grad and m.requires_grad else a
                      for a, m in zip(received, self._input_metas))
 
     def forward_maybe_with_nosync(self, *args, **kwargs):
@@ -299,8 +298,10 @@ class PipelineStage(_PipelineStageBase):
         stage_index: its place, from 0; stage ``s`` runs on group rank ``s % group_size``.
         num_stages: how many stages the pipeline has (at least the group's size).
         device: the device it runs on (``"cpu"``).
-        input_args, output_args: example microbatch inputs and outputs (optional: shapes are inferred on the
-            first step; when given, the inferred ones are checked against them).
+        input_args, output_args: example microbatch inputs and outputs (optional). When every stage gives both,
+            the pipeline is static: their shapes, dtypes and ``requires_grad`` are what travels, and nothing is
+            inferred. Otherwise the first step infers them, and raises ``PipeliningMetadataError`` where they
+            differ from what was given.
         group: the process group of the pipeline (the default group when None).
         dw_builder: a function returning a callable run after each microbatch's backward.
 
@@ -320,26 +321,78 @@ class PipelineStage(_PipelineStageBase):
         super().__init__(submodule, stage_index, num_stages, device, group, dw_builder)
         self._user_inputs = None if input_args is None else _metas(input_args, "input_args")
         self._user_outputs = None if output_args is None else _metas(output_args, "output_args")
+        self._inference_mode = None
 
-    def _validate_user_inputs(self):
-        for name, given, inferred in (("input_args", self._user_inputs, self._input_metas),):
-            if given is not None and [(m.shape, str(m.dtype)) for m in given] != \
-                    [(m.shape, str(m.dtype)) for m in inferred]:
-                raise PipeliningMetadataError(f"Stage {self.stage_index}: {name} describe "
-                                              f"{[(m.shape, m.dtype) for m in given]} but the stage receives "
-                                              f"{[(m.shape, m.dtype) for m in inferred]}")
+    # -- the vote: static (every stage was given input_args and output_args) or dynamic --------------
+
+    def _vote_tensor(self, value=0):
+        import ember
+        return ember.tensor([value], dtype=ember.int32)
+
+    def _warmup_forward_vote(self, has_backward, received_acc=None):
+        """Stage 0 -> N-1: the product of every stage's vote (1: it has its inputs' and outputs' metadata)."""
+        vote = int(self._user_inputs is not None and self._user_outputs is not None)
+        if self.is_first:
+            acc = vote
+        elif self._is_same_rank(self.stage_index - 1):
+            acc = received_acc * vote
+        else:
+            t = self._vote_tensor()
+            C.recv(t, group=self.group, tag=_tag(self.stage_index - 1, 3), group_src=self._peer(self.stage_index - 1))
+            acc = int(t.item()) * vote
+        if not self.is_last and not self._is_same_rank(self.stage_index + 1):
+            C.send(self._vote_tensor(acc), group=self.group, tag=_tag(self.stage_index, 3),
+                   group_dst=self._peer(self.stage_index + 1))
+        return acc
+
+    def _warmup_backward_result(self, received_result=None):
+        """Stage N-1 -> 0: hand the vote's result back, so that every stage runs in the same mode."""
+        if self.is_last or self._is_same_rank(self.stage_index + 1):
+            result = received_result
+        else:
+            t = self._vote_tensor()
+            C.recv(t, group=self.group, tag=_tag(self.stage_index, 3), group_src=self._peer(self.stage_index + 1))
+            result = int(t.item())
+        if not self.is_first and not self._is_same_rank(self.stage_index - 1):
+            C.send(self._vote_tensor(result), group=self.group, tag=_tag(self.stage_index - 1, 3),
+                   group_dst=self._peer(self.stage_index - 1))
+        self._inference_mode = "static" if result == 1 else "dynamic"
+        return result
 
     def _prepare_forward_infra(self, num_microbatches, args, kwargs=None, has_backward=False):
+        """Static mode takes the metadata from ``input_args``/``output_args``; dynamic mode infers it (and checks
+        what the user gave against it)."""
         import ember
+        if self._inference_mode == "static":
+            self.chunks = num_microbatches
+            self._input_metas, self._output_metas = self._user_inputs, self._user_outputs
+            return self._output_metas
         with ember.random.fork_rng():
             result = super()._prepare_forward_infra(num_microbatches, args, kwargs, has_backward)
-        given = self._user_outputs
-        if given is not None and [(m.shape, str(m.dtype)) for m in given] != \
-                [(m.shape, str(m.dtype)) for m in self._output_metas]:
-            raise PipeliningMetadataError(f"Stage {self.stage_index}: output_args describe "
-                                          f"{[(m.shape, m.dtype) for m in given]} but the submodule returns "
-                                          f"{[(m.shape, m.dtype) for m in self._output_metas]}")
+        self._check_user_metas("input", self._user_inputs, self._input_metas)
+        self._check_user_metas("output", self._user_outputs, self._output_metas)
         return result
+
+    def _check_user_metas(self, label, given, inferred):
+        if given is None:
+            return
+        where = f"Stage {self.stage_index} {label}"
+        if len(given) != len(inferred):
+            raise PipeliningMetadataError(f"{where}: expected {len(given)} tensors, got {len(inferred)}")
+        for i, (g, m) in enumerate(zip(given, inferred)):
+            diffs = [f"{k}: expected {a}, got {b}" for k, a, b in (("shape", g.shape, m.shape),
+                                                                  ("dtype", g.dtype, m.dtype),
+                                                                  ("requires_grad", g.requires_grad,
+                                                                   m.requires_grad)) if str(a) != str(b)]
+            if diffs:
+                raise PipeliningMetadataError(f"{where}[{i}]: {'; '.join(diffs)}")
+
+    def _prepare_backward_infra(self, num_microbatches, loss_fn=None, target=None, received_grad_meta=None,
+                                loss_kwargs=None):
+        if self._inference_mode == "static":
+            self.chunks = num_microbatches
+            return None
+        return super()._prepare_backward_infra(num_microbatches, loss_fn, target, received_grad_meta, loss_kwargs)
 
 
 def build_stage(stage_module, stage_index, pipe_info, device, group=None):

@@ -1,7 +1,8 @@
 """Pipeline misuse, written for torch (torchrun's environment, 1 rank: one stage that is first and last): a
 first step without a target, a batch shorter than the number of microbatches (with a target, and without
 a loss), a step without a target after a good step, step() under no_grad, too few microbatches for 1F1B,
-a stage index past the stages, and scheduling something that is not a stage. Records each exception's
+a stage index past the stages, input_args that do not describe the microbatch, and losses that are
+not a list. Records each exception's
 type and whether it is a RuntimeError."""
 import json
 import os
@@ -55,13 +56,20 @@ def stage_index_out_of_range():
     PipelineStage(nn.Linear(4, 3), 2, 2, device)
 
 
+def input_args_of_another_shape():
+    schedule = ScheduleGPipe(PipelineStage(nn.Linear(4, 3), 0, 1, device, input_args=torch.zeros(3, 4)), 4,
+                             loss_fn=F.cross_entropy)
+    schedule.step(x, target=y)
+
+
 def losses_not_a_list():
     fresh().step(x, target=y, losses=())
 
 
 record = {}
 for case in (first_step_without_target, short_batch_with_target, short_batch_forward_only, no_target_after_a_step,
-             step_under_no_grad, too_few_microbatches_for_1f1b, stage_index_out_of_range, losses_not_a_list):
+             step_under_no_grad, too_few_microbatches_for_1f1b, stage_index_out_of_range, input_args_of_another_shape,
+             losses_not_a_list):
     try:
         case()
         record[case.__name__] = None

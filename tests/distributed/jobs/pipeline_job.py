@@ -1,6 +1,7 @@
 """Pipeline parallelism, written for torch (torchrun's environment, 2 ranks): a 4-block token model (embedding,
 two residual blocks, a head) split by hand, trained 3 Adam steps on 8 sequences in 4 microbatches with
-ScheduleGPipe and Schedule1F1B (2 stages: two blocks a rank), GPipe with scale_grads=False, and
+ScheduleGPipe and Schedule1F1B (2 stages: two blocks a rank), GPipe with scale_grads=False, GPipe with
+every stage's input_args and output_args given (static: no shape inference), and
 ScheduleLoopedBFS and ScheduleInterleaved1F1B (4 stages: blocks r and r + 2 on rank r); then one eval().
 Records per-microbatch losses, the merged output, the gradients of the first and last step and the final
 weights of the blocks each rank holds. Rank 0 writes every rank's record."""
@@ -73,7 +74,12 @@ def run(name):
         schedule = cls(stages, 4, loss_fn=loss_fn)
     else:
         part = nn.Sequential(model[2 * rank], model[2 * rank + 1])
-        stages = [PipelineStage(part, rank, 2, device)]
+        if name == "GPipe_static":        # every stage describes its microbatch: no shape inference
+            examples = ((batches[0][0][:2], torch.zeros(2, 5, 8, requires_grad=True)) if rank == 0 else
+                        (torch.zeros(2, 5, 8, requires_grad=True), torch.zeros(2, 5, 10)))
+            stages = [PipelineStage(part, rank, 2, device, input_args=examples[0], output_args=examples[1])]
+        else:
+            stages = [PipelineStage(part, rank, 2, device)]
         cls = Schedule1F1B if name == "1F1B" else ScheduleGPipe
         schedule = cls(stages[0], 4, loss_fn=loss_fn, scale_grads=name != "GPipe_sum")
     held = {id(p) for st in stages for p in st.submod.parameters()}
@@ -96,7 +102,8 @@ def run(name):
     return rec
 
 
-record = {name: run(name) for name in ("GPipe", "1F1B", "GPipe_sum", "LoopedBFS", "Interleaved1F1B")}
+record = {name: run(name) for name in ("GPipe", "1F1B", "GPipe_sum", "GPipe_static", "LoopedBFS",
+                                            "Interleaved1F1B")}
 gathered = [None, None] if rank == 0 else None
 dist.gather_object(record, gathered, dst=0)
 if rank == 0:
