@@ -13,13 +13,13 @@ tensor([0.0000, 0.2500, 0.5000, 0.7500])
 import numpy as np
 
 from .backend import dtypes as _dt
-from .autograd.tensor import Tensor, make, device as _device
+from .autograd.tensor import Tensor, make, require_cpu as _require_cpu
 from .autograd.ops._util import shape_args
 
 
 def _check_device(device):
     if device is not None:
-        _device(device)
+        _require_cpu(device)
 
 
 def _infer_dtype(data):

@@ -370,29 +370,61 @@ class _RetainHook(_TensorHook):
     __slots__ = ()
 
 
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
+                 "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
+
 class device:
-    """Only the CPU exists in ember; ``ember.device('cpu')`` is accepted for portability."""
+    """A device name, parsed as torch parses it (``"cuda:1"``, ``("cuda", 1)``, ``"meta"``), so code that names
+    a GPU device builds it as in torch; only the CPU holds tensors in ember, and moving a tensor or module to
+    another device raises (see :func:`require_cpu`)."""
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):
-            type = type.type
-        type = str(type)
-        if type.split(":")[0] not in ("cpu",):
-            raise RuntimeError(f"ember runs on the CPU only; device {type!r} is not available")
-        self.type = "cpu"
-        self.index = index
+            type, index = type.type, type.index
+        elif isinstance(type, int) and not isinstance(type, bool):
+            # torch.device(0) is the first accelerator, which a CPU-only torch refuses the same way
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        text = str(type)
+        name, _, idx = text.partition(":")
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: "
+                               f"{text}")
+        if idx:
+            if not idx.isdigit() or index is not None:
+                raise RuntimeError(f"Invalid device string: '{text}'")
+            index = int(idx)
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = name, index
 
     def __repr__(self):
-        return "device(type='cpu')"
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
-        return "cpu"
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        return str(other) == "cpu" or isinstance(other, device)
+        # every CPU device is the one CPU (ember also accepts the string "cpu"); others compare by name
+        if isinstance(other, str):
+            other = device(other) if other.partition(":")[0] in _DEVICE_TYPES else None
+        if not isinstance(other, device):
+            return False
+        if self.type == other.type == "cpu":
+            return True
+        return (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
-        return hash("cpu")
+        return hash(self.type)
+
+
+def require_cpu(dev, what="tensors"):
+    """``dev`` as a device, if it is the CPU; a RuntimeError naming it otherwise (ember has only the CPU)."""
+    d = dev if isinstance(dev, device) else device(dev)
+    if d.type != "cpu":
+        raise RuntimeError(f"ember runs on the CPU only; device {str(dev)!r} is not available for {what}")
+    return d
 
 
 _CPU = device("cpu")

@@ -571,7 +571,7 @@ class Module:
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: convert the floating point
         parameters and buffers in place. Only the CPU exists in ember."""
-        from ..autograd.tensor import device as _device
+        from ..autograd.tensor import device as _device, require_cpu as _require_cpu
         dtype = kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
@@ -591,7 +591,7 @@ class Module:
             else:
                 raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
         if dev is not None and str(dev) != "meta":
-            _device(dev)  # only the CPU: raises a clear error for anything else
+            _require_cpu(dev, "modules")  # only the CPU: raises a clear error for anything else
         # ``to("meta")`` makes a storage-free template for torch.func.functional_call (the model-
         # ensembling tutorial's ``base_model.to("meta")``). ember has no meta tensors, so the module
         # keeps its CPU tensors: every call that supplies the parameters gives torch's result.

@@ -225,3 +225,30 @@ def test_fmax_fmin_gradients_with_nan_and_ties_match_torch():
             grads.append((x.grad.numpy(), y.grad.numpy()))
         np.testing.assert_array_equal(grads[0][0], grads[1][0], err_msg=name)
         np.testing.assert_array_equal(grads[0][1], grads[1][1], err_msg=name)
+
+
+@pytest.mark.parametrize("spec", [("cuda",), ("cuda", 1), ("cuda:0",), ("mps",), ("meta",), ("cpu",), ("cpu", 0),
+                                  ("xpu:2",)])
+def test_device_objects_parse_as_torch(spec):
+    # torch.device("cuda:0") is only a name: building it works without a GPU (using it does not)
+    e, t = ember.device(*spec), torch.device(*spec)
+    assert (repr(e), str(e), e.type, e.index) == (repr(t), str(t), t.type, t.index)
+    assert e == ember.device(str(t)) and hash(e) == hash(ember.device(str(t)))
+
+
+@pytest.mark.parametrize("spec", ["gpu", "cuda:x", "cuda:-1", 0])
+def test_bad_device_names_raise_as_torch(spec):
+    with pytest.raises(RuntimeError) as theirs:
+        torch.device(spec)
+    with pytest.raises(RuntimeError) as ours:
+        ember.device(spec)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_tensors_and_modules_stay_on_the_cpu():
+    gpu = ember.device("cuda")
+    assert ember.device("cuda", 1) != gpu and ember.device("cpu", 0) == ember.device("cpu") == "cpu"
+    for fn in (lambda: ember.ones(1, device=gpu), lambda: ember.ones(1).to(gpu), lambda: ember.ones(1).to(device="cuda:0"),
+               lambda: ember.nn.Linear(1, 1).to(gpu)):
+        with pytest.raises(RuntimeError, match="CPU only"):
+            fn()

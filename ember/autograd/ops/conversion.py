@@ -10,7 +10,7 @@ import numpy as np
 from ...backend import dtypes as _dt
 from .. import grad_mode
 from ..node import Node
-from ..tensor import Tensor, device as _device
+from ..tensor import Tensor, device as _device, require_cpu as _require_cpu
 from ._util import out
 
 _gm = grad_mode.state
@@ -61,7 +61,7 @@ def to(input, *args, **kwargs):
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
     if dev is not None:
-        _device(dev)  # raises for anything but the CPU
+        _require_cpu(dev)  # raises for anything but the CPU
     if d is None:
         return input.clone() if copy else input
     return _cast(input, _dt.to_dtype(d), copy)
