@@ -397,7 +397,9 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     root = _root(pg, dst, group_dst, "isend", "dst")
     arr = _array(tensor, "isend")
     send = np.ascontiguousarray(arr, dtype=_wire_dtype(arr.dtype))
-    return Work(pg.comm.Isend(send, dest=root, tag=tag), pg, "isend")
+    work = Work(pg.comm.Isend(send, dest=root, tag=tag), pg, "isend")
+    work._buffer = send      # MPI reads it until the send completes, after the caller may have dropped the tensor
+    return work
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
