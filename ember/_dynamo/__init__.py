@@ -127,4 +127,7 @@ def __getattr__(name):
     if name == "OptimizedModule":
         from ..compiler.module import CompiledModule
         return CompiledModule
+    if name == "eval_frame":  # torch loads it with torch._dynamo: code reads torch._dynamo.eval_frame.OptimizedModule
+        import importlib
+        return importlib.import_module(__name__ + ".eval_frame")
     raise AttributeError(f"module 'ember._dynamo' has no attribute '{name}'")

@@ -109,6 +109,8 @@ def test_compiled_module_is_an_optimized_module():
     assert isinstance(m, edynamo.OptimizedModule) and isinstance(m._orig_mod, ember.nn.Linear)
     tm = torch.compile(torch.nn.Linear(2, 2))
     assert isinstance(tm, tdynamo.OptimizedModule)
+    # where Hugging Face's is_compiled_module looks for it
+    assert isinstance(m, edynamo.eval_frame.OptimizedModule) and isinstance(tm, tdynamo.eval_frame.OptimizedModule)
 
 
 def test_optimize_compiles_and_matches_eager():
