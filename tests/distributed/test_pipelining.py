@@ -1,9 +1,10 @@
 """Pipeline parallelism against torch's: jobs/pipeline_job.py (a 4-block token model split by hand, 3 Adam steps in
 4 microbatches with ScheduleGPipe, Schedule1F1B, GPipe with scale_grads=False, GPipe with every stage's
-input_args and output_args (static), ScheduleLoopedBFS and ScheduleInterleaved1F1B, then eval()) on 2 gloo ranks
-under torch and under ember, from the same weights and tokens, records the same per-microbatch losses, merged
-outputs, gradients and final weights; jobs/pipeline_errors_job.py (1 rank) raises the same exception types for
-misuse; microbatch splitting and merging cut the same chunks as torch's."""
+input_args and output_args (static), GPipe on a DistributedDataParallel model, ScheduleLoopedBFS and
+ScheduleInterleaved1F1B, then eval()) on 2 gloo ranks under torch and under ember, from the same weights and
+tokens, records the same per-microbatch losses, merged outputs, gradients and final weights;
+jobs/pipeline_errors_job.py (1 rank) raises the same exception types for misuse; microbatch splitting and
+merging cut the same chunks as torch's."""
 import json
 
 import numpy as np
@@ -19,7 +20,7 @@ from ember.distributed.pipelining.microbatch import TensorChunkSpec, merge_chunk
 from ._launch import torch_and_ember
 from .test_fsdp import _same
 
-SCHEDULES = ["GPipe", "1F1B", "GPipe_sum", "GPipe_static", "LoopedBFS", "Interleaved1F1B"]
+SCHEDULES = ["GPipe", "1F1B", "GPipe_sum", "GPipe_static", "GPipe_ddp", "LoopedBFS", "Interleaved1F1B"]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,11 @@ def test_pipeline_program_records_what_torch_records(runs, schedule, what):
         _same(ours[rank][schedule][what], theirs[rank][schedule][what], f"rank{rank}.{schedule}.{what}")
     losses = ours[1][schedule]["losses"]
     assert len(losses) == 3 and all(len(step) == 4 for step in losses)       # one loss per microbatch
-    assert ours[0][schedule]["losses"] == [[], [], []]                       # the first stage gets none
+    if schedule == "GPipe_ddp":                                              # both ranks are whole pipelines
+        assert ours[0][schedule]["grads"] == ours[1][schedule]["grads"]      # that average their gradients
+        assert ours[0][schedule]["losses"] != losses
+    else:
+        assert ours[0][schedule]["losses"] == [[], [], []]                   # the first stage gets none
 
 
 def test_gradients_are_scaled_by_the_number_of_microbatches(runs):

@@ -224,7 +224,16 @@ class _PipelineStageBase:
         return tuple(a.requires_grad_(True) if grad and m.requires_grad else a
                      for a, m in zip(received, self._input_metas))
 
+    def _is_ddp(self):
+        from ember.nn.parallel import DistributedDataParallel
+        return isinstance(self.submod, DistributedDataParallel)
+
     def forward_maybe_with_nosync(self, *args, **kwargs):
+        """Run the submodule; a ``DistributedDataParallel`` one under ``no_sync`` (its gradients are reduced once,
+        in the last microbatch's backward)."""
+        if self._is_ddp():
+            with self.submod.no_sync():
+                return self.submod(*args, **kwargs)
         return self.submod(*args, **kwargs)
 
     def forward_one_chunk(self, fwd_chunk_id, args, kwargs=None, save_forward_output=True):
@@ -263,6 +272,9 @@ class _PipelineStageBase:
             pairs = [(o, g) for o, g in zip(outputs, received)
                      if isinstance(o, Tensor) and o.requires_grad and g is not None]
             roots, grads = [o for o, _ in pairs], [g for _, g in pairs]
+        if last_backward and self._is_ddp():
+            # torch's reducer.prepare_for_backward: this backward all-reduces the accumulated gradients
+            self.submod._expect_backward = ember.is_grad_enabled()
         if roots:
             ember.autograd.backward(roots, grad_tensors=grads)
         if self.dw_builder is not None:

@@ -1,7 +1,8 @@
 """Pipeline parallelism, written for torch (torchrun's environment, 2 ranks): a 4-block token model (embedding,
 two residual blocks, a head) split by hand, trained 3 Adam steps on 8 sequences in 4 microbatches with
 ScheduleGPipe and Schedule1F1B (2 stages: two blocks a rank), GPipe with scale_grads=False, GPipe with
-every stage's input_args and output_args given (static: no shape inference), and
+every stage's input_args and output_args given (static: no shape inference), GPipe on a
+DistributedDataParallel model (data parallel over both ranks, a one-stage pipeline each), and
 ScheduleLoopedBFS and ScheduleInterleaved1F1B (4 stages: blocks r and r + 2 on rank r); then one eval().
 Records per-microbatch losses, the merged output, the gradients of the first and last step and the final
 weights of the blocks each rank holds. Rank 0 writes every rank's record."""
@@ -68,7 +69,14 @@ batches = [(torch.tensor(rng.integers(0, 10, (8, 5))), torch.tensor(rng.integers
 
 def run(name):
     model = blocks()
-    if name in ("LoopedBFS", "Interleaved1F1B"):
+    if name == "GPipe_ddp":               # data parallel over both ranks, a one-stage pipeline on each
+        groups = [dist.new_group([0]), dist.new_group([1])]
+        ddp = nn.parallel.DistributedDataParallel(nn.Sequential(*model))
+        # (static: torch's shape-inference forward through DDP breaks its reducer's next forward)
+        stages = [PipelineStage(ddp, 0, 1, device, input_args=batches[0][0][:2], output_args=torch.zeros(2, 5, 10),
+                                group=groups[rank])]
+        schedule = ScheduleGPipe(stages[0], 4, loss_fn=loss_fn)
+    elif name in ("LoopedBFS", "Interleaved1F1B"):
         stages = [PipelineStage(model[s], s, 4, device) for s in (rank, rank + 2)]
         cls = ScheduleLoopedBFS if name == "LoopedBFS" else ScheduleInterleaved1F1B
         schedule = cls(stages, 4, loss_fn=loss_fn)
@@ -89,21 +97,27 @@ def run(name):
     for step, (x, y) in enumerate(batches):
         opt.zero_grad()
         losses = []
-        result = schedule.step(x) if rank == 0 else schedule.step(target=y, losses=losses)
+        if name == "GPipe_ddp":
+            result = schedule.step((x + rank) % 10, target=y, losses=losses)
+        else:
+            result = schedule.step(x) if rank == 0 else schedule.step(target=y, losses=losses)
         rec["losses"].append([float(v.detach()) for v in losses])
         if step in (0, 2):
             rec["grads"].append({n: p.grad.tolist() for n, p in named})
             rec["outputs"].append(None if result is None else result.detach().tolist())
         opt.step()
     losses = []
-    result = schedule.eval(batches[0][0]) if rank == 0 else schedule.eval(target=batches[0][1], losses=losses)
+    if name == "GPipe_ddp":
+        result = schedule.eval(batches[0][0], target=batches[0][1], losses=losses)
+    else:
+        result = schedule.eval(batches[0][0]) if rank == 0 else schedule.eval(target=batches[0][1], losses=losses)
     rec["eval"] = [[float(v) for v in losses], None if result is None else result.tolist()]
     rec["weights"] = {n: p.detach().tolist() for n, p in named}
     return rec
 
 
-record = {name: run(name) for name in ("GPipe", "1F1B", "GPipe_sum", "GPipe_static", "LoopedBFS",
-                                            "Interleaved1F1B")}
+record = {name: run(name) for name in ("GPipe", "1F1B", "GPipe_sum", "GPipe_static", "GPipe_ddp",
+                                            "LoopedBFS", "Interleaved1F1B")}
 gathered = [None, None] if rank == 0 else None
 dist.gather_object(record, gathered, dst=0)
 if rank == 0:
