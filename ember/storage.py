@@ -5,8 +5,9 @@ of its ``.base`` chain, as ``x.storage_offset()`` counts from), seen as bytes: `
 ``data_ptr()`` (``x.data_ptr() - x.storage_offset() * x.element_size()``), ``s[i]`` (a byte),
 ``tolist()``. Writing through it (``fill_``, ``copy_``, ``s[i] = v``) writes the tensor's memory.
 ``x.storage()`` is the same memory as a :class:`TypedStorage` of ``x.dtype`` (PyTorch deprecates
-it in favour of ``untyped_storage``). ``UntypedStorage(n)`` is ``n`` fresh zero bytes. Not
-provided: ``from_file``, ``_share_filename_`` and the other inter-process hooks.
+it in favour of ``untyped_storage``). ``UntypedStorage(n)`` is ``n`` fresh zero bytes;
+``UntypedStorage.from_file`` memory-maps a file (safetensors loads through it). Not provided:
+``_share_filename_`` and the other inter-process hooks.
 
 >>> import ember
 >>> x = ember.arange(6.).reshape(2, 3)[:, 1:]
@@ -16,6 +17,8 @@ provided: ``from_file``, ``_share_filename_`` and the other inter-process hooks.
 >>> x.storage().tolist()
 [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
 """
+import os
+
 import numpy as np
 
 from .autograd.ops.strided import _storage
@@ -36,6 +39,29 @@ class UntypedStorage:
         else:
             self._bytes = np.zeros(int(size), np.uint8)
         self.device = _device("cpu")
+
+    @classmethod
+    def from_file(cls, filename, shared=False, nbytes=0, size=None):
+        """The first ``nbytes`` bytes of file ``filename``, memory-mapped: writes reach the file when ``shared``,
+        else stay private (copy-on-write), as torch. safetensors' ``load_file`` / ``safe_open`` read through this.
+
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "b.bin")
+        >>> _ = open(path, "wb").write(bytes([1, 2, 3, 4]))
+        >>> UntypedStorage.from_file(path, shared=False, nbytes=4).tolist()
+        [1, 2, 3, 4]
+        """
+        n = int(nbytes if size is None else size)
+        if n == 0:
+            return cls(0)
+        length = os.path.getsize(filename)
+        if length < n:
+            raise RuntimeError(f"unable to mmap {n} bytes from file <{filename}>: the file holds {length} bytes")
+        return cls(np.memmap(filename, dtype=np.uint8, mode="r+" if shared else "c", shape=(n,)))
+
+    def __array__(self, dtype=None, copy=None):
+        # torch.asarray(storage[a:b], dtype=torch.uint8), as safetensors builds each tensor of a file
+        return self._bytes if dtype is None else self._bytes.astype(dtype)
 
     def nbytes(self):
         return int(self._bytes.size)

@@ -252,3 +252,9 @@ def test_tensors_and_modules_stay_on_the_cpu():
                lambda: ember.nn.Linear(1, 1).to(gpu)):
         with pytest.raises(RuntimeError, match="CPU only"):
             fn()
+
+
+def test_view_takes_dtype_as_a_keyword_as_torch():
+    e, t = ember.arange(8, dtype=ember.uint8), torch.arange(8, dtype=torch.uint8)
+    np.testing.assert_array_equal(e.view(dtype=ember.int32).numpy(), t.view(dtype=torch.int32).numpy())
+    assert e.view(dtype=ember.int16).dtype == ember.int16

@@ -122,3 +122,39 @@ def test_big_endian_and_non_contiguous_inputs_are_stored_little_endian_c_order()
     x = np.arange(12, dtype=">i4").reshape(3, 4)[:, ::2]
     out = st_numpy.load(st.save({"x": x}))["x"]
     np.testing.assert_array_equal(out, x)
+
+
+_TORCH_API_SCRIPT = r"""
+import json, sys, torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+torch.manual_seed(0)
+m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+extra = {"i32": torch.arange(4, dtype=torch.int32), "f16": torch.ones(3, dtype=torch.float16) / 3,
+         "bf16": torch.full((2,), 1.5, dtype=torch.bfloat16)}
+save_file({**m.state_dict(), **extra}, sys.argv[1], metadata={"format": "pt"})
+back = load_file(sys.argv[1])
+m.load_state_dict({k: v for k, v in back.items() if k not in extra})
+with safe_open(sys.argv[1], framework="pt") as f:
+    info = [sorted(f.keys()), f.metadata(), list(f.get_slice("0.weight")[:1].shape)]
+print(json.dumps({"dtypes": {k: str(v.dtype) for k, v in sorted(back.items())},
+                  "values": {k: v.float().flatten().tolist() for k, v in sorted(back.items())}, "info": info}))
+"""
+
+
+def test_the_safetensors_torch_api_runs_on_ember(tmp_path):
+    # safetensors.torch under python -m ember.torch_compat: save_file, and load_file / safe_open, which map the
+    # file with torch.UntypedStorage.from_file and read each tensor as asarray(storage[a:b], uint8).view(dtype)
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    script = tmp_path / "st.py"
+    script.write_text(_TORCH_API_SCRIPT)
+    outs = []
+    for runner in ([sys.executable], [sys.executable, "-m", "ember.torch_compat"]):
+        proc = subprocess.run(runner + [str(script), str(tmp_path / f"m{len(outs)}.safetensors")], capture_output=True,
+                              text=True, timeout=120, env=dict(os.environ, PYTHONPATH=root))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert outs[1] == outs[0]

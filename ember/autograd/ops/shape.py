@@ -73,7 +73,13 @@ def reshape(input, *sizes, shape=None):
     return t
 
 
-def view(input, *shape, size=None):
+def view(input, *shape, size=None, dtype=None):
+    """``x.view(*shape)`` (a view with another shape) or ``x.view(dtype)`` / ``x.view(dtype=...)`` (the same bytes
+    read as another dtype, as safetensors' loader calls it)."""
+    if dtype is not None:
+        if shape or size is not None:
+            raise TypeError("view() takes either a shape or dtype=, not both")
+        shape = (dtype,)
     if size is not None:
         shape = (size,)
     x = input
