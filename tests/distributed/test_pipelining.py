@@ -1,10 +1,10 @@
 """Pipeline parallelism against torch's: jobs/pipeline_job.py (a 4-block token model split by hand, 3 Adam steps in
-4 microbatches with ScheduleGPipe, Schedule1F1B, GPipe with scale_grads=False, GPipe with every stage's
-input_args and output_args (static), GPipe on a DistributedDataParallel model, ScheduleLoopedBFS and
-ScheduleInterleaved1F1B, then eval()) on 2 gloo ranks under torch and under ember, from the same weights and
-tokens, records the same per-microbatch losses, merged outputs, gradients and final weights;
-jobs/pipeline_errors_job.py (1 rank) raises the same exception types for misuse; microbatch splitting and
-merging cut the same chunks as torch's."""
+4 microbatches with ScheduleGPipe, Schedule1F1B (also with a tuple of activations and integer ids between the
+stages), GPipe with scale_grads=False, GPipe with every stage's input_args and output_args (static), GPipe on
+a DistributedDataParallel model, ScheduleLoopedBFS and ScheduleInterleaved1F1B, then eval()) on 2 gloo ranks
+under torch and under ember, from the same weights and tokens, records the same per-microbatch losses, merged
+outputs, gradients and final weights; jobs/pipeline_errors_job.py (1 rank) raises the same exception types for
+misuse; microbatch splitting and merging cut the same chunks as torch's."""
 import json
 
 import numpy as np
@@ -20,7 +20,7 @@ from ember.distributed.pipelining.microbatch import TensorChunkSpec, merge_chunk
 from ._launch import torch_and_ember
 from .test_fsdp import _same
 
-SCHEDULES = ["GPipe", "1F1B", "GPipe_sum", "GPipe_static", "GPipe_ddp", "LoopedBFS", "Interleaved1F1B"]
+SCHEDULES = ["GPipe", "1F1B", "1F1B_tuple", "GPipe_sum", "GPipe_static", "GPipe_ddp", "LoopedBFS", "Interleaved1F1B"]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Pipeline parallelism, written for torch (torchrun's environment, 2 ranks): a 4-block token model (embedding,
 two residual blocks, a head) split by hand, trained 3 Adam steps on 8 sequences in 4 microbatches with
-ScheduleGPipe and Schedule1F1B (2 stages: two blocks a rank), GPipe with scale_grads=False, GPipe with
+ScheduleGPipe and Schedule1F1B (2 stages: two blocks a rank), 1F1B with stage 0 sending a tuple (the
+activations and the integer ids, which get no gradient), GPipe with scale_grads=False, GPipe with
 every stage's input_args and output_args given (static: no shape inference), GPipe on a
 DistributedDataParallel model (data parallel over both ranks, a one-stage pipeline each), and
 ScheduleLoopedBFS and ScheduleInterleaved1F1B (4 stages: blocks r and r + 2 on rank r); then one eval().
@@ -52,6 +53,26 @@ class Head(nn.Module):
         return self.fc(x)
 
 
+class First(nn.Module):
+    """Stage 0 of the tuple variant: passes the token ids on beside the activations (no gradient for them)."""
+
+    def __init__(self, embed, block):
+        super().__init__()
+        self.embed, self.block = embed, block
+
+    def forward(self, ids):
+        return self.block(self.embed(ids)), ids
+
+
+class Last(nn.Module):
+    def __init__(self, block, head):
+        super().__init__()
+        self.block, self.head = block, head
+
+    def forward(self, x, ids):
+        return self.head(self.block(x)) + 0.1 * ids.unsqueeze(-1).float()
+
+
 def blocks():
     model = nn.ModuleList([Embed(), Block(), Block(), Head()])
     model.load_state_dict({k: torch.tensor(init[k]) for k in init.files})
@@ -82,13 +103,15 @@ def run(name):
         schedule = cls(stages, 4, loss_fn=loss_fn)
     else:
         part = nn.Sequential(model[2 * rank], model[2 * rank + 1])
+        if name == "1F1B_tuple":
+            part = First(model[0], model[1]) if rank == 0 else Last(model[2], model[3])
         if name == "GPipe_static":        # every stage describes its microbatch: no shape inference
             examples = ((batches[0][0][:2], torch.zeros(2, 5, 8, requires_grad=True)) if rank == 0 else
                         (torch.zeros(2, 5, 8, requires_grad=True), torch.zeros(2, 5, 10)))
             stages = [PipelineStage(part, rank, 2, device, input_args=examples[0], output_args=examples[1])]
         else:
             stages = [PipelineStage(part, rank, 2, device)]
-        cls = Schedule1F1B if name == "1F1B" else ScheduleGPipe
+        cls = Schedule1F1B if name.startswith("1F1B") else ScheduleGPipe
         schedule = cls(stages[0], 4, loss_fn=loss_fn, scale_grads=name != "GPipe_sum")
     held = {id(p) for st in stages for p in st.submod.parameters()}
     named = [(n, p) for n, p in model.named_parameters() if id(p) in held]
@@ -116,8 +139,8 @@ def run(name):
     return rec
 
 
-record = {name: run(name) for name in ("GPipe", "1F1B", "GPipe_sum", "GPipe_static", "GPipe_ddp",
-                                            "LoopedBFS", "Interleaved1F1B")}
+record = {name: run(name) for name in ("GPipe", "1F1B", "1F1B_tuple", "GPipe_sum", "GPipe_static",
+                                            "GPipe_ddp", "LoopedBFS", "Interleaved1F1B")}
 gathered = [None, None] if rank == 0 else None
 dist.gather_object(record, gathered, dst=0)
 if rank == 0:
