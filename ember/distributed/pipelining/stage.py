@@ -50,7 +50,7 @@ def _metas(values, where):
     values = _as_tuple(values)
     bad = [type(v).__name__ for v in values if not isinstance(v, Tensor)]
     if bad:
-        raise PipeliningMetadataError(f"{where}: only tensors travel between stages, got {bad}")
+        raise PipeliningMetadataError(f"{where} must be a tensor, tuple, or list of tensors, got {bad}")
     return tuple(TensorMeta.of(v) for v in values)
 
 
@@ -108,8 +108,8 @@ class _PipelineStageBase:
     # -- metadata -----------------------------------------------------------------------------------
 
     def _send_meta(self, metas, dst_stage):
-        data = np.frombuffer(metas_to_bytes(metas), np.uint8).copy()
         import ember
+        data = np.frombuffer(metas_to_bytes(metas), np.uint8).copy()
         edge = min(self.stage_index, dst_stage)
         C.send(ember.tensor(np.array([data.size], np.int64)), group=self.group, tag=_tag(edge, 2),
                group_dst=self._peer(dst_stage))

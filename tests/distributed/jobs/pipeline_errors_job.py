@@ -1,9 +1,8 @@
 """Pipeline misuse, written for torch (torchrun's environment, 1 rank: one stage that is first and last): a
 first step without a target, a batch shorter than the number of microbatches (with a target, and without
 a loss), a step without a target after a good step, step() under no_grad, too few microbatches for 1F1B,
-a stage index past the stages, input_args that do not describe the microbatch, and losses that are
-not a list. Records each exception's
-type and whether it is a RuntimeError."""
+a stage index past the stages, input_args that do not describe the microbatch, a stage returning a
+dict, and losses that are not a list. Records each exception's type and whether it is a RuntimeError."""
 import json
 import os
 import sys
@@ -62,6 +61,21 @@ def input_args_of_another_shape():
     schedule.step(x, target=y)
 
 
+class DictOutput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return {"logits": self.fc(x)}
+
+
+def dict_output():
+    schedule = ScheduleGPipe(PipelineStage(DictOutput(), 0, 1, device), 4,
+                             loss_fn=lambda out, target: F.cross_entropy(out["logits"], target))
+    schedule.step(x, target=y)
+
+
 def losses_not_a_list():
     fresh().step(x, target=y, losses=())
 
@@ -69,7 +83,7 @@ def losses_not_a_list():
 record = {}
 for case in (first_step_without_target, short_batch_with_target, short_batch_forward_only, no_target_after_a_step,
              step_under_no_grad, too_few_microbatches_for_1f1b, stage_index_out_of_range, input_args_of_another_shape,
-             losses_not_a_list):
+             dict_output, losses_not_a_list):
     try:
         case()
         record[case.__name__] = None
