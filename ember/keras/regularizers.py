@@ -120,4 +120,5 @@ def serialize(reg):
         return None
     if not isinstance(reg, Regularizer):
         raise ValueError(f"Cannot serialize the regularizer {reg!r}: use keras.regularizers.L1/L2/L1L2")
-    return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config()}
+    return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config(),
+            "registered_name": None}

@@ -312,3 +312,80 @@ def test_every_keras_layer_is_in_ember_or_excluded_with_a_reason():
     stale = sorted(n for n, why in NOT_IN_EMBER.items()
                    if why != _PREPROCESSING and (n in dir(ek.layers) or n not in keras_names))
     assert stale == [], "remove these from NOT_IN_EMBER: they are in ember now (or gone from Keras)"
+
+
+_CONSTRAINED = {
+    "LSTM": (lambda K, c: K.layers.LSTM(3, kernel_constraint=c, recurrent_constraint=c, bias_constraint=c), (4, 2)),
+    "GRU": (lambda K, c: K.layers.GRU(3, kernel_constraint=c, recurrent_constraint=c, bias_constraint=c), (4, 2)),
+    "SimpleRNN": (lambda K, c: K.layers.SimpleRNN(3, kernel_constraint=c, recurrent_constraint=c, bias_constraint=c),
+                  (4, 2)),
+    "ConvLSTM2D": (lambda K, c: K.layers.ConvLSTM2D(2, 3, kernel_constraint=c, recurrent_constraint=c,
+                                                    bias_constraint=c), (2, 5, 5, 1)),
+    "BatchNormalization": (lambda K, c: K.layers.BatchNormalization(beta_constraint=c, gamma_constraint=c), (3,)),
+    "LayerNormalization": (lambda K, c: K.layers.LayerNormalization(beta_constraint=c, gamma_constraint=c), (3,)),
+    "GroupNormalization": (lambda K, c: K.layers.GroupNormalization(1, beta_constraint=c, gamma_constraint=c), (3,)),
+    "EinsumDense": (lambda K, c: K.layers.EinsumDense("ab,bc->ac", 4, bias_axes="c", kernel_constraint=c,
+                                                      bias_constraint=c), (3,)),
+    "DepthwiseConv2D": (lambda K, c: K.layers.DepthwiseConv2D(3, depthwise_constraint=c, bias_constraint=c),
+                        (5, 5, 2)),
+    "SeparableConv2D": (lambda K, c: K.layers.SeparableConv2D(2, 3, depthwise_constraint=c, pointwise_constraint=c,
+                                                              bias_constraint=c), (5, 5, 2)),
+    "DepthwiseConv1D": (lambda K, c: K.layers.DepthwiseConv1D(3, depthwise_constraint=c, bias_constraint=c), (6, 2)),
+    "SeparableConv1D": (lambda K, c: K.layers.SeparableConv1D(2, 3, depthwise_constraint=c, pointwise_constraint=c,
+                                                              bias_constraint=c), (6, 2)),
+    "PReLU": (lambda K, c: K.layers.PReLU(alpha_constraint=c, alpha_regularizer="l2"), (3,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_CONSTRAINED))
+def test_weight_constraints_apply_after_each_step_and_are_in_the_config_like_keras(name):
+    """A layer's constraint arguments constrain its weights after every optimizer step and appear in its config,
+    as in Keras (ember accepted and dropped them for RNN and ConvLSTM cells, the normalizations, EinsumDense,
+    depthwise and separable convolutions, MultiHeadAttention and PReLU, whose regularizer was dropped too)."""
+    make, shape = _CONSTRAINED[name]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4,) + shape).astype("float32")
+    got = []
+    for K in (keras, ek):
+        layer = make(K, K.constraints.NonNeg())
+        model = K.Sequential([K.Input(shape), layer, K.layers.Flatten(), K.layers.Dense(1)])
+        w_rng = np.random.default_rng(1)
+        model.set_weights([w_rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+        model.compile(K.optimizers.SGD(0.1), "mse")
+        model.fit(x, np.ones((4, 1), "float32"), batch_size=2, epochs=1, shuffle=False, verbose=0)
+        config = {k: v for k, v in layer.get_config().items() if "constraint" in k or "regularizer" in k}
+        got.append((model.get_weights(), config))
+    assert got[1][1] == got[0][1]
+    for e, k in zip(*(g[0] for g in got[::-1])):
+        np.testing.assert_allclose(e, k, rtol=1e-4, atol=1e-5)
+
+
+def test_multi_head_attention_constraints_like_keras():
+    q = np.random.default_rng(0).standard_normal((2, 3, 4)).astype("float32")
+    got = []
+    for K in (keras, ek):
+        layer = K.layers.MultiHeadAttention(2, 2, kernel_constraint=K.constraints.NonNeg(),
+                                            bias_constraint=K.constraints.NonNeg())
+        i = K.Input((3, 4))
+        model = K.Model(i, layer(i, i))
+        w_rng = np.random.default_rng(1)
+        model.set_weights([w_rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+        model.compile(K.optimizers.SGD(0.1), "mse")
+        model.fit(q, np.ones((2, 3, 4), "float32"), epochs=1, verbose=0)
+        got.append((model.get_weights(), {k: v for k, v in layer.get_config().items() if "constraint" in k}))
+    assert got[1][1] == got[0][1]
+    for e, k in zip(got[1][0], got[0][0]):
+        np.testing.assert_allclose(e, k, rtol=1e-4, atol=1e-5)
+
+
+def test_recurrent_activity_regularizer_adds_keras_losses():
+    """LSTM(activity_regularizer=...) adds the regularizer of each output (states too with return_state), divided by
+    the batch size, as Keras's Layer does (ember dropped the argument)."""
+    got = []
+    for K in (keras, ek):
+        layer = K.layers.LSTM(2, activity_regularizer=K.regularizers.L2(0.5), kernel_initializer="ones",
+                              recurrent_initializer="ones", return_state=True)
+        layer(np.linspace(-1, 1, 24, dtype="float32").reshape(4, 2, 3))
+        got.append(([float(K.ops.convert_to_numpy(v)) for v in layer.losses], layer.get_config()["activity_regularizer"]))
+    assert got[1][1] == got[0][1]
+    np.testing.assert_allclose(got[1][0], got[0][0], rtol=1e-5)

@@ -10,7 +10,9 @@ import numpy as np
 from ...autograd import ops
 from ...autograd.tensor import make
 from .. import activations as _act
+from .. import constraints as _con
 from .. import initializers as _init
+from .. import regularizers as _reg
 from .layer import Layer
 
 
@@ -105,18 +107,21 @@ class PReLU(_Elementwise):
                  **kwargs):
         super().__init__(**kwargs)
         self.alpha_initializer = _init.get(alpha_initializer)
+        self.alpha_regularizer, self.alpha_constraint = _reg.get(alpha_regularizer), _con.get(alpha_constraint)
         self.shared_axes = list(shared_axes) if shared_axes is not None else None
 
     def build(self, input_shape):
         shape = list(input_shape[1:])
         for ax in self.shared_axes or []:
             shape[ax - 1] = 1
-        self._add_weight("alpha", tuple(shape), self.alpha_initializer)
+        self._add_weight("alpha", tuple(shape), self.alpha_initializer, regularizer=self.alpha_regularizer)
 
     def call(self, inputs):
         return ops.where(inputs >= 0, inputs, ops.mul(inputs, self.alpha))
 
     def get_config(self):
         config = super().get_config()
-        config.update(alpha_initializer=_init.serialize(self.alpha_initializer), shared_axes=self.shared_axes)
+        config.update(alpha_initializer=_init.serialize(self.alpha_initializer),
+                      alpha_regularizer=_reg.serialize(self.alpha_regularizer),
+                      alpha_constraint=_con.serialize(self.alpha_constraint), shared_axes=self.shared_axes)
         return config

@@ -24,6 +24,7 @@ import numpy as np
 from ...autograd import ops
 from ...autograd.tensor import make
 from ...random import rand
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .layer import Layer
@@ -110,6 +111,7 @@ class MultiHeadAttention(Layer):
         self.bias_initializer = _init.get(bias_initializer)
         self.kernel_regularizer = _reg.get(kernel_regularizer)
         self.bias_regularizer = _reg.get(bias_regularizer)
+        self.kernel_constraint, self.bias_constraint = _con.get(kernel_constraint), _con.get(bias_constraint)
         self.seed = seed
 
     def build(self, query_shape, value_shape=None, key_shape=None):
@@ -122,13 +124,15 @@ class MultiHeadAttention(Layer):
         out_dim = self._output_dim if self._output_dim is not None else query_shape[-1]
         for name, d, size in (("query", query_shape[-1], K), ("key", key_shape[-1], K), ("value", value_shape[-1], V)):
             self._add_weight(f"{name}_kernel", (d, H, size), self.kernel_initializer,
-                            regularizer=self.kernel_regularizer)
+                             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
             if self.use_bias:
-                self._add_weight(f"{name}_bias", (H, size), self.bias_initializer, regularizer=self.bias_regularizer)
+                self._add_weight(f"{name}_bias", (H, size), self.bias_initializer, regularizer=self.bias_regularizer,
+                                 constraint=self.bias_constraint)
         self._add_weight("output_kernel", (H, V, out_dim), self.kernel_initializer,
-                        regularizer=self.kernel_regularizer)
+                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
-            self._add_weight("output_bias", (out_dim,), self.bias_initializer, regularizer=self.bias_regularizer)
+            self._add_weight("output_bias", (out_dim,), self.bias_initializer, regularizer=self.bias_regularizer,
+                             constraint=self.bias_constraint)
         # Keras keeps these in sublayers query/key/value/attention_output: its names are 'kernel' and 'bias'.
         for attr, _, _ in self._own_weights:
             part, kind = attr.rsplit("_", 1)
@@ -194,6 +198,8 @@ class MultiHeadAttention(Layer):
                       kernel_initializer=_init.serialize(self.kernel_initializer),
                       bias_initializer=_init.serialize(self.bias_initializer),
                       kernel_regularizer=_reg.serialize(self.kernel_regularizer),
-                      bias_regularizer=_reg.serialize(self.bias_regularizer), seed=self.seed,
+                      bias_regularizer=_reg.serialize(self.bias_regularizer),
+                      kernel_constraint=_con.serialize(self.kernel_constraint),
+                      bias_constraint=_con.serialize(self.bias_constraint), seed=self.seed,
                       use_gate=False, sliding_window=self.sliding_window)
         return config

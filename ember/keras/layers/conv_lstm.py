@@ -24,6 +24,7 @@ from ...autograd.tensor import make
 from ...random import rand
 from .. import activations as _act
 from .. import backend
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import ops as kops
 from .. import regularizers as _reg
@@ -72,6 +73,9 @@ class ConvLSTMCell(Layer):
         self.kernel_regularizer = _reg.get(kernel_regularizer)
         self.recurrent_regularizer = _reg.get(recurrent_regularizer)
         self.bias_regularizer = _reg.get(bias_regularizer)
+        self.kernel_constraint = _con.get(kernel_constraint)
+        self.recurrent_constraint = _con.get(recurrent_constraint)
+        self.bias_constraint = _con.get(bias_constraint)
         self.dropout, self.recurrent_dropout, self.seed = float(dropout), float(recurrent_dropout), seed
 
     def build(self, input_shape):
@@ -82,13 +86,13 @@ class ConvLSTMCell(Layer):
                              f"shape {input_shape}")
         f4 = 4 * self.filters
         self._add_weight("kernel", self.kernel_size + (c, f4), self.kernel_initializer,
-                         regularizer=self.kernel_regularizer)
+                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self._add_weight("recurrent_kernel", self.kernel_size + (self.filters, f4), self.recurrent_initializer,
-                         regularizer=self.recurrent_regularizer)
+                         regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
         if self.use_bias:
             init = _ForgetBiasOnes(self.filters, self.bias_initializer) if self.unit_forget_bias \
                 else self.bias_initializer
-            self._add_weight("bias", (f4,), init, regularizer=self.bias_regularizer)
+            self._add_weight("bias", (f4,), init, regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     @property
     def state_size(self):
@@ -126,7 +130,7 @@ class ConvLSTMCell(Layer):
                       dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, seed=self.seed)
         return _common(config, self, "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                        "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
-                       "bias_regularizer")
+                       "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint")
 
 
 _LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "name", "trainable",
@@ -146,7 +150,7 @@ class _ConvLSTM(Layer):
         self.cell = ConvLSTMCell(self.rank, filters, kernel_size, strides, padding, data_format, dilation_rate,
                                  name="conv_lstm_cell", **kwargs)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
-        self.go_backwards, self.stateful = bool(go_backwards), bool(stateful)
+        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), bool(stateful), bool(unroll)
         self.__dict__["_states"] = None
 
     @property
@@ -245,7 +249,7 @@ class _ConvLSTM(Layer):
             cell.pop(k, None)
         config.update(cell)
         config.update(return_sequences=self.return_sequences, return_state=self.return_state,
-                      go_backwards=self.go_backwards, stateful=self.stateful,
+                      go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
                       zero_output_for_mask=self.zero_output_for_mask,
                       activity_regularizer=_reg.serialize(self.activity_regularizer))
         return config

@@ -247,7 +247,8 @@ class DepthwiseConv2D(BaseConv):
                  activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
                          depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, **kwargs)
+                         activity_regularizer, kernel_constraint=depthwise_constraint, bias_constraint=bias_constraint,
+                         **kwargs)
         self.depth_multiplier = int(depth_multiplier)
 
     def build(self, input_shape):
@@ -271,11 +272,12 @@ class DepthwiseConv2D(BaseConv):
 
     def get_config(self):
         config = super().get_config()
-        for k in ("filters", "groups", "kernel_initializer", "kernel_regularizer"):
+        for k in ("filters", "groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
             config.pop(k)
         config.update(depth_multiplier=self.depth_multiplier,
                       depthwise_initializer=_init.serialize(self.kernel_initializer),
-                      depthwise_regularizer=_reg.serialize(self.kernel_regularizer))
+                      depthwise_regularizer=_reg.serialize(self.kernel_regularizer),
+                      depthwise_constraint=_con.serialize(self.kernel_constraint))
         return config
 
 
@@ -294,17 +296,20 @@ class SeparableConv2D(BaseConv):
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
                          depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, **kwargs)
+                         activity_regularizer, kernel_constraint=depthwise_constraint, bias_constraint=bias_constraint,
+                         **kwargs)
         self.depth_multiplier = int(depth_multiplier)
         self.pointwise_initializer = _init.get(pointwise_initializer)
         self.pointwise_regularizer = _reg.get(pointwise_regularizer)
+        self.pointwise_constraint = _con.get(pointwise_constraint)
 
     def build(self, input_shape):
         c = self._channels(input_shape)
         self._add_weight("depthwise_kernel", self.kernel_size + (c, self.depth_multiplier), self.kernel_initializer,
-                        regularizer=self.kernel_regularizer)
+                         regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self._add_weight("pointwise_kernel", (1, 1, c * self.depth_multiplier, self.filters),
-                        self.pointwise_initializer, regularizer=self.pointwise_regularizer)
+                         self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+                         constraint=self.pointwise_constraint)
         if self.use_bias:
             self._add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer)
 
@@ -317,11 +322,13 @@ class SeparableConv2D(BaseConv):
 
     def get_config(self):
         config = super().get_config()
-        for k in ("groups", "kernel_initializer", "kernel_regularizer"):
+        for k in ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
             config.pop(k)
         config.update(depth_multiplier=self.depth_multiplier,
                       depthwise_initializer=_init.serialize(self.kernel_initializer),
                       pointwise_initializer=_init.serialize(self.pointwise_initializer),
                       depthwise_regularizer=_reg.serialize(self.kernel_regularizer),
-                      pointwise_regularizer=_reg.serialize(self.pointwise_regularizer))
+                      pointwise_regularizer=_reg.serialize(self.pointwise_regularizer),
+                      depthwise_constraint=_con.serialize(self.kernel_constraint),
+                      pointwise_constraint=_con.serialize(self.pointwise_constraint))
         return config

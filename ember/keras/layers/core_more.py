@@ -27,6 +27,7 @@ import numpy as np
 from ...autograd import ops
 from ...autograd.tensor import make
 from .. import activations as _act
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from ..saving import serialization_lib
@@ -113,6 +114,7 @@ class EinsumDense(QuantizedEinsumDense, Layer):
         self.kernel_regularizer = _reg.get(kernel_regularizer)
         self.bias_regularizer = _reg.get(bias_regularizer)
         self.activity_regularizer = _reg.get(activity_regularizer)
+        self.kernel_constraint, self.bias_constraint = _con.get(kernel_constraint), _con.get(bias_constraint)
 
     def build(self, input_shape):
         kernel, bias, full = _einsum_shapes(self.equation, self.bias_axes, input_shape, self.partial_output_shape)
@@ -154,10 +156,10 @@ class EinsumDense(QuantizedEinsumDense, Layer):
     def get_config(self):
         config = super().get_config()
         out = self.partial_output_shape
-        config.update(equation=self.equation, output_shape=out if isinstance(out, int) else list(out),
+        config.update(equation=self.equation, output_shape=[out] if isinstance(out, int) else list(out),
                       bias_axes=self.bias_axes)
         config = _common(config, self, "activation", "kernel_initializer", "bias_initializer", "kernel_regularizer",
-                         "bias_regularizer", "activity_regularizer")
+                         "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint")
         return _with_quantization_config(config, self)
 
 

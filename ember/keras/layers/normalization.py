@@ -7,6 +7,7 @@
 (ember.Size([4, 3]), [(3,), (3,), (3,), (3,)])
 """
 from ...autograd import grad_mode, ops
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .layer import Layer
@@ -54,6 +55,9 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = _init.get(moving_variance_initializer)
         self.beta_regularizer = _reg.get(beta_regularizer)
         self.gamma_regularizer = _reg.get(gamma_regularizer)
+        # applied by _add_weight to 'beta' / 'gamma' after each optimizer step, as Keras
+        self.beta_constraint, self.gamma_constraint = _con.get(beta_constraint), _con.get(gamma_constraint)
+        self.synchronized, self.renorm_clipping, self.renorm_momentum = synchronized, renorm_clipping, renorm_momentum
 
     def build(self, input_shape):
         dim = input_shape[self.axis]
@@ -107,6 +111,9 @@ class BatchNormalization(Layer):
             config[n] = _init.serialize(getattr(self, n))
         for n in ("beta_regularizer", "gamma_regularizer"):
             config[n] = _reg.serialize(getattr(self, n))
+        config.update(beta_constraint=_con.serialize(self.beta_constraint),
+                      gamma_constraint=_con.serialize(self.gamma_constraint), synchronized=self.synchronized,
+                      renorm=False, renorm_clipping=self.renorm_clipping, renorm_momentum=self.renorm_momentum)
         return config
 
 
@@ -135,6 +142,7 @@ class LayerNormalization(Layer):
         self.gamma_initializer = _init.get(gamma_initializer)
         self.beta_regularizer = _reg.get(beta_regularizer)
         self.gamma_regularizer = _reg.get(gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = _con.get(beta_constraint), _con.get(gamma_constraint)
 
     def build(self, input_shape):
         axes = _axes(self.axis, len(input_shape))
@@ -173,6 +181,8 @@ class LayerNormalization(Layer):
                       rms_scaling=self.rms_scaling, beta_initializer=_init.serialize(self.beta_initializer),
                       gamma_initializer=_init.serialize(self.gamma_initializer),
                       beta_regularizer=_reg.serialize(self.beta_regularizer),
-                      gamma_regularizer=_reg.serialize(self.gamma_regularizer))
+                      gamma_regularizer=_reg.serialize(self.gamma_regularizer),
+                      beta_constraint=_con.serialize(self.beta_constraint),
+                      gamma_constraint=_con.serialize(self.gamma_constraint))
         return config
 

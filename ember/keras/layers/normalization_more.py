@@ -16,6 +16,7 @@ r"""``GroupNormalization``, ``UnitNormalization`` and ``SpectralNormalization``.
 import numpy as np
 
 from ...autograd import ops
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .core_more import Wrapper
@@ -43,6 +44,7 @@ class GroupNormalization(Layer):
         self.gamma_initializer = _init.get(gamma_initializer)
         self.beta_regularizer = _reg.get(beta_regularizer)
         self.gamma_regularizer = _reg.get(gamma_regularizer)
+        self.beta_constraint, self.gamma_constraint = _con.get(beta_constraint), _con.get(gamma_constraint)
 
     def build(self, input_shape):
         dim = input_shape[self.axis]
@@ -84,7 +86,9 @@ class GroupNormalization(Layer):
                       scale=self.scale, beta_initializer=_init.serialize(self.beta_initializer),
                       gamma_initializer=_init.serialize(self.gamma_initializer),
                       beta_regularizer=_reg.serialize(self.beta_regularizer),
-                      gamma_regularizer=_reg.serialize(self.gamma_regularizer))
+                      gamma_regularizer=_reg.serialize(self.gamma_regularizer),
+                      beta_constraint=_con.serialize(self.beta_constraint),
+                      gamma_constraint=_con.serialize(self.gamma_constraint))
         return config
 
 

@@ -31,6 +31,7 @@ from ...autograd.tensor import make
 from ...random import rand
 from .. import activations as _act
 from .. import backend
+from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
 from .core import _common
@@ -57,6 +58,9 @@ class _Cell(Layer):
         self.kernel_regularizer = _reg.get(kernel_regularizer)
         self.recurrent_regularizer = _reg.get(recurrent_regularizer)
         self.bias_regularizer = _reg.get(bias_regularizer)
+        self.kernel_constraint = _con.get(kernel_constraint)
+        self.recurrent_constraint = _con.get(recurrent_constraint)
+        self.bias_constraint = _con.get(bias_constraint)
         self.dropout, self.recurrent_dropout, self.seed = float(dropout), float(recurrent_dropout), seed
 
     @property
@@ -65,11 +69,13 @@ class _Cell(Layer):
 
     def build(self, input_shape):
         k = self.gates * self.units
-        self._add_weight("kernel", (input_shape[-1], k), self.kernel_initializer, regularizer=self.kernel_regularizer)
+        self._add_weight("kernel", (input_shape[-1], k), self.kernel_initializer, regularizer=self.kernel_regularizer,
+                         constraint=self.kernel_constraint)
         self._add_weight("recurrent_kernel", (self.units, k), self.recurrent_initializer,
-                        regularizer=self.recurrent_regularizer)
+                         regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
         if self.use_bias:
-            self._add_weight("bias", self._bias_shape(), self._bias_init(), regularizer=self.bias_regularizer)
+            self._add_weight("bias", self._bias_shape(), self._bias_init(), regularizer=self.bias_regularizer,
+                             constraint=self.bias_constraint)
 
     def _bias_shape(self):
         return (self.gates * self.units,)
@@ -95,7 +101,8 @@ class _Cell(Layer):
         config["units"] = self.units
         config = _common(config, self, "activation", "recurrent_activation", "use_bias", "kernel_initializer",
                          "recurrent_initializer", "bias_initializer", "kernel_regularizer",
-                         "recurrent_regularizer", "bias_regularizer")
+                         "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint",
+                         "bias_constraint")
         config.update(dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, seed=self.seed)
         return config
 
@@ -306,9 +313,12 @@ class RNN(Layer):
         if self.stateful:
             # The final states start the next call (values only: no gradient flows across calls).
             self.__dict__["_states"] = [make(np.array(s._data, copy=True)) for s in states]
-        if self.return_state:
-            return [output] + list(states)
-        return output
+        result = [output] + list(states) if self.return_state else output
+        regularizer = self.__dict__.get("activity_regularizer")
+        if regularizer is not None:   # as Keras: on every output, divided by the batch size
+            for o in result if isinstance(result, list) else [result]:
+                self.add_loss(ops.div(regularizer(o), o.shape[0]))
+        return result
 
     @property
     def states(self):
@@ -383,11 +393,12 @@ class _Wrapped(RNN):
 
     def __init__(self, units, **kwargs):
         rnn_kwargs = _split(kwargs)
-        kwargs.pop("activity_regularizer", None)
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         kwargs.pop("use_cudnn", None)
         # Keras names the cell after its class ('lstm_cell'), so its weights' paths are 'lstm/lstm_cell/kernel'.
         cell = self.cell_class(units, name=backend.to_snake_case(self.cell_class.__name__), **kwargs)
         super().__init__(cell, **rnn_kwargs)
+        self.activity_regularizer = _reg.get(activity_regularizer)
 
     def get_config(self):
         config = super().get_config()
@@ -395,6 +406,7 @@ class _Wrapped(RNN):
         for k in ("name", "trainable", "dtype"):
             cell_config.pop(k, None)
         config.update(cell_config)
+        config["activity_regularizer"] = _reg.serialize(self.activity_regularizer)
         return config
 
 
