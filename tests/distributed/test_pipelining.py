@@ -3,8 +3,9 @@
 stages), GPipe with scale_grads=False, GPipe with every stage's input_args and output_args (static), GPipe on
 a DistributedDataParallel model, ScheduleLoopedBFS and ScheduleInterleaved1F1B, then eval()) on 2 gloo ranks
 under torch and under ember, from the same weights and tokens, records the same per-microbatch losses, merged
-outputs, gradients and final weights; jobs/pipeline_errors_job.py (1 rank) raises the same exception types for
-misuse; microbatch splitting and merging cut the same chunks as torch's."""
+outputs, gradients and final weights; so does jobs/pipeline3_job.py (3 stages on 3 ranks, the middle one calling
+step() without arguments); jobs/pipeline_errors_job.py (1 rank) raises the same exception types for misuse;
+microbatch splitting and merging cut the same chunks as torch's."""
 import json
 
 import numpy as np
@@ -24,14 +25,21 @@ SCHEDULES = ["GPipe", "1F1B", "1F1B_tuple", "GPipe_sum", "GPipe_static", "GPipe_
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pp")
+def init_npz(tmp_path_factory):
+    """The 4-block model's initial weights, for every job."""
+    path = tmp_path_factory.mktemp("pp_init") / "init.npz"
     torch.manual_seed(0)
     nn = torch.nn
     model = nn.ModuleList([nn.ModuleDict(dict(emb=nn.Embedding(10, 8))), nn.ModuleDict(dict(fc=nn.Linear(8, 8))),
                            nn.ModuleDict(dict(fc=nn.Linear(8, 8))), nn.ModuleDict(dict(fc=nn.Linear(8, 10)))])
-    np.savez(tmp / "init.npz", **{k: v.detach().numpy() for k, v in model.state_dict().items()})
-    torch_and_ember("pipeline_job.py", tmp / "init.npz", tmp / "{lib}.json")
+    np.savez(path, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, init_npz):
+    tmp = tmp_path_factory.mktemp("pp")
+    torch_and_ember("pipeline_job.py", init_npz, tmp / "{lib}.json")
     return json.loads((tmp / "ember.json").read_text()), json.loads((tmp / "torch.json").read_text())
 
 
@@ -48,6 +56,14 @@ def test_pipeline_program_records_what_torch_records(runs, schedule, what):
         assert ours[0][schedule]["losses"] != losses
     else:
         assert ours[0][schedule]["losses"] == [[], [], []]                   # the first stage gets none
+
+
+def test_three_stages_with_a_middle_rank_record_what_torch_records(init_npz, tmp_path):
+    torch_and_ember("pipeline3_job.py", init_npz, tmp_path / "{lib}.json", n=3)
+    ours, theirs = (json.loads((tmp_path / f"{lib}.json").read_text()) for lib in ("ember", "torch"))
+    _same(ours, theirs, "3 ranks")
+    assert [len(step) for step in ours[2]["ScheduleGPipe"]["losses"]] == [4, 4]
+    assert ours[1]["Schedule1F1B"]["grads"][0]                               # the middle stage has gradients
 
 
 def test_gradients_are_scaled_by_the_number_of_microbatches(runs):
