@@ -119,6 +119,16 @@ def test_traced_front_end_names_the_manual_path():
         ScheduleInterleavedZeroBubble([], 4)
 
 
+def test_schedule_classes_by_name_as_torch():
+    from torch.distributed.pipelining import schedules as ts
+    from ember.distributed.pipelining import schedules as es
+    for name in ("1f1b", "GPipe", "interleaved1f1b", "LoopedBFS", "DualPipeV"):
+        assert es.get_schedule_class(name).__name__ == ts.get_schedule_class(name).__name__
+    for lib in (ts, es):
+        with pytest.raises(ValueError, match="Unknown schedule name 'nope'"):
+            lib.get_schedule_class("nope")
+
+
 def test_p2p_op_and_batch_refuse_what_torch_refuses():
     for make in (lambda d, t: d.P2POp(print, t.ones(2), 1), lambda d, t: d.batch_isend_irecv([1])):
         with pytest.raises(ValueError) as theirs:

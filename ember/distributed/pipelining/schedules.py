@@ -23,7 +23,7 @@ from .. import collectives as C
 
 __all__ = ["PipelineScheduleSingle", "PipelineScheduleMulti", "ScheduleGPipe", "Schedule1F1B",
            "ScheduleLoopedBFS", "ScheduleInterleaved1F1B", "ScheduleInterleavedZeroBubble",
-           "ScheduleZBVZeroBubble", "ScheduleDualPipeV"]
+           "ScheduleZBVZeroBubble", "ScheduleDualPipeV", "get_schedule_class"]
 
 _TARGET_CHUNK_SPEC = TensorChunkSpec(0)
 
@@ -392,3 +392,20 @@ def _zero_bubble(name):
 ScheduleInterleavedZeroBubble = _zero_bubble("ScheduleInterleavedZeroBubble")
 ScheduleZBVZeroBubble = _zero_bubble("ScheduleZBVZeroBubble")
 ScheduleDualPipeV = _zero_bubble("ScheduleDualPipeV")
+
+
+def get_schedule_class(schedule_name):
+    """The schedule class named ``schedule_name`` (case insensitive): ``"1F1B"``, ``"Interleaved1F1B"``,
+    ``"GPipe"``, ``"LoopedBFS"``, ... (torchtitan picks its schedule this way).
+
+    >>> get_schedule_class("gpipe").__name__
+    'ScheduleGPipe'
+    """
+    schedules = {"1F1B": Schedule1F1B, "Interleaved1F1B": ScheduleInterleaved1F1B, "GPipe": ScheduleGPipe,
+                 "LoopedBFS": ScheduleLoopedBFS, "InterleavedZeroBubble": ScheduleInterleavedZeroBubble,
+                 "PipelineScheduleSingle": PipelineScheduleSingle, "PipelineScheduleMulti": PipelineScheduleMulti,
+                 "ZBVZeroBubble": ScheduleZBVZeroBubble, "DualPipeV": ScheduleDualPipeV}
+    by_lower = {k.lower(): k for k in schedules}
+    if schedule_name.lower() not in by_lower:
+        raise ValueError(f"Unknown schedule name '{schedule_name}'. The valid options are {list(schedules)}")
+    return schedules[by_lower[schedule_name.lower()]]
