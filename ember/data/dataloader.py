@@ -12,6 +12,7 @@ import multiprocessing.connection
 import os
 import pickle
 import time
+import weakref
 
 import ember
 from ember.data import worker as _worker
@@ -221,7 +222,9 @@ class _MultiProcessIter:
     ``prefetch_factor * num_workers`` in flight, and hands batches back in sampler order."""
 
     def __init__(self, loader):
-        self._loader = loader
+        # A persistent loader keeps this iterator: a strong reference back would make a cycle, freed only by the
+        # garbage collector, which may close the index queues first so that no worker hears it should stop.
+        self._loader = weakref.proxy(loader) if loader.persistent_workers else loader
         self._num_workers = loader.num_workers
         self._iterable = loader._iterable
         self._persistent = loader.persistent_workers
@@ -292,6 +295,8 @@ class _MultiProcessIter:
         self._send_idx += 1
 
     def _get_result(self):
+        if self._stash:  # read together with an earlier one: waiting on the pipes first would stall a second
+            return self._stash.pop(0)
         deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
         while True:
             wait = _worker.POLL_SECONDS

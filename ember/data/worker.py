@@ -191,8 +191,8 @@ def worker_loop(iterable, dataset, index_queue, result_conn, done_event, auto_co
             try:
                 task = index_queue.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                if os.getppid() != parent_pid:
-                    break
+                if done_event.is_set() or os.getppid() != parent_pid:
+                    break  # shut down, even if the stop message never came (its queue closed first)
                 continue
             if task is None:
                 break

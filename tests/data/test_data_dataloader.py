@@ -261,6 +261,38 @@ def test_persistent_workers_reuse_processes_across_epochs():
     loader._iterator._shutdown_workers()
 
 
+def test_a_result_read_with_an_earlier_one_is_returned_without_waiting(monkeypatch):
+    # Two batches can arrive in one wait on the pipes; the second must not wait for a third (a 1 s stall at the
+    # end of every epoch before)
+    import multiprocessing.connection as mpc
+    loader = DataLoader(Squares(8), batch_size=2, num_workers=2, persistent_workers=True)
+    it = iter(loader)
+    batches = [next(it)]
+    it._stash.append((99, "stashed"))
+    monkeypatch.setattr(mpc, "wait", lambda *a, **k: pytest.fail("waited with a result in hand"))
+    assert it._get_result() == (99, "stashed")
+    monkeypatch.undo()
+    it._shutdown_workers()
+    assert batches[0]["y"].tolist() == [0, 1]
+
+
+def test_dropping_a_persistent_loader_stops_its_workers_at_once():
+    # the loader holds its iterator, which must not hold the loader back: no cycle for the garbage collector
+    # (which could close the index queues before the iterator, leaving the workers to a 5 s join timeout each)
+    import gc
+    loader = DataLoader(Squares(8), batch_size=2, num_workers=2, persistent_workers=True)
+    for _ in range(2):
+        it = iter(loader)
+        list(it)
+    workers = list(loader._iterator._workers)
+    gc.disable()
+    try:
+        del loader, it
+        assert not any(p.is_alive() for p in workers)
+    finally:
+        gc.enable()
+
+
 def test_timeout_raises():
     class Slow(Dataset):
         def __getitem__(self, i):
