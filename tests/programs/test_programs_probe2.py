@@ -1,7 +1,8 @@
 """Programs written to find where unseen PyTorch code breaks on ember: a Hugging Face style GPT-2 with
 generation, a mixture-of-experts Swin stage, PPO with GAE, a weight-normalized TCN with a ConvLSTM, CLIP
 contrastive training, a class-conditional diffusion UNet, a VQ-VAE with a Gumbel-softmax head, NeRF volume
-rendering with hierarchical sampling, and the hooks / checkpointing / tracing tooling around a CNN. Each runs
+rendering with hierarchical sampling, the hooks / checkpointing / tracing tooling around a CNN, and a Hugging
+Face Trainer-style loop over dict batches from two DataLoader workers. Each runs
 on real torch and through ``python -m ember.torch_compat`` with the harness of
 :mod:`tests.programs.test_programs`, on shared initial weights, so the numbers must agree to float32
 round-off (the random draws they make come from ``torch.manual_seed`` or a ``torch.Generator``, which
@@ -21,6 +22,7 @@ RUNS = [
     Run("vqvae_gumbel", "vqvae_gumbel.py", [], shared_init=True),
     Run("nerf_volume", "nerf_volume.py", [], shared_init=True),
     Run("hooks_tooling", "hooks_tooling.py", [], shared_init=True),
+    Run("trainer_loop", "trainer_loop.py", [], shared_init=True),
 ]
 
 
@@ -144,3 +146,16 @@ def test_hooks_tooling(results):
     assert e["traced_diff"] == e["scripted_diff"] == e["reload_diff"] == 0.0
     assert e["jacobian"][0] == t["jacobian"][0]
     close(e["jacobian"][1], t["jacobian"][1], rtol=1e-5)
+
+
+def test_trainer_loop(results):
+    # dict batches from 2 workers with a seeded shuffle, dataclass outputs, warmup-linear LambdaLR, early stopping
+    t, e = get(results, "trainer_loop")
+    assert len(e["history"]) == len(t["history"])
+    for ours, theirs in zip(e["history"], t["history"]):
+        close([ours[k] for k in ("train", "eval")], [theirs[k] for k in ("train", "eval")], rtol=1e-5)
+        assert ours["acc"] == theirs["acc"] and ours["f1"] == pytest.approx(theirs["f1"])
+    close(e["lrs"], t["lrs"], rtol=1e-12)
+    close(e["best"], t["best"], rtol=1e-5)
+    close(e["final_logits"], t["final_logits"], rtol=1e-4, atol=1e-6)
+    _same(e, t, ["shapes", "final_loss_none"])
