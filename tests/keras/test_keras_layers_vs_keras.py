@@ -389,3 +389,20 @@ def test_recurrent_activity_regularizer_adds_keras_losses():
         got.append(([float(K.ops.convert_to_numpy(v)) for v in layer.losses], layer.get_config()["activity_regularizer"]))
     assert got[1][1] == got[0][1]
     np.testing.assert_allclose(got[1][0], got[0][0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name, args", [("Dense", (4,)), ("EinsumDense", ("ab,bc->ac", 4)), ("Embedding", (10, 3)),
+                                        ("LSTM", (3,)), ("GRU", (3,)), ("BatchNormalization", ()),
+                                        ("LayerNormalization", ()), ("GroupNormalization", ()), ("PReLU", ()),
+                                        ("DepthwiseConv2D", (3,)), ("SeparableConv1D", (2, 3)),
+                                        ("MultiHeadAttention", (2, 4)), ("ConvLSTM2D", (2, 3))])
+def test_default_layer_config_has_keras_keys_and_values(name, args):
+    """get_config of a default layer equals Keras's (ember's Dense wrote activity_regularizer: None, which Keras
+    leaves out, and no quantization_config; other layers lacked their constraint keys)."""
+    import json
+
+    def config(K):
+        c = getattr(K.layers, name)(*args).get_config()
+        c.pop("dtype", None)
+        return json.loads(json.dumps(c))   # as a saved file holds it (tuples are lists)
+    assert config(ek) == config(keras)

@@ -112,6 +112,7 @@ class MultiHeadAttention(Layer):
         self.kernel_regularizer = _reg.get(kernel_regularizer)
         self.bias_regularizer = _reg.get(bias_regularizer)
         self.kernel_constraint, self.bias_constraint = _con.get(kernel_constraint), _con.get(bias_constraint)
+        self.activity_regularizer = _reg.get(activity_regularizer)
         self.seed = seed
 
     def build(self, query_shape, value_shape=None, key_shape=None):
@@ -181,6 +182,9 @@ class MultiHeadAttention(Layer):
         out = ops.einsum("bthv,hvd->btd", ctx, self.output_kernel)
         if self.use_bias:
             out = ops.add(out, self.output_bias)
+        if self.activity_regularizer is not None:   # as Keras's Layer: each output, divided by the batch size
+            for o in (out, probs) if return_attention_scores else (out,):
+                self.add_loss(ops.div(self.activity_regularizer(o), o.shape[0]))
         if return_attention_scores:
             return out, probs
         return out
@@ -199,6 +203,7 @@ class MultiHeadAttention(Layer):
                       bias_initializer=_init.serialize(self.bias_initializer),
                       kernel_regularizer=_reg.serialize(self.kernel_regularizer),
                       bias_regularizer=_reg.serialize(self.bias_regularizer),
+                      activity_regularizer=_reg.serialize(self.activity_regularizer),
                       kernel_constraint=_con.serialize(self.kernel_constraint),
                       bias_constraint=_con.serialize(self.bias_constraint), seed=self.seed,
                       use_gate=False, sliding_window=self.sliding_window)

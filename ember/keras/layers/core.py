@@ -112,8 +112,9 @@ class Dense(QuantizedDense, Layer):
         config = super().get_config()
         config["units"] = self.units
         config = _common(config, self, "activation", "use_bias", "kernel_initializer", "bias_initializer",
-                         "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                         "bias_constraint")
+                         "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint")
+        if self.activity_regularizer is not None:   # Keras's Dense writes it only when set
+            config = _common(config, self, "activity_regularizer")
         return _with_quantization_config(config, self)
 
 
@@ -238,8 +239,7 @@ def _with_quantization_config(config, layer):
     """Keras writes ``quantization_config`` into the config of a quantizable layer (null until quantized)."""
     from .. import quantizers
     qc = layer.quantization_config
-    if qc is not None or layer.quantization_mode is not None:
-        config["quantization_config"] = quantizers.serialize(qc) if qc is not None else None
+    config["quantization_config"] = quantizers.serialize(qc) if qc is not None else None
     if layer.lora_rank:
         config.update(lora_rank=layer.lora_rank, lora_alpha=layer.lora_alpha)
     return config
