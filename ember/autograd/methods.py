@@ -84,10 +84,16 @@ def _bind():
     cumprod all any count_nonzero sort argsort topk kthvalue median unique""".split():
         setattr(T, n, getattr(R, n))
     for n in """reshape view view_as reshape_as flatten unflatten permute transpose swapaxes swapdims t movedim
-    moveaxis squeeze unsqueeze expand expand_as broadcast_to contiguous clone narrow select split chunk
+    moveaxis squeeze unsqueeze expand expand_as broadcast_to contiguous clone narrow select chunk
     tensor_split unbind flip fliplr flipud roll rot90 tril triu repeat tile repeat_interleave diagonal
     diag""".split():
         setattr(T, n, getattr(S, n))
+    # torch's method names its first argument split_size (torch.split's is split_size_or_sections):
+    # mamba-minimal calls x.split(split_size=[d_inner, d_inner], dim=-1)
+    def split(self, split_size, dim=0):
+        return S.split(self, split_size, dim)
+    split.__qualname__ = "Tensor.split"
+    T.split = split
     for n in """gather scatter scatter_add scatter_reduce index_select index_add index_fill masked_fill
     masked_select masked_scatter take_along_dim take nonzero argwhere""".split():
         setattr(T, n, getattr(I, n))

@@ -258,3 +258,15 @@ def test_view_takes_dtype_as_a_keyword_as_torch():
     e, t = ember.arange(8, dtype=ember.uint8), torch.arange(8, dtype=torch.uint8)
     np.testing.assert_array_equal(e.view(dtype=ember.int32).numpy(), t.view(dtype=torch.int32).numpy())
     assert e.view(dtype=ember.int16).dtype == ember.int16
+
+
+def test_split_method_names_its_argument_split_size_as_torch():
+    # Tensor.split(split_size, dim) but torch.split(tensor, split_size_or_sections, dim), as mamba-minimal relies on
+    e, t = ember.arange(6), torch.arange(6)
+    for call in (lambda x: x.split(split_size=[2, 4], dim=-1), lambda x: x.split(4, 0), lambda x: x.split(split_size=2)):
+        assert [v.tolist() for v in call(e)] == [v.tolist() for v in call(t)]
+    assert [v.tolist() for v in ember.split(e, split_size_or_sections=[1, 5])] == \
+        [v.tolist() for v in torch.split(t, split_size_or_sections=[1, 5])]
+    for lib, x in ((ember, e), (torch, t)):
+        with pytest.raises(TypeError, match="Tensor.split.. got an unexpected keyword argument"):
+            x.split(split_size_or_sections=2)
