@@ -121,7 +121,7 @@ def _bind():
     for n in ("tril", "triu"):
         setattr(T, n + "_", IP.make_inplace(getattr(S, n), n))
     T.t_ = lambda s: _rebind_shape(s, S.t(s))
-    T.transpose_ = lambda s, a, b: _rebind_shape(s, S.transpose(s, a, b))
+    T.transpose_ = T.swapdims_ = lambda s, dim0, dim1: _rebind_shape(s, S.transpose(s, dim0, dim1))
     T.squeeze_ = lambda s, dim=None: _rebind_shape(s, S.squeeze(s, dim))
     T.unsqueeze_ = lambda s, dim: _rebind_shape(s, S.unsqueeze(s, dim))
     T.resize_ = lambda s, *size: _resize(s, size)
@@ -132,8 +132,8 @@ def _bind():
     T.random_ = _random.random_
     T.exponential_ = _random.exponential_
     T.bernoulli = lambda s, p=None, generator=None: _random.bernoulli(s, p, generator=generator)
-    T.multinomial = lambda s, n, replacement=False, generator=None: _random.multinomial(s, n, replacement,
-                                                                                     generator=generator)
+    T.multinomial = lambda s, num_samples, replacement=False, *, generator=None: _random.multinomial(
+        s, num_samples, replacement, generator=generator)
 
     T.new_tensor = lambda s, data, dtype=None, **kw: _creation().tensor(data, dtype=dtype or s.dtype, **kw)
     T.new_zeros = lambda s, *size, dtype=None, **kw: _creation().zeros(*size, dtype=dtype or s.dtype, **kw)
@@ -161,7 +161,7 @@ def _bind_more():
     for n in IM.INPLACE_FORMS:
         src = next(m for m in (index_more, R, I, L, distance, products) if hasattr(m, n))
         setattr(T, n + "_", IP.make_inplace(getattr(src, n), n))
-    T.swapaxes_ = T.swapdims_ = T.transpose_
+    T.swapaxes_ = lambda s, axis0, axis1: _rebind_shape(s, S.transpose(s, axis0, axis1))
     T.as_strided_ = lambda s, size, stride, storage_offset=None: _rebind_shape(
         s, strided.as_strided(s, size, stride, storage_offset))
     for n in ("apply_", "map_", "map2_", "resize_as_", "new_empty_strided", "fill_diagonal_"):

@@ -270,3 +270,16 @@ def test_split_method_names_its_argument_split_size_as_torch():
     for lib, x in ((ember, e), (torch, t)):
         with pytest.raises(TypeError, match="Tensor.split.. got an unexpected keyword argument"):
             x.split(split_size_or_sections=2)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: x.pow(exponent=2), lambda L, x: L.pow(x, exponent=3), lambda L, x: L.pow(input=x, exponent=2),
+    lambda L, x: L.lerp(input=x, end=x * 2, weight=0.25), lambda L, x: x.nanmean(dtype=L.float64),
+    lambda L, x: L.nanmean(x, dim=0, dtype=L.float64), lambda L, x: x.clone().transpose_(dim0=0, dim1=1),
+    lambda L, x: x.clone().swapaxes_(axis0=0, axis1=1), lambda L, x: x.clone().swapdims_(dim0=1, dim1=0),
+    lambda L, x: (L.manual_seed(0), x.multinomial(num_samples=2, replacement=True))[1]])
+def test_keyword_names_match_torch(call):
+    x = np.array([[0.2, 0.5, 0.1], [0.3, 0.7, 0.4]], np.float32)
+    e, t = call(ember, ember.tensor(x)), call(torch, torch.tensor(x))
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)

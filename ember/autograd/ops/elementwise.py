@@ -264,8 +264,10 @@ def _int_pow_negative(x, y):
     return r
 
 
-def pow(a, b):
-    """``a ** b``; d/da = b a^(b-1), d/db = a^b ln(a) (0 where a == 0, as in PyTorch)."""
+def pow(input, exponent):
+    """``input ** exponent`` (torch's argument names); d/da = b a^(b-1), d/db = a^b ln(a) (0 where a == 0, as in
+    PyTorch)."""
+    a, b = input, exponent
     if isinstance(a, Tensor) and a._data.dtype.kind in "iu" and type(b) is int and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     x, y, ta, tb = prep(a, b, "pow")
@@ -416,8 +418,9 @@ def where(condition, input=None, other=None):
     return t
 
 
-def lerp(start, end, weight):
-    """``start + weight * (end - start)``, for floating tensors of one dtype (as in PyTorch)."""
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``, for floating tensors of one dtype (as in PyTorch)."""
+    start = input
     if start._data.dtype.kind not in "fc":
         raise NotImplementedError(f"lerp(): not implemented for {start.dtype} tensors")
     for what, v in (("end", end), ("weight", weight)):

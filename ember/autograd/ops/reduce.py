@@ -112,7 +112,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return t
 
 
-def nanmean(input, dim=None, keepdim=False):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements (in ``dtype`` if given, as ``mean``)."""
+    if dtype is not None:
+        from .conversion import _cast
+        input = _cast(input, _dt.to_dtype(dtype))
     mask = out(~np.isnan(input._data))
     return div(nansum(input, dim, keepdim), sum(mask, dim, keepdim))
 
