@@ -2,7 +2,8 @@
 generation, a mixture-of-experts Swin stage, PPO with GAE, a weight-normalized TCN with a ConvLSTM, CLIP
 contrastive training, a class-conditional diffusion UNet, a VQ-VAE with a Gumbel-softmax head, NeRF volume
 rendering with hierarchical sampling, the hooks / checkpointing / tracing tooling around a CNN, and a Hugging
-Face Trainer-style loop over dict batches from two DataLoader workers. Each runs
+Face Trainer-style loop over dict batches from two DataLoader workers, and a mamba-minimal selective-scan
+language model with checkpoint_sequential. Each runs
 on real torch and through ``python -m ember.torch_compat`` with the harness of
 :mod:`tests.programs.test_programs`, on shared initial weights, so the numbers must agree to float32
 round-off (the random draws they make come from ``torch.manual_seed`` or a ``torch.Generator``, which
@@ -23,6 +24,7 @@ RUNS = [
     Run("nerf_volume", "nerf_volume.py", [], shared_init=True),
     Run("hooks_tooling", "hooks_tooling.py", [], shared_init=True),
     Run("trainer_loop", "trainer_loop.py", [], shared_init=True),
+    Run("mamba_ssm", "mamba_ssm.py", [], shared_init=True),
 ]
 
 
@@ -159,3 +161,13 @@ def test_trainer_loop(results):
     close(e["best"], t["best"], rtol=1e-5)
     close(e["final_logits"], t["final_logits"], rtol=1e-4, atol=1e-6)
     _same(e, t, ["shapes", "final_loss_none"])
+
+
+def test_mamba_ssm(results):
+    t, e = get(results, "mamba_ssm")
+    close(e["losses"], t["losses"], rtol=1e-5)
+    close(e["logits"], t["logits"], rtol=1e-5)
+    close(e["A_log"], t["A_log"], rtol=1e-6)
+    for key in t["grads"]:
+        close(e["grads"][key], t["grads"][key], rtol=1e-4)
+    _same(e, t, ["generated", "n_params"])
