@@ -123,7 +123,8 @@ def test_optimizer_params_after_fit():
     assert " Total params: 279,968 (1.07 MB)" in text
 
 
-def test_functional_model_with_branches_has_connected_to_column():
+def test_functional_model_with_branches_has_connected_to_column(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")   # rich, and so Keras, cuts a table wider than the console
     keras.backend.clear_session()
     a = keras.Input((4,), name="a")
     b = keras.Input((3,), name="b")
@@ -150,3 +151,49 @@ def test_unbuilt_model_summary_says_unbuilt():
     out = io.StringIO()
     model.summary(print_fn=lambda line: out.write(line + "\n"))
     assert "0 (unbuilt)" in out.getvalue()
+
+
+def _nested_models(K):
+    inner = K.Sequential([K.Input((6,)), K.layers.Dense(5, name="inner_dense"),
+                          K.layers.BatchNormalization(name="inner_bn")], name="block")
+    inp = K.Input((4,), name="features")
+    model = K.Model(inp, K.layers.Dense(2, name="head")(inner(K.layers.Dense(6, name="proj")(inp))), name="outer")
+    inner.trainable = False
+
+    class Thing(K.layers.Layer):       # no compute_output_shape: Keras shows '?'
+        def call(self, x):
+            return x * 2
+
+    class Sub(K.Model):
+        def __init__(self):
+            super().__init__(name="sub")
+            self.a, self.t, self.b = K.layers.Dense(3), Thing(), K.layers.Dense(1)
+
+        def call(self, x):
+            return self.b(self.t(self.a(x)))
+    sub = Sub()
+    sub(np.ones((2, 4), "float32"))
+    sub(np.ones((5, 4), "float32"))
+    return model, sub
+
+
+@pytest.mark.parametrize("case", ["trainable", "wide", "subclassed"])
+def test_summary_trainable_column_wide_tables_and_subclassed_shapes_like_keras(case, monkeypatch):
+    """The Trainable column centres Y / N / - as rich does (ember left-aligned them); a table wider than the
+    console (line_length=100 on an 80-column console) is cut at the console's width as rich cuts it; a subclassed
+    model's layers show compute_output_shape of their first call's shape, batch included, and '?' for a layer
+    without compute_output_shape (ember showed (None, 3) for every layer)."""
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras as real
+    monkeypatch.setenv("COLUMNS", "80")
+    texts = []
+    for K in (real, keras):
+        K.backend.clear_session()
+        model, sub = _nested_models(K)
+        kwargs = {"trainable": {"show_trainable": True, "expand_nested": True},
+                  "wide": {"line_length": 100, "expand_nested": True}, "subclassed": {}}[case]
+        buf = io.StringIO()
+        (sub if case == "subclassed" else model).summary(print_fn=lambda s, line_break=None: buf.write(s), **kwargs)
+        texts.append(buf.getvalue())
+    assert texts[1] == texts[0]

@@ -99,8 +99,46 @@ def _layer_shape(model, layer):
         if outs:
             shapes = [t.shape for t in outs[-1]]
             return _format_shape(shapes[0] if len(shapes) == 1 else shapes)
+    from ..models import Functional, Sequential
+    if not isinstance(model, (Functional, Sequential)):
+        # A subclassed model's layers, as Keras: compute_output_shape of the shape the layer was built on (the
+        # first call's, batch size included), '?' for a layer class that does not define compute_output_shape.
+        build_shape = getattr(layer, "_build_input_shape", None)
+        if build_shape is None or not _defines_output_shape(layer):
+            return "?"
+        try:
+            return _format_shape(layer.compute_output_shape(build_shape))
+        except Exception:   # noqa: BLE001 -- Keras shows '?' when the shape cannot be computed
+            return "?"
     shape = getattr(layer, "_output_shape", None)
     return _format_shape(shape)
+
+
+def _defines_output_shape(layer):
+    """Whether ``layer``'s class has a compute_output_shape of its own (ember's and Keras's layers do; a user's
+    Layer subclass only if it writes one)."""
+    from ..layers.layer import Layer
+    for cls in type(layer).__mro__:
+        if "compute_output_shape" in cls.__dict__:
+            return cls is not Layer or type(layer).__module__.startswith("ember.")
+    return False
+
+
+def _console_width():
+    """The width rich (Keras's renderer) prints at: a terminal's on stdin, stdout or stderr, then $COLUMNS, else
+    80; lines of a wider table are cut there."""
+    import os
+    width = None
+    for fd in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(fd).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+        break
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        width = int(columns)
+    return width or 80
 
 
 def _params(layer):
@@ -144,7 +182,16 @@ def _cell(text, width, align):
     # ellipsis (the column's default overflow), e.g. "dense_features[0…" in a 17-wide "Connected to" cell.
     lines = textwrap.wrap(text, inner, break_long_words=False, break_on_hyphens=False) or [""]
     lines = [line if len(line) <= inner else line[:inner - 1] + "…" for line in lines]
-    return [(" " + (line.rjust(inner) if align == "right" else line.ljust(inner)) + " ") for line in lines]
+    return [(" " + _align(line, inner, align) + " ") for line in lines]
+
+
+def _align(text, width, align):
+    if align == "right":
+        return text.rjust(width)
+    if align == "center":   # rich's: the odd space goes to the right
+        left = (width - len(text)) // 2
+        return " " * left + text + " " * (width - len(text) - left)
+    return text.ljust(width)
 
 
 def _row(cells, widths, aligns, vertical):
@@ -230,6 +277,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     out.append(f" Non-trainable params: {n_count:,} ({readable_memory_size(n_mem)})")
     if opt_built:
         out.append(f" Optimizer params: {o_count:,} ({readable_memory_size(o_mem)})")
+    width = _console_width()
+    out = [line[:width] for line in out]
     # Keras captures rich's whole rendering and hands print_fn that one string (ending in a newline)
     if print_fn is None:
         sys.stdout.write("\n".join(out) + "\n")
