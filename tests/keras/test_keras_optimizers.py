@@ -198,6 +198,7 @@ def test_iteration_counter_is_int32_as_keras(name):
     import io
     lines = []
     for K in (keras, ek):
+        K.backend.clear_session()   # optimizer names ('sgd_3') count from a fresh session
         model = K.Sequential([K.Input((2,)), K.layers.Dense(1)])
         model.compile(name, "mse")
         model.fit(np.ones((2, 2), "float32"), np.ones((2, 1), "float32"), verbose=0)
