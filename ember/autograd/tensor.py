@@ -312,6 +312,14 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
+    def __contains__(self, element):
+        """``element in t``: whether any entry equals ``element`` (a number, or a tensor broadcast against ``t``),
+        as torch; Python's fallback would iterate rows and take the truth of each row."""
+        if not isinstance(element, (Tensor, int, float, complex, bool, np.generic)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element)}.")
+        return bool((element == self).any().item())
+
     def __hash__(self):
         return id(self)
 

@@ -283,3 +283,15 @@ def test_keyword_names_match_torch(call):
     e, t = call(ember, ember.tensor(x)), call(torch, torch.tensor(x))
     assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("element", [3.0, 9.0, 4, True, "row", "tensor9", "str"])
+def test_in_operator_matches_torch(element):
+    def run(L):
+        x = L.arange(6.).view(2, 3)
+        el = {"row": x[0], "tensor9": L.tensor(9.0), "str": "a"}.get(element, element)
+        try:
+            return el in x
+        except Exception as exc:  # the error is the result under test
+            return type(exc), str(exc)
+    assert run(ember) == run(torch)
