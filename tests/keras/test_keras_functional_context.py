@@ -156,6 +156,7 @@ def test_model_from_config_revives_a_functional_model_like_keras():
     x = [np.array([[1, 2, 3, 0]], "int32"), np.array([[4, 5, 0, 0]], "int32")]
     got = []
     for K in (keras, ek):
+        K.backend.clear_session()   # automatic names count from a fresh session in both
         model = _shared_lstm_model(K)
         model.set_weights([np.linspace(-1, 1, w.size).reshape(w.shape).astype("float32") for w in model.get_weights()])
         rebuilt = K.Model.from_config(model.get_config())
@@ -176,6 +177,7 @@ def test_clone_model_applies_clone_function_call_function_and_input_tensors_like
                 clone.compiled, [tuple(t.shape) for t in clone.inputs])
     got = []
     for K in (keras, ek):
+        K.backend.clear_session()
         model = _shared_lstm_model(K)
         swap = K.models.clone_model(model, clone_function=lambda layer: K.layers.GRU(2, name="gru")
                                     if isinstance(layer, K.layers.LSTM) else layer.__class__.from_config(
@@ -210,6 +212,7 @@ def test_operators_on_symbolic_tensors_are_graph_operations_like_keras():
     x = np.arange(24, dtype="float32").reshape(2, 3, 4)
     got = []
     for K in (keras, ek):
+        K.backend.clear_session()
         i = K.Input((3, 4))
         outs = [i[:, :1], i[:, 1, ::2], i[..., -1], i ** 2, 2.0 ** (i * 0.1), i @ K.ops.ones((4, 2)), i // 3,
                 i % 5, abs(-i), K.ops.cast(i > 5, "float32"), K.ops.cast((i > 5) & (i <= 20), "float32"),

@@ -402,6 +402,7 @@ def test_default_layer_config_has_keras_keys_and_values(name, args):
     import json
 
     def config(K):
+        K.backend.clear_session()   # the automatic name ('dense') counts from a fresh session
         c = getattr(K.layers, name)(*args).get_config()
         c.pop("dtype", None)
         return json.loads(json.dumps(c))   # as a saved file holds it (tuples are lists)
