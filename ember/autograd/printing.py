@@ -83,16 +83,18 @@ class _Formatter:
             amin, amax = np.abs(vals).min(), np.abs(vals).max()
             self.int_mode = bool(np.all(vals == np.ceil(vals)))
             sci = amax / amin > 1000.0 or amax > 1.0e8 or (not self.int_mode and amin < 1.0e-4)
+            if _opts["sci_mode"] is not None:  # set_printoptions(sci_mode=...): the widths follow the forced mode
+                sci = bool(_opts["sci_mode"])
+            self.sci_mode = sci
             if sci:
-                self.sci_mode = True
                 strs = [f"{v:.{p}e}" for v in vals.tolist()]
             elif self.int_mode:
                 strs = [f"{v:.0f}." for v in vals.tolist()]
             else:
                 strs = [f"{v:.{p}f}" for v in vals.tolist()]
             self.max_width = max(len(v) for v in strs)
-        if _opts["sci_mode"] is not None:
-            self.sci_mode = _opts["sci_mode"]
+        elif _opts["sci_mode"] is not None:
+            self.sci_mode = bool(_opts["sci_mode"])
 
     def format(self, value):
         p = _opts["precision"]
@@ -179,7 +181,10 @@ def tensor_repr(t):
     d = _dt.from_numpy(t._data.dtype)
     if a.size == 0 and a.ndim != 1:
         extra.append(f"size={tuple(a.shape)}")
-    if d not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_, _dt.get_default_dtype().to_complex()):
+    if a.size == 0:  # no values to tell an int64 or bool tensor apart: torch names every non-default dtype
+        if d is not _dt.get_default_dtype():
+            extra.append(f"dtype={d}")
+    elif d not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_, _dt.get_default_dtype().to_complex()):
         extra.append(f"dtype={d}")
     if t.grad_fn is not None:
         extra.append(f"grad_fn=<{t.grad_fn.name}>")

@@ -103,6 +103,7 @@ REPR_CASES = [
     lambda L: L.arange(40.).view(2, 20) / 3, lambda L: L.arange(30, dtype=L.int32) * 1000,
     lambda L: (L.arange(30.) / 7).requires_grad_(), lambda L: L.arange(20.).view(4, 5).sum(1, keepdim=True),
     lambda L: L.tensor(2.5, dtype=L.float64), lambda L: L.zeros(0, 3), lambda L: L.tensor([]),
+    lambda L: L.tensor([], dtype=L.int64), lambda L: L.zeros(0, 2, dtype=L.bool),   # empty: the dtype is named
 ]
 
 
@@ -119,6 +120,20 @@ def test_repr_equals_torchs(case):
         for lib in (ember, torch):
             lib.set_printoptions(edgeitems=2, linewidth=60, precision=2)
         assert ours() == repr(make(torch))
+    finally:
+        for lib in (ember, torch):
+            lib.set_printoptions(profile="default")
+
+
+@pytest.mark.parametrize("sci_mode", [True, False])
+def test_forced_sci_mode_sets_the_widths_as_torch(sci_mode):
+    # set_printoptions(sci_mode=False) on values that would print in scientific notation: widths of the fixed form
+    try:
+        for lib in (ember, torch):
+            lib.set_printoptions(sci_mode=sci_mode)
+        for make in (lambda L: L.tensor([1e-8, 1.0]), lambda L: L.tensor([1e9, 2.0]), lambda L: L.tensor([1.0, 2.5]),
+                     lambda L: L.tensor([3.0, 40.0]), lambda L: L.tensor([0.0, 0.0])):
+            assert repr(make(ember)) == repr(make(torch))
     finally:
         for lib in (ember, torch):
             lib.set_printoptions(profile="default")
