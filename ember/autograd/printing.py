@@ -93,8 +93,7 @@ class _Formatter:
             else:
                 strs = [f"{v:.{p}f}" for v in vals.tolist()]
             self.max_width = max(len(v) for v in strs)
-        elif _opts["sci_mode"] is not None:
-            self.sci_mode = bool(_opts["sci_mode"])
+        # no nonzero finite value: torch returns before reading the option (tensor([0., 0.]) in any mode)
 
     def format(self, value):
         p = _opts["precision"]
