@@ -19,14 +19,18 @@ loss, a learning-rate table, CSVLogger, initial_epoch, validation_freq), multi-l
 global_clipnorm, clipvalue, EMA, gradient accumulation, AdamW with exclude_from_weight_decay, a
 LearningRateSchedule subclass), the on-batch APIs with a Python generator and activation layers, and the
 preprocessing layers guide without TensorFlow (Normalization adapted and inverted, Discretization,
-CategoryEncoding, Resizing, CenterCrop, Rescaling, slicing a KerasTensor).
+CategoryEncoding, Resizing, CenterCrop, Rescaling, slicing a KerasTensor), and printed output: summaries of
+nested, frozen and subclassed models (expand_nested, show_trainable, layer_range, line_length) and what fit,
+evaluate and predict print with verbose=2.
 
 As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
 data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
 ember's), and histories, evaluations, predictions and printed summaries are compared at float32 tolerance."""
+import contextlib
 import io
 import json
 import os
+import re
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -869,6 +873,70 @@ def preprocessing_in_model(K):
             "pred": model.predict([num, codes, img], verbose=0)}
 
 
+def printed_summaries(K):
+    """model.summary() variants: a functional model holding a nested Sequential, with expand_nested=True and
+    show_trainable=True after freezing the inner block, layer_range, a subclassed model after building, a
+    Sequential without an Input (unbuilt) and after build()."""
+    layers = K.layers
+    inner = K.Sequential([K.Input((6,)), layers.Dense(5, activation="relu", name="inner_dense"),
+                          layers.BatchNormalization(name="inner_bn")], name="block")
+    inp = K.Input((4,), name="features")
+    h = layers.Dense(6, name="proj")(inp)
+    h = inner(h)
+    out = layers.Dense(2, name="head")(layers.Dropout(0.1)(h))
+    model = K.Model(inp, out, name="outer")
+    inner.trainable = False
+    texts = {}
+
+    def grab(m, **kw):
+        buf = io.StringIO()
+        m.summary(print_fn=lambda s, line_break=None: buf.write(s), **kw)
+        return buf.getvalue()
+    texts["plain"] = grab(model)
+    texts["expand"] = grab(model, expand_nested=True)
+    texts["trainable"] = grab(model, show_trainable=True)
+    texts["both"] = grab(model, expand_nested=True, show_trainable=True, line_length=90)
+    texts["range"] = grab(model, layer_range=["proj", "head"])
+
+    class Sub(K.Model):
+        def __init__(self):
+            super().__init__(name="sub")
+            self.a = layers.Dense(3)
+            self.b = layers.Dense(1)
+
+        def call(self, x):
+            return self.b(self.a(x))
+    sub = Sub()
+    sub(np.ones((1, 4), "float32"))
+    texts["sub"] = grab(sub)
+    seq = K.Sequential([layers.Dense(3), layers.Dense(2)], name="later")
+    texts["unbuilt"] = grab(seq)
+    seq.build((None, 5))
+    texts["built"] = grab(seq)
+    return texts
+
+
+def fit_printing(K):
+    """What fit/evaluate print with verbose=2 (one line per epoch with the metrics), and the progress bar's final
+    state with verbose=1 for evaluate, to stdout."""
+    layers = K.layers
+    model = K.Sequential([K.Input((3,)), layers.Dense(2, activation="softmax")])
+    init(model)
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((10, 3)).astype("float32")
+    y = rng.integers(0, 2, (10,))
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        model.fit(x, y, batch_size=5, epochs=2, verbose=2, shuffle=False, validation_data=(x, y))
+        model.evaluate(x, y, batch_size=5, verbose=2)
+        model.predict(x, batch_size=5, verbose=2)
+    text = re.sub(r"\d+(ms|s|us)/step", "T/step", buf.getvalue())
+    text = re.sub(r" - \d+(ms|s|us)(?= |\n|$)", " - T", text)
+    text = re.sub(r"\d+\.\d{4}", lambda m: m.group(0)[:-1], text)   # last digit may round differently
+    return {"text": text}
+
+
 def customizing_saving(K, tmp):
     """Customizing Saving and Serialization guide: save_own_variables/load_own_variables, save_assets/load_assets,
     get_build_config/build_from_config, get_compile_config/compile_from_config."""
@@ -1066,7 +1134,7 @@ def callbacks_guide(K, tmp):
             "lr": float(np.array(model.optimizer.learning_rate))}
 
 
-PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model]
+PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing]
 FILE_PROGRAMS = [customizing_saving, callbacks_guide]
 
 
