@@ -120,6 +120,9 @@ def _class_layout(name, x, t, probs):
                                f"{tuple(t.shape)} (for class-index targets pass an integer tensor)")
     else:
         expect = (x.shape[0],) + x.shape[2:] if x.ndim >= 2 else ()
+        if x.ndim >= 2 and t.ndim >= 1 and t.shape[0] != x.shape[0]:  # torch's check, a ValueError
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}): "
+                             f"{name} got an input of shape {tuple(x.shape)} and a target of shape {tuple(t.shape)}")
         if t.shape != expect:
             raise RuntimeError(f"{name}: expected a target of shape {expect} (class indices) for an input of shape "
                                f"{tuple(x.shape)}, got a target of shape {tuple(t.shape)}"

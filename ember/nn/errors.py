@@ -35,9 +35,18 @@ class ModuleInputError(RuntimeError):
     """An input a layer cannot take (wrong shape or dtype); the message names the layer."""
 
 
-def input_error(module, detail):
-    """A :class:`ModuleInputError` reading ``Linear(in_features=784, ...): <detail>``."""
-    e = ModuleInputError(f"{module._short_repr()}: {detail}")
+_KINDS = {}
+
+
+def input_error(module, detail, kind=None):
+    """A :class:`ModuleInputError` reading ``Linear(in_features=784, ...): <detail>``; with ``kind`` (say
+    ``IndexError``, where torch raises one) it is also an instance of ``kind``, so ``except IndexError`` works."""
+    cls = ModuleInputError
+    if kind is not None and not issubclass(ModuleInputError, kind):
+        cls = _KINDS.get(kind)
+        if cls is None:
+            cls = _KINDS[kind] = type(f"ModuleInput{kind.__name__}", (ModuleInputError, kind), {})
+    e = cls(f"{module._short_repr()}: {detail}")
     e._ember_module = module
     e._ember_detail = str(e.args[0])
     e._ember_plain = False

@@ -94,8 +94,10 @@ def test_binary_loss_errors():
 
 def test_embedding_errors():
     emb = nn.Embedding(10, 3)
-    with pytest.raises(RuntimeError, match=r"Embedding\(10, 3\): index 10 is out of range; indices must be in "
-                                           r"\[0, 9\]"):
+    with pytest.raises(IndexError, match=r"Embedding\(10, 3\): index out of range in self: index 10, indices must "
+                                         r"be in \[0, 9\]"):   # torch's type (IndexError) and words
+        emb(ember.tensor([1, 10]))
+    with pytest.raises(RuntimeError):  # still a ModuleInputError
         emb(ember.tensor([1, 10]))
     with pytest.raises(RuntimeError, match=r"expected integer indices, got a tensor of dtype ember.float32"):
         emb(ember.tensor([1.0]))

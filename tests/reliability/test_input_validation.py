@@ -111,6 +111,19 @@ CASES = [
     ("tensor_ragged_deeper", lambda L: L.tensor([[[1, 2], [3, 4]], [[1, 2], [3]]]),
      "expected sequence of length 2 at dim 2 (got 1)"),
     ("tensor_numbers_and_rows", lambda L: L.tensor([[1, 2], 3]), "not a sequence"),
+    # Reductions over nothing and other refusals raise torch's exception types (not NumPy's ValueError).
+    ("argmax_empty_dim", lambda L: L.zeros(0, 3).argmax(0), "Expected reduction dim 0 to have non-zero size"),
+    ("argmin_empty_all", lambda L: L.zeros(0, 3).argmin(), "Expected reduction dim to be specified"),
+    ("argmax_nonempty_dim", lambda L: L.zeros(3, 0).argmax(0), None),
+    ("max_empty_dim", lambda L: L.zeros(0, 3).max(0), "Expected reduction dim 0 to have non-zero size"),
+    ("amax_empty_dim", lambda L: L.zeros(0, 3).amax(0), "Expected reduction dim 0 to have non-zero size"),
+    ("amax_empty_all", lambda L: L.zeros(0, 3).amax(), "Expected reduction dim to be specified"),
+    ("chunk_zero", lambda L: L.ones(3).chunk(0), "chunk expects `chunks` to be greater than 0"),
+    ("cross_entropy_batch_sizes", lambda L: L.nn.functional.cross_entropy(L.ones(2, 3), L.tensor([1, 2, 0])),
+     "Expected input batch_size (2) to match target batch_size (3)"),
+    ("nll_loss_batch_sizes", lambda L: L.nn.functional.nll_loss(L.ones(2, 3), L.tensor([1, 2, 0])),
+     "Expected input batch_size (2) to match target batch_size (3)"),
+    ("embedding_index_out_of_range", lambda L: L.nn.Embedding(3, 2)(L.tensor([3])), "index out of range in self"),
 ]
 
 

@@ -199,8 +199,12 @@ def amin(input, dim=(), keepdim=False):
 def _amaxmin(x, dim, keepdim, fn, name):
     axes = _axes(dim, x)
     if x._data.size == 0 and (axes is None or 0 in [x._data.shape[i] for i in axes]):
-        raise IndexError(f"{name[:4].lower()}(): Expected reduction dim to be specified for input.numel() == 0. "
-                         f"Specify the reduction dim with the 'dim' argument.")
+        op = name[:4].lower()
+        if axes is None or not axes:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                             f"Specify the reduction dim with the 'dim' argument.")
+        empty = next(i for i in axes if x._data.shape[i] == 0)
+        raise IndexError(f"{op}(): Expected reduction dim {empty} to have non-zero size.")
     t = out(fn(x._data, axis=axes, keepdims=keepdim))
     if _gm.enabled and x._rg:
         _rec(t, name, lambda g: (_evenly(x, t, axes, keepdim, g),), (x,), (x,))
@@ -234,6 +238,8 @@ def _max_min(x, dim, keepdim, is_max, other):
                         "MaxBackward1" if is_max else "MinBackward1")
     axis = wrap_dim(dim, x._data.ndim)
     a = x._data
+    if a.ndim and a.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
     if a.ndim == 0:
         return values_indices(x.clone() if hasattr(x, "clone") else x, out(np.array(0, np.int64)))
     idx = (np.argmax if is_max else np.argmin)(a, axis=axis, keepdims=True)
@@ -259,10 +265,20 @@ def _no_bool(name, a):
         raise RuntimeError(f"{name}(): does not support bool input")
 
 
+def _check_nonempty(name, a, dim):
+    """torch's IndexError for an arg-reduction with nothing to choose from (NumPy raised a ValueError)."""
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+    elif a.ndim and a.shape[wrap_dim(dim, a.ndim)] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
 def argmax(input, dim=None, keepdim=False):
     _no_complex("argmax", input)
     a = input._data
     _no_bool("argmax", a)
+    _check_nonempty("argmax", a, dim)
     if dim is None:
         r = np.argmax(a)
         return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))
@@ -273,6 +289,7 @@ def argmin(input, dim=None, keepdim=False):
     _no_complex("argmin", input)
     a = input._data
     _no_bool("argmin", a)
+    _check_nonempty("argmin", a, dim)
     if dim is None:
         r = np.argmin(a)
         return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))

@@ -395,6 +395,8 @@ builtin_sum = sum
 
 
 def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[wrap_dim(dim, input._data.ndim)]
     size = -(-n // chunks) if n else 0
     if size == 0:

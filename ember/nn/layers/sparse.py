@@ -74,8 +74,8 @@ class Embedding(Module):
                                     f"{tuple(d.shape)} (convert with .long())")
         if d.size and (d.min() < 0 or d.max() >= self.num_embeddings):
             bad = int(d.max() if d.max() >= self.num_embeddings else d.min())
-            raise input_error(self, f"index {bad} is out of range; indices must be in "
-                                    f"[0, {self.num_embeddings - 1}]")
+            raise input_error(self, f"index out of range in self: index {bad}, indices must be in "
+                                    f"[0, {self.num_embeddings - 1}]", IndexError)   # torch's type and words
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                             self.scale_grad_by_freq, self.sparse)
 
