@@ -86,6 +86,9 @@ ROWS = [
     ("take_along_axis", lambda o, x, i: o.take_along_axis(x, i, axis=2),
      [x234, ints(2, 3, 2, lo=-4, hi=4)], G),
     ("take_along_axis-bcast", lambda o, x, i: o.take_along_axis(x, i, axis=1), [x234, ints(1, 2, 1, lo=0, hi=3)], G),
+    # axis=-1 (ops.take_along_axis(x, ops.argsort(x, axis=-1), axis=-1)): ember made a (2, 3, 1, 2, 3, 4) result
+    ("take_along_axis-last", lambda o, x, i: o.take_along_axis(x, i, axis=-1), [x234, ints(2, 3, 4, lo=0, hi=4)], G),
+    ("take_along_axis-neg2", lambda o, x, i: o.take_along_axis(x, i, axis=-2), [x234, ints(2, 2, 4, lo=0, hi=3)], G),
     ("where", lambda o, c, a, b: o.where(c, a, b), [x23 > 0, x23, f64(2, 3, seed=7)], G),
     ("where-scalar", lambda o, c, a: o.where(c, a, 0.0), [x23 > 0, x23], G),
     ("where-int-float", lambda o, c: o.where(c, 1, 2.5), [x23 > 0], {}),

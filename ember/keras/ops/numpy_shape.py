@@ -372,6 +372,7 @@ def take_along_axis(x, indices, axis=None):
     ix = _wrap_indices(indices, x.shape[axis] if axis is not None else x.numel())
     if axis is None:
         return _E.take_along_dim(x.reshape(-1), ix.reshape(-1), 0)
+    axis = axis % x.ndim   # axis=-1: x.shape[axis + 1:] would be the whole shape
     shape = list(np.broadcast_shapes(tuple(x.shape[:axis]) + (1,) + tuple(x.shape[axis + 1:]),
                                      tuple(ix.shape[:axis]) + (1,) + tuple(ix.shape[axis + 1:])))
     xs, ishape = list(shape), list(shape)
