@@ -333,4 +333,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             raise RuntimeError(f"scaled_dot_product_attention: attn_mask must be bool or {query.dtype}, got "
                                f"{attn_mask.dtype}")
+        scores = tuple(np.broadcast_shapes(query._data.shape[:-2], key._data.shape[:-2])) + (L, S)
+        try:
+            np.broadcast_shapes(tuple(attn_mask._data.shape), scores)
+        except ValueError:
+            raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape {tuple(attn_mask._data.shape)} "
+                               f"does not broadcast to the attention scores of shape {scores}") from None
     return attention(query, key, value, mask, dropout_p, scale)[0]

@@ -124,6 +124,8 @@ CASES = [
     ("nll_loss_batch_sizes", lambda L: L.nn.functional.nll_loss(L.ones(2, 3), L.tensor([1, 2, 0])),
      "Expected input batch_size (2) to match target batch_size (3)"),
     ("embedding_index_out_of_range", lambda L: L.nn.Embedding(3, 2)(L.tensor([3])), "index out of range in self"),
+    ("sdpa_mask_does_not_broadcast", lambda L: L.nn.functional.scaled_dot_product_attention(
+        L.ones(1, 2, 3, 4), L.ones(1, 2, 3, 4), L.ones(1, 2, 3, 4), attn_mask=L.ones(3, 5, dtype=L.bool)), "attn_mask"),
 ]
 
 
