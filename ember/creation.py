@@ -197,31 +197,41 @@ def _new(arr, requires_grad):
     return t
 
 
+def new_shape(shape):
+    """``shape`` for a new tensor: torch's RuntimeError for a negative size (NumPy's is a ValueError)."""
+    for d in shape:
+        if d < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {d}: {list(shape)}")
+    return shape
+
+
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     # torch's parser also takes the sizes as one keyword argument: torch.zeros(size=(2, 3)).
     size = sizes if size is None else (size,)
     _check_device(device)
-    return _new(np.zeros(shape_args(size, "zeros"), _dtype_or_default(dtype).numpy), requires_grad)
+    return _new(np.zeros(new_shape(shape_args(size, "zeros")), _dtype_or_default(dtype).numpy), requires_grad)
 
 
 def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     size = sizes if size is None else (size,)
     _check_device(device)
-    return _new(np.ones(shape_args(size, "ones"), _dtype_or_default(dtype).numpy), requires_grad)
+    return _new(np.ones(new_shape(shape_args(size, "ones")), _dtype_or_default(dtype).numpy), requires_grad)
 
 
 def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
     size = sizes if size is None else (size,)
     _check_device(device)
-    return _new(np.empty(shape_args(size, "empty"), _dtype_or_default(dtype).numpy), requires_grad)
+    return _new(np.empty(new_shape(shape_args(size, "empty")), _dtype_or_default(dtype).numpy), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
     _check_device(device)
+    if not isinstance(fill_value, (Tensor, bool, int, float, complex, np.generic)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         fv = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
         dtype = _dt.scalar_dtype(fv)
-    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    size = new_shape((size,) if isinstance(size, (int, np.integer)) else tuple(size))
     d = _dt.to_dtype(dtype)
     return _new(np.full(size, _fill_value(fill_value, d, "full"), d.numpy), requires_grad)
 
@@ -315,6 +325,9 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
     _check_device(device)
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _new(np.eye(n, m, dtype=_dtype_or_default(dtype).numpy), requires_grad)
 
 

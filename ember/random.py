@@ -340,6 +340,12 @@ def _continuous(dtype, family, cpp_name=False):
                            f"floating point but you specified {name}")
 
 
+def _nonnegative(shape):
+    for d in shape:
+        if d < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {d}: {list(shape)}")
+
+
 def _float(dtype, kernel):
     d = _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
     _only_float(d.numpy, kernel)
@@ -351,6 +357,7 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
     size = sizes if size is None else (size,)
     d = _float(dtype, "check_uniform_bounds")
     shape = shape_args(size, "rand")
+    _nonnegative(shape)
     if d.is_complex:  # torch fills the tensor viewed as (real, imag) pairs
         real = np.float32 if d.numpy == np.complex64 else np.float64
         n = 2 * int(np.prod(shape, dtype=np.int64))
@@ -366,6 +373,7 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     (torch fills the tensor viewed as real pairs with N(0, 1/2))."""
     size = sizes if size is None else (size,)
     shape = shape_args(size, "randn")
+    _nonnegative(shape)
     if dtype is not None and _dt.to_dtype(dtype).is_complex:
         d = _dt.to_dtype(dtype)
         real = np.empty(shape + (2,), np.float32 if d.numpy == np.complex64 else np.float64)
@@ -520,6 +528,8 @@ def _randperm_values(gen, n):
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of ``0 .. n-1`` (torch's exact one for the same stream)."""
     d = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     return make(_randperm_values(_gen(generator), n).astype(d.numpy))
 
 

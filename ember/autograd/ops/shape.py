@@ -143,6 +143,8 @@ def permute(input, *order, dims=None):
                            f"length of the desired ordering of dimensions i.e. input.dim() = {a.ndim} is not "
                            f"equal to len(dims) = {len(dims)}")
     dims = tuple(wrap_dim(d, a.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"permute(): duplicate dims are not allowed (got {dims} for a {a.ndim}-d tensor)")
     t = _view_of(x, a.transpose(dims))
     if _gm.enabled and x._rg:
         inv = tuple(np.argsort(dims))
@@ -275,7 +277,7 @@ def clone(input, memory_format=None):
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")   # torch's type
     if getattr(tensors[0], "is_quantized", False):  # as torch: the first tensor's qparams, the others requantized
         from ..quantized import cat_quantized
         return cat_quantized(tensors, dim)
@@ -410,6 +412,8 @@ def tensor_split(input, indices_or_sections, dim=0):
     n = a.shape[d]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
     else:
@@ -455,6 +459,10 @@ def roll(input, shifts, dims=None):
     x = input
     a = x._data
     if dims is not None:
+        n_shifts = len(shifts) if isinstance(shifts, (tuple, list)) else 1
+        n_dims = len(dims) if isinstance(dims, (tuple, list)) else 1
+        if n_shifts != n_dims:  # NumPy would roll every dim by the one shift
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {n_shifts}, dims:{n_dims}")
         dims = wrap_dim(dims, a.ndim) if isinstance(dims, int) else tuple(wrap_dim(d, a.ndim) for d in dims)
     t = out(np.roll(a, shifts, dims))
     if _gm.enabled and x._rg:
@@ -531,6 +539,9 @@ def repeat_interleave(input, repeats, dim=None):
     d = wrap_dim(dim, x._data.ndim)
     n = x._data.shape[d]
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    if np.ndim(reps) == 1 and np.size(reps) not in (1, n):
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{np.size(reps)} and input.size({d}) = {n}")
     idx = np.repeat(np.arange(n), reps)
     return index_select(x, d, out(idx))
 
