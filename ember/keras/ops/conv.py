@@ -184,6 +184,15 @@ def deconv_output_length(size, k, padding, output_padding=None, stride=1, dilati
     return (size - 1) * stride + k - 2 * pad + output_padding
 
 
+def _same_crop_left(k, d, output_padding):
+    """What Keras cuts from the start of the full transposed output for 'same' with an explicit output_padding:
+    ``e - 1 - min(p // 2 + p % 2, e - 1)`` with ``p = e + e % 2 - 2 + output_padding`` (its JAX rule, which its torch
+    backend follows too), e the dilated kernel size."""
+    e = (k - 1) * d + 1
+    p = e + e % 2 - 2 + output_padding
+    return e - 1 - min(p // 2 + p % 2, e - 1)
+
+
 def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None, dilation_rate=1):
     """NHWC transposed convolution (the gradient of :func:`conv2d` with respect to its input).
 
@@ -205,7 +214,7 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     pth = max((H - 1) * sh + (kh - 1) * dh + 1 - Lh, 0) // 2 if padding == "same" else 0
     ptw = max((W - 1) * sw + (kw - 1) * dw + 1 - Lw, 0) // 2 if padding == "same" else 0
     if output_padding is not None and padding == "same":
-        pth, ptw = ((kh - 1) * dh + 1) // 2, ((kw - 1) * dw + 1) // 2
+        pth, ptw = _same_crop_left(kh, dh, op[0]), _same_crop_left(kw, dw, op[1])
     Km = K.reshape(kh * kw * O, C)
     a2 = a.astype(K.dtype, copy=False).reshape(-1, C)
     cols = (a2 @ Km.T).reshape(N, H, W, kh, kw, O)
