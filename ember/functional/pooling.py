@@ -540,7 +540,7 @@ def _adaptive_out(name, output_size, in_hw, nd):
     if len(output_size) == 1 and nd == 2:
         output_size = output_size * 2
     if len(output_size) != nd:
-        raise ValueError(f"{name}: output_size must be an int or a tuple of {nd} ints, got {output_size}")
+        raise RuntimeError(f"{name}: output_size must be {nd} (an int or a tuple of {nd} ints), got {output_size}")
     out = tuple(i if o is None else int(o) for o, i in zip(output_size, in_hw))
     if any(o < 0 for o in out):
         raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 but received "

@@ -140,6 +140,12 @@ CASES = [
     ("eye_negative_m", lambda L: L.eye(3, -1), "m must be greater or equal to 0"),
     ("full_of_a_string", lambda L: L.full((2,), "a"), "must be Number, not str"),
     ("full_of_none", lambda L: L.full((2,), None), "must be Number, not NoneType"),
+    ("scatter_src_too_small", lambda L: L.zeros(2, 2).scatter(1, L.tensor([[0, 1, 0]]), L.ones(1, 2)),
+     "to be no larger size than src [1, 2]"),
+    ("scatter_add_src_too_small", lambda L: L.zeros(2, 2).scatter_add(1, L.tensor([[0, 1, 0]]), L.ones(1, 2)),
+     "to be no larger size than src [1, 2]"),
+    ("adaptive_pool_output_size", lambda L: L.nn.functional.adaptive_avg_pool2d(L.ones(1, 1, 2, 2), (3, 3, 3)),
+     "output_size must be 2"),
     ("sdpa_mask_does_not_broadcast", lambda L: L.nn.functional.scaled_dot_product_attention(
         L.ones(1, 2, 3, 4), L.ones(1, 2, 3, 4), L.ones(1, 2, 3, 4), attn_mask=L.ones(3, 5, dtype=L.bool)), "attn_mask"),
 ]

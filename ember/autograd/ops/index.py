@@ -241,7 +241,13 @@ def scatter_into_zeros(g, dim, idx, shape):
     return t
 
 
-def _src_part(src, idx):
+def _src_part(src, idx, self_shape=None, dim=None):
+    """The part of ``src`` the index addresses (its leading ``idx.shape``); torch's RuntimeError when ``src`` is
+    smaller than the index in some dimension (NumPy's broadcast ValueError before)."""
+    if np.ndim(src) == idx.ndim and any(i > n for i, n in zip(idx.shape, np.shape(src))):
+        where = "" if self_shape is None else f" to be no larger than self {list(self_shape)} apart from dimension {dim} and"
+        raise RuntimeError(f"Expected index {list(idx.shape)}{where} to be no larger size than src "
+                           f"{list(np.shape(src))}")
     return src[tuple(slice(0, s) for s in idx.shape)]
 
 
@@ -257,7 +263,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         return scatter_add(input, dim, index, src if isinstance(src, Tensor) else out(np.full(idx.shape, src, a.dtype)))
     _check_gather("scatter", a, d, idx)
     st = isinstance(src, Tensor)
-    s = _src_part(src._data, idx) if st else src
+    s = _src_part(src._data, idx, a.shape, dim) if st else src
     r = a.copy()
     fi = _full_index(idx, d)
     if reduce == "multiply":
@@ -294,7 +300,7 @@ def scatter_add(input, dim, index, src):
     d = wrap_dim(dim, a.ndim)
     _check_gather("scatter_add", a, d, idx)
     r = a.copy()
-    np.add.at(r, _full_index(idx, d), _src_part(src._data, idx).astype(a.dtype, copy=False))
+    np.add.at(r, _full_index(idx, d), _src_part(src._data, idx, a.shape, d).astype(a.dtype, copy=False))
     t = out(r)
     if _gm.enabled and (x._rg or src._rg):
         def backward(g):
@@ -316,7 +322,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     idx = index._data
     d = wrap_dim(dim, a.ndim)
     fi = _full_index(idx, d)
-    s = _src_part(src._data, idx)
+    s = _src_part(src._data, idx, a.shape, d)
     if not include_self:
         a[fi] = {"prod": 1, "amax": -np.inf, "amin": np.inf, "mean": 0}[reduce]
     if reduce == "prod":
