@@ -21,7 +21,11 @@ LearningRateSchedule subclass), the on-batch APIs with a Python generator and ac
 preprocessing layers guide without TensorFlow (Normalization adapted and inverted, Discretization,
 CategoryEncoding, Resizing, CenterCrop, Rescaling, slicing a KerasTensor), and printed output: summaries of
 nested, frozen and subclassed models (expand_nested, show_trainable, layer_range, line_length) and what fit,
-evaluate and predict print with verbose=2.
+evaluate and predict print with verbose=2; temporal and volumetric convolutions (a causal dilated TCN block,
+separable/depthwise/transposed 1-D convolutions, Conv3D, TimeDistributed Conv2D into a GRU, grouped Conv2D),
+keras.ops in custom layers (top-k gating, segment pooling, fori_loop, scan, cond, sort/argsort with
+take_along_axis), and a convolutional autoencoder (Conv2DTranspose with output_padding, bilinear
+UpSampling2D, cropping, an encoder cut out with get_layer).
 
 As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
 data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
@@ -937,6 +941,135 @@ def fit_printing(K):
     return {"text": text}
 
 
+def conv_zoo_1d_3d(K):
+    """Temporal and volumetric convolutions: a causal dilated Conv1D stack (a TCN block with a residual
+    Conv1D(1)), SeparableConv1D, DepthwiseConv1D, Conv1DTranspose(strides=2), Cropping1D/ZeroPadding1D,
+    AveragePooling1D(padding="same"); a video branch of Conv3D, MaxPooling3D, UpSampling3D, GlobalAveragePooling3D;
+    TimeDistributed(Conv2D + MaxPooling2D + Flatten) feeding a GRU; grouped Conv2D."""
+    layers = K.layers
+    seq = K.Input((16, 3))
+    h = layers.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu")(seq)
+    h = layers.add([h, layers.Conv1D(4, 1)(seq)])
+    h = layers.SeparableConv1D(6, 3, padding="same", depth_multiplier=2)(h)
+    h = layers.DepthwiseConv1D(3, padding="valid")(h)
+    h = layers.Conv1DTranspose(4, 3, strides=2, padding="same")(h)
+    h = layers.Cropping1D((1, 2))(h)
+    h = layers.ZeroPadding1D(1)(h)
+    h = layers.AveragePooling1D(3, strides=2, padding="same")(h)
+    a = layers.GlobalMaxPooling1D()(h)
+    vid = K.Input((4, 6, 6, 2))
+    v = layers.Conv3D(3, 3, padding="same", activation="relu")(vid)
+    v = layers.MaxPooling3D((1, 2, 2))(v)
+    v = layers.UpSampling3D((2, 1, 1))(v)
+    b = layers.GlobalAveragePooling3D()(v)
+    frames = layers.TimeDistributed(layers.Conv2D(4, 3, groups=2, activation="relu"))(vid)
+    frames = layers.TimeDistributed(layers.MaxPooling2D())(frames)
+    frames = layers.TimeDistributed(layers.Flatten())(frames)
+    c = layers.GRU(3)(frames)
+    out = layers.Dense(2, activation="softmax")(layers.concatenate([a, b, c]))
+    model = K.Model([seq, vid], out)
+    init(model, 0, 0.3)
+    rng = np.random.default_rng(2)
+    xs = rng.standard_normal((6, 16, 3)).astype("float32")
+    xv = rng.standard_normal((6, 4, 6, 6, 2)).astype("float32")
+    y = rng.integers(0, 2, (6,))
+    model.compile(K.optimizers.RMSprop(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    h = model.fit([xs, xv], y, batch_size=3, epochs=2, verbose=0, shuffle=False).history
+    return {"h": h, "pred": model.predict([xs, xv], verbose=0), "shapes": [list(w.shape) for w in model.weights],
+            "outs": str([l.output.shape for l in model.layers[1:]])}
+
+
+def ops_in_layers(K):
+    """keras.ops in custom layers: a top-k gating layer (ops.top_k, ops.one_hot, ops.where, ops.einsum), a
+    segment pooling layer (ops.segment_sum / segment_max over given ids), ops.cumsum, ops.sort/argsort,
+    ops.logsumexp, ops.fori_loop and ops.scan in call, ops.cond on a static flag, ops.stop_gradient,
+    ops.clip, ops.moveaxis, ops.tile, ops.take_along_axis, ops.nn.log_softmax."""
+    layers, ops = K.layers, K.ops
+
+    class TopKGate(layers.Layer):
+        def __init__(self, k, experts, **kwargs):
+            super().__init__(**kwargs)
+            self.k, self.experts = k, experts
+            self.router = layers.Dense(experts)
+            self.proj = layers.EinsumDense("bd,edf->bef", (experts, 4), bias_axes="ef")
+
+        def call(self, x):
+            logits = self.router(x)
+            vals, idx = ops.top_k(logits, self.k)
+            mask = ops.sum(ops.one_hot(idx, self.experts), axis=1)
+            gates = ops.where(mask > 0, ops.softmax(logits), ops.zeros_like(logits))
+            gates = gates / ops.sum(gates, axis=-1, keepdims=True)
+            return ops.einsum("be,bef->bf", gates, self.proj(x))
+
+    class SegmentPool(layers.Layer):
+        def call(self, x, ids):
+            ids = ops.cast(ids[0], "int32")
+            s = ops.segment_sum(ops.moveaxis(x, 1, 0), ids, num_segments=3)
+            m = ops.segment_max(ops.moveaxis(x, 1, 0), ids, num_segments=3)
+            return ops.moveaxis(ops.concatenate([s, m], axis=-1), 0, 1)
+
+    class Loops(layers.Layer):
+        def call(self, x):
+            def body(i, acc):
+                return acc + ops.sin(x * ops.cast(i + 1, "float32")) / ops.cast(i + 1, "float32")
+            y = ops.fori_loop(0, 3, body, ops.zeros_like(x))
+
+            def step(carry, xt):
+                carry = 0.5 * carry + xt
+                return carry, carry
+            _, ys = ops.scan(step, ops.zeros_like(x[:, 0]), ops.moveaxis(x, 1, 0))
+            ys = ops.moveaxis(ys, 0, 1)
+            z = ops.cond(True, lambda: ys * 2.0, lambda: ys)
+            srt = ops.sort(x, axis=-1)
+            order = ops.argsort(x, axis=-1)
+            picked = ops.take_along_axis(x, order, axis=-1)
+            lse = ops.logsumexp(x, axis=-1, keepdims=True)
+            c = ops.cumsum(ops.stop_gradient(x) * 0.0 + x, axis=1)
+            return ops.concatenate([y, z, srt - picked, ops.tile(lse, [1, 1, 1]) + ops.zeros_like(x),
+                                    ops.clip(c, -1.0, 1.0), ops.nn.log_softmax(x, axis=-1)], axis=-1)
+
+    x_in = K.Input((5, 4))
+    ids_in = K.Input((5,), dtype="int32")
+    h = Loops()(x_in)
+    h = SegmentPool()(h, ids_in)
+    h = layers.Flatten()(h)
+    out = TopKGate(2, 4)(h)
+    out = layers.Dense(2)(out)
+    model = K.Model([x_in, ids_in], out)
+    init(model, 0, 0.2)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 5, 4)).astype("float32")
+    ids = np.tile(np.array([[0, 0, 1, 2, 2]], "int32"), (6, 1))
+    y = rng.standard_normal((6, 2)).astype("float32")
+    model.compile(K.optimizers.Adam(0.01), "mse")
+    h = model.fit([x, ids], y, batch_size=3, epochs=2, verbose=0, shuffle=False).history
+    return {"h": h, "pred": model.predict([x, ids], verbose=0)}
+
+
+def autoencoder_upsampling(K):
+    """A convolutional autoencoder: Conv2D(strides=2) down, Conv2DTranspose(strides=2, output_padding=1) and
+    UpSampling2D(interpolation="bilinear") up, ZeroPadding2D and Cropping2D to the input size, a sigmoid output trained with
+    binary_crossentropy, and the encoder cut out with keras.Model(inputs, model.get_layer(...).output)."""
+    layers = K.layers
+    inp = K.Input((9, 9, 1))
+    h = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(inp)
+    code = layers.Conv2D(2, 3, strides=2, padding="same", activation="relu", name="code")(h)
+    h = layers.Conv2DTranspose(4, 3, strides=2, padding="same", output_padding=1, activation="relu")(code)
+    h = layers.UpSampling2D(2, interpolation="bilinear")(h)
+    h = layers.ZeroPadding2D(((1, 0), (0, 1)))(h)
+    h = layers.Cropping2D(((3, 1), (1, 3)))(h)
+    out = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
+    model = K.Model(inp, out)
+    init(model, 0, 0.3)
+    rng = np.random.default_rng(1)
+    x = rng.random((6, 9, 9, 1)).astype("float32")
+    model.compile("adam", "binary_crossentropy")
+    h = model.fit(x, x, batch_size=3, epochs=2, verbose=0, shuffle=False).history
+    encoder = K.Model(model.inputs, model.get_layer("code").output)
+    return {"h": h, "shape": str(model.output_shape), "pred": model.predict(x, verbose=0),
+            "code": encoder.predict(x, verbose=0), "layers": " ".join(l.name for l in encoder.layers)}
+
+
 def customizing_saving(K, tmp):
     """Customizing Saving and Serialization guide: save_own_variables/load_own_variables, save_assets/load_assets,
     get_build_config/build_from_config, get_compile_config/compile_from_config."""
@@ -1134,7 +1267,7 @@ def callbacks_guide(K, tmp):
             "lr": float(np.array(model.optimizer.learning_rate))}
 
 
-PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing]
+PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing, conv_zoo_1d_3d, ops_in_layers, autoencoder_upsampling]
 FILE_PROGRAMS = [customizing_saving, callbacks_guide]
 
 
