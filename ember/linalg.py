@@ -117,11 +117,17 @@ def det(A):
 def solve(A, B, *, left=True):
     """The ``X`` with ``A X = B`` (``left=True``) or ``X A = B``; differentiable through ``inv``."""
     _check_square("solve", A)
-    if not left:
-        return matmul(B, inv(A))
     # B is a batch of vectors only when it is 1-D or has exactly A's batch shape and n (PyTorch's rule);
     # a (2, 2) B against a (5, 2, 2) A is one matrix, broadcast over the batch.
     a, b = A._data.shape, B._data.shape
-    if len(b) == 1 or (len(b) == len(a) - 1 and b == a[:-1]):
+    vector = len(b) == 1 or (len(b) == len(a) - 1 and b == a[:-1])
+    n = a[-1]
+    rows, cols = (b[-1], 1) if vector else (b[-2], b[-1]) if len(b) >= 2 else (b[-1], 1)
+    if (rows if left else (cols if not vector else rows)) != n:  # before the inverse: torch checks shapes first
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+                           f"({n}x{n} and {rows}x{cols})")
+    if not left:
+        return matmul(B, inv(A))
+    if vector:
         return squeeze(matmul(inv(A), unsqueeze(B, -1)), -1)
     return matmul(inv(A), B)

@@ -146,6 +146,12 @@ CASES = [
      "to be no larger size than src [1, 2]"),
     ("adaptive_pool_output_size", lambda L: L.nn.functional.adaptive_avg_pool2d(L.ones(1, 1, 2, 2), (3, 3, 3)),
      "output_size must be 2"),
+    # shapes are checked before the matrix: a singular A with a mis-sized B is a shape error, as torch
+    ("solve_vector_of_wrong_length", lambda L: L.linalg.solve(L.ones(2, 2), L.ones(3)),
+     "Incompatible shapes of A and B for the equation AX = B (2x2 and 3x1)"),
+    ("solve_matrix_wrong_rows", lambda L: L.linalg.solve(L.eye(2), L.ones(1, 2)), "(2x2 and 1x2)"),
+    ("solve_right_wrong_cols", lambda L: L.linalg.solve(L.eye(2), L.ones(3, 1), left=False), "XA = B (2x2 and 3x1)"),
+    ("solve_batched_vectors", lambda L: L.linalg.solve(L.eye(2).expand(3, 2, 2), L.ones(3, 2)), None),
     ("sdpa_mask_does_not_broadcast", lambda L: L.nn.functional.scaled_dot_product_attention(
         L.ones(1, 2, 3, 4), L.ones(1, 2, 3, 4), L.ones(1, 2, 3, 4), attn_mask=L.ones(3, 5, dtype=L.bool)), "attn_mask"),
 ]
