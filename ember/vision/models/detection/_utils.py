@@ -262,6 +262,18 @@ def merge_detections(image_boxes, image_scores, image_labels, nms_thresh, detect
     return {"boxes": image_boxes[keep], "scores": image_scores[keep], "labels": image_labels[keep]}
 
 
+def match_anchors(matcher, targets, anchors):
+    """Per image, the ground-truth index ``matcher`` gives each anchor (all -1 without ground truth)."""
+    from ...ops import boxes as box_ops
+    matched_idxs = []
+    for anchors_per_image, t in zip(anchors, targets):
+        if t["boxes"].numel() == 0:
+            matched_idxs.append(ember.full((anchors_per_image.shape[0],), -1, dtype=ember.int64))
+        else:
+            matched_idxs.append(matcher(box_ops.box_iou(t["boxes"], anchors_per_image)))
+    return matched_idxs
+
+
 def _box_loss(type, box_coder, anchors_per_image, matched_gt_boxes_per_image, bbox_regression_per_image, cnf=None):
     """The summed box loss of one image: ``l1``/``smooth_l1`` on the encoded targets, or the
     ``giou``/``diou``/``ciou`` losses on the decoded boxes."""

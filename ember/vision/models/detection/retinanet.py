@@ -197,12 +197,7 @@ class RetinaNet(nn.Module):
         return losses if self.training else detections
 
     def compute_loss(self, targets, head_outputs, anchors):
-        matched_idxs = []
-        for anchors_per_image, t in zip(anchors, targets):
-            if t["boxes"].numel() == 0:
-                matched_idxs.append(ember.full((anchors_per_image.shape[0],), -1, dtype=ember.int64))
-                continue
-            matched_idxs.append(self.proposal_matcher(box_ops.box_iou(t["boxes"], anchors_per_image)))
+        matched_idxs = det_utils.match_anchors(self.proposal_matcher, targets, anchors)
         return self.head.compute_loss(targets, head_outputs, anchors, matched_idxs)
 
     def postprocess_detections(self, head_outputs, anchors, image_shapes):
