@@ -1,13 +1,15 @@
 """The detection models compared with torchvision's: built with the same code on either side.
 
-``tiny_*`` build small Faster / Mask R-CNNs (a four-conv backbone with an FPN 16 channels wide) from
-a namespace holding ``nn``, ``FrozenBatchNorm2d``, ``MultiScaleRoIAlign`` and the detection package
-(torchvision's in the fixture generator, ember's in the test), so both sides get the same
+``tiny_*`` build small Faster / Mask R-CNNs (a four-conv backbone with an FPN 16 channels wide) and
+SSDs from a namespace holding ``nn``, ``FrozenBatchNorm2d``, ``MultiScaleRoIAlign``, the detection
+package and ``models`` (torchvision's in the fixture generator, ember's in the test), so both sides get the same
 architecture and state_dict keys; every floating-point entry is then set by ``_tv_formula.value``.
 The inputs and targets are pure NumPy. ``fixed_perm`` replaces ``randperm`` in the samplers on
 both sides, so the training losses are deterministic. Pure data and NumPy: read by
 make_detection_fixtures.py beside torchvision and by test_vision_detection.py beside ember.
 """
+import functools
+import types
 from collections import OrderedDict
 
 import numpy as np
@@ -36,8 +38,14 @@ KEY_BUILDERS = {
     "retinanet_resnet50_fpn": dict(weights=None, weights_backbone=None),
     "retinanet_resnet50_fpn_v2": dict(weights=None, weights_backbone=None, num_classes=4),
     "fcos_resnet50_fpn": dict(weights=None, weights_backbone=None),
+    "ssd300_vgg16": dict(weights=None, weights_backbone=None),
+    "ssdlite320_mobilenet_v3_large": dict(weights=None, weights_backbone=None, num_classes=5),
 }
-KINDS = ("faster", "mask", "keypoint", "retina", "retina_v2", "fcos")
+FULL["ssdlite320_mobilenet_v3_large"] = dict(weights=None, weights_backbone=None, num_classes=5, topk_candidates=30,
+                                             detections_per_img=8)
+SSD_KINDS = ("ssd", "ssd_vgg", "ssdlite")
+GRAD_POSITIONS = 64   # the SSDs' gradients are recorded at this many flat positions per parameter
+KINDS = ("faster", "mask", "keypoint", "retina", "retina_v2", "fcos") + SSD_KINDS
 
 
 def fixed_perm(n):
@@ -57,11 +65,50 @@ def tiny_backbone(ns, width=16):
                                                        width)
 
 
+def tiny_vgg(ns):
+    """A VGG ``features`` list with torchvision's SSD cuts (five max pools, 512 channels at conv4_3
+    and conv5_3) but few channels before and pools 1 x 1 where SSD300 halves: for a 68 x 66 image
+    the feature maps are 17, 17, 9, 5, 3, 1 wide (17 only because pool3 rounds up)."""
+    nn = ns.nn
+    return types.SimpleNamespace(features=nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2, 2),
+        nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(1, 1),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2, 2),
+        nn.Conv2d(16, 512, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(1, 1),
+        nn.Conv2d(512, 512, 1), nn.ReLU(inplace=True), nn.MaxPool2d(2, 2)))
+
+
+def tiny_ssd(ns, kind):
+    """"ssd": a 3-class SSD (``SSDHead`` sized from the outputs) on ``tiny_backbone``'s body (maps
+    of 12, 16, 16 channels) at 72 x 64; "ssd_vgg": on ``SSDFeatureExtractorVGG`` of ``tiny_vgg``
+    (its first two convs frozen: 3 trainable stages) with SSD300's aspect ratios, own steps and
+    unclipped boxes; "ssdlite": ``SSDLiteHead`` on the MobileNetV3 extractor of a 0.25-wide
+    MobileNetV3-Large with the reduced tail, at 64 x 48."""
+    det = ns.detection
+    kw = dict(topk_candidates=40, detections_per_img=10)
+    if kind == "ssd":
+        anchors = det.anchor_utils.DefaultBoxGenerator([[2], [2, 3], [3]], min_ratio=0.1, max_ratio=0.8)
+        return det.ssd.SSD(tiny_backbone(ns).body, anchors, (72, 64), 3, **kw)
+    if kind == "ssd_vgg":
+        anchors = det.anchor_utils.DefaultBoxGenerator([[2], [2, 3], [2, 3], [2, 3], [2], [2]],
+                                                       steps=[4, 4, 8, 16, 32, 68], clip=False)
+        return det.ssd.SSD(det.ssd._vgg_extractor(tiny_vgg(ns), False, 3), anchors, (68, 66), 3, **kw)
+    norm = functools.partial(ns.nn.BatchNorm2d, eps=0.001, momentum=0.03)
+    mobilenet = ns.models.mobilenet_v3_large(weights=None, width_mult=0.25, norm_layer=norm, reduced_tail=True)
+    backbone = det.ssdlite._mobilenet_extractor(mobilenet, 6, norm)
+    anchors = det.anchor_utils.DefaultBoxGenerator([[2, 3] for _ in range(6)], min_ratio=0.2, max_ratio=0.95)
+    channels = det._utils.retrieve_out_channels(backbone, (64, 48))
+    head = det.ssdlite.SSDLiteHead(channels, anchors.num_anchors_per_location(), 3, norm)
+    return det.ssd.SSD(backbone, anchors, (64, 48), 3, head=head, image_mean=[0.5] * 3, image_std=[0.5] * 3, **kw)
+
+
 def tiny_model(ns, kind):
     """``kind`` "faster", "mask" or "keypoint" (3 keypoints): a 3-class R-CNN on ``tiny_backbone``;
     "retina" / "retina_v2": a 3-class RetinaNet on it (v2: GroupNorm heads and the GIoU loss);
-    "fcos": a 3-class FCOS on a 32-wide FPN (its heads' GroupNorm has 32 groups)."""
+    "fcos": a 3-class FCOS on a 32-wide FPN (its heads' GroupNorm has 32 groups); the SSDs: ``tiny_ssd``."""
     det = ns.detection
+    if kind in SSD_KINDS:
+        return tiny_ssd(ns, kind)
     if kind == "fcos":
         anchors = det.anchor_utils.AnchorGenerator(((4,), (8,), (16,), (32,)), ((1.0,),) * 4)
         return det.fcos.FCOS(tiny_backbone(ns, 32), 3, min_size=128, max_size=160, anchor_generator=anchors,

@@ -2,20 +2,23 @@
 
 torchvision cannot be installed beside the torch 2.13 test oracle, so this runs in its own
 environment (``python -m venv /tmp/tvenv_det && /tmp/tvenv_det/bin/pip install torch==2.14.1
-torchvision==0.29.1``), from the repository root (``program`` re-records only the program run):
+torchvision==0.29.1``), from the repository root (``program`` re-records only the program run,
+``models`` all but it):
 
-    /tmp/tvenv_det/bin/python tests/vision/make_detection_fixtures.py [program]
+    /tmp/tvenv_det/bin/python tests/vision/make_detection_fixtures.py [program | models]
 
 It records (see _det_cases.py for the models and data):
 
 * the state_dict keys and shapes, parameter counts and trainable parameters of the detection
   builders in ``KEY_BUILDERS`` and of ``resnet_fpn_backbone("resnet50")``;
-* for the tiny Faster, Mask and Keypoint R-CNNs and RetinaNets in float64, every floating-point entry set by
+* for the tiny Faster, Mask and Keypoint R-CNNs, RetinaNets, FCOS and SSDs in float64, every
+  floating-point entry set by
   ``_tv_formula.value``: the eval transform's batch (image sizes, shape, values at fixed
   positions), the eval detections of two images (boxes, labels, scores, masks, keypoints and
   their scores), and in train mode the loss dict for fixed targets and the gradient of the summed
-  losses with respect to every parameter (the mask model's; the heads' of the others), with ``torch.randperm`` replaced by ``_det_cases.fixed_perm`` (the samplers' only
-  random draw);
+  losses with respect to every parameter (the mask model's, the SSDs' at ``GRAD_POSITIONS`` flat
+  positions; the heads' of the others), with ``torch.randperm`` replaced by
+  ``_det_cases.fixed_perm`` (the samplers' only random draw), and the SSDs' trainable parameters;
 * for the full builders in ``FULL``, with formula weights in float64, the eval detections of one
   image;
 * the run of tests/programs/detection_finetune.py (the detection fine-tuning tutorial) with
@@ -52,7 +55,7 @@ PROGRAM_JSON = os.path.join(HERE, "fixtures", "torchvision_detection_program.jso
 PROGRAM = os.path.join(ROOT, "tests", "programs", "detection_finetune.py")
 NPZ = os.path.join(HERE, "fixtures", "torchvision_detection.npz")
 NS = types.SimpleNamespace(nn=torch.nn, FrozenBatchNorm2d=FrozenBatchNorm2d, MultiScaleRoIAlign=MultiScaleRoIAlign,
-                           detection=detection)
+                           detection=detection, models=torchvision.models)
 
 _randperm = torch.randperm
 torch.randperm = lambda n, **kw: torch.as_tensor(cases.fixed_perm(int(n)), dtype=torch.int64)
@@ -107,8 +110,15 @@ def main():
         sum(loss for loss in losses.values()).backward()
         for n, p in model.named_parameters():
             heads = "predictor" in n or "rpn" in n or "keypoint" in n or n.startswith("head.")
-            if p.grad is not None and (kind == "mask" or heads):
+            if p.grad is None:
+                continue
+            if kind in cases.SSD_KINDS:   # every parameter's, at fixed positions
+                g = p.grad.numpy().ravel()
+                arrays[f"{kind}/gradpos/{n}"] = g[cases.positions(g.size, cases.GRAD_POSITIONS, 5)]
+            elif kind == "mask" or heads:
                 arrays[f"{kind}/grad/{n}"] = p.grad.numpy()
+        if kind in cases.SSD_KINDS:
+            meta[f"{kind}/trainable"] = [n for n, p in model.named_parameters() if p.requires_grad]
 
     image = torch.from_numpy(cases.full_image())
     for name, kwargs in cases.FULL.items():
@@ -147,4 +157,5 @@ def record_program():
 if __name__ == "__main__":
     if sys.argv[1:] != ["program"]:
         main()
-    record_program()
+    if sys.argv[1:] != ["models"]:
+        record_program()

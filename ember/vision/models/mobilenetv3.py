@@ -63,7 +63,8 @@ class InvertedResidual(nn.Module):
 
 class MobileNetV3(nn.Module):
     def __init__(self, inverted_residual_setting, last_channel, num_classes=1000, block=None, norm_layer=None,
-                 dropout=0.2):
+                 dropout=0.2, **kwargs):
+        # as torchvision, other keywords are ignored (ssdlite320_mobilenet_v3_large passes the detector's)
         super().__init__()
         if not inverted_residual_setting:
             raise ValueError("The inverted_residual_setting should not be empty")

@@ -1,6 +1,8 @@
 """Object detection and instance segmentation models with torchvision's names, constructors and
 ``state_dict`` keys (torchvision.models.detection): Faster R-CNN (ResNet-50-FPN v1/v2,
-MobileNetV3-Large-FPN), Mask R-CNN (ResNet-50-FPN v1/v2) and Keypoint R-CNN (ResNet-50-FPN) RetinaNet (ResNet-50-FPN v1/v2) and FCOS (ResNet-50-FPN), and their parts (``AnchorGenerator``,
+MobileNetV3-Large-FPN), Mask R-CNN (ResNet-50-FPN v1/v2), Keypoint R-CNN (ResNet-50-FPN),
+RetinaNet (ResNet-50-FPN v1/v2), FCOS (ResNet-50-FPN), SSD300 (VGG-16) and SSDlite
+(MobileNetV3-Large), and their parts (``AnchorGenerator``, ``DefaultBoxGenerator``,
 ``GeneralizedRCNNTransform``, ``RegionProposalNetwork``, ``RoIHeads``, ``BackboneWithFPN`` ...).
 
 In training ``model(images, targets)`` takes a list of float ``(3, H, W)`` images in [0, 1] and
@@ -14,7 +16,9 @@ from .mask_rcnn import *  # noqa: F401,F403
 from .keypoint_rcnn import *  # noqa: F401,F403
 from .retinanet import *  # noqa: F401,F403
 from .fcos import *  # noqa: F401,F403
-from .anchor_utils import AnchorGenerator  # noqa: F401
+from .ssd import *  # noqa: F401,F403
+from .ssdlite import *  # noqa: F401,F403
+from .anchor_utils import AnchorGenerator, DefaultBoxGenerator  # noqa: F401
 from .backbone_utils import BackboneWithFPN, mobilenet_backbone, resnet_fpn_backbone  # noqa: F401
 from .generalized_rcnn import GeneralizedRCNN  # noqa: F401
 from .image_list import ImageList  # noqa: F401
@@ -22,4 +26,4 @@ from .roi_heads import RoIHeads  # noqa: F401
 from .rpn import RegionProposalNetwork, RPNHead  # noqa: F401
 from .transform import GeneralizedRCNNTransform  # noqa: F401
 from . import (_utils, anchor_utils, backbone_utils, faster_rcnn, fcos, generalized_rcnn, image_list,  # noqa: F401
-               keypoint_rcnn, mask_rcnn, retinanet, roi_heads, rpn, transform)
+               keypoint_rcnn, mask_rcnn, retinanet, roi_heads, rpn, ssd, ssdlite, transform)

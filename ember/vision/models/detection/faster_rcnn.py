@@ -185,12 +185,12 @@ FasterRCNN_MobileNet_V3_Large_320_FPN_Weights = detection_weights(
     {"box_map": 22.8})
 
 
-def _legacy(kwargs, weights, weights_backbone, enum_cls, backbone_enum):
+def _legacy(kwargs, weights, weights_backbone, enum_cls, backbone_enum, backbone_default="IMAGENET1K_V1"):
     """torchvision's ``pretrained`` / ``pretrained_backbone`` flags, as ``weights`` entries."""
     if "pretrained" in kwargs:
         weights = enum_cls.COCO_V1 if kwargs.pop("pretrained") else weights
     if "pretrained_backbone" in kwargs:
-        weights_backbone = backbone_enum.IMAGENET1K_V1 if kwargs.pop("pretrained_backbone") else None
+        weights_backbone = getattr(backbone_enum, backbone_default) if kwargs.pop("pretrained_backbone") else None
     return verify(enum_cls, weights), verify(backbone_enum, weights_backbone)
 
 
