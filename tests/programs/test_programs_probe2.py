@@ -3,7 +3,8 @@ generation, a mixture-of-experts Swin stage, PPO with GAE, a weight-normalized T
 contrastive training, a class-conditional diffusion UNet, a VQ-VAE with a Gumbel-softmax head, NeRF volume
 rendering with hierarchical sampling, the hooks / checkpointing / tracing tooling around a CNN, and a Hugging
 Face Trainer-style loop over dict batches from two DataLoader workers, and a mamba-minimal selective-scan
-language model with checkpoint_sequential. Each runs
+language model with checkpoint_sequential, a DLRM with EmbeddingBag offsets and a graph attention network with
+an edge softmax by scatter_reduce. Each runs
 on real torch and through ``python -m ember.torch_compat`` with the harness of
 :mod:`tests.programs.test_programs`, on shared initial weights, so the numbers must agree to float32
 round-off (the random draws they make come from ``torch.manual_seed`` or a ``torch.Generator``, which
@@ -25,6 +26,7 @@ RUNS = [
     Run("hooks_tooling", "hooks_tooling.py", [], shared_init=True),
     Run("trainer_loop", "trainer_loop.py", [], shared_init=True),
     Run("mamba_ssm", "mamba_ssm.py", [], shared_init=True),
+    Run("dlrm_gat", "dlrm_gat.py", [], shared_init=True),
 ]
 
 
@@ -171,3 +173,13 @@ def test_mamba_ssm(results):
     for key in t["grads"]:
         close(e["grads"][key], t["grads"][key], rtol=1e-4)
     _same(e, t, ["generated", "n_params"])
+
+
+def test_dlrm_gat(results):
+    t, e = get(results, "dlrm_gat")
+    close(e["ctr"], t["ctr"], rtol=1e-5)
+    close(e["gat"], t["gat"], rtol=1e-5)
+    close(e["scores"], t["scores"], rtol=1e-5)
+    close(e["alpha_sums"], t["alpha_sums"], rtol=1e-6)
+    assert e["auc"] == pytest.approx(t["auc"], abs=1e-6)
+    _same(e, t, ["acc", "n_edges", "triu"])
