@@ -63,3 +63,39 @@ def test_numpy_error_names_the_submodule_path():
             return self.fc1(x)
     e = _error(lambda: Net()(np.ones((2, 3), np.float32)))
     assert isinstance(e, TypeError) and str(e).startswith("Net.fc1 (Linear(in_features=3")
+
+
+@pytest.mark.parametrize("case", ["reshape", "reshape_minus_one", "concatenate", "add", "multiply_broadcast_ok",
+                                  "fit_uncompiled"])
+def test_graph_building_shape_errors_and_uncompiled_fit_like_keras(case):
+    """Wrong shapes are caught when the functional graph is built, with Keras's messages (ember built Reshape((4,))
+    of 6 values, Concatenate of (2, 3) and (4, 3) and Add of (3,) and (4,) without a word), and fit before
+    compile raises Keras's ValueError (ember: RuntimeError)."""
+    def build(K):
+        L = K.layers
+        if case == "reshape":
+            return L.Reshape((4,))(K.Input((6,)))
+        if case == "reshape_minus_one":
+            return L.Reshape((-1, 4))(K.Input((6,)))
+        if case == "concatenate":
+            return L.Concatenate()([K.Input((2, 3)), K.Input((4, 3))])
+        if case == "add":
+            return L.Add()([K.Input((3,)), K.Input((4,))])
+        if case == "multiply_broadcast_ok":
+            return tuple(L.Multiply()([K.Input((5, 1)), K.Input((5, 3))]).shape)
+        model = K.Sequential([K.Input((3,)), L.Dense(2)])
+        model.fit(np.ones((2, 3), np.float32), np.ones((2, 2), np.float32), verbose=0)
+    if case == "multiply_broadcast_ok":
+        assert build(ek) == build(keras) == (None, 5, 3)
+        return
+    k, e = _error(lambda: build(keras)), _error(lambda: build(ek))
+    assert type(e) is type(k) is ValueError
+    core = {"reshape": "The total size of the tensor must be unchanged. Received: input_shape=(6,), target_shape=(4,)",
+            "reshape_minus_one": "The total size of the tensor must be unchanged, however, the input size cannot by "
+                                 "divided by the specified dimensions in target_shape. Received: input_shape=(6,), "
+                                 "target_shape=(-1, 4)",
+            "concatenate": "A `Concatenate` layer requires inputs with matching shapes except for the concatenation "
+                           "axis. Received: input_shape=[(None, 2, 3), (None, 4, 3)]",
+            "add": "Inputs have incompatible shapes. Received shapes (3,) and (4,)",
+            "fit_uncompiled": "You must call `compile()` before using the model."}[case]
+    assert core in str(k) and core in str(e)

@@ -81,6 +81,11 @@ class _Merge(Layer):
         if not isinstance(input_shape, list):
             raise ValueError(f"A merge layer ({type(self).__name__} {self.name}) should be called on a list of "
                              "inputs")
+        for other in input_shape[1:]:   # as Keras, on the shapes without the batch axis
+            a, b = tuple(input_shape[0][1:]), tuple(other[1:])
+            if any(x is not None and y is not None and x != y and 1 not in (x, y)
+                   for x, y in zip(a[::-1], b[::-1])):
+                raise ValueError(f"Inputs have incompatible shapes. Received shapes {a} and {b}")
         return _broadcast(input_shape)
 
 
@@ -192,6 +197,11 @@ class Concatenate(_Merge):
         shapes = [list(s) for s in input_shape]
         out = list(shapes[0])
         ax = self.axis % len(out)
+        for s in shapes[1:]:
+            if len(s) != len(out) or any(i != ax and a is not None and b is not None and a != b
+                                         for i, (a, b) in enumerate(zip(out, s))):
+                raise ValueError("A `Concatenate` layer requires inputs with matching shapes except for the "
+                                 f"concatenation axis. Received: input_shape={[tuple(x) for x in input_shape]}")
         dims = [s[ax] for s in shapes]
         out[ax] = None if any(d is None for d in dims) else sum(dims)
         return tuple(out)

@@ -53,9 +53,16 @@ class Reshape(Layer):
 
     def compute_output_shape(self, input_shape):
         target = list(self.target_shape)
+        rest = input_shape[1:]
+        known = math.prod(d for d in target if d != -1)
+        if not any(d is None for d in rest) and (math.prod(rest) % max(known, 1) if -1 in target
+                                                 else math.prod(rest) != known):
+            # Keras's words
+            why = ", however, the input size cannot by divided by the specified dimensions in target_shape" \
+                if -1 in target else ""
+            raise ValueError(f"The total size of the tensor must be unchanged{why}. Received: input_shape="
+                             f"{tuple(rest)}, target_shape={self.target_shape}")
         if -1 in target:
-            known = math.prod(d for d in target if d != -1)
-            rest = input_shape[1:]
             target[target.index(-1)] = None if any(d is None for d in rest) else math.prod(rest) // known
         return (input_shape[0],) + tuple(target)
 

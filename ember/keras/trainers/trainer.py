@@ -128,7 +128,7 @@ class Trainer:
 
     def _assert_compiled(self):
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before using the model.")
+            raise ValueError("You must call `compile()` before using the model.")   # Keras's type
 
     @property
     def metrics(self):
