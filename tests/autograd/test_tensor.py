@@ -295,3 +295,13 @@ def test_in_operator_matches_torch(element):
         except Exception as exc:  # the error is the result under test
             return type(exc), str(exc)
     assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("call", [lambda L: L.atleast_1d(L.tensor(1.0), L.tensor([2.0])),
+                                  lambda L: L.atleast_2d([L.tensor(1.0), L.ones(3)]), lambda L: L.atleast_3d(),
+                                  lambda L: L.atleast_2d((L.tensor(1.0),)), lambda L: L.atleast_1d(L.tensor(1.0)),
+                                  lambda L: L.atleast_3d(L.ones(2), L.ones(2, 2))])
+def test_atleast_nd_take_several_tensors_as_torch(call):
+    def shapes(r):
+        return [tuple(t.shape) for t in r] if isinstance(r, tuple) else tuple(r.shape)
+    assert shapes(call(ember)) == shapes(call(torch))

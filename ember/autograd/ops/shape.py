@@ -342,13 +342,26 @@ def vstack(tensors):
     return cat([atleast_2d(x) for x in tensors], 0)
 
 
-def atleast_1d(x):
-    return reshape(x, (1,)) if x._data.ndim == 0 else x
+def _each_tensor(fn, tensors):
+    """torch's atleast_*d calling forms: one tensor -> a tensor; several, or one list/tuple -> a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(fn(t) for t in tensors[0])
+    if len(tensors) == 1:
+        return fn(tensors[0])
+    return tuple(fn(t) for t in tensors)
 
 
-def atleast_2d(x):
-    a = x._data
-    return reshape(x, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else x
+def atleast_1d(*tensors):
+    """Each input with at least one dim (a 0-d tensor becomes shape (1,))."""
+    return _each_tensor(lambda x: reshape(x, (1,)) if x._data.ndim == 0 else x, tensors)
+
+
+def atleast_2d(*tensors):
+    """Each input with at least two dims: 0-d as (1, 1), (n,) as (1, n)."""
+    def one(x):
+        a = x._data
+        return reshape(x, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else x
+    return _each_tensor(one, tensors)
 
 
 def narrow(input, dim, start, length):

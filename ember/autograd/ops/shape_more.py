@@ -261,15 +261,12 @@ def dsplit(input, indices_or_sections):
 
 def atleast_3d(*tensors):
     """View each input with at least 3 dims: 0-d as (1, 1, 1), (n,) as (1, n, 1), (m, n) as (m, n, 1)."""
-    from .shape import reshape
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return tuple(atleast_3d(t) for t in tensors[0])
-    res = []
-    for x in tensors:
+    from .shape import reshape, _each_tensor
+
+    def one(x):
         s = x._data.shape
-        res.append(reshape(x, (1, 1, 1) if len(s) == 0 else (1, s[0], 1) if len(s) == 1 else s + (1,)
-                           if len(s) == 2 else s))
-    return res[0] if len(res) == 1 else tuple(res)
+        return reshape(x, (1, 1, 1) if len(s) == 0 else (1, s[0], 1) if len(s) == 1 else s + (1,) if len(s) == 2 else s)
+    return _each_tensor(one, tensors)
 
 
 def dstack(tensors):
