@@ -41,6 +41,13 @@ KEY_BUILDERS = {
     "ssd300_vgg16": dict(weights=None, weights_backbone=None),
     "ssdlite320_mobilenet_v3_large": dict(weights=None, weights_backbone=None, num_classes=5),
 }
+# Builders given pretrained backbone weights (served from the backbone builder's weights=None state
+# instead of downloaded): keys, trainable parameters and the URL asked for.
+BACKBONE_WEIGHTS = {
+    "ssd300_vgg16": ("vgg16", dict(weights=None, pretrained_backbone=True, trainable_backbone_layers=2)),
+    "ssdlite320_mobilenet_v3_large": ("mobilenet_v3_large", dict(weights=None, num_classes=5,
+                                                                 trainable_backbone_layers=3)),
+}
 FULL["ssdlite320_mobilenet_v3_large"] = dict(weights=None, weights_backbone=None, num_classes=5, topk_candidates=30,
                                              detections_per_img=8)
 SSD_KINDS = ("ssd", "ssd_vgg", "ssdlite")

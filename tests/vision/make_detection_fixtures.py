@@ -10,7 +10,9 @@ torchvision==0.29.1``), from the repository root (``program`` re-records only th
 It records (see _det_cases.py for the models and data):
 
 * the state_dict keys and shapes, parameter counts and trainable parameters of the detection
-  builders in ``KEY_BUILDERS`` and of ``resnet_fpn_backbone("resnet50")``;
+  builders in ``KEY_BUILDERS``, of ``resnet_fpn_backbone("resnet50")`` and of the builders in
+  ``BACKBONE_WEIGHTS`` with their backbone's weights (served instead of downloaded; the URLs asked
+  for are recorded);
 * for the tiny Faster, Mask and Keypoint R-CNNs, RetinaNets, FCOS and SSDs in float64, every
   floating-point entry set by
   ``_tv_formula.value``: the eval transform's batch (image sizes, shape, values at fixed
@@ -34,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import types
+from unittest import mock
 
 import numpy as np
 import torch
@@ -91,6 +94,16 @@ def main():
     meta, arrays = {"keys": {}}, {}
     for name, kwargs in cases.KEY_BUILDERS.items():
         meta["keys"][name] = key_entry(getattr(detection, name)(**kwargs))
+    for name, (backbone, kwargs) in cases.BACKBONE_WEIGHTS.items():
+        served = []
+
+        def serve(self, *args, backbone=backbone, served=served, **kw):
+            served.append(self.url)
+            return getattr(torchvision.models, backbone)(weights=None).state_dict()
+
+        with mock.patch.object(torchvision.models._api.WeightsEnum, "get_state_dict", serve):
+            meta["keys"][f"{name}/backbone_weights"] = dict(key_entry(getattr(detection, name)(**kwargs)),
+                                                            served=served)
     meta["keys"]["resnet_fpn_backbone"] = key_entry(
         detection.backbone_utils.resnet_fpn_backbone(backbone_name="resnet50", weights=None))
 

@@ -283,3 +283,23 @@ def test_ssd_argument_errors():
     # the checkpoint's count is the model's (torchvision's, recorded with weights=None)
     assert detection.SSD300_VGG16_Weights.DEFAULT.meta["num_params"] == META["keys"]["ssd300_vgg16"]["num_params"]
     assert len(detection.SSDLite320_MobileNet_V3_Large_Weights.COCO_V1.meta["categories"]) == 91
+
+
+@pytest.mark.parametrize("name", sorted(cases.BACKBONE_WEIGHTS))
+def test_builder_with_backbone_weights(name, no_init, monkeypatch):
+    """With pretrained backbone weights (served from the backbone builder's own state): the URL
+    torchvision asks for, its keys and shapes (SSDlite's full MobileNetV3 tail) and its frozen stages."""
+    backbone, kwargs = cases.BACKBONE_WEIGHTS[name]
+    served = []
+
+    def serve(self, progress=True, check_hash=True):
+        served.append(self.url)
+        return getattr(models, backbone)(weights=None).state_dict()
+
+    monkeypatch.setattr(models._api.Weights, "get_state_dict", serve)
+    want = META["keys"][f"{name}/backbone_weights"]
+    model = getattr(detection, name)(**kwargs)
+    assert served == want["served"]
+    assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == want["keys"]
+    assert sum(p.numel() for p in model.parameters()) == want["num_params"]
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == want["trainable"]
