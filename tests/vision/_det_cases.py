@@ -171,6 +171,18 @@ def targets():
     return out
 
 
+def targets_one_empty():
+    """``targets()`` with no boxes in the second image (its default boxes are all background)."""
+    out = targets()
+    out[1] = {"boxes": np.zeros((0, 4)), "labels": np.zeros((0,), np.int64)}
+    return out
+
+
+# SSDs also trained with ``targets_one_empty()`` and evaluated with score_thresh 0.5 (no SSDlite detection passes)
+EDGE_KINDS = ("ssd", "ssdlite")
+EDGE_SCORE_THRESH = 0.5
+
+
 def full_image():
     return np.random.default_rng(12).uniform(0, 1, (3, 80, 100))
 

@@ -21,6 +21,8 @@ It records (see _det_cases.py for the models and data):
   losses with respect to every parameter (the mask model's, the SSDs' at ``GRAD_POSITIONS`` flat
   positions; the heads' of the others), with ``torch.randperm`` replaced by
   ``_det_cases.fixed_perm`` (the samplers' only random draw), and the SSDs' trainable parameters;
+* for the SSDs in ``EDGE_KINDS``, the losses with ``targets_one_empty`` and the detections with
+  ``EDGE_SCORE_THRESH``;
 * for the full builders in ``FULL``, with formula weights in float64, the eval detections of one
   image;
 * the run of tests/programs/detection_finetune.py (the detection fine-tuning tutorial) with
@@ -132,6 +134,14 @@ def main():
                 arrays[f"{kind}/grad/{n}"] = p.grad.numpy()
         if kind in cases.SSD_KINDS:
             meta[f"{kind}/trainable"] = [n for n, p in model.named_parameters() if p.requires_grad]
+
+    for kind in cases.EDGE_KINDS:
+        model = set_formula(cases.tiny_model(NS, kind).double()).train()
+        losses = model(imgs, [{k: torch.from_numpy(v) for k, v in t.items()} for t in cases.targets_one_empty()])
+        meta[f"{kind}/losses_one_empty"] = {k: v.item() for k, v in losses.items()}
+        model.eval().score_thresh = cases.EDGE_SCORE_THRESH
+        with torch.no_grad():
+            record_detections(f"{kind}/eval_thresh", model(imgs), arrays)
 
     image = torch.from_numpy(cases.full_image())
     for name, kwargs in cases.FULL.items():

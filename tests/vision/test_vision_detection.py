@@ -303,3 +303,20 @@ def test_builder_with_backbone_weights(name, no_init, monkeypatch):
     assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == want["keys"]
     assert sum(p.numel() for p in model.parameters()) == want["num_params"]
     assert [n for n, p in model.named_parameters() if p.requires_grad] == want["trainable"]
+
+
+@pytest.mark.parametrize("kind", cases.EDGE_KINDS)
+def test_ssd_empty_targets_and_no_detections(kind):
+    """An image without boxes (all its default boxes background, none mined) and a score threshold
+    that no SSDlite box passes (every class's candidates empty): as torchvision."""
+    model = set_formula(cases.tiny_model(NS, kind).double()).train()
+    losses = model(images(), [{k: ember.from_numpy(v) for k, v in t.items()} for t in cases.targets_one_empty()])
+    want = META[f"{kind}/losses_one_empty"]
+    assert sorted(losses) == sorted(want)
+    for k, v in want.items():
+        np.testing.assert_allclose(losses[k].item(), v, rtol=1e-9, err_msg=k)
+    model.eval().score_thresh = cases.EDGE_SCORE_THRESH
+    with ember.no_grad():
+        dets = model(images())
+    assert check_detections(f"{kind}/eval_thresh", dets) == 6
+    assert (len(dets[0]["boxes"]) == 0) == (kind == "ssdlite")
