@@ -25,7 +25,8 @@ evaluate and predict print with verbose=2; temporal and volumetric convolutions 
 separable/depthwise/transposed 1-D convolutions, Conv3D, TimeDistributed Conv2D into a GRU, grouped Conv2D),
 keras.ops in custom layers (top-k gating, segment pooling, fori_loop, scan, cond, sort/argsort with
 take_along_axis), and a convolutional autoencoder (Conv2DTranspose with output_padding, bilinear
-UpSampling2D, cropping, an encoder cut out with get_layer).
+UpSampling2D, cropping, an encoder cut out with get_layer), and a siamese network with a triplet loss in
+compute_loss, a Dot(normalize=True) similarity and a Lambda saved and reloaded with safe_mode=False.
 
 As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
 data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
@@ -1267,8 +1268,70 @@ def callbacks_guide(K, tmp):
             "lr": float(np.array(model.optimizer.learning_rate))}
 
 
+def siamese_triplet(K, tmp):
+    """keras.io "Image similarity estimation using a Siamese Network with a triplet loss", small: a shared
+    embedding network, a DistanceLayer computing the anchor-positive and anchor-negative squared distances, a
+    SiameseModel subclass with a custom train_step-free compute_loss (margin 0.5) and a Mean loss tracker in
+    `metrics`; cosine similarity with Dot(normalize=True); a Lambda saved in a .keras file (refused by
+    load_model in safe mode) and loaded with safe_mode=False."""
+    layers, ops = K.layers, K.ops
+
+    class DistanceLayer(layers.Layer):
+        def call(self, anchor, positive, negative):
+            ap = ops.sum(ops.square(anchor - positive), -1)
+            an = ops.sum(ops.square(anchor - negative), -1)
+            return ap, an
+
+    class SiameseModel(K.Model):
+        def __init__(self, network, margin=0.5):
+            super().__init__()
+            self.siamese_network = network
+            self.margin = margin
+            self.loss_tracker = K.metrics.Mean(name="loss")
+
+        def call(self, inputs):
+            return self.siamese_network(inputs)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            ap, an = y_pred
+            loss = ops.mean(ops.maximum(ap - an + self.margin, 0.0))
+            self.loss_tracker.update_state(loss)
+            return loss
+
+        @property
+        def metrics(self):
+            return [self.loss_tracker]
+
+    emb = K.Sequential([K.Input((6,)), layers.Dense(8, activation="relu"), layers.Dense(4),
+                        layers.UnitNormalization(name="l2norm"),
+                        layers.Lambda(lambda t: t * 2.0 - 0.5, name="affine")], name="embedding")
+    a_in, p_in, n_in = K.Input((6,), name="anchor"), K.Input((6,), name="positive"), K.Input((6,), name="negative")
+    distances = DistanceLayer()(emb(a_in), emb(p_in), emb(n_in))
+    network = K.Model([a_in, p_in, n_in], distances)
+    model = SiameseModel(network)
+    init(model)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((12, 6)).astype("float32")
+    p = a + 0.1 * rng.standard_normal((12, 6)).astype("float32")
+    n = rng.standard_normal((12, 6)).astype("float32")
+    model.compile(optimizer=K.optimizers.Adam(0.01))
+    h = model.fit([a, p, n], batch_size=4, epochs=2, verbose=0, shuffle=False).history
+    ev = model.evaluate([a, p, n], batch_size=4, verbose=0)
+    cos = layers.Dot(axes=1, normalize=True)([emb(a), emb(p)])
+    path = os.path.join(tmp, "emb.keras")
+    emb.save(path)
+    try:
+        K.models.load_model(path)
+        refused = "loaded"
+    except ValueError as e:
+        refused = "refused" if "Lambda" in str(e) or "lambda" in str(e) else str(e)[:60]
+    back = K.models.load_model(path, safe_mode=False)
+    return {"h": h, "ev": ev, "cos": npy(K, cos), "refused": refused, "back": back.predict(a, verbose=0),
+            "emb": emb.predict(a, verbose=0)}
+
+
 PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing, conv_zoo_1d_3d, ops_in_layers, autoencoder_upsampling]
-FILE_PROGRAMS = [customizing_saving, callbacks_guide]
+FILE_PROGRAMS = [customizing_saving, callbacks_guide, siamese_triplet]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
