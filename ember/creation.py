@@ -265,7 +265,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if dtype is None:
-        dtype = _dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dt.int64
+        dtype = _dt.get_default_dtype() if any(isinstance(v, (float, np.floating)) for v in vals) else _dt.int64
     d = _dt.to_dtype(dtype)
     s, e, st = vals
     n = int(np.ceil((e - s) / st))

@@ -141,12 +141,14 @@ def to_dtype(d):
 
 
 def scalar_dtype(x):
-    """The dtype PyTorch gives a Python scalar: bool, int64 or the default float."""
-    if isinstance(x, bool):
+    """The dtype PyTorch gives a Python scalar: bool, int64 or the default float (complex: its complex). A NumPy
+    scalar counts by its kind, as torch reads it (``full((2,), np.int64(3))`` is int64, ``np.float32`` the
+    default float)."""
+    if isinstance(x, bool):   # np.bool_ is no bool to torch: it takes the default float
         return bool_
-    if isinstance(x, int):
+    if isinstance(x, (int, np.integer)):
         return int64
-    if isinstance(x, complex):
+    if isinstance(x, (complex, np.complexfloating)):
         return _default_float.to_complex()
     return _default_float
 

@@ -52,3 +52,13 @@ def test_python_float_is_double_even_with_another_default_and_scalars_take_the_d
         torch.set_default_dtype(before_t)
         ember.set_default_dtype(before_e)
     assert str(ember.tensor(1.5).dtype).split(".")[-1] == str(torch.tensor(1.5).dtype).split(".")[-1] == "float32"
+
+
+@pytest.mark.parametrize("make", [lambda L: L.arange(np.float32(2.5)), lambda L: L.arange(np.int64(3)),
+                                  lambda L: L.arange(0, np.float64(1.0), 0.25), lambda L: L.full((2,), np.int64(3)),
+                                  lambda L: L.full((2,), np.float32(1.5)), lambda L: L.full((2,), np.bool_(True))])
+def test_numpy_scalars_set_the_dtype_by_their_kind_as_torch(make):
+    # np.float32 is no Python float and np.int64 no Python int: torch still reads them as a float and an int
+    e, t = make(ember), make(torch)
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
