@@ -12,7 +12,7 @@ It records (see _det_cases.py for the models and data):
 * the state_dict keys and shapes, parameter counts and trainable parameters of the detection
   builders in ``KEY_BUILDERS``, of ``resnet_fpn_backbone("resnet50")`` and of the builders in
   ``BACKBONE_WEIGHTS`` with their backbone's weights (served instead of downloaded; the URLs asked
-  for are recorded);
+  for are recorded), and of the SSD512 VGG extractor (``highres``) of ``tiny_vgg``;
 * for the tiny Faster, Mask and Keypoint R-CNNs, RetinaNets, FCOS and SSDs in float64, every
   floating-point entry set by
   ``_tv_formula.value``: the eval transform's batch (image sizes, shape, values at fixed
@@ -106,6 +106,8 @@ def main():
         with mock.patch.object(torchvision.models._api.WeightsEnum, "get_state_dict", serve):
             meta["keys"][f"{name}/backbone_weights"] = dict(key_entry(getattr(detection, name)(**kwargs)),
                                                             served=served)
+    meta["keys"]["SSDFeatureExtractorVGG/highres"] = key_entry(
+        detection.ssd.SSDFeatureExtractorVGG(cases.tiny_vgg(NS).features, highres=True))
     meta["keys"]["resnet_fpn_backbone"] = key_entry(
         detection.backbone_utils.resnet_fpn_backbone(backbone_name="resnet50", weights=None))
 

@@ -97,6 +97,14 @@ def test_builder_state_dict_keys(name, no_init):
     assert [n for n, p in model.named_parameters() if p.requires_grad] == want["trainable"]
 
 
+def test_ssd512_vgg_extractor_keys():
+    """``highres``: the conv12_2 block (4 x 4 kernel) after conv11_2, as torchvision's."""
+    want = META["keys"]["SSDFeatureExtractorVGG/highres"]
+    extractor = detection.ssd.SSDFeatureExtractorVGG(cases.tiny_vgg(NS).features, highres=True)
+    assert [[k, list(v.shape)] for k, v in extractor.state_dict().items()] == want["keys"]
+    assert sum(p.numel() for p in extractor.parameters()) == want["num_params"]
+
+
 def test_resnet_fpn_backbone_frozen_layers(no_init):
     """FrozenBatchNorm2d (no num_batches_tracked) and trainable_layers=3: layer2..4 train."""
     want = META["keys"]["resnet_fpn_backbone"]
