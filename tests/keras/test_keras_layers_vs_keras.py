@@ -395,10 +395,14 @@ def test_recurrent_activity_regularizer_adds_keras_losses():
                                         ("LSTM", (3,)), ("GRU", (3,)), ("BatchNormalization", ()),
                                         ("LayerNormalization", ()), ("GroupNormalization", ()), ("PReLU", ()),
                                         ("DepthwiseConv2D", (3,)), ("SeparableConv1D", (2, 3)),
-                                        ("MultiHeadAttention", (2, 4)), ("ConvLSTM2D", (2, 3))])
+                                        ("MultiHeadAttention", (2, 4)), ("ConvLSTM2D", (2, 3)), ("SimpleRNN", (3,)),
+                                        ("ZeroPadding1D", ()), ("RandomContrast", (0.1,)), ("RandomBrightness", (0.1,)),
+                                        ("AutoContrast", ()), ("Solarization", ()), ("RandomGrayscale", ()),
+                                        ("CategoryEncoding", (4,))])
 def test_default_layer_config_has_keras_keys_and_values(name, args):
     """get_config of a default layer equals Keras's (ember's Dense wrote activity_regularizer: None, which Keras
-    leaves out, and no quantization_config; other layers lacked their constraint keys)."""
+    leaves out, and no quantization_config; other layers lacked their constraint keys; SimpleRNN, RandomGrayscale
+    and CategoryEncoding wrote keys Keras does not; ZeroPadding1D and the colour layers left out data_format)."""
     import json
 
     def config(K):

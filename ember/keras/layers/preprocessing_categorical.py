@@ -102,8 +102,7 @@ class CategoryEncoding(_NumpyLayer):
         return tuple(input_shape[:-1]) + (self.num_tokens,)
 
     def get_config(self):
-        return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode,
-                "sparse": self.sparse}
+        return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode}
 
 
 def _summarize(values, epsilon):

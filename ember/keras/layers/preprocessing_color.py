@@ -146,7 +146,7 @@ class RandomGrayscale(_ColorLayer):
 
     def get_config(self):
         config = super().get_config()
-        for key in ("value_range",):
+        for key in ("value_range", "seed"):   # Keras's RandomGrayscale writes neither
             config.pop(key)
         config.update(factor=self.factor)
         return config
@@ -200,7 +200,6 @@ class Solarization(_ColorLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("data_format")
         config.update(addition_factor=list(self.addition_factor), threshold_factor=list(self.threshold_factor))
         return config
 

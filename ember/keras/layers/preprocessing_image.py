@@ -190,7 +190,7 @@ class AutoContrast(_ImageLayer):
         return self.call(images)
 
     def get_config(self):
-        return {**super().get_config(), "value_range": list(self.value_range)}
+        return {**super().get_config(), "data_format": self.data_format, "value_range": list(self.value_range)}
 
 
 class RandomCrop(BoundingBoxMixin, _ImageLayer):
@@ -405,7 +405,6 @@ class RandomContrast(_ColorLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("data_format")
         config.update(factor=list(self.factor))
         return config
 
@@ -429,6 +428,5 @@ class RandomBrightness(_ColorLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("data_format")
         config.update(factor=list(self.factor))
         return config

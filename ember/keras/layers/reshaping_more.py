@@ -183,6 +183,7 @@ class _ZeroPadding(_Spatial):
     def get_config(self):
         config = super().get_config()
         config["padding"] = [list(p) for p in self.padding] if self.rank > 1 else list(self.padding[0])
+        config["data_format"] = self.data_format   # ZeroPadding1D too, as Keras
         return config
 
 

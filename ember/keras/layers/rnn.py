@@ -416,6 +416,11 @@ class SimpleRNN(_Wrapped):
 
     cell_class = SimpleRNNCell
 
+    def get_config(self):
+        config = super().get_config()
+        config.pop("seed", None)   # Keras's SimpleRNN layer writes no seed (its cell does)
+        return config
+
 
 class LSTM(_Wrapped):
     """Long short-term memory (Hochreiter & Schmidhuber, 1997), Keras's defaults: ``activation='tanh'``,
