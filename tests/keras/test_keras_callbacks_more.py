@@ -92,3 +92,23 @@ def test_remote_monitor_warns_when_the_server_is_unreachable():
     cb = ek.callbacks.RemoteMonitor(root="http://127.0.0.1:9")
     with pytest.warns(UserWarning, match="Could not reach RemoteMonitor root server"):
         cb.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_terminate_on_nan_raise_error_like_keras():
+    """TerminateOnNaN(raise_error=True) raises Keras's RuntimeError at the first NaN loss, before on_train_end runs
+    (ember had no raise_error argument); the default still stops gracefully."""
+    x = np.ones((8, 2), "float32")
+    x[5, 0] = np.nan
+    got = []
+    for K in (keras, ek):
+        model = K.Sequential([K.Input((2,)), K.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        ends = []
+        with pytest.raises(RuntimeError) as err:
+            model.fit(x, np.ones((8, 1), "float32"), batch_size=2, epochs=2, shuffle=False, verbose=0,
+                      callbacks=[K.callbacks.TerminateOnNaN(raise_error=True),
+                                 K.callbacks.LambdaCallback(on_train_end=lambda logs: ends.append(1))])
+        graceful = model.fit(x, np.ones((8, 1), "float32"), batch_size=2, epochs=2, shuffle=False, verbose=0,
+                             callbacks=[K.callbacks.TerminateOnNaN()])
+        got.append((str(err.value).split(" Loss value")[0], ends, len(graceful.epoch)))
+    assert got[1] == got[0] == ("NaN or Inf loss encountered at batch 2.", [], 1)
