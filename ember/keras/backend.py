@@ -88,10 +88,14 @@ def get_uid(prefix=""):
     return _uids[prefix]
 
 
-def clear_session():
-    """Reset the automatic layer names and uids (``keras.backend.clear_session``)."""
+def clear_session(free_memory=True):
+    """Reset the automatic layer names and uids (``keras.backend.clear_session``); ``free_memory`` runs Python's
+    garbage collector, as Keras."""
     _names.clear()
     _uids.clear()
+    if free_memory:
+        import gc
+        gc.collect()
 
 
 def backend():

@@ -333,3 +333,23 @@ def test_top_level_aliases_and_version():
     assert isinstance(ek.Input((3,)), ek.KerasTensor)
     assert ek.version() == ek.__version__
     assert ek.preprocessing.sequence.pad_sequences is ek.utils.pad_sequences
+
+
+def test_signatures_of_multi_hot_unfold_clear_session_get_registered_object_like_keras():
+    """Keras's parameter names and defaults, so keyword calls work: ops.multi_hot(inputs=..., num_classes=...) (and
+    the old num_tokens=), ops.unfold(x=...), clear_session(free_memory=...), get_registered_object(name,
+    custom_objects, module_objects) looking in registered objects before custom_objects, then module_objects."""
+    import inspect
+    for k, e in [(keras.ops.multi_hot, ek.ops.multi_hot), (keras.ops.unfold, ek.ops.unfold),
+                 (keras.backend.clear_session, ek.backend.clear_session),
+                 (keras.saving.get_registered_object, ek.saving.get_registered_object)]:
+        assert str(inspect.signature(e)) == str(inspect.signature(k))
+    ids = np.array([[0, 2], [1, 1]])
+    for kwargs in ({"num_classes": 4}, {"num_tokens": 4}):
+        np.testing.assert_array_equal(np.asarray(ek.ops.multi_hot(inputs=ids, **kwargs)),
+                                      np.asarray(keras.ops.multi_hot(inputs=ids, **kwargs)))
+    for K in (keras, ek):
+        with pytest.raises(ValueError, match="Argument `num_classes` must be specified."):
+            K.ops.multi_hot(ids)
+        assert K.saving.get_registered_object("NotThere", None, {"NotThere": int}) is int
+        K.backend.clear_session(free_memory=False)

@@ -193,9 +193,14 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     return make(np.ascontiguousarray(out))
 
 
-def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
-    """The union of ``one_hot`` over the last input axis (1 for every class present in a row)."""
-    x = _T(x)
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """The union of ``one_hot`` over the last input axis (1 for every class present in a row); Keras's signature
+    (``num_tokens=`` is the old name of ``num_classes``)."""
+    if num_classes is None and "num_tokens" in kwargs:
+        num_classes = kwargs.pop("num_tokens")
+    if num_classes is None:
+        raise ValueError("Argument `num_classes` must be specified.")
+    x = _T(inputs)
     oh = one_hot(cast(x, "int32"), num_classes, axis, dtype, sparse)
     red = 1 if x.ndim > 1 else 0
     return _E.amax(oh, red)
@@ -389,9 +394,9 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     return _E.transpose(out, 1, 2)
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding ``(N, C*kh*kw, L)`` blocks of an NCHW input (``torch.nn.functional.unfold``)."""
-    return _F.unfold(_T(input), kernel_size, dilation, padding, stride)
+    return _F.unfold(_T(x), kernel_size, dilation, padding, stride)
 
 
 def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):

@@ -58,13 +58,19 @@ def get_registered_name(obj):
     return _GLOBAL_CUSTOM_NAMES.get(cls, cls.__name__)
 
 
-def get_registered_object(name, custom_objects=None):
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object registered (or in a custom object scope) as ``name``, else in ``custom_objects``, else in
+    ``module_objects``, else None (Keras's order)."""
     for scope in reversed(_scope):
         if name in scope:
             return scope[name]
+    if name in _GLOBAL_CUSTOM_OBJECTS:
+        return _GLOBAL_CUSTOM_OBJECTS[name]
     if custom_objects and name in custom_objects:
         return custom_objects[name]
-    return _GLOBAL_CUSTOM_OBJECTS.get(name)
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None
 
 
 @contextlib.contextmanager
