@@ -26,7 +26,8 @@ separable/depthwise/transposed 1-D convolutions, Conv3D, TimeDistributed Conv2D 
 keras.ops in custom layers (top-k gating, segment pooling, fori_loop, scan, cond, sort/argsort with
 take_along_axis), and a convolutional autoencoder (Conv2DTranspose with output_padding, bilinear
 UpSampling2D, cropping, an encoder cut out with get_layer), and a siamese network with a triplet loss in
-compute_loss, a Dot(normalize=True) similarity and a Lambda saved and reloaded with safe_mode=False.
+compute_loss, a Dot(normalize=True) similarity and a Lambda saved and reloaded with safe_mode=False;
+pre-trained embeddings frozen then fine-tuned, and a PyDataset read by two worker threads.
 
 As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
 data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
@@ -1071,6 +1072,73 @@ def autoencoder_upsampling(K):
             "code": encoder.predict(x, verbose=0), "layers": " ".join(l.name for l in encoder.layers)}
 
 
+def pretrained_embeddings(K):
+    """keras.io "Using pre-trained word embeddings", small: an embedding matrix built in NumPy loaded with
+    Embedding(embeddings_initializer=keras.initializers.Constant(matrix), trainable=False), a Conv1D /
+    MaxPooling1D / GlobalMaxPooling1D text classifier on one-hot labels with class_weight, fit with
+    validation_split on a PyDataset-free array pipeline; then the embedding unfrozen and fine-tuned with a lower
+    learning rate (recompiled)."""
+    layers = K.layers
+    rng = np.random.default_rng(0)
+    vocab, dim = 30, 5
+    matrix = rng.standard_normal((vocab, dim)).astype("float32")
+    matrix[0] = 0.0
+    emb = layers.Embedding(vocab, dim, embeddings_initializer=K.initializers.Constant(matrix), trainable=False)
+    inp = K.Input((12,), dtype="int64")
+    x = emb(inp)
+    x = layers.Conv1D(6, 3, activation="relu")(x)
+    x = layers.MaxPooling1D(2)(x)
+    x = layers.Conv1D(6, 3, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    out = layers.Dense(3, activation="softmax")(x)
+    model = K.Model(inp, out)
+    weights_before = [w.copy() for w in model.get_weights()]
+    init(model, 1)
+    model.layers[1].set_weights([matrix])
+    tokens = rng.integers(0, vocab, (20, 12)).astype("int64")
+    labels = K.utils.to_categorical(rng.integers(0, 3, (20,)), 3)
+    model.compile(K.optimizers.Adam(0.01), "categorical_crossentropy", metrics=["acc"])
+    h1 = model.fit(tokens, labels, batch_size=5, epochs=2, verbose=0, shuffle=False, validation_split=0.2,
+                   class_weight={0: 1.0, 1: 3.0, 2: 0.5}).history
+    frozen = np.allclose(model.layers[1].get_weights()[0], matrix)
+    emb.trainable = True
+    model.compile(K.optimizers.Adam(1e-3), "categorical_crossentropy", metrics=["acc"])
+    h2 = model.fit(tokens, labels, batch_size=5, epochs=1, verbose=0, shuffle=False).history
+    return {"h1": h1, "h2": h2, "frozen": float(frozen), "init_matrix": weights_before[0],
+            "moved": float(np.abs(model.layers[1].get_weights()[0] - matrix).max() > 0),
+            "trainable": len(model.trainable_weights), "pred": model.predict(tokens, verbose=0)}
+
+
+def pydataset_workers(K):
+    """A PyDataset read by two worker threads (workers=2, max_queue_size=4), unshuffled: the batches arrive in
+    order and training is the same as with one worker; evaluate and predict read it too."""
+    layers = K.layers
+
+    class Batches(K.utils.PyDataset):
+        def __init__(self, n, **kwargs):
+            super().__init__(**kwargs)
+            rng = np.random.default_rng(2)
+            self.x = rng.standard_normal((n, 4)).astype("float32")
+            self.y = (self.x.sum(1, keepdims=True) > 0).astype("float32")
+
+        def __len__(self):
+            return len(self.x) // 4
+
+        def __getitem__(self, i):
+            return self.x[4 * i:4 * i + 4], self.y[4 * i:4 * i + 4]
+
+    out = {}
+    for workers in (1, 2):
+        model = K.Sequential([K.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(1, activation="sigmoid")])
+        init(model)
+        model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+        data = Batches(24, workers=workers, max_queue_size=4)
+        out[f"h{workers}"] = model.fit(data, epochs=2, verbose=0, shuffle=False).history
+        out[f"e{workers}"] = model.evaluate(data, verbose=0)
+        out[f"p{workers}"] = model.predict(data, verbose=0)
+    return out
+
+
 def customizing_saving(K, tmp):
     """Customizing Saving and Serialization guide: save_own_variables/load_own_variables, save_assets/load_assets,
     get_build_config/build_from_config, get_compile_config/compile_from_config."""
@@ -1330,7 +1398,7 @@ def siamese_triplet(K, tmp):
             "emb": emb.predict(a, verbose=0)}
 
 
-PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing, conv_zoo_1d_3d, ops_in_layers, autoencoder_upsampling]
+PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing, conv_zoo_1d_3d, ops_in_layers, autoencoder_upsampling, pretrained_embeddings, pydataset_workers]
 FILE_PROGRAMS = [customizing_saving, callbacks_guide, siamese_triplet]
 
 
