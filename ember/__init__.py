@@ -42,6 +42,12 @@ for _name in ("elementwise", "reduce", "shape", "index", "linalg", "conversion",
               "pointwise", "complex_numbers"):
     globals().pop(_name, None)
 del _name
+# torch's out= keyword on the functions that take it (torch.add(a, b, out=c)); see autograd/out_arg.py.
+from .autograd import out_arg as _out_arg  # noqa: E402
+for _name in _out_arg.OUT_FUNCTIONS:
+    if _name in globals():
+        globals()[_name] = _out_arg.with_out(globals()[_name], _name)
+del _name
 # Layout and memory-format constants (after the pops: ``strided`` is also an op module's name).
 from .backend.formats import (layout, strided, memory_format, contiguous_format, channels_last,  # noqa: F401,E402
                               channels_last_3d, preserve_format, legacy_contiguous_format,
