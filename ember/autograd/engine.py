@@ -521,6 +521,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, tuple(grad_outputs), retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     gs = [_check_root(o, g) for o, g in zip(outputs, grad_outputs)]
     capture = {}   # one slot per distinct input: an input given twice gets its gradient twice
     for t in inputs:
@@ -536,6 +539,31 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
         result.append(g)
+    return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``is_grads_batched=True``: each grad_output has a leading batch dim; the result stacks one vector-Jacobian
+    product per batch entry (torch vmaps the backward; the values are the same)."""
+    from .ops.shape import stack
+    sizes = {int(g.shape[0]) for g in grad_outputs if g is not None}
+    if len(sizes) != 1:
+        raise RuntimeError(f"autograd.grad(is_grads_batched=True): every grad_output needs the same leading batch "
+                           f"dimension, got sizes {sorted(sizes)}")
+    n = sizes.pop()
+    rows = [grad(outputs, inputs, tuple(None if g is None else g[i] for g in grad_outputs),
+                 retain_graph=True if i < n - 1 else retain_graph, create_graph=create_graph,
+                 allow_unused=True, materialize_grads=materialize_grads) for i in range(n)]
+    result = []
+    for k, t in enumerate(inputs):
+        col = [r[k] for r in rows]
+        if any(c is None for c in col):
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+        else:
+            result.append(stack(col, 0))
     return tuple(result)
 
 

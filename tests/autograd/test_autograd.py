@@ -373,3 +373,18 @@ def test_autograd_grad_stops_at_the_wanted_tensor():
     (gy,) = autograd.grad((y * 3).sum(), y)
     assert gy.tolist() == [3.0, 3.0]
     assert fired == [] and x.grad is None
+
+
+def test_is_grads_batched_stacks_one_vjp_per_row_as_torch():
+    # torch.autograd.grad(y, x, torch.eye(n), is_grads_batched=True): the Jacobian in one call
+    x0 = np.array([0.3, 0.7, 1.1])
+    res = []
+    for L in (ember, torch):
+        x = L.tensor(x0, requires_grad=True)
+        y = L.stack([x.sin().sum(), (x ** 2).prod(), x[0] * x[2]])
+        jac, = L.autograd.grad(y, x, L.eye(3, dtype=L.float64), is_grads_batched=True)
+        z = (x ** 3).sum()
+        g2, = L.autograd.grad(z, x, L.tensor([1.0, 2.0], dtype=L.float64), is_grads_batched=True)
+        res.append((jac.detach().numpy(), g2.detach().numpy()))
+    for e, t in zip(*res):
+        np.testing.assert_allclose(e, t, rtol=1e-12)
