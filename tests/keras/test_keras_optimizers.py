@@ -209,3 +209,44 @@ def test_iteration_counter_is_int32_as_keras(name):
                       int(K.ops.convert_to_numpy(iteration)),
                       [line for line in buf.getvalue().splitlines() if "Optimizer params" in line]))
     assert lines[1] == lines[0]
+
+
+def _keras_style_optimizer(K):
+    class Scaled(K.optimizers.Optimizer):
+        """update_step(gradient, variable, learning_rate) as Keras's guides write it."""
+
+        def build(self, var_list):
+            if self.built:
+                return
+            super().build(var_list)
+            self.velocities = self.add_optimizer_variables(var_list, "velocity")
+            self.step_count = self.add_variable((), initializer="zeros", dtype="float32", name="steps")
+
+        def update_step(self, gradient, variable, learning_rate):
+            v = self.velocities[self._get_variable_index(variable)]
+            self.assign(v, 0.5 * v + gradient)
+            self.assign_sub(variable, K.ops.cast(learning_rate, variable.dtype) * v)
+            self.assign_add(self.step_count, 1.0)
+    return Scaled(learning_rate=0.1, name="scaled")
+
+
+def test_keras_style_optimizer_subclass_trains_like_keras():
+    """An Optimizer subclass in Keras's style (add_optimizer_variables / add_variable in build, update_step with
+    three arguments writing through assign, assign_add, assign_sub and _get_variable_index) trains as in Keras,
+    with Keras's variable paths (ember had none of these methods and called update_step with a fourth argument)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 3)).astype("float32")
+    y = rng.standard_normal((8, 2)).astype("float32")
+    got = []
+    for K in (keras, ek):
+        K.backend.clear_session()
+        model = K.Sequential([K.Input((3,)), K.layers.Dense(2)])
+        model.set_weights([np.full((3, 2), 0.1, "float32"), np.zeros(2, "float32")])
+        opt = _keras_style_optimizer(K)
+        model.compile(optimizer=opt, loss="mse")
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        got.append(([v.path for v in opt.variables], [np.asarray(K.ops.convert_to_numpy(v)) for v in opt.variables],
+                    model.get_weights()))
+    assert got[1][0] == got[0][0]
+    for e, k in zip(got[1][1] + got[1][2], got[0][1] + got[0][2]):
+        np.testing.assert_allclose(e, k, rtol=1e-5, atol=1e-6)

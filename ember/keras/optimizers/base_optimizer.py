@@ -144,7 +144,7 @@ class Optimizer(optim.Optimizer):
                 state = self.state.get(p, {})
                 keys = group if group is not None else list(state)
                 out += [state[k] for k in keys if isinstance(state.get(k), Tensor)]
-        return out
+        return out + list(self.__dict__.get("_user_variables", []))
 
     # Keras's slot-creation groups, e.g. (("momentum", "velocity"), ("velocity_hat",)); None: one group of
     # every slot in build_slots order.
@@ -218,7 +218,12 @@ class Optimizer(optim.Optimizer):
             wd = self._weight_decay_for(p)
             if wd:
                 p._data -= (lr * wd) * p._data
-            self.update_step(gd, p, lr, self._slots(p))
+            if _keras_style_update(type(self)):
+                # A Keras-style subclass: update_step(gradient, variable, learning_rate) on tensors, writing with
+                # self.assign / assign_add / assign_sub and the variables its build() made.
+                self.update_step(make(gd), p, make(np.asarray(lr, np.float32)))
+            else:
+                self.update_step(gd, p, lr, self._slots(p))
             constraint = getattr(p, "constraint", None)
             if constraint is not None:  # Keras projects a constrained variable after its update
                 p._data[...] = constraint(make(p._data))._data
@@ -311,6 +316,45 @@ class Optimizer(optim.Optimizer):
     def build_slots(self, param, state):
         """Create the per-variable state (momentum buffers ...)."""
 
+    # -- Keras's API for optimizer subclasses (build() makes variables, update_step assigns them) -----------
+    def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none", name=None):
+        """A new optimizer variable (listed in ``variables`` after the built-in ones, saved with the model)."""
+        from .. import initializers as _init
+        value = _init.get(initializer)(tuple(shape), dtype or "float32")
+        with _scopes.name_scope(self.name, caller=self):
+            v = Variable(value._data, dtype=value._data.dtype, trainable=False, name=name or "variable")
+        self.__dict__.setdefault("_user_variables", []).append(v)
+        return v
+
+    def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
+        """A variable shaped like ``reference_variable``, named ``<its path with _ for />_<name>`` as Keras."""
+        ref = str(getattr(reference_variable, "path", None) or "variable").replace("/", "_")
+        return self.add_variable(tuple(reference_variable.shape), initializer,
+                                 np.dtype(reference_variable._data.dtype).name, name=f"{ref}_{name}" if name else ref)
+
+    def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
+        """One variable per trainable variable (``add_variable_from_reference``); a list, or a list of lists
+        for a list of names."""
+        names = [name] if isinstance(name, str) else list(name)
+        made = [[self.add_variable_from_reference(v, n, initializer) for v in trainable_variables] for n in names]
+        return made[0] if isinstance(name, str) else made
+
+    def assign(self, variable, value):
+        variable.assign(value)
+
+    def assign_add(self, variable, value):
+        variable.assign_add(value)
+
+    def assign_sub(self, variable, value):
+        variable.assign_sub(value)
+
+    def _get_variable_index(self, variable):
+        """The position of ``variable`` in the list the optimizer was built on (Keras's helper)."""
+        for i, p in enumerate(self._params()):
+            if p is variable:
+                return i
+        raise KeyError(f"{getattr(variable, 'path', variable)} is not a variable of this optimizer")
+
     def update_step(self, gradient, variable, learning_rate, state):
         raise NotImplementedError
 
@@ -341,6 +385,17 @@ class Optimizer(optim.Optimizer):
 
     def __repr__(self):
         return f"<keras.optimizers.{type(self).__name__} learning_rate={self.learning_rate:g}>"
+
+
+def _keras_style_update(cls):
+    """Whether ``cls.update_step`` is Keras's ``(gradient, variable, learning_rate)`` rather than ember's, which
+    also takes the variable's ``state``."""
+    import inspect
+    try:
+        params = list(inspect.signature(cls.update_step).parameters)
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 4 and params[-1] != "state"
 
 
 def slot(param, fill=0.0):
