@@ -27,7 +27,8 @@ keras.ops in custom layers (top-k gating, segment pooling, fori_loop, scan, cond
 take_along_axis), and a convolutional autoencoder (Conv2DTranspose with output_padding, bilinear
 UpSampling2D, cropping, an encoder cut out with get_layer), and a siamese network with a triplet loss in
 compute_loss, a Dot(normalize=True) similarity and a Lambda saved and reloaded with safe_mode=False;
-pre-trained embeddings frozen then fine-tuned, and a PyDataset read by two worker threads.
+pre-trained embeddings frozen then fine-tuned, a PyDataset read by two worker threads, and a Keras-style
+Optimizer subclass (add_variable_from_reference in build, update_step writing through assign).
 
 As in ``test_keras_programs_io2``: weights get values from a fixed NumPy generator in ``model.weights`` order,
 data is fixed and unshuffled, dropout rates are 0 and training-time noise is off (Keras's random streams are not
@@ -1139,6 +1140,45 @@ def pydataset_workers(K):
     return out
 
 
+def custom_optimizer(K):
+    """A Keras-style optimizer subclass: build() calling super().build and add_variable_from_reference for
+    momentum buffers, update_step(gradient, variable, learning_rate) with self.assign / assign_add and
+    _get_variable_index, get_config; trained in fit, its variables' paths and values compared."""
+    ops = K.ops
+
+    class MomentumSGD(K.optimizers.Optimizer):
+        def __init__(self, learning_rate=0.01, momentum=0.9, name="momentum_sgd", **kwargs):
+            super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+            self.momentum = momentum
+
+        def build(self, var_list):
+            if self.built:
+                return
+            super().build(var_list)
+            self.momentums = [self.add_variable_from_reference(v, "momentum") for v in var_list]
+
+        def update_step(self, gradient, variable, learning_rate):
+            lr = ops.cast(learning_rate, variable.dtype)
+            m = self.momentums[self._get_variable_index(variable)]
+            self.assign(m, self.momentum * m - lr * gradient)
+            self.assign_add(variable, m)
+
+        def get_config(self):
+            return {**super().get_config(), "momentum": self.momentum}
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 3)).astype("float32")
+    y = (x @ rng.standard_normal((3, 1))).astype("float32")
+    model = K.Sequential([K.Input((3,)), K.layers.Dense(4, activation="tanh"), K.layers.Dense(1)])
+    init(model)
+    opt = MomentumSGD(0.05, momentum=0.8)
+    model.compile(optimizer=opt, loss="mse")
+    h = model.fit(x, y, batch_size=4, epochs=3, verbose=0, shuffle=False).history
+    return {"h": h, "w": model.get_weights(), "paths": " ".join(v.path for v in opt.variables),
+            "values": [npy(K, v) for v in opt.variables[2:]], "it": int(npy(K, opt.iterations)),
+            "momentum": opt.get_config()["momentum"]}
+
+
 def customizing_saving(K, tmp):
     """Customizing Saving and Serialization guide: save_own_variables/load_own_variables, save_assets/load_assets,
     get_build_config/build_from_config, get_compile_config/compile_from_config."""
@@ -1398,7 +1438,7 @@ def siamese_triplet(K, tmp):
             "emb": emb.predict(a, verbose=0)}
 
 
-PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing, conv_zoo_1d_3d, ops_in_layers, autoencoder_upsampling, pretrained_embeddings, pydataset_workers]
+PROGRAMS = [rnn_guide, training_guide, sequential_guide, fnet, mixture_density, vivit, cct, involution, pydataset_multi, functional_guide, masking_guide, attention_layers, multilabel_metrics, optimizer_options, batch_apis, preprocessing_in_model, printed_summaries, fit_printing, conv_zoo_1d_3d, ops_in_layers, autoencoder_upsampling, pretrained_embeddings, pydataset_workers, custom_optimizer]
 FILE_PROGRAMS = [customizing_saving, callbacks_guide, siamese_triplet]
 
 
