@@ -4,7 +4,8 @@ contrastive training, a class-conditional diffusion UNet, a VQ-VAE with a Gumbel
 rendering with hierarchical sampling, the hooks / checkpointing / tracing tooling around a CNN, and a Hugging
 Face Trainer-style loop over dict batches from two DataLoader workers, and a mamba-minimal selective-scan
 language model with checkpoint_sequential, a DLRM with EmbeddingBag offsets and a graph attention network with
-an edge softmax by scatter_reduce. Each runs
+an edge softmax by scatter_reduce, and a timm-style ViT recipe (DropPath, LayerScale, Mixup/CutMix with a Beta
+draw, layer-wise lr decay, warmup + cosine, EMA). Each runs
 on real torch and through ``python -m ember.torch_compat`` with the harness of
 :mod:`tests.programs.test_programs`, on shared initial weights, so the numbers must agree to float32
 round-off (the random draws they make come from ``torch.manual_seed`` or a ``torch.Generator``, which
@@ -27,6 +28,7 @@ RUNS = [
     Run("trainer_loop", "trainer_loop.py", [], shared_init=True),
     Run("mamba_ssm", "mamba_ssm.py", [], shared_init=True),
     Run("dlrm_gat", "dlrm_gat.py", [], shared_init=True),
+    Run("timm_style_vit", "timm_style_vit.py", [], shared_init=True),
 ]
 
 
@@ -183,3 +185,15 @@ def test_dlrm_gat(results):
     close(e["alpha_sums"], t["alpha_sums"], rtol=1e-6)
     assert e["auc"] == pytest.approx(t["auc"], abs=1e-6)
     _same(e, t, ["acc", "n_edges", "triu"])
+
+
+def test_timm_style_vit(results):
+    # DropPath's bernoulli_ masks and the Mixup Beta draws come from torch's stream: the same on ember
+    t, e = get(results, "timm_style_vit")
+    close(e["losses"], t["losses"], rtol=1e-5)
+    close(e["lams"], t["lams"], rtol=1e-6)
+    close(e["lrs"], t["lrs"], rtol=1e-9)
+    close(e["norms"], t["norms"], rtol=1e-5)
+    close(e["ema"], t["ema"], rtol=1e-5)
+    close(e["big"], t["big"], rtol=1e-5, atol=1e-7)
+    _same(e, t, ["acc", "groups", "repr"])
