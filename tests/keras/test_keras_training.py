@@ -400,3 +400,36 @@ def test_deferred_sequential_builds_from_the_first_batch_and_dict_inputs():
     assert model.get_layer("left").name == "left"
     with pytest.raises(ValueError, match="expected shape=\\(None, 2\\), found shape=\\(3, 3\\)"):
         model.predict({"left": np.zeros((3, 3)), "right": np.zeros((3, 2))}, verbose=0)
+
+
+def test_get_state_tree_and_set_state_tree_like_keras():
+    """model.get_state_tree() nests the trainable, non-trainable, optimizer and metric variables by their paths as
+    Keras 3 does ("backend_tensor" leaves are the live values, "numpy_array" ones copies), and set_state_tree()
+    writes such a tree back: a NumPy tree taken earlier restores that state (ember had neither method)."""
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras as real
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(4, 2)
+    y = np.ones((4, 1), np.float32)
+    runs = []
+    for K in (real, keras):
+        K.backend.clear_session()
+        # (batch normalization first: a bias just before it has a zero gradient that Adam would amplify noise of)
+        model = K.Sequential([K.Input((2,)), K.layers.BatchNormalization(), K.layers.Dense(1)])
+        model.set_weights([np.ones(2, np.float32), np.zeros(2, np.float32), np.zeros(2, np.float32),
+                           np.ones(2, np.float32), np.full((2, 1), 0.5, np.float32), np.zeros(1, np.float32)])
+        model.compile("adam", "mse", metrics=["mae"])
+        model.fit(x, y, verbose=0)
+        live, copied = model.get_state_tree(), model.get_state_tree(value_format="numpy_array")
+        model.fit(x, y, verbose=0)
+        model.set_state_tree(live)       # the live values: nothing changes
+        after_live = model.get_state_tree(value_format="numpy_array")
+        model.set_state_tree(copied)     # the copies: back to the first fit's state
+        restored = model.get_state_tree(value_format="numpy_array")
+        runs.append([K.tree.map_structure(lambda a: np.asarray(a).tolist(), t) for t in (copied, after_live, restored)])
+    for got, want in list(zip(runs[1], runs[0])) + [(runs[1][2], runs[1][0])]:
+        flat_g, flat_w = keras.tree.flatten_with_path(got), keras.tree.flatten_with_path(want)
+        assert [p for p, _ in flat_g] == [p for p, _ in flat_w]
+        for (path, a), (_, b) in zip(flat_g, flat_w):
+            np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=1e-5, atol=1e-6,
+                                       err_msg=str(path))

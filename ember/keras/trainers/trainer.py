@@ -153,6 +153,61 @@ class Trainer:
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
+    def get_state_tree(self, value_format="backend_tensor"):
+        """Keras's nested state: ``{"trainable_variables", "non_trainable_variables", "optimizer_variables",
+        "metrics_variables"}``, each a dict nested by the variables' paths (``{"sequential": {"dense": {"kernel":
+        ...}}}``) holding their values (live, as Keras's ``v.value``) or (``value_format="numpy_array"``) copies."""
+        if value_format not in ("backend_tensor", "numpy_array"):
+            raise ValueError("Invalid `value_format` argument. Expected one of {'numpy_array', 'backend_tensor'}. "
+                             f"Received: value_format={value_format}")
+
+        def nested(variables):
+            flat = {}
+            for v in variables:
+                if v.path in flat:
+                    raise ValueError(f"The following variable path is found twice in the model: '{v.path}'. "
+                                     "`get_state_tree()` can only be called when all variable paths are unique. "
+                                     "Make sure to give unique names to your layers (and other objects).")
+                # as Keras: "backend_tensor" leaves are the variables' live values (v.value), NumPy ones copies
+                flat[v.path] = v.value if value_format == "backend_tensor" else np.array(v._data, copy=True)
+            out = {}
+            for path, value in flat.items():
+                node = out
+                *parents, leaf = path.split("/")
+                for part in parents:
+                    node = node.setdefault(part, {})
+                node[leaf] = value
+            return out
+        optimizer = getattr(self, "optimizer", None)
+        return {"trainable_variables": nested(self.trainable_variables),
+                "non_trainable_variables": nested(self.non_trainable_variables),
+                "optimizer_variables": nested(optimizer.variables if optimizer is not None else []),
+                "metrics_variables": nested(self.metrics_variables)}
+
+    def set_state_tree(self, state_tree):
+        """Assign the values of a ``get_state_tree()``-shaped dict to the variables with those paths."""
+        def flatten(tree, prefix=""):
+            for key, value in tree.items():
+                if isinstance(value, dict):
+                    yield from flatten(value, f"{prefix}{key}/")
+                else:
+                    yield f"{prefix}{key}", value
+        optimizer = getattr(self, "optimizer", None)
+        groups = {"trainable_variables": lambda: self.trainable_variables,
+                  "non_trainable_variables": lambda: self.non_trainable_variables,
+                  "optimizer_variables": lambda: optimizer.variables if optimizer is not None else [],
+                  "metrics_variables": lambda: self.metrics_variables}
+        for key, tree in state_tree.items():
+            if key not in groups:
+                raise ValueError(f"Unknown variable name: {key}")
+            variables = groups[key]()
+            for path, value in flatten(tree):
+                for v in variables:
+                    if v.path == path:
+                        v.assign(value)
+                        if key == "optimizer_variables" and path.endswith("/learning_rate"):
+                            optimizer.learning_rate = float(np.asarray(v._data))   # ember keeps it as a number
+
     def _metric_objects(self):
         """Every metric whose state ``evaluate`` saves and restores (the compiled ones one by one)."""
         out = []
