@@ -99,3 +99,27 @@ def test_graph_building_shape_errors_and_uncompiled_fit_like_keras(case):
             "add": "Inputs have incompatible shapes. Received shapes (3,) and (4,)",
             "fit_uncompiled": "You must call `compile()` before using the model."}[case]
     assert core in str(k) and core in str(e)
+
+
+@pytest.mark.parametrize("spec, shape", [({"ndim": 2, "axes": {-1: 3}}, (2, 3, 1)), ({"ndim": 2, "axes": {-1: 3}}, (2, 4)),
+                                         ({"min_ndim": 3}, (2, 3)), ({"max_ndim": 2}, (2, 3, 4)),
+                                         ({"shape": (None, 5)}, (2, 4)), ({"dtype": "int32"}, (2, 3))])
+def test_a_custom_layers_input_spec_is_enforced_like_keras(spec, shape):
+    """A layer that sets self.input_spec = InputSpec(...) has its first argument checked when called, eagerly and
+    on KerasTensors, with Keras's messages (ember ignored input_spec)."""
+    def call(K, symbolic):
+        K.backend.clear_session()
+
+        class Checked(K.layers.Layer):
+            def __init__(self):
+                super().__init__(name="checked")
+                self.input_spec = K.layers.InputSpec(**spec)
+
+            def call(self, x):
+                return x
+        x = K.Input(shape[1:]) if symbolic else np.ones(shape, "float32")
+        return Checked()(x)
+    for symbolic in (False, True):
+        k, e = _error(lambda: call(keras, symbolic)), _error(lambda: call(ek, symbolic))
+        assert type(e) is type(k) is ValueError
+        assert str(e) == str(k)

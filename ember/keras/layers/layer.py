@@ -284,7 +284,13 @@ class Layer(nn.Module):
                 own.append((name, bool(value.trainable), value.regularizer))
 
     # -- calling -------------------------------------------------------------------------------
+    input_spec = None   # Keras's: an InputSpec (or a list) the layer's first argument is checked against
+
     def __call__(self, *args, **kwargs):
+        spec = self.__dict__.get("input_spec")
+        if spec is not None and args:
+            from .input_spec import assert_input_compatibility
+            assert_input_compatibility(spec, args[0], self.name)
         # Inside the layer's name scope, so that the sublayers it builds or calls nest under it.
         with self._open_name_scope():
             return self._scoped_call(args, kwargs)
