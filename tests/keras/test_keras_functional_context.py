@@ -7,6 +7,7 @@
 * sparse_categorical_crossentropy over per-pixel targets ``(N, H, W, 1)`` (value and gradient);
 * keras.ops.image.elastic_transform's fields (normal * sigma, kernel int(6 sigma) | 1) and warp.
 """
+import json
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -223,3 +224,27 @@ def test_operators_on_symbolic_tensors_are_graph_operations_like_keras():
     assert got[1][:2] == got[0][:2]
     for e, k in zip(got[1][2], got[0][2]):
         np.testing.assert_allclose(e, k, rtol=1e-6)
+
+
+def test_optional_inputs_and_input_config_like_keras():
+    """keras.Input(..., optional=True): the model may be called (and predict) with None for that input and its
+    layers see None, as Keras 3; the InputLayer config has Keras's ragged and optional keys; ragged=True is
+    refused with Keras's words (ember took neither argument)."""
+    x = np.ones((2, 2), "float32")
+    got = []
+    for K in (keras, ek):
+        K.backend.clear_session()
+
+        class AddIfPresent(K.layers.Layer):
+            def call(self, a, b=None):
+                return a if b is None else a + b
+        a, b = K.Input((2,)), K.Input((2,), optional=True)
+        model = K.Model([a, b], AddIfPresent()(a, b))
+        with pytest.raises(ValueError) as err:
+            K.Input((2,), ragged=True)
+        config = json.loads(json.dumps(model.layers[1].get_config()))
+        got.append((np.asarray(K.ops.convert_to_numpy(model([x, None]))), np.asarray(model.predict([x, x], verbose=0)),
+                    np.asarray(model.predict([x, None], verbose=0)), config, str(err.value)))
+    for e, k in zip(got[1][:3], got[0][:3]):
+        np.testing.assert_array_equal(e, k)
+    assert got[1][3:] == got[0][3:]

@@ -21,8 +21,10 @@ class InputLayer(Layer):
     """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
-                 name=None, **kwargs):
+                 name=None, ragged=None, optional=False, **kwargs):
         kwargs.pop("trainable", None)
+        if ragged:
+            raise ValueError("`ragged=True` is not supported with the torch backend")   # Keras's words
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
@@ -37,6 +39,7 @@ class InputLayer(Layer):
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.input_dtype = str(dtype) if dtype is not None else backend.floatx()
         self.sparse = bool(sparse)
+        self.optional = bool(optional)   # the model may be called with None for this input
         self.built = True
         self._build_input_shape = self.batch_shape
         tensor = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
@@ -51,11 +54,13 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": _jsonable_shape(self.batch_shape), "dtype": self.input_dtype,
-                "sparse": self.sparse, "name": self.name}
+                "sparse": self.sparse, "ragged": False, "name": self.name, "optional": self.optional}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None):
-    """A symbolic input of a functional model: ``keras.Input(shape=(784,))`` (batch dimension left out)."""
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None,
+          ragged=None, optional=False):
+    """A symbolic input of a functional model: ``keras.Input(shape=(784,))`` (batch dimension left out);
+    ``optional=True``: the model may be given None for it (its layers then see None)."""
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
-                       name=name)
+                       name=name, ragged=ragged, optional=optional)
     return layer.output_tensor

@@ -104,6 +104,9 @@ class Functional(Model):
         from .. import backend
         values = {}
         for kt, v in zip(self.inputs, self._flatten_inputs(inputs)):
+            if v is None and getattr(kt._keras_history.operation, "optional", False):
+                values[id(kt)] = None    # an optional input left out (Keras's Input(optional=True))
+                continue
             if not hasattr(v, "_data"):
                 v = backend.convert_to_tensor(v)
             v = backend.cast_input(v, kt.dtype)
