@@ -238,3 +238,18 @@ def test_random_perspective_matches_keras_with_the_same_draw(kwargs):
                                keras.ops.convert_to_numpy(kl.transform_images(torch.tensor(x), kparams)), atol=1e-3)
     np.testing.assert_array_equal(el(x, training=False).numpy(), x)
     assert ek.layers.RandomPerspective.from_config(kl.get_config()).get_config()["scale"] == kl.scale
+
+
+@pytest.mark.parametrize("name", ["RandomInvert", "RandomHue", "RandomSharpness"])
+def test_single_number_factor_bounds_like_keras(name):
+    """A number f means the range (0, f) for RandomInvert, RandomHue and RandomSharpness, as Keras's factor bounds
+    (0, 1) for these layers give (ember used (-f, f): RandomInvert inverted a quarter as often as Keras)."""
+    real = keras
+    layers = [getattr(K.layers, name)(0.5, seed=3) for K in (real, ek)]
+    assert [list(np.asarray(layer.factor, np.float64)) for layer in layers] == [[0.0, 0.5]] * 2
+    assert layers[1].get_config()["factor"] == list(layers[0].get_config()["factor"])
+    if name == "RandomInvert":   # each image is inverted with a probability drawn from U(0, 0.5): 1/4 of them
+        images = np.zeros((4000, 1, 1, 1), "float32")
+        rates = [float(np.mean(np.asarray(K.ops.convert_to_numpy(layer(images, training=True))) > 0))
+                 for K, layer in zip((real, ek), layers)]
+        assert all(abs(r - 0.25) < 0.03 for r in rates), rates

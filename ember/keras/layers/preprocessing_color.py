@@ -157,7 +157,7 @@ class RandomInvert(_ColorLayer):
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(value_range, seed, data_format, **kwargs)
-        self.factor = _factor(factor, (-1, 1))
+        self.factor = _factor(factor, (0, 1))   # Keras's _FACTOR_BOUNDS for this layer
 
     def _draw(self, n, rng):
         probability = rng.uniform(self.factor[0], self.factor[1], n)
@@ -280,7 +280,7 @@ class RandomHue(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(value_range, seed, data_format, **kwargs)
-        self.factor = _factor(factor, (-1, 1))
+        self.factor = _factor(factor, (0, 1))   # Keras's _FACTOR_BOUNDS for this layer
 
     def _draw(self, n, rng):
         invert = np.where(rng.uniform(0, 1, n) > 0.5, -1.0, 1.0)
@@ -305,7 +305,7 @@ class RandomSharpness(_ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(value_range, seed, data_format, **kwargs)
-        self.factor = _factor(factor, (-1, 1))
+        self.factor = _factor(factor, (0, 1))   # Keras's _FACTOR_BOUNDS for this layer
 
     def _draw(self, n, rng):
         return {"factor": rng.uniform(self.factor[0], self.factor[1], n)}
