@@ -60,7 +60,7 @@ def relu(input, inplace=False):
     a = input._data
     if a.size >= _PAR_ELEMENTS and a.flags.c_contiguous and a.dtype.kind == "f":
         # A large activation (a convolution's output): one run of blocks per kernel thread.
-        r = np.empty_like(a)
+        r = np.empty(a.shape, a.dtype)
         _parallel.run_blocks(_relu_blocks, (a.reshape(-1), r.reshape(-1)), row_blocks(a.size, 1))
     else:
         r = np.maximum(a, 0)
@@ -71,8 +71,11 @@ def relu(input, inplace=False):
             if gm.enabled:
                 return (mul(g, _const(~(r <= 0))),)
             gd = g._data
-            if r.size >= _PAR_ELEMENTS and gd.flags.c_contiguous and gd.shape == r.shape and gd.dtype == r.dtype:
-                d = np.empty_like(r)
+            # Flat views of all three, never copies: r is C-ordered only if the input was (a permuted view's
+            # result keeps the view's memory order), and the blocks are written through d's flat view.
+            if (r.size >= _PAR_ELEMENTS and r.flags.c_contiguous and gd.flags.c_contiguous and gd.shape == r.shape
+                    and gd.dtype == r.dtype):
+                d = np.empty(r.shape, r.dtype)
                 _parallel.run_blocks(_relu_grad_blocks, (gd.reshape(-1), r.reshape(-1), d.reshape(-1)),
                                      row_blocks(r.size, 1))
                 return (wrap(d),)

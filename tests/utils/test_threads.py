@@ -210,3 +210,35 @@ def test_multihead_attention_and_sdpa_on_threads_give_the_same_bits_and_torchs_v
     for a, b, c in zip(one, two, theirs):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(b, c, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("layout", ["permuted input", "permuted gradient", "both"])
+def test_relu_of_large_permuted_views_gives_torchs_values_and_gradients(layout):
+    """A channels-last view of a convolution's output (Keras's Conv2D) into relu with a contiguous gradient
+    from the next layer: the result keeps the view's memory order, and the gradient must not be written
+    into a flattened copy (it came back uninitialised, and Keras's CNN trained to 10%)."""
+    import numpy as np
+    import torch
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(32, 32, 26, 26)).astype(np.float32)
+    g = rng.normal(size=(32, 26, 26, 32)).astype(np.float32)
+
+    def run(lib, n):
+        lib.set_num_threads(n)
+        t = lib.tensor(base, requires_grad=True)
+        x = t.permute(0, 2, 3, 1) if layout != "permuted gradient" else t.permute(0, 2, 3, 1).contiguous()
+        y = lib.nn.functional.relu(x)
+        gg = lib.tensor(np.ascontiguousarray(g.transpose(0, 3, 1, 2))).permute(0, 2, 3, 1) \
+            if layout != "permuted input" else lib.tensor(g)
+        y.backward(gg)
+        return y.detach().numpy().copy(), t.grad.numpy().copy()
+
+    before = ember.get_num_threads()
+    try:
+        one, two = run(ember, 1), run(ember, 2)
+    finally:
+        ember.set_num_threads(before)
+    theirs = run(torch, 1)
+    for a, b, c in zip(one, two, theirs):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)
