@@ -15,7 +15,6 @@ tensor([[0.5000, 0.5000],
 import numpy as np
 
 from ..autograd.ops import softmax as _softmax
-from ..backend import parallel as _parallel
 from ._blocks import BLOCK, row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 
@@ -53,12 +52,11 @@ def _backward_blocks(y, gr, gx, sums, blocks):
 
 
 def _over_blocks(fn, n_rows, C, *arrays):
-    """``fn(*arrays, blocks)`` over cache-sized blocks of rows; a large input's blocks split between threads
-    (every row is computed by the same passes whatever the split: the same bits on any thread count). An input
-    within one block (attention scores of a short sequence) skips the slicing: ~2 us of a few-us op."""
+    """``fn(*arrays, blocks)`` over cache-sized blocks of rows. An input within one block (attention scores of a
+    short sequence) skips the slicing: ~2 us of a few-us op."""
     if n_rows * C <= BLOCK:
         return fn(*arrays, (slice(None),))
-    _parallel.run_blocks(fn, arrays, row_blocks(n_rows, C))
+    fn(*arrays, row_blocks(n_rows, C))
 
 
 def softmax_last(input):

@@ -22,7 +22,6 @@ from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as 
                             abs as _abs, where, clamp, erf, softmax as _softmax, log_softmax as _log_softmax,
                             chunk, reshape, clone)
 from ..autograd.ops.inplace import apply_inplace
-from ..backend import parallel as _parallel
 from . import _softmax_rows
 from ._blocks import row_blocks
 from ._fuse import gm, wrap, record, composite_grad
@@ -57,47 +56,16 @@ def relu(input, inplace=False):
         return input.relu()
     if inplace:
         return relu_(input)
-    a = input._data
-    if a.size >= _PAR_ELEMENTS and a.flags.c_contiguous and a.dtype.kind == "f":
-        # A large activation (a convolution's output): one run of blocks per kernel thread.
-        r = np.empty(a.shape, a.dtype)
-        _parallel.run_blocks(_relu_blocks, (a.reshape(-1), r.reshape(-1)), row_blocks(a.size, 1))
-    else:
-        r = np.maximum(a, 0)
+    r = np.maximum(input._data, 0)
     t = wrap(r)
     if gm.enabled and input._rg:
         def backward(g):
             # torch's threshold_backward: 0 where the result is <= 0, else g (a NaN result passes g on).
             if gm.enabled:
                 return (mul(g, _const(~(r <= 0))),)
-            gd = g._data
-            # Flat views of all three, never copies: r is C-ordered only if the input was (a permuted view's
-            # result keeps the view's memory order), and the blocks are written through d's flat view.
-            if (r.size >= _PAR_ELEMENTS and r.flags.c_contiguous and gd.flags.c_contiguous and gd.shape == r.shape
-                    and gd.dtype == r.dtype):
-                d = np.empty(r.shape, r.dtype)
-                _parallel.run_blocks(_relu_grad_blocks, (gd.reshape(-1), r.reshape(-1), d.reshape(-1)),
-                                     row_blocks(r.size, 1))
-                return (wrap(d),)
-            return (wrap(np.multiply(gd, ~(r <= 0))),)
+            return (wrap(np.multiply(g._data, ~(r <= 0))),)
         record(t, "ReluBackward0", backward, (input,), (t,))
     return t
-
-
-# Below this many elements an elementwise pass takes less than handing half of it to a thread.
-_PAR_ELEMENTS = 1 << 18
-
-
-def _relu_blocks(a, r, blocks):
-    for b in blocks:
-        np.maximum(a[b], 0, out=r[b])
-
-
-def _relu_grad_blocks(g, r, d, blocks):
-    for b in blocks:
-        keep = np.less_equal(r[b], 0)
-        np.logical_not(keep, out=keep)
-        np.multiply(g[b], keep, out=d[b])
 
 
 def relu_(input):
@@ -318,14 +286,11 @@ def _gelu_erf_blocked(a, need_grad):
     PyTorch's float32 kernel computes it (A&S 7.1.26, above), in cache-sized blocks of the flat array and scratch
     blocks reused across them: 21 single-pass ufuncs a block where a relative-error erfc fit took 32. With
     ``need_grad`` the local derivative ``Phi(x) + x exp(-x^2 / 2) / sqrt(2 pi)`` is formed here, from the
-    ``exp(-x^2 / 2)`` the erf already computed (3 more passes, where the backward took 6 to recompute it).
-    Large inputs are split into one run of whole blocks per thread (``ember.get_num_threads()``): NumPy's ufuncs
-    release the GIL, and every element is computed by the same passes whatever the split, so the result is
-    bit for bit the same on any thread count."""
+    ``exp(-x^2 / 2)`` the erf already computed (3 more passes, where the backward took 6 to recompute it)."""
     flat = np.ascontiguousarray(a).reshape(-1)
     r = np.empty(flat.shape, a.dtype)
     dloc = np.empty(flat.shape, np.float32) if need_grad else None
-    _parallel.run_blocks(_gelu_erf_blocks, (flat, r, dloc), row_blocks(flat.size, 1))
+    _gelu_erf_blocks(flat, r, dloc, row_blocks(flat.size, 1))
     return r.reshape(a.shape), None if dloc is None else dloc.reshape(a.shape)
 
 

@@ -30,7 +30,6 @@ import math
 import numpy as np
 
 from ..autograd.ops import matmul, add, mul, softmax, transpose, sum_to, where
-from ..autograd.ops.linalg import _np_matmul
 from ..autograd.tensor import Tensor
 from ..random import _bernoulli_values, _gen
 from ._fuse import gm, wrap, composite_grad
@@ -158,8 +157,8 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None, need_weights=False)
     dt = qa.dtype
     scale = 1.0 / math.sqrt(qa.shape[-1]) if scale is None else float(scale)
     mask_t, mask_a = _as_mask(mask, dt)
-    P, keep, Pd, dead = _softmax_scores(_np_matmul(qa, np.swapaxes(ka, -1, -2)), mask_a, scale, dropout_p, safe=True)
-    out = wrap(_np_matmul(Pd, va))
+    P, keep, Pd, dead = _softmax_scores(np.matmul(qa, np.swapaxes(ka, -1, -2)), mask_a, scale, dropout_p, safe=True)
+    out = wrap(np.matmul(Pd, va))
     wt = wrap(Pd) if need_weights else None
     inputs = (q, k, v, mask_t)
     if gm.enabled and any(t is not None and t._rg for t in inputs):
@@ -175,15 +174,15 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None, need_weights=False)
                 gs = [g if g is not None else wrap(np.zeros(s, dt))
                       for g, s in ((go, out._data.shape), (gw, Pd.shape))][:2 if need_weights else 1]
                 return composite_grad(fn, inputs, gs if need_weights else gs[0])
-            dP = np.zeros(P.shape, dt) if go is None else _np_matmul(go._data, np.swapaxes(va, -1, -2))
+            dP = np.zeros(P.shape, dt) if go is None else np.matmul(go._data, np.swapaxes(va, -1, -2))
             if gw is not None:
                 dP += gw._data
             gv = None
             if rv and go is not None:
-                gv = sum_to(wrap(_np_matmul(np.swapaxes(Pd, -1, -2), go._data)), va.shape)
+                gv = sum_to(wrap(np.matmul(np.swapaxes(Pd, -1, -2), go._data)), va.shape)
             dS = _softmax_backward(dP, P, keep)
-            gq = sum_to(wrap(_np_matmul(dS, ka) * dt.type(scale)), qa.shape) if rq else None
-            gk = sum_to(wrap(_np_matmul(np.swapaxes(dS, -1, -2), qa) * dt.type(scale)), ka.shape) if rk else None
+            gq = sum_to(wrap(np.matmul(dS, ka) * dt.type(scale)), qa.shape) if rq else None
+            gk = sum_to(wrap(np.matmul(np.swapaxes(dS, -1, -2), qa) * dt.type(scale)), ka.shape) if rk else None
             gm_ = sum_to(wrap(dS), mask_t._data.shape) if rm else None
             return gq, gk, gv, gm_
         _record((out, wt)[:2 if need_weights else 1], "ScaledDotProductAttentionBackward0", backward, inputs)
@@ -228,10 +227,10 @@ def multi_head_attention(q, k, v, num_heads, embed_dim, offsets=(0, 0, 0), mask=
                                f"{q.dtype}, {k.dtype} and {v.dtype}")
     qh, kh, vh = (_heads(t._data, o, E, H) for t, o in zip(srcs, offsets))
     scale = 1.0 / math.sqrt(E // H)
-    P, keep, Pd = _softmax_scores(_np_matmul(qh, kh.swapaxes(-1, -2)), mask, scale, dropout_p)
+    P, keep, Pd = _softmax_scores(np.matmul(qh, kh.swapaxes(-1, -2)), mask, scale, dropout_p)
     N, L = qh.shape[0], qh.shape[2]
     O = np.empty((N, L, H, E // H), dt)
-    _np_matmul(Pd, vh, out=O.transpose(0, 2, 1, 3))
+    np.matmul(Pd, vh, out=O.transpose(0, 2, 1, 3))
     out = wrap(O.reshape(N, L, E))
     wt = wrap(Pd) if need_weights else None
     uniq = []
@@ -258,7 +257,7 @@ def multi_head_attention(q, k, v, num_heads, embed_dim, offsets=(0, 0, 0), mask=
                 bufs.append(None if not u._rg else
                             (np.empty if covered == shape[-1] else np.zeros)(shape, dt))
             gh = None if go is None else go._data.reshape(N, L, H, E // H).transpose(0, 2, 1, 3)
-            dP = np.zeros(P.shape, dt) if gh is None else _np_matmul(gh, vh.swapaxes(-1, -2))
+            dP = np.zeros(P.shape, dt) if gh is None else np.matmul(gh, vh.swapaxes(-1, -2))
             if gw is not None:
                 dP += gw._data
             def put(which, a, b, factor=None):
@@ -268,13 +267,13 @@ def multi_head_attention(q, k, v, num_heads, embed_dim, offsets=(0, 0, 0), mask=
                 view = _heads(buf, offsets[which], E, H)
                 key = (slot[which], offsets[which])
                 if key in written:          # the same columns feed two of q, k, v: accumulate
-                    r = _np_matmul(a, b)
+                    r = np.matmul(a, b)
                     if factor is not None:
                         r *= factor
                     view += r
                     return
                 written.add(key)
-                _np_matmul(a, b, out=view)
+                np.matmul(a, b, out=view)
                 if factor is not None:
                     view *= factor
             if gh is not None:

@@ -20,7 +20,6 @@ from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, cl
                             log_softmax as _log_softmax)
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
-from ..backend import parallel as _parallel
 from ._blocks import row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float
@@ -222,7 +221,7 @@ def _exp_shifted(z, C):
     se = np.empty((n, 1), z.dtype)
     # Row sums as a product with ones (BLAS) where it applies: NumPy's sum along short rows costs several times more.
     ones = np.ones(C, z.dtype) if z.dtype in (np.float32, np.float64) else None
-    _parallel.run_blocks(_exp_shifted_blocks, (z, m, e, se, ones), row_blocks(n, C))
+    _exp_shifted_blocks(z, m, e, se, ones, row_blocks(n, C))
     return m, e, se
 
 

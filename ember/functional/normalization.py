@@ -24,8 +24,6 @@ from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
 from ..autograd.ops import (reshape, mean as _mean, sum as _sum, sub, mul, add, div, rsqrt, pow as _pow)
-from ..backend import parallel as _parallel
-from ._blocks import BLOCK as _BLOCK, row_blocks as _row_blocks
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
 
@@ -246,9 +244,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def _layer_norm_rows(x, w, b, M, D, ns, eps, lead):
     """Layer norm of a contiguous float input viewed as (M, D) rows: the same closed forms as :func:`_normalize`,
     with every sum over a row or over the rows a BLAS product with ones (NumPy's reduction over 128-long rows
-    costs about as much as three elementwise passes) and the backward in 7 elementwise passes instead of 12.
-    Forward and input gradient run over cache-sized blocks of rows, a large input's blocks split between threads
-    (:func:`._parallel.run_blocks`: the same bits on any thread count)."""
+    costs about as much as three elementwise passes) and the backward in 7 elementwise passes instead of 12."""
     a = x._data
     x2 = a.reshape(M, D)
     ones_d = np.ones(D, a.dtype)
@@ -257,9 +253,8 @@ def _layer_norm_rows(x, w, b, M, D, ns, eps, lead):
     xhat = np.empty_like(x2)
     y = np.empty_like(x2) if (wv is not None or bv is not None or _needs(x)) else None
     invstd = np.empty(M, a.dtype)
-    # Blocks only where threads will share them (in one thread the whole array is one block: fewer calls).
-    blocks = _row_blocks(M, D, _BLOCK // 2) if _parallel.workers() > 1 else [slice(None)]
-    _parallel.run_blocks(_layer_norm_forward_blocks, (x2, xhat, y, invstd, ones_d, wv, bv, eps), blocks)
+    blocks = [slice(None)]      # one block: the arrays of a layer norm fit in L2 here, and fewer calls
+    _layer_norm_forward_blocks(x2, xhat, y, invstd, ones_d, wv, bv, eps, blocks)
     t = _wrap((xhat if y is None else y).reshape(a.shape))
     if _needs(x, w, b):
         rx, rw, rb = x._rg, w is not None and w._rg, b is not None and b._rg
@@ -274,7 +269,7 @@ def _layer_norm_rows(x, w, b, M, D, ns, eps, lead):
             dx = None
             if rx:
                 d = np.empty_like(gd)
-                _parallel.run_blocks(_layer_norm_dx_blocks, (gd, xhat, invstd, ones_d, wv, d), blocks)
+                _layer_norm_dx_blocks(gd, xhat, invstd, ones_d, wv, d, blocks)
                 dx = _wrap(d.reshape(a.shape))
             return dx, dw, db
         _record(t, "NativeLayerNormBackward0", backward, (x, w, b), (x,) + tuple(p for p in (w,) if p is not None))

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .optimizer import (Optimizer, buffer_like, check_hyperparameters, real_view, reject_differentiable,
-                        scalar_state, to_float, updates)
+                        scalar_state, to_float)
 
 __all__ = ["Adam", "AdamW", "adam_update", "decayed_grad", "lerp_"]
 
@@ -126,7 +126,6 @@ class Adam(Optimizer):
             beta1, beta2 = to_float(beta1), to_float(beta2)   # once a group, not once a parameter
             eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            work = []
             for p in group["params"]:
                 g = p._grad
                 if g is None:
@@ -142,14 +141,12 @@ class Adam(Optimizer):
                 step_t += 1
                 # A plain array's count is read as a float (fast); any other (ember.compile's traced arrays)
                 # stays an array, so that a replay does not reuse this step's number.
-                work.append((real_view(p._data), real_view(g._data), real_view(state["exp_avg"]._data),
-                             real_view(state["exp_avg_sq"]._data),
-                             real_view(state["max_exp_avg_sq"]._data) if amsgrad else None,
-                             float(step_t) if type(step_t) is np.ndarray else step_t, lr,
-                             beta1, beta2, eps, weight_decay, decoupled, maximize))
-                p._bump()   # (before the update below: nothing reads the version in between)
-            updates(adam_update, work)
-        return loss
+                adam_update(real_view(p._data), real_view(g._data), real_view(state["exp_avg"]._data),
+                            real_view(state["exp_avg_sq"]._data),
+                            real_view(state["max_exp_avg_sq"]._data) if amsgrad else None,
+                            float(step_t) if type(step_t) is np.ndarray else step_t, lr,
+                            beta1, beta2, eps, weight_decay, decoupled, maximize)
+                p._bump()
         return loss
 
 

@@ -31,7 +31,6 @@ import numpy as np
 from ..autograd.tensor import Tensor, make
 from ..autograd import engine, grad_mode
 from ..backend import dtypes as _dt
-from ..backend import parallel as _parallel
 
 __all__ = ["Optimizer", "required"]
 
@@ -95,38 +94,6 @@ def real_view(a):
     if type(a) is np.ndarray and a.dtype.kind == "c":
         return a.view(a.real.dtype)
     return a
-
-
-# Below this many elements in all, an update's passes take less than handing half of them to a thread.
-_PARALLEL_MIN = 1 << 17
-
-
-def updates(fn, work):
-    """``fn(*args)`` for every ``args`` in ``work`` (one parameter's in-place update each, ``args[0]`` its array):
-    a multi-tensor step. With several kernel threads and enough elements in all, the parameters are split into
-    one contiguous run per thread of about equal size; every parameter is updated by the same passes whatever the
-    split, so the weights have the same bits on any thread count."""
-    if len(work) > 1:
-        sizes = [args[0].size for args in work]
-        total = sum(sizes)
-        n = _parallel.workers() if total >= _PARALLEL_MIN else 1
-        if n > 1:
-            bounds, acc, start = [], 0, 0
-            for i, size in enumerate(sizes):
-                acc += size
-                if acc * n >= total * (len(bounds) + 1) and len(bounds) < n - 1:
-                    bounds.append((start, i + 1))
-                    start = i + 1
-            bounds.append((start, len(work)))
-            _parallel.run(_update_run, [(fn, work[a:b]) for a, b in bounds if b > a])
-            return
-    for args in work:
-        fn(*args)
-
-
-def _update_run(fn, work):
-    for args in work:
-        fn(*args)
 
 
 def dense_grad(g):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd.tensor import make
-from .optimizer import Optimizer, check_hyperparameters, dense_grad, reject_differentiable, to_float, updates
+from .optimizer import Optimizer, check_hyperparameters, dense_grad, reject_differentiable, to_float
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -104,7 +104,6 @@ class SGD(Optimizer):
             lr = to_float(group["lr"])
             momentum, dampening, weight_decay = group["momentum"], group["dampening"], group["weight_decay"]
             nesterov, maximize = group["nesterov"], group["maximize"]
-            work = []
             for p in group["params"]:
                 g = p._grad
                 if g is None:
@@ -115,14 +114,11 @@ class SGD(Optimizer):
                 if momentum != 0:
                     state = self.state[p]
                     held = state.get("momentum_buffer")
-                    if held is None:   # the first step makes the buffer: here, not in a thread
-                        state["momentum_buffer"] = make(sgd_update(p._data, g._data, None, lr, momentum, dampening,
-                                                                   weight_decay, nesterov, maximize))
-                    else:
-                        work.append((p._data, g._data, held._data, lr, momentum, dampening, weight_decay, nesterov,
-                                     maximize))
+                    buf = sgd_update(p._data, g._data, None if held is None else held._data, lr, momentum,
+                                     dampening, weight_decay, nesterov, maximize)
+                    if held is None:
+                        state["momentum_buffer"] = make(buf)
                 else:
-                    work.append((p._data, g._data, None, lr, 0, dampening, weight_decay, nesterov, maximize))
-                p._bump()   # (before the update below: nothing reads the version in between)
-            updates(sgd_update, work)
+                    sgd_update(p._data, g._data, None, lr, 0, dampening, weight_decay, nesterov, maximize)
+                p._bump()
         return loss

@@ -7,7 +7,6 @@ The gradients are ``g @ B^T`` and ``A^T @ g``, summed back over broadcast dims.
 import numpy as np
 
 from ...backend import dtypes as _dt
-from ...backend import parallel as _par
 from .. import grad_mode
 from .. import op_hooks as _hooks
 from ..node import record as _rec
@@ -36,36 +35,6 @@ def _same_dtype_product(name, x, y):
         raise NotImplementedError(f"{name}(): not implemented for bool tensors")
 
 
-# OpenBLAS runs a product of fewer multiply-adds than this on one thread (SMP_THRESHOLD_MIN * 4): a stack of
-# such products (attention's per-head scores) gains nothing from its threads, and ours split the stack instead.
-_BLAS_ONE_THREAD = 1 << 18
-_STACK_MIN = 1 << 21     # multiply-adds in all below which a split costs more than it saves
-
-
-def _np_matmul(a, b, out=None):
-    """``np.matmul(a, b, out=out)``; a stack of small products (3-D or more, the same leading size, each product
-    below OpenBLAS's own threading size) split along the first axis over ember's kernel threads. Every product
-    is the same one-thread BLAS call as unsplit, so the bits are the same on any thread count."""
-    if a.ndim >= 3 and b.ndim >= 3 and a.shape[0] == b.shape[0] > 1 and a.dtype.kind == "f":
-        m, k = a.shape[-2:]
-        n = b.shape[-1]
-        per = m * k * n
-        if per < _BLAS_ONE_THREAD and per * (a.size // (m * k or 1)) >= _STACK_MIN and _par.workers() > 1:
-            if out is None:
-                try:
-                    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n)
-                except ValueError:
-                    return np.matmul(a, b)
-                out = np.empty(shape, np.result_type(a, b))
-            _par.run(_matmul_rows, [(a, b, out, i, j) for i, j in _par.split(a.shape[0], _par.workers())])
-            return out
-    return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
-
-
-def _matmul_rows(a, b, res, i, j):
-    np.matmul(a[i:j], b[i:j], out=res[i:j])
-
-
 def matmul(input, other):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
@@ -85,7 +54,7 @@ def matmul(input, other):
         raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
                            f"({ka} != {kb} in the contracted dimension)")
     try:
-        t = out(_np_matmul(a, b))
+        t = out(np.matmul(a, b))
     except ValueError:
         raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} cannot be "
                            "broadcast together") from None
@@ -95,8 +64,8 @@ def matmul(input, other):
                 # First order, matrices: the same two products straight in NumPy, without the matmul op's
                 # checks and wrapping for each (bit for bit the products below).
                 gd = g._data
-                ga = sum_to(out(_np_matmul(gd, np.swapaxes(b, -1, -2))), a.shape) if ta._rg else None
-                gb = sum_to(out(_np_matmul(np.swapaxes(a, -1, -2), gd)), b.shape) if tb._rg else None
+                ga = sum_to(out(np.matmul(gd, np.swapaxes(b, -1, -2))), a.shape) if ta._rg else None
+                gb = sum_to(out(np.matmul(np.swapaxes(a, -1, -2), gd)), b.shape) if tb._rg else None
                 return ga, gb
             if a.ndim == 1 and b.ndim == 1:
                 return (mul(g, tb) if ta._rg else None, mul(g, ta) if tb._rg else None)
