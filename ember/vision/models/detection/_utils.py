@@ -228,6 +228,21 @@ def _topk_min(input, orig_kval, axis):
     return min(orig_kval, input.shape[axis])
 
 
+def check_training_targets(targets, name_type=True, name_shape=True):
+    """torchvision's check of the targets a detector is trained on: given, each ``boxes`` a float ``(N, 4)``
+    tensor. ``name_type`` / ``name_shape``: the messages name what was given (each model words it its own way)."""
+    if targets is None:
+        raise AssertionError("targets should not be none when in training mode")
+    for target in targets:
+        boxes = target["boxes"]
+        if not isinstance(boxes, ember.Tensor):
+            raise AssertionError("Expected target boxes to be of type Tensor" +
+                                 (f", got {type(boxes)}." if name_type else "."))
+        if not (boxes.dim() == 2 and boxes.shape[-1] == 4):
+            raise AssertionError("Expected target boxes to be a tensor of shape [N, 4]" +
+                                 (f", got {boxes.shape}." if name_shape else "."))
+
+
 def check_degenerate_boxes(targets):
     """torchvision's check of the transformed targets: every box has a positive width and height."""
     if targets is None:

@@ -221,14 +221,7 @@ class RetinaNet(nn.Module):
 
     def forward(self, images, targets=None):
         if self.training:
-            if targets is None:
-                raise AssertionError("targets should not be none when in training mode")
-            for target in targets:
-                boxes = target["boxes"]
-                if not isinstance(boxes, ember.Tensor):
-                    raise AssertionError("Expected target boxes to be of type Tensor.")
-                if not (boxes.dim() == 2 and boxes.shape[-1] == 4):
-                    raise AssertionError("Expected target boxes to be a tensor of shape [N, 4].")
+            det_utils.check_training_targets(targets, name_type=False, name_shape=False)
         original_image_sizes = [(int(img.shape[-2]), int(img.shape[-1])) for img in images]
         images, targets = self.transform(images, targets)
         det_utils.check_degenerate_boxes(targets)

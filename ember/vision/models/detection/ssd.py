@@ -178,14 +178,7 @@ class SSD(nn.Module):
 
     def forward(self, images, targets=None):
         if self.training:
-            if targets is None:
-                raise AssertionError("targets should not be none when in training mode")
-            for target in targets:
-                boxes = target["boxes"]
-                if not isinstance(boxes, ember.Tensor):
-                    raise AssertionError(f"Expected target boxes to be of type Tensor, got {type(boxes)}.")
-                if not (boxes.dim() == 2 and boxes.shape[-1] == 4):
-                    raise AssertionError(f"Expected target boxes to be a tensor of shape [N, 4], got {boxes.shape}.")
+            det_utils.check_training_targets(targets, name_type=True, name_shape=True)
         original_image_sizes = [(int(img.shape[-2]), int(img.shape[-1])) for img in images]
         images, targets = self.transform(images, targets)
         det_utils.check_degenerate_boxes(targets)
