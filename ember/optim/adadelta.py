@@ -2,7 +2,7 @@
 import numpy as np
 
 from .adam import decayed_grad
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, reject_differentiable, scalar_state,
+from .optimizer import (Optimizer, buffer_like, real_view, check_hyperparameters, reject_differentiable, scalar_state,
                         to_float)
 
 __all__ = ["Adadelta", "adadelta_update"]
@@ -91,7 +91,8 @@ class Adadelta(Optimizer):
                     state["square_avg"] = buffer_like(p)
                     state["acc_delta"] = buffer_like(p)
                 state["step"]._data += 1
-                adadelta_update(p._data, g._data, state["square_avg"]._data, state["acc_delta"]._data, lr, rho,
+                adadelta_update(real_view(p._data), real_view(g._data), real_view(state["square_avg"]._data),
+                                real_view(state["acc_delta"]._data), lr, rho,
                                 eps, weight_decay, maximize)
                 p._bump()
         return loss

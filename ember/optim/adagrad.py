@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.tensor import make
 from .adam import decayed_grad
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, dense_grad, reject_differentiable,
+from .optimizer import (Optimizer, buffer_like, real_view, check_hyperparameters, dense_grad, reject_differentiable,
                         scalar_state, to_float)
 
 __all__ = ["Adagrad", "adagrad_update"]
@@ -99,7 +99,8 @@ class Adagrad(Optimizer):
                     self._init_state(p, group)
                 step_t = state["step"]._data
                 step_t += 1
-                adagrad_update(p._data, g._data, state["sum"]._data, float(step_t), lr, lr_decay, weight_decay,
+                adagrad_update(real_view(p._data), real_view(g._data), real_view(state["sum"]._data), float(step_t),
+                               lr, lr_decay, weight_decay,
                                eps, maximize)
                 p._bump()
         return loss

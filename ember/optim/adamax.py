@@ -2,7 +2,7 @@
 import numpy as np
 
 from .adam import decayed_grad, lerp_
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, reject_differentiable, scalar_state,
+from .optimizer import (Optimizer, buffer_like, real_view, check_hyperparameters, reject_differentiable, scalar_state,
                         to_float)
 
 __all__ = ["Adamax", "adamax_update"]
@@ -81,7 +81,8 @@ class Adamax(Optimizer):
                     state["exp_inf"] = buffer_like(p)
                 step_t = state["step"]._data
                 step_t += 1
-                adamax_update(p._data, g._data, state["exp_avg"]._data, state["exp_inf"]._data, float(step_t), lr,
+                adamax_update(real_view(p._data), real_view(g._data), real_view(state["exp_avg"]._data),
+                              real_view(state["exp_inf"]._data), float(step_t), lr,
                               beta1, beta2, eps, weight_decay, maximize)
                 p._bump()
         return loss

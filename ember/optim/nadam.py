@@ -2,7 +2,7 @@
 import numpy as np
 
 from .adam import decayed_grad, lerp_
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, reject_differentiable, scalar_state,
+from .optimizer import (Optimizer, buffer_like, real_view, check_hyperparameters, reject_differentiable, scalar_state,
                         to_float)
 
 __all__ = ["NAdam", "nadam_update", "nadam_momentum"]
@@ -109,7 +109,8 @@ class NAdam(Optimizer):
                     state["exp_avg_sq"] = buffer_like(p)
                 step_t = state["step"]._data
                 step_t += 1
-                nadam_update(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                nadam_update(real_view(p._data), real_view(g._data), real_view(state["exp_avg"]._data),
+                             real_view(state["exp_avg_sq"]._data),
                              state["mu_product"]._data, float(step_t), lr, beta1, beta2, eps, weight_decay,
                              momentum_decay, decoupled, maximize)
                 p._bump()

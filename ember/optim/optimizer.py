@@ -89,10 +89,11 @@ def real_view(a):
 
     PyTorch's optimizers treat a complex parameter as a pair of real ones (``view_as_real``): Adam's
     second moment is then ``re(g)^2`` and ``im(g)^2``, not the complex ``g^2``. Anything else is returned
-    unchanged (ember.compile's traced arrays included).
+    unchanged (ember.compile's traced arrays included). The view has a trailing axis of 2, so that it exists
+    for any strides (a gradient from a transposing backward is not C-contiguous).
     """
     if type(a) is np.ndarray and a.dtype.kind == "c":
-        return a.view(a.real.dtype)
+        return a[..., None].view(a.real.dtype)
     return a
 
 

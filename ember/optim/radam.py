@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .adam import decayed_grad, lerp_
-from .optimizer import (Optimizer, buffer_like, check_hyperparameters, reject_differentiable, scalar_state,
+from .optimizer import (Optimizer, buffer_like, real_view, check_hyperparameters, reject_differentiable, scalar_state,
                         to_float)
 
 __all__ = ["RAdam", "radam_update", "radam_rectification"]
@@ -108,7 +108,8 @@ class RAdam(Optimizer):
                     state["exp_avg_sq"] = buffer_like(p)
                 step_t = state["step"]._data
                 step_t += 1
-                radam_update(p._data, g._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, float(step_t), lr,
+                radam_update(real_view(p._data), real_view(g._data), real_view(state["exp_avg"]._data),
+                             real_view(state["exp_avg_sq"]._data), float(step_t), lr,
                              beta1, beta2, eps, weight_decay, decoupled, maximize)
                 p._bump()
         return loss

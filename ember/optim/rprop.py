@@ -1,7 +1,7 @@
 """Rprop: resilient backpropagation, a per-element step size driven by the sign of the gradient."""
 import numpy as np
 
-from .optimizer import Optimizer, buffer_like, reject_differentiable, scalar_state, to_float
+from .optimizer import Optimizer, buffer_like, real_view, reject_differentiable, scalar_state, to_float
 
 __all__ = ["Rprop", "rprop_update"]
 
@@ -80,9 +80,12 @@ class Rprop(Optimizer):
                 if not state:
                     state["step"] = scalar_state(0.0)
                     state["prev"] = buffer_like(p)
-                    state["step_size"] = buffer_like(p, to_float(group["lr"]))
+                    lr = to_float(group["lr"])
+                    # a complex parameter is two real ones: the imaginary parts start at lr too
+                    state["step_size"] = buffer_like(p, complex(lr, lr) if p._data.dtype.kind == "c" else lr)
                 state["step"]._data += 1
-                rprop_update(p._data, g._data, state["prev"]._data, state["step_size"]._data, etaminus, etaplus,
+                rprop_update(real_view(p._data), real_view(g._data), real_view(state["prev"]._data),
+                             real_view(state["step_size"]._data), etaminus, etaplus,
                              step_size_min, step_size_max, group["maximize"])
                 p._bump()
         return loss

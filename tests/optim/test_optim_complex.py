@@ -29,3 +29,30 @@ def test_complex_parameter_steps_match_torch(name, kw):
             opt.step()
         results.append(z.detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
+ALL = [("Adagrad", {"lr": 0.1}), ("Adadelta", {"lr": 0.5}), ("Adamax", {"lr": 0.05}), ("NAdam", {"lr": 0.05}),
+       ("RAdam", {"lr": 0.05}), ("Rprop", {"lr": 0.01}), ("Adam", {"lr": 0.05}), ("RMSprop", {"lr": 0.01}),
+       ("ASGD", {"lr": 0.05})]
+
+
+@pytest.mark.parametrize("name, kw", ALL, ids=[n for n, _ in ALL])
+def test_complex_matrix_parameter_through_einsum(name, kw):
+    # the gradient of a complex weight used in an einsum (an FNO's spectral convolution) is not C-contiguous;
+    # every optimizer steps the real and imaginary parts as two real parameters (Rprop's imaginary step
+    # sizes start at lr, as torch's complex(lr, lr))
+    rng = np.random.default_rng(1)
+    w0 = (rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(np.complex64)
+    x0 = (rng.standard_normal((5, 3)) + 1j * rng.standard_normal((5, 3))).astype(np.complex64)
+    results = []
+    for L in (ember, torch):
+        w = L.tensor(w0.copy(), requires_grad=True)
+        opt = getattr(L.optim, name)([w], **kw)
+        for _ in range(8):
+            opt.zero_grad()
+            y = L.einsum("bi,io->bo", L.tensor(x0), w)
+            loss = (y.abs() ** 2).sum() + 3 * y.real.sum() - y.imag.sum()
+            loss.backward()
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-4, atol=1e-5)
