@@ -23,6 +23,7 @@ tensor([2., 4., 6.])
 import numpy as np
 
 from ..backend import dtypes as _dt
+from ..backend.formats import strided as _strided
 from . import grad_mode
 
 _new = object.__new__
@@ -114,7 +115,7 @@ class Tensor:
 
     @property
     def layout(self):
-        return "strided"
+        return _strided
 
     def numel(self):
         return self._data.size

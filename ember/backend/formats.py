@@ -16,19 +16,24 @@ __all__ = ["layout", "strided", "memory_format", "contiguous_format", "channels_
 
 
 class layout(str):
-    """How a tensor's elements are stored: ``strided`` (dense NumPy arrays) or a sparse layout (ember.sparse)."""
+    """How a tensor's elements are stored: ``strided`` (dense NumPy arrays) or a sparse layout (ember.sparse).
+    A str (it compares equal to its name); printed as the module's attribute, ``ember.strided``."""
 
     def __repr__(self):
         from .dtypes import PREFIX
-        return f"{PREFIX[0]}.{str(self)}"
+        return f"{PREFIX[0]}.{str.__str__(self)}"
+
+    __str__ = __repr__
 
 
 class memory_format(str):
-    """A requested memory format; ember accepts it and keeps NumPy's layout."""
+    """A requested memory format; ember accepts it and keeps NumPy's layout. Printed as ``layout`` is."""
 
     def __repr__(self):
         from .dtypes import PREFIX
-        return f"{PREFIX[0]}.{str(self)}"
+        return f"{PREFIX[0]}.{str.__str__(self)}"
+
+    __str__ = __repr__
 
 
 strided = layout("strided")

@@ -384,11 +384,12 @@ class SparseTensor(Tensor):
         body = (",\n" + " " * indent).join(
             name + repr(t).replace("\n", "\n" + " " * (indent + len(name))) for name, t in parts)
         # a dense repr's own dtype= suffix goes; the sparse suffixes follow, as PyTorch prints them
-        body = body.replace(f", dtype=ember.{self._v.dtype.name}", "")
+        prefix = _dt.PREFIX[0]   # "torch" under ember.compat's present_as_torch
+        body = body.replace(f", dtype={prefix}.{self._v.dtype.name}", "")
         suffixes = [f"size={tuple(self._data.shape)}", f"nnz={self._nnz()}"]
         if self._v.dtype not in (_dt.get_default_dtype(), _dt.int64):
-            suffixes.append(f"dtype=ember.{self._v.dtype.name}")
-        suffixes.append(f"layout=ember.{self._layout}")
+            suffixes.append(f"dtype={prefix}.{self._v.dtype.name}")
+        suffixes.append(f"layout={self._layout!r}")
         if self._v.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self._v.grad_fn.name}>")
         elif self._v._rg:

@@ -1,5 +1,6 @@
 """A program run by ``ember.torch_compat`` sees ember as the PyTorch it follows: ``torch.__version__`` compares
-as a version of 2.13 (so version checks take the current code paths) and dtypes print as ``torch.float32``,
+as a version of 2.13 (so version checks take the current code paths) and dtypes print as ``torch.float32`` (layouts,
+memory formats and sparse tensors as torch's too),
 in the program and in the processes it spawns; ember imported as itself keeps its own version and names."""
 import os
 import subprocess
@@ -23,6 +24,10 @@ if __name__ == "__main__":
     print(torch.__version__.split("+")[0], torch.__version__ >= "1.6", torch.__version__ >= (2, 13),
           torch.__version__ < "2.14", version.parse(torch.__version__) >= version.parse("2.1"))
     print(str(torch.float32), torch.ones(2, dtype=torch.int64).dtype, repr(torch.quint8), repr(torch.channels_last))
+    # layouts and memory formats print as torch's (str too), and so does a sparse tensor
+    print(str(torch.strided), torch.ones(1).layout, f"{torch.sparse_csr}", torch.preserve_format)
+    s = torch.sparse_coo_tensor([[0, 1], [1, 0]], [1., 2.], (2, 2), dtype=torch.float64)
+    print(s, s.layout, s.to_sparse_csr())
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     mp.spawn(child, args=(q,), nprocs=1)
