@@ -61,20 +61,30 @@ class Generator:
     """
 
     def __init__(self, device="cpu"):
-        self._bg = np.random.MT19937()  # the stream; ``_rng`` (set by manual_seed) is NumPy's Generator on it
         self.device = device
         self.manual_seed(_DEFAULT_SEED)
+
+    def __getattr__(self, name):
+        # The stream ``_bg`` (NumPy's MT19937; ``_rng`` is NumPy's Generator on it) is made on first
+        # use: importing numpy.random costs 8 ms, most of a program's ``import ember`` budget.
+        if name in ("_bg", "_rng", "_seeded_key") and "_seed" in self.__dict__:
+            self.__dict__["_bg"] = np.random.MT19937()
+            self.manual_seed(self._seed)
+            return self.__dict__[name]
+        raise AttributeError(f"'Generator' object has no attribute '{name}'")
 
     def manual_seed(self, seed):
         seed = int(seed)
         if seed < 0:
             seed &= (1 << 64) - 1
         self._seed = seed
+        self._normal = None        # torch's cached second double normal sample
+        self._float_normal = None  # torch's float cache (kept only to round-trip states)
+        if "_bg" not in self.__dict__:
+            return self            # seeded when the stream is first used
         self._seeded_key = _k.mt19937_key(seed)
         self._bg.state = {"bit_generator": "MT19937", "state": {"key": self._seeded_key, "pos": 624}}
         self._rng = np.random.Generator(self._bg)  # a new object, so ember.compile sees a reseed in a trace
-        self._normal = None        # torch's cached second double normal sample
-        self._float_normal = None  # torch's float cache (kept only to round-trip states)
         return self
 
     def seed(self):

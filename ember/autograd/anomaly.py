@@ -13,7 +13,6 @@ raises an error naming the node and showing where its forward op ran.
 ...         print(str(e).splitlines()[0])
 Function 'SqrtBackward0' returned nan or inf values in its 0th output.
 """
-import traceback
 
 import numpy as np
 
@@ -77,6 +76,7 @@ class set_detect_anomaly(detect_anomaly):
 
 
 def remember_stack(node):
+    import traceback   # on use: it is not needed by most programs
     node.metadata["traceback_"] = traceback.format_stack()[:-3]
 
 

@@ -17,7 +17,6 @@ program labels (and the steps of :class:`ember.profiler.profile`).
 [('outer', 1), ('inner', 1)]
 """
 import functools
-import json
 import os
 import threading
 import time
@@ -163,6 +162,7 @@ class EventList(list):
                    "args": {"Input Dims": e.input_shapes} if e.input_shapes else {}}
                   for e in self if isinstance(e, FunctionEvent)]
         with open(path, "w") as f:
+            import json   # on use: it is not needed by most programs
             json.dump({"traceEvents": events, "displayTimeUnit": "ms"}, f)
 
     def __str__(self):

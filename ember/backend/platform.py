@@ -10,14 +10,13 @@
 It returns whether it was applied (None when there is no glibc) and never raises.
 """
 import ctypes
-import ctypes.util
 
 
 def keep_freed_memory(mmap_threshold=32 << 20, trim_threshold=1 << 30, top_pad=64 << 20):
     """Let glibc reuse freed large blocks instead of returning them to the OS; True if set."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # glibc's soname; ctypes.util.find_library would import subprocess and run ldconfig (6 ms of import)
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
         return None
     M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
