@@ -123,11 +123,25 @@ class MaskedTensor:
         return MaskedTensor(_red.softmax(self._data, dim, mask=self._mask), self._mask)
 
     def __repr__(self):
+        # as torch.masked prints: floats as "{:8.4f}", other values by str, "--" for the unspecified ones,
+        # a 0-d one on one line, nested brackets two spaces deeper per dimension
         data, mask = self._data.detach().numpy(), self._mask.numpy()
         if data.ndim == 0:
-            return f"MaskedTensor({float(data):9.4f}, {bool(mask)})" if mask else "MaskedTensor(--, False)"
-        cells = [f"{v:9.4f}" if k else "       --" for v, k in zip(data.reshape(-1).tolist(), mask.reshape(-1))]
-        return f"MaskedTensor(shape={tuple(data.shape)}, [{', '.join(c.strip() for c in cells)}])"
+            return f"MaskedTensor({_cell(data.item())}, True)" if mask else "MaskedTensor(--, False)"
+        return "MaskedTensor(\n" + "\n".join("  " + line for line in _rows(data, mask).split("\n")) + "\n)"
+
+
+def _cell(v):
+    return f"{v:8.4f}" if isinstance(v, float) else str(v)
+
+
+def _rows(data, mask):
+    if data.ndim == 1:
+        cells = [_cell(v) for v in data.tolist()]
+        width = max(len(c) if m else 8 for c, m in zip(cells, mask.tolist()))
+        return "[" + ", ".join(c if m else "--".rjust(width) for c, m in zip(cells, mask.tolist())) + "]"
+    inner = ["\n".join("  " + line for line in _rows(d, m).split("\n")) for d, m in zip(data, mask)]
+    return "[\n" + ",\n".join(inner) + "\n]"
 
 
 def masked_tensor(data, mask, requires_grad=False):

@@ -141,3 +141,17 @@ def test_nested_gradients_flow_like_torch():
         assert copy.requires_grad
     for mine, theirs in zip(grads[1], grads[0]):
         _close(mine, theirs)
+
+
+@pytest.mark.parametrize("data, mask", [
+    (np.arange(6.0).reshape(2, 3), [[True, False, True], [False, True, True]]),
+    (np.arange(24.0).reshape(2, 3, 4), np.arange(24).reshape(2, 3, 4) % 3 > 0),
+    (np.array([1, 2, 3]), [True, False, True]), (np.array([123456.5, -2.0]), [True, True]),
+    (np.array(3.0), True), (np.array(3.0), False), (np.array(7), True)])
+def test_masked_tensor_repr_equals_torch(data, mask):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tm = tmasked.masked_tensor(torch.tensor(data), torch.tensor(mask))
+        em = emasked.masked_tensor(ember.tensor(data), ember.tensor(mask))
+        assert repr(em) == repr(tm)
+        assert repr(em.sum()) == repr(tm.sum())
