@@ -427,6 +427,15 @@ class device:
     def __hash__(self):
         return hash(self.type)
 
+    # ``with torch.device("cpu"): model = Net()``: tensors made inside go to the device. The CPU is where
+    # ember makes every tensor, so the block runs as it is; another device raises as set_default_device does.
+    def __enter__(self):
+        require_cpu(self, "tensors created under `with torch.device(...)`")
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
 
 def require_cpu(dev, what="tensors"):
     """``dev`` as a device, if it is the CPU; a RuntimeError naming it otherwise (ember has only the CPU)."""

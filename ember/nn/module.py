@@ -603,6 +603,15 @@ class Module:
                             f"dtype={d}")
         return self._apply(lambda t: t.to(d) if t.is_floating_point() else t)
 
+    def to_empty(self, *, device, recurse=True):
+        """Move the parameters and buffers to ``device`` without copying their values (torch leaves the new
+        storage uninitialized; on ember's one device they keep what they hold). Returns self."""
+        from ..autograd.tensor import require_cpu as _require_cpu
+        if device is not None and str(device) != "meta":
+            _require_cpu(device if not isinstance(device, int) or isinstance(device, bool) else f"cuda:{device}",
+                         "modules")
+        return self
+
     def float(self):
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 

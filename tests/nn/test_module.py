@@ -447,3 +447,24 @@ def test_parameter_basics():
     with pytest.raises(RuntimeError, match="floating point"):
         nn.Parameter(ember.tensor([1, 2]))
     assert nn.Parameter(ember.tensor([1, 2]), requires_grad=False).dtype == ember.int64
+
+
+def test_device_context_and_to_empty_as_torch():
+    # `with torch.device("cpu"):` builds the model as usual (the same seeded init as torch), then
+    # `to_empty(device="cpu")` + `reset_parameters()` re-initializes it from the stream as torch does
+    out = []
+    for lib in (ember, torch):
+        lib.manual_seed(3)
+        with lib.device("cpu") as d:
+            m = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.LayerNorm(4))
+            t = lib.zeros(2)
+        assert str(d) == "cpu" and str(t.device) == "cpu"
+        assert m.to_empty(device="cpu") is m and m.to_empty(device=lib.device("cpu"), recurse=False) is m
+        m[0].reset_parameters()
+        out.append(m[0].weight.detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        with ember.device("cuda"):
+            pass
+    with pytest.raises(RuntimeError, match="CPU only"):
+        nn.Linear(2, 2).to_empty(device="cuda:0")
