@@ -15,8 +15,10 @@ strict about which names it will look up:
   defined in ``ember``) and ember's own functions are looked up too, and so are ``nn.Module``
   subclasses of modules the program has already imported (``__main__.Net`` of the running
   script: PyTorch's "save the entire model" idiom). Such a lookup reads ``sys.modules``; it never
-  imports a module the file names, so no code the program has not already run is reached;
-* anything else (a module not yet imported, a class that is not an ``nn.Module``, a function
+  imports a module the file names, so no code the program has not already run is reached. Plain-data
+  classes of such modules (dataclasses, namedtuples, ``argparse.Namespace``: the config or parsed
+  arguments a training checkpoint keeps) are looked up the same way;
+* anything else (a module not yet imported, any other class that is not an ``nn.Module``, a function
   such as ``os.system``) is refused with an error naming it and the call that allows it. With
   ``weights_only=True`` (PyTorch's default) every class must be allow-listed, ember's own too,
   as in PyTorch.
@@ -110,6 +112,21 @@ def is_module(obj_or_cls):
     return any(c.__name__ == "Module" and c.__module__ == "ember.nn.module" for c in cls.__mro__)
 
 
+def is_plain_data(cls):
+    """Whether instances of ``cls`` are plain data that a checkpoint may hold as their ``__dict__``: a
+    dataclass, ``argparse.Namespace`` or ``types.SimpleNamespace`` (a run's config or its parsed arguments);
+    namedtuples are stored by their items."""
+    import dataclasses
+    if dataclasses.is_dataclass(cls):
+        return True
+    return any((c.__module__, c.__qualname__) in (("argparse", "Namespace"), ("types", "SimpleNamespace"))
+               for c in cls.__mro__)
+
+
+def _is_namedtuple(cls):
+    return issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple)
+
+
 def reference(obj):
     """``{"module": ..., "name": ...}`` for a module-level class or function, or None if it has no
     importable name (a lambda, a nested function, a bound method)."""
@@ -141,8 +158,8 @@ def _ember_own(module, name, want_class):
 
 
 def _already_loaded_module_class(module, name):
-    """``module.name`` if ``module`` is already imported and the value is an nn.Module subclass
-    defined there; never imports anything."""
+    """``module.name`` if ``module`` is already imported and the value is an nn.Module subclass or a
+    plain-data class (:func:`is_plain_data`, or a namedtuple) defined there; never imports anything."""
     if any(not p.isidentifier() for p in name.split(".")) or "<locals>" in name:
         return None
     value = sys.modules.get(module)
@@ -151,7 +168,7 @@ def _already_loaded_module_class(module, name):
             value = getattr(value, part)
     except AttributeError:
         return None
-    if not (isinstance(value, type) and is_module(value)):
+    if not (isinstance(value, type) and (is_module(value) or is_plain_data(value) or _is_namedtuple(value))):
         return None
     if getattr(value, "__module__", None) != module or getattr(value, "__qualname__", None) != name:
         return None

@@ -16,14 +16,22 @@ tensor and array leaves of the saved object; its ``__metadata__`` holds
   ``{"@": "ndarray", "key": k}``                ``numpy.ndarray`` stored as tensor ``k``
   ``{"@": "npscalar", "key": k}``               NumPy scalar stored as 0-d tensor ``k``
   ``{"@": "tuple", "items": [...]}``            tuple
-  ``{"@": "dict", "items": [[key, value]...]}`` dict (``"ordered": true`` for OrderedDict);
+  ``{"@": "dict", "items": [[key, value]...]}`` dict (``"ordered": true`` for OrderedDict,
+                                                ``"counter": true`` for Counter);
                                                 keys are nodes too, so int keys stay int
   ``{"@": "float", "v": "inf"}``                ``inf``, ``-inf`` or ``nan``
   ``{"@": "dtype", "name": "float32"}``         ``ember.float32``
   ``{"@": "set", "items": [...]}``              set (``"frozen": true`` for frozenset)
-  ``{"@": "object", "id": n, "class": ref,      an ``nn.Module``: ``ref`` is
-  "state": dict}``                              ``{"module": m, "name": qualname}``,
+  ``{"@": "complex", "re": x, "im": y}``        complex
+  ``{"@": "bytes", "hex": h}``                  bytes (``"mutable": true`` for bytearray)
+  ``{"@": "size", "items": [...]}``             ``ember.Size``
+  ``{"@": "device", "name": "cpu"}``            ``ember.device``
+  ``{"@": "object", "id": n, "class": ref,      an ``nn.Module`` or a plain-data object (a
+  "state": dict}``                              dataclass, ``argparse.Namespace``...): ``ref``
+                                                is ``{"module": m, "name": qualname}``,
                                                 ``state`` its ``__dict__``
+  ``{"@": "namedtuple", "class": ref,           a namedtuple
+  "items": [...]}``
   ``{"@": "ref", "id": n}``                     the object numbered ``n`` again
   ``{"@": "global", "module": m, "name": q}``   a module-level class or function
   ============================================  ==================================
@@ -57,8 +65,10 @@ from ember.io import objects, safetensors
 __all__ = ["save", "load"]
 
 _VERSION = "1"
-_KINDS = ("tensors, NumPy arrays and scalars, int, float, bool, str, None, ember dtypes, nn.Modules, "
-          "module-level classes and functions, and dicts, lists, tuples and sets of them")
+_KINDS = ("tensors, NumPy arrays and scalars, int, float, complex, bool, str, bytes, None, ember dtypes, devices "
+          "and sizes, nn.Modules, objects of module-level classes whose state is a dict (dataclasses, "
+          "argparse.Namespace), namedtuples, module-level classes and functions, and dicts, lists, tuples and sets "
+          "of them")
 # A module's containers of parameters, buffers and children add no level to tensor names, so a
 # saved model's tensors are named as its state_dict keys ("fc1.weight").
 _FLAT_STATE = ("_parameters", "_buffers", "_modules")
@@ -122,17 +132,37 @@ class _Encoder:
             return self.leaf("npscalar", obj, np.asarray(obj), path)
         if _is_dtype(obj):
             return {"@": "dtype", "name": obj.name}
+        if isinstance(obj, complex):
+            return {"@": "complex", "re": self.encode(obj.real, path), "im": self.encode(obj.imag, path)}
+        if isinstance(obj, (bytes, bytearray)):
+            node = {"@": "bytes", "hex": bytes(obj).hex()}
+            if isinstance(obj, bytearray):
+                node["mutable"] = True
+            return node
         if isinstance(obj, dict):
             items = [[self.encode_key(k, path), self.encode(v, path + (k,))]
                      for k, v in obj.items()]
             node = {"@": "dict", "items": items}
             if isinstance(obj, collections.OrderedDict):
                 node["ordered"] = True
+            elif isinstance(obj, collections.Counter):
+                node["counter"] = True
             return node
         if isinstance(obj, list):
             return [self.encode(v, path + (i,)) for i, v in enumerate(obj)]
         if isinstance(obj, tuple):
-            return {"@": "tuple", "items": [self.encode(v, path + (i,)) for i, v in enumerate(obj)]}
+            items = [self.encode(v, path + (i,)) for i, v in enumerate(obj)]
+            if _is_size(obj):
+                return {"@": "size", "items": items}
+            if type(obj) is not tuple and isinstance(getattr(type(obj), "_fields", None), tuple):
+                ref = objects.reference(type(obj))
+                if ref is None:
+                    raise TypeError(f"ember.save cannot store the {type(obj).__qualname__} at {_describe(path)}: "
+                                    f"its class has no importable name (is it defined inside a function?)")
+                return {"@": "namedtuple", "class": ref, "items": items}
+            return {"@": "tuple", "items": items}
+        if _is_device(obj):
+            return {"@": "device", "name": str(obj)}
         if isinstance(obj, (set, frozenset)):
             node = {"@": "set", "items": [self.encode(v, path) for v in obj]}
             if isinstance(obj, frozenset):
@@ -144,6 +174,8 @@ class _Encoder:
             ref = objects.reference(obj)
             if ref is not None:
                 return {"@": "global", **ref}
+        elif objects.is_plain_data(type(obj)):
+            return self.encode_object(obj, path)
         raise TypeError(f"ember.save cannot store {type(obj).__name__} at {_describe(path)}; "
                         f"it stores {_KINDS}")
 
@@ -157,6 +189,8 @@ class _Encoder:
                             f"has no importable name (is it defined inside a function?)")
         number = self.objects[id(obj)] = len(self.objects)
         state = obj.__getstate__()
+        if state is None:   # an object without attributes (Python 3.11's object.__getstate__)
+            state = {}
         if not isinstance(state, dict):
             raise TypeError(f"ember.save cannot store the {type(obj).__qualname__} at {_describe(path)}: its "
                             f"__getstate__() returned {type(state).__name__}, not a dict")
@@ -172,6 +206,16 @@ class _Encoder:
         raise TypeError(f"ember.save cannot store a dict key of type {type(key).__name__} "
                         f"({key!r}) in {_describe(path)}; keys may be str, int, float, bool, "
                         f"None or tuples of them")
+
+
+def _is_size(obj):
+    from ember.autograd.tensor import Size
+    return isinstance(obj, Size)
+
+
+def _is_device(obj):
+    from ember.autograd.tensor import device
+    return isinstance(obj, device)
 
 
 def _is_dtype(obj):
@@ -251,7 +295,8 @@ class _Decoder:
         if tag == "tuple":
             return tuple(self.decode(v) for v in node.get("items", []))
         if tag == "dict":
-            out = collections.OrderedDict() if node.get("ordered") else {}
+            out = collections.OrderedDict() if node.get("ordered") else \
+                collections.Counter() if node.get("counter") else {}
             for pair in node.get("items", []):
                 if not (isinstance(pair, list) and len(pair) == 2):
                     self.fail(node, "dict items must be [key, value] pairs")
@@ -268,6 +313,24 @@ class _Decoder:
             return value
         if tag == "set":
             return (frozenset if node.get("frozen") else set)(self.decode(v) for v in node.get("items", []))
+        if tag == "complex":
+            return complex(self.decode(node.get("re")), self.decode(node.get("im")))
+        if tag == "bytes":
+            try:
+                data = bytes.fromhex(node.get("hex"))
+            except (TypeError, ValueError):
+                self.fail(node, "expected hex digits")
+            return bytearray(data) if node.get("mutable") else data
+        if tag == "size":
+            from ember.autograd.tensor import Size
+            return Size(self.decode(v) for v in node.get("items", []))
+        if tag == "device":
+            return self.ember.device(str(node.get("name")))
+        if tag == "namedtuple":
+            cls = objects.resolve(node.get("class"), self.weights_only, self.source, "class")
+            if not (isinstance(cls, type) and issubclass(cls, tuple)):
+                self.fail(node, f"{cls!r} is not a namedtuple class")
+            return cls(*(self.decode(v) for v in node.get("items", [])))
         if tag == "global":
             return objects.resolve(node, self.weights_only, self.source, "global")
         if tag == "object":

@@ -1,5 +1,8 @@
 """Whole modules saved as data and rebuilt without pickle: round trips, the allow-list, weights_only,
 refusal of anything else (crafted files run nothing), map_location; torch 2.13 as the oracle of behaviour."""
+import argparse
+import collections
+import dataclasses
 import io
 import json
 import os
@@ -251,3 +254,45 @@ def test_unstorable_module_contents_are_named_and_devices_checked():
     buffer.seek(0)
     with pytest.raises(RuntimeError, match="asks for device 'cuda', but ember runs on the CPU only"):
         ember.load(buffer, map_location="cuda")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    lr: float = 3e-4
+    layers: int = 2
+    name: str = "run"
+
+
+Pair = collections.namedtuple("Pair", "loss acc")
+
+
+def _checkpoint(lib):
+    args = argparse.Namespace(lr=0.5, epochs=3, data="x", betas=(0.9, 0.99))
+    return {"model": lib.nn.Linear(2, 2).state_dict(), "args": args, "config": TrainConfig(layers=4),
+            "best": Pair(0.25, 0.875), "z": 1 + 2j, "tag": b"\x00ab", "buf": bytearray(b"q"),
+            "shape": lib.Size([2, 3]), "device": lib.device("cpu"), "counts": collections.Counter("abca")}
+
+
+def _summary(ckpt):
+    return {k: (ckpt[k] if k != "model" else sorted(ckpt[k])) for k in ckpt if k not in ("shape", "device")} | {
+        "shape": (type(ckpt["shape"]).__name__, tuple(ckpt["shape"])), "device": str(ckpt["device"]),
+        "types": [type(ckpt[k]).__name__ for k in ("args", "config", "best", "counts", "buf")]}
+
+
+def test_training_checkpoints_with_args_and_configs_round_trip_as_in_torch():
+    # torch.save({'model': ..., 'args': args, 'config': cfg, ...}): loads with weights_only=False, is refused
+    # with weights_only=True (the default) unless the classes are allow-listed, as torch 2.13 does
+    results = {}
+    for lib in (ember, torch):
+        buffer = io.BytesIO()
+        lib.save(_checkpoint(lib), buffer)
+        buffer.seek(0)
+        with pytest.raises(pickle.UnpicklingError):
+            lib.load(buffer)
+        buffer.seek(0)
+        results[lib.__name__] = _summary(lib.load(buffer, weights_only=False))
+        buffer.seek(0)
+        with lib.serialization.safe_globals([argparse.Namespace, TrainConfig, Pair]):
+            assert _summary(lib.load(buffer)) == results[lib.__name__]
+    assert results["ember"] == results["torch"]
+    assert results["ember"]["args"].betas == (0.9, 0.99) and results["ember"]["config"].layers == 4
