@@ -31,7 +31,7 @@ def _bind():
     T.__sub__ = E.sub
     T.__rsub__ = lambda s, o: E.sub(o, s)
     T.__mul__ = E.mul
-    T.__rmul__ = lambda s, o: E.mul(o, s)
+    T.__rmul__ = E.mul  # self first, as PyTorch records it (grad_fn.next_functions)
     T.__truediv__ = E.div
     T.__rtruediv__ = lambda s, o: E.div(o, s)
     T.__floordiv__ = E.floor_divide

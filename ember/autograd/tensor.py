@@ -126,7 +126,7 @@ class Tensor:
         return self._data.itemsize
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"  # "V": ml_dtypes' bfloat16, the one such dtype a tensor holds
 
     def is_contiguous(self, memory_format=None):
         return self._data.flags.c_contiguous
@@ -146,7 +146,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, flag):
         flag = bool(flag)
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind not in "fcV":  # "V": bfloat16
             raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients, got "
                                f"{self.dtype}")
         if not flag and self.grad_fn is not None:

@@ -181,6 +181,8 @@ def promote_types(da, db):
         return da if da.category > db.category else db
     if da in _LIMITED_UINT or db in _LIMITED_UINT:
         raise _no_uint_promotion(da, db)
+    if da.category == 2 and da.itemsize == db.itemsize == 2:
+        return float32  # float16 with bfloat16, which share no narrower type (NumPy knows no common one)
     return _FROM_NP[np.promote_types(da.numpy, db.numpy)]
 
 

@@ -48,6 +48,8 @@ def _need_float(name, input, target):
     """Regression losses are defined on real numbers: PyTorch refuses two integer tensors (an integer
     mse_loss would silently truncate)."""
     if input._data.dtype.kind not in "fc" and target._data.dtype.kind not in "fc":
+        if "V" in (input._data.dtype.kind, target._data.dtype.kind):
+            return True  # bfloat16: the caller computes in float32 and rounds once (in_float32), as PyTorch
         raise NotImplementedError(f"{name}(): not implemented for integer or bool inputs (got {input.dtype} and "
                                   f"{target.dtype}); convert them with .float()")
 

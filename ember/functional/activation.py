@@ -21,6 +21,7 @@ import numpy as np
 from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as _tanh, sigmoid as _sigmoid,
                             abs as _abs, where, clamp, erf, softmax as _softmax, log_softmax as _log_softmax,
                             chunk, reshape, clone)
+from ..autograd.ops.conversion import in_float32
 from ..autograd.ops.inplace import apply_inplace
 from . import _softmax_rows
 from ._blocks import row_blocks
@@ -351,6 +352,8 @@ def gelu(input, approximate="none"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
     a = input._data
     if a.dtype.kind != "f":
+        if a.dtype.kind == "V":  # bfloat16: in float32, rounded once (forward and backward), as PyTorch
+            return in_float32(gelu, input, approximate)
         raise RuntimeError(f"gelu: expected a floating point tensor, got {input.dtype}")
     if approximate == "tanh":
         u = _SQRT_2_OVER_PI * (a + 0.044715 * a * a * a)
@@ -405,6 +408,8 @@ def _silu(input):
 def silu(input, inplace=False):
     """``x * sigmoid(x)`` (also called swish)."""
     if input._data.dtype.kind != "f":
+        if input._data.dtype.kind == "V" and not inplace:  # bfloat16: in float32, rounded once, as PyTorch
+            return in_float32(silu, input)
         raise RuntimeError(f"silu: expected a floating point tensor, got {input.dtype}")
     return _inplace(input, _silu) if inplace else _silu(input)
 

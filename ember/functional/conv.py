@@ -27,6 +27,7 @@ from ..autograd import op_hooks as _hooks
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
 from ..autograd.ops import squeeze, unsqueeze, sum as _sum
+from ..autograd.ops.conversion import in_float32
 from . import _conv_kernels as K
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
@@ -131,7 +132,11 @@ def _tuple(v, n, name):
 
 
 def _check_float(name, x, w, b):
+    """Check the dtypes; True for bfloat16, which the caller then computes in float32 (``in_float32``), as
+    PyTorch's CPU convolution accumulates bfloat16 in float32 and rounds the output once."""
     if x._data.dtype.kind != "f":
+        if x._data.dtype.kind == "V" and w._data.dtype == x._data.dtype and (b is None or b._data.dtype == w._data.dtype):
+            return True
         raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}; convert it with .float()")
     if w._data.dtype != x._data.dtype:
         raise RuntimeError(f"{name}: input type ({x.dtype}) and weight type ({w.dtype}) should be the same; "
@@ -225,7 +230,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Output ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1`` (same for W).
     """
     x, unb = _batched("conv2d", input, 2)
-    _check_float("conv2d", x, weight, bias)
+    if _check_float("conv2d", x, weight, bias):
+        return in_float32(conv2d, input, weight, bias, stride, padding, dilation, groups)
     w = weight
     if w._data.ndim != 4:
         raise RuntimeError(f"conv2d: expected a 4-D weight (C_out, C_in/groups, kH, kW), got weight of size "
@@ -245,7 +251,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``L_out = floor((L + 2 * padding - dilation * (k - 1) - 1) / stride) + 1``.
     """
     x, unb = _batched("conv1d", input, 1)
-    _check_float("conv1d", x, weight, bias)
+    if _check_float("conv1d", x, weight, bias):
+        return in_float32(conv1d, input, weight, bias, stride, padding, dilation, groups)
     if weight._data.ndim != 3:
         raise RuntimeError(f"conv1d: expected a 3-D weight (C_out, C_in/groups, k), got weight of size "
                            f"{list(weight._data.shape)}")
@@ -314,7 +321,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Output ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``.
     """
     x, unb = _batched("conv_transpose2d", input, 2)
-    _check_float("conv_transpose2d", x, weight, bias)
+    if _check_float("conv_transpose2d", x, weight, bias):
+        return in_float32(conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation)
     if weight._data.ndim != 4:
         raise RuntimeError(f"conv_transpose2d: expected a 4-D weight (C_in, C_out/groups, kH, kW), got weight of "
                            f"size {list(weight._data.shape)}")
@@ -331,7 +339,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Output ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
     """
     x, unb = _batched("conv_transpose1d", input, 1)
-    _check_float("conv_transpose1d", x, weight, bias)
+    if _check_float("conv_transpose1d", x, weight, bias):
+        return in_float32(conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation)
     if weight._data.ndim != 3:
         raise RuntimeError(f"conv_transpose1d: expected a 3-D weight (C_in, C_out/groups, k), got weight of size "
                            f"{list(weight._data.shape)}")

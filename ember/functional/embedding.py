@@ -56,6 +56,12 @@ def _row_sums(flat, g2, shape, dtype):
     ``ember.compile`` replays it.
     """
     rows = shape[0]
+    if np.dtype(dtype).kind == "V":
+        # bfloat16: PyTorch adds the rows one at a time in bfloat16, in index order (whatever its thread
+        # count: each table row is one thread's); np.add.at does the same, bit for bit.
+        gw = np.zeros(shape, dtype)
+        np.add.at(gw, flat, g2.astype(dtype, copy=False))
+        return gw
     if rows <= 256 and flat.size >= rows and rows * flat.size <= 1 << 22:
         one_hot = (flat[None, :] == np.arange(rows)[:, None]).astype(dtype)
         return one_hot @ g2

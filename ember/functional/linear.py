@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..autograd.ops import matmul, add, einsum, reshape
+from ..autograd.ops.conversion import in_float32
 from ._fuse import gm, wrap, record, composite_grad
 from ..autograd import op_hooks as _hooks
 
@@ -34,6 +35,8 @@ def linear(input, weight, bias=None):
     x, w = input._data, weight._data
     if w.ndim != 2:
         return _linear_composite(input, weight, bias)
+    if w.dtype.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's CPU addmm (forward and backward)
+        return in_float32(linear, input, weight, bias)
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):
         raise RuntimeError(f"linear: input ({input.dtype}) and weight ({weight.dtype}) must have the same dtype"
                            + (f" as the bias ({bias.dtype})" if bias is not None else "")

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, clamp, sum as _sum, reshape,
                             log_softmax as _log_softmax)
+from ..autograd.ops.conversion import in_float32
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
 from ._blocks import row_blocks, row_max
@@ -38,7 +39,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
-    _need_float("mse_loss", input, target)
+    if _need_float("mse_loss", input, target):
+        return in_float32(mse_loss, input, target, reduction=reduction, weight=weight)
     same = _same_shape_or_warn("mse_loss", input, target)
     if weight is not None:
         return _reduce(mul(weight, mul(sub(input, target), sub(input, target))), reduction)
@@ -67,7 +69,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """Mean absolute error ``|x - y|``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _as_target(target, input)
-    _need_float("l1_loss", input, target)
+    if _need_float("l1_loss", input, target):
+        return in_float32(l1_loss, input, target, reduction=reduction, weight=weight)
     _same_shape_or_warn("l1_loss", input, target)
     loss = _abs(sub(input, target))
     if weight is not None:
@@ -81,7 +84,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta})")
     target = _as_target(target, input)
-    _need_float("smooth_l1_loss", input, target)
+    if _need_float("smooth_l1_loss", input, target):
+        return in_float32(smooth_l1_loss, input, target, reduction=reduction, beta=beta)
     _same_shape_or_warn("smooth_l1_loss", input, target)
     d = sub(input, target)
     ad = _abs(d)
@@ -96,7 +100,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta})")
     target = _as_target(target, input)
-    _need_float("huber_loss", input, target)
+    if _need_float("huber_loss", input, target):
+        return in_float32(huber_loss, input, target, reduction=reduction, delta=delta, weight=weight)
     _same_shape_or_warn("huber_loss", input, target)
     d = sub(input, target)
     ad = _abs(d)
@@ -237,6 +242,17 @@ def _exp_shifted_blocks(z, m, e, se, ones, blocks):
             np.matmul(eb, ones, out=se[b].reshape(-1))
 
 
+def _cross_entropy_bf16(input, target, weight, ignore_index, reduction, label_smoothing):
+    """bfloat16 logits as PyTorch takes them: ``log_softmax`` in bfloat16 (computed in float32, rounded), then
+    ``nll_loss``; with probability targets or label smoothing, the whole loss in float32, rounded once."""
+    if target._data.dtype.kind in "iu" and not label_smoothing:
+        from .activation import log_softmax
+        return nll_loss(log_softmax(input, 1 if input._data.ndim >= 2 else 0), target, weight,
+                        ignore_index=ignore_index, reduction=reduction)
+    return in_float32(cross_entropy, input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                      label_smoothing=label_smoothing)
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits and class targets: ``log_softmax`` then ``nll_loss`` in one node.
@@ -255,6 +271,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         target = wrap(np.asarray(target))
     x, t_ = input._data, target._data
     if x.dtype.kind != "f":
+        if x.dtype.kind == "V":
+            return _cross_entropy_bf16(input, target, weight, ignore_index, reduction, label_smoothing)
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {input.dtype}")
     probs = t_.dtype.kind == "f"
     if not probs and t_.dtype.kind not in "iu":
@@ -351,6 +369,22 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return out
 
 
+def _nll_loss_bf16(input, target, weight, ignore_index, reduction):
+    """bfloat16 log-probabilities as PyTorch's kernel takes them: the weighted sum in float32, rounded to
+    bfloat16; ``'mean'`` then divides that by the summed weights, also rounded to bfloat16."""
+    total = in_float32(nll_loss, input, target, weight, ignore_index=ignore_index,
+                       reduction="sum" if reduction == "mean" else reduction)
+    if reduction != "mean":
+        return total
+    t_ = target._data
+    valid = t_ != ignore_index
+    if weight is None:
+        tw = valid.sum()
+    else:
+        tw = weight._data.astype(np.float32)[np.where(valid, t_, 0)][valid].sum(dtype=np.float32)
+    return div(total, wrap(np.asarray(tw, input._data.dtype)))
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices given log-probabilities: ``-w[t] x[t]`` per element.
 
@@ -362,6 +396,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if not isinstance(target, Tensor):
         target = wrap(np.asarray(target))
     x, t_ = input._data, target._data
+    if x.dtype.kind == "V":
+        return _nll_loss_bf16(input, target, weight, ignore_index, reduction)
     if t_.dtype.kind not in "iu":
         raise RuntimeError(f"nll_loss: the target must hold class indices (an integer tensor), got dtype "
                            f"{target.dtype}")

@@ -23,6 +23,9 @@ import numpy as np
 from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
+from ..autograd.ops.conversion import in_float32, _cast
+from ..backend.dtypes import float32 as _float32
+from ._fuse import composite_grad
 from ..autograd.ops import (reshape, mean as _mean, sum as _sum, sub, mul, add, div, rsqrt, pow as _pow)
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
@@ -52,12 +55,18 @@ def _needs(*ts):
 
 
 def _float_input(name, x, *params):
+    """Check the dtypes; True for a bfloat16 input, which the caller then computes in float32 (``in_float32``:
+    PyTorch's kernels take bfloat16 with bfloat16 or float32 parameters and compute in float32)."""
+    bf16 = False
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}")
+        if x._data.dtype.kind != "V":
+            raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}")
+        bf16 = True
     for p in params:
-        if p is not None and p._data.dtype != x._data.dtype:
+        if p is not None and p._data.dtype != x._data.dtype and not (bf16 and p._data.dtype == np.float32):
             raise RuntimeError(f"{name}: expected weight, bias and running statistics of the input's dtype "
                                f"{x.dtype}, got {p.dtype}; convert the layer with .to({x.dtype})")
+    return bf16
 
 
 # -- the shared kernel over a (rows, groups, cols) view ------------------------------------------------
@@ -169,7 +178,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     x = input
     a = x._data
-    _float_input("batch_norm", x, weight, bias, running_mean, running_var)
+    if _float_input("batch_norm", x, weight, bias, running_mean, running_var):
+        return _with_float32_stats(batch_norm, input, running_mean, running_var, weight, bias, training, momentum,
+                                   eps)
     if a.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of at least 2 dimensions (N, C, *), got input of size "
                          f"{list(a.shape)}")
@@ -210,6 +221,18 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                       stats=(rm, invstd), gw_axes=red)[0]
 
 
+def _with_float32_stats(fn, input, running_mean, running_var, *rest):
+    """``fn`` (batch or instance norm) on a bfloat16 input in float32 (``in_float32``), its bfloat16 running
+    statistics updated in float32 and rounded back in place, as PyTorch's kernels keep them."""
+    stats = [s if s is None or s._data.dtype.kind != "V" else _cast(s, _float32) for s in (running_mean, running_var)]
+    t = in_float32(fn, input, *stats, *rest)
+    for s, s32 in zip((running_mean, running_var), stats):
+        if s is not None and s32 is not s:
+            s._data[...] = s32._data.astype(s._data.dtype)
+            s._bump()
+    return t
+
+
 def _size_str(shape):
     return f"ember.Size({list(shape)})"
 
@@ -224,7 +247,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """
     x = input
     a = x._data
-    _float_input("layer_norm", x, weight, bias)
+    bf16 = _float_input("layer_norm", x, weight, bias)
     ns = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     k = len(ns)
     if k == 0 or a.shape[a.ndim - k:] != ns or a.ndim < k:
@@ -235,10 +258,58 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"layer_norm: expected {nm} of shape {list(ns)}, got {list(p._data.shape)}")
     D = int(np.prod(ns))
     M = a.size // D if D else 0
+    if bf16:
+        if M and D and all(p is None or p._data.dtype == a.dtype for p in (weight, bias)):
+            return _layer_norm_bf16(x, weight, bias, M, D, ns, eps)
+        return in_float32(layer_norm, input, normalized_shape, weight, bias, eps)
     lead = tuple(range(a.ndim - k))
     if M and D and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
         return _layer_norm_rows(x, weight, bias, M, D, ns, eps, lead)
     return _normalize("NativeLayerNormBackward0", x, weight, bias, (M, 1, D), (2,), ns, eps, gw_axes=lead)[0]
+
+
+def _layer_norm_bf16(x, w, b, M, D, ns, eps):
+    """bfloat16 layer norm as PyTorch's CPU kernel: computed in float32 and rounded once, with the mean and
+    1/std it saves for the backward rounded to bfloat16 (``native_layer_norm`` returns them in the input's
+    dtype), so the input's gradient uses those rounded statistics. PyTorch sums the weight's and bias's
+    gradients over the rows in bfloat16, in an order that depends on its thread count; here they are summed
+    in float32 and rounded once."""
+    a = x._data
+    bf16 = a.dtype
+    x2 = a.reshape(M, D).astype(np.float32)
+    wv = w._data.reshape(D).astype(np.float32) if w is not None else None
+    bv = b._data.reshape(D).astype(np.float32) if b is not None else None
+    mean = x2.mean(axis=1, keepdims=True)
+    xc = x2 - mean
+    rstd = 1.0 / np.sqrt((xc * xc).mean(axis=1, keepdims=True) + np.float32(eps))
+    y = xc * rstd
+    if wv is not None:
+        y *= wv
+    if bv is not None:
+        y += bv
+    t = _wrap(y.astype(bf16).reshape(a.shape))
+    if _needs(x, w, b):
+        rx, rw, rb = x._rg, w is not None and w._rg, b is not None and b._rg
+        mean_s, rstd_s = mean.astype(bf16).astype(np.float32), rstd.astype(bf16).astype(np.float32)
+
+        def backward(g):
+            if _gm.enabled:
+                return composite_grad(lambda x_, w_, b_: in_float32(layer_norm, x_, ns, w_, b_, eps), (x, w, b), g)
+            gd = g._data.reshape(M, D).astype(np.float32)
+            xhat = (x2 - mean_s) * rstd_s
+            dw = _wrap((gd * xhat).sum(axis=0).astype(bf16).reshape(ns)) if rw else None
+            db = _wrap(gd.sum(axis=0).astype(bf16).reshape(ns)) if rb else None
+            dx = None
+            if rx:
+                gw = gd * wv if wv is not None else gd
+                ds = (gw * x2).sum(axis=1, keepdims=True)
+                dbr = gw.sum(axis=1, keepdims=True)
+                k = (dbr * mean_s - ds) * (rstd_s * rstd_s * rstd_s) * np.float32(1.0 / D)
+                c = -k * mean_s - dbr * rstd_s * np.float32(1.0 / D)
+                dx = _wrap((rstd_s * gw + k * x2 + c).astype(bf16).reshape(a.shape))
+            return dx, dw, db
+        _record(t, "NativeLayerNormBackward0", backward, (x, w, b), (x,) + tuple(p for p in (w,) if p is not None))
+    return t
 
 
 def _layer_norm_rows(x, w, b, M, D, ns, eps, lead):
@@ -320,7 +391,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     spatial positions), then a per-channel affine. Input ``(N, C, *)``; weight, bias ``(C)``."""
     x = input
     a = x._data
-    _float_input("group_norm", x, weight, bias)
+    if _float_input("group_norm", x, weight, bias):
+        return in_float32(group_norm, input, num_groups, weight, bias, eps)
     if a.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input with at least 2 dimensions (N, C, *), got input of size "
                            f"{list(a.shape)}")
@@ -349,7 +421,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """
     x = input
     a = x._data
-    _float_input("instance_norm", x, weight, bias, running_mean, running_var)
+    if _float_input("instance_norm", x, weight, bias, running_mean, running_var):
+        return _with_float32_stats(instance_norm, input, running_mean, running_var, weight, bias, use_input_stats,
+                                   momentum, eps)
     if a.ndim < 3:
         raise ValueError(f"instance_norm: expected an input of at least 3 dimensions (N, C, *), got input of size "
                          f"{list(a.shape)}")

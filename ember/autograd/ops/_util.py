@@ -46,6 +46,9 @@ def prep(a, b, name):
             y = b._data
             if x.dtype is not y.dtype and x.dtype != y.dtype:
                 d = _dt.promote(a, b).numpy
+                if d.kind == "V" and y.ndim == 0 and y.dtype.kind == "f" and name in _FLOAT_SCALAR_OPS:
+                    # a 0-d float tensor is a scalar to PyTorch's bfloat16 mul and div: taken unrounded
+                    return (x if x.dtype == d else x.astype(d)), y, a, b
                 if x.dtype != d:
                     x = x.astype(d)
                 if y.dtype != d:
@@ -55,6 +58,8 @@ def prep(a, b, name):
             b = b.item()
         if isinstance(b, (float, int)):
             if x.dtype.kind not in "fc" and (isinstance(b, float) or x.dtype.kind == "b" and not isinstance(b, bool)):
+                if x.dtype.kind == "V":
+                    return x, _bf16_scalar(b, x.dtype, name), a, None
                 x = x.astype(_dt.promote_scalar(_FROM_NP[x.dtype], b).numpy)
             elif type(b) is int and x.dtype.kind in "iu" and not _INT_RANGE[x.dtype][0] <= b <= _INT_RANGE[x.dtype][1]:
                 # PyTorch converts the scalar to the tensor's dtype, wrapping (uint8 + 300 adds 44);
@@ -70,6 +75,19 @@ def prep(a, b, name):
         return x, y, ta, tb
     raise TypeError(f"{name}(): expected at least one Tensor argument, got {type(a).__name__} and "
                     f"{type(b).__name__}")
+
+
+# The ops whose bfloat16 kernel in PyTorch takes a Python float as it is (in float32, the result rounded
+# once); every other op first rounds the scalar to bfloat16.
+_FLOAT_SCALAR_OPS = frozenset(("mul", "div"))
+
+
+def _bf16_scalar(b, bf16, name):
+    """A Python float meeting a bfloat16 tensor in op ``name``, as PyTorch's CPU kernels take it. NumPy
+    computes a bfloat16 array with a Python float in float32: the op rounds that result (see ``mul``)."""
+    if name in _FLOAT_SCALAR_OPS:
+        return b
+    return np.asarray(b, bf16)[()]
 
 
 def broadcast_error(name, a, b):

@@ -149,3 +149,41 @@ def is_pinned(input, device=None):
 def view_as_dtype(input, dtype):
     d = _dt.to_dtype(dtype)
     return out(input._data.view(d.numpy))
+
+
+def in_float32(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` for bfloat16 tensors as PyTorch's CPU kernels compute them: each bfloat16
+    tensor argument (also inside a list or tuple) upcast to float32, ``fn`` run in float32, and each float32
+    tensor it returns rounded once to bfloat16.
+
+    The casts are differentiable, so the gradient also runs in float32 and is rounded once, as PyTorch's
+    fused backward kernels (``softmax_backward_data``, ``native_layer_norm_backward`` ...) do. Ops call this
+    only from the branch where their input is not float32, so float32 pays nothing for it.
+    """
+    low = []
+
+    def up(v):
+        if isinstance(v, Tensor):
+            if v._data.dtype.kind == "V":
+                low.append(v.dtype)
+                return _cast(v, _dt.float32)
+            return v
+        if isinstance(v, (list, tuple)) and builtins.any(isinstance(e, Tensor) for e in v):
+            return builtins.type(v)(up(e) for e in v)
+        return v
+
+    args = [up(a) for a in args]
+    kwargs = {k: up(v) for k, v in kwargs.items()}
+    r = fn(*args, **kwargs)
+    if not low:
+        return r
+    bf16 = low[0]
+
+    def down(v):
+        if isinstance(v, Tensor):
+            return _cast(v, bf16) if v._data.dtype == np.float32 else v
+        if isinstance(v, tuple):
+            items = [down(e) for e in v]
+            return builtins.type(v)(*items) if hasattr(v, "_fields") else builtins.type(v)(items)
+        return v
+    return down(r)

@@ -131,9 +131,12 @@ def mul(input, other):
     a, b = input, other   # torch's names, for keyword calls (torch.mul(input=x, other=y))
     x, y, ta, tb = prep(a, b, "mul")
     try:
-        t = out(x * y)
+        r = x * y
     except ValueError:
         raise _bcast("mul", x, y) from None
+    if r.dtype is not x.dtype and x.dtype.kind == "V":
+        r = r.astype(x.dtype)  # bfloat16 times a Python float: computed in float32, rounded once
+    t = out(r)
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
         ra = ta is not None and ta._rg
         rb = tb is not None and tb._rg
@@ -161,7 +164,10 @@ def div(input, other, *, rounding_mode=None):
             return out(r.astype(x.dtype) if x.dtype.kind != "f" else r)
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                          f"'{rounding_mode}'")
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind == "V":  # bfloat16; a float32 0-d divisor from prep stays unrounded, as in PyTorch
+        if isinstance(y, np.ndarray) and y.dtype != x.dtype and not (y.ndim == 0 and y.dtype.kind == "f"):
+            y = y.astype(x.dtype)
+    elif x.dtype.kind not in "fc":
         # A Python number divides as itself: prep wrapped an out-of-range one into the integer dtype.
         if type(a) is int:
             x = np.asarray(a, _float_arr(np.asarray(x)).dtype)
@@ -173,9 +179,12 @@ def div(input, other, *, rounding_mode=None):
     elif isinstance(y, np.ndarray) and y.dtype != x.dtype:
         y = y.astype(x.dtype)
     try:
-        t = out(x / y)
+        r = x / y
     except ValueError:
         raise _bcast("div", x, y) from None
+    if r.dtype is not x.dtype and x.dtype.kind == "V":
+        r = r.astype(x.dtype)  # bfloat16 by a Python float: computed in float32, rounded once
+    t = out(r)
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
         ra = ta is not None and ta._rg
         rb = tb is not None and tb._rg
@@ -449,11 +458,15 @@ def _unary(name, npfn, rule, uses, float_only=True, node_name=None, complex_ok=T
         a = x._data
         if a.dtype.kind in refuse:
             raise NotImplementedError(f"{name}(): not implemented for {x.dtype} tensors")
+        lowp = None
         if float_only and a.dtype.kind not in "fc":
-            a = _float_arr(a)
+            if a.dtype.kind == "V":  # bfloat16: computed in float32 and rounded once, as PyTorch's kernels do
+                lowp, a = a.dtype, a.astype(np.float32)
+            else:
+                a = _float_arr(a)
         if not complex_ok and a.dtype.kind == "c":
             _no_complex(name, a)
-        t = out(npfn(a))
+        t = out(npfn(a) if lowp is None else npfn(a).astype(lowp))
         if rule is not None and _gm.enabled and x._rg:
             saved = (x,) if uses == "x" else (t,) if uses == "y" else ()
             _rec(t, bname, lambda g: (rule(g, x, t),), (x,), saved)
@@ -543,8 +556,21 @@ def _one_minus_square(y):
 def _tanh_grad(g, x, y):
     ya = y._data
     if _gm.enabled or ya.dtype not in (np.float32, np.float64) or g._data.dtype != ya.dtype:
+        if not _gm.enabled and ya.dtype.kind == "V" and g._data.dtype == ya.dtype:
+            # bfloat16: PyTorch's tanh_backward kernel computes in float32 and rounds once
+            y32 = ya.astype(np.float32)
+            return out((g._data.astype(np.float32) * (1.0 - y32 * y32)).astype(ya.dtype))
         return mul(g, rsub(mul(y, y), 1.0))  # recorded for a double backward, or a dtype without the kernel
     return out(g._data * _one_minus_square(ya))
+
+
+def _sigmoid_grad(g, x, y):
+    ya = y._data
+    if ya.dtype.kind == "V" and not _gm.enabled and g._data.dtype == ya.dtype:
+        # bfloat16: PyTorch's sigmoid_backward kernel computes in float32 and rounds once
+        y32 = ya.astype(np.float32)
+        return out((g._data.astype(np.float32) * (y32 * (1.0 - y32))).astype(ya.dtype))
+    return mul(g, mul(y, rsub(y, 1.0)))
 
 
 tanh = _unary("tanh", np.tanh, _tanh_grad, "y")
@@ -556,7 +582,7 @@ atan = _unary("atan", np.arctan, lambda g, x, y: div(g, add(mul(x, x), 1.0)), "x
 asinh = _unary("asinh", np.arcsinh, lambda g, x, y: div(g, sqrt(add(mul(x, x), 1.0))), "x")
 acosh = _unary("acosh", np.arccosh, lambda g, x, y: div(g, sqrt(sub(mul(x, x), 1.0))), "x")
 atanh = _unary("atanh", np.arctanh, lambda g, x, y: div(g, rsub(mul(x, x), 1.0)), "x")
-sigmoid = _unary("sigmoid", _sigmoid_np, lambda g, x, y: mul(g, mul(y, rsub(y, 1.0))), "y")
+sigmoid = _unary("sigmoid", _sigmoid_np, _sigmoid_grad, "y")
 erf = _unary("erf", _erf_np, lambda g, x, y: mul(g, mul(exp(neg(mul(x, x))), _TWO_OVER_SQRT_PI)), "x",
              complex_ok=False)
 reciprocal = _unary("reciprocal", np.reciprocal, lambda g, x, y: mul(g, neg(mul(y, y))), "y")

@@ -12,6 +12,7 @@ from .. import op_hooks as _hooks
 from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, prep
+from .conversion import in_float32
 from .elementwise import sum_to, mul, add
 from .products import _combine
 from .shape import transpose as _transpose, unsqueeze as _unsqueeze, reshape as _reshape  # not inside rules: ~1-2 us a call
@@ -43,6 +44,8 @@ def matmul(input, other):
         return sparse_matmul(input, other)
     _same_dtype_product("matmul", input, other)
     a, b, ta, tb = prep(input, other, "matmul")
+    if a.dtype.kind == "V":  # bfloat16: a float32 product rounded once, as PyTorch's CPU GEMM (forward, backward)
+        return in_float32(matmul, input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     ka = a.shape[-1]

@@ -71,10 +71,15 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         a = a.astype(_dt.to_dtype(dtype).numpy)
         if a.dtype.kind not in "fc" and _gm.enabled and x._rg:
             raise RuntimeError(f"Autograd not support dtype: {_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}")
-        t = out(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=a.dtype)))
-    else:
-        if a.dtype.kind in "bui":
+        acc = np.float32 if a.dtype.kind == "V" else a.dtype  # bfloat16 accumulates in float32, as PyTorch
+        t = out(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=acc)).astype(a.dtype, copy=False))
+    elif a.dtype.kind in "buiV":
+        if a.dtype.kind == "V":  # bfloat16: accumulated in float32 and rounded once, as PyTorch
+            t = out(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=np.float32)).astype(a.dtype))
+        else:
             a = a.astype(np.int64, copy=False)
+            t = out(a.sum(axis=axes, keepdims=keepdim))
+    else:
         t = out(a.sum(axis=axes, keepdims=keepdim))
     if _gm.enabled and x._rg:
         shape = a.shape
@@ -96,12 +101,16 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     a = x._data
     if dtype is not None:
         a = a.astype(_dt.to_dtype(dtype).numpy)
+    lowp = None
     if a.dtype.kind not in "fc":
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-                           f"or complex dtype. Got: {_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}")
+        if a.dtype.kind != "V":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                               f"point or complex dtype. Got: {_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}")
+        lowp, a = a.dtype, a.astype(np.float32)  # bfloat16: accumulated in float32, rounded once
     axes = _axes(dim, x)
-    t = out(a.mean(axis=axes, keepdims=keepdim) if a.size else
-            np.full(np.sum(a, axis=axes, keepdims=keepdim).shape, np.nan, a.dtype))
+    r = (a.mean(axis=axes, keepdims=keepdim) if a.size else
+         np.full(np.sum(a, axis=axes, keepdims=keepdim).shape, np.nan, a.dtype))
+    t = out(r if lowp is None else np.asarray(r).astype(lowp))
     if _gm.enabled and x._rg:
         shape = a.shape
         n = a.size if axes is None else int(np.prod([shape[i] for i in axes]))
@@ -315,7 +324,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         from .complex_numbers import real, imag
         return add(var(real(input), dim, unbiased, keepdim, correction=correction),
                    var(imag(input), dim, unbiased, keepdim, correction=correction))
-    if input._data.dtype == np.float16:
+    if input._data.dtype.itemsize == 2 and input._data.dtype.kind in "fV":
         return _through_float32(var, input, dim, unbiased, keepdim, correction=correction)
     c = _correction(unbiased, correction)
     x = input
@@ -326,16 +335,17 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _through_float32(fn, input, *args, **kwargs):
-    """``fn`` of a float16 tensor accumulated in float32, the result cast back (PyTorch's accumulate type:
-    the squares inside a float16 std overflow at |x| > 256 while the std itself is representable)."""
+    """``fn`` of a float16 or bfloat16 tensor accumulated in float32, the result cast back (PyTorch's
+    accumulate type: the squares inside a float16 std overflow at |x| > 256 while the std itself is
+    representable)."""
     from ...backend import dtypes as _dtypes
-    return fn(input.to(_dtypes.float32), *args, **kwargs).to(_dtypes.float16)
+    return fn(input.to(_dtypes.float32), *args, **kwargs).to(input.dtype)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    if input._data.dtype == np.float16:
+    if input._data.dtype.itemsize == 2 and input._data.dtype.kind in "fV":
         return _through_float32(std, input, dim, unbiased, keepdim, correction=correction)
     return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
@@ -355,11 +365,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         p = 2
     if p == "nuc":
         raise NotImplementedError("norm(p='nuc') is not supported by ember")
-    if x._data.dtype.kind not in "fc" and dtype is None:
+    if x._data.dtype.kind not in "fcV" and dtype is None:  # "V": bfloat16
         raise RuntimeError(f"norm(): expected a floating point or complex tensor as input, got {x.dtype}")
     if x._data.dtype.kind == "c":
         return norm(_abs(x), p, dim, keepdim)   # a norm depends on the moduli only
-    if x._data.dtype == np.float16:
+    if x._data.dtype.itemsize == 2 and x._data.dtype.kind in "fV":
         return _through_float32(norm, x, p, dim, keepdim)
     axes = _axes(dim, x)
     if p == 2:
