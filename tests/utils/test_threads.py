@@ -84,3 +84,49 @@ def test_relu_of_large_permuted_views_gives_torchs_values_and_gradients(layout):
     for a, b, c in zip(one, two, theirs):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, c)
+
+
+_SLEEPING_PROBE = r"""
+import os, time
+import numpy as np
+import ember
+ember.set_num_threads(2)
+a = np.ones((512, 512), np.float32)
+main = os.getpid()
+def states():
+    out = []
+    for tid in os.listdir("/proc/self/task"):
+        if int(tid) != main:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                out.append(f.read().rsplit(")", 1)[1].split()[0])
+    return out
+seen = []
+for _ in range(5):
+    a @ a                       # a product on OpenBLAS's threads
+    time.sleep(0.03)
+    seen.append(states())
+print(seen)
+"""
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"), reason="reads thread states from Linux's /proc")
+@pytest.mark.parametrize("quiet", ["1", "0"])
+def test_idle_openblas_threads_sleep_soon_after_a_product(quiet):
+    """After a threaded product OpenBLAS's worker spins before it sleeps: 2**28 cycles (~0.1 s) by default,
+    during which it holds a core ember's kernel threads need. ember shortens that at import (to ~0.4 ms):
+    30 ms after a product the worker is asleep ('S'); with the setting off it is still spinning ('R')."""
+    import ast
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, EMBER_QUIET_BLAS_THREADS=quiet)
+    env.pop("OPENBLAS_THREAD_TIMEOUT", None)
+    out = subprocess.run([sys.executable, "-c", _SLEEPING_PROBE], capture_output=True, text=True, check=True,
+                         env=env).stdout
+    seen = ast.literal_eval(out.strip())
+    assert all(seen), f"no OpenBLAS worker thread found: {seen}"
+    asleep = [all(s == "S" for s in states) for states in seen]
+    if quiet == "1":
+        assert any(asleep), f"OpenBLAS's workers still spin 30 ms after a product: {seen}"
+    else:
+        assert not any(asleep), f"OpenBLAS's default spin (0.1 s) was expected: {seen}"
