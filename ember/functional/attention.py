@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from ..autograd.ops import matmul, add, mul, softmax, transpose, sum_to, where
+from ..autograd.ops.conversion import in_float32
 from ..autograd.tensor import Tensor
 from ..random import _bernoulli_values, _gen
 from ._fuse import gm, wrap, composite_grad
@@ -155,6 +156,10 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None, need_weights=False)
         raise RuntimeError(f"scaled_dot_product_attention: query (..., L, E) {tuple(qa.shape)}, key (..., S, E) "
                            f"{tuple(ka.shape)} and value (..., S, Ev) {tuple(va.shape)} do not fit together")
     dt = qa.dtype
+    if dt.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's CPU flash-attention kernel
+        if isinstance(mask, np.ndarray) and mask.dtype == dt:
+            mask = mask.astype(np.float32)
+        return in_float32(attention, q, k, v, mask, dropout_p, scale, need_weights)
     scale = 1.0 / math.sqrt(qa.shape[-1]) if scale is None else float(scale)
     mask_t, mask_a = _as_mask(mask, dt)
     P, keep, Pd, dead = _softmax_scores(np.matmul(qa, np.swapaxes(ka, -1, -2)), mask_a, scale, dropout_p, safe=True)
@@ -225,6 +230,11 @@ def multi_head_attention(q, k, v, num_heads, embed_dim, offsets=(0, 0, 0), mask=
         if t._data.dtype != dt:
             raise RuntimeError(f"multi_head_attention: query, key and value must have the same dtype, got "
                                f"{q.dtype}, {k.dtype} and {v.dtype}")
+    if dt.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's CPU flash-attention kernel
+        if isinstance(mask, np.ndarray) and mask.dtype == dt:
+            mask = mask.astype(np.float32)
+        return in_float32(multi_head_attention, q, k, v, num_heads, embed_dim, offsets, mask, dropout_p,
+                          need_weights)
     qh, kh, vh = (_heads(t._data, o, E, H) for t, o in zip(srcs, offsets))
     scale = 1.0 / math.sqrt(E // H)
     P, keep, Pd = _softmax_scores(np.matmul(qh, kh.swapaxes(-1, -2)), mask, scale, dropout_p)

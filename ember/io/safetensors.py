@@ -12,8 +12,9 @@ A safetensors file is::
 ``data_offsets`` are relative to the start of the byte buffer; the tensors must cover the
 buffer exactly, with no holes and no overlaps. Dtype codes: ``BOOL, U8, I8, I16, U16, F16,
 BF16, I32, U32, F32, F64, I64, U64`` (the ``F8_*`` codes are recognised but not readable).
-NumPy has no bfloat16, so ``BF16`` tensors are read as float32 (exactly: bfloat16 is the top
-half of a float32). The writer orders tensors by decreasing item size, then name, so every
+NumPy has no bfloat16 of its own: ``BF16`` tensors are read as ml_dtypes' bfloat16 (``ember.bfloat16``,
+the ``bfloat16`` extra) when it is installed, else as float32 (exactly: bfloat16 is the top half of a
+float32); bfloat16 arrays are written as ``BF16``. The writer orders tensors by decreasing item size, then name, so every
 tensor is aligned to its item size, and pads the header to a multiple of 8 bytes, as the
 reference implementation does; the files it writes are read by the ``safetensors`` package.
 
@@ -62,10 +63,12 @@ class SafetensorsError(ValueError):
 
 
 def _dtype_code(array, name):
+    if array.dtype.name == "bfloat16":  # ml_dtypes' bfloat16
+        return "BF16"
     code = _CODES.get(array.dtype.newbyteorder("="))
     if code is None:
         raise TypeError(f"safetensors cannot store tensor {name!r} of dtype {array.dtype}; "
-                        f"supported: bool, uint8/16/32/64, int8/16/32/64, float16/32/64")
+                        f"supported: bool, uint8/16/32/64, int8/16/32/64, float16/32/64, bfloat16")
     return code
 
 
@@ -100,6 +103,8 @@ def _layout(tensors, metadata):
 
 def _little_endian_bytes(array):
     array = np.ascontiguousarray(array)
+    if array.dtype.name == "bfloat16":
+        array = array.view(np.uint16)
     if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and not _NATIVE_LITTLE):
         array = array.astype(array.dtype.newbyteorder("<"))
     return array.reshape(-1).view(np.uint8)
@@ -232,7 +237,7 @@ def _decode(data, source):
         if info["dtype"] == "BF16":
             halves = np.frombuffer(data, dtype="<u2", count=(end - begin) // 2,
                                    offset=start + begin)
-            array = (halves.astype(np.uint32) << 16).view(np.float32).reshape(shape)
+            array = _bfloat16(halves).reshape(shape)
         else:
             dt = _DTYPES[info["dtype"]]
             count = (end - begin) // dt.itemsize
@@ -243,6 +248,15 @@ def _decode(data, source):
                 array = array.copy()
         out[name] = array
     return out, metadata
+
+
+def _bfloat16(halves):
+    """``BF16`` words as ml_dtypes' bfloat16 (a copy), or as float32 without ml_dtypes."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return (halves.astype(np.uint32) << 16).view(np.float32)
+    return halves.astype(np.uint16).view(ml_dtypes.bfloat16)
 
 
 def _read_all(filename):

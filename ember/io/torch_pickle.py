@@ -20,7 +20,7 @@ refused with the name it asked for, as ``torch.load(weights_only=True)`` refuses
 A tensor comes back as :class:`TorchTensor` (its NumPy array, ``requires_grad``, whether it was
 a Parameter); :func:`ember.load` turns those into ember tensors. Views of one storage (a tensor
 and its transpose, say) are views of one NumPy array, as they share memory in PyTorch.
-bfloat16 storages load as float32 (every bfloat16 value is exactly a float32).
+bfloat16 storages load as ml_dtypes' bfloat16 (``ember.bfloat16``), or as float32 (exact) without ml_dtypes.
 
 >>> import io, zipfile
 >>> is_torch_zip(io.BytesIO(b"not a zip"))
@@ -244,7 +244,8 @@ def _storage_array(raw, dtype, numel, key, source, big_endian=False):
     if big_endian:
         arr = arr.astype(np_dtype)
     if dtype == "bfloat16":
-        arr = (arr.astype(np.uint32) << 16).view(np.float32)
+        from .safetensors import _bfloat16
+        arr = _bfloat16(arr)
     return arr
 
 

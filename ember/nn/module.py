@@ -622,7 +622,9 @@ class Module:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
     def bfloat16(self):
-        raise TypeError("ember has no bfloat16 dtype; use float32 or float16")
+        """Cast the floating-point parameters and buffers to bfloat16 (needs ml_dtypes, the ``bfloat16``
+        extra)."""
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))

@@ -41,6 +41,9 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta
         v = beta2 * v + (1 - beta2) * g**2          (v_max = max(v_max, v) with amsgrad)
         param -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
     """
+    if param.dtype.kind == "V":
+        return _adam_update_bf16(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, float(step), lr, beta1, beta2,
+                                 eps, weight_decay, decoupled, maximize)
     g = decayed_grad(param, grad, lr, weight_decay, decoupled, maximize)
     tmp = np.empty_like(param)
     lerp_(exp_avg, g, 1.0 - beta1, tmp)
@@ -71,6 +74,36 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta
     np.divide(exp_avg, tmp, out=tmp)
     np.multiply(tmp, lr_term, out=tmp)
     np.subtract(param, tmp, out=param)
+
+
+def _adam_update_bf16(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay,
+                      decoupled, maximize):
+    """:func:`adam_update` for bfloat16 parameters, state and gradient, in the order of PyTorch's
+    single-tensor Adam: each tensor op computed in float32 from its bfloat16 operands and rounded to bfloat16,
+    as its kernels do (a Python scalar taken unrounded by mul/div/lerp/addcmul/addcdiv, rounded by add)."""
+    bf16, f32 = param.dtype, np.float32
+    if maximize:
+        grad = np.negative(grad)
+    if weight_decay != 0:
+        if decoupled:
+            param[...] = (param.astype(f32) * (1.0 - lr * weight_decay)).astype(bf16)
+        else:
+            grad = (grad.astype(f32) + param.astype(f32) * f32(weight_decay)).astype(bf16)
+    g = grad.astype(f32)
+    m = exp_avg.astype(f32)
+    exp_avg[...] = (m + (1.0 - beta1) * (g - m)).astype(bf16)           # exp_avg.lerp_(grad, 1 - beta1)
+    v = (exp_avg_sq.astype(f32) * beta2).astype(bf16).astype(f32)        # exp_avg_sq.mul_(beta2)
+    exp_avg_sq[...] = (v + (1.0 - beta2) * g * g).astype(bf16)          # .addcmul_(grad, grad, 1 - beta2)
+    second = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second = max_exp_avg_sq
+    step_size = lr / (1.0 - beta1 ** step)
+    bias_correction2_sqrt = math.sqrt(1.0 - beta2 ** step)
+    denom = np.sqrt(second.astype(f32)).astype(bf16).astype(f32)
+    denom = (denom / bias_correction2_sqrt).astype(bf16).astype(f32)
+    denom = (denom + f32(np.asarray(eps, bf16))).astype(bf16).astype(f32)  # .add_(eps): eps rounded first
+    param[...] = (param.astype(f32) - step_size * (exp_avg.astype(f32) / denom)).astype(bf16)  # addcdiv_
 
 
 class Adam(Optimizer):

@@ -424,7 +424,7 @@ def _cast_state(param, key, value):
         value = make(value)
     if isinstance(value, Tensor):
         arr = value._data
-        if key not in _SCALAR_STATE and param._data.dtype.kind == "f":
+        if key not in _SCALAR_STATE and param._data.dtype.kind in "fV":  # "V": bfloat16
             return make(np.array(arr, dtype=param._data.dtype, copy=True))
         return make(np.array(arr, copy=True))
     if key in _SCALAR_STATE and isinstance(value, (int, float)):

@@ -17,13 +17,20 @@ def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
         buf = momentum * buf + (1 - dampening) * g   (later steps)
         g = g + momentum * buf  if nesterov  else  buf
         param = param - lr * g
+
+    A bfloat16 parameter takes ``lr`` and ``weight_decay`` rounded to bfloat16, as torch's ``add_(x, alpha=)``
+    rounds its alpha to the tensor's dtype.
     """
+    if param.dtype.kind == "V":
+        lr, weight_decay = (float(np.asarray(v, param.dtype)) for v in (lr, weight_decay))
     if weight_decay != 0:
         d = np.multiply(param, weight_decay)
         if maximize:
             np.subtract(d, grad, out=d)
         else:
             np.add(d, grad, out=d)
+        if d.dtype != param.dtype:  # bfloat16 times a Python float is float32: rounded, as torch's add
+            d = d.astype(param.dtype)
     elif maximize:
         d = np.negative(grad)
     else:
@@ -40,6 +47,8 @@ def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
         if nesterov:
             step = np.multiply(buf, momentum)
             np.add(step, d, out=step)
+            if step.dtype != param.dtype:  # bfloat16: rounded, as torch's d_p.add(buf, alpha=momentum)
+                step = step.astype(param.dtype)
         else:
             step = buf
     else:

@@ -24,8 +24,9 @@ def _same(e, t):
         assert tuple(e.shape) == tuple(t.shape)
         assert e.requires_grad == t.requires_grad
         assert isinstance(e, ember.nn.Parameter) == isinstance(t, torch.nn.Parameter)
+        assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1], (e.dtype, t.dtype)  # bfloat16 too
         want = t.detach().float().numpy() if t.dtype == torch.bfloat16 else t.detach().numpy()
-        got = e.detach().numpy()
+        got = e.detach().float().numpy() if t.dtype == torch.bfloat16 else e.detach().numpy()
         assert got.dtype == want.dtype, (got.dtype, want.dtype)
         np.testing.assert_array_equal(got, want)
     elif isinstance(t, torch.dtype):
