@@ -873,7 +873,7 @@ class fork_rng:
     def __enter__(self):
         if self.enabled:
             self._state = get_rng_state()
-        return self
+        # torch's fork_rng is a generator-based context manager: `with fork_rng() as x` binds None
 
     def __exit__(self, *exc):
         if self.enabled:

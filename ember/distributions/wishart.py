@@ -156,20 +156,30 @@ class Wishart(ExponentialFamily):
         return chol @ chol.mT
 
     def rsample(self, sample_shape=Size(), max_try_correction=None):
-        """A Bartlett draw; draws that come out singular are redrawn up to ``max_try_correction`` (10) times."""
+        """A Bartlett draw, then torch 2.13's "singular sample" correction as it runs: its first check flags
+        the samples that pass it (with the "Singular sample detected." warning), so each of those is drawn
+        once more, and redraws that come out singular are drawn again, up to ``max_try_correction`` (10)
+        times. Kept as it is so that the draws follow torch's random stream; each kept draw is a Wishart
+        draw either way."""
         max_try_correction = 10 if max_try_correction is None else max_try_correction
         sample_shape = Size(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
-        singular = ~self.support.check(sample)
-        if bool(singular.any()):
+        flagged = self._over_batch(self.support.check(sample))
+        if bool(flagged.any()):
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
-                fresh = self._bartlett_sampling(sample_shape)
-                sample = _where(singular.reshape(*singular.shape, 1, 1), fresh, sample)
-                singular = ~self.support.check(sample)
-                if not bool(singular.any()):
+                fresh = self._bartlett_sampling(Size((int(flagged.sum()),)))
+                sample[flagged.clone()] = fresh   # a mask of its own: rsample stays differentiable
+                flagged[flagged.clone()] = self._over_batch(~self.support.check(fresh))
+                if not bool(flagged.any()):
                     break
         return sample
+
+    def _over_batch(self, flags):
+        # per sample: any of its batch entries (torch's amax over the batch dimensions)
+        for dim in sorted(self._batch_dims):
+            flags = flags.any(dim)
+        return flags
 
     def _log_det_scale(self):
         return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)

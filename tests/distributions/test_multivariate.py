@@ -279,3 +279,19 @@ def test_mixture_with_a_broadcast_mixing_distribution_draws_each_batch_element_i
     np.testing.assert_array_less(np.abs(x.mean(0) - mix.mean.numpy()), 5 * np.sqrt(mix.variance.numpy() / 4000))
     assert abs(np.corrcoef(x.T)[0, 1]) < 0.1  # one shared choice would make the two columns move together
     assert tuple(mix.log_prob(ember.zeros(5, 2)).shape) == (5, 2)
+
+
+@pytest.mark.parametrize("df, scale, shape", [
+    (3.0, np.eye(2), ()), (3.0, [[2.0, 0.5], [0.5, 1.0]], (4,)), ([3.0, 5.0], np.broadcast_to(np.eye(3), (2, 3, 3)), ()),
+    ([2.5, 4.0], np.broadcast_to(np.eye(2), (2, 2, 2)), (3, 2))])
+def test_wishart_draws_follow_torchs_stream(df, scale, shape):
+    # torch 2.13's rsample redraws every sample its first (inverted) singularity check passes, with a warning;
+    # ember draws the same way, so the same seed gives torch's samples
+    draws = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        with pytest.warns(UserWarning, match="Singular sample detected"):
+            w = lib.distributions.Wishart(lib.tensor(df), covariance_matrix=lib.tensor(np.asarray(scale)).float())
+            draws.append((w.sample(shape).numpy(), lib.rand(3).numpy()))
+    np.testing.assert_allclose(draws[0][0], draws[1][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(draws[0][1], draws[1][1])
