@@ -1,8 +1,9 @@
 """``ember.amp``: PyTorch's automatic mixed precision API (``torch.amp``).
 
-``autocast`` regions are recorded (their state is queryable and nests as in PyTorch) but ops keep
-their inputs' dtype; ``GradScaler`` scales losses and skips steps with inf/NaN gradients exactly
-as PyTorch's. See :mod:`ember.amp.autocast_mode` for why ember does not cast to bfloat16.
+``autocast`` regions nest and answer queries as PyTorch's; inside a CPU region the ops of PyTorch's
+lists cast as its do (matmul, linear, convolution, attention in bfloat16; losses in float32: see
+:mod:`ember.amp.autocast_mode`). ``GradScaler`` scales losses and skips steps with inf/NaN gradients
+exactly as PyTorch's.
 
 >>> import ember
 >>> scaler = ember.amp.GradScaler("cpu")

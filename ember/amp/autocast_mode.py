@@ -1,20 +1,15 @@
-"""``ember.autocast`` / ``ember.amp.autocast``: PyTorch's autocast regions, recorded but not cast.
+"""``ember.autocast`` / ``ember.amp.autocast``: PyTorch's autocast regions.
 
-PyTorch's CPU autocast runs matmul, linear and convolution in bfloat16 and keeps losses and
-reductions in float32. ember keeps the region's state (``is_autocast_enabled``,
-``get_autocast_dtype``, nesting, the cache flag) exactly as PyTorch does, so code that enters,
-nests, queries or decorates with autocast runs unchanged; but the ops inside keep computing in
-their inputs' dtype (float32), which is within bfloat16's tolerance of PyTorch's results.
-
-Why not cast: we measured ml_dtypes' bfloat16 (``pip install 'ember[bfloat16]'``, which gives
-``ember.bfloat16`` as a storage dtype): a 1024x1024 matmul takes 18 ms against 16 ms in float32, so
-speed is not the obstacle. The obstacle is that its arrays report NumPy kind ``'V'`` and its
-matmul returns float32, so every op that asks "is this a floating-point array" (about two hundred
-checks across ember) and every matmul-based kernel would have to learn bfloat16 before an
-autocast region could hand bfloat16 tensors from op to op. Until then a region that silently
-changed some dtypes and failed in the next op would be worse than one that computes in float32.
-So outputs are float32 where PyTorch's are bfloat16 (and ``GradScaler`` still scales exactly as
-PyTorch's CPU scaler does).
+Inside an enabled CPU region, as in PyTorch, the ops of its ``lower_precision_fp`` list (linear, matmul /
+mm / bmm, addmm, baddbmm, the convolutions and transposed convolutions, scaled_dot_product_attention)
+cast their float32 (and float16) tensor arguments to the region's dtype (bfloat16 by default, which needs
+ml_dtypes, the ``bfloat16`` extra) and return that dtype; the losses of its ``fp32`` list (cross_entropy,
+nll_loss, mse/l1/smooth_l1/huber, kl_div, binary cross entropy) cast bfloat16 and float16 arguments to
+float32; every other op runs in its inputs' dtype, bfloat16 included. float64 tensors are never cast. The
+casts are differentiable, so the gradients of float32 leaves are float32. The region's state
+(``is_autocast_enabled``, ``get_autocast_dtype``, nesting, the cache flag) is PyTorch's; ember caches no
+casts. Ops read one flag (:data:`active`) to learn whether a region is on. CUDA regions are disabled with
+PyTorch's warning (there is no CUDA); ``GradScaler`` scales as PyTorch's CPU scaler does.
 
 >>> import ember
 >>> with ember.autocast("cpu"):
@@ -26,6 +21,7 @@ False
 import functools
 import warnings
 
+from ..autograd.autocast_state import active, _cast_args
 from ..backend import dtypes as _dt
 
 # Device types PyTorch accepts for autocast; only the CPU computes in ember.
@@ -41,6 +37,15 @@ class _State:
 
 
 _state = _State()
+
+
+def _refresh():
+    on = _state.enabled.get("cpu", False)
+    try:
+        active.dtype = get_autocast_dtype("cpu") if on else None
+    except ImportError:  # bfloat16 without ml_dtypes: the region is recorded, and ops keep their dtypes
+        on, active.dtype = False, None
+    active.cpu = on
 
 
 def _check_device(device_type):
@@ -70,6 +75,7 @@ def get_autocast_dtype(device_type):
 def set_autocast_dtype(device_type, dtype):
     _check_device(device_type)
     _state.dtype[device_type] = None if dtype is None else _dt.to_dtype(dtype)
+    _refresh()
 
 
 def is_autocast_enabled(device_type=None):
@@ -84,6 +90,7 @@ def set_autocast_enabled(device_type, enabled=None):
         device_type, enabled = "cuda", device_type
     _check_device(device_type)
     _state.enabled[device_type] = bool(enabled)
+    _refresh()
 
 
 def is_autocast_cpu_enabled():
@@ -144,7 +151,7 @@ class autocast:
         enabled (bool): whether the region is active. Default: True.
         cache_enabled (bool, optional): recorded; default ``is_autocast_cache_enabled()``.
 
-    The ops inside compute in their inputs' dtype: see the module docstring for why.
+    Inside an enabled CPU region PyTorch's eligible ops run in ``dtype``: see the module docstring.
 
     >>> import ember
     >>> @ember.autocast("cpu", dtype=ember.float16)
@@ -181,12 +188,14 @@ class autocast:
             _state.dtype[self.device] = self.fast_dtype
         autocast_increment_nesting()
         _state.cache_enabled = self._cache_enabled
+        _refresh()
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
         if autocast_decrement_nesting() == 0:
             clear_autocast_cache()
         _state.enabled[self.device], _state.dtype[self.device], _state.cache_enabled = self._prev
+        _refresh()
         return False
 
     def __call__(self, func):
@@ -203,12 +212,24 @@ class autocast:
 
 
 def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
-    """Decorator for a custom autograd ``forward``; autocast casts nothing in ember, so it returns
-    ``fwd`` run as is (``cast_inputs`` is accepted for portability)."""
+    """Decorator for a custom autograd ``forward``: with ``cast_inputs`` and an enabled region of
+    ``device_type``, the floating tensor arguments are cast to ``cast_inputs`` and ``fwd`` runs with
+    autocast disabled, as PyTorch's; otherwise ``fwd`` runs as is."""
     _check_device(device_type)
     if fwd is None:
         return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
-    return fwd
+    if cast_inputs is None:
+        return fwd
+    to = _dt.to_dtype(cast_inputs)
+
+    @functools.wraps(fwd)
+    def run(*args, **kwargs):
+        if not is_autocast_enabled(device_type):
+            return fwd(*args, **kwargs)
+        args, kwargs = _cast_args(args, kwargs, ("float16", "bfloat16", "float32"), to)
+        with autocast(device_type, enabled=False):
+            return fwd(*args, **kwargs)
+    return run
 
 
 def custom_bwd(bwd=None, *, device_type):

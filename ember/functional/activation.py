@@ -117,12 +117,16 @@ def _leaky(input, slope):
     a = input._data
     pos = a > 0
     r = np.where(pos, a, a * slope)
+    if r.dtype != a.dtype:  # bfloat16 times a Python float is float32: rounded once
+        r = r.astype(a.dtype)
     t = wrap(r)
     if gm.enabled and input._rg:
         def backward(g):
             f = np.where(pos, 1.0, slope).astype(a.dtype)
             if gm.enabled:
                 return (mul(g, _const(f)),)
+            if a.dtype.kind == "V":  # bfloat16: the slope unrounded, the product rounded once, as PyTorch
+                return (wrap((g._data * np.where(pos, 1.0, slope).astype(np.float32)).astype(a.dtype)),)
             return (wrap(g._data * f),)
         record(t, "LeakyReluBackward0", backward, (input,), (input,))
     return t

@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from ..autograd.ops import matmul, add, mul, softmax, transpose, sum_to, where
+from ..autograd.autocast_state import active as _autocast, run_lower
 from ..autograd.ops.conversion import in_float32
 from ..autograd.tensor import Tensor
 from ..random import _bernoulli_values, _gen
@@ -319,6 +320,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     >>> F.scaled_dot_product_attention(q, k, v).shape
     ember.Size([3, 2])
     """
+    if _autocast.cpu:
+        return run_lower(scaled_dot_product_attention, query, key, value, attn_mask, dropout_p, is_causal, scale,
+                         enable_gqa)
     if is_causal and attn_mask is not None:
         raise RuntimeError("scaled_dot_product_attention: Explicit attn_mask should not be set when "
                            "is_causal=True")

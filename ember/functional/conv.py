@@ -27,6 +27,7 @@ from ..autograd import op_hooks as _hooks
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
 from ..autograd.ops import squeeze, unsqueeze, sum as _sum
+from ..autograd.autocast_state import active as _autocast, run_lower
 from ..autograd.ops.conversion import in_float32
 from . import _conv_kernels as K
 
@@ -229,6 +230,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Output ``H_out = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1`` (same for W).
     """
+    if _autocast.cpu:
+        return run_lower(conv2d, input, weight, bias, stride, padding, dilation, groups)
     x, unb = _batched("conv2d", input, 2)
     if _check_float("conv2d", x, weight, bias):
         return in_float32(conv2d, input, weight, bias, stride, padding, dilation, groups)
@@ -250,6 +253,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Arguments as :func:`conv2d`, each an int (or a 1-tuple); output
     ``L_out = floor((L + 2 * padding - dilation * (k - 1) - 1) / stride) + 1``.
     """
+    if _autocast.cpu:
+        return run_lower(conv1d, input, weight, bias, stride, padding, dilation, groups)
     x, unb = _batched("conv1d", input, 1)
     if _check_float("conv1d", x, weight, bias):
         return in_float32(conv1d, input, weight, bias, stride, padding, dilation, groups)
@@ -320,6 +325,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     Output ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``.
     """
+    if _autocast.cpu:
+        return run_lower(conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation)
     x, unb = _batched("conv_transpose2d", input, 2)
     if _check_float("conv_transpose2d", x, weight, bias):
         return in_float32(conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups, dilation)
@@ -338,6 +345,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     Output ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
     """
+    if _autocast.cpu:
+        return run_lower(conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation)
     x, unb = _batched("conv_transpose1d", input, 1)
     if _check_float("conv_transpose1d", x, weight, bias):
         return in_float32(conv_transpose1d, input, weight, bias, stride, padding, output_padding, groups, dilation)

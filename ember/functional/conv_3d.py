@@ -17,6 +17,7 @@ ember.Size([1, 3, 3, 3, 3])
 ember.Size([1, 2, 6, 7, 7])
 """
 from ..autograd.ops import reshape, permute, squeeze, unsqueeze, add, stack
+from ..autograd.autocast_state import active as _autocast, run_lower
 from ..autograd.ops.conversion import in_float32
 from .conv import conv1d, conv2d, conv_transpose2d, _tuple, _check_float, _same_padding, _positive_kernel
 from .padding import pad as _pad
@@ -45,6 +46,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Output ``D_out = floor((D + 2 * padding - dilation * (kD - 1) - 1) / stride) + 1`` (same for H, W).
     """
+    if _autocast.cpu:
+        return run_lower(conv3d, input, weight, bias, stride, padding, dilation, groups)
     x, unb = _batched5("conv3d", input)
     if _check_float("conv3d", x, weight, bias):
         return in_float32(conv3d, input, weight, bias, stride, padding, dilation, groups)
@@ -103,6 +106,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
     Output ``D_out = (D - 1) * stride - 2 * padding + dilation * (kD - 1) + output_padding + 1`` (same for H, W).
     """
+    if _autocast.cpu:
+        return run_lower(conv_transpose3d, input, weight, bias, stride, padding, output_padding, groups, dilation)
     x, unb = _batched5("conv_transpose3d", input)
     if _check_float("conv_transpose3d", x, weight, bias):
         return in_float32(conv_transpose3d, input, weight, bias, stride, padding, output_padding, groups, dilation)

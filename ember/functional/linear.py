@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..autograd.ops import matmul, add, einsum, reshape
+from ..autograd.autocast_state import active as _autocast, run_lower
 from ..autograd.ops.conversion import in_float32
 from ._fuse import gm, wrap, record, composite_grad
 from ..autograd import op_hooks as _hooks
@@ -32,6 +33,8 @@ def linear(input, weight, bias=None):
     Shapes: input ``(*, in_features)``, weight ``(out_features, in_features)``, bias
     ``(out_features)``, output ``(*, out_features)``.
     """
+    if _autocast.cpu:
+        return run_lower(linear, input, weight, bias)
     x, w = input._data, weight._data
     if w.ndim != 2:
         return _linear_composite(input, weight, bias)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.ops import (add, sub, mul, div, neg, log, abs as _abs, where, clamp, sum as _sum, reshape,
                             log_softmax as _log_softmax)
+from ..autograd.autocast_state import active as _autocast, run_fp32
 from ..autograd.ops.conversion import in_float32
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
@@ -36,6 +37,8 @@ def _mse_composite(input, target, reduction):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(x - y)^2``, reduced. Shapes: input and target of the same shape."""
+    if _autocast.cpu:
+        return run_fp32(mse_loss, input, target, size_average, reduce, reduction, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
@@ -67,6 +70,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|x - y|``."""
+    if _autocast.cpu:
+        return run_fp32(l1_loss, input, target, size_average, reduce, reduction, weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _as_target(target, input)
     if _need_float("l1_loss", input, target):
@@ -80,6 +85,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = x - y``); L1 when beta = 0."""
+    if _autocast.cpu:
+        return run_fp32(smooth_l1_loss, input, target, size_average, reduce, reduction, beta)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta})")
@@ -97,6 +104,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
+    if _autocast.cpu:
+        return run_fp32(huber_loss, input, target, reduction, delta, weight)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta})")
     target = _as_target(target, input)
@@ -263,6 +272,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     ``loss = -(1-e) w[t] log p[t] - (e/C) sum_c w[c] log p[c]``; ``'mean'`` divides by the summed
     ``w[t]`` of non-ignored targets (by the number of elements for probability targets).
     """
+    if _autocast.cpu:
+        return run_fp32(cross_entropy, input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -391,6 +402,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     Shapes: input ``(N, C)``, ``(C)`` or ``(N, C, d1, ...)`` log-probabilities; target ``(N)``, ``()`` or
     ``(N, d1, ...)`` class indices. ``'mean'`` divides by the summed ``w[t]`` of non-ignored targets.
     """
+    if _autocast.cpu:
+        return run_fp32(nll_loss, input, target, weight, size_average, ignore_index, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not isinstance(target, Tensor):
@@ -465,6 +478,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``x`` in [0, 1]; each log is clamped at -100.
 
     Shapes: input and target of the same shape; weight broadcastable to it."""
+    if _autocast.cpu:
+        return run_fp32(binary_cross_entropy, input, target, weight, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)
@@ -520,6 +535,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      pos_weight=None):
     """``binary_cross_entropy(sigmoid(x), y)`` computed stably from logits ``x``:
     ``w [(1 - y) x + (1 + (p - 1) y) softplus(-x)]`` with ``p`` the ``pos_weight`` (per class, last dim)."""
+    if _autocast.cpu:
+        return run_fp32(binary_cross_entropy_with_logits, input, target, weight, size_average, reduce, reduction, pos_weight)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     target = _as_target(target, input)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.ops import (add, sub, mul, div, neg, exp, log, where, clamp, sum as _sum, reshape, sqrt, xlogy,
                             gather, unsqueeze, maximum)
+from ..autograd.autocast_state import active as _autocast, run_fp32
 from ._fuse import wrap
 from ._reduction import _legacy_reduction, _reduce, _as_target
 from .activation import softplus, logsigmoid
@@ -23,6 +24,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """KL divergence with ``input`` as log-probabilities: ``y (log y - x)`` per element
     (``exp(y) (y - x)`` with ``log_target``). ``'batchmean'`` divides the sum by the batch size, which
     is the mathematically correct KL; ``'mean'`` divides by the number of elements."""
+    if _autocast.cpu:
+        return run_fp32(kl_div, input, target, size_average, reduce, reduction, log_target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _as_target(target, input)
     if log_target:

@@ -465,6 +465,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if a.shape[a.ndim - len(ns):] != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(map(str, ns))}], but got input of size{list(a.shape)}")
+    if a.dtype.kind == "V":  # bfloat16: in float32, rounded once; eps defaults to bfloat16's
+        return in_float32(rms_norm, input, normalized_shape, weight, 2.0 ** -7 if eps is None else eps)
     if eps is None:
         eps = float(np.finfo(a.dtype).eps)
     dims = tuple(range(-len(ns), 0))

@@ -32,6 +32,7 @@ import numpy as np
 from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
+from ..autograd.ops.conversion import in_float32
 from ..autograd.ops import (squeeze, unsqueeze, mean, matmul, pow as _pow, mul, sign, relu, abs as _abs)
 from ..backend import parallel as _parallel
 
@@ -316,7 +317,7 @@ def _max_pool(x, geo, return_indices):
     """Max pooling on a planned (4-D) geometry; returns (y, indices or None)."""
     a = x._data
     g = geo
-    fill = -np.inf if a.dtype.kind == "f" else np.iinfo(a.dtype).min
+    fill = -np.inf if a.dtype.kind in "fV" else np.iinfo(a.dtype).min  # "V": bfloat16
     need_grad = _gm.enabled and x._rg
     need_idx = need_grad or return_indices
     tiled = bool(need_idx and _tiles(g) and a.size)
@@ -469,6 +470,9 @@ def _avg_pool_nd(name, input, kernel_size, stride, padding, ceil_mode, count_inc
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{name}: divisor must be not zero")
     if input._data.dtype.kind != "f":
+        if input._data.dtype.kind == "V":  # bfloat16: the mean in float32, rounded once, as PyTorch
+            return in_float32(_avg_pool_nd, name, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                              divisor_override, nd)
         raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
     x, back = _as4d(input, nd)
     geo = PoolGeom(x._data.shape, _to2(k, nd, 1), _to2(s, nd, 1), _to2(p, nd, 0), (1, 1), ceil_mode)
@@ -580,6 +584,8 @@ def adaptive_avg_pool2d(input, output_size):
     H, W = input._data.shape[-2:]
     Ho, Wo = _adaptive_out("adaptive_avg_pool2d", output_size, (H, W), 2)
     if input._data.dtype.kind != "f":
+        if input._data.dtype.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch
+            return in_float32(adaptive_avg_pool2d, input, output_size)
         raise RuntimeError(f"adaptive_avg_pool2d: expected a floating point input, got {input.dtype}")
     if (Ho, Wo) == (1, 1):
         return mean(input, (-2, -1), keepdim=True)

@@ -1,5 +1,5 @@
 """ember.autocast against torch.autocast: region state, nesting, decorator, warnings, deprecated aliases;
-a model under CPU autocast gives torch's values within bfloat16 tolerance (ember computes in float32)."""
+the ops of torch's CPU lists cast as torch's do, and a model under CPU autocast gives torch's values."""
 import subprocess
 import sys
 import warnings
@@ -124,7 +124,7 @@ def _cnn(lib):
 
 
 @pytest.mark.parametrize("build, shape", [(_mlp, (8, 16)), (_cnn, (4, 3, 8, 8))])
-def test_model_under_cpu_autocast_matches_torch_within_bfloat16_tolerance(build, shape):
+def test_model_under_cpu_autocast_matches_torch(build, shape):
     theirs, ours = build(torch), build(ember)
     ours.load_state_dict({k: ember.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
@@ -135,23 +135,44 @@ def test_model_under_cpu_autocast_matches_torch_within_bfloat16_tolerance(build,
     with ember.autocast("cpu"):
         out_e = ours(ember.tensor(x))
         loss_e = ember.nn.functional.mse_loss(out_e, ember.tensor(target))
+    # As torch: linear and conv run in bfloat16 (computed in float32, rounded once), the loss in float32.
     assert out_t.dtype == torch.bfloat16 and loss_t.dtype == torch.float32
-    # ember records the region but computes in float32 (see ember.amp.autocast_mode): same values
-    # within bfloat16's tolerance (8 significant bits, a few roundings deep).
-    assert out_e.dtype == ember.float32 and loss_e.dtype == ember.float32
-    np.testing.assert_allclose(out_e.detach().numpy(), out_t.float().detach().numpy(), rtol=3e-2, atol=3e-2)
-    np.testing.assert_allclose(loss_e.item(), loss_t.item(), rtol=3e-2)
+    assert out_e.dtype == ember.bfloat16 and loss_e.dtype == ember.float32
+    np.testing.assert_allclose(out_e.float().detach().numpy(), out_t.float().detach().numpy(), rtol=2e-2,
+                               atol=2e-2)
+    assert (out_e.float().detach().numpy() == out_t.float().detach().numpy()).mean() >= 0.9
+    np.testing.assert_allclose(loss_e.item(), loss_t.item(), rtol=1e-2)
     loss_t.backward()
     loss_e.backward()
-    reference = build(torch)  # the same model and loss in float32, without autocast
-    reference.load_state_dict(theirs.state_dict())
-    torch.nn.functional.mse_loss(reference(torch.tensor(x)), torch.tensor(target)).backward()
-    for (name, pt), pr, pe in zip(theirs.named_parameters(), reference.parameters(), ours.parameters()):
+    for (name, pt), pe in zip(theirs.named_parameters(), ours.parameters()):
         assert pe.grad.dtype == ember.float32 and pt.grad.dtype == torch.float32, name
-        ge, gt, gr = pe.grad.numpy(), pt.grad.numpy(), pr.grad.numpy()
-        np.testing.assert_allclose(ge, gr, rtol=1e-4, atol=1e-5, err_msg=name)
+        ge, gt = pe.grad.numpy(), pt.grad.numpy()
         # Against torch's bfloat16 run, as a whole: rounding can move a max-pool's winner.
-        assert np.linalg.norm(ge - gt) <= 0.15 * np.linalg.norm(gt), name
+        assert np.linalg.norm(ge - gt) <= 0.03 * np.linalg.norm(gt), name
+
+
+def test_autocast_op_lists_as_torch():
+    """The dtype each op returns inside a CPU bfloat16 region, and its values, for the same inputs."""
+    def run(lib, F):
+        g = np.random.default_rng(0)
+        x, w, b = (lib.tensor(g.standard_normal(s).astype(np.float32)) for s in ((4, 8), (6, 8), (6,)))
+        img, k = (lib.tensor(g.standard_normal(s).astype(np.float32)) for s in ((1, 3, 5, 5), (2, 3, 3, 3)))
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            y = F.linear(x, w, b)
+            return {"linear": y, "matmul": x @ w.T, "bmm": lib.bmm(x[None], w.T[None]), "conv2d": F.conv2d(img, k),
+                    "addmm": lib.addmm(b, x, w.T), "baddbmm": lib.baddbmm(b[None, None], x[None], w.T[None]),
+                    "sdpa": F.scaled_dot_product_attention(x[None], x[None], x[None]),
+                    "softmax": y.softmax(-1), "layer_norm": F.layer_norm(y, (6,), lib.ones(6), lib.zeros(6)),
+                    "relu": F.relu(y), "sum": y.sum(), "add_float32": y + x[:, :6],
+                    "cross_entropy": F.cross_entropy(y, lib.zeros(4, dtype=lib.int64)),
+                    "mse_loss": F.mse_loss(y, x[:, :6]), "float64_linear": F.linear(x.double(), w.double()),
+                    "embedding": F.embedding(lib.tensor([0, 2]), w)}
+    theirs, ours = run(torch, torch.nn.functional), run(ember, ember.nn.functional)
+    for name, t in theirs.items():
+        e = ours[name]
+        assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1], name
+        np.testing.assert_allclose(e.double().detach().numpy(), t.double().detach().numpy(), rtol=1e-6, atol=1e-6,
+                                   err_msg=name)
 
 
 def test_bfloat16_is_a_storage_dtype_rounding_as_torch():

@@ -156,3 +156,16 @@ def test_embedding_and_reductions_as_torch():
 
 def test_mse_loss_as_torch():
     _check(TF.mse_loss, EF.mse_loss, [_bf(8, 5), _bf(8, 5)], grad_exact=0.5)
+
+
+def test_pooling_clamp_leaky_relu_einsum_addmm_as_torch():
+    img = _bf(2, 3, 8, 8)
+    _check(lambda a: TF.max_pool2d(a, 2), lambda a: EF.max_pool2d(a, 2), [img])
+    _check(lambda a: TF.avg_pool2d(a, 2), lambda a: EF.avg_pool2d(a, 2), [img])
+    _check(lambda a: TF.adaptive_avg_pool2d(a, 1), lambda a: EF.adaptive_avg_pool2d(a, 1), [img])
+    x = _bf(5, 8)
+    _check(lambda a: a.clamp(-0.3, 0.7), lambda a: a.clamp(-0.3, 0.7), [x])
+    _check(TF.leaky_relu, EF.leaky_relu, [x])
+    _check(lambda a, b: torch.einsum("ij,kj->ik", a, b), lambda a, b: ember.einsum("ij,kj->ik", a, b), [x, _bf(3, 8)])
+    _check(lambda c, a, b: torch.addmm(c, a, b), lambda c, a, b: ember.addmm(c, a, b), [_bf(3), x, _bf(8, 3)],
+           grad_exact=0.5)

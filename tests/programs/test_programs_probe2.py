@@ -94,9 +94,9 @@ def test_clip_contrastive(results):
     _same(e, t, ["acc", "attn_shape", "padded_shape", "lengths", "w_avg_shape", "w_heads_shape", "w_none",
                  "need_weights_same", "sampler_len", "sampler_draws", "drawn", "lr"])
     assert e["w_masked"] == t["w_masked"] == 0.0
-    # ember's autocast records the region but computes in float32 (see ember/amp/autocast_mode.py):
-    # its logits equal the float32 ones, torch's are within bfloat16 round-off of them
-    assert e["bf_diff"] == 0.0 and t["bf_diff"] < 0.2
+    # CPU autocast computes the logits in bfloat16 in both (ember/amp/autocast_mode.py): both within
+    # bfloat16 round-off of the float32 ones
+    assert 0.0 < e["bf_diff"] < 0.2 and 0.0 < t["bf_diff"] < 0.2
 
 
 def test_diffusion_unet_cfg(results):

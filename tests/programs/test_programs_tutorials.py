@@ -146,10 +146,11 @@ def test_lr_finder_amp_checkpoint(results):
     close(e["lr_trace"], t["lr_trace"], rtol=1e-6)
     close(e["mom_trace"], t["mom_trace"], rtol=1e-6)
     close(e["three_phase"], t["three_phase"], rtol=1e-6)
-    # ember's CPU autocast records the region but computes in float32 (ember/amp/autocast_mode.py):
-    # the result is within bfloat16's error of torch's.
-    assert t["autocast_dtype"] == "bfloat16" and e["autocast_dtype"] == "float32"
-    assert e["autocast_err"] < 1e-6 and t["autocast_err"] < 0.05
+    # CPU autocast runs the matmuls in bfloat16 in both (ember/amp/autocast_mode.py): the same error against
+    # the float32 result, up to bfloat16 round-off.
+    assert t["autocast_dtype"] == e["autocast_dtype"] == "bfloat16"
+    close(e["autocast_err"], t["autocast_err"], rtol=0.1)
+    assert 1e-4 < t["autocast_err"] < 0.05
     assert e["acc"] == t["acc"]
 
 

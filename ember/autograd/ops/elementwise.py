@@ -670,14 +670,18 @@ def clamp(input, min=None, max=None):
             r = minimum(r, to_tensor(max, x))
         return r
     a = x._data
-    if a.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
-        a = _float_arr(a)
     lo, hi = min, max
+    if a.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        if a.dtype.kind == "V":  # bfloat16: the bounds rounded to it, as PyTorch's kernel takes them
+            lo, hi = (None if v is None else np.asarray(v, a.dtype)[()] for v in (lo, hi))
+        else:
+            a = _float_arr(a)
     if a.dtype.kind in "iu":
         # Integer bounds convert to the tensor's dtype as PyTorch converts them: -3 wraps into uint8's 253,
         # 300 is refused.
         lo, hi = (None if v is None else _int_scalar_for(v, a.dtype, "clamp") for v in (lo, hi))
-    t = out(np.clip(a, lo, hi))
+    r = np.clip(a, lo, hi)
+    t = out(r if r.dtype == a.dtype else r.astype(a.dtype))  # bfloat16: NumPy's clip answers float32
     if _gm.enabled and x._rg:
         def backward(g):
             m = np.ones(a.shape, np.bool_)

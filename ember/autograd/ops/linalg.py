@@ -13,6 +13,7 @@ from ..node import record as _rec
 from ..tensor import Tensor
 from ._util import out, prep
 from .conversion import in_float32
+from ..autocast_state import active as _autocast, run_lower
 from .elementwise import sum_to, mul, add
 from .products import _combine
 from .shape import transpose as _transpose, unsqueeze as _unsqueeze, reshape as _reshape  # not inside rules: ~1-2 us a call
@@ -37,6 +38,8 @@ def _same_dtype_product(name, x, y):
 
 
 def matmul(input, other):
+    if _autocast.cpu:
+        return run_lower(matmul, input, other)
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
     if input._sparse or other._sparse:
@@ -167,6 +170,10 @@ ger = outer
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * mat1 @ mat2``; with ``beta = 0`` ``input`` is ignored (NaN/inf in it,
     e.g. the ``torch.empty`` buffer Hugging Face's attention passes, do not propagate), as PyTorch."""
+    if _autocast.cpu:
+        return run_lower(addmm, input, mat1, mat2, beta=beta, alpha=alpha)
+    if mat1._data.dtype.kind == "V":  # bfloat16: product and sum in float32, rounded once, as PyTorch's addmm
+        return in_float32(addmm, input, mat1, mat2, beta=beta, alpha=alpha)
     if _hooks.observers:
         _hooks.rename("addmm")
     return _combine(input, mm(mat1, mat2), beta, alpha)
@@ -174,6 +181,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * bmm(batch1, batch2)``; ``beta = 0`` ignores ``input``, as :func:`addmm`."""
+    if _autocast.cpu:
+        return run_lower(baddbmm, input, batch1, batch2, beta=beta, alpha=alpha)
+    if batch1._data.dtype.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's baddbmm
+        return in_float32(baddbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     if _hooks.observers:
         _hooks.rename("baddbmm")
     return _combine(input, bmm(batch1, batch2), beta, alpha)
@@ -289,6 +300,8 @@ def einsum(equation, *operands):
     dt = operands[0].dtype
     for o in operands[1:]:
         dt = _dt.promote_types(dt, o.dtype)
+    if dt.numpy.kind == "V":  # bfloat16 (NumPy's einsum refuses it): in float32, rounded once, as PyTorch's bmm
+        return in_float32(einsum, equation, *operands)
     arrays = [x.astype(dt.numpy, copy=False) for x in arrays]
     try:
         r = np.einsum(",".join(ins) + "->" + rhs, *arrays, optimize=len(arrays) > 2)

@@ -398,6 +398,9 @@ def logsumexp(input, dim, keepdim=False):
     x = input
     a = x._data
     if a.dtype.kind != "f":
+        if a.dtype.kind == "V":  # bfloat16: in float32, rounded once
+            from .conversion import in_float32
+            return in_float32(logsumexp, input, dim, keepdim)
         a = a.astype(_dt.get_default_dtype().numpy)
     axes = _axes(dim, x)
     m = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros((), a.dtype)
