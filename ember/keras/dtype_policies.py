@@ -5,8 +5,9 @@ both dtypes the same) or ``'mixed_float16'`` / ``'mixed_bfloat16'`` (float16 / b
 float32 variables). A layer made with ``dtype=`` a name, a policy or a policy config uses it; without
 one it uses the global policy (``keras.config.set_dtype_policy``, default ``floatx()``).
 
-ember.keras runs a layer in one dtype: a mixed policy can be made, compared and saved, but a layer
-given one raises ``NotImplementedError`` (ember has no mixed-precision kernels).
+A layer with a mixed policy keeps its variables in ``variable_dtype``, casts its float inputs to
+``compute_dtype`` and reads its variables cast to it (see ``ember.keras.autocast``), so it computes in
+and outputs ``compute_dtype``, as in Keras.
 
 >>> from ember.keras import dtype_policies
 >>> p = dtype_policies.get("mixed_float16")
@@ -340,9 +341,10 @@ def quantized_policy(dtype, path=None):
     return None
 
 
-def layer_dtype(dtype, path=None):
-    """The one dtype a layer made with ``dtype=`` computes and keeps its weights in (for a
-    ``DTypePolicyMap``, that of its policy for the layer ``path``)."""
+def layer_policy(dtype, path=None):
+    """The float policy of a layer made with ``dtype=`` (a name, a policy or its config, a dtype, None for
+    the global policy; for a ``DTypePolicyMap``, its policy for the layer ``path``). A quantized policy
+    gives the policy of its source dtype."""
     if isinstance(dtype, DTypePolicyMap):
         dtype = dtype[path] if path else dtype.default_policy
     if dtype is None:
@@ -350,9 +352,7 @@ def layer_dtype(dtype, path=None):
     elif isinstance(dtype, (DTypePolicy, dict, str)):
         policy = get(dtype)
     else:
-        return str(np.dtype(getattr(dtype, "numpy", dtype)))
-    if policy.compute_dtype != policy.variable_dtype:
-        raise NotImplementedError(f"dtype policy {policy.name!r}: ember.keras has no mixed precision (compute "
-                                  f"{policy.compute_dtype}, variables {policy.variable_dtype}); use one dtype "
-                                  "such as 'float32' or 'float16'")
-    return policy.compute_dtype
+        return DTypePolicy(str(np.dtype(getattr(dtype, "numpy", dtype))))
+    if policy.quantization_mode is not None:
+        return DTypePolicy(policy._source_name)
+    return DTypePolicy(policy.name) if type(policy) is FloatDTypePolicy else policy

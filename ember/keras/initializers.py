@@ -27,6 +27,9 @@ from .ops.conv import fans
 
 
 def _dtype(dtype):
+    if str(getattr(dtype, "name", dtype)) == "bfloat16":   # a 'bfloat16' policy's weights (ml_dtypes)
+        from .autocast import ember_dtype
+        return ember_dtype("bfloat16").numpy
     return np.dtype(dtype or backend.floatx())
 
 

@@ -227,8 +227,9 @@ def test_dtype_policies_match_keras():
     assert layer.kernel.dtype.name == "float64" and layer.compute_dtype == "float64"
     cfg = keras.layers.Dense(2, dtype="float64").get_config()
     assert ek.layers.Dense.from_config(cfg).dtype == "float64"
-    with pytest.raises(NotImplementedError, match="no mixed precision"):
-        ek.layers.Dense(2, dtype="mixed_float16")
+    mixed, kmixed = ek.layers.Dense(2, dtype="mixed_float16"), keras.layers.Dense(2, dtype="mixed_float16")
+    assert (mixed.dtype, mixed.compute_dtype, mixed.variable_dtype) == \
+        (kmixed.dtype, kmixed.compute_dtype, kmixed.variable_dtype)
     pmap = ek.dtype_policies.DTypePolicyMap(policy_map={"dense": "float64"})
     assert pmap["dense"].name == "float64" and pmap["other"].name == "float32"
     assert ek.mixed_precision.Policy is ek.DTypePolicy

@@ -32,6 +32,7 @@ from . import _conv_nd
 from .convolutional import _tuple
 from .core import _common
 from .layer import Layer
+from .rnn import _state_dtype
 
 
 class _ForgetBiasOnes:
@@ -191,7 +192,7 @@ class _ConvLSTM(Layer):
         elif self.stateful and self._states is not None:
             states = list(self._states)
         else:
-            states = [make(np.zeros(state_shape, np.dtype(self.dtype))) for _ in range(2)]
+            states = [make(np.zeros(state_shape, _state_dtype(self))) for _ in range(2)]
         rec_keep = None
         if training and 0 < cell.recurrent_dropout < 1:
             rec_keep = (rand(*state_shape, dtype=x.dtype) >= cell.recurrent_dropout).to(x.dtype) \

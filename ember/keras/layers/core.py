@@ -14,6 +14,7 @@ from .. import activations as _act
 from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
+from ..autocast import ember_dtype
 from .layer import Layer
 from .quantized_layers import QuantizedDense, QuantizedEmbedding
 
@@ -130,6 +131,9 @@ class Embedding(QuantizedEmbedding, Layer):
     Weights: ``embeddings`` ``(input_dim, output_dim)``. Shape: ``(*)`` -> ``(*, output_dim)``.
     """
     _keras_saved_weights = ("embeddings",)   # what Keras's save_own_variables writes
+    # As Keras: the table is read uncast and the rows looked up are cast to the compute dtype (under
+    # 'mixed_float16', float16 rows of a float32 table, without casting the whole table every step).
+    _autocast = False
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, activity_regularizer=None,
@@ -156,7 +160,7 @@ class Embedding(QuantizedEmbedding, Layer):
             self.enable_lora(self.lora_rank)
 
     def compute_dtype_for(self, inputs):
-        return self._dtype
+        return self.compute_dtype
 
     def call(self, inputs):
         idx = inputs if inputs._data.dtype.kind in "iu" else inputs.to(ember_int64) if hasattr(inputs, "to") else inputs
@@ -170,6 +174,8 @@ class Embedding(QuantizedEmbedding, Layer):
             table = self._lora_kernel() if self.lora_enabled else self.embeddings
             flat = ops.index_select(table, 0, idx.reshape(-1))
             out = flat.reshape(tuple(idx.shape) + (self.output_dim,))
+        if out._data.dtype.name != self.compute_dtype:
+            out = out.to(ember_dtype(self.compute_dtype))
         if self.activity_regularizer is not None:
             self.add_loss(ops.div(self.activity_regularizer(out), out.shape[0]))
         if self.mask_zero:

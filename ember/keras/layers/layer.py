@@ -32,6 +32,7 @@ import numpy as np
 from ... import nn
 from ...autograd import grad_mode
 from ...autograd.tensor import Tensor, make
+from .. import autocast as _autocast
 from .. import backend
 from .. import constraints as _con
 from .. import dtype_policies as _policies
@@ -41,7 +42,6 @@ from .. import remat as _remat
 from .. import scopes as _scopes
 from . import tracking as _tracking
 from ..graph import KerasTensor, Node, any_symbolic, flatten, map_structure
-from ..ops.dtypes import to_ember_dtype
 from ..variables import Variable
 
 _BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length", "autocast",
@@ -116,7 +116,9 @@ class Layer(nn.Module):
         if isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicyMap":   # from a saved config
             dtype = _policies.deserialize(dtype)
         # A DTypePolicyMap is read for the layer's path, known when it builds (_resolve_policy_map).
-        d["_dtype"] = _policies.layer_dtype(dtype)
+        self._set_float_policy(_policies.layer_policy(dtype))
+        if not kwargs.get("autocast", True):
+            d["_autocast"] = False
         d["_quant_policy"] = _policies.quantized_policy(dtype)   # also set by quantize()
         d["_policy_map"] = dtype if isinstance(dtype, _policies.DTypePolicyMap) else None
         d["_path"] = None           # the name scope the layer built in (Keras's layer.path)
@@ -158,10 +160,18 @@ class Layer(nn.Module):
             self._resolve_policy_map()
         return scope
 
+    def _set_float_policy(self, policy):
+        """The layer's float policy: variables made in ``variable_dtype`` (``_dtype``), computations in
+        ``compute_dtype``."""
+        d = self.__dict__
+        d["_float_policy"] = policy
+        d["_dtype"] = policy.variable_dtype
+        d["_compute_dtype"] = policy.compute_dtype
+
     def _resolve_policy_map(self):
         d = self.__dict__
         policy_map = d["_policy_map"]
-        d["_dtype"] = _policies.layer_dtype(policy_map, d["_path"])
+        self._set_float_policy(_policies.layer_policy(policy_map, d["_path"]))
         if not d.get("_is_quantized", False):
             d["_quant_policy"] = _policies.quantized_policy(policy_map, d["_path"])
 
@@ -303,23 +313,45 @@ class Layer(nn.Module):
                 args = (args[0],) + tuple(backend.convert_to_tensor(a) if isinstance(a, np.ndarray) else a
                                           for a in args[1:])
             first = args[0]
-            if isinstance(first, Tensor):
-                if first._data.dtype.kind == "f" and first._data.dtype.name != self._dtype and self._autocast:
-                    args = (first.to(to_ember_dtype(self._dtype)),) + args[1:]
-            elif not isinstance(first, (list, tuple, dict)):
+            if not isinstance(first, (Tensor, list, tuple, dict)):
                 args = (backend.convert_to_tensor(first),) + args[1:]
             elif isinstance(first, (list, tuple)):
                 args = (type(first)(backend.convert_to_tensor(v) if not isinstance(v, Tensor) and v is not None
                                     else v for v in first),) + args[1:]
+            if self._autocast:
+                # Keras casts every float tensor argument to the compute dtype (a merge layer's list,
+                # attention's value, an RNN's initial_state); integers and masks are left alone
+                compute = self.compute_dtype
+                args = _cast_floats(args, compute)
+                kwargs = {k: _cast_floats(v, compute) for k, v in kwargs.items()} if kwargs else kwargs
             if not self.built:
                 self._build_for_call(args, kwargs)
-        elif not self.built:   # every input passed by keyword (attention(query=q, value=v))
-            self._build_for_call(args, kwargs)
+        else:   # every input passed by keyword (attention(query=q, value=v))
+            if self._autocast and kwargs:
+                kwargs = {k: _cast_floats(v, self.compute_dtype) for k, v in kwargs.items()}
+            if not self.built:
+                self._build_for_call(args, kwargs)
+        scope = _autocast.scope_for_layer(self)
+        if scope is not None:   # a mixed-precision layer reads its variables cast to its compute dtype
+            with scope:
+                return self._module_call(args, kwargs)
+        return self._module_call(args, kwargs)
+
+    def _module_call(self, args, kwargs):
         training = kwargs.get("training")
         if training is not None:
             with backend.training_scope(bool(training)):
                 return nn.Module.__call__(self, *args, **kwargs)
         return nn.Module.__call__(self, *args, **kwargs)
+
+    def __getattr__(self, name):
+        value = nn.Module.__getattr__(self, name)
+        # Keras's autocast: inside a mixed-precision call, a float variable is read in the compute dtype.
+        if isinstance(value, Variable):
+            scope = _autocast.get_autocast_scope()
+            if scope is not None and scope.dtype is not None and value.__dict__.get("autocast", True):
+                return scope.maybe_cast(value)
+        return value
 
     def forward(self, *args, **kwargs):
         self._added_losses.clear()
@@ -401,7 +433,7 @@ class Layer(nn.Module):
         return _dummy_output_spec(self, args, kwargs)
 
     def compute_dtype_for(self, inputs):
-        return self._dtype
+        return self.compute_dtype
 
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (found by running the layer on zeros unless overridden)."""
@@ -410,16 +442,22 @@ class Layer(nn.Module):
     # -- weights -------------------------------------------------------------------------------
     @property
     def dtype(self):
+        """The variables' dtype (Keras's alias of ``variable_dtype``)."""
         return self._dtype
 
     @property
     def dtype_policy(self):
-        """The layer's ``keras.DTypePolicy`` (ember.keras layers compute in their variables' dtype); a
+        """The layer's ``keras.DTypePolicy`` (``'mixed_float16'``: float16 compute, float32 variables); a
         ``QuantizedDTypePolicy`` once quantized. Setting a quantized one quantizes the built layer. A layer
         made with a ``DTypePolicyMap`` reports the map (as Keras), and uses its policy for the layer's path."""
         if self.__dict__.get("_policy_map") is not None:
             return self.__dict__["_policy_map"]
-        return self.__dict__.get("_quant_policy") or _policies.DTypePolicy(self._dtype)
+        return self.__dict__.get("_quant_policy") or self._policy()
+
+    def _policy(self):
+        d = self.__dict__
+        policy = d.get("_float_policy")
+        return policy if policy is not None else _policies.DTypePolicy(self._dtype)
 
     @dtype_policy.setter
     def dtype_policy(self, value):
@@ -438,11 +476,32 @@ class Layer(nn.Module):
 
     @property
     def compute_dtype(self):
-        return self._dtype
+        """The dtype the layer computes in and outputs (its inputs are cast to it)."""
+        return self.__dict__.get("_compute_dtype") or self._dtype
 
     @property
     def variable_dtype(self):
+        """The dtype of the layer's variables."""
         return self._dtype
+
+    @property
+    def input_dtype(self):
+        """The dtype float inputs are cast to (the compute dtype; an ``InputLayer``'s own dtype)."""
+        return self.__dict__.get("_input_dtype") or self.compute_dtype
+
+    @input_dtype.setter
+    def input_dtype(self, value):
+        self.__dict__["_input_dtype"] = value
+
+    @property
+    def autocast(self):
+        """Whether float inputs are cast to the compute dtype and, under a mixed policy, float variables
+        are read in it (Keras's ``autocast`` argument; LayerNormalization sets it False)."""
+        return self.__dict__.get("_autocast", type(self)._autocast)
+
+    @autocast.setter
+    def autocast(self, value):
+        self.__dict__["_autocast"] = bool(value)
 
     @property
     def trainable(self):
@@ -625,7 +684,7 @@ class Layer(nn.Module):
         policy = policy if policy is not None else self.__dict__.get("_quant_policy")
         # Keras 3 saves the dtype as its policy ({'class_name': 'DTypePolicy', 'config': {'name': 'float32'}...})
         config = {"name": self.name, "trainable": self._trainable,
-                  "dtype": _policies.serialize(policy if policy is not None else _policies.DTypePolicy(self._dtype))}
+                  "dtype": _policies.serialize(policy if policy is not None else self._policy())}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = _jsonable_shape(self._batch_input_shape)
         return config
@@ -639,6 +698,30 @@ class Layer(nn.Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _cast_floats(x, dtype):
+    """``x`` (a tensor, or a list, tuple or dict of them) with its float tensors cast to ``dtype``."""
+    if isinstance(x, Tensor):
+        return _cast_keeping_mask(x, dtype) if _autocast.is_float_array(x._data) and x._data.dtype.name != dtype \
+            else x
+    if isinstance(x, (list, tuple)):
+        items = [_cast_floats(v, dtype) for v in x]
+        if all(a is b for a, b in zip(items, x)):
+            return x
+        return type(x)(*items) if hasattr(x, "_fields") else items if isinstance(x, list) else tuple(items)
+    if isinstance(x, dict):
+        return {k: _cast_floats(v, dtype) for k, v in x.items()}
+    return x
+
+
+def _cast_keeping_mask(x, dtype):
+    """``x`` cast to ``dtype`` (differentiably), keeping the Keras mask it carries."""
+    y = x.to(_autocast.ember_dtype(dtype))
+    mask = getattr(x, "_keras_mask", None)
+    if mask is not None and y is not x:
+        y._keras_mask = mask
+    return y
 
 
 def _marks_built(build):

@@ -1,5 +1,9 @@
 """``BatchNormalization`` and ``LayerNormalization`` with Keras's defaults.
 
+Under a float16 / bfloat16 policy (``'mixed_float16'``) both compute their statistics in float32, as
+Keras does (float16 squares overflow), from float32 weights read without autocasting, and return the
+layer's compute dtype.
+
 >>> import ember
 >>> from ember import keras
 >>> bn = keras.layers.BatchNormalization()
@@ -7,6 +11,7 @@
 (ember.Size([4, 3]), [(3,), (3,), (3,), (3,)])
 """
 from ...autograd import grad_mode, ops
+from ...backend import dtypes as _dtypes
 from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
@@ -16,6 +21,22 @@ from .layer import Layer
 def _axes(axis, ndim):
     axis = [axis] if isinstance(axis, int) else list(axis)
     return sorted(a % ndim for a in axis)
+
+
+def upcast(x):
+    """``x`` in float32 when it is float16 or bfloat16 (Keras's ``result_type(x.dtype, 'float32')``)."""
+    if x._data.dtype.name in ("float16", "bfloat16"):
+        return x.to(_dtypes.float32)
+    return x
+
+
+def to_compute_dtype(layer, y):
+    """``y`` cast to ``layer.compute_dtype`` (Keras's ``ops.cast(outputs, self.compute_dtype)``)."""
+    dtype = layer.compute_dtype
+    if y._data.dtype.name != dtype:
+        from ..autocast import ember_dtype
+        return y.to(ember_dtype(dtype))
+    return y
 
 
 class BatchNormalization(Layer):
@@ -64,14 +85,21 @@ class BatchNormalization(Layer):
         if dim is None:
             raise ValueError(f"BatchNormalization layer {self.name}: axis {self.axis} of the input shape "
                              f"{input_shape} must be known")
+        # Keras reads them uncast (autocast=False) and casts them to the float32 of its computation
         if self.scale:
-            self._add_weight("gamma", (dim,), self.gamma_initializer, regularizer=self.gamma_regularizer)
+            self._add_weight("gamma", (dim,), self.gamma_initializer, regularizer=self.gamma_regularizer,
+                             autocast=False)
         if self.center:
-            self._add_weight("beta", (dim,), self.beta_initializer, regularizer=self.beta_regularizer)
-        self._add_weight("moving_mean", (dim,), self.moving_mean_initializer, trainable=False)
-        self._add_weight("moving_variance", (dim,), self.moving_variance_initializer, trainable=False)
+            self._add_weight("beta", (dim,), self.beta_initializer, regularizer=self.beta_regularizer,
+                             autocast=False)
+        self._add_weight("moving_mean", (dim,), self.moving_mean_initializer, trainable=False, autocast=False)
+        self._add_weight("moving_variance", (dim,), self.moving_variance_initializer, trainable=False,
+                         autocast=False)
 
     def call(self, inputs, training=None):
+        return to_compute_dtype(self, self._normalize(upcast(inputs), training))
+
+    def _normalize(self, inputs, training):
         nd = inputs.ndim
         axis = self.axis % nd
         red = tuple(i for i in range(nd) if i != axis)
@@ -130,6 +158,7 @@ class LayerNormalization(Layer):
     """
 
     supports_masking = True  # as Keras: the input's mask passes through
+    _autocast = False        # as Keras: the input is normalized in float32 whatever the policy computes in
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -148,11 +177,16 @@ class LayerNormalization(Layer):
         axes = _axes(self.axis, len(input_shape))
         shape = tuple(input_shape[a] for a in axes)
         if self.scale or self.rms_scaling:
-            self._add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer)
+            self._add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                             autocast=False)
         if self.center and not self.rms_scaling:
-            self._add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer)
+            self._add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                             autocast=False)
 
     def call(self, inputs):
+        return to_compute_dtype(self, self._normalize(upcast(inputs)))
+
+    def _normalize(self, inputs):
         nd = inputs.ndim
         axes = tuple(_axes(self.axis, nd))
         bshape = tuple(inputs.shape[i] if i in axes else 1 for i in range(nd))

@@ -21,6 +21,7 @@ from .. import initializers as _init
 from .. import regularizers as _reg
 from .core_more import Wrapper
 from .layer import Layer
+from .normalization import to_compute_dtype, upcast
 
 
 class GroupNormalization(Layer):
@@ -33,6 +34,7 @@ class GroupNormalization(Layer):
     """
 
     supports_masking = True
+    _autocast = False   # as Keras: the groups are normalized in float32 whatever the policy computes in
 
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
@@ -57,11 +59,16 @@ class GroupNormalization(Layer):
             raise ValueError(f"GroupNormalization layer {self.name}: the number of groups ({self.groups}) must divide "
                              f"the number of channels ({dim}) and not exceed it; input shape {input_shape}")
         if self.scale:
-            self._add_weight("gamma", (dim,), self.gamma_initializer, regularizer=self.gamma_regularizer)
+            self._add_weight("gamma", (dim,), self.gamma_initializer, regularizer=self.gamma_regularizer,
+                             autocast=False)
         if self.center:
-            self._add_weight("beta", (dim,), self.beta_initializer, regularizer=self.beta_regularizer)
+            self._add_weight("beta", (dim,), self.beta_initializer, regularizer=self.beta_regularizer,
+                             autocast=False)
 
     def call(self, inputs):
+        return to_compute_dtype(self, self._normalize(upcast(inputs)))
+
+    def _normalize(self, inputs):
         x = inputs.movedim(self.axis, -1)
         shape = tuple(x.shape)
         C = shape[-1]
@@ -193,8 +200,11 @@ class RMSNormalization(Layer):
     def call(self, inputs):
         axes = self._axes(inputs.ndim)
         bshape = tuple(inputs.shape[i] if i in axes else 1 for i in range(inputs.ndim))
-        ms = ops.mul(inputs, inputs).mean(tuple(axes), keepdim=True)
-        return ops.mul(ops.mul(inputs, ops.rsqrt(ops.add(ms, self.epsilon))), self.scale.reshape(bshape))
+        # Keras's ops.rms_normalization: float32 inside for a float16 input, which it returns
+        x = upcast(inputs)
+        ms = ops.mul(x, x).mean(tuple(axes), keepdim=True)
+        y = ops.mul(ops.mul(x, ops.rsqrt(ops.add(ms, self.epsilon))), upcast(self.scale).reshape(bshape))
+        return y.to(inputs.dtype) if x is not inputs else y
 
     def compute_output_shape(self, input_shape):
         return input_shape

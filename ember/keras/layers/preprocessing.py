@@ -18,7 +18,7 @@ from ...autograd.tensor import Tensor, make
 from ...random import _get_rng
 from .. import backend
 from ..ops import image as _image
-from ..ops.dtypes import to_ember_dtype
+from ..autocast import ember_dtype, is_float_array
 from .layer import Layer
 from .preprocessing_boxes import BoundingBoxMixin, flip_boxes, rotate_boxes
 from .preprocessing_color import _ColorLayer, _factor
@@ -34,8 +34,8 @@ class Rescaling(Layer):
         self.scale, self.offset = scale, offset
 
     def call(self, inputs):
-        if inputs._data.dtype.kind != "f":
-            inputs = inputs.to(to_ember_dtype(self.dtype))
+        if not is_float_array(inputs._data):   # uint8 images: cast to the compute dtype, as Keras
+            inputs = inputs.to(ember_dtype(self.compute_dtype))
         return ops.add(ops.mul(inputs, self.scale), self.offset)
 
     def compute_output_shape(self, input_shape):
@@ -111,8 +111,8 @@ class Normalization(Layer):
         self.adapt_count._data[...] = arr.size // max(1, int(np.prod([arr.shape[d] for d in keep])))
 
     def call(self, inputs):
-        if inputs._data.dtype.kind != "f":
-            inputs = inputs.to(to_ember_dtype(self.dtype))
+        if not is_float_array(inputs._data):
+            inputs = inputs.to(ember_dtype(self.compute_dtype))
         if self.input_mean is not None:
             mean = make(np.broadcast_to(np.asarray(self.input_mean, inputs._data.dtype),
                                         self._broadcast).copy())

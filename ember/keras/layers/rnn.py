@@ -34,9 +34,16 @@ from .. import backend
 from .. import constraints as _con
 from .. import initializers as _init
 from .. import regularizers as _reg
+from ..autocast import ember_dtype
 from .core import _common
 from .layer import Layer
 from ..saving import serialization_lib as saving_registry
+
+
+def _state_dtype(layer):
+    """The NumPy dtype of the states a recurrent layer starts from: its compute dtype (float16 under
+    'mixed_float16', as Keras's zero states)."""
+    return ember_dtype(layer.compute_dtype).numpy
 
 
 class _Cell(Layer):
@@ -283,7 +290,7 @@ class RNN(Layer):
                                  f"{self._states[0].shape[0]}, got a batch of {N}; call reset_states() first")
             states = list(self._states)
         elif initial_state is None:
-            states = [make(np.zeros((N, s), np.dtype(self.dtype))) for s in _state_sizes(cell)]
+            states = [make(np.zeros((N, s), _state_dtype(self))) for s in _state_sizes(cell)]
         else:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         rec_keep = None
@@ -292,7 +299,7 @@ class RNN(Layer):
                 * (1 / (1 - cell.recurrent_dropout))
         steps = range(T - 1, -1, -1) if self.go_backwards else range(T)
         outputs = []
-        out = make(np.zeros((N, _output_size(cell)), np.dtype(self.dtype))) if mask is not None else None
+        out = make(np.zeros((N, _output_size(cell)), _state_dtype(self))) if mask is not None else None
         for t in steps:
             prev = states
             if rec_keep is not None:
@@ -330,7 +337,7 @@ class RNN(Layer):
             self.__dict__["_states"] = None
         else:
             states = states if isinstance(states, (list, tuple)) else [states]
-            self.__dict__["_states"] = [make(np.array(getattr(s, "_data", s), dtype=np.dtype(self.dtype)))
+            self.__dict__["_states"] = [make(np.array(getattr(s, "_data", s), dtype=_state_dtype(self)))
                                         for s in states]
 
     reset_state = reset_states

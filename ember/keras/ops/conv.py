@@ -154,7 +154,8 @@ def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_
     y = np.einsum("nhwijc,ijcm->nhwcm", view, K, optimize=True).reshape(N, Ho, Wo, C * M)
     if bias is not None:
         y = y + bias._data
-    t = make(np.ascontiguousarray(y))
+    # NumPy's products of ml_dtypes' bfloat16 give float32: the result is rounded back to the inputs' dtype
+    t = make(np.ascontiguousarray(y, dtype=np.result_type(a.dtype, K.dtype)))
     rx, rk, rb = x._rg, kernel._rg, bias is not None and bias._rg
     if _gm.enabled and (rx or rk or rb):
         def backward(g):
@@ -223,15 +224,16 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     y = full[:, pth:pth + Lh, ptw:ptw + Lw, :]
     if bias is not None:
         y = y + bias._data
-    t = make(np.ascontiguousarray(y))
+    # NumPy's products of ml_dtypes' bfloat16 give float32: the result is rounded back to the inputs' dtype
+    t = make(np.ascontiguousarray(y, dtype=np.result_type(a.dtype, K.dtype)))
     rx, rk, rb = x._rg, kernel._rg, bias is not None and bias._rg
     if _gm.enabled and (rx or rk or rb):
         def backward(g):
             gfull = np.zeros((N, Hb, Wb, O), K.dtype)
             gfull[:, pth:pth + Lh, ptw:ptw + Lw, :] = g._data
             gcols = _patches(gfull, H, W, kh, kw, sh, sw, dh, dw).reshape(N * H * W, kh * kw * O)
-            gx = make((gcols @ Km).reshape(N, H, W, C)) if rx else None
-            gk = make((gcols.T @ a2).reshape(K.shape)) if rk else None
+            gx = make((gcols @ Km).reshape(N, H, W, C).astype(a.dtype, copy=False)) if rx else None
+            gk = make((gcols.T @ a2).reshape(K.shape).astype(K.dtype, copy=False)) if rk else None
             gb = make(g._data.reshape(-1, O).sum(0)) if rb else None
             return gx, gk, gb
         _record(t, "KerasConv2dTransposeBackward", backward, (x, kernel, bias))
