@@ -458,6 +458,11 @@ class Loss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = _t(y_pred)
+        if y_pred._data.dtype.name in ("float16", "bfloat16") and self.dtype not in ("float16", "bfloat16"):
+            # Keras computes a loss in its dtype (floatx): a mixed-precision model's float16 output is cast
+            # up, so that the loss (and the loss scaled for LossScaleOptimizer) does not overflow float16
+            from .ops.dtypes import to_ember_dtype
+            y_pred = y_pred.to(to_ember_dtype(self.dtype))
         losses = self.call(y_true, y_pred)
         out_mask = getattr(losses, "_keras_mask", None)
         mask = in_mask if out_mask is None else out_mask if in_mask is None else \

@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 
+from ...autograd.tensor import Tensor
 from .base_optimizer import Optimizer, slot
 
 
@@ -91,27 +92,46 @@ class Muon(Optimizer):
 
 
 class LossScaleOptimizer(Optimizer):
-    """Dynamic loss scaling: ``scale_loss(loss) = loss * scale``; each step divides the gradients by
-    ``scale`` and, if they are all finite, lets ``inner_optimizer`` apply them (doubling ``scale`` after
-    ``dynamic_growth_steps`` finite steps in a row), else skips the update and halves ``scale``."""
+    """Dynamic loss scaling (Keras's ``keras.optimizers.LossScaleOptimizer``): ``scale_loss(loss)`` is
+    ``loss * dynamic_scale``; each step, if every gradient is finite, divides them by ``dynamic_scale``
+    and lets ``inner_optimizer`` apply them, doubling ``dynamic_scale`` after ``dynamic_growth_steps``
+    finite steps in a row; otherwise it skips the update and halves ``dynamic_scale``.
+
+    ``compile`` wraps the optimizer in one when the model's policy is ``'mixed_float16'`` (unless
+    ``auto_scale_loss=False``). ``step_counter`` (int32) and ``dynamic_scale`` (float32) are
+    ``keras.Variable`` s made by ``build``, listed first in ``variables`` after the optimizer's own
+    ``iteration`` and ``learning_rate`` and before the inner optimizer's, as Keras saves them.
+
+    >>> from ember import keras
+    >>> opt = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=8.0)
+    >>> v = keras.Variable([1.0])
+    >>> _ = opt.apply([keras.ops.convert_to_tensor([float("inf")])], [v])
+    >>> float(opt.dynamic_scale), v.numpy().tolist()
+    (4.0, [1.0])
+    """
 
     def __init__(self, inner_optimizer, initial_scale=2.0 ** 15, dynamic_growth_steps=2000, name=None, **kwargs):
         if not kwargs.pop("dynamic", True):
             raise ValueError("LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
                              "`loss_scale_factor` directly on the `inner_optimizer`.")
-        unsupported = [k for k, v in kwargs.items() if v not in (None, False, 0.99)]
-        if kwargs and (unsupported or set(kwargs) - {"weight_decay", "clipnorm", "global_clipnorm", "clipvalue",
-                                                     "use_ema", "ema_momentum", "ema_overwrite_frequency",
-                                                     "loss_scale_factor", "gradient_accumulation_steps"}):
-            raise ValueError(f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`. Set them "
-                             "on the `inner_optimizer`.")
+        # Keras accepts the base optimizer's arguments at their defaults (older saved configs carry them)
+        defaults = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+                    "use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                    "loss_scale_factor": None, "gradient_accumulation_steps": None}
+        for arg, default in defaults.items():
+            if arg in kwargs and kwargs.pop(arg) != default:
+                raise ValueError(f"LossScaleOptimizer does not support `{arg}`. Instead, set `{arg}` on the "
+                                 "`inner_optimizer`.")
+        if kwargs:
+            raise ValueError(f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs)}`.")
         super().__init__(learning_rate=0.0, name=name)
         from . import get
         self.inner_optimizer = get(inner_optimizer)
         self.initial_scale, self.dynamic_growth_steps = initial_scale, dynamic_growth_steps
-        self.inner_optimizer.loss_scale_factor = None
-        self.dynamic_scale = np.float32(initial_scale)
-        self.step_counter = 0
+        self.inner_optimizer.loss_scale_factor = None   # else the gradients would be unscaled twice
+        self._own_iterations = self._iterations          # Keras's own (unused) 'iteration' variable
+        self.step_counter = None
+        self.dynamic_scale = None
 
     # iterations and the learning rate are the inner optimizer's
     @property
@@ -133,29 +153,69 @@ class LossScaleOptimizer(Optimizer):
 
     def build(self, var_list):
         var_list = list(var_list)
+        if self.step_counter is None:
+            self.step_counter = self._named(np.zeros((), np.int32), "step_counter")
+            self.dynamic_scale = self._named(np.array(self.initial_scale, np.float32), "dynamic_scale")
         self.inner_optimizer.build(var_list)
+        # The inner optimizer's first step may come after skipped ones, inside a captured training step:
+        # the attribute its first step() adds exists from now on, so that the capture sees no new one.
+        self.inner_optimizer.__dict__.setdefault("_stepping", False)
         self.param_groups = self.inner_optimizer.param_groups
         self.built = True
 
+    def apply(self, grads, trainable_variables=None):
+        if not self.built and trainable_variables is not None:
+            # Keras builds it in its own name scope here: the inner optimizer's slots are 'lso/inner/..._momentum'
+            from .. import scopes
+            with scopes.name_scope(self.name, caller=self):
+                self.build(list(trainable_variables))
+        return super().apply(grads, trainable_variables)
+
+    @property
+    def variables(self):
+        """Keras's layout: this optimizer's ``iteration`` and ``learning_rate`` (0), ``step_counter``,
+        ``dynamic_scale``, then the inner optimizer's variables."""
+        own = [self._named(np.zeros((), np.int32), "iteration"), self._named(np.zeros((), np.float32),
+                                                                             "learning_rate")]
+        own[0]._data = self._own_iterations._data
+        if self.step_counter is not None:
+            own += [self.step_counter, self.dynamic_scale]
+        return own + self.inner_optimizer.variables
+
     def scale_loss(self, loss):
-        return loss * float(self.dynamic_scale)
+        """``loss * dynamic_scale`` (``initial_scale`` before the optimizer is built)."""
+        from ...autograd import ops
+        if self.dynamic_scale is None:
+            return ops.mul(loss, float(self.initial_scale))
+        return ops.mul(loss, self.dynamic_scale.to(loss.dtype))
+
+    def check_finite(self, grads):
+        """Whether every gradient (None ones skipped) is finite."""
+        return all(bool(np.isfinite(g._data if isinstance(g, Tensor) else np.asarray(g)).all())
+                   for g in grads if g is not None)
 
     def step(self, closure=None):
         loss = self._eval_closure(closure)
+        if not self.built:
+            raise ValueError("LossScaleOptimizer.step: build the optimizer on the model's variables first")
         params = [p for g in self.inner_optimizer.param_groups for p in g["params"] if p._grad is not None]
-        finite = all(np.all(np.isfinite(p._grad._data)) for p in params)
-        if finite:
+        counter, scale = self.step_counter._data, self.dynamic_scale._data
+        if self.check_finite([p._grad for p in params]):
             for p in params:
-                p._grad._data = p._grad._data / self.dynamic_scale
+                if not getattr(p, "overwrite_with_gradient", False):
+                    p._grad._data = p._grad._data / scale.astype(p._grad._data.dtype)
             self.inner_optimizer.step()
-            if self.step_counter == self.dynamic_growth_steps - 1:
-                self.step_counter = 0
-                self.dynamic_scale = np.float32(self.dynamic_scale * 2.0)
-            else:
-                self.step_counter += 1
+            # Keras: after dynamic_growth_steps finite steps in a row the scale doubles and the count restarts
+            # (array arithmetic, not a Python branch on the counter, so a captured step replays it)
+            grow = counter == self.dynamic_growth_steps - 1
+            scale[...] = np.where(grow, scale * np.float32(2.0), scale)
+            counter[...] = np.where(grow, 0, counter + 1)
         else:
-            self.step_counter = 0
-            self.dynamic_scale = np.float32(self.dynamic_scale * 0.5)
+            counter[...] = 0
+            scale[...] = scale * np.float32(0.5)
+            self.inner_optimizer._opt_called = True   # a skipped step counts as called (see build)
+        self.step_counter._bump()
+        self.dynamic_scale._bump()
         return loss
 
     def finalize_variable_values(self, var_list):
@@ -163,14 +223,20 @@ class LossScaleOptimizer(Optimizer):
 
     def state_dict(self):
         sd = self.inner_optimizer.state_dict()
-        sd["loss_scale"] = {"dynamic_scale": float(self.dynamic_scale), "step_counter": self.step_counter}
+        if self.step_counter is not None:
+            sd["loss_scale"] = {"dynamic_scale": float(self.dynamic_scale._data),
+                                "step_counter": int(self.step_counter._data)}
         return sd
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
         ls = state_dict.pop("loss_scale", None)
         if ls:
-            self.dynamic_scale, self.step_counter = np.float32(ls["dynamic_scale"]), int(ls["step_counter"])
+            if self.step_counter is None:
+                self.step_counter = self._named(np.zeros((), np.int32), "step_counter")
+                self.dynamic_scale = self._named(np.array(self.initial_scale, np.float32), "dynamic_scale")
+            self.dynamic_scale.assign(np.float32(ls["dynamic_scale"]))
+            self.step_counter.assign(np.int32(ls["step_counter"]))
         self.inner_optimizer.load_state_dict(state_dict)
 
     def get_config(self):

@@ -107,9 +107,14 @@ class Trainer:
         output), ``metrics`` (names such as ``'accuracy'`` or objects), ``loss_weights`` for multi-output models.
 
         ``jit_compile``: ``'auto'`` (default) runs the training step through ``ember.compile`` when ember has
-        it and eagerly otherwise; ``False`` always eager.
+        it and eagerly otherwise; ``False`` always eager. ``auto_scale_loss``: under the ``'mixed_float16'``
+        policy the optimizer is wrapped in a ``LossScaleOptimizer`` (dynamic loss scaling), as Keras does.
         """
         self.optimizer = _optimizers.get(optimizer)
+        if auto_scale_loss and self.optimizer is not None and self.dtype_policy.name == "mixed_float16" \
+                and not isinstance(self.optimizer, _optimizers.LossScaleOptimizer):
+            self.optimizer = _optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
+            self.__dict__["_auto_loss_scale"] = self.optimizer   # the compile config keeps the optimizer given
         self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
         self.__dict__["_compiled_state_built"] = False   # Keras builds a new compile's loss/metrics on data
         names = getattr(self, "output_names", None)
@@ -632,8 +637,11 @@ class Trainer:
             return None
         from .. import optimizers
         cfg = self._compile_config
+        opt = self.optimizer
+        if opt is not None and opt is self.__dict__.get("_auto_loss_scale"):
+            opt = opt.inner_optimizer   # as Keras: the optimizer compile was given, not its loss-scale wrapper
         # Keras's keys; jit_compile as Keras's torch backend resolves 'auto' (False)
-        return {"optimizer": optimizers.serialize(self.optimizer),
+        return {"optimizer": optimizers.serialize(opt),
                 "loss": _serialize_spec(cfg["loss"], _losses.serialize),
                 "loss_weights": cfg["loss_weights"],
                 "metrics": _serialize_spec(cfg["metrics"], _metrics.serialize),
