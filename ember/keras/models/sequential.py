@@ -12,7 +12,7 @@
 import copy
 
 from ... import nn
-from .. import backend
+from .. import backend, dtype_policies
 from ..graph import KerasTensor
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, _jsonable_shape, _to_shape
@@ -197,7 +197,10 @@ class Sequential(Model):
         if self._input_layer is not None:
             layers.append(serialization_lib.serialize_keras_object(self._input_layer))
         layers += [serialization_lib.serialize_keras_object(layer) for layer in self._layer_list]
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype, "layers": layers}
+        # Keras writes the model's policy (its from_config does not read it back: a loaded model takes the
+        # global policy)
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policies.serialize(self.dtype_policy), "layers": layers}
         if self._build_input_shape is not None:
             config["build_input_shape"] = _jsonable_shape(self._build_input_shape)
         return config

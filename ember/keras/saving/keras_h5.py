@@ -156,12 +156,16 @@ def write(model, fileobj, include_optimizer=False):
             for i, (name, w) in enumerate(pairs):
                 group.create_dataset(str(i), data=np.array(saved_array(layer, name, w), order="C"))   # 0-d stays 0-d
         optimizer = _built_optimizer(model) if include_optimizer else None
-        if optimizer is not None:
-            group = f.require_group("optimizer/vars")
+        path = "optimizer"
+        while optimizer is not None:
+            group = f.require_group(f"{path}/vars")
             group.attrs["name"] = optimizer.name
             for i, v in enumerate(optimizer.variables):
                 # np.array, not ascontiguousarray: that makes 0-d iterations/learning rate 1-d.
                 group.create_dataset(str(i), data=np.array(v._data, order="C"))
+            # Keras also writes a LossScaleOptimizer's inner optimizer on its own (its variables are in both)
+            optimizer = getattr(optimizer, "inner_optimizer", None)
+            path += "/inner_optimizer"
 
 
 def read_optimizer(model, fileobj, source):
@@ -191,9 +195,20 @@ def read_optimizer(model, fileobj, source):
                       f"{type(optimizer).__name__} here has {len(current)} (a different optimizer or model?)",
                       stacklevel=3)
         return False
+    _assign_optimizer_values(optimizer, stored, current)
+    return True
+
+
+def _assign_optimizer_values(optimizer, stored, current):
+    from ..optimizers import LossScaleOptimizer, schedules
+    if isinstance(optimizer, LossScaleOptimizer):
+        # its own iteration and (unused) learning rate, step_counter, dynamic_scale, then the inner optimizer's
+        optimizer._own_iterations._data[...] = stored[0]
+        optimizer.step_counter.assign(stored[2])
+        optimizer.dynamic_scale.assign(stored[3])
+        return _assign_optimizer_values(optimizer.inner_optimizer, stored[4:], current[4:])
     optimizer.iterations = int(stored[0])
     rest = stored[1:]
-    from ..optimizers import schedules
     if not isinstance(optimizer._learning_rate, schedules.LearningRateSchedule):
         # Stored as float32: keep the compiled value when it rounds to the same (0.01 stays 0.01).
         if np.float32(optimizer._current_lr()) != np.float32(rest[0]):
@@ -202,7 +217,6 @@ def read_optimizer(model, fileobj, source):
     for v, value in zip(current[len(current) - len(rest):], rest):
         v._data[...] = value
         v._bump()
-    return True
 
 
 def _describe(layer, path):
