@@ -68,8 +68,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if vs != xs:
         if xs[:-1] == vs:
             var = unsqueeze(var, -1)
-        elif xs[:-1] == vs[:-1] and vs[-1:] == (1,):
-            pass
+        elif len(vs) == len(xs) and sum(v for x, v in zip(xs, vs) if x != v) == 1:
+            pass   # one dimension of size 1 broadcast (torch 2.13): (4, 1, 32, 32) for (4, 3, 32, 32)
         else:
             raise ValueError(f"gaussian_nll_loss: var of shape {vs} does not match the input of shape {xs}")
     if np.any(var._data < 0):

@@ -202,7 +202,7 @@ def test_margin_and_embedding_losses(reduction):
 
 
 @pytest.mark.parametrize("full", [False, True])
-@pytest.mark.parametrize("var_shape", [(6, 5), (6, 1), (6,)])
+@pytest.mark.parametrize("var_shape", [(6, 5), (6, 1), (6,), (1, 5)])   # (1, 5): one size-1 dimension
 def test_gaussian_nll(full, var_shape):
     var = np.abs(randn(*var_shape)) + 0.1
     var.flat[0] = 1e-9  # clamped to eps
