@@ -51,7 +51,7 @@ del _name
 # Layout and memory-format constants (after the pops: ``strided`` is also an op module's name).
 from .backend.formats import (layout, strided, memory_format, contiguous_format, channels_last,  # noqa: F401,E402
                               channels_last_3d, preserve_format, legacy_contiguous_format,
-                              sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)
+                              sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc, jagged)
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "optim", "utils", "vision", "keras", "io", "data", "functional", "cli", "compiler", "plot",
@@ -97,6 +97,8 @@ _ELSEWHERE["from_file"] = "io.interop"
 _ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"
 _ELSEWHERE["ops"] = "_ops"
 _ELSEWHERE.update(dict.fromkeys(("UntypedStorage", "TypedStorage"), "storage"))
+_ELSEWHERE.update(dict.fromkeys(("SymInt", "SymFloat", "SymBool", "sym_not", "sym_float", "sym_int", "sym_max",
+                                 "sym_min", "sym_ite", "sym_sum", "sym_sqrt", "get_device_module"), "_sym"))
 _LAZY.add("sparse")
 _LAZY.add("signal")
 _LAZY.add("quasirandom")

@@ -50,4 +50,6 @@ sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
 sparse_bsr = layout("sparse_bsr")
 sparse_bsc = layout("sparse_bsc")
+# nested tensors' jagged layout (ember.nested accepts it and stores them as its strided ones)
+jagged = layout("jagged")
 __all__ += ["sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"]

@@ -196,3 +196,19 @@ def test_multiprocessing_reexports_the_stdlib_and_spawns(tmp_path):
         mp.spawn(_spawn_targets.fail_on_one, args=(str(tmp_path),), nprocs=2, start_method="fork")
     with pytest.raises(mp.ProcessExitedException, match="process 0 terminated with exit code 3"):
         mp.start_processes(_spawn_targets.exit_hard, nprocs=1, start_method="fork")
+
+
+def test_sym_helpers_jagged_and_get_device_module_as_torch():
+    # model code written for torch.compile calls these on plain sizes; ember has only plain sizes
+    for lib in (torch, ember):
+        got = [lib.sym_max(3, 5), lib.sym_max(1, 1.0), lib.sym_min(2, 3.5), lib.sym_max(True, 2), lib.sym_int(-2.7),
+               lib.sym_float(2), lib.sym_not(True), lib.sym_ite(False, 1, 2), lib.sym_sum([1, 2, 3]),
+               lib.sym_sum(1, 2), lib.sym_sqrt(4)]
+        assert got == [5, 1.0, 2.0, 2, -2, 2.0, False, 2, 6, 3, 2.0]
+        assert [type(v) for v in got[:3]] == [int, float, float]
+        assert not isinstance(3, lib.SymInt) and not isinstance(3.0, lib.SymFloat) and not isinstance(True, lib.SymBool)
+        with pytest.raises(AssertionError, match="type mismatch"):
+            lib.sym_ite(True, 1, 2.0)
+        assert lib.get_device_module().__name__.endswith(".cpu") and lib.get_device_module("cuda").__name__.endswith(
+            ".cuda")
+        assert repr(lib.jagged).endswith(".jagged") and lib.jagged != lib.strided
