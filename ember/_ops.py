@@ -99,7 +99,12 @@ class _AtenPacket:
 
     @property
     def default(self):
-        return self
+        return _AtenOverload(self, "default")
+
+    def __getattr__(self, overload):
+        if overload in _ATEN_OVERLOADS:
+            return _AtenOverload(self, overload)
+        raise AttributeError(f"The underlying op of 'aten.{self._opname}' has no overload name '{overload}'")
 
     def __str__(self):
         return f"aten.{self._opname}"
@@ -115,8 +120,58 @@ class _AtenPacket:
             if isinstance(other, (str, _AtenPacket)) else NotImplemented
 
 
-# aten ops the FLOP counter reports that have no ember function of the same name
-_ATEN_KEYS_ONLY = {"convolution_backward"}
+# The overload names of aten ops that ember answers to (``ops.aten.add.Tensor``); ember has one function per op,
+# so every overload of an op runs it.
+_ATEN_OVERLOADS = {"Tensor", "Scalar", "out", "int", "dim", "dim_IntList", "self", "input", "Tensor_Scalar",
+                   "Tensor_Tensor", "Scalar_Tensor", "using_ints", "correction", "float", "memory_format"}
+
+
+class _AtenOverload:
+    """``ops.aten.<name>.<overload>`` (``ops.aten.mm.default``): ember's function ``<name>``.
+
+    Ember has one function per op, not one kernel per schema, so an overload equals (and hashes as) every
+    other overload of the same op: ``ops.aten.mul.Tensor == ops.aten.mul.Scalar``. That is what lets a
+    selective-checkpointing policy written as ``op == torch.ops.aten.mul.Tensor`` match the op ember
+    reports (:mod:`ember.utils.checkpoint`)."""
+
+    def __init__(self, packet, overload):
+        self._overloadpacket, self._overloadname = packet, overload
+        self._opname, self.namespace = packet._opname, "aten"
+        self.__name__ = f"{packet._opname}.{overload}"
+
+    @property
+    def overloadpacket(self):
+        return self._overloadpacket
+
+    def name(self):
+        return f"aten::{self._opname}" + ("" if self._overloadname == "default" else f".{self._overloadname}")
+
+    def __call__(self, *args, **kwargs):
+        return self._overloadpacket(*args, **kwargs)
+
+    def __str__(self):
+        return f"aten.{self._opname}.{self._overloadname}"
+
+    def __repr__(self):
+        return f"<OpOverload(op='aten.{self._opname}', overload='{self._overloadname}')>"
+
+    def __hash__(self):
+        return hash(("aten-overload", self._opname))
+
+    def __eq__(self, other):
+        if isinstance(other, _AtenOverload):
+            return other._opname == self._opname
+        if isinstance(other, str):
+            return other == str(self)
+        return NotImplemented
+
+
+# aten ops the FLOP counter or selective checkpointing report that have no ember function of the same name
+_ATEN_KEYS_ONLY = {"convolution_backward", "_softmax", "_log_softmax", "_to_copy",
+                   "_scaled_dot_product_flash_attention", "_scaled_dot_product_efficient_attention",
+                   "_scaled_dot_product_flash_attention_for_cpu",
+                   "native_dropout", "max_pool2d_with_indices", "native_batch_norm", "_native_batch_norm_legit",
+                   "_unsafe_view", "expand", "unsqueeze", "squeeze", "select", "slice", "embedding"}
 
 
 class _OpNamespace:

@@ -19,6 +19,9 @@ from . import saved_hooks as _saved_hooks
 
 _seq = itertools.count()
 _anomaly = anomaly.state
+# Selective activation checkpointing's modes (ember.utils.checkpoint) while a checkpointed region runs: the
+# innermost one sees every node made, as PyTorch's dispatch modes see every op.
+sac_modes = []
 
 
 class _NodeName(str):
@@ -78,6 +81,8 @@ class Node:
         self._metadata = None
         if _anomaly.enabled:
             anomaly.remember_stack(self)
+        if sac_modes:
+            sac_modes[-1].on_node(self)
 
     def __repr__(self):
         return f"<{self.name} object at {id(self):#x}>"
@@ -203,6 +208,8 @@ def record(out, name, fn, inputs, saved=(), holomorphic=True):
     _init(node, name, fn, inputs, saved)
     out.grad_fn = node
     out._rg = True
+    if sac_modes:
+        sac_modes[-1].on_output(node, out)
     return out
 
 
