@@ -100,6 +100,7 @@ _ELSEWHERE.update(dict.fromkeys(("UntypedStorage", "TypedStorage"), "storage"))
 _ELSEWHERE.update(dict.fromkeys(("SymInt", "SymFloat", "SymBool", "sym_not", "sym_float", "sym_int", "sym_max",
                                  "sym_min", "sym_ite", "sym_sum", "sym_sqrt", "get_device_module"), "_sym"))
 _LAZY.add("sparse")
+_LAZY.add("__config__")
 _LAZY.add("signal")
 _LAZY.add("quasirandom")
 _ELSEWHERE.update(dict.fromkeys(("sparse_coo_tensor", "sparse_csr_tensor"), "sparse.tensor"))

@@ -48,8 +48,15 @@ def memory_allocated(device=None):
     return 0
 
 
+def is_bf16_supported(including_emulation=True):
+    """False: no CUDA device (what a CPU-only PyTorch answers), so ``torch.bfloat16 if
+    torch.cuda.is_bf16_supported() else torch.float16`` picks float16 as there."""
+    return False
+
+
 memory_reserved = max_memory_allocated = max_memory_reserved = memory_allocated
 current_device = get_device_name = get_device_properties = get_device_capability = set_device = _no_cuda
+mem_get_info = _no_cuda
 
 
 # ``torch.cuda.amp`` (deprecated aliases of ``torch.amp``): registered as a submodule so that

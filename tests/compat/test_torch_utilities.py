@@ -212,3 +212,11 @@ def test_sym_helpers_jagged_and_get_device_module_as_torch():
         assert lib.get_device_module().__name__.endswith(".cpu") and lib.get_device_module("cuda").__name__.endswith(
             ".cuda")
         assert repr(lib.jagged).endswith(".jagged") and lib.jagged != lib.strided
+
+
+def test_config_report_and_cuda_queries_as_a_cpu_only_torch():
+    for lib in (torch, ember):
+        assert isinstance(lib.__config__.show(), str) and "get_num_threads" in lib.__config__.parallel_info()
+        assert lib.cuda.is_bf16_supported() is False and lib.cuda.is_bf16_supported(including_emulation=False) is False
+        with pytest.raises(AssertionError, match="not compiled with CUDA"):
+            lib.cuda.mem_get_info()
