@@ -13,7 +13,7 @@ LAYER = {"backend": 0, "autograd": 1, "creation": 1, "random": 1, "functional": 
          "optim": 4, "data": 5, "vision": 5, "utils": 5, "compiler": 6, "keras": 7, "plot": 7, "cli": 8,
          "__main__": 8, "cuda": 1, "backends": 1, "linalg": 1, "special": 1,
          "compat": 8, "torch_compat": 8, "serialization": 2, "accelerator": 1, "version": 0, "hub": 5,
-         "jit": 1, "testing": 1, "multiprocessing": 0, "distributed": 1}
+         "jit": 3, "testing": 1, "multiprocessing": 0, "distributed": 1}
 LAYER.update({"amp": 1, "cpu": 1, "func": 3, "fft": 1})
 LAYER.update({"distributions": 2})
 LAYER.update({"profiler": 1, "futures": 0})
