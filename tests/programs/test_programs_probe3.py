@@ -6,7 +6,8 @@ collate functions), a multi-label tagger logged with SummaryWriter and read back
 neural networks with torch.autograd.functional and torch.func, a checkpointed / compiled / grad-scaled
 transformer with EMA and SWA, PointNet, an SGLD-trained energy-based model with spectral norm, a capsule network
 with dynamic routing, and a LLaMA-style model saved mid-run (dataclass config, argparse Namespace, RNG
-states) and resumed. Each runs on real torch and through ``python -m ember.torch_compat`` with the harness of
+states) and resumed, and STFT-mask speech enhancement (stft / istft, polar, a mel filterbank, SI-SDR, FFT
+convolution, windows). Each runs on real torch and through ``python -m ember.torch_compat`` with the harness of
 :mod:`tests.programs.test_programs`; the models start from ``torch.manual_seed`` initializations and draw
 from torch's stream (or a ``torch.Generator``), which ember reproduces, so the numbers agree to float32
 round-off."""
@@ -30,6 +31,7 @@ RUNS = [
     Run("ebm_langevin", "ebm_langevin.py", []),
     Run("capsnet", "capsnet.py", []),
     Run("resume_checkpoint", "resume_checkpoint.py", []),
+    Run("speech_enhancement", "speech_enhancement.py", []),
 ]
 
 
@@ -199,3 +201,21 @@ def test_resume_checkpoint(results):
     _same(e, t, ["default_load", "allowed", "margs", "best", "missing", "tied", "state_keys", "rng_state"])
     assert e["default_load"] is True
     assert np.isfinite(e["best"])
+
+
+def test_speech_enhancement(results):
+    t, e = get(results, "speech_enhancement")
+    close(e["losses"], t["losses"], rtol=1e-4)
+    close(e["norms"], t["norms"], rtol=1e-4)
+    close(e["eval_sisdr"], t["eval_sisdr"], rtol=1e-4)
+    close(e["noisy_sisdr"], t["noisy_sisdr"], rtol=1e-5)
+    close(e["mask_mean"], t["mask_mean"], rtol=1e-5)
+    close(e["fb"][0], t["fb"][0], rtol=1e-5)
+    close(e["pre"], t["pre"], rtol=1e-5, atol=1e-7)
+    close(e["fft_conv"], t["fft_conv"], rtol=1e-4, atol=1e-5)
+    for ours, theirs in zip(e["windows"], t["windows"]):
+        close(ours, theirs, rtol=1e-6, atol=1e-7)
+    assert e["roundtrip"] < 1e-5 and t["roundtrip"] < 1e-5
+    assert e["fft_vs_direct"] < 1e-4 and t["fft_vs_direct"] < 1e-4
+    _same(e, t, ["spec_shape"])
+    assert e["fb"][1] == t["fb"][1]
