@@ -418,3 +418,31 @@ def test_summary_matches_keras():
         model.summary(print_fn=lines.append)
         return "\n".join(lines)
     assert _under(ek, "mixed_float16", lambda: build(ek)) == _under(keras, "mixed_float16", lambda: build(keras))
+
+
+def test_subclassed_model_config_and_file_keep_the_policy_like_keras(tmp_path):
+    """A subclassed model's config carries its policy (Keras's Layer.get_config), so it reloads as a
+    mixed-precision model with its loss-scale state even under a float32 global policy (the sublayers its
+    __init__ makes take that global policy, in Keras too)."""
+    found = []
+    for K in (keras, ek):
+        @K.saving.register_keras_serializable(package="mixed_precision_test")
+        class Classifier(K.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.hidden = K.layers.Dense(3)
+                self.probs = K.layers.Activation("softmax", dtype="float32")
+
+            def call(self, x):
+                return self.probs(self.hidden(x))
+        model = _under(K, "mixed_float16", Classifier)
+        model.compile(K.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+        model.fit(np.ones((8, 4), "float32"), np.zeros(8), batch_size=4, verbose=0)
+        path = str(tmp_path / f"{K.__name__}.keras")
+        model.save(path)
+        back = K.models.load_model(path)
+        found.append((model.get_config()["dtype"], back.dtype_policy.name, back.hidden.compute_dtype,
+                      type(back.optimizer).__name__, int(back.optimizer.step_counter.numpy())))
+    policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"},
+              "registered_name": None}
+    assert found[0] == found[1] == (policy, "mixed_float16", "float32", "LossScaleOptimizer", 2)

@@ -152,7 +152,10 @@ class Model(Trainer, Layer):
         return json.dumps(config, **kwargs)
 
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable}
+        # as Keras's Layer.get_config: the policy too, so that a subclassed mixed-precision model reloads as one
+        from .. import dtype_policies
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policies.serialize(self.dtype_policy)}
         return config
 
     @classmethod
