@@ -97,7 +97,10 @@ _ELSEWHERE.update(dict.fromkeys(("fork", "wait"), "jit"))   # torch.fork / torch
 _ELSEWHERE["from_file"] = "io.interop"
 _ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"
 _ELSEWHERE["ops"] = "_ops"
-_ELSEWHERE.update(dict.fromkeys(("UntypedStorage", "TypedStorage"), "storage"))
+_ELSEWHERE.update(dict.fromkeys(("UntypedStorage", "TypedStorage", "FloatStorage", "DoubleStorage", "HalfStorage",
+                                 "BFloat16Storage", "LongStorage", "IntStorage", "ShortStorage", "CharStorage",
+                                 "ByteStorage", "BoolStorage", "ComplexFloatStorage", "ComplexDoubleStorage"),
+                                "storage"))
 _ELSEWHERE.update(dict.fromkeys(("SymInt", "SymFloat", "SymBool", "sym_not", "sym_float", "sym_int", "sym_max",
                                  "sym_min", "sym_ite", "sym_sum", "sym_sqrt", "get_device_module"), "_sym"))
 _LAZY.add("sparse")

@@ -90,7 +90,7 @@ def _to_array(data, dtype):
     else:
         arr = np.array(data)
     if dtype is None:
-        if isinstance(data, (np.ndarray, Tensor)):
+        if isinstance(data, (np.ndarray, Tensor)) or hasattr(type(data), "__array__"):  # a storage, say
             d = _dt.from_numpy(arr.dtype)
         elif isinstance(data, np.generic):
             d = _dt.from_numpy(arr.dtype)

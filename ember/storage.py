@@ -25,7 +25,9 @@ from .autograd.ops.strided import _storage
 from .autograd.tensor import Tensor, device as _device
 from .backend import dtypes as _dt
 
-__all__ = ["UntypedStorage", "TypedStorage"]
+__all__ = ["UntypedStorage", "TypedStorage", "FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage",
+           "LongStorage", "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage",
+           "ComplexFloatStorage", "ComplexDoubleStorage"]
 
 
 class UntypedStorage:
@@ -162,6 +164,14 @@ class TypedStorage:
     def tolist(self):
         return self._elements().tolist()
 
+    def __iter__(self):
+        return iter(self.tolist())
+
+    def __array__(self, dtype=None, copy=None):
+        # torch.tensor(storage): the elements, as a 1-d tensor of the storage's dtype
+        e = self._elements()
+        return e if dtype is None else e.astype(dtype)
+
     def __getitem__(self, i):
         return self._elements()[i].item()
 
@@ -178,9 +188,72 @@ class TypedStorage:
     def is_shared(self):
         return False
 
+    def type(self, dtype=None, non_blocking=False):
+        """The storage's legacy class name (``"torch.FloatStorage"``)."""
+        if dtype is None:
+            return f"{_dt.PREFIX[0]}.{_LEGACY_NAME[self.dtype.name]}"
+        raise NotImplementedError("TypedStorage.type(dtype): convert the tensor instead (tensor.to(dtype))")
+
     def __repr__(self):
         return " " + "\n ".join(str(v) for v in self.tolist()) + \
-            f"\n[ember.storage.TypedStorage(dtype={self.dtype}, device=cpu) of size {self.size()}]"
+            f"\n[{_dt.PREFIX[0]}.storage.TypedStorage(dtype={self.dtype}, device=cpu) of size {self.size()}]"
+
+
+_LEGACY_NAME = {"float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
+                "bfloat16": "BFloat16Storage", "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
+                "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
+                "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage"}
+
+
+class _LegacyStorageType(type):
+    """The legacy typed storage classes (``torch.FloatStorage`` ...): calling one makes a :class:`TypedStorage`
+    of its dtype; ``isinstance(s, torch.FloatStorage)`` is a dtype check, as in PyTorch."""
+
+    @property
+    def dtype(cls):
+        return _dt.to_dtype(cls._dtype_name)   # bfloat16 resolves (ml_dtypes) only when asked for
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, TypedStorage) and obj.dtype.name == cls._dtype_name
+
+    def __repr__(cls):
+        return f"<class '{_dt.PREFIX[0]}.{cls.__name__}'>"
+
+
+class _LegacyStorage(metaclass=_LegacyStorageType):
+    _dtype_name = None
+
+    def __new__(cls, *args, wrap_storage=None, device=None):
+        return TypedStorage(*args, dtype=cls.dtype, wrap_storage=wrap_storage, device=device)
+
+    @classmethod
+    def from_buffer(cls, buffer, byte_order="native", count=-1, offset=0):
+        """Elements of ``cls``'s dtype read from ``buffer`` (bytes) at byte ``offset``, ``count`` of them (-1: all),
+        in ``byte_order`` ("native", "little" or "big")."""
+        if byte_order not in ("native", "little", "big"):
+            raise ValueError(f"from_buffer: byte_order must be 'native', 'little' or 'big', got {byte_order!r}")
+        nd = np.dtype(cls.dtype.numpy)
+        if byte_order != "native" and nd.itemsize > 1:
+            nd = nd.newbyteorder("<" if byte_order == "little" else ">")
+        arr = np.frombuffer(bytes(buffer), dtype=nd, count=count, offset=offset).astype(cls.dtype.numpy)
+        return TypedStorage(dtype=cls.dtype, wrap_storage=UntypedStorage(arr.view(np.uint8).reshape(-1)))
+
+
+def _legacy(dtype_name):
+    name = _LEGACY_NAME[dtype_name]
+    return _LegacyStorageType(name, (_LegacyStorage,), {"_dtype_name": dtype_name, "__module__": "torch",
+                                                        "__doc__": f"Storages of dtype {dtype_name} (legacy "
+                                                                   f"``torch.{name}``)."})
+
+
+FloatStorage, DoubleStorage, HalfStorage, BFloat16Storage = (_legacy(n) for n in ("float32", "float64", "float16",
+                                                                                 "bfloat16"))
+LongStorage, IntStorage, ShortStorage, CharStorage = (_legacy(n) for n in ("int64", "int32", "int16", "int8"))
+ByteStorage, BoolStorage = _legacy("uint8"), _legacy("bool")
+ComplexFloatStorage, ComplexDoubleStorage = _legacy("complex64"), _legacy("complex128")
+_BY_DTYPE = {c._dtype_name: c for c in (FloatStorage, DoubleStorage, HalfStorage, BFloat16Storage, LongStorage,
+                                         IntStorage, ShortStorage, CharStorage, ByteStorage, BoolStorage,
+                                         ComplexFloatStorage, ComplexDoubleStorage)}
 
 
 def _untyped_storage(self):
@@ -195,5 +268,14 @@ def _typed_storage(self):
     return TypedStorage(dtype=self.dtype, wrap_storage=_untyped_storage(self))
 
 
+def _storage_type(self):
+    """The legacy storage class of this tensor's dtype (``torch.FloatStorage`` for float32)."""
+    try:
+        return _BY_DTYPE[self.dtype.name]
+    except KeyError:
+        raise RuntimeError(f"storage_type(): no legacy storage class for {self.dtype}") from None
+
+
 Tensor.untyped_storage = _untyped_storage
 Tensor.storage = _typed_storage
+Tensor.storage_type = _storage_type
