@@ -103,46 +103,76 @@ class CompileMetrics:
 
     def __init__(self, metrics, weighted_metrics=None, output_names=None):
         # ``metrics`` ignore sample weights (and class weights); ``weighted_metrics`` apply them, as in Keras.
+        if metrics and not isinstance(metrics, (list, tuple, dict)):
+            raise ValueError("Expected `metrics` argument to be a list, tuple, or dict. "
+                             f"Received instead: metrics={metrics} of type {type(metrics)}")
+        if weighted_metrics and not isinstance(weighted_metrics, (list, tuple, dict)):
+            raise ValueError("Expected `weighted_metrics` argument to be a list, tuple, or dict. "
+                             f"Received instead: weighted_metrics={weighted_metrics} of type {type(weighted_metrics)}")
         self.spec = metrics if metrics is not None or weighted_metrics is None else []
         self.weighted_spec = weighted_metrics
-        self.metrics = None
+        self._entries = None   # (output index, metric) pairs, made by build on the first batch
         self._weighted = set()
+        self._names = []
         self.output_names = output_names
 
     @staticmethod
-    def _per_output(spec, n, output_names):
-        spec = spec or []
-        if isinstance(spec, dict):
-            return [spec.get(name) or [] for name in output_names]
-        if n > 1 and isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
-            return list(spec)
-        return [spec] * n
+    def _per_output(spec, n, output_names, argument_name, y_pred, dict_outputs=False):
+        """Keras's reading of ``metrics``: with one output every metric (flattened) applies to it; with several,
+        a list or tuple with one entry per output, or a dict keyed by (some of) the output names; anything else
+        is refused with Keras's error."""
+        if not spec:
+            return [[]] * n
+        if n == 1:
+            return [_flatten(spec)]
+        if isinstance(spec, (list, tuple)) and len(spec) == n:
+            return [_flatten(s) for s in spec]
+        if isinstance(spec, dict) and output_names and set(spec) <= set(output_names):
+            return [_flatten(spec.get(name)) for name in output_names]
+        expected = dict if dict_outputs else tuple
+        got = dict if isinstance(spec, dict) else tuple
+        if expected is not got:
+            problem = f"Node type mismatch; expected {expected}, but got {got}."
+        else:
+            problem = f"Node arity mismatch; expected {n}, but got {len(spec)}."
+        structure = {k: "X" for k in output_names} if dict_outputs else ["X"] * n
+        names = f"the output names of the functional model {list(output_names)} or " if output_names else ""
+        raise ValueError(f"{problem}\nInvalid `{argument_name}`. `{argument_name}` should contain metrics objects and "
+                         f"either be a dict or a list matching {names}match the output structure of the model: "
+                         f"{structure}.\nReceived: {argument_name}={spec}")
 
     def build(self, y_true, y_pred, output_names, named=True):
-        """Resolve the metrics against the first batch; with several ``named`` outputs each metric's name gets
-        its output's name as a prefix (Keras: unnamed outputs, a subclassed model's tuple, get none)."""
+        """Resolve the metrics against the first batch. As Keras: a metric keeps its own name (a string's as
+        written: ``'RootMeanSquaredError'``) and its key in the logs is prefixed with its output's name when
+        there are several ``named`` outputs (unnamed outputs, a subclassed model's tuple, get none), repeats
+        taking ``_1``, ``_2`` (a weighted metric's ``weighted_<name>`` first)."""
         preds = _outputs(y_pred, output_names)
         trues = _align(y_true, output_names, len(preds))
         n = len(preds)
-        self.metrics, self._weighted, taken = [], set(), set()
-        for weighted, spec in ((False, self.spec), (True, self.weighted_spec)):
-            for i, (items, yt, yp) in enumerate(zip(self._per_output(spec, n, output_names), trues, preds)):
-                items = items if isinstance(items, (list, tuple)) else [items]
+        self._entries, self._weighted, self._names, counters = [], set(), [], {}
+        for weighted, spec, arg in ((False, self.spec, "metrics"), (True, self.weighted_spec, "weighted_metrics")):
+            sets = self._per_output(spec, n, output_names, arg, y_pred, isinstance(y_pred, dict))
+            for i, (items, yt, yp) in enumerate(zip(sets, trues, preds)):
                 for item in items:
+                    if item is None:
+                        raise ValueError("Expected metric, received `None`")
                     m = _metrics.resolve(item, yt, yp)
+                    if isinstance(item, str):
+                        m.name = item
                     prefix = f"{output_names[i]}_" if n > 1 and named else ""
                     name = prefix + m.name
-                    if name in taken:
-                        # Keras's names for repeats: "weighted_<name>" for a weighted metric, then "_1", "_2".
-                        base = prefix + (f"weighted_{m.name}" if weighted else m.name)
-                        name, k = base, 1
-                        while name in taken:
-                            name, k = f"{base}_{k}", k + 1
-                    m.name = name
-                    taken.add(name)
+                    if name in counters and weighted:
+                        name = prefix + f"weighted_{m.name}"
+                    if name in counters:
+                        k = counters[name]
+                        counters[name] += 1
+                        name = f"{name}_{k}"
+                    else:
+                        counters[name] = 1
+                    self._names.append(name)
                     if weighted:
                         self._weighted.add(id(m))
-                    self.metrics.append((i, m))
+                    self._entries.append((i, m))
 
     def update_state(self, y_true, y_pred, sample_weight=None, output_names=None):
         """Update every compiled metric (built on the first batch, as Keras does); a custom ``train_step``
@@ -152,11 +182,11 @@ class CompileMetrics:
             output_names = list(y_pred)
         elif not isinstance(y_pred, dict) and len(output_names) != len(_outputs(y_pred, output_names)):
             output_names = _default_names(y_pred)
-        if self.metrics is None:
+        if self._entries is None:
             self.build(y_true, y_pred, output_names)
         preds = _outputs(y_pred, output_names)
         trues = _align(y_true, output_names, len(preds))
-        for i, m in self.metrics:
+        for i, m in self._entries:
             if trues[i] is not None:
                 weight = sample_weight if id(m) in self._weighted and not isinstance(sample_weight, (list, dict)) \
                     else None
@@ -165,14 +195,34 @@ class CompileMetrics:
     @property
     def variables(self):
         """The variables of the compiled metrics, in order (empty before the first batch builds them)."""
-        return [v for _, m in self.metrics or [] for v in m.variables]
+        return [v for _, m in self._entries or [] for v in m.variables]
 
     def reset_state(self):
-        for _, m in self.metrics or []:
+        for _, m in self._entries or []:
             m.reset_state()
 
     def result(self):
-        return {m.name: _scalar(m.result()) for _, m in self.metrics or []}
+        return {name: _scalar(m.result()) for name, (_, m) in zip(self._names, self._entries or [])}
+
+    @property
+    def built(self):
+        return self._entries is not None
+
+    @property
+    def metrics(self):
+        """The compiled metric objects, in order (empty before the first batch builds them), as Keras's."""
+        return [m for _, m in self._entries or []]
+
+
+def _flatten(spec):
+    """A metric spec flattened as Keras's ``tree.flatten`` (None entries dropped: no metric for that output)."""
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return [m for k in sorted(spec) for m in _flatten(spec[k])]
+    if isinstance(spec, (list, tuple)):
+        return [m for s in spec for m in _flatten(s)]
+    return [spec]
 
 
 def _scalar(v):

@@ -217,7 +217,7 @@ class Trainer:
         """Every metric whose state ``evaluate`` saves and restores (the compiled ones one by one)."""
         out = []
         for m in self.metrics:
-            out += [inner for _, inner in m.metrics or []] if isinstance(m, CompileMetrics) else [m]
+            out += m.metrics if isinstance(m, CompileMetrics) else [m]
         return out
 
     def reset_metrics(self):
@@ -389,7 +389,7 @@ class Trainer:
 
     def _update_compiled_metrics(self, y, y_pred, sw):
         preds = _metric_inputs(y_pred)
-        if self._compile_metrics.metrics is None:
+        if not self._compile_metrics.built:
             self._compile_metrics.build(y, preds, self._compile_loss.output_names if self._compile_loss
                                         else self._output_names(),
                                         named=getattr(self._compile_loss, "named", True))
@@ -554,22 +554,20 @@ class Trainer:
         log keys (for the compiled metrics their own names, which with several outputs are not the prefixed
         keys: those come later), then every other key sorted. Two outputs: ``[loss, a_loss, b_loss, a_mae,
         b_mae]``."""
-        outputs = self._compile_loss.output_names if self._compile_loss else self._output_names()
-        # unnamed outputs (a subclassed model's tuple) keep unprefixed names, which are the log keys
-        unprefixed = len(outputs) == 1 or not getattr(self._compile_loss, "named", True)
         names = []
         for metric in self.metrics:
             if metric is self._compile_metrics:
-                if unprefixed:
-                    names += [m.name for _, m in (metric.metrics or [])]
+                names += [m.name for m in metric.metrics]
             else:
                 names.append(metric.name)
         values = [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
     def _evaluate_adapter(self, adapter, callbacks, verbose):
-        # As Keras: the metrics are reset and keep the evaluation's state afterwards (also fit's validation).
+        # As Keras: the metrics are reset and keep the evaluation's state afterwards (also fit's validation),
+        # and the data starts over (a generator with its first batches).
         self.reset_metrics()
+        adapter.reset()
         if callbacks is not None:
             callbacks.on_test_begin()
         logs = {}
