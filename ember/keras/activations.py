@@ -192,35 +192,40 @@ def get(identifier):
             raise ValueError(f"Unknown activation {identifier!r}; expected one of {sorted(_ACTIVATIONS)}")
         return fn
     if isinstance(identifier, dict):
-        return get(identifier.get("config", {}).get("name", identifier.get("class_name")))
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
 
 
 def serialize(activation):
-    """The name a saved config uses for ``activation``; refuses functions that are not Keras's."""
+    """The name a saved config uses for a Keras activation; another function's config names it (its registered
+    name or ``__name__``), and an object's holds its class and ``get_config()``, as Keras writes them."""
     for name, fn in _ACTIVATIONS.items():
         if fn is activation:
             return name
     name = getattr(activation, "__name__", None)
-    if name in _ACTIVATIONS:
+    if name in _ACTIVATIONS and getattr(activation, "__module__", "").startswith("ember."):
         return name
-    raise ValueError(f"Cannot serialize the activation {activation!r}: only Keras's named activations "
-                     f"({', '.join(sorted(_ACTIVATIONS))}) can be saved in a model config")
+    from .saving.serialization_lib import serialize_custom
+    return serialize_custom(activation)
 
 
 def deserialize(config, custom_objects=None):
-    """The activation a saved config names (``'relu'`` or ``{'class_name': 'function', 'config': 'relu'}``)."""
+    """The activation a saved config names (``'relu'``, ``{'class_name': 'function', 'config': 'relu'}``, a
+    custom function's or object's config, found in ``custom_objects``, the custom object scopes or the registry)."""
+    from .saving import serialization_lib
     if isinstance(config, dict):
-        name = config.get("config")
-        name = name.get("name") if isinstance(name, dict) else name
-        if name is None:
-            name = config.get("class_name")
+        inner = config.get("config")
+        if config.get("class_name") == "function" or not isinstance(inner, dict) or \
+                inner.get("name") not in _ACTIVATIONS:
+            return serialization_lib.deserialize_custom(config, _ACTIVATIONS.get, custom_objects)
+        name = inner["name"]
     else:
         name = config
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
+    found = serialization_lib.get_registered_object(name, custom_objects)
+    if found is not None:
+        return found
     fn = _ACTIVATIONS.get(name)
     if fn is None:
         raise ValueError(f"Unknown activation function '{name}'. Please ensure you are using a "

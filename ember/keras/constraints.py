@@ -102,6 +102,9 @@ def serialize(constraint):
     """``{'module', 'class_name', 'config', 'registered_name'}`` for ``constraint`` (None stays None)."""
     if constraint is None:
         return None
+    if _ALL.get(type(constraint).__name__) is not type(constraint):
+        from .saving.serialization_lib import serialize_custom
+        return serialize_custom(constraint)    # a custom Constraint subclass or function, as Keras writes it
     return {"module": "keras.constraints", "class_name": type(constraint).__name__,
             "config": constraint.get_config(), "registered_name": None}
 
@@ -110,12 +113,14 @@ def deserialize(config, custom_objects=None):
     """The constraint a ``serialize`` dict (or a name) describes."""
     if isinstance(config, str):
         return get(config)
-    name = config.get("class_name")
-    cls = (custom_objects or {}).get(name) or _ALL.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown constraint: '{name}'. Please ensure you are using a `keras.utils."
-                         "custom_object_scope` and that this object is included in the scope.")
-    return cls.from_config(config.get("config", {}))
+    from .saving.serialization_lib import deserialize_custom
+    try:
+        return deserialize_custom(config, _ALL.get, custom_objects)
+    except TypeError:
+        if config.get("class_name") == "function":
+            raise
+        raise ValueError(f"Unknown constraint: '{config.get('class_name')}'. Please ensure you are using a "
+                         "`keras.utils.custom_object_scope` and that this object is included in the scope.") from None
 
 
 def get(identifier):

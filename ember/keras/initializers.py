@@ -278,10 +278,7 @@ def get(identifier):
             raise ValueError(f"Unknown initializer {identifier!r}; expected one of {sorted(_ALIASES)}")
         return cls()
     if isinstance(identifier, dict):
-        cls = _ALL.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown initializer class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
@@ -290,8 +287,9 @@ def get(identifier):
 def serialize(init):
     if init is None:
         return None
-    if not isinstance(init, Initializer):
-        raise ValueError(f"Cannot serialize the initializer {init!r}: use a keras.initializers class")
+    if _ALL.get(type(init).__name__) is not type(init):
+        from .saving.serialization_lib import serialize_custom
+        return serialize_custom(init)    # a custom Initializer subclass or function, as Keras writes it
     return {"module": "keras.initializers", "class_name": type(init).__name__, "config": init.get_config(),
             "registered_name": None}
 
@@ -305,7 +303,13 @@ random_normal, random_uniform, truncated_normal, variance_scaling = (RandomNorma
 
 
 def deserialize(config, custom_objects=None):
-    """The initializer a ``serialize`` config (or a name) describes."""
-    if custom_objects and isinstance(config, dict) and config.get("class_name") in custom_objects:
-        return custom_objects[config["class_name"]].from_config(config.get("config", {}))
-    return get(config)
+    """The initializer a ``serialize`` config (or a name) describes: a built-in, or a custom class or function
+    found in ``custom_objects``, the custom object scopes or the registry."""
+    if not isinstance(config, dict):
+        return get(config)
+    from .saving.serialization_lib import deserialize_custom
+    return deserialize_custom(config, _builtin, custom_objects)
+
+
+def _builtin(name):
+    return _ALL.get(name) or _ALIASES.get(name.lower())

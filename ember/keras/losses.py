@@ -623,8 +623,8 @@ def serialize(loss):
     if callable(loss) and getattr(loss, "__name__", None) in _BY_NAME:
         return {"module": "builtins", "class_name": "function", "config": loss.__name__,
                 "registered_name": "function"}
-    from .saving import serialize_keras_object
-    return serialize_keras_object(loss)
+    from .saving.serialization_lib import serialize_custom
+    return serialize_custom(loss)    # a custom Loss subclass or function, as Keras writes it
 
 
 def deserialize(name, custom_objects=None):
@@ -636,12 +636,17 @@ def deserialize(name, custom_objects=None):
             return fn
         return get(name)
     if isinstance(name, dict):
-        cls_name = name.get("class_name")
-        if cls_name == "function":
-            return globals()[name["config"]] if name["config"] in _BY_NAME else get(name["config"])
-        cls = _CLASSES.get(cls_name) or (custom_objects or {}).get(cls_name)
-        if cls is None:
-            from .saving import deserialize_keras_object
-            return deserialize_keras_object(name, custom_objects=custom_objects)
-        return cls.from_config(dict(name.get("config", {})))
+        # as Keras: a custom (registered, scoped or given) class or function first, then the built-ins
+        from .saving.serialization_lib import deserialize_custom
+        builtin = _builtin_function if name.get("class_name") == "function" else _CLASSES.get
+        return deserialize_custom(name, builtin, custom_objects)
     raise ValueError(f"Could not interpret loss config: {name!r}")
+
+
+def _builtin_function(name):
+    if name in _BY_NAME:
+        return globals()[name]
+    try:
+        return get(name)
+    except ValueError:
+        return None

@@ -84,10 +84,12 @@ _ALL = {"L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalReg
 
 
 def deserialize(config, custom_objects=None):
-    """The regularizer a ``serialize`` config (``{"class_name", "config"}``) describes."""
-    if isinstance(config, dict) and custom_objects and config.get("class_name") in custom_objects:
-        return custom_objects[config["class_name"]].from_config(config.get("config", {}))
-    return get(config)
+    """The regularizer a ``serialize`` config (``{"class_name", "config"}``) describes: a built-in, or a custom
+    class or function found in ``custom_objects``, the custom object scopes or the registry."""
+    if not isinstance(config, dict):
+        return get(config)
+    from .saving.serialization_lib import deserialize_custom
+    return deserialize_custom(config, _ALL.get, custom_objects)
 
 
 def get(identifier):
@@ -106,10 +108,7 @@ def get(identifier):
         raise ValueError(f"Unknown regularizer {identifier!r}; expected 'l1', 'l2', 'l1_l2' or "
                          f"'orthogonal_regularizer'")
     if isinstance(identifier, dict):
-        cls = _ALL.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown regularizer class {identifier.get('class_name')!r}")
-        return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
@@ -118,7 +117,8 @@ def get(identifier):
 def serialize(reg):
     if reg is None:
         return None
-    if not isinstance(reg, Regularizer):
-        raise ValueError(f"Cannot serialize the regularizer {reg!r}: use keras.regularizers.L1/L2/L1L2")
+    if _ALL.get(type(reg).__name__) is not type(reg):
+        from .saving.serialization_lib import serialize_custom
+        return serialize_custom(reg)    # a custom Regularizer subclass or function, as Keras writes it
     return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config(),
             "registered_name": None}

@@ -164,8 +164,8 @@ def serialize(metric):
     if callable(metric) and getattr(metric, "__name__", None) in (set(_FN_OBJECTS) | set(_losses._BY_NAME)):
         return {"module": "builtins", "class_name": "function", "config": metric.__name__,
                 "registered_name": "function"}
-    from ..saving import serialize_keras_object
-    return serialize_keras_object(metric)
+    from ..saving.serialization_lib import serialize_custom
+    return serialize_custom(metric)    # a custom Metric subclass or function, as Keras writes it
 
 
 def deserialize(config, custom_objects=None):
@@ -173,13 +173,18 @@ def deserialize(config, custom_objects=None):
     if isinstance(config, str):
         return get(config)
     if isinstance(config, dict):
-        name = config.get("class_name")
-        if name == "function":
-            fn = globals().get(config["config"])
-            return fn if callable(fn) else get(config["config"])
-        cls = _CLASSES.get(name) or (custom_objects or {}).get(name)
-        if cls is None:
-            from ..saving import deserialize_keras_object
-            return deserialize_keras_object(config, custom_objects=custom_objects)
-        return cls.from_config(dict(config.get("config", {})))
+        # as Keras: a custom (registered, scoped or given) class or function first, then the built-ins
+        from ..saving.serialization_lib import deserialize_custom
+        builtin = _builtin_function if config.get("class_name") == "function" else _CLASSES.get
+        return deserialize_custom(config, builtin, custom_objects)
     raise ValueError(f"Could not interpret metric config: {config!r}")
+
+
+def _builtin_function(name):
+    fn = globals().get(name)
+    if callable(fn) and not isinstance(fn, type):
+        return fn
+    try:
+        return get(name)
+    except ValueError:
+        return None

@@ -235,7 +235,7 @@ class MeanMetricWrapper(Mean):
     """The mean over samples of ``fn(y_true, y_pred, **kwargs)`` (a metric or loss function)."""
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype=dtype)
+        super().__init__(name=name, dtype=dtype)   # Keras: unnamed, "mean_metric_wrapper" (compile names it)
         self._fn, self._fn_kwargs = fn, kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):

@@ -205,7 +205,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         _read_assets(model, z, filepath)
     if compile and compile_config:
         try:
-            model.compile_from_config(compile_config)
+            with serialization_lib.custom_object_scope(custom_objects):   # custom losses and metrics
+                model.compile_from_config(compile_config)
         except (ValueError, TypeError, KeyError, AttributeError) as e:
             warnings.warn(f"{filepath}: the model loaded but its compile settings could not be restored ({e}); "
                           "call model.compile() before training", stacklevel=3)

@@ -42,11 +42,12 @@ def SafeModeScope(safe_mode=True):
 
 
 def register_keras_serializable(package="Custom", name=None):
-    """Class decorator: let ``load_model`` rebuild this class from its config (registered as ``package>name``)."""
+    """Decorator: let ``load_model`` rebuild this class from its config, or find this function (a custom
+    activation, loss, metric, initializer...) by name (registered as ``package>name``)."""
     def decorator(cls):
         registered = f"{package}>{name or cls.__name__}"
-        if not hasattr(cls, "get_config"):
-            raise ValueError(f"Cannot register {cls.__name__}: it has no get_config() method")
+        if isinstance(cls, type) and not hasattr(cls, "get_config"):
+            raise ValueError("Cannot register a class that does not have a get_config() method.")
         _GLOBAL_CUSTOM_OBJECTS[registered] = cls
         _GLOBAL_CUSTOM_NAMES[cls] = registered
         return cls
@@ -54,8 +55,10 @@ def register_keras_serializable(package="Custom", name=None):
 
 
 def get_registered_name(obj):
-    cls = obj if isinstance(obj, type) else type(obj)
-    return _GLOBAL_CUSTOM_NAMES.get(cls, cls.__name__)
+    """``package>name`` for a registered class or function, else its ``__name__`` (an instance: its class's)."""
+    if not isinstance(obj, type) and not callable(obj) or not hasattr(obj, "__name__"):
+        obj = type(obj)
+    return _GLOBAL_CUSTOM_NAMES.get(obj, obj.__name__)
 
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
@@ -109,19 +112,89 @@ def serialize_keras_object(obj):
     from ..layers import Layer
     if not isinstance(obj, Layer):
         raise TypeError(f"serialize_keras_object expects a Keras layer, got {type(obj).__name__}")
-    registered = _GLOBAL_CUSTOM_NAMES.get(type(obj))
-    module = "keras.layers" if not registered else None
-    from .. import models
-    if isinstance(obj, (models.Model,)) and not registered:
-        # the modules Keras 3 itself writes (and finds the classes in when it loads the file)
+    cls = type(obj)
+    registered = _GLOBAL_CUSTOM_NAMES.get(cls)
+    if registered is None and cls.__module__.startswith("ember."):
+        # one of Keras's own classes: the module Keras 3 writes (and finds the class in when it loads the file),
+        # and no registered name (but for Functional, which Keras does not export)
         module = {"Sequential": "keras", "Functional": "keras.src.models.functional",
-                  "Model": "keras.src.models.functional"}.get(type(obj).__name__)
-    out = {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(),
-           "registered_name": registered or type(obj).__name__}
+                  "Model": "keras.src.models.functional"}.get(cls.__name__, "keras.layers")
+        registered = "Functional" if cls.__name__ == "Functional" else None
+    else:
+        # a custom class, registered or not: Keras writes its module (None for __main__) and its name
+        module = None if cls.__module__ == "__main__" else cls.__module__
+        registered = registered or cls.__name__
+    out = {"module": module, "class_name": cls.__name__, "config": obj.get_config(), "registered_name": registered}
     build = obj.get_build_config()
     if build is not None:
         out["build_config"] = build
     return out
+
+
+def serialize_custom(obj):
+    """Keras's config of a function or object that is not one of Keras's built-ins (a custom activation,
+    initializer, regularizer, constraint, loss or metric): a function by its registered name or ``__name__``
+    (``{'module': 'builtins', 'class_name': 'function', 'config': 'my_softplus', 'registered_name': 'function'}``),
+    an object by its class and ``get_config()``."""
+    import types
+    if isinstance(obj, types.FunctionType):
+        if obj.__name__ == "<lambda>":
+            raise ValueError(f"Cannot serialize the lambda {obj!r} in a config: ember saves named functions only "
+                             "(give it a name with `def`, and custom_objects when loading)")
+        return {"module": "builtins", "class_name": "function", "config": get_registered_name(obj),
+                "registered_name": "function"}
+    if not hasattr(obj, "get_config"):
+        raise TypeError(f"Cannot serialize object {obj} of type {type(obj)}. To be serializable, a class must "
+                        "implement the `get_config()` method.")
+    config = obj.get_config()
+    if not isinstance(config, dict):
+        raise TypeError(f"The `get_config()` method of {obj} should return a dict. It returned: {config}")
+    module = type(obj).__module__
+    return {"module": None if module == "__main__" else module, "class_name": type(obj).__name__,
+            "config": config, "registered_name": get_registered_name(type(obj))}
+
+
+def deserialize_custom(config, builtin=None, custom_objects=None):
+    """The function or object a ``serialize_custom`` config names, found (never imported) in the custom object
+    scopes, the registry or ``custom_objects``, else by ``builtin(name)`` (the caller's built-ins); Keras's
+    TypeError when it is nowhere."""
+    import types
+    class_name, inner = config.get("class_name"), config.get("config")
+    if class_name == "function":
+        if not isinstance(inner, str):
+            raise TypeError(f"Expected 'config' to be a non-null str for a function classname,\ninstead got "
+                            f"{type(inner)}\nFull config: {config}")
+        found = get_registered_object(inner, custom_objects)
+        if found is None and builtin is not None:
+            found = builtin(inner)
+        if found is None and ">" not in inner:
+            # files of Keras <= 3.6 name a registered function without its package
+            for scope in [*reversed(_scope), _GLOBAL_CUSTOM_OBJECTS, custom_objects or {}]:
+                found = next((v for k, v in scope.items() if k.endswith(f">{inner}")), None)
+                if found is not None:
+                    break
+        if found is None:
+            raise TypeError(_not_found("function", inner, config))
+        return found
+    registered = config.get("registered_name") or class_name
+    cls = get_registered_object(registered, custom_objects)
+    if cls is None and builtin is not None:
+        cls = builtin(class_name)
+    if cls is None:
+        raise TypeError(_not_found("class", class_name, config))
+    if isinstance(cls, types.FunctionType):
+        return cls
+    if not hasattr(cls, "from_config"):
+        raise TypeError(f"Unable to reconstruct an instance of '{class_name}' because the class is missing a "
+                        f"`from_config()` method. Full object config: {config}")
+    with custom_object_scope(custom_objects):
+        return cls.from_config(dict(inner or {}))
+
+
+def _not_found(kind, name, config):
+    return (f"Could not locate {kind} '{name}'. Make sure custom classes and functions are decorated with "
+            "`@keras.saving.register_keras_serializable()`. If they are already decorated, make sure they are all "
+            f"imported so that the decorator is run before trying to load them. Full object config: {config}")
 
 
 def resolve_class(config, custom_objects=None):
@@ -156,8 +229,9 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=None):
     inner = config.get("config", {})
     if not isinstance(inner, dict):
         raise ValueError(f"Invalid config for class '{config['class_name']}': expected a dict, got {inner!r}")
-    obj = cls.from_config(dict(inner)) if _takes_custom_objects(cls) is False \
-        else cls.from_config(dict(inner), custom_objects=custom_objects)
+    with custom_object_scope(custom_objects):   # as Keras: what the config holds may name custom objects too
+        obj = cls.from_config(dict(inner)) if _takes_custom_objects(cls) is False \
+            else cls.from_config(dict(inner), custom_objects=custom_objects)
     build = config.get("build_config")
     if build and not obj.built:
         obj.build_from_config(build)
