@@ -72,7 +72,9 @@ class Model(Trainer, Layer):
         """A subclassed model creates its weights by running ``call`` once on zeros of ``input_shape`` (unknown
         dimensions taken as 1), as Keras builds one (e.g. from a saved ``build_config`` when loading)."""
         from .functional import Functional
-        if input_shape is None or isinstance(self, Functional) or getattr(self, "_building", False):
+        if input_shape is None or isinstance(self, Functional) or getattr(self, "_building", False) \
+                or _overrides_build(self):
+            # a subclass's own build calling super().build(shape) only marks the model built, as in Keras
             self.built = True
             return
         import numpy as np
@@ -92,9 +94,14 @@ class Model(Trainer, Layer):
         self.built = True
 
     def _build_for_call(self, args, kwargs):
-        # A subclassed model builds its layers on the first call.
+        # A subclassed model builds its layers on the first call, after its own build(input_shape) if it has
+        # one (Keras calls it with the first argument's shape: Hands-On ML's ReconstructingRegressor creates
+        # a layer there).
         self._build_input_shape = args[0].shape if args and hasattr(args[0], "shape") else None
         self.__dict__["_path"] = current_path()   # called inside its own name scope: Keras's path
+        if args and not self.built and _overrides_build(self):
+            from ..layers.layer import shape_of
+            self.build(shape_of(args[0]))
         self.built = True
 
     @property
@@ -199,3 +206,11 @@ def _functional_subclass(cls):
         sub = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
         _FUNCTIONAL_SUBCLASSES[cls] = sub
     return sub
+
+
+def _overrides_build(model):
+    """Whether ``model``'s class (one of the user's, not ember's Model/Sequential/Functional) defines build."""
+    for klass in type(model).__mro__:
+        if "build" in klass.__dict__:
+            return not klass.__module__.startswith("ember.")
+    return False

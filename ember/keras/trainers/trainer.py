@@ -303,9 +303,11 @@ class Trainer:
             return self.train_function
         # A subclass's own compute_loss may update metrics (Python side effects a captured step would not
         # replay, e.g. a Distiller's loss trackers), and so may a layer holding a metric (keras.io's endpoint
-        # layer updates one in call): those run eagerly unless jit_compile=True asks otherwise.
+        # layer updates one in call) or the model's own call (Hands-On ML's ReconstructingRegressor updates a
+        # Mean it holds): those run eagerly unless jit_compile=True asks otherwise.
+        own_metrics = [v for k, v in self.__dict__.items() if isinstance(v, _metrics.Metric) and k != "_loss_tracker"]
         if self.jit_compile == "auto" and (type(self).compute_loss is not Trainer.compute_loss
-                                           or _sublayer_metrics(self)):
+                                           or own_metrics or _sublayer_metrics(self)):
             self.train_function = self._train_step_function()
             return self.train_function
         fn = self._train_step_function()
