@@ -71,6 +71,9 @@ def masked_softmax(scores, keep=None, zero_masked_rows=True):
     return ops.where(keep_t, probs, 0.0) if zero_masked_rows else probs
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxy"   # einsum index letters (the projections' own are z, H, K, V)
+
+
 class MultiHeadAttention(Layer):
     """Multi-head (scaled dot-product) attention, as ``keras.layers.MultiHeadAttention``.
 
@@ -80,7 +83,9 @@ class MultiHeadAttention(Layer):
         value_dim (int): size of each head for value (default ``key_dim``).
         dropout (float): dropout on the attention probabilities while training.
         use_bias (bool): biases in the projections (default True).
-        output_shape (int): output size (default: the query's last dimension).
+        output_shape (int or tuple): the output's trailing shape (default: the query's last dimension).
+        attention_axes (int or tuple): the axes attended over (default: all but the batch and feature axes);
+            the other index axes act as batch axes, and the softmax runs over all the key's attended axes.
 
     ``call(query, value, key=None, attention_mask=None, return_attention_scores=False,
     training=None, use_causal_mask=False)``; ``attention_mask`` ``(B, T, S)`` is True where
@@ -100,9 +105,21 @@ class MultiHeadAttention(Layer):
             raise NotImplementedError("ember.keras MultiHeadAttention does not support use_gate=True; "
                                       "GroupQueryAttention(use_gate=True) does")
         self.sliding_window = sliding_window
-        if attention_axes not in (None, 1, (1,), [1]):
-            raise NotImplementedError("ember.keras MultiHeadAttention attends over axis 1 only "
-                                      f"(attention_axes=None); got attention_axes={attention_axes}")
+        if output_shape:
+            if isinstance(output_shape, int):
+                output_shape = (output_shape,)
+            try:
+                output_shape = tuple(output_shape)
+            except TypeError:
+                raise ValueError(f"Invalid `output_shape`: {output_shape}. When specified, the `output_shape` "
+                                 "should be of type tuple, list, or int") from None
+        else:
+            output_shape = None
+        if isinstance(attention_axes, int):
+            attention_axes = (attention_axes,)
+        elif attention_axes and not isinstance(attention_axes, (list, tuple)):
+            raise ValueError(f"`attention_axes` must be an int, list, or tuple.Received: attention_axes={attention_axes}")
+        self._attention_axes = tuple(attention_axes) if attention_axes else None
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
         self.value_dim = int(value_dim) if value_dim is not None else self.key_dim
         self.dropout, self.use_bias = float(dropout), use_bias
@@ -122,17 +139,21 @@ class MultiHeadAttention(Layer):
         value_shape = value_shape or query_shape
         key_shape = key_shape or value_shape
         H, K, V = self.num_heads, self.key_dim, self.value_dim
-        out_dim = self._output_dim if self._output_dim is not None else query_shape[-1]
+        out_dim = self._output_dim if self._output_dim is not None else (query_shape[-1],)
+        rank = len(query_shape) + 1   # of the projected query (B, *index, heads, key_dim), as Keras counts
+        axes = self._attention_axes
+        self._attention_axes = tuple(range(1, rank - 2)) if axes is None else \
+            tuple(a if a >= 0 else (rank - 1) + a for a in axes)
         for name, d, size in (("query", query_shape[-1], K), ("key", key_shape[-1], K), ("value", value_shape[-1], V)):
             self._add_weight(f"{name}_kernel", (d, H, size), self.kernel_initializer,
                              regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
             if self.use_bias:
                 self._add_weight(f"{name}_bias", (H, size), self.bias_initializer, regularizer=self.bias_regularizer,
                                  constraint=self.bias_constraint)
-        self._add_weight("output_kernel", (H, V, out_dim), self.kernel_initializer,
+        self._add_weight("output_kernel", (H, V) + tuple(out_dim), self.kernel_initializer,
                          regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         if self.use_bias:
-            self._add_weight("output_bias", (out_dim,), self.bias_initializer, regularizer=self.bias_regularizer,
+            self._add_weight("output_bias", tuple(out_dim), self.bias_initializer, regularizer=self.bias_regularizer,
                              constraint=self.bias_constraint)
         # Keras keeps these in sublayers query/key/value/attention_output: its names are 'kernel' and 'bias'.
         for attr, _, _ in self._own_weights:
@@ -150,10 +171,50 @@ class MultiHeadAttention(Layer):
         self._maybe_build([q, v, shapes[2] or v])
 
     def _project(self, x, name):
-        y = ops.einsum("btd,dhk->bthk", x, getattr(self, f"{name}_kernel"))
+        idx = _LETTERS[:x.ndim - 1]
+        y = ops.einsum(f"{idx}z,zHK->{idx}HK", x, getattr(self, f"{name}_kernel"))
         if self.use_bias:
             y = ops.add(y, getattr(self, f"{name}_bias"))
         return y
+
+    def _general_attention(self, q, k, v, mask, return_attention_scores, training):
+        """Attention over ``self._attention_axes`` of inputs of any rank (Keras's einsum equations): the
+        other index axes and the heads act as batch axes; the softmax runs over the key's attended axes."""
+        rank = q.ndim
+        axes = self._attention_axes
+        batch = [i for i in range(rank - 1) if i not in axes]          # includes the heads' axis (rank - 2)
+        target = _LETTERS[:rank]
+        source = list(target)
+        for n, i in enumerate(axes):
+            source[i] = _LETTERS[rank + n]
+        source = "".join(source)
+        product = "".join([target[i] for i in batch] + [target[i] for i in axes] + [source[i] for i in axes])
+        scores = ops.einsum(f"{source},{target}->{product}", k, q)
+        n_att = len(axes)
+        lead = scores.shape[:scores.ndim - n_att]
+        flat = ops.reshape(scores, tuple(lead) + (-1,))
+        keep = None
+        if mask is not None:
+            m = np.asarray(mask, bool)
+            for _ in range(scores.ndim - m.ndim):      # expand from the heads' axis, as Keras
+                m = np.expand_dims(m, -2 * n_att - 1)
+            keep = np.broadcast_to(m, scores.shape).reshape(tuple(lead) + (-1,))
+        probs = ops.reshape(masked_softmax(flat, keep, zero_masked_rows=True), scores.shape)
+        if training and self.dropout > 0:
+            keep_d = (rand(*probs.shape, dtype=probs.dtype) >= self.dropout).to(probs.dtype) * (1 / (1 - self.dropout))
+            probs_d = ops.mul(probs, keep_d)
+        else:
+            probs_d = probs
+        ctx = ops.einsum(f"{product},{source}->{target}", probs_d, v)
+        return ctx, probs
+
+    def _output(self, ctx):
+        idx = _LETTERS[:ctx.ndim - 2]
+        outs = _LETTERS[ctx.ndim + 1:ctx.ndim + 1 + self.output_kernel.ndim - 2]
+        out = ops.einsum(f"{idx}HV,HV{outs}->{idx}{outs}", ctx, self.output_kernel)
+        if self.use_bias:
+            out = ops.add(out, self.output_bias)
+        return out
 
     def call(self, query, value=None, key=None, query_mask=None, value_mask=None, key_mask=None,
              attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False):
@@ -164,6 +225,17 @@ class MultiHeadAttention(Layer):
         q = ops.mul(self._project(query, "query"), 1.0 / math.sqrt(self.key_dim))
         k = self._project(key, "key")
         v = self._project(value, "value")
+        if query.ndim != 3 or self._attention_axes != (1,):
+            if use_causal_mask or any(m is not None for m in (query_mask, value_mask, key_mask)):
+                raise NotImplementedError("ember.keras MultiHeadAttention takes Keras masks and use_causal_mask "
+                                          "for 3-D inputs attended over axis 1 only; pass attention_mask")
+            ctx, probs = self._general_attention(q, k, v, None if attention_mask is None else _bool(attention_mask),
+                                                 return_attention_scores, training)
+            out = self._output(ctx)
+            if self.activity_regularizer is not None:
+                for o in (out, probs) if return_attention_scores else (out,):
+                    self.add_loss(ops.div(self.activity_regularizer(o), o.shape[0]))
+            return (out, probs) if return_attention_scores else out
         scores = ops.einsum("bshk,bthk->bhts", k, q)
         mask = attention_keep_mask(query, value, key, query_mask, value_mask, key_mask, attention_mask,
                                    use_causal_mask)
@@ -179,9 +251,7 @@ class MultiHeadAttention(Layer):
         else:
             probs_d = probs
         ctx = ops.einsum("bhts,bshv->bthv", probs_d, v)
-        out = ops.einsum("bthv,hvd->btd", ctx, self.output_kernel)
-        if self.use_bias:
-            out = ops.add(out, self.output_bias)
+        out = self._output(ctx)
         if self.activity_regularizer is not None:   # as Keras's Layer: each output, divided by the batch size
             for o in (out, probs) if return_attention_scores else (out,):
                 self.add_loss(ops.div(self.activity_regularizer(o), o.shape[0]))
@@ -192,13 +262,13 @@ class MultiHeadAttention(Layer):
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         if isinstance(query_shape, list):
             query_shape = query_shape[0]
-        out = self._output_dim if self._output_dim is not None else query_shape[-1]
-        return tuple(query_shape[:-1]) + tuple(out if isinstance(out, (list, tuple)) else (out,))
+        out = self._output_dim if self._output_dim is not None else (query_shape[-1],)
+        return tuple(query_shape[:-1]) + tuple(out)
 
     def get_config(self):
         config = super().get_config()
         config.update(num_heads=self.num_heads, key_dim=self.key_dim, value_dim=self.value_dim, dropout=self.dropout,
-                      use_bias=self.use_bias, output_shape=self._output_dim, attention_axes=None,
+                      use_bias=self.use_bias, output_shape=self._output_dim, attention_axes=self._attention_axes,
                       kernel_initializer=_init.serialize(self.kernel_initializer),
                       bias_initializer=_init.serialize(self.bias_initializer),
                       kernel_regularizer=_reg.serialize(self.kernel_regularizer),
