@@ -10,6 +10,7 @@ Array shuffling is deterministic: the order of epoch ``e`` is a permutation draw
 ``(seed, e)``, ``seed`` drawn once from ember's generator when ``fit`` starts, so a run
 resumed at epoch ``e`` (``BackupAndRestore``) sees the same batches as an uninterrupted one.
 """
+import itertools
 import math
 import random
 import types
@@ -81,6 +82,12 @@ class DataAdapter:
         """The first batch, for building the model (does not consume a generator)."""
         raise NotImplementedError
 
+    def reset(self):
+        """Start the next pass from the beginning (Keras's evaluate resets its epoch iterator)."""
+        walk = getattr(self, "_walk", None)
+        if walk is not None:
+            walk._order = None
+
 
 class ArrayDataAdapter(DataAdapter):
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None,
@@ -97,8 +104,16 @@ class ArrayDataAdapter(DataAdapter):
         self.shuffle, self.seed = shuffle, seed
         full = math.ceil(self.n / self.batch_size)
         self.num_batches = min(full, steps) if steps else full
+        self._walk = _Walk(full, steps)
 
     def batches(self, epoch):
+        for chunk in self._walk.take(lambda: self._chunks(epoch)):
+            if not self.shuffle:
+                chunk = slice(int(chunk[0]), int(chunk[-1]) + 1)
+            yield (_take(self.x, chunk), _take(self.y, chunk),
+                   self.sample_weight[chunk] if self.sample_weight is not None else None)
+
+    def _chunks(self, epoch):
         idx = np.arange(self.n)
         if self.shuffle == "batch":
             order = np.random.default_rng([self.seed, epoch]).permutation(math.ceil(self.n / self.batch_size))
@@ -107,15 +122,42 @@ class ArrayDataAdapter(DataAdapter):
             if self.shuffle:
                 idx = np.random.default_rng([self.seed, epoch]).permutation(self.n)
             chunks = [idx[i:i + self.batch_size] for i in range(0, self.n, self.batch_size)]
-        for chunk in chunks[:self.num_batches]:
-            if not self.shuffle:
-                chunk = slice(int(chunk[0]), int(chunk[-1]) + 1)
-            yield (_take(self.x, chunk), _take(self.y, chunk),
-                   self.sample_weight[chunk] if self.sample_weight is not None else None)
+        return chunks
 
     def peek(self):
         k = slice(0, min(self.n, self.batch_size))
         return _take(self.x, k), _take(self.y, k), None
+
+
+_RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that your dataset or generator can "
+            "generate at least `steps_per_epoch * epochs` batches. You may need to use the `.repeat()` function "
+            "when building your dataset.")
+
+
+class _Walk:
+    """Keras's epoch iterator over ``n`` batches with ``steps`` per epoch: with fewer steps than batches, an
+    epoch goes on where the last one stopped, an epoch that reaches the end stops there (with Keras's warning)
+    and the next starts a new pass (a new order when shuffling); otherwise every epoch is a new pass over the
+    first ``steps`` (or all) batches."""
+
+    def __init__(self, n, steps):
+        self.n, self.steps = n, steps
+        self._order, self._pos = None, 0
+
+    def take(self, new_order):
+        if not self.steps or self.steps >= self.n:
+            yield from new_order()[:self.steps or self.n]
+            return
+        if self._order is None:
+            self._order, self._pos = new_order(), 0
+        for _ in range(self.steps):
+            if self._pos >= self.n:
+                warnings.warn(_RAN_OUT, stacklevel=4)
+                break
+            self._pos += 1
+            yield self._order[self._pos - 1]
+        if self._pos >= self.n:
+            self._order = None
 
 
 class LoaderDataAdapter(DataAdapter):
@@ -158,6 +200,7 @@ class PyDatasetAdapter(DataAdapter):
         self.dataset, self.shuffle, self.class_weight = dataset, bool(shuffle), class_weight
         n = len(dataset)
         self.num_batches = min(n, steps) if steps else n
+        self._walk = _Walk(n, steps)
 
     def _order(self):
         order = list(range(len(self.dataset)))
@@ -172,7 +215,7 @@ class PyDatasetAdapter(DataAdapter):
 
     def batches(self, epoch):
         self._event("on_epoch_begin")
-        for i in self._order()[:self.num_batches]:
+        for i in self._walk.take(self._order):
             x, y, sw = unpack_batch(self.dataset[int(i)])
             yield _finish(x, y, sw, self.class_weight)
         self._event("on_epoch_end")
@@ -188,41 +231,46 @@ class PyDatasetAdapter(DataAdapter):
 
 
 class GeneratorDataAdapter(DataAdapter):
-    """A Python generator or iterator; one iterator is shared by all epochs (``steps`` batches each, or until it
-    runs out)."""
+    """A Python generator or iterator. As Keras's: its first two batches are read when the adapter is made (to
+    learn the data's structure), and each new pass over it starts with them again before going on with the
+    generator: every ``evaluate`` (so fit's validation on a generator with ``validation_steps`` sees the same
+    first batches each epoch), and every epoch without ``steps``; with ``steps``, fit's epochs go on where the
+    last one stopped."""
 
     def __init__(self, generator, steps=None, class_weight=None):
         self.iterator = iter(generator)
         self.num_batches = steps
         self.class_weight = class_weight
-        self._peeked = []
+        self._first = list(itertools.islice(self.iterator, 2))
+        if not self._first:
+            raise ValueError("When passing a Python generator to a Keras model, the generator must yield at least "
+                             "one batch. Received an empty generator.")
+        self._current = None
         self.exhausted = False
 
-    def _next(self):
-        if self._peeked:
-            return self._peeked.pop(0)
-        return next(self.iterator)
+    def reset(self):
+        """Start the next pass with the first batches again (Keras's evaluate resets its epoch iterator)."""
+        self._current = None
 
     def batches(self, epoch):
+        if self._current is None or self.num_batches is None:
+            self._current = itertools.chain(self._first, self.iterator)
         i = 0
         while self.num_batches is None or i < self.num_batches:
             try:
-                batch = self._next()
+                batch = next(self._current)
             except StopIteration:
                 self.exhausted = True
+                self._current = None
                 if self.num_batches is not None and i < self.num_batches:
-                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset or "
-                                  "generator can generate at least `steps_per_epoch * epochs` batches.",
-                                  stacklevel=4)
+                    warnings.warn(_RAN_OUT, stacklevel=4)
                 return
             x, y, sw = unpack_batch(batch)
             yield _finish(x, y, sw, self.class_weight)
             i += 1
 
     def peek(self):
-        if not self._peeked:
-            self._peeked.append(next(self.iterator))
-        x, y, _ = unpack_batch(self._peeked[0])
+        x, y, _ = unpack_batch(self._first[0])
         return to_numpy_structure(x), to_numpy_structure(y), None
 
 
