@@ -25,8 +25,14 @@ from . import bounding_boxes
 
 
 def to_categorical(x, num_classes=None):
-    """One-hot encode integer labels: ``(N,)`` -> ``(N, num_classes)`` float32 (a trailing axis of size 1
-    is dropped first)."""
+    """One-hot encode integer labels: ``(N,)`` -> ``(N, num_classes)`` (a trailing axis of size 1 is dropped
+    first). As Keras: a NumPy array (float64, NumPy's default) for array-likes, a float32 tensor for a tensor."""
+    from ...autograd.tensor import Tensor
+    if isinstance(x, Tensor):
+        from .. import ops
+        if x.ndim > 1 and x.shape[-1] == 1:
+            x = ops.reshape(x, tuple(x.shape[:-1]))
+        return ops.one_hot(x, num_classes)
     x = np.asarray(x, dtype=np.int64)
     shape = x.shape
     if shape and shape[-1] == 1 and len(shape) > 1:
@@ -34,7 +40,7 @@ def to_categorical(x, num_classes=None):
     x = x.reshape(-1)
     if num_classes is None:
         num_classes = int(x.max()) + 1
-    out = np.zeros((x.size, num_classes), np.float32)
+    out = np.zeros((x.size, num_classes))
     out[np.arange(x.size), x] = 1
     return out.reshape(shape + (num_classes,))
 
