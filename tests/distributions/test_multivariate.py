@@ -282,7 +282,8 @@ def test_mixture_with_a_broadcast_mixing_distribution_draws_each_batch_element_i
 
 
 @pytest.mark.parametrize("df, scale, shape", [
-    (3.0, np.eye(2), ()), (3.0, [[2.0, 0.5], [0.5, 1.0]], (4,)), ([3.0, 5.0], np.broadcast_to(np.eye(3), (2, 3, 3)), ()),
+    (3.0, np.eye(2), ()), (3.0, [[2.0, 0.5], [0.5, 1.0]], (4,)),
+    ([3.0, 5.0], np.broadcast_to(np.eye(3), (2, 3, 3)), ()),
     ([2.5, 4.0], np.broadcast_to(np.eye(2), (2, 2, 2)), (3, 2))])
 def test_wishart_draws_follow_torchs_stream(df, scale, shape):
     # torch 2.13's rsample redraws every sample its first (inverted) singularity check passes, with a warning;

@@ -132,7 +132,8 @@ def main():
         with torch.no_grad():
             for batch in val_loader:
                 widths.append(batch["input_ids"].shape[1])
-                correct += (model(batch["input_ids"], batch["attention_mask"]).argmax(1) == batch["labels"]).sum().item()
+                pred = model(batch["input_ids"], batch["attention_mask"]).argmax(1)
+                correct += (pred == batch["labels"]).sum().item()
         history.append({"train": total / len(loader), "val_acc": correct / len(val), "widths": widths})
 
     stream = DataLoader(RangeStream(0, 10), batch_size=3, num_workers=2, worker_init_fn=worker_init_fn)

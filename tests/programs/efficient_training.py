@@ -2,7 +2,8 @@
 ``F.scaled_dot_product_attention`` with ``is_causal``, with a boolean padding ``attn_mask`` and with
 ``dropout_p`` (its mask drawn from torch's stream), blocks wrapped in ``torch.utils.checkpoint.checkpoint``
 (``use_reentrant=False``, dropout inside, so the recomputation must redraw the same mask), ``torch.compile``
-of the model (``--compile 1``; inductor draws dropout masks from its own generator, so torch's run is eager), ``torch.amp.GradScaler("cpu")`` with ``scale`` / ``unscale_`` / ``clip_grad_norm_`` / ``step`` /
+of the model (``--compile 1``; inductor draws dropout masks from its own generator, so torch's run is eager),
+``torch.amp.GradScaler("cpu")`` with ``scale`` / ``unscale_`` / ``clip_grad_norm_`` / ``step`` /
 ``update`` under a disabled ``torch.autocast``, an EMA by ``AveragedModel(get_ema_multi_avg_fn)``, then SWA:
 ``AveragedModel`` + ``SWALR`` annealing + ``update_bn`` for a BatchNorm head."""
 import argparse

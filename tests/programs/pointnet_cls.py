@@ -153,7 +153,8 @@ def main():
         pred, trans, trans_feat = classifier(points.transpose(2, 1))
     u, s, vh = torch.linalg.svd(trans)
     print("RESULT " + json.dumps({
-        "history": history, "eval_nll": F.nll_loss(pred, target).item(), "eval_acc": (pred.argmax(1) == target).float().mean().item(),
+        "history": history, "eval_nll": F.nll_loss(pred, target).item(),
+        "eval_acc": (pred.argmax(1) == target).float().mean().item(),
         "det": torch.linalg.det(trans)[:4].tolist(), "sv": s[:2].tolist(),
         "fro": torch.linalg.matrix_norm(trans_feat, ord="fro")[:4].tolist(),
         "reg": feature_transform_regularizer(trans_feat).item(), "lr": scheduler.get_last_lr(),

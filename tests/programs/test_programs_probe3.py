@@ -26,7 +26,8 @@ RUNS = [
     Run("multilabel_tensorboard", "multilabel_tensorboard.py", []),
     Run("hamiltonian_nn", "hamiltonian_nn.py", []),
     # inductor draws dropout masks from its own generator: torch's run stays eager, ember's compiles
-    Run("efficient_training", "efficient_training.py", [], torch_args=["--compile", "0"], ember_args=["--compile", "1"]),
+    Run("efficient_training", "efficient_training.py", [], torch_args=["--compile", "0"],
+        ember_args=["--compile", "1"]),
     Run("pointnet_cls", "pointnet_cls.py", []),
     Run("ebm_langevin", "ebm_langevin.py", []),
     Run("capsnet", "capsnet.py", []),
@@ -38,7 +39,8 @@ RUNS = [
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("programs_probe3"))
-    return run_spec(root, spec_for(RUNS, root, "torch"), "torch"), run_spec(root, spec_for(RUNS, root, "ember"), "ember")
+    return (run_spec(root, spec_for(RUNS, root, "torch"), "torch"),
+            run_spec(root, spec_for(RUNS, root, "ember"), "ember"))
 
 
 def _same(e, t, keys):
