@@ -13,7 +13,6 @@ import ember
 from ember import keras as ek
 from ember.vision import datasets
 
-RNG = np.random.default_rng(7)
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +77,11 @@ LAYERS = [
     ("Dense", (6,), lambda L: L.Dense(3, activation="relu")),
     ("Conv2D", (6, 6, 2), lambda L: L.Conv2D(3, 3, padding="same")),
     ("DepthwiseConv2D", (6, 6, 2), lambda L: L.DepthwiseConv2D(3)),
+    ("SeparableConv2D", (6, 6, 2), lambda L: L.SeparableConv2D(3, 3)),
+    ("Conv2DTranspose", (5, 5, 2), lambda L: L.Conv2DTranspose(3, 3, strides=2)),
+    ("Conv3D", (4, 4, 4, 2), lambda L: L.Conv3D(2, 3)),
+    ("EinsumDense", (5, 4), lambda L: L.EinsumDense("abc,cd->abd", output_shape=(5, 3))),
+    ("LeakyReLU", (6,), lambda L: L.LeakyReLU(0.2)),
     ("MaxPooling2D", (6, 6, 2), lambda L: L.MaxPooling2D()),
     ("GlobalAveragePooling2D", (6, 6, 2), lambda L: L.GlobalAveragePooling2D()),
     ("Flatten", (4, 3), lambda L: L.Flatten()),
@@ -90,18 +94,15 @@ LAYERS = [
     ("GRU", (5, 4), lambda L: L.GRU(3, return_sequences=True)),
     ("Rescaling", (6,), lambda L: L.Rescaling(1 / 255.0)),
 ]
-# ember's core has no bfloat16 einsum yet (np.einsum refuses ml_dtypes' bfloat16): these two stay float16-only
-BF16_CORE_GAPS = {"DepthwiseConv2D"}
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 def test_layer_outputs_and_variables_dtypes_match_keras(policy):
     """Symbolic and eager output dtypes, variable dtypes and values of single layers, one model per layer."""
+    rng = np.random.default_rng(7)
     tol = 2e-3 if policy == "mixed_float16" else 2e-2
     for name, shape, make in LAYERS:
-        if policy == "mixed_bfloat16" and name in BF16_CORE_GAPS:
-            continue
-        x = RNG.standard_normal((2,) + shape).astype("float32")
+        x = rng.standard_normal((2,) + shape).astype("float32")
         found = []
         for K in (keras, ek):
             def build(K=K):
@@ -120,10 +121,12 @@ def test_layer_outputs_and_variables_dtypes_match_keras(policy):
         np.testing.assert_allclose(_np(ey), _np(ky), rtol=tol, atol=tol, err_msg=name)
 
 
-def test_merge_and_attention_cast_every_float_input_like_keras():
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_merge_and_attention_cast_every_float_input_like_keras(policy):
     """Keras casts all float tensor arguments to the compute dtype: a float16 and a float32 input to Add, and
     MultiHeadAttention's value."""
-    a, b = RNG.standard_normal((2, 3, 4)).astype("float32"), RNG.standard_normal((2, 3, 4)).astype("float32")
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((2, 3, 4)).astype("float32"), rng.standard_normal((2, 3, 4)).astype("float32")
     out = []
     for K in (keras, ek):
         def build(K=K):
@@ -132,18 +135,21 @@ def test_merge_and_attention_cast_every_float_input_like_keras():
             added = K.layers.Add()([K.layers.Dense(4)(i1), f32])
             att = K.layers.MultiHeadAttention(2, 4)(added, f32)
             return K.Model([i1, i2], [added, att])
-        model = _under(K, "mixed_float16", build)
+        model = _under(K, policy, build)
         out.append(model)
     km, em = out
     em.set_weights(km.get_weights())
     ky, ey = km([a, b]), em([a, b])
-    assert [_dtype(t) for t in ey] == [_dtype(t) for t in ky] == ["float16", "float16"]
+    compute = policy[len("mixed_"):]
+    assert [_dtype(t) for t in ey] == [_dtype(t) for t in ky] == [compute, compute]
+    tol = 3e-3 if compute == "float16" else 3e-2
     for k, e in zip(ky, ey):
-        np.testing.assert_allclose(_np(e), _np(k), rtol=3e-3, atol=3e-3)
+        np.testing.assert_allclose(_np(e), _np(k), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 def test_cnn_outputs_gradients_and_moving_stats_match_keras(policy):
+    rng = np.random.default_rng(7)
     def build(K):
         L = K.layers
         inp = K.Input((10, 10, 3))
@@ -157,14 +163,14 @@ def test_cnn_outputs_gradients_and_moving_stats_match_keras(policy):
         return K.Model(inp, L.Activation("softmax", dtype="float32")(x))
     km, em = _under(keras, policy, lambda: build(keras)), _under(ek, policy, lambda: build(ek))
     em.set_weights(km.get_weights())
-    x = RNG.standard_normal((4, 10, 10, 3)).astype("float32")
+    x = rng.standard_normal((4, 10, 10, 3)).astype("float32")
     tol = 1e-3 if policy == "mixed_float16" else 1e-2
     assert [str(lay.output.dtype) for lay in em.layers] == [str(lay.output.dtype) for lay in km.layers]
     np.testing.assert_allclose(_np(em(x)), _np(km(x)), rtol=tol, atol=tol)
     # one training-mode pass: float32 gradients of the float32 variables through the float16 compute
     ky, ey = km(x, training=True), em(x, training=True)
     assert _dtype(ky) == _dtype(ey) == "float32"
-    weights = RNG.standard_normal(5).astype("float32")
+    weights = rng.standard_normal(5).astype("float32")
     (ky * torch.tensor(weights)).sum().backward()
     (ey * ember.tensor(weights)).sum().backward()
     for kw, ew in zip(km.trainable_weights, em.trainable_weights):
@@ -205,7 +211,8 @@ def _custom_layers(K):
 
 
 def test_autocast_reads_and_state_updates_in_custom_layers_match_keras():
-    x = RNG.standard_normal((3, 4)).astype("float32")
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4)).astype("float32")
     tokens = np.array([[1, 2, 3], [4, 5, 6]], "int32")
     found = []
     for K in (keras, ek):
@@ -233,8 +240,9 @@ def test_autocast_reads_and_state_updates_in_custom_layers_match_keras():
 # -- LossScaleOptimizer ---------------------------------------------------------------------------------------
 def test_loss_scale_optimizer_trajectory_and_variables_match_keras():
     """Growth after dynamic_growth_steps finite steps, an inf and a NaN step skipped with the scale halved."""
-    w0 = [RNG.standard_normal((3, 2)).astype("float32"), RNG.standard_normal(2).astype("float32")]
-    grads = [[RNG.standard_normal(w.shape).astype("float32") for w in w0] for _ in range(9)]
+    rng = np.random.default_rng(7)
+    w0 = [rng.standard_normal((3, 2)).astype("float32"), rng.standard_normal(2).astype("float32")]
+    grads = [[rng.standard_normal(w.shape).astype("float32") for w in w0] for _ in range(9)]
     grads[4][0][1, 1] = np.inf
     grads[6][1][0] = np.nan
     kopt = keras.mixed_precision.LossScaleOptimizer(keras.optimizers.Adam(0.05, name="inner"), dynamic_growth_steps=3,
@@ -254,12 +262,12 @@ def test_loss_scale_optimizer_trajectory_and_variables_match_keras():
         assert step == (float(kopt.dynamic_scale.numpy()), int(kopt.step_counter.numpy()), int(kopt.iterations.numpy()))
         trajectory.append(step[0])
         for kv, ev in zip(kvs, evs):
-            np.testing.assert_allclose(ev.numpy(), kv.numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(ev.numpy(), kv.numpy(), rtol=1e-4, atol=1e-5)
     assert trajectory == [2 ** 15, 2 ** 15, 2 ** 16, 2 ** 16, 2 ** 15, 2 ** 15, 2 ** 14, 2 ** 14, 2 ** 14]
     assert [(v.path, _dtype(v), v.shape) for v in eopt.variables] == \
         [(v.path, _dtype(v), tuple(v.shape)) for v in kopt.variables]
     for kv, ev in zip(kopt.variables, eopt.variables):
-        np.testing.assert_allclose(ev.numpy(), kv.numpy(), rtol=1e-5, atol=1e-7, err_msg=ev.path)
+        np.testing.assert_allclose(ev.numpy(), kv.numpy(), rtol=1e-4, atol=1e-6, err_msg=ev.path)
     kcfg, ecfg = kopt.get_config(), eopt.get_config()
     assert {k: v for k, v in ecfg.items() if k != "inner_optimizer"} == \
         {k: v for k, v in kcfg.items() if k != "inner_optimizer"}
@@ -278,8 +286,9 @@ def _regression(K, **compile_kwargs):
 
 def test_fit_wraps_the_optimizer_and_skips_overflowing_steps_like_keras():
     """Large targets overflow float16 gradients at the initial 2**15 scale: the first steps are skipped with
-    the scale halved until they fit, batch by batch as in Keras (ember.compile captures the step)."""
-    x = RNG.random((192, 4)).astype("float32")
+    the scale halved until they fit, batch by batch as in Keras."""
+    rng = np.random.default_rng(7)
+    x = rng.random((192, 4)).astype("float32")
     y = 12 * (x @ np.array([1.0, -2.0, 0.5, 3.0], "float32"))
     km, em = _regression(keras), _regression(ek)
     em.set_weights(km.get_weights())
@@ -314,9 +323,10 @@ def test_fit_wraps_the_optimizer_and_skips_overflowing_steps_like_keras():
 
 
 def test_losses_of_float16_outputs_are_computed_in_float32_like_keras():
-    y_true = RNG.standard_normal((6, 3)).astype("float32")
-    y_pred = RNG.standard_normal((6, 3)).astype("float16")
-    labels = RNG.integers(0, 3, 6)
+    rng = np.random.default_rng(7)
+    y_true = rng.standard_normal((6, 3)).astype("float32")
+    y_pred = rng.standard_normal((6, 3)).astype("float16")
+    labels = rng.integers(0, 3, 6)
     probs = (np.abs(y_pred) / np.abs(y_pred).sum(1, keepdims=True)).astype("float16")
     for name, yt, yp in [("MeanSquaredError", y_true, y_pred), ("Huber", y_true, y_pred),
                          ("SparseCategoricalCrossentropy", labels, probs)]:
@@ -370,8 +380,9 @@ def test_configs_carry_the_policies_like_keras():
 
 
 def test_keras_files_round_trip_weights_policies_and_loss_scale_state(tmp_path):
-    x = RNG.random((32, 4)).astype("float32")
-    y = RNG.integers(0, 3, 32)
+    rng = np.random.default_rng(7)
+    x = rng.random((32, 4)).astype("float32")
+    y = rng.integers(0, 3, 32)
 
     def build(K):
         L = K.layers

@@ -25,6 +25,7 @@ from numpy.lib.stride_tricks import as_strided
 from ... import functional as _F
 from ...autograd import grad_mode
 from ...autograd.node import Node
+from ...autograd.ops.conversion import in_float32
 from ...autograd.tensor import make
 
 _gm = grad_mode.state
@@ -106,6 +107,12 @@ def _record(t, name, backward, inputs):
     return t
 
 
+def _bfloat16(*tensors):
+    """Whether a tensor is bfloat16 (ml_dtypes' NumPy kind 'V'): NumPy's einsum refuses it and its matmul gives
+    float32, so these kernels run it as PyTorch's CPU kernels do, in float32 rounded once (``in_float32``)."""
+    return any(t is not None and t._data.dtype.kind == "V" for t in tensors)
+
+
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     """NHWC convolution: x ``(N, H, W, C)``, kernel ``(kh, kw, C, out)``, bias ``(out,)``.
 
@@ -138,6 +145,8 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     """NHWC depthwise convolution: kernel ``(kh, kw, C, multiplier)``, output channels ``C * multiplier``
     ordered ``c * multiplier + m`` (TensorFlow's order)."""
+    if _bfloat16(x, kernel):
+        return in_float32(depthwise_conv2d, x, kernel, bias, strides, padding, dilation_rate)
     a, K = x._data, kernel._data
     if a.ndim != 4 or a.shape[3] != K.shape[2]:
         raise ValueError(f"depthwise_conv2d: expected an input (batch, height, width, {K.shape[2]}), "
@@ -154,8 +163,7 @@ def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_
     y = np.einsum("nhwijc,ijcm->nhwcm", view, K, optimize=True).reshape(N, Ho, Wo, C * M)
     if bias is not None:
         y = y + bias._data
-    # NumPy's products of ml_dtypes' bfloat16 give float32: the result is rounded back to the inputs' dtype
-    t = make(np.ascontiguousarray(y, dtype=np.result_type(a.dtype, K.dtype)))
+    t = make(np.ascontiguousarray(y))
     rx, rk, rb = x._rg, kernel._rg, bias is not None and bias._rg
     if _gm.enabled and (rx or rk or rb):
         def backward(g):
@@ -199,6 +207,8 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
 
     kernel ``(kh, kw, out, in)`` as Keras stores it; output size from :func:`deconv_output_length`.
     """
+    if _bfloat16(x, kernel):
+        return in_float32(conv2d_transpose, x, kernel, bias, strides, padding, output_padding, dilation_rate)
     a, K = x._data, kernel._data
     if a.ndim != 4 or a.shape[3] != K.shape[3]:
         raise ValueError(f"conv2d_transpose: expected an input (batch, height, width, {K.shape[3]}), "
@@ -224,16 +234,15 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     y = full[:, pth:pth + Lh, ptw:ptw + Lw, :]
     if bias is not None:
         y = y + bias._data
-    # NumPy's products of ml_dtypes' bfloat16 give float32: the result is rounded back to the inputs' dtype
-    t = make(np.ascontiguousarray(y, dtype=np.result_type(a.dtype, K.dtype)))
+    t = make(np.ascontiguousarray(y))
     rx, rk, rb = x._rg, kernel._rg, bias is not None and bias._rg
     if _gm.enabled and (rx or rk or rb):
         def backward(g):
             gfull = np.zeros((N, Hb, Wb, O), K.dtype)
             gfull[:, pth:pth + Lh, ptw:ptw + Lw, :] = g._data
             gcols = _patches(gfull, H, W, kh, kw, sh, sw, dh, dw).reshape(N * H * W, kh * kw * O)
-            gx = make((gcols @ Km).reshape(N, H, W, C).astype(a.dtype, copy=False)) if rx else None
-            gk = make((gcols.T @ a2).reshape(K.shape).astype(K.dtype, copy=False)) if rk else None
+            gx = make((gcols @ Km).reshape(N, H, W, C)) if rx else None
+            gk = make((gcols.T @ a2).reshape(K.shape)) if rk else None
             gb = make(g._data.reshape(-1, O).sum(0)) if rb else None
             return gx, gk, gb
         _record(t, "KerasConv2dTransposeBackward", backward, (x, kernel, bias))
