@@ -69,3 +69,22 @@ def test_second_order_through_index_reads_matches_gradcheck():
         (g,) = ember.autograd.grad((t[:, 0] ** 3).sum() + (t[:, 1:] ** 2).sum(), t, create_graph=True)
         return g
     assert ember.autograd.gradcheck(f, (x,))
+
+
+def test_index_tensors_written_after_the_op_do_not_change_its_gradient():
+    # torch raises at backward when an index tensor the graph saved was modified in place; ember's backward uses
+    # the positions the op read (what torch computes when the index is left alone), never the new values
+    grads = []
+    for lib, mutate in ((ember, True), (torch, False)):
+        a = lib.arange(6.0).requires_grad_()
+        m = lib.tensor([True, False, True, False, True, False])
+        i = lib.tensor([0, 2])
+        y = a[m] * lib.tensor([1.0, 2.0, 3.0])
+        z = a.clone()
+        z[i] = lib.tensor([10.0, 20.0])
+        if mutate:
+            m[:] = False
+            i[0] = 5
+        (y.sum() + z.sum()).backward()
+        grads.append(a.grad.tolist())
+    assert grads[0] == grads[1] == [1.0, 1.0, 2.0, 1.0, 4.0, 1.0]

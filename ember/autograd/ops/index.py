@@ -98,6 +98,12 @@ def convert_index(idx):
     return tuple(res), basic
 
 
+def _frozen(ix):
+    """``ix`` with its index arrays copied: a backward keeps the positions the op used even if the index
+    tensor is written to in place afterwards (torch raises for that; the gradient here is the op's)."""
+    return tuple(np.array(i) if isinstance(i, np.ndarray) else i for i in ix)
+
+
 def getitem(input, idx):
     x = input
     a = x._data
@@ -120,6 +126,7 @@ def getitem(input, idx):
         t = out(r)
     if _gm.enabled and x._rg:
         shape, dtype = a.shape, a.dtype
+        ix = _frozen(ix)
 
         def backward(g):
             if _gm.enabled or g._data.dtype != dtype or dtype.kind == "c":
@@ -159,6 +166,8 @@ def index_put_new(input, indices, values, accumulate=False):
                            f"to indexing result of shape {tuple(r[ix].shape)}") from None
     t = out(r)
     if _gm.enabled and (x._rg or v._rg):
+        ix = _frozen(ix)
+
         def backward(g):
             gx = gv = None
             if x._rg:
