@@ -457,3 +457,29 @@ def test_subclassed_model_config_and_file_keep_the_policy_like_keras(tmp_path):
     policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"},
               "registered_name": None}
     assert found[0] == found[1] == (policy, "mixed_float16", "float32", "LossScaleOptimizer", 2)
+
+
+def test_quantize_and_policy_setter_keep_the_mixed_policy_like_keras():
+    """int8 quantization of a mixed_bfloat16 model names its source policy ('int8_from_mixed_bfloat16') and
+    computes in bfloat16; setting a float policy with the same variable dtype changes the compute dtype."""
+    x = np.random.default_rng(7).random((4, 8)).astype("float32")
+    found = []
+    for K in (keras, ek):
+        model = _under(K, "mixed_bfloat16", lambda K=K: K.Sequential([K.Input((8,)), K.layers.Dense(4),
+                                                                      K.layers.Dense(2)]))
+        if found:
+            model.set_weights(found[0][2])
+        weights = model.get_weights()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.quantize("int8")
+        y = model(x)
+        dense = K.layers.Dense(2)
+        dense.build((None, 3))
+        dense.dtype_policy = "mixed_float16"
+        found.append(([lay.dtype_policy.name for lay in model.layers], _dtype(y), weights, _np(y),
+                      (dense.compute_dtype, dense.variable_dtype, _dtype(dense.kernel))))
+    (knames, kdt, _, ky, kdense), (enames, edt, _, ey, edense) = found
+    assert (enames, edt, edense) == (knames, kdt, kdense) == \
+        (["int8_from_mixed_bfloat16"] * 2, "bfloat16", ("float16", "float32", "float32"))
+    np.testing.assert_allclose(ey, ky, rtol=2e-2, atol=2e-2)

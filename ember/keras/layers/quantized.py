@@ -67,10 +67,11 @@ def set_dtype_policy(layer, value):
     quantizes a built, not yet quantized layer (as Keras's setter does)."""
     policy = _policies.get(value)
     if policy.quantization_mode is None:
-        if policy.compute_dtype != layer._dtype:
+        if policy.variable_dtype != layer._dtype:
             raise NotImplementedError(f"{type(layer).__name__} '{layer.name}': changing the dtype policy of an "
                                       f"ember.keras layer from {layer._dtype!r} to {policy.name!r} is not "
                                       "supported (its weights keep their dtype)")
+        layer._set_float_policy(policy)   # same variables, maybe another compute dtype ('mixed_float16')
         layer.__dict__["_quant_policy"] = None
         return
     if policy.quantization_mode in ("gptq", "awq"):
@@ -127,7 +128,7 @@ def finish_quantize(layer, mode, config):
         if mode == "int4":
             block = block_size_of(layer, config)
             name = f"int4/{-1 if block is None else block}"
-        policy = layer.__dict__["_quant_policy"] = _policies.get(f"{name}_from_{layer._dtype}")
+        policy = layer.__dict__["_quant_policy"] = _policies.get(f"{name}_from_{layer._policy().name}")
         policy_map = layer.__dict__.get("_policy_map")
         if policy_map is not None:     # Keras's setter: the map's entry for the layer becomes the new policy
             key = layer.path or layer.name
