@@ -27,7 +27,11 @@ through a :class:`TCPStore` (or ``tcp://``/``file://`` init methods). mpi4py is 
   ``reduce``, ``gather``, ``scatter``, ``all_to_all``, ``all_to_all_single``, ``barrier``,
   ``send``/``recv``/``isend``/``irecv``, ``P2POp``/``batch_isend_irecv``.
 - objects (JSON, never pickle): ``all_gather_object``, ``broadcast_object_list``,
-  ``gather_object``, ``scatter_object_list``.
+  ``gather_object``, ``scatter_object_list``, ``send_object_list``/``recv_object_list``.
+- groups and meshes: ``new_subgroups``, ``new_subgroups_by_enumeration``, ``get_pg_count``,
+  ``init_device_mesh``/``DeviceMesh``; ``all_reduce_coalesced``/``all_gather_coalesced`` (deprecated in
+  PyTorch); ``DebugLevel`` with ``get_debug_level``/``set_debug_level``/``set_debug_level_from_env``;
+  ``is_backend_available``, ``get_default_backend_for_device``; ``GradBucket`` (DDP comm hooks).
 
 >>> import ember.distributed as dist
 >>> dist.is_initialized(), dist.ReduceOp.SUM == 0
@@ -38,11 +42,18 @@ from .process_group import (ProcessGroup, GroupMember, Backend, is_available, is
                             is_nccl_available, is_ucc_available, is_xccl_available, is_initialized,
                             is_torchelastic_launched, init_process_group, destroy_process_group, get_rank,
                             get_world_size, get_backend, new_group, get_process_group_ranks, get_global_rank,
-                            get_group_rank, get_node_local_rank, default_pg_timeout)
+                            get_group_rank, get_node_local_rank, default_pg_timeout, is_backend_available,
+                            get_default_backend_for_device, get_pg_count, new_subgroups,
+                            new_subgroups_by_enumeration)
 from .collectives import (Work, all_reduce, broadcast, all_gather, all_gather_into_tensor, reduce_scatter,
                           reduce_scatter_tensor, reduce, gather, scatter, barrier, monitored_barrier, all_to_all,
-                          all_to_all_single, send, recv, isend, irecv, P2POp, batch_isend_irecv)
-from .objects import all_gather_object, broadcast_object_list, gather_object, scatter_object_list
+                          all_to_all_single, send, recv, isend, irecv, P2POp, batch_isend_irecv,
+                          all_reduce_coalesced, all_gather_coalesced)
+from .objects import (all_gather_object, broadcast_object_list, gather_object, scatter_object_list,
+                      send_object_list, recv_object_list)
+from .device_mesh import DeviceMesh, init_device_mesh
+from .debug_level import DebugLevel, get_debug_level, set_debug_level, set_debug_level_from_env
+from .grad_bucket import GradBucket
 from .store import (DistError, DistStoreError, DistNetworkError, Store, HashStore, TCPStore, FileStore,
                     PrefixStore)
 
@@ -57,4 +68,8 @@ __all__ = ["ReduceOp", "ProcessGroup", "GroupMember", "Backend", "Work", "group"
            "barrier", "monitored_barrier", "all_to_all", "all_to_all_single", "send", "recv", "isend", "irecv",
            "P2POp", "batch_isend_irecv",
            "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list", "DistError",
-           "DistStoreError", "DistNetworkError", "Store", "HashStore", "TCPStore", "FileStore", "PrefixStore"]
+           "DistStoreError", "DistNetworkError", "Store", "HashStore", "TCPStore", "FileStore", "PrefixStore",
+           "is_backend_available", "get_default_backend_for_device", "get_pg_count", "new_subgroups",
+           "new_subgroups_by_enumeration", "all_reduce_coalesced", "all_gather_coalesced", "send_object_list",
+           "recv_object_list", "DeviceMesh", "init_device_mesh", "DebugLevel", "get_debug_level", "set_debug_level",
+           "set_debug_level_from_env", "GradBucket"]

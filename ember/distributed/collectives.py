@@ -16,6 +16,8 @@ Example (on each of 2 ranks)::
     dist.all_reduce(t)                      # t == [3.] on both ranks
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
 """
+import warnings
+
 import numpy as np
 
 from .process_group import resolve_group, wait, _mpi
@@ -23,7 +25,8 @@ from .reduce_op import ReduceOp, as_reduce_op
 
 __all__ = ["Work", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce_scatter",
            "reduce_scatter_tensor", "reduce", "gather", "scatter", "barrier", "monitored_barrier", "all_to_all",
-           "all_to_all_single", "send", "recv", "isend", "irecv", "P2POp", "batch_isend_irecv"]
+           "all_to_all_single", "send", "recv", "isend", "irecv", "P2POp", "batch_isend_irecv", "all_reduce_coalesced",
+           "all_gather_coalesced"]
 
 
 class Work:
@@ -183,6 +186,74 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         _write(tensor, buf)
         return [tensor]           # Work.result() and get_future().value(), as PyTorch's
     return _done(Work(request, pg, "all_reduce", finish), async_op)
+
+
+def _deprecated(name):
+    warnings.warn(f"`torch.distributed.{name}` will be deprecated. If you must use it, please revisit our "
+                  f"documentation later at https://pytorch.org/docs/main/distributed.html#collective-functions",
+                  FutureWarning, stacklevel=3)
+
+
+def _same_dtype(tensors):
+    first = tensors[0].dtype if tensors else None
+    for t in tensors[1:]:
+        if t.dtype != first:
+            raise ValueError(f"Invalid usage of tensors with different dtypesFound {first} and  {t.dtype}")
+
+
+def all_reduce_coalesced(tensors, op=ReduceOp.SUM, group=None, async_op=False):
+    """:func:`all_reduce` of every tensor of ``tensors`` (one dtype) as one message (deprecated in PyTorch)."""
+    _deprecated("all_reduce_coalesced")
+    from ember.autograd.tensor import Tensor
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    arrays = [_array(t, "all_reduce_coalesced", "tensors") for t in tensors]
+    _same_dtype(tensors)
+    pg = resolve_group(group)
+    if pg is None:
+        return None
+    if not arrays:
+        return _done(Work(None, pg, "all_reduce_coalesced"), async_op)
+    mpi_op = _mpi_op(op, arrays[0].dtype, "all_reduce_coalesced")
+    flat = np.concatenate([a.reshape(-1).astype(_wire_dtype(a.dtype)) for a in arrays])
+    request = pg.comm.Iallreduce(_mpi().IN_PLACE, flat, mpi_op)
+
+    def finish():
+        _average(flat, pg.size(), op)
+        at = 0
+        for t, a in zip(tensors, arrays):
+            _write(t, flat[at:at + a.size])
+            at += a.size
+    return _done(Work(request, pg, "all_reduce_coalesced", finish), async_op)
+
+
+def all_gather_coalesced(output_tensor_lists, input_tensor_list, group=None, async_op=False):
+    """``output_tensor_lists[r][i]`` gets rank ``r``'s ``input_tensor_list[i]``, on every rank, as one message
+    (deprecated in PyTorch)."""
+    _deprecated("all_gather_coalesced")
+    arrays = [_array(t, "all_gather_coalesced", "input_tensor_list") for t in input_tensor_list]
+    _same_dtype(list(input_tensor_list))
+    pg = resolve_group(group)
+    if pg is None:
+        return None
+    if len(output_tensor_lists) != pg.size():
+        raise ValueError(f"ember.distributed.all_gather_coalesced: output_tensor_lists must hold one list per rank "
+                         f"({pg.size()}), got {len(output_tensor_lists)}")
+    for outs in output_tensor_lists:
+        if [tuple(o.shape) for o in outs] != [a.shape for a in arrays]:
+            raise ValueError("ember.distributed.all_gather_coalesced: each list of output_tensor_lists must match "
+                             "input_tensor_list's shapes, got " + str([tuple(o.shape) for o in outs]))
+    wire = np.result_type(*[_wire_dtype(a.dtype) for a in arrays]) if arrays else np.dtype(np.float32)
+    send = np.concatenate([a.reshape(-1).astype(wire) for a in arrays]) if arrays else np.empty(0, wire)
+    out = np.empty((pg.size(), send.size), wire)
+    request = pg.comm.Iallgather(send, out)
+
+    def finish():
+        for outs, row in zip(output_tensor_lists, out):
+            at = 0
+            for t, a in zip(outs, arrays):
+                _write(t, row[at:at + a.size])
+                at += a.size
+    return _done(Work(request, pg, "all_gather_coalesced", finish), async_op)
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):

@@ -32,6 +32,8 @@ class DeviceMesh:
     def __init__(self, device_type, mesh, *, mesh_dim_names=None, _init_backend=True, _groups=None):
         from ember.autograd.tensor import Tensor
         from ember.distributed import process_group as pgm
+        if not pgm.is_initialized():       # as PyTorch: the default group, from torchrun's environment
+            pgm.init_process_group()
         arr = np.asarray(mesh._data if isinstance(mesh, Tensor) else mesh, dtype=np.int64)
         if arr.ndim == 0:
             arr = arr.reshape(1)
@@ -155,12 +157,12 @@ class DeviceMesh:
 
 
 def init_device_mesh(device_type, mesh_shape, *, mesh_dim_names=None, backend_override=None):
-    """A mesh of ``mesh_shape`` over the job's ranks in order (ranks ``0 .. prod(mesh_shape) - 1``), after
-    ``init_process_group``; the product of the shape must be the world size."""
+    """A mesh of ``mesh_shape`` over the job's ranks in order (ranks ``0 .. prod(mesh_shape) - 1``); the product
+    of the shape must be the world size. Without ``init_process_group`` it joins the default group first (from
+    torchrun's environment), as PyTorch does."""
     from ember.distributed import process_group as pgm
     if not pgm.is_initialized():
-        raise RuntimeError("init_device_mesh: call ember.distributed.init_process_group first (torchrun or "
-                           "`ember torchrun` set the environment it reads)")
+        pgm.init_process_group()
     shape = tuple(int(s) for s in mesh_shape)
     world = pgm.get_world_size()
     if int(np.prod(shape)) != world:

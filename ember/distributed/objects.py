@@ -1,5 +1,5 @@
 """Collectives on Python objects: ``all_gather_object``, ``broadcast_object_list``, ``gather_object``,
-``scatter_object_list``.
+``scatter_object_list``, and point to point: ``send_object_list`` / ``recv_object_list``.
 
 PyTorch pickles the objects; ember sends them as JSON (UTF-8 bytes, their lengths first), so
 nothing a peer sends is ever unpickled. Objects must be JSON data: dicts with string keys,
@@ -17,7 +17,8 @@ import numpy as np
 
 from .process_group import resolve_group, wait
 
-__all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"]
+__all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list", "send_object_list",
+           "recv_object_list"]
 
 
 def _encode(obj, where):
@@ -117,3 +118,50 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
                          f"({pg.size()})")
     broadcast_object_list(holder, group=group, group_src=root)
     scatter_object_output_list[0] = holder[0][pg.rank()]
+
+
+def _peer(pg, global_rank, group_rank, name):
+    """The group rank of the other end, as PyTorch checks it (given once, never this rank)."""
+    if group_rank is not None:
+        if global_rank is not None:
+            raise ValueError("Can't specify both group_rank and global_rank")
+        peer = int(group_rank)
+    else:
+        if global_rank is None:
+            raise ValueError("Must specify global_rank or group_rank")
+        peer = _group_root(pg, int(global_rank), f"{name}_object_list")
+    if peer == pg.rank():
+        kind = "destination" if name == "send" else "source"
+        raise ValueError(f"Invalid {kind} rank: {kind} rank should not be the same as the rank of the current "
+                         f"process.")
+    return peer
+
+
+def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None, use_batch=False):
+    """Send the objects of ``object_list`` to rank ``dst`` (a global rank; ``group_dst`` within ``group``), whose
+    :func:`recv_object_list` must have as many slots."""
+    pg = resolve_group(group)
+    peer = _peer(pg, dst, group_dst, "send") if pg is not None else None
+    if pg is None:
+        return
+    payloads = [_encode(obj, "send_object_list") for obj in object_list]
+    sizes = np.array([p.size for p in payloads], np.int64)
+    data = np.concatenate(payloads) if payloads else np.empty(0, np.uint8)
+    wait(pg.comm.Isend(sizes, dest=peer, tag=0), pg, "send_object_list")
+    wait(pg.comm.Isend(data, dest=peer, tag=0), pg, "send_object_list")
+
+
+def recv_object_list(object_list, src=None, group=None, device=None, group_src=None, use_batch=False):
+    """Fill ``object_list`` with the objects rank ``src`` sent with :func:`send_object_list`; returns the
+    sender's global rank (-1 on a rank outside ``group``)."""
+    pg = resolve_group(group)
+    peer = _peer(pg, src, group_src, "recv") if pg is not None else None
+    if pg is None:
+        return -1
+    sizes = np.empty(len(object_list), np.int64)
+    wait(pg.comm.Irecv(sizes, source=peer, tag=0), pg, "recv_object_list")
+    data = np.empty(int(sizes.sum()), np.uint8)
+    wait(pg.comm.Irecv(data, source=peer, tag=0), pg, "recv_object_list")
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    object_list[:] = [_decode(data[lo:hi]) for lo, hi in zip(offsets[:-1], offsets[1:])]
+    return pg.ranks[peer]

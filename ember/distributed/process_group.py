@@ -38,7 +38,9 @@ __all__ = ["ProcessGroup", "GroupMember", "Backend", "is_available", "is_mpi_ava
            "is_nccl_available", "is_ucc_available", "is_xccl_available", "is_initialized",
            "is_torchelastic_launched", "init_process_group", "destroy_process_group", "get_rank",
            "get_world_size", "get_backend", "new_group", "get_process_group_ranks", "get_global_rank",
-           "get_group_rank", "get_node_local_rank", "get_default_group", "default_pg_timeout", "launched_under_mpi"]
+           "get_group_rank", "get_node_local_rank", "get_default_group", "default_pg_timeout", "launched_under_mpi",
+           "is_backend_available", "get_default_backend_for_device", "get_pg_count", "new_subgroups",
+           "new_subgroups_by_enumeration"]
 
 default_pg_timeout = datetime.timedelta(minutes=30)   # PyTorch's default_pg_timeout
 
@@ -86,6 +88,25 @@ def is_ucc_available():
 
 def is_xccl_available():
     return False
+
+
+def is_backend_available(backend):
+    """Whether ``backend`` ("gloo", "mpi", a "cpu:gloo,cuda:nccl" map ...) can be used here."""
+    name = str(backend).lower()
+    if ":" in name:
+        return all(is_backend_available(part.split(":")[-1]) for part in name.split(","))
+    return {"gloo": is_gloo_available, "mpi": is_mpi_available}.get(name, lambda: False)()
+
+
+_DEVICE_BACKEND = {"cpu": "gloo", "cuda": "nccl", "xpu": "xccl", "mps": "gloo"}   # PyTorch's default map
+
+
+def get_default_backend_for_device(device):
+    """The backend PyTorch uses by default for ``device`` (a string or device): "gloo" for the CPU."""
+    kind = getattr(device, "type", None) or str(device).split(":")[0]
+    if kind not in _DEVICE_BACKEND:
+        raise ValueError(f"Default backend not registered for device : {kind}")
+    return _DEVICE_BACKEND[kind]
 
 
 def is_torchelastic_launched():
@@ -367,6 +388,7 @@ def destroy_process_group(group=None):
         _state.world = None
         GroupMember.WORLD = None
         _state.peers = []
+        _state.groups = 0
         if _state.transport is not None:
             pg.comm.mesh.close()
             _state.transport.mesh = None
@@ -441,6 +463,51 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
     sub.Set_errhandler(MPI.ERRORS_RETURN)
     seconds = world.timeout if timeout is None else _as_seconds(timeout)
     return ProcessGroup(sub, ranks, seconds, str(_state.groups), backend=world.backend)
+
+
+def get_pg_count():
+    """The number of process groups made since ``init_process_group`` (the default group and each
+    ``new_group``, whether this rank is in it or not)."""
+    return 0 if _state.world is None else 1 + _state.groups
+
+
+def new_subgroups(group_size=None, group=None, timeout=None, backend=None, pg_options=None, group_desc=None):
+    """Split ``group`` (default: the world) into consecutive groups of ``group_size`` ranks; returns
+    ``(this rank's subgroup, all subgroups)``. Every rank must call it."""
+    if group_size is None:
+        raise ValueError("Default group size only takes effect when CUDA is available.If your subgroup using a "
+                         "backend that does not depend on CUDA,please pass in 'group_size' correctly.")
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    world_size = get_world_size(group=group)
+    if world_size < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world size ({world_size})")
+    if world_size % group_size != 0:
+        raise ValueError(f"The world size ({world_size}) must be divisible by 'group_size={group_size}'")
+    ranks = get_process_group_ranks(group if group is not None else get_default_group())
+    return new_subgroups_by_enumeration([ranks[i:i + group_size] for i in range(0, len(ranks), group_size)],
+                                        timeout=timeout, backend=backend, pg_options=pg_options, group_desc=group_desc)
+
+
+def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None, pg_options=None,
+                                 group_desc=None):
+    """One group per list of global ranks in ``ranks_per_subgroup_list`` (which must not overlap); returns
+    ``(this rank's subgroup or None, all subgroups)``. Every rank must call it."""
+    if ranks_per_subgroup_list is None or len(ranks_per_subgroup_list) == 0:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    subgroups, current, owner = [], None, {}
+    me = get_rank()
+    for ranks in ranks_per_subgroup_list:
+        subgroup = new_group(ranks=ranks, timeout=timeout, backend=backend, pg_options=pg_options,
+                             group_desc=group_desc)
+        subgroups.append(subgroup)
+        for rank in ranks:
+            if rank in owner:
+                raise ValueError(f"Rank {rank} has appeared in both subgroup {owner[rank]} and {ranks}")
+            owner[rank] = ranks
+            if rank == me:
+                current = subgroup
+    return current, subgroups
 
 
 # -- waiting, with the watchdog --------------------------------------------------------------

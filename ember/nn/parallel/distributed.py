@@ -41,39 +41,11 @@ from ember.autograd.engine import queue_callback
 from ember.autograd.tensor import make
 from ember.nn.module import Module
 from ember.distributed.algorithms.join import Join, JoinHook, _JoinConfig, _GroupJoinable
+from ember.distributed.grad_bucket import GradBucket
 
 __all__ = ["DistributedDataParallel", "GradBucket"]
 
 _FIRST_BUCKET_BYTES = 1024 * 1024      # PyTorch's dist._DEFAULT_FIRST_BUCKET_BYTES
-
-
-class GradBucket:
-    """What a DDP communication hook receives: one bucket of gradients (``torch.distributed.GradBucket``)."""
-
-    def __init__(self, index, buffer, bucket, is_last):
-        self._index, self._buffer, self._bucket, self._is_last = index, buffer, bucket, is_last
-
-    def index(self):
-        return self._index
-
-    def buffer(self):
-        """The bucket's gradients, flattened into one tensor (the hook may change it in place)."""
-        return self._buffer
-
-    def is_last(self):
-        return self._is_last
-
-    def parameters(self):
-        return list(self._bucket.params)
-
-    def gradients(self):
-        b = self._buffer
-        return [b[lo:hi].view(p.shape) for p, lo, hi in zip(self._bucket.params, self._bucket.offsets,
-                                                           self._bucket.offsets[1:])]
-
-    def set_buffer(self, tensor):
-        """Make ``tensor`` (same size, any dtype: a compressed copy, say) the bucket's buffer."""
-        self._buffer = tensor
 
 
 class _Bucket:
