@@ -483,3 +483,25 @@ def test_quantize_and_policy_setter_keep_the_mixed_policy_like_keras():
     assert (enames, edt, edense) == (knames, kdt, kdense) == \
         (["int8_from_mixed_bfloat16"] * 2, "bfloat16", ("float16", "float32", "float32"))
     np.testing.assert_allclose(ey, ky, rtol=2e-2, atol=2e-2)
+
+
+def test_variables_held_in_a_list_are_autocast_like_keras():
+    x = np.random.default_rng(7).standard_normal((2, 3)).astype("float32")
+    found = []
+    for K in (keras, ek):
+        class Chain(K.layers.Layer):
+            def build(self, input_shape):
+                self.kernels = [self.add_weight(shape=(3, 3), initializer="glorot_uniform") for _ in range(2)]
+
+            def call(self, x):
+                for kernel in self.kernels:
+                    x = K.ops.matmul(x, kernel)
+                return x + self.kernels[0][0]
+        layer = Chain(dtype="mixed_float16")
+        layer.build((None, 3))
+        if found:
+            layer.set_weights(found[0][2])
+        y = layer(x)
+        found.append((_dtype(y), [_dtype(w) for w in layer.kernels], layer.get_weights(), _np(y)))
+    assert found[0][:2] == found[1][:2] == ("float16", ["float32", "float32"])
+    np.testing.assert_allclose(found[1][3], found[0][3], rtol=2e-3, atol=2e-3)

@@ -24,14 +24,35 @@ registered once, when the dict is assigned (``heads.<key>``).
 [(4, 3), (3,), (3, 2), (2,)]
 """
 from ... import nn
+from .. import autocast as _autocast
+
+
+def _read(value):
+    from ..variables import Variable
+    return _autocast.maybe_autocast(value) if isinstance(value, Variable) else value
 
 
 class TrackedList(list):
-    """A list whose modules are registered in its owner layer (re-synced on every change)."""
+    """A list whose modules are registered in its owner layer (re-synced on every change). Inside a
+    mixed-precision call, the float variables it holds are read in the compute dtype, as an attribute's are
+    (``self.kernels = [self.add_weight(...), ...]``)."""
 
     def __init__(self, items, owner, name):
         super().__init__(items)
         self._owner, self._name = owner, name
+
+    def __getitem__(self, index):
+        item = list.__getitem__(self, index)
+        if _autocast.get_autocast_scope() is None:
+            return item
+        if isinstance(index, slice):
+            return [_read(v) for v in item]
+        return _read(item)
+
+    def __iter__(self):
+        if _autocast.get_autocast_scope() is None:
+            return list.__iter__(self)
+        return (_read(v) for v in list.__iter__(self))
 
     def _changed(self):
         owner = self.__dict__.get("_owner")
