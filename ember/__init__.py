@@ -145,6 +145,9 @@ def __getattr__(name):
     if name == "bfloat16":  # needs ml_dtypes (the bfloat16 extra)
         from .backend.bfloat16 import bfloat16
         return bfloat16()
+    if name in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz"):  # ml_dtypes, as bfloat16
+        from .backend.float8 import float8
+        return float8(name)
     if name == "BFloat16Tensor":
         from .backend.bfloat16 import bfloat16
         return _legacy_constructor("BFloat16Tensor", bfloat16())

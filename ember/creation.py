@@ -13,6 +13,7 @@ tensor([0.0000, 0.2500, 0.5000, 0.7500])
 import numpy as np
 
 from .backend import dtypes as _dt
+from .backend import float8 as _float8
 from .autograd.tensor import Tensor, make, require_cpu as _require_cpu
 from .autograd.ops._util import shape_args
 
@@ -154,7 +155,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     _check_device(device)
     arr, d = _to_array(data, dtype)
     _check_python_ints(arr, d, data)
-    t = make(np.array(arr, dtype=d.numpy, copy=True))
+    if d.itemsize == 1 and _float8.is_float8(d.numpy):
+        t = make(_float8.cast(np.asarray(arr), d.numpy))
+    else:
+        t = make(np.array(arr, dtype=d.numpy, copy=True))
     if requires_grad:
         t.requires_grad = True
     return t

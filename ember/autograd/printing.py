@@ -163,7 +163,7 @@ def _add_suffixes(body, suffixes, indent):
 
 def tensor_repr(t):
     a = t._data
-    if a.dtype.name == "bfloat16":  # ml_dtypes' type has NumPy kind "V": print its values as float32
+    if a.dtype.kind == "V" or a.dtype.name.startswith("float8"):  # ml_dtypes' types: print them as float32
         a = a.astype(np.float32)
     kind = a.dtype.kind
     indent = len("tensor(")

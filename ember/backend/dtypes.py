@@ -107,6 +107,10 @@ def from_numpy(np_dtype):
     if nd.name == "bfloat16":  # ml_dtypes' type, registered on first sight
         from .bfloat16 import bfloat16
         return bfloat16()
+    if nd.name.startswith("float8_"):   # ml_dtypes' (float8_e5m2 has NumPy kind "f", the others "V")
+        from .float8 import NAMES, float8
+        if nd.name in NAMES:
+            return float8(nd.name)
     raise TypeError(f"ember does not support NumPy dtype {nd}; supported: "
                     + ", ".join(d.name for d in ALL))
 
@@ -134,6 +138,10 @@ def to_dtype(d):
         if key == "bfloat16":
             from .bfloat16 import bfloat16
             return bfloat16()
+        if key.startswith("float8_"):
+            from .float8 import NAMES, float8
+            if key in NAMES:
+                return float8(key)
         raise TypeError(f"unknown dtype name {d!r}")
     if type(d).__module__.startswith("torch"):  # a torch.dtype, e.g. from ported code
         return to_dtype(str(d))

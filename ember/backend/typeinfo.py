@@ -21,17 +21,18 @@ class finfo:
         if not d.is_floating_point:
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             f"'{d.name}'")
-        if d.name == "bfloat16":  # NumPy's finfo knows only its own types; ml_dtypes has one for bfloat16
+        eight = d.name.startswith("float8")
+        if d.numpy.kind == "V" or eight:  # NumPy's finfo knows only its own types; ml_dtypes has one for its own
             import ml_dtypes
             f = ml_dtypes.finfo(d.numpy)
         else:
             f = np.finfo(d.numpy)
         self.bits = f.bits
-        self.eps = float(f.eps)
+        self.eps = 0.125 if d.name == "float8_e5m2fnuz" else float(f.eps)   # PyTorch's value (ml_dtypes: 0.25)
         self.max = float(f.max)
         self.min = float(f.min)
         self.tiny = self.smallest_normal = float(f.smallest_normal)
-        self.resolution = 10.0 ** -int(f.precision)
+        self.resolution = 1.0 if eight else 10.0 ** -int(f.precision)   # PyTorch's float8 resolution is 1
         self.dtype = d.name
 
     def __repr__(self):

@@ -8,6 +8,7 @@ import builtins
 import numpy as np
 
 from ...backend import dtypes as _dt
+from ...backend import float8 as _float8
 from .. import grad_mode
 from ..node import Node
 from ..tensor import Tensor, device as _device, require_cpu as _require_cpu
@@ -25,7 +26,7 @@ def _cast(x, d, copy=False):
         import warnings
         warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3)
         a = a.real
-    t = out(a.astype(d.numpy))
+    t = out(_float8.cast(a, d.numpy) if d.itemsize == 1 and _float8.is_float8(d.numpy) else a.astype(d.numpy))
     if _gm.enabled and x._rg and (d.is_floating_point or d.is_complex):
         src = x.dtype
         t.grad_fn = Node("ToCopyBackward0", lambda g: (_cast_grad(g, src),), (x,))
