@@ -93,6 +93,7 @@ _ELSEWHERE.update(dict.fromkeys(("grid_sampler", "grid_sampler_2d", "grid_sample
 _ELSEWHERE.update(dict.fromkeys(("nonzero_static", "is_distributed"), "autograd.tensor_extras"))
 _ELSEWHERE["GradScaler"] = "amp.grad_scaler"
 _ELSEWHERE["futures"] = "futures"
+_ELSEWHERE.update(dict.fromkeys(("Stream", "Event"), "accelerator"))
 _ELSEWHERE.update(dict.fromkeys(("fork", "wait"), "jit"))   # torch.fork / torch.wait: TorchScript's, run eagerly
 _ELSEWHERE["from_file"] = "io.interop"
 _ELSEWHERE["hash_tensor"] = "autograd.tensor_extras"

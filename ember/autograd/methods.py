@@ -101,7 +101,8 @@ def _bind():
         setattr(T, n, getattr(L, n))
     T.softmax = _softmax
     T.log_softmax = _log_softmax
-    for n in "to type float double half bfloat16 long int short char byte bool type_as cpu cuda pin_memory is_pinned".split():
+    for n in ("to type float double half bfloat16 long int short char byte bool type_as cpu cuda pin_memory is_pinned "
+              "record_stream").split():
         setattr(T, n, getattr(C, n))
     T.T = property(lambda s: S.permute(s, tuple(range(s._data.ndim - 1, -1, -1))))
     T.mT = property(lambda s: S.transpose(s, -2, -1))

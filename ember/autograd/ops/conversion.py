@@ -147,6 +147,11 @@ def is_pinned(input, device=None):
     return False
 
 
+def record_stream(input, stream):
+    """As PyTorch for a CPU tensor: the op exists only for accelerator streams, so this raises."""
+    raise NotImplementedError("Could not run 'aten::record_stream' with arguments from the 'CPU' backend.")
+
+
 def view_as_dtype(input, dtype):
     d = _dt.to_dtype(dtype)
     return out(input._data.view(d.numpy))
