@@ -167,6 +167,10 @@ class Layer(nn.Module):
         d["_float_policy"] = policy
         d["_dtype"] = policy.variable_dtype
         d["_compute_dtype"] = policy.compute_dtype
+        try:   # the ember dtype float inputs are cast to (Keras casts them to an integer compute dtype too)
+            d["_compute_ember"] = _autocast.ember_dtype(policy.compute_dtype)
+        except (KeyError, ValueError, TypeError):
+            d["_compute_ember"] = None
 
     def _resolve_policy_map(self):
         d = self.__dict__
@@ -318,23 +322,23 @@ class Layer(nn.Module):
             elif isinstance(first, (list, tuple)):
                 args = (type(first)(backend.convert_to_tensor(v) if not isinstance(v, Tensor) and v is not None
                                     else v for v in first),) + args[1:]
-            if self._autocast:
-                # Keras casts every float tensor argument to the compute dtype (a merge layer's list,
-                # attention's value, an RNN's initial_state); integers and masks are left alone
-                compute = self.compute_dtype
-                args = _cast_floats(args, compute)
-                kwargs = {k: _cast_floats(v, compute) for k, v in kwargs.items()} if kwargs else kwargs
-            if not self.built:
-                self._build_for_call(args, kwargs)
-        else:   # every input passed by keyword (attention(query=q, value=v))
-            if self._autocast and kwargs:
-                kwargs = {k: _cast_floats(v, self.compute_dtype) for k, v in kwargs.items()}
-            if not self.built:
-                self._build_for_call(args, kwargs)
-        scope = _autocast.scope_for_layer(self)
-        if scope is not None:   # a mixed-precision layer reads its variables cast to its compute dtype
-            with scope:
-                return self._module_call(args, kwargs)
+        d = self.__dict__
+        target = d.get("_compute_ember")
+        if target is not None and self._autocast:
+            # Keras casts every float tensor argument to the compute dtype (a merge layer's list,
+            # attention's value, an RNN's initial_state); integers and masks are left alone
+            np_target = target.numpy
+            if any(_needs_cast(a, np_target) for a in args):
+                args = _cast_floats(args, target)
+            if kwargs and any(_needs_cast(v, np_target) for v in kwargs.values()):
+                kwargs = {k: _cast_floats(v, target) for k, v in kwargs.items()}
+        if not self.built:
+            self._build_for_call(args, kwargs)
+        if d.get("_compute_dtype") != d.get("_dtype") or _autocast.get_autocast_scope() is not None:
+            scope = _autocast.scope_for_layer(self)
+            if scope is not None:   # a mixed-precision layer reads its variables cast to its compute dtype
+                with scope:
+                    return self._module_call(args, kwargs)
         return self._module_call(args, kwargs)
 
     def _module_call(self, args, kwargs):
@@ -345,13 +349,16 @@ class Layer(nn.Module):
         return nn.Module.__call__(self, *args, **kwargs)
 
     def __getattr__(self, name):
-        value = nn.Module.__getattr__(self, name)
-        # Keras's autocast: inside a mixed-precision call, a float variable is read in the compute dtype.
-        if isinstance(value, Variable):
-            scope = _autocast.get_autocast_scope()
-            if scope is not None and scope.dtype is not None and value.__dict__.get("autocast", True):
-                return scope.maybe_cast(value)
-        return value
+        params = self.__dict__.get("_parameters")
+        if params is not None and name in params:
+            value = params[name]
+            # Keras's autocast: inside a mixed-precision call, a float variable is read in the compute dtype.
+            if isinstance(value, Variable):
+                scope = _autocast.get_autocast_scope()
+                if scope is not None and scope.dtype is not None and value.__dict__.get("autocast", True):
+                    return scope.maybe_cast(value)
+            return value
+        return nn.Module.__getattr__(self, name)
 
     def forward(self, *args, **kwargs):
         self._added_losses.clear()
@@ -700,11 +707,22 @@ class Layer(nn.Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _cast_floats(x, dtype):
-    """``x`` (a tensor, or a list, tuple or dict of them) with its float tensors cast to ``dtype``."""
+def _needs_cast(x, np_dtype):
+    """Whether ``x`` (a tensor, or a list, tuple or dict of them) holds a float tensor not of ``np_dtype``."""
     if isinstance(x, Tensor):
-        return _cast_keeping_mask(x, dtype) if _autocast.is_float_array(x._data) and x._data.dtype.name != dtype \
-            else x
+        dt = x._data.dtype
+        return dt != np_dtype and (dt.kind == "f" or _autocast.is_float_array(x._data))
+    if isinstance(x, (list, tuple)):
+        return any(_needs_cast(v, np_dtype) for v in x)
+    if isinstance(x, dict):
+        return any(_needs_cast(v, np_dtype) for v in x.values())
+    return False
+
+
+def _cast_floats(x, dtype):
+    """``x`` (a tensor, or a list, tuple or dict of them) with its float tensors cast to ember dtype ``dtype``."""
+    if isinstance(x, Tensor):
+        return _cast_keeping_mask(x, dtype) if _needs_cast(x, dtype.numpy) else x
     if isinstance(x, (list, tuple)):
         items = [_cast_floats(v, dtype) for v in x]
         if all(a is b for a, b in zip(items, x)):
@@ -716,8 +734,8 @@ def _cast_floats(x, dtype):
 
 
 def _cast_keeping_mask(x, dtype):
-    """``x`` cast to ``dtype`` (differentiably), keeping the Keras mask it carries."""
-    y = x.to(_autocast.ember_dtype(dtype))
+    """``x`` cast to ember dtype ``dtype`` (differentiably), keeping the Keras mask it carries."""
+    y = x.to(dtype)
     mask = getattr(x, "_keras_mask", None)
     if mask is not None and y is not x:
         y._keras_mask = mask
