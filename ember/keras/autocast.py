@@ -68,19 +68,20 @@ class AutocastScope:
                 raise ValueError("`AutocastScope` can only be used with a floating-point target dtype, such as "
                                  f"'float16'. Received: dtype={dtype}")
         self.dtype = dtype
+        self._target = ember_dtype(dtype) if dtype is not None else None
         self.original_scope = None
         self._casts = {}
 
     def maybe_cast(self, value):
         """``value`` (a variable or tensor) in the scope's dtype when it is a float of another one."""
-        name = value._data.dtype.name
-        if self.dtype is None or name == self.dtype or not _is_float(name):
-            return value
         key = (id(value), grad_mode.is_grad_enabled())
         hit = self._casts.get(key)
         if hit is not None and hit[0] is value and hit[1] == value._version:
             return hit[2]
-        cast = value.to(ember_dtype(self.dtype))
+        a = value._data
+        if self._target is None or a.dtype == self._target.numpy or not is_float_array(a):
+            return value
+        cast = value.to(self._target)
         if cast is not value:
             cast.__class__ = AutocastValue
             cast.__dict__["_autocast_variable"] = value
