@@ -10,7 +10,8 @@ from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .anomaly import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled,
                       set_anomaly_enabled)
-from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
+from .grad_mode import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled,
+                        is_multithreading_enabled, set_multithreading_enabled)
 from . import functional  # noqa: F401
 from . import profiler  # noqa: F401
 from . import tensor_extras  # noqa: F401  (binds Tensor.new, as_subclass, output_nr, name)

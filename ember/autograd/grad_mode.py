@@ -16,6 +16,7 @@ class _State:
     # A mutable module-level flag read by every op; a plain attribute read is the cheapest check.
     enabled = True
     inference = False
+    multithreading = True   # set_multithreading_enabled's switch (ember's backward runs in one thread anyway)
 
 
 state = _State()
@@ -125,3 +126,28 @@ class inference_mode(_GradMode):
 def is_inference_mode_enabled():
     """Whether an ``inference_mode(True)`` block is active (``no_grad`` alone is not inference mode)."""
     return state.inference
+
+
+def is_multithreading_enabled():
+    """Whether the backward may run on several threads (PyTorch's switch; ember's backward is one thread)."""
+    return state.multithreading
+
+
+class set_multithreading_enabled:
+    """``set_multithreading_enabled(mode)``: set the switch at once; as a context manager it restores the previous
+    value on exit, as PyTorch's does. Ember records it: its backward pass runs in the calling thread either way."""
+
+    def __init__(self, mode):
+        self.prev = state.multithreading
+        self.mode = bool(mode)
+        state.multithreading = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        state.multithreading = self.prev
+        return False
+
+    def clone(self):
+        return self.__class__(self.mode)

@@ -22,4 +22,12 @@ from .graph_signature import ExportGraphSignature  # noqa: F401
 from . import graph_signature  # noqa: F401
 from .serde import load, save  # noqa: F401
 
-__all__ = ["export", "ExportedProgram", "ExportGraphSignature", "Dim", "save", "load", "UserError"]
+__all__ = ["export", "ExportedProgram", "ExportGraphSignature", "Dim", "save", "load", "UserError",
+           "register_dataclass"]
+
+
+def register_dataclass(cls, *, serialized_type_name=None):
+    """Register the dataclass ``cls`` as a pytree node (its fields are its children), as
+    ``torch.export.register_dataclass`` does through ``torch.utils._pytree``."""
+    from ember.utils import _pytree
+    _pytree.register_dataclass(cls, serialized_type_name=serialized_type_name)

@@ -244,7 +244,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 
 def _no_underscore(fn):
     def old(*args, **kwargs):
-        warnings.warn(f"nn.init.{fn.__name__[:-1]} is now deprecated in favor of nn.init.{fn.__name__}.",
+        warnings.warn(f"`nn.init.{fn.__name__[:-1]}` is now deprecated in favor of `nn.init.{fn.__name__}`.",
                       FutureWarning, stacklevel=2)
         return fn(*args, **kwargs)
     old.__name__ = fn.__name__[:-1]
@@ -260,6 +260,8 @@ kaiming_uniform = _no_underscore(kaiming_uniform_)
 kaiming_normal = _no_underscore(kaiming_normal_)
 orthogonal = _no_underscore(orthogonal_)
 sparse = _no_underscore(sparse_)
+eye = _no_underscore(eye_)
+dirac = _no_underscore(dirac_)
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
