@@ -108,7 +108,8 @@ _LAZY.add("sparse")
 _LAZY.add("__config__")
 _LAZY.add("signal")
 _LAZY.add("quasirandom")
-_ELSEWHERE.update(dict.fromkeys(("sparse_coo_tensor", "sparse_csr_tensor"), "sparse.tensor"))
+_ELSEWHERE.update(dict.fromkeys(("sparse_coo_tensor", "sparse_csr_tensor", "sparse_csc_tensor",
+                                 "sparse_compressed_tensor"), "sparse.tensor"))
 _ELSEWHERE.update(dict.fromkeys(("spmm", "smm"), "sparse.ops"))
 _ELSEWHERE.update(dict.fromkeys(("quint8", "qint8", "qint32", "quint4x2", "qscheme", "per_tensor_affine",
                                  "per_channel_affine", "per_tensor_symmetric", "per_channel_symmetric",

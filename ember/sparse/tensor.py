@@ -1,10 +1,12 @@
-r"""Sparse tensors in PyTorch's COO and CSR layouts, with gradients through their values.
+r"""Sparse tensors in PyTorch's COO, CSR and CSC layouts, with gradients through their values.
 
 A COO tensor of shape ``(*sparse_dims, *dense_dims)`` keeps ``indices`` (int64, ``(sparse_dim, nnz)``)
 and ``values`` (``(nnz, *dense_dims)``); element ``indices[:, k]`` holds ``values[k]`` and repeated
 indices add up. ``coalesce()`` sorts the indices (row-major) and sums the repeats, as PyTorch does.
 A CSR tensor is a 2-D COO tensor seen through ``crow_indices`` (row ``i`` owns entries
-``crow[i]:crow[i+1]``) and ``col_indices``.
+``crow[i]:crow[i+1]``) and ``col_indices``; a CSC tensor keeps its entries in column order, seen through
+``ccol_indices`` (column ``j`` owns ``ccol[j]:ccol[j+1]``) and ``row_indices``. ``x.sparse_mask(mask)`` is the
+dense ``x`` at ``mask``'s entries, in ``mask``'s layout (the gradient flows back to ``x``).
 
 The values are an ordinary ember tensor, so gradients flow through them: a sparse tensor built from
 values that require grad passes gradients back to them, and ``requires_grad_()`` on a sparse leaf
@@ -23,7 +25,9 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, Size, _new
 from ..backend import dtypes as _dt
-from ..backend.formats import sparse_coo, sparse_csr
+from ..backend.formats import sparse_coo, sparse_csr, sparse_csc
+
+_LAYOUT_NAME = {sparse_coo: "Sparse", sparse_csr: "SparseCsr", sparse_csc: "SparseCsc"}   # torch's, in errors
 
 
 class _SparseData:
@@ -94,8 +98,8 @@ class SparseTensor(Tensor):
 
     def is_coalesced(self):
         if self._layout != sparse_coo:
-            raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got Sparse" +
-                               self._layout[len("sparse_"):].capitalize())
+            raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got " +
+                               _LAYOUT_NAME[self._layout])
         return self._coalesced
 
     def is_contiguous(self, memory_format=None):
@@ -115,6 +119,8 @@ class SparseTensor(Tensor):
         return _int_tensor(self._indices_np)
 
     def indices(self):
+        if self._layout != sparse_coo:
+            raise RuntimeError("indices expected sparse coordinate tensor layout but got " + _LAYOUT_NAME[self._layout])
         if not self._coalesced:
             raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
         return self._indices()
@@ -128,18 +134,29 @@ class SparseTensor(Tensor):
         return self._v
 
     def crow_indices(self):
-        self._need_csr("crow_indices")
+        self._need(sparse_csr, "crow_indices")
         n = self._data.shape[0]
         counts = np.bincount(self._indices_np[0], minlength=n)
         return _int_tensor(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
 
     def col_indices(self):
-        self._need_csr("col_indices")
+        self._need(sparse_csr, "col_indices")
         return _int_tensor(self._indices_np[1].copy())
 
-    def _need_csr(self, name):
-        if self._layout != sparse_csr:
-            raise RuntimeError(f"{name} expected sparse row compressed tensor layout but got SparseCoo")
+    def ccol_indices(self):
+        self._need(sparse_csc, "ccol_indices")
+        counts = np.bincount(self._indices_np[1], minlength=self._data.shape[1])
+        return _int_tensor(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+    def row_indices(self):
+        self._need(sparse_csc, "row_indices")
+        return _int_tensor(self._indices_np[0].copy())
+
+    def _need(self, layout, name):
+        if self._layout != layout:
+            kind = "row" if layout == sparse_csr else "column"
+            raise RuntimeError(f"{name} expected sparse {kind} compressed tensor layout but got "
+                               f"{_LAYOUT_NAME[self._layout]}")
 
     # -- autograd: through the values ---------------------------------------------------------------
     @property
@@ -192,7 +209,8 @@ class SparseTensor(Tensor):
     def coalesce(self):
         """Sorted, unique indices; the values of repeated indices summed (differentiably)."""
         if self._layout != sparse_coo:
-            raise RuntimeError("coalesce expected sparse coordinate tensor layout but got SparseCsr")
+            raise RuntimeError("coalesce expected sparse coordinate tensor layout but got " +
+                               _LAYOUT_NAME[self._layout])
         if self._coalesced:
             return self
         from ..autograd.ops.index import index_add
@@ -227,19 +245,41 @@ class SparseTensor(Tensor):
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         if layout == sparse_csr:
             return self.to_sparse_csr()
+        if layout == sparse_csc:
+            return self.to_sparse_csc()
         if self._layout == sparse_csr:
             return SparseTensor._make(self._indices_np, self._v, self._data.shape, True)
+        if self._layout == sparse_csc:   # in column order, so not coalesced, as PyTorch's
+            return SparseTensor._make(self._indices_np, self._v, self._data.shape, self._nnz() <= 1)
         return self
 
     to_sparse_coo = to_sparse
 
+    def _check_2d(self, name):
+        if self._data.ndim != 2 or self.sparse_dim() != 2:
+            raise RuntimeError(f"{name}: expected a 2-D sparse tensor, got shape {tuple(self._data.shape)}")
+
     def to_sparse_csr(self, dense_dim=None):
         if self._layout == sparse_csr:
             return self
-        if self._data.ndim != 2 or self.sparse_dim() != 2:
-            raise RuntimeError(f"to_sparse_csr: expected a 2-D sparse tensor, got shape {tuple(self._data.shape)}")
-        c = self.coalesce()
+        self._check_2d("to_sparse_csr")
+        c = self.to_sparse().coalesce()
         return SparseTensor._make(c._indices_np, c._v, c._data.shape, True, sparse_csr)
+
+    def to_sparse_csc(self, dense_dim=None):
+        """The same entries in column order (``ccol_indices``, ``row_indices``); the values' gradient flows back."""
+        if self._layout == sparse_csc:
+            return self
+        self._check_2d("to_sparse_csc")
+        c = self.to_sparse().coalesce()
+        rows, cols = c._indices_np
+        order = np.lexsort((rows, cols))
+        from ..autograd.ops.index import index_select
+        v = index_select(c._v, 0, _int_tensor(order))
+        return SparseTensor._make(c._indices_np[:, order], v, c._data.shape, True, sparse_csc)
+
+    def sparse_mask(self, mask):
+        return sparse_mask(self.to_dense(), mask)
 
     def to(self, *args, **kwargs):
         dtype = kwargs.get("dtype")
@@ -319,7 +359,7 @@ class SparseTensor(Tensor):
             s = SparseTensor._make(np.concatenate([self._indices_np, other._indices_np], 1), cat([self._v, o]),
                                    self._data.shape)
             out = s.coalesce()
-            return out.to_sparse_csr() if self._layout == sparse_csr else out
+            return out.to_sparse(layout=self._layout) if self._layout != sparse_coo else out
         if isinstance(other, Tensor):   # PyTorch's message and refusal
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         raise NotImplementedError(_unsupported("sparse + a scalar"))
@@ -356,8 +396,12 @@ class SparseTensor(Tensor):
         idx[[d0, d1]] = idx[[d1, d0]]
         shape = list(self._data.shape)
         shape[d0], shape[d1] = shape[d1], shape[d0]
+        if self._layout != sparse_coo and d0 != d1:
+            # the transpose of a CSR matrix is the CSC matrix of the same entries (and back), as PyTorch's t()
+            return SparseTensor._make(idx, self._v, shape, True, sparse_csc if self._layout == sparse_csr
+                                      else sparse_csr)
         out = SparseTensor._make(idx, self._v, shape, False)
-        return out.coalesce().to_sparse_csr() if self._layout == sparse_csr else out
+        return out if self._layout == sparse_coo else out.coalesce().to_sparse(layout=self._layout)
 
     def sum(self, dim=None, keepdim=False, dtype=None):
         from . import sum as _sum
@@ -378,6 +422,9 @@ class SparseTensor(Tensor):
         indent = len("tensor(")
         if self._layout == sparse_coo:
             parts = [("indices=", self._indices()), ("values=", self._v.detach())]
+        elif self._layout == sparse_csc:
+            parts = [("ccol_indices=", self.ccol_indices()), ("row_indices=", self.row_indices()),
+                     ("values=", self._v.detach())]
         else:
             parts = [("crow_indices=", self.crow_indices()), ("col_indices=", self.col_indices()),
                      ("values=", self._v.detach())]
@@ -535,10 +582,81 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=Non
     return SparseTensor._make(out._indices_np, out._v, shape, True, sparse_csr)
 
 
+def sparse_csc_tensor(ccol_indices, row_indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
+                      requires_grad=False, check_invariants=None):
+    """``torch.sparse_csc_tensor``: column ``j`` holds ``values[ccol[j]:ccol[j+1]]`` at ``row_indices`` of the same
+    slice."""
+    ccol = _as_indices(ccol_indices, "sparse_csc_tensor").reshape(-1)
+    row = _as_indices(row_indices, "sparse_csc_tensor").reshape(-1)
+    if ccol.size == 0 or ccol[0] != 0 or np.any(np.diff(ccol) < 0) or ccol[-1] != row.size:
+        raise RuntimeError(f"sparse_csc_tensor: ccol_indices must start at 0, not decrease and end at nnz "
+                           f"({row.size}), got {ccol.tolist()}")
+    v = _as_values(values, dtype)
+    if v._data.shape[0] != row.size:
+        raise RuntimeError(f"sparse_csc_tensor: {row.size} row indices but {v._data.shape[0]} values")
+    cols = np.repeat(np.arange(ccol.size - 1, dtype=np.int64), np.diff(ccol))
+    shape = (int(row.max()) + 1 if row.size else 0, ccol.size - 1) if size is None else tuple(int(s) for s in size)
+    if len(shape) != 2:
+        raise NotImplementedError(f"sparse_csc_tensor: ember's CSC tensors are 2-D, got size {shape}")
+    if ccol.size - 1 != shape[1]:
+        raise RuntimeError(f"sparse_csc_tensor: ccol_indices must have size[1] + 1 = {shape[1] + 1} entries, "
+                           f"got {ccol.size}")
+    if row.size and (row.min() < 0 or row.max() >= shape[0]):
+        raise RuntimeError(f"sparse_csc_tensor: row indices must be in [0, {shape[0]}), got "
+                           f"[{int(row.min())}, {int(row.max())}]")
+    if requires_grad:
+        v = v.detach().requires_grad_()
+    return SparseTensor._make(np.stack([row, cols]), v, shape, True, sparse_csc)
+
+
+def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *, dtype=None, layout=None,
+                             device=None, pin_memory=False, requires_grad=False, check_invariants=None):
+    """``torch.sparse_compressed_tensor``: :func:`sparse_csr_tensor` for ``layout=sparse_csr``,
+    :func:`sparse_csc_tensor` for ``layout=sparse_csc`` (ember has no blocked BSR/BSC layouts)."""
+    kwargs = dict(dtype=dtype, device=device, requires_grad=requires_grad)
+    if layout == sparse_csr:
+        return sparse_csr_tensor(compressed_indices, plain_indices, values, size, **kwargs)
+    if layout == sparse_csc:
+        return sparse_csc_tensor(compressed_indices, plain_indices, values, size, **kwargs)
+    if layout is None:
+        raise RuntimeError("sparse_compressed_tensor expected sparse compressed tensor layout but got none")
+    raise NotImplementedError(f"sparse_compressed_tensor: layout {layout!r} is not supported; ember's compressed "
+                              f"layouts are sparse_csr and sparse_csc")
+
+
+def sparse_mask(x, mask):
+    """``x.sparse_mask(mask)``: a sparse tensor with ``mask``'s entries (and layout) holding ``x``'s values there;
+    the gradient flows back to ``x``."""
+    if not isinstance(mask, SparseTensor):
+        raise RuntimeError("sparse_mask: expected mask to be a sparse tensor")
+    if tuple(x._data.shape) != tuple(mask._data.shape):
+        raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size {tuple(x.shape)} but "
+                           f"mask has size {tuple(mask.shape)}")
+    from ..autograd import grad_mode
+    from ..autograd.node import record
+    from ..autograd.tensor import make
+    idx, shape = mask._indices_np, x._data.shape
+    nsd = idx.shape[0]
+    rows = int(np.prod(shape[:nsd], dtype=np.int64))
+    flat = np.ravel_multi_index(tuple(idx), shape[:nsd]) if nsd and idx.shape[1] else np.zeros(idx.shape[1], np.int64)
+    v = make(x._data.reshape((rows,) + tuple(shape[nsd:]))[flat])
+    if grad_mode.state.enabled and x._rg:
+        def backward(g):
+            from ..autograd.ops.index import index_add
+            from ..autograd.ops.shape import reshape
+            from ..creation import zeros
+            dense = index_add(zeros((rows,) + tuple(shape[nsd:]), dtype=g.dtype), 0, _int_tensor(flat), g)
+            return (reshape(dense, shape),)
+        record(v, "SparseMaskBackward0", backward, (x,))
+    return SparseTensor._make(idx, v, shape, mask._coalesced, mask._layout)
+
+
 def dense_to_sparse(x, sparse_dim=None, layout=None):
     """``Tensor.to_sparse``: the nonzero entries of ``x`` (over its first ``sparse_dim`` dims)."""
     if layout == sparse_csr:
         return dense_to_sparse(x, 2).to_sparse_csr()
+    if layout == sparse_csc:
+        return dense_to_sparse(x, 2).to_sparse_csc()
     a = x._data
     nsd = a.ndim if sparse_dim is None else int(sparse_dim)
     if not 0 <= nsd <= a.ndim:
