@@ -16,6 +16,8 @@ from .eager_transforms import (grad, grad_and_value, hessian, jacfwd, jacrev, jv
 from .stateless import functional_call, stack_module_state
 from .batching import vmap
 from .batch_norm_replacement import replace_all_batch_norm_modules_
+from .rearrange import rearrange
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call",
-           "stack_module_state", "linearize", "functionalize", "debug_unwrap", "replace_all_batch_norm_modules_"]
+           "stack_module_state", "linearize", "functionalize", "debug_unwrap", "replace_all_batch_norm_modules_",
+           "rearrange"]
