@@ -42,10 +42,9 @@ class KerasTensor:
                         "on real data")
 
     def _arith(self, op, other, reverse=False):
-        from .layers._arithmetic import ArithmeticOp
-        if isinstance(other, KerasTensor):
-            return ArithmeticOp(op)([other, self] if reverse else [self, other])
-        return ArithmeticOp(op, other, reverse=reverse)(self)
+        # as Keras's KerasTensor: the keras.ops function (Add, Subtract, Multiply, TrueDivide operations)
+        name = "true_divide" if op == "divide" else op
+        return self._op(name, other, self) if reverse else self._op(name, self, other)
 
     def __add__(self, other):
         return self._arith("add", other)
@@ -72,7 +71,7 @@ class KerasTensor:
         return self._arith("divide", other, reverse=True)
 
     def __neg__(self):
-        return self._arith("multiply", -1.0)
+        return self._op("negative", self)
 
     # The other operators Keras's KerasTensor has, each the keras.ops function (a graph operation).
     def _op(self, name, *args):
@@ -81,7 +80,8 @@ class KerasTensor:
 
     def __getitem__(self, key):
         from .layers.op_layer import OpLayer
-        return OpLayer(get_item)(self, key)
+        node, args, kwargs = OpLayer.from_call(get_item, (self, key), {})
+        return node(*args, **kwargs)
 
     def __pow__(self, other):
         return self._op("power", self, other)

@@ -1,12 +1,11 @@
-"""``x + y``, ``x + 3.0``, ``x * (1 / 6)``, ``2 - x``, ``x / 4``, ``-x`` on symbolic tensors: one graph node per
-arithmetic operator.
-
-Keras records these as operations, not layers, so they run in the model but are left out of
-``Model.layers`` (and of the automatic layer names); :class:`ArithmeticOp` marks itself the same way.
+"""``ArithmeticOp``: the node ember recorded for ``x + y``, ``x * 0.5``, ``2 - x`` on symbolic tensors before these
+became Keras's operations (``Add``, ``Multiply``, ``Subtract``, ``TrueDivide``, ``Negative``: see ``op_layer.py``).
+It stays so that the ``.keras`` files ember wrote then still load.
 
 >>> from ember import keras
+>>> from ember.keras.layers._arithmetic import ArithmeticOp
 >>> x = keras.Input(shape=(2,))
->>> model = keras.Model(x, (x + 3.0) * 0.5 + x)
+>>> model = keras.Model(x, ArithmeticOp("add", 3.0)(x))
 >>> [type(layer).__name__ for layer in model.layers]
 ['InputLayer']
 """

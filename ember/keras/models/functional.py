@@ -9,6 +9,8 @@
 """
 import copy
 
+import numpy as np
+
 from ..graph import KerasTensor, flatten, keras_layer_order, keras_node_order, map_structure, topological_nodes
 from ..layers.input_layer import InputLayer
 from ..saving import serialization_lib
@@ -157,6 +159,16 @@ class Functional(Model):
                 return {k: encode(v) for k, v in x.items()}
             if x is None or isinstance(x, (bool, int, float, str)):
                 return x
+            # as Keras writes them (a GetItem's key)
+            if isinstance(x, slice):
+                return {"class_name": "__slice__", "config": {"start": encode(x.start), "stop": encode(x.stop),
+                                                               "step": encode(x.step)}}
+            if x is Ellipsis:
+                return {"class_name": "__ellipsis__", "config": {}}
+            if isinstance(x, np.generic):
+                return x.item()
+            if isinstance(x, np.ndarray):
+                return {"class_name": "__numpy__", "config": {"value": x.tolist(), "dtype": str(x.dtype)}}
             raise ValueError(f"Functional model {self.name}: a layer call argument of type {type(x).__name__} "
                              "cannot be saved in a config")
         layers = []
@@ -193,6 +205,14 @@ class Functional(Model):
             if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
                 name, node_idx, tensor_idx = x["config"]["keras_history"]
                 return tensors[(name, node_idx)][tensor_idx]
+            if isinstance(x, dict) and x.get("class_name") == "__slice__":
+                c = x.get("config", {})
+                return slice(decode(c.get("start")), decode(c.get("stop")), decode(c.get("step")))
+            if isinstance(x, dict) and x.get("class_name") == "__ellipsis__":
+                return Ellipsis
+            if isinstance(x, dict) and x.get("class_name") == "__numpy__":
+                c = x.get("config", {})
+                return np.asarray(c.get("value"), dtype=np.dtype(c.get("dtype") or "float32"))
             if isinstance(x, list):
                 return [decode(v) for v in x]
             if isinstance(x, dict):

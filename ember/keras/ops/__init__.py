@@ -37,3 +37,8 @@ from .einops import rearrange  # noqa: F401
 # Every op records a graph node when given symbolic tensors (functional models), as in Keras.
 from .symbolic import wrap_namespace as _wrap_namespace  # noqa: E402
 _wrap_namespace(globals(), (core, image, linalg, math, nn, numpy))
+# and the ops only the sub-namespaces hold (keras.ops.image.resize ...), those Keras has operations for
+from ._keras_operations import OPERATIONS as _OPERATIONS  # noqa: E402
+for _module in (core, image, linalg, math, nn, numpy):
+    _wrap_namespace({k: v for k, v in vars(_module).items() if k in _OPERATIONS}, (_module,))
+del _module

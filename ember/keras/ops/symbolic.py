@@ -34,30 +34,34 @@ def _symbolic(value):
     return False
 
 
-def symbolic_aware(fn):
-    """``fn`` that records a graph node when given symbolic tensors."""
+def symbolic_aware(fn, name=None):
+    """``fn`` (the op ``keras.ops.<name>``) that records a graph node when given symbolic tensors."""
     if getattr(fn, "_symbolic_aware", False):
         return fn
+    op_name = name or fn.__name__
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
         if any(_symbolic(a) for a in args) or any(_symbolic(v) for v in kwargs.values()):
             from ..layers.op_layer import OpLayer   # layers sit above ops
-            return OpLayer(fn)(*args, **kwargs)
+            node, call_args, call_kwargs = OpLayer.from_call(fn, args, kwargs, op_name)
+            return node(*call_args, **call_kwargs)
         return fn(*args, **kwargs)
     op._symbolic_aware = True
     return op
 
 
 def wrap_namespace(namespace, modules=()):
-    """Wrap every public function of ``namespace`` (a module's globals), and the same functions where
+    """Wrap every public function of ``namespace`` (a module's globals) under its name (an alias, such as
+    ``true_divide`` for ``divide``, records Keras's operation of that name), and the same functions where
     ``modules`` hold them, so ``keras.ops.numpy.squeeze`` is the wrapped ``keras.ops.squeeze``."""
-    wrapped = {}
+    wrapped, by_id = {}, {}
     for name, value in list(namespace.items()):
         if name.startswith("_") or name in _NOT_WRAPPED or not inspect.isfunction(value):
             continue
-        wrapped[id(value)] = namespace[name] = symbolic_aware(value)
+        wrapped[(id(value), name)] = namespace[name] = symbolic_aware(value, name)
+        by_id.setdefault(id(value), namespace[name])
     for module in modules:
         for name, value in list(vars(module).items()):
-            if not name.startswith("_") and id(value) in wrapped:
-                setattr(module, name, wrapped[id(value)])
+            if not name.startswith("_") and id(value) in by_id:
+                setattr(module, name, wrapped.get((id(value), name), by_id[id(value)]))

@@ -114,7 +114,10 @@ def serialize_keras_object(obj):
         raise TypeError(f"serialize_keras_object expects a Keras layer, got {type(obj).__name__}")
     cls = type(obj)
     registered = _GLOBAL_CUSTOM_NAMES.get(cls)
-    if registered is None and cls.__module__.startswith("ember."):
+    if getattr(cls, "_keras_module", None):
+        # a keras.ops operation of a functional graph: Keras's module and class (registered under its name)
+        module, registered = cls._keras_module, cls.__name__
+    elif registered is None and cls.__module__.startswith("ember."):
         # one of Keras's own classes: the module Keras 3 writes (and finds the class in when it loads the file),
         # and no registered name (but for Functional, which Keras does not export)
         module = {"Sequential": "keras", "Functional": "keras.src.models.functional",
@@ -205,6 +208,9 @@ def resolve_class(config, custom_objects=None):
     class_name = config["class_name"]
     registered = config.get("registered_name") or class_name
     cls = get_registered_object(registered, custom_objects) or get_registered_object(class_name, custom_objects)
+    if cls is None and str(config.get("module") or "").startswith("keras.src.ops."):
+        from ..layers.op_layer import operation_class   # a keras.ops operation of a functional graph (Add, Mean)
+        cls = operation_class(config["module"], class_name)
     if cls is None:
         cls = _builtins().get(class_name)
     if cls is None:

@@ -206,7 +206,9 @@ def _row(cells, widths, aligns, vertical):
 
 def print_summary(model, line_length=None, positions=None, print_fn=None, expand_nested=False,
                   show_trainable=False, layer_range=None):
-    layers = model.layers
+    from ..models import Functional
+    # as Keras: a functional model lists its operations (keras.ops on symbolic tensors) among its layers
+    layers = [op for op in model._layer_order] if isinstance(model, Functional) else model.layers
     sequential_like = _is_sequential_like(model)
     if sequential_like:
         default_length, positions = 88, positions or [0.45, 0.80, 1.0]
