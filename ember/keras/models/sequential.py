@@ -61,8 +61,19 @@ class Sequential(Model):
             raise ValueError(f"All layers added to a Sequential model should have unique names. Name '{layer.name}' "
                              "is already the name of a layer in this model. Update the `name` argument to pass a "
                              "unique name.")
-        if not self._layer_list and self._input_layer is None and layer._batch_input_shape is not None:
-            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=None)
+        if not self._layer_list and self._input_layer is None:
+            batch_shape = layer._batch_input_shape
+            if batch_shape is None and isinstance(layer, Model):
+                # as Keras: a first layer that is a model with a known input (a Sequential starting with an
+                # Input, a functional model) builds this one
+                try:
+                    batch_shape = layer.input_shape if layer.built else None
+                except (AttributeError, ValueError):
+                    batch_shape = None
+                if not (isinstance(batch_shape, tuple) and all(d is None or isinstance(d, int) for d in batch_shape)):
+                    batch_shape = None
+            if batch_shape is not None:
+                self._input_layer = InputLayer(batch_shape=batch_shape, dtype=None)
         self._layer_list.append(layer)
         self.add_module(layer.name, layer)
         self.built = False
