@@ -25,7 +25,8 @@ ember's), and histories, evaluations, predictions and configs are compared at fl
 
 Also here: focused tests of the ember bugs these programs found, each against real Keras (compile's metrics of a
 multi-output model, custom functions and objects in layer configs, MultiHeadAttention over other axes, a
-generator's batches in fit's validation)."""
+generator's batches in fit's validation, keras.ops in a functional graph named, summarized and saved as Keras's
+operations, a Sequential starting with a built model)."""
 import functools
 import json
 import os
@@ -1413,3 +1414,67 @@ def test_fit_validation_on_a_generator_starts_again_with_its_first_batches_as_ke
         return seen
 
     _compare(run(ek), run(keras), "generator_validation")
+
+
+def _ops_graph(K):
+    layers, ops = K.layers, K.ops
+    inp = K.Input((6, 8), name="x")
+    a = layers.Dense(8)(inp)
+    u = ops.mean((a + inp) * 2.0, axis=1)
+    w = ops.concatenate([u, 1.0 - u], axis=-1)
+    g = ops.reshape(ops.expand_dims(w, -1), (-1, 16))[:, :4]
+    n = -g / 3.0
+    z = ops.expand_dims(ops.sum(ops.einsum("bi,bj->bij", n, g), axis=[1, 2]), -1)
+    q = ops.where(ops.cast(z, "float32") > 0, z, ops.zeros_like(z))
+    merged = layers.Concatenate()([q, layers.Dense(2)(g), ops.clip(g, -0.5, 0.5), ops.softmax(g, axis=-1),
+                                   ops.take(g, [0, 2], axis=1), g[..., 1:3], abs(g), ops.arccos(ops.tanh(g))])
+    img = ops.image.resize(ops.reshape(layers.Dense(12)(u), (-1, 2, 2, 3)), (4, 4))
+    model = K.Model(inp, [merged, ops.squeeze(ops.expand_dims(u, 1), axis=1), img])
+    init(model)
+    return model
+
+
+def test_keras_ops_in_a_functional_graph_are_named_listed_and_saved_as_keras(tmp_path):
+    """keras.ops on symbolic tensors (x + y, -x, x / 3, x[..., 1:3], ops.mean, einsum, where, take,
+    ops.image.resize ...) are Keras operations: numbered names from their class shared with the layers' (a later
+    layers.Concatenate() is concatenate_1, an output made by an op names the output), rows of the summary, and
+    Keras's config, so the model saves in ember and loads in Keras and the other way round, with equal outputs."""
+    x = np.random.default_rng(1).standard_normal((3, 6, 8)).astype("float32")
+    out = {}
+    for K, tag in ((keras, "k"), (ek, "e")):
+        K.backend.clear_session()
+        model = _ops_graph(K)
+        lines = []
+        model.summary(print_fn=lambda s, line_break=None: lines.append(s))
+        ops_list = model._operations if K is keras else model._layer_order
+        model.save(str(tmp_path / f"{tag}.keras"))
+        config = model.get_config()["layers"]
+        out[tag] = {"names": " ".join(op.name for op in ops_list), "outputs": " ".join(model.output_names),
+                    "summary": "".join(lines), "pred": model.predict(x, verbose=0),
+                    "config": _cfg([{k: layer[k] for k in ("module", "class_name", "config", "registered_name",
+                                                           "inbound_nodes")}
+                                    for layer in config if str(layer["module"]).startswith("keras.src.ops")])}
+    _compare(out["e"], out["k"], "ops_graph")
+    keras_reads_ember = keras.models.load_model(str(tmp_path / "e.keras")).predict(x, verbose=0)
+    ember_reads_keras = ek.models.load_model(str(tmp_path / "k.keras")).predict(x, verbose=0)
+    _compare(list(keras_reads_ember), list(out["k"]["pred"]), "keras_reads_ember")
+    _compare(list(ember_reads_keras), list(out["k"]["pred"]), "ember_reads_keras")
+
+
+def test_a_sequential_starting_with_a_built_model_is_built_as_keras():
+    """Sequential([encoder, decoder]) of two Sequentials that start with an Input (Hands-On ML's stacked
+    autoencoders) is built at once, as Keras: its input and output shapes, and the nested models' output shapes in
+    the summary (ember printed '?')."""
+    def run(K):
+        layers = K.layers
+        encoder = K.Sequential([K.Input((4, 4)), layers.Flatten(), layers.Dense(3)], name="enc")
+        decoder = K.Sequential([K.Input((3,)), layers.Dense(16), layers.Reshape([4, 4])], name="dec")
+        model = K.Sequential([encoder, decoder])
+        lines = []
+        model.summary(print_fn=lambda s, line_break=None: lines.append(s))
+        return {"built": float(model.built), "shapes": str((model.input_shape, model.output_shape)),
+                "summary": "".join(lines), "paths": " ".join(w.path for w in model.weights)}
+    keras.backend.clear_session()
+    expected = run(keras)
+    ek.backend.clear_session()
+    _compare(run(ek), expected, "nested_sequential")
