@@ -31,6 +31,8 @@ LAYER.update({"fx": 4, "export": 6})
 LAYER.update({"_dynamo": 6, "_inductor": 6, "overrides": 3, "library": 1, "nested": 2, "masked": 2, "mps": 1,
               "xpu": 1, "types": 1, "storage": 1, "_ops": 1})
 LAYER.update({"return_types": 1})
+# torch.sym_* helpers (they name the tensor's device type) and torch.__config__ (versions, thread settings).
+LAYER.update({"_sym": 1, "__config__": 1})
 
 
 # Parts of torch.distributed built on nn and optim: DTensor parameters, fully_shard (it wraps modules) and
