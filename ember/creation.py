@@ -2,7 +2,8 @@
 
 Python data takes PyTorch's dtypes: bools -> bool, ints -> int64, floats -> the
 default float (float32). NumPy arrays keep their dtype (float64 stays float64).
-``device=`` is accepted for portability; only 'cpu' exists.
+``device=`` is 'cpu' or 'meta' (tensors with a shape and a dtype and no data, :mod:`ember.backend.meta`);
+inside ``with ember.device("meta")`` a call without ``device=`` makes meta tensors.
 
 >>> import ember
 >>> ember.tensor([[1, 2], [3, 4]]).dtype
@@ -14,13 +15,19 @@ import numpy as np
 
 from .backend import dtypes as _dt
 from .backend import float8 as _float8
-from .autograd.tensor import Tensor, make, require_cpu as _require_cpu
+from .autograd.tensor import Tensor, make, makes_meta as _makes_meta, meta_tensor as _meta_tensor
 from .autograd.ops._util import shape_args
 
 
 def _check_device(device):
-    if device is not None:
-        _require_cpu(device)
+    """True when the call makes a meta tensor (see ``ember.autograd.tensor.makes_meta``); raises for a device
+    ember does not have."""
+    return _makes_meta(device)
+
+
+def _like_meta(input, device):
+    """Whether ``*_like(input, device=device)`` makes a meta tensor: ``device`` says, else ``input``'s device."""
+    return input.is_meta if device is None else _makes_meta(device)
 
 
 def _infer_dtype(data):
@@ -152,9 +159,13 @@ def _all_ints(arr):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
-    _check_device(device)
+    meta = _check_device(device)
+    if isinstance(data, Tensor) and data.is_meta:
+        return _meta_tensor(data._data.shape, data.dtype if dtype is None else _dt.to_dtype(dtype), requires_grad)
     arr, d = _to_array(data, dtype)
     _check_python_ints(arr, d, data)
+    if meta:
+        return _meta_tensor(arr.shape, d, requires_grad)
     if d.itemsize == 1 and _float8.is_float8(d.numpy):
         t = make(_float8.cast(np.asarray(arr), d.numpy))
     else:
@@ -166,7 +177,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when the dtype already matches."""
-    _check_device(device)
+    if _check_device(device) and not (isinstance(data, Tensor) and data.is_meta):
+        return tensor(data, dtype=dtype, device="meta")
     if isinstance(data, Tensor) and (dtype is None or _dt.to_dtype(dtype) is data.dtype):
         return data
     if isinstance(data, Tensor):
@@ -176,7 +188,7 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
-    t = tensor(obj, dtype=dtype) if copy else as_tensor(obj, dtype=dtype)
+    t = tensor(obj, dtype=dtype, device=device) if copy else as_tensor(obj, dtype=dtype, device=device)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -212,24 +224,30 @@ def new_shape(shape):
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     # torch's parser also takes the sizes as one keyword argument: torch.zeros(size=(2, 3)).
     size = sizes if size is None else (size,)
-    _check_device(device)
-    return _new(np.zeros(new_shape(shape_args(size, "zeros")), _dtype_or_default(dtype).numpy), requires_grad)
+    shape = new_shape(shape_args(size, "zeros"))
+    if _check_device(device):
+        return _meta_tensor(shape, _dtype_or_default(dtype), requires_grad)
+    return _new(np.zeros(shape, _dtype_or_default(dtype).numpy), requires_grad)
 
 
 def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     size = sizes if size is None else (size,)
-    _check_device(device)
-    return _new(np.ones(new_shape(shape_args(size, "ones")), _dtype_or_default(dtype).numpy), requires_grad)
+    shape = new_shape(shape_args(size, "ones"))
+    if _check_device(device):
+        return _meta_tensor(shape, _dtype_or_default(dtype), requires_grad)
+    return _new(np.ones(shape, _dtype_or_default(dtype).numpy), requires_grad)
 
 
 def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
     size = sizes if size is None else (size,)
-    _check_device(device)
-    return _new(np.empty(new_shape(shape_args(size, "empty")), _dtype_or_default(dtype).numpy), requires_grad)
+    shape = new_shape(shape_args(size, "empty"))
+    if _check_device(device):
+        return _meta_tensor(shape, _dtype_or_default(dtype), requires_grad)
+    return _new(np.empty(shape, _dtype_or_default(dtype).numpy), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
-    _check_device(device)
+    meta = _check_device(device)
     if not isinstance(fill_value, (Tensor, bool, int, float, complex, np.generic)):
         raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:
@@ -237,32 +255,42 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
         dtype = _dt.scalar_dtype(fv)
     size = new_shape((size,) if isinstance(size, (int, np.integer)) else tuple(size))
     d = _dt.to_dtype(dtype)
+    if meta:
+        return _meta_tensor(size, d, requires_grad)
     return _new(np.full(size, _fill_value(fill_value, d, "full"), d.numpy), requires_grad)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    if _like_meta(input, device):
+        return _meta_tensor(input._data.shape, d, requires_grad)
     return _new(np.zeros(input._data.shape, d.numpy), requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    if _like_meta(input, device):
+        return _meta_tensor(input._data.shape, d, requires_grad)
     return _new(np.ones(input._data.shape, d.numpy), requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    if _like_meta(input, device):
+        return _meta_tensor(input._data.shape, d, requires_grad)
     return _new(np.empty(input._data.shape, d.numpy), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
     d = input.dtype if dtype is None else _dt.to_dtype(dtype)
+    if _like_meta(input, device):
+        return _meta_tensor(input._data.shape, d, requires_grad)
     return _new(np.full(input._data.shape, _fill_value(fill_value, d, "full_like"), d.numpy), requires_grad)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
     """Values from ``start`` up to (not including) ``end``; int64 unless an argument is a float."""
-    _check_device(device)
+    meta = _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -275,6 +303,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     n = int(np.ceil((e - s) / st))
     if n < 0:
         raise RuntimeError(f"upper bound and larger bound inconsistent with step sign (start={s}, end={e}, step={st})")
+    if meta:
+        return _meta_tensor((n,), d, requires_grad)
     # Compute in float64 as start + i * step, so float ranges match PyTorch's values.
     arr = (s + np.arange(n, dtype=np.float64) * st) if d.is_floating_point else np.arange(s, e, st)
     return _new(arr.astype(d.numpy), requires_grad)
@@ -285,6 +315,8 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         start, end = 0, start
     d = _dtype_or_default(dtype)
     n = int(np.floor((end - start) / step)) + 1
+    if _check_device(device):
+        return _meta_tensor((n,), d, requires_grad)
     return _new((start + np.arange(n) * step).astype(d.numpy), requires_grad)
 
 
@@ -309,13 +341,15 @@ def _linspace_values(start, end, steps, np_dtype):
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
-    _check_device(device)
+    meta = _check_device(device)
     d = _dtype_or_default(dtype)
     if dtype is None and any(isinstance(v, complex) for v in (start, end)):
         d = _dt.to_dtype("complex128" if d.numpy == np.float64 else "complex64")  # as PyTorch infers it
     steps = int(steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if meta:
+        return _meta_tensor((steps,), d, requires_grad)
     if np.dtype(d.numpy) in (np.float32, np.float64):
         with np.errstate(over="ignore", invalid="ignore"):
             return _new(_linspace_values(float(start), float(end), steps, np.dtype(d.numpy).type), requires_grad)
@@ -324,16 +358,22 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
     d = _dtype_or_default(dtype)
+    if _check_device(device):
+        return _meta_tensor((int(steps),), d, requires_grad)
     return _new(np.logspace(start, end, int(steps), base=base).astype(d.numpy), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
-    _check_device(device)
+    meta = _check_device(device)
     for name, v in (("n", n), ("m", m)):
         if v is not None and v < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
+    if meta:
+        return _meta_tensor((n, n if m is None else m), _dtype_or_default(dtype), requires_grad)
     return _new(np.eye(n, m, dtype=_dtype_or_default(dtype).numpy), requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    if _check_device(device):
+        return _meta_tensor((), _dtype_or_default(dtype), requires_grad)
     return _new(np.array(s, _dtype_or_default(dtype).numpy), requires_grad)

@@ -37,7 +37,8 @@ import numpy as np
 
 from .backend import dtypes as _dt
 from .backend import rng_kernels as _k
-from .autograd.tensor import Tensor, make
+from .autograd.tensor import Tensor, make, meta_tensor as _meta_tensor, _factory
+from .backend.meta import MetaArray as _MetaArray
 from .autograd.ops._util import shape_args
 
 _DEFAULT_SEED = 67280421310721
@@ -280,7 +281,10 @@ def _uniform_values(gen, n, a, b, dtype):
 
 
 def uniform_into(arr, a, b, generator=None):
-    """Fill the float array ``arr`` with ``uniform_(a, b)``'s values from ``generator``."""
+    """Fill the float array ``arr`` with ``uniform_(a, b)``'s values from ``generator`` (a meta array: nothing
+    drawn)."""
+    if type(arr) is _MetaArray:
+        return
     _writable(arr)
     _store(arr, _uniform_values(_gen(generator), arr.size, a, b, arr.dtype).astype(arr.dtype, copy=False))
 
@@ -290,7 +294,10 @@ def _is_torch_contiguous(arr):
 
 
 def normal_into(arr, mean, std, generator=None):
-    """Fill the float array ``arr`` with ``normal_(mean, std)``'s values (see the module docstring)."""
+    """Fill the float array ``arr`` with ``normal_(mean, std)``'s values (see the module docstring); a meta array:
+    nothing drawn."""
+    if type(arr) is _MetaArray:
+        return
     _writable(arr)
     gen = _gen(generator)
     n = arr.size
@@ -314,6 +321,14 @@ def normal_into(arr, mean, std, generator=None):
     if std != 1 or mean != 0:  # ATen's transformation::normal, val * std + mean, is compiled to one fma
         z = _k.fma64(z, std, mean)
     _store(arr, z.astype(arr.dtype))
+
+
+def _on_meta(device):
+    """Whether a sampler called with ``device=`` makes a meta tensor, which draws nothing (as torch's meta
+    kernels: the default generator stays where it was)."""
+    if device is None:
+        return _factory[0] is not None
+    return device == "meta" or getattr(device, "type", None) == "meta"
 
 
 def _finish(arr, dtype, requires_grad):
@@ -368,6 +383,8 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
     d = _float(dtype, "check_uniform_bounds")
     shape = shape_args(size, "rand")
     _nonnegative(shape)
+    if _on_meta(device):
+        return _meta_tensor(shape, d, requires_grad)
     if d.is_complex:  # torch fills the tensor viewed as (real, imag) pairs
         real = np.float32 if d.numpy == np.complex64 else np.float64
         n = 2 * int(np.prod(shape, dtype=np.int64))
@@ -384,6 +401,8 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     size = sizes if size is None else (size,)
     shape = shape_args(size, "randn")
     _nonnegative(shape)
+    if _on_meta(device):
+        return _meta_tensor(shape, _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype), requires_grad)
     if dtype is not None and _dt.to_dtype(dtype).is_complex:
         d = _dt.to_dtype(dtype)
         real = np.empty(shape + (2,), np.float32 if d.numpy == np.complex64 else np.float64)
@@ -417,14 +436,21 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     d = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
     shape = tuple(int(s) for s in size)
+    if _on_meta(device):
+        return _meta_tensor(shape, d, requires_grad)
     arr = _random_from_to(_gen(generator), int(np.prod(shape, dtype=np.int64)), low, high, d.numpy)
     return _finish(arr.astype(d.numpy).reshape(shape), d, requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None, requires_grad=False, device=None):
     """Normal samples; ``mean`` and ``std`` may be tensors (broadcast) or numbers with ``size``.
     As torch: standard normals of the broadcast shape, times ``std``, plus ``mean``."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if any(isinstance(v, Tensor) and v.is_meta for v in (mean, std)):
+            ref = mean if isinstance(mean, Tensor) else std
+            return _meta_tensor(np.broadcast_shapes(np.shape(mean._data if isinstance(mean, Tensor) else mean),
+                                                    np.shape(std._data if isinstance(std, Tensor) else std)),
+                                ref.dtype)
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
         if np.any(np.asarray(s) < 0):
@@ -447,6 +473,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     d = _float(dtype, "normal_kernel_cpu")
+    if _on_meta(device):
+        return _meta_tensor(tuple(size), d, requires_grad)
     arr = np.empty(tuple(size), d.numpy)
     normal_into(arr, mean, std, generator)
     return _finish(arr, d, requires_grad)
@@ -468,6 +496,8 @@ def _bernoulli_values(gen, shape, p):
 def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``input`` (or ``p``), elementwise; same dtype as the input."""
     a = input._data
+    if type(a) is _MetaArray:
+        return _meta_tensor(a.shape, input.dtype)
     prob = a if p is None else p
     if p is None:
         _only_float(a.dtype, "bernoulli_tensor_cpu_p_")
@@ -540,6 +570,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     d = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    if _on_meta(device):
+        return _meta_tensor((n,), d, requires_grad)
     return make(_randperm_values(_gen(generator), n).astype(d.numpy))
 
 
@@ -754,18 +786,25 @@ def poisson(input, generator=None):
     return make(_poisson_values(_gen(generator), input._data).astype(input._data.dtype))
 
 
-def rand_like(input, *, dtype=None, requires_grad=False, generator=None, **_):
-    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+def _like_device(input, device):
+    return "meta" if input.is_meta and device is None else device or "cpu"
 
 
-def randn_like(input, *, dtype=None, requires_grad=False, generator=None, **_):
-    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+def rand_like(input, *, dtype=None, requires_grad=False, generator=None, device=None, **_):
+    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator,
+                device=_like_device(input, device))
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, generator=None, **_):
+def randn_like(input, *, dtype=None, requires_grad=False, generator=None, device=None, **_):
+    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator,
+                 device=_like_device(input, device))
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None, **_):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype, generator=generator)
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype, generator=generator,
+                   device=_like_device(input, device))
 
 
 # -- in-place samplers (Tensor methods) -------------------------------------------------------------
@@ -780,6 +819,8 @@ def _complex_fill(x, fill):
 
 def uniform_(x, a=0.0, b=1.0, *, generator=None):
     _only_float(x._data.dtype, "check_uniform_bounds")
+    if type(x._data) is _MetaArray:  # no data to fill, nothing drawn (torch's meta kernels)
+        return x
     if x._data.dtype.kind == "c":
         _complex_fill(x, lambda r: uniform_into(r, a, b, generator))
         x._bump()
@@ -791,6 +832,8 @@ def uniform_(x, a=0.0, b=1.0, *, generator=None):
 
 def normal_(x, mean=0.0, std=1.0, *, generator=None):
     _only_float(x._data.dtype, "normal_kernel_cpu")
+    if type(x._data) is _MetaArray:
+        return x
     if x._data.dtype.kind == "c":  # N(mean, std^2 / 2) for each part, as torch's complex normal_
         _complex_fill(x, lambda r: normal_into(r, float(mean), float(std) / math.sqrt(2.0), generator))
         x._bump()
@@ -802,6 +845,8 @@ def normal_(x, mean=0.0, std=1.0, *, generator=None):
 
 def bernoulli_(x, p=0.5, *, generator=None):
     a = x._data
+    if type(a) is _MetaArray:
+        return x
     if isinstance(p, Tensor):
         pp = _iteration_view(np.broadcast_to(p._data, a.shape)).reshape(-1)
     else:
@@ -824,8 +869,10 @@ def _int_max(dtype):
 def random_(x, from_=0, to=None, *, generator=None):
     """``random_()``: ``w % (max + 1)`` (``random64`` for int64/float64; ``w % (2**24 + 1)`` for float32);
     ``random_(to)`` and ``random_(from, to)``: ``w % (to - from) + from``."""
-    gen = _gen(generator)
     a = x._data
+    if type(a) is _MetaArray:
+        return x
+    gen = _gen(generator)
     n = a.size
     if to is None and not from_:
         dt = a.dtype
@@ -846,6 +893,8 @@ def random_(x, from_=0, to=None, *, generator=None):
 def exponential_(x, lambd=1.0, *, generator=None):
     a = x._data
     _continuous(a.dtype, "Exponential")
+    if type(a) is _MetaArray:
+        return x
     _store(a, _exponential_values(_gen(generator), a.size, float(lambd), a.dtype).astype(a.dtype))
     x._bump()
     return x

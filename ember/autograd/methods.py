@@ -136,12 +136,23 @@ def _bind():
     T.multinomial = lambda s, num_samples, replacement=False, *, generator=None: _random.multinomial(
         s, num_samples, replacement, generator=generator)
 
-    T.new_tensor = lambda s, data, dtype=None, **kw: _creation().tensor(data, dtype=dtype or s.dtype, **kw)
-    T.new_zeros = lambda s, *size, dtype=None, **kw: _creation().zeros(*size, dtype=dtype or s.dtype, **kw)
-    T.new_ones = lambda s, *size, dtype=None, **kw: _creation().ones(*size, dtype=dtype or s.dtype, **kw)
-    T.new_empty = lambda s, *size, dtype=None, **kw: _creation().empty(*size, dtype=dtype or s.dtype, **kw)
-    T.new_full = lambda s, size, fill_value, dtype=None, **kw: _creation().full(size, fill_value,
-                                                                               dtype=dtype or s.dtype, **kw)
+    # new_*: the source's dtype and device unless given (a meta tensor's new_zeros is on meta)
+    T.new_tensor = lambda s, data, dtype=None, device=None, **kw: _creation().tensor(
+        data, dtype=dtype or s.dtype, device=device or _device_of(s), **kw)
+    T.new_zeros = lambda s, *size, dtype=None, device=None, **kw: _creation().zeros(
+        *size, dtype=dtype or s.dtype, device=device or _device_of(s), **kw)
+    T.new_ones = lambda s, *size, dtype=None, device=None, **kw: _creation().ones(
+        *size, dtype=dtype or s.dtype, device=device or _device_of(s), **kw)
+    T.new_empty = lambda s, *size, dtype=None, device=None, **kw: _creation().empty(
+        *size, dtype=dtype or s.dtype, device=device or _device_of(s), **kw)
+    T.new_full = lambda s, size, fill_value, dtype=None, device=None, **kw: _creation().full(
+        size, fill_value, dtype=dtype or s.dtype, device=device or _device_of(s), **kw)
+
+
+def _device_of(t):
+    """The device= a ``new_*`` call on ``t`` passes: "meta" for a meta tensor, else "cpu" (not None: the source's
+    device wins over ``with torch.device(...)``, as in torch)."""
+    return "meta" if t.is_meta else "cpu"
 
 
 def _bind_more():

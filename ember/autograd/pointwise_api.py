@@ -81,6 +81,8 @@ def _is_nonzero(self):
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with samples of the Cauchy distribution ``median + sigma * tan(pi (u - 1/2))``."""
+    if self.is_meta:  # nothing to fill, nothing drawn
+        return self
     from .. import random as _random
     _random._continuous(self._data.dtype, "Cauchy", cpp_name=True)
     u = _random._gen(generator)._uniform(self._data.size, np.float64)  # torch's cauchy_distribution<double>
@@ -91,6 +93,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
 def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    if self.is_meta:  # nothing to fill, nothing drawn
+        return self
     from .. import random as _random
     if self._data.dtype == np.bool_:
         raise NotImplementedError("\"geometric_cpu\" not implemented for 'Bool'")
@@ -103,6 +107,8 @@ def geometric_(self, p, *, generator=None):
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with ``exp(N(mean, std^2))`` samples."""
+    if self.is_meta:  # nothing to fill, nothing drawn
+        return self
     from .. import random as _random
     _random._only_float(self._data.dtype, "log_normal_cpu")
     z = _random._gen(generator)._normal_doubles(self._data.size)  # exp(normal_distribution<double>), as torch
@@ -147,14 +153,14 @@ def bind():
     T.__ipow__ = _iop("pow_")
     T.__div__, T.__idiv__ = T.__truediv__, T.__itruediv__
     T.__rdiv__ = T.__rtruediv__
-    # Type and placement predicates (ember tensors are dense, strided, real or complex, on the CPU).
+    # Type and placement predicates (ember tensors are dense, strided, real or complex, on the CPU or meta;
+    # is_cpu and is_meta are Tensor's own properties).
     T.is_signed = lambda s: _dt.from_numpy(s._data.dtype).is_signed if s._data.dtype.kind != "c" else True
     T.is_complex = lambda s: s._data.dtype.kind == "c"
     T.is_nonzero = _is_nonzero
     T.is_same_size = lambda s, other: s._data.shape == other._data.shape
     T.itemsize = property(lambda s: s._data.itemsize)
     T.nbytes = property(lambda s: s._data.nbytes)
-    T.is_cpu = property(lambda s: True)
     for n in ("is_meta", "is_mps", "is_xpu", "is_sparse", "is_quantized", "is_nested", "is_mkldnn", "is_vulkan",
               "is_ipu", "is_maia", "is_mtia", "is_xla", "is_sparse_csr"):
         if not hasattr(T, n):

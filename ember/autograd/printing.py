@@ -7,6 +7,7 @@ there are more than ``threshold`` elements); ``(linewidth - indent) // (width + 
 import numpy as np
 
 from ..backend import dtypes as _dt
+from ..backend.meta import MetaArray as _MetaArray
 
 _opts = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 
@@ -163,6 +164,16 @@ def _add_suffixes(body, suffixes, indent):
 
 def tensor_repr(t):
     a = t._data
+    if type(a) is _MetaArray:  # no values: torch prints the metadata
+        extra = ["device='meta'", f"size={tuple(a.shape)}"]
+        if _dt.from_numpy(a.dtype) is not _dt.get_default_dtype():
+            extra.append(f"dtype={_dt.from_numpy(a.dtype)}")
+        if t.grad_fn is not None:
+            extra.append(f"grad_fn=<{t.grad_fn.name}>")
+        elif t._rg:
+            extra.append("requires_grad=True")
+        prefix = "Parameter containing:\ntensor(" if t._is_param else "tensor("
+        return prefix + _add_suffixes("...", extra, len("tensor("))
     if a.dtype.kind == "V" or a.dtype.name.startswith("float8"):  # ml_dtypes' types: print them as float32
         a = a.astype(np.float32)
     kind = a.dtype.kind

@@ -8,21 +8,24 @@ back rather than changing computation.
 'high'
 >>> ember.set_float32_matmul_precision("highest")
 """
-from .tensor import device as _device
+from .tensor import device as _device, _factory
 
 _state = {"matmul_precision": "highest", "deterministic": False, "warn_only": False, "warn_always": False,
           "interop_threads": 1}
 
 
 def get_default_device():
-    """The device new tensors are created on: always the CPU in ember."""
-    return _device("cpu")
+    """The device factory calls without ``device=`` make tensors on: the CPU, or meta (``set_default_device``,
+    ``with ember.device("meta")``)."""
+    return _device("meta") if _factory[0] is not None else _device("cpu")
 
 
 def set_default_device(device):
-    """Only the CPU (or ``None``, the default) is accepted."""
-    if device is not None and _device(device).type != "cpu":
+    """The CPU, the meta device or ``None`` (the CPU) is accepted."""
+    kind = None if device is None else _device(device).type
+    if kind not in (None, "cpu", "meta"):
         raise RuntimeError(f"set_default_device: ember runs on the CPU only, got device {device!r}")
+    _factory[0] = _device("meta") if kind == "meta" else None
 
 
 def set_float32_matmul_precision(precision):

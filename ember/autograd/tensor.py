@@ -24,6 +24,8 @@ import numpy as np
 
 from ..backend import dtypes as _dt
 from ..backend.formats import strided as _strided
+from ..backend import meta as _meta
+from ..backend.meta import MetaArray as _MetaArray
 from . import grad_mode
 
 _new = object.__new__
@@ -107,7 +109,16 @@ class Tensor:
 
     @property
     def device(self):
-        return _CPU
+        return _META if type(self._data) is _MetaArray else _CPU
+
+    @property
+    def is_meta(self):
+        """True for a tensor of the meta device: a shape, dtype and strides, no data (:mod:`ember.backend.meta`)."""
+        return type(self._data) is _MetaArray
+
+    @property
+    def is_cpu(self):
+        return type(self._data) is not _MetaArray
 
     @property
     def is_cuda(self):
@@ -129,13 +140,20 @@ class Tensor:
         return self._data.dtype.kind in "fV"  # "V": ml_dtypes' bfloat16, the one such dtype a tensor holds
 
     def is_contiguous(self, memory_format=None):
-        return self._data.flags.c_contiguous
+        a = self._data
+        if type(a) is _MetaArray:
+            want = _meta.contiguous_strides(a.shape)
+            return all(s == w or n == 1 for s, w, n in zip(_meta.torch_strides(a), want, a.shape))
+        return a.flags.c_contiguous
 
     def stride(self, dim=None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+        a = self._data
+        st = _meta.torch_strides(a) if type(a) is _MetaArray else tuple(s // a.itemsize for s in a.strides)
+        return st if dim is None else st[_wrap_dim(dim, a.ndim)]
 
     def data_ptr(self):
+        if type(self._data) is _MetaArray:
+            return 0
         return self._data.__array_interface__["data"][0]
 
     # -- autograd attributes ---------------------------------------------------------------------
@@ -269,12 +287,18 @@ class Tensor:
 
     # -- conversion to Python / NumPy ---------------------------------------------------------
     def numpy(self, force=False):
+        if type(self._data) is _MetaArray:
+            raise TypeError("can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+                            "host memory first.")
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         a = self._data
+        if type(a) is _MetaArray:
+            raise TypeError("can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+                            "host memory first.")
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return a.copy() if copy else a
@@ -282,9 +306,13 @@ class Tensor:
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        if type(self._data) is _MetaArray:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self._data.reshape(()).item()
 
     def tolist(self):
+        if type(self._data) is _MetaArray:
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         return self._data.tolist()
 
     def __float__(self):
@@ -301,6 +329,8 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        if type(self._data) is _MetaArray:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return bool(self._data.reshape(()).item())
 
     def __len__(self):
@@ -427,14 +457,45 @@ class device:
     def __hash__(self):
         return hash(self.type)
 
-    # ``with torch.device("cpu"): model = Net()``: tensors made inside go to the device. The CPU is where
-    # ember makes every tensor, so the block runs as it is; another device raises as set_default_device does.
+    # ``with torch.device("meta"): model = Net()``: factory calls without a device= inside make tensors on the
+    # device (the CPU or the meta device); another device raises as set_default_device does.
     def __enter__(self):
-        require_cpu(self, "tensors created under `with torch.device(...)`")
+        if self.type != "meta":
+            require_cpu(self, "tensors created under `with torch.device(...)`")
+        self.__dict__.setdefault("_outer", []).append(_factory[0])
+        _factory[0] = self if self.type == "meta" else None
         return self
 
     def __exit__(self, *exc):
+        _factory[0] = self._outer.pop()
         return False
+
+
+# The device of factory calls without device=: None (the CPU) or the meta device, set by ``with torch.device``
+# and ``set_default_device``.
+_factory = [None]
+
+
+def makes_meta(dev):
+    """Whether a factory call with ``device=dev`` makes meta tensors: ``dev`` is the meta device, or None inside
+    ``with torch.device("meta")``. Any device but the CPU and meta raises (see :func:`require_cpu`)."""
+    if dev is None:
+        return _factory[0] is not None
+    if dev == "meta" or isinstance(dev, device) and dev.type == "meta":
+        return True
+    if isinstance(dev, str) and dev.startswith("meta:"):
+        return True
+    require_cpu(dev)
+    return False
+
+
+def meta_tensor(shape, dtype, requires_grad=False):
+    """A new meta tensor of ``shape`` and ``dtype`` (an ember dtype)."""
+    t = _new(Tensor)
+    t._data = _meta.empty(shape, dtype.numpy)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 def require_cpu(dev, what="tensors"):
@@ -446,6 +507,7 @@ def require_cpu(dev, what="tensors"):
 
 
 _CPU = device("cpu")
+_META = device("meta")
 
 
 def _wrap_dim(dim, ndim):

@@ -97,3 +97,15 @@ def scratch(tag, n, dtype):
     if b is None or b.size < n:
         b = bufs[key] = np.empty(max(n, 1), dtype)
     return b[:n]
+
+
+def run_blocks(fn, args, blocks, min_blocks=4):
+    """``fn(*args, blocks)``, or with ``min_blocks`` or more blocks and several threads, ``fn(*args, part)`` for
+    one contiguous run of the blocks per thread. For elementwise and row-wise kernels over cache-sized blocks
+    (gelu, softmax, cross-entropy): each block is computed by the same passes whatever the split, so the
+    result has the same bits on any thread count."""
+    n = workers() if len(blocks) >= min_blocks else 1
+    if n == 1:
+        fn(*args, blocks)
+        return
+    run(fn, [tuple(args) + (blocks[i:j],) for i, j in split(len(blocks), n)])

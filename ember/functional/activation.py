@@ -23,6 +23,7 @@ from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as 
                             chunk, reshape, clone)
 from ..autograd.ops.conversion import in_float32
 from ..autograd.ops.inplace import apply_inplace
+from ..backend import parallel as _parallel
 from . import _softmax_rows
 from ._blocks import row_blocks
 from ._fuse import gm, wrap, record, composite_grad
@@ -57,16 +58,48 @@ def relu(input, inplace=False):
         return input.relu()
     if inplace:
         return relu_(input)
-    r = np.maximum(input._data, 0)
+    a = input._data
+    if a.size >= _PAR_ELEMENTS and a.flags.c_contiguous and a.dtype.kind == "f":
+        # A large activation (a convolution's output): one run of blocks per kernel thread. One ufunc call
+        # a block, so the threads rarely wait for each other's GIL (a chain of many short calls would).
+        r = np.empty(a.shape, a.dtype)
+        _parallel.run_blocks(_relu_blocks, (a.reshape(-1), r.reshape(-1)), row_blocks(a.size, 1))
+    else:
+        r = np.maximum(a, 0)
     t = wrap(r)
     if gm.enabled and input._rg:
         def backward(g):
             # torch's threshold_backward: 0 where the result is <= 0, else g (a NaN result passes g on).
             if gm.enabled:
                 return (mul(g, _const(~(r <= 0))),)
-            return (wrap(np.multiply(g._data, ~(r <= 0))),)
+            gd = g._data
+            # Flat views of all three, never copies: r is C-ordered only if the input was (a permuted view's
+            # result keeps the view's memory order), and the blocks are written through d's flat view.
+            if (r.size >= _PAR_ELEMENTS and r.flags.c_contiguous and gd.flags.c_contiguous and gd.shape == r.shape
+                    and gd.dtype == r.dtype):
+                d = np.empty(r.shape, r.dtype)
+                _parallel.run_blocks(_relu_grad_blocks, (gd.reshape(-1), r.reshape(-1), d.reshape(-1)),
+                                     row_blocks(r.size, 1))
+                return (wrap(d),)
+            return (wrap(np.multiply(gd, ~(r <= 0))),)
         record(t, "ReluBackward0", backward, (input,), (t,))
     return t
+
+
+# Below this many elements an elementwise pass takes less than handing half of it to a thread.
+_PAR_ELEMENTS = 1 << 18
+
+
+def _relu_blocks(a, r, blocks):
+    for b in blocks:
+        np.maximum(a[b], 0, out=r[b])
+
+
+def _relu_grad_blocks(g, r, d, blocks):
+    for b in blocks:
+        keep = np.less_equal(r[b], 0)
+        np.logical_not(keep, out=keep)
+        np.multiply(g[b], keep, out=d[b])
 
 
 def relu_(input):

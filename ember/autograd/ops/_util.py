@@ -2,6 +2,7 @@
 import numpy as np
 
 from ...backend import dtypes as _dt
+from ...backend.meta import MetaArray
 from ..tensor import Size, Tensor, make, _new
 
 ndarray = np.ndarray
@@ -11,7 +12,7 @@ _FROM_NP = _dt._FROM_NP
 def out(r):
     """Wrap a NumPy result (ufuncs on 0-d arrays return scalars) as a tensor."""
     t = _new(Tensor)
-    t._data = r if type(r) is ndarray else np.asarray(r)
+    t._data = r if type(r) is ndarray or type(r) is MetaArray else np.asarray(r)
     return t
 
 

@@ -12,6 +12,7 @@ from ...backend import float8 as _float8
 from .. import grad_mode
 from ..node import Node
 from ..tensor import Tensor, device as _device, require_cpu as _require_cpu
+from ...backend import meta as _meta
 from ._util import out
 
 _gm = grad_mode.state
@@ -43,7 +44,8 @@ def _cast_grad(g, d):
 
 
 def to(input, *args, **kwargs):
-    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; only the CPU exists."""
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; the devices are the CPU and meta (a
+    CPU tensor moved to meta keeps its shape and dtype; a meta tensor has no data to move to the CPU)."""
     d = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     dev = kwargs.pop("device", None)
@@ -52,6 +54,7 @@ def to(input, *args, **kwargs):
     for a in args:
         if isinstance(a, Tensor):
             d = a.dtype
+            dev = a.device
         elif isinstance(a, _dt.dtype) or builtins.type(a).__name__ == "dtype" or a in (builtins.float, builtins.int,
                                                                                        builtins.bool, builtins.complex):
             d = a
@@ -62,7 +65,13 @@ def to(input, *args, **kwargs):
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
     if dev is not None:
-        _require_cpu(dev)  # raises for anything but the CPU
+        if _device(dev).type == "meta":
+            if not input.is_meta:
+                input = _to_meta(input)
+        else:
+            _require_cpu(dev)  # raises for anything but the CPU
+            if input.is_meta:
+                raise NotImplementedError("Cannot copy out of meta tensor; no data!")
     if d is None:
         return input.clone() if copy else input
     return _cast(input, _dt.to_dtype(d), copy)
@@ -129,7 +138,18 @@ def type_as(input, other):
     return _cast(input, other.dtype)
 
 
+def _to_meta(x):
+    """``x.to("meta")``: a meta tensor of ``x``'s shape and dtype, in the graph when ``x`` requires grad."""
+    t = out(_meta.like(x._data))
+    if _gm.enabled and x._rg:
+        t.grad_fn = Node("ToCopyBackward0", lambda g: (to(g, "cpu"),), (x,))
+        t._rg = True
+    return t
+
+
 def cpu(input, memory_format=None):
+    if input.is_meta:
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
     return input
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import grad_mode
 from ._util import out, shape_args
+from ..tensor import makes_meta
 
 _gm = grad_mode.state
 
@@ -72,6 +73,10 @@ def new_empty_strided(input, size, stride, *, dtype=None, device=None, requires_
     size = shape_args((size,), "new_empty_strided")
     stride = shape_args((stride,), "new_empty_strided")
     d = input._data.dtype if dtype is None else _dt.to_dtype(dtype).numpy
+    if input.is_meta if device is None else makes_meta(device):
+        from ...backend import meta as _meta
+        t = out(_meta.empty(size, d, stride))
+        return t.requires_grad_(True) if requires_grad else t
     n = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
     t = as_strided(out(np.zeros(n, d)), size, stride, 0)
     if requires_grad:
@@ -133,4 +138,5 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     """An uninitialized (here zero) tensor of ``size`` laid out with ``stride`` (in elements)."""
     from ...backend import dtypes as _dt
     base = out(np.zeros((), _dt.get_default_dtype().numpy if dtype is None else _dt.to_dtype(dtype).numpy))
-    return new_empty_strided(base, size, stride, requires_grad=requires_grad)
+    return new_empty_strided(base, size, stride, device="meta" if makes_meta(device) else "cpu",
+                             requires_grad=requires_grad)
