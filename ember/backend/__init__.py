@@ -21,7 +21,7 @@ if _os.environ.get("EMBER_KEEP_FREED_MEMORY", "1") != "0":
     _platform.keep_freed_memory()
 
 # Idle OpenBLAS threads spin for 0.1 s after each threaded product and take the cores ember's kernel
-# threads need (the CNN step on 2 threads: 24 -> 16 ms); make them sleep sooner (ember.backend.threads).
+# threads need (the CNN step on 2 threads: 26.6 -> 17.9 ms); make them sleep sooner (ember.backend.threads).
 if _os.environ.get("EMBER_QUIET_BLAS_THREADS", "1") != "0":
     from . import threads as _threads
     _threads.quiet_idle_threads()

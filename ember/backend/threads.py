@@ -13,9 +13,12 @@ ember's own kernels (ember.backend.parallel) use it.
 thread spins before it sleeps. OpenBLAS's default is 2**28 CPU cycles (about 0.1 s) after every
 threaded product, and in that time the spinning thread holds a core that ember's own kernel
 threads (convolution, pooling) need: the MNIST CNN's step on 2 threads took 24 ms, more than on
-one thread (22 ms); with 2**20 cycles (about 0.4 ms, still longer than the gaps between the
-products of one step, so back-to-back products find their threads awake) it takes 16 ms. A
-user's own ``OPENBLAS_THREAD_TIMEOUT`` is left as it is.
+one thread (22 ms); with 2**21 cycles (under 1 ms, still longer than most gaps between the
+products of one step, so back-to-back products find their threads awake) it takes 18 ms. Shorter
+spins cost the product-heavy steps their threads' wake-ups (same-process A/B, ms a step, spin
+2**28 / 2**20 / 2**21 / 2**22: cnn 26.6 / 17.6 / 17.9 / 19.8, gpt 66.1 / 70.2 / 68.2 / 67.6,
+transformer 38.2 / 39.3 / 39.1 / 38.7; ``python -m benchmarks.blas_spin_ab``). A user's own
+``OPENBLAS_THREAD_TIMEOUT`` is left as it is.
 """
 import ctypes
 import os
@@ -26,7 +29,7 @@ _GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads
             "openblas_get_num_threads")
 _state = {"lib": False, "threads": None, "handle": None}
 # log2 of the CPU cycles an idle OpenBLAS thread spins before sleeping (OpenBLAS's own default: 28)
-_IDLE_SPIN_LOG2 = 20
+_IDLE_SPIN_LOG2 = 21
 
 
 def openblas():

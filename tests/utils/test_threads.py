@@ -113,7 +113,7 @@ print(seen)
 @pytest.mark.parametrize("quiet", ["1", "0"])
 def test_idle_openblas_threads_sleep_soon_after_a_product(quiet):
     """After a threaded product OpenBLAS's worker spins before it sleeps: 2**28 cycles (~0.1 s) by default,
-    during which it holds a core ember's kernel threads need. ember shortens that at import (to ~0.4 ms):
+    during which it holds a core ember's kernel threads need. ember shortens that at import (to under 1 ms):
     30 ms after a product the worker is asleep ('S'); with the setting off it is still spinning ('R')."""
     import ast
     import os
