@@ -608,8 +608,9 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     sample's gradient (straight-through)."""
     from ..random import _gen, _exponential_values
     a = logits._data
-    # torch: -empty_like(logits).exponential_().log()
-    gumbels = -np.log(_exponential_values(_gen(None), a.size, 1.0, a.dtype).astype(a.dtype).reshape(a.shape))
+    # torch: -empty_like(logits).exponential_().log(); nothing drawn for a meta input, as torch's meta kernels
+    gumbels = np.zeros_like(a) if logits.is_meta else \
+        -np.log(_exponential_values(_gen(None), a.size, 1.0, a.dtype).astype(a.dtype).reshape(a.shape))
     y = _softmax(div(add(logits, _const(gumbels)), tau), dim)
     if not hard:
         return y

@@ -34,6 +34,7 @@ from ..autograd.autocast_state import active as _autocast, run_lower
 from ..autograd.ops.conversion import in_float32
 from ..autograd.tensor import Tensor
 from ..random import _bernoulli_values, _gen
+from ..backend.meta import MetaArray as _MetaArray
 from ._fuse import gm, wrap, composite_grad
 
 __all__ = ["scaled_dot_product_attention"]
@@ -94,8 +95,8 @@ def _softmax_scores(S, mask_a, scale, dropout_p, safe=False):
     keep = None
     Pd = S
     if dropout_p > 0.0:
-        if dropout_p >= 1.0:
-            keep = np.zeros(S.shape, dt)
+        if dropout_p >= 1.0 or type(S) is _MetaArray:  # a meta input draws nothing
+            keep = np.zeros_like(S)
         else:
             # torch's math kernel: dropout(attn, p) = attn * (bernoulli_(1 - p) / (1 - p))
             keep = _bernoulli_values(_gen(None), S.shape, 1.0 - dropout_p).astype(dt) / dt.type(1.0 - dropout_p)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.ops import mul, add
 from ..autograd.ops.inplace import apply_inplace
+from ..backend import meta as _meta
 from ..random import _bernoulli_values, _gen
 from ._fuse import gm, wrap
 
@@ -38,16 +39,19 @@ def _apply_mask(input, m, inplace):
     return mul(input, mt)
 
 
-def _keep(shape, p, dtype):
+def _keep(shape, p, a):
     """torch's noise: ``empty(shape).bernoulli_(1 - p)`` (one 53-bit uniform per entry, kept when
-    ``u < 1 - p``), so the same seed drops the same elements as torch."""
-    return _bernoulli_values(_gen(None), shape, 1.0 - p).astype(dtype)
+    ``u < 1 - p``), so the same seed drops the same elements as torch; none drawn for a meta input ``a``."""
+    if type(a) is _meta.MetaArray:
+        return _meta.empty(shape, a.dtype)
+    return _bernoulli_values(_gen(None), shape, 1.0 - p).astype(a.dtype)
 
 
-def _mask(shape, p, dtype):
+def _mask(shape, p, a):
+    dtype = a.dtype
     if p == 1.0:
         return np.zeros(shape, dtype)
-    return _keep(shape, p, dtype) / dtype.type(1.0 - p)  # noise.div_(1 - p), in the input's precision
+    return _keep(shape, p, a) / dtype.type(1.0 - p)  # noise.div_(1 - p), in the input's precision
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -56,7 +60,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     a = input._data
-    return _apply_mask(input, _mask(a.shape, p, a.dtype), inplace)
+    return _apply_mask(input, _mask(a.shape, p, a), inplace)
 
 
 def _feature_dropout(input, p, training, inplace, unbatched, name):
@@ -73,7 +77,7 @@ def _feature_dropout(input, p, training, inplace, unbatched, name):
                            f"{tuple(a.shape)}")
     else:
         shape = a.shape[:2] + (1,) * (a.ndim - 2)
-    return _apply_mask(input, _mask(shape, p, a.dtype), inplace)
+    return _apply_mask(input, _mask(shape, p, a), inplace)
 
 
 def _warn_unusual_ndim(name, ndim, spatial):
@@ -131,7 +135,7 @@ def _alpha(input, p, training, inplace, feature):
         return mul(input, 0.0)
     shape = (a.shape[:2] + (1,) * (a.ndim - 2)) if feature else a.shape
     dt = a.dtype.type
-    noise = _keep(shape, p, a.dtype)
+    noise = _keep(shape, p, a)
     # torch: a = 1 / sqrt((alpha^2 p + 1)(1 - p)); b = (noise - 1) * alpha a + alpha a p; out = x * noise a + b
     alpha = -_ALPHA_PRIME
     k = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))

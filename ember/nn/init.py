@@ -1,7 +1,8 @@
 """Weight initialisation: fill a tensor in place from a distribution, as ``torch.nn.init`` does.
 
 Every function works under ``no_grad``, returns the tensor, and draws from ember's
-global generator (seeded by ``ember.manual_seed``) or from ``generator=``.
+global generator (seeded by ``ember.manual_seed``) or from ``generator=``. A meta tensor
+(no data) is left as it is and nothing is drawn, as in torch.
 
 Fan-in and fan-out of a weight of shape ``(out, in, *kernel)`` are
 ``in * prod(kernel)`` and ``out * prod(kernel)``.
@@ -99,6 +100,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     arr = tensor._data
+    if tensor.is_meta:
+        return tensor
     dt = arr.dtype.type
     if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
         lo, hi = float(dt(a)), float(dt(b))
@@ -214,6 +217,8 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
+    if tensor.is_meta:
+        return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = np.empty((rows, cols), tensor._data.dtype)
@@ -232,6 +237,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D matrix of N(0, std^2) values with a fraction ``sparsity`` of each column set to zero."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if tensor.is_meta:
+        return tensor
     rows, cols = tensor.shape
     nz = int(math.ceil(sparsity * rows))
     z = tensor._data

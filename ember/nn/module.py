@@ -25,13 +25,15 @@ layer that received the bad input.
 >>> net(ember.ones(3, 4)).shape
 ember.Size([3, 2])
 """
+import functools
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ..autograd import grad_mode
-from ..autograd.tensor import Tensor, _new
+from ..autograd.tensor import Tensor, _new, device as _device
 from ..backend import dtypes as _dt
 from .parameter import Parameter, Buffer
 from .hooks import (RemovableHandle, _BackwardHooks, _add_hook, _global, _global_forward_pre_hooks,  # noqa: F401
@@ -97,6 +99,13 @@ class Module:
     _version = 1
     dump_patches = False
     call_super_init = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and hasattr(init, "__code__") and \
+                "device" in init.__code__.co_varnames[:init.__code__.co_argcount + init.__code__.co_kwonlyargcount]:
+            cls.__init__ = _on_device(init)
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -590,27 +599,40 @@ class Module:
                 pass
             else:
                 raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
-        if dev is not None and str(dev) != "meta":
-            _require_cpu(dev, "modules")  # only the CPU: raises a clear error for anything else
-        # ``to("meta")`` makes a storage-free template for torch.func.functional_call (the model-
-        # ensembling tutorial's ``base_model.to("meta")``). ember has no meta tensors, so the module
-        # keeps its CPU tensors: every call that supplies the parameters gives torch's result.
-        if dtype is None:
+        to_meta = False
+        if dev is not None:
+            to_meta = _device(dev).type == "meta"
+            if not to_meta:
+                _require_cpu(dev, "modules")  # only the CPU: raises a clear error for anything else
+                if _has_meta(self):
+                    raise NotImplementedError("Cannot copy out of meta tensor; no data! Please use "
+                                              "torch.nn.Module.to_empty() instead of torch.nn.Module.to() when moving "
+                                              "module from meta to a different device.")
+        d = None
+        if dtype is not None:
+            d = _dt.to_dtype(dtype)
+            if not d.is_floating_point:
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={d}")
+        if to_meta:  # a storage-free copy of the model (the model-ensembling tutorial's base_model.to("meta"))
+            self._apply(lambda t: t.to("meta"))
+        if d is None:
             return self
-        d = _dt.to_dtype(dtype)
-        if not d.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                            f"dtype={d}")
         return self._apply(lambda t: t.to(d) if t.is_floating_point() else t)
 
     def to_empty(self, *, device, recurse=True):
-        """Move the parameters and buffers to ``device`` without copying their values (torch leaves the new
-        storage uninitialized; on ember's one device they keep what they hold). Returns self."""
+        """Move the parameters and buffers to ``device`` without copying their values: a meta module gets
+        uninitialized CPU storage (``reset_parameters()``, ``init`` functions or ``load_state_dict`` fill it), a
+        CPU module on the CPU keeps what it holds, ``device="meta"`` drops the storage. The parameters stay the
+        same objects (torch makes new ones, which unties tied weights). Returns self."""
         from ..autograd.tensor import require_cpu as _require_cpu
-        if device is not None and str(device) != "meta":
-            _require_cpu(device if not isinstance(device, int) or isinstance(device, bool) else f"cuda:{device}",
-                         "modules")
-        return self
+        from ..creation import empty_like
+        if isinstance(device, int) and not isinstance(device, bool):
+            device = f"cuda:{device}"
+        if device is None or _device(device).type != "meta":
+            _require_cpu("cpu" if device is None else device, "modules")
+            return self._apply(lambda t: empty_like(t, device="cpu") if t.is_meta else t, recurse)
+        return self._apply(lambda t: t if t.is_meta else empty_like(t, device="meta"), recurse)
 
     def float(self):
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
@@ -630,6 +652,8 @@ class Module:
         return self._apply(lambda t: t.type(dst_type))
 
     def cpu(self):
+        if _has_meta(self):
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
         return self
 
     def cuda(self, device=None):
@@ -707,6 +731,11 @@ class Module:
                         setattr(self, name, new)
                     else:
                         setattr(self, name, inp)
+                elif param.is_meta and not inp.is_meta:
+                    warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter "
+                                  f"in the current model, which is a no-op. (Did you mean to pass `assign=True` to "
+                                  f"assign items in the state dictionary to their corresponding key in the module "
+                                  f"instead of copying them in place?)", UserWarning, stacklevel=2)
                 else:
                     with grad_mode.no_grad():
                         param.copy_(inp)
@@ -793,6 +822,31 @@ class Module:
     def _short_repr(self):
         return self._get_name() + "(" + self.extra_repr().replace("\n", " ") + ")"
 
+
+
+def _on_device(init):
+    """``__init__`` of a layer that takes ``device=`` (``nn.Linear(4, 2, device="meta")``): run under
+    ``with ember.device(device)`` when it names the CPU or the meta device, so the layer's factory calls make
+    their tensors there as torch's ``factory_kwargs`` do; another device name is left to the layer."""
+    code = init.__code__
+    names = code.co_varnames[:code.co_argcount]
+    pos = names.index("device") - 1 if "device" in names else None
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        dev = kwargs.get("device")
+        if dev is None and pos is not None and len(args) > pos:
+            dev = args[pos]
+        kind = dev.type if isinstance(dev, _device) else dev.partition(":")[0] if isinstance(dev, str) else None
+        if kind not in ("cpu", "meta"):
+            return init(self, *args, **kwargs)
+        with _device(kind):
+            return init(self, *args, **kwargs)
+    return __init__
+
+
+def _has_meta(module):
+    return any(t.is_meta for t in itertools.chain(module.parameters(), module.buffers()))
 
 
 def _zero(p, set_to_none):

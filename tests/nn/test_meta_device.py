@@ -1,0 +1,246 @@
+"""The meta device against torch 2.13: tensors with a shape, dtype and strides and no data, factory calls and
+module construction on it (``with torch.device("meta")``, ``device="meta"``), shapes through ops and whole
+forward passes, the errors of reading one, the random stream left untouched by meta init, ``to_empty`` and
+``load_state_dict(assign=True)``, ``skip_init``."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _desc(t):
+    """What a tensor shows without data: device, shape, dtype, strides (nested outputs too)."""
+    if isinstance(t, (tuple, list)):
+        return [_desc(v) for v in t]
+    return str(t.device), tuple(t.shape), str(t.dtype).split(".")[-1], tuple(t.stride())
+
+
+def _repr(t):
+    return repr(t).replace("ember.", "torch.")
+
+
+FACTORIES = {
+    "empty": lambda L: L.empty(3, 4, device="meta"),
+    "empty_size_kw": lambda L: L.empty(size=(2, 3), device=L.device("meta"), dtype=L.float64),
+    "zeros": lambda L: L.zeros((2, 3), dtype=L.int64, device="meta"),
+    "ones_0d": lambda L: L.ones((), device="meta"),
+    "ones_empty": lambda L: L.ones(0, 3, device="meta"),
+    "full": lambda L: L.full((2,), 3, device="meta"),
+    "full_float": lambda L: L.full((2, 2), 1.5, device="meta", requires_grad=True),
+    "arange": lambda L: L.arange(5, device="meta"),
+    "arange_float": lambda L: L.arange(0, 1, 0.25, device="meta"),
+    "linspace": lambda L: L.linspace(0, 1, 7, device="meta"),
+    "eye": lambda L: L.eye(3, 2, device="meta"),
+    "tensor": lambda L: L.tensor([[1, 2], [3, 4]], device="meta"),
+    "randn": lambda L: L.randn(2, 5, device="meta"),
+    "rand": lambda L: L.rand(4, device="meta", dtype=L.float64),
+    "randint": lambda L: L.randint(0, 9, (3, 2), device="meta"),
+    "randperm": lambda L: L.randperm(6, device="meta"),
+    "normal": lambda L: L.normal(0.0, 1.0, (2, 2), device="meta"),
+    "empty_strided": lambda L: L.empty_strided((2, 3), (1, 2), device="meta"),
+    "zeros_like": lambda L: L.zeros_like(L.empty(2, 3, device="meta")),
+    "ones_like_to_meta": lambda L: L.ones_like(L.ones(2, 3), device="meta"),
+    "full_like": lambda L: L.full_like(L.empty(2, device="meta"), 7),
+    "empty_like_dtype": lambda L: L.empty_like(L.empty(2, device="meta"), dtype=L.int32),
+    "rand_like": lambda L: L.rand_like(L.empty(2, 2, device="meta")),
+    "randn_like": lambda L: L.randn_like(L.empty(3, device="meta")),
+    "new_zeros": lambda L: L.empty(2, device="meta").new_zeros(4, 1),
+    "new_empty": lambda L: L.empty(2, device="meta", dtype=L.float64).new_empty((3,)),
+    "new_tensor": lambda L: L.empty(2, device="meta").new_tensor([1.0, 2.0]),
+    "to_meta": lambda L: L.ones(2, 3).to("meta"),
+    "to_meta_dtype": lambda L: L.ones(2, 3).to("meta", L.float64),
+    "meta_to_dtype": lambda L: L.empty(2, 3, device="meta").to(L.int8),
+    "to_other": lambda L: L.ones(2).to(L.empty(1, device="meta")),
+    "parameter": lambda L: L.nn.Parameter(L.empty(3, 2, device="meta")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_meta_factories_as_torch(name):
+    t, e = FACTORIES[name](torch), FACTORIES[name](ember)
+    assert e.is_meta and t.is_meta
+    assert _desc(e) == _desc(t)
+    assert _repr(e) == repr(t)
+    assert e.requires_grad == t.requires_grad and e.is_contiguous() == t.is_contiguous()
+    assert e.data_ptr() == t.data_ptr() == 0
+
+
+def test_meta_tensor_attributes_as_torch():
+    for L in (torch, ember):
+        x = L.empty(3, 4, device="meta")
+        assert x.is_meta and not x.is_cpu and x.device.type == "meta" and x.device == L.device("meta")
+        assert str(x.device) == "meta" and x.numel() == 12 and x.dim() == 2 and x.element_size() == 4
+        y = L.empty(3, 4)
+        assert not y.is_meta and y.is_cpu and y.device.type == "cpu"
+    # no data behind it: a (4096, 4096) meta weight holds one element
+    held = ember.empty(4096, 4096, device="meta")._data
+    while held.base is not None:
+        held = held.base
+    assert held.nbytes <= 8
+
+
+def test_device_context_and_default_device_as_torch():
+    for L in (torch, ember):
+        with L.device("meta"):
+            assert L.zeros(2).is_meta and L.randn(2).is_meta and L.tensor([1.0]).is_meta
+            assert L.arange(3).is_meta and L.get_default_device() == L.device("meta")
+            assert not L.zeros(2, device="cpu").is_meta
+            with L.device("cpu"):
+                assert not L.zeros(2).is_meta
+            assert L.zeros(2).is_meta
+            # the *_like and new_* calls follow their source, not the context
+            assert not L.zeros_like(L.ones(2, device="cpu")).is_meta
+            assert not L.ones(2, device="cpu").new_zeros(3).is_meta
+        assert not L.zeros(2).is_meta and L.get_default_device() == L.device("cpu")
+        L.set_default_device("meta")
+        try:
+            assert L.empty(1).is_meta
+        finally:
+            L.set_default_device(None)
+        assert not L.empty(1).is_meta
+
+
+def _error(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the type and message are what is compared
+        return type(exc).__name__, str(exc)
+    return None
+
+
+READS = {
+    "item_0d": lambda L: L.empty((), device="meta").item(),
+    "item_many": lambda L: L.empty(3, device="meta").item(),
+    "float": lambda L: float(L.empty((), device="meta")),
+    "bool": lambda L: bool(L.empty((), device="meta")),
+    "tolist": lambda L: L.empty(3, device="meta").tolist(),
+    "numpy": lambda L: L.empty(3, device="meta").numpy(),
+    "np_asarray": lambda L: np.asarray(L.empty(3, device="meta")),
+    "to_cpu": lambda L: L.empty(3, device="meta").to("cpu"),
+    "cpu": lambda L: L.empty(3, device="meta").cpu(),
+    "module_to_cpu": lambda L: L.nn.Linear(2, 2, device="meta").to("cpu"),
+    "module_cpu": lambda L: L.nn.Linear(2, 2, device="meta").cpu(),
+    "skip_init_no_device": lambda L: L.nn.utils.skip_init(L.nn.ReLU),
+    "skip_init_not_module": lambda L: L.nn.utils.skip_init(int),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READS))
+def test_reading_a_meta_tensor_raises_as_torch(name):
+    theirs, ours = _error(lambda: READS[name](torch)), _error(lambda: READS[name](ember))
+    assert theirs is not None and ours == theirs
+
+
+def _build_models(L):
+    nn = L.nn
+    mlp = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    cnn = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(8, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    enc = nn.TransformerEncoderLayer(16, 4, 32, batch_first=True)
+    return mlp, cnn, enc
+
+
+def test_meta_init_draws_nothing_from_the_default_generator():
+    # torch's meta kernels draw nothing: after building models on meta, seeded draws stay in step with torch
+    draws = []
+    for L in (torch, ember):
+        L.manual_seed(0)
+        with L.device("meta"):
+            models = _build_models(L)
+        L.nn.Linear(3, 4, device="meta")
+        L.nn.init.orthogonal_(L.empty(3, 4, device="meta"))
+        L.nn.init.trunc_normal_(L.empty(3, 4, device="meta"))
+        L.nn.init.sparse_(L.empty(3, 4, device="meta"), 0.5)
+        L.empty(3, device="meta").uniform_().normal_().bernoulli_().random_().exponential_().cauchy_()
+        L.randn(5, device="meta"), L.randint(0, 5, (3,), device="meta"), L.randperm(4, device="meta")
+        L.nn.functional.dropout(L.empty(5, device="meta"), 0.5)
+        models[2].train()(L.empty(2, 5, 16, device="meta"))  # dropout inside, on meta
+        draws.append(L.randn(3).numpy().copy())
+        assert all(p.is_meta for m in models for p in m.parameters())
+    np.testing.assert_array_equal(draws[1], draws[0])
+
+
+def test_module_device_kwargs_as_torch():
+    for L in (torch, ember):
+        nn = L.nn
+        for m in (nn.Linear(4, 3, device="meta"), nn.Conv2d(3, 4, 3, device=L.device("meta")),
+                  nn.Embedding(10, 4, device="meta"), nn.LayerNorm(4, device="meta"),
+                  nn.LSTM(4, 5, device="meta"), nn.MultiheadAttention(8, 2, device="meta"),
+                  nn.BatchNorm1d(4, device="meta")):
+            tensors = list(m.parameters()) + list(m.buffers())
+            assert tensors and all(t.is_meta for t in tensors), type(m).__name__
+        assert not nn.Linear(2, 2, device="cpu").weight.is_meta
+        with L.device("meta"):
+            assert not nn.Linear(2, 2, device="cpu").weight.is_meta   # the explicit device wins
+            assert nn.Linear(2, 2).weight.is_meta
+    ours = {n: _desc(p) for n, p in ember.nn.LSTM(4, 5, 2, device="meta").named_parameters()}
+    theirs = {n: _desc(p) for n, p in torch.nn.LSTM(4, 5, 2, device="meta").named_parameters()}
+    assert ours == theirs
+    assert _repr(ember.nn.Linear(3, 2, device="meta").weight) == repr(torch.nn.Linear(3, 2, device="meta").weight)
+
+
+def test_module_to_meta_and_to_empty_as_torch():
+    for L in (torch, ember):
+        m = L.nn.Linear(3, 2)
+        assert m.to("meta") is m and m.weight.is_meta and isinstance(m.weight, L.nn.Parameter)
+        assert m.weight.requires_grad
+        m2 = L.nn.Linear(3, 2)
+        assert m2.to_empty(device="meta") is m2 and m2.bias.is_meta
+        assert m2.to_empty(device="cpu") is m2 and not m2.weight.is_meta
+        assert tuple(m2.weight.shape) == (2, 3) and m2.weight.requires_grad
+
+
+def test_to_empty_then_reset_parameters_as_torch():
+    # built on meta, given CPU storage, then initialized: the values are torch's for the same seed
+    out = []
+    for L in (torch, ember):
+        L.manual_seed(1)
+        with L.device("meta"):
+            net = L.nn.Sequential(L.nn.Linear(4, 8), L.nn.ReLU(), L.nn.Linear(8, 2), L.nn.LayerNorm(2))
+        net.to_empty(device="cpu")
+        for m in net.modules():
+            if hasattr(m, "reset_parameters"):
+                m.reset_parameters()
+        x = L.linspace(-1, 1, 12).reshape(3, 4)
+        out.append([p.detach().numpy().copy() for p in net.parameters()] + [net(x).detach().numpy()])
+    for a, b in zip(out[1], out[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_load_state_dict_onto_meta_as_torch():
+    msgs = []
+    for L in (torch, ember):
+        L.manual_seed(2)
+        ref = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.BatchNorm1d(4))
+        sd = ref.state_dict()
+        with L.device("meta"):
+            m = L.nn.Sequential(L.nn.Linear(3, 4), L.nn.BatchNorm1d(4))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m.load_state_dict(sd)   # copying into meta is a no-op, with torch's warning
+        assert m[0].weight.is_meta
+        msgs.append([str(w.message) for w in caught if "meta" in str(w.message)])
+        result = m.load_state_dict(sd, assign=True)
+        assert not result.missing_keys and not result.unexpected_keys
+        assert isinstance(m[0].weight, L.nn.Parameter) and m[0].weight.requires_grad
+        assert not any(t.is_meta for t in list(m.parameters()) + list(m.buffers()))
+        assert m[1].running_var is sd["1.running_var"]
+        np.testing.assert_array_equal(m[0].weight.detach().numpy(), ref[0].weight.detach().numpy())
+    assert len(msgs[0]) == 7 and msgs[1] == msgs[0]   # every parameter and buffer, torch's words
+    theirs, ours = (_error(lambda: L.nn.Linear(2, 2, device="meta").load_state_dict(
+        {"weight": L.zeros(3, 2), "bias": L.zeros(2)}, assign=True)) for L in (torch, ember))
+    assert theirs and ours and ours[0] == theirs[0] and "size mismatch for weight" in ours[1]
+
+
+def test_skip_init_as_torch():
+    draws = []
+    for L in (torch, ember):
+        L.manual_seed(4)
+        m = L.nn.utils.skip_init(L.nn.Linear, 5, 3, bias=False)
+        assert not m.weight.is_meta and tuple(m.weight.shape) == (3, 5) and m.bias is None
+        assert L.nn.utils.skip_init(L.nn.Linear, 2, 2, device="meta").weight.is_meta
+        draws.append(L.rand(4).numpy().copy())   # skip_init drew nothing
+    np.testing.assert_array_equal(draws[1], draws[0])
