@@ -28,7 +28,7 @@ def _cast_grad(g, d):
 
 
 def _ones_like(t):
-    return make(np.ones(t._data.shape, t._data.dtype))
+    return make(np.ones_like(t._data))  # ones_like: the seed of a meta output is meta
 
 
 def _check_root(t, g):
@@ -454,7 +454,7 @@ def _accumulate(t, g, create_graph, fresh=False):
             t._grad = g
         else:
             # Own the buffer: a gradient may be a broadcast view or shared with another leaf.
-            t._grad = make(np.array(g._data, copy=True))
+            t._grad = make(g._data.copy("K"))  # the method: a meta gradient stays meta
     elif create_graph or old._rg:
         t._grad = old + g
     else:

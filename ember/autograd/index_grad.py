@@ -14,6 +14,9 @@ dense gradient as before.
 """
 import numpy as np
 
+from ..backend import meta
+from ..backend.meta import MetaArray
+
 
 class IndexGrad:
     """Zeros of ``shape`` with ``g`` (an array) added at ``ix`` (a NumPy index; ``basic`` = no arrays in it)."""
@@ -41,7 +44,8 @@ class IndexGrad:
 
     def dense(self, dtype=None):
         """The gradient as a new array."""
-        z = np.zeros(self.shape, self.dtype if dtype is None else dtype)
+        z = np.zeros(self.shape, self.dtype if dtype is None else dtype) if type(self.g) is not MetaArray else \
+            meta.empty(self.shape, self.dtype if dtype is None else dtype)   # a meta gradient stays meta
         if self.basic:
             z[self.ix] = self.g
         else:

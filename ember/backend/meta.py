@@ -67,6 +67,52 @@ def torch_strides(arr):
     return st if st is not None and len(st) == arr.ndim else contiguous_strides(arr.shape)
 
 
+def iter_strides(shape, operands):
+    """The strides PyTorch's TensorIterator gives a new output of ``shape`` from ``operands`` (arrays, meta or
+    not): its dimensions ordered by the operands' strides (the first operand that tells two dimensions apart
+    decides; broadcast dimensions tell nothing), then laid out densely. None for the contiguous strides."""
+    nd = len(shape)
+    strides = []
+    for x in operands:
+        if isinstance(x, np.ndarray) and 0 < x.ndim <= nd:
+            st = torch_strides(x) if type(x) is MetaArray else tuple(s // x.itemsize for s in x.strides)
+            # a dimension broadcast from size 1 tells nothing, as a missing one
+            st = (0,) * (nd - x.ndim) + tuple(0 if n == 1 and m != 1 else s for s, n, m in
+                                              zip(st, x.shape, shape[nd - x.ndim:]))
+            strides.append(st)
+    if nd < 2 or not strides:
+        return None
+
+    def swap(d0, d1):
+        for st in strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))   # perm[0] is the fastest-moving dimension
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(nd - 1, -1, -1)):
+        return None
+    out, n = [0] * nd, 1
+    for d in perm:
+        out[d] = n
+        n *= max(shape[d], 1)
+    return tuple(out)
+
+
 def _plain(x):
     """``x`` with meta arrays as plain zero-stride views (nested in lists, tuples and dicts too)."""
     if type(x) is MetaArray:
@@ -100,6 +146,25 @@ def _is_basic(idx):
     items = idx if isinstance(idx, tuple) else (idx,)
     return all(i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) and not isinstance(i, bool)
                for i in items)
+
+
+def _new_axes(idx, ndim):
+    """The result dimensions a basic index inserts (its Nones)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if not any(i is None for i in items):
+        return []
+    fill = ndim - sum(1 for i in items if i is not None and i is not Ellipsis)
+    out, pos = [], 0
+    for i in items:
+        if i is None:
+            out.append(pos)
+            pos += 1
+        elif i is Ellipsis:
+            pos += fill
+            fill = 0
+        elif isinstance(i, slice):
+            pos += 1
+    return out
 
 
 def _with_strides(r, probe):
@@ -178,7 +243,8 @@ class MetaArray(np.ndarray):
             else:  # reduceat, other generalized ufuncs: NumPy's shapes from a run on the zero-stride views
                 r = getattr(ufunc, method)(*_plain(inputs), **_plain(kw))
                 return _outputs(out, [_to_meta(v) for v in (r if isinstance(r, tuple) else (r,))])
-        results = [empty(shape, v.dtype) for v in (r if isinstance(r, tuple) else (r,))]
+        st = iter_strides(shape, inputs) if method == "__call__" and ufunc.signature is None else None
+        results = [empty(shape, v.dtype, st) for v in (r if isinstance(r, tuple) else (r,))]
         return _outputs(out, results)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -200,7 +266,17 @@ class MetaArray(np.ndarray):
             r = super().__getitem__(idx)
             if type(r) is not MetaArray:  # a NumPy scalar: every index was an integer
                 return empty((), self.dtype)
-            return _with_strides(r, _strided_probe(self)[idx])
+            r = _with_strides(r, _strided_probe(self)[idx])
+            new = _new_axes(idx, self.ndim)
+            if new:  # an inserted axis: torch's unsqueeze stride (the next dimension's extent)
+                st = list(r._st)
+                for i in reversed(new):
+                    st[i] = st[i + 1] * r.shape[i + 1] if i + 1 < r.ndim else 1
+                r._st = tuple(st)
+            return r
+        items = idx if isinstance(idx, tuple) else (idx,)
+        if any(isinstance(i, np.ndarray) and i.dtype == bool and i.ndim for i in items):
+            _nonzero(None)  # a mask's selection has a data-dependent shape
         return _to_meta(self.view(np.ndarray)[_plain(idx)])
 
     def __setitem__(self, idx, value):
@@ -209,8 +285,9 @@ class MetaArray(np.ndarray):
     def fill(self, value):
         pass
 
-    def copy(self, order="C"):
-        return empty(self.shape, self.dtype)
+    def copy(self, order="K"):
+        """A new meta array; ``order="K"`` (the default here) keeps the layout, as torch's ``clone``."""
+        return empty(self.shape, self.dtype, iter_strides(self.shape, (self,)) if order == "K" else None)
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
         if not copy and np.dtype(dtype) == self.dtype:
@@ -414,13 +491,13 @@ def _where(condition, *xy):
     return empty(np.broadcast_shapes(*(np.shape(v) for v in (condition,) + xy)), _result_dtype(xy))
 
 
-def _nonzero(a):
+def _nonzero(*args, **kwargs):
     raise NotImplementedError("The register_meta function for torch.nonzero() raises unimplemented by default, "
                               "as a correct data-independent implementation does not exist.")
 
 
-def _copy(a, *args, **kwargs):
-    return empty(np.shape(a), a.dtype)
+def _copy(a, order="K", subok=False):
+    return a.copy(order) if type(a) is MetaArray else np.copy(a, order)
 
 
 def _like(fill):

@@ -42,6 +42,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..backend import parallel as _parallel
+from ..backend import meta as _meta
 
 # A chunk's column matrix should fit in the L2/L3 cache.
 _CHUNK_BYTES = 4 << 20
@@ -180,6 +181,8 @@ def conv_forward(x, w, bias, geo):
     """``y = conv2d(x, w) + bias`` for ``x`` (N, C, H, W) and ``w`` (Cout, C/groups, kh, kw)."""
     g = geo
     dt = x.dtype
+    if type(x) is _meta.MetaArray or type(w) is _meta.MetaArray:  # the meta device: the shape, no values
+        return _meta.empty((g.N, g.Cout, g.Ho, g.Wo), dt)
     y = np.empty((g.N, g.Cout, g.Ho, g.Wo), dt)
     if y.size == 0:
         return y
@@ -262,6 +265,9 @@ def conv_backward(gy, x, w, geo, need_x=True, need_w=True, need_b=True):
     g = geo
     dt = gy.dtype
     wshape = (g.Cout, g.C // g.G, g.kh, g.kw)
+    if any(type(a) is _meta.MetaArray for a in (gy, x, w)):
+        return (_meta.empty((g.N, g.C, g.H, g.W), dt) if need_x else None,
+                _meta.empty(wshape, dt) if need_w else None, _meta.empty((g.Cout,), dt) if need_b else None)
     dx = np.empty((g.N, g.C, g.H, g.W), dt) if need_x else None
     if gy.size == 0:
         if need_x:
@@ -363,6 +369,8 @@ def conv_transpose_forward(x, w, bias, geo):
 def unfold(x, geo):
     """im2col of the whole batch: (N, C*kh*kw, L), in PyTorch's ``F.unfold`` order (``geo.mode == "sample"``)."""
     g = geo
+    if type(x) is _meta.MetaArray:
+        return _meta.empty((g.N, g.C * g.kh * g.kw, g.Ho * g.Wo), x.dtype)
     xp = np.zeros((g.N, g.C, g.Hp, g.Wp), x.dtype) if g.padded else x
     if g.padded:
         xp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] = x
@@ -375,6 +383,8 @@ def unfold(x, geo):
 def fold(cols, geo):
     """col2im of a whole (N, C*kh*kw, L) batch onto (N, C, H, W), summing overlaps (``geo.mode == "sample"``)."""
     g = geo
+    if type(cols) is _meta.MetaArray:
+        return _meta.empty((g.N, g.C, g.H, g.W), cols.dtype)
     dx = np.empty((g.N, g.C, g.H, g.W), cols.dtype)
     buf = np.empty((g.N, g.C, g.Hp, g.Wp), cols.dtype) if g.padded else None
     _col2im(np.ascontiguousarray(cols), g, g.N, dx, buf)

@@ -24,6 +24,7 @@ from ..autograd.ops import (add, sub, mul, div, neg, exp, expm1, log1p, tanh as 
 from ..autograd.ops.conversion import in_float32
 from ..autograd.ops.inplace import apply_inplace
 from ..backend import parallel as _parallel
+from ..backend.meta import MetaArray as _MetaArray
 from . import _softmax_rows
 from ._blocks import row_blocks
 from ._fuse import gm, wrap, record, composite_grad
@@ -325,6 +326,8 @@ def _gelu_erf_blocked(a, need_grad):
     blocks reused across them: 21 single-pass ufuncs a block where a relative-error erfc fit took 32. With
     ``need_grad`` the local derivative ``Phi(x) + x exp(-x^2 / 2) / sqrt(2 pi)`` is formed here, from the
     ``exp(-x^2 / 2)`` the erf already computed (3 more passes, where the backward took 6 to recompute it)."""
+    if type(a) is _MetaArray:  # the meta device: the shapes, no values
+        return np.empty_like(a), np.empty_like(a) if need_grad else None
     flat = np.ascontiguousarray(a).reshape(-1)
     r = np.empty(flat.shape, a.dtype)
     dloc = np.empty(flat.shape, np.float32) if need_grad else None

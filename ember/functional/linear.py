@@ -20,6 +20,7 @@ from ..autograd.autocast_state import active as _autocast, run_lower
 from ..autograd.ops.conversion import in_float32
 from ._fuse import gm, wrap, record, composite_grad
 from ..autograd import op_hooks as _hooks
+from ..backend.meta import MetaArray
 
 
 def _linear_composite(x, w, b=None):
@@ -51,7 +52,7 @@ def linear(input, weight, bias=None):
         # One (N, in) x (in, out) product: NumPy would run one small product per leading index (an LSTM's
         # (B, T, H) output, a strided view, into a 10,000-word decoder: 5x slower). Copying a strided
         # input costs N in, the product N in out.
-        x = np.ascontiguousarray(x).reshape(math.prod(x.shape[:-1]), x.shape[-1])
+        x = (np.ascontiguousarray(x) if type(x) is not MetaArray else x).reshape(math.prod(x.shape[:-1]), x.shape[-1])
         y = np.matmul(x, w.T).reshape(input._data.shape[:-1] + (w.shape[0],))
     else:
         y = np.matmul(x, w.T)
@@ -68,7 +69,8 @@ def linear(input, weight, bias=None):
             gx = None
             if gd.ndim > 2:
                 shape = gd.shape
-                gd = np.ascontiguousarray(gd).reshape(math.prod(shape[:-1]), shape[-1])
+                gd = (np.ascontiguousarray(gd) if type(gd) is not MetaArray else gd).reshape(math.prod(shape[:-1]),
+                                                                                          shape[-1])
             if rx:
                 gx = np.matmul(gd, w)
                 gx = wrap(gx.reshape(shape[:-1] + (w.shape[1],)) if g._data.ndim > 2 else gx)

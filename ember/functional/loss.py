@@ -56,7 +56,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     n = d.size
     s = np.vdot(d, d) if d.dtype.kind == "f" else np.sum(d * d)
     val = s / n if reduction == "mean" else s
-    t = wrap(np.asarray(val, dtype=d.dtype))
+    t = wrap(np.asanyarray(val, dtype=d.dtype))
     if gm.enabled and (input._rg or target._rg):
         def backward(g):
             if gm.enabled:
@@ -326,7 +326,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         with np.errstate(invalid="ignore", divide="ignore"):
             # In float64 as np.float64(sum) / denom, but without leaving NumPy (ember.compile replays it).
             val = np.divide(per.sum(), denom, dtype=np.float64)
-    out = wrap(np.asarray(val, dtype=x.dtype))
+    out = wrap(np.asanyarray(val, dtype=x.dtype))
     target_grad = probs and target._rg
     if gm.enabled and (input._rg or target_grad):
         spare = [] if (probs or eps) else [e]
@@ -432,7 +432,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             val = np.divide(per.sum(), denom, dtype=np.float64)
-    out = wrap(np.asarray(val, dtype=x.dtype))
+    out = wrap(np.asanyarray(val, dtype=x.dtype))
     if gm.enabled and input._rg:
         def backward(g):
             gd = g._data
@@ -501,7 +501,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         per = per * wa
     per = np.broadcast_to(per, x.shape) if per.shape != x.shape else per
     val = per if reduction == "none" else per.sum() if reduction == "sum" else per.mean()
-    out = wrap(np.asarray(val, dtype=x.dtype))
+    out = wrap(np.asanyarray(val, dtype=x.dtype))
     if gm.enabled and (input._rg or target._rg):
         def backward(g):
             if gm.enabled:
@@ -557,7 +557,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     per = np.broadcast_to(per, x.shape) if per.shape != x.shape else per
     val = per if reduction == "none" else per.sum() if reduction == "sum" else per.mean()
     # torch gives the loss the target's dtype (float64 logits, float32 labels: a float32 loss)
-    out = wrap(np.asarray(val, dtype=y.dtype))
+    out = wrap(np.asanyarray(val, dtype=y.dtype))
     if gm.enabled and (input._rg or target._rg):
         def backward(g):
             if gm.enabled:

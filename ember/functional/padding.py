@@ -25,6 +25,8 @@ import numpy as np
 from ..autograd import grad_mode
 from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
+from ..backend import meta as _meta
+from ..backend.meta import MetaArray as _MetaArray
 
 __all__ = ["pad"]
 
@@ -52,7 +54,7 @@ def _constant_pad(x, pads, value):
     if any(s < 0 for s in out_shape):
         raise RuntimeError(f"pad: the padding {pads} gives a negative size {out_shape} for input of shape "
                            f"{tuple(a.shape)}")
-    y = np.empty(out_shape, a.dtype)
+    y = np.empty(out_shape, a.dtype) if type(a) is not _MetaArray else _meta.empty(out_shape, a.dtype)
     dst, src = [], []
     for s, (l, r) in zip(a.shape, pads):
         dst.append(slice(max(l, 0), max(l, 0) + max(0, s - max(-l, 0) - max(-r, 0))))

@@ -35,6 +35,8 @@ from ..autograd.tensor import Tensor, _new
 from ..autograd.ops.conversion import in_float32
 from ..autograd.ops import (squeeze, unsqueeze, mean, matmul, pow as _pow, mul, sign, relu, abs as _abs)
 from ..backend import parallel as _parallel
+from ..backend import meta as _meta
+from ..backend.meta import MetaArray as _MetaArray
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d",
@@ -313,10 +315,20 @@ def _max_scatter_slice(gy, tap, g, tiled, dx, n0, n1):
         np.copyto(dv, part)
 
 
+def _meta_pool(x, shape, return_indices, node):
+    """A pooling's (output, indices or None) for a meta input ``x``; the gradient is meta too."""
+    y = _wrap(_meta.empty(shape, x._data.dtype))
+    if _gm.enabled and x._rg:
+        _record(y, node, lambda g: (_wrap(_meta.like(x._data)),), (x,))
+    return y, (_wrap(_meta.empty(shape, np.int64)) if return_indices else None)
+
+
 def _max_pool(x, geo, return_indices):
     """Max pooling on a planned (4-D) geometry; returns (y, indices or None)."""
     a = x._data
     g = geo
+    if type(a) is _MetaArray:  # the meta device: the shapes, no values
+        return _meta_pool(x, (g.N, g.C, g.Ho, g.Wo), return_indices, "MaxPool2DWithIndicesBackward0")
     fill = -np.inf if a.dtype.kind in "fV" else np.iinfo(a.dtype).min  # "V": bfloat16
     need_grad = _gm.enabled and x._rg
     need_idx = need_grad or return_indices
@@ -422,6 +434,8 @@ def _avg_divisor(geo, count_include_pad, divisor_override):
 
 
 def _avg_pool_np(a, geo, div):
+    if type(a) is _MetaArray:
+        return _meta.empty((a.shape[0], geo.C, geo.Ho, geo.Wo), a.dtype)
     views = geo.views(geo.pad(a, 0))
     s = views[0] + views[1] if len(views) > 1 else views[0].copy()
     for v in views[2:]:
@@ -434,6 +448,8 @@ def _avg_pool_np(a, geo, div):
 
 
 def _avg_pool_adjoint_np(g, geo, div):
+    if type(g) is _MetaArray:
+        return _meta.empty((g.shape[0], geo.C, geo.H, geo.W), g.dtype)
     gd = g * g.dtype.type(1.0 / div) if isinstance(div, float) else g / div.astype(g.dtype)
     # When the windows tile the input exactly, each input gets exactly one write.
     tiles = (not geo.needs_pad and geo.sh == geo.kh and geo.sw == geo.kw
@@ -613,6 +629,8 @@ def adaptive_avg_pool1d(input, output_size):
 def _adaptive_max(x, Ho, Wo, return_indices):
     a = x._data
     N, C, H, W = a.shape
+    if type(a) is _MetaArray:
+        return _meta_pool(x, (N, C, Ho, Wo), return_indices, "AdaptiveMaxPool2DBackward0")
     if Ho and Wo and H % Ho == 0 and W % Wo == 0:
         geo = PoolGeom(a.shape, (H // Ho, W // Wo), (H // Ho, W // Wo), (0, 0), (1, 1), False)
         return _max_pool(x, geo, return_indices)

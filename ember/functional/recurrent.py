@@ -45,6 +45,8 @@ import weakref
 import numpy as np
 
 from ..autograd.node import Node
+from ..backend import meta as _meta
+from ..backend.meta import MetaArray
 from ._fuse import gm, wrap
 
 MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
@@ -517,6 +519,25 @@ def _arr(t, shape, dt):
     return t._data
 
 
+def _meta_layer(mode, x, wh, packed_batch, inputs):
+    """:func:`rnn_layer` on the meta device: the outputs' shapes, and meta gradients for ``inputs``;
+    ``packed_batch`` is the first batch size of packed input, None for a ``(T, B, input_size)`` input."""
+    B = x.shape[1] if packed_batch is None else packed_batch
+    Hout = wh.shape[1]
+    hidden = wh.shape[0] // (4 if mode == "LSTM" else 3 if mode == "GRU" else 1)
+    o = _meta.empty((x.shape[0], Hout) if packed_batch is not None else x.shape[:2] + (Hout,), wh.dtype)
+    outs = (wrap(o), wrap(_meta.empty((B, Hout), wh.dtype)),
+            wrap(_meta.empty((B, hidden), wh.dtype)) if mode == "LSTM" else None)
+    if gm.enabled and any(t is not None and t._rg for t in inputs):
+        node = Node(f"{'RNN' if mode.startswith('RNN') else mode}Backward0",
+                    lambda grads: tuple(None if t is None or not t._rg else wrap(_meta.like(t._data)) for t in inputs),
+                    inputs, nout=3)
+        for k, t in enumerate(outs):
+            if t is not None:
+                t.grad_fn, t._rg, t._out_idx = node, True, k
+    return outs
+
+
 def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, reverse=False,
               batch_sizes=None):
     """Run one recurrent layer in one direction over a whole sequence.
@@ -545,6 +566,10 @@ def rnn_layer(mode, input, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, 
         raise RuntimeError(f"{mode}: input dtype {x.dtype} does not match the weights' dtype {dt}; convert "
                            "the input with .to(weight.dtype) or the module with .to(input.dtype)")
     packed = batch_sizes is not None
+    if any(type(a) is MetaArray for a in (x, w_ih._data, w_hh._data)):
+        inputs = (input, hx, cx if mode == "LSTM" else None, w_ih, w_hh, b_ih, b_hh, w_hr if mode == "LSTM" else None)
+        return _meta_layer(mode, x, w_hh._data, (int(batch_sizes[0]) if len(batch_sizes) else 0) if packed else None,
+                           inputs)
     if packed:
         x2 = np.ascontiguousarray(x)
         B = int(batch_sizes[0]) if len(batch_sizes) else 0

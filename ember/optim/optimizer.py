@@ -81,7 +81,7 @@ def buffer_like(param, fill=0.0):
     """A state tensor shaped like ``param``: ``fill`` everywhere (a NumPy copy when ``fill`` is an array)."""
     if isinstance(fill, np.ndarray):
         return make(np.array(fill, dtype=param._data.dtype, copy=True))
-    return make(np.full(param._data.shape, fill, dtype=param._data.dtype))
+    return make(np.full_like(param._data, fill))  # full_like: a meta parameter's state is meta
 
 
 def real_view(a):

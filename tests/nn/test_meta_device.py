@@ -244,3 +244,104 @@ def test_skip_init_as_torch():
         assert L.nn.utils.skip_init(L.nn.Linear, 2, 2, device="meta").weight.is_meta
         draws.append(L.rand(4).numpy().copy())   # skip_init drew nothing
     np.testing.assert_array_equal(draws[1], draws[0])
+
+
+def _m(L, *shape, dtype=None):
+    return L.empty(*shape, device="meta", dtype=dtype or L.float32)
+
+
+OPS = {
+    "add_broadcast": lambda L, F: _m(L, 2, 3, 4) + _m(L, 4),
+    "int_true_div": lambda L, F: _m(L, 3, dtype=L.int64) / 2,
+    "int_plus_float": lambda L, F: _m(L, 3, dtype=L.int64) + 1.5,
+    "compare": lambda L, F: _m(L, 3, 4) > 0,
+    "where": lambda L, F: L.where(_m(L, 3, 4) > 0, _m(L, 3, 4), _m(L, 1)),
+    "activations": lambda L, F: [F.gelu(_m(L, 3, 4)), L.sigmoid(_m(L, 3, 4)), F.silu(_m(L, 2, 5)), L.tanh(_m(L, 4))],
+    "transposed_layout": lambda L, F: [_m(L, 3, 4).t() + 1, L.exp(_m(L, 3, 4).t()), _m(L, 3, 4).t().clone(),
+                                       _m(L, 2, 3, 4).permute(2, 0, 1) * 2, _m(L, 4, 3) + _m(L, 3, 4).t()],
+    "matmuls": lambda L, F: [_m(L, 3, 4) @ _m(L, 4, 5), _m(L, 3, 4) @ _m(L, 4), _m(L, 3) @ _m(L, 3, 4),
+                             L.bmm(_m(L, 2, 3, 4), _m(L, 2, 4, 6)), _m(L, 2, 3, 4) @ _m(L, 4, 5),
+                             L.einsum("bij,jk->bik", _m(L, 2, 3, 4), _m(L, 4, 5)), L.outer(_m(L, 3), _m(L, 4)),
+                             L.addmm(_m(L, 5), _m(L, 3, 4), _m(L, 4, 5))],
+    "linear": lambda L, F: [F.linear(_m(L, 2, 3, 4), _m(L, 7, 4), _m(L, 7)), F.linear(_m(L, 3, 4), _m(L, 2, 4))],
+    "convs": lambda L, F: [F.conv1d(_m(L, 2, 3, 10), _m(L, 4, 3, 3), stride=2, padding=1),
+                           F.conv2d(_m(L, 2, 3, 8, 8), _m(L, 5, 3, 3, 3), _m(L, 5), padding=1),
+                           F.conv2d(_m(L, 2, 4, 8, 8), _m(L, 4, 2, 3, 3), groups=2, dilation=2),
+                           F.conv_transpose2d(_m(L, 2, 3, 8, 8), _m(L, 3, 2, 3, 3), stride=2, padding=1,
+                                              output_padding=1),
+                           F.unfold(_m(L, 2, 3, 8, 8), 3)],
+    "pools": lambda L, F: [F.max_pool2d(_m(L, 2, 3, 8, 8), 2), F.avg_pool2d(_m(L, 2, 3, 8, 8), 3, 2, 1),
+                           F.adaptive_avg_pool2d(_m(L, 2, 3, 8, 8), (3, 2)), F.adaptive_max_pool2d(_m(L, 1, 2, 7, 7), 3),
+                           F.max_pool2d(_m(L, 1, 2, 6, 6), 2, return_indices=True)],
+    "pad_interpolate": lambda L, F: [F.pad(_m(L, 2, 3, 8, 8), (1, 2, 3, 4)), F.pad(_m(L, 1, 2, 5), (2, 1), mode="reflect"),
+                                     F.interpolate(_m(L, 2, 3, 8, 8), scale_factor=2, mode="nearest")],
+    "views": lambda L, F: [_m(L, 2, 3, 4).view(6, 4), _m(L, 3, 4).t().reshape(12), _m(L, 2, 3, 4).permute(2, 0, 1),
+                           _m(L, 2, 3, 4).transpose(0, 2), _m(L, 2, 3, 8, 8).flatten(1), _m(L, 3, 1, 4).squeeze(1),
+                           _m(L, 3, 4).unsqueeze(0), _m(L, 3, 1).expand(3, 5), _m(L, 2, 3, 4).mT,
+                           _m(L, 3, 4).unflatten(1, (2, 2))],
+    "indexing": lambda L, F: [_m(L, 2, 3, 4)[:, 1:, ::2], _m(L, 2, 3, 4)[0], _m(L, 3, 4)[None, :, None],
+                              _m(L, 2, 3, 4)[..., 0], _m(L, 3, 4).narrow(1, 1, 2), _m(L, 2, 3, 4).select(1, 2),
+                              _m(L, 3, 4).index_select(1, _m(L, 2, dtype=L.int64)),
+                              _m(L, 3, 4).gather(1, _m(L, 3, 2, dtype=L.int64))],
+    "joins": lambda L, F: [L.cat([_m(L, 3, 4), _m(L, 3, 2)], 1), L.stack([_m(L, 3, 4)] * 2),
+                           _m(L, 3, 4).split([1, 3], 1), _m(L, 2, 3, 4).chunk(2, 2), _m(L, 3, 4).unbind(0)],
+    "reductions": lambda L, F: [_m(L, 3, 4).sum(), _m(L, 2, 3, 4).sum((0, 2)), _m(L, 2, 3, 4).sum(1, keepdim=True),
+                                _m(L, 2, 3, 4).mean(-1), _m(L, 2, 3, 4).var(1), _m(L, 2, 3, 4).max(),
+                                _m(L, 2, 3, 4).max(1), _m(L, 2, 3, 4).argmax(), _m(L, 3, 4).norm(dim=-1),
+                                _m(L, 3, 4).logsumexp(1), _m(L, 3, 4).cumsum(1), (_m(L, 3, 4) > 0).any(),
+                                _m(L, 3, dtype=L.int32).sum(), _m(L, 3, 4).topk(2, 1), _m(L, 3, 4).sort(1)],
+    "norms_losses": lambda L, F: [F.layer_norm(_m(L, 2, 3, 4), (4,)), F.group_norm(_m(L, 2, 4, 5), 2),
+                                  F.batch_norm(_m(L, 2, 3, 8, 8), _m(L, 3), _m(L, 3), training=False),
+                                  F.softmax(_m(L, 2, 3, 4), -1), F.log_softmax(_m(L, 2, 3, 4), 1),
+                                  F.embedding(_m(L, 3, 2, dtype=L.int64), _m(L, 10, 6)),
+                                  F.cross_entropy(_m(L, 3, 4), _m(L, 3, dtype=L.int64)), F.mse_loss(_m(L, 3), _m(L, 3)),
+                                  F.scaled_dot_product_attention(_m(L, 2, 2, 5, 4), _m(L, 2, 2, 5, 4),
+                                                                 _m(L, 2, 2, 5, 4), is_causal=True)],
+    "in_place": lambda L, F: [_m(L, 3, 4).add_(1), _m(L, 3, 4).t().mul_(2), _m(L, 3, 4).copy_(L.ones(3, 4)),
+                              _m(L, 2).zero_(), _m(L, 2).fill_(3), _m(L, 3, 4).masked_fill(_m(L, 3, 4) > 0, 0.0)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_shapes_through_ops_on_meta_as_torch(name):
+    t = OPS[name](torch, torch.nn.functional)
+    e = OPS[name](ember, ember.nn.functional)
+    assert _desc(e) == _desc(t)
+
+
+@pytest.mark.parametrize("fn", [lambda L: L.empty(3, 4, device="meta").nonzero(),
+                                lambda L: (lambda x: x[x > 0])(L.empty(3, 4, device="meta"))])
+def test_data_dependent_shapes_raise_on_meta_as_torch(fn):
+    for L in (torch, ember):
+        with pytest.raises(NotImplementedError, match="nonzero"):
+            fn(L)
+
+
+def test_forward_and_backward_of_meta_models_as_torch():
+    # A model built on meta runs forward to meta outputs of torch's shapes (and graph), backward to meta gradients;
+    # forward hooks see the shapes, as FLOP counters use them
+    descs = []
+    for L in (torch, ember):
+        L.manual_seed(0)
+        with L.device("meta"):
+            mlp, cnn, enc = _build_models(L)
+            lstm = L.nn.LSTM(4, 6, batch_first=True)
+        enc.eval()
+        flops = []
+
+        def count(m, args, out):
+            flops.append(2 * m.in_features * m.out_features * args[0].numel() // args[0].shape[-1])
+        for m in (mlp, cnn, enc.linear1, enc.linear2):
+            for sub in m.modules():
+                if isinstance(sub, L.nn.Linear):
+                    sub.register_forward_hook(count)
+        got = []
+        for m, x in ((mlp, _m(L, 2, 8)), (cnn, _m(L, 2, 3, 16, 16)), (enc, _m(L, 2, 5, 16)), (lstm, _m(L, 2, 5, 4))):
+            out = m(x)
+            out = out[0] if isinstance(out, tuple) else out
+            got.append((_desc(out), _repr(out)))
+            out.sum().backward()
+            got.append([(n, _desc(p.grad)) for n, p in m.named_parameters()])
+        got.append(flops)
+        descs.append(got)
+    assert descs[1] == descs[0]

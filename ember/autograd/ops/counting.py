@@ -96,7 +96,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({bd.ndim})")
     v = input._data if hasattr(input, "_data") else np.asarray(input)
     r = np.searchsorted(bd, v, side="right" if right else "left")
-    return out(np.asarray(r, np.int32 if out_int32 else np.int64))
+    return out(np.asanyarray(r, np.int32 if out_int32 else np.int64))
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):

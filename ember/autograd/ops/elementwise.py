@@ -481,7 +481,7 @@ def _sigmoid_np(a):
         return 1 / (1 + np.exp(-a))
     # 1 / (1 + exp(-a)) in place: where exp(-a) overflows the value is 0 (below every float's
     # tiniest), and the relative error stays at a few ulp on both sides (np.where cost twice as much).
-    r = np.array(a, dtype=np.float32 if a.dtype.itemsize < 4 else a.dtype)
+    r = np.array(a, dtype=np.float32 if a.dtype.itemsize < 4 else a.dtype, subok=True)  # subok: meta stays meta
     np.negative(r, out=r)
     with np.errstate(over="ignore"):
         np.exp(r, out=r)

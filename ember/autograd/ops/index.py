@@ -10,11 +10,12 @@ import warnings
 import numpy as np
 
 from ...backend import dtypes as _dt
+from ...backend import meta as _meta
 from .. import grad_mode
 from ..node import record as _rec
 from ..index_grad import IndexGrad
 from ..tensor import Tensor
-from ._util import out, wrap_dim, numpy_names
+from ._util import out, wrap_dim, numpy_names, MetaArray
 from .elementwise import sum_to, where, mul
 
 _gm = grad_mode.state
@@ -139,7 +140,7 @@ def getitem(input, idx):
 
 def index_into_zeros(g, ix, basic, shape):
     """Zeros of ``shape`` with ``g`` added at ``ix`` (repeated positions accumulate)."""
-    z = np.zeros(shape, g._data.dtype)
+    z = np.zeros(shape, g._data.dtype) if type(g._data) is not MetaArray else _meta.empty(shape, g._data.dtype)
     if basic:
         z[ix] = g._data
     else:
@@ -242,7 +243,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def scatter_into_zeros(g, dim, idx, shape):
-    z = np.zeros(shape, g._data.dtype)
+    z = np.zeros(shape, g._data.dtype) if type(g._data) is not MetaArray else _meta.empty(shape, g._data.dtype)
     np.add.at(z, _full_index(idx, dim), g._data)
     t = out(z)
     if _gm.enabled and g._rg:
@@ -297,7 +298,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 def _pad_to(g, shape):
     if g._data.shape == tuple(shape):
         return g
-    z = np.zeros(shape, g._data.dtype)
+    z = np.zeros(shape, g._data.dtype) if type(g._data) is not MetaArray else _meta.empty(shape, g._data.dtype)
     sl = tuple(slice(0, s) for s in g._data.shape)
     return index_put_new(out(z), sl, g)
 
@@ -369,7 +370,7 @@ def index_select(input, dim, index):
 
 
 def index_add_zeros(g, d, idx, shape):
-    z = np.zeros(shape, g._data.dtype)
+    z = np.zeros(shape, g._data.dtype) if type(g._data) is not MetaArray else _meta.empty(shape, g._data.dtype)
     np.add.at(np.moveaxis(z, d, 0), idx, np.moveaxis(g._data, d, 0))
     t = out(z)
     if _gm.enabled and g._rg:

@@ -418,7 +418,7 @@ def _shift(name, input, other, left):
         r = np.where(big, 0, np.left_shift(x, safe))
     else:
         r = np.where(big, np.where(x < 0, -1, 0), np.right_shift(x, safe))
-    return out(np.asarray(r, dtype=x.dtype))
+    return out(np.asanyarray(r, dtype=x.dtype))
 
 
 def bitwise_left_shift(input, other):

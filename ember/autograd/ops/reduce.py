@@ -110,7 +110,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     axes = _axes(dim, x)
     r = (a.mean(axis=axes, keepdims=keepdim) if a.size else
          np.full(np.sum(a, axis=axes, keepdims=keepdim).shape, np.nan, a.dtype))
-    t = out(r if lowp is None else np.asarray(r).astype(lowp))
+    t = out(r if lowp is None else np.asanyarray(r).astype(lowp))
     if _gm.enabled and x._rg:
         shape = a.shape
         n = a.size if axes is None else int(np.prod([shape[i] for i in axes]))
@@ -290,7 +290,7 @@ def argmax(input, dim=None, keepdim=False):
     _check_nonempty("argmax", a, dim)
     if dim is None:
         r = np.argmax(a)
-        return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))
+        return out(np.array(r, np.int64, subok=True).reshape((1,) * a.ndim if keepdim else ()))
     return out(np.argmax(a, axis=wrap_dim(dim, a.ndim), keepdims=keepdim).astype(np.int64))
 
 
@@ -301,7 +301,7 @@ def argmin(input, dim=None, keepdim=False):
     _check_nonempty("argmin", a, dim)
     if dim is None:
         r = np.argmin(a)
-        return out(np.array(r, np.int64).reshape((1,) * a.ndim if keepdim else ()))
+        return out(np.array(r, np.int64, subok=True).reshape((1,) * a.ndim if keepdim else ()))
     return out(np.argmin(a, axis=wrap_dim(dim, a.ndim), keepdims=keepdim).astype(np.int64))
 
 
@@ -503,7 +503,7 @@ def any(input, dim=None, keepdim=False):
 
 def _logical_reduce_dtype(r, a):
     # PyTorch keeps uint8 for all/any of a uint8 tensor (its old mask dtype); every other dtype gives bool.
-    return np.asarray(r, np.uint8) if a.dtype == np.uint8 else np.asarray(r)
+    return np.asanyarray(r, np.uint8) if a.dtype == np.uint8 else np.asanyarray(r)  # a meta array stays meta
 
 
 def count_nonzero(input, dim=None):

@@ -262,7 +262,7 @@ def contiguous(input, memory_format=None):
     if type(a) is MetaArray and input.is_contiguous():  # zero strides: contiguous by its PyTorch strides
         return input
     x = input
-    t = out(np.ascontiguousarray(a) if type(a) is not MetaArray else a.copy())
+    t = out(np.ascontiguousarray(a) if type(a) is not MetaArray else a.copy("C"))
     if _gm.enabled and x._rg:
         _rec(t, "CloneBackward0", lambda g: (g,), (x,))
     return t
@@ -591,7 +591,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 def diag_embed(g, offset, d1, d2, shape):
     """Place ``g`` (diagonals in its last dim) on the (d1, d2) diagonal of a zero tensor of ``shape``."""
-    z = np.zeros(shape, g._data.dtype)
+    z = np.zeros(shape, g._data.dtype) if type(g._data) is not MetaArray else np.zeros_like(g._data, shape=shape)
     zm = np.moveaxis(z, (d1, d2), (-2, -1))
     rows, cols = _diag_positions(zm.shape[-2], zm.shape[-1], offset)
     zm[..., rows, cols] = g._data

@@ -16,7 +16,8 @@ import numpy as np
 from ... import creation
 from ...autograd.ops import cat, transpose, unsqueeze, squeeze, mean
 from ...autograd.tensor import Tensor
-from ...functional.attention import multi_head_attention, _bool_to_additive
+from ...functional.attention import multi_head_attention, _bool_to_additive, _heads_composite
+from ...backend.meta import MetaArray
 from ...functional.linear import linear
 from ...functional._fuse import wrap
 from .. import init
@@ -227,7 +228,12 @@ class MultiheadAttention(Module):
             kp = kpm[:, None, None, :]
             mask = kp if mask is None else mask + kp
         p = self.dropout if self.training else 0.0
-        out, w = multi_head_attention(q, k, v, H, E, offs, mask, p, need_weights)
+        if type(q._data) is MetaArray or type(k._data) is MetaArray or type(v._data) is MetaArray:
+            # the meta device: the composite ops carry the shapes (the fused kernel fills NumPy buffers)
+            out, w = _heads_composite((q, k, v), offs, E, H, mask, None, (E // H) ** -0.5)
+            w = w if need_weights else None
+        else:
+            out, w = multi_head_attention(q, k, v, H, E, offs, mask, p, need_weights)
         out = self.out_proj(out)
         if batched and not self.batch_first:
             out = transpose(out, 0, 1)
