@@ -40,10 +40,13 @@ class Parameter(Tensor):
     _is_param = True
     __torch_function__ = _disabled_torch_function_impl  # as in PyTorch: a parameter is not a tensor-like override
 
-    def __new__(cls, data=None, requires_grad=True):
+    def __new__(cls, data=None, requires_grad=True, **state):
+        _own_state_only(state)
         return _new(cls)
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data=None, requires_grad=True, **state):
+        # ``state``: a parameter's ``__dict__`` passed back to its class (HF accelerate's init_empty_weights does
+        # ``type(p)(p.to("meta"), **p.__dict__)``); in ember it holds the tensor's own bookkeeping, left behind
         self._data = _array_of(data)
         if isinstance(data, Tensor):
             self._vc = data._share_vc()
@@ -61,6 +64,17 @@ class Parameter(Tensor):
             t._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
+
+
+# The attributes a tensor keeps in its instance dict (ember.autograd.tensor.Tensor's class-level defaults)
+_TENSOR_STATE = frozenset(("_rg", "_vc", "_grad", "grad_fn", "_hooks", "_post_acc_hooks", "_retain", "_out_idx",
+                           "_view_of", "_acc_node", "requires_grad"))
+
+
+def _own_state_only(state):
+    for k in state:
+        if k not in _TENSOR_STATE:
+            raise TypeError(f"Parameter.__new__() got an unexpected keyword argument '{k}'")
 
 
 def _rebuild_parameter(arr, rg):

@@ -246,8 +246,13 @@ def test_skip_init_as_torch():
     np.testing.assert_array_equal(draws[1], draws[0])
 
 
-def _m(L, *shape, dtype=None):
-    return L.empty(*shape, device="meta", dtype=dtype or L.float32)
+def _m(L, *shape, dtype=None, requires_grad=False):
+    return L.empty(*shape, device="meta", dtype=dtype or L.float32, requires_grad=requires_grad)
+
+
+def _put(x, index, value):
+    x[index] = value
+    return x
 
 
 OPS = {
@@ -298,7 +303,9 @@ OPS = {
                                   F.scaled_dot_product_attention(_m(L, 2, 2, 5, 4), _m(L, 2, 2, 5, 4),
                                                                  _m(L, 2, 2, 5, 4), is_causal=True)],
     "in_place": lambda L, F: [_m(L, 3, 4).add_(1), _m(L, 3, 4).t().mul_(2), _m(L, 3, 4).copy_(L.ones(3, 4)),
-                              _m(L, 2).zero_(), _m(L, 2).fill_(3), _m(L, 3, 4).masked_fill(_m(L, 3, 4) > 0, 0.0)],
+                              _m(L, 2).zero_(), _m(L, 2).fill_(3), _m(L, 3, 4).masked_fill(_m(L, 3, 4) > 0, 0.0),
+                              _put(_m(L, 2, 3, 4), (slice(None), 1), _m(L, 2, 4)),   # a KV-cache write
+                              _put(_m(L, 2, 3), (0, L.tensor([0, 2])), _m(L, 2, requires_grad=True) * 2)],
 }
 
 
@@ -345,3 +352,15 @@ def test_forward_and_backward_of_meta_models_as_torch():
         got.append(flops)
         descs.append(got)
     assert descs[1] == descs[0]
+
+
+def test_a_parameter_rebuilt_from_its_dict_as_accelerate_does():
+    # accelerate's init_empty_weights: type(p)(p.to("meta"), **p.__dict__) with requires_grad added to the dict
+    for L in (torch, ember):
+        p = L.nn.Parameter(L.zeros(2, 3))
+        kwargs = p.__dict__
+        kwargs["requires_grad"] = False
+        q = type(p)(p.to(L.device("meta")), **kwargs)
+        assert q.is_meta and not q.requires_grad and isinstance(q, L.nn.Parameter) and tuple(q.shape) == (2, 3)
+        with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+            L.nn.Parameter(L.zeros(2), foo=1)

@@ -20,10 +20,11 @@ tensor([3.+4.j])
 import numpy as np
 
 from ...backend import dtypes as _dt
+from ...backend import meta as _meta
 from .. import grad_mode
 from ..node import record as _rec
 from ..tensor import Tensor
-from ._util import out
+from ._util import out, MetaArray
 
 __all__ = ["real", "imag", "angle", "conj", "conj_physical", "conj_physical_", "resolve_conj", "complex", "polar",
            "view_as_real", "view_as_complex", "view_as_real_copy", "view_as_complex_copy", "isreal",
@@ -142,10 +143,14 @@ def complex(real, imag):
         raise RuntimeError(f"complex(): expected both inputs to be float32 or float64, but got {real.dtype}")
     d = _dt.from_numpy(a.dtype).to_complex().numpy
     try:
-        r = np.empty(np.broadcast_shapes(a.shape, b.shape), d)
+        shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise RuntimeError(f"complex(): shapes {a.shape} and {b.shape} cannot be broadcast together") from None
-    r.real, r.imag = a, b
+    if type(a) is MetaArray or type(b) is MetaArray:
+        r = _meta.empty(shape, d)
+    else:
+        r = np.empty(shape, d)
+        r.real, r.imag = a, b
     t = out(r)
     if _gm.enabled and (real._rg or imag._rg):
         from .elementwise import sum_to

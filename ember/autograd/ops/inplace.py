@@ -9,6 +9,7 @@ caught at backward time by its version number.
 """
 import numpy as np
 
+from ...backend import meta as _meta
 from .. import grad_mode
 from ..tensor import Tensor, _new
 from ._util import _INT_RANGE
@@ -26,8 +27,10 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
 
 
 def _check_overlap(a):
-    """torch refuses an in-place op on a tensor whose elements share memory (an ``expand`` view)."""
-    if not a.flags.writeable and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
+    """torch refuses an in-place op on a tensor whose elements share memory (an ``expand`` view; a meta array
+    by the strides torch gives it)."""
+    if not a.flags.writeable and any(st == 0 and n > 1 for st, n in zip(
+            a.strides if type(a) is not _meta.MetaArray else _meta.torch_strides(a), a.shape)):
         raise RuntimeError(_OVERLAP)
 
 
