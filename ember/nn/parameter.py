@@ -18,6 +18,8 @@ from ..autograd import tensor as _tensor_module
 from ..autograd.tensor import Tensor, _new
 from ..autograd.torch_function import _disabled_torch_function_impl
 from ..backend import dtypes as _dt
+from ..backend import meta as _meta
+from ..backend.meta import MetaArray
 
 
 def _array_of(data):
@@ -59,7 +61,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        t = Parameter(self._data.copy(), self._rg)
+        t = Parameter(_wrap(self._data.copy()), self._rg)  # wrapped: a meta parameter's copy stays meta
         if self._grad is not None:
             t._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = t
@@ -106,12 +108,32 @@ class Buffer(Tensor):
 
 
 class UninitializedParameter(Parameter):
-    """A parameter whose shape is set on the first forward pass (used by ``Lazy*`` layers)."""
+    """A parameter whose shape is set on the first forward pass (used by ``Lazy*`` layers); made on the meta
+    device (``device="meta"``, or inside ``with ember.device("meta")``) it materializes there."""
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        return _new(cls)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        self._data = _empty((0,), dtype, on_meta(device))
+        if requires_grad:
+            self.requires_grad = True
 
     def materialize(self, shape, device=None, dtype=None):
-        d = _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
-        self._data = np.empty(tuple(shape), d.numpy)
+        self._data = _empty(shape, dtype, type(self._data) is MetaArray if device is None else on_meta(device))
         self.__class__ = Parameter
+
+
+def on_meta(device):
+    """Whether an uninitialized parameter or buffer made with ``device=`` belongs to the meta device."""
+    if device is None:
+        return _tensor_module._factory[0] is not None
+    return str(device).partition(":")[0] == "meta"
+
+
+def _empty(shape, dtype, meta):
+    d = (_dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)).numpy
+    return _meta.empty(tuple(shape), d) if meta else np.empty(tuple(shape), d)
 
 
 def is_lazy(param):

@@ -2,6 +2,7 @@
 module construction on it (``with torch.device("meta")``, ``device="meta"``), shapes through ops and whole
 forward passes, the errors of reading one, the random stream left untouched by meta init, ``to_empty`` and
 ``load_state_dict(assign=True)``, ``skip_init``."""
+import copy
 import warnings
 
 import numpy as np
@@ -364,3 +365,50 @@ def test_a_parameter_rebuilt_from_its_dict_as_accelerate_does():
         assert q.is_meta and not q.requires_grad and isinstance(q, L.nn.Parameter) and tuple(q.shape) == (2, 3)
         with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
             L.nn.Parameter(L.zeros(2), foo=1)
+
+
+def test_lazy_modules_and_deepcopy_on_meta_as_torch():
+    draws = []
+    for L in (torch, ember):
+        L.manual_seed(5)
+        lazy = L.nn.LazyLinear(3, device="meta")
+        y = lazy(L.empty(2, 5, device="meta"))   # materialized on meta, reset_parameters drew nothing
+        with L.device("meta"):
+            conv = L.nn.LazyConv2d(4, 3)
+            bn = L.nn.LazyBatchNorm1d()
+        conv(L.empty(1, 2, 6, 6, device="meta")), bn(L.empty(3, 7, device="meta"))
+        twin = copy.deepcopy(L.nn.Linear(2, 3, device="meta"))
+        draws.append((_desc(y), _desc(lazy.weight), _desc(conv.weight), _desc(bn.running_mean), _desc(twin.weight),
+                      L.randn(3).numpy().tolist()))
+    assert draws[1] == draws[0]
+
+
+def test_fsdp2_meta_init_as_torch(tmp_path):
+    # FSDP2's recipe: build on meta, fully_shard (DTensor parameters whose local shards are meta), then to_empty and
+    # initialize; one rank, so the full weights are the local ones
+    import torch.distributed as tdist
+    import ember.distributed as edist
+    from ember.distributed.fsdp import fully_shard as ember_shard
+    from torch.distributed.fsdp import fully_shard as torch_shard
+    tdist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0, world_size=1)
+    edist.init_process_group("gloo", rank=0, world_size=1)
+    try:
+        out = []
+        for L, shard in ((torch, torch_shard), (ember, ember_shard)):
+            L.manual_seed(0)
+            with L.device("meta"):
+                model = L.nn.Sequential(L.nn.Linear(4, 8), L.nn.ReLU(), L.nn.Linear(8, 2))
+            for m in (model[0], model[2], model):
+                shard(m)
+            before = (type(model[0].weight).__name__, str(model[0].weight.device), model[0].weight.to_local().is_meta)
+            model.to_empty(device="cpu")
+            for m in (model[0], model[2]):
+                m.reset_parameters()
+            y = model(L.linspace(-1, 1, 12).reshape(3, 4))
+            out.append((before, str(model[0].weight.device), y.detach().numpy().copy(), L.randn(2).numpy().copy()))
+        assert out[1][:2] == out[0][:2] == (("DTensor", "meta", True), "cpu")
+        np.testing.assert_allclose(out[1][2], out[0][2], rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(out[1][3], out[0][3])
+    finally:
+        edist.destroy_process_group()
+        tdist.destroy_process_group()

@@ -24,10 +24,14 @@ import numpy as np
 from ember.autograd.tensor import Tensor, Size, make, _new
 from ember.nn.parameter import Parameter
 from .placement_types import Placement, Shard, Replicate, Partial
+from ember.backend.meta import MetaArray
 
 
 def _contig(a, dtype=None):
-    """A C-contiguous array of ``a`` (0-d stays 0-d, where np.ascontiguousarray makes it 1-d)."""
+    """A C-contiguous array of ``a`` (0-d stays 0-d, where np.ascontiguousarray makes it 1-d; a meta array stays
+    meta)."""
+    if type(a) is MetaArray:
+        return a.astype(a.dtype if dtype is None else dtype)
     return np.asarray(a, dtype=dtype, order="C")
 
 __all__ = ["DTensor", "distribute_tensor"]
@@ -379,6 +383,9 @@ def distribute_tensor(tensor, device_mesh=None, placements=None, *, src_data_ran
     pl = _normalize(placements, mesh, arr.ndim)
     if any(isinstance(p, Partial) for p in pl):
         raise NotImplementedError("distribute_tensor: a Partial placement")
+    if type(arr) is MetaArray:  # a meta tensor (FSDP2's meta init): this rank's piece, no data to send
+        local = _contig(arr[_local_slices(arr.shape, mesh, pl, mesh.get_coordinate())])
+        return DTensor._make(local, mesh, pl, arr.shape, tensor.requires_grad)
     full = np.array(arr, copy=True)
     if src_data_rank is not None:
         t = make(full)

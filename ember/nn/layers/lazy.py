@@ -14,12 +14,12 @@ that eager class (``LazyConv3d`` becomes ``Conv3d``), as PyTorch does.
 >>> type(bn).__name__, bn.num_features, bn.running_mean.shape
 ('BatchNorm2d', 5, ember.Size([5]))
 """
-import numpy as np
 
 from ...autograd.tensor import Tensor, _new
 from ...backend import dtypes as _dt
 from ..module import Module, input_error
-from ..parameter import UninitializedParameter
+from ..parameter import UninitializedParameter, on_meta, _empty
+from ...backend.meta import MetaArray
 from .conv import _ConvNd, _LazyConvMixin, ConvTranspose1d, ConvTranspose2d
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d
 from .volumetric import Conv3d, ConvTranspose3d, InstanceNorm3d
@@ -36,12 +36,11 @@ class UninitializedBuffer(Tensor):
         return _new(cls)
 
     def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
-        self._data = np.empty((0,), (_dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)).numpy)
+        self._data = _empty((0,), dtype, on_meta(device))
         self.persistent = persistent
 
     def materialize(self, shape, device=None, dtype=None):
-        d = _dt.get_default_dtype() if dtype is None else _dt.to_dtype(dtype)
-        self._data = np.empty(tuple(shape), d.numpy)
+        self._data = _empty(shape, dtype, type(self._data) is MetaArray if device is None else on_meta(device))
         self.__class__ = Tensor
 
     def __repr__(self):
