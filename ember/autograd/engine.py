@@ -14,7 +14,7 @@ from sys import getrefcount
 import numpy as np
 
 from . import grad_mode
-from .tensor import Tensor, make, _TensorHook, _RetainHook
+from .tensor import Tensor, make, _TensorHook, _RetainHook, _MetaArray as MetaArray
 from . import anomaly
 from .node import Node
 from .index_grad import IndexGrad
@@ -28,7 +28,8 @@ def _cast_grad(g, d):
 
 
 def _ones_like(t):
-    return make(np.ones_like(t._data))  # ones_like: the seed of a meta output is meta
+    a = t._data
+    return make(np.ones(a.shape, a.dtype) if type(a) is not MetaArray else np.ones_like(a))  # meta: the seed too
 
 
 def _check_root(t, g):
