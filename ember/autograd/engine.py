@@ -14,7 +14,8 @@ from sys import getrefcount
 import numpy as np
 
 from . import grad_mode
-from .tensor import Tensor, make, _TensorHook, _RetainHook, _MetaArray as MetaArray
+from .tensor import Tensor, make, _TensorHook, _RetainHook
+from ..backend.meta import MetaArray
 from . import anomaly
 from .node import Node
 from .index_grad import IndexGrad
