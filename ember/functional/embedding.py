@@ -20,6 +20,8 @@ import numpy as np
 from ..autograd.ops import one_hot, mul, reshape  # noqa: F401  (one_hot is re-exported)
 from ..autograd.ops.index import index_add_zeros
 from ..autograd.tensor import Tensor
+from ..backend import meta
+from ..backend.meta import MetaArray
 from ._fuse import gm, wrap, record
 
 
@@ -56,6 +58,8 @@ def _row_sums(flat, g2, shape, dtype):
     ``ember.compile`` replays it.
     """
     rows = shape[0]
+    if type(g2) is MetaArray:  # the meta device: the shape, no sums
+        return meta.empty(shape, dtype)
     if np.dtype(dtype).kind == "V":
         # bfloat16: PyTorch adds the rows one at a time in bfloat16, in index order (whatever its thread
         # count: each table row is one thread's); np.add.at does the same, bit for bit.

@@ -22,6 +22,8 @@ from ..autograd.autocast_state import active as _autocast, run_fp32
 from ..autograd.ops.conversion import in_float32
 from ..autograd.tensor import Tensor
 from ..backend import dtypes as _dt
+from ..backend import meta as _meta
+from ..backend.meta import MetaArray as _MetaArray
 from ._blocks import row_blocks, row_max
 from ._fuse import gm, wrap, record, composite_grad
 from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float
@@ -230,6 +232,8 @@ def _exp_shifted(z, C):
         e = np.exp(z - z)
         return z, e, e.sum(axis=1, keepdims=True)
     n = z.shape[0]
+    if type(z) is _MetaArray:  # the meta device: the shapes, no values
+        return _meta.empty((n, 1), z.dtype), _meta.empty(z.shape, z.dtype), _meta.empty((n, 1), z.dtype)
     m = np.empty((n, 1), z.dtype)
     e = np.empty(z.shape, z.dtype)
     se = np.empty((n, 1), z.dtype)

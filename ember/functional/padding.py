@@ -94,6 +94,10 @@ def _take(x, axis, idx, size):
 
 def _take_adjoint(g, axis, idx, size):
     """Sum ``g`` back along ``axis``: output position ``o`` adds into input position ``idx[o]``."""
+    if type(g._data) is _MetaArray:  # the meta device: the shape, no sums
+        shape = list(g._data.shape)
+        shape[axis] = size
+        return _wrap(_meta.empty(shape, g._data.dtype))
     gd = np.moveaxis(g._data, axis, 0)
     r = np.zeros((size,) + gd.shape[1:], gd.dtype)
     # The interior is one run where idx[o] = idx[o0] + (o - o0): one slice add; the padded positions
