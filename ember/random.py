@@ -327,7 +327,7 @@ def _on_meta(device):
     """Whether a sampler called with ``device=`` makes a meta tensor, which draws nothing (as torch's meta
     kernels: the default generator stays where it was)."""
     if device is None:
-        return _factory[0] is not None
+        return _factory.device is not None
     return device == "meta" or getattr(device, "type", None) == "meta"
 
 

@@ -17,7 +17,7 @@ _state = {"matmul_precision": "highest", "deterministic": False, "warn_only": Fa
 def get_default_device():
     """The device factory calls without ``device=`` make tensors on: the CPU, or meta (``set_default_device``,
     ``with ember.device("meta")``)."""
-    return _device("meta") if _factory[0] is not None else _device("cpu")
+    return _device("meta") if _factory.device is not None else _device("cpu")
 
 
 def set_default_device(device):
@@ -25,7 +25,7 @@ def set_default_device(device):
     kind = None if device is None else _device(device).type
     if kind not in (None, "cpu", "meta"):
         raise RuntimeError(f"set_default_device: ember runs on the CPU only, got device {device!r}")
-    _factory[0] = _device("meta") if kind == "meta" else None
+    _factory.device = _device("meta") if kind == "meta" else None
 
 
 def set_float32_matmul_precision(precision):

@@ -20,6 +20,8 @@ Most methods (``exp``, ``sum``, ``view`` ...) are the functions of
 >>> x.grad
 tensor([2., 4., 6.])
 """
+import threading
+
 import numpy as np
 
 from ..backend import dtypes as _dt
@@ -462,25 +464,34 @@ class device:
     def __enter__(self):
         if self.type != "meta":
             require_cpu(self, "tensors created under `with torch.device(...)`")
-        self.__dict__.setdefault("_outer", []).append(_factory[0])
-        _factory[0] = self if self.type == "meta" else None
+        _factory.outer.append(_factory.device)
+        _factory.device = self if self.type == "meta" else None
         return self
 
     def __exit__(self, *exc):
-        _factory[0] = self._outer.pop()
+        _factory.device = _factory.outer.pop()
         return False
 
 
-# The device of factory calls without device=: None (the CPU) or the meta device, set by ``with torch.device``
-# and ``set_default_device``.
-_factory = [None]
+class _FactoryDevice(threading.local):
+    """The device of factory calls without ``device=`` in this thread (per thread, as torch's device context):
+    ``device`` None (the CPU) or the meta device, set by ``with torch.device(...)`` and ``set_default_device``;
+    ``outer`` the devices the enclosing with-blocks restore."""
+
+    device = None
+
+    def __init__(self):
+        self.outer = []
+
+
+_factory = _FactoryDevice()
 
 
 def makes_meta(dev):
     """Whether a factory call with ``device=dev`` makes meta tensors: ``dev`` is the meta device, or None inside
     ``with torch.device("meta")``. Any device but the CPU and meta raises (see :func:`require_cpu`)."""
     if dev is None:
-        return _factory[0] is not None
+        return _factory.device is not None
     if dev == "meta" or isinstance(dev, device) and dev.type == "meta":
         return True
     if isinstance(dev, str) and dev.startswith("meta:"):

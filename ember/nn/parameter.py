@@ -127,7 +127,7 @@ class UninitializedParameter(Parameter):
 def on_meta(device):
     """Whether an uninitialized parameter or buffer made with ``device=`` belongs to the meta device."""
     if device is None:
-        return _tensor_module._factory[0] is not None
+        return _tensor_module._factory.device is not None
     return str(device).partition(":")[0] == "meta"
 
 

@@ -445,3 +445,15 @@ def test_gradients_through_ops_on_meta_as_torch(name):
         out.sum().backward()
         got.append((_desc(out), [_desc(x.grad) for x in leaves]))
     assert got[1] == got[0]
+
+
+def test_the_device_context_is_per_thread_as_torch():
+    import threading
+    for L in (torch, ember):
+        seen = []
+        with L.device("meta"):
+            worker = threading.Thread(target=lambda: seen.append(L.zeros(2).is_meta))
+            worker.start()
+            worker.join()
+            seen.append(L.zeros(2).is_meta)
+        assert seen == [False, True]
