@@ -37,7 +37,7 @@ def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
         d = grad
     if momentum != 0:
         if buf is None:
-            buf = np.array(d, copy=True)
+            buf = d.copy("K")  # the method, as np.array(d, copy=True): a meta gradient's buffer stays meta
         else:
             np.multiply(buf, momentum, out=buf)
             if dampening == 0:

@@ -457,3 +457,17 @@ def test_the_device_context_is_per_thread_as_torch():
             worker.join()
             seen.append(L.zeros(2).is_meta)
         assert seen == [False, True]
+
+
+def test_optimizer_steps_on_a_meta_model_as_torch():
+    got = []
+    for L in (torch, ember):
+        m = L.nn.Linear(3, 2, device="meta")
+        m(_m(L, 4, 3)).sum().backward()
+        sgd = L.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+        sgd.step(), sgd.step()
+        adam = L.optim.AdamW(m.parameters(), lr=0.1)
+        adam.step()
+        got.append((_desc(m.weight), _desc(sgd.state[m.weight]["momentum_buffer"]),
+                    _desc(adam.state[m.weight]["exp_avg"]), _desc(adam.state[m.weight]["exp_avg_sq"])))
+    assert got[1] == got[0]
