@@ -22,7 +22,7 @@ transposes, slices and expands) are :func:`torch_strides`.
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-__all__ = ["MetaArray", "empty", "is_meta", "like", "torch_strides", "contiguous_strides"]
+__all__ = ["MetaArray", "empty", "is_meta", "like", "torch_strides", "contiguous_strides", "iter_strides"]
 
 _ZERO = {}
 
