@@ -555,26 +555,37 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     return SparseTensor._make(idx, v, shape, coalesced)
 
 
+def _compressed_parts(fn, compressed_indices, plain_indices, values, dtype, cname, pname):
+    """Checked ``(compressed, plain, expanded, values)`` of a CSR/CSC constructor ``fn``: ``expanded`` repeats each
+    compressed position (row for CSR, column for CSC) once per entry it holds."""
+    comp = _as_indices(compressed_indices, fn).reshape(-1)
+    plain = _as_indices(plain_indices, fn).reshape(-1)
+    if comp.size == 0 or comp[0] != 0 or np.any(np.diff(comp) < 0) or comp[-1] != plain.size:
+        raise RuntimeError(f"{fn}: {cname} must start at 0, not decrease and end at nnz ({plain.size}), got "
+                           f"{comp.tolist()}")
+    v = _as_values(values, dtype)
+    if v._data.shape[0] != plain.size:
+        raise RuntimeError(f"{fn}: {plain.size} {pname} indices but {v._data.shape[0]} values")
+    expanded = np.repeat(np.arange(comp.size - 1, dtype=np.int64), np.diff(comp))
+    return comp, plain, expanded, v
+
+
+def _compressed_shape(fn, shape, plain, plain_dim, pname):
+    if len(shape) != 2:
+        raise NotImplementedError(f"{fn}: ember's {fn.split('_')[1].upper()} tensors are 2-D, got size {shape}")
+    if plain.size and (plain.min() < 0 or plain.max() >= shape[plain_dim]):
+        raise RuntimeError(f"{fn}: {pname} indices must be in [0, {shape[plain_dim]}), got "
+                           f"[{int(plain.min())}, {int(plain.max())}]")
+
+
 def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
                       requires_grad=False, check_invariants=None):
     """``torch.sparse_csr_tensor``: row ``i`` holds ``values[crow[i]:crow[i+1]]`` at ``col_indices`` of the same
     slice."""
-    crow = _as_indices(crow_indices, "sparse_csr_tensor").reshape(-1)
-    col = _as_indices(col_indices, "sparse_csr_tensor").reshape(-1)
-    if crow.size == 0 or crow[0] != 0 or np.any(np.diff(crow) < 0) or crow[-1] != col.size:
-        raise RuntimeError(f"sparse_csr_tensor: crow_indices must start at 0, not decrease and end at nnz "
-                           f"({col.size}), got {crow.tolist()}")
-    v = _as_values(values, dtype)
-    if v._data.shape[0] != col.size:
-        raise RuntimeError(f"sparse_csr_tensor: {col.size} column indices but {v._data.shape[0]} values")
-    rows = np.repeat(np.arange(crow.size - 1, dtype=np.int64), np.diff(crow))
-    n = crow.size - 1
-    shape = (n, int(col.max()) + 1 if col.size else 0) if size is None else tuple(int(s) for s in size)
-    if len(shape) != 2:
-        raise NotImplementedError(f"sparse_csr_tensor: ember's CSR tensors are 2-D, got size {shape}")
-    if col.size and (col.min() < 0 or col.max() >= shape[1]):
-        raise RuntimeError(f"sparse_csr_tensor: column indices must be in [0, {shape[1]}), got "
-                           f"[{int(col.min())}, {int(col.max())}]")
+    fn = "sparse_csr_tensor"
+    crow, col, rows, v = _compressed_parts(fn, crow_indices, col_indices, values, dtype, "crow_indices", "column")
+    shape = (crow.size - 1, int(col.max()) + 1 if col.size else 0) if size is None else tuple(int(s) for s in size)
+    _compressed_shape(fn, shape, col, 1, "column")
     if requires_grad:
         v = v.detach().requires_grad_()
     coo = SparseTensor._make(np.stack([rows, col]), v, shape, False)
@@ -586,24 +597,12 @@ def sparse_csc_tensor(ccol_indices, row_indices, values, size=None, *, dtype=Non
                       requires_grad=False, check_invariants=None):
     """``torch.sparse_csc_tensor``: column ``j`` holds ``values[ccol[j]:ccol[j+1]]`` at ``row_indices`` of the same
     slice."""
-    ccol = _as_indices(ccol_indices, "sparse_csc_tensor").reshape(-1)
-    row = _as_indices(row_indices, "sparse_csc_tensor").reshape(-1)
-    if ccol.size == 0 or ccol[0] != 0 or np.any(np.diff(ccol) < 0) or ccol[-1] != row.size:
-        raise RuntimeError(f"sparse_csc_tensor: ccol_indices must start at 0, not decrease and end at nnz "
-                           f"({row.size}), got {ccol.tolist()}")
-    v = _as_values(values, dtype)
-    if v._data.shape[0] != row.size:
-        raise RuntimeError(f"sparse_csc_tensor: {row.size} row indices but {v._data.shape[0]} values")
-    cols = np.repeat(np.arange(ccol.size - 1, dtype=np.int64), np.diff(ccol))
+    fn = "sparse_csc_tensor"
+    ccol, row, cols, v = _compressed_parts(fn, ccol_indices, row_indices, values, dtype, "ccol_indices", "row")
     shape = (int(row.max()) + 1 if row.size else 0, ccol.size - 1) if size is None else tuple(int(s) for s in size)
-    if len(shape) != 2:
-        raise NotImplementedError(f"sparse_csc_tensor: ember's CSC tensors are 2-D, got size {shape}")
+    _compressed_shape(fn, shape, row, 0, "row")
     if ccol.size - 1 != shape[1]:
-        raise RuntimeError(f"sparse_csc_tensor: ccol_indices must have size[1] + 1 = {shape[1] + 1} entries, "
-                           f"got {ccol.size}")
-    if row.size and (row.min() < 0 or row.max() >= shape[0]):
-        raise RuntimeError(f"sparse_csc_tensor: row indices must be in [0, {shape[0]}), got "
-                           f"[{int(row.min())}, {int(row.max())}]")
+        raise RuntimeError(f"{fn}: ccol_indices must have size[1] + 1 = {shape[1] + 1} entries, got {ccol.size}")
     if requires_grad:
         v = v.detach().requires_grad_()
     return SparseTensor._make(np.stack([row, cols]), v, shape, True, sparse_csc)
