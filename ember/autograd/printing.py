@@ -168,12 +168,7 @@ def tensor_repr(t):
         extra = ["device='meta'", f"size={tuple(a.shape)}"]
         if _dt.from_numpy(a.dtype) is not _dt.get_default_dtype():
             extra.append(f"dtype={_dt.from_numpy(a.dtype)}")
-        if t.grad_fn is not None:
-            extra.append(f"grad_fn=<{t.grad_fn.name}>")
-        elif t._rg:
-            extra.append("requires_grad=True")
-        prefix = "Parameter containing:\ntensor(" if t._is_param else "tensor("
-        return prefix + _add_suffixes("...", extra, len("tensor("))
+        return _with_grad_suffix(t, "...", extra, len("tensor("))
     if a.dtype.kind == "V" or a.dtype.name.startswith("float8"):  # ml_dtypes' types: print them as float32
         a = a.astype(np.float32)
     kind = a.dtype.kind
@@ -196,6 +191,11 @@ def tensor_repr(t):
             extra.append(f"dtype={d}")
     elif d not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_, _dt.get_default_dtype().to_complex()):
         extra.append(f"dtype={d}")
+    return _with_grad_suffix(t, body, extra, indent)
+
+
+def _with_grad_suffix(t, body, extra, indent):
+    """``tensor(body, extra..., grad_fn=<...>)`` (or ``requires_grad=True``), a Parameter's header first."""
     if t.grad_fn is not None:
         extra.append(f"grad_fn=<{t.grad_fn.name}>")
     elif t._rg:

@@ -269,6 +269,16 @@ _SAC_MISMATCH_MSG = ("This can happen if the operations in the checkpointed regi
                      "on global state that changed between forward and backward.")
 
 
+def _count_op(func_counter, node):
+    """``(op, its invocation index)`` for a node the policy sees (counted in ``func_counter``), or None."""
+    op = _aten_op(node)
+    if op is None or op in SAC_IGNORED_OPS:
+        return None
+    idx = func_counter[op]
+    func_counter[op] += 1
+    return op, idx
+
+
 class _CachingMode:
     """The forward's context: every node made is one op; at the end each op's policy is asked (in order) and the
     outputs to save are kept in ``storage[op][index]``."""
@@ -279,12 +289,9 @@ class _CachingMode:
         self._ops, self._outputs, self._region_outputs = [], {}, ()
 
     def on_node(self, node):
-        op = _aten_op(node)
-        if op is None or op in SAC_IGNORED_OPS:
-            return
-        idx = self.func_counter[op]
-        self.func_counter[op] += 1
-        self._ops.append((node, op, idx))
+        got = _count_op(self.func_counter, node)
+        if got is not None:
+            self._ops.append((node,) + got)
 
     def on_output(self, node, out):
         self._outputs[id(node)] = (out, out._version)   # the version now: a later in-place change is caught
@@ -332,11 +339,10 @@ class _CachedMode:
         self.func_counter = collections.defaultdict(int)
 
     def on_node(self, node):
-        op = _aten_op(node)
-        if op is None or op in SAC_IGNORED_OPS:
+        got = _count_op(self.func_counter, node)
+        if got is None:
             return
-        idx = self.func_counter[op]
-        self.func_counter[op] += 1
+        op, idx = got
         func_storage = self.storage.get(op)
         if func_storage is None:
             raise RuntimeError(f"{op} encountered during backward but not found in storage. {_SAC_MISMATCH_MSG}")
