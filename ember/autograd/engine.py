@@ -456,7 +456,9 @@ def _accumulate(t, g, create_graph, fresh=False):
             t._grad = g
         else:
             # Own the buffer: a gradient may be a broadcast view or shared with another leaf.
-            t._grad = make(g._data.copy("K"))  # the method: a meta gradient stays meta
+            d = g._data
+            # a meta gradient stays meta (its own copy); np.array also makes a NumPy scalar a 0-d array
+            t._grad = make(d.copy("K") if type(d) is MetaArray else np.array(d, copy=True))
     elif create_graph or old._rg:
         t._grad = old + g
     else:

@@ -20,7 +20,7 @@ _SEQ = "maps: ember's graph values are tensors, sequences (lists) and optionals"
 _ML = "ai.onnx.ml / training / preview domains are out of scope for the importer"
 _RANDOM = "random outputs cannot match the suite's stored values"
 _SIGNAL = "not implemented yet (DFT, STFT and the windows are)"
-_QUANT = "float8, float4, int4 and int2 tensors: no ember dtype holds them"
+_QUANT = "float8_e8m0fnu, float4, int4 and int2 tensors: no ember dtype holds them"
 _VISION = "detection / sampling ops not implemented yet"
 _NEW = "a preview-domain op (ai.onnx.preview, version 1), not implemented yet"
 

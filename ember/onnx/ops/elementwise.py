@@ -265,16 +265,33 @@ def onnx_np_dtype(ctx, elem_type):
     if elem_type == onnx.TensorProto.STRING:
         raise ctx.unsupported("string tensors")
     dt = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem_type))
-    if dt.kind not in "biuf" or dt.name not in {
+    if dt.name not in {
             "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-            "float16", "float32", "float64"}:
+            "float16", "float32", "float64", *FLOAT8_MAX}:
         raise ctx.unsupported(f"dtype {onnx.TensorProto.DataType.Name(elem_type)}")
     return dt
+
+
+# The largest finite value of each float8 type (ml_dtypes' NumPy types, as onnx names them).
+FLOAT8_MAX = {"float8_e4m3fn": 448.0, "float8_e4m3fnuz": 240.0, "float8_e5m2": 57344.0, "float8_e5m2fnuz": 57344.0}
+
+
+def to_float8(a, dt, saturate=True):
+    """ONNX's conversion to a float8 type ``dt``: round to nearest even; with ``saturate`` (the attribute's
+    default) values beyond the type's range and infinities become its largest finite value, signed; without,
+    they become what the type holds for them (infinity in e5m2, NaN in the others). NaN stays NaN."""
+    a = np.asarray(a)
+    if saturate:
+        m = FLOAT8_MAX[dt.name]
+        a = np.clip(a, -m, m)   # NaN passes through clip
+    return a.astype(dt)
 
 
 def cast_to(ctx, x, dt):
     if np_dtype(x) == dt:
         return x
+    if dt.name in FLOAT8_MAX:
+        return tensor(to_float8(arr(x), dt, ctx.attr("saturate", 1)))
     if is_float(x) and dt.kind == "f":
         return x.to(to_ember_dtype(dt))  # differentiable
     a = arr(x)

@@ -5,13 +5,15 @@ integer products QLinearMatMul, QLinearConv, ConvInteger (8/16-bit integer types
     dequantize: x = (y - zero_point) * scale
 
 ``scale``/``zero_point`` are a scalar, one value per slice along ``axis``, or (``block_size`` > 0)
-one per block of that many elements along ``axis``. Formats without an ember dtype (float8,
+one per block of that many elements along ``axis``. float8 outputs are rounded and saturated as ONNX's
+Cast does (ml_dtypes' types). Formats without an ember dtype (float8_e8m0,
 int4 ...) raise NotImplementedError. Integer convolutions run as float64 convolutions, exact for
 these sizes, then round back.
 """
 import numpy as np
 
 from . import register, arr, tensor
+from .elementwise import FLOAT8_MAX, to_float8
 
 
 def _expand_param(p, x_shape, axis, block):
@@ -48,11 +50,15 @@ def _out_dtype(ctx, zp, default=np.uint8):
 @register("QuantizeLinear")
 def quantize_linear(ctx, x, scale, zp=None):
     dt = _out_dtype(ctx, zp)
-    if dt.kind not in "iu":
-        raise ctx.unsupported(f"output type {dt}")
     axis, block = ctx.attr("axis", 1), ctx.attr("block_size", 0)
     a = arr(x)
     s = _expand_param(arr(scale), a.shape, axis, block)
+    if dt.name in FLOAT8_MAX:
+        # float8: x / scale + zero point (0 for these types), rounded and saturated as ONNX's Cast does
+        z = 0 if zp is None else _expand_param(arr(zp).astype(np.float32), a.shape, axis, block)
+        return tensor(to_float8(a / s.astype(a.dtype) + z, dt, ctx.attr("saturate", 1)))
+    if dt.kind not in "iu":
+        raise ctx.unsupported(f"output type {dt}")
     z = 0 if zp is None else _expand_param(arr(zp).astype(np.float64), a.shape, axis, block)
     return tensor(_quantize(a, s, z, dt))
 
