@@ -133,12 +133,15 @@ def _tuple(v, n, name):
 
 
 def _check_float(name, x, w, b):
-    """Check the dtypes; True for bfloat16, which the caller then computes in float32 (``in_float32``), as
-    PyTorch's CPU convolution accumulates bfloat16 in float32 and rounds the output once."""
-    if x._data.dtype.kind != "f":
-        if x._data.dtype.kind == "V" and w._data.dtype == x._data.dtype and (b is None or b._data.dtype == w._data.dtype):
+    """Check the dtypes; True for bfloat16 and float16, which the caller then computes in float32
+    (``in_float32``), as PyTorch's CPU convolution accumulates them in float32 and rounds the output once
+    (forward and backward; for float16 it is also the fast path, NumPy having no float16 BLAS)."""
+    if x._data.dtype.char not in "fd":
+        if ((x._data.dtype.kind == "V" or x._data.dtype.char == "e") and w._data.dtype == x._data.dtype
+                and (b is None or b._data.dtype == w._data.dtype)):
             return True
-        raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}; convert it with .float()")
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}; convert it with .float()")
     if w._data.dtype != x._data.dtype:
         raise RuntimeError(f"{name}: input type ({x.dtype}) and weight type ({w.dtype}) should be the same; "
                            "convert the input with .to(weight.dtype) or the layer with .to(input.dtype)")

@@ -39,7 +39,8 @@ def linear(input, weight, bias=None):
     x, w = input._data, weight._data
     if w.ndim != 2:
         return _linear_composite(input, weight, bias)
-    if w.dtype.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's CPU addmm (forward and backward)
+    if w.dtype.char not in "fd" and (w.dtype.kind == "V" or w.dtype.char == "e"):
+        # bfloat16/float16: in float32, rounded once, as PyTorch's CPU addmm (forward and backward)
         return in_float32(linear, input, weight, bias)
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):
         raise RuntimeError(f"linear: input ({input.dtype}) and weight ({weight.dtype}) must have the same dtype"

@@ -47,7 +47,8 @@ def matmul(input, other):
         return sparse_matmul(input, other)
     _same_dtype_product("matmul", input, other)
     a, b, ta, tb = prep(input, other, "matmul")
-    if a.dtype.kind == "V":  # bfloat16: a float32 product rounded once, as PyTorch's CPU GEMM (forward, backward)
+    if a.dtype.char not in "fd" and (a.dtype.kind == "V" or a.dtype.char == "e"):
+        # bfloat16/float16: a float32 product rounded once, as PyTorch's CPU GEMM (forward, backward)
         return in_float32(matmul, input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -172,7 +173,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     e.g. the ``torch.empty`` buffer Hugging Face's attention passes, do not propagate), as PyTorch."""
     if _autocast.cpu:
         return run_lower(addmm, input, mat1, mat2, beta=beta, alpha=alpha)
-    if mat1._data.dtype.kind == "V":  # bfloat16: product and sum in float32, rounded once, as PyTorch's addmm
+    if mat1._data.dtype.char not in "fd" and (mat1._data.dtype.kind == "V" or mat1._data.dtype.char == "e"):
+        # bfloat16/float16: product and sum in float32, rounded once, as PyTorch's addmm
         return in_float32(addmm, input, mat1, mat2, beta=beta, alpha=alpha)
     if _hooks.observers:
         _hooks.rename("addmm")
@@ -183,7 +185,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * bmm(batch1, batch2)``; ``beta = 0`` ignores ``input``, as :func:`addmm`."""
     if _autocast.cpu:
         return run_lower(baddbmm, input, batch1, batch2, beta=beta, alpha=alpha)
-    if batch1._data.dtype.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's baddbmm
+    if batch1._data.dtype.char not in "fd" and (batch1._data.dtype.kind == "V" or batch1._data.dtype.char == "e"):
+        # bfloat16/float16: in float32, rounded once, as PyTorch's baddbmm
         return in_float32(baddbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     if _hooks.observers:
         _hooks.rename("baddbmm")
@@ -300,7 +303,9 @@ def einsum(equation, *operands):
     dt = operands[0].dtype
     for o in operands[1:]:
         dt = _dt.promote_types(dt, o.dtype)
-    if dt.numpy.kind == "V":  # bfloat16 (NumPy's einsum refuses it): in float32, rounded once, as PyTorch's bmm
+    if dt.numpy.kind == "V" or dt.numpy.char == "e":
+        # bfloat16 (NumPy's einsum refuses it) and float16 (no BLAS): in float32, rounded once, as PyTorch's bmm
+        # (with three or more operands PyTorch rounds each pairwise product; here only the result is rounded)
         return in_float32(einsum, equation, *operands)
     arrays = [x.astype(dt.numpy, copy=False) for x in arrays]
     try:

@@ -18,7 +18,7 @@ from ...autograd import grad_mode
 from ...autograd.node import Node
 from ...autograd.ops.conversion import in_float32
 from ...autograd.tensor import make
-from ..ops.conv import _bfloat16, deconv_output_length, same_padding
+from ..ops.conv import _reduced_float, deconv_output_length, same_padding
 
 
 def _pads(spatial, kernel, strides, padding, dilation):
@@ -46,7 +46,7 @@ def _record(t, name, backward, inputs):
 
 def conv(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1):
     """Grouped N-d convolution of channels-last ``x`` with a ``(*k, C / groups, F)`` kernel."""
-    if _bfloat16(x, kernel):
+    if _reduced_float(x, kernel):
         return in_float32(conv, x, kernel, bias, strides, padding, dilation, groups)
     a, K = x._data, kernel._data
     rank = K.ndim - 2
@@ -96,7 +96,7 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation=1, groups=1)
 def conv_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None, dilation=1):
     """N-d transposed convolution of channels-last ``x`` with a ``(*k, F, C)`` kernel (Keras's layout); each
     output length is ``keras.ops``' ``deconv_output_length``."""
-    if _bfloat16(x, kernel):
+    if _reduced_float(x, kernel):
         return in_float32(conv_transpose, x, kernel, bias, strides, padding, output_padding, dilation)
     a, K = x._data, kernel._data
     rank = K.ndim - 2

@@ -100,7 +100,12 @@ class Dense(QuantizedDense, Layer):
             raise ValueError(f"Dense layer {self.name} (units={self.units}) expects inputs with last dimension "
                              f"{self.kernel.shape[0]}, got inputs of shape {tuple(inputs.shape)}")
         kernel = self._lora_kernel() if self.lora_enabled else self.kernel
-        y = F.linear(inputs, kernel.mT, self.bias if self.use_bias else None)
+        if self.use_bias and inputs._data.dtype.char not in "fd":
+            # float16/bfloat16: Keras's matmul, then its add, each rounded to the compute dtype (a fused
+            # linear rounds once; float32 rounds twice either way)
+            y = ops.add(ops.matmul(inputs, kernel), self.bias)
+        else:
+            y = F.linear(inputs, kernel.mT, self.bias if self.use_bias else None)
         y = self.activation(y)
         if self.activity_regularizer is not None:
             self.add_loss(ops.div(self.activity_regularizer(y), y.shape[0]))

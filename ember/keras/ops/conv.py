@@ -107,10 +107,15 @@ def _record(t, name, backward, inputs):
     return t
 
 
-def _bfloat16(*tensors):
-    """Whether a tensor is bfloat16 (ml_dtypes' NumPy kind 'V'): NumPy's einsum refuses it and its matmul gives
-    float32, so these kernels run it as PyTorch's CPU kernels do, in float32 rounded once (``in_float32``)."""
-    return any(t is not None and t._data.dtype.kind == "V" for t in tensors)
+def _reduced_float(*tensors):
+    """Whether a tensor is bfloat16 (ml_dtypes' NumPy kind 'V': NumPy's einsum refuses it and its matmul gives
+    float32) or float16 (NumPy has no float16 BLAS: ~100x slower than float32), so these kernels run it as
+    PyTorch's CPU kernels do, in float32 rounded once (``in_float32``)."""
+    for t in tensors:
+        if t is not None and t._data.dtype.char not in "fd":
+            if t._data.dtype.kind == "V" or t._data.dtype.char == "e":
+                return True
+    return False
 
 
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
@@ -145,7 +150,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
 def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     """NHWC depthwise convolution: kernel ``(kh, kw, C, multiplier)``, output channels ``C * multiplier``
     ordered ``c * multiplier + m`` (TensorFlow's order)."""
-    if _bfloat16(x, kernel):
+    if _reduced_float(x, kernel):
         return in_float32(depthwise_conv2d, x, kernel, bias, strides, padding, dilation_rate)
     a, K = x._data, kernel._data
     if a.ndim != 4 or a.shape[3] != K.shape[2]:
@@ -207,7 +212,7 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
 
     kernel ``(kh, kw, out, in)`` as Keras stores it; output size from :func:`deconv_output_length`.
     """
-    if _bfloat16(x, kernel):
+    if _reduced_float(x, kernel):
         return in_float32(conv2d_transpose, x, kernel, bias, strides, padding, output_padding, dilation_rate)
     a, K = x._data, kernel._data
     if a.ndim != 4 or a.shape[3] != K.shape[3]:
