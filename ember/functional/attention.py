@@ -36,6 +36,7 @@ from ..autograd.tensor import Tensor
 from ..random import _bernoulli_values, _gen
 from ..backend.meta import MetaArray as _MetaArray
 from ._fuse import gm, wrap, composite_grad
+from . import _flash_half
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -158,7 +159,9 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None, need_weights=False)
         raise RuntimeError(f"scaled_dot_product_attention: query (..., L, E) {tuple(qa.shape)}, key (..., S, E) "
                            f"{tuple(ka.shape)} and value (..., S, Ev) {tuple(va.shape)} do not fit together")
     dt = qa.dtype
-    if dt.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's CPU flash-attention kernel
+    if dt.char == "e" and dropout_p == 0.0 and not need_weights and _flash_half_fits(qa, ka, va, mask):
+        return _attention_half(q, k, v, mask, scale), None
+    if dt.kind == "V" or dt.char == "e":  # bfloat16/float16: in float32, rounded once, as PyTorch's CPU flash
         if isinstance(mask, np.ndarray) and mask.dtype == dt:
             mask = mask.astype(np.float32)
         return in_float32(attention, q, k, v, mask, dropout_p, scale, need_weights)
@@ -194,6 +197,38 @@ def attention(q, k, v, mask=None, dropout_p=0.0, scale=None, need_weights=False)
             return gq, gk, gv, gm_
         _record((out, wt)[:2 if need_weights else 1], "ScaledDotProductAttentionBackward0", backward, inputs)
     return out, wt
+
+
+def _flash_half_fits(qa, ka, va, mask):
+    """Whether PyTorch runs float16 attention on these operands in its CPU flash kernel: 4-D query, key and value
+    with the same batch and head sizes and one head dimension, and a mask that is not differentiated. (Else
+    it runs its math path, which ember approximates in float32, rounded once.)"""
+    if qa.ndim != 4 or ka.ndim != 4 or va.ndim != 4 or qa.shape[:2] != ka.shape[:2] or ka.shape[:2] != va.shape[:2]:
+        return False
+    if not qa.shape[-1] == ka.shape[-1] == va.shape[-1] or 0 in qa.shape or 0 in ka.shape:
+        return False
+    return not (isinstance(mask, Tensor) and mask._rg)
+
+
+def _attention_half(q, k, v, mask, scale):
+    """float16 attention as PyTorch's CPU flash-attention kernel rounds it (``_flash_half``), one graph node."""
+    qa, ka, va = q._data, k._data, v._data
+    scale = 1.0 / math.sqrt(qa.shape[-1]) if scale is None else float(scale)
+    mask_a = mask._data if isinstance(mask, Tensor) else mask
+    if mask_a is not None:
+        mask_a = mask_a.astype(np.float32)
+    o, lse = _flash_half.forward(qa, ka, va, mask_a, scale)
+    out = wrap(o)
+    inputs = (q, k, v)
+    if gm.enabled and any(t._rg for t in inputs):
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(lambda q_, k_, v_: in_float32(attention, q_, k_, v_, mask, 0.0, scale)[0],
+                                      inputs, g)
+            dq, dk, dv = _flash_half.backward(g._data, qa, ka, va, o, lse, mask_a, scale)
+            return tuple(wrap(d) if t._rg else None for d, t in zip((dq, dk, dv), inputs))
+        _record((out,), "ScaledDotProductAttentionBackward0", backward, inputs)
+    return out
 
 
 def _heads(arr, off, E, H):
@@ -232,7 +267,16 @@ def multi_head_attention(q, k, v, num_heads, embed_dim, offsets=(0, 0, 0), mask=
         if t._data.dtype != dt:
             raise RuntimeError(f"multi_head_attention: query, key and value must have the same dtype, got "
                                f"{q.dtype}, {k.dtype} and {v.dtype}")
-    if dt.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch's CPU flash-attention kernel
+    if dt.char == "e" and dropout_p == 0.0 and not need_weights:
+        # nn.MultiheadAttention without weights runs PyTorch's sdpa on (N, H, L, E / H) views: its flash kernel
+        from ..autograd.ops import reshape, permute
+        heads = []
+        for x, off in zip(srcs, offsets):
+            N, L = x._data.shape[0], x._data.shape[1]
+            heads.append(permute(reshape(x[:, :, off:off + E], (N, L, H, E // H)), 0, 2, 1, 3))
+        o = _attention_half(*heads, mask, None)
+        return reshape(permute(o, 0, 2, 1, 3), (o._data.shape[0], o._data.shape[2], E)), None
+    if dt.kind == "V" or dt.char == "e":  # bfloat16/float16: in float32, rounded once, as PyTorch's CPU flash
         if isinstance(mask, np.ndarray) and mask.dtype == dt:
             mask = mask.astype(np.float32)
         return in_float32(multi_head_attention, q, k, v, num_heads, embed_dim, offsets, mask, dropout_p,
