@@ -25,6 +25,7 @@ from ..autograd.node import Node
 from ..autograd.tensor import Tensor, _new
 from ..autograd.ops.conversion import in_float32, _cast
 from ..backend.dtypes import float32 as _float32
+from ..backend.half import round_to
 from ._fuse import composite_grad
 from ..autograd.ops import (reshape, mean as _mean, sum as _sum, sub, mul, add, div, rsqrt, pow as _pow)
 
@@ -55,13 +56,15 @@ def _needs(*ts):
 
 
 def _float_input(name, x, *params):
-    """Check the dtypes; True for a bfloat16 input, which the caller then computes in float32 (``in_float32``:
-    PyTorch's kernels take bfloat16 with bfloat16 or float32 parameters and compute in float32)."""
+    """Check the dtypes; True for a bfloat16 or float16 input, which the caller then computes in float32
+    (``in_float32``: PyTorch's kernels take them with parameters of their dtype or float32 and compute in
+    float32)."""
     bf16 = False
-    if x._data.dtype.kind != "f":
-        if x._data.dtype.kind != "V":
+    if x._data.dtype.char not in "fd":
+        if x._data.dtype.kind == "V" or x._data.dtype.char == "e":
+            bf16 = True
+        elif x._data.dtype.kind != "f":
             raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}")
-        bf16 = True
     for p in params:
         if p is not None and p._data.dtype != x._data.dtype and not (bf16 and p._data.dtype == np.float32):
             raise RuntimeError(f"{name}: expected weight, bias and running statistics of the input's dtype "
@@ -179,6 +182,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x = input
     a = x._data
     if _float_input("batch_norm", x, weight, bias, running_mean, running_var):
+        if a.dtype.char == "e" and a.ndim >= 2 and a.size:
+            return _batch_norm_half(x, running_mean, running_var, weight, bias, training, momentum, eps)
         return _with_float32_stats(batch_norm, input, running_mean, running_var, weight, bias, training, momentum,
                                    eps)
     if a.ndim < 2:
@@ -222,14 +227,82 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def _with_float32_stats(fn, input, running_mean, running_var, *rest):
-    """``fn`` (batch or instance norm) on a bfloat16 input in float32 (``in_float32``), its bfloat16 running
-    statistics updated in float32 and rounded back in place, as PyTorch's kernels keep them."""
-    stats = [s if s is None or s._data.dtype.kind != "V" else _cast(s, _float32) for s in (running_mean, running_var)]
+    """``fn`` (batch or instance norm) on a bfloat16 or float16 input in float32 (``in_float32``), its
+    bfloat16/float16 running statistics updated in float32 and rounded back in place, as PyTorch's kernels keep
+    them."""
+    stats = [s if s is None or (s._data.dtype.kind != "V" and s._data.dtype.char != "e") else _cast(s, _float32)
+             for s in (running_mean, running_var)]
     t = in_float32(fn, input, *stats, *rest)
     for s, s32 in zip((running_mean, running_var), stats):
         if s is not None and s32 is not s:
             s._data[...] = s32._data.astype(s._data.dtype)
             s._bump()
+    return t
+
+
+def _batch_norm_half(x, running_mean, running_var, w, b, training, momentum, eps):
+    """float16 batch norm as PyTorch's CPU kernel: statistics in float32; in training the mean and 1/std it saves
+    are rounded to the parameters' dtype (the input's without weight: float16), and both the output
+    ``x * (invstd w) + (b - mean invstd w)`` (float32, rounded once) and the backward use the rounded ones; the
+    running statistics are updated in float32 from the unrounded batch mean and unbiased variance and rounded to
+    their dtype. In evaluation the running statistics normalize unrounded."""
+    a = x._data
+    N, C = a.shape[:2]
+    for nm, p in (("running_mean", running_mean), ("running_var", running_var), ("weight", w), ("bias", b)):
+        if p is not None and p._data.size != C:
+            raise RuntimeError(f"{nm} should contain {C} elements not {p._data.size}")
+    L = a.size // (N * C)
+    x3 = a.reshape(N, C, L).astype(np.float32)
+    n = N * L
+    wv = w._data.astype(np.float32).reshape(1, C, 1) if w is not None else None
+    bv = b._data.astype(np.float32).reshape(1, C, 1) if b is not None else None
+    if training:
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{_size_str(a.shape)}")
+        m = x3.mean(axis=(0, 2), keepdims=True)
+        var = np.square(x3 - m).mean(axis=(0, 2), keepdims=True)
+        invstd = np.float32(1) / np.sqrt(var + np.float32(eps))
+        saved = (w._data.dtype if w is not None else a.dtype)
+        mean_s, invstd_s = (v.astype(saved).astype(np.float32) for v in (m, invstd))
+        for stat, new in ((running_mean, m), (running_var, var * np.float32(n / (n - 1)))):
+            if stat is not None:
+                r = stat._data
+                r[...] = (np.float32(1 - momentum) * r.astype(np.float32) + np.float32(momentum) * new.reshape(C)
+                          ).astype(r.dtype)
+                stat._bump()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+        mean_s = running_mean._data.astype(np.float32).reshape(1, C, 1)
+        invstd_s = np.float32(1) / np.sqrt(running_var._data.astype(np.float32).reshape(1, C, 1) + np.float32(eps))
+    scale = invstd_s * wv if wv is not None else invstd_s
+    shift = -mean_s * scale if bv is None else bv - mean_s * scale
+    t = _wrap(round_to(x3 * scale + shift, a.dtype).reshape(a.shape))
+    if _needs(x, w, b):
+        rx, rw, rb = x._rg, w is not None and w._rg, b is not None and b._rg
+
+        def backward(g):
+            if _gm.enabled:
+                return composite_grad(lambda x_, w_, b_: in_float32(batch_norm, x_, None if training else
+                                                                    running_mean, None if training else running_var,
+                                                                    w_, b_, training, momentum, eps), (x, w, b), g)
+            g3 = g._data.reshape(N, C, L).astype(np.float32)
+            sum_g = g3.sum(axis=(0, 2), keepdims=True)
+            dot = ((x3 - mean_s) * g3).sum(axis=(0, 2), keepdims=True)
+            dw = _wrap((dot * invstd_s).astype(w._data.dtype).reshape(w._data.shape)) if rw else None
+            db = _wrap(sum_g.astype(b._data.dtype).reshape(b._data.shape)) if rb else None
+            dx = None
+            if rx:
+                gscale = invstd_s * wv if wv is not None else invstd_s
+                if training:
+                    proj = dot * invstd_s * invstd_s / np.float32(n)
+                    d3 = (g3 - sum_g / np.float32(n) - (x3 - mean_s) * proj) * gscale
+                else:
+                    d3 = g3 * gscale
+                dx = _wrap(round_to(d3, a.dtype).reshape(a.shape))
+            return dx, dw, db
+        _record(t, "NativeBatchNormBackward0", backward, (x, w, b), (x,) + tuple(p for p in (w,) if p is not None))
     return t
 
 
@@ -269,11 +342,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def _layer_norm_bf16(x, w, b, M, D, ns, eps):
-    """bfloat16 layer norm as PyTorch's CPU kernel: computed in float32 and rounded once, with the mean and
-    1/std it saves for the backward rounded to bfloat16 (``native_layer_norm`` returns them in the input's
+    """bfloat16/float16 layer norm as PyTorch's CPU kernel: computed in float32 and rounded once, with the mean
+    and 1/std it saves for the backward rounded to the input's dtype (``native_layer_norm`` returns them in that
     dtype), so the input's gradient uses those rounded statistics. PyTorch sums the weight's and bias's
-    gradients over the rows in bfloat16, in an order that depends on its thread count; here they are summed
-    in float32 and rounded once."""
+    gradients over the rows in the input's dtype, row by row in chunks of rows per thread (so the result
+    depends on its thread count); here they are summed in float32 and rounded once."""
     a = x._data
     bf16 = a.dtype
     x2 = a.reshape(M, D).astype(np.float32)
@@ -287,7 +360,7 @@ def _layer_norm_bf16(x, w, b, M, D, ns, eps):
         y *= wv
     if bv is not None:
         y += bv
-    t = _wrap(y.astype(bf16).reshape(a.shape))
+    t = _wrap(round_to(y, bf16).reshape(a.shape))
     if _needs(x, w, b):
         rx, rw, rb = x._rg, w is not None and w._rg, b is not None and b._rg
         mean_s, rstd_s = mean.astype(bf16).astype(np.float32), rstd.astype(bf16).astype(np.float32)
@@ -306,7 +379,7 @@ def _layer_norm_bf16(x, w, b, M, D, ns, eps):
                 dbr = gw.sum(axis=1, keepdims=True)
                 k = (dbr * mean_s - ds) * (rstd_s * rstd_s * rstd_s) * np.float32(1.0 / D)
                 c = -k * mean_s - dbr * rstd_s * np.float32(1.0 / D)
-                dx = _wrap((rstd_s * gw + k * x2 + c).astype(bf16).reshape(a.shape))
+                dx = _wrap(round_to(rstd_s * gw + k * x2 + c, bf16).reshape(a.shape))
             return dx, dw, db
         _record(t, "NativeLayerNormBackward0", backward, (x, w, b), (x,) + tuple(p for p in (w,) if p is not None))
     return t
@@ -392,6 +465,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     x = input
     a = x._data
     if _float_input("group_norm", x, weight, bias):
+        if a.dtype.char == "e" and a.ndim >= 2 and a.size and a.shape[1] % num_groups == 0:
+            return _group_norm_half(x, num_groups, weight, bias, eps)
         return in_float32(group_norm, input, num_groups, weight, bias, eps)
     if a.ndim < 2:
         raise RuntimeError(f"group_norm: expected an input with at least 2 dimensions (N, C, *), got input of size "
@@ -409,6 +484,51 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     red = (0,) + tuple(range(2, a.ndim))
     return _normalize("NativeGroupNormBackward0", x, weight, bias, (N, num_groups, D), (2,), pshape, eps,
                       gw_axes=red)[0]
+
+
+def _group_norm_half(x, G, w, b, eps):
+    """float16 group norm as PyTorch's CPU kernel: computed in float32 and rounded once, with the mean and 1/std
+    it saves rounded to the parameters' dtype (the input's without weight), and the backward computed in float32
+    from those (as :func:`_layer_norm_bf16`)."""
+    a = x._data
+    N, C = a.shape[:2]
+    for p in (w, b):
+        if p is not None and p._data.shape != (C,):
+            raise RuntimeError(f"Expected weight to be a vector of size equal to the number of channels in input, "
+                               f"but got weight of shape {list(p._data.shape)} and input of shape {list(a.shape)}")
+    L = a.size // (N * C)
+    x3 = a.reshape(N, G, -1).astype(np.float32)
+    mean = x3.mean(axis=2, keepdims=True)
+    xc = x3 - mean
+    rstd = np.float32(1) / np.sqrt((xc * xc).mean(axis=2, keepdims=True) + np.float32(eps))
+    wv = w._data.astype(np.float32).reshape(1, C, 1) if w is not None else None
+    bv = b._data.astype(np.float32).reshape(1, C, 1) if b is not None else None
+    y = (xc * rstd).reshape(N, C, L)
+    if wv is not None:
+        y *= wv
+    if bv is not None:
+        y += bv
+    t = _wrap(round_to(y, a.dtype).reshape(a.shape))
+    if _needs(x, w, b):
+        rx, rw, rb = x._rg, w is not None and w._rg, b is not None and b._rg
+        saved = w._data.dtype if w is not None else a.dtype
+        mean_s, rstd_s = (v.astype(saved).astype(np.float32) for v in (mean, rstd))
+
+        def backward(g):
+            if _gm.enabled:
+                return composite_grad(lambda x_, w_, b_: in_float32(group_norm, x_, G, w_, b_, eps), (x, w, b), g)
+            g3 = g._data.reshape(N, C, L).astype(np.float32)
+            xhat = (x3 - mean_s) * rstd_s
+            dw = _wrap((g3 * xhat.reshape(N, C, L)).sum(axis=(0, 2)).astype(w._data.dtype)) if rw else None
+            db = _wrap(g3.sum(axis=(0, 2)).astype(b._data.dtype)) if rb else None
+            dx = None
+            if rx:
+                gw = (g3 * wv if wv is not None else g3).reshape(N, G, -1)
+                d = rstd_s * (gw - gw.mean(axis=2, keepdims=True) - xhat * (gw * xhat).mean(axis=2, keepdims=True))
+                dx = _wrap(round_to(d, a.dtype).reshape(a.shape))
+            return dx, dw, db
+        _record(t, "NativeGroupNormBackward0", backward, (x, w, b), (x,) + tuple(p for p in (w,) if p is not None))
+    return t
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -465,8 +585,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if a.shape[a.ndim - len(ns):] != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(map(str, ns))}], but got input of size{list(a.shape)}")
-    if a.dtype.kind == "V":  # bfloat16: in float32, rounded once; eps defaults to bfloat16's
-        return in_float32(rms_norm, input, normalized_shape, weight, 2.0 ** -7 if eps is None else eps)
+    if a.dtype.char not in "fd" and (a.dtype.kind == "V" or a.dtype.char == "e"):
+        # bfloat16/float16: in float32 (PyTorch upcasts), rounded once; eps defaults to float32's, the upcast
+        # dtype's (with bfloat16's 2^-7 or float16's 2^-10 ~70% of the outputs differed from torch's)
+        return in_float32(rms_norm, input, normalized_shape, weight, 2.0 ** -23 if eps is None else eps)
     if eps is None:
         eps = float(np.finfo(a.dtype).eps)
     dims = tuple(range(-len(ns), 0))

@@ -37,6 +37,7 @@ from ..autograd.ops import (squeeze, unsqueeze, mean, matmul, pow as _pow, mul, 
 from ..backend import parallel as _parallel
 from ..backend import meta as _meta
 from ..backend.meta import MetaArray as _MetaArray
+from ..backend.half import to_half
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d",
@@ -258,11 +259,14 @@ def _nan_aware_idx(views):
 
 
 def _max_scatter(g, tap, geo, dx):
-    """dx of max pooling: each output's gradient written to its winning tap's input position."""
+    """dx of max pooling: each output's gradient written to its winning tap's input position. Where windows
+    overlap the taps go last to first: an input position then takes its outputs' gradients in their row-major
+    order, as PyTorch adds them (which matters for float16, added in float16)."""
     dxp = np.zeros((g.shape[0], geo.C, geo.Hp, geo.Wp), g.dtype) if geo.needs_pad else dx
     if not geo.needs_pad:
         dxp[...] = 0
-    for t, dv in enumerate(geo.views(dxp)):
+    views = list(enumerate(geo.views(dxp)))
+    for t, dv in (reversed(views) if geo.overlap else views):
         if geo.overlap:
             dv += g * (tap == t)
         else:
@@ -329,6 +333,9 @@ def _max_pool(x, geo, return_indices):
     g = geo
     if type(a) is _MetaArray:  # the meta device: the shapes, no values
         return _meta_pool(x, (g.N, g.C, g.Ho, g.Wo), return_indices, "MaxPool2DWithIndicesBackward0")
+    half = a.dtype.char == "e"
+    if half:  # float16: pooled in float32 (the same values; NumPy's float16 max and compares are ~30x slower)
+        a = a.astype(np.float32)
     fill = -np.inf if a.dtype.kind in "fV" else np.iinfo(a.dtype).min  # "V": bfloat16
     need_grad = _gm.enabled and x._rg
     need_idx = need_grad or return_indices
@@ -337,16 +344,18 @@ def _max_pool(x, geo, return_indices):
     tap = np.empty(m.shape, np.uint8) if need_idx else None
     pieces = _pieces(g.N, a.size)
     _parallel.run(_max_pool_slice, [(a, g, tiled, need_idx, fill, m, tap, n0, n1) for n0, n1 in pieces])
-    y = _wrap(m)
+    y = _wrap(m.astype(np.float16) if half else m)
     idx = g.plane_index(tap) if return_indices else None
     if need_grad:
         def backward(gy):
             if _gm.enabled:
                 return (_plane_scatter_add(gy, g.plane_index(tap), a.shape),)
             gd = gy._data
+            if half and gd.dtype.char == "e" and (tiled or not g.overlap):
+                gd = gd.astype(np.float32)  # overlapping windows: float16 sums, as PyTorch's
             dx = np.empty(a.shape, gd.dtype)
             _parallel.run(_max_scatter_slice, [(gd, tap, g, tiled, dx, n0, n1) for n0, n1 in pieces])
-            return (_wrap(dx),)
+            return (_wrap(to_half(dx) if dx.dtype.char == "f" and half else dx),)
         _record(y, "MaxPool2DWithIndicesBackward0", backward, (x,), (x,))
     return y, (None if idx is None else _wrap(idx))
 
@@ -485,11 +494,13 @@ def _avg_pool_nd(name, input, kernel_size, stride, padding, ceil_mode, count_inc
                                f"kernel_size={ki}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{name}: divisor must be not zero")
-    if input._data.dtype.kind != "f":
-        if input._data.dtype.kind == "V":  # bfloat16: the mean in float32, rounded once, as PyTorch
+    if input._data.dtype.char not in "fd":
+        if input._data.dtype.kind == "V" or input._data.dtype.char == "e":
+            # bfloat16/float16: the mean in float32, rounded once, as PyTorch
             return in_float32(_avg_pool_nd, name, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                               divisor_override, nd)
-        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
+        if input._data.dtype.kind != "f":
+            raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
     x, back = _as4d(input, nd)
     geo = PoolGeom(x._data.shape, _to2(k, nd, 1), _to2(s, nd, 1), _to2(p, nd, 0), (1, 1), ceil_mode)
     _check_output(name, geo, nd)
@@ -599,10 +610,13 @@ def adaptive_avg_pool2d(input, output_size):
     _adaptive_check("adaptive_avg_pool2d", input, 2)
     H, W = input._data.shape[-2:]
     Ho, Wo = _adaptive_out("adaptive_avg_pool2d", output_size, (H, W), 2)
-    if input._data.dtype.kind != "f":
-        if input._data.dtype.kind == "V":  # bfloat16: in float32, rounded once, as PyTorch
-            return in_float32(adaptive_avg_pool2d, input, output_size)
-        raise RuntimeError(f"adaptive_avg_pool2d: expected a floating point input, got {input.dtype}")
+    if input._data.dtype.char not in "fd":
+        if input._data.dtype.char == "e" and (Ho, Wo) != (1, 1):
+            return _adaptive_avg_half(input, Ho, Wo)
+        if input._data.dtype.kind == "V" or input._data.dtype.char == "e":
+            return in_float32(adaptive_avg_pool2d, input, output_size)  # bfloat16/float16: float32, rounded once
+        if input._data.dtype.kind != "f":
+            raise RuntimeError(f"adaptive_avg_pool2d: expected a floating point input, got {input.dtype}")
     if (Ho, Wo) == (1, 1):
         return mean(input, (-2, -1), keepdim=True)
     if Ho and Wo and H % Ho == 0 and W % Wo == 0:
@@ -612,6 +626,38 @@ def adaptive_avg_pool2d(input, output_size):
     ah = _wrap(_average_matrix(H, Ho, dt))
     aw = _wrap(np.ascontiguousarray(_average_matrix(W, Wo, dt).T))
     return matmul(ah, matmul(input, aw))
+
+
+def _adaptive_avg_half(x, Ho, Wo):
+    """float16 adaptive average pooling as PyTorch's CPU kernel: each mean in float32, rounded once; the
+    gradient in float16 arithmetic, ``(g / kh) / kw`` added into each window output by output (windows may
+    overlap), every step rounded."""
+    a = x._data
+    H, W = a.shape[-2:]
+    hs, he = _bounds(H, Ho)
+    ws, we = _bounds(W, Wo)
+    a32 = a.astype(np.float32)
+    y = np.empty(a.shape[:-2] + (Ho, Wo), np.float32)
+    for i in range(Ho):
+        rows = a32[..., hs[i]:he[i], :]
+        for j in range(Wo):
+            y[..., i, j] = rows[..., ws[j]:we[j]].mean(axis=(-2, -1))
+    t = _wrap(y.astype(np.float16))
+    if _gm.enabled and x._rg:
+        def backward(g):
+            if _gm.enabled:
+                from ._fuse import composite_grad
+                return composite_grad(lambda x_: in_float32(adaptive_avg_pool2d, x_, (Ho, Wo)), (x,), g)
+            gd = g._data
+            gx = np.zeros(a.shape, np.float16)
+            for i in range(Ho):
+                kh = np.float16(he[i] - hs[i])
+                for j in range(Wo):
+                    d = (gd[..., i, j] / kh) / np.float16(we[j] - ws[j])
+                    gx[..., hs[i]:he[i], ws[j]:we[j]] += d[..., None, None]
+            return (_wrap(gx),)
+        _record(t, "AdaptiveAvgPool2DBackward0", backward, (x,))
+    return t
 
 
 def adaptive_avg_pool1d(input, output_size):

@@ -6,6 +6,7 @@ from .. import grad_mode
 from ..node import record as _rec
 from ._util import out, wrap_dim, numpy_names
 from .conversion import _cast
+from ...backend.half import round_to
 from .elementwise import mul, sub, exp
 from .reduce import sum as _sum  # at the top: an import inside a rule costs ~1-2 us per call
 
@@ -29,7 +30,7 @@ def softmax(input, dim=None, dtype=None, _stacklevel=3):
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``. Gradient: ``y * (g - sum(g * y))``."""
     x = input
     a, d = _prep(x, dim, dtype, "softmax")
-    if a.dtype.kind == "V":
+    if a.dtype.char not in "fd" and (a.dtype.kind == "V" or a.dtype.char == "e"):
         return _softmax_bf16(x if dtype is None else _cast(x, _dt.to_dtype(dtype)), d, False)
     if d is None:
         from .shape import reshape
@@ -49,7 +50,7 @@ def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
     """``x_i - log(sum_j exp(x_j))`` along ``dim``. Gradient: ``g - softmax(x) * sum(g)``."""
     x = input
     a, d = _prep(x, dim, dtype, "log_softmax")
-    if a.dtype.kind == "V":
+    if a.dtype.char not in "fd" and (a.dtype.kind == "V" or a.dtype.char == "e"):
         return _softmax_bf16(x if dtype is None else _cast(x, _dt.to_dtype(dtype)), d, True)
     if d is None:
         from .shape import reshape
@@ -69,8 +70,8 @@ numpy_names(globals(), "softmax log_softmax")
 
 
 def _softmax_bf16(x, d, log):
-    """bfloat16 (log-)softmax as PyTorch's CPU kernels compute it: in float32 from the bfloat16 input, with the
-    row sum (and, for log_softmax, its log) held in bfloat16, each output rounded once. The gradient is
+    """bfloat16/float16 (log-)softmax as PyTorch's CPU kernels compute it: in float32 from the input, with the
+    row sum (and, for log_softmax, its log) held in the input's dtype, each output rounded once. The gradient is
     computed in float32 from the rounded output and rounded once, as ``softmax_backward_data`` does."""
     a = x._data
     bf16 = a.dtype
@@ -84,7 +85,7 @@ def _softmax_bf16(x, d, log):
     else:
         np.exp(z, out=z)
         z /= z.sum(axis=d, keepdims=True)
-    t = out(z.astype(bf16))
+    t = out(round_to(z, bf16))
     if _gm.enabled and x._rg:
         def backward(g):
             g32, y32 = _cast(g, _dt.float32), _cast(t, _dt.float32)
