@@ -25,6 +25,7 @@ from ..backend import dtypes as _dt
 from ..backend import meta as _meta
 from ..backend.meta import MetaArray as _MetaArray
 from ._blocks import row_blocks, row_max
+from ._cascade import cascade_sum
 from ._fuse import gm, wrap, record, composite_grad
 from ._reduction import _legacy_reduction, _check_reduction, _reduce, _as_target, _same_shape_or_warn, _need_float
 from .activation import softplus
@@ -56,15 +57,22 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         x, y = (v.astype(_dt.promote(input, target).numpy, copy=False) for v in (x, y))
     d = x - y
     n = d.size
-    s = np.vdot(d, d) if d.dtype.kind == "f" else np.sum(d * d)
+    half = d.dtype.char == "e"
+    if half:  # float16: PyTorch squares in float16 and sums in float32
+        s = np.sum(np.square(d), dtype=np.float32)
+    else:
+        s = np.vdot(d, d) if d.dtype.kind == "f" else np.sum(d * d)
     val = s / n if reduction == "mean" else s
     t = wrap(np.asanyarray(val, dtype=d.dtype))
     if gm.enabled and (input._rg or target._rg):
         def backward(g):
             if gm.enabled:
                 return composite_grad(lambda a, b: _mse_composite(a, b, reduction), (input, target), g)
-            k = g._data * (2.0 / n if reduction == "mean" else 2.0)
-            gd = (d * k).astype(d.dtype, copy=False)
+            if half:  # float16: (norm * d) * g in float16 (norm rounded too), as PyTorch's kernel
+                gd = (np.float16(2.0 / n if reduction == "mean" else 2.0) * d) * g._data
+            else:
+                k = g._data * (2.0 / n if reduction == "mean" else 2.0)
+                gd = (d * k).astype(d.dtype, copy=False)
             return (wrap(gd) if input._rg else None, wrap(-gd) if target._rg else None)
         record(t, "MseLossBackward0", backward, (input, target), (input, target))
     return t
@@ -256,8 +264,8 @@ def _exp_shifted_blocks(z, m, e, se, ones, blocks):
 
 
 def _cross_entropy_bf16(input, target, weight, ignore_index, reduction, label_smoothing):
-    """bfloat16 logits as PyTorch takes them: ``log_softmax`` in bfloat16 (computed in float32, rounded), then
-    ``nll_loss``; with probability targets or label smoothing, the whole loss in float32, rounded once."""
+    """bfloat16/float16 logits as PyTorch takes them: ``log_softmax`` in their dtype (computed in float32,
+    rounded), then ``nll_loss``; with probability targets or label smoothing, the whole loss in float32, rounded once."""
     if target._data.dtype.kind in "iu" and not label_smoothing:
         from .activation import log_softmax
         return nll_loss(log_softmax(input, 1 if input._data.ndim >= 2 else 0), target, weight,
@@ -285,10 +293,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not isinstance(target, Tensor):
         target = wrap(np.asarray(target))
     x, t_ = input._data, target._data
-    if x.dtype.kind != "f":
-        if x.dtype.kind == "V":
+    if x.dtype.char not in "fd":
+        if x.dtype.kind == "V" or x.dtype.char == "e":
             return _cross_entropy_bf16(input, target, weight, ignore_index, reduction, label_smoothing)
-        raise RuntimeError(f"cross_entropy: expected floating point logits, got {input.dtype}")
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"cross_entropy: expected floating point logits, got {input.dtype}")
     probs = t_.dtype.kind == "f"
     if not probs and t_.dtype.kind not in "iu":
         raise RuntimeError(f"cross_entropy: the target must hold class indices (an integer tensor) or class "
@@ -384,6 +393,45 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return out
 
 
+def _nll_loss_half(input, target, weight, ignore_index, reduction):
+    """float16/bfloat16 ``'sum'``/``'mean'`` as PyTorch's kernel: the terms ``w[t] x[t]`` rounded to the input's
+    dtype and summed in it through its cascade of partial sums (``_cascade``), the summed weights the same way
+    (or the count, rounded), ``'mean'`` the quotient rounded; the gradient at each target
+    ``w[t] * -(g / total)``, each product rounded."""
+    x, t_ = input._data, target._data
+    if t_.dtype.kind not in "iu":
+        raise RuntimeError(f"nll_loss: the target must hold class indices (an integer tensor), got dtype "
+                           f"{target.dtype}")
+    z, tt, C = _class_layout("nll_loss", x, t_, False)
+    valid, all_valid, ti = _check_targets("nll_loss", tt, C, ignore_index, x.shape)
+    rows = np.arange(z.shape[0])
+    picked = z[rows, ti]
+    wv = None if weight is None else weight._data.astype(x.dtype)[ti]
+    terms = picked if wv is None else (picked.astype(np.float32) * wv).astype(x.dtype)
+    total = -cascade_sum(terms, valid)
+    if wv is None:
+        tw = np.asarray(z.shape[0] if all_valid else int(valid.sum()), x.dtype)
+    else:
+        tw = cascade_sum(wv, valid)
+    val = total if reduction == "sum" else np.asarray(np.float32(total) / np.float32(tw), x.dtype)
+    out = wrap(np.asarray(val, x.dtype))
+    if gm.enabled and input._rg:
+        def backward(g):
+            if gm.enabled:
+                return composite_grad(lambda a_: in_float32(nll_loss, a_, target, weight, ignore_index=ignore_index,
+                                                            reduction=reduction), (input,), g)
+            gd = g._data.astype(np.float32)
+            coef = -(gd if reduction == "sum" else (gd / np.float32(tw)).astype(x.dtype).astype(np.float32))
+            G = np.zeros(z.shape, x.dtype)
+            gi = np.full(z.shape[0], coef, np.float32) if wv is None else wv.astype(np.float32) * coef
+            if not all_valid:
+                gi = gi * valid
+            G[rows, ti] = gi.astype(x.dtype)
+            return wrap(_unlayout(G, x.shape)), None, None
+        record(out, "NllLossBackward0", backward, (input, target, weight), (input,))
+    return out
+
+
 def _nll_loss_bf16(input, target, weight, ignore_index, reduction):
     """bfloat16 log-probabilities as PyTorch's kernel takes them: the weighted sum in float32, rounded to
     bfloat16; ``'mean'`` then divides that by the summed weights, also rounded to bfloat16."""
@@ -413,7 +461,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if not isinstance(target, Tensor):
         target = wrap(np.asarray(target))
     x, t_ = input._data, target._data
-    if x.dtype.kind == "V":
+    if x.dtype.char not in "fd" and (x.dtype.char == "e" or x.dtype.kind == "V"):
+        if reduction != "none":
+            return _nll_loss_half(input, target, weight, ignore_index, reduction)
         return _nll_loss_bf16(input, target, weight, ignore_index, reduction)
     if t_.dtype.kind not in "iu":
         raise RuntimeError(f"nll_loss: the target must hold class indices (an integer tensor), got dtype "
