@@ -47,8 +47,9 @@ def prep(a, b, name):
             y = b._data
             if x.dtype is not y.dtype and x.dtype != y.dtype:
                 d = _dt.promote(a, b).numpy
-                if d.kind == "V" and y.ndim == 0 and y.dtype.kind == "f" and name in _FLOAT_SCALAR_OPS:
-                    # a 0-d float tensor is a scalar to PyTorch's bfloat16 mul and div: taken unrounded
+                if ((d.kind == "V" or d.char == "e") and y.ndim == 0 and y.dtype.kind == "f"
+                        and name in _FLOAT_SCALAR_OPS):
+                    # a 0-d float tensor is a scalar to PyTorch's bfloat16/float16 mul and div: taken unrounded
                     return (x if x.dtype == d else x.astype(d)), y, a, b
                 if x.dtype != d:
                     x = x.astype(d)
@@ -58,9 +59,13 @@ def prep(a, b, name):
         if isinstance(b, np.generic):
             b = b.item()
         if isinstance(b, (float, int)):
-            if x.dtype.kind not in "fc" and (isinstance(b, float) or x.dtype.kind == "b" and not isinstance(b, bool)):
+            if x.dtype.char not in "fdFD" and (isinstance(b, float) or x.dtype.kind == "b" and not isinstance(b, bool)):
                 if x.dtype.kind == "V":
                     return x, _bf16_scalar(b, x.dtype, name), a, None
+                if x.dtype.char == "e":
+                    # PyTorch's float16 mul and div take a Python float unrounded (in float32, the result
+                    # rounded once); NumPy would round it to float16 first. The others round it, as NumPy.
+                    return x, (np.float32(b) if name in _FLOAT_SCALAR_OPS else b), a, None
                 x = x.astype(_dt.promote_scalar(_FROM_NP[x.dtype], b).numpy)
             elif type(b) is int and x.dtype.kind in "iu" and not _INT_RANGE[x.dtype][0] <= b <= _INT_RANGE[x.dtype][1]:
                 # PyTorch converts the scalar to the tensor's dtype, wrapping (uint8 + 300 adds 44);

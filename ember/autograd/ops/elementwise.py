@@ -39,7 +39,12 @@ def sum_to(g, shape):
         return g
     lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    r = g._data.sum(axis=axes, keepdims=True) if axes else g._data
+    r = g._data
+    if axes:
+        if r.dtype.char in "eE":  # float16/bfloat16: accumulated in float32, rounded once, as PyTorch's sum
+            r = r.sum(axis=axes, keepdims=True, dtype=np.float32).astype(r.dtype)
+        else:
+            r = r.sum(axis=axes, keepdims=True)
     if lead:
         r = r.reshape(shape)
     t = out(r)
@@ -134,8 +139,9 @@ def mul(input, other):
         r = x * y
     except ValueError:
         raise _bcast("mul", x, y) from None
-    if r.dtype is not x.dtype and x.dtype.kind == "V":
-        r = r.astype(x.dtype)  # bfloat16 times a Python float: computed in float32, rounded once
+    if r.dtype is not x.dtype and (x.dtype.kind == "V" or x.dtype.char == "e"):
+        # bfloat16/float16 times a Python float (float32 from prep): computed in float32, rounded once
+        r = r.astype(x.dtype)
     t = out(r)
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
         ra = ta is not None and ta._rg
@@ -177,12 +183,13 @@ def div(input, other, *, rounding_mode=None):
         if isinstance(y, np.ndarray):
             y = _float_arr(y)
     elif isinstance(y, np.ndarray) and y.dtype != x.dtype:
-        y = y.astype(x.dtype)
+        if not (x.dtype.char == "e" and y.ndim == 0 and y.dtype.kind == "f"):  # float16: as bfloat16's
+            y = y.astype(x.dtype)
     try:
         r = x / y
     except ValueError:
         raise _bcast("div", x, y) from None
-    if r.dtype is not x.dtype and x.dtype.kind == "V":
+    if r.dtype is not x.dtype and (x.dtype.kind == "V" or x.dtype.char == "e"):
         r = r.astype(x.dtype)  # bfloat16 by a Python float: computed in float32, rounded once
     t = out(r)
     if _gm.enabled and ((ta is not None and ta._rg) or (tb is not None and tb._rg)):
@@ -556,8 +563,8 @@ def _one_minus_square(y):
 def _tanh_grad(g, x, y):
     ya = y._data
     if _gm.enabled or ya.dtype not in (np.float32, np.float64) or g._data.dtype != ya.dtype:
-        if not _gm.enabled and ya.dtype.kind == "V" and g._data.dtype == ya.dtype:
-            # bfloat16: PyTorch's tanh_backward kernel computes in float32 and rounds once
+        if not _gm.enabled and (ya.dtype.kind == "V" or ya.dtype.char == "e") and g._data.dtype == ya.dtype:
+            # bfloat16/float16: PyTorch's tanh_backward kernel computes in float32 and rounds once
             y32 = ya.astype(np.float32)
             return out((g._data.astype(np.float32) * (1.0 - y32 * y32)).astype(ya.dtype))
         return mul(g, rsub(mul(y, y), 1.0))  # recorded for a double backward, or a dtype without the kernel
@@ -566,10 +573,14 @@ def _tanh_grad(g, x, y):
 
 def _sigmoid_grad(g, x, y):
     ya = y._data
-    if ya.dtype.kind == "V" and not _gm.enabled and g._data.dtype == ya.dtype:
-        # bfloat16: PyTorch's sigmoid_backward kernel computes in float32 and rounds once
-        y32 = ya.astype(np.float32)
-        return out((g._data.astype(np.float32) * (y32 * (1.0 - y32))).astype(ya.dtype))
+    if ya.dtype.char not in "fd" and not _gm.enabled and g._data.dtype == ya.dtype:
+        if ya.dtype.kind == "V":
+            # bfloat16: PyTorch's sigmoid_backward kernel computes in float32 and rounds once
+            y32 = ya.astype(np.float32)
+            return out((g._data.astype(np.float32) * (y32 * (1.0 - y32))).astype(ya.dtype))
+        if ya.dtype.char == "e":
+            # float16: PyTorch 2.13's kernel computes (g * (1 - y)) * y in float16, each product rounded
+            return out((g._data * (np.float16(1) - ya)) * ya)
     return mul(g, mul(y, rsub(y, 1.0)))
 
 

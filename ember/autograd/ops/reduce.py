@@ -71,10 +71,13 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         a = a.astype(_dt.to_dtype(dtype).numpy)
         if a.dtype.kind not in "fc" and _gm.enabled and x._rg:
             raise RuntimeError(f"Autograd not support dtype: {_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)}")
-        acc = np.float32 if a.dtype.kind == "V" else a.dtype  # bfloat16 accumulates in float32, as PyTorch
+        # bfloat16 and float16 accumulate in float32, as PyTorch
+        acc = np.float32 if a.dtype.kind == "V" or a.dtype.char == "e" else a.dtype
         t = out(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=acc)).astype(a.dtype, copy=False))
-    elif a.dtype.kind in "buiV":
-        if a.dtype.kind == "V":  # bfloat16: accumulated in float32 and rounded once, as PyTorch
+    elif a.dtype.char not in "fdFD":
+        if a.dtype.kind in "fV":
+            # bfloat16/float16: accumulated in float32 and rounded once, as PyTorch (NumPy's float16 sum
+            # rounds each addition along a non-contiguous axis)
             t = out(np.asarray(a.sum(axis=axes, keepdims=keepdim, dtype=np.float32)).astype(a.dtype))
         else:
             a = a.astype(np.int64, copy=False)
