@@ -45,8 +45,10 @@ PARTIAL = {
     "Col2Im": "3-D images are not implemented",
 }
 
-# cases that run but differ from the suite's outputs, with the reason (none at present)
-XFAIL = {}
+# cases that run but differ from the suite's outputs, with the reason
+_HALF = ("ember's float16 products and softmax follow PyTorch's CPU kernels (float32 inside, one rounding), "
+         "the ONNX reference rounds every step to float16: 2 of 192 outputs differ by one float16 ulp")
+XFAIL = {"node/test_attention_4d_causal_fp16": _HALF, "node/test_attention_4d_causal_fp16_expanded": _HALF}
 
 CASES = collect()
 
